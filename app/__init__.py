@@ -1,0 +1,153 @@
+"""Summit: the application factory.
+
+``create_app`` is a flat list of ``register_*`` steps. Nothing here touches the
+database, Redis or the network: that happens when a request or a command runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from app.settings import INSTANCE_DIR, Settings
+
+#: one package per capability; each may provide routes.bp, cli.cli and a demo seed
+CAPABILITIES = (
+    "regions",
+    "people",
+    "programs",
+    "rollouts",
+    "approvals",
+    "calls",
+    "progress",
+    "terms",
+    "reports",
+    "masterclasses",
+    "mail",
+    "links",
+    "audit",
+    "auth",
+    "ops",
+    "privacy",
+    "web",
+    "demo",
+)
+
+
+def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app; ``settings`` overrides the environment (tests pass a dict)."""
+    if not isinstance(settings, Settings):
+        settings = Settings.from_env(overrides=settings)
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    register_settings(app, settings)
+    register_logging(app)
+    register_extensions(app)
+    register_scoping(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_settings(app: Flask, settings: Settings) -> None:
+    app.extensions["summit.settings"] = settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        TESTING=settings.env == "test",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        MAX_CONTENT_LENGTH=200 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https://") else "http",
+    )
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def register_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(INSTANCE_DIR.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    from app import dbsetup
+
+    dbsetup.init_app(app)
+
+
+def register_scoping(app: Flask) -> None:
+    from app.auth import access
+
+    access.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    for name in CAPABILITIES:
+        try:
+            routes = importlib.import_module(f"app.{name}.routes")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.{name}.routes":
+                raise
+            continue
+        for attr in ("bp", "public_bp"):
+            blueprint = getattr(routes, attr, None)
+            if blueprint is not None:
+                app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    for name in CAPABILITIES:
+        try:
+            module = importlib.import_module(f"app.{name}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.{name}.cli":
+                raise
+            continue
+        for command in getattr(module, "COMMANDS", ()):
+            app.cli.add_command(command)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.web import errors
+
+    errors.init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from app.web import security
+
+    security.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.web import filters
+
+    filters.init_app(app)

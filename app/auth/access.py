@@ -1,0 +1,156 @@
+"""Who is asking, and what they may see: resolved once per request.
+
+Deny by default: every endpoint needs a signed-in staff member unless its view
+is marked :func:`public`. A signed-in staff member's queries are limited to
+their regions (:mod:`app.scoping`); anonymous requests see no region-owned row
+until a signed link or a credential grants one region (:func:`grant_region`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from sqlalchemy import select
+
+from app.auth.models import EDITOR_ROLES, Role, StaffUser
+from app.extensions import db
+from app.scoping import set_region_scope
+
+F = TypeVar("F", bound=Callable[..., Any])
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_USER_KEY = "staff_user_id"
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without staff sign-in (signed links, health, xAPI)."""
+    view.summit_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def require_role(*roles: Role) -> Callable[[F], F]:
+    """Allow the view only to staff holding one of ``roles`` in the URL's region
+    (or anywhere, for views without a region); a global admin always passes."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_staff()
+            if user is None:
+                abort(401)
+            region = g.get("region")
+            held = user.roles_in(region.id) if region is not None else {r.role for r in user.roles}
+            if Role.GLOBAL_ADMIN in held or held & set(roles):
+                return view(*args, **kwargs)
+            abort(403)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def current_staff() -> StaffUser | None:
+    return g.get("staff")
+
+
+def sign_in(user: StaffUser) -> None:
+    """Start a fresh session for ``user`` (a new session, so no fixation)."""
+    session.clear()
+    session[SESSION_USER_KEY] = user.id
+    session.permanent = True
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def grant_region(region_id: int) -> None:
+    """Let an anonymous request (a signed link, an xAPI credential) see one region."""
+    set_region_scope(db.session, [region_id])
+
+
+def _load_staff() -> None:
+    g.staff = None
+    user_id = session.get(SESSION_USER_KEY)
+    if user_id is None:
+        return
+    user = db.session.get(StaffUser, user_id)
+    if user is None or not user.active:
+        session.clear()
+        return
+    g.staff = user
+
+
+def _before_request() -> Any:
+    _load_staff()
+    user = g.staff
+    if user is None:
+        set_region_scope(db.session, [])
+    else:
+        set_region_scope(db.session, None if user.is_global_admin else user.region_ids())
+    view = _view_function()
+    is_public = (
+        view is None or getattr(view, "summit_public", False) or request.endpoint == "static"
+    )
+    if user is None and not is_public:
+        if request.method in SAFE_METHODS and request.accept_mimetypes.accept_html:
+            return redirect(url_for("auth.sign_in_page", next=request.full_path.rstrip("?")))
+        abort(401)
+    _resolve_region(user)
+    return None
+
+
+def _view_function() -> Callable[..., Any] | None:
+    from flask import current_app
+
+    if request.endpoint is None:
+        return None
+    return current_app.view_functions.get(request.endpoint)
+
+
+def _pop_region(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.region_code = values.pop("region", None) if values else None
+
+
+def _resolve_region(user: StaffUser | None) -> None:
+    from app.regions.models import Region
+
+    g.region = None
+    code = g.get("region_code")
+    if code is None:
+        return
+    # runs under the user's region scope: another region's code is a 404
+    region = db.session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    if region is None or user is None:
+        abort(404)
+    g.region = region
+    g.region_roles = user.roles_in(region.id)
+    if request.method not in SAFE_METHODS and not (g.region_roles & EDITOR_ROLES):
+        abort(403)  # sponsors read; they never change anything
+
+
+def _add_region(endpoint: str, values: dict[str, Any]) -> None:
+    from flask import current_app
+
+    region = g.get("region")
+    if region is None or "region" in values:
+        return
+    if current_app.url_map.is_endpoint_expecting(endpoint, "region"):
+        values["region"] = region.code
+
+
+def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(_pop_region)
+    app.url_defaults(_add_region)
+    app.before_request(_before_request)
+
+    @app.teardown_request
+    def _lift_scope(exc: BaseException | None) -> None:
+        # a test holding an app context shares this session after the request
+        set_region_scope(db.session, None)
+
+    @app.context_processor
+    def _inject_user() -> dict[str, Any]:
+        return {"current_staff": g.get("staff"), "current_region": g.get("region"), "Role": Role}

@@ -1,0 +1,80 @@
+"""Staff users and their roles per region."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, str_enum, utcnow
+
+
+class Role(enum.StrEnum):
+    GLOBAL_ADMIN = "global_admin"
+    LOCAL_LEAD = "local_lead"
+    EXPERT = "expert"
+    HR_PARTNER = "hr_partner"
+    SPONSOR = "sponsor"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize().replace("Hr ", "HR ")
+
+
+#: roles that may change things in their regions (sponsors only read)
+EDITOR_ROLES = frozenset({Role.GLOBAL_ADMIN, Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER})
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Entra ID object id (``oid`` claim), set on first sign-in
+    entra_oid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None]
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_global_admin(self) -> bool:
+        return any(r.role is Role.GLOBAL_ADMIN for r in self.roles)
+
+    def roles_in(self, region_id: int) -> set[Role]:
+        """Roles this user holds in one region (a global admin holds it everywhere)."""
+        found = {r.role for r in self.roles if r.region_id == region_id}
+        if self.is_global_admin:
+            found.add(Role.GLOBAL_ADMIN)
+        return found
+
+    def region_ids(self) -> set[int]:
+        return {r.region_id for r in self.roles if r.region_id is not None}
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.email}>"
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("user_id", "region_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    #: NULL for the global admin role, which covers every region
+    region_id: Mapped[int | None] = mapped_column(
+        ForeignKey("region.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, 32))
+    #: where the assignment came from: "demo", "admin", "entra"
+    source: Mapped[str] = mapped_column(String(16), default="admin")
+
+    user: Mapped[StaffUser] = relationship(back_populates="roles")

@@ -1,0 +1,11 @@
+"""Extension singletons, unbound until ``init_app`` (nothing happens at import)."""
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from app.db import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+csrf = CSRFProtect()

@@ -1,0 +1,115 @@
+"""Queueing email through the outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.mail.models import EmailStatus, OutboundAttachment, OutboundEmail
+from app.mail.rendering import render_email
+
+log = logging.getLogger(__name__)
+DELIVERY_JOB = "jobs.mail.deliver_pending"
+
+
+class HeaderInjection(ValueError):
+    """A header value built from user data carries CR, LF, NUL or an encoded word."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+    #: set to show the part inline (an image referenced as cid:<content_id>)
+    content_id: str | None = None
+
+
+def safe_header_value(value: str) -> str:
+    """Refuse a header value that could inject a header (CVE-2024-6923 and friends)."""
+    if any(ch in value for ch in "\r\n\x00") or "=?" in value:
+        raise HeaderInjection(f"refused header value {value!r}")
+    return value
+
+
+def display_name(value: str) -> str:
+    """A person's name made safe for a display name: controls and encoded words removed."""
+    cleaned = "".join(" " if ch in "\r\n\t\x00" else ch for ch in value)
+    cleaned = cleaned.replace("=?", "= ?")
+    return " ".join(cleaned.split())
+
+
+def message_id_for(key: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}@summit>"
+
+
+def queue_email(
+    *,
+    kind: str,
+    to_address: str,
+    to_name: str = "",
+    idempotency_key: str,
+    context: dict[str, Any],
+    locale: str | None = None,
+    region_id: int | None = None,
+    person_id: int | None = None,
+    attachments: Iterable[Attachment] = (),
+    headers: dict[str, str] | None = None,
+) -> OutboundEmail:
+    """Render ``kind`` and add it to the outbox in the caller's transaction.
+
+    The same ``idempotency_key`` twice returns the existing row and queues nothing
+    new. Delivery happens in a job after commit. Flushes; never commits.
+    """
+    existing = db.session.scalars(
+        select(OutboundEmail).where(OutboundEmail.idempotency_key == idempotency_key)
+    ).one_or_none()
+    if existing is not None:
+        return existing
+    rendered = render_email(kind, locale=locale, context=context)
+    safe_header_value(to_address)
+    for value in (headers or {}).values():
+        safe_header_value(value)
+    email = OutboundEmail(
+        idempotency_key=idempotency_key,
+        kind=kind,
+        region_id=region_id,
+        person_id=person_id,
+        to_address=to_address,
+        to_name=display_name(to_name),
+        subject=display_name(rendered.subject),
+        text_body=rendered.text,
+        html_body=rendered.html,
+        headers=headers or None,
+        message_id=message_id_for(idempotency_key),
+        status=EmailStatus.PENDING,
+        attachments=[
+            OutboundAttachment(
+                filename=a.filename,
+                content_type=a.content_type,
+                data=a.data,
+                content_id=a.content_id,
+            )
+            for a in attachments
+        ],
+    )
+    db.session.add(email)
+    db.session.flush()
+    _schedule_delivery()
+    log.info("queued email %s (%s) for %s", email.id, kind, person_id or "staff")
+    return email
+
+
+def _schedule_delivery() -> None:
+    from app.tasks import PENDING_KEY, enqueue_after_commit
+
+    pending = db.session.info.get(PENDING_KEY, [])
+    if not any(job.func == DELIVERY_JOB for job in pending):
+        enqueue_after_commit(DELIVERY_JOB, queue="mail")

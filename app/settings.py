@@ -1,0 +1,150 @@
+"""Settings: read from the environment once, into one typed object.
+
+Business settings per region live in ``regions/*.toml``; only deployment
+settings (where things are, secrets, transports) come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message says which and what to do."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for every PostgreSQL URL, whatever spelling was given."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every deployment setting of Summit; the README's settings table lists the same."""
+
+    env: str = "development"
+    database_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    regions_dir: Path = PROJECT_ROOT / "regions"
+    #: smtp | graph | dev (dev keeps every email in the dev mailbox page)
+    mail_transport: str = "dev"
+    mail_server: str = "localhost"
+    mail_port: int = 25
+    mail_use_tls: bool = False
+    mail_use_ssl: bool = False
+    mail_username: str = ""
+    mail_password: str = ""
+    mail_default_sender: str = "Summit <summit@localhost>"
+    #: most messages one sending mailbox may send per minute (Exchange Online: 30)
+    mail_rate_per_minute: int = 0
+    entra_tenant_id: str = ""
+    entra_client_id: str = ""
+    entra_client_secret: str = ""
+    entra_authority: str = ""
+    entra_redirect_uri: str = ""
+    #: run jobs in this process instead of RQ (set automatically when Redis is down)
+    jobs_inline: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def entra_configured(self) -> bool:
+        return bool(self.entra_tenant_id and self.entra_client_id)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> Settings:
+        """Read the environment once; fail fast on a missing production secret."""
+        env = os.environ if environ is None else environ
+        summit_env = env.get("SUMMIT_ENV", "development").strip().lower()
+        if summit_env not in ENVIRONMENTS:
+            raise SettingsError(
+                f"SUMMIT_ENV={summit_env!r} is not one of {', '.join(ENVIRONMENTS)}."
+            )
+        values: dict[str, Any] = {
+            "env": summit_env,
+            "database_url": normalise_database_url(
+                env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'summit.db'}"
+            ),
+            "redis_url": env.get("REDIS_URL", cls.redis_url),
+            "secret_key": env.get("SECRET_KEY", ""),
+            "base_url": env.get("SUMMIT_BASE_URL", cls.base_url).rstrip("/"),
+            "mail_transport": env.get("MAIL_TRANSPORT", "dev").strip().lower(),
+            "mail_server": env.get("MAIL_SERVER", cls.mail_server),
+            "mail_port": int(env.get("MAIL_PORT", cls.mail_port)),
+            "mail_use_tls": _bool(env.get("MAIL_USE_TLS", "false")),
+            "mail_use_ssl": _bool(env.get("MAIL_USE_SSL", "false")),
+            "mail_username": env.get("MAIL_USERNAME", ""),
+            "mail_password": env.get("MAIL_PASSWORD", ""),
+            "mail_default_sender": env.get("MAIL_DEFAULT_SENDER", cls.mail_default_sender),
+            "mail_rate_per_minute": int(env.get("MAIL_RATE_PER_MINUTE", "0")),
+            "entra_tenant_id": env.get("ENTRA_TENANT_ID", ""),
+            "entra_client_id": env.get("ENTRA_CLIENT_ID", ""),
+            "entra_client_secret": env.get("ENTRA_CLIENT_SECRET", ""),
+            "entra_authority": env.get("ENTRA_AUTHORITY", ""),
+            "entra_redirect_uri": env.get("ENTRA_REDIRECT_URI", ""),
+            "jobs_inline": _bool(env.get("SUMMIT_JOBS_INLINE", "false")),
+        }
+        if env.get("SUMMIT_REGIONS_DIR"):
+            values["regions_dir"] = Path(env["SUMMIT_REGIONS_DIR"])
+        settings = cls(**values)
+        if overrides:
+            settings = settings.with_overrides(overrides)
+        return settings.validated()
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        extra = {**self.extra, **{k: overrides[k] for k in unknown}}
+        return replace(self, **{k: v for k, v in overrides.items() if k in known}, extra=extra)
+
+    def validated(self) -> Settings:
+        if self.mail_transport not in {"smtp", "graph", "dev"}:
+            raise SettingsError(f"MAIL_TRANSPORT={self.mail_transport!r}: use smtp, graph or dev.")
+        if self.mail_use_tls and self.mail_use_ssl:
+            raise SettingsError("Set MAIL_USE_TLS or MAIL_USE_SSL, not both.")
+        if self.secret_key:
+            return self
+        if self.is_production:
+            raise SettingsError(
+                "SECRET_KEY is not set. Summit refuses to start in production without it: "
+                "set SECRET_KEY to a long random value (python -c "
+                "'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        if self.env == "test":
+            return replace(self, secret_key="test-secret-key-not-for-production")  # noqa: S106
+        return replace(self, secret_key=_development_secret())
+
+
+def _development_secret() -> str:
+    """A secret generated once and kept under instance/ so sessions survive restarts."""
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

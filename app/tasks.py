@@ -1,0 +1,154 @@
+"""Enqueueing jobs from application code, only after the transaction commits.
+
+Services call :func:`enqueue_after_commit`; the job reaches RQ when (and only
+if) the surrounding transaction commits, so a worker never looks for rows that
+are not there yet and a rolled-back change sends nothing. When Redis cannot be
+reached (``make run`` on a machine without it) jobs run in a background thread
+of this process instead, and the log says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+#: the named queues; workers listen on all of them, in this order of priority
+QUEUES = ("mail", "default", "imports", "reports")
+PENDING_KEY = "summit.pending_jobs"
+
+
+@dataclass
+class PendingJob:
+    func: str | Callable[..., Any]
+    args: tuple[Any, ...]
+    queue: str
+    job_id: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def settings() -> Any:
+    return current_app.extensions["summit.settings"]
+
+
+def get_redis(app: Flask | None = None) -> Redis:
+    """The app's Redis connection (one client per app; connections are pooled)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    client = app.extensions.get("summit.redis")
+    if client is None:
+        client = Redis.from_url(
+            app.extensions["summit.settings"].redis_url,
+            socket_connect_timeout=2,
+            socket_timeout=30,
+        )
+        app.extensions["summit.redis"] = client
+    return client
+
+
+def redis_available(app: Flask | None = None) -> bool:
+    try:
+        return bool(get_redis(app).ping())
+    except (RedisError, OSError):
+        return False
+
+
+def jobs_run_inline(app: Flask | None = None) -> bool:
+    """True when jobs run in this process: configured so, or Redis is unreachable."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cached = app.extensions.get("summit.jobs_inline")
+    if cached is None:
+        cached = app.extensions["summit.settings"].jobs_inline or not redis_available(app)
+        if cached:
+            log.warning(
+                "Redis at %s cannot be reached: jobs run inside this process "
+                "(fine for a demo; start Redis for real use)",
+                app.extensions["summit.settings"].redis_url,
+            )
+        app.extensions["summit.jobs_inline"] = cached
+    return cached
+
+
+def enqueue_after_commit(
+    func: str | Callable[..., Any],
+    *args: Any,
+    queue: str = "default",
+    job_id: str | None = None,
+    **options: Any,
+) -> None:
+    """Queue ``func(*args)`` to run once the current transaction commits.
+
+    ``args`` must be ids and plain values. ``job_id`` makes the job deterministic
+    (RQ keeps one job per id). ``options`` go to ``Queue.enqueue`` (job_timeout,
+    retry, meta...).
+    """
+    from app.extensions import db
+
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}; use one of {QUEUES}")
+    db.session.info.setdefault(PENDING_KEY, []).append(
+        PendingJob(func=func, args=args, queue=queue, job_id=job_id, options=options)
+    )
+
+
+def enqueue_now(job: PendingJob, app: Flask | None = None) -> Any:
+    """Send one job to RQ (or to the in-process pool) right away."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    if jobs_run_inline(app):
+        _inline_pool(app).submit(_run_inline, app, job)
+        return None
+    from rq import Queue
+
+    q = Queue(job.queue, connection=get_redis(app))
+    return q.enqueue(job.func, *job.args, job_id=job.job_id, **job.options)
+
+
+_pool_lock = threading.Lock()
+
+
+def _inline_pool(app: Flask) -> ThreadPoolExecutor:
+    with _pool_lock:
+        pool = app.extensions.get("summit.inline_pool")
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summit-inline-job")
+            app.extensions["summit.inline_pool"] = pool
+        return pool
+
+
+def _run_inline(app: Flask, job: PendingJob) -> None:
+    from rq.utils import import_attribute
+
+    func = import_attribute(job.func) if isinstance(job.func, str) else job.func
+    with app.app_context():
+        try:
+            func(*job.args)
+        except Exception:
+            log.exception("inline job %s failed", job.func)
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    for job in pending:
+        try:
+            enqueue_now(job)
+        except (RedisError, OSError):
+            # the outbox sweep and the scheduler's catch-up re-enqueue from the database
+            log.exception("could not enqueue %s; the periodic sweep will pick it up", job.func)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)

@@ -1,0 +1,48 @@
+"""TermReview: one learner's standing at the end of one term."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, RegionScoped, str_enum
+
+
+class Verdict(enum.StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    FREE_RIDER_CANDIDATE = "free_rider_candidate"
+    EXCUSED = "excused"
+    CONFIRMED_FREE_RIDER = "confirmed_free_rider"
+
+
+class TermReview(RegionScoped, Base):
+    __tablename__ = "term_review"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "term_id"),
+        Index("ix_term_review_term_verdict", "term_id", "verdict"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id", ondelete="CASCADE"))
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="CASCADE"))
+    modules_expected: Mapped[int] = mapped_column(default=0)
+    modules_done: Mapped[int] = mapped_column(default=0)
+    verdict: Mapped[Verdict] = mapped_column(str_enum(Verdict, 24), default=Verdict.ON_TRACK)
+    #: the buddy enrollment that confirmed this learner's term (only a buddy's counts)
+    buddy_confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollment.id", ondelete="SET NULL")
+    )
+    buddy_confirmed_at: Mapped[datetime | None]
+    at_risk_nudged_at: Mapped[datetime | None]
+    #: leave, illness, role_change, other
+    excuse_reason: Mapped[str | None] = mapped_column(String(24))
+    excuse_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    reviewed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]

@@ -1,0 +1,93 @@
+"""Home, region overview and health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select, text
+
+from app.auth.access import current_staff, public
+from app.extensions import db
+from app.regions.models import Region
+from app.rollouts.models import Rollout
+from app.rollouts.queries import funnel, state_counts
+
+bp = Blueprint("web", __name__)
+
+
+@bp.get("/")
+def home() -> Any:
+    regions = db.session.scalars(select(Region).order_by(Region.name)).all()
+    rollouts = db.session.scalars(select(Rollout).order_by(Rollout.slug)).all()
+    counts = state_counts(r.id for r in rollouts)
+    by_region: dict[int, list[Rollout]] = {}
+    for rollout in rollouts:
+        by_region.setdefault(rollout.region_id, []).append(rollout)
+    return render_template(
+        "web/home.html",
+        regions=regions,
+        by_region=by_region,
+        funnels={r.id: funnel(counts[r.id]) for r in rollouts},
+        user=current_staff(),
+    )
+
+
+@bp.get("/r/<region>/")
+def region_overview() -> Any:
+    rollouts = db.session.scalars(
+        select(Rollout).where(Rollout.region_id == g.region.id).order_by(Rollout.slug)
+    ).all()
+    counts = state_counts(r.id for r in rollouts)
+    return render_template(
+        "web/region.html",
+        region=g.region,
+        rollouts=rollouts,
+        funnels={r.id: funnel(counts[r.id]) for r in rollouts},
+    )
+
+
+@bp.get("/switch-region")
+def switch_region() -> Any:
+    """The region switcher's target (a GET that only navigates)."""
+    code = request.args.get("code", "")
+    region = db.session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    if region is None:
+        abort(404)
+    return redirect(url_for("web.region_overview", region=region.code))
+
+
+@bp.app_context_processor
+def _nav_regions() -> dict[str, Any]:
+    if g.get("staff") is None:
+        return {"nav_regions": []}
+    return {"nav_regions": db.session.scalars(select(Region).order_by(Region.name)).all()}
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> Any:
+    from app.tasks import redis_available
+
+    status: dict[str, Any] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        status["database"] = "ok"
+    except Exception as exc:  # any driver error means "down" here
+        db.session.rollback()
+        status["database"] = f"down: {type(exc).__name__}"
+    status["redis"] = "ok" if redis_available() else "down"
+    status["jobs"] = "inline" if current_app.extensions.get("summit.jobs_inline") else "rq"
+    healthy = status["database"] == "ok"
+    status["status"] = "ok" if healthy else "down"
+    return jsonify(status), 200 if healthy else 503

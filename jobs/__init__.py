@@ -1,0 +1,1 @@
+"""RQ job entry points: thin functions that take ids, call a service and commit."""

@@ -1,0 +1,84 @@
+"""A real SMTP server for tests: aiosmtpd on a free loopback port, keeping what it receives."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return message_from_bytes(self.data, policy=policy.default)  # type: ignore[return-value]
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(
+        self, server: Any, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        code = self.sink.reject_rcpt.get(address)
+        if code:
+            return code
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        if self.sink.fail_next:
+            return self.sink.fail_next.pop(0)
+        with self.sink.lock:
+            self.sink.messages.append(
+                Received(
+                    mail_from=envelope.mail_from or "",
+                    rcpt_tos=list(envelope.rcpt_tos),
+                    data=envelope.original_content or b"",
+                )
+            )
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    """Start, read and script a local SMTP server (e.g. ``fail_next = ["451 try later"]``)."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.messages: list[Received] = []
+        self.fail_next: list[str] = []
+        self.reject_rcpt: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> None:
+        self._controller.start()
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+        self.fail_next.clear()
+        self.reject_rcpt.clear()
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m.message for m in self.messages if address in m.rcpt_tos]
