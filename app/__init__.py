@@ -48,6 +48,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_scoping(app)
     register_blueprints(app)
+    register_handlers()
     register_cli(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -121,6 +122,17 @@ def register_blueprints(app: Flask) -> None:
             blueprint = getattr(routes, attr, None)
             if blueprint is not None:
                 app.register_blueprint(blueprint)
+
+
+def register_handlers() -> None:
+    """Import each capability's signal receivers (``app/<capability>/handlers.py``)."""
+    for name in CAPABILITIES:
+        try:
+            importlib.import_module(f"app.{name}.handlers")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.{name}.handlers":
+                raise
+            continue
 
 
 def register_cli(app: Flask) -> None:

@@ -1,0 +1,19 @@
+"""Signals other capabilities listen to (connected in their ``handlers.py``).
+
+Senders pass the enrollment (or person) as the sender and keyword arguments;
+receivers run inside the sender's transaction and must only flush.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: a learner pledged and set their goal: ``enrollment_committed.send(enrollment)``
+enrollment_committed = _signals.signal("enrollment-committed")
+#: a learner completed the program: ``enrollment_completed.send(enrollment)``
+enrollment_completed = _signals.signal("enrollment-completed")
+#: a roster re-import changed a person's manager:
+#: ``manager_changed.send(person, old_manager_id=..., new_manager_id=...)``
+manager_changed = _signals.signal("manager-changed")
+#: a learner left (removed as a free rider or withdrawn): ``enrollment_left.send(enrollment)``
+enrollment_left = _signals.signal("enrollment-left")
