@@ -73,6 +73,11 @@ def smtp_sink() -> Iterator[SmtpSink]:
     sink.stop()
 
 
+def _static_settings() -> dict[str, Any]:
+    """Settings for an app built at collection time (to list routes); it touches nothing."""
+    return {"env": "test", "database_url": "sqlite://", "redis_url": "redis://127.0.0.1:6379/15"}
+
+
 @pytest.fixture(scope="session")
 def app_settings(database_url: str, redis_url: str, smtp_sink: SmtpSink) -> dict[str, Any]:
     return {

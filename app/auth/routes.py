@@ -45,7 +45,9 @@ def sign_in_page() -> Any:
             )
         )
         set_region_scope(db.session, None)  # region names are shown next to the demo roles
-        region_names = dict(db.session.execute(select(Region.id, Region.name)).tuples())
+        region_names = {
+            rid: name for rid, name in db.session.execute(select(Region.id, Region.name))
+        }
     return render_template(
         "auth/sign_in.html",
         staff=staff,

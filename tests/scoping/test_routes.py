@@ -1,0 +1,94 @@
+"""Walk every region route: a foreign region or id is 404; sponsors never change anything."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from app import create_app
+from app.auth.models import Role
+from app.extensions import db
+from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
+
+
+def _region_rules() -> list[Any]:
+    from tests.conftest import _static_settings
+
+    app = create_app(_static_settings())
+    return sorted(
+        (r for r in app.url_map.iter_rules() if "region" in r.arguments),
+        key=lambda r: (r.rule, sorted(r.methods or ())),
+    )
+
+
+def _fill(rule: Any, values: dict[str, Any]) -> str:
+    path = rule.rule
+    for arg in rule.arguments:
+        path = re.sub(rf"<(?:[^:<>]+:)?{arg}>", str(values[arg]), path)
+    return path
+
+
+def _foreign_objects() -> dict[str, Any]:
+    """An object of region fr for each URL argument name that region routes use."""
+    fr = region("fr")
+    enrollment = EnrollmentFactory(rollout=RolloutFactory(region_id=fr.id))
+    db.session.commit()
+    return {
+        "slug": enrollment.rollout.slug,
+        "rollout_id": enrollment.rollout_id,
+        "enrollment_id": enrollment.id,
+        "person_id": enrollment.person_id,
+    }
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "rule" in metafunc.fixturenames:
+        rules = _region_rules()
+        ids = [f"{'/'.join(sorted(r.methods - {'HEAD', 'OPTIONS'}))} {r.rule}" for r in rules]
+        metafunc.parametrize("rule", rules, ids=ids)
+
+
+def test_another_regions_url_is_404(rule, client, login_as):
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    values = {arg: ("x" if arg in {"slug", "token", "filename"} else 1) for arg in rule.arguments}
+    values["region"] = "fr"
+    path = _fill(rule, values)
+    for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+        response = client.open(path, method=method, data={"csrf_token": _token(client)})
+        assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
+
+
+def test_another_regions_ids_are_404_in_my_region(rule, client, login_as):
+    objects = _foreign_objects()
+    args = [a for a in rule.arguments if a != "region"]
+    if not args:
+        pytest.skip("no object in this URL")
+    missing = [a for a in args if a not in objects]
+    assert not missing, f"add a region-fr object for {missing} to _foreign_objects()"
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    path = _fill(rule, {**objects, "region": "de"})
+    for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+        response = client.open(path, method=method, data={"csrf_token": _token(client)})
+        assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
+
+
+def test_a_sponsor_cannot_change_anything(rule, client, login_as):
+    writes = sorted((rule.methods or set()) - {"GET", "HEAD", "OPTIONS"})
+    if not writes:
+        pytest.skip("read-only route")
+    login_as(staff(Role.SPONSOR, "de"))
+    values = {arg: ("x" if arg in {"slug", "token", "filename"} else 1) for arg in rule.arguments}
+    values["region"] = "de"
+    path = _fill(rule, values)
+    for method in writes:
+        response = client.open(path, method=method, data={"csrf_token": _token(client)})
+        assert response.status_code == 403, f"{method} {path} answered {response.status_code}"
+
+
+def _token(client: Any) -> str:
+    html = client.get("/").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
