@@ -125,15 +125,10 @@ def app_ctx(app: Any, redis_url: str, smtp_sink: SmtpSink) -> Iterator[Any]:
 
 def _empty_tables() -> None:
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    # DELETE in dependency order: on small tables it is much faster than TRUNCATE
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
-            for table in tables:
-                conn.execute(table.delete())
-            conn.execute(text("PRAGMA foreign_keys=ON"))
+        for table in tables:
+            conn.execute(table.delete())
 
 
 @pytest.fixture(autouse=True)

@@ -36,8 +36,8 @@ class Person(RegionScoped, Base):
     #: set when the person's data was erased (name and email replaced by a pseudonym)
     erased_at: Mapped[datetime | None]
 
-    manager: Mapped[Person | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
-    region = relationship("Region", lazy="joined")
+    manager: Mapped[Person | None] = relationship(remote_side=[id])
+    region = relationship("Region")
 
     def __repr__(self) -> str:
         return f"<Person {self.employee_id}>"

@@ -1,1 +1,1 @@
-"""privacy."""
+"""Personal data: a person's export and erasure, and retention after a rollout closes."""

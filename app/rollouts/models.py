@@ -43,6 +43,8 @@ class Rollout(RegionScoped, Base):
     sponsor_message: Mapped[str] = mapped_column(Text, default="")
     launched_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    #: set when the retention period ran out and the rollout's personal data was erased
+    personal_data_erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     program = relationship("Program", lazy="joined")

@@ -1,0 +1,31 @@
+"""Which columns hold personal data, table by table.
+
+A row belongs to a person through its ``person_id`` or ``enrollment_id``
+column. Every text column of such a table is listed here either as personal
+(erased) or as not personal (kept): a test fails when a new column is in
+neither list, so nobody adds personal data Summit would forget to erase.
+"""
+
+from __future__ import annotations
+
+#: erased (set to NULL, or '' where the column is required) for the person's rows
+PERSONAL: dict[str, set[str]] = {
+    "enrollment": {"goal", "requested_buddy", "left_reason"},
+    "time_allocation": {"reason"},
+    "call_question": {"text"},
+    "term_review": {"excuse_reason", "excuse_note"},
+}
+
+#: kept: states, sources and keys that say nothing about the person once their name is gone
+NOT_PERSONAL: dict[str, set[str]] = {
+    "enrollment": {"state"},
+    "time_allocation": {"status", "decided_via"},
+    "call_attendance": {"source"},
+    "module_progress": {"source"},
+    "term_review": {"verdict"},
+    "master_class_invitation": {"status"},
+    "outbound_email": {"idempotency_key", "kind", "message_id", "status", "last_error"},
+}
+
+#: handled by the erasure service itself rather than column by column
+SPECIAL = {"person", "outbound_email", "audit_event", "report", "outbound_attachment"}

@@ -1,0 +1,75 @@
+"""A person's data, for global admins: look up, export (JSON, readable page), erase."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.auth.access import current_staff, require_role
+from app.auth.models import Role
+from app.extensions import db
+from app.people.models import Person
+from app.privacy.services import erase_person, export_person
+
+bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+
+
+def _person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.get("/people")
+@require_role(Role.GLOBAL_ADMIN)
+def search() -> Any:
+    query = request.args.get("q", "").strip()
+    people: list[Person] = []
+    if query:
+        people = list(
+            db.session.scalars(
+                select(Person)
+                .where((Person.employee_id == query) | (Person.email == query.lower()))
+                .limit(20)
+            )
+        )
+    return render_template("privacy/search.html", query=query, people=people)
+
+
+@bp.get("/people/<int:person_id>")
+@require_role(Role.GLOBAL_ADMIN)
+def show(person_id: int) -> Any:
+    person = _person(person_id)
+    data = export_person(person=person)
+    return render_template("privacy/person.html", person=person, data=data)
+
+
+@bp.get("/people/<int:person_id>/export.json")
+@require_role(Role.GLOBAL_ADMIN)
+def export_json(person_id: int) -> Any:
+    person = _person(person_id)
+    body = json.dumps(export_person(person=person), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="summit-{person.employee_id}.json"'},
+    )
+
+
+@bp.post("/people/<int:person_id>/erase")
+@require_role(Role.GLOBAL_ADMIN)
+def erase(person_id: int) -> Any:
+    person = _person(person_id)
+    if request.form.get("confirm", "").strip() != person.employee_id:
+        flash("Type the employee id exactly to confirm the erasure.", "error")
+        return redirect(url_for("privacy.show", person_id=person.id))
+    if erase_person(person=person, actor=current_staff(), channel="web"):
+        db.session.commit()
+        flash("The person's personal data was erased.", "success")
+    else:
+        flash("This person's data was already erased.", "info")
+    return redirect(url_for("privacy.show", person_id=person.id))

@@ -1,0 +1,428 @@
+"""A person's export and erasure, and erasure after the retention period.
+
+Erasure keeps the structure (rows, states, counts: the figures of past reports
+do not change) and removes what identifies the person: their name, email and
+employee id become a stable pseudonym, their free text is blanked, emails to or
+about them lose their content, and their name is scrubbed from stored reports
+and the audit trail.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+import logging
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from markupsafe import escape
+from sqlalchemy import Column, String, Table, Text, bindparam, delete, or_, select, update
+
+from app.audit.models import AuditEvent
+from app.audit.services import record
+from app.db import utcnow
+from app.extensions import db
+from app.mail.models import OutboundAttachment, OutboundEmail
+from app.people.models import Person
+from app.privacy.registry import PERSONAL
+from app.regions.models import Region
+from app.reports.models import Report
+from app.rollouts.models import Enrollment, Rollout, RolloutStatus
+
+log = logging.getLogger(__name__)
+ERASED_NAME = "Erased person"
+
+
+def pseudonym(person_id: int) -> str:
+    """A stable pseudonym for a person: the same id always gives the same one."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"person:{person_id}".encode(), hashlib.sha256).hexdigest()
+    return f"person-{digest[:12]}"
+
+
+def _owner_columns(table: Table) -> list[Column]:
+    """The columns through which a row belongs to a person: person_id, enrollment_id."""
+    return [c for c in table.columns if c.name in ("person_id", "enrollment_id")]
+
+
+def _person_refs(table: Table) -> list[Column]:
+    return [
+        c
+        for c in table.columns
+        for fk in c.foreign_keys
+        if fk.column.table.name in ("person", "enrollment") and table.name != "person"
+    ]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode(), "bytes": len(value)}
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def export_person(*, person: Person) -> dict[str, Any]:
+    """Everything Summit holds about one person, table by table (reads only)."""
+    enrollment_ids = list(
+        db.session.scalars(select(Enrollment.id).where(Enrollment.person_id == person.id))
+    )
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table in db.metadata.sorted_tables:
+        if table.name == "person":
+            rows = [
+                db.session.execute(table.select().where(table.c.id == person.id)).mappings().one()
+            ]
+        else:
+            conditions = []
+            for column in _person_refs(table):
+                target = next(iter(column.foreign_keys)).column.table.name
+                if target == "person":
+                    conditions.append(column == person.id)
+                elif enrollment_ids:
+                    conditions.append(column.in_(enrollment_ids))
+            if table.name == "outbound_email":
+                conditions.append(table.c.to_address == person.email)
+            if table.name == "audit_event":
+                conditions.append(
+                    (table.c.actor_type == "person") & (table.c.actor_id == person.id)
+                )
+            if not conditions:
+                continue
+            rows = list(db.session.execute(table.select().where(or_(*conditions))).mappings())
+        if rows:
+            tables[table.name] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+    return {
+        "employee_id": person.employee_id,
+        "exported_at": utcnow().isoformat(),
+        "tables": tables,
+    }
+
+
+def _blank(column: Column) -> Any:
+    return None if column.nullable else ""
+
+
+def _variants(*values: str | None) -> list[str]:
+    """The forms a value may take in stored text: as is and HTML-escaped."""
+    found: list[str] = []
+    for value in values:
+        if value and len(value) >= 3:
+            forms = (value, str(escape(value)), html.escape(value), html.escape(value, quote=False))
+            for form in forms:
+                if form not in found:
+                    found.append(form)
+    return sorted(found, key=len, reverse=True)
+
+
+def _scrub_texts(replacements: dict[str, str], *, region_id: int | None = None) -> None:
+    """Replace names, emails and ids in stored emails, reports and audit data."""
+    if not replacements:
+        return
+    pattern = re.compile(
+        "|".join(re.escape(k) for k in sorted(replacements, key=len, reverse=True))
+    )
+
+    def scrub(text: str | None) -> str | None:
+        return None if text is None else pattern.sub(lambda m: replacements[m.group(0)], text)
+
+    text_targets: list[tuple[type, list[str]]] = [
+        (OutboundEmail, ["subject", "text_body", "html_body", "to_name"]),
+        (Report, ["html"]),
+        (AuditEvent, ["actor_label"]),
+    ]
+    for model, columns in text_targets:
+        for key in replacements:
+            for name in columns:
+                column = getattr(model, name)
+                stmt = (
+                    update(model)
+                    .where(column.contains(key, autoescape=True))
+                    .values({name: _replace_sql(column, key, replacements[key])})
+                    .execution_options(synchronize_session=False)
+                )
+                if region_id is not None and hasattr(model, "region_id"):
+                    stmt = stmt.where(model.region_id == region_id)
+                db.session.execute(stmt)
+    # JSON documents: few rows match; rewrite them in Python
+    for model, name in ((Report, "figures"), (AuditEvent, "data")):
+        column = getattr(model, name)
+        rows = db.session.scalars(
+            select(model).where(
+                or_(
+                    *[
+                        column.cast(Text).contains(json.dumps(k)[1:-1], autoescape=True)
+                        for k in replacements
+                    ]
+                )
+            )
+        )
+        for row in rows:
+            setattr(
+                row,
+                name,
+                json.loads(scrub(json.dumps(getattr(row, name), ensure_ascii=False)) or "null"),
+            )
+
+
+def _replace_sql(column: Any, old: str, new: str) -> Any:
+    from sqlalchemy import func
+
+    return func.replace(column, old, new)
+
+
+def erase_person(*, person: Person, actor: Any, channel: str) -> bool:
+    """Erase one person's personal data everywhere; returns False if it already was.
+
+    Changes: the Person row (pseudonym), personal columns of every row that belongs
+    to them, emails to them (emptied, attachments deleted), their name and email in
+    other emails, stored reports and the audit trail. Records one audit event.
+    """
+    if person.erased_at is not None:
+        return False
+    alias = pseudonym(person.id)
+    originals = {"name": person.name, "email": person.email, "employee_id": person.employee_id}
+    enrollment_ids = (
+        select(Enrollment.id).where(Enrollment.person_id == person.id).scalar_subquery()
+    )
+    _erase_owned_columns(person_ids=[person.id], enrollment_ids=enrollment_ids)
+    emails = select(OutboundEmail.id).where(
+        or_(OutboundEmail.person_id == person.id, OutboundEmail.to_address == person.email)
+    )
+    db.session.execute(
+        delete(OutboundAttachment)
+        .where(OutboundAttachment.email_id.in_(emails.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(emails.scalar_subquery()))
+        .values(
+            to_address=f"{alias}@erased.invalid",
+            to_name="",
+            subject="(erased)",
+            text_body="",
+            html_body="",
+            headers=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.actor_type == "person", AuditEvent.actor_id == person.id)
+        .values(actor_label=alias)
+        .execution_options(synchronize_session=False)
+    )
+    replacements = {v: alias for v in _variants(originals["name"], originals["email"])}
+    if originals["employee_id"] and len(originals["employee_id"]) >= 4:
+        replacements[originals["employee_id"]] = alias
+    _scrub_texts(replacements)
+    person.name = ERASED_NAME
+    person.email = f"{alias}@erased.invalid"
+    person.employee_id = alias
+    person.locale = None
+    person.time_zone = None
+    person.manager_id = None
+    person.erased_at = utcnow()
+    record(
+        region_id=person.region_id,
+        action="person.erased",
+        obj=person,
+        actor=actor,
+        channel=channel,
+        data={"pseudonym": alias},
+    )
+    db.session.flush()
+    db.session.expire_all()
+    log.info("erased person %s (%s) via %s", person.id, alias, channel)
+    return True
+
+
+def _erase_owned_columns(*, person_ids: Iterable[int] | None, enrollment_ids: Any) -> None:
+    """Blank the registered personal columns of rows owned by these people or enrollments."""
+    for table_name, columns in PERSONAL.items():
+        table = db.metadata.tables[table_name]
+        conditions = []
+        for owner in _owner_columns(table):
+            if owner.name == "enrollment_id":
+                conditions.append(owner.in_(enrollment_ids))
+            elif person_ids is not None:
+                conditions.append(owner.in_(list(person_ids)))
+        if table_name == "enrollment":
+            conditions.append(table.c.id.in_(enrollment_ids))
+        if not conditions:
+            continue
+        values = {name: _blank(table.c[name]) for name in columns if name in table.c}
+        db.session.execute(table.update().where(or_(*conditions)).values(values))
+
+
+def rollouts_past_retention(*, region: Region, now: datetime) -> list[Rollout]:
+    """Closed rollouts of ``region`` whose retention period has run out and are not yet erased."""
+    cutoff = now - timedelta(days=region.retention_days)
+    return list(
+        db.session.scalars(
+            select(Rollout).where(
+                Rollout.region_id == region.id,
+                Rollout.status == RolloutStatus.CLOSED,
+                Rollout.closed_at <= cutoff,
+                Rollout.personal_data_erased_at.is_(None),
+            )
+        )
+    )
+
+
+def erase_expired_rollouts(*, region: Region, now: datetime) -> int:
+    """Erase personal data of closed rollouts past the region's retention period.
+
+    Per rollout, set-based: the personal columns of its enrollments' rows are blanked;
+    its people who are in no other open rollout get pseudonyms; the region's emails
+    from before the end of the retention period are deleted (delivery records past
+    retention); names are scrubbed from the region's stored reports and audit trail.
+    Report figures stay; the audit trail keeps its structure under pseudonyms.
+    """
+    erased = 0
+    for rollout in rollouts_past_retention(region=region, now=now):
+        enrollment_ids = (
+            select(Enrollment.id).where(Enrollment.rollout_id == rollout.id).scalar_subquery()
+        )
+        _erase_owned_columns(person_ids=None, enrollment_ids=enrollment_ids)
+        still_enrolled = (
+            select(Enrollment.person_id)
+            .join(Rollout, Rollout.id == Enrollment.rollout_id)
+            .where(Rollout.id != rollout.id, Rollout.status != RolloutStatus.CLOSED)
+        )
+        people = db.session.execute(
+            select(Person.id, Person.name, Person.email, Person.employee_id).where(
+                Person.id.in_(
+                    select(Enrollment.person_id).where(Enrollment.rollout_id == rollout.id)
+                ),
+                Person.id.not_in(still_enrolled),
+                Person.erased_at.is_(None),
+            )
+        ).all()
+        cutoff = rollout.closed_at + timedelta(days=region.retention_days)
+        old_emails = select(OutboundEmail.id).where(
+            or_(
+                (OutboundEmail.region_id == region.id) & (OutboundEmail.created_at <= cutoff),
+                OutboundEmail.person_id.in_([p.id for p in people]),
+            )
+        )
+        db.session.execute(
+            delete(OutboundAttachment)
+            .where(OutboundAttachment.email_id.in_(old_emails.scalar_subquery()))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            delete(OutboundEmail)
+            .where(OutboundEmail.id.in_(old_emails.scalar_subquery()))
+            .execution_options(synchronize_session=False)
+        )
+        replacements: dict[str, str] = {}
+        for person in people:
+            alias = pseudonym(person.id)
+            for value in _variants(person.name, person.email):
+                replacements[value] = alias
+        _scrub_region_documents(region_id=region.id, replacements=replacements)
+        if people:
+            stamp = utcnow()
+            db.session.execute(
+                update(Person.__table__)
+                .where(Person.__table__.c.id == bindparam("pid"))
+                .values(
+                    name=ERASED_NAME,
+                    email=bindparam("new_email"),
+                    employee_id=bindparam("alias"),
+                    locale=None,
+                    time_zone=None,
+                    manager_id=None,
+                    erased_at=stamp,
+                ),
+                [
+                    {
+                        "pid": p.id,
+                        "alias": pseudonym(p.id),
+                        "new_email": f"{pseudonym(p.id)}@erased.invalid",
+                    }
+                    for p in people
+                ],
+            )
+            db.session.execute(
+                update(AuditEvent.__table__)
+                .where(
+                    AuditEvent.__table__.c.actor_type == "person",
+                    AuditEvent.__table__.c.actor_id == bindparam("pid"),
+                )
+                .values(actor_label=bindparam("alias")),
+                [{"pid": p.id, "alias": pseudonym(p.id)} for p in people],
+            )
+        rollout.personal_data_erased_at = utcnow()
+        record(
+            region_id=region.id,
+            action="rollout.personal_data_erased",
+            obj=rollout,
+            actor=None,
+            channel="job",
+            data={"people": len(people)},
+        )
+        erased += 1
+        log.info("retention: erased rollout %s (%s people)", rollout.slug, len(people))
+    db.session.flush()
+    db.session.expire_all()
+    return erased
+
+
+def _scrub_region_documents(*, region_id: int, replacements: dict[str, str]) -> None:
+    """Replace names and emails in one region's stored reports and audit data (streamed)."""
+    if not replacements:
+        return
+    pattern = re.compile(
+        "|".join(re.escape(k) for k in sorted(replacements, key=len, reverse=True))
+    )
+
+    def scrub(text: str) -> str:
+        return pattern.sub(lambda m: replacements[m.group(0)], text)
+
+    emails = db.session.scalars(
+        select(OutboundEmail)
+        .where(OutboundEmail.region_id == region_id)
+        .execution_options(yield_per=1000)
+    )
+    for email in emails:
+        for name in ("subject", "text_body", "html_body", "to_name"):
+            value = getattr(email, name)
+            cleaned = scrub(value)
+            if cleaned != value:
+                setattr(email, name, cleaned)
+    for report in db.session.scalars(select(Report).where(Report.region_id == region_id)):
+        report.html = scrub(report.html)
+        report.figures = json.loads(scrub(json.dumps(report.figures, ensure_ascii=False)))
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.region_id == region_id)
+        .execution_options(yield_per=1000)
+    )
+    for event in events:
+        label = scrub(event.actor_label)
+        data = json.loads(scrub(json.dumps(event.data, ensure_ascii=False)))
+        if label != event.actor_label or data != event.data:
+            event.actor_label, event.data = label, data
+
+
+def personal_text_columns() -> dict[str, set[str]]:
+    """Every text column of a table whose rows belong to a person (for the registry test)."""
+    found: dict[str, set[str]] = {}
+    for table in db.metadata.sorted_tables:
+        if not _owner_columns(table):
+            continue
+        names = {c.name for c in table.columns if isinstance(c.type, String | Text)}
+        if names:
+            found[table.name] = names
+    return found
