@@ -42,18 +42,29 @@ def settings() -> Any:
     return current_app.extensions["summit.settings"]
 
 
+_clients: dict[str, Redis] = {}
+_clients_lock = threading.Lock()
+
+
 def get_redis(app: Flask | None = None) -> Redis:
-    """The app's Redis connection (one client per app; connections are pooled)."""
+    """The Redis client for the app's REDIS_URL (one pooled client per URL and process)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    client = app.extensions.get("summit.redis")
-    if client is None:
-        client = Redis.from_url(
-            app.extensions["summit.settings"].redis_url,
-            socket_connect_timeout=2,
-            socket_timeout=30,
-        )
-        app.extensions["summit.redis"] = client
-    return client
+    url = app.extensions["summit.settings"].redis_url
+    with _clients_lock:
+        client = _clients.get(url)
+        if client is None:
+            client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=30)
+            _clients[url] = client
+        return client
+
+
+def close_redis_clients() -> None:
+    """Close every pooled Redis connection of this process (at shutdown, in tests)."""
+    with _clients_lock:
+        for client in _clients.values():
+            client.close()
+            client.connection_pool.disconnect()
+        _clients.clear()
 
 
 def redis_available(app: Flask | None = None) -> bool:

@@ -106,8 +106,11 @@ def app(app_settings: dict[str, Any]) -> Iterator[Any]:
         db.session.commit()
         db.session.remove()
     yield application
+    from app.tasks import close_redis_clients
+
     with application.app_context():
         db.engine.dispose()
+    close_redis_clients()
 
 
 @pytest.fixture(autouse=True)
