@@ -21,3 +21,7 @@ cli = FlaskGroup(
 
 def main() -> None:
     cli(prog_name="summit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Web under load: gunicorn with 2 workers, wrk on loopback, the pages staff use most.
+
+Prints requests/s and p50/p95/p99 per page next to a bare Flask handler served by the
+same gunicorn settings in the same run. Targets: p95 ≤ 150 ms at 16 connections and
+≥ 15% of the bare handler's requests/s.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import Figure, parse_args
+from bench.dataset import prepare
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DURATION = {"small": "5s", "full": "20s"}
+CONNECTIONS = 16
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def _gunicorn(app_path: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_path,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def _wrk(url: str, duration: str, cookie: str | None = None) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "-s", str(HERE / "wrk_report.lua")]
+    if cookie:
+        cmd += ["-H", f"Cookie: session={cookie}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    m = re.search(r"SUMMIT p50=(\d+) p95=(\d+) p99=(\d+) requests=(\d+) errors=(\d+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": int(m.group(1)) / 1000,
+        "p95": int(m.group(2)) / 1000,
+        "p99": int(m.group(3)) / 1000,
+        "errors": int(m.group(5)) + (int(non2xx.group(1)) if non2xx else 0),
+    }
+
+
+def main() -> int:
+    args = parse_args(__doc__ or "")
+    if not shutil.which("wrk"):
+        print("wrk is missing: apt-get install wrk", file=sys.stderr)
+        return 1
+    data = prepare(args.scale, args.database_url)
+    env = {**os.environ, **data.env}
+    duration = DURATION[args.scale]
+    bare_port, app_port = _free_port(), _free_port()
+    bare = _gunicorn("bench.bare_app:app", bare_port, env)
+    summit = _gunicorn("wsgi:app", app_port, env)
+    failures = 0
+    try:
+        _wait(bare_port)
+        _wait(app_port)
+        base = _wrk(f"http://127.0.0.1:{bare_port}/", duration)
+        Figure("web_load", "bare Flask handler", base["rps"], "req/s").emit()
+        for label, path in data.pages:
+            _wrk(f"http://127.0.0.1:{app_port}{path}", "1s", data.cookie)  # warm up
+            result = _wrk(f"http://127.0.0.1:{app_port}{path}", duration, data.cookie)
+            if result["errors"]:
+                print(f"{path}: {result['errors']} failed or non-2xx responses", file=sys.stderr)
+                failures += 1
+            Figure(
+                "web_load",
+                f"{label}: req/s",
+                result["rps"],
+                "req/s",
+                base["rps"],
+                "bare handler",
+                result["rps"] / base["rps"],
+                "≥ 0.15",
+            ).emit()
+            Figure(
+                "web_load",
+                f"{label}: p50 / p95 / p99",
+                result["p95"],
+                "ms (p95)",
+                target=f"p95 ≤ 150 (p50 {result['p50']:.0f}, p99 {result['p99']:.0f})",
+            ).emit()
+    finally:
+        for proc in (bare, summit):
+            proc.terminate()
+            proc.wait(timeout=10)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
