@@ -185,13 +185,14 @@ def _upsert(rows: list[_Row], run: DirectoryImport) -> None:
             ).where(Person.employee_id.in_([row.key for row in rows]))
         )
     }
-    email_owner = dict(
-        db.session.execute(
+    email_owner: dict[str, str] = {
+        email: employee_id
+        for email, employee_id in db.session.execute(
             select(Person.email, Person.employee_id).where(
                 Person.email.in_([row.email for row in rows])
             )
-        ).tuples()
-    )
+        )
+    }
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for row in rows:

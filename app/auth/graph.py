@@ -96,15 +96,16 @@ class GraphClient:
                 continue
             if response.status_code in RETRY_STATUSES:
                 delay = retry_after(response)
-                if waited + (delay or 1.0) > self.max_wait:
+                wait = 1.0 if delay is None else delay
+                if waited + wait > self.max_wait:
                     raise GraphThrottled(
                         f"Graph {response.status_code} on {method} {_path(url)}",
                         response.status_code,
                         delay,
                     )
-                log.info("Graph %s on %s: waiting %ss", response.status_code, _path(url), delay)
-                self.sleep(delay or 1.0)
-                waited += delay or 1.0
+                log.info("Graph %s on %s: waiting %ss", response.status_code, _path(url), wait)
+                self.sleep(wait)
+                waited += wait
                 continue
             if response.status_code >= 400:
                 raise GraphError(

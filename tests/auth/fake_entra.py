@@ -266,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and len(parts) == 5 and parts[4] == "sendMail":
             if fake.mail_failures:
                 status = fake.mail_failures.pop(0)
-                headers = {"Retry-After": fake.retry_after} if status == 429 else {}
+                headers = {"Retry-After": fake.retry_after} if status in (429, 503) else {}
                 return self._send(status, {"error": {"code": "Refused"}}, headers=headers)
             assert self.headers.get("Content-Type") == "text/plain"
             fake.sent_mail.append({"mailbox": parts[3], "mime": base64.b64decode(body)})
