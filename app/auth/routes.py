@@ -49,7 +49,11 @@ def sign_in_page() -> Any:
             )
         )
         set_region_scope(db.session, None)  # region names are shown next to the demo roles
-        region_names = dict(db.session.execute(select(Region.id, Region.name)).tuples())
+        # dict(result) would treat the Result as a mapping (it has .keys()): iterate it
+        region_names = {
+            region_id: name
+            for region_id, name in db.session.execute(select(Region.id, Region.name))
+        }
     return render_template(
         "auth/sign_in.html",
         staff=staff,

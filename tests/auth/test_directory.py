@@ -140,3 +140,12 @@ def fake_entra_settings() -> Any:
     from flask import current_app
 
     return current_app.extensions["summit.settings"]
+
+
+def test_cli_runs_the_import_and_prints_the_mapping(fake_entra: Any, runner: Any) -> None:
+    fake_entra.directory = [_user(1, "DE"), _user(2, "FR", manager=1)]
+    result = runner.invoke(args=["entra", "import-directory", "--now"])
+    assert result.exit_code == 0, result.output
+    assert "done: 2 new, 0 updated, 1 managers changed" in result.output
+    result = runner.invoke(args=["entra", "roles"])
+    assert "Summit.LocalLead.DE" in result.output and "Germany" in result.output
