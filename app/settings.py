@@ -186,6 +186,16 @@ class Settings:
                 "ENTRA_TENANT_ID and ENTRA_CLIENT_ID are set but the app has no credential: "
                 "set ENTRA_CLIENT_SECRET or ENTRA_CLIENT_CERTIFICATE_PATH."
             )
+        if (
+            self.is_production
+            and self.entra_configured
+            and not self.base_url.startswith("https://")
+        ):
+            raise SettingsError(
+                "SUMMIT_BASE_URL must start with https:// when Entra ID sign-in is on: "
+                "session cookies are only marked Secure on HTTPS, and Entra ID accepts "
+                "only HTTPS redirect URIs outside localhost."
+            )
         if self.mail_transport == "graph" and not self.entra_app_credentials:
             raise SettingsError(
                 "MAIL_TRANSPORT=graph sends through Microsoft Graph: set ENTRA_TENANT_ID, "

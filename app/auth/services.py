@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.auth.entra import claim_email
@@ -25,7 +25,8 @@ def provision_staff(
     """Find or create the StaffUser for a verified ID token and sync their Entra roles.
 
     Changes: creates the StaffUser on first sign-in (matched by ``oid``, else by
-    email, which links a user an admin created before), sets ``entra_oid``, name
+    email, which links a user an admin created before, unless that user is bound
+    to another Entra account: a reused address gets nothing), sets ``entra_oid``, name
     and ``last_sign_in_at``; adds the mapped RoleAssignments (source "entra") and
     removes Entra-sourced ones the token no longer grants; assignments made by an
     admin or the demo stay. Records an audit event per role change.
@@ -34,11 +35,16 @@ def provision_staff(
     oid = str(claims.get("oid") or claims["sub"])
     email = claim_email(claims)
     granted = mapping.grants(claim_values)
-    user = db.session.scalars(
-        select(StaffUser).where(
-            or_(StaffUser.entra_oid == oid, func.lower(StaffUser.email) == email)
-        )
-    ).first()
+    user = db.session.scalars(select(StaffUser).where(StaffUser.entra_oid == oid)).one_or_none()
+    if user is None:
+        by_email = db.session.scalars(
+            select(StaffUser).where(func.lower(StaffUser.email) == email)
+        ).one_or_none()
+        if by_email is not None and by_email.entra_oid not in (None, oid):
+            # the address was reused by another account: never hand it the old one's roles
+            log.warning("Entra sign-in: email of staff user %s now has another oid", by_email.id)
+            return None
+        user = by_email
     if user is None:
         if not granted:
             return None

@@ -168,3 +168,15 @@ def test_token_cache_stays_server_side(client: Any, fake_entra: Any, entra_sign_
     cookie = client.get_cookie("session")
     assert cookie is not None
     assert "refresh" not in cookie.value and "verifier" not in cookie.value
+
+
+def test_a_reused_email_does_not_inherit_another_account(
+    client: Any, fake_entra: Any, entra_sign_in: Any
+) -> None:
+    previous = staff(Role.GLOBAL_ADMIN, None, email="alice@contoso.example")
+    previous.entra_oid = "oid-of-the-alice-who-left"
+    db.session.commit()
+    response = entra_sign_in()
+    assert response.status_code == 403
+    assert SESSION_USER_KEY not in _session(client)
+    assert db.session.get(StaffUser, previous.id).entra_oid == "oid-of-the-alice-who-left"
