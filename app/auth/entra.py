@@ -324,6 +324,22 @@ def session_token_cache() -> msal.SerializableTokenCache | None:
     return cache
 
 
+def delegated_token(scopes: list[str]) -> str | None:
+    """An access token acting as the signed-in staff member, from this session's cache
+    (refreshed silently when expired); None when there is none or consent is missing."""
+    cache = session_token_cache()
+    if cache is None:
+        return None
+    client = msal_app(token_cache=cache)
+    accounts = client.get_accounts()
+    result = client.acquire_token_silent(scopes, account=accounts[0]) if accounts else None
+    if cache.has_state_changed:
+        cache_id = session[SESSION_CACHE_KEY]
+        lifetime = int(current_app.permanent_session_lifetime.total_seconds())
+        get_redis().set(_cache_key(cache_id), cache.serialize(), ex=lifetime)
+    return result.get("access_token") if result else None
+
+
 def forget_session_tokens() -> None:
     """Drop this session's server-side token cache and pending flow (sign-out)."""
     keys = []

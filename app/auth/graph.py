@@ -73,7 +73,13 @@ class GraphClient:
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """One Graph call with retries on throttling; raises GraphError on any other failure."""
-        url = path_or_url if path_or_url.startswith("https://") else self.base_url + path_or_url
+        if path_or_url.startswith("https://"):
+            if not path_or_url.startswith(self.base_url + "/"):
+                # a link from elsewhere would receive our token
+                raise GraphError(f"refusing to follow a link outside Graph: {_path(path_or_url)}")
+            url = path_or_url
+        else:
+            url = self.base_url + path_or_url
         waited = 0.0
         refreshed = False
         while True:

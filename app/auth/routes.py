@@ -100,6 +100,14 @@ def _settings() -> Any:
     return current_app.extensions["summit.settings"]
 
 
+@bp.app_context_processor
+def _entra_template_values() -> dict[str, Any]:
+    """Pages with a decision form can say that a Microsoft sign-in will be asked for."""
+    from app.auth.strict import strict_approvals_enabled
+
+    return {"entra_strict_approvals": strict_approvals_enabled}
+
+
 @bp.post("/entra/sign-in")
 @public
 def entra_sign_in() -> Any:

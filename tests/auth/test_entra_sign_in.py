@@ -180,3 +180,18 @@ def test_a_reused_email_does_not_inherit_another_account(
     assert response.status_code == 403
     assert SESSION_USER_KEY not in _session(client)
     assert db.session.get(StaffUser, previous.id).entra_oid == "oid-of-the-alice-who-left"
+
+
+def test_the_session_token_cache_gives_delegated_tokens(
+    client: Any, fake_entra: Any, entra_sign_in: Any
+) -> None:
+    from flask import session
+
+    from app.auth.entra import delegated_token
+
+    entra_sign_in()
+    cache_id = _session(client)["entra_cache_id"]
+    with client.application.test_request_context("/"):
+        session["entra_cache_id"] = cache_id
+        token = delegated_token(["User.Read"])
+    assert token is not None and token.startswith("user-")

@@ -160,3 +160,14 @@ def test_no_teams_organizer_means_no_meeting(app: Any) -> None:
     assert not teams_configured(settings)
     start = datetime(2026, 9, 10, 14, 0, tzinfo=UTC)
     assert create_online_meeting(settings=settings, subject="x", start=start, end=start) is None
+
+
+def test_a_next_link_outside_graph_is_not_followed(fake_entra: Any) -> None:
+    from app.auth.graph import GraphError
+
+    client = GraphClient(_settings())
+    try:
+        with pytest.raises(GraphError, match="outside Graph"):
+            client.get_json("https://attacker.example/v1.0/users?$skiptoken=1")
+    finally:
+        client.close()
