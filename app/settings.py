@@ -60,6 +60,26 @@ class Settings:
     entra_client_secret: str = ""
     entra_authority: str = ""
     entra_redirect_uri: str = ""
+    #: PEM file holding the app's private key and certificate (instead of a client secret)
+    entra_client_certificate_path: str = ""
+    #: CA bundle for Entra ID and Graph (a TLS-inspecting proxy); empty: the system's
+    entra_ca_bundle: str = ""
+    #: Microsoft Graph root (national clouds differ)
+    entra_graph_url: str = "https://graph.microsoft.com/v1.0"
+    #: app role values or group object ids that make someone a global admin
+    entra_admin_roles: tuple[str, ...] = ("Summit.GlobalAdmin",)
+    #: a manager's approval POST needs an Entra sign-in as that manager
+    entra_strict_approvals: bool = False
+    #: the directory attribute whose value picks a person's region (country, officeLocation...)
+    entra_directory_region_attribute: str = "country"
+    #: the directory attribute stored as Person.employee_id (employeeId, or id for object ids)
+    entra_directory_key_attribute: str = "employeeId"
+    #: OData $filter for the users the directory import reads (empty: all users)
+    entra_directory_filter: str = ""
+    #: the mailbox Graph sends as (UPN); empty: the address of MAIL_DEFAULT_SENDER
+    entra_mail_mailbox: str = ""
+    #: the user (UPN or object id) who organises Teams meetings; empty: no Teams links
+    entra_teams_organizer: str = ""
     #: run jobs in this process instead of RQ (set automatically when Redis is down)
     jobs_inline: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -71,6 +91,24 @@ class Settings:
     @property
     def entra_configured(self) -> bool:
         return bool(self.entra_tenant_id and self.entra_client_id)
+
+    @property
+    def entra_authority_url(self) -> str:
+        """The authority MSAL talks to: ENTRA_AUTHORITY, or the tenant's in the public cloud."""
+        if self.entra_authority:
+            return self.entra_authority.rstrip("/")
+        return f"https://login.microsoftonline.com/{self.entra_tenant_id}"
+
+    @property
+    def entra_redirect_url(self) -> str:
+        return self.entra_redirect_uri or f"{self.base_url}/auth/entra/callback"
+
+    @property
+    def entra_app_credentials(self) -> bool:
+        """True when Summit can call Graph as itself (client credentials)."""
+        return self.entra_configured and bool(
+            self.entra_client_secret or self.entra_client_certificate_path
+        )
 
     @classmethod
     def from_env(
@@ -105,6 +143,24 @@ class Settings:
             "entra_client_secret": env.get("ENTRA_CLIENT_SECRET", ""),
             "entra_authority": env.get("ENTRA_AUTHORITY", ""),
             "entra_redirect_uri": env.get("ENTRA_REDIRECT_URI", ""),
+            "entra_client_certificate_path": env.get("ENTRA_CLIENT_CERTIFICATE_PATH", ""),
+            "entra_ca_bundle": env.get("ENTRA_CA_BUNDLE", ""),
+            "entra_graph_url": env.get("ENTRA_GRAPH_URL", cls.entra_graph_url).rstrip("/"),
+            "entra_admin_roles": tuple(
+                v.strip()
+                for v in env.get("ENTRA_ADMIN_ROLES", ",".join(cls.entra_admin_roles)).split(",")
+                if v.strip()
+            ),
+            "entra_strict_approvals": _bool(env.get("ENTRA_STRICT_APPROVALS", "false")),
+            "entra_directory_region_attribute": env.get(
+                "ENTRA_DIRECTORY_REGION_ATTRIBUTE", cls.entra_directory_region_attribute
+            ),
+            "entra_directory_key_attribute": env.get(
+                "ENTRA_DIRECTORY_KEY_ATTRIBUTE", cls.entra_directory_key_attribute
+            ),
+            "entra_directory_filter": env.get("ENTRA_DIRECTORY_FILTER", ""),
+            "entra_mail_mailbox": env.get("ENTRA_MAIL_MAILBOX", ""),
+            "entra_teams_organizer": env.get("ENTRA_TEAMS_ORGANIZER", ""),
             "jobs_inline": _bool(env.get("SUMMIT_JOBS_INLINE", "false")),
         }
         if env.get("SUMMIT_REGIONS_DIR"):
@@ -125,6 +181,26 @@ class Settings:
             raise SettingsError(f"MAIL_TRANSPORT={self.mail_transport!r}: use smtp, graph or dev.")
         if self.mail_use_tls and self.mail_use_ssl:
             raise SettingsError("Set MAIL_USE_TLS or MAIL_USE_SSL, not both.")
+        if self.entra_configured and not self.entra_app_credentials:
+            raise SettingsError(
+                "ENTRA_TENANT_ID and ENTRA_CLIENT_ID are set but the app has no credential: "
+                "set ENTRA_CLIENT_SECRET or ENTRA_CLIENT_CERTIFICATE_PATH."
+            )
+        if (
+            self.is_production
+            and self.entra_configured
+            and not self.base_url.startswith("https://")
+        ):
+            raise SettingsError(
+                "SUMMIT_BASE_URL must start with https:// when Entra ID sign-in is on: "
+                "session cookies are only marked Secure on HTTPS, and Entra ID accepts "
+                "only HTTPS redirect URIs outside localhost."
+            )
+        if self.mail_transport == "graph" and not self.entra_app_credentials:
+            raise SettingsError(
+                "MAIL_TRANSPORT=graph sends through Microsoft Graph: set ENTRA_TENANT_ID, "
+                "ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET (or ENTRA_CLIENT_CERTIFICATE_PATH)."
+            )
         if self.secret_key:
             return self
         if self.is_production:

@@ -78,3 +78,43 @@ class RoleAssignment(Base):
     source: Mapped[str] = mapped_column(String(16), default="admin")
 
     user: Mapped[StaffUser] = relationship(back_populates="roles")
+
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DirectoryImport(Base):
+    """One run of the Entra ID directory import, with its progress counters."""
+
+    __tablename__ = "directory_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[ImportStatus] = mapped_column(
+        str_enum(ImportStatus, 16), default=ImportStatus.QUEUED
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    #: the directory attribute that chose each person's region, as configured at the time
+    region_attribute: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(default=0)
+    #: directory users read so far
+    seen: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    #: users without the key attribute (employeeId by default), or disabled accounts
+    skipped_no_key: Mapped[int] = mapped_column(default=0)
+    #: users whose region attribute matches no region's ``[entra] directory_values``
+    skipped_no_region: Mapped[int] = mapped_column(default=0)
+    #: users whose email belongs to another person (fix it in the directory or roster)
+    conflicts: Mapped[int] = mapped_column(default=0)
+    managers_changed: Mapped[int] = mapped_column(default=0)
+    #: why the run failed, for the admin (no secrets: Graph's error code and message)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.auth.access import public, sign_in, sign_out
-from app.auth.models import StaffUser
+from app.auth import entra
+from app.auth.access import current_staff, public, require_role, sign_in, sign_out
+from app.auth.models import Role, StaffUser
 from app.extensions import db
+from app.scoping import set_region_scope
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -34,7 +39,6 @@ def _safe_next(target: str | None) -> str:
 @public
 def sign_in_page() -> Any:
     from app.regions.models import Region
-    from app.scoping import set_region_scope
 
     staff: list[StaffUser] = []
     region_names: dict[int, str] = {}
@@ -45,13 +49,16 @@ def sign_in_page() -> Any:
             )
         )
         set_region_scope(db.session, None)  # region names are shown next to the demo roles
+        # dict(result) would treat the Result as a mapping (it has .keys()): iterate it
         region_names = {
-            rid: name for rid, name in db.session.execute(select(Region.id, Region.name))
+            region_id: name
+            for region_id, name in db.session.execute(select(Region.id, Region.name))
         }
     return render_template(
         "auth/sign_in.html",
         staff=staff,
         dev_enabled=dev_sign_in_enabled(),
+        entra_enabled=current_app.extensions["summit.settings"].entra_configured,
         region_names=region_names,
         next=request.args.get("next", ""),
     )
@@ -73,6 +80,142 @@ def dev_sign_in() -> Any:
 @bp.post("/sign-out")
 @public
 def sign_out_view() -> Any:
+    settings = current_app.extensions["summit.settings"]
+    if settings.entra_configured:
+        entra.forget_session_tokens()
     sign_out()
     flash("You are signed out.", "info")
+    if settings.entra_configured:
+        # end the Entra ID session too, or the next sign-in would pass straight through
+        target = entra.end_session_url(settings.base_url + url_for("auth.sign_in_page"))
+        if target:
+            return redirect(target)
     return redirect(url_for("auth.sign_in_page"))
+
+
+# --- Microsoft Entra ID -------------------------------------------------------------------
+
+
+def _settings() -> Any:
+    return current_app.extensions["summit.settings"]
+
+
+@bp.app_context_processor
+def _entra_template_values() -> dict[str, Any]:
+    """Pages with a decision form can say that a Microsoft sign-in will be asked for."""
+    from app.auth.strict import strict_approvals_enabled
+
+    return {"entra_strict_approvals": strict_approvals_enabled}
+
+
+@bp.post("/entra/sign-in")
+@public
+def entra_sign_in() -> Any:
+    """Start the authorization-code flow (a POST, so another site cannot start one)."""
+    if not _settings().entra_configured:
+        abort(404)
+    return redirect(
+        entra.begin_sign_in(purpose="staff", next_url=_safe_next(request.form.get("next")))
+    )
+
+
+@bp.get("/entra/verify")
+@public
+def entra_verify() -> Any:
+    """Strict approvals: prove who is deciding, then go back to ``next`` (no role needed)."""
+    if not _settings().entra_configured:
+        abort(404)
+    return redirect(
+        entra.begin_sign_in(purpose="person", next_url=_safe_next(request.args.get("next")))
+    )
+
+
+@bp.get("/entra/callback")
+@public
+def entra_callback() -> Any:
+    """Where Entra ID sends the browser back: redeem the code, check the ID token, sign in."""
+    from app.auth.roles import claim_values, role_mapping
+    from app.auth.services import provision_staff
+
+    settings = _settings()
+    if not settings.entra_configured:
+        abort(404)
+    try:
+        result = entra.complete_sign_in(request.args.to_dict())
+    except entra.SignInRefused as exc:
+        log.warning("Entra sign-in refused: %s", exc)
+        return render_template("auth/refused.html"), 400
+    claims = result.claims
+    if result.purpose == "person":
+        entra.remember_identity(claims)
+        return redirect(result.next_url)
+    values = claim_values(claims)
+    if "groups" not in claims and "groups" in (claims.get("_claim_names") or {}):
+        values += _overage_groups(claims)
+    set_region_scope(db.session, None)  # provisioning reads every region's mapping
+    user = provision_staff(
+        claims=claims, claim_values=values, mapping=role_mapping(settings=settings)
+    )
+    db.session.commit()
+    if user is None:
+        sign_out()
+        log.info("Entra sign-in without a mapped role (oid %s)", claims.get("oid"))
+        return render_template(
+            "auth/no_access.html", email=entra.claim_email(claims), name=claims.get("name", "")
+        ), 403
+    sign_in(user)  # a new session: nothing from before the sign-in survives
+    entra.keep_token_cache(result.cache)
+    entra.remember_identity(claims)
+    log.info("staff user %s signed in with Entra ID", user.id)
+    return redirect(result.next_url)
+
+
+def _overage_groups(claims: dict[str, Any]) -> list[str]:
+    """Too many groups for the token: ask Graph for them (needs GroupMember.Read.All)."""
+    from app.auth.graph import GraphClient, GraphError
+
+    client = GraphClient(_settings(), max_wait=10)
+    try:
+        return client.member_object_ids(str(claims["oid"]))
+    except (GraphError, RuntimeError) as exc:
+        log.warning("could not read the groups of %s: %s", claims.get("oid"), exc)
+        return []
+    finally:
+        client.close()
+
+
+@bp.get("/entra/roles")
+@require_role(Role.GLOBAL_ADMIN)
+def entra_roles() -> Any:
+    """The role mapping, read-only: it is changed in the region files and settings."""
+    from app.auth.roles import role_mapping
+
+    settings = _settings()
+    mapping = role_mapping(settings=settings)
+    return render_template("auth/entra_roles.html", mapping=mapping, settings=settings)
+
+
+@bp.get("/entra/directory")
+@require_role(Role.GLOBAL_ADMIN)
+def directory_imports() -> Any:
+    from app.auth.models import DirectoryImport
+
+    runs = list(
+        db.session.scalars(select(DirectoryImport).order_by(DirectoryImport.id.desc()).limit(20))
+    )
+    return render_template("auth/directory.html", runs=runs, settings=_settings())
+
+
+@bp.post("/entra/directory")
+@require_role(Role.GLOBAL_ADMIN)
+def directory_import_start() -> Any:
+    from app.auth.directory import start_directory_import
+
+    settings = _settings()
+    if not settings.entra_app_credentials:
+        flash("Configure Entra ID (tenant, client id and secret or certificate) first.", "error")
+        return redirect(url_for("auth.directory_imports"))
+    run = start_directory_import(settings=settings, requested_by=current_staff())
+    db.session.commit()
+    flash(f"Directory import {run.id} started.", "info")
+    return redirect(url_for("auth.directory_imports"))

@@ -54,7 +54,9 @@ def test_no_dev_sign_in_in_production(app_settings):
 
 
 def test_no_dev_sign_in_when_entra_is_configured(app_settings):
-    entra = create_app({**app_settings, "entra_tenant_id": "t", "entra_client_id": "c"})
+    entra = create_app(
+        {**app_settings, "entra_tenant_id": "t", "entra_client_id": "c", "entra_client_secret": "s"}
+    )
     assert "Development sign-in" not in entra.test_client().get("/auth/sign-in").get_data(
         as_text=True
     )

@@ -1,0 +1,66 @@
+"""Microsoft Graph mail transport: ``sendMail`` as one configured mailbox.
+
+The message goes as MIME (base64), so headers, the stable Message-ID, inline
+images and attachments reach the recipient exactly as the SMTP transport would
+send them. Graph accepts MIME messages up to 4 MB this way. Throttling (429) and
+server errors (5xx) are transient, with Graph's Retry-After; other 4xx refusals
+are permanent. The outbox's idempotency key keeps retries from sending twice.
+"""
+
+from __future__ import annotations
+
+import base64
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+from app.auth.graph import GraphClient, GraphError, GraphThrottled
+from app.mail.transports import PermanentMailError, TransientMailError
+from app.settings import Settings
+
+#: Graph's limit for a MIME message posted to sendMail
+MAX_MIME_BYTES = 4 * 1024 * 1024
+
+
+class GraphTransport:
+    """The Transport protocol over Graph; needs the Mail.Send application permission
+    (restrict it to the mailbox with an application access policy)."""
+
+    def __init__(self, settings: Settings, *, client: GraphClient | None = None) -> None:
+        self.settings = settings
+        self.mailbox = settings.entra_mail_mailbox or parseaddr(settings.mail_default_sender)[1]
+        self._client = client
+
+    def open(self) -> None:
+        if self._client is None:
+            # no waiting inside a delivery batch: the outbox reschedules with retry_after
+            self._client = GraphClient(self.settings, max_wait=0)
+
+    def send(self, message: EmailMessage) -> None:
+        """POST the MIME message to /users/{mailbox}/sendMail (202 Accepted means sent)."""
+        self.open()
+        assert self._client is not None
+        mime = message.as_bytes()
+        if len(mime) > MAX_MIME_BYTES:
+            raise PermanentMailError(
+                f"message is {len(mime)} bytes; Graph sendMail takes at most {MAX_MIME_BYTES}"
+            )
+        try:
+            self._client.request(
+                "POST",
+                f"/users/{self.mailbox}/sendMail",
+                data=base64.b64encode(mime),
+                headers={"Content-Type": "text/plain"},
+            )
+        except GraphThrottled as exc:
+            raise TransientMailError(str(exc), retry_after=exc.retry_after) from exc
+        except GraphError as exc:
+            if exc.status >= 500 or exc.status in (0, 408):
+                raise TransientMailError(str(exc)) from exc
+            raise PermanentMailError(str(exc)) from exc
+        except RuntimeError as exc:  # the token endpoint refused our credentials
+            raise TransientMailError(str(exc)) from exc
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
