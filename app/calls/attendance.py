@@ -283,7 +283,7 @@ def import_report(
             continue
         minutes[eid] = row.minutes
     result.matched = len(minutes)
-    _store(region=region, session=session, present=minutes, absent=(), source="upload")
+    store_attendance(region=region, session=session, present=minutes, absent=(), source="upload")
     record(
         region_id=region.id,
         action="calls.attendance_uploaded",
@@ -322,7 +322,7 @@ def record_attendance(
         )
     )
     present_ids = set(present) & valid
-    _store(
+    store_attendance(
         region=region,
         session=session,
         present=dict.fromkeys(present_ids),
@@ -340,7 +340,7 @@ def record_attendance(
     return len(present_ids)
 
 
-def _store(
+def store_attendance(
     *,
     region: Region,
     session: CallSession,
