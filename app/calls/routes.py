@@ -296,12 +296,15 @@ def notes(slug: str, session_id: int) -> Any:
 # --- the learner's signed link ---------------------------------------------------------
 
 
-def _from_token(region_id: int, token: str) -> tuple[Any, CallSession | None, Person | None]:
-    """Verify the link, then let this request see its region (never before)."""
+def _from_token(region_id: int, token: str) -> tuple[CallSession, Person] | None:
+    """Verify the link, then let this request see its region (never before).
+
+    None for a genuine but expired link; 404 for anything tampered or foreign.
+    """
     try:
         claims = read_token(token, purpose=services.QUESTION_PURPOSE)
     except LinkExpired:
-        return "expired", None, None
+        return None
     except LinkInvalid:
         abort(404)
     grant_region(region_id)
@@ -311,15 +314,17 @@ def _from_token(region_id: int, token: str) -> tuple[Any, CallSession | None, Pe
         abort(404)
     if enrollment_for(session, person.id) is None:
         abort(404)
-    return claims, session, person
+    return session, person
 
 
 @public_bp.route("/calls/questions/<int:region_id>/<token>", methods=["GET", "POST"])
 @public
 def question_form(region_id: int, token: str) -> Any:
-    claims, session, person = _from_token(region_id, token)
-    if claims == "expired" or session is None or person is None:
+    """The learner's page: GET shows the form, POST stores the question."""
+    found = _from_token(region_id, token)
+    if found is None:
         return render_template("calls/question_form.html", expired=True), 410
+    session, person = found
     error = None
     saved = False
     if request.method == "POST":

@@ -412,10 +412,15 @@ def change_series(
     rollout.call_join_url = join_url
     url = join_url_for(rollout)
     today_local = now.astimezone(ZoneInfo(region.time_zone)).date()
-    future = [s for s in sessions_of(rollout.id) if s.starts_at > now]
+    all_sessions = sessions_of(rollout.id)
+    future = [s for s in all_sessions if s.starts_at > now]
     by_week = {s.series_date.isocalendar()[:2]: s for s in future}
+    # a week whose call already took place keeps it: no second call that week
+    held_weeks = {s.series_date.isocalendar()[:2] for s in all_sessions if s.starts_at <= now}
     planned = [
-        p for p in _plan(rollout, max(rollout.cohort_start, today_local)) if p.starts_at > now
+        p
+        for p in _plan(rollout, max(rollout.cohort_start, today_local))
+        if p.starts_at > now and p.series_date.isocalendar()[:2] not in held_weeks
     ]
     changed: list[CallSession] = []
     cancelled: list[CallSession] = []

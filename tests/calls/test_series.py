@@ -193,3 +193,24 @@ def test_holiday_rules_in_the_database(run_jobs):
     labor = next(s for s in services.sessions_of(us.id) if s.series_date == date(2026, 9, 7))
     assert labor.status is CallStatus.SCHEDULED
     assert labor.starts_at == datetime(2026, 9, 8, 16, 0, tzinfo=UTC)
+
+
+def test_changing_the_series_on_the_day_of_a_held_call_adds_no_second_call(run_jobs):
+    with time_machine.travel(BEFORE_START, tick=False):
+        rollout = make_rollout("de")
+        services.generate_series(region=rollout.region, rollout=rollout, notify=False)
+    before = len(services.sessions_of(rollout.id))
+    # Thursday 22 October, after the 16:00 call: move the series to Thursdays 19:00
+    with time_machine.travel(datetime(2026, 10, 22, 15, 0, tzinfo=UTC), tick=False):
+        changed, cancelled, created = services.change_series(
+            region=rollout.region,
+            rollout=rollout,
+            weekday=3,
+            at=time(19, 0),
+            duration_minutes=45,
+            join_url="https://meet.example.com/de",
+            actor=None,
+        )
+    assert (cancelled, created) == (0, 0)
+    assert changed == 5  # 29 Oct to 26 Nov
+    assert len(services.sessions_of(rollout.id)) == before
