@@ -125,5 +125,7 @@ class CallInvitation(RegionScoped, Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(16))
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when the series invitation was queued for them (None: a job will send it)
+    notified_at: Mapped[datetime | None]
     #: no longer attends (left the program, or no longer host): gets nothing more
     left_at: Mapped[datetime | None]

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment
+from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_LENGTH = 2000
@@ -92,17 +93,36 @@ def save_notes(
     send: bool,
     actor: object,
     now: datetime | None = None,
-) -> int:
-    """Save the host's notes; with ``send``, mail them with the answered questions to
-    every current invitee (once per session: the outbox key is session+person+kind).
-    Returns the number of emails queued."""
+) -> bool:
+    """Save the host's notes; with ``send``, a job mails them with the answered
+    questions to every current invitee (once per session: marks ``notes_sent_at``).
+    Returns True when the sending was scheduled."""
     now = now or utcnow()
     session.notes = notes.strip() or None
     db.session.flush()
-    if not send:
-        return 0
+    if not send or session.notes_sent_at is not None:
+        return False
     if session.starts_at > now:
         raise QuestionRefused("Notes go out after the call has taken place.")
+    session.notes_sent_at = now
+    record(
+        region_id=region.id,
+        action="calls.notes_sent",
+        obj=session,
+        actor=actor,
+        channel="web",
+    )
+    db.session.flush()
+    enqueue_after_commit("jobs.calls.send_notes", session.id, queue="default")
+    return True
+
+
+def send_notes(*, session: CallSession) -> int:
+    """Queue the notes email (notes + answered questions) to every current invitee.
+
+    The outbox key (session, invitee, kind) makes a rerun send nothing twice.
+    Returns the number of emails queued.
+    """
     rollout = session.rollout
     answered = [
         {"who": q.enrollment.person.name, "text": q.text}
@@ -122,15 +142,4 @@ def save_notes(
             },
         )
         n += 1
-    if session.notes_sent_at is None:
-        session.notes_sent_at = now
-    record(
-        region_id=region.id,
-        action="calls.notes_sent",
-        obj=session,
-        actor=actor,
-        channel="web",
-        data={"recipients": n},
-    )
-    db.session.flush()
     return n

@@ -277,7 +277,7 @@ def notes(slug: str, session_id: int) -> Any:
     assert session is not None
     send = request.form.get("send") == "1"
     try:
-        n = save_notes(
+        scheduled = save_notes(
             region=g.region,
             session=session,
             notes=request.form.get("notes", "")[:20000],
@@ -289,7 +289,12 @@ def notes(slug: str, session_id: int) -> Any:
         flash(str(exc), "error")
         return redirect(url_for("calls.session_page", slug=slug, session_id=session_id))
     db.session.commit()
-    flash(f"Notes sent to {n} invitees." if send else "Notes saved.", "success")
+    if scheduled:
+        flash("Notes saved; they are on their way to everyone invited.", "success")
+    elif send:
+        flash("Notes saved. They were already sent once: invitees are not mailed again.", "success")
+    else:
+        flash("Notes saved.", "success")
     return redirect(url_for("calls.session_page", slug=slug, session_id=session_id))
 
 

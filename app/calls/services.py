@@ -25,6 +25,7 @@ from app.links.services import make_action_url
 from app.people.models import Person, normalise_email
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
+from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,7 @@ def invite_attendees(
             inv = CallInvitation(
                 region_id=region.id,
                 rollout_id=rollout.id,
+                notified_at=None if notify else now,
                 email=email,
                 name=host.name,
                 staff_user_id=host.id,
@@ -206,6 +208,7 @@ def invite_attendees(
         inv = CallInvitation(
             region_id=region.id,
             rollout_id=rollout.id,
+            notified_at=None if notify else now,
             email=person.email,
             name=person.name,
             person_id=person.id,
@@ -230,6 +233,7 @@ def invite_attendees(
     for inv in rejoined:
         inv.left_at = None
         inv.invited_at = now
+        inv.notified_at = None if notify else now
     leaving = list(
         db.session.scalars(
             select(CallInvitation)
@@ -247,21 +251,8 @@ def invite_attendees(
         for inv in current.values()
         if inv.role == "host" and inv.left_at is None and inv.email not in wanted_hosts
     ]
-    if notify:
-        for inv in [*new, *rejoined]:
-            emails.send_to_invitee(
-                kind="calls/invitation",
-                key=f"calls/invitation/{inv.id}/{int(inv.invited_at.timestamp())}",
-                rollout=rollout,
-                invitee=inv,
-                context={
-                    "sessions": emails.session_lines(upcoming, inv),
-                    "join_url": join_url_for(rollout),
-                    "duration": rollout.call_duration_minutes,
-                    "host": inv.role == "host",
-                },
-                attachments=emails.calendar_attachments(rollout, inv, requests=upcoming),
-            )
+    if notify and (new or rejoined):
+        enqueue_after_commit("jobs.calls.send_invitations", rollout.id, queue="default")
     for inv in leaving:
         inv.left_at = now
         if notify and upcoming:
@@ -286,18 +277,86 @@ def invite_attendees(
     return len(new) + len(rejoined), len(leaving)
 
 
+def send_pending_invitations(
+    *, rollout: Rollout, now: datetime | None = None, batch: int = 1000
+) -> int:
+    """Queue the series invitation (the upcoming sessions as one invite.ics) for up
+    to ``batch`` invitees not yet notified; marks them ``notified_at``. Run by a job
+    (it re-enqueues itself while more remain). Returns the number queued."""
+    now = now or utcnow()
+    pending = list(
+        db.session.scalars(
+            select(CallInvitation)
+            .where(
+                CallInvitation.rollout_id == rollout.id,
+                CallInvitation.left_at.is_(None),
+                CallInvitation.notified_at.is_(None),
+            )
+            .order_by(CallInvitation.id)
+            .limit(batch)
+        )
+    )
+    upcoming = _upcoming(rollout.id, now)
+    for inv in pending:
+        emails.send_to_invitee(
+            kind="calls/invitation",
+            key=f"calls/invitation/{inv.id}/{int(inv.invited_at.timestamp())}",
+            rollout=rollout,
+            invitee=inv,
+            context={
+                "sessions": emails.session_lines(upcoming, inv),
+                "join_url": join_url_for(rollout),
+                "duration": rollout.call_duration_minutes,
+                "host": inv.role == "host",
+            },
+            attachments=emails.calendar_attachments(rollout, inv, requests=upcoming),
+        )
+        inv.notified_at = now
+    db.session.flush()
+    if len(pending) == batch:
+        enqueue_after_commit("jobs.calls.send_invitations", rollout.id, queue="default")
+    return len(pending)
+
+
 def notify_change(
     *,
     rollout: Rollout,
     changed: Sequence[CallSession],
     cancelled: Sequence[CallSession],
     note: str = "",
-) -> int:
-    """Send every current invitee the new versions (REQUEST) and cancellations (CANCEL).
+) -> None:
+    """After commit, a job sends every current invitee the new versions (REQUEST) and
+    the cancellations (CANCEL) of these sessions (see :func:`send_change`)."""
+    if not changed and not cancelled:
+        return
+    enqueue_after_commit(
+        "jobs.calls.send_change",
+        rollout.id,
+        [s.id for s in changed],
+        [s.id for s in cancelled],
+        note,
+        queue="default",
+    )
 
-    The idempotency key holds each session's SEQUENCE, so the same change twice
+
+def send_change(
+    *, rollout: Rollout, changed_ids: Sequence[int], cancelled_ids: Sequence[int], note: str
+) -> int:
+    """Queue the update email to every current invitee, with an invite.ics of the
+    changed sessions and a cancel.ics of the cancelled ones, as they are now.
+
+    The idempotency key holds each session's SEQUENCE, so the same version twice
     sends once. Returns the number of emails queued.
     """
+    ids = [*changed_ids, *cancelled_ids]
+    sessions = {
+        s.id: s
+        for s in db.session.scalars(
+            select(CallSession).where(CallSession.id.in_(ids), CallSession.rollout_id == rollout.id)
+        )
+    }
+    changed = [sessions[i] for i in changed_ids if i in sessions and not sessions[i].cancelled]
+    cancelled = [sessions[i] for i in ids if i in sessions and sessions[i].cancelled]
     if not changed and not cancelled:
         return 0
     version = ",".join(f"{s.id}:{s.sequence}" for s in [*changed, *cancelled])

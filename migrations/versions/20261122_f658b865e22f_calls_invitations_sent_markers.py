@@ -29,6 +29,7 @@ def upgrade():
         sa.Column("time_zone", sa.String(length=64), nullable=False),
         sa.Column("locale", sa.String(length=16), nullable=False),
         sa.Column("invited_at", sa.DateTime(), nullable=False),
+        sa.Column("notified_at", sa.DateTime(), nullable=True),
         sa.Column("left_at", sa.DateTime(), nullable=True),
         sa.Column("region_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
