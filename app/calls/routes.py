@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from app.auth.access import current_staff, grant_region, public, require_role
-from app.auth.models import Role
+from app.auth.models import EDITOR_ROLES, Role
 from app.calls import attendance, queries, services
 from app.calls.models import CallAttendance, CallQuestion, CallSession
 from app.calls.questions import (
@@ -45,6 +45,11 @@ def _load(slug: str, session_id: int | None = None) -> tuple[Rollout, CallSessio
     return rollout, session
 
 
+def _names_visible() -> bool:
+    """Staff who run the calls see names; sponsors only where the region allows naming."""
+    return bool(g.region_roles & EDITOR_ROLES) or g.region.names_individuals
+
+
 def _parse_time(value: str) -> time | None:
     try:
         return time.fromisoformat(value.strip())
@@ -58,7 +63,12 @@ def index(slug: str) -> Any:
     sessions = services.sessions_of(rollout.id)
     rates = queries.session_rates(rollout.id)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    learners, total = queries.learner_rates(rollout_id=rollout.id, page=page, per_page=PER_PAGE)
+    names = _names_visible()
+    learners, total = (
+        queries.learner_rates(rollout_id=rollout.id, page=page, per_page=PER_PAGE)
+        if names
+        else ([], 0)
+    )
     return render_template(
         "calls/index.html",
         rollout=rollout,
@@ -70,6 +80,7 @@ def index(slug: str) -> Any:
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         now=utcnow(),
         weekdays=WEEKDAYS,
+        names=names,
     )
 
 
@@ -153,6 +164,7 @@ def session_page(slug: str, session_id: int) -> Any:
         page=page,
         now=utcnow(),
         local=session.starts_at.astimezone(_zone(rollout)),
+        names=_names_visible(),
     )
 
 

@@ -111,3 +111,17 @@ def test_roles_who_may_change_what(two_regions, client, login_as, csrf_token):
         )
     db.session.expire_all()
     assert session.status is CallStatus.SCHEDULED and session.notes == "n"
+
+
+def test_sponsors_see_no_names_where_the_region_reports_aggregates(two_regions, client, login_as):
+    de, fr = two_regions  # de: aggregate, fr: named
+    with time_machine.travel(BEFORE_START, tick=False):
+        sign_in(login_as, staff(Role.SPONSOR, "de"))
+        html = client.get(f"/r/de/rollouts/{de.slug}/calls").get_data(as_text=True)
+        assert "aggregate figures only" in html and "Learner " not in html
+        session = services.sessions_of(de.id)[0]
+        page = client.get(f"/r/de/rollouts/{de.slug}/calls/{session.id}").get_data(as_text=True)
+        assert "Learner " not in page
+        sign_in(login_as, staff(Role.SPONSOR, "fr"))
+        html = client.get(f"/r/fr/rollouts/{fr.slug}/calls").get_data(as_text=True)
+        assert "Learner " in html
