@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import EDITOR_ROLES, Role
-from app.calls import attendance, queries, services
+from app.calls import attendance, emails, queries, services
 from app.calls.models import CallAttendance, CallQuestion, CallSession
 from app.calls.questions import (
     QuestionRefused,
@@ -377,6 +377,10 @@ def question_form(region_id: int, token: str) -> Any:
         error=error,
         saved=saved,
         closed=session.cancelled or session.starts_at <= utcnow(),
-        local=session.starts_at.astimezone(_zone(session.rollout)),
+        when=emails.when(
+            session.starts_at,
+            zone=person.time_zone or session.rollout.region.time_zone,
+            locale=person.locale or session.rollout.region.locale,
+        ),
         form_text=request.form.get("text", "") if error else "",
     ), (422 if error else 200)
