@@ -54,16 +54,72 @@ class ImportResult:
     duplicates: list[tuple[int, str]] = field(default_factory=list)
 
 
+#: header names as Teams writes them in English, German and French (the exporting
+#: user's language decides), and as people name them in a hand-made CSV
 _COLUMNS = {
-    "name": ("full name", "name", "participant", "display name", "participant name"),
-    "email": ("email", "e-mail", "email address", "e-mail address"),
-    "upn": ("participant id (upn)", "upn", "user principal name"),
-    "join": ("join time", "first join", "join", "joined", "first join time"),
-    "leave": ("leave time", "last leave", "leave", "left", "last leave time"),
-    "duration": ("duration", "in-meeting duration", "attendance duration", "time in meeting"),
-    "role": ("role",),
-    "action": ("user action", "action"),
-    "timestamp": ("timestamp", "time"),
+    "name": (
+        "full name",
+        "name",
+        "participant",
+        "display name",
+        "participant name",
+        "vollständiger name",
+        "teilnehmer",
+        "nom complet",
+        "nom",
+        "participant(e)",
+    ),
+    "email": (
+        "email",
+        "e-mail",
+        "email address",
+        "e-mail address",
+        "e-mail-adresse",
+        "adresse e-mail",
+        "courrier",
+    ),
+    "upn": (
+        "participant id (upn)",
+        "upn",
+        "user principal name",
+        "teilnehmer-id (upn)",
+        "id du participant (upn)",
+    ),
+    "join": (
+        "join time",
+        "first join",
+        "join",
+        "joined",
+        "first join time",
+        "beitrittszeit",
+        "erster beitritt",
+        "heure d'arrivée",
+        "première arrivée",
+    ),
+    "leave": (
+        "leave time",
+        "last leave",
+        "leave",
+        "left",
+        "last leave time",
+        "zeitpunkt des verlassens",
+        "letztes verlassen",
+        "heure de départ",
+        "dernier départ",
+    ),
+    "duration": (
+        "duration",
+        "in-meeting duration",
+        "attendance duration",
+        "time in meeting",
+        "dauer",
+        "dauer in der besprechung",
+        "durée",
+        "durée dans la réunion",
+    ),
+    "role": ("role", "rolle", "rôle"),
+    "action": ("user action", "action", "benutzeraktion", "action de l'utilisateur"),
+    "timestamp": ("timestamp", "time", "zeitstempel", "horodatage"),
 }
 _TIME_FORMATS = (
     "%m/%d/%Y, %I:%M:%S %p",
@@ -79,7 +135,23 @@ _TIME_FORMATS = (
     "%H:%M:%S",
     "%H:%M",
 )
-_HOST_ROLES = {"organizer", "organiser", "presenter", "co-organizer"}
+_JOINED = ("join", "beigetreten", "a rejoint")
+_LEFT = ("left", "verlassen", "a quitté")
+_UNITS = {
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "std", "stunde", "stunden"), "h"),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "minuten"), "m"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "sek", "sekunden"), "s"),
+}
+_HOST_ROLES = {
+    "organizer",
+    "organiser",
+    "presenter",
+    "co-organizer",
+    "organisator",
+    "referent",
+    "organisateur",
+    "présentateur",
+}
 
 
 def decode_report(data: bytes) -> str:
@@ -130,11 +202,11 @@ def parse_duration(value: str) -> int | None:
         return h * 60 + m + (1 if s >= 30 else 0)
     units = dict.fromkeys("hms", 0)
     matched = False
-    for number, unit in re.findall(
-        r"(\d+)\s*(h|hr|hrs|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)\b", value
-    ):
-        units[unit[0]] += int(number)
-        matched = True
+    for number, unit in re.findall(r"(\d+)\s*([a-zA-Z]+)", value):
+        letter = _UNITS.get(unit.lower().rstrip("."))
+        if letter:
+            units[letter] += int(number)
+            matched = True
     if matched:
         return units["h"] * 60 + units["m"] + (1 if units["s"] >= 30 else 0)
     if value.isdigit():
@@ -229,9 +301,9 @@ def _legacy_rows(rows: list[list[str]], header: dict[str, int], first_line: int)
         action = _cell(cells, header, "action").lower()
         at = parse_time(_cell(cells, header, "timestamp"))
         row = people.setdefault(name.casefold(), ReportRow(line=first_line + offset, name=name))
-        if action.startswith("join") and at is not None:
+        if action.startswith(_JOINED) and at is not None:
             open_since[name.casefold()] = at
-        elif action.startswith("left") and at is not None and name.casefold() in open_since:
+        elif action.startswith(_LEFT) and at is not None and name.casefold() in open_since:
             start = open_since.pop(name.casefold())
             row.minutes = (row.minutes or 0) + round((at - start).total_seconds() / 60)
     return list(people.values())

@@ -177,3 +177,30 @@ def test_attendance_rates_and_missed_calls_in_a_row(client, csrf_token, login_as
         assert by_name == {"Anna Müller": (4, 4, 0), "Ida Roth": (4, 3, 1), "Tim Berger": (4, 1, 3)}
         dashboard = client.get(f"/r/de/rollouts/{rollout.slug}/calls").get_data(as_text=True)
         assert "Tim Berger" in dashboard and 'badge badge-warn">3<' in dashboard
+
+
+def test_a_german_teams_export_and_a_semicolon_csv_from_excel():
+    german = (
+        "1. Zusammenfassung\n"
+        "Besprechungstitel\tWöchentlicher Expertencall\n"
+        "\n"
+        "2. Teilnehmer\n"
+        "Name\tErster Beitritt\tLetztes Verlassen\tDauer in der Besprechung\tE-Mail\t"
+        "Teilnehmer-ID (UPN)\tRolle\n"
+        "Anna Müller\t10.9.2026, 16:00:12\t10.9.2026, 16:45:00\t44 Min. 48 Sek.\t"
+        "anna@example.com\tanna@example.com\tTeilnehmer\n"
+        "Stefan Brandt\t10.9.2026, 15:58:00\t10.9.2026, 16:50:00\t1 Std. 2 Min.\t"
+        "stefan@example.com\tstefan@example.com\tOrganisator\n"
+    )
+    fmt, rows = parse_report(_utf16(german))
+    assert fmt == "teams"
+    assert [(r.name, r.email, r.minutes, r.role) for r in rows] == [
+        ("Anna Müller", "anna@example.com", 45, "teilnehmer"),
+        ("Stefan Brandt", "stefan@example.com", 62, "organisator"),
+    ]
+    excel = (
+        "\ufeffName;E-Mail;Beitrittszeit;Zeitpunkt des Verlassens\n"
+        "Ida Roth;ida@example.com;16:00;16:30\n"
+    )
+    fmt, rows = parse_report(excel.encode("utf-8"))
+    assert fmt == "csv" and [(r.email, r.minutes) for r in rows] == [("ida@example.com", 30)]
