@@ -35,7 +35,7 @@ def send_agendas(region_id: int) -> int:
 
 def send_invitations(rollout_id: int) -> int:
     """Send the series invitation to invitees not yet notified (after generate/sync)."""
-    from app.calls.services import send_pending_invitations
+    from app.calls.invitations import send_pending_invitations
     from app.extensions import db
     from app.rollouts.models import Rollout
 
@@ -48,7 +48,7 @@ def send_change(
     rollout_id: int, changed_ids: list[int], cancelled_ids: list[int], note: str
 ) -> int:
     """Send a moved, changed or cancelled session to every invitee."""
-    from app.calls.services import send_change as send
+    from app.calls.changes import send_change as send
     from app.extensions import db
     from app.rollouts.models import Rollout
 

@@ -12,13 +12,12 @@ from datetime import datetime
 
 from sqlalchemy import Integer, and_, cast, exists, func, or_, select
 
+from app.calls.invitations import CALL_STATES
 from app.calls.models import CallAttendance, CallSession, CallStatus
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import Person
 from app.rollouts.models import Enrollment, EnrollmentState
-
-CALL_STATES = (EnrollmentState.TIME_APPROVED, EnrollmentState.ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,9 @@ def session_rates(rollout_id: int, now: datetime | None = None) -> dict[int, Ses
                 func.count(),
             )
             .join(CallSession, CallSession.id == CallAttendance.session_id)
-            .where(CallSession.rollout_id == rollout_id)
+            .join(Enrollment, Enrollment.id == CallAttendance.enrollment_id)
+            # only the expected learners count, so a rate never passes 100%
+            .where(CallSession.rollout_id == rollout_id, _expected_at(CallSession.starts_at))
             .group_by(CallAttendance.session_id)
         ).all()
     }

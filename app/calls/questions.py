@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.calls import emails
+from app.calls.invitations import active_invitations
 from app.calls.models import CallQuestion, CallSession
-from app.calls.services import active_invitations, questions_by_group
+from app.calls.services import questions_by_group
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import Person

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import EDITOR_ROLES, Role
-from app.calls import attendance, emails, queries, services
+from app.calls import attendance, changes, emails, queries, services
 from app.calls.models import CallAttendance, CallQuestion, CallSession
 from app.calls.questions import (
     QuestionRefused,
@@ -109,7 +109,7 @@ def change_series(slug: str) -> Any:
         flash("The join URL must start with https://.", "error")
         return redirect(url_for("calls.index", slug=slug))
     try:
-        changed, cancelled, created = services.change_series(
+        changed, cancelled, created = changes.change_series(
             region=g.region,
             rollout=rollout,
             weekday=weekday,
@@ -118,7 +118,7 @@ def change_series(slug: str) -> Any:
             join_url=join_url,
             actor=current_staff(),
         )
-    except services.CallChangeError as exc:
+    except changes.CallChangeError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("calls.index", slug=slug))
@@ -188,7 +188,7 @@ def move(slug: str, session_id: int) -> Any:
         flash("Give the new date (YYYY-MM-DD) and time (HH:MM).", "error")
         return redirect(url_for("calls.session_page", slug=slug, session_id=session_id))
     try:
-        services.move_session(
+        changes.move_session(
             region=g.region,
             session=session,
             day=day,
@@ -196,7 +196,7 @@ def move(slug: str, session_id: int) -> Any:
             note=request.form.get("note", "").strip()[:300],
             actor=current_staff(),
         )
-    except services.CallChangeError as exc:
+    except changes.CallChangeError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("calls.session_page", slug=slug, session_id=session_id))
@@ -211,13 +211,13 @@ def cancel(slug: str, session_id: int) -> Any:
     _, session = _load(slug, session_id)
     assert session is not None
     try:
-        services.cancel_session(
+        changes.cancel_session(
             region=g.region,
             session=session,
             note=request.form.get("note", "").strip()[:300],
             actor=current_staff(),
         )
-    except services.CallChangeError as exc:
+    except changes.CallChangeError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("calls.session_page", slug=slug, session_id=session_id))

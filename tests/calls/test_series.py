@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import select
 
-from app.calls import services
+from app.calls import changes, meetings, services
 from app.calls.models import CallInvitation, CallSession, CallStatus
 from app.extensions import db
 from app.rollouts.models import EnrollmentState
@@ -78,7 +78,7 @@ def test_move_then_cancel_raise_sequence_and_cancel_goes_out(run_jobs, smtp_sink
     session = services.sessions_of(rollout.id)[2]
     uid = session.uid
 
-    services.move_session(
+    changes.move_session(
         region=rollout.region,
         session=session,
         day=date(2026, 9, 25),
@@ -96,8 +96,8 @@ def test_move_then_cancel_raise_sequence_and_cancel_goes_out(run_jobs, smtp_sink
     assert len(smtp_sink.to("expert.de@example.com")) == 1
 
     smtp_sink.clear()
-    services.cancel_session(region=rollout.region, session=session, note="", actor=None)
-    services.cancel_session(region=rollout.region, session=session, note="", actor=None)
+    changes.cancel_session(region=rollout.region, session=session, note="", actor=None)
+    changes.cancel_session(region=rollout.region, session=session, note="", actor=None)
     run_jobs()
     msgs = smtp_sink.to("anna@example.com")
     assert len(msgs) == 1
@@ -113,7 +113,7 @@ def test_changing_the_series_moves_future_sessions_only(run_jobs, smtp_sink):
         learner(rollout, email="anna@example.com")
         services.generate_series(region=rollout.region, rollout=rollout)
         by_hand = services.sessions_of(rollout.id)[8]
-        services.move_session(
+        changes.move_session(
             region=rollout.region,
             session=by_hand,
             day=by_hand.series_date,
@@ -127,7 +127,7 @@ def test_changing_the_series_moves_future_sessions_only(run_jobs, smtp_sink):
         now = datetime(2026, 10, 19, 8, 0, tzinfo=UTC)
         past = {s.id: s.starts_at for s in services.sessions_of(rollout.id) if s.starts_at < now}
         assert len(past) == 6
-        changed, cancelled, created = services.change_series(
+        changed, cancelled, created = changes.change_series(
             region=rollout.region,
             rollout=rollout,
             weekday=1,
@@ -202,7 +202,7 @@ def test_changing_the_series_on_the_day_of_a_held_call_adds_no_second_call(run_j
     before = len(services.sessions_of(rollout.id))
     # Thursday 22 October, after the 16:00 call: move the series to Thursdays 19:00
     with time_machine.travel(datetime(2026, 10, 22, 15, 0, tzinfo=UTC), tick=False):
-        changed, cancelled, created = services.change_series(
+        changed, cancelled, created = changes.change_series(
             region=rollout.region,
             rollout=rollout,
             weekday=3,
@@ -219,7 +219,7 @@ def test_changing_the_series_on_the_day_of_a_held_call_adds_no_second_call(run_j
 @time_machine.travel(BEFORE_START, tick=False)
 def test_teams_seam_and_language_of_the_invitation(run_jobs, smtp_sink, monkeypatch):
     monkeypatch.setattr(
-        services, "join_url_provider", lambda rollout: f"https://teams.example.com/{rollout.slug}"
+        meetings, "join_url_provider", lambda rollout: f"https://teams.example.com/{rollout.slug}"
     )
     rollout = make_rollout("fr", weekday=1, at=time(14, 0))
     learner(rollout, email="camille@example.com")
