@@ -46,7 +46,7 @@ class LearnerRate:
 
 
 def _expected_at(starts_at: object) -> object:
-    """Enrollment ``Enrollment`` was expected at a session starting ``starts_at``."""
+    """The enrollment was expected at a session starting ``starts_at``."""
     return and_(
         Enrollment.time_approved_at.is_not(None),
         Enrollment.time_approved_at <= starts_at,
