@@ -217,3 +217,36 @@ def send_pending_invitations(
     if len(pending) == batch:
         enqueue_after_commit("jobs.calls.send_invitations", rollout.id, queue="default")
     return len(pending)
+
+
+def withdraw_learner(*, enrollment: Enrollment, now: datetime | None = None) -> bool:
+    """A learner left the program: cancel the calls they hold (one cancel.ics) and
+    stop inviting them. Returns False when they held no invitation."""
+    now = now or utcnow()
+    inv = db.session.scalars(
+        select(CallInvitation).where(
+            CallInvitation.rollout_id == enrollment.rollout_id,
+            CallInvitation.person_id == enrollment.person_id,
+            CallInvitation.left_at.is_(None),
+        )
+    ).one_or_none()
+    if inv is None:
+        return False
+    inv.left_at = now
+    upcoming = upcoming_sessions(enrollment.rollout_id, now)
+    if upcoming:
+        emails.send_to_invitee(
+            kind="calls/update",
+            key=f"calls/withdrawn/{inv.id}/{int(now.timestamp())}",
+            rollout=enrollment.rollout,
+            invitee=inv,
+            context={
+                "changed": [],
+                "cancelled": emails.session_lines(upcoming, inv),
+                "note": "",
+                "join_url": "",
+            },
+            attachments=emails.calendar_attachments(enrollment.rollout, inv, cancels=upcoming),
+        )
+    db.session.flush()
+    return True

@@ -232,3 +232,21 @@ def test_teams_seam_and_language_of_the_invitation(run_jobs, smtp_sink, monkeypa
     assert smtp_sink.to("camille@example.com")[0]["Subject"].startswith("Votre appel")
     assert smtp_sink.to("sam@example.com")[0]["Subject"].startswith("Your weekly expert call")
     assert "heures de Europe/Paris" in text_of(smtp_sink.to("camille@example.com")[0])
+
+
+@time_machine.travel(BEFORE_START, tick=False)
+def test_the_enrollment_left_signal_cancels_at_once(run_jobs, smtp_sink):
+    from app.rollouts.signals import enrollment_left
+
+    rollout = make_rollout("de")
+    leaver = learner(rollout, email="leaver@example.com")
+    services.generate_series(region=rollout.region, rollout=rollout)
+    run_jobs()
+    smtp_sink.clear()
+    leaver.transition(EnrollmentState.REMOVED)
+    enrollment_left.send(leaver)
+    enrollment_left.send(leaver)  # a second signal finds no invitation left
+    run_jobs()
+    msgs = smtp_sink.to("leaver@example.com")
+    assert len(msgs) == 1 and "CANCEL" in calendars(msgs[0])
+    assert services.sync_invitations(region=rollout.region, now=BEFORE_START) == 0
