@@ -154,6 +154,21 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
+@pytest.fixture(autouse=True)
+def fresh_g_per_request(app: Any) -> Iterator[None]:
+    """Requests reuse the test's app context, and so its ``g``: empty it per request, as a
+    real request would find it (Flask-WTF caches the CSRF token there, for one)."""
+    from flask import g, request_started
+
+    def _empty_g(sender: Any, **extra: Any) -> None:
+        for key in list(vars(g)):
+            delattr(g, key)
+
+    request_started.connect(_empty_g, app)
+    yield
+    request_started.disconnect(_empty_g, app)
+
+
 @pytest.fixture
 def runner(app: Any) -> Any:
     return app.test_cli_runner()

@@ -38,8 +38,25 @@ class CallSession(RegionScoped, Base):
     change_note: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when learners were asked for their questions (two business days ahead)
+    prompts_sent_at: Mapped[datetime | None]
+    #: when the hosts got the morning agenda
+    agenda_sent_at: Mapped[datetime | None]
+    #: when the notes and answered questions went to the invitees
+    notes_sent_at: Mapped[datetime | None]
+    #: the local lead moved or cancelled this one session by hand (a series change keeps it)
+    changed_by_hand: Mapped[bool] = mapped_column(default=False)
 
     rollout = relationship("Rollout")
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status is CallStatus.CANCELLED
+
+    @property
+    def uid(self) -> str:
+        """The iCalendar UID: stable for the session's whole life, whatever moves it."""
+        return f"call-{self.rollout_id}-{self.id}@summit"
 
 
 class CallQuestion(RegionScoped, Base):
@@ -57,6 +74,9 @@ class CallQuestion(RegionScoped, Base):
     blocked: Mapped[bool] = mapped_column(default=False)
     answered: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+
+    enrollment = relationship("Enrollment")
 
 
 class CallAttendance(RegionScoped, Base):
@@ -72,3 +92,40 @@ class CallAttendance(RegionScoped, Base):
     minutes: Mapped[int | None]
     #: "web" or "upload"
     source: Mapped[str] = mapped_column(String(16), default="web")
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CallInvitation(RegionScoped, Base):
+    """Someone who holds the rollout's call series in their calendar (learner or host).
+
+    The list updates and cancellations go to; a learner who leaves gets a
+    cancellation and ``left_at``.
+    """
+
+    __tablename__ = "call_invitation"
+    __table_args__ = (UniqueConstraint("rollout_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(
+        ForeignKey("rollout.id", ondelete="CASCADE"), index=True
+    )
+    #: normalised like Person.email
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    #: set for learners; hosts are staff users
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    staff_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE")
+    )
+    #: "learner" or "host"
+    role: Mapped[str] = mapped_column(String(16), default="learner")
+    #: IANA zone the emails show times in (the person's, else the region's)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(16))
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when the series invitation was queued for them (None: a job will send it)
+    notified_at: Mapped[datetime | None]
+    #: no longer attends (left the program, or no longer host): gets nothing more
+    left_at: Mapped[datetime | None]

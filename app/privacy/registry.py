@@ -25,7 +25,11 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "term_review": {"verdict"},
     "master_class_invitation": {"status"},
     "outbound_email": {"idempotency_key", "kind", "message_id", "status", "last_error"},
+    "call_session": {"join_url", "change_note", "notes"},
 }
+
+#: rows that only copy who the person is (for sending): deleted on erasure
+DELETED: set[str] = {"call_invitation"}
 
 #: handled by the erasure service itself rather than column by column
 SPECIAL = {"person", "outbound_email", "audit_event", "report", "outbound_attachment"}

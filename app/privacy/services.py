@@ -30,7 +30,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.mail.models import OutboundAttachment, OutboundEmail
 from app.people.models import Person
-from app.privacy.registry import PERSONAL
+from app.privacy.registry import DELETED, PERSONAL
 from app.regions.models import Region
 from app.reports.models import Report
 from app.rollouts.models import Enrollment, Rollout, RolloutStatus
@@ -247,7 +247,18 @@ def erase_person(*, person: Person, actor: Any, channel: str) -> bool:
 
 
 def _erase_owned_columns(*, person_ids: Iterable[int] | None, enrollment_ids: Any) -> None:
-    """Blank the registered personal columns of rows owned by these people or enrollments."""
+    """Blank the registered personal columns of rows owned by these people or enrollments,
+    and delete the rows that only copy who they are."""
+    person_ids = list(person_ids) if person_ids is not None else None
+    for table_name in DELETED:
+        table = db.metadata.tables[table_name]
+        conditions = [
+            owner.in_(enrollment_ids) if owner.name == "enrollment_id" else owner.in_(person_ids)
+            for owner in _owner_columns(table)
+            if owner.name == "enrollment_id" or person_ids is not None
+        ]
+        if conditions:
+            db.session.execute(table.delete().where(or_(*conditions)))
     for table_name, columns in PERSONAL.items():
         table = db.metadata.tables[table_name]
         conditions = []
@@ -255,7 +266,7 @@ def _erase_owned_columns(*, person_ids: Iterable[int] | None, enrollment_ids: An
             if owner.name == "enrollment_id":
                 conditions.append(owner.in_(enrollment_ids))
             elif person_ids is not None:
-                conditions.append(owner.in_(list(person_ids)))
+                conditions.append(owner.in_(person_ids))
         if table_name == "enrollment":
             conditions.append(table.c.id.in_(enrollment_ids))
         if not conditions:

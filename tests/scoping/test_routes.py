@@ -30,16 +30,37 @@ def _fill(rule: Any, values: dict[str, Any]) -> str:
     return path
 
 
-def _foreign_objects() -> dict[str, Any]:
-    """An object of region fr for each URL argument name that region routes use."""
-    fr = region("fr")
-    enrollment = EnrollmentFactory(rollout=RolloutFactory(region_id=fr.id))
+def _objects(code: str) -> dict[str, Any]:
+    """One object of region ``code`` for each URL argument name that region routes use.
+
+    A new route with a new argument name fails the walk until it is added here.
+    """
+    from datetime import UTC, date, datetime
+
+    from app.calls.models import CallQuestion, CallSession
+
+    reg = region(code)
+    enrollment = EnrollmentFactory(rollout=RolloutFactory(region_id=reg.id))
+    session = CallSession(
+        region_id=reg.id,
+        rollout_id=enrollment.rollout_id,
+        series_date=date(2026, 9, 10),
+        starts_at=datetime(2026, 9, 10, 14, 0, tzinfo=UTC),
+    )
+    db.session.add(session)
+    db.session.flush()
+    question = CallQuestion(
+        region_id=reg.id, session_id=session.id, enrollment_id=enrollment.id, text="?"
+    )
+    db.session.add(question)
     db.session.commit()
     return {
         "slug": enrollment.rollout.slug,
         "rollout_id": enrollment.rollout_id,
         "enrollment_id": enrollment.id,
         "person_id": enrollment.person_id,
+        "session_id": session.id,
+        "question_id": question.id,
     }
 
 
@@ -61,17 +82,20 @@ def test_another_regions_url_is_404(rule, client, login_as):
 
 
 def test_another_regions_ids_are_404_in_my_region(rule, client, login_as):
-    objects = _foreign_objects()
+    """Each id of region fr, put alone among ids of my own region de, answers 404."""
+    mine, foreign = _objects("de"), _objects("fr")
     args = [a for a in rule.arguments if a != "region"]
     if not args:
         pytest.skip("no object in this URL")
-    missing = [a for a in args if a not in objects]
-    assert not missing, f"add a region-fr object for {missing} to _foreign_objects()"
+    missing = [a for a in args if a not in foreign]
+    assert not missing, f"add an object for {missing} to _objects()"
     login_as(staff(Role.LOCAL_LEAD, "de"))
-    path = _fill(rule, {**objects, "region": "de"})
-    for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-        response = client.open(path, method=method, data={"csrf_token": _token(client)})
-        assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
+    token = _token(client)
+    for arg in args:
+        path = _fill(rule, {**mine, arg: foreign[arg], "region": "de"})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, data={"csrf_token": token})
+            assert response.status_code == 404, f"{method} {path} answered {response.status_code}"
 
 
 def test_a_sponsor_cannot_change_anything(rule, client, login_as):

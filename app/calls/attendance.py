@@ -1,0 +1,194 @@
+"""Attendance: recorded on the session page, or from the meeting's attendance report
+(read by :mod:`app.calls.report`); matched to learners, never guessed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.calls.models import CallAttendance, CallInvitation, CallSession
+from app.calls.report import HOST_ROLES, AttendanceFileError, parse_report
+from app.db import utcnow
+from app.extensions import db
+from app.people.models import Person
+from app.regions.models import Region
+from app.rollouts.models import Enrollment
+
+__all__ = ["AttendanceFileError", "ImportResult", "import_report", "record_attendance"]
+
+
+@dataclass
+class ImportResult:
+    format: str
+    matched: int = 0
+    hosts: int = 0
+    #: (line, name, email) of rows matching nobody invited to the call
+    unknown: list[tuple[int, str, str]] = field(default_factory=list)
+    #: (line, name) of further rows for someone already counted (their minutes are added)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+
+
+#: header names as Teams writes them in English, German and French (the exporting
+#: user's language decides), and as people name them in a hand-made CSV
+
+
+def import_report(
+    *, region: Region, session: CallSession, data: bytes, actor: object
+) -> ImportResult:
+    """Record attendance from an uploaded report: matched learners are marked present.
+
+    Matching is by email, then Teams UPN, then an unambiguous full name among the
+    rollout's learners. Hosts are skipped; unknown and duplicate rows are reported,
+    never guessed. Uploading the same file twice changes nothing.
+    """
+    fmt, rows = parse_report(data)
+    learners = db.session.execute(
+        select(Enrollment.id, Person.email, Person.name)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(Enrollment.rollout_id == session.rollout_id)
+    ).all()
+    by_email = {email: eid for eid, email, _ in learners}
+    by_name: dict[str, list[int]] = {}
+    for eid, _, name in learners:
+        by_name.setdefault(name.casefold(), []).append(eid)
+    hosts = set(
+        db.session.scalars(
+            select(CallInvitation.email).where(
+                CallInvitation.rollout_id == session.rollout_id, CallInvitation.role == "host"
+            )
+        )
+    )
+    result = ImportResult(format=fmt)
+    minutes: dict[int, int | None] = {}
+    for row in rows:
+        if row.email in hosts or row.upn in hosts or row.role in HOST_ROLES:
+            result.hosts += 1
+            continue
+        eid = by_email.get(row.email) or by_email.get(row.upn)
+        if eid is None:
+            candidates = by_name.get(row.name.casefold(), [])
+            eid = candidates[0] if len(candidates) == 1 else None
+        if eid is None:
+            result.unknown.append((row.line, row.name, row.email or row.upn))
+            continue
+        if eid in minutes:
+            result.duplicates.append((row.line, row.name))
+            if row.minutes is not None:
+                minutes[eid] = (minutes[eid] or 0) + row.minutes
+            continue
+        minutes[eid] = row.minutes
+    result.matched = len(minutes)
+    store_attendance(region=region, session=session, present=minutes, absent=(), source="upload")
+    record(
+        region_id=region.id,
+        action="calls.attendance_uploaded",
+        obj=session,
+        actor=actor,
+        channel="web",
+        data={
+            "format": fmt,
+            "matched": result.matched,
+            "unknown": len(result.unknown),
+            "duplicates": len(result.duplicates),
+        },
+    )
+    return result
+
+
+def record_attendance(
+    *,
+    region: Region,
+    session: CallSession,
+    present: Iterable[int],
+    listed: Iterable[int],
+    actor: object,
+) -> int:
+    """Record who attended from the session page: ``present`` among the ``listed`` learners.
+
+    Only enrollments of the session's rollout count; others are ignored.
+    Returns how many are marked present.
+    """
+    listed_ids = set(listed)
+    valid = set(
+        db.session.scalars(
+            select(Enrollment.id).where(
+                Enrollment.rollout_id == session.rollout_id, Enrollment.id.in_(listed_ids)
+            )
+        )
+    )
+    present_ids = set(present) & valid
+    store_attendance(
+        region=region,
+        session=session,
+        present=dict.fromkeys(present_ids),
+        absent=valid - present_ids,
+        source="web",
+    )
+    record(
+        region_id=region.id,
+        action="calls.attendance_recorded",
+        obj=session,
+        actor=actor,
+        channel="web",
+        data={"present": len(present_ids), "absent": len(valid - present_ids)},
+    )
+    return len(present_ids)
+
+
+def store_attendance(
+    *,
+    region: Region,
+    session: CallSession,
+    present: dict[int, int | None],
+    absent: Iterable[int],
+    source: str,
+) -> None:
+    """Upsert attendance rows for one session (one read, then inserts and updates)."""
+    absent = set(absent)
+    existing = {
+        a.enrollment_id: a
+        for a in db.session.scalars(
+            select(CallAttendance).where(
+                CallAttendance.session_id == session.id,
+                CallAttendance.enrollment_id.in_(set(present) | absent),
+            )
+        )
+    }
+    now = utcnow()
+    for eid, mins in present.items():
+        row = existing.get(eid)
+        if row is None:
+            db.session.add(
+                CallAttendance(
+                    region_id=region.id,
+                    session_id=session.id,
+                    enrollment_id=eid,
+                    attended=True,
+                    minutes=mins,
+                    source=source,
+                    recorded_at=now,
+                )
+            )
+        else:
+            row.attended, row.source, row.recorded_at = True, source, now
+            if mins is not None:
+                row.minutes = mins
+    for eid in absent:
+        row = existing.get(eid)
+        if row is None:
+            db.session.add(
+                CallAttendance(
+                    region_id=region.id,
+                    session_id=session.id,
+                    enrollment_id=eid,
+                    attended=False,
+                    source=source,
+                    recorded_at=now,
+                )
+            )
+        else:
+            row.attended, row.minutes, row.source, row.recorded_at = False, None, source, now
+    db.session.flush()

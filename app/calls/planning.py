@@ -1,0 +1,110 @@
+"""Pure calendar arithmetic for the call series: no database, easy to test.
+
+Local wall time is what people agreed on ("Thursdays at 16:00 Berlin time"), so
+each session is built from its local date and time in the region's zone and only
+then converted to UTC: a DST change moves the UTC instant, never the local time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from app.regions.models import HolidayRule
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    #: the date the weekly rhythm puts the session on
+    series_date: date
+    #: the local date it actually takes place on (moved after a public holiday)
+    held_on: date
+    starts_at: datetime
+    cancelled: bool = False
+    note: str | None = None
+
+
+@lru_cache(maxsize=256)
+def _holiday_calendar(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, subdiv=subdivision, years=[year])
+
+
+def holiday_name(day: date, *, country: str, subdivision: str | None) -> str | None:
+    """The public holiday's name on ``day`` in that country/subdivision, or None."""
+    if not country:
+        return None
+    return _holiday_calendar(country, subdivision, day.year).get(day)
+
+
+def is_business_day(day: date, *, country: str, subdivision: str | None) -> bool:
+    return day.weekday() < 5 and holiday_name(day, country=country, subdivision=subdivision) is None
+
+
+def next_business_day(day: date, *, country: str, subdivision: str | None) -> date:
+    """The first business day strictly after ``day``."""
+    day += timedelta(days=1)
+    while not is_business_day(day, country=country, subdivision=subdivision):
+        day += timedelta(days=1)
+    return day
+
+
+def business_days_before(day: date, n: int, *, country: str, subdivision: str | None) -> date:
+    """The business day ``n`` business days before ``day``."""
+    while n > 0:
+        day -= timedelta(days=1)
+        if is_business_day(day, country=country, subdivision=subdivision):
+            n -= 1
+    return day
+
+
+def local_instant(day: date, at: time, zone: str) -> datetime:
+    """``day`` at local wall time ``at`` in ``zone``, as an aware UTC datetime.
+
+    A wall time skipped by a spring-forward change resolves to the later offset
+    (zoneinfo's ``fold=0`` rule), which is what calendar clients do too.
+    """
+    return datetime.combine(day, at, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def first_on_or_after(day: date, weekday: int) -> date:
+    return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def plan_series(
+    *,
+    start: date,
+    end: date,
+    weekday: int,
+    at: time,
+    zone: str,
+    country: str,
+    subdivision: str | None,
+    on_holiday: HolidayRule,
+) -> list[PlannedSession]:
+    """Every weekly session from ``start`` to ``end`` (inclusive), holidays applied."""
+    sessions: list[PlannedSession] = []
+    day = first_on_or_after(start, weekday)
+    while day <= end:
+        name = holiday_name(day, country=country, subdivision=subdivision)
+        if name is None:
+            sessions.append(PlannedSession(day, day, local_instant(day, at, zone)))
+        elif on_holiday is HolidayRule.CANCEL:
+            sessions.append(
+                PlannedSession(day, day, local_instant(day, at, zone), cancelled=True, note=name)
+            )
+        else:
+            moved = next_business_day(day, country=country, subdivision=subdivision)
+            sessions.append(
+                PlannedSession(
+                    day,
+                    moved,
+                    local_instant(moved, at, zone),
+                    note=f"{name}: moved from {day.isoformat()}",
+                )
+            )
+        day += timedelta(weeks=1)
+    return sessions
