@@ -57,24 +57,41 @@ def send_goal_survey(enrollment: Enrollment, *, reason: str, now: datetime | Non
     ``goal_survey_sent_at`` and queues one email; returns False if already sent
     or already answered.
     """
-    from app.mail.services import queue_email
-    from app.masterclasses.recognition import opt_in_url
-
     if enrollment.goal_survey_sent_at is not None or enrollment.goal_reached is not None:
         return False
     now = now or utcnow()
     enrollment.goal_survey_sent_at = now
+    _queue_survey(enrollment, key=f"goals/survey/{enrollment.id}", completed=reason == "completion")
+    db.session.flush()
+    return True
+
+
+def resend_goal_survey(enrollment: Enrollment, *, now: datetime | None = None) -> None:
+    """Email the learner a fresh survey link (their old one expired); at most one a day."""
+    now = now or utcnow()
+    _queue_survey(
+        enrollment,
+        key=f"goals/survey/{enrollment.id}/fresh/{now.date().isoformat()}",
+        completed=enrollment.state == EnrollmentState.COMPLETED,
+    )
+    db.session.flush()
+
+
+def _queue_survey(enrollment: Enrollment, *, key: str, completed: bool) -> None:
+    from app.mail.services import queue_email
+    from app.masterclasses.recognition import opt_in_url
+
     person = enrollment.person
     queue_email(
         kind="goals/survey",
         to_address=person.email,
         to_name=person.name,
-        idempotency_key=f"goals/survey/{enrollment.id}",
+        idempotency_key=key,
         context={
             "name": person.name,
             "program": enrollment.rollout.program.title,
             "goal": enrollment.goal or "",
-            "completed": reason == "completion",
+            "completed": completed,
             "survey_url": survey_url(enrollment),
             "leaderboard_url": opt_in_url(enrollment),
         },
@@ -82,8 +99,6 @@ def send_goal_survey(enrollment: Enrollment, *, reason: str, now: datetime | Non
         region_id=enrollment.region_id,
         person_id=person.id,
     )
-    db.session.flush()
-    return True
 
 
 def due_goal_surveys(*, region: Region, now: datetime | None = None) -> int:

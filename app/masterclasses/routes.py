@@ -29,6 +29,7 @@ from app.masterclasses.services import (
     decline_invitation,
     invite_qualifying,
     record_attendance,
+    resend_invitation,
     save_master_class,
 )
 from app.masterclasses.signed import grant_region_of
@@ -269,8 +270,11 @@ def _now() -> Any:
     return utcnow()
 
 
-def _expired(what: str) -> Any:
-    return render_template("masterclasses/link_expired.html", what=what), 410
+def _expired(what: str, *, fresh: bool = False, sent: bool = False) -> Any:
+    """The expired-link page; ``fresh`` offers a new link by email (a POST, never the GET)."""
+    return render_template("masterclasses/link_expired.html", what=what, fresh=fresh, sent=sent), (
+        200 if sent else 410
+    )
 
 
 @public_bp.route("/masterclasses/rsvp/<token>", methods=["GET", "POST"])
@@ -278,8 +282,8 @@ def _expired(what: str) -> Any:
 def rsvp(token: str) -> Any:
     try:
         claims = read_token(token, purpose=RSVP_PURPOSE, max_age=RSVP_MAX_AGE)
-    except LinkExpired:
-        return _expired("invitation")
+    except LinkExpired as exc:
+        return _fresh_rsvp_link(exc.claims)
     except LinkInvalid:
         abort(404)
     if grant_region_of(MasterClassInvitation, claims.object_id) is None:
@@ -313,6 +317,20 @@ def rsvp(token: str) -> Any:
         error=error,
         InvitationStatus=InvitationStatus,
     ), (422 if error else 200)
+
+
+def _fresh_rsvp_link(claims: Any) -> Any:
+    if request.method != "POST":
+        return _expired("invitation", fresh=True)
+    if grant_region_of(MasterClassInvitation, claims.object_id) is None:
+        abort(404)
+    item = db.session.get(MasterClassInvitation, claims.object_id)
+    if item is None or item.enrollment.person_id != claims.person_id:
+        abort(404)
+    if item.master_class.starts_at > _now():
+        resend_invitation(item)
+        db.session.commit()
+    return _expired("invitation", sent=True)
 
 
 @public_bp.route("/recognition/<token>", methods=["GET", "POST"])

@@ -68,7 +68,16 @@ def test_expired_and_tampered_survey_links_are_refused(client):
     path = _path(enrollment)
     assert client.get(path + "x").status_code == 404
     with time_machine.travel(datetime.now(UTC) + timedelta(days=91)):
-        assert client.get(path).status_code == 410
+        response = client.get(path)
+        assert response.status_code == 410
+        token = re.search(
+            r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)
+        ).group(1)
+        assert client.post(path, data={"csrf_token": token}).status_code == 200
+    [fresh] = _surveys()
+    assert fresh.person_id == enrollment.person_id
+    db.session.refresh(enrollment)
+    assert enrollment.goal_reached is None
 
 
 def test_program_end_surveys_everyone_still_enrolled_once():

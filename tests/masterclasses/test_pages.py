@@ -152,3 +152,25 @@ def test_sponsors_cannot_record_attendance(client, login_as):
     token = _token(client, "/r/de/masterclasses")
     response = client.post(f"/r/de/masterclasses/{mc.id}/attendance", data={"csrf_token": token})
     assert response.status_code == 403
+
+
+def test_moving_the_class_sends_an_updated_ics_with_a_higher_sequence(client, login_as):
+    from icalendar import Calendar
+
+    rollout = RolloutFactory()
+    mc = master_class(rollout.program, starts_at=datetime(2027, 1, 14, 16, 30, tzinfo=UTC))
+    completer(rollout)
+    [invitation] = invite_qualifying(mc)
+    accept_invitation(invitation)
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    token = _token(client, f"/r/de/masterclasses/{mc.id}/edit")
+    client.post(
+        f"/r/de/masterclasses/{mc.id}/edit",
+        data={**_form(rollout.program_id, starts_time="18:00"), "csrf_token": token},
+    )
+    first, update = emails("masterclasses/accepted")
+    events = [Calendar.from_ical(e.attachments[0].data).walk("VEVENT")[0] for e in (first, update)]
+    assert events[0]["uid"] == events[1]["uid"]
+    assert int(events[1]["sequence"]) > int(events[0]["sequence"])
+    assert events[1].decoded("dtstart") == datetime(2027, 1, 14, 17, 0, tzinfo=UTC)
+    assert update.subject.startswith("Geändert")

@@ -129,10 +129,22 @@ def test_tampered_foreign_and_expired_links_are_refused(client):
         object_id=invitation.id,
     )
     assert client.get(f"/masterclasses/rsvp/{wrong_person}").status_code == 404
+    mc = invitation.master_class
+    mc.starts_at = datetime.now(UTC) + timedelta(days=200)
+    db.session.commit()
     with time_machine.travel(datetime.now(UTC) + timedelta(days=181)):
         response = client.get(path)
-    assert response.status_code == 410
-    assert "expired" in response.get_data(as_text=True)
+        assert response.status_code == 410
+        html = response.get_data(as_text=True)
+        assert "expired" in html
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        sent = client.post(path, data={"csrf_token": token})
+        assert sent.status_code == 200 and "fresh link" in sent.get_data(as_text=True)
+        fresh = emails("masterclasses/invitation")[-1]
+        assert len(emails("masterclasses/invitation")) == 2
+        fresh_path = re.search(r"http://summit.test(/masterclasses/rsvp/\S+)", fresh.text_body)
+        assert client.get(fresh_path.group(1)).status_code == 200
+    assert invitations(mc)[0].status == InvitationStatus.INVITED
 
 
 def test_two_workers_accepting_the_last_seat_one_gets_it(app):
