@@ -12,6 +12,7 @@ from app.auth.models import Role
 from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
 from app.masterclasses import forms
+from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE, resend_invitation
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.masterclasses.recognition import (
     BADGES,
@@ -22,14 +23,11 @@ from app.masterclasses.recognition import (
     set_leaderboard_opt_in,
 )
 from app.masterclasses.services import (
-    RSVP_MAX_AGE,
-    RSVP_PURPOSE,
     RsvpClosed,
     accept_invitation,
     decline_invitation,
     invite_qualifying,
     record_attendance,
-    resend_invitation,
     save_master_class,
 )
 from app.masterclasses.signed import grant_region_of

@@ -16,128 +16,34 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
+from app.masterclasses import emails
+from app.masterclasses.eligibility import qualifying_enrollments, upcoming_classes
 from app.masterclasses.models import (
     HOLDS_SEAT,
     InvitationStatus,
     MasterClass,
     MasterClassInvitation,
 )
-from app.programs.models import Term
 from app.regions.models import Region
-from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.rollouts.models import Enrollment, Rollout
 
 log = logging.getLogger(__name__)
 
-RSVP_PURPOSE = "masterclass-rsvp"
-#: RSVP links stay valid long enough for a class announced months ahead
-RSVP_MAX_AGE = timedelta(days=180)
 #: statuses from which a learner may still ask for a place
 _MAY_ACCEPT = (InvitationStatus.INVITED, InvitationStatus.DECLINED, InvitationStatus.WAITLISTED)
 
 
 class RsvpClosed(Exception):
     """The class has started (or attendance is recorded): RSVPs no longer change anything."""
-
-
-# --- who qualifies ----------------------------------------------------------------------
-
-
-def base_requirement_module_ids(program_id: int) -> list[int]:
-    """The modules required by the end of the program's last term (the base requirements)."""
-    from app.programs.models import Module, term_required_module
-
-    last_term = db.session.scalars(
-        select(Term.id).where(Term.program_id == program_id).order_by(Term.number.desc()).limit(1)
-    ).first()
-    if last_term is None:
-        return list(db.session.scalars(select(Module.id).where(Module.program_id == program_id)))
-    return list(
-        db.session.scalars(
-            select(term_required_module.c.module_id).where(
-                term_required_module.c.term_id == last_term
-            )
-        )
-    )
-
-
-def qualifying_enrollments(master_class: MasterClass, *, region_id: int | None = None) -> Any:
-    """A SELECT of (enrollment id, region id) for completers who qualify and have no invitation.
-
-    Completed the program (in the class's region, or anywhere for a global class);
-    with ``requires_buddy_signoff`` also a buddy sign-off on every term; a
-    face-to-face class also needs every base-requirement module completed.
-    """
-    from app.progress.models import ModuleProgress
-    from app.terms.models import TermReview
-
-    stmt = (
-        select(Enrollment.id, Enrollment.region_id)
-        .join(Rollout, Rollout.id == Enrollment.rollout_id)
-        .where(
-            Rollout.program_id == master_class.program_id,
-            Enrollment.state == EnrollmentState.COMPLETED,
-            ~exists().where(
-                MasterClassInvitation.master_class_id == master_class.id,
-                MasterClassInvitation.enrollment_id == Enrollment.id,
-            ),
-        )
-    )
-    if master_class.region_id is not None:
-        stmt = stmt.where(Enrollment.region_id == master_class.region_id)
-    if region_id is not None:
-        stmt = stmt.where(Enrollment.region_id == region_id)
-    if master_class.requires_buddy_signoff:
-        terms = db.session.scalar(
-            select(func.count(Term.id)).where(Term.program_id == master_class.program_id)
-        )
-        confirmed = (
-            select(func.count(TermReview.id))
-            .where(
-                TermReview.enrollment_id == Enrollment.id,
-                TermReview.buddy_confirmed_at.is_not(None),
-            )
-            .scalar_subquery()
-        )
-        stmt = stmt.where(confirmed >= max(terms or 0, 1))
-    if master_class.face_to_face:
-        modules = base_requirement_module_ids(master_class.program_id)
-        done = (
-            select(func.count(ModuleProgress.id))
-            .where(
-                ModuleProgress.enrollment_id == Enrollment.id,
-                ModuleProgress.completed.is_(True),
-                ModuleProgress.module_id.in_(modules),
-            )
-            .scalar_subquery()
-        )
-        stmt = stmt.where(done >= len(modules))
-    return stmt.order_by(Enrollment.id)
-
-
-def upcoming_classes(*, program_ids: Iterable[int], region_id: int, now: datetime) -> list[Any]:
-    """Classes not started yet open to ``region_id`` (its own and the global ones)."""
-    return list(
-        db.session.scalars(
-            select(MasterClass)
-            .where(
-                MasterClass.program_id.in_(list(program_ids)),
-                MasterClass.starts_at > now,
-                or_(MasterClass.region_id.is_(None), MasterClass.region_id == region_id),
-            )
-            .order_by(MasterClass.starts_at, MasterClass.id)
-        )
-    )
 
 
 # --- invitations ------------------------------------------------------------------------
@@ -202,7 +108,7 @@ def invite_qualifying(
             select(MasterClassInvitation).where(MasterClassInvitation.id.in_(ids))
         ).all()
         for invitation in invitations:
-            _email_invitation(invitation)
+            emails.invitation_email(invitation)
             record(
                 region_id=invitation.region_id,
                 action="masterclass.invited",
@@ -325,9 +231,9 @@ def accept_invitation(
         action = "masterclass.rsvp_waitlisted"
     _after_status_change(invitation)
     if action == "masterclass.rsvp_accepted":
-        _email_accepted(invitation, promoted=False)
+        emails.place_email(invitation, promoted=False)
     elif action is not None:
-        _email(invitation, "masterclasses/waitlisted", key=now.isoformat())
+        emails.send(invitation, "masterclasses/waitlisted", key=now.isoformat())
     if action is not None:
         record(
             region_id=invitation.region_id,
@@ -370,7 +276,7 @@ def decline_invitation(
     _after_status_change(invitation)
     if held:
         _give_back_seat(invitation.master_class_id)
-        _email_cancellation(invitation, now)
+        emails.cancellation_email(invitation, now)
         from app.tasks import enqueue_after_commit
 
         enqueue_after_commit(
@@ -428,7 +334,7 @@ def promote_waitlist(*, master_class_id: int, now: datetime | None = None) -> li
         invitation = db.session.get(MasterClassInvitation, candidate)
         assert invitation is not None
         db.session.refresh(invitation)
-        _email_accepted(invitation, promoted=True)
+        emails.place_email(invitation, promoted=True)
         record(
             region_id=invitation.region_id,
             action="masterclass.promoted",
@@ -470,7 +376,7 @@ def due_masterclass_reminders(*, region: Region, now: datetime | None = None) ->
     ).all()
     for invitation in invitations:
         invitation.reminder_sent_at = now
-        _email(invitation, "masterclasses/reminder", key="reminder")
+        emails.send(invitation, "masterclasses/reminder", key="reminder")
     db.session.flush()
     return len(invitations)
 
@@ -556,146 +462,9 @@ def save_master_class(
                 MasterClassInvitation.status == InvitationStatus.ACCEPTED,
             )
         ):
-            _email_accepted(invitation, promoted=False, update=True)
+            emails.place_email(invitation, promoted=False, update=True)
     if not creating:
         from app.tasks import enqueue_after_commit
 
         enqueue_after_commit("jobs.masterclasses.promote_waitlist", master_class.id)
     return master_class
-
-
-# --- email --------------------------------------------------------------------------------
-
-
-def rsvp_url(invitation: MasterClassInvitation) -> str:
-    from app.links.services import make_action_url
-
-    return make_action_url(
-        endpoint="masterclasses_public.rsvp",
-        purpose=RSVP_PURPOSE,
-        person_id=invitation.enrollment.person_id,
-        object_id=invitation.id,
-    )
-
-
-def _context(invitation: MasterClassInvitation) -> dict[str, Any]:
-    from app.masterclasses.recognition import opt_in_url
-
-    mc = invitation.master_class
-    person = invitation.enrollment.person
-    zone = ZoneInfo(person.time_zone or person.region.time_zone)
-    local = mc.starts_at.astimezone(zone)
-    return {
-        "name": person.name,
-        "title": mc.title,
-        "hosts": mc.hosts,
-        "description": mc.description,
-        "program": mc.program.title,
-        "starts": local.strftime("%Y-%m-%d %H:%M"),
-        "time_zone": zone.key,
-        "duration_minutes": mc.duration_minutes,
-        "location": mc.location,
-        "join_url": mc.join_url,
-        "face_to_face": mc.face_to_face,
-        "rsvp_url": rsvp_url(invitation),
-        "leaderboard_url": opt_in_url(invitation.enrollment),
-    }
-
-
-def _email(
-    invitation: MasterClassInvitation,
-    kind: str,
-    *,
-    key: str = "",
-    attachments: Iterable[Any] = (),
-    extra: dict[str, Any] | None = None,
-) -> None:
-    from app.mail.services import queue_email
-
-    person = invitation.enrollment.person
-    queue_email(
-        kind=kind,
-        to_address=person.email,
-        to_name=person.name,
-        idempotency_key=f"{kind}/{invitation.id}/{key}",
-        context={**_context(invitation), **(extra or {})},
-        locale=person.locale or person.region.locale,
-        region_id=invitation.region_id,
-        person_id=person.id,
-        attachments=list(attachments),
-    )
-
-
-def _email_invitation(invitation: MasterClassInvitation) -> None:
-    _email(invitation, "masterclasses/invitation")
-
-
-def resend_invitation(invitation: MasterClassInvitation, *, now: datetime | None = None) -> None:
-    """Email the learner a fresh RSVP link (their old one expired); at most one a day."""
-    now = now or utcnow()
-    _email(invitation, "masterclasses/invitation", key=f"fresh/{now.date().isoformat()}")
-
-
-def _calendar(invitation: MasterClassInvitation, *, method: str) -> Any:
-    """The ICS for this learner's place; every one sent carries a higher SEQUENCE."""
-    from app.ics import Attendee, InviteEvent, build_calendar, ics_attachment
-    from app.mail.services import display_name
-
-    mc = invitation.master_class
-    person = invitation.enrollment.person
-    invitation.calendar_sequence += 1
-    sequence = invitation.calendar_sequence
-    sender = current_app.extensions["summit.settings"].mail_default_sender
-    organizer = parseaddr(sender)[1] or sender
-    event = InviteEvent(
-        uid=f"masterclass-{mc.id}-{invitation.id}@summit",
-        summary=mc.title,
-        starts_at=mc.starts_at,
-        duration=timedelta(minutes=mc.duration_minutes),
-        time_zone=(mc.region or person.region).time_zone,
-        sequence=sequence,
-        description=f"{mc.description}\n\nHosts: {mc.hosts}".strip(),
-        location=mc.location or mc.join_url,
-        url=mc.join_url,
-        attendees=(Attendee(email=person.email, name=display_name(person.name)),),
-    )
-    data = build_calendar([event], organizer_email=organizer, method=method)
-    return ics_attachment(data, method=method, filename="master-class.ics")
-
-
-def _email_accepted(
-    invitation: MasterClassInvitation, *, promoted: bool, update: bool = False
-) -> None:
-    mc = invitation.master_class
-    # each new place (or a changed class) is a new email; the same one twice is not
-    stamp = (invitation.promoted_at if promoted else invitation.responded_at) or utcnow()
-    _email(
-        invitation,
-        "masterclasses/promoted" if promoted else "masterclasses/accepted",
-        key=f"{stamp.isoformat()}/{mc.sequence}" if not update else f"update/{mc.sequence}",
-        attachments=[_calendar(invitation, method="REQUEST")],
-        extra={"update": update},
-    )
-
-
-def _email_cancellation(invitation: MasterClassInvitation, now: datetime) -> None:
-    _email(
-        invitation,
-        "masterclasses/declined",
-        key=now.isoformat(),
-        attachments=[_calendar(invitation, method="CANCEL")],
-    )
-
-
-__all__ = [
-    "RsvpClosed",
-    "accept_invitation",
-    "decline_invitation",
-    "due_masterclass_invitations",
-    "due_masterclass_reminders",
-    "invite_on_completion",
-    "invite_qualifying",
-    "promote_waitlist",
-    "record_attendance",
-    "save_master_class",
-]

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.masterclasses.emails import rsvp_url
 from app.masterclasses.models import InvitationStatus, MasterClass
-from app.masterclasses.services import accept_invitation, invite_qualifying, rsvp_url
+from app.masterclasses.services import accept_invitation, invite_qualifying
 from tests.factories import RolloutFactory
 from tests.masterclasses.helpers import completer, emails, invitations, master_class
 
