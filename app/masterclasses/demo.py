@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.extensions import db
-from app.masterclasses.models import InvitationStatus, MasterClass
+from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.rollouts.models import Enrollment, EnrollmentState
 
 REGIONAL = {
@@ -27,6 +27,7 @@ REGIONAL = {
 }
 GLOBAL_TITLE = "The engineer of the future: a conversation with our CTO"
 FACE_TO_FACE_TITLE = "Architecture kata day (in person)"
+PAST_TITLE = "Kick-off master class: lessons from the first finishers"
 COMMENTS = [
     "The event-driven module changed how I design our services.",
     "I got most of the way; the ML part needs more practice.",
@@ -90,7 +91,52 @@ def seed(ctx: Any) -> None:
     for master_class in classes:
         for invitation in invite_qualifying(master_class):
             _answer(invitation, rng)
+    if "de" in ctx.rollouts:
+        _past_class_with_attendance(ctx)
     _goals_and_opt_ins(ctx)
+
+
+def _past_class_with_attendance(ctx: Any) -> None:
+    """A class held two weeks ago in Germany, its answers and attendance as they happened."""
+    from app.auth.models import Role
+    from app.masterclasses.services import (
+        accept_invitation,
+        invite_qualifying,
+        record_attendance,
+    )
+
+    region = ctx.regions["de"]
+    starts = _local(ctx.today - timedelta(days=14), time(17, 0), region.time_zone)
+    master_class = _ensure(
+        ctx,
+        region_id=region.id,
+        title=PAST_TITLE,
+        hosts="Stefan Brandt (expert)",
+        starts_at=starts,
+        join_url="https://meet.example.com/masterclass-de-kickoff",
+        location="",
+        capacity=8,
+        description="What the first finishers learned, told by them.",
+    )
+    for invitation in invite_qualifying(master_class, now=starts - timedelta(days=21)):
+        accept_invitation(
+            invitation, actor=invitation.enrollment.person, now=starts - timedelta(days=20)
+        )
+    lead = next((u for u in ctx.staff.values() if Role.LOCAL_LEAD in u.roles_in(region.id)), None)
+    held = db.session.scalars(
+        select(MasterClassInvitation.id).where(
+            MasterClassInvitation.master_class_id == master_class.id,
+            MasterClassInvitation.status.in_([InvitationStatus.ACCEPTED]),
+        )
+    ).all()
+    if held:
+        record_attendance(
+            master_class,
+            region_id=region.id,
+            attended_ids={i for i in held if i % 4},
+            actor=lead,
+            now=starts + timedelta(hours=3),
+        )
 
 
 def _local(day: Any, at: time, zone: str) -> datetime:

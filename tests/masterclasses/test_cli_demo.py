@@ -39,10 +39,15 @@ def test_demo_shows_classes_answers_and_is_idempotent():
     db.session.commit()
     first = _counts()
     classes, invitations, _emails, answers = first
-    assert classes == 6  # one per demo region, a face-to-face one and a global one
+    assert classes == 7  # one per demo region, a face-to-face, a past and a global one
     assert invitations > 0 and answers > 0
     statuses = set(db.session.scalars(select(MasterClassInvitation.status)))
-    assert {InvitationStatus.ACCEPTED, InvitationStatus.WAITLISTED} <= statuses
+    assert {
+        InvitationStatus.ACCEPTED,
+        InvitationStatus.WAITLISTED,
+        InvitationStatus.ATTENDED,
+        InvitationStatus.NO_SHOW,
+    } <= statuses
     assert db.session.scalar(select(MasterClass).where(MasterClass.region_id.is_(None)))
     seed_demo()
     db.session.commit()

@@ -82,10 +82,12 @@ def test_another_regions_class_or_invitation_is_a_404(client, login_as):
     assert client.get(f"/r/de/masterclasses/{mc.id}").status_code == 404  # not my region
     assert client.get(f"/r/fr/masterclasses/{everyone.id}").status_code == 200
     token = _token(client, "/r/fr/masterclasses")
-    response = client.post(
-        f"/r/fr/masterclasses/{mc.id}/attendance", data={"csrf_token": token, "attended": "1"}
-    )
-    assert response.status_code == 404
+    for action in ("attendance", "invite", "edit"):
+        response = client.post(
+            f"/r/fr/masterclasses/{mc.id}/{action}", data={"csrf_token": token, "attended": "1"}
+        )
+        assert response.status_code == 404, action
+    assert invitations(mc)[0].status == InvitationStatus.INVITED
 
 
 def test_only_global_admins_edit_a_global_class(client, login_as):
