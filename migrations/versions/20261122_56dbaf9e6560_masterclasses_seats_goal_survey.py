@@ -54,13 +54,13 @@ def downgrade():
         batch_op.drop_column("promoted_at")
 
     with op.batch_alter_table("master_class", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_master_class_seats_within_capacity", type_="check")
+        batch_op.drop_constraint("seats_within_capacity", type_="check")
         batch_op.drop_column("sequence")
         batch_op.drop_column("updated_at")
         batch_op.drop_column("seats_taken")
 
     with op.batch_alter_table("enrollment", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_enrollment_goal_reached", type_="check")
+        batch_op.drop_constraint("goal_reached", type_="check")
         batch_op.drop_column("goal_survey_sent_at")
         batch_op.drop_column("goal_answered_at")
         batch_op.drop_column("goal_comment")
