@@ -2,6 +2,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import time_machine
+from flask import g
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
@@ -176,3 +177,23 @@ def test_moving_the_class_sends_an_updated_ics_with_a_higher_sequence(client, lo
     assert int(events[1]["sequence"]) > int(events[0]["sequence"])
     assert events[1].decoded("dtstart") == datetime(2027, 1, 14, 17, 0, tzinfo=UTC)
     assert update.subject.startswith("Geändert")
+
+
+def test_a_global_admin_creates_a_global_class_a_lead_cannot(client, login_as):
+    rollout = RolloutFactory()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    token = _token(client, "/r/de/masterclasses/new")
+    client.post(
+        "/r/de/masterclasses/new",
+        data={**_form(rollout.program_id, title="Lead's"), "global": "1", "csrf_token": token},
+    )
+    g.pop("csrf_token", None)  # requests share the test's app context (and its g)
+    login_as(staff(Role.GLOBAL_ADMIN))
+    token = _token(client, "/r/de/masterclasses/new")
+    response = client.post(
+        "/r/de/masterclasses/new",
+        data={**_form(rollout.program_id, title="Admin's"), "global": "1", "csrf_token": token},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    regions = dict(db.session.execute(select(MasterClass.title, MasterClass.region_id)).all())
+    assert regions == {"Lead's": region("de").id, "Admin's": None}
