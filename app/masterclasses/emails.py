@@ -25,6 +25,7 @@ RSVP_MAX_AGE = timedelta(days=180)
 
 
 def rsvp_url(invitation: MasterClassInvitation) -> str:
+    """The learner's signed RSVP link (absolute, from SUMMIT_BASE_URL)."""
     from app.links.services import make_action_url
 
     return make_action_url(
@@ -36,6 +37,7 @@ def rsvp_url(invitation: MasterClassInvitation) -> str:
 
 
 def context_for(invitation: MasterClassInvitation) -> dict[str, Any]:
+    """What every master-class email shows, with the time in the learner's own zone."""
     from app.masterclasses.recognition import opt_in_url
 
     mc = invitation.master_class
@@ -67,6 +69,8 @@ def send(
     attachments: Iterable[Any] = (),
     extra: dict[str, Any] | None = None,
 ) -> None:
+    """Queue one ``kind`` email to the invited learner, in their locale; ``key`` makes it
+    idempotent (the same key twice queues nothing new)."""
     from app.mail.services import queue_email
 
     person = invitation.enrollment.person
@@ -84,6 +88,7 @@ def send(
 
 
 def invitation_email(invitation: MasterClassInvitation) -> None:
+    """Queue the invitation email with the RSVP link (once per invitation)."""
     send(invitation, "masterclasses/invitation")
 
 
@@ -121,6 +126,8 @@ def calendar_attachment(invitation: MasterClassInvitation, *, method: str) -> An
 
 
 def place_email(invitation: MasterClassInvitation, *, promoted: bool, update: bool = False) -> None:
+    """Queue the confirmation of a place (accepted, promoted or the class changed) with
+    an ICS REQUEST; raises the invitation's calendar SEQUENCE."""
     mc = invitation.master_class
     # each new place (or a changed class) is a new email; the same one twice is not
     stamp = (invitation.promoted_at if promoted else invitation.responded_at) or utcnow()
@@ -134,6 +141,7 @@ def place_email(invitation: MasterClassInvitation, *, promoted: bool, update: bo
 
 
 def cancellation_email(invitation: MasterClassInvitation, now: datetime) -> None:
+    """Queue the "place given up" email with an ICS CANCEL; raises the calendar SEQUENCE."""
     send(
         invitation,
         "masterclasses/declined",
