@@ -190,6 +190,24 @@ def _move(invitation_id: int, *, from_statuses: Iterable[InvitationStatus], **va
     return result.rowcount == 1
 
 
+def _anyone_waiting(master_class_id: int) -> bool:
+    """Whether the class has a waitlist, in every region (a global class's spans them all)."""
+    from app.masterclasses.signed import all_regions
+
+    with all_regions():
+        return (
+            db.session.scalar(
+                select(MasterClassInvitation.id)
+                .where(
+                    MasterClassInvitation.master_class_id == master_class_id,
+                    MasterClassInvitation.status == InvitationStatus.WAITLISTED,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
+
 def _check_open(invitation: MasterClassInvitation, now: datetime) -> None:
     if invitation.master_class.starts_at <= now or invitation.attendance_recorded_at:
         raise RsvpClosed()
@@ -205,12 +223,13 @@ def accept_invitation(
     """
     now = now or utcnow()
     _check_open(invitation, now)
-    if invitation.status in HOLDS_SEAT:
-        return invitation.status
+    if invitation.status in HOLDS_SEAT or invitation.status == InvitationStatus.WAITLISTED:
+        return invitation.status  # the waitlist's order decides (promote_waitlist)
     master_class_id = invitation.master_class_id
     action = None
+    # nobody jumps the queue: while anyone waits, a freed place is theirs (promote_waitlist)
     # the seat UPDATE is this transaction's first write: on SQLite it takes the write lock
-    if _take_seat(master_class_id):
+    if not _anyone_waiting(master_class_id) and _take_seat(master_class_id):
         if _move(
             invitation.id,
             from_statuses=_MAY_ACCEPT,
@@ -221,7 +240,7 @@ def accept_invitation(
             action = "masterclass.rsvp_accepted"
         else:
             _give_back_seat(master_class_id)  # a concurrent click of the same learner won
-    elif invitation.status != InvitationStatus.WAITLISTED and _move(
+    elif _move(
         invitation.id,
         from_statuses=(InvitationStatus.INVITED, InvitationStatus.DECLINED),
         status=InvitationStatus.WAITLISTED,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -11,18 +13,25 @@ from app.extensions import db
 from app.scoping import region_scope, set_region_scope
 
 
+@contextmanager
+def all_regions() -> Iterator[None]:
+    """Lift the region scope for a system read (an id, a yes/no) that must span regions."""
+    previous = region_scope(db.session)
+    set_region_scope(db.session, None)
+    try:
+        yield
+    finally:
+        set_region_scope(db.session, previous)
+
+
 def grant_region_of(model: Any, object_id: int) -> int | None:
     """Grant the region owning ``model`` row ``object_id`` (named by a verified token).
 
     Only the row's ``region_id`` is read before the grant; every later query runs
     under that one region. Returns the region id, or None when the row is gone.
     """
-    previous = region_scope(db.session)
-    set_region_scope(db.session, None)
-    try:
+    with all_regions():
         region_id = db.session.scalar(select(model.region_id).where(model.id == object_id))
-    finally:
-        set_region_scope(db.session, previous)
     if region_id is None:
         return None
     grant_region(region_id)

@@ -6,7 +6,12 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.masterclasses.models import HOLDS_SEAT, MasterClass, MasterClassInvitation
+from app.masterclasses.models import (
+    HOLDS_SEAT,
+    InvitationStatus,
+    MasterClass,
+    MasterClassInvitation,
+)
 from app.masterclasses.services import (
     accept_invitation,
     decline_invitation,
@@ -67,7 +72,7 @@ def test_many_workers_on_few_seats_never_overbook(app):
     assert db.session.get(MasterClass, mc.id).seats_taken == 2
 
 
-def test_a_decline_racing_a_new_accept_gives_the_seat_once(app):
+def test_a_decline_racing_a_new_accept_gives_the_seat_to_the_waitlist(app):
     rollout = RolloutFactory()
     mc = master_class(rollout.program, capacity=1)
     for _ in range(3):
@@ -89,3 +94,6 @@ def test_a_decline_racing_a_new_accept_gives_the_seat_once(app):
     )
     assert _holding(mc.id) == 1
     assert db.session.get(MasterClass, mc.id).seats_taken == 1
+    # the newcomer did not jump the queue: the freed place went to the one waiting
+    assert db.session.get(MasterClassInvitation, waiting.id).status == InvitationStatus.ACCEPTED
+    assert db.session.get(MasterClassInvitation, ids[1]).status == InvitationStatus.WAITLISTED
