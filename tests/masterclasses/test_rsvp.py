@@ -179,3 +179,29 @@ def test_two_workers_accepting_the_last_seat_one_gets_it(app):
     db.session.expire_all()
     assert db.session.get(MasterClass, mc.id).seats_taken == 1
     assert sorted(i.status.value for i in invitations(mc)) == ["accepted", "waitlisted"]
+
+
+def test_a_global_class_waitlist_spans_regions(client, run_jobs):
+    from tests.factories import region
+
+    de = RolloutFactory()
+    fr = RolloutFactory(program=de.program, region_id=region("fr").id)
+    mc = master_class(de.program, region_code=None, capacity=1)
+    holder, waiting = completer(de), completer(fr)
+    invite_qualifying(mc)
+    db.session.commit()
+    by_enrollment = {i.enrollment_id: i for i in invitations(mc)}
+    _post(client, _path(by_enrollment[holder.id]), "accept")
+    _post(client, _path(by_enrollment[waiting.id]), "accept")
+    newcomer = completer(de)
+    [late] = invite_qualifying(mc)
+    db.session.commit()
+    _post(client, _path(late), "accept")  # the French learner waits: no jumping the queue
+    _post(client, _path(by_enrollment[holder.id]), "decline")
+    run_jobs()
+    status = {i.enrollment_id: i.status for i in invitations(mc)}
+    assert status == {
+        holder.id: InvitationStatus.DECLINED,
+        waiting.id: InvitationStatus.ACCEPTED,
+        newcomer.id: InvitationStatus.WAITLISTED,
+    }
