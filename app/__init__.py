@@ -27,6 +27,7 @@ CAPABILITIES = (
     "terms",
     "reports",
     "masterclasses",
+    "goals",
     "mail",
     "links",
     "audit",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, RegionScoped, str_enum, utcnow
@@ -128,6 +128,10 @@ class Enrollment(RegionScoped, Base):
     __table_args__ = (
         UniqueConstraint("rollout_id", "person_id"),
         Index("ix_enrollment_rollout_state", "rollout_id", "state"),
+        CheckConstraint(
+            "goal_reached IS NULL OR goal_reached IN ('reached', 'partly', 'not')",
+            name="goal_reached",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,6 +157,12 @@ class Enrollment(RegionScoped, Base):
     #: the last roster import did not list this person (flagged, never deleted)
     missing_from_roster: Mapped[bool] = mapped_column(default=False)
     leaderboard_opt_in: Mapped[bool] = mapped_column(default=False)
+    #: the goal survey's answer: reached / partly / not (GoalAnswer); NULL = not answered
+    goal_reached: Mapped[str | None] = mapped_column(String(8))
+    goal_comment: Mapped[str | None] = mapped_column(Text)
+    goal_answered_at: Mapped[datetime | None]
+    #: the goal survey link went out (at completion or at program end; once)
+    goal_survey_sent_at: Mapped[datetime | None]
 
     rollout: Mapped[Rollout] = relationship(lazy="joined")
     person = relationship("Person", lazy="joined")

@@ -38,6 +38,7 @@ def _objects(code: str) -> dict[str, Any]:
     from datetime import UTC, date, datetime
 
     from app.calls.models import CallQuestion, CallSession
+    from app.masterclasses.models import MasterClass, MasterClassInvitation
 
     reg = region(code)
     enrollment = EnrollmentFactory(rollout=RolloutFactory(region_id=reg.id))
@@ -53,6 +54,18 @@ def _objects(code: str) -> dict[str, Any]:
         region_id=reg.id, session_id=session.id, enrollment_id=enrollment.id, text="?"
     )
     db.session.add(question)
+    master_class = MasterClass(
+        program_id=enrollment.rollout.program_id,
+        region_id=reg.id,
+        title="Master class",
+        starts_at=datetime(2026, 12, 10, 14, 0, tzinfo=UTC),
+    )
+    db.session.add(master_class)
+    db.session.flush()
+    invitation = MasterClassInvitation(
+        region_id=reg.id, master_class_id=master_class.id, enrollment_id=enrollment.id
+    )
+    db.session.add(invitation)
     db.session.commit()
     return {
         "slug": enrollment.rollout.slug,
@@ -61,6 +74,8 @@ def _objects(code: str) -> dict[str, Any]:
         "person_id": enrollment.person_id,
         "session_id": session.id,
         "question_id": question.id,
+        "class_id": master_class.id,
+        "invitation_id": invitation.id,
     }
 
 

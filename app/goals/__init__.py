@@ -1,0 +1,1 @@
+"""The goal survey: did the learner reach the goal they set when they committed?"""

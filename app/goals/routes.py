@@ -1,0 +1,80 @@
+"""The goal survey page, reached through a signed link (GET shows, POST answers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from app.auth.access import public
+from app.extensions import db
+from app.goals.models import GoalAnswer
+from app.goals.services import (
+    COMMENT_MAX,
+    SURVEY_MAX_AGE,
+    SURVEY_PURPOSE,
+    InvalidAnswer,
+    answer_goal_survey,
+    resend_goal_survey,
+)
+from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.masterclasses.signed import grant_region_of
+from app.rollouts.models import Enrollment
+
+public_bp = Blueprint("goals_public", __name__)
+
+
+@public_bp.route("/goals/survey/<token>", methods=["GET", "POST"])
+@public
+def survey(token: str) -> Any:
+    try:
+        claims = read_token(token, purpose=SURVEY_PURPOSE, max_age=SURVEY_MAX_AGE)
+    except LinkExpired as exc:
+        return _fresh_link(exc.claims.object_id, exc.claims.person_id)
+    except LinkInvalid:
+        abort(404)
+    if grant_region_of(Enrollment, claims.object_id) is None:
+        abort(404)
+    enrollment = db.session.get(Enrollment, claims.object_id)
+    if enrollment is None or enrollment.person_id != claims.person_id:
+        abort(404)
+    error = None
+    answer, comment = enrollment.goal_reached, enrollment.goal_comment or ""
+    if request.method == "POST":
+        answer = request.form.get("answer", "")
+        comment = request.form.get("comment", "")
+        try:
+            answer_goal_survey(enrollment, answer=answer, comment=comment, actor=enrollment.person)
+        except InvalidAnswer:
+            error = (
+                f"Choose reached, partly or not yet; keep the comment under {COMMENT_MAX} "
+                "characters."
+            )
+        else:
+            db.session.commit()
+            return redirect(url_for("goals_public.survey", token=token, saved=1))
+    return render_template(
+        "goals/survey.html",
+        enrollment=enrollment,
+        answers=list(GoalAnswer),
+        answer=answer,
+        comment=comment,
+        error=error,
+        saved=request.args.get("saved") == "1" and error is None,
+        comment_max=COMMENT_MAX,
+    ), (422 if error else 200)
+
+
+def _fresh_link(enrollment_id: int, person_id: int) -> Any:
+    """The expired-link page (GET); its POST emails a fresh survey link to the same learner."""
+    if request.method != "POST":
+        page = render_template("masterclasses/link_expired.html", what="survey", fresh=True)
+        return page, 410
+    if grant_region_of(Enrollment, enrollment_id) is None:
+        abort(404)
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.person_id != person_id:
+        abort(404)
+    resend_goal_survey(enrollment)
+    db.session.commit()
+    return render_template("masterclasses/link_expired.html", what="survey", sent=True)
