@@ -26,6 +26,7 @@ CAPABILITIES = (
     "progress",
     "terms",
     "reports",
+    "metrics",
     "masterclasses",
     "mail",
     "links",

@@ -138,6 +138,8 @@ class Enrollment(RegionScoped, Base):
     committed_at: Mapped[datetime | None]
     #: the learner's own words: what they want to reach (shown back at the end)
     goal: Mapped[str | None] = mapped_column(Text)
+    #: the end-of-program survey: "reached", "partly" or "not"; NULL = not answered
+    goal_reached: Mapped[str | None] = mapped_column(String(8))
     #: learners sharing a buddy group are each other's buddies (a pair, or a trio)
     buddy_group: Mapped[int | None] = mapped_column(index=True)
     #: the buddy the learner asked for (employee id or email), paired first
