@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +29,8 @@ from app.rollouts.models import Rollout, RolloutSponsor, RolloutStatus
 log = logging.getLogger(__name__)
 
 TREND_WEEKS = 8
+#: how late a missed weekly report is still sent by the scheduler
+CATCH_UP = timedelta(hours=48)
 REGION_PURPOSE = "report-subscription"
 GLOBAL_PURPOSE = "report-subscription-global"
 REGION_KIND = "reports/regional"
@@ -362,7 +364,8 @@ def due_reports(*, now: datetime) -> list[DueReport]:
 
     A region's report of week W is due from Monday 08:00 in the region's time zone
     after W. The global report of W is due from Monday 08:00 UTC, and not before
-    every region's week has ended.
+    every region's week has ended. A report still unsent :data:`CATCH_UP` after its
+    time (the scheduler was down) is left to ``summit reports build --send``.
     """
     regions = reporting_regions()
     if not regions:
@@ -380,13 +383,18 @@ def due_reports(*, now: datetime) -> list[DueReport]:
     due = [
         DueReport(ReportScope.REGION.value, r.id, weeks[r.id])
         for r in regions
-        if now >= send_time(weeks[r.id], r.time_zone)
+        if send_time(weeks[r.id], r.time_zone)
+        <= now
+        < send_time(weeks[r.id], r.time_zone) + CATCH_UP
         and (ReportScope.REGION.value, r.id, weeks[r.id]) not in sent
     ]
     global_from = max(
         [send_time(global_week, "UTC"), *(week_end(global_week, r.time_zone) for r in regions)]
     )
-    if now >= global_from and (ReportScope.GLOBAL.value, None, global_week) not in sent:
+    if (
+        global_from <= now < global_from + CATCH_UP
+        and (ReportScope.GLOBAL.value, None, global_week) not in sent
+    ):
         due.append(DueReport(ReportScope.GLOBAL.value, None, global_week))
     return due
 
