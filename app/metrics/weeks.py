@@ -15,7 +15,10 @@ def parse_week(week: str) -> tuple[int, int]:
     if not sep or not year_s.isdigit() or not num_s.isdigit() or len(year_s) != 4:
         raise ValueError(f"not an ISO week: {week!r} (expected e.g. 2026-W48)")
     year, num = int(year_s), int(num_s)
-    date.fromisocalendar(year, num, 1)  # raises ValueError for a week the year does not have
+    try:
+        date.fromisocalendar(year, num, 1)
+    except ValueError as exc:
+        raise ValueError(f"not an ISO week: {week!r} ({year} has no week {num})") from exc
     return year, num
 
 
