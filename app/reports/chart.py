@@ -57,7 +57,7 @@ def trend_png(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_title("Completion rate by week", fontsize=10, loc="left")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.1)  # tight_layout costs 3x
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
