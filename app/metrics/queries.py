@@ -32,6 +32,7 @@ Definitions (DESIGN.md "Metrics"), all "as of" the region's cutoff ``t``:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,13 +40,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, null, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.calls.models import CallAttendance, CallSession, CallStatus
 from app.extensions import db
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
-from app.metrics.sql import hours_between, per_key_int, per_region_date, per_region_instant
+from app.metrics.sql import cutoff_table, hours_between, key_table
 from app.people.models import Person
 from app.programs.models import Program, Term
 from app.progress.models import ModuleProgress
@@ -57,6 +59,8 @@ ACTIVE_WINDOW = timedelta(days=7)
 CALL_WINDOW = timedelta(days=28)
 UPCOMING_CALLS = timedelta(days=14)
 UPCOMING_MASTER_CLASSES = timedelta(days=42)
+#: the windows each region's cutoff row carries (see app.metrics.sql.cutoff_table)
+WINDOWS = {"since_7d": -ACTIVE_WINDOW, "since_28d": -CALL_WINDOW}
 RSVP_YES = (InvitationStatus.ACCEPTED, InvitationStatus.ATTENDED, InvitationStatus.NO_SHOW)
 FUNNEL_KEYS = ("invited", "committed", "time_approved", "active", "completed")
 
@@ -137,17 +141,25 @@ def compute(cutoffs: dict[int, datetime], *, with_names: bool = True) -> Snapsho
         }
     if not cutoffs:
         return Snapshot(regions={}, overall=pool([]))
-    local_days = {
-        rid: cutoffs[rid].astimezone(ZoneInfo(region_rows[rid].time_zone)).date() for rid in cutoffs
+    # the last local day counted (the cutoff is the first instant not counted)
+    days = {
+        rid: (cutoffs[rid] - timedelta(microseconds=1))
+        .astimezone(ZoneInfo(region_rows[rid].time_zone))
+        .date()
+        for rid in cutoffs
     }
-    _enrollment_family(figures, cutoffs)
-    _on_pace(figures, cutoffs, local_days)
-    _active(figures, cutoffs)
-    overall_median = _approvals(figures, cutoffs)
-    _calls(figures, cutoffs)
-    _free_riders(figures, cutoffs, region_rows, with_names=with_names)
-    _master_classes(figures, cutoffs)
-    _buddies(figures, cutoffs, local_days)
+
+    def table(name: str = "cutoff") -> Subquery:
+        return cutoff_table(cutoffs, days, windows=WINDOWS, name=name)
+
+    _enrollment_family(figures, table())
+    _on_pace(figures, cutoffs, days, table)
+    _active(figures, table())
+    overall_median = _approvals(figures, table)
+    _calls(figures, table())
+    _free_riders(figures, table, region_rows, with_names=with_names)
+    _master_classes(figures, table())
+    _buddies(figures, table())
     for f in figures.values():
         derive_rates(f)
     overall = pool(list(figures.values()))
@@ -172,44 +184,40 @@ def _sum(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _enrollment_family(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime]) -> None:
-    t = per_region_instant(Enrollment.region_id, cutoffs).label("t")
-    base = (
-        select(
-            Enrollment.region_id,
-            Enrollment.state,
-            Enrollment.invited_at,
-            Enrollment.committed_at,
-            Enrollment.time_approved_at,
-            Enrollment.activated_at,
-            Enrollment.completed_at,
-            Enrollment.left_at,
-            Enrollment.goal_reached,
-            t,
-        )
-        .where(Enrollment.region_id.in_(cutoffs), Enrollment.invited_at.is_not(None))
-        .subquery()
+def _left_by(t: Any) -> ColumnElement[bool]:
+    """Withdrawn (excused) or removed (free rider) by ``t``."""
+    return and_(
+        Enrollment.state.in_([EnrollmentState.WITHDRAWN, EnrollmentState.REMOVED]),
+        Enrollment.left_at <= t,
     )
-    c = base.c
-    withdrawn = and_(c.state == EnrollmentState.WITHDRAWN.value, c.left_at <= c.t)
-    removed = and_(c.state == EnrollmentState.REMOVED.value, c.left_at <= c.t)
+
+
+def _in_program_at(t: Any) -> ColumnElement[bool]:
+    return and_(Enrollment.invited_at <= t, ~_left_by(t))
+
+
+def _enrollment_family(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
+    t = cut.c.t
+    withdrawn = and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= t)
+    removed = and_(Enrollment.state == EnrollmentState.REMOVED, Enrollment.left_at <= t)
     stayed = ~or_(withdrawn, removed)
     rows = db.session.execute(
         select(
-            c.region_id,
+            Enrollment.region_id,
             func.count(),
             _sum(withdrawn),
             _sum(removed),
-            _sum(and_(stayed, c.committed_at <= c.t)),
-            _sum(and_(stayed, c.time_approved_at <= c.t)),
-            _sum(and_(stayed, c.activated_at <= c.t)),
-            _sum(c.completed_at <= c.t),
-            _sum(c.goal_reached.is_not(None)),
-            _sum(c.goal_reached == "reached"),
-            _sum(c.goal_reached == "partly"),
+            _sum(and_(stayed, Enrollment.committed_at <= t)),
+            _sum(and_(stayed, Enrollment.time_approved_at <= t)),
+            _sum(and_(stayed, Enrollment.activated_at <= t)),
+            _sum(Enrollment.completed_at <= t),
+            _sum(Enrollment.goal_reached.is_not(None)),
+            _sum(Enrollment.goal_reached == "reached"),
+            _sum(Enrollment.goal_reached == "partly"),
         )
-        .where(c.invited_at <= c.t)
-        .group_by(c.region_id)
+        .join(cut, cut.c.region_id == Enrollment.region_id)
+        .where(Enrollment.invited_at <= t)
+        .group_by(Enrollment.region_id)
     )
     for rid, enrolled, wd, rm, com, ta, act, done, answered, reached, partly in rows:
         f = figures[rid]
@@ -252,7 +260,10 @@ def required_modules(program: Program, day: date) -> int:
 
 
 def _on_pace(
-    figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime], days: dict[int, date]
+    figures: dict[int, dict[str, Any]],
+    cutoffs: dict[int, datetime],
+    days: dict[int, date],
+    table: Callable[[str], Subquery],
 ) -> None:
     rollouts = db.session.execute(
         select(Rollout.id, Rollout.region_id, Rollout.program_id).where(
@@ -269,39 +280,30 @@ def _on_pace(
         .where(Term.program_id.in_(program_ids))
         .options(selectinload(Term.required_modules))
     ).all()
-    required = {
-        r.id: required_modules(programs[r.program_id], days[r.region_id])
-        for r in rollouts
-        if days.get(r.region_id) is not None
-    }
-    mt = per_region_instant(ModuleProgress.region_id, cutoffs)
+    required = key_table(
+        {r.id: required_modules(programs[r.program_id], days[r.region_id]) for r in rollouts},
+        name="required",
+    )
+    inner = table("cutoff_progress")
     done = (
         select(ModuleProgress.enrollment_id, func.count().label("n"))
-        .where(
-            ModuleProgress.region_id.in_(cutoffs),
-            ModuleProgress.completed.is_(True),
-            ModuleProgress.observed_at <= mt,
-        )
+        .join(inner, inner.c.region_id == ModuleProgress.region_id)
+        .where(ModuleProgress.completed.is_(True), ModuleProgress.observed_at <= inner.c.t)
         .group_by(ModuleProgress.enrollment_id)
         .subquery()
     )
-    t = per_region_instant(Enrollment.region_id, cutoffs)
-    left = and_(
-        Enrollment.state.in_([EnrollmentState.WITHDRAWN, EnrollmentState.REMOVED]),
-        Enrollment.left_at <= t,
-    )
-    on_pace = or_(
-        Enrollment.completed_at <= t,
-        func.coalesce(done.c.n, 0) >= per_key_int(Enrollment.rollout_id, required),
-    )
+    cut = table("cutoff")
     rows = db.session.execute(
         select(Enrollment.region_id, func.count())
+        .join(cut, cut.c.region_id == Enrollment.region_id)
+        .join(required, required.c.key == Enrollment.rollout_id)
         .outerjoin(done, done.c.enrollment_id == Enrollment.id)
         .where(
-            Enrollment.region_id.in_(cutoffs),
-            Enrollment.invited_at <= t,
-            ~left,
-            on_pace,
+            _in_program_at(cut.c.t),
+            or_(
+                Enrollment.completed_at <= cut.c.t,
+                func.coalesce(done.c.n, 0) >= required.c.value,
+            ),
         )
         .group_by(Enrollment.region_id)
     )
@@ -309,25 +311,15 @@ def _on_pace(
         figures[rid]["on_pace"] = n
 
 
-def _in_program_at(t: ColumnElement[Any]) -> ColumnElement[bool]:
-    left = and_(
-        Enrollment.state.in_([EnrollmentState.WITHDRAWN, EnrollmentState.REMOVED]),
-        Enrollment.left_at <= t,
-    )
-    return and_(Enrollment.invited_at <= t, ~left)
-
-
-def _active(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime]) -> None:
-    since = {rid: at - ACTIVE_WINDOW for rid, at in cutoffs.items()}
-    t = per_region_instant(Enrollment.region_id, cutoffs)
+def _active(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
     rows = db.session.execute(
         select(Enrollment.region_id, func.count(func.distinct(Enrollment.id)))
+        .join(cut, cut.c.region_id == Enrollment.region_id)
         .join(ModuleProgress, ModuleProgress.enrollment_id == Enrollment.id)
         .where(
-            Enrollment.region_id.in_(cutoffs),
-            _in_program_at(t),
-            ModuleProgress.observed_at > per_region_instant(ModuleProgress.region_id, since),
-            ModuleProgress.observed_at <= per_region_instant(ModuleProgress.region_id, cutoffs),
+            _in_program_at(cut.c.t),
+            ModuleProgress.observed_at > cut.c.since_7d,
+            ModuleProgress.observed_at <= cut.c.t,
         )
         .group_by(Enrollment.region_id)
     )
@@ -335,15 +327,19 @@ def _active(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime]) ->
         figures[rid]["active_7d"] = n
 
 
-def _approvals(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime]) -> float | None:
+def _approvals(
+    figures: dict[int, dict[str, Any]], table: Callable[[str], Subquery]
+) -> float | None:
     """Counts per region and the medians; returns the median over every region."""
     ta = TimeAllocation
-    t = per_region_instant(ta.region_id, cutoffs)
+    cut = table("cutoff")
+    t = cut.c.t
     approved = and_(ta.status == AllocationStatus.APPROVED, ta.decided_at <= t)
     pending = or_(ta.decided_at.is_(None), ta.decided_at > t)
     rows = db.session.execute(
         select(ta.region_id, func.count(), _sum(approved), _sum(pending))
-        .where(ta.region_id.in_(cutoffs), ta.requested_at <= t)
+        .join(cut, cut.c.region_id == ta.region_id)
+        .where(ta.requested_at <= t)
         .group_by(ta.region_id)
     )
     for rid, requested, n_approved, n_pending in rows:
@@ -352,6 +348,8 @@ def _approvals(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime])
             approvals_approved=n_approved,
             approvals_pending=n_pending,
         )
+    cut = table("cutoff_median")
+    t = cut.c.t
     hours = hours_between(ta.requested_at, ta.decided_at)
     durations = (
         select(
@@ -362,7 +360,8 @@ def _approvals(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime])
             func.row_number().over(order_by=hours).label("grn"),
             func.count().over().label("gn"),
         )
-        .where(ta.region_id.in_(cutoffs), approved, ta.requested_at <= t)
+        .join(cut, cut.c.region_id == ta.region_id)
+        .where(ta.status == AllocationStatus.APPROVED, ta.decided_at <= t, ta.requested_at <= t)
         .subquery()
     )
     d = durations.c
@@ -385,29 +384,24 @@ def _approvals(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime])
     return overall
 
 
-def _calls(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime]) -> None:
-    since = {rid: at - CALL_WINDOW for rid, at in cutoffs.items()}
+def _calls(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
     held = and_(
         CallSession.status == CallStatus.SCHEDULED,
-        CallSession.starts_at > per_region_instant(CallSession.region_id, since),
-        CallSession.starts_at <= per_region_instant(CallSession.region_id, cutoffs),
+        CallSession.starts_at > cut.c.since_28d,
+        CallSession.starts_at <= cut.c.t,
     )
     sessions = (
         select(CallSession.region_id, func.count(), literal(0).label("kind"))
-        .where(CallSession.region_id.in_(cutoffs), held)
+        .join(cut, cut.c.region_id == CallSession.region_id)
+        .where(held)
         .group_by(CallSession.region_id)
     )
-    t = per_region_instant(Enrollment.region_id, cutoffs)
     attendees = (
         select(Enrollment.region_id, func.count(func.distinct(Enrollment.id)), literal(1))
+        .join(cut, cut.c.region_id == Enrollment.region_id)
         .join(CallAttendance, CallAttendance.enrollment_id == Enrollment.id)
         .join(CallSession, CallSession.id == CallAttendance.session_id)
-        .where(
-            Enrollment.region_id.in_(cutoffs),
-            CallAttendance.attended.is_(True),
-            held,
-            _in_program_at(t),
-        )
+        .where(CallAttendance.attended.is_(True), held, _in_program_at(cut.c.t))
         .group_by(Enrollment.region_id)
     )
     for rid, n, kind in db.session.execute(sessions.union_all(attendees)):
@@ -416,16 +410,16 @@ def _calls(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime]) -> 
 
 def _free_riders(
     figures: dict[int, dict[str, Any]],
-    cutoffs: dict[int, datetime],
+    table: Callable[[str], Subquery],
     regions: dict[int, Region],
     *,
     with_names: bool,
 ) -> None:
     tr = TermReview
-    t = per_region_instant(tr.region_id, cutoffs)
+    cut = table("cutoff")
     confirmed = and_(
         tr.verdict == Verdict.CONFIRMED_FREE_RIDER,
-        or_(tr.reviewed_at.is_(None), tr.reviewed_at <= t),
+        or_(tr.reviewed_at.is_(None), tr.reviewed_at <= cut.c.t),
     )
     rows = db.session.execute(
         select(
@@ -433,27 +427,27 @@ def _free_riders(
             _sum(confirmed),
             _sum(tr.verdict == Verdict.FREE_RIDER_CANDIDATE),
         )
-        .where(tr.region_id.in_(cutoffs))
+        .join(cut, cut.c.region_id == tr.region_id)
         .group_by(tr.region_id)
     )
     for rid, n_confirmed, n_candidates in rows:
         figures[rid].update(free_riders=n_confirmed, free_rider_candidates=n_candidates)
-    named = [rid for rid in cutoffs if regions[rid].reporting_policy is ReportingPolicy.NAMED]
+    named = [rid for rid in figures if regions[rid].reporting_policy is ReportingPolicy.NAMED]
     for rid in named:
         figures[rid]["free_rider_names"] = []
     if not with_names or not named:
         return  # an aggregate region's names are never even read
-    named_cutoffs = {rid: cutoffs[rid] for rid in named}
-    t = per_region_instant(tr.region_id, named_cutoffs)
+    cut = table("cutoff_names")
     rows = db.session.execute(
         select(tr.region_id, Person.name, Term.number)
+        .join(cut, cut.c.region_id == tr.region_id)
         .join(Enrollment, Enrollment.id == tr.enrollment_id)
         .join(Person, Person.id == Enrollment.person_id)
         .join(Term, Term.id == tr.term_id)
         .where(
             tr.region_id.in_(named),
             tr.verdict == Verdict.CONFIRMED_FREE_RIDER,
-            or_(tr.reviewed_at.is_(None), tr.reviewed_at <= t),
+            or_(tr.reviewed_at.is_(None), tr.reviewed_at <= cut.c.t),
         )
         .order_by(tr.region_id, Term.number, Person.name)
     )
@@ -461,32 +455,28 @@ def _free_riders(
         figures[rid]["free_rider_names"].append({"name": name, "term": term_number})
 
 
-def _master_classes(figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime]) -> None:
+def _master_classes(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
     inv = MasterClassInvitation
-    t = per_region_instant(inv.region_id, cutoffs)
-    yes = and_(inv.status.in_(RSVP_YES), or_(inv.responded_at.is_(None), inv.responded_at <= t))
+    yes = and_(
+        inv.status.in_(RSVP_YES), or_(inv.responded_at.is_(None), inv.responded_at <= cut.c.t)
+    )
     rows = db.session.execute(
         select(inv.region_id, func.count(), _sum(yes))
-        .where(inv.region_id.in_(cutoffs), inv.invited_at <= t)
+        .join(cut, cut.c.region_id == inv.region_id)
+        .where(inv.invited_at <= cut.c.t)
         .group_by(inv.region_id)
     )
     for rid, invited, rsvps in rows:
         figures[rid].update(masterclass_invited=invited, masterclass_rsvps=rsvps)
 
 
-def _buddies(
-    figures: dict[int, dict[str, Any]], cutoffs: dict[int, datetime], days: dict[int, date]
-) -> None:
+def _buddies(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
     tr = TermReview
-    t = per_region_instant(tr.region_id, cutoffs)
     rows = db.session.execute(
-        select(tr.region_id, func.count(), _sum(tr.buddy_confirmed_at <= t))
+        select(tr.region_id, func.count(), _sum(tr.buddy_confirmed_at <= cut.c.t))
+        .join(cut, cut.c.region_id == tr.region_id)
         .join(Term, Term.id == tr.term_id)
-        .where(
-            tr.region_id.in_(cutoffs),
-            tr.verdict != Verdict.EXCUSED,
-            Term.ends_on <= per_region_date(tr.region_id, days),
-        )
+        .where(tr.verdict != Verdict.EXCUSED, Term.ends_on <= cut.c.day)
         .group_by(tr.region_id)
     )
     for rid, reviews, signed in rows:
@@ -502,23 +492,27 @@ def completion_trend(
     """
     trend: dict[str, dict[Any, float | None]] = {}
     for week, cutoffs in cutoffs_by_week.items():
-        t = per_region_instant(Enrollment.region_id, cutoffs)
-        withdrawn = and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= t)
-        rows = db.session.execute(
-            select(
-                Enrollment.region_id,
-                func.count(),
-                _sum(withdrawn),
-                _sum(Enrollment.completed_at <= t),
-            )
-            .where(Enrollment.region_id.in_(cutoffs), Enrollment.invited_at <= t)
-            .group_by(Enrollment.region_id)
-        ).all()
         point: dict[Any, float | None] = dict.fromkeys(cutoffs)
         totals = [0, 0, 0]
-        for rid, enrolled, wd, done in rows:
-            point[rid] = ratio(done, enrolled - wd)
-            totals = [totals[0] + enrolled, totals[1] + wd, totals[2] + done]
+        if cutoffs:
+            cut = cutoff_table(cutoffs)
+            withdrawn = and_(
+                Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= cut.c.t
+            )
+            rows = db.session.execute(
+                select(
+                    Enrollment.region_id,
+                    func.count(),
+                    _sum(withdrawn),
+                    _sum(Enrollment.completed_at <= cut.c.t),
+                )
+                .join(cut, cut.c.region_id == Enrollment.region_id)
+                .where(Enrollment.invited_at <= cut.c.t)
+                .group_by(Enrollment.region_id)
+            ).all()
+            for rid, enrolled, wd, done in rows:
+                point[rid] = ratio(done, enrolled - wd)
+                totals = [totals[0] + enrolled, totals[1] + wd, totals[2] + done]
         point["all"] = ratio(totals[2], totals[0] - totals[1])
         trend[week] = point
     return trend
@@ -529,19 +523,18 @@ def upcoming(cutoffs: dict[int, datetime]) -> dict[int, dict[str, list[dict[str,
     found: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(
         lambda: {"calls": [], "master_classes": []}
     )
-    start = per_region_instant(CallSession.region_id, cutoffs)
-    until = per_region_instant(
-        CallSession.region_id, {rid: at + UPCOMING_CALLS for rid, at in cutoffs.items()}
-    )
+    if not cutoffs:
+        return found
+    cut = cutoff_table(cutoffs, windows={"until": UPCOMING_CALLS})
     calls = db.session.execute(
         select(CallSession.region_id, CallSession.starts_at, Program.title)
+        .join(cut, cut.c.region_id == CallSession.region_id)
         .join(Rollout, Rollout.id == CallSession.rollout_id)
         .join(Program, Program.id == Rollout.program_id)
         .where(
-            CallSession.region_id.in_(cutoffs),
             CallSession.status == CallStatus.SCHEDULED,
-            CallSession.starts_at >= start,
-            CallSession.starts_at < until,
+            CallSession.starts_at >= cut.c.t,
+            CallSession.starts_at < cut.c.until,
         )
         .order_by(CallSession.starts_at)
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Float, case, literal
+from sqlalchemy import Date, Float, Integer, literal, select, union_all
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.db import UTCDateTime
@@ -39,17 +39,40 @@ def _hours_default(element: hours_between, compiler: Any, **kw: Any) -> str:
     )
 
 
-def per_region_instant(region_col: Any, values: dict[int, datetime]) -> ColumnElement[Any]:
-    """A CASE giving each region its own instant (every region has its own week end)."""
-    whens = [(region_col == rid, literal(at, UTCDateTime())) for rid, at in values.items()]
-    return case(*whens, else_=literal(None, UTCDateTime()))
+def cutoff_table(
+    cutoffs: dict[int, datetime],
+    days: dict[int, date] | None = None,
+    *,
+    windows: dict[str, timedelta] | None = None,
+    name: str = "cutoff",
+) -> Subquery:
+    """A derived table (region_id, t, day, <window>...) joined by each metric query.
+
+    Each region is counted up to its own instant ``t`` (its week end in its own
+    zone); ``day`` is the last local day counted; each window adds ``t ± delta``.
+    A UNION ALL of literal rows: portable, and a hash join of 50 rows for the planner.
+    """
+    windows = windows or {}
+    rows = []
+    for rid, at in cutoffs.items():
+        columns = [
+            literal(rid, Integer()).label("region_id"),
+            literal(at, UTCDateTime()).label("t"),
+            literal((days or {}).get(rid, at.date()), Date()).label("day"),
+            *(literal(at + delta, UTCDateTime()).label(key) for key, delta in windows.items()),
+        ]
+        rows.append(select(*columns))
+    if len(rows) == 1:
+        return rows[0].subquery(name)
+    return union_all(*rows).subquery(name)
 
 
-def per_region_date(region_col: Any, values: dict[int, date]) -> ColumnElement[Any]:
-    whens = [(region_col == rid, literal(day, Date())) for rid, day in values.items()]
-    return case(*whens, else_=literal(None, Date()))
-
-
-def per_key_int(key_col: Any, values: dict[int, int]) -> ColumnElement[Any]:
-    whens = [(key_col == key, literal(n)) for key, n in values.items()]
-    return case(*whens, else_=literal(0)) if whens else literal(0)
+def key_table(values: dict[int, int], *, name: str) -> Subquery:
+    """A derived table (key, value) of integers, e.g. modules required per rollout."""
+    rows = [
+        select(literal(k, Integer()).label("key"), literal(v, Integer()).label("value"))
+        for k, v in values.items()
+    ] or [select(literal(0, Integer()).label("key"), literal(0, Integer()).label("value"))]
+    if len(rows) == 1:
+        return rows[0].subquery(name)
+    return union_all(*rows).subquery(name)
