@@ -158,3 +158,18 @@ def test_cli_build_then_send(runner):
     assert "0 built, 3 kept as sent, 0 sent" in result.output
     result = runner.invoke(args=["reports", "build", "--week", "2026-W54"])
     assert result.exit_code != 0 and "ISO week" in result.output
+
+
+def test_a_link_older_than_400_days_is_refused_and_changes_nothing(app):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    data = _send()
+    path = _one_click_path("dora.sponsor@example.com")
+    client = app.test_client()
+    with time_machine.travel(datetime(2028, 1, 15, tzinfo=UTC), tick=False):
+        assert client.post(path).status_code == 410
+        assert client.get(_manage_path("dora.sponsor@example.com")).status_code == 410
+    db.session.expire_all()
+    assert data.sponsor_de.subscribed
