@@ -25,9 +25,11 @@ CAPABILITIES = (
     "calls",
     "progress",
     "terms",
-    "reports",
     "masterclasses",
     "goals",
+    "metrics",
+    # after the capabilities whose data the demo reports show
+    "reports",
     "mail",
     "links",
     "audit",

@@ -39,6 +39,7 @@ def _objects(code: str) -> dict[str, Any]:
 
     from app.calls.models import CallQuestion, CallSession
     from app.masterclasses.models import MasterClass, MasterClassInvitation
+    from app.reports.models import Report
 
     reg = region(code)
     enrollment = EnrollmentFactory(rollout=RolloutFactory(region_id=reg.id))
@@ -66,6 +67,9 @@ def _objects(code: str) -> dict[str, Any]:
         region_id=reg.id, master_class_id=master_class.id, enrollment_id=enrollment.id
     )
     db.session.add(invitation)
+    # each region has a report for a week the other has none for
+    week = {"de": "2026-W40"}.get(code, "2026-W41")
+    db.session.add(Report(scope="region", region_id=reg.id, week=week, html="<p>r</p>"))
     db.session.commit()
     return {
         "slug": enrollment.rollout.slug,
@@ -76,6 +80,7 @@ def _objects(code: str) -> dict[str, Any]:
         "question_id": question.id,
         "class_id": master_class.id,
         "invitation_id": invitation.id,
+        "week": week,
     }
 
 

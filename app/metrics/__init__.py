@@ -1,0 +1,1 @@
+"""Metrics: every number Summit reports, defined once (see :mod:`app.metrics.queries`)."""

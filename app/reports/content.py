@@ -1,0 +1,217 @@
+"""What a report says: its template context, its CSV, its rendering (no I/O, no state)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from statistics import mean
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from app.mail.rendering import TEMPLATES_DIR
+from app.metrics.presentation import (
+    PRACTICES,
+    format_change,
+    format_value,
+    label,
+    language,
+    rows,
+    to_csv,
+)
+from app.metrics.weeks import week_monday
+
+CHART_CID = "trend-chart@summit"
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, undefined=StrictUndefined
+    )
+
+
+@lru_cache(maxsize=1)
+def _text_env() -> Environment:
+    loader = FileSystemLoader(str(TEMPLATES_DIR))
+    return Environment(loader=loader, autoescape=False, undefined=StrictUndefined)  # noqa: S701 (plain text parts)
+
+
+def render_content(kind: str, locale: str | None, context: dict[str, Any]) -> tuple[str, str]:
+    """The report itself (HTML, text) from ``email_templates/<kind>/[lang/]content.*``."""
+    lang = language(locale)
+    names = [f"{kind}/{lang}/content", f"{kind}/content"] if lang != "en" else [f"{kind}/content"]
+    html = _env().select_template([n + ".html" for n in names]).render(context)
+    text = _text_env().select_template([n + ".txt" for n in names]).render(context)
+    return html, text
+
+
+def week_span(week: str, locale: str) -> str:
+    monday = week_monday(week)
+    start = format_date(monday, "d MMM", locale=locale)
+    end = format_date(monday + timedelta(days=6), "d MMM y", locale=locale)
+    return f"{start} – {end}"
+
+
+def regional_context(
+    *,
+    week: str,
+    region: Any,
+    figures: dict[str, Any],
+    previous: dict[str, Any] | None,
+    upcoming: dict[str, list[dict[str, Any]]],
+    chart_alt: str,
+    web_url: str,
+) -> dict[str, Any]:
+    """The template context of a regional report. Names of free riders only under ``named``."""
+    locale = region.locale
+    zone = ZoneInfo(region.time_zone)
+    named = figures["region"]["policy"] == "named"
+    return {
+        "locale": locale,
+        "region_name": region.name,
+        "week": week,
+        "week_span": week_span(week, locale),
+        "rows": rows(figures, previous, locale),
+        "has_previous": previous is not None,
+        "named": named,
+        "free_riders": figures["free_riders"],
+        "free_rider_candidates": figures["free_rider_candidates"],
+        "free_rider_names": figures.get("free_rider_names", []) if named else [],
+        "calls": [
+            format_datetime(
+                datetime.fromisoformat(c["starts_at"]),
+                "EEEE d MMM, HH:mm",
+                tzinfo=zone,
+                locale=locale,
+            )
+            for c in upcoming.get("calls", [])
+        ],
+        "master_classes": [
+            {
+                "title": m["title"],
+                "when": format_datetime(
+                    datetime.fromisoformat(m["starts_at"]),
+                    "EEEE d MMM, HH:mm",
+                    tzinfo=zone,
+                    locale=locale,
+                ),
+                "accepted": m["accepted"],
+                "capacity": m["capacity"],
+            }
+            for m in upcoming.get("master_classes", [])
+        ],
+        "chart_cid": CHART_CID,
+        "chart_alt": chart_alt,
+        "web_url": web_url,
+    }
+
+
+def regional_csv(*, week: str, figures: dict[str, Any], previous: dict[str, Any] | None) -> str:
+    """The regional CSV: the same rows as the email; names only under ``named``."""
+    region = figures["region"]["name"]
+    table: list[list[Any]] = [["Region", "Week", "Metric", "Value", "Counts", "Change"]]
+    for row in rows(figures, previous, "en"):
+        table.append([region, week, row.label, row.value, row.detail, row.change])
+    if figures["region"]["policy"] == "named":
+        for entry in figures.get("free_rider_names", []):
+            table.append(
+                [region, week, "Confirmed free rider", entry["name"], f"term {entry['term']}", ""]
+            )
+    return to_csv(table)
+
+
+def league(
+    regions: dict[str, dict[str, Any]], previous: dict[str, dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """Regions by completion rate (best first), with the practices each runs."""
+    ordered = sorted(
+        regions.values(),
+        key=lambda f: (
+            -(f["completion_rate"] if f["completion_rate"] is not None else -1),
+            f["region"]["name"],
+        ),
+    )
+    table = []
+    for rank, f in enumerate(ordered, start=1):
+        before = (previous or {}).get(f["region"]["code"])
+        table.append(
+            {
+                "rank": rank,
+                "name": f["region"]["name"],
+                "code": f["region"]["code"],
+                "enrolled": format_value("count", f["enrolled"]),
+                "completion": format_value("rate", f["completion_rate"]),
+                "completion_detail": f"{f['completed']} / {f['enrolled'] - f['withdrawn']}",
+                "change": format_change(
+                    "rate", f["completion_rate"], before["completion_rate"] if before else None
+                ),
+                "practices": [format_value("rate", f[key]) for key in PRACTICES],
+                "free_riders": format_value("count", f["free_riders"]),
+                "policy": f["region"]["policy"],
+            }
+        )
+    return table
+
+
+def what_works(regions: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    """Each practice's average in the top half of regions by completion vs the bottom half."""
+    ranked = [f for f in regions.values() if f["completion_rate"] is not None]
+    ranked.sort(key=lambda f: -f["completion_rate"])
+    if len(ranked) < 2:
+        return []
+    half = len(ranked) // 2
+    top, bottom = ranked[:half], ranked[-half:]
+    out = []
+    for key in PRACTICES:
+        top_values = [f[key] for f in top if f[key] is not None]
+        bottom_values = [f[key] for f in bottom if f[key] is not None]
+        out.append(
+            {
+                "label": label(key),
+                "top": format_value("rate", mean(top_values) if top_values else None),
+                "bottom": format_value("rate", mean(bottom_values) if bottom_values else None),
+            }
+        )
+    return out
+
+
+def global_context(
+    *,
+    week: str,
+    regions: dict[str, dict[str, Any]],
+    overall: dict[str, Any],
+    previous: dict[str, dict[str, Any]] | None,
+    previous_overall: dict[str, Any] | None,
+    web_url: str,
+) -> dict[str, Any]:
+    return {
+        "locale": "en",
+        "week": week,
+        "week_span": week_span(week, "en"),
+        "league": league(regions, previous),
+        "practice_labels": [label(key) for key in PRACTICES],
+        "what_works": what_works(regions),
+        "overall_rows": rows(overall, previous_overall, "en"),
+        "web_url": web_url,
+    }
+
+
+def global_csv(*, week: str, regions: dict[str, dict[str, Any]], overall: dict[str, Any]) -> str:
+    """The league table as CSV: one row per region and one for all regions, counts only."""
+    from app.metrics.presentation import METRICS, value_of
+
+    header = ["Region", "Week", *(label(m.key) for m in METRICS)]
+    table: list[list[Any]] = [header]
+    ordered = sorted(regions.values(), key=lambda f: f["region"]["name"])
+    for f in [*ordered, {**overall, "region": {"name": "All regions"}}]:
+        table.append(
+            [
+                f["region"]["name"],
+                week,
+                *(format_value(m.kind, value_of(f, m.key)) for m in METRICS),
+            ]
+        )
+    return to_csv(table)

@@ -1,0 +1,273 @@
+"""The report archive (staff, read-only) and subscription management (signed links)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app.auth.access import current_staff, grant_region, public, require_role
+from app.auth.models import Role
+from app.extensions import csrf, db
+from app.links.services import ActionClaims, LinkExpired, LinkInvalid, read_token
+from app.metrics.weeks import parse_week
+from app.reports import services
+from app.reports.content import CHART_CID
+from app.reports.models import Report, ReportScope
+from app.rollouts.models import RolloutSponsor
+
+bp = Blueprint("reports", __name__)
+public_bp = Blueprint("reports_public", __name__)
+
+READERS = (Role.SPONSOR, Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER)
+PAGE_SIZE = 26
+#: unsubscribe links must keep working for as long as reports may sit in a mailbox
+LINK_MAX_AGE = timedelta(days=400)
+
+
+def _region_report_or_404(week: str) -> Report:
+    try:
+        parse_week(week)
+    except ValueError:
+        abort(404)
+    # Report is not RegionScoped: filter by the URL's region explicitly
+    report = db.session.scalars(
+        select(Report).where(
+            Report.scope == ReportScope.REGION.value,
+            Report.region_id == g.region.id,
+            Report.week == week.upper(),
+        )
+    ).one_or_none()
+    if report is None:
+        abort(404)
+    return report
+
+
+def _global_report_or_404(week: str) -> Report:
+    if not services.is_global_reader(current_staff()):
+        abort(404)
+    try:
+        parse_week(week)
+    except ValueError:
+        abort(404)
+    report = db.session.scalars(
+        select(Report).where(
+            Report.scope == ReportScope.GLOBAL.value,
+            Report.region_id.is_(None),
+            Report.week == week.upper(),
+        )
+    ).one_or_none()
+    if report is None:
+        abort(404)
+    return report
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/r/<region>/reports/")
+@require_role(*READERS)
+def index() -> Any:
+    page = _page()
+    reports = db.session.scalars(
+        select(Report)
+        .where(Report.scope == ReportScope.REGION.value, Report.region_id == g.region.id)
+        .order_by(Report.week.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "reports/index.html",
+        reports=reports[:PAGE_SIZE],
+        page=page,
+        has_next=len(reports) > PAGE_SIZE,
+        title=f"Weekly reports: {g.region.name}",
+        show_endpoint="reports.show",
+    )
+
+
+@bp.get("/r/<region>/reports/<week>")
+@require_role(*READERS)
+def show(week: str) -> Any:
+    report = _region_report_or_404(week)
+    chart = url_for("reports.chart", week=report.week)
+    return render_template(
+        "reports/show.html",
+        report=report,
+        title=f"{g.region.name}, {report.week}",
+        body=Markup(report.html.replace(f"cid:{CHART_CID}", chart)),  # noqa: S704 (rendered by us, autoescaped, stored as sent)
+        csv_url=url_for("reports.csv", week=report.week),
+        index_url=url_for("reports.index"),
+    )
+
+
+@bp.get("/r/<region>/reports/<week>/report.csv")
+@require_role(*READERS)
+def csv(week: str) -> Any:
+    report = _region_report_or_404(week)
+    return _csv_response(report, f"summit-{g.region.code}-{report.week}.csv")
+
+
+@bp.get("/r/<region>/reports/<week>/chart.png")
+@require_role(*READERS)
+def chart(week: str) -> Any:
+    report = _region_report_or_404(week)
+    if not report.chart_png:
+        abort(404)
+    return Response(report.chart_png, mimetype="image/png")
+
+
+@bp.get("/reports/global/")
+def global_index() -> Any:
+    if not services.is_global_reader(current_staff()):
+        abort(404)
+    page = _page()
+    reports = db.session.scalars(
+        select(Report)
+        .where(Report.scope == ReportScope.GLOBAL.value, Report.region_id.is_(None))
+        .order_by(Report.week.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "reports/index.html",
+        reports=reports[:PAGE_SIZE],
+        page=page,
+        has_next=len(reports) > PAGE_SIZE,
+        title="Weekly reports: all regions",
+        show_endpoint="reports.global_show",
+    )
+
+
+@bp.get("/reports/global/<week>")
+def global_show(week: str) -> Any:
+    report = _global_report_or_404(week)
+    return render_template(
+        "reports/show.html",
+        report=report,
+        title=f"All regions, {report.week}",
+        body=Markup(report.html),  # noqa: S704 (rendered by us, autoescaped, stored as sent)
+        csv_url=url_for("reports.global_csv", week=report.week),
+        index_url=url_for("reports.global_index"),
+    )
+
+
+@bp.get("/reports/global/<week>/report.csv")
+def global_csv(week: str) -> Any:
+    report = _global_report_or_404(week)
+    return _csv_response(report, f"summit-global-{report.week}.csv")
+
+
+def _csv_response(report: Report, filename: str) -> Response:
+    return Response(
+        report.csv.encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# -- subscriptions through a signed link ----------------------------------------------------
+
+
+def _claims(token: str) -> ActionClaims:
+    for purpose in (services.REGION_PURPOSE, services.GLOBAL_PURPOSE):
+        try:
+            return read_token(token, purpose=purpose, max_age=LINK_MAX_AGE)
+        except LinkInvalid:
+            continue
+        except LinkExpired:
+            abort(410)
+    abort(404)
+
+
+def _subscription(claims: ActionClaims) -> dict[str, Any] | None:
+    """Who the link is for and whether they are subscribed (None: no longer exists)."""
+    if claims.purpose == services.REGION_PURPOSE:
+        grant_region(claims.object_id)
+        sponsor = db.session.scalars(
+            select(RolloutSponsor).where(
+                RolloutSponsor.id == claims.person_id,
+                RolloutSponsor.region_id == claims.object_id,
+            )
+        ).one_or_none()
+        if sponsor is None:
+            return None
+        return {
+            "name": sponsor.name,
+            "what": f"the weekly report of {sponsor.rollout.region.name}",
+            "subscribed": sponsor.subscribed,
+        }
+    from app.auth.models import StaffUser
+
+    user = db.session.get(StaffUser, claims.person_id)
+    if user is None:
+        return None
+    return {
+        "name": user.name,
+        "what": "the global weekly report",
+        "subscribed": user.id not in {u.id for u in services.global_sponsors()},
+    }
+
+
+def _apply(claims: ActionClaims, subscribed: bool) -> bool:
+    if claims.purpose == services.REGION_PURPOSE:
+        grant_region(claims.object_id)
+        return services.set_regional_subscription(
+            region_id=claims.object_id, sponsor_id=claims.person_id, subscribed=subscribed
+        )
+    return services.set_global_subscription(staff_user_id=claims.person_id, subscribed=subscribed)
+
+
+@public_bp.get("/reports/subscription/<token>")
+@public
+def subscription(token: str) -> Any:
+    """The page a report's "manage your subscription" link opens (a GET changes nothing)."""
+    claims = _claims(token)
+    state = _subscription(claims)
+    if state is None:
+        abort(404)
+    return render_template("reports/subscription.html", state=state, token=token)
+
+
+@public_bp.post("/reports/subscription/<token>")
+@public
+def subscription_post(token: str) -> Any:
+    claims = _claims(token)
+    action = request.form.get("action")
+    if action not in {"subscribe", "unsubscribe"}:
+        abort(400)
+    if not _apply(claims, action == "subscribe"):
+        abort(404)
+    db.session.commit()
+    state = _subscription(claims)
+    return render_template("reports/subscription.html", state=state, token=token, done=action)
+
+
+@public_bp.post("/reports/unsubscribe/<token>")
+@public
+@csrf.exempt
+def one_click(token: str) -> Any:
+    """RFC 8058 one-click unsubscribe: the mail client POSTs ``List-Unsubscribe=One-Click``.
+
+    Public, CSRF-exempt (the signed token is the credential), idempotent.
+    """
+    claims = _claims(token)
+    if not _apply(claims, False):
+        abort(404)
+    db.session.commit()
+    return Response("Unsubscribed.\n", mimetype="text/plain")
+
+
+@public_bp.get("/reports/unsubscribe/<token>")
+@public
+def one_click_page(token: str) -> Any:
+    """A GET of the one-click URL (a link scanner, a curious reader) changes nothing."""
+    _claims(token)
+    return redirect(url_for("reports_public.subscription", token=token))

@@ -1,0 +1,478 @@
+"""Weekly sponsor reports: build the snapshots, send them once, say when they are due.
+
+A report is a snapshot (``Report``) of one region's week (or the global one), built
+from :mod:`app.metrics` and frozen when sent: the archive shows exactly what went out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.auth.models import Role, RoleAssignment, StaffUser
+from app.db import utcnow
+from app.extensions import db
+from app.links.services import absolute_url, make_action_url, make_token
+from app.mail.services import Attachment, queue_email
+from app.metrics.queries import Snapshot, completion_trend, compute, upcoming
+from app.metrics.weeks import last_complete_week, send_time, shift_week, week_end
+from app.regions.models import Region
+from app.reports import content
+from app.reports.chart import trend_alt, trend_png
+from app.reports.models import GlobalReportOptOut, Report, ReportScope
+from app.rollouts.models import Rollout, RolloutSponsor, RolloutStatus
+
+log = logging.getLogger(__name__)
+
+TREND_WEEKS = 8
+#: how late a missed weekly report is still sent by the scheduler
+CATCH_UP = timedelta(hours=48)
+REGION_PURPOSE = "report-subscription"
+GLOBAL_PURPOSE = "report-subscription-global"
+REGION_KIND = "reports/regional"
+GLOBAL_KIND = "reports/global"
+
+
+def reporting_regions() -> list[Region]:
+    """Regions with a launched (or closed) rollout: the ones that get a weekly report."""
+    return list(
+        db.session.scalars(
+            select(Region)
+            .where(
+                Region.id.in_(
+                    select(Rollout.region_id).where(Rollout.status != RolloutStatus.DRAFT)
+                )
+            )
+            .order_by(Region.name)
+        )
+    )
+
+
+def global_sponsors() -> list[StaffUser]:
+    """Who receives the global report: staff holding the sponsor role with no region
+    (a "global sponsor"), minus those who unsubscribed."""
+    opted_out = select(GlobalReportOptOut.staff_user_id)
+    return list(
+        db.session.scalars(
+            select(StaffUser)
+            .join(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
+            .where(
+                RoleAssignment.role == Role.SPONSOR,
+                RoleAssignment.region_id.is_(None),
+                StaffUser.active.is_(True),
+                StaffUser.id.not_in(opted_out),
+            )
+            .order_by(StaffUser.id)
+        ).unique()
+    )
+
+
+def is_global_reader(user: StaffUser | None) -> bool:
+    """Global admins and global sponsors may read the global report."""
+    if user is None:
+        return False
+    return any(
+        r.role is Role.GLOBAL_ADMIN or (r.role is Role.SPONSOR and r.region_id is None)
+        for r in user.roles
+    )
+
+
+@dataclass
+class WeekBuild:
+    week: str
+    reports: list[Report]
+    #: reports sent by this call (already-sent ones are never sent again)
+    sent: list[Report]
+    #: sent earlier, kept exactly as sent
+    kept: list[Report]
+
+
+def build_week(
+    *,
+    week: str,
+    send: bool = False,
+    region_ids: list[int] | None = None,
+    include_global: bool = True,
+) -> WeekBuild:
+    """Build the week's snapshots (all reporting regions, or ``region_ids``) and the global one.
+
+    Changes: upserts ``Report`` rows (a snapshot already sent is kept as sent, never
+    rebuilt). Sends (``send=True``): queues one email per subscribed sponsor for each
+    report not yet sent and stamps ``sent_at``; the outbox key (scope, region, week,
+    address) and ``sent_at`` make a second run send nothing. Flushes; never commits.
+    """
+    regions = {r.id: r for r in reporting_regions()}
+    cutoffs = {rid: week_end(week, r.time_zone) for rid, r in regions.items()}
+    snapshot = compute(cutoffs)
+    existing = {
+        (r.scope, r.region_id): r
+        for r in db.session.scalars(select(Report).where(Report.week == week))
+    }
+    wanted = [rid for rid in regions if region_ids is None or rid in region_ids]
+    previous_week = shift_week(week, -1)
+    previous = _previous_figures(previous_week, regions, snapshot)
+    trend_weeks = [shift_week(week, -k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    trend = completion_trend(
+        {w: {rid: week_end(w, r.time_zone) for rid, r in regions.items()} for w in trend_weeks}
+    )
+    coming = upcoming(cutoffs)
+    result = WeekBuild(week=week, reports=[], sent=[], kept=[])
+    for rid in wanted:
+        region = regions[rid]
+        report = existing.get((ReportScope.REGION.value, rid))
+        if report is not None and report.sent_at is not None:
+            result.kept.append(report)
+            result.reports.append(report)
+            continue
+        report = report or Report(scope=ReportScope.REGION.value, region_id=rid, week=week)
+        _fill_regional(
+            report,
+            region=region,
+            figures=snapshot.regions[rid],
+            previous=previous["regions"].get(region.code),
+            overall=snapshot.overall,
+            trend=[(w, trend[w].get(rid), trend[w]["all"]) for w in trend_weeks],
+            coming=coming.get(rid, {"calls": [], "master_classes": []}),
+        )
+        db.session.add(report)
+        result.reports.append(report)
+    if include_global and regions:
+        report = existing.get((ReportScope.GLOBAL.value, None))
+        if report is not None and report.sent_at is not None:
+            result.kept.append(report)
+        else:
+            report = report or Report(scope=ReportScope.GLOBAL.value, region_id=None, week=week)
+            _fill_global(report, snapshot=snapshot, previous=previous)
+            db.session.add(report)
+        result.reports.append(report)
+    db.session.flush()
+    if send:
+        recipients = _regional_recipients(wanted)
+        for report in result.reports:
+            if report.sent_at is not None:
+                continue
+            if report.scope == ReportScope.REGION.value:
+                region = regions[report.region_id]  # type: ignore[index]
+                _send_regional(report, region, recipients.get(region.id, []))
+            else:
+                _send_global(report, global_sponsors())
+            result.sent.append(report)
+        db.session.flush()
+    log.info(
+        "reports %s: %s built, %s kept as sent, %s sent",
+        week,
+        len(result.reports) - len(result.kept),
+        len(result.kept),
+        len(result.sent),
+    )
+    return result
+
+
+def _previous_figures(
+    previous_week: str, regions: dict[int, Region], snapshot: Snapshot
+) -> dict[str, Any]:
+    """Last week's figures: as sent when archived, else counted at last week's end."""
+    archived = list(db.session.scalars(select(Report).where(Report.week == previous_week)))
+    by_code: dict[str, dict[str, Any]] = {}
+    overall = None
+    for report in archived:
+        if report.scope == ReportScope.REGION.value and report.figures.get("region"):
+            by_code[report.figures["region"]["region"]["code"]] = report.figures["region"]
+        elif report.scope == ReportScope.GLOBAL.value:
+            overall = report.figures.get("overall")
+    missing = {rid: r for rid, r in regions.items() if r.code not in by_code}
+    if missing or overall is None:
+        counted = compute(
+            {rid: week_end(previous_week, r.time_zone) for rid, r in regions.items()},
+            with_names=False,
+        )
+        for rid, region in missing.items():
+            by_code[region.code] = counted.regions[rid]
+        overall = overall or counted.overall
+    return {"regions": by_code, "overall": overall}
+
+
+def _fill_regional(
+    report: Report,
+    *,
+    region: Region,
+    figures: dict[str, Any],
+    previous: dict[str, Any] | None,
+    overall: dict[str, Any],
+    trend: list[tuple[str, float | None, float | None]],
+    coming: dict[str, list[dict[str, Any]]],
+) -> None:
+    weeks = [w for w, _, _ in trend]
+    series = [v for _, v, _ in trend]
+    everyone = [v for _, _, v in trend]
+    labels = {"region_label": region.name, "overall_label": "All regions"}
+    report.chart_png = trend_png(weeks, series, everyone, **labels)
+    alt = trend_alt(weeks, series, everyone, **labels)
+    web_url = absolute_url("reports.show", region=region.code, week=report.week)
+    context = content.regional_context(
+        week=report.week,
+        region=region,
+        figures=figures,
+        previous=previous,
+        upcoming=coming,
+        chart_alt=alt,
+        web_url=web_url,
+    )
+    report.html, report.text = content.render_content(REGION_KIND, region.locale, context)
+    report.csv = content.regional_csv(week=report.week, figures=figures, previous=previous)
+    report.figures = {
+        "week": report.week,
+        "region": figures,
+        "previous": previous,
+        "overall": overall,
+        "trend": [{"week": w, "region": v, "all": a} for w, v, a in trend],
+        "upcoming": coming,
+    }
+    report.built_at = utcnow()
+
+
+def _fill_global(report: Report, *, snapshot: Snapshot, previous: dict[str, Any]) -> None:
+    # the global report never names anyone, whatever a region's policy
+    regions = {
+        f["region"]["code"]: {k: v for k, v in f.items() if k != "free_rider_names"}
+        for f in snapshot.regions.values()
+    }
+    context = content.global_context(
+        week=report.week,
+        regions=regions,
+        overall=snapshot.overall,
+        previous=previous["regions"],
+        previous_overall=previous["overall"],
+        web_url=absolute_url("reports.global_show", week=report.week),
+    )
+    report.html, report.text = content.render_content(GLOBAL_KIND, "en", context)
+    report.csv = content.global_csv(week=report.week, regions=regions, overall=snapshot.overall)
+    report.chart_png = None
+    report.figures = {"week": report.week, "regions": regions, "overall": snapshot.overall}
+    report.built_at = utcnow()
+
+
+def _regional_recipients(region_ids: list[int]) -> dict[int, list[RolloutSponsor]]:
+    """Subscribed sponsors of each region's live rollouts, one per address."""
+    found: dict[int, list[RolloutSponsor]] = {}
+    seen: set[tuple[int, str]] = set()
+    sponsors = db.session.scalars(
+        select(RolloutSponsor)
+        .join(Rollout, Rollout.id == RolloutSponsor.rollout_id)
+        .where(
+            RolloutSponsor.region_id.in_(region_ids),
+            RolloutSponsor.subscribed.is_(True),
+            Rollout.status != RolloutStatus.DRAFT,
+        )
+        .order_by(RolloutSponsor.id)
+    )
+    for sponsor in sponsors:
+        key = (sponsor.region_id, sponsor.email.strip().lower())
+        if key in seen:
+            continue
+        seen.add(key)
+        found.setdefault(sponsor.region_id, []).append(sponsor)
+    return found
+
+
+def unsubscribe_headers(one_click_url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe (RFC 2369 List-Unsubscribe with an HTTPS POST target)."""
+    return {
+        "List-Unsubscribe": f"<{one_click_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _send_regional(report: Report, region: Region, sponsors: list[RolloutSponsor]) -> None:
+    subject_context = {"region_name": region.name, "week": report.week}
+    for sponsor in sponsors:
+        token = make_token(purpose=REGION_PURPOSE, person_id=sponsor.id, object_id=region.id)
+        queue_email(
+            kind=REGION_KIND,
+            to_address=sponsor.email,
+            to_name=sponsor.name,
+            idempotency_key=f"reports:region:{region.code}:{report.week}:{sponsor.email.lower()}",
+            context={
+                **subject_context,
+                "content_html": report.html,
+                "content_text": report.text,
+                "manage_url": absolute_url("reports_public.subscription", token=token),
+            },
+            locale=region.locale,
+            region_id=region.id,
+            attachments=[
+                Attachment(
+                    filename="trend.png",
+                    content_type="image/png",
+                    data=report.chart_png or b"",
+                    content_id=content.CHART_CID,
+                ),
+                Attachment(
+                    filename=f"summit-{region.code}-{report.week}.csv",
+                    content_type="text/csv",
+                    data=report.csv.encode("utf-8-sig"),
+                ),
+            ],
+            headers=unsubscribe_headers(absolute_url("reports_public.one_click", token=token)),
+        )
+    report.sent_at = utcnow()
+    report.recipients = len(sponsors)
+
+
+def _send_global(report: Report, sponsors: list[StaffUser]) -> None:
+    for user in sponsors:
+        token = make_token(purpose=GLOBAL_PURPOSE, person_id=user.id, object_id=0)
+        queue_email(
+            kind=GLOBAL_KIND,
+            to_address=user.email,
+            to_name=user.name,
+            idempotency_key=f"reports:global:{report.week}:{user.email.lower()}",
+            context={
+                "week": report.week,
+                "content_html": report.html,
+                "content_text": report.text,
+                "manage_url": absolute_url("reports_public.subscription", token=token),
+            },
+            locale="en",
+            attachments=[
+                Attachment(
+                    filename=f"summit-global-{report.week}.csv",
+                    content_type="text/csv",
+                    data=report.csv.encode("utf-8-sig"),
+                )
+            ],
+            headers=unsubscribe_headers(absolute_url("reports_public.one_click", token=token)),
+        )
+    report.sent_at = utcnow()
+    report.recipients = len(sponsors)
+
+
+@dataclass(frozen=True)
+class DueReport:
+    #: "region" or "global"
+    scope: str
+    region_id: int | None
+    week: str
+
+
+def due_reports(*, now: datetime) -> list[DueReport]:
+    """Reports whose send time has come and that were not sent yet (read-only).
+
+    A region's report of week W is due from Monday 08:00 in the region's time zone
+    after W. The global report of W is due from Monday 08:00 UTC, and not before
+    every region's week has ended. A report still unsent :data:`CATCH_UP` after its
+    time (the scheduler was down) is left to ``summit reports build --send``.
+    """
+    regions = reporting_regions()
+    if not regions:
+        return []
+    weeks = {r.id: last_complete_week(now, r.time_zone) for r in regions}
+    global_week = last_complete_week(now, "UTC")
+    sent = {
+        (r.scope, r.region_id, r.week)
+        for r in db.session.scalars(
+            select(Report).where(
+                Report.week.in_({*weeks.values(), global_week}), Report.sent_at.is_not(None)
+            )
+        )
+    }
+    due = [
+        DueReport(ReportScope.REGION.value, r.id, weeks[r.id])
+        for r in regions
+        if send_time(weeks[r.id], r.time_zone)
+        <= now
+        < send_time(weeks[r.id], r.time_zone) + CATCH_UP
+        and (ReportScope.REGION.value, r.id, weeks[r.id]) not in sent
+    ]
+    global_from = max(
+        [send_time(global_week, "UTC"), *(week_end(global_week, r.time_zone) for r in regions)]
+    )
+    if (
+        global_from <= now < global_from + CATCH_UP
+        and (ReportScope.GLOBAL.value, None, global_week) not in sent
+    ):
+        due.append(DueReport(ReportScope.GLOBAL.value, None, global_week))
+    return due
+
+
+def send_due(*, now: datetime) -> list[DueReport]:
+    """Build and send every due report (what the scheduler's job calls).
+
+    Changes and sends as :func:`build_week` with ``send=True``, per due week.
+    """
+    due = due_reports(now=now)
+    by_week: dict[str, list[DueReport]] = {}
+    for item in due:
+        by_week.setdefault(item.week, []).append(item)
+    for week, items in by_week.items():
+        region_ids = [i.region_id for i in items if i.region_id is not None]
+        build_week(
+            week=week,
+            send=True,
+            region_ids=region_ids,
+            include_global=any(i.scope == ReportScope.GLOBAL.value for i in items),
+        )
+    return due
+
+
+# -- subscriptions -----------------------------------------------------------------------------
+
+
+def set_regional_subscription(*, region_id: int, sponsor_id: int, subscribed: bool) -> bool:
+    """Subscribe or unsubscribe a sponsor to their region's report, for every rollout of
+    the region they sponsor with that address. Idempotent. Returns whether one was found."""
+    sponsor = db.session.scalars(
+        select(RolloutSponsor).where(
+            RolloutSponsor.id == sponsor_id, RolloutSponsor.region_id == region_id
+        )
+    ).one_or_none()
+    if sponsor is None:
+        return False
+    for row in db.session.scalars(
+        select(RolloutSponsor).where(
+            RolloutSponsor.region_id == region_id, RolloutSponsor.email == sponsor.email
+        )
+    ):
+        row.subscribed = subscribed
+    db.session.flush()
+    log.info(
+        "sponsor %s %s region %s reports",
+        sponsor_id,
+        "subscribed to" if subscribed else "unsubscribed from",
+        region_id,
+    )
+    return True
+
+
+def set_global_subscription(*, staff_user_id: int, subscribed: bool) -> bool:
+    """Subscribe or unsubscribe a global sponsor from the global report. Idempotent."""
+    user = db.session.get(StaffUser, staff_user_id)
+    if user is None:
+        return False
+    opt_out = db.session.scalars(
+        select(GlobalReportOptOut).where(GlobalReportOptOut.staff_user_id == staff_user_id)
+    ).one_or_none()
+    if subscribed and opt_out is not None:
+        db.session.delete(opt_out)
+    elif not subscribed and opt_out is None:
+        db.session.add(GlobalReportOptOut(staff_user_id=staff_user_id))
+    db.session.flush()
+    log.info(
+        "staff %s %s the global report",
+        staff_user_id,
+        "subscribed to" if subscribed else "unsubscribed from",
+    )
+    return True
+
+
+def manage_url_for(sponsor: RolloutSponsor) -> str:
+    return make_action_url(
+        endpoint="reports_public.subscription",
+        purpose=REGION_PURPOSE,
+        person_id=sponsor.id,
+        object_id=sponsor.region_id,
+    )

@@ -1,0 +1,341 @@
+"""Benchmark: build and render every weekly report for 50 regions and N learners.
+
+    .venv/bin/python -m bench.reports [--learners 300000] [--database postgresql://postgres@127.0.0.1:5432/test]
+
+Creates a throw-away PostgreSQL database, fills it with set-based SQL (about 3.5
+progress rows, a time allocation, two term reviews and a call attendance per
+learner), then times ``build_week`` (all regional reports and the global one,
+charts and CSV included, sending excluded) and counts its SQL statements, first
+at a tenth of the learners and then at all of them: the count must not change.
+Next to it, in the same run, the raw tool: one hand-written aggregate SQL over the
+enrollments of all 50 regions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+REGIONS = 50
+WEEK = "2026-W47"
+ZONES = [
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "America/New_York",
+    "Europe/Paris",
+    "Asia/Tokyo",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+    "Africa/Johannesburg",
+    "Asia/Singapore",
+]
+
+
+def _fill(raw_conn, first: int, last: int) -> None:
+    """Learners ``first``..``last`` (ids), spread over the 50 rollouts, set-based."""
+    p = {"a": first, "b": last, "n": REGIONS}
+
+    class Timed:
+        def execute(self, statement, params=None):
+            start = time.perf_counter()
+            out = raw_conn.execute(statement, params)
+            took = time.perf_counter() - start
+            if took > 2:
+                print(f"  fill: {took:.1f} s for {' '.join(str(statement).split()[:3])}")
+            return out
+
+    conn = Timed()
+    conn.execute(
+        text("""
+        INSERT INTO person (id, employee_id, email, name, created_at, updated_at, region_id)
+        SELECT i, 'B' || i, 'learner' || i || '@bench.example', 'Learner ' || i,
+               now(), now(), (SELECT id FROM region ORDER BY id OFFSET (i % :n) LIMIT 1)
+        FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) i"""),
+        p,
+    )
+    conn.execute(
+        text("""
+        INSERT INTO enrollment (id, rollout_id, person_id, region_id, state, missing_from_roster,
+            leaderboard_opt_in, invited_at, committed_at, time_approved_at, activated_at,
+            completed_at, left_at, goal_reached)
+        SELECT i, r.id, i, r.region_id,
+          CASE WHEN i % 20 < 4 THEN 'completed' WHEN i % 20 < 12 OR i % 20 = 19 THEN 'active'
+               WHEN i % 20 < 14 THEN 'time_approved' WHEN i % 20 < 16 THEN 'committed'
+               WHEN i % 20 = 16 THEN 'invited' WHEN i % 20 = 17 THEN 'withdrawn'
+               ELSE 'removed' END,
+          false, false,
+          timestamp '2026-08-25 09:00',
+          CASE WHEN i % 20 <> 16 THEN timestamp '2026-08-26 09:00' + (i % 7) * interval '1 day' END,
+          CASE WHEN i % 20 < 14 OR i % 20 > 16
+               THEN timestamp '2026-09-03 09:00' + (i % 5) * interval '1 hour' END,
+          CASE WHEN i % 20 < 12 OR i % 20 > 16 THEN timestamp '2026-09-07 09:00' END,
+          CASE WHEN i % 20 < 4 THEN timestamp '2026-09-20 09:00' + (i % 70) * interval '1 day' END,
+          CASE WHEN i % 20 IN (17, 18) THEN timestamp '2026-10-06 09:00' END,
+          CASE WHEN i % 20 < 4 THEN (ARRAY['reached','partly','not', NULL])[1 + i % 4] END
+        FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) i
+        JOIN (SELECT id, region_id, row_number() OVER (ORDER BY id) - 1 AS k FROM rollout) r
+          ON r.k = i % :n"""),
+        p,
+    )
+    conn.execute(
+        text("""
+        INSERT INTO module_progress (enrollment_id, module_id, region_id, percent, completed,
+            observed_at, source)
+        SELECT e.id, m.id, e.region_id, 100, true,
+               timestamp '2026-09-10 09:00' + ((e.id * 7 + m.position) % 75) * interval '1 day',
+               'generic'
+        FROM enrollment e JOIN module m ON m.position <= e.id % 6
+        WHERE e.id BETWEEN :a AND :b AND e.activated_at IS NOT NULL"""),
+        p,
+    )
+    conn.execute(
+        text("""
+        INSERT INTO time_allocation (enrollment_id, manager_id, region_id, status, hours_requested,
+            requested_at, decided_at, reminders_sent)
+        SELECT e.id, e.person_id, e.region_id,
+               CASE WHEN e.time_approved_at IS NOT NULL THEN 'approved' ELSE 'pending' END, 2,
+               e.committed_at,
+               CASE WHEN e.time_approved_at IS NOT NULL
+                    THEN e.committed_at + (e.id % 96) * interval '1 hour' END, 0
+        FROM enrollment e WHERE e.id BETWEEN :a AND :b AND e.committed_at IS NOT NULL"""),
+        p,
+    )
+    conn.execute(
+        text("""
+        INSERT INTO call_attendance (session_id, enrollment_id, region_id, attended, source)
+        SELECT s.id, e.id, e.region_id, e.id % 3 <> 0, 'upload'
+        FROM enrollment e JOIN call_session s
+          ON s.rollout_id = e.rollout_id AND s.series_date = date '2026-09-10' + (e.id % 11) * 7
+        WHERE e.id BETWEEN :a AND :b AND e.activated_at IS NOT NULL"""),
+        p,
+    )
+    conn.execute(
+        text("""
+        INSERT INTO term_review (enrollment_id, term_id, region_id, modules_expected, modules_done,
+            verdict, buddy_confirmed_at, reviewed_at)
+        SELECT e.id, t.id, e.region_id, 2 * t.number, e.id % 6,
+               CASE WHEN e.state = 'removed' THEN 'confirmed_free_rider'
+                    WHEN e.id % 25 = 5 THEN 'free_rider_candidate' ELSE 'on_track' END,
+               CASE WHEN e.id % 3 <> 0 THEN t.ends_on + interval '2 days' END,
+               CASE WHEN e.state = 'removed' THEN t.ends_on + interval '1 day' END
+        FROM enrollment e JOIN rollout r ON r.id = e.rollout_id
+        JOIN term t ON t.program_id = r.program_id AND t.number <= 2
+        WHERE e.id BETWEEN :a AND :b AND e.committed_at IS NOT NULL"""),
+        p,
+    )
+    conn.execute(
+        text("""
+        INSERT INTO master_class_invitation (master_class_id, enrollment_id, region_id, status,
+            invited_at, responded_at)
+        SELECT mc.id, e.id, e.region_id,
+               CASE WHEN e.id % 4 = 0 THEN 'declined' ELSE 'accepted' END,
+               e.completed_at, e.completed_at + interval '1 day'
+        FROM enrollment e JOIN master_class mc ON mc.region_id = e.region_id
+        WHERE e.id BETWEEN :a AND :b AND e.completed_at IS NOT NULL"""),
+        p,
+    )
+    conn.execute(text("ANALYZE"))
+
+
+def _organisation(db) -> None:
+    from app.calls.models import CallSession
+    from app.masterclasses.models import MasterClass
+    from app.programs.models import Module, Program, Term
+    from app.regions.models import HolidayRule, Region, ReportingPolicy
+    from app.rollouts.models import Rollout, RolloutSponsor, RolloutStatus
+
+    program = Program(
+        slug="bench",
+        title="Bench program",
+        provider="Open edX",
+        course_url="https://example.com",
+        hours_per_week=2.0,
+    )
+    modules = [Module(key=f"m{i}", title=f"Module {i}", position=i) for i in range(1, 7)]
+    program.modules = modules
+    for n in range(1, 4):
+        start = date(2026, 9, 7) + (n - 1) * (date(2026, 10, 5) - date(2026, 9, 7))
+        term = Term(
+            number=n,
+            title=f"Term {n}",
+            starts_on=start,
+            ends_on=start + (date(2026, 10, 4) - date(2026, 9, 7)),
+        )
+        term.required_modules = modules[: 2 * n]
+        program.terms.append(term)
+    db.session.add(program)
+    for k in range(REGIONS):
+        region = Region(
+            code=f"b{k:02d}",
+            name=f"Region {k:02d}",
+            time_zone=ZONES[k % len(ZONES)],
+            locale=["en_GB", "de_DE", "fr_FR"][k % 3],
+            holiday_country="DE",
+            call_time=dtime(16, 0),
+            call_on_holiday=HolidayRule.NEXT_BUSINESS_DAY,
+            reporting_policy=ReportingPolicy.NAMED if k % 2 else ReportingPolicy.AGGREGATE,
+            settings={},
+        )
+        db.session.add(region)
+        db.session.flush()
+        rollout = Rollout(
+            slug=f"bench-{k:02d}",
+            program=program,
+            region_id=region.id,
+            status=RolloutStatus.LAUNCHED,
+            cohort_start=date(2026, 9, 7),
+            call_weekday=3,
+            call_time=dtime(16, 0),
+        )
+        rollout.sponsors.append(
+            RolloutSponsor(
+                region_id=region.id, name=f"Sponsor {k}", email=f"sponsor{k}@bench.example"
+            )
+        )
+        db.session.add(rollout)
+        db.session.flush()
+        for week in range(16):
+            day = date(2026, 9, 10) + (date(2026, 9, 17) - date(2026, 9, 10)) * week
+            db.session.add(
+                CallSession(
+                    region_id=region.id,
+                    rollout_id=rollout.id,
+                    series_date=day,
+                    starts_at=datetime.combine(day, dtime(15, 0), tzinfo=UTC),
+                )
+            )
+        db.session.add(
+            MasterClass(
+                program_id=program.id,
+                region_id=region.id,
+                title=f"Master class {k}",
+                capacity=500,
+                starts_at=datetime(2026, 12, 8, 15, 0, tzinfo=UTC),
+            )
+        )
+    db.session.commit()
+
+
+RAW_SQL = """
+SELECT region_id, count(*),
+       sum(CASE WHEN state = 'withdrawn' AND left_at <= :t THEN 1 ELSE 0 END),
+       sum(CASE WHEN completed_at <= :t THEN 1 ELSE 0 END),
+       sum(CASE WHEN committed_at <= :t THEN 1 ELSE 0 END),
+       sum(CASE WHEN activated_at <= :t THEN 1 ELSE 0 END)
+FROM enrollment WHERE invited_at <= :t GROUP BY region_id
+"""
+
+
+def _measure(app, db, label: str) -> dict:
+    from app.reports.services import build_week
+
+    statements = []
+
+    def count(*_args) -> None:
+        statements.append(1)
+
+    raw_start = time.perf_counter()
+    with db.engine.connect() as conn:
+        conn.execute(text(RAW_SQL), {"t": datetime(2026, 11, 23, tzinfo=UTC)}).all()
+    raw = time.perf_counter() - raw_start
+    event.listen(db.engine, "before_cursor_execute", count)
+    profiler = None
+    if os.environ.get("BENCH_PROFILE"):
+        from pyinstrument import Profiler
+
+        profiler = Profiler()
+        profiler.start()
+    start = time.perf_counter()
+    result = build_week(week=WEEK)
+    db.session.flush()
+    elapsed = time.perf_counter() - start
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(show_all=False, color=False)[:6000])
+    event.remove(db.engine, "before_cursor_execute", count)
+    db.session.rollback()
+    from app.metrics.queries import compute
+    from app.metrics.weeks import week_end
+    from app.reports.services import reporting_regions
+
+    sql_start = time.perf_counter()
+    compute({r.id: week_end(WEEK, r.time_zone) for r in reporting_regions()})
+    sql = time.perf_counter() - sql_start
+    learners = db.session.execute(text("SELECT count(*) FROM enrollment")).scalar()
+    print(
+        f"{label}: {learners:,} learners, {len(result.reports)} reports built and rendered "
+        f"in {elapsed:.2f} s with {len(statements)} SQL statements; raw aggregate SQL "
+        f"{raw:.3f} s (ratio {elapsed / raw:.0f}x); of which one metrics pass (every family, "
+        f"all regions) {sql:.2f} s, {sql / raw:.0f}x the raw query"
+    )
+    return {"seconds": elapsed, "statements": len(statements), "raw": raw}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--learners", type=int, default=300_000)
+    parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.settings import normalise_database_url
+
+    base = make_url(normalise_database_url(args.database))
+    name = f"summit_bench_reports_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        app = create_app(
+            {
+                "env": "test",
+                "database_url": url,
+                "base_url": "http://summit.bench",
+                "mail_transport": "dev",
+            }
+        )
+        with app.app_context():
+            upgrade()
+            _organisation(db)
+            tenth = args.learners // 10
+            fill_start = time.perf_counter()
+            with db.engine.begin() as conn:
+                _fill(conn, 1, tenth)
+            small = _measure(app, db, "1/10")
+            with db.engine.begin() as conn:
+                _fill(conn, tenth + 1, args.learners)
+            print(f"(data generated in {time.perf_counter() - fill_start:.0f} s)")
+            full = _measure(app, db, "full")
+            grows = "does not grow" if full["statements"] == small["statements"] else "GROWS"
+            print(
+                f"statements {small['statements']} → {full['statements']}: {grows} with "
+                f"learners; target ≤ 60 s: {'met' if full['seconds'] <= 60 else 'MISSED'}"
+            )
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""Every metric on the crafted week, worked out by hand (see dataset.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import event
+
+from app.extensions import db
+from app.metrics.presentation import format_change, format_value, neutralise, rows
+from app.metrics.queries import compute, required_modules
+from app.metrics.weeks import send_time, week_end
+from tests.factories import ProgramFactory, region
+from tests.metrics import dataset
+
+
+def _week_figures(week: str = dataset.WEEK) -> dict:
+    de, india = region("de"), region("in")
+    return compute({de.id: week_end(week, de.time_zone), india.id: week_end(week, india.time_zone)})
+
+
+def test_every_metric_of_the_crafted_week() -> None:
+    dataset.build()
+    snap = _week_figures()
+    f = snap.regions[region("de").id]
+    assert f["as_of"] == "2026-11-29T23:00:00+00:00"  # Monday 00:00 in Berlin
+    counts = {
+        k: f[k]
+        for k in (
+            "enrolled",
+            "withdrawn",
+            "removed",
+            "in_program",
+            "completed",
+            "on_pace",
+            "active_7d",
+            "approvals_requested",
+            "approvals_approved",
+            "approvals_pending",
+            "calls_held_28d",
+            "call_attendees_28d",
+            "free_riders",
+            "free_rider_candidates",
+            "goal_answered",
+            "goal_reached",
+            "goal_partly",
+            "masterclass_invited",
+            "masterclass_rsvps",
+            "buddy_reviews",
+            "buddy_signed",
+        )
+    }
+    assert counts == {
+        "enrolled": 10,
+        "withdrawn": 1,
+        "removed": 1,
+        "in_program": 8,
+        "completed": 2,
+        "on_pace": 4,
+        "active_7d": 2,
+        "approvals_requested": 8,
+        "approvals_approved": 5,
+        "approvals_pending": 2,
+        "calls_held_28d": 2,
+        "call_attendees_28d": 3,
+        "free_riders": 1,
+        "free_rider_candidates": 1,
+        "goal_answered": 4,
+        "goal_reached": 2,
+        "goal_partly": 1,
+        "masterclass_invited": 2,
+        "masterclass_rsvps": 1,
+        "buddy_reviews": 6,
+        "buddy_signed": 2,
+    }
+    assert f["funnel"] == {
+        "invited": 8,
+        "committed": 7,
+        "time_approved": 6,
+        "active": 5,
+        "completed": 2,
+    }
+    assert f["completion_rate"] == 2 / 9
+    assert f["on_pace_rate"] == 4 / 8
+    assert f["active_7d_rate"] == 2 / 8
+    assert f["approval_rate"] == 5 / 8
+    assert f["median_hours_to_approval"] == 30.0
+    assert f["call_attendance_rate"] == 3 / 8
+    assert f["goal_attainment_answered"] == 2 / 4
+    assert f["goal_attainment_enrolled"] == 2 / 10
+    assert f["buddy_signoff_rate"] == 2 / 6
+    # the aggregate region's names are never even read
+    assert "free_rider_names" not in f
+    assert dataset.HIDDEN_NAME not in repr(snap)
+
+
+def test_named_region_and_pooled_global_figures() -> None:
+    dataset.build()
+    snap = _week_figures()
+    india = snap.regions[region("in").id]
+    assert india["as_of"] == "2026-11-29T18:30:00+00:00"  # Monday 00:00 in Kolkata
+    assert (india["enrolled"], india["removed"], india["completed"]) == (3, 1, 1)
+    assert india["free_rider_names"] == [{"name": dataset.NAMED_FREE_RIDER, "term": 1}]
+    assert india["completion_rate"] == 1 / 3
+    overall = snap.overall
+    assert (overall["enrolled"], overall["completed"], overall["withdrawn"]) == (13, 3, 1)
+    assert overall["completion_rate"] == 3 / 12
+    assert overall["median_hours_to_approval"] == 30.0  # India has no approvals
+
+
+def test_rows_format_each_figure_once_with_last_weeks_change() -> None:
+    dataset.build()
+    current = _week_figures()
+    previous = _week_figures("2026-W47")
+    de = region("de").id
+    table = {r.key: r for r in rows(current.regions[de], previous.regions[de])}
+    assert table["completion_rate"].value == "22%"
+    assert table["completion_rate"].detail == "2 / 9"
+    # last week: only E2 had completed (1 / 9 = 11%)
+    assert table["completion_rate"].change == "▲ 11 pts"
+    assert table["approval_rate"].value == "63%"  # 62.5% rounds half up
+    assert table["median_hours_to_approval"].value == "30.0 h"
+    assert table["call_attendance_rate"].value == "38%"
+    assert table["buddy_signoff_rate"].value == "33%"
+    assert table["goal_attainment_enrolled"].value == "20%"
+
+
+def test_statement_count_does_not_grow_with_learners() -> None:
+    from tests.factories import EnrollmentFactory
+
+    data = dataset.build()
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        _week_figures()
+        small = len(statements)
+        for _ in range(40):
+            EnrollmentFactory(rollout=data.de_rollout, invited_at=dataset.at(11, 3))
+        db.session.flush()
+        statements.clear()
+        _week_figures()
+        assert len(statements) == small
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert small <= 20
+
+
+def test_required_modules_pro_rata_within_the_term() -> None:
+    program = ProgramFactory(structure=date(2026, 10, 12))
+    assert required_modules(program, date(2026, 10, 11)) == 0
+    assert required_modules(program, date(2026, 11, 8)) == 2  # term 1 ended
+    # term 2 asks 2 more modules over 28 days: the first is due once 14 days have passed
+    assert required_modules(program, date(2026, 11, 21)) == 2
+    assert required_modules(program, date(2026, 11, 22)) == 3
+    assert required_modules(program, date(2026, 12, 6)) == 4
+
+
+def test_week_end_and_send_time_follow_each_zone_and_dst() -> None:
+    assert send_time("2026-W48", "Asia/Kolkata") == datetime(2026, 11, 30, 2, 30, tzinfo=UTC)
+    assert send_time("2026-W48", "Europe/Berlin") == datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+    assert send_time("2026-W48", "America/New_York") == datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
+    # summer time: Berlin is UTC+2, New York UTC-4
+    assert send_time("2026-W27", "Europe/Berlin") == datetime(2026, 7, 6, 6, 0, tzinfo=UTC)
+    assert send_time("2026-W27", "America/New_York") == datetime(2026, 7, 6, 12, 0, tzinfo=UTC)
+
+
+def test_formatting_and_csv_neutralisation() -> None:
+    assert format_value("rate", 0.125) == "13%"
+    assert format_value("rate", None) == "—"
+    assert format_change("rate", 0.20, 0.26) == "▼ 6 pts"
+    assert format_change("count", 5, 5) == "±0"
+    for prefix in ("=", "+", "-", "@", "\t", "\r"):
+        assert neutralise(f"{prefix}SUM(A1)") == f"'{prefix}SUM(A1)"
+    assert neutralise("Germany") == "Germany"
