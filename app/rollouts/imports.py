@@ -220,6 +220,7 @@ def _run(
         roster_import.status = ImportStatus.REFUSED
         roster_import.message = str(exc)
         roster_import.finished_at = utcnow()
+        _discard(roster_import, path)
         set_progress(import_id, "refused", 1.0)
         return None
     except StaleRoster:
@@ -230,6 +231,7 @@ def _run(
             "something else than you saw. Upload the file again for a fresh preview."
         )
         roster_import.finished_at = utcnow()
+        _discard(roster_import, path)
         set_progress(import_id, "stale", 1.0)
         return None
     savepoint.commit()
@@ -240,9 +242,14 @@ def _run(
         return outcome
     roster_import.applied_counts = outcome.counts
     roster_import.status = ImportStatus.APPLIED
+    _discard(roster_import, path)
+    return outcome
+
+
+def _discard(roster_import: RosterImport, path: Path) -> None:
+    """The upload is kept only until applied or refused (minimisation)."""
     roster_import.stored_path = None
     path.unlink(missing_ok=True)
-    return outcome
 
 
 def import_roster_file(

@@ -233,19 +233,16 @@ def _save(rollout: Rollout | None) -> Any:
     if request.method == "GET":
         return _render_form(rollout, _values_from(rollout), {})
     data, errors = _form_input()
-    if not errors:
-        try:
-            rollout = save_rollout(
-                region=g.region, rollout=rollout, data=data, actor=current_staff()
-            )
-        except RolloutError as exc:
-            errors = exc.errors
+    try:
+        saved = save_rollout(region=g.region, rollout=rollout, data=data, actor=current_staff())
+    except RolloutError as exc:
+        errors = {**exc.errors, **errors}
     if errors:
         db.session.rollback()
         return _render_form(rollout, dict(request.form), errors)
     db.session.commit()
     flash("Rollout saved.", "success")
-    return redirect(url_for("rollouts.overview", slug=rollout.slug))  # type: ignore[union-attr]
+    return redirect(url_for("rollouts.overview", slug=saved.slug))
 
 
 @bp.post("/r/<region>/rollouts/<slug>/launch")
