@@ -122,6 +122,10 @@ def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
     )
 
 
+#: the manager a row names, as an employee id: resolved from an email when needed
+MGR = f"COALESCE({STAGING}.manager_emp, {STAGING}.manager_ref)"
+
+
 def _create_staging(conn: Connection) -> None:
     conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
     suffix = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
@@ -131,28 +135,33 @@ def _create_staging(conn: Connection) -> None:
             "line INTEGER NOT NULL, employee_id VARCHAR(64), email VARCHAR(320), "
             "name VARCHAR(200), manager_ref VARCHAR(320), locale VARCHAR(16), "
             "time_zone VARCHAR(64), buddy VARCHAR(320), learner BOOLEAN NOT NULL, "
-            "error VARCHAR(300), error_column VARCHAR(80), manager_emp VARCHAR(64), "
-            f"person_id INTEGER, manager_person_id INTEGER, kind VARCHAR(10)){suffix}"
+            "error VARCHAR(300), error_column VARCHAR(80), new_id INTEGER, "
+            f"manager_emp VARCHAR(64), person_id INTEGER, kind VARCHAR(10)){suffix}"
         )
     )
 
 
-def _load_staging(conn: Connection, rows: Iterable[tuple[Any, ...]]) -> int:
-    """Write rows to the staging table: COPY on PostgreSQL, batched inserts elsewhere."""
+def _load_staging(conn: Connection, rows: Iterable[tuple[Any, ...]], *, id_base: int) -> int:
+    """Write rows to the staging table: COPY on PostgreSQL, batched inserts elsewhere.
+
+    Each row gets ``new_id`` = ``id_base + line``: the id it takes if it is a new person,
+    so people and their managers are inserted in one statement.
+    """
     n = 0
-    cols = ", ".join(STAGING_COLUMNS)
+    cols = ", ".join((*STAGING_COLUMNS, "new_id"))
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(f"COPY {STAGING} ({cols}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*row, id_base + row[0]))
                 n += 1
+        conn.execute(text(f"ANALYZE {STAGING}"))
         return n
-    marks = ", ".join("?" for _ in STAGING_COLUMNS)
+    marks = ", ".join("?" for _ in range(len(STAGING_COLUMNS) + 1))
     cursor = conn.connection.driver_connection.cursor()
     batch: list[tuple[Any, ...]] = []
     for row in rows:
-        batch.append(row)
+        batch.append((*row, id_base + row[0]))
         if len(batch) >= BATCH:
             cursor.executemany(f"INSERT INTO {STAGING} ({cols}) VALUES ({marks})", batch)
             n += len(batch)
@@ -168,90 +177,100 @@ def _mark(conn: Connection, sql: str, **params: Any) -> int:
 
 
 def _validate(conn: Connection, *, region_id: int) -> None:
-    """Mark rows the import must not apply, each with its column and reason."""
-    conn.execute(text(f"CREATE INDEX ix_{STAGING}_emp ON {STAGING} (employee_id)"))
-    conn.execute(text(f"CREATE INDEX ix_{STAGING}_email ON {STAGING} (email)"))
+    """Mark rows the import must not apply, each with its column and reason.
+
+    Each statement writes only the rows it marks (or resolves): a clean file of
+    300,000 rows is read a few times and written once (``person_id``).
+    """
+    s = STAGING
+    conn.execute(text(f"CREATE INDEX ix_{s}_emp ON {s} (employee_id)"))
+    conn.execute(text(f"CREATE INDEX ix_{s}_email ON {s} (email)"))
     ok = "error IS NULL"
     _mark(
         conn,
-        f"UPDATE {STAGING} SET error = 'duplicate employee id (first on line ' "
+        f"UPDATE {s} SET error = 'duplicate employee id (first on line ' "
         f"|| CAST(f.first AS VARCHAR(12)) || ')', error_column = 'Employee ID' "
-        f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {STAGING} WHERE {ok} "
+        f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {s} WHERE {ok} "
         f"GROUP BY employee_id HAVING COUNT(*) > 1) f "
-        f"WHERE {STAGING}.employee_id = f.emp AND {STAGING}.line > f.first AND {STAGING}.{ok}",
+        f"WHERE {s}.employee_id = f.emp AND {s}.line > f.first AND {s}.{ok}",
     )
     _mark(
         conn,
-        f"UPDATE {STAGING} SET error = 'duplicate email (first on line ' "
+        f"UPDATE {s} SET error = 'duplicate email (first on line ' "
         f"|| CAST(f.first AS VARCHAR(12)) || ')', error_column = 'Email' "
-        f"FROM (SELECT email AS em, MIN(line) AS first FROM {STAGING} WHERE {ok} "
+        f"FROM (SELECT email AS em, MIN(line) AS first FROM {s} WHERE {ok} "
         f"GROUP BY email HAVING COUNT(*) > 1) f "
-        f"WHERE {STAGING}.email = f.em AND {STAGING}.line > f.first AND {STAGING}.{ok}",
+        f"WHERE {s}.email = f.em AND {s}.line > f.first AND {s}.{ok}",
     )
     # people Summit already knows, by employee id (in any region)
     _mark(
         conn,
-        f"UPDATE {STAGING} SET person_id = p.id FROM person p "
-        f"WHERE p.employee_id = {STAGING}.employee_id",
+        f"UPDATE {s} SET person_id = p.id FROM person p WHERE p.employee_id = {s}.employee_id",
     )
     _mark(
         conn,
-        f"UPDATE {STAGING} SET error = 'region mismatch: this employee belongs to another "
+        f"UPDATE {s} SET error = 'region mismatch: this employee belongs to another "
         f"region; ask that region''s lead or HR to move them', error_column = 'Employee ID' "
-        f"FROM person p WHERE p.id = {STAGING}.person_id AND p.region_id <> :region "
-        f"AND {STAGING}.{ok}",
+        f"FROM person p WHERE p.id = {s}.person_id AND p.region_id <> :region AND {s}.{ok}",
         region=region_id,
     )
     _mark(
         conn,
-        f"UPDATE {STAGING} SET error = 'email already belongs to another employee', "
-        f"error_column = 'Email' FROM person p WHERE p.email = {STAGING}.email "
-        f"AND p.employee_id <> {STAGING}.employee_id AND {STAGING}.{ok}",
+        f"UPDATE {s} SET error = 'email already belongs to another employee', "
+        f"error_column = 'Email' FROM person p WHERE p.email = {s}.email "
+        f"AND p.employee_id <> {s}.employee_id AND {s}.{ok}",
     )
     _mark(
         conn,
-        f"UPDATE {STAGING} SET error = 'missing manager (a learner needs one: employee id or "
+        f"UPDATE {s} SET error = 'missing manager (a learner needs one: employee id or "
         f"email)', error_column = 'Manager' WHERE manager_ref IS NULL AND learner AND {ok}",
     )
     _resolve_managers(conn)
     _mark(
         conn,
-        f"UPDATE {STAGING} SET error = 'unknown manager (not in this file, not known to Summit)'"
+        f"UPDATE {s} SET error = 'unknown manager (not in this file, not known to Summit)'"
         f", error_column = 'Manager' WHERE manager_ref IS NOT NULL AND manager_emp IS NULL "
-        f"AND {ok}",
+        f"AND {ok} AND NOT EXISTS (SELECT 1 FROM {s} m WHERE m.employee_id = {s}.manager_ref "
+        f"AND m.error IS NULL) AND NOT EXISTS (SELECT 1 FROM person p "
+        f"WHERE p.employee_id = {s}.manager_ref)",
     )
     _mark(
         conn,
-        f"UPDATE {STAGING} SET error = 'a person cannot be their own manager', "
-        f"error_column = 'Manager' WHERE manager_emp = employee_id AND {ok}",
+        f"UPDATE {s} SET error = 'a person cannot be their own manager', "
+        f"error_column = 'Manager' WHERE {MGR} = employee_id AND {ok}",
     )
     _mark_cycles(conn)
     # a manager whose own row failed and who is not known yet cannot be linked
     while _mark(
         conn,
-        f"UPDATE {STAGING} SET error = 'the manager''s own row has an error (line ' "
+        f"UPDATE {s} SET error = 'the manager''s own row has an error (line ' "
         f"|| CAST(m.line AS VARCHAR(12)) || ')', error_column = 'Manager' "
-        f"FROM {STAGING} m WHERE m.employee_id = {STAGING}.manager_emp "
-        f"AND m.error IS NOT NULL AND m.person_id IS NULL AND {STAGING}.{ok} "
-        f"AND NOT EXISTS (SELECT 1 FROM {STAGING} m2 WHERE m2.employee_id = m.employee_id "
+        f"FROM {s} m WHERE m.employee_id = {MGR} "
+        f"AND m.error IS NOT NULL AND m.person_id IS NULL AND {s}.{ok} "
+        f"AND NOT EXISTS (SELECT 1 FROM {s} m2 WHERE m2.employee_id = m.employee_id "
         f"AND m2.error IS NULL)",
     ):
         pass
 
 
 def _resolve_managers(conn: Connection) -> None:
-    """Manager column → the manager's employee id: a row of this file, or a known person."""
+    """A manager named by email → their employee id (a row of this file, or a known person).
+
+    Rows naming their manager by employee id are left as they are (no write).
+    """
     s = STAGING
     conn.execute(
         text(
-            f"UPDATE {s} SET manager_emp = COALESCE("
-            f"(SELECT m.employee_id FROM {s} m WHERE m.employee_id = {s}.manager_ref "
-            f"AND m.error IS NULL LIMIT 1), "
-            f"(SELECT m.employee_id FROM {s} m WHERE m.email = LOWER({s}.manager_ref) "
-            f"AND m.error IS NULL LIMIT 1), "
-            f"(SELECT p.employee_id FROM person p WHERE p.employee_id = {s}.manager_ref), "
-            f"(SELECT p.employee_id FROM person p WHERE p.email = LOWER({s}.manager_ref))) "
-            f"WHERE manager_ref IS NOT NULL AND error IS NULL"
+            f"UPDATE {s} SET manager_emp = m.employee_id FROM {s} m "
+            f"WHERE m.email = LOWER({s}.manager_ref) AND m.error IS NULL AND {s}.error IS NULL "
+            f"AND {s}.manager_ref LIKE '%@%'"
+        )
+    )
+    conn.execute(
+        text(
+            f"UPDATE {s} SET manager_emp = p.employee_id FROM person p "
+            f"WHERE p.email = LOWER({s}.manager_ref) AND {s}.manager_emp IS NULL "
+            f"AND {s}.error IS NULL AND {s}.manager_ref LIKE '%@%'"
         )
     )
 
@@ -262,8 +281,8 @@ def _mark_cycles(conn: Connection) -> None:
     edges: dict[int, int] = dict(
         conn.execute(  # type: ignore[arg-type]
             text(
-                f"SELECT r.line, m.line FROM {s} r JOIN {s} m ON m.employee_id = r.manager_emp "
-                f"AND m.error IS NULL WHERE r.error IS NULL AND r.manager_emp <> r.employee_id"
+                f"SELECT {s}.line, m.line FROM {s} JOIN {s} m ON m.employee_id = {MGR} "
+                f"AND m.error IS NULL WHERE {s}.error IS NULL AND {MGR} <> {s}.employee_id"
             )
         ).all()
     )
@@ -300,30 +319,27 @@ def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[s
     s = STAGING
     conn.execute(
         text(
-            f"UPDATE {s} SET manager_person_id = p.id FROM person p "
-            f"WHERE p.employee_id = {s}.manager_emp AND {s}.error IS NULL"
+            f"UPDATE {s} SET kind = CASE WHEN person_id IS NULL THEN 'new' ELSE 'unchanged' END "
+            f"WHERE error IS NULL"
         )
     )
-    conn.execute(text(f"UPDATE {s} SET kind = 'new' WHERE error IS NULL AND person_id IS NULL"))
     differs = [
         "person.email <> s.email",
         "person.name <> s.name",
         # a new manager has no person yet: then the manager changed
-        "COALESCE(person.manager_id, 0) <> COALESCE(s.manager_person_id, "
-        "CASE WHEN s.manager_emp IS NULL THEN 0 ELSE -1 END)",
+        "COALESCE(person.manager_id, 0) <> COALESCE(mp.id, "
+        "CASE WHEN COALESCE(s.manager_emp, s.manager_ref) IS NULL THEN 0 ELSE -1 END)",
     ]
     if "locale" in columns:
         differs.append("COALESCE(person.locale, '') <> COALESCE(s.locale, '')")
     if "time_zone" in columns:
         differs.append("COALESCE(person.time_zone, '') <> COALESCE(s.time_zone, '')")
-    conn.execute(
-        text(f"UPDATE {s} SET kind = 'unchanged' WHERE error IS NULL AND person_id IS NOT NULL")
-    )
     # UPDATE … FROM cannot join back to its target: the changed ids come from a subquery
     conn.execute(
         text(
             f"UPDATE {s} SET kind = 'changed' WHERE kind = 'unchanged' AND person_id IN ("
             f"SELECT person.id FROM person JOIN {s} s ON s.person_id = person.id "
+            f"LEFT JOIN person mp ON mp.employee_id = COALESCE(s.manager_emp, s.manager_ref) "
             f"WHERE s.kind = 'unchanged' AND ({' OR '.join(differs)}))"
         )
     )
@@ -340,7 +356,9 @@ def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[s
     )
     counts = dict.fromkeys(("new", "changed", "unchanged", "errors"), 0)
     for kind, n in conn.execute(
-        text(f"SELECT COALESCE(kind, 'errors'), COUNT(*) FROM {s} GROUP BY 1")
+        text(
+            f"SELECT COALESCE(kind, 'errors'), COUNT(*) FROM {s} GROUP BY COALESCE(kind, 'errors')"
+        )
     ):
         counts[kind] = n
     counts["rows"] = sum(counts.values())
@@ -358,51 +376,57 @@ def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[s
     return counts
 
 
+#: the manager's person id: an existing person, or the id a new one is inserted with
+MANAGER_ID = "COALESCE(mp.id, ms.new_id)"
+MANAGER_JOINS = (
+    f"LEFT JOIN person mp ON mp.employee_id = COALESCE(s.manager_emp, s.manager_ref) "
+    f"LEFT JOIN {STAGING} ms ON ms.employee_id = COALESCE(s.manager_emp, s.manager_ref) "
+    f"AND ms.kind = 'new'"
+)
+
+
 def _apply(
     conn: Connection, *, region_id: int, rollout_id: int, columns: set[str]
 ) -> RosterOutcome:
-    """Write the classified rows: people, managers, enrollments, missing flags."""
+    """Write the classified rows: people with their managers, enrollments, missing flags."""
     s = STAGING
     now = utcnow().replace(tzinfo=None)  # stored as naive UTC (see app.db.UTCDateTime)
     outcome = RosterOutcome()
-    conn.execute(
+    inserted = conn.execute(
         text(
-            f"INSERT INTO person (employee_id, email, name, locale, time_zone, region_id, "
-            f"created_at, updated_at) SELECT employee_id, email, name, locale, time_zone, "
-            f":region, :now, :now FROM {s} WHERE kind = 'new'"
+            f"INSERT INTO person (id, employee_id, email, name, locale, time_zone, manager_id, "
+            f"region_id, created_at, updated_at) SELECT s.new_id, s.employee_id, s.email, s.name, "
+            f"s.locale, s.time_zone, {MANAGER_ID}, :region, :now, :now FROM {s} s "
+            f"{MANAGER_JOINS} WHERE s.kind = 'new'"
         ),
         {"region": region_id, "now": now},
-    )
-    conn.execute(
-        text(
-            f"UPDATE {s} SET person_id = p.id FROM person p "
-            f"WHERE p.employee_id = {s}.employee_id AND {s}.kind = 'new'"
+    ).rowcount
+    if conn.dialect.name == "postgresql" and inserted:
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('person', 'id'), "
+                "(SELECT MAX(id) FROM person))"
+            )
         )
-    )
-    conn.execute(
-        text(
-            f"UPDATE {s} SET manager_person_id = p.id FROM person p "
-            f"WHERE p.employee_id = {s}.manager_emp AND {s}.kind IS NOT NULL "
-            f"AND {s}.manager_person_id IS NULL"
-        )
-    )
     outcome.manager_changes = [
         (pid, old, new)
         for pid, old, new in conn.execute(
             text(
-                f"SELECT p.id, p.manager_id, s.manager_person_id FROM {s} s "
-                f"JOIN person p ON p.id = s.person_id WHERE s.kind = 'changed' "
-                f"AND COALESCE(p.manager_id, 0) <> COALESCE(s.manager_person_id, 0)"
+                f"SELECT p.id, p.manager_id, {MANAGER_ID} FROM {s} s "
+                f"JOIN person p ON p.id = s.person_id {MANAGER_JOINS} WHERE s.kind = 'changed' "
+                f"AND COALESCE(p.manager_id, 0) <> COALESCE({MANAGER_ID}, 0)"
             )
         )
     ]
-    sets = ["email = s.email", "name = s.name", "manager_id = s.manager_person_id"]
-    sets += [f"{c} = s.{c}" for c in ("locale", "time_zone") if c in columns]
+    sets = ["email = u.email", "name = u.name", "manager_id = u.manager_id"]
+    sets += [f"{c} = u.{c}" for c in ("locale", "time_zone") if c in columns]
     conn.execute(
         text(
-            f"UPDATE person SET {', '.join(sets)}, updated_at = :now FROM {s} s "
-            f"WHERE person.id = s.person_id AND s.kind IN ('new', 'changed') "
-            f"AND person.region_id = :region"
+            f"UPDATE person SET {', '.join(sets)}, updated_at = :now FROM ("
+            f"SELECT s.person_id, s.email, s.name, s.locale, s.time_zone, "
+            f"{MANAGER_ID} AS manager_id FROM {s} s {MANAGER_JOINS} "
+            f"WHERE s.kind = 'changed') u "
+            f"WHERE person.id = u.person_id AND person.region_id = :region"
         ),
         {"region": region_id, "now": now},
     )
@@ -410,10 +434,10 @@ def _apply(
         text(
             f"INSERT INTO enrollment (rollout_id, region_id, person_id, state, roster_buddy, "
             f"missing_from_roster, leaderboard_opt_in, commit_reminders_sent) "
-            f"SELECT :rollout, :region, s.person_id, 'invited', s.buddy, :false, :false, 0 "
-            f"FROM {s} s WHERE s.kind IN ('new', 'changed') AND s.learner "
+            f"SELECT :rollout, :region, COALESCE(s.person_id, s.new_id), 'invited', s.buddy, "
+            f":false, :false, 0 FROM {s} s WHERE s.kind IN ('new', 'changed') AND s.learner "
             f"AND NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.rollout_id = :rollout "
-            f"AND e.person_id = s.person_id)"
+            f"AND e.person_id = COALESCE(s.person_id, s.new_id))"
         ),
         {"rollout": rollout_id, "region": region_id, "false": False},
     ).rowcount
@@ -435,6 +459,10 @@ def _apply(
         ),
         {"rollout": rollout_id, "true": True},
     )
+    if conn.dialect.name == "postgresql" and inserted + outcome.new_enrollment_ids > 10_000:
+        # fresh statistics, or the next import plans its joins for empty tables
+        conn.execute(text("ANALYZE person"))
+        conn.execute(text("ANALYZE enrollment"))
     return outcome
 
 
@@ -466,6 +494,10 @@ def run_roster(
     """
     db.session.flush()
     conn = db.session.connection()
+    if apply and conn.dialect.name == "postgresql":
+        # new people take ids from a block reserved here: one import writes people at a time
+        conn.execute(text("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE"))
+    id_base = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM person")).scalar_one()
     _create_staging(conn)
     columns: set[str] = set()
 
@@ -480,7 +512,7 @@ def run_roster(
                 columns.update(record.values)
             yield clean_record(record, columns)
 
-    _load_staging(conn, records())
+    _load_staging(conn, records(), id_base=id_base)
     if on_progress:
         on_progress("checking", 0.75)
     _validate(conn, region_id=region_id)
