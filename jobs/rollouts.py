@@ -53,3 +53,18 @@ def send_invitations(rollout_id: int) -> None:
             return
         n = send(region=rollout.region, rollout=rollout)
         log.info("rollout %s: %s invitations queued", rollout_id, n)
+
+
+def remind_uncommitted(region_id: int) -> None:
+    """Daily per region (09:00 region time): remind learners who have not committed."""
+    with job_context():
+        from app.db import utcnow
+        from app.extensions import db
+        from app.regions.models import Region
+        from app.rollouts.onboarding import remind_uncommitted as remind
+
+        region = db.session.get(Region, region_id)
+        if region is None:
+            return
+        n = remind(region=region, now=utcnow())
+        log.info("region %s: %s commit reminders queued", region.code, n)

@@ -180,3 +180,33 @@ def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
     g.pop("csrf_token", None)  # the test's app context outlives a re-login
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def test_roster_import_into_a_launched_rollout_invites_newcomers(run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from app.rollouts.imports import import_roster_file
+
+    rollout, _ = _launched(1)
+    run_jobs()
+    fixture = Path(__file__).parent / "fixtures" / "utf8_bom_comma_crlf.csv"
+    import_roster_file(fixture, region=rollout.region, rollout=rollout)
+    run_jobs()
+    run_jobs()
+    [invite] = smtp_sink.to("anna.mueller@example.com")
+    assert "Shall we get started?" in invite.get_body(("plain",)).get_content()
+    assert smtp_sink.to("greta.boss@example.com") == []  # a manager row, not a learner
+
+
+def test_reminder_job_runs_per_region(run_jobs) -> None:  # type: ignore[no-untyped-def]
+    from jobs.rollouts import remind_uncommitted as job
+
+    _launched(1)
+    db.session.commit()
+    job(region("de").id)  # invited just now: nothing due yet
+    assert (
+        db.session.scalars(
+            select(OutboundEmail).where(OutboundEmail.kind == "rollouts/reminder")
+        ).all()
+        == []
+    )
