@@ -20,7 +20,7 @@ from flask import (
 from sqlalchemy import func, select
 
 from app.auth.access import current_staff, grant_region, public, require_role
-from app.auth.models import Role
+from app.auth.models import EDITOR_ROLES, Role
 from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
 from app.people.models import Person
@@ -89,7 +89,13 @@ def overview(slug: str) -> Any:
         unpaired=unpaired,
         leads=local_leads(rollout.region),
         can_edit=_can_edit(),
+        can_see_names=_can_see_names(),
     )
+
+
+def _can_see_names() -> bool:
+    """Sponsors read counts only: names stay with the staff who run the rollout."""
+    return bool((g.get("region_roles") or set()) & EDITOR_ROLES)
 
 
 def _can_edit() -> bool:
@@ -101,6 +107,8 @@ def _can_edit() -> bool:
 def learners(slug: str) -> Any:
     """The list behind a number of the funnel (``stage``), or the flagged ones."""
     rollout = get_in_region_or_404(Rollout, slug=slug)
+    if not _can_see_names():
+        abort(403)
     stage = request.args.get("stage", "invited")
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     stmt = select(Enrollment).join(Person).where(Enrollment.rollout_id == rollout.id)

@@ -66,6 +66,8 @@ def test_dashboard_funnel_rates_and_lists(client, login_as) -> None:  # type: ig
     html = client.get("/r/de/rollouts/sef-de").get_data(as_text=True)
     assert ">59<" in html and ">57<" in html and ">56<" in html  # invited, committed, approved…
     assert "Launch" not in html  # sponsors only read
+    assert client.get("/r/de/rollouts/sef-de/learners?stage=completed").status_code == 403
+    login_as(staff(Role.HR_PARTNER, "de"))
     listing = client.get("/r/de/rollouts/sef-de/learners?stage=completed").get_data(as_text=True)
     assert "55 learners" in listing and "Page 1 of 2" in listing
     second = client.get("/r/de/rollouts/sef-de/learners?stage=completed&page=2")
