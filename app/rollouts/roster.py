@@ -24,6 +24,7 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from app.db import utcnow
 from app.extensions import db
@@ -129,6 +130,15 @@ MGR = f"COALESCE({STAGING}.manager_emp, {STAGING}.manager_ref)"
 
 
 def _create_staging(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        # temporary tables live in per-session buffers (8 MB by default): a 300,000-row
+        # staging table thrashes them. Only settable before a session's first temp table.
+        savepoint = conn.begin_nested()
+        try:
+            conn.execute(text("SET temp_buffers = '256MB'"))
+            savepoint.commit()
+        except DBAPIError:
+            savepoint.rollback()
     conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
     # PostgreSQL: room on each page so the few updates stay HOT (no index writes)
     suffix = " WITH (fillfactor = 60) ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
