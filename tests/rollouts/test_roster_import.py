@@ -192,3 +192,26 @@ def test_issue_csv_neutralises_formulas() -> None:
     text = issues_csv([Issue()])
     assert "'=HYPERLINK" in text and "'@SUM" in text
     assert neutralise("-1") == "'-1" and neutralise("Anna") == "Anna"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("utf-16-le", "\t"), ("utf-8", "\t"), ("utf-8", ";"), ("cp1252", ",")],
+)
+def test_encodings_and_delimiters_without_bom(
+    tmp_path: Path, encoding: str, delimiter: str
+) -> None:
+    rollout = RolloutFactory()
+    rows = [
+        ["Personnel No.", "E-Mail", "Full Name", "Line Manager", "Learner", "", ""],
+        ["M-1", "greta@example.com", "Greta Boß", "", "nein", "", ""],
+        ["E-1", "zoe@example.com", "Zoë Lefèvre", "greta@example.com", "", "", ""],
+    ]
+    text = "\r\n".join(delimiter.join(r) for r in rows) + "\r\n"
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode(encoding))
+    outcome = _import_path(path, rollout)
+    assert outcome.counts["new"] == 2 and outcome.counts["errors"] == 0
+    people = _people()
+    assert people["E-1"].name == "Zoë Lefèvre" and people["M-1"].name == "Greta Boß"
+    assert people["E-1"].manager_id == people["M-1"].id
