@@ -46,7 +46,7 @@ def roster_import(file: Path, slug: str, dry_run: bool) -> None:
         db.session.rollback()
         raise click.ClickException(f"{file.name} was refused, nothing applied: {exc}") from exc
     if dry_run:
-        issues = outcome.issues  # type: ignore[attr-defined]
+        issues = outcome.issues
     else:
         db.session.commit()
     c = outcome.counts

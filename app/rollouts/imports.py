@@ -277,7 +277,7 @@ def import_roster_file(
         expect=expect,
     )
     _announce_manager_changes(outcome)
-    if rollout.status is RolloutStatus.LAUNCHED and outcome.new_enrollment_ids:
+    if rollout.status is RolloutStatus.LAUNCHED and outcome.new_enrollments:
         from app.rollouts.onboarding import queue_invitations
 
         queue_invitations(region=region, rollout=rollout)
@@ -303,7 +303,7 @@ def dry_run_roster_file(path: Path | str, *, region: Region, rollout: Rollout) -
     outcome = run_roster(
         path, region_id=region.id, rollout_id=rollout.id, apply=False, on_staged=collect
     )
-    outcome.issues = issues  # type: ignore[attr-defined]
+    outcome.issues = issues
     return outcome
 
 

@@ -67,7 +67,9 @@ class RosterOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     #: (person, old manager id, new manager id) for each manager change applied
     manager_changes: list[tuple[int, int | None, int | None]] = field(default_factory=list)
-    new_enrollment_ids: int = 0
+    new_enrollments: int = 0
+    #: (line, column, reason) of the rows not applied, when the caller asked for them
+    issues: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -447,7 +449,7 @@ def _apply(
         ),
         {"region": region_id, "now": now},
     )
-    outcome.new_enrollment_ids = conn.execute(
+    outcome.new_enrollments = conn.execute(
         text(
             f"INSERT INTO enrollment (rollout_id, region_id, person_id, state, roster_buddy, "
             f"missing_from_roster, leaderboard_opt_in, commit_reminders_sent) "
@@ -477,7 +479,7 @@ def _apply(
         ),
         {"rollout": rollout_id, "true": True},
     )
-    if conn.dialect.name == "postgresql" and inserted + outcome.new_enrollment_ids > 10_000:
+    if conn.dialect.name == "postgresql" and inserted + outcome.new_enrollments > 10_000:
         # fresh statistics, or the next import plans its joins for empty tables
         conn.execute(text("ANALYZE person"))
         conn.execute(text("ANALYZE enrollment"))
@@ -545,7 +547,7 @@ def run_roster(
             on_progress("applying", 0.85)
         applied = _apply(conn, region_id=region_id, rollout_id=rollout_id, columns=columns)
         outcome.manager_changes = applied.manager_changes
-        outcome.new_enrollment_ids = applied.new_enrollment_ids
+        outcome.new_enrollments = applied.new_enrollments
     conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
     db.session.expire_all()
     if on_progress:

@@ -78,14 +78,14 @@ def test_quoted_newline_keeps_line_numbers_right() -> None:
         FIXTURES / "quoted_newline_lf.csv", region=rollout.region, rollout=rollout
     )
     # Anna's record spans lines 3–4, so Jonas is on line 5
-    assert outcome.issues == [(5, "Email", "invalid email")]  # type: ignore[attr-defined]
+    assert outcome.issues == [(5, "Email", "invalid email")]
     assert outcome.counts["new"] == 2
 
 
 def test_bad_rows_are_reported_and_good_rows_applied() -> None:
     rollout = RolloutFactory()
     outcome = dry_run_roster_file(FIXTURES / "bad_rows.csv", region=rollout.region, rollout=rollout)
-    issues = {line: (column, reason) for line, column, reason in outcome.issues}  # type: ignore[attr-defined]
+    issues = {line: (column, reason) for line, column, reason in outcome.issues}
     assert issues[3] == ("Email", "invalid email")
     assert issues[5][1].startswith("duplicate employee id (first on line 4)")
     assert issues[6][1].startswith("missing manager")
@@ -179,7 +179,7 @@ def test_person_of_another_region_is_flagged_not_moved() -> None:
     outcome = dry_run_roster_file(
         FIXTURES / "utf8_bom_comma_crlf.csv", region=rollout.region, rollout=rollout
     )
-    [(line, column, reason)] = outcome.issues  # type: ignore[attr-defined]
+    [(line, column, reason)] = outcome.issues
     assert (line, column) == (3, "Employee ID") and reason.startswith("region mismatch")
     _import("utf8_bom_comma_crlf.csv", rollout)
     assert _people()["E-1"].region_id == region("fr").id
