@@ -10,7 +10,14 @@ from __future__ import annotations
 
 #: erased (set to NULL, or '' where the column is required) for the person's rows
 PERSONAL: dict[str, set[str]] = {
-    "enrollment": {"goal", "requested_buddy", "left_reason", "goal_comment", "goal_reached"},
+    "enrollment": {
+        "goal",
+        "requested_buddy",
+        "roster_buddy",
+        "left_reason",
+        "goal_comment",
+        "goal_reached",
+    },
     "time_allocation": {"reason"},
     "call_question": {"text"},
     "term_review": {"excuse_reason", "excuse_note"},

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.auth.access import current_staff, require_role
+from app.auth.models import Role
 from app.extensions import db
 from app.programs.models import Program
+from app.programs.services import (
+    ProgramError,
+    ProgramInput,
+    as_form_values,
+    parse_modules,
+    parse_terms,
+    save_program,
+)
 
 bp = Blueprint("programs", __name__)
 
@@ -21,7 +31,64 @@ def index() -> Any:
 
 @bp.get("/programs/<slug>")
 def show(slug: str) -> Any:
+    return render_template("programs/show.html", program=_load(slug))
+
+
+def _load(slug: str) -> Program:
     program = db.session.scalars(select(Program).where(Program.slug == slug)).one_or_none()
     if program is None:
         abort(404)
-    return render_template("programs/show.html", program=program)
+    return program
+
+
+@bp.route("/programs/new", methods=["GET", "POST"])
+@require_role(Role.GLOBAL_ADMIN)
+def create() -> Any:
+    return _save(None)
+
+
+@bp.route("/programs/<slug>/edit", methods=["GET", "POST"])
+@require_role(Role.GLOBAL_ADMIN)
+def edit(slug: str) -> Any:
+    return _save(_load(slug))
+
+
+def _save(program: Program | None) -> Any:
+    if request.method == "GET":
+        values = as_form_values(program) if program else {"hours_per_week": "2"}
+        return render_template("programs/form.html", program=program, values=values, errors={})
+    f = request.form
+    modules, module_problems = parse_modules(f.get("modules", ""))
+    terms, term_problems = parse_terms(f.get("terms", ""))
+    try:
+        hours: float | None = float(f.get("hours_per_week", "").replace(",", "."))
+    except ValueError:
+        hours = None
+    data = ProgramInput(
+        slug=f.get("slug", "").strip().lower(),
+        title=f.get("title", ""),
+        provider=f.get("provider", ""),
+        course_url=f.get("course_url", "").strip(),
+        description=f.get("description", ""),
+        hours_per_week=hours,
+        modules=modules,
+        terms=terms,
+    )
+    errors: dict[str, list[str]] = {}
+    if module_problems:
+        errors["modules"] = module_problems
+    if term_problems:
+        errors["terms"] = term_problems
+    if not errors:
+        try:
+            program = save_program(program=program, data=data, actor=current_staff())
+        except ProgramError as exc:
+            errors = exc.errors
+    if errors:
+        db.session.rollback()
+        return render_template(
+            "programs/form.html", program=program, values=dict(f), errors=errors
+        ), 400
+    db.session.commit()
+    flash("Program saved.", "success")
+    return redirect(url_for("programs.show", slug=program.slug))  # type: ignore[union-attr]

@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, RegionScoped, str_enum, utcnow
@@ -148,6 +157,11 @@ class Enrollment(RegionScoped, Base):
     buddy_group: Mapped[int | None] = mapped_column(index=True)
     #: the buddy the learner asked for (employee id or email), paired first
     requested_buddy: Mapped[str | None] = mapped_column(String(320))
+    #: the buddy the roster named (employee id or email); paired before anyone else
+    roster_buddy: Mapped[str | None] = mapped_column(String(320))
+    #: reminders sent to commit (the invitation itself not counted)
+    commit_reminders_sent: Mapped[int] = mapped_column(default=0)
+    last_reminded_at: Mapped[datetime | None]
     time_approved_at: Mapped[datetime | None]
     activated_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -190,3 +204,74 @@ class Enrollment(RegionScoped, Base):
     @property
     def in_program(self) -> bool:
         return self.state not in (EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN)
+
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"
+    PREVIEWING = "previewing"
+    PREVIEWED = "previewed"
+    APPLYING = "applying"
+    APPLIED = "applied"
+    #: the file could not be read at all; nothing was applied
+    REFUSED = "refused"
+    #: the database changed between preview and confirm; preview again
+    STALE = "stale"
+    FAILED = "failed"
+
+
+class RosterImport(RegionScoped, Base):
+    """One roster upload for a rollout: its preview, then its confirmation.
+
+    Keeps counts and per-row issues (line, column, reason), never the rows themselves.
+    """
+
+    __tablename__ = "roster_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(
+        ForeignKey("rollout.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    #: where the upload waits between preview and confirm (deleted once applied)
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+    #: SHA-256 of the uploaded bytes: confirm applies exactly the previewed file
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ImportStatus] = mapped_column(
+        str_enum(ImportStatus, 16), default=ImportStatus.QUEUED
+    )
+    #: the preview's counts (new, changed, unchanged, errors, missing, rows)
+    preview_counts: Mapped[dict | None] = mapped_column(JSON)
+    #: what confirm applied (equal to the preview, or the import is stale)
+    applied_counts: Mapped[dict | None] = mapped_column(JSON)
+    #: why the whole file was refused (or the job failed)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    rollout: Mapped[Rollout] = relationship()
+    issues: Mapped[list[RosterImportIssue]] = relationship(
+        back_populates="roster_import",
+        cascade="all, delete-orphan",
+        order_by="RosterImportIssue.line",
+        lazy="raise_on_sql",
+    )
+
+
+class RosterImportIssue(RegionScoped, Base):
+    """A row the import could not apply: where it is and why (no row data kept)."""
+
+    __tablename__ = "roster_import_issue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("roster_import.id", ondelete="CASCADE"), index=True
+    )
+    #: the physical line in the file where the record starts (1 = header)
+    line: Mapped[int]
+    column: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(300))
+
+    roster_import: Mapped[RosterImport] = relationship(back_populates="issues")

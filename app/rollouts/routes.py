@@ -1,22 +1,503 @@
-"""Rollout pages (the workspace of a region's run of a program)."""
+"""Rollout pages (the workspace of a region's run of a program) and the commit page."""
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import func, select
 
-from app.rollouts.models import Rollout
+from app.auth.access import current_staff, grant_region, public, require_role
+from app.auth.models import EDITOR_ROLES, Role
+from app.extensions import db
+from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.people.models import Person
+from app.programs.models import Program
+from app.rollouts import buddies, imports, onboarding
+from app.rollouts.models import (
+    FUNNEL,
+    Enrollment,
+    EnrollmentState,
+    ImportStatus,
+    Rollout,
+    RolloutStatus,
+    RosterImport,
+    RosterImportIssue,
+)
 from app.rollouts.queries import funnel, state_counts
-from app.scoping import get_in_region_or_404
+from app.rollouts.services import (
+    RolloutError,
+    RolloutInput,
+    close_rollout,
+    launch_rollout,
+    local_leads,
+    parse_sponsors,
+    region_defaults,
+    save_rollout,
+    staff_with_role,
+)
+from app.scoping import get_in_region_or_404, set_region_scope
 
 bp = Blueprint("rollouts", __name__)
+public_bp = Blueprint("rollouts_public", __name__)
+PAGE_SIZE = 50
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @bp.get("/r/<region>/rollouts/<slug>")
 def overview(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     counts = state_counts([rollout.id])[rollout.id]
-    return render_template(
-        "rollouts/overview.html", rollout=rollout, funnel=funnel(counts), counts=counts
+    stages = funnel(counts)
+    invited = stages[0][1] if stages else 0
+    missing = db.session.scalar(
+        select(func.count())
+        .select_from(Enrollment)
+        .where(Enrollment.rollout_id == rollout.id, Enrollment.missing_from_roster)
     )
+    unpaired = db.session.scalar(
+        select(func.count())
+        .select_from(Enrollment)
+        .where(
+            Enrollment.rollout_id == rollout.id,
+            Enrollment.state.in_(buddies.PAIRABLE),
+            Enrollment.buddy_group.is_(None),
+        )
+    )
+    return render_template(
+        "rollouts/overview.html",
+        rollout=rollout,
+        funnel=[(stage, n, (n / invited) if invited else None) for stage, n in stages],
+        counts=counts,
+        counts_left={
+            "withdrawn": counts[EnrollmentState.WITHDRAWN],
+            "removed": counts[EnrollmentState.REMOVED],
+        },
+        missing=missing,
+        unpaired=unpaired,
+        leads=local_leads(rollout.region),
+        can_edit=_can_edit(),
+        can_see_names=_can_see_names(),
+    )
+
+
+def _can_see_names() -> bool:
+    """Sponsors read counts only: names stay with the staff who run the rollout."""
+    return bool((g.get("region_roles") or set()) & EDITOR_ROLES)
+
+
+def _can_edit() -> bool:
+    roles = g.get("region_roles") or set()
+    return bool(roles & {Role.GLOBAL_ADMIN, Role.LOCAL_LEAD})
+
+
+@bp.get("/r/<region>/rollouts/<slug>/learners")
+def learners(slug: str) -> Any:
+    """The list behind a number of the funnel (``stage``), or the flagged ones."""
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    if not _can_see_names():
+        abort(403)
+    stage = request.args.get("stage", "invited")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    stmt = select(Enrollment).join(Person).where(Enrollment.rollout_id == rollout.id)
+    if stage == "missing":
+        stmt = stmt.where(Enrollment.missing_from_roster)
+        label = "Missing from the last roster"
+    elif stage in {s.value for s in FUNNEL}:
+        reached = FUNNEL[[s.value for s in FUNNEL].index(stage) :]
+        stmt = stmt.where(Enrollment.state.in_(reached))
+        label = f"Reached “{stage.replace('_', ' ')}”"
+    elif stage in {s.value for s in EnrollmentState}:
+        stmt = stmt.where(Enrollment.state == EnrollmentState(stage))
+        label = stage.capitalize()
+    else:
+        abort(404)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(
+        stmt.order_by(Person.name, Enrollment.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "rollouts/learners.html",
+        rollout=rollout,
+        rows=rows,
+        stage=stage,
+        label=label,
+        page=page,
+        total=total,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+    )
+
+
+# --- create, edit, launch, close ------------------------------------------------------
+
+
+def _form_input() -> tuple[RolloutInput, dict[str, str]]:
+    f = request.form
+    errors: dict[str, str] = {}
+
+    def as_int(name: str) -> int | None:
+        try:
+            return int(f.get(name, ""))
+        except ValueError:
+            return None
+
+    try:
+        cohort = date.fromisoformat(f.get("cohort_start", ""))
+    except ValueError:
+        cohort = None
+    try:
+        hh, mm = (int(x) for x in f.get("call_time", "").split(":")[:2])
+        call_at: time | None = time(hh, mm)
+    except ValueError:
+        call_at = None
+    sponsors, bad = parse_sponsors(f.get("sponsors", ""))
+    if bad:
+        errors["sponsors"] = (
+            f"Could not read {', '.join(bad)}: write one sponsor per line as Name <email>."
+        )
+    return (
+        RolloutInput(
+            slug=f.get("slug", "").strip().lower(),
+            program_id=as_int("program_id"),
+            cohort_start=cohort,
+            call_weekday=as_int("call_weekday"),
+            call_time=call_at,
+            call_duration_minutes=as_int("call_duration_minutes"),
+            call_join_url=f.get("call_join_url", "").strip(),
+            expert_id=as_int("expert_id"),
+            hr_partner_id=as_int("hr_partner_id"),
+            sponsor_message=f.get("sponsor_message", ""),
+            sponsors=sponsors,
+        ),
+        errors,
+    )
+
+
+def _render_form(rollout: Rollout | None, values: dict[str, Any], errors: dict[str, str]) -> Any:
+    region = g.region
+    return render_template(
+        "rollouts/form.html",
+        rollout=rollout,
+        values=values,
+        errors=errors,
+        programs=db.session.scalars(select(Program).order_by(Program.title)).all(),
+        experts=staff_with_role(region, Role.EXPERT),
+        hr_partners=staff_with_role(region, Role.HR_PARTNER),
+        leads=local_leads(region),
+        weekdays=WEEKDAYS,
+    ), (400 if errors else 200)
+
+
+def _values_from(rollout: Rollout | None) -> dict[str, Any]:
+    if rollout is None:
+        d = region_defaults(g.region)
+        return {
+            "call_weekday": d["call_weekday"],
+            "call_time": d["call_time"].strftime("%H:%M") if d["call_time"] else "16:00",
+            "call_duration_minutes": d["call_duration_minutes"],
+            "slug": "",
+            "sponsors": "",
+        }
+    return {
+        "slug": rollout.slug,
+        "program_id": rollout.program_id,
+        "cohort_start": rollout.cohort_start.isoformat(),
+        "call_weekday": rollout.call_weekday,
+        "call_time": rollout.call_time.strftime("%H:%M"),
+        "call_duration_minutes": rollout.call_duration_minutes,
+        "call_join_url": rollout.call_join_url,
+        "expert_id": rollout.expert_id,
+        "hr_partner_id": rollout.hr_partner_id,
+        "sponsor_message": rollout.sponsor_message,
+        "sponsors": "\n".join(f"{s.name} <{s.email}>" for s in rollout.sponsors),
+    }
+
+
+@bp.route("/r/<region>/rollouts/new", methods=["GET", "POST"])
+@require_role(Role.LOCAL_LEAD)
+def create() -> Any:
+    return _save(None)
+
+
+@bp.route("/r/<region>/rollouts/<slug>/edit", methods=["GET", "POST"])
+@require_role(Role.LOCAL_LEAD)
+def edit(slug: str) -> Any:
+    return _save(get_in_region_or_404(Rollout, slug=slug))
+
+
+def _save(rollout: Rollout | None) -> Any:
+    if request.method == "GET":
+        return _render_form(rollout, _values_from(rollout), {})
+    data, errors = _form_input()
+    try:
+        saved = save_rollout(region=g.region, rollout=rollout, data=data, actor=current_staff())
+    except RolloutError as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        db.session.rollback()
+        return _render_form(rollout, dict(request.form), errors)
+    db.session.commit()
+    flash("Rollout saved.", "success")
+    return redirect(url_for("rollouts.overview", slug=saved.slug))
+
+
+@bp.post("/r/<region>/rollouts/<slug>/launch")
+@require_role(Role.LOCAL_LEAD)
+def launch(slug: str) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    try:
+        launch_rollout(region=g.region, rollout=rollout, actor=current_staff())
+    except RolloutError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("rollouts.overview", slug=slug))
+    db.session.commit()
+    flash("Launched: every learner is being invited to commit.", "success")
+    return redirect(url_for("rollouts.overview", slug=slug))
+
+
+@bp.post("/r/<region>/rollouts/<slug>/close")
+@require_role(Role.LOCAL_LEAD)
+def close(slug: str) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    try:
+        close_rollout(region=g.region, rollout=rollout, actor=current_staff())
+    except RolloutError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("rollouts.overview", slug=slug))
+    db.session.commit()
+    flash("Closed.", "success")
+    return redirect(url_for("rollouts.overview", slug=slug))
+
+
+# --- buddies -------------------------------------------------------------------------------
+
+
+@bp.post("/r/<region>/rollouts/<slug>/buddies/pair")
+@require_role(Role.LOCAL_LEAD)
+def pair(slug: str) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    groups = buddies.pair_buddies(region=g.region, rollout=rollout)
+    db.session.commit()
+    flash(f"{len(groups)} buddy groups formed; each member got an introduction.", "success")
+    return redirect(url_for("rollouts.overview", slug=slug))
+
+
+@bp.post("/r/<region>/rollouts/<slug>/buddies/swap")
+@require_role(Role.LOCAL_LEAD)
+def swap(slug: str) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    picked = []
+    for name in ("first", "second"):
+        ref = request.form.get(name, "").strip().lower()
+        enrollment = db.session.scalars(
+            select(Enrollment)
+            .join(Person)
+            .where(
+                Enrollment.rollout_id == rollout.id,
+                (func.lower(Person.employee_id) == ref) | (Person.email == ref),
+            )
+        ).one_or_none()
+        if enrollment is None:
+            flash(f"No learner of this rollout with employee id or email “{ref}”.", "error")
+            return redirect(url_for("rollouts.overview", slug=slug))
+        picked.append(enrollment)
+    try:
+        buddies.swap_buddies(
+            region=g.region,
+            rollout=rollout,
+            first=picked[0],
+            second=picked[1],
+            actor=current_staff(),
+        )
+    except buddies.BuddyError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("rollouts.overview", slug=slug))
+    db.session.commit()
+    flash("Swapped; both groups got a new introduction.", "success")
+    return redirect(url_for("rollouts.overview", slug=slug))
+
+
+# --- roster import -----------------------------------------------------------------------
+
+
+@bp.route("/r/<region>/rollouts/<slug>/roster", methods=["GET", "POST"])
+@require_role(Role.LOCAL_LEAD)
+def roster(slug: str) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error = "Choose the roster file (CSV, TXT or XLSX) to upload."
+        else:
+            roster_import = imports.create_roster_import(
+                region=g.region,
+                rollout=rollout,
+                filename=upload.filename,
+                stream=upload.stream,
+                actor=current_staff(),
+            )
+            db.session.commit()
+            return redirect(
+                url_for("rollouts.roster_import", slug=slug, import_id=roster_import.id)
+            )
+    recent = db.session.scalars(
+        select(RosterImport)
+        .where(RosterImport.rollout_id == rollout.id)
+        .order_by(RosterImport.id.desc())
+        .limit(10)
+    ).all()
+    return render_template("rollouts/roster.html", rollout=rollout, recent=recent, error=error), (
+        400 if error else 200
+    )
+
+
+def _load_import(slug: str, import_id: int) -> tuple[Rollout, RosterImport]:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    roster_import = get_in_region_or_404(RosterImport, import_id)
+    if roster_import.rollout_id != rollout.id:
+        abort(404)
+    return rollout, roster_import
+
+
+@bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>")
+@require_role(Role.LOCAL_LEAD)
+def roster_import(slug: str, import_id: int) -> Any:
+    rollout, roster_import = _load_import(slug, import_id)
+    issues = db.session.scalars(
+        select(RosterImportIssue)
+        .where(RosterImportIssue.import_id == roster_import.id)
+        .order_by(RosterImportIssue.line)
+        .limit(100)
+    ).all()
+    return render_template(
+        "rollouts/import.html",
+        rollout=rollout,
+        imp=roster_import,
+        issues=issues,
+        ImportStatus=ImportStatus,
+    )
+
+
+@bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>/status.json")
+@require_role(Role.LOCAL_LEAD)
+def roster_import_status(slug: str, import_id: int) -> Any:
+    _, roster_import = _load_import(slug, import_id)
+    progress = imports.read_progress(roster_import.id) or {}
+    done = roster_import.status not in (
+        ImportStatus.QUEUED,
+        ImportStatus.PREVIEWING,
+        ImportStatus.APPLYING,
+    )
+    return jsonify(
+        status=roster_import.status.value,
+        done=done,
+        phase=progress.get("phase", roster_import.status.value),
+        percent=100 if done else progress.get("percent", 0),
+    )
+
+
+@bp.post("/r/<region>/rollouts/<slug>/roster/<int:import_id>/confirm")
+@require_role(Role.LOCAL_LEAD)
+def roster_confirm(slug: str, import_id: int) -> Any:
+    _, roster_import = _load_import(slug, import_id)
+    if roster_import.status is not ImportStatus.PREVIEWED:
+        flash("This import is not waiting for confirmation.", "error")
+    else:
+        imports.confirm_roster_import(
+            region=g.region, roster_import=roster_import, actor=current_staff()
+        )
+        db.session.commit()
+    return redirect(url_for("rollouts.roster_import", slug=slug, import_id=import_id))
+
+
+@bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>/issues.csv")
+@require_role(Role.LOCAL_LEAD)
+def roster_issues_csv(slug: str, import_id: int) -> Any:
+    _, roster_import = _load_import(slug, import_id)
+    rows = db.session.scalars(
+        select(RosterImportIssue)
+        .where(RosterImportIssue.import_id == roster_import.id)
+        .order_by(RosterImportIssue.line)
+    )
+    return Response(
+        imports.issues_csv(rows),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="roster-import-{import_id}-errors.csv"'
+        },
+    )
+
+
+# --- the learner's commit page (signed link) --------------------------------------------
+
+
+def _enrollment_from_token(token: str) -> tuple[Enrollment | None, str | None]:
+    try:
+        claims = read_token(token, purpose=onboarding.COMMIT_PURPOSE)
+    except LinkExpired:
+        return None, "expired"
+    except LinkInvalid:
+        return None, "invalid"
+    # the verified token names the enrollment: look up only its region, then scope to it
+    set_region_scope(db.session, None)
+    try:
+        enrollment_region = db.session.execute(
+            select(Enrollment.region_id).where(Enrollment.id == claims.object_id)
+        ).scalar_one_or_none()
+    finally:
+        set_region_scope(db.session, [])
+    if enrollment_region is None:
+        return None, "invalid"
+    grant_region(enrollment_region)
+    enrollment = onboarding.load_for_commit(claims.object_id, claims.person_id)
+    return (enrollment, None) if enrollment else (None, "invalid")
+
+
+@public_bp.route("/join/<token>", methods=["GET", "POST"])
+@public
+def commit_page(token: str) -> Any:
+    """GET shows the program and the pledge form; POST pledges (never on GET)."""
+    enrollment, problem = _enrollment_from_token(token)
+    if enrollment is None:
+        return render_template("rollouts/link_problem.html", problem=problem), (
+            410 if problem == "expired" else 404
+        )
+    rollout = enrollment.rollout
+    error = None
+    if request.method == "POST":
+        try:
+            onboarding.commit_enrollment(
+                region=rollout.region,
+                enrollment=enrollment,
+                goal=request.form.get("goal", ""),
+                buddy=request.form.get("buddy", ""),
+            )
+            db.session.commit()
+            return redirect(url_for("rollouts_public.commit_page", token=token))
+        except onboarding.CommitError as exc:
+            db.session.rollback()
+            error = str(exc)
+    return render_template(
+        "rollouts/commit.html",
+        enrollment=enrollment,
+        rollout=rollout,
+        program=rollout.program,
+        call_slot=onboarding.call_slot(rollout),
+        committed=enrollment.state is not EnrollmentState.INVITED,
+        open=rollout.status is RolloutStatus.LAUNCHED,
+        error=error,
+        form=request.form,
+    ), (400 if error else 200)

@@ -40,6 +40,7 @@ def _objects(code: str) -> dict[str, Any]:
     from app.calls.models import CallQuestion, CallSession
     from app.masterclasses.models import MasterClass, MasterClassInvitation
     from app.reports.models import Report
+    from app.rollouts.models import RosterImport
 
     reg = region(code)
     enrollment = EnrollmentFactory(rollout=RolloutFactory(region_id=reg.id))
@@ -70,6 +71,10 @@ def _objects(code: str) -> dict[str, Any]:
     # each region has a report for a week the other has none for
     week = {"de": "2026-W40"}.get(code, "2026-W41")
     db.session.add(Report(scope="region", region_id=reg.id, week=week, html="<p>r</p>"))
+    roster_import = RosterImport(
+        region_id=reg.id, rollout_id=enrollment.rollout_id, filename="roster.csv", sha256="0" * 64
+    )
+    db.session.add(roster_import)
     db.session.commit()
     return {
         "slug": enrollment.rollout.slug,
@@ -81,6 +86,7 @@ def _objects(code: str) -> dict[str, Any]:
         "class_id": master_class.id,
         "invitation_id": invitation.id,
         "week": week,
+        "import_id": roster_import.id,
     }
 
 

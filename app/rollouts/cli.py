@@ -1,0 +1,84 @@
+"""``summit roster import`` and ``summit rollout launch``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from app.extensions import db
+from app.rollouts.models import Rollout
+
+
+def _rollout(slug: str) -> Rollout:
+    rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
+    if rollout is None:
+        raise click.ClickException(f"no rollout {slug!r}")
+    return rollout
+
+
+@click.group("roster")
+def roster_group() -> None:
+    """Import HR rosters into a rollout."""
+
+
+@roster_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--rollout", "slug", required=True, help="the rollout's slug")
+@click.option("--dry-run", is_flag=True, help="check and count; write nothing")
+@with_appcontext
+def roster_import(file: Path, slug: str, dry_run: bool) -> None:
+    """Import FILE (CSV, TXT or XLSX) into the rollout; print counts and row errors."""
+    from app.rollouts.imports import dry_run_roster_file, import_roster_file
+    from app.rollouts.roster_files import UnreadableRoster
+
+    rollout = _rollout(slug)
+    try:
+        if dry_run:
+            outcome = dry_run_roster_file(file, region=rollout.region, rollout=rollout)
+            db.session.rollback()
+        else:
+            outcome = import_roster_file(file, region=rollout.region, rollout=rollout)
+            issues = []
+    except UnreadableRoster as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{file.name} was refused, nothing applied: {exc}") from exc
+    if dry_run:
+        issues = outcome.issues
+    else:
+        db.session.commit()
+    c = outcome.counts
+    click.echo(
+        f"{'Dry run, nothing written' if dry_run else 'Imported'}: {c['rows']} rows — "
+        f"{c['new']} new, {c['changed']} changed, {c['unchanged']} unchanged, "
+        f"{c['errors']} with errors; {c['missing']} enrolled people missing from the file "
+        "(flagged, not deleted)."
+    )
+    for line, column, reason in issues[:200]:
+        click.echo(f"  line {line}, {column}: {reason}")
+
+
+@click.group("rollout")
+def rollout_group() -> None:
+    """Manage rollouts."""
+
+
+@rollout_group.command("launch")
+@click.argument("slug")
+@with_appcontext
+def rollout_launch(slug: str) -> None:
+    """Launch a rollout: every learner gets an invitation to commit."""
+    from app.rollouts.services import RolloutError, launch_rollout
+
+    rollout = _rollout(slug)
+    try:
+        launch_rollout(region=rollout.region, rollout=rollout, actor=None, channel="cli")
+    except RolloutError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Launched {slug}: invitations are being queued for delivery.")
+
+
+COMMANDS = [roster_group, rollout_group]

@@ -1,0 +1,344 @@
+"""Roster imports as the lead sees them: upload → preview (a job) → confirm (a job).
+
+The upload is kept in ``instance/uploads`` between preview and confirm, then
+deleted. Confirm re-reads the same bytes (checked by SHA-256) and refuses to apply
+when its counts differ from the preview's: the preview is what confirm applies.
+Progress goes to Redis so the page can poll it (and survive a refresh).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+
+from app.audit.services import record
+from app.db import utcnow
+from app.extensions import db
+from app.people.models import Person
+from app.regions.models import Region
+from app.rollouts.models import (
+    ImportStatus,
+    Rollout,
+    RolloutStatus,
+    RosterImport,
+    RosterImportIssue,
+)
+from app.rollouts.roster import RosterOutcome, StaleRoster, run_roster, staged_issues
+from app.rollouts.roster_files import UnreadableRoster
+from app.rollouts.signals import manager_changed
+from app.settings import INSTANCE_DIR
+
+log = logging.getLogger(__name__)
+UPLOAD_DIR = INSTANCE_DIR / "uploads"
+PROGRESS_TTL = 24 * 3600
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def progress_key(import_id: int) -> str:
+    return f"summit:roster-import:{import_id}:progress"
+
+
+def set_progress(import_id: int, phase: str, fraction: float) -> None:
+    """Tell the polling page how far the job got (best effort: Redis may be away)."""
+    from redis.exceptions import RedisError
+
+    from app.tasks import get_redis, jobs_run_inline
+
+    if jobs_run_inline():
+        return
+    try:
+        get_redis().set(
+            progress_key(import_id),
+            json.dumps({"phase": phase, "percent": round(100 * fraction)}),
+            ex=PROGRESS_TTL,
+        )
+    except (RedisError, OSError):
+        log.warning("roster import %s: progress not recorded (Redis unavailable)", import_id)
+
+
+def read_progress(import_id: int) -> dict[str, Any] | None:
+    from redis.exceptions import RedisError
+
+    from app.tasks import get_redis, jobs_run_inline
+
+    if jobs_run_inline():
+        return None
+    try:
+        raw = get_redis().get(progress_key(import_id))
+    except (RedisError, OSError):
+        return None
+    return json.loads(raw) if raw else None
+
+
+def create_roster_import(
+    *, region: Region, rollout: Rollout, filename: str, stream: io.BufferedIOBase | Any, actor: Any
+) -> RosterImport:
+    """Store an uploaded roster and queue its preview job. Flushes; sends nothing."""
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    target = UPLOAD_DIR / f"roster-{secrets.token_hex(12)}"
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+            out.write(chunk)
+    roster_import = RosterImport(
+        region_id=region.id,
+        rollout_id=rollout.id,
+        filename=Path(filename or "roster").name[:255],
+        stored_path=str(target),
+        sha256=digest.hexdigest(),
+        status=ImportStatus.QUEUED,
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(roster_import)
+    db.session.flush()
+    from app.tasks import enqueue_after_commit
+
+    enqueue_after_commit(
+        "jobs.rollouts.preview_roster",
+        roster_import.id,
+        queue="imports",
+        job_id=f"roster-preview-{roster_import.id}",
+        job_timeout=3600,
+    )
+    return roster_import
+
+
+def _replace_issues(roster_import: RosterImport) -> Any:
+    def copy_out(conn: Connection) -> None:
+        db.session.execute(
+            delete(RosterImportIssue).where(RosterImportIssue.import_id == roster_import.id)
+        )
+        batch: list[dict[str, Any]] = []
+        for line, column, reason in staged_issues(conn):
+            batch.append(
+                {
+                    "import_id": roster_import.id,
+                    "region_id": roster_import.region_id,
+                    "line": line,
+                    "column": column or "",
+                    "reason": reason[:300],
+                }
+            )
+            if len(batch) >= 5000:
+                db.session.execute(insert(RosterImportIssue), batch)
+                batch = []
+        if batch:
+            db.session.execute(insert(RosterImportIssue), batch)
+
+    return copy_out
+
+
+def preview_roster_import(*, region: Region, roster_import: RosterImport) -> RosterImport:
+    """Read and check the stored file; record counts and issues. Writes no person."""
+    roster_import.status = ImportStatus.PREVIEWING
+    _run(region=region, roster_import=roster_import, apply=False)
+    return roster_import
+
+
+def confirm_roster_import(
+    *, region: Region, roster_import: RosterImport, actor: Any = None
+) -> None:
+    """Queue the apply job for a previewed import. Flushes; the job does the work."""
+    from app.tasks import enqueue_after_commit
+
+    if roster_import.status is not ImportStatus.PREVIEWED:
+        raise ValueError("only a previewed import can be confirmed")
+    roster_import.status = ImportStatus.APPLYING
+    db.session.flush()
+    enqueue_after_commit(
+        "jobs.rollouts.apply_roster",
+        roster_import.id,
+        getattr(actor, "id", None),
+        queue="imports",
+        job_id=f"roster-apply-{roster_import.id}",
+        job_timeout=3600,
+    )
+
+
+def apply_roster_import(
+    *, region: Region, roster_import: RosterImport, actor: Any = None, channel: str = "web"
+) -> RosterOutcome | None:
+    """Apply the previewed file: people, managers, enrollments, missing flags.
+
+    Sends ``manager_changed`` for each manager change; invites new learners when the
+    rollout is already launched. Refuses (status STALE, nothing written) when the
+    counts differ from the preview's.
+    """
+    return _run(
+        region=region, roster_import=roster_import, apply=True, actor=actor, channel=channel
+    )
+
+
+def _run(
+    *,
+    region: Region,
+    roster_import: RosterImport,
+    apply: bool,
+    actor: Any = None,
+    channel: str = "web",
+) -> RosterOutcome | None:
+    path = Path(roster_import.stored_path or "")
+    if not path.is_file() or _sha256(path) != roster_import.sha256:
+        roster_import.status = ImportStatus.FAILED
+        roster_import.message = "The uploaded file is no longer available; upload it again."
+        roster_import.finished_at = utcnow()
+        return None
+    import_id = roster_import.id
+    savepoint = db.session.begin_nested()
+    try:
+        if apply:
+            outcome = import_roster_file(
+                path,
+                region=region,
+                rollout=roster_import.rollout,
+                actor=actor,
+                channel=channel,
+                expect=roster_import.preview_counts,
+                on_progress=lambda phase, f: set_progress(import_id, phase, f),
+            )
+        else:
+            outcome = run_roster(
+                path,
+                region_id=region.id,
+                rollout_id=roster_import.rollout_id,
+                apply=False,
+                on_progress=lambda phase, f: set_progress(import_id, phase, f),
+                on_staged=_replace_issues(roster_import),
+            )
+    except UnreadableRoster as exc:
+        savepoint.rollback()
+        roster_import.status = ImportStatus.REFUSED
+        roster_import.message = str(exc)
+        roster_import.finished_at = utcnow()
+        _discard(roster_import, path)
+        set_progress(import_id, "refused", 1.0)
+        return None
+    except StaleRoster:
+        savepoint.rollback()
+        roster_import.status = ImportStatus.STALE
+        roster_import.message = (
+            "The people known to Summit changed since this preview, so confirming would apply "
+            "something else than you saw. Upload the file again for a fresh preview."
+        )
+        roster_import.finished_at = utcnow()
+        _discard(roster_import, path)
+        set_progress(import_id, "stale", 1.0)
+        return None
+    savepoint.commit()
+    roster_import.finished_at = utcnow()
+    if not apply:
+        roster_import.preview_counts = outcome.counts
+        roster_import.status = ImportStatus.PREVIEWED
+        return outcome
+    roster_import.applied_counts = outcome.counts
+    roster_import.status = ImportStatus.APPLIED
+    _discard(roster_import, path)
+    return outcome
+
+
+def _discard(roster_import: RosterImport, path: Path) -> None:
+    """The upload is kept only until applied or refused (minimisation)."""
+    roster_import.stored_path = None
+    path.unlink(missing_ok=True)
+
+
+def import_roster_file(
+    path: Path | str,
+    *,
+    region: Region,
+    rollout: Rollout,
+    actor: Any = None,
+    channel: str = "cli",
+    on_progress: Any = None,
+    expect: dict[str, int] | None = None,
+) -> RosterOutcome:
+    """Apply a roster file to ``rollout`` (the CLI and the confirm job use this).
+
+    Writes people, managers, enrollments and missing flags; sends ``manager_changed``
+    for each manager change; queues invitations for new learners of a launched
+    rollout; records an audit event. Raises UnreadableRoster with nothing written.
+    """
+    outcome = run_roster(
+        path,
+        region_id=region.id,
+        rollout_id=rollout.id,
+        apply=True,
+        on_progress=on_progress,
+        expect=expect,
+    )
+    _announce_manager_changes(outcome)
+    if rollout.status is RolloutStatus.LAUNCHED and outcome.new_enrollments:
+        from app.rollouts.onboarding import queue_invitations
+
+        queue_invitations(region=region, rollout=rollout)
+    record(
+        region_id=region.id,
+        action="roster.imported",
+        obj=rollout,
+        actor=actor,
+        channel=channel,
+        data=outcome.counts,
+    )
+    db.session.flush()
+    return outcome
+
+
+def dry_run_roster_file(path: Path | str, *, region: Region, rollout: Rollout) -> RosterOutcome:
+    """Check a roster file and count what an import would do; writes nothing."""
+    issues: list[tuple[int, str, str]] = []
+
+    def collect(conn: Connection) -> None:
+        issues.extend(staged_issues(conn))
+
+    outcome = run_roster(
+        path, region_id=region.id, rollout_id=rollout.id, apply=False, on_staged=collect
+    )
+    outcome.issues = issues
+    return outcome
+
+
+def _announce_manager_changes(outcome: RosterOutcome) -> None:
+    if not outcome.manager_changes:
+        return
+    ids = [pid for pid, _, _ in outcome.manager_changes]
+    people = {
+        p.id: p
+        for i in range(0, len(ids), 1000)
+        for p in db.session.scalars(select(Person).where(Person.id.in_(ids[i : i + 1000])))
+    }
+    for person_id, old, new in outcome.manager_changes:
+        manager_changed.send(people[person_id], old_manager_id=old, new_manager_id=new)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def neutralise(value: object) -> str:
+    """A cell safe to open in a spreadsheet: formulas become text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def issues_csv(rows: Any) -> str:
+    """The issues of an import as CSV (line, column, reason), formula-neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "column", "reason"])
+    for issue in rows:
+        writer.writerow([issue.line, neutralise(issue.column), neutralise(issue.reason)])
+    return out.getvalue()

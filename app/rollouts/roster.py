@@ -1,0 +1,555 @@
+# ruff: noqa: S608  (SQL is built from constants: the staging table name and fixed fragments; values are bound)
+"""The roster import engine: stream a file into a staging table, check it with
+set-based SQL, classify every row, and (when asked) apply it in a few statements.
+
+Preview and confirm run the same code; only the last step (apply) differs, so
+what a preview counts is what confirm applies. Runs in jobs and the CLI only
+(raw SQL bypasses region scoping, so every statement names the region itself).
+
+How managers who are not learners appear: as rows with ``Learner`` = ``no``
+(they become people, not enrollments), or, when they are already known, by
+employee id or email in the ``Manager`` column. A learner needs a manager.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import available_timezones
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from app.db import utcnow
+from app.extensions import db
+from app.people.models import normalise_email
+from app.rollouts.roster_files import COLUMN_LABELS, RawRecord, read_roster
+
+log = logging.getLogger(__name__)
+
+STAGING = "roster_staging"
+BATCH = 5000
+EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
+LOCALE_RE = re.compile(r"^([a-zA-Z]{2,3})(?:[_-]([a-zA-Z]{2}|\d{3}))?$")
+YES = {"", "yes", "y", "true", "1", "x", "ja", "j", "oui", "o", "si", "sí"}
+NO = {"no", "n", "false", "0", "nein", "non", "-"}
+STAGING_COLUMNS = (
+    "line",
+    "employee_id",
+    "email",
+    "name",
+    "manager_ref",
+    "locale",
+    "time_zone",
+    "buddy",
+    "learner",
+    "error",
+    "error_column",
+)
+
+Progress = Callable[[str, float], None]
+
+
+class StaleRoster(Exception):
+    """The counts differ from the preview's: confirming would apply something else."""
+
+
+@dataclass
+class RosterOutcome:
+    """What a roster import found (preview) or did (apply): counts only."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    #: (person, old manager id, new manager id) for each manager change applied
+    manager_changes: list[tuple[int, int | None, int | None]] = field(default_factory=list)
+    new_enrollments: int = 0
+    #: (line, column, reason) of the rows not applied, when the caller asked for them
+    issues: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
+    """One staging row from a file record: normalised values, or the first error found."""
+    v = record.values
+    employee_id = v.get("employee_id", "")[:64]
+    email = normalise_email(v.get("email", ""))
+    name = v.get("name") or " ".join(
+        p for p in (v.get("first_name", ""), v.get("last_name", "")) if p
+    )
+    name = " ".join(name.split())[:200]
+    manager = v.get("manager", "")[:320]
+    locale = v.get("locale", "")
+    zone = v.get("time_zone", "")
+    buddy = v.get("buddy", "")[:320] or None
+    learner_text = v.get("learner", "").casefold()
+    error = column = None
+    if not employee_id:
+        error, column = "missing employee id", "employee_id"
+    elif not email:
+        error, column = "missing email", "email"
+    elif len(email) > 320 or not EMAIL_RE.match(email):
+        error, column = "invalid email", "email"
+    elif not name:
+        error, column = "missing name", "name" if "name" in columns else "first_name"
+    elif learner_text not in YES and learner_text not in NO:
+        error, column = "learner must be yes or no", "learner"
+    if locale:
+        match = LOCALE_RE.match(locale)
+        if match:
+            locale = match.group(1).lower() + (f"_{match.group(2).upper()}" if match[2] else "")
+        elif error is None:
+            error, column = "unknown locale (write e.g. de_DE or fr)", "locale"
+    if zone and zone not in _zones() and error is None:
+        error, column = "unknown time zone (write e.g. Europe/Berlin)", "time_zone"
+    return (
+        record.line,
+        employee_id or None,
+        email or None,
+        name or None,
+        manager or None,
+        locale or None,
+        zone or None,
+        buddy,
+        learner_text not in NO,
+        error,
+        COLUMN_LABELS[column] if column else None,
+    )
+
+
+#: a valid row of a known person, not (yet) found changed
+UNCHANGED = "error IS NULL AND person_id IS NOT NULL AND changed IS NULL"
+#: the manager a row names, as an employee id: resolved from an email when needed
+MGR = f"COALESCE({STAGING}.manager_emp, {STAGING}.manager_ref)"
+
+
+def _create_staging(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        # temporary tables live in per-session buffers (8 MB by default): a 300,000-row
+        # staging table thrashes them. Only settable before a session's first temp table.
+        savepoint = conn.begin_nested()
+        try:
+            conn.execute(text("SET temp_buffers = '256MB'"))
+            savepoint.commit()
+        except DBAPIError:
+            savepoint.rollback()
+    conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
+    # PostgreSQL: room on each page so the few updates stay HOT (no index writes)
+    suffix = " WITH (fillfactor = 60) ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+    conn.execute(
+        text(
+            f"CREATE TEMP TABLE {STAGING} ("
+            "line INTEGER NOT NULL, employee_id VARCHAR(64), email VARCHAR(320), "
+            "name VARCHAR(200), manager_ref VARCHAR(320), locale VARCHAR(16), "
+            "time_zone VARCHAR(64), buddy VARCHAR(320), learner BOOLEAN NOT NULL, "
+            "error VARCHAR(300), error_column VARCHAR(80), new_id INTEGER, "
+            f"manager_emp VARCHAR(64), person_id INTEGER, changed BOOLEAN){suffix}"
+        )
+    )
+
+
+def _load_staging(conn: Connection, rows: Iterable[tuple[Any, ...]], *, id_base: int) -> int:
+    """Write rows to the staging table: COPY on PostgreSQL, batched inserts elsewhere.
+
+    Each row gets ``new_id`` = ``id_base + line``: the id it takes if it is a new person,
+    so people and their managers are inserted in one statement.
+    """
+    n = 0
+    cols = ", ".join((*STAGING_COLUMNS, "new_id"))
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {STAGING} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, id_base + row[0]))
+                n += 1
+        conn.execute(text(f"ANALYZE {STAGING}"))
+        return n
+    marks = ", ".join("?" for _ in range(len(STAGING_COLUMNS) + 1))
+    cursor = conn.connection.driver_connection.cursor()
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append((*row, id_base + row[0]))
+        if len(batch) >= BATCH:
+            cursor.executemany(f"INSERT INTO {STAGING} ({cols}) VALUES ({marks})", batch)
+            n += len(batch)
+            batch = []
+    if batch:
+        cursor.executemany(f"INSERT INTO {STAGING} ({cols}) VALUES ({marks})", batch)
+        n += len(batch)
+    return n
+
+
+def _analyze(conn: Connection) -> None:
+    """Fresh planner statistics for the staging table (PostgreSQL plans joins with them)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {STAGING}"))
+
+
+def _mark(conn: Connection, sql: str, **params: Any) -> int:
+    return conn.execute(text(sql), params).rowcount
+
+
+def _validate(conn: Connection, *, region_id: int) -> None:
+    """Mark rows the import must not apply, each with its column and reason.
+
+    Each statement writes only the rows it marks (or resolves): a clean file of
+    300,000 rows is read a few times and written once (``person_id``).
+    """
+    s = STAGING
+    conn.execute(text(f"CREATE INDEX ix_{s}_emp ON {s} (employee_id)"))
+    conn.execute(text(f"CREATE INDEX ix_{s}_email ON {s} (email)"))
+    ok = "error IS NULL"
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'duplicate employee id (first on line ' "
+        f"|| CAST(f.first AS VARCHAR(12)) || ')', error_column = 'Employee ID' "
+        f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {s} WHERE {ok} "
+        f"GROUP BY employee_id HAVING COUNT(*) > 1) f "
+        f"WHERE {s}.employee_id = f.emp AND {s}.line > f.first AND {s}.{ok}",
+    )
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'duplicate email (first on line ' "
+        f"|| CAST(f.first AS VARCHAR(12)) || ')', error_column = 'Email' "
+        f"FROM (SELECT email AS em, MIN(line) AS first FROM {s} WHERE {ok} "
+        f"GROUP BY email HAVING COUNT(*) > 1) f "
+        f"WHERE {s}.email = f.em AND {s}.line > f.first AND {s}.{ok}",
+    )
+    # people Summit already knows, by employee id (in any region)
+    if _mark(
+        conn,
+        f"UPDATE {s} SET person_id = p.id FROM person p WHERE p.employee_id = {s}.employee_id",
+    ):
+        _analyze(conn)  # the joins below depend on how many people are known
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'region mismatch: this employee belongs to another "
+        f"region; ask that region''s lead or HR to move them', error_column = 'Employee ID' "
+        f"FROM person p WHERE p.id = {s}.person_id AND p.region_id <> :region AND {s}.{ok}",
+        region=region_id,
+    )
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'email already belongs to another employee', "
+        f"error_column = 'Email' FROM person p WHERE p.email = {s}.email "
+        f"AND p.employee_id <> {s}.employee_id AND {s}.{ok}",
+    )
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'missing manager (a learner needs one: employee id or "
+        f"email)', error_column = 'Manager' WHERE manager_ref IS NULL AND learner AND {ok}",
+    )
+    _resolve_managers(conn)
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'unknown manager (not in this file, not known to Summit)'"
+        f", error_column = 'Manager' WHERE manager_ref IS NOT NULL AND manager_emp IS NULL "
+        f"AND {ok} AND NOT EXISTS (SELECT 1 FROM {s} m WHERE m.employee_id = {s}.manager_ref "
+        f"AND m.error IS NULL) AND NOT EXISTS (SELECT 1 FROM person p "
+        f"WHERE p.employee_id = {s}.manager_ref)",
+    )
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'a person cannot be their own manager', "
+        f"error_column = 'Manager' WHERE {MGR} = employee_id AND {ok}",
+    )
+    _mark_cycles(conn)
+    # a manager whose own row failed and who is not known yet cannot be linked
+    while _mark(
+        conn,
+        f"UPDATE {s} SET error = 'the manager''s own row has an error (line ' "
+        f"|| CAST(m.line AS VARCHAR(12)) || ')', error_column = 'Manager' "
+        f"FROM {s} m WHERE m.employee_id = {MGR} "
+        f"AND m.error IS NOT NULL AND m.person_id IS NULL AND {s}.{ok} "
+        f"AND NOT EXISTS (SELECT 1 FROM {s} m2 WHERE m2.employee_id = m.employee_id "
+        f"AND m2.error IS NULL)",
+    ):
+        pass
+
+
+def _resolve_managers(conn: Connection) -> None:
+    """A manager named by email → their employee id (a row of this file, or a known person).
+
+    Rows naming their manager by employee id are left as they are (no write).
+    """
+    s = STAGING
+    conn.execute(
+        text(
+            f"UPDATE {s} SET manager_emp = m.employee_id FROM {s} m "
+            f"WHERE m.email = LOWER({s}.manager_ref) AND m.error IS NULL AND {s}.error IS NULL "
+            f"AND {s}.manager_ref LIKE '%@%'"
+        )
+    )
+    conn.execute(
+        text(
+            f"UPDATE {s} SET manager_emp = p.employee_id FROM person p "
+            f"WHERE p.email = LOWER({s}.manager_ref) AND {s}.manager_emp IS NULL "
+            f"AND {s}.error IS NULL AND {s}.manager_ref LIKE '%@%'"
+        )
+    )
+
+
+def _mark_cycles(conn: Connection) -> None:
+    """Rows whose chain of managers within the file loops back (A → B → A)."""
+    s = STAGING
+    edges: dict[int, int] = dict(
+        conn.execute(  # type: ignore[arg-type]
+            text(
+                f"SELECT {s}.line, m.line FROM {s} JOIN {s} m ON m.employee_id = {MGR} "
+                f"AND m.error IS NULL WHERE {s}.error IS NULL AND {MGR} <> {s}.employee_id"
+            )
+        ).all()
+    )
+    state: dict[int, int] = {}  # 1 = on the current path, 2 = done
+    in_cycle: list[int] = []
+    for start in edges:
+        if start in state:
+            continue
+        path: list[int] = []
+        node: int | None = start
+        while node is not None and node not in state:
+            state[node] = 1
+            path.append(node)
+            node = edges.get(node)
+        if node is not None and state.get(node) == 1:
+            in_cycle.extend(path[path.index(node) :])
+        for p in path:
+            state[p] = 2
+    del edges, state
+    for i in range(0, len(in_cycle), 1000):
+        chunk = in_cycle[i : i + 1000]
+        conn.execute(
+            text(
+                f"UPDATE {s} SET error = 'manager cycle (this person is their own manager "
+                f"through others)', error_column = 'Manager' WHERE line IN ("
+                + ", ".join(str(int(x)) for x in chunk)
+                + ")"
+            )
+        )
+
+
+def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[str, int]:
+    """Flag the changed rows (new ones have no person yet) and count everything."""
+    s = STAGING
+    differs = [
+        "person.email <> s.email",
+        "person.name <> s.name",
+        # a new manager has no person yet: then the manager changed
+        "COALESCE(person.manager_id, 0) <> COALESCE(mp.id, "
+        "CASE WHEN COALESCE(s.manager_emp, s.manager_ref) IS NULL THEN 0 ELSE -1 END)",
+    ]
+    if "locale" in columns:
+        differs.append("COALESCE(person.locale, '') <> COALESCE(s.locale, '')")
+    if "time_zone" in columns:
+        differs.append("COALESCE(person.time_zone, '') <> COALESCE(s.time_zone, '')")
+    # UPDATE … FROM cannot join back to its target: the changed ids come from a subquery
+    conn.execute(
+        text(
+            f"UPDATE {s} SET changed = :true WHERE {UNCHANGED} AND person_id IN ("
+            f"SELECT person.id FROM person JOIN {s} s ON s.person_id = person.id "
+            f"LEFT JOIN person mp ON mp.employee_id = COALESCE(s.manager_emp, s.manager_ref) "
+            f"WHERE s.error IS NULL AND ({' OR '.join(differs)}))"
+        ),
+        {"true": True},
+    )
+    same_buddy = (
+        f" AND COALESCE(e.roster_buddy, '') = COALESCE({s}.buddy, '')" if "buddy" in columns else ""
+    )
+    conn.execute(
+        text(
+            f"UPDATE {s} SET changed = :true WHERE {UNCHANGED} AND learner "
+            f"AND NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.rollout_id = :rollout "
+            f"AND e.person_id = {s}.person_id AND NOT e.missing_from_roster{same_buddy})"
+        ),
+        {"rollout": rollout_id, "true": True},
+    )
+    counts = dict.fromkeys(("new", "changed", "unchanged", "errors"), 0)
+    for kind, n in conn.execute(
+        text(
+            f"SELECT k, COUNT(*) FROM (SELECT CASE WHEN error IS NOT NULL THEN 'errors' "
+            f"WHEN person_id IS NULL THEN 'new' WHEN changed THEN 'changed' "
+            f"ELSE 'unchanged' END AS k FROM {s}) c GROUP BY k"
+        )
+    ):
+        counts[kind] = n
+    counts["rows"] = sum(counts.values())
+    counts["missing"] = conn.execute(
+        text(
+            f"SELECT COUNT(*) FROM enrollment e JOIN person p ON p.id = e.person_id "
+            f"WHERE e.rollout_id = :rollout AND NOT e.missing_from_roster "
+            f"AND NOT EXISTS (SELECT 1 FROM {s} WHERE {s}.employee_id = p.employee_id)"
+        ),
+        {"rollout": rollout_id},
+    ).scalar_one()
+    counts["learners"] = conn.execute(
+        text(f"SELECT COUNT(*) FROM {s} WHERE error IS NULL AND learner")
+    ).scalar_one()
+    return counts
+
+
+#: the manager's person id: an existing person, or the id a new one is inserted with
+MANAGER_ID = "COALESCE(mp.id, ms.new_id)"
+MANAGER_JOINS = (
+    f"LEFT JOIN person mp ON mp.employee_id = COALESCE(s.manager_emp, s.manager_ref) "
+    f"LEFT JOIN {STAGING} ms ON ms.employee_id = COALESCE(s.manager_emp, s.manager_ref) "
+    f"AND ms.error IS NULL AND ms.person_id IS NULL"
+)
+
+
+def _apply(
+    conn: Connection, *, region_id: int, rollout_id: int, columns: set[str]
+) -> RosterOutcome:
+    """Write the classified rows: people with their managers, enrollments, missing flags."""
+    s = STAGING
+    now = utcnow().replace(tzinfo=None)  # stored as naive UTC (see app.db.UTCDateTime)
+    outcome = RosterOutcome()
+    inserted = conn.execute(
+        text(
+            f"INSERT INTO person (id, employee_id, email, name, locale, time_zone, manager_id, "
+            f"region_id, created_at, updated_at) SELECT s.new_id, s.employee_id, s.email, s.name, "
+            f"s.locale, s.time_zone, {MANAGER_ID}, :region, :now, :now FROM {s} s "
+            f"{MANAGER_JOINS} WHERE s.error IS NULL AND s.person_id IS NULL"
+        ),
+        {"region": region_id, "now": now},
+    ).rowcount
+    if conn.dialect.name == "postgresql" and inserted:
+        conn.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('person', 'id'), "
+                "(SELECT MAX(id) FROM person))"
+            )
+        )
+    outcome.manager_changes = [
+        (pid, old, new)
+        for pid, old, new in conn.execute(
+            text(
+                f"SELECT p.id, p.manager_id, {MANAGER_ID} FROM {s} s "
+                f"JOIN person p ON p.id = s.person_id {MANAGER_JOINS} WHERE s.changed "
+                f"AND COALESCE(p.manager_id, 0) <> COALESCE({MANAGER_ID}, 0)"
+            )
+        )
+    ]
+    sets = ["email = u.email", "name = u.name", "manager_id = u.manager_id"]
+    sets += [f"{c} = u.{c}" for c in ("locale", "time_zone") if c in columns]
+    conn.execute(
+        text(
+            f"UPDATE person SET {', '.join(sets)}, updated_at = :now FROM ("
+            f"SELECT s.person_id, s.email, s.name, s.locale, s.time_zone, "
+            f"{MANAGER_ID} AS manager_id FROM {s} s {MANAGER_JOINS} "
+            f"WHERE s.changed) u "
+            f"WHERE person.id = u.person_id AND person.region_id = :region"
+        ),
+        {"region": region_id, "now": now},
+    )
+    outcome.new_enrollments = conn.execute(
+        text(
+            f"INSERT INTO enrollment (rollout_id, region_id, person_id, state, roster_buddy, "
+            f"missing_from_roster, leaderboard_opt_in, commit_reminders_sent) "
+            f"SELECT :rollout, :region, COALESCE(s.person_id, s.new_id), 'invited', s.buddy, "
+            f":false, :false, 0 FROM {s} s WHERE s.error IS NULL "
+            f"AND (s.person_id IS NULL OR s.changed) AND s.learner "
+            f"AND NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.rollout_id = :rollout "
+            f"AND e.person_id = COALESCE(s.person_id, s.new_id))"
+        ),
+        {"rollout": rollout_id, "region": region_id, "false": False},
+    ).rowcount
+    buddy = ", roster_buddy = s.buddy" if "buddy" in columns else ""
+    conn.execute(
+        text(
+            f"UPDATE enrollment SET missing_from_roster = :false{buddy} FROM {s} s "
+            f"WHERE enrollment.rollout_id = :rollout AND enrollment.person_id = s.person_id "
+            f"AND s.changed AND s.learner"
+        ),
+        {"rollout": rollout_id, "false": False},
+    )
+    conn.execute(
+        text(
+            f"UPDATE enrollment SET missing_from_roster = :true WHERE rollout_id = :rollout "
+            f"AND NOT missing_from_roster AND NOT EXISTS (SELECT 1 FROM {s} "
+            f"JOIN person p ON p.employee_id = {s}.employee_id "
+            f"WHERE p.id = enrollment.person_id)"
+        ),
+        {"rollout": rollout_id, "true": True},
+    )
+    if conn.dialect.name == "postgresql" and inserted + outcome.new_enrollments > 10_000:
+        # fresh statistics, or the next import plans its joins for empty tables
+        conn.execute(text("ANALYZE person"))
+        conn.execute(text("ANALYZE enrollment"))
+    return outcome
+
+
+def staged_issues(conn: Connection) -> Iterator[tuple[int, str, str]]:
+    """The rows not applied: (line, column, reason), in file order."""
+    yield from conn.execute(
+        text(
+            f"SELECT line, error_column, error FROM {STAGING} WHERE error IS NOT NULL ORDER BY line"
+        )
+    )
+
+
+def run_roster(
+    path: Path | str,
+    *,
+    region_id: int,
+    rollout_id: int,
+    apply: bool,
+    on_progress: Progress | None = None,
+    on_staged: Callable[[Connection], None] | None = None,
+    expect: dict[str, int] | None = None,
+) -> RosterOutcome:
+    """Read ``path`` into staging, validate and classify it; write it when ``apply``.
+
+    Raises :class:`~app.rollouts.roster_files.UnreadableRoster` before anything is
+    written when the file cannot be read. ``on_staged(conn)`` runs after checks
+    (the caller copies the issues out). With ``expect`` (a preview's counts), raises
+    :class:`StaleRoster` instead of applying different counts. Flushes; never commits.
+    """
+    db.session.flush()
+    conn = db.session.connection()
+    if apply and conn.dialect.name == "postgresql":
+        # new people take ids from a block reserved here: one import writes people at a time
+        conn.execute(text("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE"))
+    id_base = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM person")).scalar_one()
+    _create_staging(conn)
+    columns: set[str] = set()
+
+    def records() -> Iterator[tuple[Any, ...]]:
+        for record in read_roster(
+            path,
+            on_progress=(lambda done, total: on_progress("reading", 0.7 * done / total))
+            if on_progress
+            else None,
+        ):
+            if not columns:
+                columns.update(record.values)
+            yield clean_record(record, columns)
+
+    _load_staging(conn, records(), id_base=id_base)
+    if on_progress:
+        on_progress("checking", 0.75)
+    _validate(conn, region_id=region_id)
+    outcome = RosterOutcome(counts=_classify(conn, rollout_id=rollout_id, columns=columns))
+    if on_staged is not None:
+        on_staged(conn)
+    if expect is not None and outcome.counts != expect:
+        conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
+        raise StaleRoster()
+    if apply:
+        if on_progress:
+            on_progress("applying", 0.85)
+        applied = _apply(conn, region_id=region_id, rollout_id=rollout_id, columns=columns)
+        outcome.manager_changes = applied.manager_changes
+        outcome.new_enrollments = applied.new_enrollments
+    conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
+    db.session.expire_all()
+    if on_progress:
+        on_progress("done", 1.0)
+    return outcome

@@ -1,0 +1,70 @@
+"""Rollout jobs: roster previews and imports, invitations."""
+
+from __future__ import annotations
+
+import logging
+
+from jobs.runtime import job_context
+
+log = logging.getLogger(__name__)
+
+
+def preview_roster(import_id: int) -> None:
+    """Check an uploaded roster and record its preview."""
+    with job_context():
+        from app.extensions import db
+        from app.rollouts.imports import preview_roster_import
+        from app.rollouts.models import RosterImport
+
+        roster_import = db.session.get(RosterImport, import_id)
+        if roster_import is None:
+            return
+        preview_roster_import(region=roster_import.rollout.region, roster_import=roster_import)
+        log.info("roster import %s previewed: %s", import_id, roster_import.status)
+
+
+def apply_roster(import_id: int, actor_id: int | None = None) -> None:
+    """Apply a confirmed roster import."""
+    with job_context():
+        from app.auth.models import StaffUser
+        from app.extensions import db
+        from app.rollouts.imports import apply_roster_import
+        from app.rollouts.models import RosterImport
+
+        roster_import = db.session.get(RosterImport, import_id)
+        if roster_import is None:
+            return
+        actor = db.session.get(StaffUser, actor_id) if actor_id else None
+        apply_roster_import(
+            region=roster_import.rollout.region, roster_import=roster_import, actor=actor
+        )
+        log.info("roster import %s: %s", import_id, roster_import.status)
+
+
+def send_invitations(rollout_id: int) -> None:
+    """Invite every learner of a launched rollout not yet invited."""
+    with job_context():
+        from app.extensions import db
+        from app.rollouts.models import Rollout
+        from app.rollouts.onboarding import send_invitations as send
+
+        rollout = db.session.get(Rollout, rollout_id)
+        if rollout is None:
+            return
+        n = send(region=rollout.region, rollout=rollout)
+        log.info("rollout %s: %s invitations queued", rollout_id, n)
+
+
+def remind_uncommitted(region_id: int) -> None:
+    """Daily per region (09:00 region time): remind learners who have not committed."""
+    with job_context():
+        from app.db import utcnow
+        from app.extensions import db
+        from app.regions.models import Region
+        from app.rollouts.onboarding import remind_uncommitted as remind
+
+        region = db.session.get(Region, region_id)
+        if region is None:
+            return
+        n = remind(region=region, now=utcnow())
+        log.info("region %s: %s commit reminders queued", region.code, n)

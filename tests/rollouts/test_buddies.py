@@ -1,0 +1,108 @@
+"""Buddy pairing: roster-named first, then mutual requests, then automatic pairs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from app.extensions import db
+from app.rollouts.buddies import BuddyError, pair_buddies, swap_buddies
+from app.rollouts.models import EnrollmentState
+from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory
+
+
+def _committed(rollout, manager, **kw):  # type: ignore[no-untyped-def]
+    person_kw = {k: kw.pop(k) for k in ("time_zone", "employee_id", "email") if k in kw}
+    return EnrollmentFactory(
+        rollout=rollout,
+        person=PersonFactory(manager=manager, **person_kw),
+        state=EnrollmentState.COMMITTED,
+        goal="Learn things",
+        **kw,
+    )
+
+
+def _groups(enrollments) -> list[set[int]]:  # type: ignore[no-untyped-def]
+    by: dict[int, set[int]] = {}
+    for e in enrollments:
+        by.setdefault(e.buddy_group, set()).add(e.id)
+    return sorted(by.values(), key=min)
+
+
+def test_named_buddies_first_then_different_managers() -> None:
+    rollout = RolloutFactory()
+    m1, m2 = PersonFactory(), PersonFactory()
+    a = _committed(rollout, m1, employee_id="A-1", roster_buddy="a-4")  # roster: one side is enough
+    b = _committed(rollout, m1, employee_id="A-2", requested_buddy="a-3@example.com")
+    c = _committed(rollout, m1, employee_id="A-3", email="a-3@example.com", requested_buddy="A-2")
+    d = _committed(rollout, m1, employee_id="A-4")
+    e = _committed(rollout, m1, employee_id="A-5", requested_buddy="A-6")  # one-sided: ignored
+    f = _committed(rollout, m2, employee_id="A-6")
+    g = _committed(rollout, m2, employee_id="A-7")
+    h = _committed(rollout, m1, employee_id="A-8")
+    pair_buddies(region=rollout.region, rollout=rollout)
+    groups = _groups([a, b, c, d, e, f, g, h])
+    assert {a.id, d.id} in groups and {b.id, c.id} in groups
+    # automatic: e and h (manager m1) each paired with f or g (manager m2)
+    for auto in ({e.id, f.id}, {e.id, g.id}):
+        if auto in groups:
+            break
+    else:
+        pytest.fail(f"e was not paired across managers: {groups}")
+    for group in groups:
+        assert len(group) == 2
+
+
+def test_odd_count_makes_one_trio_and_same_time_zone_preferred() -> None:
+    rollout = RolloutFactory()
+    managers = [PersonFactory() for _ in range(3)]
+    berlin = [_committed(rollout, managers[i % 3]) for i in range(4)]
+    kolkata = [_committed(rollout, managers[i % 3], time_zone="Asia/Kolkata") for i in range(3)]
+    pair_buddies(region=rollout.region, rollout=rollout)
+    everyone = berlin + kolkata
+    sizes = Counter(len(g) for g in _groups(everyone))
+    assert sizes == {2: 2, 3: 1}
+    zone = {e.id: e.person.time_zone for e in everyone}
+    for group in _groups(everyone):
+        if len(group) == 2:
+            assert len({zone[i] for i in group}) == 1
+    for group in _groups(berlin):
+        members = [e for e in berlin if e.id in group]
+        if len(members) == 2:
+            assert members[0].person.manager_id != members[1].person.manager_id
+
+
+def test_pairing_again_pairs_only_newcomers_and_mails_both_sides(run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory()
+    m = PersonFactory()
+    first = [_committed(rollout, m) for _ in range(2)]
+    pair_buddies(region=rollout.region, rollout=rollout)
+    run_jobs()
+    [intro] = smtp_sink.to(first[0].person.email)
+    assert first[1].person.name in intro.get_body(("plain",)).get_content()
+    late = _committed(rollout, m)
+    invited = EnrollmentFactory(rollout=rollout, state=EnrollmentState.INVITED)
+    pair_buddies(region=rollout.region, rollout=rollout)
+    assert late.buddy_group == first[0].buddy_group  # the odd newcomer joins a pair: a trio
+    assert invited.buddy_group is None
+    run_jobs()
+    assert len(smtp_sink.to(late.person.email)) == 1
+    assert len(smtp_sink.to(first[0].person.email)) == 2  # re-introduced to the trio
+    assert pair_buddies(region=rollout.region, rollout=rollout) == []
+
+
+def test_lead_swaps_two_learners() -> None:
+    rollout = RolloutFactory()
+    m1, m2 = PersonFactory(), PersonFactory()
+    people = [_committed(rollout, m1 if i % 2 else m2) for i in range(4)]
+    pair_buddies(region=rollout.region, rollout=rollout)
+    a = people[0]
+    partner = next(p for p in people if p.buddy_group == a.buddy_group and p.id != a.id)
+    other = next(p for p in people if p.buddy_group != a.buddy_group)
+    with pytest.raises(BuddyError):
+        swap_buddies(region=rollout.region, rollout=rollout, first=a, second=partner, actor=None)
+    old = a.buddy_group
+    swap_buddies(region=rollout.region, rollout=rollout, first=a, second=other, actor=None)
+    db.session.flush()
+    assert other.buddy_group == old and partner.buddy_group == old

@@ -1,0 +1,212 @@
+"""Launch, the commit page via signed link, emails through the real SMTP sink, reminders."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import time_machine
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.extensions import db
+from app.mail.models import OutboundEmail
+from app.rollouts.models import EnrollmentState, RolloutStatus
+from app.rollouts.onboarding import commit_url, remind_uncommitted
+from app.rollouts.services import launch_rollout
+from app.rollouts.signals import enrollment_committed
+from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
+
+
+def _launched(n: int = 2):  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory(sponsor_message="We need this.")
+    manager = PersonFactory(name="Greta Boss", email="greta@example.com")
+    enrollments = [
+        EnrollmentFactory(rollout=rollout, person=PersonFactory(manager=manager)) for _ in range(n)
+    ]
+    launch_rollout(region=rollout.region, rollout=rollout, actor=None, channel="cli")
+    return rollout, enrollments
+
+
+def _path(url: str) -> str:
+    return url.removeprefix("http://summit.test")
+
+
+def test_launch_invites_every_learner_by_email(run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    rollout, enrollments = _launched(3)
+    run_jobs()  # invitations job, then the mail delivery job
+    run_jobs()
+    assert rollout.status is RolloutStatus.LAUNCHED
+    for e in enrollments:
+        [message] = smtp_sink.to(e.person.email)
+        body = message.get_body(("plain",)).get_content()
+        assert "Shall we get started?" in body and "We need this." in body
+        assert e.invited_at is not None
+    # launching again is refused; the invitation job twice sends nothing twice
+    from app.rollouts.onboarding import send_invitations
+
+    assert send_invitations(region=rollout.region, rollout=rollout) == 0
+
+
+def test_launch_by_cli(runner) -> None:  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory(slug="sef-de")
+    db.session.commit()
+    result = runner.invoke(args=["rollout", "launch", "sef-de"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert rollout.status is RolloutStatus.LAUNCHED
+    again = runner.invoke(args=["rollout", "launch", "sef-de"])
+    assert again.exit_code != 0 and "Only a draft" in again.output
+
+
+def test_commit_page_get_changes_nothing_post_pledges(client, run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    rollout, [enrollment, _] = _launched()
+    run_jobs()
+    run_jobs()
+    path = _path(commit_url(enrollment))
+    committed: list[int] = []
+
+    def receiver(e):  # type: ignore[no-untyped-def]
+        committed.append(e.id)
+
+    enrollment_committed.connect(receiver)
+    try:
+        page = client.get(path)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "Shall we get started?" in html and rollout.program.title in html
+        assert "Thursdays at 16:00 (Europe/Berlin)" in html and "2.0 hours a week" in html
+        db.session.expire_all()
+        assert enrollment.state is EnrollmentState.INVITED  # a GET never changes state
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+        empty = client.post(path, data={"csrf_token": token, "goal": " "})
+        assert empty.status_code == 400 and "Write the goal" in empty.get_data(as_text=True)
+        done = client.post(
+            path,
+            data={
+                "csrf_token": token,
+                "goal": "Ship our first event-driven service",
+                "buddy": "x@e.com",
+            },
+        )
+        assert done.status_code == 302
+        again = client.post(path, data={"csrf_token": token, "goal": "Something else entirely"})
+        assert again.status_code == 302
+    finally:
+        enrollment_committed.disconnect(receiver)
+    db.session.expire_all()
+    assert enrollment.state is EnrollmentState.COMMITTED
+    assert enrollment.goal == "Ship our first event-driven service"
+    assert enrollment.requested_buddy == "x@e.com"
+    assert committed == [enrollment.id]  # the second click sent nothing
+    shown = client.get(path).get_data(as_text=True)
+    assert "You are in" in shown and "Ship our first event-driven service" in shown
+    run_jobs()
+    confirmation = [
+        m for m in smtp_sink.to(enrollment.person.email) if "You are in" in m["Subject"]
+    ]
+    assert len(confirmation) == 1
+    assert (
+        "Ship our first event-driven service" in confirmation[0].get_body(("plain",)).get_content()
+    )
+
+
+def test_commit_link_tampered_expired_or_other_region(client) -> None:  # type: ignore[no-untyped-def]
+    _, [enrollment, _] = _launched()
+    db.session.commit()
+    path = _path(commit_url(enrollment))
+    assert client.get(path + "x").status_code == 404
+    with time_machine.travel(datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)):
+        expired = client.get(path)
+    assert expired.status_code == 410 and "expired" in expired.get_data(as_text=True)
+
+
+def test_reminders_follow_business_days_and_holidays(run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    de = region("de")  # cadence 3 business days, Bavaria
+    _, [e1, e2] = _launched()
+    # invited on Wednesday 23 December 2026; 24th is not a holiday, 25/26 are, then a weekend
+    invited = datetime(2026, 12, 23, 9, 0, tzinfo=UTC)
+    e1.invited_at = e2.invited_at = invited
+    e2.transition(EnrollmentState.COMMITTED)
+    e2.goal = "x" * 10
+    db.session.flush()
+    # Monday 28th: business days after the 23rd are 24, 28 → 2 < 3
+    assert remind_uncommitted(region=de, now=datetime(2026, 12, 28, 8, 0, tzinfo=UTC)) == 0
+    # Saturday: never
+    assert remind_uncommitted(region=de, now=datetime(2027, 1, 2, 8, 0, tzinfo=UTC)) == 0
+    # Tuesday 29th: 24, 28, 29 → 3
+    assert remind_uncommitted(region=de, now=datetime(2026, 12, 29, 8, 0, tzinfo=UTC)) == 1
+    assert remind_uncommitted(region=de, now=datetime(2026, 12, 29, 15, 0, tzinfo=UTC)) == 0
+    assert e1.commit_reminders_sent == 1
+    run_jobs()
+    run_jobs()
+    reminders = [m for m in smtp_sink.to(e1.person.email) if m["Subject"].startswith("Reminder")]
+    assert len(reminders) == 1
+    assert not [m for m in smtp_sink.to(e2.person.email) if m["Subject"].startswith("Reminder")]
+    # Wednesday 6 January is Epiphany in Bavaria: 30, 31, 4, 5 → due on the 4th, not the 6th
+    assert remind_uncommitted(region=de, now=datetime(2027, 1, 6, 8, 0, tzinfo=UTC)) == 0
+    assert remind_uncommitted(region=de, now=datetime(2027, 1, 4, 8, 0, tzinfo=UTC)) == 1
+    # the region's limit (escalate_after = 2) stops further reminders
+    assert remind_uncommitted(region=de, now=datetime(2027, 1, 12, 8, 0, tzinfo=UTC)) == 0
+    kinds = db.session.scalars(
+        select(OutboundEmail.kind).where(OutboundEmail.kind == "rollouts/reminder")
+    ).all()
+    assert len(kinds) == 2
+
+
+def test_only_local_lead_or_admin_may_launch(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory(slug="sef-de")
+    expert = staff(Role.EXPERT, "de")
+    login_as(expert)
+    token = _csrf(client, "/r/de/rollouts/sef-de")
+    assert (
+        client.post("/r/de/rollouts/sef-de/launch", data={"csrf_token": token}).status_code == 403
+    )
+    lead = staff(Role.LOCAL_LEAD, "de")
+    login_as(lead)
+    token = _csrf(client, "/r/de/rollouts/sef-de")
+    response = client.post("/r/de/rollouts/sef-de/launch", data={"csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert rollout.status is RolloutStatus.LAUNCHED
+    fr_lead = staff(Role.LOCAL_LEAD, "fr")
+    login_as(fr_lead)
+    assert client.get("/r/de/rollouts/sef-de").status_code == 404
+
+
+def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    from flask import g
+
+    g.pop("csrf_token", None)  # the test's app context outlives a re-login
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def test_roster_import_into_a_launched_rollout_invites_newcomers(run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from app.rollouts.imports import import_roster_file
+
+    rollout, _ = _launched(1)
+    run_jobs()
+    fixture = Path(__file__).parent / "fixtures" / "utf8_bom_comma_crlf.csv"
+    import_roster_file(fixture, region=rollout.region, rollout=rollout)
+    run_jobs()
+    run_jobs()
+    [invite] = smtp_sink.to("anna.mueller@example.com")
+    assert "Shall we get started?" in invite.get_body(("plain",)).get_content()
+    assert smtp_sink.to("greta.boss@example.com") == []  # a manager row, not a learner
+
+
+def test_reminder_job_runs_per_region(run_jobs) -> None:  # type: ignore[no-untyped-def]
+    from jobs.rollouts import remind_uncommitted as job
+
+    _launched(1)
+    db.session.commit()
+    job(region("de").id)  # invited just now: nothing due yet
+    assert (
+        db.session.scalars(
+            select(OutboundEmail).where(OutboundEmail.kind == "rollouts/reminder")
+        ).all()
+        == []
+    )
