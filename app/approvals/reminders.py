@@ -16,6 +16,7 @@ from app.approvals.policy import business_days_between, is_business_day, region_
 from app.approvals.services import (
     digests_on,
     group_by_decider,
+    open_rollouts,
     pending_allocations,
     people_by_id,
     queue_request_email,
@@ -74,9 +75,14 @@ def send_due_reminders(*, region: Region, now: datetime | None = None) -> Remind
     today = region_today(region, now)
     if not is_business_day(region, today):
         return ReminderRun(0, 0)
+    rollouts = rollouts_by_id(region)
     pending = pending_allocations(
         region=region,
-        extra=[TimeAllocation.request_sent_at.is_not(None), TimeAllocation.escalated_at.is_(None)],
+        extra=[
+            TimeAllocation.request_sent_at.is_not(None),
+            TimeAllocation.escalated_at.is_(None),
+            *open_rollouts(rollouts.values(), now),
+        ],
     )
     due = [a for a in pending if _due(region, a, today)]
     if not due:
@@ -84,7 +90,6 @@ def send_due_reminders(*, region: Region, now: datetime | None = None) -> Remind
     to_escalate = [a for a in due if a.reminders_sent >= region.escalate_after_reminders]
     escalating = {a.id for a in to_escalate}
     to_remind = [a for a in due if a.id not in escalating]
-    rollouts = rollouts_by_id(region)
     reminded = _remind(region, pending, to_remind, rollouts, today, now)
     escalated = _escalate(region, to_escalate, rollouts, today, now)
     db.session.flush()

@@ -98,6 +98,13 @@ def pending_allocations(*, region: Region, extra: Iterable[Any] = ()) -> list[Ti
     return list(db.session.scalars(stmt).unique())
 
 
+def open_rollouts(rollouts: Iterable[Rollout], now: datetime) -> list[Any]:
+    """A filter for :func:`pending_allocations`: rollouts whose decisions are still open
+    (nobody is asked or reminded once the first term has started)."""
+    ids = [r.id for r in rollouts if decisions_open(r.program, r.region, now)]
+    return [Enrollment.rollout_id.in_(ids)]
+
+
 def group_by_decider(
     allocations: Iterable[TimeAllocation],
 ) -> dict[tuple[int, int], list[TimeAllocation]]:
@@ -187,7 +194,8 @@ def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     today = region_today(region, now)
-    pending = pending_allocations(region=region)
+    rollouts = rollouts_by_id(region)
+    pending = pending_allocations(region=region, extra=open_rollouts(rollouts.values(), now))
     groups = {
         key: items
         for key, items in group_by_decider(pending).items()
@@ -208,7 +216,6 @@ def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
         )
     }
     people = people_by_id(m for m, _ in groups)
-    rollouts = rollouts_by_id(region)
     queued = 0
     for (recipient_id, rollout_id), items in sorted(groups.items()):
         if (recipient_id, rollout_id) in sent_today:

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import select
@@ -83,6 +83,7 @@ def test_later_commitments_are_batched_into_one_follow_up_a_day(smtp_sink, run_j
     assert [d.follow_up for d in digests] == [False, True]
 
 
+@time_machine.travel(datetime(2026, 6, 2, 8, 0, tzinfo=UTC), tick=False)
 def test_request_is_in_the_managers_language(smtp_sink, run_jobs):
     fr_rollout = rollout_in("fr")
     boss = manager("fr")
@@ -115,3 +116,11 @@ def test_the_digest_table_refuses_a_second_request_the_same_day():
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_nobody_is_asked_once_the_first_term_started(smtp_sink, run_jobs):
+    rollout, boss = rollout_in(), manager()
+    commit(report(rollout, boss))
+    term_one = datetime(2026, 9, 6, 22, 0, tzinfo=UTC)  # Monday 7 September, 00:00 in Berlin
+    assert send_due_requests(region=region("de"), now=term_one) == 0
+    assert send_due_requests(region=region("de"), now=term_one - timedelta(minutes=1)) == 1
