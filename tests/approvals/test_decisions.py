@@ -273,3 +273,23 @@ def test_delegation_to_a_colleague(client, asked, smtp_sink, run_jobs):
     assert actions[2:] == [("approval.approved", colleague.id, boss.id)] * 2
     # the manager's own page shows what the delegate decided
     assert "Clara Colleague" in client.get(path).get_data(as_text=True)
+
+
+def test_strict_approvals_hook_can_stop_a_decision(client, asked, monkeypatch):
+    from flask import redirect
+
+    from app.approvals import policy
+
+    seen = []
+
+    def require_sign_in(*, person, region):
+        seen.append((person.id, region.code))
+        return redirect("/auth/sign-in")
+
+    monkeypatch.setattr(policy, "_identity_checks", [require_sign_in])
+    _r, boss, enrollments, path = asked(1)
+    allocation = allocation_of(enrollments[0])
+    response = post(client, path, action="approve", allocation_id=allocation.id)
+    assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
+    assert seen == [(boss.id, "de")]
+    assert allocation_of(enrollments[0]).status is AllocationStatus.PENDING
