@@ -54,34 +54,23 @@ DECISIONS = {
 }
 
 
-def _open_link(token: str) -> tuple[ActionClaims, Rollout, Person]:
-    """Verify the token, then let this request see the rollout's region (and the decider's)."""
-    try:
-        claims = read_token(token, purpose=DECIDE_PURPOSE)
-    except LinkExpired:
-        abort(
-            410,
-            "This link has expired. Summit emails a fresh one with each reminder; "
-            "or ask your local program lead to resend it.",
-        )
-    except LinkInvalid:
-        abort(404, INVALID_LINK)
-    # the token is genuine: find which region it points into, then grant exactly that
+def _grant(claims: ActionClaims) -> tuple[Rollout, Person]:
+    """After the token is verified: let this request see the rollout's region (and the
+    decider's, as a manager may belong to another region), then load both."""
     set_region_scope(db.session, None)
     rollout_region = db.session.scalar(
         select(Rollout.region_id).where(Rollout.id == claims.object_id)
     )
     person_region = db.session.scalar(select(Person.region_id).where(Person.id == claims.person_id))
+    set_region_scope(db.session, [])
     if rollout_region is None or person_region is None:
-        set_region_scope(db.session, [])
         abort(404, INVALID_LINK)
-    # a manager may belong to another region than their report's rollout
     set_region_scope(db.session, {rollout_region, person_region})
     rollout = db.session.get(Rollout, claims.object_id)
     person = db.session.get(Person, claims.person_id)
     if rollout is None or person is None or person.erased_at is not None:
         abort(404, INVALID_LINK)
-    return claims, rollout, person
+    return rollout, person
 
 
 def _allocations_for(rollout: Rollout, person: Person) -> list[TimeAllocation]:
@@ -105,7 +94,13 @@ def _allocations_for(rollout: Rollout, person: Person) -> list[TimeAllocation]:
 @public
 def decide(token: str) -> Any:
     """GET (and HEAD) only show; a POST from the page decides."""
-    _claims, rollout, person = _open_link(token)
+    try:
+        claims = read_token(token, purpose=DECIDE_PURPOSE)
+    except LinkExpired:
+        return render_template("approvals/link_expired.html", token=token), 410
+    except LinkInvalid:
+        abort(404, INVALID_LINK)
+    rollout, person = _grant(claims)
     region: Region = rollout.region
     allocations = sorted(_allocations_for(rollout, person), key=lambda a: a.enrollment.person.name)
     now = utcnow()
@@ -141,6 +136,24 @@ def decide(token: str) -> Any:
         ),
         status,
     )
+
+
+@public_bp.post("/approvals/renew/<token>")
+@public
+def renew(token: str) -> Any:
+    """From the expired-link page: email the same person a fresh link (once a day)."""
+    try:
+        claims = read_token(token, purpose=DECIDE_PURPOSE)
+    except LinkExpired as exc:
+        claims = exc.claims
+    except LinkInvalid:
+        abort(404, INVALID_LINK)
+    rollout, person = _grant(claims)
+    sent = services.resend_request(
+        region=rollout.region, rollout=rollout, recipient_id=person.id, actor=person, channel="link"
+    )
+    db.session.commit()
+    return render_template("approvals/link_sent.html", sent=sent, person=person)
 
 
 def _apply(

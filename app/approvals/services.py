@@ -456,9 +456,16 @@ def delegate(
 
 
 def resend_request(
-    *, region: Region, rollout: Rollout, recipient_id: int, actor: Any, now: datetime | None = None
+    *,
+    region: Region,
+    rollout: Rollout,
+    recipient_id: int,
+    actor: Any,
+    channel: str = "web",
+    now: datetime | None = None,
 ) -> bool:
-    """Email a manager (or delegate) their pending requests again, at most once a day.
+    """Email a manager (or delegate) their pending requests again with a fresh link, at most
+    once a day (a lead's "resend", or the manager's own request from an expired link).
 
     Audits the resend. Returns False when nothing is pending or it was resent today.
     """
@@ -493,7 +500,7 @@ def resend_request(
         object_type="person",
         object_id=recipient_id,
         actor=actor,
-        channel="web",
+        channel=channel,
         data={"rollout_id": rollout.id, "reports": len(allocations)},
     )
     db.session.flush()

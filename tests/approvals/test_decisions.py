@@ -208,10 +208,6 @@ def test_tampered_expired_and_wrong_purpose_links_are_refused(client, asked):
     assert client.get(f"/approvals/decide/{tampered}").status_code == 404
     other = make_token(purpose="masterclasses.rsvp", person_id=boss.id, object_id=_r.id)
     assert client.get(f"/approvals/decide/{other}").status_code == 404
-    with time_machine.travel(BEFORE_TERM + timedelta(days=22)):
-        expired = client.get(path)
-        assert expired.status_code == 410
-        assert "expired" in expired.get_data(as_text=True)
     allocation = allocation_of(enrollments[0])
     page = client.get(path)
     token_csrf = csrf_from(page.get_data(as_text=True))
@@ -221,6 +217,11 @@ def test_tampered_expired_and_wrong_purpose_links_are_refused(client, asked):
     )
     assert response.status_code == 404
     assert allocation_of(enrollments[0]).status is AllocationStatus.PENDING
+    with time_machine.travel(BEFORE_TERM + timedelta(days=22)):
+        expired = client.get(path)
+        assert expired.status_code == 410
+        assert "expired" in expired.get_data(as_text=True)
+        assert 'value="approve"' not in expired.get_data(as_text=True)
 
 
 def test_a_manager_cannot_decide_someone_elses_report(client, asked):
@@ -293,3 +294,26 @@ def test_strict_approvals_hook_can_stop_a_decision(client, asked, monkeypatch):
     assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
     assert seen == [(boss.id, "de")]
     assert allocation_of(enrollments[0]).status is AllocationStatus.PENDING
+
+
+def test_an_expired_link_offers_a_fresh_one_by_email(client, asked, smtp_sink, run_jobs):
+    _r, boss, _enrollments, path = asked(2)
+    with time_machine.travel(BEFORE_TERM + timedelta(days=22), tick=False):
+        page = client.get(path)
+        assert page.status_code == 410
+        token = csrf_from(page.get_data(as_text=True))
+        renew = path.replace("/decide/", "/renew/")
+        sent = client.post(renew, data={"csrf_token": token})
+        assert "Check your inbox" in sent.get_data(as_text=True)
+        again = client.post(renew, data={"csrf_token": token})
+        assert "Nothing to send" in again.get_data(as_text=True)
+        run_jobs()
+        (mail,) = smtp_sink.to(boss.email)
+        fresh = decision_path(mail)
+        assert client.get(fresh).status_code == 200
+    assert client.post(
+        renew.replace("/renew/", "/renew/x"), data={"csrf_token": token}
+    ).status_code in (
+        400,
+        404,
+    )
