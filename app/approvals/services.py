@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
 from app.approvals.emails import (
@@ -195,7 +195,24 @@ def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
     now = now or utcnow()
     today = region_today(region, now)
     rollouts = rollouts_by_id(region)
-    pending = pending_allocations(region=region, extra=open_rollouts(rollouts.values(), now))
+    is_open = open_rollouts(rollouts.values(), now)
+    decider = func.coalesce(TimeAllocation.delegate_id, TimeAllocation.manager_id)
+    # only the deciders with a report not yet asked about: usually none, and cheap to tell
+    with_new = (
+        select(decider)
+        .join(TimeAllocation.enrollment)
+        .where(
+            TimeAllocation.region_id == region.id,
+            TimeAllocation.status == AllocationStatus.PENDING,
+            TimeAllocation.digest_id.is_(None),
+            Enrollment.state == EnrollmentState.COMMITTED,
+            *is_open,
+        )
+        .distinct()
+    )
+    if not db.session.execute(with_new.limit(1)).first():
+        return 0
+    pending = pending_allocations(region=region, extra=[*is_open, decider.in_(with_new)])
     groups = {
         key: items
         for key, items in group_by_decider(pending).items()
