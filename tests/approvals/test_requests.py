@@ -124,3 +124,17 @@ def test_nobody_is_asked_once_the_first_term_started(smtp_sink, run_jobs):
     term_one = datetime(2026, 9, 6, 22, 0, tzinfo=UTC)  # Monday 7 September, 00:00 in Berlin
     assert send_due_requests(region=region("de"), now=term_one) == 0
     assert send_due_requests(region=region("de"), now=term_one - timedelta(minutes=1)) == 1
+
+
+def test_the_scheduled_jobs_send_requests_and_reminders(smtp_sink, run_jobs):
+    from datetime import date
+
+    from app.tasks import enqueue_after_commit
+
+    rollout, boss = rollout_in(starts_on=date(2027, 9, 6)), manager()
+    commit(report(rollout, boss))
+    enqueue_after_commit("jobs.approvals.send_requests", region("de").id)
+    enqueue_after_commit("jobs.approvals.send_reminders", region("de").id)
+    run_jobs()
+    assert len(smtp_sink.to(boss.email)) == 1
+    assert db.session.scalars(select(TimeAllocation)).one().request_sent_at is not None
