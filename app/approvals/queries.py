@@ -75,16 +75,22 @@ def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dic
         f.pending_by_age = [
             (label, ages[rollout_id].get(i, 0)) for i, (_d, label) in enumerate(AGE_BUCKETS)
         ]
+    asked = func.coalesce(TimeAllocation.request_sent_at, TimeAllocation.requested_at)
+    decided = base.where(TimeAllocation.decided_at.is_not(None))
+    if db.session.get_bind().dialect.name == "postgresql":
+        seconds = func.extract("epoch", TimeAllocation.decided_at - asked)
+        median = func.percentile_cont(0.5).within_group(seconds)
+        for rollout_id, value in db.session.execute(
+            decided.add_columns(median).group_by(Enrollment.rollout_id)
+        ):
+            result[rollout_id].median_hours_to_decision = round(max(value, 0) / 3600, 1)
+        return result
+    # SQLite has no percentile: stream the pairs (the embedded database is for small runs)
     durations: dict[int, list[float]] = defaultdict(list)
-    for rollout_id, asked, decided in db.session.execute(
-        base.add_columns(
-            func.coalesce(TimeAllocation.request_sent_at, TimeAllocation.requested_at),
-            TimeAllocation.decided_at,
-        )
-        .where(TimeAllocation.decided_at.is_not(None))
-        .execution_options(yield_per=5000)
+    for rollout_id, start, end in db.session.execute(
+        decided.add_columns(asked, TimeAllocation.decided_at).execution_options(yield_per=5000)
     ):
-        durations[rollout_id].append(_hours_between(asked, decided))
+        durations[rollout_id].append(_hours_between(start, end))
     for rollout_id, values in durations.items():
         result[rollout_id].median_hours_to_decision = round(statistics.median(values), 1)
     return result

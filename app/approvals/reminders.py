@@ -14,13 +14,15 @@ from app.approvals.emails import program_context
 from app.approvals.models import DigestKind, TimeAllocation
 from app.approvals.policy import business_days_between, is_business_day, region_today
 from app.approvals.services import (
+    DigestEmail,
     digests_on,
     group_by_decider,
     open_rollouts,
     pending_allocations,
     people_by_id,
-    queue_request_email,
+    queue_request_emails,
     rollouts_by_id,
+    update_allocations,
 )
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.db import utcnow
@@ -113,27 +115,29 @@ def _remind(
     all_groups = group_by_decider(a for a in pending if a.escalated_at is None)
     already = digests_on(region, today, DigestKind.REMINDER)
     people = people_by_id(m for m, _ in due_groups)
-    sent = 0
-    for key, due_items in sorted(due_groups.items()):
-        if key in already:
-            continue
-        listed = all_groups[key]
-        queue_request_email(
-            region=region,
-            recipient=people[key[0]],
-            rollout=rollouts[key[1]],
-            allocations=listed,
-            kind=DigestKind.REMINDER,
-            day=today,
-        )
-        due_ids = {a.id for a in due_items}
-        for a in listed:
-            # every report listed restarts its clock; only the due ones count a reminder
-            a.last_reminded_at = now
-            if a.id in due_ids:
-                a.reminders_sent += 1
-        sent += 1
-    return sent
+    batch = [
+        DigestEmail(recipient=people[key[0]], rollout=rollouts[key[1]], allocations=all_groups[key])
+        for key in sorted(due_groups)
+        if key not in already
+    ]
+    if not batch:
+        return 0
+    queue_request_emails(region=region, kind=DigestKind.REMINDER, day=today, emails=batch)
+    due_ids = {a.id for a in to_remind}
+    listed = [a for e in batch for a in e.allocations]
+    # every report listed restarts its clock; only the due ones count a reminder
+    update_allocations(
+        [
+            {
+                "id": a.id,
+                "last_reminded_at": now,
+                "reminders_sent": a.reminders_sent + (1 if a.id in due_ids else 0),
+            }
+            for a in listed
+        ],
+        {a.id: a for a in listed},
+    )
+    return len(batch)
 
 
 def _escalate(
@@ -185,6 +189,7 @@ def _escalate(
             log.warning(
                 "no local lead in %s to tell about %s stuck requests", region.code, len(items)
             )
-        for a in items:
-            a.escalated_at = now
+    update_allocations(
+        [{"id": a.id, "escalated_at": now} for a in allocations], {a.id: a for a in allocations}
+    )
     return len(allocations)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.approvals.emails import (
     locale_for,
@@ -138,49 +140,72 @@ def rollouts_by_id(region: Region) -> dict[int, Rollout]:
     }
 
 
-def queue_request_email(
-    *,
-    region: Region,
-    recipient: Person,
-    rollout: Rollout,
-    allocations: list[TimeAllocation],
-    kind: DigestKind,
-    day: Any,
-    new_ids: Iterable[int] = (),
-    follow_up: bool = False,
-    delegated_by: Person | None = None,
-) -> ApprovalDigest:
-    """Record one digest (unique per recipient, rollout, day and kind) and queue its email."""
-    digest = ApprovalDigest(
-        region_id=region.id,
-        rollout_id=rollout.id,
-        manager_id=recipient.id,
-        day=day,
-        kind=kind,
-        follow_up=follow_up,
-        report_count=len(allocations),
-    )
-    db.session.add(digest)
-    db.session.flush()  # a second sender for the same day fails here, before any email
-    queue_email(
-        kind="approvals/request",
-        to_address=recipient.email,
-        to_name=recipient.name,
-        idempotency_key=f"approvals/{kind.value}:{recipient.id}:{rollout.id}:{day.isoformat()}",
-        context=request_context(
-            recipient=recipient,
-            rollout=rollout,
-            allocations=allocations,
-            new_ids=new_ids,
-            occasion="request" if kind is DigestKind.REQUEST else kind.value,
-            follow_up=follow_up,
-            delegated_by=delegated_by,
-        ),
-        locale=locale_for(recipient, region),
-        region_id=region.id,
-        person_id=recipient.id,
-    )
-    return digest
+@dataclass(frozen=True)
+class DigestEmail:
+    """One request-style email to send: who, about which rollout, listing which reports."""
+
+    recipient: Person
+    rollout: Rollout
+    allocations: list[TimeAllocation]
+    new_ids: tuple[int, ...] = ()
+    follow_up: bool = False
+    delegated_by: Person | None = None
+
+
+def queue_request_emails(
+    *, region: Region, kind: DigestKind, day: Any, emails: list[DigestEmail]
+) -> list[ApprovalDigest]:
+    """Record one digest per email (unique per recipient, rollout, day and kind), in one
+    flush that fails before any email if one was already sent, then queue the emails."""
+    digests = [
+        ApprovalDigest(
+            region_id=region.id,
+            rollout_id=e.rollout.id,
+            manager_id=e.recipient.id,
+            day=day,
+            kind=kind,
+            follow_up=e.follow_up,
+            report_count=len(e.allocations),
+        )
+        for e in emails
+    ]
+    db.session.add_all(digests)
+    db.session.flush()
+    for e in emails:
+        queue_email(
+            kind="approvals/request",
+            to_address=e.recipient.email,
+            to_name=e.recipient.name,
+            idempotency_key=(
+                f"approvals/{kind.value}:{e.recipient.id}:{e.rollout.id}:{day.isoformat()}"
+            ),
+            context=request_context(
+                recipient=e.recipient,
+                rollout=e.rollout,
+                allocations=e.allocations,
+                new_ids=e.new_ids,
+                occasion="request" if kind is DigestKind.REQUEST else kind.value,
+                follow_up=e.follow_up,
+                delegated_by=e.delegated_by,
+            ),
+            locale=locale_for(e.recipient, region),
+            region_id=region.id,
+            person_id=e.recipient.id,
+        )
+    return digests
+
+
+def update_allocations(rows: list[dict[str, Any]], objects: dict[int, TimeAllocation]) -> None:
+    """Write per-allocation values in one executemany, and keep the loaded objects in step."""
+    if not rows:
+        return
+    db.session.execute(update(TimeAllocation), rows)
+    for row in rows:
+        obj = objects.get(row["id"])
+        if obj is not None:
+            for key, value in row.items():
+                if key != "id":
+                    set_committed_value(obj, key, value)
 
 
 def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
@@ -233,25 +258,32 @@ def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
         )
     }
     people = people_by_id(m for m, _ in groups)
-    queued = 0
-    for (recipient_id, rollout_id), items in sorted(groups.items()):
-        if (recipient_id, rollout_id) in sent_today:
-            continue
-        new = [a for a in items if a.digest_id is None]
-        digest = queue_request_email(
-            region=region,
+    batch = [
+        DigestEmail(
             recipient=people[recipient_id],
             rollout=rollouts[rollout_id],
             allocations=items,
-            kind=DigestKind.REQUEST,
-            day=today,
-            new_ids=[a.id for a in new],
+            new_ids=tuple(a.id for a in items if a.digest_id is None),
             follow_up=(recipient_id, rollout_id) in asked_before,
         )
-        for a in new:
-            a.digest_id = digest.id
-            a.request_sent_at = now
-        queued += 1
+        for (recipient_id, rollout_id), items in sorted(groups.items())
+        if (recipient_id, rollout_id) not in sent_today
+    ]
+    if not batch:
+        return 0
+    # digests first (one flush: the unique key refuses a second run's), then the emails,
+    # then the reports they listed (one executemany)
+    queued = len(batch)
+    digests = queue_request_emails(region=region, kind=DigestKind.REQUEST, day=today, emails=batch)
+    by_id = {a.id: a for e in batch for a in e.allocations}
+    update_allocations(
+        [
+            {"id": allocation_id, "digest_id": digest.id, "request_sent_at": now}
+            for e, digest in zip(batch, digests, strict=True)
+            for allocation_id in e.new_ids
+        ],
+        by_id,
+    )
     db.session.flush()
     log.info("approval requests for region %s: %s emails", region.code, queued)
     return queued
@@ -458,14 +490,18 @@ def delegate(
         )
     today = region_today(region, now)
     if (colleague.id, rollout.id) not in digests_on(region, today, DigestKind.DELEGATION):
-        queue_request_email(
+        queue_request_emails(
             region=region,
-            recipient=colleague,
-            rollout=rollout,
-            allocations=allocations,
             kind=DigestKind.DELEGATION,
             day=today,
-            delegated_by=from_person,
+            emails=[
+                DigestEmail(
+                    recipient=colleague,
+                    rollout=rollout,
+                    allocations=allocations,
+                    delegated_by=from_person,
+                )
+            ],
         )
     db.session.flush()
     log.info("%s allocations delegated by %s to %s", len(allocations), from_person.id, colleague.id)
@@ -500,13 +536,11 @@ def resend_request(
     recipient = db.session.get(Person, recipient_id)
     if recipient is None:
         return False
-    queue_request_email(
+    queue_request_emails(
         region=region,
-        recipient=recipient,
-        rollout=rollout,
-        allocations=allocations,
         kind=DigestKind.RESEND,
         day=today,
+        emails=[DigestEmail(recipient=recipient, rollout=rollout, allocations=allocations)],
     )
     for a in allocations:
         if a.request_sent_at is None:
