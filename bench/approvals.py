@@ -211,6 +211,9 @@ def run(database_url: str, learners: int) -> None:
             )
         db.session.execute(insert(TimeAllocation), rows)
         db.session.commit()
+        # planner statistics, as autovacuum keeps them in production
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
         print(f"dataset: {learners:,} allocations in {time.perf_counter() - started:.1f}s")
         bench_funnels(region.id, rollout.id, now)
         bench_requests(region, now)

@@ -235,9 +235,10 @@ def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
         )
         .distinct()
     )
-    if not db.session.execute(with_new.limit(1)).first():
+    deciders = list(db.session.scalars(with_new))
+    if not deciders:
         return 0
-    pending = pending_allocations(region=region, extra=[*is_open, decider.in_(with_new)])
+    pending = pending_allocations(region=region, extra=[*is_open, decider.in_(deciders)])
     groups = {
         key: items
         for key, items in group_by_decider(pending).items()
