@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 def send_requests(region_id: int) -> int:
     """Hourly: email managers about reports who committed since their last request."""
-    from app.approvals.services import send_due_requests
+    from app.approvals.digests import send_due_requests
     from app.db import utcnow
     from app.extensions import db
     from app.regions.models import Region

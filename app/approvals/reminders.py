@@ -10,10 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.approvals.emails import program_context
-from app.approvals.models import DigestKind, TimeAllocation
-from app.approvals.policy import business_days_between, is_business_day, region_today
-from app.approvals.services import (
+from app.approvals.digests import (
     DigestEmail,
     digests_on,
     group_by_decider,
@@ -24,6 +21,9 @@ from app.approvals.services import (
     rollouts_by_id,
     update_allocations,
 )
+from app.approvals.emails import program_context
+from app.approvals.models import DigestKind, TimeAllocation
+from app.approvals.policy import business_days_between, is_business_day, region_today
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.db import utcnow
 from app.extensions import db

@@ -26,7 +26,7 @@ from flask import (
 )
 from sqlalchemy import or_, select
 
-from app.approvals import queries, services
+from app.approvals import digests, queries, services
 from app.approvals.emails import DECIDE_PURPOSE
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.policy import decisions_close_at, decisions_open, identity_check
@@ -149,7 +149,7 @@ def renew(token: str) -> Any:
     except LinkInvalid:
         abort(404, INVALID_LINK)
     rollout, person = _grant(claims)
-    sent = services.resend_request(
+    sent = digests.resend_request(
         region=rollout.region, rollout=rollout, recipient_id=person.id, actor=person, channel="link"
     )
     db.session.commit()
@@ -243,7 +243,7 @@ def rollout_dashboard(slug: str) -> Any:
 def resend(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     recipient = get_in_region_or_404(Person, request.form.get("person_id"))
-    if services.resend_request(
+    if digests.resend_request(
         region=g.region, rollout=rollout, recipient_id=recipient.id, actor=current_staff()
     ):
         db.session.commit()

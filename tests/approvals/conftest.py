@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from app.approvals.services import send_due_requests
+from app.approvals.digests import send_due_requests
 from tests.approvals.helpers import commit, decision_path, manager, report, rollout_in
 from tests.factories import region
 

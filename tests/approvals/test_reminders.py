@@ -3,10 +3,10 @@ from datetime import UTC, date, datetime, timedelta
 import time_machine
 from sqlalchemy import select
 
+from app.approvals.digests import send_due_requests
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.policy import business_days_between, is_business_day
 from app.approvals.reminders import send_due_reminders
-from app.approvals.services import send_due_requests
 from app.auth.models import Role
 from app.extensions import db
 from app.rollouts.signals import manager_changed
