@@ -1,15 +1,17 @@
-"""Approval jobs: one per region, so a region fails and retries alone."""
+"""Approval jobs: one per region, so a region fails and retries alone.
+
+The scheduler calls them as ``func(region_id, slot_iso)``; ``slot_iso`` (the slot's
+start, aware UTC) pins a retried reminder run to its day.
+"""
 
 from __future__ import annotations
 
-import logging
+from datetime import datetime
 
 from jobs.runtime import job_context
 
-log = logging.getLogger(__name__)
 
-
-def send_requests(region_id: int) -> int:
+def send_requests(region_id: int, slot_iso: str | None = None) -> int:
     """Hourly: email managers about reports who committed since their last request."""
     from app.approvals.digests import send_due_requests
     from app.db import utcnow
@@ -23,7 +25,7 @@ def send_requests(region_id: int) -> int:
         return send_due_requests(region=region, now=utcnow())
 
 
-def send_reminders(region_id: int) -> int:
+def send_reminders(region_id: int, slot_iso: str | None = None) -> int:
     """Daily at 09:00 region time: remind on the region's cadence, escalate to the lead."""
     from app.approvals.reminders import send_due_reminders
     from app.db import utcnow
@@ -34,5 +36,6 @@ def send_reminders(region_id: int) -> int:
         region = db.session.get(Region, region_id)
         if region is None:
             return 0
-        run = send_due_reminders(region=region, now=utcnow())
+        now = datetime.fromisoformat(slot_iso) if slot_iso else utcnow()
+        run = send_due_reminders(region=region, now=now)
         return run.reminded + run.escalated
