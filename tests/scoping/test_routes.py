@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from app.auth.models import Role
 from app.extensions import db
-from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
+from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
 
 
 def _region_rules() -> list[Any]:
@@ -37,6 +37,7 @@ def _objects(code: str) -> dict[str, Any]:
     """
     from datetime import UTC, date, datetime
 
+    from app.approvals.models import TimeAllocation
     from app.calls.models import CallQuestion, CallSession
     from app.masterclasses.models import MasterClass, MasterClassInvitation
     from app.reports.models import Report
@@ -75,6 +76,11 @@ def _objects(code: str) -> dict[str, Any]:
         region_id=reg.id, rollout_id=enrollment.rollout_id, filename="roster.csv", sha256="0" * 64
     )
     db.session.add(roster_import)
+    manager = PersonFactory(region_id=reg.id)
+    allocation = TimeAllocation(
+        region_id=reg.id, enrollment_id=enrollment.id, manager_id=manager.id, hours_requested=2.0
+    )
+    db.session.add(allocation)
     db.session.commit()
     return {
         "slug": enrollment.rollout.slug,
@@ -87,6 +93,7 @@ def _objects(code: str) -> dict[str, Any]:
         "invitation_id": invitation.id,
         "week": week,
         "import_id": roster_import.id,
+        "allocation_id": allocation.id,
     }
 
 

@@ -1,0 +1,242 @@
+"""Read side of manager sign-off: the dashboard's figures and the CSV export, set-based."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
+
+from app.approvals.models import AllocationStatus, TimeAllocation
+from app.extensions import db
+from app.people.models import Person
+from app.rollouts.models import Enrollment
+
+#: pending requests by age (days since the learner committed)
+AGE_BUCKETS = ((3, "under 3 days"), (7, "3–7 days"), (14, "1–2 weeks"), (None, "over 2 weeks"))
+
+
+@dataclass
+class Funnel:
+    requested: int = 0
+    approved: int = 0
+    declined: int = 0
+    proposed: int = 0
+    pending: int = 0
+    pending_by_age: list[tuple[str, int]] = field(default_factory=list)
+    #: median time from the request email to the decision, in hours
+    median_hours_to_decision: float | None = None
+
+    @property
+    def approval_rate(self) -> float | None:
+        decided = self.approved + self.declined + self.proposed
+        return self.approved / decided if decided else None
+
+
+def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dict[int, Funnel]:
+    """Requested, approved, declined, proposed, pending by age and median time to decision,
+    per rollout: three grouped queries, whatever the number of learners."""
+    ids = list(rollout_ids)
+    result: dict[int, Funnel] = {rid: Funnel() for rid in ids}
+    if not ids:
+        return result
+    base = (
+        select(Enrollment.rollout_id)
+        .select_from(TimeAllocation)
+        .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
+        .where(TimeAllocation.region_id == region_id, Enrollment.rollout_id.in_(ids))
+    )
+    for rollout_id, status, n in db.session.execute(
+        base.add_columns(TimeAllocation.status, func.count()).group_by(
+            Enrollment.rollout_id, TimeAllocation.status
+        )
+    ):
+        f = result[rollout_id]
+        f.requested += n
+        setattr(f, AllocationStatus(status).value, getattr(f, AllocationStatus(status).value) + n)
+    whens = []
+    for i, (days, _label) in enumerate(AGE_BUCKETS):
+        if days is not None:
+            whens.append((TimeAllocation.requested_at > now - timedelta(days=days), i))
+    bucket = case(*whens, else_=len(AGE_BUCKETS) - 1)
+    ages: dict[int, dict[int, int]] = defaultdict(dict)
+    for rollout_id, b, n in db.session.execute(
+        base.add_columns(bucket.label("bucket"), func.count())
+        .where(TimeAllocation.status == AllocationStatus.PENDING)
+        .group_by(Enrollment.rollout_id, "bucket")
+    ):
+        ages[rollout_id][int(b)] = n
+    for rollout_id, f in result.items():
+        f.pending_by_age = [
+            (label, ages[rollout_id].get(i, 0)) for i, (_d, label) in enumerate(AGE_BUCKETS)
+        ]
+    asked = func.coalesce(TimeAllocation.request_sent_at, TimeAllocation.requested_at)
+    decided = base.where(TimeAllocation.decided_at.is_not(None))
+    if db.session.get_bind().dialect.name == "postgresql":
+        seconds = func.extract("epoch", TimeAllocation.decided_at - asked)
+        median = func.percentile_cont(0.5).within_group(seconds)
+        for rollout_id, value in db.session.execute(
+            decided.add_columns(median).group_by(Enrollment.rollout_id)
+        ):
+            result[rollout_id].median_hours_to_decision = round(max(value, 0) / 3600, 1)
+        return result
+    # SQLite has no percentile: stream the pairs (the embedded database is for small runs)
+    durations: dict[int, list[float]] = defaultdict(list)
+    for rollout_id, start, end in db.session.execute(
+        decided.add_columns(asked, TimeAllocation.decided_at).execution_options(yield_per=5000)
+    ):
+        durations[rollout_id].append(_hours_between(start, end))
+    for rollout_id, values in durations.items():
+        result[rollout_id].median_hours_to_decision = round(statistics.median(values), 1)
+    return result
+
+
+def _hours_between(start: Any, end: Any) -> float:
+    from app.db import UTCDateTime
+
+    start = UTCDateTime().process_result_value(start, None)  # type: ignore[arg-type]
+    end = UTCDateTime().process_result_value(end, None)  # type: ignore[arg-type]
+    return max((end - start).total_seconds() / 3600, 0.0)
+
+
+def needs_follow_up(*, region_id: int, rollout_id: int, limit: int = 200) -> list[TimeAllocation]:
+    """Declines and proposals of a rollout, newest first: the lead follows up on each."""
+    return list(
+        db.session.scalars(
+            select(TimeAllocation)
+            .join(TimeAllocation.enrollment)
+            .where(
+                TimeAllocation.region_id == region_id,
+                Enrollment.rollout_id == rollout_id,
+                TimeAllocation.status.in_([AllocationStatus.DECLINED, AllocationStatus.PROPOSED]),
+            )
+            .order_by(TimeAllocation.decided_at.desc(), TimeAllocation.id)
+            .limit(limit)
+        ).unique()
+    )
+
+
+@dataclass(frozen=True)
+class WaitingManager:
+    person: Person
+    reports: int
+    oldest: datetime
+    reminders: int
+    escalated: bool
+
+
+def waiting_managers(
+    *, region_id: int, rollout_id: int, offset: int = 0, limit: int = 100
+) -> list[WaitingManager]:
+    """Managers (or delegates) with pending requests, longest waiting first, one query."""
+    decider = func.coalesce(TimeAllocation.delegate_id, TimeAllocation.manager_id)
+    rows = db.session.execute(
+        select(
+            decider.label("decider"),
+            func.count(),
+            func.min(TimeAllocation.requested_at),
+            func.max(TimeAllocation.reminders_sent),
+            func.max(case((TimeAllocation.escalated_at.is_not(None), 1), else_=0)),
+        )
+        .select_from(TimeAllocation)
+        .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
+        .where(
+            TimeAllocation.region_id == region_id,
+            Enrollment.rollout_id == rollout_id,
+            TimeAllocation.status == AllocationStatus.PENDING,
+        )
+        .group_by(decider)
+        .order_by(func.min(TimeAllocation.requested_at), decider)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    people = {
+        p.id: p
+        for p in db.session.scalars(select(Person).where(Person.id.in_([r[0] for r in rows])))
+    }
+    from app.db import UTCDateTime
+
+    return [
+        WaitingManager(
+            person=people[decider_id],
+            reports=n,
+            oldest=UTCDateTime().process_result_value(oldest, None),  # type: ignore[arg-type]
+            reminders=reminders or 0,
+            escalated=bool(escalated),
+        )
+        for decider_id, n, oldest, reminders, escalated in rows
+        if decider_id in people
+    ]
+
+
+EXPORT_HEADER = (
+    "employee_id",
+    "learner",
+    "learner_email",
+    "manager",
+    "manager_email",
+    "delegate",
+    "status",
+    "hours_requested",
+    "hours_decided",
+    "reason",
+    "requested_at",
+    "decided_at",
+    "decided_via",
+    "reminders_sent",
+)
+
+
+def export_rows(*, region_id: int, rollout_id: int) -> Iterator[tuple[Any, ...]]:
+    """Every allocation of a rollout as plain values, streamed in batches."""
+    learner = aliased(Person)
+    manager = aliased(Person)
+    delegate = aliased(Person)
+    stmt = (
+        select(
+            learner.employee_id,
+            learner.name,
+            learner.email,
+            manager.name,
+            manager.email,
+            delegate.name,
+            TimeAllocation.status,
+            TimeAllocation.hours_requested,
+            TimeAllocation.hours_decided,
+            TimeAllocation.reason,
+            TimeAllocation.requested_at,
+            TimeAllocation.decided_at,
+            TimeAllocation.decided_via,
+            TimeAllocation.reminders_sent,
+        )
+        .select_from(TimeAllocation)
+        .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
+        .join(learner, learner.id == Enrollment.person_id)
+        .join(manager, manager.id == TimeAllocation.manager_id)
+        .outerjoin(delegate, delegate.id == TimeAllocation.delegate_id)
+        .where(TimeAllocation.region_id == region_id, Enrollment.rollout_id == rollout_id)
+        .order_by(learner.employee_id)
+        .execution_options(yield_per=2000)
+    )
+    for row in db.session.execute(stmt):
+        values = list(row)
+        values[6] = AllocationStatus(values[6]).value
+        for i in (10, 11):
+            values[i] = values[i].isoformat() if values[i] is not None else ""
+        yield tuple(values)
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A spreadsheet would run ``=…``, ``+…``, ``-…``, ``@…`` (or tab/CR-led) text as a
+    formula: prefix such text with an apostrophe so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return "" if value is None else value

@@ -1,0 +1,351 @@
+"""Manager sign-off: allocations on commit, decisions, delegation and manager changes.
+
+Services flush and never commit; the route, job or CLI command owns the commit.
+Every email goes through the outbox in the same transaction as its cause.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.approvals.digests import (
+    DigestEmail,
+    digests_on,
+    pending_allocations,
+    queue_request_emails,
+)
+from app.approvals.emails import locale_for, outcome_context, study_block_ics
+from app.approvals.models import (
+    AllocationStatus,
+    DigestKind,
+    TimeAllocation,
+)
+from app.approvals.policy import decisions_close_at, decisions_open, region_today
+from app.audit.services import record
+from app.db import utcnow
+from app.extensions import db
+from app.mail.services import queue_email
+from app.people.models import Person, normalise_email
+from app.regions.models import Region
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+
+log = logging.getLogger(__name__)
+
+MAX_HOURS_PER_WEEK = 40.0
+MAX_REASON_LENGTH = 2000
+
+
+class DecisionRefused(ValueError):
+    """The decision cannot be taken; the message says why and what to do, for the page."""
+
+
+class DecisionsClosed(DecisionRefused):
+    """The first term has started: decisions are final."""
+
+
+def create_allocation(
+    *, enrollment: Enrollment, now: datetime | None = None
+) -> TimeAllocation | None:
+    """Create the pending TimeAllocation of a learner who just committed.
+
+    Asks for the program's hours per week from the learner's manager. Sends
+    nothing: the next :func:`send_due_requests` run batches it into one email per
+    manager and rollout. Returns None (and logs) when the learner has no manager.
+    """
+    existing = db.session.scalars(
+        select(TimeAllocation).where(TimeAllocation.enrollment_id == enrollment.id)
+    ).one_or_none()
+    if existing is not None:
+        return existing
+    manager_id = enrollment.person.manager_id
+    if manager_id is None:
+        log.warning("enrollment %s committed without a manager: no time request", enrollment.id)
+        return None
+    allocation = TimeAllocation(
+        region_id=enrollment.region_id,
+        enrollment_id=enrollment.id,
+        manager_id=manager_id,
+        hours_requested=enrollment.rollout.program.hours_per_week,
+        requested_at=now or utcnow(),
+    )
+    db.session.add(allocation)
+    db.session.flush()
+    log.info("time allocation %s requested from manager %s", allocation.id, manager_id)
+    return allocation
+
+
+def ensure_open(*, region: Region, rollout: Rollout, now: datetime) -> None:
+    """Raise :class:`DecisionsClosed` once the program's first term has started."""
+    if not decisions_open(rollout.program, region, now):
+        closes = decisions_close_at(rollout.program, region)
+        raise DecisionsClosed(
+            f"Decisions for this program closed when the first term started on "
+            f"{closes:%Y-%m-%d}. Please contact the local program lead of {region.name} "
+            "if something needs to change."
+        )
+
+
+def _validated(
+    decision: AllocationStatus, allocation: TimeAllocation, hours: Any, reason: str | None
+) -> tuple[float | None, str | None]:
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise DecisionRefused(f"Please keep the reason under {MAX_REASON_LENGTH} characters.")
+    if decision is AllocationStatus.DECLINED:
+        if reason is None:
+            raise DecisionRefused(
+                "Please give a reason when you decline, so your report knows why."
+            )
+        return None, reason
+    if decision is AllocationStatus.PROPOSED:
+        try:
+            value = float(str(hours).replace(",", "."))
+        except (TypeError, ValueError):
+            value = -1.0
+        if not 0 < value <= MAX_HOURS_PER_WEEK:
+            raise DecisionRefused(
+                f"Enter the hours per week you can give, a number above 0 and at most "
+                f"{MAX_HOURS_PER_WEEK:g} (for example 1.5)."
+            )
+        return round(value, 2), reason
+    if decision is AllocationStatus.APPROVED:
+        value = allocation.hours_requested if hours in (None, "") else float(hours)
+        return value, None
+    raise DecisionRefused("Choose approve, decline or propose other hours.")
+
+
+def decide(
+    *,
+    region: Region,
+    allocation: TimeAllocation,
+    decision: AllocationStatus,
+    actor: Any,
+    channel: str,
+    hours: Any = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Record a decision (approve, decline, propose other hours) or change an earlier one.
+
+    Refused once the first term has started (:class:`DecisionsClosed`). Approval
+    moves the enrollment to TIME_APPROVED; a later change away from approval moves
+    it back to COMMITTED. Audits the decision, and emails the learner the outcome
+    (with the weekly study block as an invitation on approval, its cancellation
+    when an approval is withdrawn). The same decision twice changes nothing and
+    returns False.
+    """
+    now = now or utcnow()
+    enrollment = allocation.enrollment
+    ensure_open(region=region, rollout=enrollment.rollout, now=now)
+    if not enrollment.in_program:
+        raise DecisionRefused(f"{enrollment.person.name} has left the program: nothing to decide.")
+    new_hours, new_reason = _validated(decision, allocation, hours, reason)
+    if (
+        allocation.status is decision
+        and allocation.hours_decided == new_hours
+        and allocation.reason == new_reason
+    ):
+        return False
+    previous = allocation.status
+    allocation.status = decision
+    allocation.hours_decided = new_hours
+    allocation.reason = new_reason
+    allocation.decided_at = now
+    allocation.decided_by_id = actor.id if isinstance(actor, Person) else None
+    allocation.decided_via = channel
+    allocation.decision_count = (allocation.decision_count or 0) + 1
+    if decision is AllocationStatus.APPROVED:
+        if enrollment.state is EnrollmentState.COMMITTED:
+            enrollment.transition(EnrollmentState.TIME_APPROVED, at=now)
+    elif enrollment.state is EnrollmentState.TIME_APPROVED:
+        enrollment.transition(EnrollmentState.COMMITTED, at=now)
+    record(
+        region_id=region.id,
+        action=f"approval.{decision.value}",
+        obj=allocation,
+        actor=actor,
+        channel=channel,
+        data={
+            "previous": previous.value,
+            "hours": new_hours,
+            "reason": new_reason,
+            "manager_id": allocation.manager_id,
+            "on_behalf_of": allocation.manager_id
+            if isinstance(actor, Person) and actor.id != allocation.manager_id
+            else None,
+        },
+    )
+    attachments = []
+    if decision is AllocationStatus.APPROVED:
+        attachments.append(study_block_ics(allocation))
+    elif previous is AllocationStatus.APPROVED:
+        attachments.append(study_block_ics(allocation, cancel=True))
+    learner = enrollment.person
+    decider_name = actor.name if isinstance(actor, Person) else allocation.manager.name
+    queue_email(
+        kind="approvals/outcome",
+        to_address=learner.email,
+        to_name=learner.name,
+        idempotency_key=f"approvals/outcome:{allocation.id}:{allocation.decision_count}",
+        context=outcome_context(allocation, decider_name=decider_name),
+        locale=locale_for(learner, region),
+        region_id=region.id,
+        person_id=learner.id,
+        attachments=attachments,
+    )
+    db.session.flush()
+    log.info("allocation %s %s → %s via %s", allocation.id, previous.value, decision.value, channel)
+    return True
+
+
+def approve_all(
+    *,
+    region: Region,
+    allocations: Iterable[TimeAllocation],
+    actor: Any,
+    channel: str,
+    now: datetime | None = None,
+) -> int:
+    """Approve every still-pending allocation of ``allocations`` (decided ones are left as
+    they are); each learner is told as in :func:`decide`. Returns how many were approved."""
+    now = now or utcnow()
+    allocations = list(allocations)
+    if allocations:
+        ensure_open(region=region, rollout=allocations[0].enrollment.rollout, now=now)
+    count = 0
+    for allocation in allocations:
+        if allocation.is_pending and allocation.enrollment.in_program:
+            count += decide(
+                region=region,
+                allocation=allocation,
+                decision=AllocationStatus.APPROVED,
+                actor=actor,
+                channel=channel,
+                now=now,
+            )
+    return count
+
+
+def delegate(
+    *,
+    region: Region,
+    rollout: Rollout,
+    from_person: Person,
+    delegate_email: str,
+    now: datetime | None = None,
+) -> Person:
+    """Hand a manager's pending requests in ``rollout`` to a colleague (while on leave).
+
+    The colleague must be a known person of the region. Sets the delegate on each
+    pending allocation the ``from_person`` decides, audits the hand-over (who to
+    whom) and emails the colleague the same decision page. Returns the colleague.
+    """
+    now = now or utcnow()
+    ensure_open(region=region, rollout=rollout, now=now)
+    email = normalise_email(delegate_email or "")
+    colleague = db.session.scalars(
+        select(Person).where(Person.email == email, Person.erased_at.is_(None))
+    ).one_or_none()
+    if colleague is None:
+        raise DecisionRefused(
+            "We do not know anyone with that email address. Enter your colleague's work "
+            "email address, as in the company directory."
+        )
+    if colleague.id == from_person.id:
+        raise DecisionRefused("Choose a colleague other than yourself.")
+    allocations = [
+        a
+        for a in pending_allocations(region=region, extra=[Enrollment.rollout_id == rollout.id])
+        if a.decider_id == from_person.id
+    ]
+    if not allocations:
+        raise DecisionRefused("There is nothing pending to hand over.")
+    for a in allocations:
+        a.delegate_id = colleague.id
+        a.delegated_by_id = from_person.id
+        a.delegated_at = now
+        a.last_reminded_at = now  # the colleague gets a full reminder cadence
+        record(
+            region_id=region.id,
+            action="approval.delegated",
+            obj=a,
+            actor=from_person,
+            channel="link",
+            data={"from_id": from_person.id, "to_id": colleague.id, "to_name": colleague.name},
+        )
+    today = region_today(region, now)
+    if (colleague.id, rollout.id) not in digests_on(region, today, DigestKind.DELEGATION):
+        queue_request_emails(
+            region=region,
+            kind=DigestKind.DELEGATION,
+            day=today,
+            emails=[
+                DigestEmail(
+                    recipient=colleague,
+                    rollout=rollout,
+                    allocations=allocations,
+                    delegated_by=from_person,
+                )
+            ],
+        )
+    db.session.flush()
+    log.info("%s allocations delegated by %s to %s", len(allocations), from_person.id, colleague.id)
+    return colleague
+
+
+def move_pending_to_manager(
+    *, person: Person, old_manager_id: int | None, new_manager_id: int | None
+) -> int:
+    """A roster re-import changed ``person``'s manager: their pending requests move over.
+
+    The new manager starts from scratch (no delegate, no reminders) and gets the
+    request on the next :func:`send_due_requests` run. Decided allocations stay.
+    Audits the move. Returns how many allocations moved.
+    """
+    if new_manager_id is None or new_manager_id == old_manager_id:
+        return 0
+    moved = db.session.scalars(
+        select(TimeAllocation.id)
+        .join(TimeAllocation.enrollment)
+        .where(
+            Enrollment.person_id == person.id,
+            TimeAllocation.status == AllocationStatus.PENDING,
+        )
+    ).all()
+    if not moved:
+        return 0
+    db.session.execute(
+        update(TimeAllocation)
+        .where(TimeAllocation.id.in_(moved))
+        .values(
+            manager_id=new_manager_id,
+            delegate_id=None,
+            delegated_by_id=None,
+            delegated_at=None,
+            digest_id=None,
+            request_sent_at=None,
+            reminders_sent=0,
+            last_reminded_at=None,
+            escalated_at=None,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    for allocation_id in moved:
+        record(
+            region_id=person.region_id,
+            action="approval.manager_changed",
+            object_type="time_allocation",
+            object_id=allocation_id,
+            channel="job",
+            data={"old_manager_id": old_manager_id, "new_manager_id": new_manager_id},
+        )
+    db.session.flush()
+    log.info(
+        "moved %s pending allocations of %s to manager %s", len(moved), person.id, new_manager_id
+    )
+    return len(moved)

@@ -1,0 +1,329 @@
+"""Manager sign-off at scale: the dashboard's figures and the daily request run.
+
+    .venv/bin/python -m bench.approvals [--scale small|full] [--database-url postgresql://...]
+
+Builds a scratch PostgreSQL database (migrations, regions), puts every allocation in
+one region (the worst case: small = 20,000, full = 300,000 learners), then times
+
+* ``queries.funnels`` (requested/approved/declined/proposed, pending by age, median
+  time to decision) next to the same SQL sent raw through psycopg;
+* ``send_due_requests`` for 10% newly committed learners (one email per manager)
+  next to the raw work: the same templates rendered and the outbox rows inserted
+  with one ``executemany``.
+
+Prints one ``BENCH {json}`` line per figure (the format of ``bench/common.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
+from pathlib import Path
+
+RESULT_PREFIX = "BENCH "
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def emit(figure: str, value: float, unit: str, raw: float, raw_label: str) -> None:
+    print(
+        RESULT_PREFIX
+        + json.dumps(
+            {
+                "benchmark": "approvals",
+                "figure": figure,
+                "value": round(value, 4),
+                "unit": unit,
+                "raw_value": round(raw, 4),
+                "raw_label": raw_label,
+                "ratio": round(value / raw, 2) if raw else None,
+                "target": "",
+            }
+        ),
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--scale", choices=["small", "full"], default=os.environ.get("SCALE", "small")
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    args = parser.parse_args()
+    learners = int(os.environ.get("BENCH_LEARNERS", 0)) or (
+        300_000 if args.scale == "full" else 20_000
+    )
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from app.settings import normalise_database_url
+
+    url = make_url(normalise_database_url(args.database_url))
+    name = f"summit_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        run(url.set(database=name).render_as_string(hide_password=False), learners)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def run(database_url: str, learners: int) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select
+
+    from app import create_app
+    from app.approvals.models import AllocationStatus, TimeAllocation
+    from app.extensions import db
+    from app.people.models import Person
+    from app.programs.models import Program, Term
+    from app.regions.models import Region
+    from app.regions.services import sync_regions
+    from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+
+    app = create_app(
+        {
+            "env": "test",
+            "database_url": database_url,
+            "redis_url": "redis://127.0.0.1:6379/4",
+            "base_url": "http://summit.bench",
+            "jobs_inline": True,
+            "regions_dir": ROOT / "regions",
+        }
+    )
+    now = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)
+    with app.app_context():
+        upgrade()
+        sync_regions(directory=ROOT / "regions")
+        region = db.session.scalars(select(Region).where(Region.code == "de")).one()
+        program = Program(
+            slug="bench", title="Bench program", provider="Open edX", course_url="https://x"
+        )
+        program.terms = [
+            Term(number=1, title="Term 1", starts_on=date(2026, 9, 7), ends_on=date(2026, 10, 4))
+        ]
+        db.session.add(program)
+        db.session.flush()
+        rollout = Rollout(
+            slug="bench-de",
+            program_id=program.id,
+            region_id=region.id,
+            cohort_start=date(2026, 9, 7),
+            call_weekday=3,
+            call_time=time_of_day(16, 0),
+            sponsor_message="Give your people the hours.",
+        )
+        db.session.add(rollout)
+        db.session.flush()
+        started = time.perf_counter()
+        managers = learners // 10
+        db.session.execute(
+            insert(Person),
+            [
+                {
+                    "employee_id": f"M{i}",
+                    "email": f"m{i}@example.com",
+                    "name": f"Manager {i}",
+                    "region_id": region.id,
+                }
+                for i in range(managers)
+            ],
+        )
+        manager_ids = list(db.session.scalars(select(Person.id).order_by(Person.id)))
+        db.session.execute(
+            insert(Person),
+            [
+                {
+                    "employee_id": f"L{i}",
+                    "email": f"l{i}@example.com",
+                    "name": f"Learner {i}",
+                    "region_id": region.id,
+                    "manager_id": manager_ids[i % managers],
+                }
+                for i in range(learners)
+            ],
+        )
+        learner_ids = list(
+            db.session.scalars(select(Person.id).where(Person.employee_id.like("L%")))
+        )
+        db.session.execute(
+            insert(Enrollment),
+            [
+                {
+                    "rollout_id": rollout.id,
+                    "region_id": region.id,
+                    "person_id": pid,
+                    "state": EnrollmentState.COMMITTED,
+                    "committed_at": now - timedelta(days=10),
+                }
+                for pid in learner_ids
+            ],
+        )
+        enrollment_rows = db.session.execute(
+            select(Enrollment.id, Person.manager_id).join(Person, Person.id == Enrollment.person_id)
+        ).all()
+        statuses = [
+            AllocationStatus.APPROVED,
+            AllocationStatus.APPROVED,
+            AllocationStatus.DECLINED,
+            AllocationStatus.PROPOSED,
+            AllocationStatus.PENDING,
+        ]
+        rows = []
+        for i, (enrollment_id, manager_id) in enumerate(enrollment_rows):
+            status = statuses[i % len(statuses)]
+            fresh = i % 10 == 9  # 10% committed since the last run: not asked yet
+            rows.append(
+                {
+                    "region_id": region.id,
+                    "enrollment_id": enrollment_id,
+                    "manager_id": manager_id,
+                    "status": AllocationStatus.PENDING if fresh else status,
+                    "hours_requested": 2.0,
+                    "hours_decided": None if fresh or status is AllocationStatus.PENDING else 2.0,
+                    "requested_at": now - timedelta(days=i % 20),
+                    "request_sent_at": None if fresh else now - timedelta(days=i % 20),
+                    "decided_at": None
+                    if fresh or status is AllocationStatus.PENDING
+                    else now - timedelta(hours=i % 90),
+                    "reminders_sent": 0,
+                    "decision_count": 0,
+                }
+            )
+        db.session.execute(insert(TimeAllocation), rows)
+        db.session.commit()
+        # planner statistics, as autovacuum keeps them in production
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+        print(f"dataset: {learners:,} allocations in {time.perf_counter() - started:.1f}s")
+        bench_funnels(region.id, rollout.id, now)
+        bench_requests(region, now)
+
+
+def bench_funnels(region_id: int, rollout_id: int, now: datetime) -> None:
+    from sqlalchemy import text
+
+    from app.approvals import queries
+    from app.extensions import db
+
+    queries.funnels(region_id=region_id, rollout_ids=[rollout_id], now=now)  # warm
+    started = time.perf_counter()
+    figures = queries.funnels(region_id=region_id, rollout_ids=[rollout_id], now=now)
+    ours = time.perf_counter() - started
+    params = {
+        "r": region_id,
+        "o": rollout_id,
+        "d3": (now - timedelta(days=3)).replace(tzinfo=None),
+        "d7": (now - timedelta(days=7)).replace(tzinfo=None),
+        "d14": (now - timedelta(days=14)).replace(tzinfo=None),
+    }
+    join = (
+        "FROM time_allocation t JOIN enrollment e ON e.id = t.enrollment_id "
+        "WHERE t.region_id = :r AND e.rollout_id IN (:o)"
+    )
+    conn = db.session.connection()
+    started = time.perf_counter()
+    conn.execute(
+        text(f"SELECT e.rollout_id, t.status, count(*) {join} GROUP BY 1, 2"),
+        params,
+    ).all()
+    conn.execute(
+        text(
+            "SELECT e.rollout_id, CASE WHEN t.requested_at > :d3 THEN 0 "
+            "WHEN t.requested_at > :d7 THEN 1 WHEN t.requested_at > :d14 THEN 2 ELSE 3 END b, "
+            f"count(*) {join} AND t.status = 'pending' GROUP BY 1, 2"
+        ),
+        params,
+    ).all()
+    conn.execute(
+        text(
+            "SELECT e.rollout_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM "  # noqa: S608
+            f"t.decided_at - coalesce(t.request_sent_at, t.requested_at))) {join} "
+            "AND t.decided_at IS NOT NULL GROUP BY 1"
+        ),
+        params,
+    ).all()
+    raw = time.perf_counter() - started
+    print(f"funnel: requested {figures[rollout_id].requested:,}, ours {ours:.3f}s, raw {raw:.3f}s")
+    emit("dashboard funnel, one region", ours, "s", raw, "the same SQL through psycopg")
+
+
+def bench_requests(region: object, now: datetime) -> None:
+    from sqlalchemy import func, select, text
+
+    from app.approvals.digests import send_due_requests
+    from app.approvals.emails import request_context
+    from app.approvals.models import TimeAllocation
+    from app.extensions import db
+    from app.mail.models import OutboundEmail
+    from app.mail.rendering import render_email
+
+    started = time.perf_counter()
+    sent = send_due_requests(region=region, now=now)  # type: ignore[arg-type]
+    db.session.commit()
+    ours = time.perf_counter() - started
+    # the raw work: render the same emails and insert the outbox rows in one executemany
+    emails = db.session.scalars(select(OutboundEmail).limit(sent)).all()
+    sample = db.session.scalars(select(TimeAllocation).limit(10)).all()
+    rollout = sample[0].enrollment.rollout
+    recipient = sample[0].manager
+    context = request_context(
+        recipient=recipient, rollout=rollout, allocations=sample, occasion="request"
+    )
+    started = time.perf_counter()
+    rows = []
+    for i, email in enumerate(emails):
+        rendered = render_email("approvals/request", locale="de_DE", context=context)
+        rows.append(
+            {
+                "k": f"raw:{i}",
+                "kind": "approvals/request",
+                "to": email.to_address,
+                "s": rendered.subject,
+                "t": rendered.text,
+                "h": rendered.html,
+                "m": f"<raw{i}@summit>",
+            }
+        )
+    db.session.connection().execute(
+        text(
+            "INSERT INTO outbound_email (idempotency_key, kind, to_address, to_name, subject, "
+            "text_body, html_body, message_id, status, attempts, created_at, next_attempt_at) "
+            "VALUES (:k, :kind, :to, '', :s, :t, :h, :m, 'pending', 0, now(), now())"
+        ),
+        rows,
+    )
+    db.session.commit()
+    raw = time.perf_counter() - started
+    total = db.session.scalar(select(func.count()).select_from(OutboundEmail))
+    print(f"requests: {sent:,} emails ({total:,} outbox rows), ours {ours:.2f}s, raw {raw:.2f}s")
+    emit(
+        "daily request run, per email",
+        ours / max(sent, 1) * 1000,
+        "ms",
+        raw / max(sent, 1) * 1000,
+        "same templates rendered + one executemany INSERT",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from app.approvals.digests import send_due_requests
+from app.approvals.models import AllocationStatus, ApprovalDigest, TimeAllocation
+from app.extensions import db
+from tests.approvals.helpers import commit, decision_path, manager, report, rollout_in, text_of
+from tests.factories import region
+
+
+def test_commit_creates_a_pending_allocation_and_sends_nothing_yet(smtp_sink, run_jobs):
+    rollout = rollout_in(hours=3.5)
+    boss = manager()
+    enrollment = commit(report(rollout, boss))
+    allocation = db.session.scalars(select(TimeAllocation)).one()
+    assert allocation.enrollment_id == enrollment.id
+    assert allocation.manager_id == boss.id
+    assert allocation.status is AllocationStatus.PENDING
+    assert allocation.hours_requested == 3.5
+    run_jobs()
+    assert smtp_sink.messages == []
+
+
+def test_a_learner_without_a_manager_gets_no_allocation():
+    rollout = rollout_in()
+    commit(report(rollout, None))
+    assert db.session.scalars(select(TimeAllocation)).all() == []
+
+
+@time_machine.travel(datetime(2026, 6, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_one_email_per_manager_per_rollout(smtp_sink, run_jobs):
+    de = region("de")
+    first, second = rollout_in(sponsor="Dr. Klaus Hartmann"), rollout_in()
+    first.sponsor_message = "Give your people the hours: I will ask about it."
+    boss, other = manager(), manager()
+    a = [commit(report(first, boss)) for _ in range(3)]
+    b = [commit(report(second, boss)) for _ in range(2)]
+    commit(report(first, other))
+    assert send_due_requests(region=de) == 3
+    run_jobs()
+    to_boss = smtp_sink.to(boss.email)
+    assert len(to_boss) == 2  # one per rollout, not one per learner
+    by_program = {m["Subject"]: text_of(m) for m in to_boss}
+    first_mail = next(t for s, t in by_program.items() if first.program.title in s)
+    for e in a:
+        assert e.person.name in first_mail
+    for e in b:
+        assert e.person.name not in first_mail
+    assert "Give your people the hours" in first_mail
+    assert "2 Stunden Arbeitszeit pro Woche" in first_mail  # German region, German email
+    assert "7. September 2026" in first_mail  # term dates in the region's language
+    assert "/approvals/decide/" in first_mail
+    assert len(smtp_sink.to(other.email)) == 1
+    # running again sends nothing: everyone was asked
+    assert send_due_requests(region=de) == 0
+
+
+def test_later_commitments_are_batched_into_one_follow_up_a_day(smtp_sink, run_jobs):
+    de = region("de")
+    rollout, boss = rollout_in(), manager()
+    with time_machine.travel(datetime(2026, 6, 2, 7, 0, tzinfo=UTC), tick=False):
+        first = commit(report(rollout, boss))
+        assert send_due_requests(region=de) == 1
+        run_jobs()
+        # two more commit later the same day: they wait for tomorrow's follow-up
+        later = [commit(report(rollout, boss)) for _ in range(2)]
+        assert send_due_requests(region=de) == 0
+        db.session.commit()
+    with time_machine.travel(datetime(2026, 6, 3, 7, 0, tzinfo=UTC), tick=False):
+        assert send_due_requests(region=de) == 1
+        assert send_due_requests(region=de) == 0
+        run_jobs()
+    mails = smtp_sink.to(boss.email)
+    assert len(mails) == 2
+    follow_up = text_of(mails[1])
+    assert "Seit unserer letzten E-Mail" in follow_up
+    for e in later:
+        assert f"{e.person.name} (neu)" in follow_up
+    assert first.person.name in follow_up and f"{first.person.name} (neu)" not in follow_up
+    digests = db.session.scalars(select(ApprovalDigest).order_by(ApprovalDigest.id)).all()
+    assert [d.follow_up for d in digests] == [False, True]
+
+
+@time_machine.travel(datetime(2026, 6, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_request_is_in_the_managers_language(smtp_sink, run_jobs):
+    fr_rollout = rollout_in("fr")
+    boss = manager("fr")
+    commit(report(fr_rollout, boss))
+    send_due_requests(region=region("fr"))
+    run_jobs()
+    (mail,) = smtp_sink.to(boss.email)
+    assert "temps de formation" in mail["Subject"]
+    assert decision_path(mail).startswith("/approvals/decide/")
+
+
+def test_the_digest_table_refuses_a_second_request_the_same_day():
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from app.approvals.models import DigestKind
+
+    rollout, boss = rollout_in(), manager()
+    day = datetime(2026, 6, 2, tzinfo=UTC).date()
+    for _ in range(2):
+        db.session.add(
+            ApprovalDigest(
+                region_id=rollout.region_id,
+                rollout_id=rollout.id,
+                manager_id=boss.id,
+                day=day,
+                kind=DigestKind.REQUEST,
+            )
+        )
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_nobody_is_asked_once_the_first_term_started(smtp_sink, run_jobs):
+    rollout, boss = rollout_in(), manager()
+    commit(report(rollout, boss))
+    term_one = datetime(2026, 9, 6, 22, 0, tzinfo=UTC)  # Monday 7 September, 00:00 in Berlin
+    assert send_due_requests(region=region("de"), now=term_one) == 0
+    assert send_due_requests(region=region("de"), now=term_one - timedelta(minutes=1)) == 1
+
+
+def test_the_scheduled_jobs_send_requests_and_reminders(smtp_sink, run_jobs):
+    from datetime import date
+
+    from app.tasks import enqueue_after_commit
+
+    rollout, boss = rollout_in(starts_on=date(2027, 9, 6)), manager()
+    commit(report(rollout, boss))
+    enqueue_after_commit("jobs.approvals.send_requests", region("de").id)
+    enqueue_after_commit("jobs.approvals.send_reminders", region("de").id)
+    run_jobs()
+    assert len(smtp_sink.to(boss.email)) == 1
+    assert db.session.scalars(select(TimeAllocation)).one().request_sent_at is not None
