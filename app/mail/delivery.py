@@ -24,16 +24,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from email.charset import Charset
-from email.header import Header
-from email.headerregistry import Address
 from email.message import Message
-from email.mime.application import MIMEApplication
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.policy import compat32
-from email.utils import formataddr, formatdate
 from typing import Any
 
 from flask import current_app
@@ -42,19 +33,20 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, upd
 from app.db import utcnow
 from app.extensions import db
 from app.mail.budget import budget_for
+from app.mail.mime import build_message
 from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import (
     DELIVERY_JOB,
     DELIVERY_PREFIX,
     HeaderInjection,
     new_delivery_job_id,
-    safe_header_value,
 )
 from app.mail.transports import (
     PermanentMailError,
     TransientMailError,
     Transport,
     get_transport,
+    transport_name,
 )
 
 log = logging.getLogger(__name__)
@@ -73,84 +65,10 @@ BACKOFF = (
 )
 #: consecutive transient failures after which the rest of a batch is put back
 CONNECTION_GIVE_UP = 3
-#: CRLF on the wire (smtplib sends bytes as they are; bare LF is refused by strict relays)
-WIRE_POLICY = compat32.clone(linesep="\r\n")
-_UTF8 = Charset("utf-8")
 
 
 def backoff(attempts: int) -> timedelta:
     return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
-
-
-def _header(value: str) -> str | Header:
-    safe_header_value(value)
-    return value if value.isascii() else Header(value, _UTF8)
-
-
-def build_message(email: OutboundEmail, sender: str) -> Message:
-    """The MIME message for one outbox row: text + HTML, attachments, inline images.
-
-    Every header value is checked again here (CR, LF, NUL, encoded words are
-    refused); the recipient goes through ``email.headerregistry.Address``.
-    """
-    to = Address(
-        display_name=safe_header_value(email.to_name or ""),
-        addr_spec=safe_header_value(email.to_address),
-    )
-    alternative = MIMEMultipart("alternative", policy=WIRE_POLICY)
-    alternative.attach(MIMEText(email.text_body, "plain", "utf-8", policy=WIRE_POLICY))
-    alternative.attach(MIMEText(email.html_body, "html", "utf-8", policy=WIRE_POLICY))
-    inline = [a for a in email.attachments if a.content_id]
-    files = [a for a in email.attachments if not a.content_id]
-    body: MIMEBase = alternative
-    if inline:
-        related = MIMEMultipart("related", policy=WIRE_POLICY)
-        related.attach(alternative)
-        for att in inline:
-            part = _part(att.data, att.content_type, att.filename)
-            part["Content-ID"] = f"<{safe_header_value(att.content_id or '')}>"
-            part.add_header("Content-Disposition", "inline", filename=att.filename)
-            related.attach(part)
-        body = related
-    if files:
-        mixed = MIMEMultipart("mixed", policy=WIRE_POLICY)
-        mixed.attach(body)
-        for att in files:
-            part = _part(att.data, att.content_type, att.filename)
-            part.add_header("Content-Disposition", "attachment", filename=att.filename)
-            mixed.attach(part)
-        body = mixed
-    msg = body
-    msg["From"] = safe_header_value(sender)
-    msg["To"] = formataddr((to.display_name, to.addr_spec), charset=_UTF8)
-    msg["Subject"] = _header(email.subject)
-    msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = safe_header_value(email.message_id)
-    msg["Auto-Submitted"] = "auto-generated"
-    for name, value in (email.headers or {}).items():
-        if not name.replace("-", "").isalnum() or not name.isascii():
-            raise HeaderInjection(f"refused header name {name!r}")
-        msg[name] = _header(value)
-    return msg
-
-
-def _part(data: bytes, content_type: str, filename: str) -> MIMEBase:
-    safe_header_value(filename)
-    maintype, _, subtype = content_type.partition("/")
-    if maintype == "text":
-        params = {"method": "REQUEST"} if subtype == "calendar" else {}
-        part: MIMEBase = MIMEText(data.decode("utf-8"), subtype, "utf-8", policy=WIRE_POLICY)
-        for key, value in params.items():
-            part.set_param(key, value)
-        return part
-    if maintype == "application":
-        return MIMEApplication(data, subtype, policy=WIRE_POLICY)
-    part = MIMEBase(maintype, subtype, policy=WIRE_POLICY)
-    part.set_payload(data)
-    from email import encoders
-
-    encoders.encode_base64(part)
-    return part
 
 
 # -- claiming -------------------------------------------------------------------------
@@ -330,7 +248,7 @@ def deliver_pending(limit: int | None = None, *, time_budget: float = 240.0) -> 
     if time.monotonic() >= deadline and due_count():
         kick_delivery()
     if sent:
-        log.info("delivered %s emails (transport %s)", sent, transport.name)
+        log.info("delivered %s emails (transport %s)", sent, transport_name(transport))
     return sent
 
 
@@ -342,7 +260,7 @@ def _send_batch(
     ).all()
     items = [(row.id, row.attempts, _safe_build(row, sender)) for row in rows]
     db.session.commit()  # no read transaction held while sending
-    budget = budget_for(transport.name)
+    budget = budget_for(transport_name(transport))
     sent = handled = failures_in_row = 0
     renew_at = time.monotonic() + lease.total_seconds() / 2
     for index, (email_id, attempts, built) in enumerate(items):

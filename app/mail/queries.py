@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.mail.budget import budget_for
 from app.mail.models import EmailStatus, OutboundEmail
-from app.mail.transports import get_transport
+from app.mail.transports import get_transport, transport_name
 
 _HREF = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
@@ -55,7 +55,7 @@ def backlog(now: datetime | None = None) -> Backlog:
         ).select_from(OutboundEmail)
     ).one()
     settings = current_app.extensions["summit.settings"]
-    budget = budget_for(get_transport(settings).name)
+    budget = budget_for(transport_name(get_transport(settings)))
     used_minute, used_day = budget.used(now.timestamp())
     due, later, failed, sent_day, next_at = row
     return Backlog(

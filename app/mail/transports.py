@@ -152,6 +152,11 @@ class SmtpTransport:
             smtp.close()
 
 
+def transport_name(transport: object) -> str:
+    """The key a transport's sending budget is counted under (its class name if unnamed)."""
+    return str(getattr(transport, "name", None) or type(transport).__name__)
+
+
 def get_transport(settings: Settings) -> Transport:
     """The transport ``MAIL_TRANSPORT`` names; Graph is imported only when chosen."""
     if settings.mail_transport == "smtp":

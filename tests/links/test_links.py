@@ -181,3 +181,17 @@ def test_every_token_route_refuses_a_tampered_token_on_get_and_head(app, client)
             assert response.status_code < 500, path
             assert response.headers["Referrer-Policy"] == "no-referrer", path
     assert _counts() == before
+
+
+def test_a_view_raising_link_errors_renders_the_friendly_pages(app, resender) -> None:
+    """Capabilities just call read_token; uncaught errors become these pages."""
+    from app.links.services import ActionClaims
+
+    with app.test_request_context("/anything"):
+        expired = LinkExpired(ActionClaims(purpose=PURPOSE, person_id=1, object_id=2), "tok.en")
+        response = app.make_response(app.handle_user_exception(expired))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 410
+        assert "/links/fresh/test.fresh/tok.en" in page and "csrf_token" in page
+        response = app.make_response(app.handle_user_exception(LinkInvalid()))
+        assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)

@@ -197,3 +197,27 @@ def test_bad_addresses_are_refused_when_queued(bad: str) -> None:
             idempotency_key=f"bad:{bad}",
             context={"name": "x", "sent_at": NOW, "url": "u"},
         )
+
+
+def test_non_ascii_names_long_subjects_and_filenames_survive_the_wire(run_jobs, smtp_sink) -> None:
+    name = "Jürgen Müller-Lüdenscheidt, Überprüfung der Lernzeit " * 3
+    queue_email(
+        kind="mail/test",
+        to_address="juergen@example.com",
+        to_name=name,
+        idempotency_key="umlauts",
+        context={"name": name.strip(), "sent_at": NOW, "url": "http://summit.test/"},
+        locale="de_DE",
+        attachments=[Attachment('Bericht "KW48" – Köln.csv', "text/csv", b"a;b\n")],
+        headers={"List-Id": "Summit <summit.example.com>"},
+    )
+    db.session.commit()
+    run_jobs()
+    msg = smtp_sink.to("juergen@example.com")[0]
+    assert msg["To"].addresses[0].display_name == " ".join(name.split())
+    assert msg["Subject"] == f"Summit-Test-E-Mail für {' '.join(name.split())}"
+    assert msg["List-Id"] == "Summit <summit.example.com>"
+    assert all(len(line) <= 998 for line in smtp_sink.messages[0].data.split(b"\r\n"))
+    [attachment] = [p for p in msg.walk() if p.get_filename()]
+    assert attachment.get_filename() == 'Bericht "KW48" – Köln.csv'
+    assert msg.get_body(("plain",)).get_content().startswith("Hallo Jürgen")
