@@ -8,8 +8,9 @@ will not change (5xx). SMTP, the dev mailbox and Microsoft Graph implement it;
 The message handed to ``send`` is complete (From, To, Subject, Date, a Message-ID
 derived from the outbox key, MIME parts): ``message.as_bytes()`` is its wire form
 (what Graph's ``sendMail`` accepts base64-encoded), ``message["To"]`` its recipient.
-It is built with the standard library's ``email.mime`` classes (an
-``email.message.Message``; four times cheaper to build than ``EmailMessage``).
+It is an ``email.message.Message`` (``app.mail.mime.PreparedMessage``: its wire
+form is written once; parse ``as_bytes()`` to walk its parts). A transport may
+set ``name`` (the key its sending budget is counted under, one per mailbox).
 """
 
 from __future__ import annotations
