@@ -4,6 +4,7 @@ message whose acceptance was not yet recorded, with the same Message-ID."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -47,7 +48,34 @@ def _sent() -> int:
     return int(sent or 0)
 
 
+def _busy(name: str) -> bool:
+    from rq import Worker
+
+    from app.tasks import get_redis
+
+    return any(
+        w.name == name and w.get_state() == "busy" for w in Worker.all(connection=get_redis())
+    )
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (RQ's work horse runs in its own session)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and its work horse (the job it was running dies mid-batch)."""
+    for child in _children(proc.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
 
@@ -94,29 +122,38 @@ def test_every_email_arrives_despite_killed_workers(
         "MAIL_BATCH_SIZE": "20",
         "MAIL_LEASE_SECONDS": "3",
     }
-    workers = [_worker(env, "reliability-a-0"), _worker(env, "reliability-b")]
+    names = ["reliability-a-0", "reliability-b-0"]
+    workers = [_worker(env, name) for name in names]
     kills = 0
+    killed_at: list[int] = []
     deadline = time.monotonic() + 55
     try:
         while time.monotonic() < deadline:
             count = len(smtp_sink.messages)
-            if _sent() >= TOTAL:
+            sent = _sent()
+            if sent >= TOTAL:
                 break
-            if kills < KILLS and count >= (kills + 1) * TOTAL // (KILLS + 2):
-                _kill(workers[0])
+            due_kill = kills < KILLS and count >= (kills + 1) * TOTAL // (KILLS + 3)
+            busy = [i for i, name in enumerate(names) if due_kill and _busy(name)]
+            if busy:
+                i = busy[0]
+                _kill(workers[i])  # mid-batch: it is running a delivery job
                 kills += 1
-                workers[0] = _worker(env, f"reliability-a-{kills}")
+                names[i] = f"reliability-{'ab'[i]}-{kills}"
+                workers[i] = _worker(env, names[i])
+                killed_at.append(sent)
             sweep()  # what `summit scheduler` does on each tick
             db.session.commit()
-            time.sleep(0.5)
+            time.sleep(0.02)
     finally:
         for proc in workers:
             _kill(proc)
-    assert kills == KILLS
+    assert kills == KILLS and all(n < TOTAL for n in killed_at), killed_at
     ids = Counter(m.message["Message-ID"] for m in smtp_sink.messages)
     assert len(ids) == TOTAL, f"{TOTAL - len(ids)} emails never arrived"
     repeats = sum(n - 1 for n in ids.values())
     assert repeats <= KILLS, f"{repeats} repeats for {KILLS} kills"
+    print(f"killed at {killed_at} sent; {repeats} repeat(s)")
     # a repeat carries the same Message-ID by construction; each went to one recipient
     by_recipient = Counter(tuple(m.rcpt_tos) for m in smtp_sink.messages)
     assert len(by_recipient) == TOTAL
