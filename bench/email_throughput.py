@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import smtplib
 import socket
 import subprocess
@@ -59,6 +60,18 @@ def start_sink(port: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("the SMTP sink did not start")
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a worker and its work horse (RQ runs the horse in a session of its own)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == proc.pid:
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+        except (OSError, ValueError):
+            continue
+    proc.kill()
+    proc.wait()
 
 
 def database(url: str | None) -> tuple[str, object]:
@@ -211,8 +224,7 @@ def main() -> None:
             outbox_seconds = time.perf_counter() - t0
     finally:
         for proc in workers:
-            proc.kill()
-            proc.wait()
+            stop_worker(proc)
         sink.kill()
         if drop is not None:
             with app.app_context():
