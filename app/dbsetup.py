@@ -17,6 +17,7 @@ def import_models() -> None:
     from app.calls import models as _calls  # noqa: F401
     from app.mail import models as _mail  # noqa: F401
     from app.masterclasses import models as _masterclasses  # noqa: F401
+    from app.ops import models as _ops  # noqa: F401
     from app.people import models as _people  # noqa: F401
     from app.programs import models as _programs  # noqa: F401
     from app.progress import models as _progress  # noqa: F401

@@ -55,6 +55,11 @@ class Settings:
     mail_default_sender: str = "Summit <summit@localhost>"
     #: most messages one sending mailbox may send per minute (Exchange Online: 30)
     mail_rate_per_minute: int = 0
+    #: most recipients one sending mailbox may reach per day (Exchange Online: 10,000)
+    mail_rate_per_day: int = 0
+    #: outbox rows a delivery job claims at once, and how long it holds them
+    mail_batch_size: int = 200
+    mail_lease_seconds: int = 120
     entra_tenant_id: str = ""
     entra_client_id: str = ""
     entra_client_secret: str = ""
@@ -138,6 +143,9 @@ class Settings:
             "mail_password": env.get("MAIL_PASSWORD", ""),
             "mail_default_sender": env.get("MAIL_DEFAULT_SENDER", cls.mail_default_sender),
             "mail_rate_per_minute": int(env.get("MAIL_RATE_PER_MINUTE", "0")),
+            "mail_rate_per_day": int(env.get("MAIL_RATE_PER_DAY", "0")),
+            "mail_batch_size": int(env.get("MAIL_BATCH_SIZE", cls.mail_batch_size)),
+            "mail_lease_seconds": int(env.get("MAIL_LEASE_SECONDS", cls.mail_lease_seconds)),
             "entra_tenant_id": env.get("ENTRA_TENANT_ID", ""),
             "entra_client_id": env.get("ENTRA_CLIENT_ID", ""),
             "entra_client_secret": env.get("ENTRA_CLIENT_SECRET", ""),

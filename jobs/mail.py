@@ -1,4 +1,4 @@
-"""Mail jobs."""
+"""Mail jobs: deliver the outbox, sweep for rows whose delivery was interrupted."""
 
 from __future__ import annotations
 
@@ -6,8 +6,16 @@ from jobs.runtime import job_context
 
 
 def deliver_pending() -> int:
-    """Deliver pending outbox rows (the transports arrive with the mail backbone)."""
+    """Deliver due outbox rows in leased batches (idempotent: sent rows are never due)."""
     from app.mail.delivery import deliver_pending as deliver
 
     with job_context():
         return deliver()
+
+
+def sweep() -> int:
+    """Re-enqueue delivery for due rows (new, retry due, lease expired)."""
+    from app.mail.delivery import sweep as sweep_outbox
+
+    with job_context():
+        return sweep_outbox()

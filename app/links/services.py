@@ -7,6 +7,7 @@ decision is a POST from that page (CSRF-protected). Links are built from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,25 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 DEFAULT_MAX_AGE = timedelta(days=21)
+#: an expired link may still ask for a fresh one for this long after it was issued
+REFRESH_MAX_AGE = timedelta(days=180)
+
+#: purpose → function(person_id=..., object_id=...) that queues a fresh link by email
+Resender = Callable[..., bool]
+RESENDERS: dict[str, Resender] = {}
+
+
+def register_resender(purpose: str, resender: Resender) -> None:
+    """Let people whose ``purpose`` link expired ask for a fresh one.
+
+    ``resender(person_id=..., object_id=...)`` re-queues the capability's email
+    with a new link (its own idempotency key, e.g. per day, so repeated requests
+    send one email) and returns True, or False if there is nothing to decide any
+    more (the page then says so). It runs with the person's region granted,
+    inside the request's transaction; it must not commit. Call this at import
+    time of ``app/<capability>/handlers.py``.
+    """
+    RESENDERS[purpose] = resender
 
 
 class LinkInvalid(Exception):
@@ -25,9 +45,11 @@ class LinkInvalid(Exception):
 class LinkExpired(Exception):
     """Genuine but too old; ``claims`` lets the page offer a fresh link to the same person."""
 
-    def __init__(self, claims: ActionClaims) -> None:
+    def __init__(self, claims: ActionClaims, token: str = "") -> None:
         super().__init__("link expired")
         self.claims = claims
+        #: the expired token itself, carried by the "send me a fresh link" form
+        self.token = token
 
 
 @dataclass(frozen=True)
@@ -67,8 +89,29 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     return f"{urlsplit(base).scheme}://{urlsplit(base).netloc}{path}"
 
 
-def read_token(token: str, *, purpose: str, max_age: timedelta = DEFAULT_MAX_AGE) -> ActionClaims:
-    """Check a token's signature, purpose and age; raise LinkInvalid or LinkExpired."""
+def read_token(
+    token: str,
+    *,
+    purpose: str,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    person_id: int | None = None,
+    object_id: int | None = None,
+) -> ActionClaims:
+    """Check a token's signature, purpose and age; raise LinkInvalid or LinkExpired.
+
+    Pass ``object_id`` (and ``person_id``) when the URL names the object too: a
+    token for request A used on request B is then refused as LinkInvalid.
+    Uncaught, both exceptions render the friendly link pages (``app/links/routes.py``).
+    """
+    claims = _read(token, purpose=purpose, max_age=max_age)
+    if object_id is not None and claims.object_id != int(object_id):
+        raise LinkInvalid()
+    if person_id is not None and claims.person_id != int(person_id):
+        raise LinkInvalid()
+    return claims
+
+
+def _read(token: str, *, purpose: str, max_age: timedelta) -> ActionClaims:
     serializer = _serializer(purpose)
     try:
         data = serializer.loads(token, max_age=int(max_age.total_seconds()))
@@ -77,7 +120,7 @@ def read_token(token: str, *, purpose: str, max_age: timedelta = DEFAULT_MAX_AGE
             payload = serializer.load_payload(exc.payload) if exc.payload is not None else None
         except BadSignature as bad:
             raise LinkInvalid() from bad
-        raise LinkExpired(_claims(purpose, payload)) from exc
+        raise LinkExpired(_claims(purpose, payload), token) from exc
     except BadSignature as exc:
         raise LinkInvalid() from exc
     return _claims(purpose, data)
@@ -87,3 +130,45 @@ def _claims(purpose: str, data: Any) -> ActionClaims:
     if not isinstance(data, dict) or not {"p", "o"} <= data.keys():
         raise LinkInvalid()
     return ActionClaims(purpose=purpose, person_id=int(data["p"]), object_id=int(data["o"]))
+
+
+def request_fresh_link(*, token: str, purpose: str) -> str:
+    """Handle "send me a fresh link" for a genuine (possibly expired) token.
+
+    Returns "sent", "unchanged" (nothing left to decide) or "unsupported" (no
+    resender for this purpose). Calls the purpose's resender with the person's
+    region granted and records an audit event; flushes, never commits. Raises
+    LinkInvalid for a tampered token or one older than REFRESH_MAX_AGE.
+    """
+    from app.audit.services import record
+    from app.auth.access import grant_region
+    from app.extensions import db
+    from app.people.models import Person
+    from app.scoping import region_scope, set_region_scope
+
+    try:
+        claims = _read(token, purpose=purpose, max_age=REFRESH_MAX_AGE)
+    except LinkExpired as exc:
+        raise LinkInvalid() from exc  # too old even to refresh
+    resender = RESENDERS.get(purpose)
+    if resender is None:
+        return "unsupported"
+    previous = region_scope(db.session)
+    set_region_scope(db.session, None)  # the signature vouches for this person id
+    person = db.session.get(Person, claims.person_id)
+    set_region_scope(db.session, previous)
+    if person is None or person.erased_at is not None:
+        return "unchanged"
+    grant_region(person.region_id)
+    sent = resender(person_id=claims.person_id, object_id=claims.object_id)
+    record(
+        region_id=person.region_id,
+        action="link.fresh_requested",
+        object_type=purpose,
+        object_id=claims.object_id,
+        actor=person,
+        channel="link",
+        data={"sent": bool(sent)},
+    )
+    db.session.flush()
+    return "sent" if sent else "unchanged"

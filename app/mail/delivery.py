@@ -1,67 +1,403 @@
-"""Delivering the outbox (first cut: the mail backbone replaces this with batching,
-leases, retries and the rate limit)."""
+"""Delivering the outbox: leased batches, one reused connection, every outcome recorded.
+
+A delivery job claims a batch of due rows by writing its token and a lease
+(``lease_until``) on them, commits, then sends them one by one over one
+connection. Each acceptance is committed at once, so a worker killed mid-batch
+repeats at most the one message whose acceptance it had not recorded yet, and
+with the same Message-ID (derived from the idempotency key). Rows whose lease
+expires (the worker died) are due again: the scheduler's sweep re-enqueues
+delivery without waiting for RQ to notice the dead worker.
+
+Outcomes: accepted → ``sent``; 4xx / connection trouble → ``next_attempt_at``
+with backoff (``failed`` after MAX_ATTEMPTS); 5xx → ``failed`` at once. When the
+sending budget is spent, the rest of the batch goes back untouched, due at the
+start of the next window: nothing is dropped.
+"""
 
 from __future__ import annotations
 
 import logging
-import smtplib
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate
+import math
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from email.message import Message
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 
 from app.db import utcnow
 from app.extensions import db
+from app.mail.budget import budget_for
+from app.mail.mime import build_message
 from app.mail.models import EmailStatus, OutboundEmail
+from app.mail.services import (
+    DELIVERY_JOB,
+    DELIVERY_PREFIX,
+    HeaderInjection,
+    new_delivery_job_id,
+)
+from app.mail.transports import (
+    PermanentMailError,
+    TransientMailError,
+    Transport,
+    get_transport,
+    transport_name,
+)
 
 log = logging.getLogger(__name__)
 
-
-def build_message(email: OutboundEmail, sender: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = Address(display_name=email.to_name, addr_spec=email.to_address)
-    msg["Subject"] = email.subject
-    msg["Message-ID"] = email.message_id
-    msg["Date"] = formatdate(localtime=False)
-    for name, value in (email.headers or {}).items():
-        msg[name] = value
-    msg.set_content(email.text_body)
-    msg.add_alternative(email.html_body, subtype="html")
-    for att in email.attachments:
-        maintype, _, subtype = att.content_type.partition("/")
-        msg.add_attachment(att.data, maintype=maintype, subtype=subtype, filename=att.filename)
-    return msg
+#: transient failures before a row is given up as failed
+MAX_ATTEMPTS = 8
+#: waits after the 1st, 2nd, ... transient failure
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
+#: consecutive transient failures after which the rest of a batch is put back
+CONNECTION_GIVE_UP = 3
 
 
-def deliver_pending(limit: int = 500) -> int:
-    """Send up to ``limit`` pending emails; returns how many were sent."""
-    settings = current_app.extensions["summit.settings"]
-    rows = db.session.scalars(
-        select(OutboundEmail)
-        .where(OutboundEmail.status == EmailStatus.PENDING)
-        .order_by(OutboundEmail.id)
-        .limit(limit)
-    ).all()
-    if not rows:
-        return 0
-    sent = 0
-    smtp = None
+def backoff(attempts: int) -> timedelta:
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
+# -- claiming -------------------------------------------------------------------------
+
+
+def _due(now: datetime) -> object:
+    return and_(
+        OutboundEmail.status == EmailStatus.PENDING,
+        OutboundEmail.next_attempt_at <= now,
+        or_(OutboundEmail.lease_until.is_(None), OutboundEmail.lease_until < now),
+    )
+
+
+def due_count(now: datetime | None = None) -> int:
+    """Rows that a delivery job could claim right now."""
+    now = now or utcnow()
+    return db.session.scalar(select(func.count()).select_from(OutboundEmail).where(_due(now)))
+
+
+def claim_batch(token: str, size: int, lease: timedelta) -> list[int]:
+    """Lease up to ``size`` due rows to ``token`` and commit; returns their ids.
+
+    PostgreSQL skips rows another job is claiming (SKIP LOCKED); SQLite runs one
+    writer at a time, so the UPDATE … WHERE id IN (SELECT …) is atomic there.
+    """
+    now = utcnow()
+    candidates = (
+        select(OutboundEmail.id)
+        .where(_due(now))
+        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    db.session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(candidates), _due(now))
+        .values(lease_owner=token, lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    ids = list(
+        db.session.scalars(
+            select(OutboundEmail.id)
+            .where(
+                OutboundEmail.lease_owner == token,
+                OutboundEmail.status == EmailStatus.PENDING,
+            )
+            .order_by(OutboundEmail.id)
+        )
+    )
+    db.session.commit()
+    return ids
+
+
+_local = threading.local()
+
+
+@contextmanager
+def _recorder() -> Iterator[Connection]:
+    """One autocommit connection that records every outcome in a single round trip.
+
+    Each UPDATE commits on its own, at once: a killed worker loses at most the
+    outcome it was about to write. The guarantee needed is against a killed
+    *worker*, not a crashed database server, so the commit does not wait for the
+    disk: PostgreSQL's ``synchronous_commit = off`` and SQLite's WAL with
+    ``synchronous = NORMAL`` both keep a committed row when the worker dies (a
+    server or OS crash may lose the last fraction of a second, which then
+    repeats with the same Message-ID).
+    """
+    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    dialect = conn.dialect.name
     try:
-        for email in rows:
-            if settings.mail_transport == "smtp":
-                if smtp is None:
-                    smtp = smtplib.SMTP(settings.mail_server, settings.mail_port, timeout=30)
-                smtp.send_message(build_message(email, settings.mail_default_sender))
-            email.status = EmailStatus.SENT
-            email.sent_at = utcnow()
-            email.attempts += 1
-            sent += 1
+        if dialect == "postgresql":
+            conn.execute(text("SET synchronous_commit TO OFF"))
+        elif dialect == "sqlite":
+            conn.execute(text("PRAGMA synchronous = NORMAL"))
+        _local.conn = conn
+        yield conn
     finally:
-        if smtp is not None:
-            smtp.quit()
-    db.session.flush()
-    log.info("delivered %s emails", sent)
+        _local.conn = None
+        try:
+            if dialect == "postgresql":
+                conn.execute(text("RESET synchronous_commit"))
+            elif dialect == "sqlite":
+                conn.execute(text("PRAGMA synchronous = FULL"))
+        finally:
+            conn.close()
+
+
+def _write(stmt: Any) -> None:
+    conn = getattr(_local, "conn", None)
+    if conn is not None:
+        conn.execute(stmt)
+        return
+    db.session.execute(stmt.execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+#: one statement, compiled once, for the hot path (bound per message)
+_SENT = (
+    update(OutboundEmail)
+    .where(OutboundEmail.id == bindparam("email_id"))
+    .values(
+        status=EmailStatus.SENT,
+        sent_at=bindparam("sent_at"),
+        attempts=bindparam("attempts"),
+        lease_owner=None,
+        lease_until=None,
+        last_error=None,
+    )
+)
+
+
+def _record_sent(email_id: int, attempts: int) -> None:
+    params = {"email_id": email_id, "sent_at": utcnow(), "attempts": attempts}
+    conn = getattr(_local, "conn", None)
+    if conn is not None:
+        conn.execute(_SENT, params)
+        return
+    db.session.execute(_SENT, params, execution_options={"synchronize_session": False})
+    db.session.commit()
+
+
+def _set(ids: Sequence[int], **values: object) -> None:
+    _write(update(OutboundEmail).where(OutboundEmail.id.in_(ids)).values(**values))
+
+
+def _release(token: str, ids: Sequence[int], due_at: datetime | None = None) -> None:
+    """Give rows back unsent (budget spent, server down): due again at ``due_at``."""
+    if not ids:
+        return
+    values: dict[str, object] = {"lease_owner": None, "lease_until": None}
+    if due_at is not None:
+        values["next_attempt_at"] = due_at
+    _write(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == token)
+        .values(**values)
+    )
+
+
+# -- delivering -----------------------------------------------------------------------
+
+
+def deliver_pending(limit: int | None = None, *, time_budget: float = 240.0) -> int:
+    """Send due outbox rows in leased batches until none is due (or ``time_budget``
+    seconds pass, or ``limit`` rows were handled); returns how many were sent.
+
+    Commits after every claim and every outcome (this is the job's own unit of work).
+    """
+    settings = current_app.extensions["summit.settings"]
+    transport = get_transport(settings)
+    token = uuid.uuid4().hex
+    lease = timedelta(seconds=settings.mail_lease_seconds)
+    size = settings.mail_batch_size if limit is None else min(limit, settings.mail_batch_size)
+    deadline = time.monotonic() + time_budget
+    handled = sent = 0
+    db.session.commit()  # start the claim in a fresh transaction
+    try:
+        with _recorder():
+            while time.monotonic() < deadline and (limit is None or handled < limit):
+                ids = claim_batch(token, size, lease)
+                if not ids:
+                    break
+                if len(ids) == size:
+                    kick_delivery()  # let idle workers share a large backlog
+                batch_sent, batch_handled, stop = _send_batch(
+                    transport, token, ids, settings.mail_default_sender, lease
+                )
+                sent += batch_sent
+                handled += batch_handled
+                if stop:
+                    break
+    finally:
+        transport.close()
+    if time.monotonic() >= deadline and due_count():
+        kick_delivery()
+    if sent:
+        log.info("delivered %s emails (transport %s)", sent, transport_name(transport))
     return sent
+
+
+def _send_batch(
+    transport: Transport, token: str, ids: list[int], sender: str, lease: timedelta
+) -> tuple[int, int, bool]:
+    rows = db.session.scalars(
+        select(OutboundEmail).where(OutboundEmail.id.in_(ids)).order_by(OutboundEmail.id)
+    ).all()
+    items = [(row.id, row.attempts, _safe_build(row, sender)) for row in rows]
+    db.session.commit()  # no read transaction held while sending
+    budget = budget_for(transport_name(transport))
+    sent = handled = failures_in_row = 0
+    renew_at = time.monotonic() + lease.total_seconds() / 2
+    for index, (email_id, attempts, built) in enumerate(items):
+        if isinstance(built, Exception):
+            _record_failed(email_id, attempts, f"refused to build: {built}")
+            handled += 1
+            continue
+        wait_until = budget.take()
+        if wait_until is not None:
+            rest = [i for i, _, _ in items[index:]]
+            _release(token, rest, due_at=wait_until)
+            schedule_delivery_at(wait_until)
+            log.info("sending budget spent: %s emails wait until %s", len(rest), wait_until)
+            return sent, handled, True
+        try:
+            transport.send(built)
+        except TransientMailError as exc:
+            failures_in_row += 1
+            due = _record_retry(email_id, attempts, exc)
+            handled += 1
+            if failures_in_row >= CONNECTION_GIVE_UP:
+                rest = [i for i, _, _ in items[index + 1 :]]
+                _release(token, rest, due_at=due)
+                schedule_delivery_at(due)
+                return sent, handled, True
+            continue
+        except PermanentMailError as exc:
+            _record_failed(email_id, attempts + 1, str(exc))
+            handled += 1
+            failures_in_row = 0
+            continue
+        _record_sent(email_id, attempts + 1)
+        sent += 1
+        handled += 1
+        failures_in_row = 0
+        if time.monotonic() > renew_at:
+            rest = [i for i, _, _ in items[index + 1 :]]
+            _extend_lease(token, rest, lease)
+            renew_at = time.monotonic() + lease.total_seconds() / 2
+    return sent, handled, False
+
+
+def _safe_build(row: OutboundEmail, sender: str) -> Message | Exception:
+    try:
+        return build_message(row, sender)
+    except (HeaderInjection, ValueError, UnicodeError) as exc:
+        return exc
+
+
+def _extend_lease(token: str, ids: Sequence[int], lease: timedelta) -> None:
+    if ids:
+        _write(
+            update(OutboundEmail)
+            .where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == token)
+            .values(lease_until=utcnow() + lease)
+        )
+
+
+def _record_retry(email_id: int, attempts: int, exc: TransientMailError) -> datetime:
+    attempts += 1
+    if attempts >= MAX_ATTEMPTS:
+        _record_failed(email_id, attempts, f"gave up after {attempts} attempts: {exc}")
+        return utcnow()
+    wait = backoff(attempts)
+    if exc.retry_after is not None:
+        wait = max(wait, timedelta(seconds=math.ceil(exc.retry_after)))
+    due = utcnow() + wait
+    _set(
+        [email_id],
+        attempts=attempts,
+        last_error=str(exc)[:2000],
+        next_attempt_at=due,
+        lease_owner=None,
+        lease_until=None,
+    )
+    log.warning("email %s: transient failure (%s), next attempt at %s", email_id, exc, due)
+    return due
+
+
+def _record_failed(email_id: int, attempts: int, error: str) -> None:
+    _set(
+        [email_id],
+        status=EmailStatus.FAILED,
+        attempts=attempts,
+        last_error=error[:2000],
+        lease_owner=None,
+        lease_until=None,
+    )
+    log.error("email %s failed permanently: %s", email_id, error)
+
+
+# -- enqueueing delivery --------------------------------------------------------------
+
+
+def kick_delivery(due: int | None = None) -> int:
+    """Make sure enough delivery jobs are queued for the backlog: one per idle mail
+    worker, at most one per batch. Returns how many were enqueued."""
+    from app.tasks import PendingJob, enqueue_now, get_redis, jobs_run_inline
+
+    if jobs_run_inline():
+        enqueue_now(PendingJob(func=DELIVERY_JOB, args=(), queue="mail"))
+        return 1
+    from rq import Queue, Worker
+
+    connection = get_redis()
+    queue = Queue("mail", connection=connection)
+    settings = current_app.extensions["summit.settings"]
+    due = due_count() if due is None else due
+    if not due:
+        return 0
+    workers = max(1, Worker.count(queue=queue))
+    wanted = min(workers, math.ceil(due / settings.mail_batch_size))
+    queued = sum(1 for job_id in queue.get_job_ids() if job_id.startswith(DELIVERY_PREFIX))
+    missing = max(0, wanted - queued)
+    for _ in range(missing):
+        queue.enqueue(DELIVERY_JOB, job_id=new_delivery_job_id(), job_timeout=600)
+    return missing
+
+
+def schedule_delivery_at(when: datetime) -> None:
+    """A delivery job at ``when`` (needs a worker started with its scheduler, as
+    ``summit worker`` is); the sweep is the safety net."""
+    from app.tasks import get_redis, jobs_run_inline
+
+    if jobs_run_inline():
+        return
+    from rq import Queue
+
+    queue = Queue("mail", connection=get_redis())
+    job_id = f"{DELIVERY_PREFIX}at-{int(when.timestamp())}"
+    queue.enqueue_at(when, DELIVERY_JOB, job_id=job_id, job_timeout=600)
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Re-enqueue delivery for rows that are due: new, retry due, or whose lease
+    expired because their worker died. Changes nothing in the database."""
+    due = due_count(now)
+    if due:
+        kick_delivery(due)
+    return due

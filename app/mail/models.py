@@ -52,6 +52,10 @@ class OutboundEmail(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: a worker holds the row until then; past it, the sweep hands it to another
     lease_until: Mapped[datetime | None]
+    #: the claim token of the delivery job holding the lease
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    #: the recipient's locale the email was rendered in (e.g. de_DE)
+    locale: Mapped[str | None] = mapped_column(String(16))
     sent_at: Mapped[datetime | None]
 
     attachments: Mapped[list[OutboundAttachment]] = relationship(

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email.headerregistry import Address
 from typing import Any
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.mail.models import EmailStatus, OutboundAttachment, OutboundEmail
-from app.mail.rendering import render_email
+from app.mail.rendering import babel_locale, render_email
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB = "jobs.mail.deliver_pending"
+#: delivery jobs get ids with this prefix, so the sweep can count the queued ones
+DELIVERY_PREFIX = "mail-deliver-"
 
 
 class HeaderInjection(ValueError):
@@ -39,8 +43,12 @@ def safe_header_value(value: str) -> str:
 
 
 def display_name(value: str) -> str:
-    """A person's name made safe for a display name: controls and encoded words removed."""
-    cleaned = "".join(" " if ch in "\r\n\t\x00" else ch for ch in value)
+    """A person's name made safe for a display name: controls and encoded words removed.
+
+    Names come from HR rosters; refusing them would leave the person without
+    mail, so they are neutralised here and checked again (refused) when built.
+    """
+    cleaned = "".join(" " if (ch in "\r\n\t\x00" or ord(ch) < 32) else ch for ch in value)
     cleaned = cleaned.replace("=?", "= ?")
     return " ".join(cleaned.split())
 
@@ -48,6 +56,22 @@ def display_name(value: str) -> str:
 def message_id_for(key: str) -> str:
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"<{digest}@summit>"
+
+
+def new_delivery_job_id() -> str:
+    return f"{DELIVERY_PREFIX}{uuid.uuid4().hex}"
+
+
+def checked_address(address: str) -> str:
+    """``address`` if it is one plain mailbox (no name, no header tricks), else ValueError."""
+    safe_header_value(address)
+    try:
+        parsed = Address(addr_spec=address.strip())
+    except (IndexError, TypeError) as exc:  # the parser's way of saying "empty"
+        raise ValueError(f"not an email address: {address!r}") from exc
+    if not parsed.username or not parsed.domain:
+        raise ValueError(f"not an email address: {address!r}")
+    return parsed.addr_spec
 
 
 def queue_email(
@@ -62,19 +86,29 @@ def queue_email(
     person_id: int | None = None,
     attachments: Iterable[Attachment] = (),
     headers: dict[str, str] | None = None,
+    time_zone: str | None = None,
 ) -> OutboundEmail:
     """Render ``kind`` and add it to the outbox in the caller's transaction.
 
     The same ``idempotency_key`` twice returns the existing row and queues nothing
-    new. Delivery happens in a job after commit. Flushes; never commits.
+    new. Dates render in ``time_zone`` (default: the region's zone, else UTC) and
+    ``locale`` (default: the region's, else English). Delivery happens in a job
+    after commit. Flushes; never commits.
     """
     existing = db.session.scalars(
         select(OutboundEmail).where(OutboundEmail.idempotency_key == idempotency_key)
     ).one_or_none()
     if existing is not None:
         return existing
-    rendered = render_email(kind, locale=locale, context=context)
-    safe_header_value(to_address)
+    if region_id is not None and (time_zone is None or locale is None):
+        from app.regions.models import Region
+
+        region = db.session.get(Region, region_id)
+        if region is not None:
+            time_zone = time_zone or region.time_zone
+            locale = locale or region.locale
+    rendered = render_email(kind, locale=locale, context=context, time_zone=time_zone)
+    address = checked_address(to_address)
     for value in (headers or {}).values():
         safe_header_value(value)
     email = OutboundEmail(
@@ -82,7 +116,7 @@ def queue_email(
         kind=kind,
         region_id=region_id,
         person_id=person_id,
-        to_address=to_address,
+        to_address=address,
         to_name=display_name(to_name),
         subject=display_name(rendered.subject),
         text_body=rendered.text,
@@ -90,9 +124,10 @@ def queue_email(
         headers=headers or None,
         message_id=message_id_for(idempotency_key),
         status=EmailStatus.PENDING,
+        locale=babel_locale(locale),
         attachments=[
             OutboundAttachment(
-                filename=a.filename,
+                filename=display_name(a.filename),
                 content_type=a.content_type,
                 data=a.data,
                 content_id=a.content_id,
@@ -107,9 +142,35 @@ def queue_email(
     return email
 
 
+def retry_failed(*, email_ids: Iterable[int]) -> int:
+    """Put failed outbox rows back to pending, due now; returns how many. Flushes."""
+    from sqlalchemy import update
+
+    from app.db import utcnow
+
+    result = db.session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(list(email_ids)), OutboundEmail.status == EmailStatus.FAILED)
+        .values(
+            status=EmailStatus.PENDING,
+            next_attempt_at=utcnow(),
+            attempts=0,
+            lease_owner=None,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    if result.rowcount:
+        _schedule_delivery()
+    return int(result.rowcount or 0)
+
+
 def _schedule_delivery() -> None:
     from app.tasks import PENDING_KEY, enqueue_after_commit
 
     pending = db.session.info.get(PENDING_KEY, [])
     if not any(job.func == DELIVERY_JOB for job in pending):
-        enqueue_after_commit(DELIVERY_JOB, queue="mail")
+        enqueue_after_commit(
+            DELIVERY_JOB, queue="mail", job_id=new_delivery_job_id(), job_timeout=600
+        )

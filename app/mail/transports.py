@@ -2,13 +2,28 @@
 
 A transport raises :class:`TransientMailError` for failures worth retrying (4xx,
 connection trouble, throttling) and :class:`PermanentMailError` for refusals that
-will not change (5xx). SMTP, the dev mailbox and Microsoft Graph implement it.
+will not change (5xx). SMTP, the dev mailbox and Microsoft Graph implement it;
+:func:`get_transport` picks one from ``MAIL_TRANSPORT``.
+
+The message handed to ``send`` is complete (From, To, Subject, Date, a Message-ID
+derived from the outbox key, MIME parts): ``message.as_bytes()`` is its wire form
+(what Graph's ``sendMail`` accepts base64-encoded), ``message["To"]`` its recipient.
+It is an ``email.message.Message`` (``app.mail.mime.PreparedMessage``: its wire
+form is written once; parse ``as_bytes()`` to walk its parts). A transport may
+set ``name`` (the key its sending budget is counted under, one per mailbox).
 """
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from typing import Protocol
+import contextlib
+import smtplib
+import ssl
+from email.message import Message
+from email.utils import getaddresses
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 
 class TransientMailError(Exception):
@@ -24,11 +39,131 @@ class PermanentMailError(Exception):
 
 
 class Transport(Protocol):
+    #: the key the sending budget is counted under (one per sending mailbox)
+    name: str
+
     def open(self) -> None:
         """Open a connection that several sends reuse (a no-op where there is none)."""
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Send one message; raise TransientMailError or PermanentMailError on failure."""
 
     def close(self) -> None:
         """Close the connection."""
+
+
+class DevTransport:
+    """Keeps every email in the outbox only: the dev mailbox page shows them."""
+
+    name = "dev"
+
+    def open(self) -> None:
+        return None
+
+    def send(self, message: Message) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class SmtpTransport:
+    """SMTP with one connection reused for a whole batch (STARTTLS, TLS, AUTH as configured)."""
+
+    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.name = f"smtp:{settings.mail_server}:{settings.mail_username or '-'}"
+        self._smtp: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        if self._smtp is not None:
+            return
+        s = self.settings
+        try:
+            if s.mail_use_ssl:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.mail_server,
+                    s.mail_port,
+                    timeout=self.timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(s.mail_server, s.mail_port, timeout=self.timeout)
+                if s.mail_use_tls:
+                    smtp.starttls(context=ssl.create_default_context())
+            if s.mail_username:
+                smtp.login(s.mail_username, s.mail_password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TransientMailError(f"SMTP authentication refused ({exc.smtp_code})") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientMailError(f"cannot connect to the SMTP server: {exc}") from exc
+        self._smtp = smtp
+
+    def send(self, message: Message) -> None:
+        self.open()
+        assert self._smtp is not None
+        sender = getaddresses([message["From"]])[0][1]
+        recipients = [a for _, a in getaddresses(message.get_all("To", []))]
+        try:
+            refused = self._smtp.sendmail(sender, recipients, message.as_bytes())
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._classify(next(iter(exc.recipients.values())))
+            raise PermanentMailError("every recipient refused") from exc
+        except smtplib.SMTPResponseException as exc:
+            self._classify((exc.smtp_code, exc.smtp_error))
+            raise TransientMailError(f"unexpected SMTP reply {exc.smtp_code}") from exc
+        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            raise TransientMailError(f"connection lost: {exc}") from exc
+        if refused:
+            self._classify(next(iter(refused.values())))
+
+    def _classify(self, response: tuple[int, bytes | str]) -> None:
+        code, text = response
+        detail = text.decode(errors="replace") if isinstance(text, bytes) else text
+        if 400 <= code < 500:
+            if code == 421:  # the server closes the connection after 421
+                self._drop()
+            raise TransientMailError(f"{code} {detail}")
+        if code >= 500:
+            self._reset()
+            raise PermanentMailError(f"{code} {detail}")
+
+    def _reset(self) -> None:
+        try:
+            if self._smtp is not None:
+                self._smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            with contextlib.suppress(OSError):
+                smtp.close()
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def transport_name(transport: object) -> str:
+    """The key a transport's sending budget is counted under (its class name if unnamed)."""
+    return str(getattr(transport, "name", None) or type(transport).__name__)
+
+
+def get_transport(settings: Settings) -> Transport:
+    """The transport ``MAIL_TRANSPORT`` names; Graph is imported only when chosen."""
+    if settings.mail_transport == "smtp":
+        return SmtpTransport(settings)
+    if settings.mail_transport == "graph":
+        from app.mail import graph  # the Entra ID issue provides it
+
+        return graph.GraphTransport(settings)  # type: ignore[no-any-return]
+    return DevTransport()

@@ -1,0 +1,108 @@
+"""The dev mailbox: every email in the outbox, rendered, with its links and attachments.
+
+The default transport in development is ``dev``: nothing leaves the machine and
+this page is where a new user opens the manager's email and clicks through. It
+exists outside production only, or when ``MAIL_TRANSPORT=dev``; staff see the
+emails of their regions (a global admin sees all).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from sqlalchemy import func, or_, select
+
+from app.auth.access import current_staff
+from app.extensions import db
+from app.mail.models import OutboundAttachment, OutboundEmail
+from app.mail.queries import links_in
+
+bp = Blueprint("mail", __name__, url_prefix="/dev/mailbox")
+PAGE_SIZE = 50
+#: the email's own HTML is shown in a sandboxed frame: no scripts, no forms, its own styles
+EMAIL_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
+)
+
+
+@bp.before_request
+def _only_where_allowed() -> None:
+    settings = current_app.extensions["summit.settings"]
+    if settings.is_production and settings.mail_transport != "dev":
+        abort(404)
+
+
+def _visible() -> Any:
+    stmt = select(OutboundEmail)
+    user = current_staff()
+    if user is not None and not user.is_global_admin:
+        stmt = stmt.where(
+            or_(OutboundEmail.region_id.in_(user.region_ids()), OutboundEmail.region_id.is_(None))
+        )
+    return stmt
+
+
+def _email_or_404(email_id: int) -> OutboundEmail:
+    email = db.session.scalars(_visible().where(OutboundEmail.id == email_id)).one_or_none()
+    if email is None:
+        abort(404)
+    return email
+
+
+@bp.get("/")
+def mailbox() -> Any:
+    page = max(1, request.args.get("page", 1, type=int))
+    query = request.args.get("q", "").strip()
+    stmt = _visible()
+    if query:
+        like = f"%{query.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(OutboundEmail.to_address).like(like),
+                func.lower(OutboundEmail.subject).like(like),
+                OutboundEmail.kind.like(like),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    emails = db.session.scalars(
+        stmt.order_by(OutboundEmail.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "mail/mailbox.html",
+        emails=emails,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        total=total,
+        q=query,
+        transport=current_app.extensions["summit.settings"].mail_transport,
+    )
+
+
+@bp.get("/<int:email_id>")
+def message(email_id: int) -> Any:
+    email = _email_or_404(email_id)
+    return render_template("mail/message.html", email=email, links=links_in(email.html_body))
+
+
+@bp.get("/<int:email_id>/html")
+def message_html(email_id: int) -> Response:
+    email = _email_or_404(email_id)
+    response = Response(email.html_body, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = EMAIL_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/<int:email_id>/attachments/<int:attachment_id>")
+def attachment(email_id: int, attachment_id: int) -> Response:
+    email = _email_or_404(email_id)
+    att = db.session.get(OutboundAttachment, attachment_id)
+    if att is None or att.email_id != email.id:
+        abort(404)
+    response = Response(att.data, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = "attachment"
+    response.headers.set("Content-Disposition", "attachment", filename=att.filename)
+    return response
