@@ -18,17 +18,17 @@ def _run(name: str, region_id: int) -> int:
         return getattr(services, name)(region=region, now=utcnow())
 
 
-def sync_invitations(region_id: int) -> int:
+def sync_invitations(region_id: int, slot_iso: str | None = None) -> int:
     """Invite learners who became active, withdraw those who left (hourly)."""
     return _run("sync_invitations", region_id)
 
 
-def send_question_prompts(region_id: int) -> int:
+def send_question_prompts(region_id: int, slot_iso: str | None = None) -> int:
     """Ask learners for their questions two business days ahead (hourly)."""
     return _run("send_question_prompts", region_id)
 
 
-def send_agendas(region_id: int) -> int:
+def send_agendas(region_id: int, slot_iso: str | None = None) -> int:
     """The hosts' agenda on the morning of a call (hourly; acts from 07:00 local)."""
     return _run("send_agendas", region_id)
 

@@ -13,7 +13,7 @@ def promote_waitlist(master_class_id: int) -> int:
         return len(promote(master_class_id=master_class_id))
 
 
-def daily(region_id: int) -> None:
+def daily(region_id: int, slot_iso: str | None = None) -> None:
     """The daily sweep of one region: missed invitations, reminders, goal surveys."""
     with job_context():
         from app.extensions import db

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jobs.runtime import job_context
 
 
-def erase_expired(region_id: int) -> int:
+def erase_expired(region_id: int, slot_iso: str | None = None) -> int:
     from app.db import utcnow
     from app.extensions import db
     from app.privacy.services import erase_expired_rollouts

@@ -13,7 +13,7 @@ from rq import Retry
 from jobs.runtime import job_context
 
 
-def enqueue_due_reports() -> int:
+def enqueue_due_reports(slot_iso: str | None = None) -> int:
     """Queue a :func:`send_report` job for every report due now; returns how many."""
     from app.db import utcnow
     from app.reports.services import due_reports

@@ -55,7 +55,7 @@ def send_invitations(rollout_id: int) -> None:
         log.info("rollout %s: %s invitations queued", rollout_id, n)
 
 
-def remind_uncommitted(region_id: int) -> None:
+def remind_uncommitted(region_id: int, slot_iso: str | None = None) -> None:
     """Daily per region (09:00 region time): remind learners who have not committed."""
     with job_context():
         from app.db import utcnow

@@ -116,6 +116,27 @@ RECURRING: list[Recurring] = [
     Recurring(
         "ops.prune_scheduled_runs", "jobs.schedule.prune_runs", Daily(time(3, 0)), per_region=False
     ),
+    # onboarding: learners who have not committed (business days only, inside the job)
+    Recurring("rollouts.remind_uncommitted", "jobs.rollouts.remind_uncommitted", Daily(time(9, 0))),
+    # manager sign-off: one request per manager per rollout, follow-ups batched daily
+    Recurring("approvals.requests", "jobs.approvals.send_requests", Every(60)),
+    Recurring("approvals.reminders", "jobs.approvals.send_reminders", Daily(time(9, 0))),
+    # weekly calls: the jobs act only at their local hour (09:00 prompts, 07:00 agendas)
+    Recurring("calls.invitations", "jobs.calls.sync_invitations", Every(60)),
+    Recurring("calls.question_prompts", "jobs.calls.send_question_prompts", Every(60)),
+    Recurring("calls.agendas", "jobs.calls.send_agendas", Every(60)),
+    # master classes: invite missed completers, promote waitlists, reminders, goal surveys
+    Recurring("masterclasses.daily", "jobs.masterclasses.daily", Daily(time(7, 0))),
+    # sponsor reports: due from Monday 08:00 in each region's zone (decided in the job)
+    Recurring(
+        "reports.due",
+        "jobs.reports.enqueue_due_reports",
+        Every(15),
+        per_region=False,
+        queue="reports",
+    ),
+    # personal data past the region's retention period
+    Recurring("privacy.retention", "jobs.privacy.erase_expired", Daily(time(3, 30))),
 ]
 
 #: RQ retries a failed recurring job this often, with these waits (seconds)

@@ -71,3 +71,20 @@ def test_registry_entries_point_at_importable_jobs(entry: Recurring) -> None:
 
     assert callable(import_attribute(entry.func))
     assert len({e.name for e in schedule.RECURRING}) == len(schedule.RECURRING)
+
+
+def test_every_recurring_entry_points_at_a_job_that_takes_its_arguments():
+    import inspect
+
+    from rq.utils import import_attribute
+
+    from jobs.schedule import RECURRING
+
+    names = [entry.name for entry in RECURRING]
+    assert len(names) == len(set(names))
+    for entry in RECURRING:
+        func = import_attribute(entry.func)
+        args = (
+            (1, "2026-11-23T08:00:00+00:00") if entry.per_region else ("2026-11-23T08:00:00+00:00",)
+        )
+        inspect.signature(func).bind(*args)  # raises TypeError if the call would fail
