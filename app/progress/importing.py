@@ -1,0 +1,461 @@
+"""Progress file imports: stream the file, stage it set-based, merge once.
+
+The file is read row by row (bounded memory); each record's unit is resolved to
+a module in Python (a few distinct names per file), then the rows go into a
+temporary staging table: ``COPY`` on PostgreSQL, batched inserts on SQLite.
+One ``INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE excluded.observed_at >
+module_progress.observed_at`` merges them, so an import is idempotent and an
+older observation never overwrites a newer one. Unknown learners and unmapped
+units are counted and sampled for the report, never fatal.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text, update
+
+from app.db import utcnow
+from app.extensions import db
+from app.progress.effects import apply_progress_effects
+from app.progress.formats import (
+    FORMATS,
+    MOODLE_PROFILES,
+    FormatError,
+    MoodleProfile,
+    ReadContext,
+    detect_format,
+    observed_at_from_filename,
+    records,
+    sniff_dialect,
+)
+from app.progress.mapping import UnitResolver
+from app.progress.models import ImportStatus, ProgressImport
+from app.regions.models import Region
+from app.rollouts.models import Rollout
+
+log = logging.getLogger(__name__)
+
+BATCH = 5000
+PROGRESS_EVERY = 20000
+SAMPLE = 20
+IMPORT_JOB = "jobs.progress.run_import"
+
+
+@dataclass
+class ImportResult:
+    format: str = ""
+    rows_read: int = 0
+    records: int = 0
+    applied: int = 0
+    unknown_learners: int = 0
+    unknown_sample: list[str] = field(default_factory=list)
+    unmapped_units: dict[str, int] = field(default_factory=dict)
+    activated: int = 0
+    completed: int = 0
+
+
+def imports_dir() -> Path:
+    from flask import current_app
+
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def create_import(
+    *,
+    region: Region,
+    rollout: Rollout,
+    filename: str,
+    stream: IO[bytes],
+    requested_format: str = "auto",
+    created_by_id: int | None = None,
+    options: dict[str, Any] | None = None,
+) -> ProgressImport:
+    """Store an uploaded file and queue its import job (after commit). Flushes."""
+    if requested_format not in FORMATS:
+        raise FormatError(f"unknown format {requested_format!r}")
+    path = imports_dir() / f"{uuid.uuid4().hex}.csv"
+    size = 0
+    with path.open("wb") as out:
+        while chunk := stream.read(1 << 20):
+            out.write(chunk)
+            size += len(chunk)
+    record = ProgressImport(
+        region_id=region.id,
+        rollout_id=rollout.id,
+        filename=Path(filename or "upload.csv").name[:255],
+        stored_path=str(path),
+        requested_format=requested_format,
+        bytes_total=size,
+        created_by_id=created_by_id,
+        report={"options": options or {}},
+    )
+    db.session.add(record)
+    db.session.flush()
+    from app.tasks import enqueue_after_commit
+
+    enqueue_after_commit(
+        IMPORT_JOB,
+        record.id,
+        queue="imports",
+        job_id=f"progress-import-{record.id}",
+        job_timeout=3600,
+    )
+    log.info("progress import %s queued for rollout %s", record.id, rollout.slug)
+    return record
+
+
+def run_import(*, import_id: int) -> ProgressImport:
+    """Run a queued import: merge its file's progress, record the outcome, delete the file.
+
+    A file in no known format marks the import failed (with the reason) rather than raising.
+    """
+    record = db.session.get(ProgressImport, import_id)
+    if record is None:
+        raise LookupError(f"progress import {import_id} not found")
+    if record.status is ImportStatus.DONE:
+        return record
+    rollout = db.session.get(Rollout, record.rollout_id)
+    region = db.session.get(Region, record.region_id)
+    record.status = ImportStatus.RUNNING
+    record.started_at = utcnow()
+    path = Path(record.stored_path)
+    options = dict((record.report or {}).get("options") or {})
+    try:
+        with path.open("rb") as raw:
+            result = import_stream(
+                region=region,
+                rollout=rollout,
+                raw=raw,
+                fmt=record.requested_format,
+                filename=record.filename,
+                options=options,
+                progress_import=record,
+            )
+    except FormatError as exc:
+        record.status = ImportStatus.FAILED
+        record.error = str(exc)
+        record.finished_at = utcnow()
+        db.session.flush()
+        log.warning("progress import %s failed: %s", record.id, exc)
+        return record
+    finish(record, result)
+    path.unlink(missing_ok=True)
+    return record
+
+
+def finish(record: ProgressImport, result: ImportResult) -> None:
+    record.status = ImportStatus.DONE
+    record.detected_format = result.format
+    record.rows_read = result.rows_read
+    record.rows_applied = result.applied
+    record.bytes_read = record.bytes_total
+    record.unknown_learners = result.unknown_learners
+    record.unmapped_units = len(result.unmapped_units)
+    record.report = {
+        **(record.report or {}),
+        "unknown_learners": result.unknown_sample,
+        "unmapped_units": dict(sorted(result.unmapped_units.items())[:50]),
+        "records": result.records,
+        "activated": result.activated,
+        "completed": result.completed,
+    }
+    record.finished_at = utcnow()
+    db.session.flush()
+
+
+def _text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
+    """Decode as UTF-8 (BOM or not), else as the charset the first 64 KiB suggest."""
+    sample = raw.read(65536)
+    raw.seek(0)
+    encoding = "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(sample).best()
+        encoding = best.encoding if best is not None else "cp1252"
+    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+
+
+def import_stream(
+    *,
+    region: Region,
+    rollout: Rollout,
+    raw: IO[bytes],
+    fmt: str = "auto",
+    filename: str = "",
+    options: dict[str, Any] | None = None,
+    progress_import: ProgressImport | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Merge one export's progress into ``rollout``: insert or move forward module progress,
+    activate learners on their first progress, complete those who finished every module
+    (sending ``enrollment_completed``). Flushes; the caller commits.
+    """
+    options = options or {}
+    now = now or utcnow()
+    zone = ZoneInfo(region.time_zone)
+    observed_default = (
+        _parse_option_time(options.get("observed_at")) or observed_at_from_filename(filename) or now
+    )
+    ctx = ReadContext(
+        zone=zone,
+        observed_at=observed_default,
+        moodle_profiles=_moodle_profiles(region),
+        mapping=options.get("mapping") or {},
+    )
+    stream = _text_stream(raw)
+    first = stream.readline()
+    if not first.strip():
+        raise FormatError("the file is empty")
+    dialect = sniff_dialect(first)
+    header = next(csv.reader([first], dialect))
+    header = [h.strip() for h in header]
+    detected = detect_format(header, ctx) if fmt == "auto" else fmt
+    result = ImportResult(format=detected)
+    resolver = UnitResolver.for_program(rollout.program_id)
+    counted = _CountingRows(csv.reader(stream, dialect))
+    reporter = _ProgressReporter(progress_import, raw, counted)
+    staging = _Staging.create(default_observed=observed_default)
+    try:
+        batch: list[tuple[Any, ...]] = []
+        for rec in records(detected, header, iter(counted), ctx):
+            result.records += 1
+            module_id = resolver.module_for(rec.unit) if rec.unit else None
+            if module_id is None:
+                if rec.unit:
+                    resolver.note_unmapped(rec.unit)
+                continue
+            batch.append(
+                (
+                    rec.learner,
+                    "e" if rec.learner_kind == "email" else "i",
+                    module_id,
+                    float(rec.percent),
+                    bool(rec.completed),
+                    _db_time(rec.observed_at or observed_default),
+                )
+            )
+            if len(batch) >= BATCH:
+                staging.add(batch)
+                batch = []
+                reporter.maybe_report()
+        staging.add(batch)
+        result.rows_read = counted.count
+        result.unmapped_units = {k: v for k, v in resolver.unmapped.items() if v}
+        result.applied = staging.merge(rollout=rollout, source=_source(detected))
+        result.unknown_learners, result.unknown_sample = staging.unknown_learners(rollout=rollout)
+    finally:
+        staging.drop()
+    effects = apply_progress_effects(region=region, rollout=rollout, now=now, channel="import")
+    result.activated, result.completed = effects
+    log.info(
+        "progress import into %s: %s rows, %s applied, %s unknown learners, %s unmapped units",
+        rollout.slug,
+        result.rows_read,
+        result.applied,
+        result.unknown_learners,
+        len(result.unmapped_units),
+    )
+    return result
+
+
+def _source(fmt: str) -> str:
+    return "openedx" if fmt.startswith("openedx") else fmt
+
+
+def _parse_option_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _moodle_profiles(region: Region) -> tuple[MoodleProfile, ...]:
+    """The region's own Moodle profile (``[progress.moodle]`` in its file) first, then ours."""
+    custom = ((region.settings or {}).get("progress") or {}).get("moodle")
+    if isinstance(custom, dict) and custom.get("email"):
+        return (MoodleProfile.from_settings(custom), *MOODLE_PROFILES)
+    return MOODLE_PROFILES
+
+
+def _db_time(value: datetime) -> str:
+    """Naive UTC text, as :class:`app.db.UTCDateTime` stores it on both databases."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class _CountingRows:
+    def __init__(self, reader: Iterator[list[str]]) -> None:
+        self.reader = reader
+        self.count = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for row in self.reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            self.count += 1
+            yield row
+
+
+class _ProgressReporter:
+    """Publishes bytes read to the import row through its own connection (PostgreSQL),
+    so the upload page's progress bar moves while the import's transaction is open."""
+
+    def __init__(self, record: ProgressImport | None, raw: IO[bytes], rows: _CountingRows) -> None:
+        self.record = record
+        self.raw = raw
+        self.rows = rows
+        self.last = 0
+        self.enabled = record is not None and db.engine.dialect.name == "postgresql"
+
+    def maybe_report(self) -> None:
+        if not self.enabled or self.rows.count - self.last < PROGRESS_EVERY:
+            return
+        self.last = self.rows.count
+        assert self.record is not None
+        with db.engine.begin() as conn:
+            conn.execute(
+                update(ProgressImport.__table__)
+                .where(ProgressImport.__table__.c.id == self.record.id)
+                .values(bytes_read=self.raw.tell(), rows_read=self.rows.count, status="running")
+            )
+
+
+_MERGE_SELECT = """
+WITH matched AS (
+    SELECT p.id AS person_id, s.module_id, s.percent, s.completed, s.observed_at
+    FROM {stg} s JOIN person p ON p.email = s.learner
+    WHERE s.learner_kind = 'e'
+    UNION ALL
+    SELECT p.id AS person_id, s.module_id, s.percent, s.completed, s.observed_at
+    FROM {stg} s JOIN person p ON p.employee_id = s.learner
+    WHERE s.learner_kind = 'i'
+)
+INSERT INTO module_progress
+    (region_id, enrollment_id, module_id, percent, completed, observed_at, source)
+SELECT {distinct} e.region_id, e.id, m.module_id, m.percent, m.completed, m.observed_at, :source
+FROM matched m JOIN enrollment e ON e.person_id = m.person_id AND e.rollout_id = :rollout_id
+WHERE 1 = 1
+ORDER BY {order}
+ON CONFLICT (enrollment_id, module_id) DO UPDATE SET
+    completed = (module_progress.completed OR excluded.completed),
+    percent = CASE WHEN (module_progress.completed OR excluded.completed) THEN 100.0
+                   ELSE excluded.percent END,
+    observed_at = excluded.observed_at,
+    source = excluded.source
+WHERE excluded.observed_at > module_progress.observed_at
+"""
+
+_UNKNOWN = """
+SELECT s.learner FROM {stg} s
+WHERE (s.learner_kind = 'e' AND NOT EXISTS (
+        SELECT 1 FROM person p JOIN enrollment e ON e.person_id = p.id
+        WHERE p.email = s.learner AND e.rollout_id = :rollout_id))
+   OR (s.learner_kind = 'i' AND NOT EXISTS (
+        SELECT 1 FROM person p JOIN enrollment e ON e.person_id = p.id
+        WHERE p.employee_id = s.learner AND e.rollout_id = :rollout_id))
+GROUP BY s.learner
+"""
+
+
+@dataclass
+class _Staging:
+    """A temporary table of resolved rows (learner key, module, state, time)."""
+
+    name: str
+    postgres: bool
+    default_observed: datetime
+
+    @classmethod
+    def create(cls, *, default_observed: datetime) -> _Staging:
+        conn = db.session.connection()
+        postgres = conn.dialect.name == "postgresql"
+        name = f"progress_staging_{uuid.uuid4().hex[:12]}"
+        if postgres:
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {name} (learner text, learner_kind char(1), module_id int, "
+                "percent float8, completed boolean, observed_at timestamp) ON COMMIT DROP"
+            )
+        else:
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {name} (learner TEXT, learner_kind TEXT, module_id INTEGER, "
+                "percent REAL, completed BOOLEAN, observed_at DATETIME)"
+            )
+        return cls(name=name, postgres=postgres, default_observed=default_observed)
+
+    def add(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        conn = db.session.connection()
+        if self.postgres:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(
+                f"COPY {self.name} (learner, learner_kind, module_id, percent, completed, "
+                "observed_at) FROM STDIN"
+            ) as copy:
+                copy.write("".join(_copy_line(row) for row in rows))
+            cursor.close()
+        else:
+            # the table name is ours (a uuid), never input
+            conn.exec_driver_sql(f"INSERT INTO {self.name} VALUES (?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+
+    def merge(self, *, rollout: Rollout, source: str) -> int:
+        conn = db.session.connection()
+        if self.postgres:
+            sql = _MERGE_SELECT.format(
+                stg=self.name,
+                distinct="DISTINCT ON (e.id, m.module_id)",
+                order="e.id, m.module_id, m.observed_at DESC, m.completed DESC, m.percent DESC",
+            )
+        else:  # rows apply in order; the WHERE keeps the newest observation
+            sql = _MERGE_SELECT.format(
+                stg=self.name, distinct="", order="m.observed_at, m.completed, m.percent"
+            )
+        result = conn.execute(text(sql), {"source": source, "rollout_id": rollout.id})
+        return max(result.rowcount or 0, 0)
+
+    def unknown_learners(self, *, rollout: Rollout) -> tuple[int, list[str]]:
+        conn = db.session.connection()
+        inner = _UNKNOWN.format(stg=self.name)
+        count = conn.execute(
+            text(f"SELECT count(*) FROM ({inner}) u"),  # noqa: S608 (our table name)
+            {"rollout_id": rollout.id},
+        ).scalar_one()
+        sample = conn.execute(
+            text(f"{inner} ORDER BY s.learner LIMIT {SAMPLE}"), {"rollout_id": rollout.id}
+        ).scalars()
+        return int(count), list(sample)
+
+    def drop(self) -> None:
+        db.session.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {self.name}")
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    learner, kind, module_id, percent, completed, observed = row
+    if any(ch in learner for ch in "\\\t\n\r"):
+        learner = (
+            learner.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return f"{learner}\t{kind}\t{module_id}\t{percent}\t{'t' if completed else 'f'}\t{observed}\n"
+
+
+ProgressCallback = Callable[[int], None]
