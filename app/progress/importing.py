@@ -219,6 +219,34 @@ def import_stream(
         mapping=options.get("mapping") or {},
     )
     stream = _text_stream(raw)
+    try:
+        return _import_text(
+            region=region,
+            rollout=rollout,
+            raw=raw,
+            stream=stream,
+            fmt=fmt,
+            ctx=ctx,
+            observed_default=observed_default,
+            progress_import=progress_import,
+            now=now,
+        )
+    finally:
+        stream.detach()  # the caller owns (and closes) the binary file
+
+
+def _import_text(
+    *,
+    region: Region,
+    rollout: Rollout,
+    raw: IO[bytes],
+    stream: io.TextIOWrapper,
+    fmt: str,
+    ctx: ReadContext,
+    observed_default: datetime,
+    progress_import: ProgressImport | None,
+    now: datetime,
+) -> ImportResult:
     first = stream.readline()
     if not first.strip():
         raise FormatError("the file is empty")
@@ -338,6 +366,8 @@ class _ProgressReporter:
 
 
 _MERGE_SELECT = """
+INSERT INTO module_progress
+    (region_id, enrollment_id, module_id, percent, completed, observed_at, source)
 WITH matched AS (
     SELECT p.id AS person_id, s.module_id, s.percent, s.completed, s.observed_at
     FROM {stg} s JOIN person p ON p.email = s.learner
@@ -347,8 +377,6 @@ WITH matched AS (
     FROM {stg} s JOIN person p ON p.employee_id = s.learner
     WHERE s.learner_kind = 'i'
 )
-INSERT INTO module_progress
-    (region_id, enrollment_id, module_id, percent, completed, observed_at, source)
 SELECT {distinct} e.region_id, e.id, m.module_id, m.percent, m.completed, m.observed_at, :source
 FROM matched m JOIN enrollment e ON e.person_id = m.person_id AND e.rollout_id = :rollout_id
 WHERE 1 = 1
