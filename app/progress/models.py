@@ -107,7 +107,7 @@ class XapiCredential(RegionScoped, Base):
     )
     #: the Basic user name (public; identifies the rollout)
     key: Mapped[str] = mapped_column(String(64), unique=True)
-    #: scrypt hash of the secret; the secret itself is shown once and never stored
+    #: sha256 of the (random, 256-bit) secret; the secret itself is shown once and never stored
     secret_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     rotated_at: Mapped[datetime | None]
