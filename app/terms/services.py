@@ -432,42 +432,42 @@ def close_term(
     required by the term's end, else free-rider candidate. Reviewed verdicts (excused,
     confirmed) never change; running it again changes nothing unless progress changed.
     Each verdict set or changed is audited. A constant number of SQL statements, whatever
-    the number of learners. Flushes.
+    the number of learners (``statements`` in the result counts them). Flushes.
     """
     now = now or utcnow()
+    pace = pace_for(rollout.program, term)
+    ids = _CloseIds(
+        region_id=region.id,
+        rollout_id=rollout.id,
+        term_id=term.id,
+        term_number=term.number,
+        required_ids=pace.required_ids,
+    )
+    db.session.flush()
     counter = _StatementCounter()
-    connection = db.session.connection()
-    engine = connection.engine
+    engine = db.session.connection().engine
     event.listen(engine, "before_cursor_execute", counter)
     try:
-        changed = _close(region=region, rollout=rollout, term=term, now=now, channel=channel)
+        changed = _close(ids, now=now, channel=channel)
         counts = dict(
             db.session.execute(
                 select(TermReview.verdict, func.count())
-                .where(
-                    TermReview.term_id == term.id, TermReview.enrollment_id.in_(_scope_ids(rollout))
-                )
+                .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+                .where(TermReview.term_id == ids.term_id, Enrollment.rollout_id == ids.rollout_id)
                 .group_by(TermReview.verdict)
             ).all()
         )
-        counts_removed = db.session.scalar(
-            select(func.count())
-            .select_from(TermReview)
-            .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-            .where(
-                TermReview.term_id == term.id,
-                Enrollment.rollout_id == rollout.id,
-                TermReview.verdict == Verdict.CONFIRMED_FREE_RIDER,
-            )
-        )
         closing = db.session.scalars(
             select(TermClose).where(
-                TermClose.rollout_id == rollout.id, TermClose.term_id == term.id
+                TermClose.rollout_id == ids.rollout_id, TermClose.term_id == ids.term_id
             )
         ).one_or_none()
         if closing is None:
             closing = TermClose(
-                region_id=region.id, rollout_id=rollout.id, term_id=term.id, first_closed_at=now
+                region_id=ids.region_id,
+                rollout_id=ids.rollout_id,
+                term_id=ids.term_id,
+                first_closed_at=now,
             )
             db.session.add(closing)
         closing.last_closed_at = now
@@ -476,11 +476,15 @@ def close_term(
         db.session.flush()
     finally:
         event.remove(engine, "before_cursor_execute", counter)
+    # rows changed behind the ORM's back: reload them when next read
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, TermReview):
+            db.session.expire(obj)
     result = TermCloseResult(
         on_track=counts.get(Verdict.ON_TRACK, 0),
         candidates=counts.get(Verdict.FREE_RIDER_CANDIDATE, 0),
         excused=counts.get(Verdict.EXCUSED, 0),
-        confirmed=int(counts_removed or 0),
+        confirmed=counts.get(Verdict.CONFIRMED_FREE_RIDER, 0),
         changed=changed,
         statements=counter.count,
     )
@@ -496,19 +500,58 @@ def close_term(
     return result
 
 
-def _close(*, region: Region, rollout: Rollout, term: Term, now: datetime, channel: str) -> int:
-    pace = pace_for(rollout.program, term)
-    expected = pace.required_count
-    db.session.flush()
-    ensure_reviews(rollout=rollout, term=term, expected=expected)
-    in_scope = TermReview.enrollment_id.in_(_scope_ids(rollout))
-    open_rows = and_(TermReview.term_id == term.id, TermReview.verdict.in_(OPEN_VERDICTS), in_scope)
+@dataclass(frozen=True)
+class _CloseIds:
+    region_id: int
+    rollout_id: int
+    term_id: int
+    term_number: int
+    required_ids: frozenset[int]
+
+
+def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
+    """The set-based statements of a close: create, count, judge, audit (4 statements)."""
+    expected = len(ids.required_ids)
+    scope = select(Enrollment.id).where(
+        Enrollment.rollout_id == ids.rollout_id, Enrollment.state.in_(IN_TERM_STATES)
+    )
+    missing = ~exists().where(
+        TermReview.enrollment_id == Enrollment.id, TermReview.term_id == ids.term_id
+    )
+    db.session.execute(
+        insert(TermReview).from_select(
+            [
+                "region_id",
+                "enrollment_id",
+                "term_id",
+                "modules_expected",
+                "modules_done",
+                "verdict",
+            ],
+            select(
+                Enrollment.region_id,
+                Enrollment.id,
+                literal(ids.term_id),
+                literal(expected),
+                literal(0),
+                literal(Verdict.ON_TRACK.value),
+            ).where(
+                Enrollment.rollout_id == ids.rollout_id,
+                Enrollment.state.in_(IN_TERM_STATES),
+                missing,
+            ),
+        )
+    )
+    in_scope = TermReview.enrollment_id.in_(scope)
+    open_rows = and_(
+        TermReview.term_id == ids.term_id, TermReview.verdict.in_(OPEN_VERDICTS), in_scope
+    )
     done = (
         select(func.count(ModuleProgress.id))
         .where(
             ModuleProgress.enrollment_id == TermReview.enrollment_id,
             ModuleProgress.completed.is_(True),
-            ModuleProgress.module_id.in_(pace.required_ids or {-1}),
+            ModuleProgress.module_id.in_(ids.required_ids or {-1}),
         )
         .scalar_subquery()
     )
@@ -532,8 +575,10 @@ def _close(*, region: Region, rollout: Rollout, term: Term, now: datetime, chann
         )
         .execution_options(synchronize_session=False)
     ).rowcount
+    if not changed:
+        return 0
     postgres = db.session.get_bind().dialect.name == "postgresql"
-    data = f'{{"term": {term.number}, "rollout_id": {rollout.id}}}'
+    data = f'{{"term": {ids.term_number}, "rollout_id": {ids.rollout_id}}}'
     data_expr = cast(literal(data), JSON) if postgres else literal(data, String)
     db.session.execute(
         insert(AuditEvent).from_select(
@@ -560,11 +605,12 @@ def _close(*, region: Region, rollout: Rollout, term: Term, now: datetime, chann
                 TermReview.id,
                 literal(channel),
                 data_expr,
-            ).where(TermReview.term_id == term.id, TermReview.verdict_changed_at == now, in_scope),
+            ).where(
+                TermReview.term_id == ids.term_id, TermReview.verdict_changed_at == now, in_scope
+            ),
         )
     )
-    db.session.expire_all()
-    return int(changed or 0)
+    return int(changed)
 
 
 # --- review -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.extensions import db
-from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -40,7 +40,12 @@ class Course:
 
 
 def make_course(code: str = "de", *, slug: str = "sef-test", buddies: bool = True) -> Course:
-    rollout = RolloutFactory(region_id=region(code).id, slug=slug, sponsor="Dr. Sponsor")
+    rollout = RolloutFactory(
+        region_id=region(code).id,
+        slug=slug,
+        sponsor="Dr. Sponsor",
+        status=RolloutStatus.LAUNCHED,
+    )
     for module, title in zip(rollout.program.modules, TITLES, strict=True):
         module.title = title
     manager = PersonFactory(
