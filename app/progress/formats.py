@@ -397,28 +397,40 @@ def read_summit(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
     col = {name.strip().lower(): i for i, name in enumerate(header)}
     if "module" not in col or not ({"email", "employee_id"} & col.keys()):
         raise FormatError("Summit CSV needs a module column and an email or employee_id column")
-
-    def cell(row: list[str], name: str) -> str:
-        i = col.get(name)
-        return row[i] if i is not None and i < len(row) else ""
-
+    # plain indexes and cached parses: this reader is the bulk path (a million rows a week)
+    width = len(header)
+    i_email, i_emp = col.get("email"), col.get("employee_id")
+    i_module, i_percent = col["module"], col.get("percent")
+    i_done, i_at = col.get("completed"), col.get("observed_at")
+    times: dict[str, datetime | None] = {}
     for row in rows:
-        who = _learner(cell(row, "email"), cell(row, "employee_id"))
-        if who is None or not cell(row, "module").strip():
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        email = row[i_email].strip() if i_email is not None else ""
+        if email:
+            learner, kind = email.lower(), "email"
+        else:
+            learner = row[i_emp].strip() if i_emp is not None else ""
+            kind = "employee_id"
+        unit = row[i_module].strip()
+        if not learner or not unit:
             continue
-        completed = parse_bool(cell(row, "completed"))
-        percent = parse_percent(cell(row, "percent"))
-        percent = 100.0 if completed else (percent or 0.0)
-        if not completed and percent <= 0:
-            continue
-        yield ProgressRecord(
-            who[0],
-            who[1],
-            cell(row, "module"),
-            percent,
-            completed,
-            parse_iso(cell(row, "observed_at"), ctx.zone) or ctx.observed_at,
-        )
+        completed = i_done is not None and row[i_done].strip().casefold() in TRUE_WORDS
+        if completed:
+            percent = 100.0
+        else:
+            raw = row[i_percent] if i_percent is not None else ""
+            try:
+                percent = max(0.0, min(100.0, float(raw)))
+            except ValueError:
+                percent = parse_percent(raw) or 0.0
+            if percent <= 0:
+                continue
+        stamp = row[i_at] if i_at is not None else ""
+        when = times.get(stamp)
+        if when is None and stamp not in times:
+            when = times[stamp] = parse_iso(stamp, ctx.zone)
+        yield ProgressRecord(learner, kind, unit, percent, completed, when or ctx.observed_at)
 
 
 GENERIC_KEYS = (

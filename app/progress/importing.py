@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -323,6 +324,7 @@ def _moodle_profiles(region: Region) -> tuple[MoodleProfile, ...]:
     return MOODLE_PROFILES
 
 
+@lru_cache(maxsize=65536)
 def _db_time(value: datetime) -> str:
     """Naive UTC text, as :class:`app.db.UTCDateTime` stores it on both databases."""
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -446,6 +448,9 @@ class _Staging:
     def merge(self, *, rollout: Rollout, source: str) -> int:
         conn = db.session.connection()
         if self.postgres:
+            # a temporary table has no statistics until analysed: without them the planner
+            # loops over it row by row
+            conn.exec_driver_sql(f"ANALYZE {self.name}")
             sql = _MERGE_SELECT.format(
                 stg=self.name,
                 distinct="DISTINCT ON (e.id, m.module_id)",
