@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
     modules = 5
     learners = args.rows // modules
-    with bench_app("summit_bench_import") as (app, psql_url), tempfile.TemporaryDirectory() as tmp:
+    with bench_app("summit_bench_import") as (_app, psql_url), tempfile.TemporaryDirectory() as tmp:
         from app.extensions import db
         from app.progress.importing import import_stream
 

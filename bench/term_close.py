@@ -55,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--learners", type=int, default=300_000)
     args = parser.parse_args()
-    with bench_app("summit_bench_close") as (app, psql_url):
+    with bench_app("summit_bench_close") as (_app, psql_url):
         from app.extensions import db
         from app.terms.services import close_term
 
@@ -84,7 +84,7 @@ def main() -> None:
         )
         start = time.perf_counter()
         subprocess.run(
-            ["psql", psql_url, "-qAtc", f"SELECT count(*) FROM ({query}) q"],
+            ["psql", psql_url, "-qAtc", f"SELECT count(*) FROM ({query}) q"],  # noqa: S608 (ids)
             check=True,
             capture_output=True,
         )
@@ -96,7 +96,8 @@ def main() -> None:
         f"({first.on_track:,} on track, {first.candidates:,} candidates)"
     )
     print(
-        f"term close again (no-op):   {again_s:.2f} s, {again.statements} statements, {again.changed} changed"
+        f"term close again (no-op):   {again_s:.2f} s, {again.statements} statements, "
+        f"{again.changed} changed"
     )
     print(f"term close, 3,000 learners: {tiny.statements} SQL statements")
     print(f"raw free-rider query (psql): {raw_s:.2f} s")

@@ -94,6 +94,42 @@ def import_command(
         click.echo(f"unmapped unit ({n} rows): {unit}")
 
 
+@progress_group.command("map")
+@click.option("--program", "program_slug", required=True, help="The program's slug.")
+@click.argument("unit")
+@click.option("--module", "module_key", help="The module key (e.g. m3) the unit counts for.")
+@click.option("--ignore", is_flag=True, help="Ignore this unit (it counts for no module).")
+@with_appcontext
+def map_command(program_slug: str, unit: str, module_key: str | None, ignore: bool) -> None:
+    """Map a provider UNIT name to a module of a program (overrides the title match)."""
+    from app.audit.services import record
+    from app.programs.models import Module, Program
+    from app.progress.mapping import set_unit_mapping
+
+    program = db.session.scalars(select(Program).where(Program.slug == program_slug)).one_or_none()
+    if program is None:
+        raise click.UsageError(f"no program {program_slug!r}")
+    if ignore == bool(module_key):
+        raise click.UsageError("give either --module KEY or --ignore")
+    module = None
+    if module_key:
+        module = db.session.scalars(
+            select(Module).where(Module.program_id == program.id, Module.key == module_key)
+        ).one_or_none()
+        if module is None:
+            raise click.UsageError(f"{program.title} has no module {module_key!r}")
+    row = set_unit_mapping(program=program, unit_name=unit, module=module)
+    record(
+        region_id=None,
+        action="progress.unit_mapped",
+        obj=row,
+        channel="cli",
+        data={"unit": unit, "module": module_key},
+    )
+    db.session.commit()
+    click.echo(f"{unit!r} → {module.title if module else 'ignored'}")
+
+
 @click.group("xapi")
 def xapi_group() -> None:
     """The xAPI endpoint courses send statements to."""

@@ -150,6 +150,7 @@ def run_import(*, import_id: int) -> ProgressImport:
         record.error = str(exc)
         record.finished_at = utcnow()
         db.session.flush()
+        path.unlink(missing_ok=True)  # nothing to retry: the file itself is wrong
         log.warning("progress import %s failed: %s", record.id, exc)
         return record
     finish(record, result)

@@ -297,3 +297,53 @@ def test_cli_import(runner):
     assert result.exit_code == 0, result.output
     assert "linkedin: 3 rows, 2 progress rows applied" in result.output
     assert "unmapped unit (1 rows): Kotlin Essential Training" in result.output
+
+
+def test_cli_maps_a_unit_for_the_program(runner):
+    course = make_course()
+    db.session.commit()
+    result = runner.invoke(
+        args=["progress", "map", "--program", course.program.slug, "Final Exam", "--module", "m6"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = (
+        "Student ID,Email,Username,Grade,Final Exam,Enrollment Status\n"
+        "12,ada.lovelace@example.com,ada,1,0.9,enrolled\n"
+    )
+    import io
+
+    import_stream(
+        region=course.rollout.region, rollout=course.rollout, raw=io.BytesIO(lines.encode())
+    )
+    assert ("ada", "m6") in progress(course)
+
+
+def test_a_region_can_describe_its_own_moodle_export():
+    import io
+
+    course = make_course()
+    course.rollout.region.settings = {
+        **(course.rollout.region.settings or {}),
+        "progress": {
+            "moodle": {
+                "language": "de",
+                "email": "E-Mail",
+                "identity": ["Vollständiger Name"],
+                "completed": ["Erledigt"],
+                "not_completed": ["Offen"],
+            }
+        },
+    }
+    text = (
+        "Vollständiger Name;E-Mail;Observability;\n"
+        "Ada Lovelace;ada.lovelace@example.com;Erledigt;12.10.2026, 09:30\n"
+    )
+    result = import_stream(
+        region=course.rollout.region, rollout=course.rollout, raw=io.BytesIO(text.encode())
+    )
+    assert result.format == "moodle"
+    assert progress(course)[("ada", "m4")] == (
+        100.0,
+        True,
+        datetime(2026, 10, 12, 7, 30, tzinfo=UTC),
+    )
