@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
@@ -209,6 +210,10 @@ def xapi_statements() -> Any:
     except XapiError as exc:
         db.session.rollback()
         return _xapi_error(exc.status, exc.reason)
+    except IntegrityError:
+        # an id another rollout already used: statement ids are unique across the LRS
+        db.session.rollback()
+        return _xapi_error(409, "a statement id in this batch is already stored")
     db.session.commit()
     if request.method == "PUT":
         return _xapi_response(None, 204)

@@ -218,3 +218,18 @@ def test_credentials_of_one_rollout_never_reach_another_regions_learners(lrs):
     fr_ada = {"mbox": "mailto:" + other.enrollments["ada"].person.email}
     lrs(statement(who=fr_ada))
     assert db.session.scalar(select(func.count()).select_from(ModuleProgress)) == 0
+
+
+def test_a_statement_id_used_by_another_rollout_is_409(lrs, client):
+    other = make_course("fr", slug="sef-fr-y")
+    key, secret = issue_credentials(region=other.rollout.region, rollout=other.rollout)
+    db.session.commit()
+    sid = str(uuid.uuid4())
+    assert lrs(statement(sid=sid)).status_code == 200
+    auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+    response = client.post(
+        "/xapi/statements",
+        json=statement(sid=sid, who={"mbox": "mailto:" + other.enrollments["ada"].person.email}),
+        headers={"Authorization": auth, "X-Experience-API-Version": "1.0.3"},
+    )
+    assert response.status_code == 409
