@@ -394,14 +394,23 @@ WHERE excluded.observed_at > module_progress.observed_at
 """
 
 _UNKNOWN = """
-SELECT s.learner FROM {stg} s
-WHERE (s.learner_kind = 'e' AND NOT EXISTS (
-        SELECT 1 FROM person p JOIN enrollment e ON e.person_id = p.id
-        WHERE p.email = s.learner AND e.rollout_id = :rollout_id))
-   OR (s.learner_kind = 'i' AND NOT EXISTS (
-        SELECT 1 FROM person p JOIN enrollment e ON e.person_id = p.id
-        WHERE p.employee_id = s.learner AND e.rollout_id = :rollout_id))
-GROUP BY s.learner
+WITH learners AS (SELECT DISTINCT learner, learner_kind FROM {stg}),
+known AS (
+    SELECT l.learner FROM learners l
+    JOIN person p ON p.email = l.learner
+    JOIN enrollment e ON e.person_id = p.id AND e.rollout_id = :rollout_id
+    WHERE l.learner_kind = 'e'
+    UNION ALL
+    SELECT l.learner FROM learners l
+    JOIN person p ON p.employee_id = l.learner
+    JOIN enrollment e ON e.person_id = p.id AND e.rollout_id = :rollout_id
+    WHERE l.learner_kind = 'i'
+),
+unknown AS (
+    SELECT l.learner FROM learners l
+    WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.learner = l.learner)
+)
+SELECT learner, count(*) OVER () AS total FROM unknown ORDER BY learner LIMIT :sample
 """
 
 
@@ -465,16 +474,16 @@ class _Staging:
         return max(result.rowcount or 0, 0)
 
     def unknown_learners(self, *, rollout: Rollout) -> tuple[int, list[str]]:
-        conn = db.session.connection()
-        inner = _UNKNOWN.format(stg=self.name)
-        count = conn.execute(
-            text(f"SELECT count(*) FROM ({inner}) u"),  # noqa: S608 (our table name)
-            {"rollout_id": rollout.id},
-        ).scalar_one()
-        sample = conn.execute(
-            text(f"{inner} ORDER BY s.learner LIMIT {SAMPLE}"), {"rollout_id": rollout.id}
-        ).scalars()
-        return int(count), list(sample)
+        """How many distinct learners of the file are not enrolled here, and the first few."""
+        rows = (
+            db.session.connection()
+            .execute(
+                text(_UNKNOWN.format(stg=self.name)),
+                {"rollout_id": rollout.id, "sample": SAMPLE},
+            )
+            .all()
+        )
+        return (int(rows[0].total) if rows else 0), [r.learner for r in rows]
 
     def drop(self) -> None:
         db.session.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {self.name}")
