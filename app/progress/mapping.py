@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.programs.models import Module, Program
-from app.progress.formats import fold, unit_key
 from app.progress.models import UnitMapping
+from app.progress.values import fold, unit_key
 
 #: a unit the program's mapping ignores on purpose
 IGNORED = 0

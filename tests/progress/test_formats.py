@@ -8,12 +8,9 @@ from app.progress.formats import (
     FormatError,
     ReadContext,
     detect_format,
-    month_table,
     observed_at_from_filename,
-    parse_local_date,
-    parse_percent,
-    unit_key,
 )
+from app.progress.values import month_table, parse_local_date, parse_percent, unit_key
 from tests.progress.helpers import FIXTURES
 
 BERLIN = ZoneInfo("Europe/Berlin")
