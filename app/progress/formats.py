@@ -424,8 +424,13 @@ def records(
 ) -> Iterator[ProgressRecord]:
     if fmt not in READERS:
         raise FormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    if fmt in ("openedx", "openedx-problems") and "Email" not in header:
+    names = {h.strip() for h in header}
+    if fmt in ("openedx", "openedx-problems") and "Email" not in names:
         raise FormatError("an Open edX report has an Email column; this file has none")
+    if fmt == "linkedin" and not set(LINKEDIN_REQUIRED) <= names:
+        raise FormatError(
+            "a LinkedIn Learning learner report has the columns " + ", ".join(LINKEDIN_REQUIRED)
+        )
     yield from READERS[fmt](header, rows, ctx)
 
 

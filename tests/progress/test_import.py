@@ -347,3 +347,11 @@ def test_a_region_can_describe_its_own_moodle_export():
         True,
         datetime(2026, 10, 12, 7, 30, tzinfo=UTC),
     )
+
+
+def test_a_format_asked_for_that_the_file_is_not_is_refused():
+    course = make_course()
+    with pytest.raises(FormatError, match="LinkedIn"):
+        run(course, "moodle_completion_en.csv", fmt="linkedin")
+    with pytest.raises(FormatError, match="Open edX"):
+        run(course, "moodle_completion_en.csv", fmt="openedx")
