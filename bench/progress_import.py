@@ -92,6 +92,8 @@ def main() -> None:
     print(f"second import (no change):  {again_s:.2f} s")
     print(f"raw psql \\copy:             {raw_s:.2f} s  ({rows / raw_s:,.0f} rows/s)")
     print(f"ratio Summit / raw COPY:    {summit_s / raw_s:.2f}×")
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    print(f"phases of the first import: {phases}")
     print(f"peak RSS:                   {rss_peak:.0f} MiB (before the import: {rss_before:.0f})")
 
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from app.progress.values import (
@@ -48,8 +48,9 @@ class FormatError(ValueError):
     """The file is not in the format asked for (or in none we know)."""
 
 
-@dataclass(frozen=True)
-class ProgressRecord:
+class ProgressRecord(NamedTuple):
+    """One learner's state in one provider unit (a tuple: the bulk path makes millions)."""
+
     #: an email (lower-case) or an employee id, as ``learner_kind`` says
     learner: str
     learner_kind: str  # "email" | "employee_id"

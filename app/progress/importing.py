@@ -15,6 +15,7 @@ import codecs
 import csv
 import io
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ class ImportResult:
     unmapped_units: dict[str, int] = field(default_factory=dict)
     activated: int = 0
     completed: int = 0
+    #: seconds per phase (read+stage, merge, report, effects), for the log and the bench
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def imports_dir() -> Path:
@@ -261,6 +264,7 @@ def _import_text(
     counted = _CountingRows(csv.reader(stream, dialect))
     reporter = _ProgressReporter(progress_import, raw, counted)
     staging = Staging.create(default_observed=observed_default)
+    started = time.perf_counter()
     try:
         batch: list[tuple[Any, ...]] = []
         for rec in records(detected, header, iter(counted), ctx):
@@ -285,13 +289,20 @@ def _import_text(
                 batch = []
                 reporter.maybe_report()
         staging.add(batch)
+        result.seconds["read_and_stage"] = time.perf_counter() - started
         result.rows_read = counted.count
         result.unmapped_units = {k: v for k, v in resolver.unmapped.items() if v}
+        mark = time.perf_counter()
         result.applied = staging.merge(rollout=rollout, source=_source(detected))
+        result.seconds["merge"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         result.unknown_learners, result.unknown_sample = staging.unknown_learners(rollout=rollout)
+        result.seconds["report"] = time.perf_counter() - mark
     finally:
         staging.drop()
+    mark = time.perf_counter()
     effects = apply_progress_effects(region=region, rollout=rollout, now=now, channel="import")
+    result.seconds["effects"] = time.perf_counter() - mark
     result.activated, result.completed = effects
     log.info(
         "progress import into %s: %s rows, %s applied, %s unknown learners, %s unmapped units",
