@@ -10,11 +10,9 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     String,
-    and_,
     case,
     cast,
     event,
-    exists,
     func,
     insert,
     literal,
@@ -30,7 +28,13 @@ from app.programs.models import Term
 from app.progress.models import ModuleProgress
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
-from app.terms.common import IN_TERM_STATES, _launched_rollouts, grace_days, local_today
+from app.terms.common import (
+    IN_TERM_STATES,
+    _launched_rollouts,
+    dialect_insert,
+    grace_days,
+    local_today,
+)
 from app.terms.models import OPEN_VERDICTS, TermClose, TermReview, Verdict
 from app.terms.pace import pace_for
 
@@ -167,16 +171,45 @@ class _CloseIds:
 
 
 def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
-    """The set-based statements of a close: create, count, judge, audit (4 statements)."""
+    """The set-based statements of a close: insert the new verdicts, update the changed
+    ones, audit them (3 statements, whatever the number of learners). Returns how many
+    verdicts were set or changed."""
     expected = len(ids.required_ids)
-    scope = select(Enrollment.id).where(
-        Enrollment.rollout_id == ids.rollout_id, Enrollment.state.in_(IN_TERM_STATES)
-    )
-    missing = ~exists().where(
-        TermReview.enrollment_id == Enrollment.id, TermReview.term_id == ids.term_id
-    )
+    # marks the rows this run sets or changes (wall clock, so two runs never share it)
+    stamp = utcnow()
+    required = ids.required_ids or frozenset({-1})
+
+    def done_for(enrollment_id: Any) -> Any:
+        return (
+            select(func.count(ModuleProgress.id))
+            .where(
+                ModuleProgress.enrollment_id == enrollment_id,
+                ModuleProgress.completed.is_(True),
+                ModuleProgress.module_id.in_(required),
+            )
+            .scalar_subquery()
+        )
+
+    def verdict_for(done: Any) -> Any:
+        return case(
+            (done >= expected, Verdict.ON_TRACK.value), else_=Verdict.FREE_RIDER_CANDIDATE.value
+        )
+
+    # 1. enrollments without a review of this term get their verdict directly
+    new_done = done_for(Enrollment.id)
+    source = select(
+        Enrollment.region_id,
+        Enrollment.id,
+        literal(ids.term_id),
+        literal(expected),
+        new_done,
+        verdict_for(new_done),
+        literal(now, UTCDateTime()),
+        literal(stamp, UTCDateTime()),
+    ).where(Enrollment.rollout_id == ids.rollout_id, Enrollment.state.in_(IN_TERM_STATES))
     db.session.execute(
-        insert(TermReview).from_select(
+        dialect_insert()(TermReview)
+        .from_select(
             [
                 "region_id",
                 "enrollment_id",
@@ -184,54 +217,47 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
                 "modules_expected",
                 "modules_done",
                 "verdict",
+                "closed_at",
+                "verdict_changed_at",
             ],
-            select(
-                Enrollment.region_id,
-                Enrollment.id,
-                literal(ids.term_id),
-                literal(expected),
-                literal(0),
-                literal(Verdict.ON_TRACK.value),
-            ).where(
-                Enrollment.rollout_id == ids.rollout_id,
-                Enrollment.state.in_(IN_TERM_STATES),
-                missing,
-            ),
+            source,
         )
+        .on_conflict_do_nothing(index_elements=["enrollment_id", "term_id"])
+    )
+    # 2. existing open reviews (nudged, buddy-asked, closed before) only where something moved
+    scope = select(Enrollment.id).where(
+        Enrollment.rollout_id == ids.rollout_id, Enrollment.state.in_(IN_TERM_STATES)
     )
     in_scope = TermReview.enrollment_id.in_(scope)
-    open_rows = and_(
-        TermReview.term_id == ids.term_id, TermReview.verdict.in_(OPEN_VERDICTS), in_scope
-    )
-    done = (
-        select(func.count(ModuleProgress.id))
-        .where(
-            ModuleProgress.enrollment_id == TermReview.enrollment_id,
-            ModuleProgress.completed.is_(True),
-            ModuleProgress.module_id.in_(ids.required_ids or {-1}),
-        )
-        .scalar_subquery()
-    )
+    done = done_for(TermReview.enrollment_id)
+    verdict = verdict_for(done)
+    verdict_moves = or_(TermReview.closed_at.is_(None), TermReview.verdict != verdict)
     db.session.execute(
         update(TermReview)
-        .where(open_rows)
-        .values(modules_expected=expected, modules_done=done)
-        .execution_options(synchronize_session=False)
-    )
-    verdict = case(
-        (TermReview.modules_done >= TermReview.modules_expected, Verdict.ON_TRACK.value),
-        else_=Verdict.FREE_RIDER_CANDIDATE.value,
-    )
-    changed = db.session.execute(
-        update(TermReview)
-        .where(open_rows, or_(TermReview.closed_at.is_(None), TermReview.verdict != verdict))
+        .where(
+            TermReview.term_id == ids.term_id,
+            TermReview.verdict.in_(OPEN_VERDICTS),
+            in_scope,
+            or_(
+                verdict_moves,
+                TermReview.modules_done != done,
+                TermReview.modules_expected != expected,
+            ),
+        )
         .values(
+            modules_expected=expected,
+            modules_done=done,
             verdict=verdict,
-            verdict_changed_at=now,
+            verdict_changed_at=case((verdict_moves, stamp), else_=TermReview.verdict_changed_at),
             closed_at=func.coalesce(TermReview.closed_at, now),
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = db.session.scalar(
+        select(func.count())
+        .select_from(TermReview)
+        .where(TermReview.term_id == ids.term_id, TermReview.verdict_changed_at == stamp, in_scope)
+    )
     if not changed:
         return 0
     postgres = db.session.get_bind().dialect.name == "postgresql"
@@ -263,7 +289,7 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
                 literal(channel),
                 data_expr,
             ).where(
-                TermReview.term_id == ids.term_id, TermReview.verdict_changed_at == now, in_scope
+                TermReview.term_id == ids.term_id, TermReview.verdict_changed_at == stamp, in_scope
             ),
         )
     )

@@ -9,8 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    exists,
-    insert,
     literal,
     select,
 )
@@ -106,23 +104,34 @@ def _scope_ids(rollout: Rollout) -> Any:
 def ensure_reviews(*, rollout: Rollout, term: Term, expected: int) -> int:
     """Create the missing TermReview rows of a term for every enrollment it applies to
     (one INSERT … SELECT). Returns how many were created."""
-    missing = ~exists().where(
-        TermReview.enrollment_id == Enrollment.id, TermReview.term_id == term.id
-    )
+    return insert_missing_reviews(rollout_id=rollout.id, term_id=term.id, expected=expected)
+
+
+def dialect_insert() -> Any:
+    """The INSERT construct with ``on_conflict_do_nothing`` of the session's database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+def insert_missing_reviews(*, rollout_id: int, term_id: int, expected: int) -> int:
+    """One INSERT … SELECT … ON CONFLICT DO NOTHING: the unique key finds the existing rows
+    (an anti-join planned on a just-filled table can go quadratic)."""
     source = select(
         Enrollment.region_id,
         Enrollment.id,
-        literal(term.id),
+        literal(term_id),
         literal(expected),
         literal(0),
         literal(Verdict.ON_TRACK.value),
-    ).where(
-        Enrollment.rollout_id == rollout.id,
-        Enrollment.state.in_(IN_TERM_STATES),
-        missing,
-    )
-    result = db.session.execute(
-        insert(TermReview).from_select(
+    ).where(Enrollment.rollout_id == rollout_id, Enrollment.state.in_(IN_TERM_STATES))
+    statement = (
+        dialect_insert()(TermReview)
+        .from_select(
             [
                 "region_id",
                 "enrollment_id",
@@ -133,8 +142,9 @@ def ensure_reviews(*, rollout: Rollout, term: Term, expected: int) -> int:
             ],
             source,
         )
+        .on_conflict_do_nothing(index_elements=["enrollment_id", "term_id"])
     )
-    return max(result.rowcount or 0, 0)
+    return max(db.session.execute(statement).rowcount or 0, 0)
 
 
 def program_term(program: Program, number: int) -> Term | None:
