@@ -108,6 +108,8 @@ class Staging:
             # a temporary table has no statistics until analysed: without them the planner
             # loops over it row by row
             conn.exec_driver_sql(f"ANALYZE {self.name}")
+            # the DISTINCT ON sort of a million rows fits in memory instead of spilling to disk
+            conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
             sql = _MERGE_SELECT.format(
                 stg=self.name,
                 distinct="DISTINCT ON (e.id, m.module_id)",
