@@ -48,3 +48,35 @@ def test_a_new_term_may_nudge_again():
     due_at_risk_nudges(region=course.rollout.region, now=MID_TERM)
     term2 = datetime(2026, 10, 20, 7, tzinfo=UTC)
     assert due_at_risk_nudges(region=course.rollout.region, now=term2) == 4
+
+
+def test_missing_three_calls_in_a_row_also_nudges(monkeypatch):
+    import sys
+    import types
+
+    course = make_course()
+    for who in ("ada", "ben", "chloe", "dev"):
+        complete(course, who, "m1")
+    fake = types.ModuleType("app.calls.services")
+    fake.missed_calls_in_a_row = lambda *, rollout_id: {course.enrollments["chloe"].id}
+    monkeypatch.setitem(sys.modules, "app.calls.services", fake)
+    assert due_at_risk_nudges(region=course.rollout.region, now=MID_TERM) == 1
+    review = db.session.scalars(select(TermReview)).one()
+    assert review.at_risk_reason == "missed_calls"
+
+
+def test_the_daily_jobs_run_per_region():
+    from jobs.terms import close_due_terms, nudge_at_risk, request_buddy_signoffs
+
+    course = make_course()
+    region_id = course.rollout.region_id
+    db.session.commit()
+    import time_machine
+
+    with time_machine.travel(MID_TERM):
+        assert nudge_at_risk(region_id) == 4
+    with time_machine.travel(datetime(2026, 10, 6, 7, tzinfo=UTC)):
+        assert request_buddy_signoffs(region_id) == 4
+    with time_machine.travel(datetime(2026, 10, 13, 7, tzinfo=UTC)):
+        assert close_due_terms(region_id) == 1
+        assert close_due_terms(region_id) == 0
