@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from babel.dates import format_date
 from sqlalchemy import (
     exists,
     func,
@@ -122,7 +123,7 @@ def _send_at_risk(
         "program_title": rollout.program.title,
         "course_url": rollout.program.course_url,
         "term_number": term.number,
-        "term_ends_on": term.ends_on.isoformat(),
+        "term_ends_on": format_date(term.ends_on, "long", locale=_locale(learner, region)),
         "modules_done": done,
         "modules_expected": expected,
         "reason": reason,
@@ -145,7 +146,13 @@ def _send_at_risk(
             to_address=buddy.person.email,
             to_name=buddy.person.name,
             idempotency_key=f"terms.at-risk-buddy.{enrollment.id}.{term.id}.{buddy.id}",
-            context={**context, "buddy_name": buddy.person.name},
+            context={
+                **context,
+                "buddy_name": buddy.person.name,
+                "term_ends_on": format_date(
+                    term.ends_on, "long", locale=_locale(buddy.person, region)
+                ),
+            },
             locale=_locale(buddy.person, region),
             region_id=region.id,
             person_id=buddy.person.id,

@@ -80,3 +80,12 @@ def test_the_daily_jobs_run_per_region():
     with time_machine.travel(datetime(2026, 10, 13, 7, tzinfo=UTC)):
         assert close_due_terms(region_id) == 1
         assert close_due_terms(region_id) == 0
+
+
+def test_the_term_end_is_written_in_the_learners_language(run_jobs, smtp_sink):
+    course = make_course()
+    due_at_risk_nudges(region=course.rollout.region, now=MID_TERM)
+    run_jobs()
+    message = smtp_sink.to("ben.okafor@example.com")[0]
+    text = next(p.get_content() for p in message.walk() if p.get_content_type() == "text/plain")
+    assert "4. Oktober 2026" in text
