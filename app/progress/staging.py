@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import IO, Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 from app.rollouts.models import Rollout
@@ -148,3 +149,140 @@ def _copy_line(row: tuple[Any, ...]) -> str:
             .replace("\r", "\\r")
         )
     return f"{learner}\t{kind}\t{module_id}\t{percent}\t{'t' if completed else 'f'}\t{observed}\n"
+
+
+_SUMMIT_INSERT = """
+INSERT INTO {stg} (learner, learner_kind, module_id, percent, completed, observed_at)
+SELECT CASE WHEN r.email <> '' THEN lower(r.email) ELSE r.employee_id END,
+       CASE WHEN r.email <> '' THEN 'e' ELSE 'i' END,
+       u.module_id,
+       CASE WHEN r.done THEN 100.0 ELSE LEAST(100.0, GREATEST(0.0, r.pct)) END,
+       r.done,
+       COALESCE(r.observed, :default_observed)
+FROM (
+    SELECT trim(coalesce({email}, '')) AS email,
+           trim(coalesce({employee_id}, '')) AS employee_id,
+           trim(coalesce({module}, '')) AS unit,
+           lower(trim(coalesce({completed}, ''))) IN ({true_words}) AS done,
+           CASE WHEN trim({percent}) ~ :re_percent
+                THEN replace(rtrim(trim({percent}), '% '), ',', '.')::float8 END AS pct,
+           CASE
+               WHEN trim({observed}) ~ :re_with_offset
+                   THEN trim({observed})::timestamptz AT TIME ZONE 'UTC'
+               WHEN trim({observed}) ~ :re_local
+                   THEN (trim({observed})::timestamp AT TIME ZONE :zone) AT TIME ZONE 'UTC'
+           END AS observed
+    FROM {raw}
+) r
+JOIN {units} u ON u.unit = r.unit
+WHERE (r.email <> '' OR r.employee_id <> '') AND (r.done OR r.pct > 0)
+"""
+
+
+#: what the SQL casts only after checking (a bad cell falls back to the row-by-row reader)
+_PATTERNS = {
+    "re_percent": r"^[0-9]+([.,][0-9]+)?\s*%?$",
+    "re_with_offset": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$",
+    "re_local": r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$",
+}
+
+
+def copy_summit_csv(
+    staging: Staging,
+    *,
+    raw: IO[bytes],
+    header: list[str],
+    delimiter: str,
+    zone: str,
+    resolver: Any,
+    on_bytes: Any = None,
+) -> tuple[int, int] | None:
+    """PostgreSQL only: COPY a Summit CSV as it is into a raw table and resolve it in SQL
+    (no Python per row). Returns (rows read, rows staged), or None when the file does not
+    load as plain CSV (ragged rows, bad dates), in which case nothing is left behind and
+    the caller reads the file row by row instead.
+    """
+    import psycopg
+
+    from app.progress.values import TRUE_WORDS
+
+    col = {name.strip().lower(): i for i, name in enumerate(header)}
+    if "module" not in col:
+        return None
+    raw_name, units_name = f"{staging.name}_raw", f"{staging.name}_units"
+
+    def column(name: str) -> str:
+        return f"c{col[name]}" if name in col else "NULL::text"
+
+    conn = db.session.connection()
+    savepoint = conn.begin_nested()
+    try:
+        columns = ", ".join(f"c{i} text" for i in range(len(header)))
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {raw_name} ({columns}) ON COMMIT DROP")
+        raw.seek(0)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sep = delimiter.replace("'", "")
+        with cursor.copy(
+            f"COPY {raw_name} FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER '{sep}')"
+        ) as copy:
+            first = True
+            while chunk := raw.read(1 << 20):
+                if first and chunk.startswith(b"\xef\xbb\xbf"):
+                    chunk = chunk[3:]
+                first = False
+                copy.write(chunk)
+                if on_bytes is not None:
+                    on_bytes(raw.tell())
+        cursor.close()
+        units = conn.execute(
+            text(
+                f"SELECT trim(coalesce({column('module')}, '')) AS unit, count(*) AS n "  # noqa: S608
+                f"FROM {raw_name} GROUP BY 1"
+            )
+        ).all()
+        rows_read = sum(n for _, n in units)
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE {units_name} (unit text, module_id int) ON COMMIT DROP"
+        )
+        mapped = []
+        for unit, n in units:
+            module_id = resolver.module_for(unit) if unit else None
+            if module_id is None and unit:
+                resolver.unmapped[unit] = resolver.unmapped.get(unit, 0) + n
+            mapped.append({"unit": unit, "module_id": module_id})
+        if mapped:
+            conn.execute(
+                text(f"INSERT INTO {units_name} (unit, module_id) VALUES (:unit, :module_id)"),  # noqa: S608
+                mapped,
+            )
+        words = ", ".join(f"'{w}'" for w in sorted(TRUE_WORDS))
+        staged = conn.execute(
+            text(
+                _SUMMIT_INSERT.format(
+                    stg=staging.name,
+                    raw=raw_name,
+                    units=units_name,
+                    email=column("email"),
+                    employee_id=column("employee_id"),
+                    module=column("module"),
+                    completed=column("completed"),
+                    percent=column("percent"),
+                    observed=column("observed_at"),
+                    true_words=words,
+                )
+            ),
+            {
+                "zone": zone,
+                "default_observed": staging.default_observed.astimezone(UTC).replace(tzinfo=None),
+                **_PATTERNS,
+            },
+        ).rowcount
+        conn.exec_driver_sql(f"DROP TABLE {raw_name}")
+        conn.exec_driver_sql(f"DROP TABLE {units_name}")
+        savepoint.commit()
+        return rows_read, int(staged or 0)
+    except (DBAPIError, psycopg.Error):
+        savepoint.rollback()
+        resolver.unmapped.clear()
+        raw.seek(0)
+        return None

@@ -355,3 +355,46 @@ def test_a_format_asked_for_that_the_file_is_not_is_refused():
         run(course, "moodle_completion_en.csv", fmt="linkedin")
     with pytest.raises(FormatError, match="Open edX"):
         run(course, "moodle_completion_en.csv", fmt="openedx")
+
+
+def test_a_ragged_or_messy_summit_csv_still_imports():
+    import io
+
+    course = make_course()
+    text = (
+        "\ufeffemployee_id,email,module,percent,completed,observed_at\n"
+        "E1001,,m1,100,true,2026-13-45T09:00:00Z\n"  # an impossible date: the import's time
+        "E1002,,Event-driven design,45 %\n"  # a short row
+        ",CHLOE.DUBOIS@EXAMPLE.COM,m3,12.5,no,2026-10-02 11:00\n"  # local time (Berlin)
+    )
+    result = import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO(text.encode()),
+        now=datetime(2026, 10, 9, 12, tzinfo=UTC),
+    )
+    got = progress(course)
+    assert result.rows_read == 3
+    assert got[("ada", "m1")] == (100.0, True, datetime(2026, 10, 9, 12, tzinfo=UTC))
+    assert got[("ben", "m2")][:2] == (45.0, False)
+    assert got[("chloe", "m3")] == (12.5, False, datetime(2026, 10, 2, 9, 0, tzinfo=UTC))
+
+
+def test_an_impossible_date_falls_back_to_the_import_time():
+    import io
+
+    course = make_course()
+    text = (
+        "employee_id,email,module,percent,completed,observed_at\n"
+        "E1001,,m1,100,true,2026-13-45T09:00:00Z\n"
+        "E1002,,m2,30,false,2026-10-01T09:00:00Z\n"
+    )
+    import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO(text.encode()),
+        now=datetime(2026, 10, 9, 12, tzinfo=UTC),
+    )
+    got = progress(course)
+    assert got[("ada", "m1")][2] == datetime(2026, 10, 9, 12, tzinfo=UTC)
+    assert got[("ben", "m2")] == (30.0, False, datetime(2026, 10, 1, 9, tzinfo=UTC))
