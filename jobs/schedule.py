@@ -125,6 +125,10 @@ RECURRING: list[Recurring] = [
     Recurring("calls.invitations", "jobs.calls.sync_invitations", Every(60)),
     Recurring("calls.question_prompts", "jobs.calls.send_question_prompts", Every(60)),
     Recurring("calls.agendas", "jobs.calls.send_agendas", Every(60)),
+    # terms: close after the grace period, ask buddies to sign off, nudge learners behind pace
+    Recurring("terms.close", "jobs.terms.close_due_terms", Daily(time(6, 0)), queue="reports"),
+    Recurring("terms.buddy_signoffs", "jobs.terms.request_buddy_signoffs", Daily(time(9, 0))),
+    Recurring("terms.nudge_at_risk", "jobs.terms.nudge_at_risk", Daily(time(9, 0))),
     # master classes: invite missed completers, promote waitlists, reminders, goal surveys
     Recurring("masterclasses.daily", "jobs.masterclasses.daily", Daily(time(7, 0))),
     # sponsor reports: due from Monday 08:00 in each region's zone (decided in the job)

@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import Column, String, Table, Text, bindparam, delete, or_, select, update
+from sqlalchemy import JSON, Column, String, Table, Text, bindparam, delete, or_, select, update
 
 from app.audit.models import AuditEvent
 from app.audit.services import record
@@ -108,7 +108,9 @@ def export_person(*, person: Person) -> dict[str, Any]:
 
 
 def _blank(column: Column) -> Any:
-    return None if column.nullable else ""
+    if column.nullable:
+        return None
+    return {} if isinstance(column.type, JSON) else ""
 
 
 def _variants(*values: str | None) -> list[str]:
@@ -433,7 +435,7 @@ def personal_text_columns() -> dict[str, set[str]]:
     for table in db.metadata.sorted_tables:
         if not _owner_columns(table):
             continue
-        names = {c.name for c in table.columns if isinstance(c.type, String | Text)}
+        names = {c.name for c in table.columns if isinstance(c.type, String | Text | JSON)}
         if names:
             found[table.name] = names
     return found

@@ -19,6 +19,21 @@ class Verdict(enum.StrEnum):
     CONFIRMED_FREE_RIDER = "confirmed_free_rider"
 
 
+class ExcuseReason(enum.StrEnum):
+    LEAVE = "leave"
+    ILLNESS = "illness"
+    ROLE_CHANGE = "role_change"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+#: verdicts term close may still change; a reviewed verdict is never overwritten
+OPEN_VERDICTS = (Verdict.ON_TRACK, Verdict.AT_RISK, Verdict.FREE_RIDER_CANDIDATE)
+
+
 class TermReview(RegionScoped, Base):
     __tablename__ = "term_review"
     __table_args__ = (
@@ -46,3 +61,26 @@ class TermReview(RegionScoped, Base):
     )
     reviewed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    #: when the buddies were asked to confirm this learner's term
+    buddy_requested_at: Mapped[datetime | None]
+    #: why the learner was nudged: "behind_pace", "missed_calls"
+    at_risk_reason: Mapped[str | None] = mapped_column(String(24))
+    #: when term close last set or changed the verdict (the audit of that close picks it up)
+    verdict_changed_at: Mapped[datetime | None]
+
+
+class TermClose(RegionScoped, Base):
+    """A term closed for one rollout: when, and the counts it found."""
+
+    __tablename__ = "term_close"
+    __table_args__ = (UniqueConstraint("rollout_id", "term_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(ForeignKey("rollout.id", ondelete="CASCADE"))
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="CASCADE"))
+    first_closed_at: Mapped[datetime]
+    last_closed_at: Mapped[datetime]
+    on_track: Mapped[int] = mapped_column(default=0)
+    candidates: Mapped[int] = mapped_column(default=0)
+    #: when the sponsors were sent the term's outcome (after every candidate was reviewed)
+    sponsors_told_at: Mapped[datetime | None]

@@ -1,0 +1,93 @@
+"""What new progress means for an enrollment: active on the first step, completed at the end."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select, update
+
+from app.audit.services import record
+from app.extensions import db
+from app.programs.models import Module
+from app.progress.models import ModuleProgress
+from app.regions.models import Region
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.rollouts.signals import enrollment_completed
+
+log = logging.getLogger(__name__)
+
+#: states in which progress moves an enrollment on
+STUDYING = (EnrollmentState.TIME_APPROVED, EnrollmentState.ACTIVE)
+
+
+def apply_progress_effects(
+    *, region: Region, rollout: Rollout, now: datetime, channel: str
+) -> tuple[int, int]:
+    """Mark time-approved learners with any progress ACTIVE (one UPDATE), then move those
+    who completed every module of the program to COMPLETED, audit it and send
+    ``enrollment_completed`` for each. Returns (activated, completed). Flushes.
+    """
+    db.session.flush()
+    # rows exist only for learners who did something (readers skip "not attempted")
+    has_progress = exists().where(ModuleProgress.enrollment_id == Enrollment.id)
+    activated = db.session.execute(
+        update(Enrollment)
+        .where(
+            Enrollment.rollout_id == rollout.id,
+            Enrollment.state == EnrollmentState.TIME_APPROVED,
+            has_progress,
+        )
+        .values(state=EnrollmentState.ACTIVE, activated_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    total = db.session.scalar(
+        select(func.count()).select_from(Module).where(Module.program_id == rollout.program_id)
+    )
+    completed_ids: list[int] = []
+    if total:
+        done = (
+            select(func.count())
+            .select_from(ModuleProgress)
+            .where(
+                and_(
+                    ModuleProgress.enrollment_id == Enrollment.id,
+                    ModuleProgress.completed.is_(True),
+                )
+            )
+            .scalar_subquery()
+        )
+        completed_ids = list(
+            db.session.scalars(
+                select(Enrollment.id).where(
+                    Enrollment.rollout_id == rollout.id,
+                    Enrollment.state.in_(STUDYING),
+                    done >= total,
+                )
+            )
+        )
+    if activated:
+        db.session.expire_all()
+    for enrollment in (
+        db.session.scalars(select(Enrollment).where(Enrollment.id.in_(completed_ids)))
+        if completed_ids
+        else ()
+    ):
+        enrollment.transition(EnrollmentState.COMPLETED, at=now)
+        record(
+            region_id=region.id,
+            action="enrollment.completed",
+            obj=enrollment,
+            channel=channel,
+            data={"rollout": rollout.slug},
+        )
+        enrollment_completed.send(enrollment)
+    db.session.flush()
+    if activated or completed_ids:
+        log.info(
+            "rollout %s: %s learners active, %s completed",
+            rollout.slug,
+            activated,
+            len(completed_ids),
+        )
+    return int(activated or 0), len(completed_ids)

@@ -1,0 +1,76 @@
+"""Provider unit names → Summit modules, per program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.programs.models import Module, Program
+from app.progress.models import UnitMapping
+from app.progress.values import fold, unit_key
+
+#: a unit the program's mapping ignores on purpose
+IGNORED = 0
+
+
+@dataclass
+class UnitResolver:
+    """Resolve unit names to module ids: the program's overrides first, then titles and keys.
+
+    Keeps the names it could not place (for the import report). A handful of
+    distinct names per file, so the cache stays small.
+    """
+
+    program_id: int
+    by_key: dict[str, int] = field(default_factory=dict)
+    by_iri: dict[str, int] = field(default_factory=dict)
+    unmapped: dict[str, int] = field(default_factory=dict)
+    _cache: dict[str, int | None] = field(default_factory=dict)
+
+    @classmethod
+    def for_program(cls, program: Program | int) -> UnitResolver:
+        program_id = program if isinstance(program, int) else program.id
+        resolver = cls(program_id=program_id)
+        for module in db.session.scalars(select(Module).where(Module.program_id == program_id)):
+            resolver.by_key.setdefault(fold(module.title), module.id)
+            resolver.by_key.setdefault(fold(module.key), module.id)
+            if module.activity_iri:
+                resolver.by_iri[module.activity_iri.strip()] = module.id
+        for override in db.session.scalars(
+            select(UnitMapping).where(UnitMapping.program_id == program_id)
+        ):
+            resolver.by_key[override.unit_key] = override.module_id or IGNORED
+        return resolver
+
+    def module_for(self, name: str) -> int | None:
+        """The module id for a provider unit, None when unmapped or ignored."""
+        if name in self._cache:
+            return self._cache[name]
+        found = self.by_key.get(unit_key(name))
+        if found is None:
+            found = self.by_key.get(fold(name))
+        if found is None:
+            self.unmapped[name] = 0
+        result = found or None
+        self._cache[name] = result
+        return result
+
+    def note_unmapped(self, name: str) -> None:
+        self.unmapped[name] = self.unmapped.get(name, 0) + 1
+
+
+def set_unit_mapping(*, program: Program, unit_name: str, module: Module | None) -> UnitMapping:
+    """Map (or, with ``module=None``, ignore) a provider unit for a program. Flushes."""
+    key = unit_key(unit_name)
+    row = db.session.scalars(
+        select(UnitMapping).where(UnitMapping.program_id == program.id, UnitMapping.unit_key == key)
+    ).one_or_none()
+    if row is None:
+        row = UnitMapping(program_id=program.id, unit_key=key, unit_name=unit_name)
+        db.session.add(row)
+    row.unit_name = unit_name
+    row.module_id = module.id if module is not None else None
+    db.session.flush()
+    return row

@@ -1,0 +1,220 @@
+"""Progress pages (upload an export, watch its import) and the xAPI endpoint."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.access import current_staff, grant_region, public, require_role
+from app.auth.models import Role
+from app.extensions import csrf, db
+from app.progress.formats import FORMATS, GENERIC_KEYS
+from app.progress.importing import create_import
+from app.progress.models import ProgressImport
+from app.progress.xapi import XAPI_VERSION, XapiError, authenticate, store_statements
+from app.regions.models import Region
+from app.rollouts.models import Rollout
+from app.scoping import get_in_region_or_404
+
+bp = Blueprint("progress", __name__)
+public_bp = Blueprint("xapi", __name__)
+
+FORMAT_LABELS = {
+    "auto": "Detect from the header",
+    "openedx": "Open edX grade report",
+    "openedx-problems": "Open edX problem grade report",
+    "moodle": "Moodle completion report",
+    "linkedin": "LinkedIn Learning learner report",
+    "generic": "Other platform (say which column is which)",
+    "summit": "Summit CSV",
+}
+
+
+@bp.get("/r/<region>/rollouts/<slug>/progress")
+def imports(slug: str) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    recent = db.session.scalars(
+        select(ProgressImport)
+        .where(ProgressImport.rollout_id == rollout.id)
+        .order_by(ProgressImport.id.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "progress/imports.html",
+        rollout=rollout,
+        imports=recent,
+        formats=FORMAT_LABELS,
+        generic_keys=GENERIC_KEYS,
+        errors={},
+        can_upload=bool(g.region_roles & {Role.LOCAL_LEAD, Role.GLOBAL_ADMIN}),
+    )
+
+
+@bp.post("/r/<region>/rollouts/<slug>/progress")
+@require_role(Role.LOCAL_LEAD)
+def upload(slug: str) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    upload_file = request.files.get("file")
+    fmt = request.form.get("format", "auto")
+    errors: dict[str, str] = {}
+    if upload_file is None or not upload_file.filename:
+        errors["file"] = "Choose the CSV file exported from the course platform."
+    if fmt not in FORMATS:
+        errors["format"] = "Choose one of the listed formats."
+    mapping = {k: request.form.get(k, "").strip() for k in GENERIC_KEYS if request.form.get(k)}
+    if "completed_values" in mapping:
+        mapping["completed_values"] = [w.strip() for w in mapping["completed_values"].split(",")]
+    if fmt == "generic" and not (mapping.get("learner_column") and mapping.get("unit_column")):
+        errors["mapping"] = (
+            "For another platform, name at least the learner column and the unit column."
+        )
+    if errors:
+        recent = db.session.scalars(
+            select(ProgressImport)
+            .where(ProgressImport.rollout_id == rollout.id)
+            .order_by(ProgressImport.id.desc())
+            .limit(20)
+        ).all()
+        return (
+            render_template(
+                "progress/imports.html",
+                rollout=rollout,
+                imports=recent,
+                formats=FORMAT_LABELS,
+                generic_keys=GENERIC_KEYS,
+                errors=errors,
+                can_upload=True,
+            ),
+            400,
+        )
+    assert upload_file is not None
+    record = create_import(
+        region=g.region,
+        rollout=rollout,
+        filename=upload_file.filename or "upload.csv",
+        stream=upload_file.stream,
+        requested_format=fmt,
+        created_by_id=current_staff().id,  # type: ignore[union-attr]
+        options={"mapping": mapping} if mapping else {},
+    )
+    db.session.commit()
+    return redirect(url_for("progress.import_status", import_id=record.id), code=303)
+
+
+@bp.get("/r/<region>/progress/imports/<int:import_id>")
+def import_status(import_id: int) -> Any:
+    record = get_in_region_or_404(ProgressImport, import_id)
+    return render_template("progress/import.html", record=record, formats=FORMAT_LABELS)
+
+
+@bp.get("/r/<region>/progress/imports/<int:import_id>.json")
+def import_status_json(import_id: int) -> Any:
+    record = get_in_region_or_404(ProgressImport, import_id)
+    return jsonify(
+        status=record.status.value,
+        fraction=round(record.fraction, 4),
+        rows_read=record.rows_read,
+        rows_applied=record.rows_applied,
+        unknown_learners=record.unknown_learners,
+        unmapped_units=record.unmapped_units,
+        error=record.error,
+        done=record.status.value in ("done", "failed"),
+    )
+
+
+# --- xAPI ---------------------------------------------------------------------------------
+
+
+def _xapi_response(body: Any, status: int) -> Response:
+    response = jsonify(body) if body is not None else Response(status=status)
+    response.status_code = status
+    response.headers["X-Experience-API-Version"] = XAPI_VERSION
+    return response
+
+
+def _xapi_error(status: int, reason: str) -> Response:
+    response = _xapi_response({"error": reason}, status)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Summit xAPI"'
+    return response
+
+
+def _basic_credentials() -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    key, sep, secret = decoded.partition(":")
+    return (key, secret) if sep else None
+
+
+@public_bp.get("/xapi/about")
+@public
+def xapi_about() -> Any:
+    return _xapi_response({"version": [XAPI_VERSION]}, 200)
+
+
+@public_bp.route("/xapi/statements", methods=["POST", "PUT"])
+@public
+@csrf.exempt
+def xapi_statements() -> Any:
+    """POST a statement or an array; PUT one with ``?statementId=``."""
+    version = request.headers.get("X-Experience-API-Version")
+    credentials = _basic_credentials()
+    if credentials is None:
+        return _xapi_error(401, "HTTP Basic credentials of the rollout are required")
+    found = authenticate(*credentials)
+    if found is None:
+        return _xapi_error(401, "unknown or wrong credentials")
+    if not version:
+        return _xapi_error(400, "the X-Experience-API-Version header is required")
+    if not version.startswith("1.0"):
+        return _xapi_error(400, f"xAPI version {version} is not supported; send 1.0.3")
+    region_id, rollout_id = found
+    grant_region(region_id)
+    region = db.session.get(Region, region_id)
+    rollout = db.session.get(Rollout, rollout_id)
+    if region is None or rollout is None:
+        return _xapi_error(401, "unknown or wrong credentials")
+    if not request.mimetype or request.mimetype != "application/json":
+        return _xapi_error(400, "send the statements as application/json")
+    try:
+        body = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError:
+        return _xapi_error(400, "the body is not valid JSON")
+    statement_id = None
+    if request.method == "PUT":
+        statement_id = request.args.get("statementId")
+        if not statement_id:
+            return _xapi_error(400, "PUT needs the statementId parameter")
+    try:
+        ids = store_statements(region=region, rollout=rollout, body=body, statement_id=statement_id)
+    except XapiError as exc:
+        db.session.rollback()
+        return _xapi_error(exc.status, exc.reason)
+    except IntegrityError:
+        # an id another rollout already used: statement ids are unique across the LRS
+        db.session.rollback()
+        return _xapi_error(409, "a statement id in this batch is already stored")
+    db.session.commit()
+    if request.method == "PUT":
+        return _xapi_response(None, 204)
+    return _xapi_response(ids, 200)

@@ -1,0 +1,288 @@
+"""The staging table of an import and the one statement that merges it (PostgreSQL and SQLite)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.extensions import db
+from app.rollouts.models import Rollout
+
+#: unknown learners listed in an import's report
+SAMPLE = 20
+
+_MERGE_SELECT = """
+INSERT INTO module_progress
+    (region_id, enrollment_id, module_id, percent, completed, observed_at, source)
+WITH matched AS (
+    SELECT p.id AS person_id, s.module_id, s.percent, s.completed, s.observed_at
+    FROM {stg} s JOIN person p ON p.email = s.learner
+    WHERE s.learner_kind = 'e'
+    UNION ALL
+    SELECT p.id AS person_id, s.module_id, s.percent, s.completed, s.observed_at
+    FROM {stg} s JOIN person p ON p.employee_id = s.learner
+    WHERE s.learner_kind = 'i'
+)
+SELECT {distinct} e.region_id, e.id, m.module_id, m.percent, m.completed, m.observed_at, :source
+FROM matched m JOIN enrollment e ON e.person_id = m.person_id AND e.rollout_id = :rollout_id
+WHERE 1 = 1
+ORDER BY {order}
+ON CONFLICT (enrollment_id, module_id) DO UPDATE SET
+    completed = (module_progress.completed OR excluded.completed),
+    percent = CASE WHEN (module_progress.completed OR excluded.completed) THEN 100.0
+                   ELSE excluded.percent END,
+    observed_at = excluded.observed_at,
+    source = excluded.source
+WHERE excluded.observed_at > module_progress.observed_at
+"""
+
+_UNKNOWN = """
+WITH learners AS (SELECT DISTINCT learner, learner_kind FROM {stg}),
+known AS (
+    SELECT l.learner FROM learners l
+    JOIN person p ON p.email = l.learner
+    JOIN enrollment e ON e.person_id = p.id AND e.rollout_id = :rollout_id
+    WHERE l.learner_kind = 'e'
+    UNION ALL
+    SELECT l.learner FROM learners l
+    JOIN person p ON p.employee_id = l.learner
+    JOIN enrollment e ON e.person_id = p.id AND e.rollout_id = :rollout_id
+    WHERE l.learner_kind = 'i'
+),
+unknown AS (
+    SELECT l.learner FROM learners l
+    WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.learner = l.learner)
+)
+SELECT learner, count(*) OVER () AS total FROM unknown ORDER BY learner LIMIT :sample
+"""
+
+
+@dataclass
+class Staging:
+    """A temporary table of resolved rows (learner key, module, state, time)."""
+
+    name: str
+    postgres: bool
+    default_observed: datetime
+
+    @classmethod
+    def create(cls, *, default_observed: datetime) -> Staging:
+        conn = db.session.connection()
+        postgres = conn.dialect.name == "postgresql"
+        name = f"progress_staging_{uuid.uuid4().hex[:12]}"
+        if postgres:
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {name} (learner text, learner_kind char(1), module_id int, "
+                "percent float8, completed boolean, observed_at timestamp) ON COMMIT DROP"
+            )
+        else:
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {name} (learner TEXT, learner_kind TEXT, module_id INTEGER, "
+                "percent REAL, completed BOOLEAN, observed_at DATETIME)"
+            )
+        return cls(name=name, postgres=postgres, default_observed=default_observed)
+
+    def add(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        conn = db.session.connection()
+        if self.postgres:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(
+                f"COPY {self.name} (learner, learner_kind, module_id, percent, completed, "
+                "observed_at) FROM STDIN"
+            ) as copy:
+                copy.write("".join(_copy_line(row) for row in rows))
+            cursor.close()
+        else:
+            # the table name is ours (a uuid), never input
+            conn.exec_driver_sql(f"INSERT INTO {self.name} VALUES (?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+
+    def merge(self, *, rollout: Rollout, source: str) -> int:
+        conn = db.session.connection()
+        if self.postgres:
+            # a temporary table has no statistics until analysed: without them the planner
+            # loops over it row by row
+            conn.exec_driver_sql(f"ANALYZE {self.name}")
+            # the DISTINCT ON sort of a million rows fits in memory instead of spilling to disk
+            conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
+            sql = _MERGE_SELECT.format(
+                stg=self.name,
+                distinct="DISTINCT ON (e.id, m.module_id)",
+                order="e.id, m.module_id, m.observed_at DESC, m.completed DESC, m.percent DESC",
+            )
+        else:  # rows apply in order; the WHERE keeps the newest observation
+            sql = _MERGE_SELECT.format(
+                stg=self.name, distinct="", order="m.observed_at, m.completed, m.percent"
+            )
+        result = conn.execute(text(sql), {"source": source, "rollout_id": rollout.id})
+        return max(result.rowcount or 0, 0)
+
+    def unknown_learners(self, *, rollout: Rollout) -> tuple[int, list[str]]:
+        """How many distinct learners of the file are not enrolled here, and the first few."""
+        rows = (
+            db.session.connection()
+            .execute(
+                text(_UNKNOWN.format(stg=self.name)),
+                {"rollout_id": rollout.id, "sample": SAMPLE},
+            )
+            .all()
+        )
+        return (int(rows[0].total) if rows else 0), [r.learner for r in rows]
+
+    def drop(self) -> None:
+        db.session.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {self.name}")
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    learner, kind, module_id, percent, completed, observed = row
+    if any(ch in learner for ch in "\\\t\n\r"):
+        learner = (
+            learner.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return f"{learner}\t{kind}\t{module_id}\t{percent}\t{'t' if completed else 'f'}\t{observed}\n"
+
+
+_SUMMIT_INSERT = """
+INSERT INTO {stg} (learner, learner_kind, module_id, percent, completed, observed_at)
+SELECT CASE WHEN r.email <> '' THEN lower(r.email) ELSE r.employee_id END,
+       CASE WHEN r.email <> '' THEN 'e' ELSE 'i' END,
+       u.module_id,
+       CASE WHEN r.done THEN 100.0 ELSE LEAST(100.0, GREATEST(0.0, r.pct)) END,
+       r.done,
+       COALESCE(r.observed, :default_observed)
+FROM (
+    SELECT trim(coalesce({email}, '')) AS email,
+           trim(coalesce({employee_id}, '')) AS employee_id,
+           trim(coalesce({module}, '')) AS unit,
+           lower(trim(coalesce({completed}, ''))) IN ({true_words}) AS done,
+           CASE WHEN trim({percent}) ~ :re_percent
+                THEN replace(rtrim(trim({percent}), '% '), ',', '.')::float8 END AS pct,
+           CASE
+               WHEN trim({observed}) ~ :re_with_offset
+                   THEN trim({observed})::timestamptz AT TIME ZONE 'UTC'
+               WHEN trim({observed}) ~ :re_local
+                   THEN (trim({observed})::timestamp AT TIME ZONE :zone) AT TIME ZONE 'UTC'
+           END AS observed
+    FROM {raw}
+) r
+JOIN {units} u ON u.unit = r.unit
+WHERE (r.email <> '' OR r.employee_id <> '') AND (r.done OR r.pct > 0)
+"""
+
+
+#: what the SQL casts only after checking (a bad cell falls back to the row-by-row reader)
+_PATTERNS = {
+    "re_percent": r"^[0-9]+([.,][0-9]+)?\s*%?$",
+    "re_with_offset": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$",
+    "re_local": r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$",
+}
+
+
+def copy_summit_csv(
+    staging: Staging,
+    *,
+    raw: IO[bytes],
+    header: list[str],
+    delimiter: str,
+    zone: str,
+    resolver: Any,
+    on_bytes: Any = None,
+) -> tuple[int, int] | None:
+    """PostgreSQL only: COPY a Summit CSV as it is into a raw table and resolve it in SQL
+    (no Python per row). Returns (rows read, rows staged), or None when the file does not
+    load as plain CSV (ragged rows, bad dates), in which case nothing is left behind and
+    the caller reads the file row by row instead.
+    """
+    import psycopg
+
+    from app.progress.values import TRUE_WORDS
+
+    col = {name.strip().lower(): i for i, name in enumerate(header)}
+    if "module" not in col:
+        return None
+    raw_name, units_name = f"{staging.name}_raw", f"{staging.name}_units"
+
+    def column(name: str) -> str:
+        return f"c{col[name]}" if name in col else "NULL::text"
+
+    conn = db.session.connection()
+    savepoint = conn.begin_nested()
+    try:
+        columns = ", ".join(f"c{i} text" for i in range(len(header)))
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {raw_name} ({columns}) ON COMMIT DROP")
+        raw.seek(0)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        sep = delimiter.replace("'", "")
+        with cursor.copy(
+            f"COPY {raw_name} FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER '{sep}')"
+        ) as copy:
+            first = True
+            while chunk := raw.read(1 << 20):
+                if first and chunk.startswith(b"\xef\xbb\xbf"):
+                    chunk = chunk[3:]
+                first = False
+                copy.write(chunk)
+                if on_bytes is not None:
+                    on_bytes(raw.tell())
+        cursor.close()
+        units = conn.execute(
+            text(
+                f"SELECT trim(coalesce({column('module')}, '')) AS unit, count(*) AS n "  # noqa: S608
+                f"FROM {raw_name} GROUP BY 1"
+            )
+        ).all()
+        rows_read = sum(n for _, n in units)
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE {units_name} (unit text, module_id int) ON COMMIT DROP"
+        )
+        mapped = []
+        for unit, n in units:
+            module_id = resolver.module_for(unit) if unit else None
+            if module_id is None and unit:
+                resolver.unmapped[unit] = resolver.unmapped.get(unit, 0) + n
+            mapped.append({"unit": unit, "module_id": module_id})
+        if mapped:
+            conn.execute(
+                text(f"INSERT INTO {units_name} (unit, module_id) VALUES (:unit, :module_id)"),  # noqa: S608
+                mapped,
+            )
+        words = ", ".join(f"'{w}'" for w in sorted(TRUE_WORDS))
+        staged = conn.execute(
+            text(
+                _SUMMIT_INSERT.format(
+                    stg=staging.name,
+                    raw=raw_name,
+                    units=units_name,
+                    email=column("email"),
+                    employee_id=column("employee_id"),
+                    module=column("module"),
+                    completed=column("completed"),
+                    percent=column("percent"),
+                    observed=column("observed_at"),
+                    true_words=words,
+                )
+            ),
+            {
+                "zone": zone,
+                "default_observed": staging.default_observed.astimezone(UTC).replace(tzinfo=None),
+                **_PATTERNS,
+            },
+        ).rowcount
+        conn.exec_driver_sql(f"DROP TABLE {raw_name}")
+        conn.exec_driver_sql(f"DROP TABLE {units_name}")
+        savepoint.commit()
+        return rows_read, int(staged or 0)
+    except (DBAPIError, psycopg.Error):
+        savepoint.rollback()
+        resolver.unmapped.clear()
+        raw.seek(0)
+        return None

@@ -1,0 +1,399 @@
+"""An xAPI 1.0.3 Learning Record Store endpoint, as much of it as a course needs to send progress.
+
+Statements are validated as a whole batch before anything is stored: one invalid
+statement rejects the batch (400, with the reason), one known id with other
+content rejects it (409), and a known id with the same content is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.extensions import db
+from app.people.models import Person
+from app.progress.effects import apply_progress_effects
+from app.progress.mapping import UnitResolver
+from app.progress.models import ModuleProgress, XapiCredential, XapiStatement
+from app.regions.models import Region
+from app.rollouts.models import Enrollment, Rollout
+
+log = logging.getLogger(__name__)
+
+XAPI_VERSION = "1.0.3"
+CMI5_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+VERBS = {
+    "http://adlnet.gov/expapi/verbs/completed": "completed",
+    "http://adlnet.gov/expapi/verbs/passed": "passed",
+    "http://adlnet.gov/expapi/verbs/progressed": "progressed",
+    "http://adlnet.gov/expapi/verbs/experienced": "experienced",
+}
+STATEMENT_KEYS = {
+    "id",
+    "actor",
+    "verb",
+    "object",
+    "result",
+    "context",
+    "timestamp",
+    "stored",
+    "authority",
+    "version",
+    "attachments",
+    "objectType",
+}
+MAX_BATCH = 1000
+
+
+class XapiError(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+# --- credentials --------------------------------------------------------------------------
+
+
+def issue_credentials(
+    *, region: Region, rollout: Rollout, rotate: bool = False
+) -> tuple[str, str | None]:
+    """Create the rollout's xAPI credentials, or with ``rotate`` replace the secret.
+
+    Returns (key, secret); the secret is None when credentials existed and were kept
+    (it is stored hashed and cannot be shown again). Flushes.
+    """
+    credential = db.session.scalars(
+        select(XapiCredential).where(XapiCredential.rollout_id == rollout.id)
+    ).one_or_none()
+    if credential is not None and not rotate:
+        return credential.key, None
+    secret = secrets.token_urlsafe(32)
+    if credential is None:
+        credential = XapiCredential(
+            region_id=region.id,
+            rollout_id=rollout.id,
+            key=f"{rollout.slug[:40]}-{secrets.token_hex(6)}",
+            secret_hash="",
+        )
+        db.session.add(credential)
+    else:
+        credential.rotated_at = utcnow()
+    credential.secret_hash = _hash_secret(secret)
+    db.session.flush()
+    from app.audit.services import record
+
+    record(
+        region_id=region.id,
+        action="xapi.credentials_rotated" if rotate else "xapi.credentials_issued",
+        obj=credential,
+        channel="cli",
+        data={"rollout": rollout.slug},
+    )
+    return credential.key, secret
+
+
+def _hash_secret(secret: str) -> str:
+    # the secret is 256 random bits, so a fast hash is enough (no dictionary to slow down),
+    # and every statement request is checked without burning CPU on a password KDF
+    return "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def authenticate(key: str, secret: str) -> tuple[int, int] | None:
+    """(region id, rollout id) for valid Basic credentials, else None.
+
+    Runs before any region is granted, so it reads the credential table through Core
+    (a lookup by unique key, not a listing).
+    """
+    table = XapiCredential.__table__
+    row = db.session.execute(
+        select(table.c.region_id, table.c.rollout_id, table.c.secret_hash).where(table.c.key == key)
+    ).one_or_none()
+    expected = row.secret_hash if row is not None else _hash_secret("")
+    if not hmac.compare_digest(expected, _hash_secret(secret)) or row is None:
+        return None
+    return row.region_id, row.rollout_id
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedStatement:
+    statement_id: str
+    content_hash: str
+    verb_iri: str
+    verb: str | None
+    email: str | None
+    employee_id: str | None
+    activity_id: str
+    activity_name: str | None
+    completed: bool
+    percent: float | None
+    observed_at: datetime | None
+    payload: dict[str, Any]
+
+
+def _is_iri(value: Any) -> bool:
+    return isinstance(value, str) and ":" in value and " " not in value and len(value) <= 2000
+
+
+def _content_hash(statement: dict[str, Any]) -> str:
+    body = {k: v for k, v in statement.items() if k not in ("stored", "authority", "version")}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
+    """Validate one statement; XapiError(400) says what is wrong."""
+    where = f"statement {index}"
+    if not isinstance(statement, dict):
+        raise XapiError(400, f"{where}: a statement is a JSON object")
+    unknown = set(statement) - STATEMENT_KEYS
+    if unknown:
+        raise XapiError(400, f"{where}: unknown properties {sorted(unknown)}")
+    sid = statement.get("id")
+    if sid is not None:
+        try:
+            sid = str(uuid.UUID(str(sid)))
+        except ValueError as exc:
+            raise XapiError(400, f"{where}: id must be a UUID") from exc
+    else:
+        sid = str(uuid.uuid4())
+        statement = {**statement, "id": sid}
+    version = statement.get("version")
+    if version is not None and not str(version).startswith("1.0"):
+        raise XapiError(400, f"{where}: version {version!r} is not 1.0.x")
+    actor = statement.get("actor")
+    if not isinstance(actor, dict):
+        raise XapiError(400, f"{where}: actor is required")
+    email = employee_id = None
+    mbox = actor.get("mbox")
+    account = actor.get("account")
+    ifis = [k for k in ("mbox", "mbox_sha1sum", "openid", "account") if actor.get(k)]
+    if actor.get("objectType", "Agent") == "Agent" and len(ifis) != 1:
+        raise XapiError(
+            400, f"{where}: actor needs exactly one of mbox, mbox_sha1sum, openid, account"
+        )
+    if mbox is not None:
+        if not isinstance(mbox, str) or not mbox.startswith("mailto:") or "@" not in mbox:
+            raise XapiError(400, f"{where}: actor.mbox must be a mailto: IRI")
+        email = mbox[len("mailto:") :].strip().lower()
+    if account is not None:
+        if not isinstance(account, dict) or not account.get("name") or not account.get("homePage"):
+            raise XapiError(400, f"{where}: actor.account needs homePage and name")
+        employee_id = str(account["name"]).strip()
+    verb = statement.get("verb")
+    if not isinstance(verb, dict) or not _is_iri(verb.get("id")):
+        raise XapiError(400, f"{where}: verb.id must be an IRI")
+    obj = statement.get("object")
+    if not isinstance(obj, dict):
+        raise XapiError(400, f"{where}: object is required")
+    if obj.get("objectType", "Activity") != "Activity":
+        activity_id, activity_name = "", None
+    else:
+        if not _is_iri(obj.get("id")):
+            raise XapiError(400, f"{where}: object.id must be an IRI")
+        activity_id = obj["id"]
+        names = (obj.get("definition") or {}).get("name") or {}
+        if not isinstance(names, dict):
+            raise XapiError(400, f"{where}: object.definition.name must be a language map")
+        activity_name = names.get("en-US") or names.get("en") or next(iter(names.values()), None)
+    result = statement.get("result") or {}
+    if not isinstance(result, dict):
+        raise XapiError(400, f"{where}: result must be an object")
+    completion = result.get("completion")
+    if completion is not None and not isinstance(completion, bool):
+        raise XapiError(400, f"{where}: result.completion must be true or false")
+    extensions = result.get("extensions") or {}
+    if not isinstance(extensions, dict):
+        raise XapiError(400, f"{where}: result.extensions must be an object")
+    percent = None
+    if CMI5_PROGRESS in extensions:
+        raw = extensions[CMI5_PROGRESS]
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 100:
+            raise XapiError(400, f"{where}: the cmi5 progress extension must be 0–100 (or 0–1)")
+        # some authoring tools send a fraction
+        percent = float(raw) * 100 if isinstance(raw, float) and raw <= 1 else float(raw)
+    timestamp = statement.get("timestamp")
+    observed_at = None
+    if timestamp is not None:
+        try:
+            observed_at = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise XapiError(400, f"{where}: timestamp must be ISO 8601") from exc
+        if observed_at.tzinfo is None:
+            observed_at = observed_at.replace(tzinfo=UTC)
+        observed_at = observed_at.astimezone(UTC)
+    verb_name = VERBS.get(verb["id"])
+    completed = verb_name in ("completed", "passed") or completion is True
+    return ParsedStatement(
+        statement_id=sid,
+        content_hash=_content_hash(statement),
+        verb_iri=verb["id"],
+        verb=verb_name,
+        email=email,
+        employee_id=employee_id,
+        activity_id=activity_id,
+        activity_name=activity_name,
+        completed=completed,
+        percent=percent,
+        observed_at=observed_at,
+        payload=statement,
+    )
+
+
+# --- storing ------------------------------------------------------------------------------
+
+
+def store_statements(
+    *,
+    region: Region,
+    rollout: Rollout,
+    body: Any,
+    statement_id: str | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Validate and store a statement or a batch; apply completed/passed/progressed/experienced
+    to module progress (never moving it backwards in time), activate and complete learners.
+
+    Returns the statement ids. Raises XapiError (400 invalid, 409 conflicting id) before
+    writing anything. Flushes.
+    """
+    now = now or utcnow()
+    if statement_id is not None:
+        if not isinstance(body, dict):
+            raise XapiError(400, "PUT takes one statement")
+        try:
+            statement_id = str(uuid.UUID(statement_id))
+        except ValueError as exc:
+            raise XapiError(400, "statementId must be a UUID") from exc
+        if "id" in body and str(body["id"]).lower() != statement_id:
+            raise XapiError(400, "the statement's id differs from statementId")
+        body = {**body, "id": statement_id}
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise XapiError(400, "no statements")
+    if len(items) > MAX_BATCH:
+        raise XapiError(400, f"at most {MAX_BATCH} statements per request")
+    parsed: dict[str, ParsedStatement] = {}
+    for i, item in enumerate(items):
+        statement = parse_statement(item, index=i)
+        seen = parsed.get(statement.statement_id)
+        if seen is not None and seen.content_hash != statement.content_hash:
+            raise XapiError(400, f"statement {i}: id {statement.statement_id} twice, differently")
+        parsed.setdefault(statement.statement_id, statement)
+    stored = {
+        row.statement_id: row.content_hash
+        for row in db.session.execute(
+            select(XapiStatement.statement_id, XapiStatement.content_hash).where(
+                XapiStatement.statement_id.in_(list(parsed))
+            )
+        )
+    }
+    # a known id under another rollout's credentials is invisible here: the unique key guards it
+    for sid, statement in parsed.items():
+        if sid in stored and stored[sid] != statement.content_hash:
+            raise XapiError(409, f"statement {sid} exists with different content")
+    fresh = [s for sid, s in parsed.items() if sid not in stored]
+    _store(region=region, rollout=rollout, statements=fresh, now=now)
+    return [s.statement_id for s in (parsed[sid] for sid in parsed)]
+
+
+def _store(
+    *, region: Region, rollout: Rollout, statements: list[ParsedStatement], now: datetime
+) -> None:
+    if not statements:
+        return
+    emails = {s.email for s in statements if s.email}
+    employee_ids = {s.employee_id for s in statements if s.employee_id}
+    by_email: dict[str, int] = {}
+    by_employee: dict[str, int] = {}
+    if emails or employee_ids:
+        rows = db.session.execute(
+            select(Person.email, Person.employee_id, Enrollment.id)
+            .join(Enrollment, Enrollment.person_id == Person.id)
+            .where(
+                Enrollment.rollout_id == rollout.id,
+                (Person.email.in_(emails)) | (Person.employee_id.in_(employee_ids)),
+            )
+        )
+        for email, employee_id, enrollment_id in rows:
+            by_email[email] = enrollment_id
+            by_employee[employee_id] = enrollment_id
+    resolver = UnitResolver.for_program(rollout.program_id)
+    touched = False
+    for s in statements:
+        enrollment_id = by_email.get(s.email or "") or by_employee.get(s.employee_id or "")
+        module_id = resolver.by_iri.get(s.activity_id) or (
+            resolver.module_for(s.activity_name) if s.activity_name else None
+        )
+        reason = None
+        if s.verb is None:
+            reason = "verb not tracked"
+        elif enrollment_id is None:
+            reason = "unknown learner"
+        elif module_id is None:
+            reason = "unmapped activity"
+        db.session.add(
+            XapiStatement(
+                region_id=region.id,
+                statement_id=s.statement_id,
+                rollout_id=rollout.id,
+                content_hash=s.content_hash,
+                verb=s.verb_iri[:200],
+                enrollment_id=enrollment_id,
+                module_id=module_id,
+                ignored_reason=reason,
+                payload=s.payload,
+                stored_at=now,
+            )
+        )
+        if reason is None:
+            assert enrollment_id is not None and module_id is not None
+            _apply(region, enrollment_id, module_id, s, s.observed_at or now)
+            touched = True
+    db.session.flush()
+    if touched:
+        apply_progress_effects(region=region, rollout=rollout, now=now, channel="xapi")
+
+
+def _apply(
+    region: Region, enrollment_id: int, module_id: int, s: ParsedStatement, at: datetime
+) -> None:
+    row = db.session.scalars(
+        select(ModuleProgress).where(
+            ModuleProgress.enrollment_id == enrollment_id, ModuleProgress.module_id == module_id
+        )
+    ).one_or_none()
+    if row is None:
+        row = ModuleProgress(
+            region_id=region.id,
+            enrollment_id=enrollment_id,
+            module_id=module_id,
+            percent=0.0,
+            completed=False,
+            observed_at=at,
+            source="xapi",
+        )
+        db.session.add(row)
+    elif at < row.observed_at:
+        return  # an older statement never overwrites newer progress
+    row.completed = bool(row.completed) or s.completed
+    if row.completed:
+        row.percent = 100.0
+    elif s.percent is not None:
+        row.percent = s.percent
+    row.observed_at = max(at, row.observed_at)
+    row.source = "xapi"
+    db.session.flush()

@@ -1,0 +1,41 @@
+"""``summit term close``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from app.extensions import db
+from app.rollouts.models import Rollout
+
+
+@click.group("term")
+def term_group() -> None:
+    """Terms: verdicts and free riders."""
+
+
+@term_group.command("close")
+@click.option("--rollout", "slug", required=True, help="The rollout's slug.")
+@click.option("--term", "number", type=int, required=True, help="The term's number (1, 2, ...).")
+@with_appcontext
+def close_command(slug: str, number: int) -> None:
+    """Give every learner of a rollout a verdict for a term (safe to run again)."""
+    from app.terms.services import close_term, program_term
+
+    rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
+    if rollout is None:
+        raise click.UsageError(f"no rollout {slug!r}")
+    term = program_term(rollout.program, number)
+    if term is None:
+        raise click.UsageError(f"{rollout.program.title} has no term {number}")
+    result = close_term(region=rollout.region, rollout=rollout, term=term, channel="cli")
+    db.session.commit()
+    click.echo(
+        f"Term {number} of {slug}: {result.on_track} on track, {result.candidates} free-rider "
+        f"candidates to review, {result.excused} excused, {result.confirmed} removed "
+        f"({result.changed} verdicts set or changed, {result.statements} SQL statements)."
+    )
+
+
+COMMANDS = [term_group]

@@ -1,0 +1,296 @@
+"""Term close: a verdict per enrollment in a constant number of SQL statements."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    String,
+    case,
+    cast,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from app.audit.models import AuditEvent
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+from app.programs.models import Term
+from app.progress.models import ModuleProgress
+from app.regions.models import Region
+from app.rollouts.models import Enrollment, Rollout
+from app.terms.common import (
+    IN_TERM_STATES,
+    _launched_rollouts,
+    dialect_insert,
+    grace_days,
+    local_today,
+)
+from app.terms.models import OPEN_VERDICTS, TermClose, TermReview, Verdict
+from app.terms.pace import pace_for
+
+log = logging.getLogger(__name__)
+
+
+# --- term close ---------------------------------------------------------------------------
+
+
+@dataclass
+class TermCloseResult:
+    on_track: int
+    candidates: int
+    excused: int
+    confirmed: int
+    changed: int
+    statements: int
+
+
+class _StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.count += 1
+
+
+def due_term_closes(*, region: Region, now: datetime | None = None) -> list[TermCloseResult]:
+    """Daily: close every term whose last day is more than the grace period ago
+    (``[terms] grace_days`` in the region file, 7 by default) and not yet closed."""
+    now = now or utcnow()
+    today = local_today(region, now)
+    results = []
+    for rollout in _launched_rollouts(region):
+        closed = set(
+            db.session.scalars(select(TermClose.term_id).where(TermClose.rollout_id == rollout.id))
+        )
+        for term in rollout.program.terms:
+            if term.id in closed or term.ends_on + timedelta(days=grace_days(region)) >= today:
+                continue
+            results.append(
+                close_term(region=region, rollout=rollout, term=term, now=now, channel="job")
+            )
+    return results
+
+
+def close_term(
+    *,
+    region: Region,
+    rollout: Rollout,
+    term: Term,
+    now: datetime | None = None,
+    channel: str = "cli",
+) -> TermCloseResult:
+    """Give every enrollment a verdict for ``term``: on track when it completed every module
+    required by the term's end, else free-rider candidate. Reviewed verdicts (excused,
+    confirmed) never change; running it again changes nothing unless progress changed.
+    Each verdict set or changed is audited. A constant number of SQL statements, whatever
+    the number of learners (``statements`` in the result counts them). Flushes.
+    """
+    now = now or utcnow()
+    pace = pace_for(rollout.program, term)
+    ids = _CloseIds(
+        region_id=region.id,
+        rollout_id=rollout.id,
+        term_id=term.id,
+        term_number=term.number,
+        required_ids=pace.required_ids,
+    )
+    db.session.flush()
+    counter = _StatementCounter()
+    engine = db.session.connection().engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        changed = _close(ids, now=now, channel=channel)
+        counts = dict(
+            db.session.execute(
+                select(TermReview.verdict, func.count())
+                .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+                .where(TermReview.term_id == ids.term_id, Enrollment.rollout_id == ids.rollout_id)
+                .group_by(TermReview.verdict)
+            ).all()
+        )
+        closing = db.session.scalars(
+            select(TermClose).where(
+                TermClose.rollout_id == ids.rollout_id, TermClose.term_id == ids.term_id
+            )
+        ).one_or_none()
+        if closing is None:
+            closing = TermClose(
+                region_id=ids.region_id,
+                rollout_id=ids.rollout_id,
+                term_id=ids.term_id,
+                first_closed_at=now,
+            )
+            db.session.add(closing)
+        closing.last_closed_at = now
+        closing.on_track = counts.get(Verdict.ON_TRACK, 0)
+        closing.candidates = counts.get(Verdict.FREE_RIDER_CANDIDATE, 0)
+        db.session.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    # rows changed behind the ORM's back: reload them when next read
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, TermReview):
+            db.session.expire(obj)
+    result = TermCloseResult(
+        on_track=counts.get(Verdict.ON_TRACK, 0),
+        candidates=counts.get(Verdict.FREE_RIDER_CANDIDATE, 0),
+        excused=counts.get(Verdict.EXCUSED, 0),
+        confirmed=counts.get(Verdict.CONFIRMED_FREE_RIDER, 0),
+        changed=changed,
+        statements=counter.count,
+    )
+    log.info(
+        "term %s of %s closed: %s on track, %s candidates, %s changed, %s SQL statements",
+        term.number,
+        rollout.slug,
+        result.on_track,
+        result.candidates,
+        changed,
+        counter.count,
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class _CloseIds:
+    region_id: int
+    rollout_id: int
+    term_id: int
+    term_number: int
+    required_ids: frozenset[int]
+
+
+def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
+    """The set-based statements of a close: insert the new verdicts, update the changed
+    ones, audit them (3 statements, whatever the number of learners). Returns how many
+    verdicts were set or changed."""
+    expected = len(ids.required_ids)
+    # marks the rows this run sets or changes (wall clock, so two runs never share it)
+    stamp = utcnow()
+    required = ids.required_ids or frozenset({-1})
+
+    def done_for(enrollment_id: Any) -> Any:
+        return (
+            select(func.count(ModuleProgress.id))
+            .where(
+                ModuleProgress.enrollment_id == enrollment_id,
+                ModuleProgress.completed.is_(True),
+                ModuleProgress.module_id.in_(required),
+            )
+            .scalar_subquery()
+        )
+
+    def verdict_for(done: Any) -> Any:
+        return case(
+            (done >= expected, Verdict.ON_TRACK.value), else_=Verdict.FREE_RIDER_CANDIDATE.value
+        )
+
+    # 1. enrollments without a review of this term get their verdict directly
+    new_done = done_for(Enrollment.id)
+    source = select(
+        Enrollment.region_id,
+        Enrollment.id,
+        literal(ids.term_id),
+        literal(expected),
+        new_done,
+        verdict_for(new_done),
+        literal(now, UTCDateTime()),
+        literal(stamp, UTCDateTime()),
+    ).where(Enrollment.rollout_id == ids.rollout_id, Enrollment.state.in_(IN_TERM_STATES))
+    db.session.execute(
+        dialect_insert()(TermReview)
+        .from_select(
+            [
+                "region_id",
+                "enrollment_id",
+                "term_id",
+                "modules_expected",
+                "modules_done",
+                "verdict",
+                "closed_at",
+                "verdict_changed_at",
+            ],
+            source,
+        )
+        .on_conflict_do_nothing(index_elements=["enrollment_id", "term_id"])
+    )
+    # 2. existing open reviews (nudged, buddy-asked, closed before) only where something moved
+    scope = select(Enrollment.id).where(
+        Enrollment.rollout_id == ids.rollout_id, Enrollment.state.in_(IN_TERM_STATES)
+    )
+    in_scope = TermReview.enrollment_id.in_(scope)
+    done = done_for(TermReview.enrollment_id)
+    verdict = verdict_for(done)
+    verdict_moves = or_(TermReview.closed_at.is_(None), TermReview.verdict != verdict)
+    db.session.execute(
+        update(TermReview)
+        .where(
+            TermReview.term_id == ids.term_id,
+            TermReview.verdict.in_(OPEN_VERDICTS),
+            in_scope,
+            or_(
+                verdict_moves,
+                TermReview.modules_done != done,
+                TermReview.modules_expected != expected,
+            ),
+        )
+        .values(
+            modules_expected=expected,
+            modules_done=done,
+            verdict=verdict,
+            verdict_changed_at=case((verdict_moves, stamp), else_=TermReview.verdict_changed_at),
+            closed_at=func.coalesce(TermReview.closed_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    changed = db.session.scalar(
+        select(func.count())
+        .select_from(TermReview)
+        .where(TermReview.term_id == ids.term_id, TermReview.verdict_changed_at == stamp, in_scope)
+    )
+    if not changed:
+        return 0
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    data = f'{{"term": {ids.term_number}, "rollout_id": {ids.rollout_id}}}'
+    data_expr = cast(literal(data), JSON) if postgres else literal(data, String)
+    db.session.execute(
+        insert(AuditEvent).from_select(
+            [
+                "at",
+                "region_id",
+                "actor_type",
+                "actor_id",
+                "actor_label",
+                "action",
+                "object_type",
+                "object_id",
+                "channel",
+                "data",
+            ],
+            select(
+                literal(now, UTCDateTime()),
+                TermReview.region_id,
+                literal("system"),
+                literal(None),
+                literal("Summit"),
+                literal("term.verdict.") + cast(TermReview.verdict, String),
+                literal("term_review"),
+                TermReview.id,
+                literal(channel),
+                data_expr,
+            ).where(
+                TermReview.term_id == ids.term_id, TermReview.verdict_changed_at == stamp, in_scope
+            ),
+        )
+    )
+    return int(changed)

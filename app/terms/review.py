@@ -1,0 +1,263 @@
+"""The review of free-rider candidates and what goes up to sponsors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    func,
+    select,
+)
+
+from app.audit.services import record
+from app.db import utcnow
+from app.extensions import db
+from app.mail.services import queue_email
+from app.people.models import Person
+from app.programs.models import Term
+from app.regions.models import Region
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.rollouts.signals import enrollment_left
+from app.terms.common import ReviewError, _locale
+from app.terms.models import ExcuseReason, TermClose, TermReview, Verdict
+
+log = logging.getLogger(__name__)
+
+
+# --- review -------------------------------------------------------------------------------
+
+
+def excuse(
+    *,
+    region: Region,
+    review: TermReview,
+    reason: ExcuseReason,
+    note: str,
+    actor: Any,
+    withdraw: bool = False,
+    now: datetime | None = None,
+) -> TermReview:
+    """Excuse a free-rider candidate (audited); with ``withdraw`` the learner also leaves the
+    program as WITHDRAWN (``enrollment_left`` sent). Raises ReviewError on a second review."""
+    now = now or utcnow()
+    if review.verdict is not Verdict.FREE_RIDER_CANDIDATE:
+        raise ReviewError("this learner was already reviewed")
+    if reason is ExcuseReason.OTHER and not note.strip():
+        raise ReviewError("say why in the note when the reason is “other”")
+    review.verdict = Verdict.EXCUSED
+    review.excuse_reason = reason.value
+    review.excuse_note = note.strip() or None
+    review.reviewed_by_id = getattr(actor, "id", None)
+    review.reviewed_at = now
+    record(
+        region_id=region.id,
+        action="term.excused",
+        obj=review,
+        actor=actor,
+        channel="web",
+        data={"reason": reason.value, "withdraw": withdraw},
+    )
+    if withdraw:
+        enrollment = db.session.get(Enrollment, review.enrollment_id)
+        assert enrollment is not None
+        enrollment.transition(EnrollmentState.WITHDRAWN, at=now)
+        enrollment.left_reason = f"{reason.label}: {note.strip()}" if note.strip() else reason.label
+        record(
+            region_id=region.id,
+            action="enrollment.withdrawn",
+            obj=enrollment,
+            actor=actor,
+            channel="web",
+            data={"reason": reason.value},
+        )
+        enrollment_left.send(enrollment)
+    db.session.flush()
+    return review
+
+
+def confirm_free_rider(
+    *, region: Region, review: TermReview, actor: Any, now: datetime | None = None
+) -> TermReview:
+    """Confirm a free-rider candidate: the learner is REMOVED from the program (audited,
+    ``enrollment_left`` sent) and gets a respectful email, as does their manager.
+    Raises ReviewError on a second review. Flushes.
+    """
+    now = now or utcnow()
+    if review.verdict is not Verdict.FREE_RIDER_CANDIDATE:
+        raise ReviewError("this learner was already reviewed")
+    enrollment = db.session.get(Enrollment, review.enrollment_id)
+    term = db.session.get(Term, review.term_id)
+    assert enrollment is not None and term is not None
+    review.verdict = Verdict.CONFIRMED_FREE_RIDER
+    review.reviewed_by_id = getattr(actor, "id", None)
+    review.reviewed_at = now
+    enrollment.transition(EnrollmentState.REMOVED, at=now)
+    enrollment.left_reason = f"term {term.number}: required modules not done"
+    record(
+        region_id=region.id,
+        action="term.confirmed_free_rider",
+        obj=review,
+        actor=actor,
+        channel="web",
+        data={"term": term.number},
+    )
+    record(
+        region_id=region.id,
+        action="enrollment.removed",
+        obj=enrollment,
+        actor=actor,
+        channel="web",
+        data={"term": term.number},
+    )
+    enrollment_left.send(enrollment)
+    learner = enrollment.person
+    program = enrollment.rollout.program
+    context = {
+        "learner_name": learner.name,
+        "program_title": program.title,
+        "term_number": term.number,
+        "modules_done": review.modules_done,
+        "modules_expected": review.modules_expected,
+        "lead_name": getattr(actor, "name", "Summit"),
+    }
+    queue_email(
+        kind="terms/removed",
+        to_address=learner.email,
+        to_name=learner.name,
+        idempotency_key=f"terms.removed.{review.id}",
+        context=context,
+        locale=_locale(learner, region),
+        region_id=region.id,
+        person_id=learner.id,
+    )
+    manager = learner.manager
+    if manager is not None:
+        queue_email(
+            kind="terms/removed_manager",
+            to_address=manager.email,
+            to_name=manager.name,
+            idempotency_key=f"terms.removed-manager.{review.id}",
+            context={**context, "manager_name": manager.name},
+            locale=_locale(manager, region),
+            region_id=region.id,
+            person_id=manager.id,
+        )
+    db.session.flush()
+    return review
+
+
+# --- what goes up to sponsors -------------------------------------------------------------
+
+
+@dataclass
+class TermOutcome:
+    """A term's outcome as sponsors may see it: names only under the ``named`` policy."""
+
+    term: Term
+    closed: bool
+    on_track: int
+    candidates: int
+    excused: int
+    removed: int
+    #: names of removed learners; empty (never filled) under the ``aggregate`` policy
+    removed_names: list[tuple[str, str]]
+    names_individuals: bool
+
+
+def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome:
+    """Counts per verdict (one grouped query) and, only where the region's policy names
+    individuals, who was removed."""
+    counts = dict(
+        db.session.execute(
+            select(TermReview.verdict, func.count())
+            .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+            .where(TermReview.term_id == term.id, Enrollment.rollout_id == rollout.id)
+            .group_by(TermReview.verdict)
+        ).all()
+    )
+    names: list[tuple[str, str]] = []
+    if region.names_individuals:
+        names = [
+            (p.employee_id, p.name)
+            for p in db.session.scalars(
+                select(Person)
+                .join(Enrollment, Enrollment.person_id == Person.id)
+                .join(TermReview, TermReview.enrollment_id == Enrollment.id)
+                .where(
+                    TermReview.term_id == term.id,
+                    Enrollment.rollout_id == rollout.id,
+                    TermReview.verdict == Verdict.CONFIRMED_FREE_RIDER,
+                )
+                .order_by(Person.name)
+            )
+        ]
+    closed = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(TermClose)
+            .where(TermClose.rollout_id == rollout.id, TermClose.term_id == term.id)
+        )
+        or 0
+    ) > 0
+    return TermOutcome(
+        term=term,
+        closed=closed,
+        on_track=counts.get(Verdict.ON_TRACK, 0),
+        candidates=counts.get(Verdict.FREE_RIDER_CANDIDATE, 0),
+        excused=counts.get(Verdict.EXCUSED, 0),
+        removed=counts.get(Verdict.CONFIRMED_FREE_RIDER, 0),
+        removed_names=names,
+        names_individuals=region.names_individuals,
+    )
+
+
+def tell_sponsors_if_reviewed(
+    *, region: Region, rollout: Rollout, term: Term, now: datetime | None = None
+) -> bool:
+    """Once every candidate of a closed term is reviewed, send each subscribed sponsor the
+    term's outcome (``terms/outcome``: counts, and names only under the ``named`` policy),
+    once. Returns True when sent now. Flushes."""
+    now = now or utcnow()
+    closing = db.session.scalars(
+        select(TermClose).where(TermClose.rollout_id == rollout.id, TermClose.term_id == term.id)
+    ).one_or_none()
+    if closing is None or closing.sponsors_told_at is not None:
+        return False
+    outcome = term_outcome(region=region, rollout=rollout, term=term)
+    if outcome.candidates:
+        return False
+    for sponsor in rollout.sponsors:
+        if not sponsor.subscribed:
+            continue
+        queue_email(
+            kind="terms/outcome",
+            to_address=sponsor.email,
+            to_name=sponsor.name,
+            idempotency_key=f"terms.outcome.{rollout.id}.{term.id}.{sponsor.id}",
+            context={
+                "sponsor_name": sponsor.name,
+                "program_title": rollout.program.title,
+                "region_name": region.name,
+                "term_number": term.number,
+                "on_track": outcome.on_track,
+                "excused": outcome.excused,
+                "removed": outcome.removed,
+                "removed_names": [name for _, name in outcome.removed_names],
+                "names_individuals": outcome.names_individuals,
+            },
+            locale=region.locale,
+            region_id=region.id,
+        )
+    closing.sponsors_told_at = now
+    record(
+        region_id=region.id,
+        action="term.outcome_sent",
+        obj=closing,
+        channel="web",
+        data={"term": term.number, "named": outcome.names_individuals},
+    )
+    db.session.flush()
+    return True

@@ -1,0 +1,264 @@
+"""Term pages: the free-rider review, the term's outcome (with its CSV), buddy sign-off."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from app.auth.access import current_staff, grant_region, public, require_role
+from app.auth.models import Role
+from app.extensions import db
+from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.people.models import Person
+from app.programs.models import Term
+from app.rollouts.models import Enrollment, Rollout
+from app.scoping import get_in_region_or_404
+from app.terms.models import ExcuseReason, TermReview, Verdict
+from app.terms.services import (
+    BUDDY_PURPOSE,
+    ReviewError,
+    confirm_buddy_term,
+    confirm_free_rider,
+    excuse,
+    program_term,
+    tell_sponsors_if_reviewed,
+    term_outcome,
+)
+
+bp = Blueprint("terms", __name__)
+PAGE = 100
+REVIEWERS = (Role.LOCAL_LEAD, Role.HR_PARTNER)
+
+
+def _term(rollout: Rollout, number: int) -> Term:
+    term = program_term(rollout.program, number)
+    if term is None:
+        abort(404)
+    return term
+
+
+@bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>/review")
+@require_role(*REVIEWERS)
+def review(slug: str, number: int) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    term = _term(rollout, number)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    base = (
+        select(TermReview, Enrollment, Person)
+        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(TermReview.term_id == term.id, Enrollment.rollout_id == rollout.id)
+    )
+    candidates = db.session.execute(
+        base.where(TermReview.verdict == Verdict.FREE_RIDER_CANDIDATE)
+        .order_by(Person.name)
+        .limit(PAGE)
+        .offset((page - 1) * PAGE)
+    ).all()
+    reviewed = db.session.execute(
+        base.where(TermReview.verdict.in_((Verdict.EXCUSED, Verdict.CONFIRMED_FREE_RIDER)))
+        .order_by(TermReview.reviewed_at.desc())
+        .limit(PAGE)
+    ).all()
+    missing_buddy = db.session.execute(
+        base.where(
+            TermReview.buddy_requested_at.is_not(None), TermReview.buddy_confirmed_at.is_(None)
+        )
+        .order_by(Person.name)
+        .limit(PAGE)
+    ).all()
+    missing_buddy_total = db.session.scalar(
+        select(func.count())
+        .select_from(TermReview)
+        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+        .where(
+            TermReview.term_id == term.id,
+            Enrollment.rollout_id == rollout.id,
+            TermReview.buddy_requested_at.is_not(None),
+            TermReview.buddy_confirmed_at.is_(None),
+        )
+    )
+    outcome = term_outcome(region=g.region, rollout=rollout, term=term)
+    return render_template(
+        "terms/review.html",
+        rollout=rollout,
+        term=term,
+        candidates=candidates,
+        reviewed=reviewed,
+        missing_buddy=missing_buddy,
+        missing_buddy_total=missing_buddy_total or 0,
+        outcome=outcome,
+        reasons=list(ExcuseReason),
+        page=page,
+        has_next=len(candidates) == PAGE,
+    )
+
+
+@bp.post("/r/<region>/rollouts/<slug>/terms/<int:number>/review/<int:review_id>")
+@require_role(*REVIEWERS)
+def decide(slug: str, number: int, review_id: int) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    term = _term(rollout, number)
+    row = get_in_region_or_404(TermReview, review_id)
+    if row.term_id != term.id:
+        abort(404)
+    enrollment = db.session.get(Enrollment, row.enrollment_id)
+    if enrollment is None or enrollment.rollout_id != rollout.id:
+        abort(404)
+    decision = request.form.get("decision")
+    try:
+        if decision == "excuse":
+            try:
+                reason = ExcuseReason(request.form.get("reason", ""))
+            except ValueError:
+                raise ReviewError("choose a reason for the excuse") from None
+            excuse(
+                region=g.region,
+                review=row,
+                reason=reason,
+                note=request.form.get("note", ""),
+                actor=current_staff(),
+                withdraw=request.form.get("withdraw") == "1",
+            )
+            flash(f"{enrollment.person.name} is excused for term {term.number}.", "success")
+        elif decision == "confirm":
+            confirm_free_rider(region=g.region, review=row, actor=current_staff())
+            flash(
+                f"{enrollment.person.name} was removed from the program; they and their manager "
+                "were told.",
+                "success",
+            )
+        else:
+            raise ReviewError("choose to excuse or to confirm")
+    except ReviewError as exc:
+        db.session.rollback()
+        flash(f"Nothing changed: {exc}.", "error")
+        return redirect(url_for("terms.review", slug=slug, number=number), code=303)
+    tell_sponsors_if_reviewed(region=g.region, rollout=rollout, term=term)
+    db.session.commit()
+    return redirect(url_for("terms.review", slug=slug, number=number), code=303)
+
+
+@bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>")
+def outcome(slug: str, number: int) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    term = _term(rollout, number)
+    result = term_outcome(region=g.region, rollout=rollout, term=term)
+    can_review = bool(g.region_roles & {*REVIEWERS, Role.GLOBAL_ADMIN})
+    return render_template(
+        "terms/outcome.html", rollout=rollout, term=term, outcome=result, can_review=can_review
+    )
+
+
+def _csv_safe(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>/outcome.csv")
+def outcome_csv(slug: str, number: int) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    term = _term(rollout, number)
+    result = term_outcome(region=g.region, rollout=rollout, term=term)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["term", "measure", "value"])
+    for measure, value in (
+        ("on_track", result.on_track),
+        ("excused", result.excused),
+        ("removed", result.removed),
+        ("awaiting_review", result.candidates),
+    ):
+        writer.writerow([term.number, measure, value])
+    # names go up only where the region's policy allows it
+    for employee_id, name in result.removed_names:
+        writer.writerow([term.number, "removed_learner", _csv_safe(f"{employee_id} {name}")])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{rollout.slug}-term-{term.number}.csv"'
+        },
+    )
+
+
+# --- buddy sign-off (signed link) ---------------------------------------------------------
+
+
+def _buddy_claims(token: str) -> tuple[Any, str | None]:
+    try:
+        return read_token(token, purpose=BUDDY_PURPOSE), None
+    except LinkExpired:
+        return None, "expired"
+    except LinkInvalid:
+        return None, "invalid"
+
+
+def _load_signoff(token: str) -> tuple[TermReview | None, Enrollment | None, str | None]:
+    claims, problem = _buddy_claims(token)
+    if claims is None:
+        return None, None, problem
+    table = TermReview.__table__
+    # the token names the review; its region is read to grant it (no listing happens here)
+    region_id = db.session.execute(
+        select(table.c.region_id).where(table.c.id == claims.object_id)
+    ).scalar_one_or_none()
+    if region_id is None:
+        return None, None, "invalid"
+    grant_region(region_id)
+    review_row = db.session.get(TermReview, claims.object_id)
+    learner = db.session.get(Enrollment, review_row.enrollment_id) if review_row else None
+    if review_row is None or learner is None:
+        return None, None, "invalid"
+    g.buddy_person_id = claims.person_id
+    return review_row, learner, None
+
+
+@bp.get("/buddy/term/<token>")
+@public
+def buddy_signoff(token: str) -> Any:
+    review_row, learner, problem = _load_signoff(token)
+    if problem:
+        return render_template("terms/buddy_signoff.html", problem=problem), (
+            410 if problem == "expired" else 404
+        )
+    term = db.session.get(Term, review_row.term_id)  # type: ignore[union-attr]
+    return render_template(
+        "terms/buddy_signoff.html",
+        problem=None,
+        review=review_row,
+        learner=learner,
+        term=term,
+        token=token,
+    )
+
+
+@bp.post("/buddy/term/<token>")
+@public
+def buddy_signoff_confirm(token: str) -> Any:
+    review_row, learner, problem = _load_signoff(token)
+    if problem:
+        return render_template("terms/buddy_signoff.html", problem=problem), (
+            410 if problem == "expired" else 404
+        )
+    assert review_row is not None
+    try:
+        confirm_buddy_term(review=review_row, buddy_person_id=g.buddy_person_id)
+    except ReviewError:
+        db.session.rollback()
+        return render_template("terms/buddy_signoff.html", problem="not_buddy"), 403
+    db.session.commit()
+    term = db.session.get(Term, review_row.term_id)
+    return render_template(
+        "terms/buddy_signoff.html",
+        problem=None,
+        review=review_row,
+        learner=learner,
+        term=term,
+        token=token,
+        done=True,
+    )

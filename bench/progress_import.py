@@ -1,0 +1,101 @@
+"""Bench: 1,000,000 progress rows imported into PostgreSQL, next to a raw ``psql \\copy``.
+
+    .venv/bin/python -m bench.progress_import [--rows 1000000]
+
+Builds a throw-away database with 200,000 enrolled learners, writes a Summit CSV of
+``--rows`` rows (5 modules each), imports it through ``import_stream`` (the service the
+job and the CLI use: stream → COPY into staging → one INSERT … ON CONFLICT), then times
+``psql \\copy`` of the same file into an unindexed table. Prints rows/s, peak RSS and
+the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bench._pg import bench_app, seed_learners
+
+
+def write_csv(path: Path, learners: int, modules: int, slug: str) -> int:
+    rows = 0
+    with path.open("w") as out:
+        out.write("employee_id,email,module,percent,completed,observed_at\n")
+        for i in range(1, learners + 1):
+            for m in range(1, modules + 1):
+                done = (i + m) % 3 != 0
+                out.write(
+                    f"{slug}-{i},,m{m},{100 if done else (i * 7 + m) % 90 + 5},"
+                    f"{'true' if done else 'false'},2026-10-0{1 + m % 5}T09:00:00Z\n"
+                )
+                rows += 1
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    modules = 5
+    learners = args.rows // modules
+    with bench_app("summit_bench_import") as (_app, psql_url), tempfile.TemporaryDirectory() as tmp:
+        from app.extensions import db
+        from app.progress.importing import import_stream
+
+        made = seed_learners(learners)
+        csv_path = Path(tmp) / "progress.csv"
+        rows = write_csv(csv_path, learners, modules, "bench")
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rollout = made["rollout"]
+        start = time.perf_counter()
+        with csv_path.open("rb") as raw:
+            result = import_stream(region=made["region"], rollout=rollout, raw=raw, fmt="summit")
+        db.session.commit()
+        summit_s = time.perf_counter() - start
+        rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        start = time.perf_counter()
+        with csv_path.open("rb") as raw:
+            again = import_stream(region=made["region"], rollout=rollout, raw=raw, fmt="summit")
+        db.session.commit()
+        again_s = time.perf_counter() - start
+
+        subprocess.run(
+            [
+                "psql",
+                psql_url,
+                "-qc",
+                "CREATE TABLE raw_progress (employee_id text, email text, module text, "
+                "percent float8, completed boolean, observed_at timestamptz)",
+            ],
+            check=True,
+        )
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                "psql",
+                psql_url,
+                "-qc",
+                f"\\copy raw_progress FROM '{csv_path}' WITH (FORMAT csv, HEADER true)",
+            ],
+            check=True,
+        )
+        raw_s = time.perf_counter() - start
+
+    print(f"rows in file:               {rows:,}")
+    print(f"progress rows applied:      {result.applied:,} (second import: {again.applied:,})")
+    print(f"Summit import:              {summit_s:.2f} s  ({rows / summit_s:,.0f} rows/s)")
+    print(f"second import (no change):  {again_s:.2f} s")
+    print(f"raw psql \\copy:             {raw_s:.2f} s  ({rows / raw_s:,.0f} rows/s)")
+    print(f"ratio Summit / raw COPY:    {summit_s / raw_s:.2f}×")
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    print(f"phases of the first import: {phases}")
+    print(f"peak RSS:                   {rss_peak:.0f} MiB (before the import: {rss_before:.0f})")
+
+
+if __name__ == "__main__":
+    main()

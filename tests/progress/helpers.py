@@ -1,0 +1,77 @@
+"""A course with real module titles and four learners, as the fixture files know them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.extensions import db
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
+from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TITLES = [
+    "Cloud-native foundations",
+    "Event-driven design",
+    "Continuous delivery",
+    "Observability",
+    "Security by design",
+    "Data engineering basics",
+]
+LEARNERS = {
+    "ada": ("E1001", "Ada Lovelace", "ada.lovelace@example.com", EnrollmentState.ACTIVE),
+    "ben": ("E1002", "Ben Okafor", "ben.okafor@example.com", EnrollmentState.TIME_APPROVED),
+    "chloe": ("E1003", "Chloé Dubois", "chloe.dubois@example.com", EnrollmentState.ACTIVE),
+    "dev": ("E1004", "Dev Patel", "dev.patel@example.com", EnrollmentState.TIME_APPROVED),
+}
+
+
+@dataclass
+class Course:
+    rollout: Rollout
+    enrollments: dict[str, Enrollment]
+
+    @property
+    def program(self):  # type: ignore[no-untyped-def]
+        return self.rollout.program
+
+    def module(self, key: str):  # type: ignore[no-untyped-def]
+        return next(m for m in self.program.modules if m.key == key)
+
+
+def make_course(code: str = "de", *, slug: str = "sef-test", buddies: bool = True) -> Course:
+    rollout = RolloutFactory(
+        region_id=region(code).id,
+        slug=slug,
+        sponsor="Dr. Sponsor",
+        status=RolloutStatus.LAUNCHED,
+    )
+    for module, title in zip(rollout.program.modules, TITLES, strict=True):
+        module.title = title
+    manager = PersonFactory(
+        region_id=rollout.region_id, name="Maria Manager", email=f"maria.{code}@example.com"
+    )
+    enrollments = {}
+    for key, (emp, name, email, state) in LEARNERS.items():
+        person = PersonFactory(
+            region_id=rollout.region_id,
+            employee_id=emp if code == "de" else f"{emp}-{code}",
+            name=name,
+            email=email if code == "de" else email.replace("@", f".{code}@"),
+            manager=manager,
+        )
+        enrollment = EnrollmentFactory(rollout=rollout, person=person)
+        for step in (
+            EnrollmentState.COMMITTED,
+            EnrollmentState.TIME_APPROVED,
+            EnrollmentState.ACTIVE,
+        ):
+            enrollment.transition(step)
+            if step == state:
+                break
+        enrollments[key] = enrollment
+    if buddies:
+        enrollments["ada"].buddy_group = enrollments["ben"].buddy_group = 1
+        enrollments["chloe"].buddy_group = enrollments["dev"].buddy_group = 2
+    db.session.flush()
+    return Course(rollout=rollout, enrollments=enrollments)

@@ -1,0 +1,400 @@
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.auth.models import Role
+from app.extensions import db
+from app.progress.formats import FormatError
+from app.progress.importing import import_stream
+from app.progress.mapping import set_unit_mapping
+from app.progress.models import ImportStatus, ModuleProgress, ProgressImport
+from app.rollouts.models import EnrollmentState
+from app.rollouts.signals import enrollment_completed
+from tests.factories import staff
+from tests.progress.helpers import FIXTURES, make_course
+
+
+def run(course, filename, fmt="auto", **options):
+    with (FIXTURES / filename).open("rb") as raw:
+        result = import_stream(
+            region=course.rollout.region,
+            rollout=course.rollout,
+            raw=raw,
+            fmt=fmt,
+            filename=filename,
+            options=options,
+        )
+    db.session.flush()
+    return result
+
+
+def progress(course):
+    rows = db.session.scalars(select(ModuleProgress)).all()
+    by_id = {e.id: k for k, e in course.enrollments.items()}
+    keys = {m.id: m.key for m in course.program.modules}
+    return {
+        (by_id[r.enrollment_id], keys[r.module_id]): (r.percent, r.completed, r.observed_at)
+        for r in rows
+    }
+
+
+def test_open_edx_grade_report():
+    course = make_course()
+    result = run(course, "SummitX_SEF_2026_grade_report_2026-10-05-1047.csv")
+    stamp = datetime(2026, 10, 5, 10, 47, tzinfo=UTC)
+    assert result.format == "openedx"
+    assert progress(course) == {
+        ("ada", "m1"): (100.0, True, stamp),
+        ("ada", "m2"): (100.0, True, stamp),
+        ("ada", "m4"): (100.0, True, stamp),
+        ("ben", "m1"): (100.0, True, stamp),  # email matched whatever its case
+    }
+    assert result.unknown_learners == 1
+    assert result.unknown_sample == ["stranger@example.com"]
+    assert result.unmapped_units == {}  # "Final Exam": nobody attempted it, nothing to place
+    assert result.rows_read == 4
+
+
+def test_open_edx_problem_grade_report_gives_partial_progress():
+    course = make_course()
+    run(course, "SummitX_SEF_2026_problem_grade_report_2026-10-06-0900.csv")
+    got = progress(course)
+    assert got[("ada", "m1")][:2] == (100.0, True)
+    assert got[("ben", "m1")][:2] == (50.0, False)
+    assert ("ada", "m2") not in got
+
+
+def test_moodle_english_report_with_dates():
+    course = make_course()
+    result = run(course, "moodle_completion_en.csv")
+    got = progress(course)
+    assert result.format == "moodle"
+    assert got[("ada", "m1")] == (100.0, True, datetime(2026, 10, 5, 8, 42, tzinfo=UTC))
+    assert got[("ada", "m2")] == (100.0, True, datetime(2026, 10, 6, 13, 5, tzinfo=UTC))
+    assert ("ben", "m1") not in got
+    assert "Quiz: Observability" not in result.unmapped_units  # "Quiz:" is not "Quiz 1:"
+
+
+def test_moodle_german_report_with_a_program_override_for_a_translated_title():
+    course = make_course()
+    set_unit_mapping(
+        program=course.program, unit_name="Ereignisgesteuertes Design", module=course.module("m2")
+    )
+    result = run(course, "moodle_completion_de.csv")
+    got = progress(course)
+    assert result.format == "moodle"
+    assert got[("chloe", "m1")][2] == datetime(2026, 10, 5, 8, 42, tzinfo=UTC)
+    assert got[("chloe", "m2")][:2] == (100.0, True)
+    assert not result.unmapped_units
+
+
+def test_a_unit_mapped_to_nothing_is_ignored_not_reported():
+    course = make_course()
+    set_unit_mapping(program=course.program, unit_name="Final Exam", module=None)
+    result = run(course, "SummitX_SEF_2026_grade_report_2026-10-05-1047.csv")
+    assert "Final Exam" not in result.unmapped_units
+
+
+def test_linkedin_learning_report():
+    course = make_course()
+    result = run(course, "linkedin_learning_learner_detail.csv")
+    got = progress(course)
+    assert result.format == "linkedin"
+    assert got[("ada", "m1")][:2] == (100.0, True)
+    assert got[("ben", "m2")][:2] == (45.0, False)
+    assert result.unmapped_units == {"Kotlin Essential Training": 1}
+
+
+def test_generic_csv_through_a_mapping():
+    course = make_course()
+    mapping = {
+        "learner_column": "External Id",
+        "learner_kind": "employee_id",
+        "unit_column": "Module Name",
+        "percent_column": "Percent Complete",
+        "completed_column": "Module Completed",
+        "completed_values": ["Yes"],
+        "observed_at_column": "Last Activity Time",
+    }
+    result = run(course, "coursera_module_progress.csv", fmt="generic", mapping=mapping)
+    got = progress(course)
+    assert result.format == "generic"
+    assert got[("ada", "m4")][:2] == (100.0, True)
+    assert got[("ben", "m5")][:2] == (30.0, False)
+
+
+def test_generic_without_mapping_fails_with_a_reason():
+    course = make_course()
+    with pytest.raises(FormatError):
+        run(course, "coursera_module_progress.csv", fmt="generic")
+
+
+def test_summit_csv_and_reporting():
+    course = make_course()
+    result = run(course, "summit_progress.csv")
+    got = progress(course)
+    assert got[("ada", "m1")] == (100.0, True, datetime(2026, 10, 1, 7, 0, tzinfo=UTC))
+    assert got[("ben", "m2")][:2] == (60.0, False)
+    assert ("chloe", "m3") not in got  # 0 % is no progress
+    assert result.unknown_sample == ["E9999"]
+
+
+def test_importing_the_same_file_twice_changes_nothing():
+    course = make_course()
+    first = run(course, "SummitX_SEF_2026_grade_report_2026-10-05-1047.csv")
+    before = progress(course)
+    second = run(course, "SummitX_SEF_2026_grade_report_2026-10-05-1047.csv")
+    assert first.applied == 4
+    assert second.applied == 0
+    assert progress(course) == before
+
+
+def test_an_older_file_never_overwrites_newer_progress():
+    course = make_course()
+    run(course, "summit_progress_newer.csv")
+    run(course, "summit_progress_older.csv")
+    assert progress(course)[("ben", "m2")][0] == 80.0
+    run(course, "summit_progress.csv")  # 2026-10-01: still older than 10-03
+    assert progress(course)[("ben", "m2")][0] == 80.0
+
+
+def test_first_progress_activates_and_the_last_module_completes():
+    course = make_course()
+    received = []
+
+    def listener(sender, **kwargs):
+        received.append(sender)
+
+    enrollment_completed.connect(listener)
+    try:
+        run(course, "summit_progress.csv")
+        assert course.enrollments["ben"].state is EnrollmentState.ACTIVE
+        assert course.enrollments["dev"].state is EnrollmentState.TIME_APPROVED
+        lines = ["employee_id,email,module,percent,completed,observed_at"] + [
+            f"E1001,,m{i},100,yes,2026-10-10T10:00:00Z" for i in range(1, 7)
+        ]
+        import io
+
+        import_stream(
+            region=course.rollout.region,
+            rollout=course.rollout,
+            raw=io.BytesIO("\n".join(lines).encode()),
+        )
+    finally:
+        enrollment_completed.disconnect(listener)
+    assert course.enrollments["ada"].state is EnrollmentState.COMPLETED
+    assert received == [course.enrollments["ada"]]
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "enrollment.completed")
+        )
+        == 1
+    )
+
+
+def test_web_upload_runs_as_a_job_and_reports_progress(client, login_as, run_jobs, csrf_token):
+    course = make_course()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    page = f"/r/de/rollouts/{course.rollout.slug}/progress"
+    token = csrf_token(page)
+    name = "SummitX_SEF_2026_grade_report_2026-10-05-1047.csv"
+    with (FIXTURES / name).open("rb") as fh:
+        response = client.post(
+            page,
+            data={"csrf_token": token, "format": "auto", "file": (fh, name)},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 303
+    record = db.session.scalars(select(ProgressImport)).one()
+    status = client.get(f"/r/de/progress/imports/{record.id}.json").json
+    assert status["status"] == "queued" and status["done"] is False
+    run_jobs()
+    status = client.get(f"/r/de/progress/imports/{record.id}.json").json
+    assert status == {
+        "status": "done",
+        "fraction": 1.0,
+        "rows_read": 4,
+        "rows_applied": 4,
+        "unknown_learners": 1,
+        "unmapped_units": 0,
+        "error": None,
+        "done": True,
+    }
+    html = client.get(f"/r/de/progress/imports/{record.id}").get_data(as_text=True)
+    assert "stranger@example.com" in html
+    db.session.expire_all()
+    assert db.session.get(ProgressImport, record.id).status is ImportStatus.DONE
+
+
+def test_upload_without_a_file_says_what_to_do(client, login_as, csrf_token):
+    course = make_course()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    page = f"/r/de/rollouts/{course.rollout.slug}/progress"
+    response = client.post(page, data={"csrf_token": csrf_token(page), "format": "auto"})
+    assert response.status_code == 400
+    assert "Choose the CSV file" in response.get_data(as_text=True)
+
+
+def test_a_file_in_no_known_format_fails_the_import_with_the_reason(
+    client, login_as, run_jobs, csrf_token
+):
+    import io
+
+    course = make_course()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    page = f"/r/de/rollouts/{course.rollout.slug}/progress"
+    client.post(
+        page,
+        data={
+            "csrf_token": csrf_token(page),
+            "format": "auto",
+            "file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    run_jobs()
+    record = db.session.scalars(select(ProgressImport)).one()
+    assert record.status is ImportStatus.FAILED
+    assert "generic" in record.error
+
+
+def test_another_regions_import_is_404(client, login_as):
+    course = make_course("fr", slug="sef-fr-test")
+    record = ProgressImport(
+        region_id=course.rollout.region_id, rollout_id=course.rollout.id, filename="x.csv"
+    )
+    db.session.add(record)
+    db.session.flush()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    assert client.get(f"/r/de/progress/imports/{record.id}.json").status_code == 404
+    assert client.get(f"/r/fr/progress/imports/{record.id}.json").status_code == 404
+    assert client.get(f"/r/de/rollouts/{course.rollout.slug}/progress").status_code == 404
+
+
+def test_sponsors_cannot_upload(client, login_as):
+    course = make_course()
+    login_as(staff(Role.SPONSOR, "de"))
+    response = client.post(f"/r/de/rollouts/{course.rollout.slug}/progress", data={})
+    assert response.status_code in (400, 403)  # CSRF or role: never accepted
+
+
+def test_cli_import(runner):
+    course = make_course()
+    db.session.commit()
+    result = runner.invoke(
+        args=[
+            "progress",
+            "import",
+            str(FIXTURES / "linkedin_learning_learner_detail.csv"),
+            "--rollout",
+            course.rollout.slug,
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "linkedin: 3 rows, 2 progress rows applied" in result.output
+    assert "unmapped unit (1 rows): Kotlin Essential Training" in result.output
+
+
+def test_cli_maps_a_unit_for_the_program(runner):
+    course = make_course()
+    db.session.commit()
+    result = runner.invoke(
+        args=["progress", "map", "--program", course.program.slug, "Final Exam", "--module", "m6"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = (
+        "Student ID,Email,Username,Grade,Final Exam,Enrollment Status\n"
+        "12,ada.lovelace@example.com,ada,1,0.9,enrolled\n"
+    )
+    import io
+
+    import_stream(
+        region=course.rollout.region, rollout=course.rollout, raw=io.BytesIO(lines.encode())
+    )
+    assert ("ada", "m6") in progress(course)
+
+
+def test_a_region_can_describe_its_own_moodle_export():
+    import io
+
+    course = make_course()
+    course.rollout.region.settings = {
+        **(course.rollout.region.settings or {}),
+        "progress": {
+            "moodle": {
+                "language": "de",
+                "email": "E-Mail",
+                "identity": ["Vollständiger Name"],
+                "completed": ["Erledigt"],
+                "not_completed": ["Offen"],
+            }
+        },
+    }
+    text = (
+        "Vollständiger Name;E-Mail;Observability;\n"
+        "Ada Lovelace;ada.lovelace@example.com;Erledigt;12.10.2026, 09:30\n"
+    )
+    result = import_stream(
+        region=course.rollout.region, rollout=course.rollout, raw=io.BytesIO(text.encode())
+    )
+    assert result.format == "moodle"
+    assert progress(course)[("ada", "m4")] == (
+        100.0,
+        True,
+        datetime(2026, 10, 12, 7, 30, tzinfo=UTC),
+    )
+
+
+def test_a_format_asked_for_that_the_file_is_not_is_refused():
+    course = make_course()
+    with pytest.raises(FormatError, match="LinkedIn"):
+        run(course, "moodle_completion_en.csv", fmt="linkedin")
+    with pytest.raises(FormatError, match="Open edX"):
+        run(course, "moodle_completion_en.csv", fmt="openedx")
+
+
+def test_a_ragged_or_messy_summit_csv_still_imports():
+    import io
+
+    course = make_course()
+    text = (
+        "\ufeffemployee_id,email,module,percent,completed,observed_at\n"
+        "E1001,,m1,100,true,2026-13-45T09:00:00Z\n"  # an impossible date: the import's time
+        "E1002,,Event-driven design,45 %\n"  # a short row
+        ",CHLOE.DUBOIS@EXAMPLE.COM,m3,12.5,no,2026-10-02 11:00\n"  # local time (Berlin)
+    )
+    result = import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO(text.encode()),
+        now=datetime(2026, 10, 9, 12, tzinfo=UTC),
+    )
+    got = progress(course)
+    assert result.rows_read == 3
+    assert got[("ada", "m1")] == (100.0, True, datetime(2026, 10, 9, 12, tzinfo=UTC))
+    assert got[("ben", "m2")][:2] == (45.0, False)
+    assert got[("chloe", "m3")] == (12.5, False, datetime(2026, 10, 2, 9, 0, tzinfo=UTC))
+
+
+def test_an_impossible_date_falls_back_to_the_import_time():
+    import io
+
+    course = make_course()
+    text = (
+        "employee_id,email,module,percent,completed,observed_at\n"
+        "E1001,,m1,100,true,2026-13-45T09:00:00Z\n"
+        "E1002,,m2,30,false,2026-10-01T09:00:00Z\n"
+    )
+    import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO(text.encode()),
+        now=datetime(2026, 10, 9, 12, tzinfo=UTC),
+    )
+    got = progress(course)
+    assert got[("ada", "m1")][2] == datetime(2026, 10, 9, 12, tzinfo=UTC)
+    assert got[("ben", "m2")] == (30.0, False, datetime(2026, 10, 1, 9, tzinfo=UTC))

@@ -1,0 +1,133 @@
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.auth.models import Role
+from app.extensions import db
+from app.rollouts.models import EnrollmentState
+from app.terms.models import ExcuseReason, TermClose, TermReview, Verdict
+from app.terms.services import close_term, due_term_closes, excuse
+from tests.factories import EnrollmentFactory, staff
+from tests.progress.helpers import make_course
+from tests.terms.helpers import complete
+
+CLOSE = datetime(2026, 10, 12, 5, tzinfo=UTC)
+
+
+def verdicts(course, term):
+    rows = db.session.scalars(select(TermReview).where(TermReview.term_id == term.id)).all()
+    by_id = {e.id: k for k, e in course.enrollments.items()}
+    return {by_id[r.enrollment_id]: r.verdict for r in rows if r.enrollment_id in by_id}
+
+
+def audits():
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("term.verdict.%"))
+    )
+
+
+def test_close_gives_each_learner_a_verdict_and_is_idempotent():
+    course = make_course()
+    complete(course, "ada", "m1", "m2")
+    complete(course, "chloe", "m1")
+    term = course.program.terms[0]
+    result = close_term(region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE)
+    assert (result.on_track, result.candidates, result.changed) == (1, 3, 4)
+    assert verdicts(course, term) == {
+        "ada": Verdict.ON_TRACK,
+        "ben": Verdict.FREE_RIDER_CANDIDATE,
+        "chloe": Verdict.FREE_RIDER_CANDIDATE,
+        "dev": Verdict.FREE_RIDER_CANDIDATE,
+    }
+    assert audits() == 4
+    again = close_term(region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE)
+    assert again.changed == 0
+    assert audits() == 4
+    assert db.session.scalar(select(func.count()).select_from(TermClose)) == 1
+
+
+def test_late_progress_turns_a_candidate_on_track_and_reviews_stay():
+    course = make_course()
+    term = course.program.terms[0]
+    close_term(region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE)
+    review = db.session.scalars(
+        select(TermReview).where(TermReview.enrollment_id == course.enrollments["dev"].id)
+    ).one()
+    excuse(
+        region=course.rollout.region,
+        review=review,
+        reason=ExcuseReason.ILLNESS,
+        note="",
+        actor=staff(Role.LOCAL_LEAD, "de"),
+    )
+    complete(course, "ben", "m1", "m2")
+    complete(course, "dev", "m1", "m2")
+    result = close_term(
+        region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE.replace(day=13)
+    )
+    assert result.changed == 1
+    got = verdicts(course, term)
+    assert got["ben"] is Verdict.ON_TRACK
+    assert got["dev"] is Verdict.EXCUSED  # a reviewed verdict is never overwritten
+    assert audits() == 5
+
+
+def test_the_number_of_statements_does_not_grow_with_learners():
+    small = make_course()
+    large = make_course("fr", slug="sef-large")
+    for _ in range(40):
+        e = EnrollmentFactory(rollout=large.rollout)
+        e.transition(EnrollmentState.COMMITTED)
+        e.transition(EnrollmentState.TIME_APPROVED)
+    db.session.flush()
+    from sqlalchemy import event
+
+    seen = []
+    event.listen(db.engine, "before_cursor_execute", lambda c, cur, st, *a: seen.append(st[:90]))
+    a = close_term(
+        region=small.rollout.region, rollout=small.rollout, term=small.program.terms[0], now=CLOSE
+    )
+    b = close_term(
+        region=large.rollout.region, rollout=large.rollout, term=large.program.terms[0], now=CLOSE
+    )
+    assert b.candidates == 44
+    assert a.statements == b.statements <= 15
+
+
+def test_only_learners_with_approved_time_get_a_verdict():
+    course = make_course()
+    invited = EnrollmentFactory(rollout=course.rollout)
+    close_term(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        term=course.program.terms[0],
+        now=CLOSE,
+    )
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(TermReview)
+            .where(TermReview.enrollment_id == invited.id)
+        )
+        == 0
+    )
+
+
+def test_due_term_closes_waits_for_the_grace_period():
+    course = make_course()
+    region = course.rollout.region
+    # term 1 ends 4 October; grace 7 days: due from 12 October (Berlin)
+    assert due_term_closes(region=region, now=datetime(2026, 10, 11, 12, tzinfo=UTC)) == []
+    assert len(due_term_closes(region=region, now=datetime(2026, 10, 11, 22, 30, tzinfo=UTC))) == 1
+    assert due_term_closes(region=region, now=datetime(2026, 10, 13, 12, tzinfo=UTC)) == []
+
+
+def test_cli_close(runner):
+    course = make_course()
+    db.session.commit()
+    result = runner.invoke(args=["term", "close", "--rollout", course.rollout.slug, "--term", "1"])
+    assert result.exit_code == 0, result.output
+    assert "4 free-rider candidates to review" in result.output
+    result = runner.invoke(args=["term", "close", "--rollout", course.rollout.slug, "--term", "9"])
+    assert result.exit_code != 0
