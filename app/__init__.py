@@ -73,6 +73,8 @@ def register_settings(app: Flask, settings: Settings) -> None:
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https://") else "http",
+        # the navigation shows the dev mailbox when mail stays in it
+        SUMMIT_DEV_MAILBOX=settings.mail_transport == "dev",
     )
 
 
