@@ -51,7 +51,7 @@ from app.metrics.sql import cutoff_table, hours_between, key_table
 from app.people.models import Person
 from app.programs.models import Program, Term
 from app.progress.models import ModuleProgress
-from app.regions.models import Region, ReportingPolicy
+from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from app.terms.models import TermReview, Verdict
 
@@ -432,7 +432,7 @@ def _free_riders(
     )
     for rid, n_confirmed, n_candidates in rows:
         figures[rid].update(free_riders=n_confirmed, free_rider_candidates=n_candidates)
-    named = [rid for rid in figures if regions[rid].reporting_policy is ReportingPolicy.NAMED]
+    named = [rid for rid in figures if regions[rid].names_individuals]
     for rid in named:
         figures[rid]["free_rider_names"] = []
     if not with_names or not named:
