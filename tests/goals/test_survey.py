@@ -57,7 +57,7 @@ def test_answer_writes_goal_reached_and_get_changes_nothing(client):
     db.session.refresh(enrollment)
     assert enrollment.goal_reached == "reached"  # the latest answer wins
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "goal.answered")
+        select(AuditEvent).where(AuditEvent.action == "goal.answered").order_by(AuditEvent.id)
     ).all()
     assert [e.data["answer"] for e in events] == ["partly", "reached"]
 
