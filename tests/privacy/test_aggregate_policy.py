@@ -353,7 +353,14 @@ def test_an_aggregate_region_names_nobody_in_any_channel(app, client, login_as):
     ):
         assert statuses.get(path) == 200, (path, statuses.get(path))
     # what sponsors must not open at all
-    for path in ("/audit/", "/r/de/approvals/", "/privacy/people"):
+    for path in (
+        "/audit/",
+        "/privacy/people",
+        "/r/de/approvals/",
+        f"/r/de/approvals/{world.values['slug']}",
+        f"/r/de/rollouts/{world.values['slug']}/learners",
+        f"/r/de/masterclasses/invitations/{world.values['invitation_id']}",
+    ):
         assert statuses.get(path) == 403, (path, statuses.get(path))
     mail = _sponsor_mail("de")
     kinds = {where.split()[1] for where in mail}
