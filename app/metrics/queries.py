@@ -105,6 +105,11 @@ def completion_rate(*, completed: int, enrolled: int, withdrawn: int) -> float |
     return ratio(completed, enrolled - withdrawn)
 
 
+def approval_rate(*, approved: int, requested: int) -> float | None:
+    """approved / requested: a request still pending counts against the rate."""
+    return ratio(approved, requested)
+
+
 def derive_rates(f: dict[str, Any]) -> dict[str, Any]:
     """Add every rate to a figures dict from its counts (one formula for all channels)."""
     f["completion_rate"] = completion_rate(
@@ -112,7 +117,9 @@ def derive_rates(f: dict[str, Any]) -> dict[str, Any]:
     )
     f["on_pace_rate"] = ratio(f["on_pace"], f["in_program"])
     f["active_7d_rate"] = ratio(f["active_7d"], f["in_program"])
-    f["approval_rate"] = ratio(f["approvals_approved"], f["approvals_requested"])
+    f["approval_rate"] = approval_rate(
+        approved=f["approvals_approved"], requested=f["approvals_requested"]
+    )
     f["call_attendance_rate"] = ratio(f["call_attendees_28d"], f["in_program"])
     f["goal_attainment_answered"] = ratio(f["goal_reached"], f["goal_answered"])
     f["goal_attainment_enrolled"] = ratio(f["goal_reached"], f["enrolled"])
