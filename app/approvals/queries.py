@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.extensions import db
+from app.metrics.queries import approval_rate
 from app.people.models import Person
 from app.rollouts.models import Enrollment
 
@@ -34,8 +35,8 @@ class Funnel:
 
     @property
     def approval_rate(self) -> float | None:
-        decided = self.approved + self.declined + self.proposed
-        return self.approved / decided if decided else None
+        """The reports' approval rate (app.metrics): approved / requested."""
+        return approval_rate(approved=self.approved, requested=self.requested)
 
 
 def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dict[int, Funnel]:

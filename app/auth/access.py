@@ -51,6 +51,16 @@ def require_role(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
+def may_see_names() -> bool:
+    """Whether this request may show individual learners by name in the URL's region: staff
+    who run it always; sponsors only where the region's reporting policy names individuals
+    (``aggregate``: some works councils forbid naming individuals to management)."""
+    region = g.get("region")
+    if region is None:
+        return False
+    return bool(g.region_roles & EDITOR_ROLES) or region.names_individuals
+
+
 def current_staff() -> StaffUser | None:
     return g.get("staff")
 

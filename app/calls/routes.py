@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.auth.access import current_staff, grant_region, public, require_role
-from app.auth.models import EDITOR_ROLES, Role
+from app.auth.access import current_staff, grant_region, may_see_names, public, require_role
+from app.auth.models import Role
 from app.calls import attendance, changes, emails, queries, services
 from app.calls.models import CallAttendance, CallQuestion, CallSession
 from app.calls.questions import (
@@ -45,11 +45,6 @@ def _load(slug: str, session_id: int | None = None) -> tuple[Rollout, CallSessio
     return rollout, session
 
 
-def _names_visible() -> bool:
-    """Staff who run the calls see names; sponsors only where the region allows naming."""
-    return bool(g.region_roles & EDITOR_ROLES) or g.region.names_individuals
-
-
 def _parse_time(value: str) -> time | None:
     try:
         return time.fromisoformat(value.strip())
@@ -63,7 +58,7 @@ def index(slug: str) -> Any:
     sessions = services.sessions_of(rollout.id)
     rates = queries.session_rates(rollout.id)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    names = _names_visible()
+    names = may_see_names()
     learners, total = (
         queries.learner_rates(rollout_id=rollout.id, page=page, per_page=PER_PAGE)
         if names
@@ -164,7 +159,7 @@ def session_page(slug: str, session_id: int) -> Any:
         page=page,
         now=utcnow(),
         local=session.starts_at.astimezone(_zone(rollout)),
-        names=_names_visible(),
+        names=may_see_names(),
     )
 
 

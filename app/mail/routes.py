@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import func, or_, select
 
 from app.auth.access import current_staff
+from app.auth.models import EDITOR_ROLES
 from app.extensions import db
 from app.mail.models import OutboundAttachment, OutboundEmail
 from app.mail.queries import links_in
@@ -35,13 +36,19 @@ def _only_where_allowed() -> None:
 
 
 def _visible() -> Any:
+    """Staff who run a region see its emails; a sponsor sees only the emails sent to them
+    (other people's mail would tell them who was reminded, removed or invited)."""
     stmt = select(OutboundEmail)
     user = current_staff()
-    if user is not None and not user.is_global_admin:
-        stmt = stmt.where(
-            or_(OutboundEmail.region_id.in_(user.region_ids()), OutboundEmail.region_id.is_(None))
-        )
-    return stmt
+    if user is None or user.is_global_admin:
+        return stmt
+    running = {r.region_id for r in user.roles if r.role in EDITOR_ROLES and r.region_id}
+    mine = func.lower(OutboundEmail.to_address) == user.email.lower()
+    if not running:
+        return stmt.where(mine)
+    return stmt.where(
+        or_(mine, OutboundEmail.region_id.in_(running), OutboundEmail.region_id.is_(None))
+    )
 
 
 def _email_or_404(email_id: int) -> OutboundEmail:

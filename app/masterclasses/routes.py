@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from app.auth.access import current_staff, public, require_role
+from app.auth.access import current_staff, may_see_names, public, require_role
 from app.auth.models import Role
 from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
@@ -179,20 +179,25 @@ def edit(class_id: int) -> Any:
 def show(class_id: int) -> Any:
     master_class = _class_or_404(class_id)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    invitations = list(
-        db.session.scalars(
-            select(MasterClassInvitation)
-            .where(
-                MasterClassInvitation.master_class_id == master_class.id,
-                MasterClassInvitation.region_id == g.region.id,
+    names = may_see_names()
+    invitations = (
+        []
+        if not names
+        else list(
+            db.session.scalars(
+                select(MasterClassInvitation)
+                .where(
+                    MasterClassInvitation.master_class_id == master_class.id,
+                    MasterClassInvitation.region_id == g.region.id,
+                )
+                .order_by(
+                    MasterClassInvitation.status,
+                    MasterClassInvitation.waitlisted_at,
+                    MasterClassInvitation.id,
+                )
+                .limit(PAGE_SIZE + 1)
+                .offset((page - 1) * PAGE_SIZE)
             )
-            .order_by(
-                MasterClassInvitation.status,
-                MasterClassInvitation.waitlisted_at,
-                MasterClassInvitation.id,
-            )
-            .limit(PAGE_SIZE + 1)
-            .offset((page - 1) * PAGE_SIZE)
         )
     )
     return render_template(
@@ -202,6 +207,7 @@ def show(class_id: int) -> Any:
         page=page,
         has_next=len(invitations) > PAGE_SIZE,
         counts=_status_counts([master_class.id])[master_class.id],
+        names=names,
         may_edit=_may_edit(master_class),
         may_invite=bool(g.region_roles & {Role.LOCAL_LEAD, Role.GLOBAL_ADMIN}),
         may_record=bool(
@@ -242,15 +248,24 @@ def attendance(class_id: int) -> Any:
 @bp.get("/r/<region>/masterclasses/invitations/<int:invitation_id>")
 def invitation(invitation_id: int) -> Any:
     item = get_in_region_or_404(MasterClassInvitation, invitation_id)
+    if not may_see_names():
+        abort(403)  # one learner's invitation: the region's policy names nobody to sponsors
     return render_template("masterclasses/invitation.html", invitation=item)
 
 
 @bp.get("/r/<region>/leaderboard")
 def leaderboard_page() -> Any:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows = leaderboard(region_id=g.region.id, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    # a ranked list of names is performance named to management, opt-in or not
+    names = may_see_names()
+    rows = (
+        leaderboard(region_id=g.region.id, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+        if names
+        else []
+    )
     return render_template(
         "masterclasses/leaderboard.html",
+        names=names,
         rows=rows[:PAGE_SIZE],
         page=page,
         has_next=len(rows) > PAGE_SIZE,

@@ -10,7 +10,11 @@ Definitions (DESIGN.md "Metrics"), all "as of" the region's cutoff ``t``:
 - enrolled: invited by ``t``; withdrawn / removed: left by ``t`` as withdrawn (excused) /
   removed (free rider); in program = enrolled − withdrawn − removed.
 - funnel: learners in the program who reached each stage by ``t`` (committed, time
-  approved, active, completed), from the enrollment's stage timestamps.
+  approved, active, completed), from the enrollment's stage timestamps; cumulative (a
+  later stage counts for every earlier one), and a learner whose manager took back the
+  approval is committed again. The rollout pages count the same stages from the current
+  state (``app.rollouts.queries.funnel``); tests/metrics/test_one_definition.py holds
+  them equal.
 - completion rate = completed / (enrolled − withdrawn).
 - on pace: in the program and modules completed (as last reported) ≥ modules required
   by ``t``, pro rata within the current term (floor); a completer is on pace.
@@ -51,7 +55,7 @@ from app.metrics.sql import cutoff_table, hours_between, key_table
 from app.people.models import Person
 from app.programs.models import Program, Term
 from app.progress.models import ModuleProgress
-from app.regions.models import Region, ReportingPolicy
+from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from app.terms.models import TermReview, Verdict
 
@@ -95,12 +99,27 @@ def ratio(numerator: int, denominator: int) -> float | None:
     return None if not denominator else numerator / denominator
 
 
+def completion_rate(*, completed: int, enrolled: int, withdrawn: int) -> float | None:
+    """completed / (enrolled − withdrawn): excused leavers leave the denominator, removed
+    free riders stay in it. Every page that shows a completion rate uses this."""
+    return ratio(completed, enrolled - withdrawn)
+
+
+def approval_rate(*, approved: int, requested: int) -> float | None:
+    """approved / requested: a request still pending counts against the rate."""
+    return ratio(approved, requested)
+
+
 def derive_rates(f: dict[str, Any]) -> dict[str, Any]:
     """Add every rate to a figures dict from its counts (one formula for all channels)."""
-    f["completion_rate"] = ratio(f["completed"], f["enrolled"] - f["withdrawn"])
+    f["completion_rate"] = completion_rate(
+        completed=f["completed"], enrolled=f["enrolled"], withdrawn=f["withdrawn"]
+    )
     f["on_pace_rate"] = ratio(f["on_pace"], f["in_program"])
     f["active_7d_rate"] = ratio(f["active_7d"], f["in_program"])
-    f["approval_rate"] = ratio(f["approvals_approved"], f["approvals_requested"])
+    f["approval_rate"] = approval_rate(
+        approved=f["approvals_approved"], requested=f["approvals_requested"]
+    )
     f["call_attendance_rate"] = ratio(f["call_attendees_28d"], f["in_program"])
     f["goal_attainment_answered"] = ratio(f["goal_reached"], f["goal_answered"])
     f["goal_attainment_enrolled"] = ratio(f["goal_reached"], f["enrolled"])
@@ -192,6 +211,21 @@ def _left_by(t: Any) -> ColumnElement[bool]:
     )
 
 
+#: the stamps of the funnel's stages after invited, in order
+_STAGE_STAMPS = (
+    Enrollment.committed_at,
+    Enrollment.time_approved_at,
+    Enrollment.activated_at,
+    Enrollment.completed_at,
+)
+
+
+def _reached(t: Any, *stamps: Any) -> ColumnElement[bool]:
+    """Reached a stage by ``t``: that stage's stamp or a later one (the funnel is cumulative:
+    a learner whose progress import completed them straight from time approved was active)."""
+    return or_(*(stamp <= t for stamp in stamps))
+
+
 def _in_program_at(t: Any) -> ColumnElement[bool]:
     return and_(Enrollment.invited_at <= t, ~_left_by(t))
 
@@ -201,15 +235,17 @@ def _enrollment_family(figures: dict[int, dict[str, Any]], cut: Subquery) -> Non
     withdrawn = and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= t)
     removed = and_(Enrollment.state == EnrollmentState.REMOVED, Enrollment.left_at <= t)
     stayed = ~or_(withdrawn, removed)
+    # a manager who took back their approval sent the learner back to committed
+    approval_kept = Enrollment.state != EnrollmentState.COMMITTED
     rows = db.session.execute(
         select(
             Enrollment.region_id,
             func.count(),
             _sum(withdrawn),
             _sum(removed),
-            _sum(and_(stayed, Enrollment.committed_at <= t)),
-            _sum(and_(stayed, Enrollment.time_approved_at <= t)),
-            _sum(and_(stayed, Enrollment.activated_at <= t)),
+            _sum(and_(stayed, _reached(t, *_STAGE_STAMPS))),
+            _sum(and_(stayed, approval_kept, _reached(t, *_STAGE_STAMPS[1:]))),
+            _sum(and_(stayed, _reached(t, *_STAGE_STAMPS[2:]))),
             _sum(Enrollment.completed_at <= t),
             _sum(Enrollment.goal_reached.is_not(None)),
             _sum(Enrollment.goal_reached == "reached"),
@@ -432,7 +468,7 @@ def _free_riders(
     )
     for rid, n_confirmed, n_candidates in rows:
         figures[rid].update(free_riders=n_confirmed, free_rider_candidates=n_candidates)
-    named = [rid for rid in figures if regions[rid].reporting_policy is ReportingPolicy.NAMED]
+    named = [rid for rid in figures if regions[rid].names_individuals]
     for rid in named:
         figures[rid]["free_rider_names"] = []
     if not with_names or not named:

@@ -23,6 +23,7 @@ from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import EDITOR_ROLES, Role
 from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.metrics.queries import completion_rate
 from app.people.models import Person
 from app.programs.models import Program
 from app.rollouts import buddies, imports, onboarding
@@ -81,6 +82,11 @@ def overview(slug: str) -> Any:
         rollout=rollout,
         funnel=[(stage, n, (n / invited) if invited else None) for stage, n in stages],
         counts=counts,
+        completion_rate=completion_rate(
+            completed=counts[EnrollmentState.COMPLETED],
+            enrolled=sum(counts.values()),
+            withdrawn=counts[EnrollmentState.WITHDRAWN],
+        ),
         counts_left={
             "withdrawn": counts[EnrollmentState.WITHDRAWN],
             "removed": counts[EnrollmentState.REMOVED],
