@@ -392,6 +392,7 @@ def roster_import(slug: str, import_id: int) -> Any:
         "rollouts/import.html",
         rollout=rollout,
         imp=roster_import,
+        progress=imports.read_progress(roster_import.id) or {},
         issues=issues,
         ImportStatus=ImportStatus,
     )
