@@ -8,7 +8,11 @@
     var text = box.querySelector("[data-job-message]");
     function poll() {
       fetch(box.getAttribute("data-job-status"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
+        .then(function (r) {
+          // gone (the job ended and was forgotten): reload and let the page say what happened
+          if (r.status === 404) { return { done: true }; }
+          return r.json();
+        })
         .then(function (s) {
           if (bar) {
             if (s.fraction === null || s.fraction === undefined) { bar.removeAttribute("value"); }

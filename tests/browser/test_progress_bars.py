@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -89,3 +90,27 @@ def test_the_directory_sync_bar_moves_without_a_reload(page):
     db.session.commit()
     page.locator("progress#directory-progress").wait_for(state="detached")
     assert page.get_by_role("cell", name="done").count() == 1
+
+
+def test_a_report_build_bar_survives_a_refresh_and_ends_by_itself(page, run_jobs):
+    from app.rollouts.models import RolloutStatus
+
+    RolloutFactory(region_id=region("de").id, status=RolloutStatus.LAUNCHED)
+    staff(Role.LOCAL_LEAD, "de", name="Lena Lead")
+    db.session.commit()
+    sign_in(page, "Lena Lead")
+    page.goto("/r/de/reports/")
+    page.get_by_text("No report yet").wait_for()
+    page.get_by_role("button", name=re.compile("^Build the report of")).click()
+    page.locator("progress#build-progress").wait_for()
+    page.reload()
+    page.locator("progress#build-progress").wait_for()
+    run_jobs()
+    page.locator("progress#build-progress").wait_for(state="detached")
+    assert page.get_by_role("cell", name="not sent").count() == 1
+    # a sponsor reads the archive but may not start a build
+    staff(Role.SPONSOR, "de", name="Sam Sponsor")
+    db.session.commit()
+    sign_in(page, "Sam Sponsor")
+    page.goto("/r/de/reports/")
+    assert page.get_by_role("button", name=re.compile("^Build the report")).count() == 0
