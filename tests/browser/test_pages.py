@@ -117,3 +117,38 @@ def test_keyboard_focus_is_always_visible(page: Any) -> None:
         seen += 1
         assert style != "none" and width != "0px", (tag, style, width)
     assert seen >= 15  # skip link, navigation, region switcher, the page's links and forms
+
+
+def test_form_errors_say_what_to_do_and_point_at_their_field(page: Any) -> None:
+    staff(Role.GLOBAL_ADMIN, name=ADMIN)
+    RolloutFactory(region_id=region("de").id, slug="errors")
+    db.session.commit()
+    sign_in(page, ADMIN)
+
+    page.goto("/programs/new")
+    page.get_by_label("Title", exact=True).fill("Cloud")
+    page.locator("#slug").fill("Not A Slug")
+    page.locator("#provider").fill("Open edX")
+    page.get_by_label("Course link", exact=True).fill("http://insecure.example.com")
+    page.locator("#modules").fill("m1 | Basics")
+    page.locator("#terms").fill("2027-01-10 | 2027-01-01 | m1")
+    page.get_by_role("button", name="Save the program").click()
+    page.get_by_role("alert").wait_for()
+    for field, advice in (
+        ("#slug", "e.g. cloud-2026"),
+        ("#course_url", "must start with https://"),
+        ("#modules", "write key | title | hours"),
+    ):
+        control = page.locator(field)
+        assert control.get_attribute("aria-invalid") == "true", field
+        described = control.get_attribute("aria-describedby").split()
+        text = " ".join(page.locator(f"#{i}").text_content() for i in described)
+        assert advice in text, (field, text)
+    assert axe_violations(page) == []
+
+    page.goto("/r/de/rollouts/errors/roster")
+    page.evaluate("document.querySelector('#file').removeAttribute('required')")
+    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_role("alert").wait_for()
+    assert "Choose the roster file" in page.get_by_role("alert").text_content()
+    assert axe_violations(page) == []
