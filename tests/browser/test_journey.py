@@ -33,6 +33,7 @@ from app.extensions import db
 from app.masterclasses.models import MasterClass
 from app.metrics.weeks import week_label
 from app.programs.models import Program
+from tests.browser.conftest import axe_violations
 from tests.factories import region, staff
 
 pytestmark = pytest.mark.browser
@@ -199,6 +200,7 @@ def test_a_rollout_from_program_to_master_class(
     steps.shot("roster-progress")
     page.get_by_role("button", name="Confirm: apply exactly this").wait_for(timeout=30_000)
     steps.shot("roster-preview")
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Confirm: apply exactly this").click()
     page.get_by_role("heading", name="Applied").wait_for(timeout=30_000)
     assert page.locator("#import-progress").is_hidden()
@@ -217,6 +219,7 @@ def test_a_rollout_from_program_to_master_class(
     ):
         invitation = wait_for_mail(smtp_sink, address)
         page.goto(link_in(invitation, base, "/join/"))
+        assert axe_violations(page) == []
         page.locator("#goal").fill(goal)
         page.get_by_role("button", name="I commit").click()
         page.get_by_role("heading", name="You are in").wait_for()
@@ -227,6 +230,7 @@ def test_a_rollout_from_program_to_master_class(
     request = wait_for_mail(smtp_sink, "mona.manager@example.com")
     page.goto(link_in(request, base, "/approvals/decide/"))
     steps.shot("manager-request")
+    assert axe_violations(page) == []
     page.get_by_role("button", name=re.compile(r"^Approve all 2 pending")).click()
     page.get_by_text("approved", exact=False).first.wait_for()
     steps.shot("manager-approved")
@@ -262,6 +266,7 @@ def test_a_rollout_from_program_to_master_class(
     row = page.get_by_role("row", name=re.compile("Fred Rider"))
     row.get_by_label("Reason").select_option(index=1)
     steps.shot("term-review")
+    assert axe_violations(page) == []
     row.get_by_role("button", name="Excuse").click()
     page.get_by_text("No candidate", exact=False).first.wait_for()
     steps.shot("term-reviewed")
@@ -274,6 +279,7 @@ def test_a_rollout_from_program_to_master_class(
     page.get_by_role("link", name=week).click()
     page.locator(".report-snapshot").wait_for()
     steps.shot("sponsor-report")
+    assert axe_violations(page) == []
 
     # 10. the completer accepts the master-class invitation
     invitation = wait_for_mail(smtp_sink, "carla.completer@example.com", "Architecture clinic")
@@ -281,4 +287,5 @@ def test_a_rollout_from_program_to_master_class(
     page.get_by_role("button", name="Yes, I will come").click()
     page.get_by_text("accepted").wait_for()
     steps.shot("masterclass-accepted")
+    assert axe_violations(page) == []
     assert worker.poll() is None, "the worker died during the journey"
