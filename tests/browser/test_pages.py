@@ -14,7 +14,7 @@ from app.demo.services import seed_demo
 from app.extensions import db
 from app.rollouts.models import Rollout
 from tests.browser.conftest import axe_violations, sign_in
-from tests.factories import RolloutFactory, region, staff
+from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +101,9 @@ def test_every_main_page_is_helpful_when_empty(page: Any) -> None:
 
 
 def test_keyboard_focus_is_always_visible(page: Any) -> None:
-    seed_demo()
+    staff(Role.GLOBAL_ADMIN, name=ADMIN)
+    rollout = RolloutFactory(region_id=region("de").id, slug="keys")
+    EnrollmentFactory.create_batch(3, rollout=rollout)
     db.session.commit()
     sign_in(page, ADMIN)
     page.goto("/r/de/")
