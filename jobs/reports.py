@@ -63,3 +63,11 @@ def build_report_week(week: str, send: bool = False) -> int:
 
     with job_context():
         return len(build_week(week=week, send=send).reports)
+
+
+def build_region_report(region_id: int, week: str) -> int:
+    """Build (never send) one region's snapshot of ``week``, as asked from its archive page."""
+    from app.reports.services import build_week
+
+    with job_context():
+        return len(build_week(week=week, region_ids=[region_id], include_global=False).reports)

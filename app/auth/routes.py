@@ -6,7 +6,17 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 
 from app.auth import entra
@@ -203,7 +213,36 @@ def directory_imports() -> Any:
     runs = list(
         db.session.scalars(select(DirectoryImport).order_by(DirectoryImport.id.desc()).limit(20))
     )
-    return render_template("auth/directory.html", runs=runs, settings=_settings())
+    return render_template(
+        "auth/directory.html",
+        runs=runs,
+        settings=_settings(),
+        progress_message=directory_progress_message,
+    )
+
+
+@bp.get("/entra/directory/<int:run_id>.json")
+@require_role(Role.GLOBAL_ADMIN)
+def directory_import_status(run_id: int) -> Any:
+    """A run's progress for its bar (the directory's size is unknown until the last page)."""
+    from app.auth.models import DirectoryImport, ImportStatus
+
+    run = db.session.get(DirectoryImport, run_id)
+    if run is None:
+        abort(404)
+    done = run.status in (ImportStatus.DONE, ImportStatus.FAILED)
+    return jsonify(
+        status=run.status.value,
+        done=done,
+        fraction=1.0 if done else None,
+        message=directory_progress_message(run),
+    )
+
+
+def directory_progress_message(run: Any) -> str:
+    if run.status.value == "queued":
+        return "Waiting for a worker."
+    return f"{run.seen:,} people read from {run.pages:,} pages of the directory."
 
 
 @bp.post("/entra/directory")

@@ -36,7 +36,7 @@ Definitions (DESIGN.md "Metrics"), all "as of" the region's cutoff ``t``:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -521,8 +521,11 @@ def _buddies(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
 
 def completion_trend(
     cutoffs_by_week: dict[str, dict[int, datetime]],
+    *,
+    rollout_ids: Collection[int] | None = None,
 ) -> dict[str, dict[Any, float | None]]:
-    """Completion rate per region (and "all", pooled) at the end of each week.
+    """Completion rate per region (and "all", pooled) at the end of each week, optionally
+    counting only the learners of ``rollout_ids`` (a rollout's dashboard).
 
     One grouped statement per week (a constant: the chart's number of weeks).
     """
@@ -543,7 +546,10 @@ def completion_trend(
                     _sum(Enrollment.completed_at <= cut.c.t),
                 )
                 .join(cut, cut.c.region_id == Enrollment.region_id)
-                .where(Enrollment.invited_at <= cut.c.t)
+                .where(
+                    Enrollment.invited_at <= cut.c.t,
+                    *([] if rollout_ids is None else [Enrollment.rollout_id.in_(rollout_ids)]),
+                )
                 .group_by(Enrollment.region_id)
             ).all()
             for rid, enrolled, wd, done in rows:

@@ -25,5 +25,8 @@ def dashboard() -> Any:
     last_week = week_end(last_complete_week(now, region.time_zone), region.time_zone)
     previous = compute({region.id: last_week}, with_names=False).regions[region.id]
     return render_template(
-        "metrics/dashboard.html", region=region, rows=rows(current, previous, "en")
+        "metrics/dashboard.html",
+        region=region,
+        rows=rows(current, previous, "en"),
+        enrolled=current["enrolled"],
     )

@@ -18,6 +18,7 @@ from app.programs.services import (
     parse_modules,
     parse_terms,
     save_program,
+    validate,
 )
 
 bp = Blueprint("programs", __name__)
@@ -74,7 +75,8 @@ def _save(program: Program | None) -> Any:
         modules=modules,
         terms=terms,
     )
-    errors: dict[str, list[str]] = {}
+    # every field's problem at once: an unreadable line must not hide the others
+    errors: dict[str, list[str]] = validate(data, program)
     if module_problems:
         errors["modules"] = module_problems
     if term_problems:

@@ -113,7 +113,7 @@ def validate(data: ProgramInput, program: Program | None) -> dict[str, list[str]
     else:
         other = db.session.scalars(select(Program.id).where(Program.slug == data.slug)).first()
         if other is not None and (program is None or other != program.id):
-            bad("slug", "Another program already uses this short name.")
+            bad("slug", "Another program already uses this short name: choose another.")
     if not data.title.strip():
         bad("title", "Give the program a title.")
     if not data.provider.strip():
@@ -140,7 +140,7 @@ def validate(data: ProgramInput, program: Program | None) -> dict[str, list[str]
     due: set[str] = set()
     for n, t in enumerate(data.terms, start=1):
         if t.ends_on < t.starts_on:
-            bad("terms", f"Term {n} ends before it starts.")
+            bad("terms", f"Term {n} ends before it starts: check the order of its two dates.")
         if n > 1:
             prev = data.terms[n - 2]
             if t.starts_on <= prev.ends_on:

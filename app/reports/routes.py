@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -83,13 +93,86 @@ def index() -> Any:
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
+    from app.db import utcnow
+    from app.metrics.weeks import last_complete_week
+
+    last_week = last_complete_week(utcnow(), g.region.time_zone)
     return render_template(
         "reports/index.html",
+        can_build=bool((g.get("region_roles") or set()) & {Role.LOCAL_LEAD, Role.GLOBAL_ADMIN}),
+        last_week=last_week,
+        building=_build_running(last_week),
         reports=reports[:PAGE_SIZE],
         page=page,
         has_next=len(reports) > PAGE_SIZE,
         title=f"Weekly reports: {g.region.name}",
         show_endpoint="reports.show",
+    )
+
+
+def _build_job_id(week: str) -> str:
+    return f"report-build-{g.region.id}-{week}"
+
+
+def _build_running(week: str) -> bool | None:
+    """Whether the build of ``week`` asked from this page is queued or running (None: no such
+    build, or jobs run in-process)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    from app.tasks import get_redis, jobs_run_inline
+
+    if jobs_run_inline():
+        return None
+    try:
+        job = Job.fetch(_build_job_id(week), connection=get_redis())
+    except NoSuchJobError:
+        return None
+    return job.get_status(refresh=False) in ("queued", "started", "deferred", "scheduled")
+
+
+@bp.post("/r/<region>/reports/build")
+@require_role(Role.LOCAL_LEAD)
+def build() -> Any:
+    """Build last week's snapshot now (a job with a progress bar); nothing is sent."""
+    from app.audit.services import record
+    from app.db import utcnow
+    from app.metrics.weeks import last_complete_week
+    from app.tasks import enqueue_after_commit
+
+    week = last_complete_week(utcnow(), g.region.time_zone)
+    if not _build_running(week):
+        record(
+            region_id=g.region.id,
+            action="report.build_requested",
+            obj=g.region,
+            actor=current_staff(),
+            channel="web",
+            data={"week": week},
+        )
+        enqueue_after_commit(
+            "jobs.reports.build_region_report",
+            g.region.id,
+            week,
+            queue="reports",
+            job_id=_build_job_id(week),
+            job_timeout=900,
+        )
+        db.session.commit()
+    return redirect(url_for("reports.index"))
+
+
+@bp.get("/r/<region>/reports/build/<week>.json")
+@require_role(*READERS)
+def build_status(week: str) -> Any:
+    """The bar's poll: 404 unless this region has a build or a report of ``week``."""
+    running = _build_running(week.upper())
+    if running is None:
+        _region_report_or_404(week)
+    return jsonify(
+        done=not running,
+        fraction=None if running else 1.0,
+        message=f"Building the report of {week.upper()}…" if running else "Built.",
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import EDITOR_ROLES, Role
+from app.db import utcnow
 from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
 from app.metrics.queries import completion_rate
@@ -50,6 +51,7 @@ from app.rollouts.services import (
     staff_with_role,
 )
 from app.scoping import get_in_region_or_404, set_region_scope
+from app.web import charts
 
 bp = Blueprint("rollouts", __name__)
 public_bp = Blueprint("rollouts_public", __name__)
@@ -94,6 +96,10 @@ def overview(slug: str) -> Any:
         missing=missing,
         unpaired=unpaired,
         leads=local_leads(rollout.region),
+        funnel_chart=charts.funnel([(charts.stage_label(s), n) for s, n in stages]),
+        trend_chart=charts.trend(
+            charts.completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])
+        ),
         can_edit=_can_edit(),
         can_see_names=_can_see_names(),
     )
@@ -392,6 +398,7 @@ def roster_import(slug: str, import_id: int) -> Any:
         "rollouts/import.html",
         rollout=rollout,
         imp=roster_import,
+        progress=imports.read_progress(roster_import.id) or {},
         issues=issues,
         ImportStatus=ImportStatus,
     )

@@ -18,10 +18,13 @@ from flask import (
 from sqlalchemy import select, text
 
 from app.auth.access import current_staff, public
+from app.db import utcnow
 from app.extensions import db
+from app.metrics.queries import FUNNEL_KEYS, compute
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import funnel, state_counts
+from app.web import charts
 
 bp = Blueprint("web", __name__)
 
@@ -49,11 +52,17 @@ def region_overview() -> Any:
         select(Rollout).where(Rollout.region_id == g.region.id).order_by(Rollout.slug)
     ).all()
     counts = state_counts(r.id for r in rollouts)
+    now = utcnow()
+    figures = compute({g.region.id: now}).regions[g.region.id]["funnel"]
+    stages = [(charts.stage_label(key), figures[key]) for key in FUNNEL_KEYS]
     return render_template(
         "web/region.html",
         region=g.region,
         rollouts=rollouts,
         funnels={r.id: funnel(counts[r.id]) for r in rollouts},
+        stages=stages,
+        funnel_chart=charts.funnel(stages),
+        trend_chart=charts.trend(charts.completion_weeks(g.region, now)),
     )
 
 
