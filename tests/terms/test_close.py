@@ -40,10 +40,15 @@ def test_close_gives_each_learner_a_verdict_and_is_idempotent():
         "chloe": Verdict.FREE_RIDER_CANDIDATE,
         "dev": Verdict.FREE_RIDER_CANDIDATE,
     }
-    assert audits() == 4
+    # one event per candidate; ada's on-track verdict is in the close's own event
+    assert audits() == 3
+    closed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "term.closed")).one()
+    assert (closed.data["on_track"], closed.data["candidates"], closed.data["changed"]) == (1, 3, 4)
     again = close_term(region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE)
     assert again.changed == 0
-    assert audits() == 4
+    assert audits() == 3
+    closes = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "term.closed")
+    assert db.session.scalar(closes) == 1
     assert db.session.scalar(select(func.count()).select_from(TermClose)) == 1
 
 
