@@ -93,10 +93,10 @@ def close_term(
     """Give every enrollment a verdict for ``term``: on track when it completed every module
     required by the term's end, else free-rider candidate. Reviewed verdicts (excused,
     confirmed) never change; running it again changes nothing unless progress changed.
-    Audited: the close (rule and counts: one event), each candidate verdict and each
-    verdict of an earlier close that changes (one event per learner). A constant number
-    of SQL statements, whatever the number of learners (``statements`` in the result
-    counts them). Flushes.
+    Audited: the close (one event: rule and counts) and each verdict of an earlier close
+    that changes (one event per learner); each review row keeps its verdict's inputs.
+    A constant number of SQL statements, whatever the number of learners (``statements``
+    in the result counts them). Flushes.
     """
     now = now or utcnow()
     pace = pace_for(rollout.program, term)
@@ -139,8 +139,8 @@ def close_term(
         closing.candidates = counts.get(Verdict.FREE_RIDER_CANDIDATE, 0)
         db.session.flush()
         if changed:
-            # the close itself: its rule and counts (the on-track verdicts it gave are
-            # audited here; candidates and changed verdicts each have their own event)
+            # the close itself: its rule and the counts of the verdicts it gave (a verdict
+            # of an earlier close that changes also has an event of its own)
             audit.record(
                 region_id=ids.region_id,
                 action="term.closed",
@@ -325,13 +325,11 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
                 TermReview.term_id == ids.term_id,
                 changed_now,
                 in_scope,
-                # per learner: each candidate (a review follows) and each verdict an earlier
-                # close gave that changes; the on-track verdicts of this close are in the
-                # close's own event (counts) and on each review row (modules, closed_at)
-                or_(
-                    TermReview.verdict == Verdict.FREE_RIDER_CANDIDATE,
-                    TermReview.verdict_changed_at == restamp,
-                ),
+                # per learner: each verdict an earlier close gave that this one changes; the
+                # verdicts a close gives are its own event (rule and counts) and each review
+                # row (modules done and expected, closed_at); each excuse and confirmation
+                # that follows is audited per learner by the review
+                TermReview.verdict_changed_at == restamp,
             ),
         )
     )
