@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.common import RESULT_PREFIX
 
 HERE = Path(__file__).resolve().parent
-SKIP = {"__init__", "__main__", "common", "bare_app", "dataset"}
+SKIP = {"__init__", "__main__", "common", "bare_app", "dataset", "_pg", "roster_generator"}
 
 
 def main() -> int:
@@ -23,7 +23,7 @@ def main() -> int:
         name = path.stem
         if name in SKIP or (only and name not in only):
             continue
-        print(f"== {name} ({scale})", flush=True)
+        print(f"== {name} ({scale}; load average {_load()})", flush=True)
         proc = subprocess.run(
             [sys.executable, "-m", f"bench.{name}", "--scale", scale],
             cwd=HERE.parent,
@@ -37,13 +37,33 @@ def main() -> int:
         if proc.returncode != 0:
             failed.append(name)
             print(proc.stdout[-2000:], proc.stderr[-4000:], sep="\n")
-    print(table(rows))
+    report = f"{machine()}\n\n{table(rows)}"
+    print(report)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / f"latest-{scale}.md").write_text(table(rows) + "\n")
+    (out / f"latest-{scale}.md").write_text(report + "\n")
     if failed:
         print(f"failed: {', '.join(failed)}")
     return 1 if failed else 0
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine() -> str:
+    """What the figures ran on: they depend on it (and on what else ran at the time)."""
+    import platform
+
+    memory = 0.0
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) / 1024 / 1024
+    return (
+        f"Machine: {os.cpu_count()} CPUs, {memory:.1f} GiB RAM, {platform.python_version()} "
+        f"Python; load average at the end {_load()} (the machine is shared)."
+    )
 
 
 def _fmt(value: float | None) -> str:

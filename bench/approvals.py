@@ -26,6 +26,7 @@ from datetime import time as time_of_day
 from pathlib import Path
 
 RESULT_PREFIX = "BENCH "
+_LEARNERS = 0
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,7 +36,7 @@ def emit(figure: str, value: float, unit: str, raw: float, raw_label: str) -> No
         + json.dumps(
             {
                 "benchmark": "approvals",
-                "figure": figure,
+                "figure": f"{_LEARNERS:,} learners: {figure}",
                 "value": round(value, 4),
                 "unit": unit,
                 "raw_value": round(raw, 4),
@@ -61,6 +62,8 @@ def main() -> None:
     learners = int(os.environ.get("BENCH_LEARNERS", 0)) or (
         300_000 if args.scale == "full" else 20_000
     )
+    global _LEARNERS
+    _LEARNERS = learners
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url

@@ -31,7 +31,8 @@ class Figure:
         print(RESULT_PREFIX + json.dumps(asdict(self)), flush=True)
 
 
-def parse_args(description: str) -> argparse.Namespace:
+def make_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments every benchmark takes (``--scale``, ``--database-url``); add your own."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--scale",
@@ -44,7 +45,16 @@ def parse_args(description: str) -> argparse.Namespace:
         default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
         help="PostgreSQL server to benchmark on (a scratch database is created there)",
     )
-    return parser.parse_args()
+    return parser
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    return make_parser(description).parse_args()
+
+
+def sized(scale: str, small: int, full: int) -> int:
+    """The size of a run: ``small`` for a quick run, ``full`` for the issue's size."""
+    return full if scale == "full" else small
 
 
 def peak_rss_mb() -> float:

@@ -13,7 +13,6 @@ with DBAPI ``executemany`` on an empty table.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -50,8 +49,17 @@ def directory(n: int) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+    from bench.common import Figure, make_parser, sized
+
+    parser = make_parser(__doc__ or "")
+    parser.add_argument("users", type=int, nargs="?", default=0)
+    args = parser.parse_args()
+    n = args.users or sized(args.scale, 5_000, 50_000)
     os.environ.setdefault("SUMMIT_ENV", "development")
+    if "DATABASE_URL" not in os.environ:
+        import tempfile
+
+        os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench-entra.db"
     from flask_migrate import upgrade
     from sqlalchemy import delete, select, text
 
@@ -128,6 +136,25 @@ def main() -> None:
     print(f"summit import (no changes)  {again:8.2f} s  {n / again:10.0f} users/s")
     print(f"raw DBAPI executemany       {raw:8.2f} s  {n / raw:10.0f} users/s")
     print(f"ratio first run / raw       {first / raw:8.2f}")
+    raw_label = "DBAPI executemany of the same rows"
+    Figure(
+        "entra_directory",
+        f"{n:,} directory users ({dialect}): first import",
+        first,
+        "s",
+        raw,
+        raw_label,
+        first / raw,
+    ).emit()
+    Figure(
+        "entra_directory",
+        f"{n:,} directory users ({dialect}): no changes",
+        again,
+        "s",
+        raw,
+        raw_label,
+        again / raw,
+    ).emit()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Benchmark: the regional leaderboard and the invitation sweep at scale.
 
-Run: ``.venv/bin/python -m bench.masterclasses [learners]`` (SQLite in a temp file,
+Run: ``.venv/bin/python -m bench.masterclasses --scale small|full`` (2,000 or 20,000
+learners; SQLite in a temp file,
 or ``BENCH_DATABASE_URL=postgresql://...`` for a throw-away PostgreSQL database).
 Each figure is printed next to the raw tool doing the same work in the same run
 (the same SQL through the DB-API driver, no ORM, no email) and their ratio.
@@ -9,7 +10,6 @@ Each figure is printed next to the raw tool doing the same work in the same run
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +17,8 @@ from datetime import time as dt_time
 from pathlib import Path
 
 from sqlalchemy import insert, select, text
+
+from bench.common import Figure, make_parser, sized
 
 LEADERBOARD_SQL = """
 SELECT e.id, p.name, COALESCE(t.n, 0) AS on_pace, COALESCE(c.n, 0) AS calls
@@ -200,6 +202,15 @@ def main(learners: int = 20_000) -> None:
             f"leaderboard of {learners:,} learners (top 50): summit {ours * 1000:.1f} ms, "
             f"raw SQL {raw * 1000:.1f} ms, ratio {ours / raw:.2f}"
         )
+        Figure(
+            "masterclasses",
+            f"leaderboard, {learners:,} learners (top 50)",
+            ours * 1000,
+            "ms",
+            raw * 1000,
+            "the same SQL through the DB-API",
+            ours / raw,
+        ).emit()
 
         completers = learners // 10
         ours, created = _timed(lambda: invite_qualifying(mc))
@@ -216,8 +227,18 @@ def main(learners: int = 20_000) -> None:
             f"each), raw INSERT…SELECT {raw * 1000:.1f} ms (no email), ratio {ours / raw:.0f}"
         )
         assert len(created) == completers
+        Figure(
+            "masterclasses",
+            f"invite {completers:,} completers (with one rendered email each)",
+            ours,
+            "s",
+            raw,
+            "INSERT…SELECT, no email",
+            ours / raw,
+        ).emit()
         raw_conn.close()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20_000)
+    _args = make_parser(__doc__ or "").parse_args()
+    main(sized(_args.scale, 2_000, 20_000))

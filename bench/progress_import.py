@@ -1,6 +1,7 @@
 """Bench: 1,000,000 progress rows imported into PostgreSQL, next to a raw ``psql \\copy``.
 
-    .venv/bin/python -m bench.progress_import [--rows 1000000]
+    .venv/bin/python -m bench.progress_import --scale small|full [--rows N]
+    (small: 50,000 rows; full: 1,000,000)
 
 Builds a throw-away database with 200,000 enrolled learners, writes a Summit CSV of
 ``--rows`` rows (5 modules each), imports it through ``import_stream`` (the service the
@@ -11,7 +12,6 @@ the ratio.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import subprocess
 import tempfile
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench._pg import bench_app, seed_learners
+from bench.common import Figure, make_parser, sized
 
 
 def write_csv(path: Path, learners: int, modules: int, slug: str) -> int:
@@ -37,9 +38,10 @@ def write_csv(path: Path, learners: int, modules: int, slug: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser = make_parser(__doc__ or "")
+    parser.add_argument("--rows", type=int, default=0)
     args = parser.parse_args()
+    args.rows = args.rows or sized(args.scale, 50_000, 1_000_000)
     modules = 5
     learners = args.rows // modules
     with bench_app("summit_bench_import") as (_app, psql_url), tempfile.TemporaryDirectory() as tmp:
@@ -95,6 +97,22 @@ def main() -> None:
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     print(f"phases of the first import: {phases}")
     print(f"peak RSS:                   {rss_peak:.0f} MiB (before the import: {rss_before:.0f})")
+    label = f"{rows:,} progress rows"
+    raw = "psql \\copy of the file"
+    Figure(
+        "progress_import", f"{label}: import", summit_s, "s", raw_s, raw, summit_s / raw_s, "≤ 3×"
+    ).emit()
+    Figure(
+        "progress_import",
+        f"{label}: re-import, unchanged",
+        again_s,
+        "s",
+        raw_s,
+        raw,
+        again_s / raw_s,
+    ).emit()
+    Figure("progress_import", f"{label}: rows/s", rows / summit_s, "rows/s").emit()
+    Figure("progress_import", f"{label}: peak RSS", rss_peak, "MB").emit()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
@@ -82,6 +83,19 @@ def _page() -> int:
         return 1
 
 
+#: what an archive list shows: not the snapshots themselves (HTML, chart, CSV, figures:
+#: about 35 KB a report), which only the report's own page loads
+_LISTED = load_only(
+    Report.id,
+    Report.scope,
+    Report.region_id,
+    Report.week,
+    Report.built_at,
+    Report.sent_at,
+    Report.recipients,
+)
+
+
 @bp.get("/r/<region>/reports/")
 @require_role(*READERS)
 def index() -> Any:
@@ -89,6 +103,7 @@ def index() -> Any:
     reports = db.session.scalars(
         select(Report)
         .where(Report.scope == ReportScope.REGION.value, Report.region_id == g.region.id)
+        .options(_LISTED)
         .order_by(Report.week.desc())
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
@@ -215,6 +230,7 @@ def global_index() -> Any:
     reports = db.session.scalars(
         select(Report)
         .where(Report.scope == ReportScope.GLOBAL.value, Report.region_id.is_(None))
+        .options(_LISTED)
         .order_by(Report.week.desc())
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
@@ -92,8 +93,10 @@ def close_term(
     """Give every enrollment a verdict for ``term``: on track when it completed every module
     required by the term's end, else free-rider candidate. Reviewed verdicts (excused,
     confirmed) never change; running it again changes nothing unless progress changed.
-    Each verdict set or changed is audited. A constant number of SQL statements, whatever
-    the number of learners (``statements`` in the result counts them). Flushes.
+    Audited: the close (one event: rule and counts) and each verdict of an earlier close
+    that changes (one event per learner); each review row keeps its verdict's inputs.
+    A constant number of SQL statements, whatever the number of learners (``statements``
+    in the result counts them). Flushes.
     """
     now = now or utcnow()
     pace = pace_for(rollout.program, term)
@@ -135,6 +138,24 @@ def close_term(
         closing.on_track = counts.get(Verdict.ON_TRACK, 0)
         closing.candidates = counts.get(Verdict.FREE_RIDER_CANDIDATE, 0)
         db.session.flush()
+        if changed:
+            # the close itself: its rule and the counts of the verdicts it gave (a verdict
+            # of an earlier close that changes also has an event of its own)
+            audit.record(
+                region_id=ids.region_id,
+                action="term.closed",
+                obj=closing,
+                channel=channel,
+                data={
+                    "term": ids.term_number,
+                    "rollout_id": ids.rollout_id,
+                    "rule": f"on track = all {len(ids.required_ids)} required modules completed",
+                    "on_track": closing.on_track,
+                    "candidates": closing.candidates,
+                    "changed": changed,
+                },
+            )
+            db.session.flush()
     finally:
         event.remove(engine, "before_cursor_execute", counter)
     # rows changed behind the ORM's back: reload them when next read
@@ -175,20 +196,28 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
     ones, audit them (3 statements, whatever the number of learners). Returns how many
     verdicts were set or changed."""
     expected = len(ids.required_ids)
-    # marks the rows this run sets or changes (wall clock, so two runs never share it)
+    # marks the rows this run sets or changes (wall clock, so two runs never share it);
+    # ``restamp`` marks a verdict of an earlier close that this run changes
     stamp = utcnow()
+    restamp = stamp + timedelta(microseconds=1)
     required = ids.required_ids or frozenset({-1})
 
-    def done_for(enrollment_id: Any) -> Any:
-        return (
-            select(func.count(ModuleProgress.id))
-            .where(
-                ModuleProgress.enrollment_id == enrollment_id,
-                ModuleProgress.completed.is_(True),
-                ModuleProgress.module_id.in_(required),
-            )
-            .scalar_subquery()
+    # modules done per enrollment in scope: one aggregate over the rollout's progress,
+    # joined (not a subquery per learner)
+    in_term = (Enrollment.rollout_id == ids.rollout_id) & Enrollment.state.in_(IN_TERM_STATES)
+    progress = (
+        select(Enrollment.id.label("enrollment_id"), func.count(ModuleProgress.id).label("done"))
+        .select_from(Enrollment)
+        .outerjoin(
+            ModuleProgress,
+            (ModuleProgress.enrollment_id == Enrollment.id)
+            & ModuleProgress.completed.is_(True)
+            & ModuleProgress.module_id.in_(required),
         )
+        .where(in_term)
+        .group_by(Enrollment.id)
+        .subquery("progress")
+    )
 
     def verdict_for(done: Any) -> Any:
         return case(
@@ -196,17 +225,16 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
         )
 
     # 1. enrollments without a review of this term get their verdict directly
-    new_done = done_for(Enrollment.id)
     source = select(
         Enrollment.region_id,
         Enrollment.id,
         literal(ids.term_id),
         literal(expected),
-        new_done,
-        verdict_for(new_done),
+        progress.c.done,
+        verdict_for(progress.c.done),
         literal(now, UTCDateTime()),
         literal(stamp, UTCDateTime()),
-    ).where(Enrollment.rollout_id == ids.rollout_id, Enrollment.state.in_(IN_TERM_STATES))
+    ).join(progress, progress.c.enrollment_id == Enrollment.id)
     db.session.execute(
         dialect_insert()(TermReview)
         .from_select(
@@ -224,20 +252,20 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
         )
         .on_conflict_do_nothing(index_elements=["enrollment_id", "term_id"])
     )
-    # 2. existing open reviews (nudged, buddy-asked, closed before) only where something moved
-    scope = select(Enrollment.id).where(
-        Enrollment.rollout_id == ids.rollout_id, Enrollment.state.in_(IN_TERM_STATES)
-    )
+    # 2. existing open reviews (nudged, buddy-asked, closed before) only where something
+    # moved; the rows step 1 just wrote carry this run's stamp and are left alone
+    scope = select(Enrollment.id).where(in_term)
     in_scope = TermReview.enrollment_id.in_(scope)
-    done = done_for(TermReview.enrollment_id)
+    done = progress.c.done
     verdict = verdict_for(done)
     verdict_moves = or_(TermReview.closed_at.is_(None), TermReview.verdict != verdict)
     db.session.execute(
         update(TermReview)
         .where(
+            TermReview.enrollment_id == progress.c.enrollment_id,
             TermReview.term_id == ids.term_id,
             TermReview.verdict.in_(OPEN_VERDICTS),
-            in_scope,
+            or_(TermReview.verdict_changed_at.is_(None), TermReview.verdict_changed_at != stamp),
             or_(
                 verdict_moves,
                 TermReview.modules_done != done,
@@ -248,15 +276,20 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
             modules_expected=expected,
             modules_done=done,
             verdict=verdict,
-            verdict_changed_at=case((verdict_moves, stamp), else_=TermReview.verdict_changed_at),
+            verdict_changed_at=case(
+                (verdict_moves & TermReview.closed_at.is_not(None), restamp),
+                (verdict_moves, stamp),
+                else_=TermReview.verdict_changed_at,
+            ),
             closed_at=func.coalesce(TermReview.closed_at, now),
         )
         .execution_options(synchronize_session=False)
     )
+    changed_now = TermReview.verdict_changed_at.in_((stamp, restamp))
     changed = db.session.scalar(
         select(func.count())
         .select_from(TermReview)
-        .where(TermReview.term_id == ids.term_id, TermReview.verdict_changed_at == stamp, in_scope)
+        .where(TermReview.term_id == ids.term_id, changed_now, in_scope)
     )
     if not changed:
         return 0
@@ -289,7 +322,14 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
                 literal(channel),
                 data_expr,
             ).where(
-                TermReview.term_id == ids.term_id, TermReview.verdict_changed_at == stamp, in_scope
+                TermReview.term_id == ids.term_id,
+                changed_now,
+                in_scope,
+                # per learner: each verdict an earlier close gave that this one changes; the
+                # verdicts a close gives are its own event (rule and counts) and each review
+                # row (modules done and expected, closed_at); each excuse and confirmation
+                # that follows is audited per learner by the review
+                TermReview.verdict_changed_at == restamp,
             ),
         )
     )
