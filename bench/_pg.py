@@ -17,18 +17,37 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def bench_app(prefix: str) -> Iterator[tuple[Any, str]]:
-    """Create a database, migrate it, sync regions; yield (app, plain URL for psql); drop it."""
-    from app import create_app
+def scratch_database(prefix: str, base_url: str = BASE_URL) -> Iterator[Any]:
+    """An empty database on the server of ``base_url``; yields its URL; dropped afterwards."""
     from app.settings import normalise_database_url
 
-    url = make_url(normalise_database_url(BASE_URL))
+    url = make_url(normalise_database_url(base_url))
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db_url = url.set(database=name).render_as_string(hide_password=False)
     try:
+        yield url.set(database=name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@contextmanager
+def bench_app(prefix: str) -> Iterator[tuple[Any, str]]:
+    """Create a database, migrate it, sync regions; yield (app, plain URL for psql); drop it."""
+    from app import create_app
+
+    with scratch_database(prefix) as url:
+        db_url = url.render_as_string(hide_password=False)
         app = create_app(
             {
                 "env": "test",
@@ -48,23 +67,10 @@ def bench_app(prefix: str) -> Iterator[tuple[Any, str]]:
             upgrade()
             sync_regions(directory=ROOT / "regions")
             db.session.commit()
-            plain = url.set(drivername="postgresql", database=name).render_as_string(
-                hide_password=False
-            )
+            plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
             yield app, plain
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def seed_learners(n: int, *, region_code: str = "de", slug: str = "bench") -> dict[str, Any]:

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
 
 REGIONS = 50
 WEEK = "2026-W47"
@@ -296,15 +294,10 @@ def main() -> None:
 
     from app import create_app
     from app.extensions import db
-    from app.settings import normalise_database_url
+    from bench._pg import scratch_database
 
-    base = make_url(normalise_database_url(args.database))
-    name = f"summit_bench_reports_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database("summit_bench_reports", args.database) as scratch:
+        url = scratch.render_as_string(hide_password=False)
         app = create_app(
             {
                 "env": "test",
@@ -350,17 +343,6 @@ def main() -> None:
             ).emit()
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 if __name__ == "__main__":
