@@ -265,32 +265,31 @@ def _save(rollout: Rollout | None) -> Any:
     return redirect(url_for("rollouts.overview", slug=saved.slug))
 
 
-@bp.post("/r/<region>/rollouts/<slug>/launch")
-@require_role(Role.LOCAL_LEAD)
-def launch(slug: str) -> Any:
+def _change_status(slug: str, change: Any, done: str) -> Any:
+    """Run a status change (launch, close) and come back to the rollout with its outcome."""
     rollout = get_in_region_or_404(Rollout, slug=slug)
     try:
-        launch_rollout(region=g.region, rollout=rollout, actor=current_staff())
+        change(region=g.region, rollout=rollout, actor=current_staff())
     except RolloutError as exc:
         flash(str(exc), "error")
         return redirect(url_for("rollouts.overview", slug=slug))
     db.session.commit()
-    flash("Launched: every learner is being invited to commit.", "success")
+    flash(done, "success")
     return redirect(url_for("rollouts.overview", slug=slug))
+
+
+@bp.post("/r/<region>/rollouts/<slug>/launch")
+@require_role(Role.LOCAL_LEAD)
+def launch(slug: str) -> Any:
+    return _change_status(
+        slug, launch_rollout, "Launched: every learner is being invited to commit."
+    )
 
 
 @bp.post("/r/<region>/rollouts/<slug>/close")
 @require_role(Role.LOCAL_LEAD)
 def close(slug: str) -> Any:
-    rollout = get_in_region_or_404(Rollout, slug=slug)
-    try:
-        close_rollout(region=g.region, rollout=rollout, actor=current_staff())
-    except RolloutError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("rollouts.overview", slug=slug))
-    db.session.commit()
-    flash("Closed.", "success")
-    return redirect(url_for("rollouts.overview", slug=slug))
+    return _change_status(slug, close_rollout, "Closed.")
 
 
 # --- buddies -------------------------------------------------------------------------------
