@@ -135,3 +135,22 @@ def seed_learners(n: int, *, region_code: str = "de", slug: str = "bench") -> di
     )
     db.session.commit()
     return {"region": region, "program": program, "rollout": rollout}
+
+
+def clone_table(conn: Any, table: str, clone: str) -> None:
+    """An empty table of ``table``'s shape: the same columns, defaults, checks, indexes and
+    foreign keys (a key to ``table`` itself points at the clone), for a raw COPY that pays
+    what the database pays for Summit's rows."""
+    conn.execute(text(f'DROP TABLE IF EXISTS "{clone}"'))
+    conn.execute(text(f'CREATE TABLE "{clone}" (LIKE "{table}" INCLUDING ALL)'))
+    keys = conn.execute(
+        text(
+            "SELECT pg_get_constraintdef(oid), confrelid = conrelid FROM pg_constraint "
+            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
+        ),
+        {"t": table},
+    ).all()
+    for definition, self_reference in keys:
+        if self_reference:
+            definition = definition.replace(f"REFERENCES {table}(", f'REFERENCES "{clone}"(')
+        conn.execute(text(f'ALTER TABLE "{clone}" ADD {definition}'))
