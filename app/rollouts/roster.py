@@ -416,7 +416,9 @@ def _apply(
             f"INSERT INTO person (id, employee_id, email, name, locale, time_zone, manager_id, "
             f"region_id, created_at, updated_at) SELECT s.new_id, s.employee_id, s.email, s.name, "
             f"s.locale, s.time_zone, {MANAGER_ID}, :region, :now, :now FROM {s} s "
-            f"{MANAGER_JOINS} WHERE s.error IS NULL AND s.person_id IS NULL"
+            f"{MANAGER_JOINS} WHERE s.error IS NULL AND s.person_id IS NULL "
+            # in id order: each index of person takes new ids at its right edge
+            f"ORDER BY s.new_id"
         ),
         {"region": region_id, "now": now},
     ).rowcount
@@ -457,7 +459,8 @@ def _apply(
             f":false, :false, 0 FROM {s} s WHERE s.error IS NULL "
             f"AND (s.person_id IS NULL OR s.changed) AND s.learner "
             f"AND NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.rollout_id = :rollout "
-            f"AND e.person_id = COALESCE(s.person_id, s.new_id))"
+            f"AND e.person_id = COALESCE(s.person_id, s.new_id)) "
+            f"ORDER BY COALESCE(s.person_id, s.new_id)"
         ),
         {"rollout": rollout_id, "region": region_id, "false": False},
     ).rowcount
