@@ -15,9 +15,8 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 #: the columns Summit keeps; everything else in the file is ignored (minimisation)
 FIELDS = (
@@ -94,8 +93,9 @@ class UnreadableRoster(ValueError):
     """The file cannot be read at all; the reason says what to do."""
 
 
-@dataclass(frozen=True)
-class RawRecord:
+class RawRecord(NamedTuple):
+    """One record of the file (a tuple: 300,000 of them are made per import)."""
+
     #: the physical line (or sheet row) where the record starts; the header is line 1
     line: int
     values: dict[str, str]
@@ -237,7 +237,12 @@ def _read_text(text: io.TextIOWrapper) -> Iterator[RawRecord]:
         yield RawRecord(line=start, values=_pick(cells, mapping))
 
 
-def _pick(cells: list[object], mapping: dict[int, str]) -> dict[str, str]:
+def _pick(cells: list[Any], mapping: dict[int, str]) -> dict[str, str]:
+    if len(cells) > max(mapping):  # the common case: every mapped cell is there, as text
+        try:
+            return {field: cells[index].strip() for index, field in mapping.items()}
+        except AttributeError:  # a sheet's number or None
+            pass
     values = {}
     for index, field in mapping.items():
         value = cells[index] if index < len(cells) else ""
