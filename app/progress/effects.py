@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import exists, func, select, update
 
 from app.audit.services import record
 from app.extensions import db
@@ -46,26 +46,19 @@ def apply_progress_effects(
     )
     completed_ids: list[int] = []
     if total:
+        # one aggregate over the rollout's completed modules, joined (not a count per learner)
         done = (
-            select(func.count())
-            .select_from(ModuleProgress)
+            select(ModuleProgress.enrollment_id)
+            .join(Enrollment, Enrollment.id == ModuleProgress.enrollment_id)
             .where(
-                and_(
-                    ModuleProgress.enrollment_id == Enrollment.id,
-                    ModuleProgress.completed.is_(True),
-                )
+                Enrollment.rollout_id == rollout.id,
+                Enrollment.state.in_(STUDYING),
+                ModuleProgress.completed.is_(True),
             )
-            .scalar_subquery()
+            .group_by(ModuleProgress.enrollment_id)
+            .having(func.count() >= total)
         )
-        completed_ids = list(
-            db.session.scalars(
-                select(Enrollment.id).where(
-                    Enrollment.rollout_id == rollout.id,
-                    Enrollment.state.in_(STUDYING),
-                    done >= total,
-                )
-            )
-        )
+        completed_ids = list(db.session.scalars(done))
     if activated:
         db.session.expire_all()
     for enrollment in (
