@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from app.auth.access import current_staff, public
 from app.db import utcnow
 from app.extensions import db
-from app.metrics.queries import FUNNEL_KEYS, compute
+from app.metrics.queries import FUNNEL_KEYS, funnel_at
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import funnel, state_counts
@@ -53,7 +53,7 @@ def region_overview() -> Any:
     ).all()
     counts = state_counts(r.id for r in rollouts)
     now = utcnow()
-    figures = compute({g.region.id: now}).regions[g.region.id]["funnel"]
+    figures = funnel_at({g.region.id: now})[g.region.id]
     stages = [(charts.stage_label(key), figures[key]) for key in FUNNEL_KEYS]
     return render_template(
         "web/region.html",
@@ -78,9 +78,14 @@ def switch_region() -> Any:
 
 @bp.app_context_processor
 def _nav_regions() -> dict[str, Any]:
-    if g.get("staff") is None:
+    if g.get("identity") is None:
         return {"nav_regions": []}
-    return {"nav_regions": db.session.scalars(select(Region).order_by(Region.name)).all()}
+    # three columns, not the models: the switcher shows 50 regions on every page
+    return {
+        "nav_regions": db.session.execute(
+            select(Region.id, Region.code, Region.name).order_by(Region.name)
+        ).all()
+    }
 
 
 @bp.get("/healthz")
