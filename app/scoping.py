@@ -59,8 +59,11 @@ def _add_region_criteria(state: ORMExecuteState) -> None:
     )
 
 
-def get_in_region_or_404(model: type[T], object_id: Any = None, **filters: Any) -> T:
-    """Load one row of ``model`` by id (or by ``filters``) within the URL's region, or 404.
+def get_in_region_or_404(
+    model: type[T], object_id: Any = None, *, options: Iterable[Any] = (), **filters: Any
+) -> T:
+    """Load one row of ``model`` by id (or by ``filters``) within the URL's region, or 404;
+    ``options`` are loader options for the page (e.g. ``selectinload``).
 
     The load runs under the session's region scope too, so an id from another
     region is a 404 whether it is foreign to the URL's region or to the user.
@@ -69,6 +72,8 @@ def get_in_region_or_404(model: type[T], object_id: Any = None, **filters: Any) 
 
     region = g.region
     stmt = select(model).where(model.region_id == region.id)  # type: ignore[attr-defined]
+    if options:
+        stmt = stmt.options(*options)
     if object_id is not None:
         try:
             stmt = stmt.where(model.id == int(object_id))  # type: ignore[attr-defined]
