@@ -41,7 +41,7 @@ class Funnel:
 
 def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dict[int, Funnel]:
     """Requested, approved, declined, proposed, pending by age and median time to decision,
-    per rollout: three grouped queries, whatever the number of learners."""
+    per rollout: two grouped queries, whatever the number of learners."""
     ids = list(rollout_ids)
     result: dict[int, Funnel] = {rid: Funnel() for rid in ids}
     if not ids:
@@ -52,26 +52,27 @@ def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dic
         .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
         .where(TimeAllocation.region_id == region_id, Enrollment.rollout_id.in_(ids))
     )
-    for rollout_id, status, n in db.session.execute(
-        base.add_columns(TimeAllocation.status, func.count()).group_by(
-            Enrollment.rollout_id, TimeAllocation.status
+    whens = []
+    for i, (days, _label) in enumerate(AGE_BUCKETS):
+        if days is not None:
+            whens.append((TimeAllocation.requested_at > now - timedelta(days=days), i))
+    # pending requests by age, every other status as -1: counts and ages in one statement
+    bucket = case(
+        (TimeAllocation.status != AllocationStatus.PENDING, -1),
+        *whens,
+        else_=len(AGE_BUCKETS) - 1,
+    )
+    ages: dict[int, dict[int, int]] = defaultdict(dict)
+    for rollout_id, status, b, n in db.session.execute(
+        base.add_columns(TimeAllocation.status, bucket.label("bucket"), func.count()).group_by(
+            Enrollment.rollout_id, TimeAllocation.status, "bucket"
         )
     ):
         f = result[rollout_id]
         f.requested += n
         setattr(f, AllocationStatus(status).value, getattr(f, AllocationStatus(status).value) + n)
-    whens = []
-    for i, (days, _label) in enumerate(AGE_BUCKETS):
-        if days is not None:
-            whens.append((TimeAllocation.requested_at > now - timedelta(days=days), i))
-    bucket = case(*whens, else_=len(AGE_BUCKETS) - 1)
-    ages: dict[int, dict[int, int]] = defaultdict(dict)
-    for rollout_id, b, n in db.session.execute(
-        base.add_columns(bucket.label("bucket"), func.count())
-        .where(TimeAllocation.status == AllocationStatus.PENDING)
-        .group_by(Enrollment.rollout_id, "bucket")
-    ):
-        ages[rollout_id][int(b)] = n
+        if b is not None and int(b) >= 0:
+            ages[rollout_id][int(b)] = ages[rollout_id].get(int(b), 0) + n
     for rollout_id, f in result.items():
         f.pending_by_age = [
             (label, ages[rollout_id].get(i, 0)) for i, (_d, label) in enumerate(AGE_BUCKETS)
