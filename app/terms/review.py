@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    func,
-    select,
-)
+from sqlalchemy import and_, case, func, select
 
 from app.audit.services import record
 from app.db import utcnow
@@ -165,19 +162,38 @@ class TermOutcome:
     #: names of removed learners; empty (never filled) under the ``aggregate`` policy
     removed_names: list[tuple[str, str]]
     names_individuals: bool
+    #: reviews whose buddy sign-off was asked for and not given yet
+    buddy_missing: int = 0
 
 
 def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome:
-    """Counts per verdict (one grouped query) and, only where the region's policy names
-    individuals, who was removed."""
-    counts = dict(
-        db.session.execute(
-            select(TermReview.verdict, func.count())
-            .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-            .where(TermReview.term_id == term.id, Enrollment.rollout_id == rollout.id)
-            .group_by(TermReview.verdict)
-        ).all()
-    )
+    """Counts per verdict and of missing buddy sign-offs (one grouped query) and, only
+    where the region's policy names individuals, who was removed."""
+    counts: dict[Verdict, int] = {}
+    buddy_missing = 0
+    for verdict, n, missing in db.session.execute(
+        select(
+            TermReview.verdict,
+            func.count(),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            TermReview.buddy_requested_at.is_not(None),
+                            TermReview.buddy_confirmed_at.is_(None),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+        .where(TermReview.term_id == term.id, Enrollment.rollout_id == rollout.id)
+        .group_by(TermReview.verdict)
+    ):
+        counts[Verdict(verdict)] = n
+        buddy_missing += missing or 0
     names: list[tuple[str, str]] = []
     if region.names_individuals:
         names = [
@@ -211,6 +227,7 @@ def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome
         removed=counts.get(Verdict.CONFIRMED_FREE_RIDER, 0),
         removed_names=names,
         names_individuals=region.names_individuals,
+        buddy_missing=buddy_missing,
     )
 
 

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
@@ -71,17 +71,6 @@ def review(slug: str, number: int) -> Any:
         .order_by(Person.name)
         .limit(PAGE)
     ).all()
-    missing_buddy_total = db.session.scalar(
-        select(func.count())
-        .select_from(TermReview)
-        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-        .where(
-            TermReview.term_id == term.id,
-            Enrollment.rollout_id == rollout.id,
-            TermReview.buddy_requested_at.is_not(None),
-            TermReview.buddy_confirmed_at.is_(None),
-        )
-    )
     outcome = term_outcome(region=g.region, rollout=rollout, term=term)
     return render_template(
         "terms/review.html",
@@ -90,7 +79,7 @@ def review(slug: str, number: int) -> Any:
         candidates=candidates,
         reviewed=reviewed,
         missing_buddy=missing_buddy,
-        missing_buddy_total=missing_buddy_total or 0,
+        missing_buddy_total=outcome.buddy_missing,
         outcome=outcome,
         reasons=list(ExcuseReason),
         page=page,
