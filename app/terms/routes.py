@@ -47,8 +47,23 @@ def review(slug: str, number: int) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # the listed columns only, not three models per row (the page lists up to 300 rows)
     base = (
-        select(TermReview, Enrollment, Person)
+        select(
+            TermReview.id,
+            TermReview.modules_done,
+            TermReview.modules_expected,
+            TermReview.verdict,
+            TermReview.buddy_requested_at,
+            TermReview.buddy_confirmed_at,
+            TermReview.at_risk_nudged_at,
+            TermReview.excuse_reason,
+            TermReview.excuse_note,
+            TermReview.reviewed_at,
+            Person.name,
+            Person.employee_id,
+        )
+        .select_from(TermReview)
         .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
         .join(Person, Person.id == Enrollment.person_id)
         .where(TermReview.term_id == term.id, Enrollment.rollout_id == rollout.id)

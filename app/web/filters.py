@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal, format_percent
 from flask import Flask, g
 
 
-def _locale() -> str:
+@lru_cache(maxsize=64)
+def _parsed(code: str) -> Locale:
+    # Babel parses a locale string on every call: a list page formats hundreds of values
+    return Locale.parse(code)
+
+
+def _locale() -> Locale:
     region = g.get("region")
-    return region.locale if region is not None else "en_GB"
+    return _parsed(region.locale if region is not None else "en_GB")
 
 
 def local_datetime(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
