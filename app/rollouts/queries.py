@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 
 from app.extensions import db
+from app.readcache import memoised
 from app.rollouts.models import FUNNEL, Enrollment, EnrollmentState
 
 
@@ -41,6 +42,7 @@ class DashboardCounts:
     unpaired: int
 
 
+@memoised
 def dashboard_counts(rollout_id: int) -> DashboardCounts:
     """Enrollments per state, missing from the roster and without a buddy: one grouped
     statement over the rollout's enrollments."""

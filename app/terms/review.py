@@ -15,6 +15,7 @@ from app.extensions import db
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.programs.models import Term
+from app.readcache import memoised
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.rollouts.signals import enrollment_left
@@ -169,6 +170,26 @@ class TermOutcome:
 def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome:
     """Counts per verdict and of missing buddy sign-offs (one grouped query) and, only
     where the region's policy names individuals, who was removed."""
+    counts, buddy_missing, names, closed = _outcome_figures(
+        rollout.id, term.id, region.names_individuals
+    )
+    return TermOutcome(
+        term=term,
+        closed=closed,
+        on_track=counts.get(Verdict.ON_TRACK, 0),
+        candidates=counts.get(Verdict.FREE_RIDER_CANDIDATE, 0),
+        excused=counts.get(Verdict.EXCUSED, 0),
+        removed=counts.get(Verdict.CONFIRMED_FREE_RIDER, 0),
+        removed_names=names,
+        names_individuals=region.names_individuals,
+        buddy_missing=buddy_missing,
+    )
+
+
+@memoised
+def _outcome_figures(
+    rollout_id: int, term_id: int, named: bool
+) -> tuple[dict[Verdict, int], int, list[tuple[str, str]], bool]:
     counts: dict[Verdict, int] = {}
     buddy_missing = 0
     for verdict, n, missing in db.session.execute(
@@ -189,13 +210,13 @@ def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome
             ),
         )
         .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-        .where(TermReview.term_id == term.id, Enrollment.rollout_id == rollout.id)
+        .where(TermReview.term_id == term_id, Enrollment.rollout_id == rollout_id)
         .group_by(TermReview.verdict)
     ):
         counts[Verdict(verdict)] = n
         buddy_missing += missing or 0
     names: list[tuple[str, str]] = []
-    if region.names_individuals:
+    if named:
         names = [
             (p.employee_id, p.name)
             for p in db.session.scalars(
@@ -203,8 +224,8 @@ def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome
                 .join(Enrollment, Enrollment.person_id == Person.id)
                 .join(TermReview, TermReview.enrollment_id == Enrollment.id)
                 .where(
-                    TermReview.term_id == term.id,
-                    Enrollment.rollout_id == rollout.id,
+                    TermReview.term_id == term_id,
+                    Enrollment.rollout_id == rollout_id,
                     TermReview.verdict == Verdict.CONFIRMED_FREE_RIDER,
                 )
                 .order_by(Person.name)
@@ -214,21 +235,11 @@ def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome
         db.session.scalar(
             select(func.count())
             .select_from(TermClose)
-            .where(TermClose.rollout_id == rollout.id, TermClose.term_id == term.id)
+            .where(TermClose.rollout_id == rollout_id, TermClose.term_id == term_id)
         )
         or 0
     ) > 0
-    return TermOutcome(
-        term=term,
-        closed=closed,
-        on_track=counts.get(Verdict.ON_TRACK, 0),
-        candidates=counts.get(Verdict.FREE_RIDER_CANDIDATE, 0),
-        excused=counts.get(Verdict.EXCUSED, 0),
-        removed=counts.get(Verdict.CONFIRMED_FREE_RIDER, 0),
-        removed_names=names,
-        names_individuals=region.names_individuals,
-        buddy_missing=buddy_missing,
-    )
+    return counts, buddy_missing, names, closed
 
 
 def tell_sponsors_if_reviewed(
