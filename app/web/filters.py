@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, parse_pattern
 from flask import Flask, g
 
 
@@ -36,8 +36,12 @@ def local_date(value: date | None, fmt: str = "medium") -> str:
     return "—" if value is None else format_date(value, fmt, locale=_locale())
 
 
+#: parsed once (Babel parses a pattern string on every call)
+_PERCENT = parse_pattern("#,##0%")
+
+
 def percent(value: float | None) -> str:
-    return "—" if value is None else format_percent(value, "#,##0%", locale=_locale())
+    return "—" if value is None else format_percent(value, _PERCENT, locale=_locale())
 
 
 def number(value: Any) -> str:
