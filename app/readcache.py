@@ -85,6 +85,16 @@ def clear() -> None:
         _entries.clear()
 
 
+def epoch_column() -> Any:
+    """The epoch as a column, for a statement every request runs anyway (the identity)."""
+    return select(ReadEpoch.n).where(ReadEpoch.id == 1).scalar_subquery()
+
+
+def note_epoch(value: int | None) -> None:
+    """Keep the epoch read by that statement for this request."""
+    g.read_epoch = value
+
+
 def _epoch() -> int | None:
     """This request's epoch, or None where the cache must not be used."""
     from app.extensions import db
@@ -97,6 +107,11 @@ def _epoch() -> int | None:
     if "read_epoch" not in g:
         g.read_epoch = session.execute(select(ReadEpoch.n).where(ReadEpoch.id == 1)).scalar()
     return g.read_epoch
+
+
+def active() -> bool:
+    """Whether this request may use the cache (a clean GET with an epoch)."""
+    return _epoch() is not None
 
 
 def memoised(fn: F) -> F:

@@ -18,9 +18,15 @@ from typing import Any, TypeVar
 
 from flask import abort, g
 from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    make_transient_to_detached,
+    with_loader_criteria,
+)
 
 from app.db import RegionScoped
+from app.readcache import memoised
 
 SCOPE_KEY = "region_scope"
 T = TypeVar("T")
@@ -57,6 +63,35 @@ def _add_region_criteria(state: ORMExecuteState) -> None:
         ),
         with_loader_criteria(Region, lambda cls: cls.id.in_(region_ids), include_aliases=True),
     )
+
+
+def region_by_code(session: Session, code: str) -> Any:
+    """The region with ``code`` if the session's scope covers it, else None.
+
+    Regions change only when ``summit regions sync`` commits, so the row is read under
+    the scope once per scope and commit epoch (:mod:`app.readcache`) and each request
+    gets its own copy in its session, without a query.
+    """
+    from app import readcache
+    from app.regions.models import Region
+
+    if not readcache.active():
+        return session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    snapshot = _region_snapshot(code, region_scope(session))
+    return None if snapshot is None else session.merge(snapshot, load=False)
+
+
+@memoised
+def _region_snapshot(code: str, scope: tuple[int, ...] | None) -> Any:
+    from app.extensions import db
+    from app.regions.models import Region
+
+    region = db.session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    if region is None:
+        return None
+    snapshot = Region(**{c.key: getattr(region, c.key) for c in Region.__mapper__.column_attrs})
+    make_transient_to_detached(snapshot)  # as if loaded: clean, with its identity
+    return snapshot
 
 
 def get_in_region_or_404(

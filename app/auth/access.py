@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from app.auth.models import EDITOR_ROLES, Role, RoleAssignment, StaffUser
 from app.extensions import db
-from app.scoping import set_region_scope
+from app.scoping import region_by_code, set_region_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -126,8 +126,16 @@ def _load_identity() -> Identity | None:
     user_id = session.get(SESSION_USER_KEY)
     if user_id is None:
         return None
+    from app.readcache import epoch_column, note_epoch
+
     rows = db.session.execute(
-        select(StaffUser.name, StaffUser.active, RoleAssignment.region_id, RoleAssignment.role)
+        select(
+            StaffUser.name,
+            StaffUser.active,
+            RoleAssignment.region_id,
+            RoleAssignment.role,
+            epoch_column(),  # the read cache's epoch, in the same round trip
+        )
         .select_from(StaffUser)
         .outerjoin(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
         .where(StaffUser.id == user_id)
@@ -135,6 +143,7 @@ def _load_identity() -> Identity | None:
     if not rows or not rows[0].active:
         session.clear()
         return None
+    note_epoch(rows[0][-1])
     roles = frozenset((r.region_id, Role(r.role)) for r in rows if r.role is not None)
     return Identity(id=user_id, name=rows[0].name, roles=roles)
 
@@ -170,14 +179,13 @@ def _pop_region(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 
 def _resolve_region(user: Identity | None) -> None:
-    from app.regions.models import Region
 
     g.region = None
     code = g.get("region_code")
     if code is None:
         return
     # runs under the user's region scope: another region's code is a 404
-    region = db.session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    region = region_by_code(db.session, code)
     if region is None or user is None:
         abort(404)
     g.region = region

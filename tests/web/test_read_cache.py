@@ -127,3 +127,17 @@ def test_a_revoked_role_is_refused_with_a_warm_cache(client, rollout):
     db.session.add(RoleAssignment(user_id=user_id, region_id=region("us").id, role=Role.SPONSOR))
     db.session.commit()
     assert client.get(f"/r/us/approvals/{rollout.slug}").status_code == 403
+
+
+def test_a_region_change_shows_on_the_next_page_load(client, rollout):
+    """The region row is reused per scope and epoch: a regions sync (a commit) shows."""
+    us = region("us")
+    name = us.name
+    assert name in client.get("/r/us/").get_data(as_text=True)
+    try:
+        us.name = "Renamed Region"
+        db.session.commit()
+        assert "Renamed Region" in client.get("/r/us/").get_data(as_text=True)
+    finally:
+        region("us").name = name
+        db.session.commit()
