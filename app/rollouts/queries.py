@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, select
 
@@ -67,6 +68,20 @@ def dashboard_counts(rollout_id: int) -> DashboardCounts:
         if state in PAIRABLE:
             unpaired += no_buddy or 0
     return DashboardCounts(states=states, missing=missing, unpaired=unpaired)
+
+
+@memoised
+def local_lead_names(region_id: int) -> list[Any]:
+    """The region's local leads as rows (id, name), by name: what the dashboard lists."""
+    from app.auth.models import Role, RoleAssignment, StaffUser
+
+    return db.session.execute(
+        select(StaffUser.id, StaffUser.name)
+        .join(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
+        .where(RoleAssignment.region_id == region_id, RoleAssignment.role == Role.LOCAL_LEAD)
+        .order_by(StaffUser.name)
+        .distinct()
+    ).all()
 
 
 def funnel(counts: dict[EnrollmentState, int]) -> list[tuple[EnrollmentState, int]]:

@@ -39,7 +39,7 @@ from app.rollouts.models import (
     RosterImport,
     RosterImportIssue,
 )
-from app.rollouts.queries import dashboard_counts, funnel
+from app.rollouts.queries import dashboard_counts, funnel, local_lead_names
 from app.rollouts.services import (
     RolloutError,
     RolloutInput,
@@ -92,7 +92,7 @@ def overview(slug: str) -> Any:
         },
         missing=dashboard.missing,
         unpaired=dashboard.unpaired,
-        leads=local_leads(rollout.region),
+        leads=local_lead_names(rollout.region_id),
         funnel_chart=charts.funnel([(charts.stage_label(s), n) for s, n in stages]),
         trend_chart=charts.trend(
             charts.completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])
