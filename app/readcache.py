@@ -43,6 +43,9 @@ _MISSING = object()
 
 _entries: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
 _lock = threading.Lock()
+#: the newest epoch this process has seen: entries of older ones are dropped, not kept
+#: until evicted (they may hold names a commit has since erased)
+_newest = [0]
 
 
 class ReadEpoch(Base):
@@ -83,6 +86,7 @@ def clear() -> None:
     """Forget every entry of this process (tests that empty tables behind the app's back)."""
     with _lock:
         _entries.clear()
+        _newest[0] = 0
 
 
 def epoch_column() -> Any:
@@ -126,6 +130,9 @@ def memoised(fn: F) -> F:
         key = (fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())), epoch)
         now = time.monotonic()
         with _lock:
+            if epoch > _newest[0]:
+                _entries.clear()
+                _newest[0] = epoch
             at, value = _entries.get(key, (0.0, _MISSING))
             if value is not _MISSING and now - at < TTL:
                 _entries.move_to_end(key)

@@ -141,3 +141,14 @@ def test_a_region_change_shows_on_the_next_page_load(client, rollout):
     finally:
         region("us").name = name
         db.session.commit()
+
+
+def test_a_commit_drops_the_older_entries(client, rollout):
+    """What was counted before a commit is not kept (it may name someone since erased)."""
+    _rate(client, rollout.slug)
+    assert readcache._entries
+    _complete_one(rollout)
+    db.session.commit()
+    _rate(client, rollout.slug)
+    epochs = {key[-1] for key in readcache._entries}
+    assert len(epochs) == 1
