@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 def import_models() -> None:
     """Import every capability's models so the metadata is complete."""
+    from app import readcache as _readcache  # noqa: F401
     from app.approvals import models as _approvals  # noqa: F401
     from app.audit import models as _audit  # noqa: F401
     from app.auth import models as _auth  # noqa: F401

@@ -18,9 +18,15 @@ from typing import Any, TypeVar
 
 from flask import abort, g
 from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import (
+    ORMExecuteState,
+    Session,
+    make_transient_to_detached,
+    with_loader_criteria,
+)
 
 from app.db import RegionScoped
+from app.readcache import memoised
 
 SCOPE_KEY = "region_scope"
 T = TypeVar("T")
@@ -59,8 +65,40 @@ def _add_region_criteria(state: ORMExecuteState) -> None:
     )
 
 
-def get_in_region_or_404(model: type[T], object_id: Any = None, **filters: Any) -> T:
-    """Load one row of ``model`` by id (or by ``filters``) within the URL's region, or 404.
+def region_by_code(session: Session, code: str) -> Any:
+    """The region with ``code`` if the session's scope covers it, else None.
+
+    Regions change only when ``summit regions sync`` commits, so the row is read under
+    the scope once per scope and commit epoch (:mod:`app.readcache`) and each request
+    gets its own copy in its session, without a query.
+    """
+    from app import readcache
+    from app.regions.models import Region
+
+    if not readcache.active():
+        return session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    snapshot = _region_snapshot(code, region_scope(session))
+    return None if snapshot is None else session.merge(snapshot, load=False)
+
+
+@memoised
+def _region_snapshot(code: str, scope: tuple[int, ...] | None) -> Any:
+    from app.extensions import db
+    from app.regions.models import Region
+
+    region = db.session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    if region is None:
+        return None
+    snapshot = Region(**{c.key: getattr(region, c.key) for c in Region.__mapper__.column_attrs})
+    make_transient_to_detached(snapshot)  # as if loaded: clean, with its identity
+    return snapshot
+
+
+def get_in_region_or_404(
+    model: type[T], object_id: Any = None, *, options: Iterable[Any] = (), **filters: Any
+) -> T:
+    """Load one row of ``model`` by id (or by ``filters``) within the URL's region, or 404;
+    ``options`` are loader options for the page (e.g. ``selectinload``).
 
     The load runs under the session's region scope too, so an id from another
     region is a 404 whether it is foreign to the URL's region or to the user.
@@ -69,6 +107,8 @@ def get_in_region_or_404(model: type[T], object_id: Any = None, **filters: Any) 
 
     region = g.region
     stmt = select(model).where(model.region_id == region.id)  # type: ignore[attr-defined]
+    if options:
+        stmt = stmt.options(*options)
     if object_id is not None:
         try:
             stmt = stmt.where(model.id == int(object_id))  # type: ignore[attr-defined]

@@ -119,7 +119,7 @@ def _drop(base_url: str, name: str) -> None:
 
 LEARNERS = 300_000
 #: bump when the generator changes: a data set built by an older one is not reused
-GENERATION = "g2"
+GENERATION = "g3"
 WEEKS = ("2026-W45", "2026-W46", "2026-W47")
 
 

@@ -56,11 +56,12 @@ def _fill(raw_conn, first: int, last: int, total: int | None = None) -> None:
             return out
 
     conn = Timed()
+    # a learner lives in their rollout's region (the example regions come first in ``region``)
     conn.execute(
         text(f"""
         INSERT INTO person (id, employee_id, email, name, created_at, updated_at, region_id)
         SELECT i, 'B' || i, 'learner' || i || '@bench.example', 'Learner ' || i,
-               now(), now(), (SELECT id FROM region ORDER BY id OFFSET {k} LIMIT 1)
+               now(), now(), (SELECT region_id FROM rollout ORDER BY id OFFSET {k} LIMIT 1)
         FROM generate_series(CAST(:a AS integer), CAST(:b AS integer)) i"""),
         p,
     )

@@ -16,6 +16,7 @@ from app.approvals.models import AllocationStatus, TimeAllocation
 from app.extensions import db
 from app.metrics.queries import approval_rate
 from app.people.models import Person
+from app.readcache import memoised
 from app.rollouts.models import Enrollment
 
 #: pending requests by age (days since the learner committed)
@@ -39,9 +40,18 @@ class Funnel:
         return approval_rate(approved=self.approved, requested=self.requested)
 
 
+@memoised
+def funnels_now(*, region_id: int, rollout_ids: tuple[int, ...]) -> dict[int, Funnel]:
+    """:func:`funnels` as of now (the ages of pending requests move on within the read
+    cache's TTL)."""
+    from app.db import utcnow
+
+    return funnels(region_id=region_id, rollout_ids=rollout_ids, now=utcnow())
+
+
 def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dict[int, Funnel]:
     """Requested, approved, declined, proposed, pending by age and median time to decision,
-    per rollout: three grouped queries, whatever the number of learners."""
+    per rollout: two grouped queries, whatever the number of learners."""
     ids = list(rollout_ids)
     result: dict[int, Funnel] = {rid: Funnel() for rid in ids}
     if not ids:
@@ -52,26 +62,27 @@ def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dic
         .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
         .where(TimeAllocation.region_id == region_id, Enrollment.rollout_id.in_(ids))
     )
-    for rollout_id, status, n in db.session.execute(
-        base.add_columns(TimeAllocation.status, func.count()).group_by(
-            Enrollment.rollout_id, TimeAllocation.status
+    whens = []
+    for i, (days, _label) in enumerate(AGE_BUCKETS):
+        if days is not None:
+            whens.append((TimeAllocation.requested_at > now - timedelta(days=days), i))
+    # pending requests by age, every other status as -1: counts and ages in one statement
+    bucket = case(
+        (TimeAllocation.status != AllocationStatus.PENDING, -1),
+        *whens,
+        else_=len(AGE_BUCKETS) - 1,
+    )
+    ages: dict[int, dict[int, int]] = defaultdict(dict)
+    for rollout_id, status, b, n in db.session.execute(
+        base.add_columns(TimeAllocation.status, bucket.label("bucket"), func.count()).group_by(
+            Enrollment.rollout_id, TimeAllocation.status, "bucket"
         )
     ):
         f = result[rollout_id]
         f.requested += n
         setattr(f, AllocationStatus(status).value, getattr(f, AllocationStatus(status).value) + n)
-    whens = []
-    for i, (days, _label) in enumerate(AGE_BUCKETS):
-        if days is not None:
-            whens.append((TimeAllocation.requested_at > now - timedelta(days=days), i))
-    bucket = case(*whens, else_=len(AGE_BUCKETS) - 1)
-    ages: dict[int, dict[int, int]] = defaultdict(dict)
-    for rollout_id, b, n in db.session.execute(
-        base.add_columns(bucket.label("bucket"), func.count())
-        .where(TimeAllocation.status == AllocationStatus.PENDING)
-        .group_by(Enrollment.rollout_id, "bucket")
-    ):
-        ages[rollout_id][int(b)] = n
+        if b is not None and int(b) >= 0:
+            ages[rollout_id][int(b)] = ages[rollout_id].get(int(b), 0) + n
     for rollout_id, f in result.items():
         f.pending_by_age = [
             (label, ages[rollout_id].get(i, 0)) for i, (_d, label) in enumerate(AGE_BUCKETS)
@@ -105,12 +116,29 @@ def _hours_between(start: Any, end: Any) -> float:
     return max((end - start).total_seconds() / 3600, 0.0)
 
 
-def needs_follow_up(*, region_id: int, rollout_id: int, limit: int = 200) -> list[TimeAllocation]:
-    """Declines and proposals of a rollout, newest first: the lead follows up on each."""
+@memoised
+def needs_follow_up(*, region_id: int, rollout_id: int, limit: int = 200) -> list[Any]:
+    """Declines and proposals of a rollout, newest first: the lead follows up on each.
+
+    Rows of the listed values (id, status, hours_decided, reason, learner, manager): one
+    statement, no model (and no lazy load of each manager) per row.
+    """
+    learner = aliased(Person)
+    manager = aliased(Person)
     return list(
-        db.session.scalars(
-            select(TimeAllocation)
-            .join(TimeAllocation.enrollment)
+        db.session.execute(
+            select(
+                TimeAllocation.id,
+                TimeAllocation.status,
+                TimeAllocation.hours_decided,
+                TimeAllocation.reason,
+                learner.name.label("learner_name"),
+                manager.name.label("manager_name"),
+            )
+            .select_from(TimeAllocation)
+            .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
+            .join(learner, learner.id == Enrollment.person_id)
+            .outerjoin(manager, manager.id == TimeAllocation.manager_id)
             .where(
                 TimeAllocation.region_id == region_id,
                 Enrollment.rollout_id == rollout_id,
@@ -118,19 +146,21 @@ def needs_follow_up(*, region_id: int, rollout_id: int, limit: int = 200) -> lis
             )
             .order_by(TimeAllocation.decided_at.desc(), TimeAllocation.id)
             .limit(limit)
-        ).unique()
+        )
     )
 
 
 @dataclass(frozen=True)
 class WaitingManager:
-    person: Person
+    #: the decider's id and name (a row, not the model)
+    person: Any
     reports: int
     oldest: datetime
     reminders: int
     escalated: bool
 
 
+@memoised
 def waiting_managers(
     *, region_id: int, rollout_id: int, offset: int = 0, limit: int = 100
 ) -> list[WaitingManager]:
@@ -158,7 +188,9 @@ def waiting_managers(
     ).all()
     people = {
         p.id: p
-        for p in db.session.scalars(select(Person).where(Person.id.in_([r[0] for r in rows])))
+        for p in db.session.execute(
+            select(Person.id, Person.name).where(Person.id.in_([r[0] for r in rows]))
+        )
     }
     from app.db import UTCDateTime
 

@@ -207,9 +207,7 @@ def index() -> Any:
     rollouts = db.session.scalars(
         select(Rollout).where(Rollout.region_id == g.region.id).order_by(Rollout.slug)
     ).all()
-    figures = queries.funnels(
-        region_id=g.region.id, rollout_ids=[r.id for r in rollouts], now=utcnow()
-    )
+    figures = queries.funnels_now(region_id=g.region.id, rollout_ids=tuple(r.id for r in rollouts))
     return render_template("approvals/index.html", rollouts=rollouts, figures=figures)
 
 
@@ -219,7 +217,7 @@ def rollout_dashboard(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     per_page = 50
-    figures = queries.funnels(region_id=g.region.id, rollout_ids=[rollout.id], now=utcnow())
+    figures = queries.funnels_now(region_id=g.region.id, rollout_ids=(rollout.id,))
     waiting = queries.waiting_managers(
         region_id=g.region.id,
         rollout_id=rollout.id,

@@ -9,19 +9,50 @@ until a signed link or a credential grants one region (:func:`grant_region`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 from sqlalchemy import select
 
-from app.auth.models import EDITOR_ROLES, Role, StaffUser
+from app.auth.models import EDITOR_ROLES, Role, RoleAssignment, StaffUser
 from app.extensions import db
-from app.scoping import set_region_scope
+from app.scoping import region_by_code, set_region_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_USER_KEY = "staff_user_id"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The signed-in staff member as authorisation needs them: read fresh on every request
+    in one statement (no ORM objects), so a revoked role or a deactivated account counts
+    from the next request on. :func:`current_staff` loads the full :class:`StaffUser`
+    only for views that change something on their behalf."""
+
+    id: int
+    name: str
+    #: (region id, role) pairs; region id None for the global admin role
+    roles: frozenset[tuple[int | None, Role]]
+
+    @property
+    def is_global_admin(self) -> bool:
+        return any(role is Role.GLOBAL_ADMIN for _, role in self.roles)
+
+    def roles_in(self, region_id: int) -> set[Role]:
+        """Roles held in one region (a global admin holds it everywhere)."""
+        found = {role for rid, role in self.roles if rid == region_id}
+        if self.is_global_admin:
+            found.add(Role.GLOBAL_ADMIN)
+        return found
+
+    def region_ids(self) -> set[int]:
+        return {rid for rid, _ in self.roles if rid is not None}
+
+    def all_roles(self) -> set[Role]:
+        return {role for _, role in self.roles}
 
 
 def public(view: F) -> F:
@@ -37,11 +68,11 @@ def require_role(*roles: Role) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_staff()
+            user = current_identity()
             if user is None:
                 abort(401)
             region = g.get("region")
-            held = user.roles_in(region.id) if region is not None else {r.role for r in user.roles}
+            held = user.roles_in(region.id) if region is not None else user.all_roles()
             if Role.GLOBAL_ADMIN in held or held & set(roles):
                 return view(*args, **kwargs)
             abort(403)
@@ -61,8 +92,18 @@ def may_see_names() -> bool:
     return bool(g.region_roles & EDITOR_ROLES) or region.names_individuals
 
 
+def current_identity() -> Identity | None:
+    return g.get("identity")
+
+
 def current_staff() -> StaffUser | None:
-    return g.get("staff")
+    """The signed-in staff member as a model (loaded on first use in a request)."""
+    identity = g.get("identity")
+    if identity is None:
+        return None
+    if "staff" not in g:
+        g.staff = db.session.get(StaffUser, identity.id)
+    return g.staff
 
 
 def sign_in(user: StaffUser) -> None:
@@ -81,21 +122,34 @@ def grant_region(region_id: int) -> None:
     set_region_scope(db.session, [region_id])
 
 
-def _load_staff() -> None:
-    g.staff = None
+def _load_identity() -> Identity | None:
     user_id = session.get(SESSION_USER_KEY)
     if user_id is None:
-        return
-    user = db.session.get(StaffUser, user_id)
-    if user is None or not user.active:
+        return None
+    from app.readcache import epoch_column, note_epoch
+
+    rows = db.session.execute(
+        select(
+            StaffUser.name,
+            StaffUser.active,
+            RoleAssignment.region_id,
+            RoleAssignment.role,
+            epoch_column(),  # the read cache's epoch, in the same round trip
+        )
+        .select_from(StaffUser)
+        .outerjoin(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
+        .where(StaffUser.id == user_id)
+    ).all()
+    if not rows or not rows[0].active:
         session.clear()
-        return
-    g.staff = user
+        return None
+    note_epoch(rows[0][-1])
+    roles = frozenset((r.region_id, Role(r.role)) for r in rows if r.role is not None)
+    return Identity(id=user_id, name=rows[0].name, roles=roles)
 
 
 def _before_request() -> Any:
-    _load_staff()
-    user = g.staff
+    g.identity = user = _load_identity()
     if user is None:
         set_region_scope(db.session, [])
     else:
@@ -124,15 +178,14 @@ def _pop_region(endpoint: str | None, values: dict[str, Any] | None) -> None:
     g.region_code = values.pop("region", None) if values else None
 
 
-def _resolve_region(user: StaffUser | None) -> None:
-    from app.regions.models import Region
+def _resolve_region(user: Identity | None) -> None:
 
     g.region = None
     code = g.get("region_code")
     if code is None:
         return
     # runs under the user's region scope: another region's code is a 404
-    region = db.session.scalars(select(Region).where(Region.code == code)).one_or_none()
+    region = region_by_code(db.session, code)
     if region is None or user is None:
         abort(404)
     g.region = region
@@ -163,4 +216,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _inject_user() -> dict[str, Any]:
-        return {"current_staff": g.get("staff"), "current_region": g.get("region"), "Role": Role}
+        return {
+            "current_staff": g.get("identity"),
+            "current_region": g.get("region"),
+            "Role": Role,
+        }

@@ -42,13 +42,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, literal, null, or_, select
+from sqlalchemy import Integer, and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.calls.models import CallAttendance, CallSession, CallStatus
+from app.db import UTCDateTime
 from app.extensions import db
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.metrics.sql import cutoff_table, hours_between, key_table
@@ -184,6 +185,17 @@ def compute(cutoffs: dict[int, datetime], *, with_names: bool = True) -> Snapsho
     overall = pool(list(figures.values()))
     overall["median_hours_to_approval"] = overall_median
     return Snapshot(regions=figures, overall=overall)
+
+
+def funnel_at(cutoffs: dict[int, datetime]) -> dict[int, dict[str, int]]:
+    """The funnel (``FUNNEL_KEYS``) of each region at its cutoff, as :func:`compute` counts
+    it, in one statement: for pages that show the funnel and nothing else."""
+    figures: dict[int, dict[str, Any]] = {
+        rid: {"funnel": dict.fromkeys(FUNNEL_KEYS, 0)} for rid in cutoffs
+    }
+    if cutoffs:
+        _enrollment_family(figures, cutoff_table(cutoffs))
+    return {rid: f["funnel"] for rid, f in figures.items()}
 
 
 def pool(region_figures: list[dict[str, Any]]) -> dict[str, Any]:
@@ -527,37 +539,70 @@ def completion_trend(
     """Completion rate per region (and "all", pooled) at the end of each week, optionally
     counting only the learners of ``rollout_ids`` (a rollout's dashboard).
 
-    One grouped statement per week (a constant: the chart's number of weeks).
+    One statement whatever the number of weeks: each enrollment is put in the first week
+    by whose end it was invited, withdrew and completed (each region's week ends as
+    columns of its cutoff row), and each week's counts are the sums up to that week.
     """
-    trend: dict[str, dict[Any, float | None]] = {}
-    for week, cutoffs in cutoffs_by_week.items():
-        point: dict[Any, float | None] = dict.fromkeys(cutoffs)
-        totals = [0, 0, 0]
-        if cutoffs:
-            cut = cutoff_table(cutoffs)
-            withdrawn = and_(
-                Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= cut.c.t
+    weeks = sorted(cutoffs_by_week)  # ISO weeks sort in time order, as their ends do
+    region_ids = sorted({rid for cutoffs in cutoffs_by_week.values() for rid in cutoffs})
+    n = len(weeks)
+    #: (region, invited, withdrew, completed) week index → learners; n means "not by the last"
+    groups: list[tuple[int, int, int, int, int]] = []
+    if region_ids:
+        ends = [
+            select(
+                literal(rid, Integer()).label("region_id"),
+                *(
+                    literal(cutoffs_by_week[w].get(rid), UTCDateTime()).label(f"t{i}")
+                    for i, w in enumerate(weeks)
+                ),
             )
-            rows = db.session.execute(
-                select(
-                    Enrollment.region_id,
-                    func.count(),
-                    _sum(withdrawn),
-                    _sum(Enrollment.completed_at <= cut.c.t),
-                )
-                .join(cut, cut.c.region_id == Enrollment.region_id)
-                .where(
-                    Enrollment.invited_at <= cut.c.t,
-                    *([] if rollout_ids is None else [Enrollment.rollout_id.in_(rollout_ids)]),
-                )
-                .group_by(Enrollment.region_id)
-            ).all()
-            for rid, enrolled, wd, done in rows:
+            for rid in region_ids
+        ]
+        cut = (ends[0] if len(ends) == 1 else union_all(*ends)).subquery("cutoff")
+
+        def week_of(condition: Callable[[Any], ColumnElement[bool]]) -> Any:
+            return case(*((condition(cut.c[f"t{i}"]), i) for i in range(n)), else_=n)
+
+        withdrew = week_of(
+            lambda t: and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= t)
+        )
+        rows = db.session.execute(
+            select(
+                Enrollment.region_id,
+                week_of(lambda t: Enrollment.invited_at <= t).label("invited"),
+                withdrew.label("withdrew"),
+                week_of(lambda t: Enrollment.completed_at <= t).label("completed"),
+                func.count(),
+            )
+            .join(cut, cut.c.region_id == Enrollment.region_id)
+            .where(
+                Enrollment.invited_at <= cut.c[f"t{n - 1}"],
+                *([] if rollout_ids is None else [Enrollment.rollout_id.in_(rollout_ids)]),
+            )
+            .group_by(Enrollment.region_id, "invited", "withdrew", "completed")
+        ).all()
+        groups = [tuple(row) for row in rows]  # type: ignore[misc]
+    trend: dict[str, dict[Any, float | None]] = {}
+    for i, week in enumerate(weeks):
+        counts: dict[int, list[int]] = {}
+        for rid, invited, withdrew_in, completed_in, learners in groups:
+            if invited > i:
+                continue
+            c = counts.setdefault(rid, [0, 0, 0])
+            c[0] += learners
+            c[1] += learners if withdrew_in <= i else 0
+            c[2] += learners if completed_in <= i else 0
+        point: dict[Any, float | None] = dict.fromkeys(cutoffs_by_week[week])
+        totals = [0, 0, 0]
+        for rid in point:
+            if rid in counts:
+                enrolled, wd, done = counts[rid]
                 point[rid] = ratio(done, enrolled - wd)
                 totals = [totals[0] + enrolled, totals[1] + wd, totals[2] + done]
         point["all"] = ratio(totals[2], totals[0] - totals[1])
         trend[week] = point
-    return trend
+    return {week: trend[week] for week in cutoffs_by_week}
 
 
 def upcoming(cutoffs: dict[int, datetime]) -> dict[int, dict[str, list[dict[str, Any]]]]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app.extensions import db
+from app.readcache import memoised
 from app.rollouts.models import FUNNEL, Enrollment, EnrollmentState
 
 
@@ -27,6 +30,58 @@ def state_counts(rollout_ids: Iterable[int]) -> dict[int, dict[EnrollmentState, 
     for rollout_id, state, n in rows:
         counts[rollout_id][EnrollmentState(state)] = n
     return counts
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    """What a rollout's dashboard counts: enrollments per state and the two flags to act on."""
+
+    states: dict[EnrollmentState, int]
+    #: enrolled but no longer in the roster
+    missing: int
+    #: in the program (committed, time approved or active) without a buddy group
+    unpaired: int
+
+
+@memoised
+def dashboard_counts(rollout_id: int) -> DashboardCounts:
+    """Enrollments per state, missing from the roster and without a buddy: one grouped
+    statement over the rollout's enrollments."""
+    from app.rollouts.buddies import PAIRABLE
+
+    states = dict.fromkeys(EnrollmentState, 0)
+    missing = unpaired = 0
+    rows = db.session.execute(
+        select(
+            Enrollment.state,
+            func.count(),
+            func.sum(case((Enrollment.missing_from_roster, 1), else_=0)),
+            func.sum(case((Enrollment.buddy_group.is_(None), 1), else_=0)),
+        )
+        .where(Enrollment.rollout_id == rollout_id)
+        .group_by(Enrollment.state)
+    )
+    for state, n, missing_n, no_buddy in rows:
+        state = EnrollmentState(state)
+        states[state] = n
+        missing += missing_n or 0
+        if state in PAIRABLE:
+            unpaired += no_buddy or 0
+    return DashboardCounts(states=states, missing=missing, unpaired=unpaired)
+
+
+@memoised
+def local_lead_names(region_id: int) -> list[Any]:
+    """The region's local leads as rows (id, name), by name: what the dashboard lists."""
+    from app.auth.models import Role, RoleAssignment, StaffUser
+
+    return db.session.execute(
+        select(StaffUser.id, StaffUser.name)
+        .join(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
+        .where(RoleAssignment.region_id == region_id, RoleAssignment.role == Role.LOCAL_LEAD)
+        .order_by(StaffUser.name)
+        .distinct()
+    ).all()
 
 
 def funnel(counts: dict[EnrollmentState, int]) -> list[tuple[EnrollmentState, int]]:

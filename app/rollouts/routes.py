@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import EDITOR_ROLES, Role
@@ -26,7 +27,7 @@ from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
 from app.metrics.queries import completion_rate
 from app.people.models import Person
-from app.programs.models import Program
+from app.programs.models import Program, Term
 from app.rollouts import buddies, imports, onboarding
 from app.rollouts.models import (
     FUNNEL,
@@ -38,7 +39,7 @@ from app.rollouts.models import (
     RosterImport,
     RosterImportIssue,
 )
-from app.rollouts.queries import funnel, state_counts
+from app.rollouts.queries import dashboard_counts, funnel, local_lead_names
 from app.rollouts.services import (
     RolloutError,
     RolloutInput,
@@ -61,24 +62,20 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 @bp.get("/r/<region>/rollouts/<slug>")
 def overview(slug: str) -> Any:
-    rollout = get_in_region_or_404(Rollout, slug=slug)
-    counts = state_counts([rollout.id])[rollout.id]
+    rollout = get_in_region_or_404(
+        Rollout,
+        slug=slug,
+        options=(
+            selectinload(Rollout.sponsors),
+            joinedload(Rollout.program)
+            .selectinload(Program.terms)
+            .selectinload(Term.required_modules),
+        ),
+    )
+    dashboard = dashboard_counts(rollout.id)
+    counts = dashboard.states
     stages = funnel(counts)
     invited = stages[0][1] if stages else 0
-    missing = db.session.scalar(
-        select(func.count())
-        .select_from(Enrollment)
-        .where(Enrollment.rollout_id == rollout.id, Enrollment.missing_from_roster)
-    )
-    unpaired = db.session.scalar(
-        select(func.count())
-        .select_from(Enrollment)
-        .where(
-            Enrollment.rollout_id == rollout.id,
-            Enrollment.state.in_(buddies.PAIRABLE),
-            Enrollment.buddy_group.is_(None),
-        )
-    )
     return render_template(
         "rollouts/overview.html",
         rollout=rollout,
@@ -93,9 +90,9 @@ def overview(slug: str) -> Any:
             "withdrawn": counts[EnrollmentState.WITHDRAWN],
             "removed": counts[EnrollmentState.REMOVED],
         },
-        missing=missing,
-        unpaired=unpaired,
-        leads=local_leads(rollout.region),
+        missing=dashboard.missing,
+        unpaired=dashboard.unpaired,
+        leads=local_lead_names(rollout.region_id),
         funnel_chart=charts.funnel([(charts.stage_label(s), n) for s, n in stages]),
         trend_chart=charts.trend(
             charts.completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])

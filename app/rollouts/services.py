@@ -8,6 +8,7 @@ from datetime import date, time
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from app.audit.services import record
 from app.auth.models import Role, RoleAssignment, StaffUser
@@ -53,6 +54,7 @@ def staff_with_role(region: Region, role: Role) -> list[StaffUser]:
             .join(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
             .where(RoleAssignment.region_id == region.id, RoleAssignment.role == role)
             .order_by(StaffUser.name)
+            .options(lazyload(StaffUser.roles))  # the callers list names
         ).unique()
     )
 

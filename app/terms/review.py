@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    func,
-    select,
-)
+from sqlalchemy import and_, case, func, select
 
 from app.audit.services import record
 from app.db import utcnow
@@ -18,6 +15,7 @@ from app.extensions import db
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.programs.models import Term
+from app.readcache import memoised
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.rollouts.signals import enrollment_left
@@ -165,43 +163,16 @@ class TermOutcome:
     #: names of removed learners; empty (never filled) under the ``aggregate`` policy
     removed_names: list[tuple[str, str]]
     names_individuals: bool
+    #: reviews whose buddy sign-off was asked for and not given yet
+    buddy_missing: int = 0
 
 
 def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome:
-    """Counts per verdict (one grouped query) and, only where the region's policy names
-    individuals, who was removed."""
-    counts = dict(
-        db.session.execute(
-            select(TermReview.verdict, func.count())
-            .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-            .where(TermReview.term_id == term.id, Enrollment.rollout_id == rollout.id)
-            .group_by(TermReview.verdict)
-        ).all()
+    """Counts per verdict and of missing buddy sign-offs (one grouped query) and, only
+    where the region's policy names individuals, who was removed."""
+    counts, buddy_missing, names, closed = _outcome_figures(
+        rollout.id, term.id, region.names_individuals
     )
-    names: list[tuple[str, str]] = []
-    if region.names_individuals:
-        names = [
-            (p.employee_id, p.name)
-            for p in db.session.scalars(
-                select(Person)
-                .join(Enrollment, Enrollment.person_id == Person.id)
-                .join(TermReview, TermReview.enrollment_id == Enrollment.id)
-                .where(
-                    TermReview.term_id == term.id,
-                    Enrollment.rollout_id == rollout.id,
-                    TermReview.verdict == Verdict.CONFIRMED_FREE_RIDER,
-                )
-                .order_by(Person.name)
-            )
-        ]
-    closed = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(TermClose)
-            .where(TermClose.rollout_id == rollout.id, TermClose.term_id == term.id)
-        )
-        or 0
-    ) > 0
     return TermOutcome(
         term=term,
         closed=closed,
@@ -211,7 +182,64 @@ def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome
         removed=counts.get(Verdict.CONFIRMED_FREE_RIDER, 0),
         removed_names=names,
         names_individuals=region.names_individuals,
+        buddy_missing=buddy_missing,
     )
+
+
+@memoised
+def _outcome_figures(
+    rollout_id: int, term_id: int, named: bool
+) -> tuple[dict[Verdict, int], int, list[tuple[str, str]], bool]:
+    counts: dict[Verdict, int] = {}
+    buddy_missing = 0
+    for verdict, n, missing in db.session.execute(
+        select(
+            TermReview.verdict,
+            func.count(),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            TermReview.buddy_requested_at.is_not(None),
+                            TermReview.buddy_confirmed_at.is_(None),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+        .where(TermReview.term_id == term_id, Enrollment.rollout_id == rollout_id)
+        .group_by(TermReview.verdict)
+    ):
+        counts[Verdict(verdict)] = n
+        buddy_missing += missing or 0
+    names: list[tuple[str, str]] = []
+    if named:
+        names = [
+            (p.employee_id, p.name)
+            for p in db.session.scalars(
+                select(Person)
+                .join(Enrollment, Enrollment.person_id == Person.id)
+                .join(TermReview, TermReview.enrollment_id == Enrollment.id)
+                .where(
+                    TermReview.term_id == term_id,
+                    Enrollment.rollout_id == rollout_id,
+                    TermReview.verdict == Verdict.CONFIRMED_FREE_RIDER,
+                )
+                .order_by(Person.name)
+            )
+        ]
+    closed = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(TermClose)
+            .where(TermClose.rollout_id == rollout_id, TermClose.term_id == term_id)
+        )
+        or 0
+    ) > 0
+    return counts, buddy_missing, names, closed
 
 
 def tell_sponsors_if_reviewed(

@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
@@ -15,6 +15,7 @@ from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
 from app.people.models import Person
 from app.programs.models import Term
+from app.readcache import memoised
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
 from app.terms.models import ExcuseReason, TermReview, Verdict
@@ -41,17 +42,29 @@ def _term(rollout: Rollout, number: int) -> Term:
     return term
 
 
-@bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>/review")
-@require_role(*REVIEWERS)
-def review(slug: str, number: int) -> Any:
-    rollout = get_in_region_or_404(Rollout, slug=slug)
-    term = _term(rollout, number)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+@memoised
+def _review_lists(rollout_id: int, term_id: int, page: int) -> tuple[list[Any], ...]:
+    """Candidates (a page), the latest decisions and missing buddy sign-offs, as rows."""
+    # the listed columns only, not three models per row (the page lists up to 300 rows)
     base = (
-        select(TermReview, Enrollment, Person)
+        select(
+            TermReview.id,
+            TermReview.modules_done,
+            TermReview.modules_expected,
+            TermReview.verdict,
+            TermReview.buddy_requested_at,
+            TermReview.buddy_confirmed_at,
+            TermReview.at_risk_nudged_at,
+            TermReview.excuse_reason,
+            TermReview.excuse_note,
+            TermReview.reviewed_at,
+            Person.name,
+            Person.employee_id,
+        )
+        .select_from(TermReview)
         .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
         .join(Person, Person.id == Enrollment.person_id)
-        .where(TermReview.term_id == term.id, Enrollment.rollout_id == rollout.id)
+        .where(TermReview.term_id == term_id, Enrollment.rollout_id == rollout_id)
     )
     candidates = db.session.execute(
         base.where(TermReview.verdict == Verdict.FREE_RIDER_CANDIDATE)
@@ -71,17 +84,16 @@ def review(slug: str, number: int) -> Any:
         .order_by(Person.name)
         .limit(PAGE)
     ).all()
-    missing_buddy_total = db.session.scalar(
-        select(func.count())
-        .select_from(TermReview)
-        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-        .where(
-            TermReview.term_id == term.id,
-            Enrollment.rollout_id == rollout.id,
-            TermReview.buddy_requested_at.is_not(None),
-            TermReview.buddy_confirmed_at.is_(None),
-        )
-    )
+    return candidates, reviewed, missing_buddy
+
+
+@bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>/review")
+@require_role(*REVIEWERS)
+def review(slug: str, number: int) -> Any:
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    term = _term(rollout, number)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    candidates, reviewed, missing_buddy = _review_lists(rollout.id, term.id, page)
     outcome = term_outcome(region=g.region, rollout=rollout, term=term)
     return render_template(
         "terms/review.html",
@@ -90,7 +102,7 @@ def review(slug: str, number: int) -> Any:
         candidates=candidates,
         reviewed=reviewed,
         missing_buddy=missing_buddy,
-        missing_buddy_total=missing_buddy_total or 0,
+        missing_buddy_total=outcome.buddy_missing,
         outcome=outcome,
         reasons=list(ExcuseReason),
         page=page,

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.metrics.queries import completion_trend
 from app.metrics.weeks import last_complete_week, shift_week, week_end
+from app.readcache import memoised
 from app.regions.models import Region
 
 TREND_WEEKS = 8
@@ -130,11 +131,20 @@ def completion_weeks(
 ) -> list[tuple[str, float | None]]:
     """The completion rate (``app.metrics``) at the end of each of the last complete weeks."""
     last = last_complete_week(now, region.time_zone)
+    return _completion_weeks(
+        region.id, region.time_zone, last, None if rollout_ids is None else tuple(rollout_ids)
+    )
+
+
+@memoised
+def _completion_weeks(
+    region_id: int, time_zone: str, last: str, rollout_ids: tuple[int, ...] | None
+) -> list[tuple[str, float | None]]:
     weeks = [shift_week(last, -k) for k in range(TREND_WEEKS - 1, -1, -1)]
     rates = completion_trend(
-        {w: {region.id: week_end(w, region.time_zone)} for w in weeks}, rollout_ids=rollout_ids
+        {w: {region_id: week_end(w, time_zone)} for w in weeks}, rollout_ids=rollout_ids
     )
-    return [(w, rates[w].get(region.id)) for w in weeks]
+    return [(w, rates[w].get(region_id)) for w in weeks]
 
 
 def stage_label(stage: Any) -> str:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, parse_pattern
 from flask import Flask, g
 
 
-def _locale() -> str:
+@lru_cache(maxsize=64)
+def _parsed(code: str) -> Locale:
+    # Babel parses a locale string on every call: a list page formats hundreds of values
+    return Locale.parse(code)
+
+
+def _locale() -> Locale:
     region = g.get("region")
-    return region.locale if region is not None else "en_GB"
+    return _parsed(region.locale if region is not None else "en_GB")
 
 
 def local_datetime(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
@@ -28,8 +36,12 @@ def local_date(value: date | None, fmt: str = "medium") -> str:
     return "—" if value is None else format_date(value, fmt, locale=_locale())
 
 
+#: parsed once (Babel parses a pattern string on every call)
+_PERCENT = parse_pattern("#,##0%")
+
+
 def percent(value: float | None) -> str:
-    return "—" if value is None else format_percent(value, "#,##0%", locale=_locale())
+    return "—" if value is None else format_percent(value, _PERCENT, locale=_locale())
 
 
 def number(value: Any) -> str:

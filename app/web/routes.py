@@ -20,10 +20,12 @@ from sqlalchemy import select, text
 from app.auth.access import current_staff, public
 from app.db import utcnow
 from app.extensions import db
-from app.metrics.queries import FUNNEL_KEYS, compute
+from app.metrics.queries import FUNNEL_KEYS, funnel_at
+from app.readcache import memoised
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import funnel, state_counts
+from app.scoping import region_scope
 from app.web import charts
 
 bp = Blueprint("web", __name__)
@@ -51,9 +53,9 @@ def region_overview() -> Any:
     rollouts = db.session.scalars(
         select(Rollout).where(Rollout.region_id == g.region.id).order_by(Rollout.slug)
     ).all()
-    counts = state_counts(r.id for r in rollouts)
+    counts = _state_counts(tuple(r.id for r in rollouts))
     now = utcnow()
-    figures = compute({g.region.id: now}).regions[g.region.id]["funnel"]
+    figures = _funnel_now(g.region.id)
     stages = [(charts.stage_label(key), figures[key]) for key in FUNNEL_KEYS]
     return render_template(
         "web/region.html",
@@ -64,6 +66,18 @@ def region_overview() -> Any:
         funnel_chart=charts.funnel(stages),
         trend_chart=charts.trend(charts.completion_weeks(g.region, now)),
     )
+
+
+@memoised
+def _state_counts(rollout_ids: tuple[int, ...]) -> dict[int, dict[Any, int]]:
+    counts = state_counts(rollout_ids)
+    return {rid: counts[rid] for rid in rollout_ids}
+
+
+@memoised
+def _funnel_now(region_id: int) -> dict[str, int]:
+    """The region's funnel now (its stamps are all in the past: it moves only on commit)."""
+    return funnel_at({region_id: utcnow()})[region_id]
 
 
 @bp.get("/switch-region")
@@ -78,9 +92,18 @@ def switch_region() -> Any:
 
 @bp.app_context_processor
 def _nav_regions() -> dict[str, Any]:
-    if g.get("staff") is None:
+    if g.get("identity") is None:
         return {"nav_regions": []}
-    return {"nav_regions": db.session.scalars(select(Region).order_by(Region.name)).all()}
+    return {"nav_regions": _regions_in_scope(region_scope(db.session))}
+
+
+@memoised
+def _regions_in_scope(scope: tuple[int, ...] | None) -> list[Any]:
+    """The region switcher's list: three columns, not the models, counted under (and keyed
+    by) the request's region scope."""
+    return db.session.execute(
+        select(Region.id, Region.code, Region.name).order_by(Region.name)
+    ).all()
 
 
 @bp.get("/healthz")

@@ -176,3 +176,28 @@ def test_formatting_and_csv_neutralisation() -> None:
     for prefix in ("=", "+", "-", "@", "\t", "\r"):
         assert neutralise(f"{prefix}SUM(A1)") == f"'{prefix}SUM(A1)"
     assert neutralise("Germany") == "Germany"
+
+
+def test_the_trend_and_the_funnel_alone_agree_with_compute() -> None:
+    """The one-statement completion trend and the funnel-only query count as compute does,
+    week by week, for each region and pooled, and for one rollout."""
+    from app.metrics.queries import completion_trend, funnel_at, pool
+    from app.metrics.weeks import shift_week
+
+    data = dataset.build()
+    de, india = region("de"), region("in")
+    weeks = [shift_week(dataset.WEEK, -k) for k in range(5, -2, -1)]
+    cutoffs = {
+        w: {de.id: week_end(w, de.time_zone), india.id: week_end(w, india.time_zone)} for w in weeks
+    }
+    trend = completion_trend(cutoffs)
+    only_de = completion_trend(cutoffs, rollout_ids=[data.de_rollout.id])
+    assert list(trend) == weeks
+    for w in weeks:
+        snap = compute(cutoffs[w])
+        for rid in (de.id, india.id):
+            assert trend[w][rid] == snap.regions[rid]["completion_rate"], (w, rid)
+        assert only_de[w][de.id] == snap.regions[de.id]["completion_rate"]
+        assert trend[w]["all"] == pool(list(snap.regions.values()))["completion_rate"]
+        assert funnel_at(cutoffs[w]) == {rid: f["funnel"] for rid, f in snap.regions.items()}
+    assert any(trend[w][de.id] for w in weeks)  # the crafted weeks do complete learners

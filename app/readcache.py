@@ -1,0 +1,147 @@
+"""Dashboard figures memoised per process until the next commit, anywhere.
+
+The pages staff open most count thousands of learners per view (funnels, trends, the
+approval and review figures). Those counts only change when something commits, so a
+GET request may reuse what an earlier request of this process counted, as long as no
+commit happened since:
+
+- every Session commit first bumps ``read_epoch.n`` in its own transaction, so new
+  figures and the new epoch become visible together (no window where a reader sees the
+  new epoch with old rows, or caches old rows under a new epoch);
+- a GET request reads the epoch once (first use), and :func:`memoised` functions are
+  keyed by their arguments and that epoch; a session with unflushed or uncommitted
+  writes of its own never reads or fills the cache;
+- entries also expire after :data:`TTL` seconds: figures that move with the clock (the
+  age of a pending request) and writes that bypass the application (psql) show within it.
+
+Region scoping is unchanged: the memoised functions take the region or rollout a view
+has already loaded through :mod:`app.scoping`, and are computed under the same scope.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, has_request_context, request
+from sqlalchemy import BigInteger, event, select, update
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from app.db import Base
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: seconds an entry is reused at most, commits aside
+TTL = 60.0
+#: entries kept per process (least recently used go first)
+MAX_ENTRIES = 2048
+_DIRTY = "read_cache_dirty"
+_MISSING = object()
+
+_entries: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+_lock = threading.Lock()
+#: the newest epoch this process has seen: entries of older ones are dropped, not kept
+#: until evicted (they may hold names a commit has since erased)
+_newest = [0]
+
+
+class ReadEpoch(Base):
+    """One row: the number of commits so far (figures cached under an older one are stale)."""
+
+    __tablename__ = "read_epoch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session: Session) -> None:
+    if not session.in_transaction():
+        return
+    session.flush()  # the epoch row is locked only from here to the commit
+    session.execute(update(ReadEpoch).where(ReadEpoch.id == 1).values(n=ReadEpoch.n + 1))
+
+
+@event.listens_for(Session, "after_flush")
+def _wrote(session: Session, flush_context: Any) -> None:
+    session.info[_DIRTY] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _wrote_in_bulk(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_DIRTY] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _clean(session: Session, *args: Any) -> None:
+    session.info.pop(_DIRTY, None)
+
+
+def clear() -> None:
+    """Forget every entry of this process (tests that empty tables behind the app's back)."""
+    with _lock:
+        _entries.clear()
+        _newest[0] = 0
+
+
+def epoch_column() -> Any:
+    """The epoch as a column, for a statement every request runs anyway (the identity)."""
+    return select(ReadEpoch.n).where(ReadEpoch.id == 1).scalar_subquery()
+
+
+def note_epoch(value: int | None) -> None:
+    """Keep the epoch read by that statement for this request."""
+    g.read_epoch = value
+
+
+def _epoch() -> int | None:
+    """This request's epoch, or None where the cache must not be used."""
+    from app.extensions import db
+
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return None
+    session = db.session()
+    if session.info.get(_DIRTY) or session.new or session.dirty or session.deleted:
+        return None
+    if "read_epoch" not in g:
+        g.read_epoch = session.execute(select(ReadEpoch.n).where(ReadEpoch.id == 1)).scalar()
+    return g.read_epoch
+
+
+def active() -> bool:
+    """Whether this request may use the cache (a clean GET with an epoch)."""
+    return _epoch() is not None
+
+
+def memoised(fn: F) -> F:
+    """Reuse ``fn``'s result for the same (hashable) arguments until the next commit or
+    :data:`TTL`; outside a clean GET request, call it every time."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        epoch = _epoch()
+        if epoch is None:
+            return fn(*args, **kwargs)
+        key = (fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())), epoch)
+        now = time.monotonic()
+        with _lock:
+            if epoch > _newest[0]:
+                _entries.clear()
+                _newest[0] = epoch
+            at, value = _entries.get(key, (0.0, _MISSING))
+            if value is not _MISSING and now - at < TTL:
+                _entries.move_to_end(key)
+                return value
+        value = fn(*args, **kwargs)
+        with _lock:
+            _entries[key] = (now, value)
+            while len(_entries) > MAX_ENTRIES:
+                _entries.popitem(last=False)
+        return value
+
+    return wrapper  # type: ignore[return-value]

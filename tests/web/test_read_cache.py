@@ -1,0 +1,154 @@
+"""The read cache (app.readcache): figures counted for one GET are reused by the next ones
+until anything commits, so what a lead just changed shows on their next page load."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from app import readcache
+from app.auth.models import Role
+from app.extensions import db
+from app.rollouts.models import Enrollment, EnrollmentState, RolloutStatus
+from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
+
+C, T, A = EnrollmentState.COMMITTED, EnrollmentState.TIME_APPROVED, EnrollmentState.ACTIVE
+
+
+@pytest.fixture
+def rollout(client, login_as):
+    rollout = RolloutFactory(region_id=region("us").id, status=RolloutStatus.LAUNCHED)
+    for _ in range(4):
+        enrollment = EnrollmentFactory(
+            rollout=rollout, invited_at=datetime(2026, 10, 1, tzinfo=UTC)
+        )
+        for step, state in enumerate((C, T, A)):
+            enrollment.transition(state, at=datetime(2026, 10, 2, 9 + step, tzinfo=UTC))
+    login_as(staff(Role.LOCAL_LEAD, "us"))  # commits
+    return rollout
+
+
+def _rate(client, slug: str) -> str:
+    html = client.get(f"/r/us/rollouts/{slug}").get_data(as_text=True)
+    return re.search(r'data-metric="completion_rate">([^<]*)<', html).group(1).strip()
+
+
+def _statements(run: Callable[[], object]) -> int:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append("")
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def _complete_one(rollout) -> None:
+    enrollment = db.session.scalars(
+        db.select(Enrollment).where(
+            Enrollment.rollout_id == rollout.id, Enrollment.state == EnrollmentState.ACTIVE
+        )
+    ).first()
+    enrollment.transition(EnrollmentState.COMPLETED, at=datetime(2026, 10, 20, tzinfo=UTC))
+
+
+def test_the_second_load_reuses_the_figures(client, rollout):
+    first = _statements(lambda: _rate(client, rollout.slug))
+    second = _statements(lambda: _rate(client, rollout.slug))
+    assert second < first
+
+
+def test_a_change_shows_on_the_next_page_load(client, rollout):
+    assert re.match(r"0\s?%", _rate(client, rollout.slug))
+    _complete_one(rollout)
+    db.session.commit()
+    assert re.match(r"25\s?%", _rate(client, rollout.slug))
+
+
+def test_a_commit_by_another_session_shows_too(client, rollout):
+    """A job or another web process commits through its own session."""
+    assert re.match(r"0\s?%", _rate(client, rollout.slug))
+    db.session.commit()  # nothing pending here, the change comes from elsewhere
+    with Session(db.engine) as other:
+        other.execute(
+            update(Enrollment)
+            .where(Enrollment.rollout_id == rollout.id)
+            .values(
+                state=EnrollmentState.COMPLETED, completed_at=datetime(2026, 10, 20, tzinfo=UTC)
+            )
+        )
+        other.commit()
+    assert re.match(r"100\s?%", _rate(client, rollout.slug))
+
+
+def test_uncommitted_changes_are_never_cached(client, rollout):
+    assert re.match(r"0\s?%", _rate(client, rollout.slug))
+    _complete_one(rollout)
+    db.session.flush()  # the request shares this session: it sees its own change
+    assert re.match(r"25\s?%", _rate(client, rollout.slug))
+    db.session.rollback()
+    assert re.match(r"0\s?%", _rate(client, rollout.slug))
+
+
+def test_entries_expire(client, rollout, monkeypatch):
+    _rate(client, rollout.slug)
+    cached = _statements(lambda: _rate(client, rollout.slug))
+    monkeypatch.setattr(readcache, "TTL", 0.0)
+    assert _statements(lambda: _rate(client, rollout.slug)) > cached
+
+
+def test_a_warm_cache_changes_nothing_for_another_region(client, rollout, login_as):
+    _rate(client, rollout.slug)
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    assert client.get(f"/r/us/rollouts/{rollout.slug}").status_code == 404
+    assert client.get(f"/r/de/rollouts/{rollout.slug}").status_code == 404
+
+
+def test_a_revoked_role_is_refused_with_a_warm_cache(client, rollout):
+    from sqlalchemy import delete
+
+    from app.auth.access import SESSION_USER_KEY
+    from app.auth.models import RoleAssignment
+
+    assert client.get(f"/r/us/approvals/{rollout.slug}").status_code == 200
+    assert client.get(f"/r/us/approvals/{rollout.slug}").status_code == 200
+    with client.session_transaction() as session:
+        user_id = session[SESSION_USER_KEY]
+    db.session.execute(delete(RoleAssignment).where(RoleAssignment.user_id == user_id))
+    db.session.add(RoleAssignment(user_id=user_id, region_id=region("us").id, role=Role.SPONSOR))
+    db.session.commit()
+    assert client.get(f"/r/us/approvals/{rollout.slug}").status_code == 403
+
+
+def test_a_region_change_shows_on_the_next_page_load(client, rollout):
+    """The region row is reused per scope and epoch: a regions sync (a commit) shows."""
+    us = region("us")
+    name = us.name
+    assert name in client.get("/r/us/").get_data(as_text=True)
+    try:
+        us.name = "Renamed Region"
+        db.session.commit()
+        assert "Renamed Region" in client.get("/r/us/").get_data(as_text=True)
+    finally:
+        region("us").name = name
+        db.session.commit()
+
+
+def test_a_commit_drops_the_older_entries(client, rollout):
+    """What was counted before a commit is not kept (it may name someone since erased)."""
+    _rate(client, rollout.slug)
+    assert readcache._entries
+    _complete_one(rollout)
+    db.session.commit()
+    _rate(client, rollout.slug)
+    epochs = {key[-1] for key in readcache._entries}
+    assert len(epochs) == 1
