@@ -6,7 +6,7 @@ per row of a roster import (300,000) or a term close (300,000). ``buddy_group`` 
 every learner until pairing, so its index covers the paired ones only.
 
 Revision ID: aa0b2101d8b9
-Revises: 312efadb16b5
+Revises: 9b6f0c2d4e81
 Create Date: 2026-11-22 13:44:34.909772
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "aa0b2101d8b9"
-down_revision = "312efadb16b5"
+down_revision = "9b6f0c2d4e81"
 branch_labels = None
 depends_on = None
 
