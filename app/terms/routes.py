@@ -31,7 +31,8 @@ from app.terms.services import (
 )
 
 bp = Blueprint("terms", __name__)
-PAGE = 100
+#: rows per list on the review page (each candidate carries two forms: 50 keeps it light)
+PAGE = 50
 REVIEWERS = (Role.LOCAL_LEAD, Role.HR_PARTNER)
 
 

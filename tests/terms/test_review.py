@@ -75,6 +75,20 @@ def test_the_lead_sees_the_candidates_and_excuses_one(client, login_as, csrf_tok
     assert "already reviewed" in client.get(f"{page(course)}/review").get_data(as_text=True)
 
 
+def test_the_candidates_are_paged_by_name(client, login_as, monkeypatch):
+    import app.terms.routes
+
+    monkeypatch.setattr(app.terms.routes, "PAGE", 1)
+    course = closed_course()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    first = client.get(f"{page(course)}/review").get_data(as_text=True)
+    assert "Ben Okafor" in first and "Chloé Dubois" not in first
+    assert "page=2" in first and "Previous" not in first
+    second = client.get(f"{page(course)}/review?page=2").get_data(as_text=True)
+    assert "Chloé Dubois" in second and "Ben Okafor" not in second
+    assert "Previous" in second
+
+
 def test_other_needs_a_note(client, login_as, csrf_token):
     course = closed_course()
     login_as(staff(Role.HR_PARTNER, "de"))
