@@ -24,28 +24,62 @@ def _locale() -> Locale:
     return _parsed(region.locale if region is not None else "en_GB")
 
 
-def local_datetime(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
-    if value is None:
-        return "—"
+def _code() -> str:
     region = g.get("region")
-    zone = ZoneInfo(tz or (region.time_zone if region is not None else "UTC"))
-    return format_datetime(value, fmt, tzinfo=zone, locale=_locale())
+    return region.locale if region is not None else "en_GB"
 
 
-def local_date(value: date | None, fmt: str = "medium") -> str:
-    return "—" if value is None else format_date(value, fmt, locale=_locale())
+# Formatting is a pure function of its arguments, and a page shows the same figures on
+# every load (dashboards: 60 percentages a page): each result is kept (bounded LRU).
+
+
+@lru_cache(maxsize=8192)
+def _datetime(value: datetime, zone: str, fmt: str, code: str) -> str:
+    return format_datetime(value, fmt, tzinfo=ZoneInfo(zone), locale=_parsed(code))
+
+
+@lru_cache(maxsize=8192)
+def _date(value: date, fmt: str, code: str) -> str:
+    return format_date(value, fmt, locale=_parsed(code))
 
 
 #: parsed once (Babel parses a pattern string on every call)
 _PERCENT = parse_pattern("#,##0%")
 
 
+@lru_cache(maxsize=8192)
+def _percent(value: float, code: str) -> str:
+    return format_percent(value, _PERCENT, locale=_parsed(code))
+
+
+@lru_cache(maxsize=8192)
+def _number(value: Any, code: str) -> str:
+    return format_decimal(value, locale=_parsed(code))
+
+
+def local_datetime(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
+    if value is None:
+        return "—"
+    region = g.get("region")
+    zone = tz or (region.time_zone if region is not None else "UTC")
+    return _datetime(value, zone, fmt, _code())
+
+
+def local_date(value: date | None, fmt: str = "medium") -> str:
+    return "—" if value is None else _date(value, fmt, _code())
+
+
 def percent(value: float | None) -> str:
-    return "—" if value is None else format_percent(value, _PERCENT, locale=_locale())
+    return "—" if value is None else _percent(value, _code())
 
 
 def number(value: Any) -> str:
-    return "—" if value is None else format_decimal(value, locale=_locale())
+    if value is None:
+        return "—"
+    try:
+        return _number(value, _code())
+    except TypeError:  # not hashable: format it as it is
+        return format_decimal(value, locale=_locale())
 
 
 def init_app(app: Flask) -> None:
