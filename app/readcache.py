@@ -5,7 +5,8 @@ approval and review figures). Those counts only change when something commits, s
 GET request may reuse what an earlier request of this process counted, as long as no
 commit happened since:
 
-- every Session commit first bumps ``read_epoch.n`` in its own transaction, so new
+- every Session commit that wrote (ORM flush, Core or text() DML) first bumps
+  ``read_epoch.n`` in its own transaction, so new
   figures and the new epoch become visible together (no window where a reader sees the
   new epoch with old rows, or caches old rows under a new epoch);
 - a GET request reads the epoch once (first use), and :func:`memoised` functions are
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 
 from flask import g, has_request_context, request
 from sqlalchemy import BigInteger, event, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from app.db import Base
@@ -57,11 +59,40 @@ class ReadEpoch(Base):
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+#: statements that change no row (anything else counts as a write, the safe direction)
+_READS = ("SELECT", "SHOW", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ", "BEGIN")
+_WROTE = "read_cache_wrote"
+
+
+@event.listens_for(Engine, "begin")
+def _transaction_began(conn: Connection) -> None:
+    conn.info[_WROTE] = False
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _statement(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+    # ORM flushes, Core and text() statements alike: a raw INSERT … SELECT of an import
+    # or a term close is a write the session's own bookkeeping never sees
+    if not conn.info.get(_WROTE) and not statement.lstrip()[:9].upper().startswith(_READS):
+        conn.info[_WROTE] = True
+
+
+def _transaction_wrote(session: Session) -> bool:
+    if session.info.get(_DIRTY):
+        return True
+    connection = session.connection()
+    return bool(connection.info.get(_WROTE, True))
+
+
 @event.listens_for(Session, "before_commit")
 def _bump(session: Session) -> None:
+    """A commit that wrote something moves the epoch; a read-only one (a scheduler tick
+    that found nothing to do, a page that only read) leaves every cached figure valid."""
     if not session.in_transaction():
         return
     session.flush()  # the epoch row is locked only from here to the commit
+    if not _transaction_wrote(session):
+        return
     session.execute(update(ReadEpoch).where(ReadEpoch.id == 1).values(n=ReadEpoch.n + 1))
 
 

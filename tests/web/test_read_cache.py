@@ -152,3 +152,49 @@ def test_a_commit_drops_the_older_entries(client, rollout):
     _rate(client, rollout.slug)
     epochs = {key[-1] for key in readcache._entries}
     assert len(epochs) == 1
+
+
+def _epoch() -> int:
+    with Session(db.engine) as fresh:
+        return fresh.execute(db.select(readcache.ReadEpoch.n)).scalar_one()
+
+
+def test_only_a_commit_that_wrote_moves_the_epoch(rollout):
+    """A scheduler tick that found nothing to do must not empty every cache; a raw
+    statement of an import or a term close must."""
+    before = _epoch()
+    db.session.scalars(db.select(Enrollment)).all()
+    db.session.commit()
+    assert _epoch() == before
+
+    db.session.connection().execute(
+        update(Enrollment)
+        .where(Enrollment.rollout_id == rollout.id)
+        .values(leaderboard_opt_in=True)
+    )
+    db.session.commit()
+    assert _epoch() == before + 1
+
+    from sqlalchemy import text
+
+    db.session.connection().execute(
+        text("UPDATE enrollment SET leaderboard_opt_in = :f WHERE rollout_id = :r"),
+        {"f": False, "r": rollout.id},
+    )
+    db.session.commit()
+    assert _epoch() == before + 2
+
+    _complete_one(rollout)
+    db.session.commit()
+    assert _epoch() == before + 3
+
+
+def test_a_read_only_commit_keeps_the_cached_figures(client, rollout):
+    cold = _statements(lambda: _rate(client, rollout.slug))
+    db.session.scalars(db.select(Enrollment)).all()
+    db.session.commit()
+    after_read = _statements(lambda: _rate(client, rollout.slug))
+    _complete_one(rollout)
+    db.session.commit()
+    after_write = _statements(lambda: _rate(client, rollout.slug))
+    assert after_read < cold and after_read < after_write
