@@ -21,6 +21,7 @@ has already loaded through :mod:`app.scoping`, and are computed under the same s
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -61,27 +62,34 @@ class ReadEpoch(Base):
 
 #: statements that change no row (anything else counts as a write, the safe direction)
 _READS = ("SELECT", "SHOW", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ", "BEGIN")
+#: the table a plain DML statement writes; any other statement counts as writing "*"
+_DML = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([\w.]+)"?', re.IGNORECASE)
+#: tables no cached figure reads: a commit that writes only these (mail delivery, the
+#: scheduler's run guard: the most frequent writers) keeps every cached figure
+UNCACHED_TABLES = frozenset({"outbound_email", "scheduled_run"})
 _WROTE = "read_cache_wrote"
 
 
 @event.listens_for(Engine, "begin")
 def _transaction_began(conn: Connection) -> None:
-    conn.info[_WROTE] = False
+    conn.info[_WROTE] = set()
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _statement(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
     # ORM flushes, Core and text() statements alike: a raw INSERT … SELECT of an import
     # or a term close is a write the session's own bookkeeping never sees
-    if not conn.info.get(_WROTE) and not statement.lstrip()[:9].upper().startswith(_READS):
-        conn.info[_WROTE] = True
+    if statement.lstrip()[:9].upper().startswith(_READS):
+        return
+    match = _DML.match(statement)
+    table = match.group(1).rsplit(".", 1)[-1].lower() if match else "*"
+    conn.info.setdefault(_WROTE, {"*"}).add(table)
 
 
 def _transaction_wrote(session: Session) -> bool:
-    if session.info.get(_DIRTY):
-        return True
-    connection = session.connection()
-    return bool(connection.info.get(_WROTE, True))
+    """Whether this transaction wrote a table a cached figure may read."""
+    written = session.connection().info.get(_WROTE)
+    return written is None or bool(written - UNCACHED_TABLES)
 
 
 @event.listens_for(Session, "before_commit")

@@ -198,3 +198,19 @@ def test_a_read_only_commit_keeps_the_cached_figures(client, rollout):
     db.session.commit()
     after_write = _statements(lambda: _rate(client, rollout.slug))
     assert after_read < cold and after_read < after_write
+
+
+def test_mail_delivery_alone_keeps_the_epoch(rollout):
+    """The outbox worker commits after every batch: those commits touch no counted table."""
+    from sqlalchemy import false
+
+    from app.mail.models import OutboundEmail
+
+    before = _epoch()
+    db.session.execute(update(OutboundEmail).where(false()).values(attempts=1))
+    db.session.commit()
+    assert _epoch() == before
+    db.session.execute(update(OutboundEmail).where(false()).values(attempts=1))
+    db.session.execute(update(Enrollment).where(false()).values(leaderboard_opt_in=True))
+    db.session.commit()
+    assert _epoch() == before + 1
