@@ -25,8 +25,9 @@ from flask import (
     url_for,
 )
 from sqlalchemy import or_, select
+from werkzeug.exceptions import HTTPException
 
-from app.approvals import digests, queries, services
+from app.approvals import digests, queries, services, texts
 from app.approvals.emails import DECIDE_PURPOSE
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.policy import decisions_close_at, decisions_open, identity_check
@@ -96,12 +97,13 @@ def decide(token: str) -> Any:
     """GET (and HEAD) only show; a POST from the page decides."""
     try:
         claims = read_token(token, purpose=DECIDE_PURPOSE)
-    except LinkExpired:
-        return render_template("approvals/link_expired.html", token=token), 410
+    except LinkExpired as exc:
+        return _expired_page(token, exc.claims)
     except LinkInvalid:
         abort(404, INVALID_LINK)
     rollout, person = _grant(claims)
     region: Region = rollout.region
+    lang = texts.page_language(person, region)
     allocations = sorted(_allocations_for(rollout, person), key=lambda a: a.enrollment.person.name)
     now = utcnow()
     status = 200
@@ -110,10 +112,10 @@ def decide(token: str) -> Any:
         if refusal is not None:
             return refusal
         try:
-            message = _apply(request.form, region, rollout, person, allocations)
+            message = _apply(request.form, region, rollout, person, allocations, lang)
         except services.DecisionRefused as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(exc.in_language(lang), "error")
             status = 409 if isinstance(exc, services.DecisionsClosed) else 422
         else:
             db.session.commit()
@@ -124,7 +126,8 @@ def decide(token: str) -> Any:
         )
     return (
         render_template(
-            "approvals/decide.html",
+            texts.templates("decide.html", lang),
+            page_lang=lang,
             rollout=rollout,
             program=rollout.program,
             region=region,
@@ -153,22 +156,39 @@ def renew(token: str) -> Any:
         region=rollout.region, rollout=rollout, recipient_id=person.id, actor=person, channel="link"
     )
     db.session.commit()
-    return render_template("approvals/link_sent.html", sent=sent, person=person)
+    lang = texts.page_language(person, rollout.region)
+    return render_template(
+        texts.templates("link_sent.html", lang), page_lang=lang, sent=sent, person=person
+    )
+
+
+def _expired_page(token: str, claims: Any) -> Any:
+    """The expired-link page, in the manager's language when the link still names them."""
+    lang = "en"
+    try:
+        rollout, person = _grant(claims)
+        lang = texts.page_language(person, rollout.region)
+    except HTTPException:
+        pass
+    return render_template(
+        texts.templates("link_expired.html", lang), page_lang=lang, token=token
+    ), 410
 
 
 def _apply(
-    form: Any, region: Region, rollout: Rollout, person: Person, allocations: list[TimeAllocation]
+    form: Any,
+    region: Region,
+    rollout: Rollout,
+    person: Person,
+    allocations: list[TimeAllocation],
+    lang: str = "en",
 ) -> str:
     action = form.get("action", "")
     if action == "approve_all":
         n = services.approve_all(
             region=region, allocations=allocations, actor=person, channel="link"
         )
-        return (
-            f"Approved {n} request(s). Your reports have been told."
-            if n
-            else "Nothing was pending."
-        )
+        return texts.text("approved_n", lang, n=n) if n else texts.text("nothing_pending", lang)
     if action == "delegate":
         colleague = services.delegate(
             region=region,
@@ -176,9 +196,9 @@ def _apply(
             from_person=person,
             delegate_email=form.get("delegate_email", ""),
         )
-        return f"Handed over to {colleague.name}, who has been emailed the same page."
+        return texts.text("handed_over", lang, name=colleague.name)
     if action not in DECISIONS:
-        raise services.DecisionRefused("Choose approve, decline or propose other hours.")
+        raise services.DecisionRefused("choose_action")
     by_id = {str(a.id): a for a in allocations}
     allocation = by_id.get(form.get("allocation_id", ""))
     if allocation is None:
@@ -193,7 +213,7 @@ def _apply(
         reason=form.get("reason"),
     )
     name = allocation.enrollment.person.name
-    return f"Saved for {name}; they have been told." if changed else f"No change for {name}."
+    return texts.text("saved" if changed else "no_change", lang, name=name)
 
 
 # --- the lead's dashboard -------------------------------------------------------------

@@ -41,7 +41,23 @@ MAX_REASON_LENGTH = 2000
 
 
 class DecisionRefused(ValueError):
-    """The decision cannot be taken; the message says why and what to do, for the page."""
+    """The decision cannot be taken; the message says why and what to do, for the page.
+
+    ``key`` and ``params`` name the message in :mod:`app.approvals.texts`, so the page can
+    show it in the manager's language; ``str()`` is the English text.
+    """
+
+    def __init__(self, key: str, **params: Any) -> None:
+        from app.approvals.texts import text
+
+        super().__init__(text(key, "en", **params))
+        self.key = key
+        self.params = params
+
+    def in_language(self, lang: str) -> str:
+        from app.approvals.texts import text
+
+        return text(self.key, lang, **self.params)
 
 
 class DecisionsClosed(DecisionRefused):
@@ -83,11 +99,7 @@ def ensure_open(*, region: Region, rollout: Rollout, now: datetime) -> None:
     """Raise :class:`DecisionsClosed` once the program's first term has started."""
     if not decisions_open(rollout.program, region, now):
         closes = decisions_close_at(rollout.program, region)
-        raise DecisionsClosed(
-            f"Decisions for this program closed when the first term started on "
-            f"{closes:%Y-%m-%d}. Please contact the local program lead of {region.name} "
-            "if something needs to change."
-        )
+        raise DecisionsClosed("closed", date=f"{closes:%Y-%m-%d}", region=region.name)
 
 
 def _validated(
@@ -95,12 +107,10 @@ def _validated(
 ) -> tuple[float | None, str | None]:
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
-        raise DecisionRefused(f"Please keep the reason under {MAX_REASON_LENGTH} characters.")
+        raise DecisionRefused("reason_too_long", limit=MAX_REASON_LENGTH)
     if decision is AllocationStatus.DECLINED:
         if reason is None:
-            raise DecisionRefused(
-                "Please give a reason when you decline, so your report knows why."
-            )
+            raise DecisionRefused("decline_reason")
         return None, reason
     if decision is AllocationStatus.PROPOSED:
         try:
@@ -108,15 +118,12 @@ def _validated(
         except (TypeError, ValueError):
             value = -1.0
         if not 0 < value <= MAX_HOURS_PER_WEEK:
-            raise DecisionRefused(
-                f"Enter the hours per week you can give, a number above 0 and at most "
-                f"{MAX_HOURS_PER_WEEK:g} (for example 1.5)."
-            )
+            raise DecisionRefused("hours_range", limit=f"{MAX_HOURS_PER_WEEK:g}")
         return round(value, 2), reason
     if decision is AllocationStatus.APPROVED:
         value = allocation.hours_requested if hours in (None, "") else float(hours)
         return value, None
-    raise DecisionRefused("Choose approve, decline or propose other hours.")
+    raise DecisionRefused("choose_action")
 
 
 def decide(
@@ -143,7 +150,7 @@ def decide(
     enrollment = allocation.enrollment
     ensure_open(region=region, rollout=enrollment.rollout, now=now)
     if not enrollment.in_program:
-        raise DecisionRefused(f"{enrollment.person.name} has left the program: nothing to decide.")
+        raise DecisionRefused("left_program", name=enrollment.person.name)
     new_hours, new_reason = _validated(decision, allocation, hours, reason)
     if (
         allocation.status is decision
@@ -252,19 +259,16 @@ def delegate(
         select(Person).where(Person.email == email, Person.erased_at.is_(None))
     ).one_or_none()
     if colleague is None:
-        raise DecisionRefused(
-            "We do not know anyone with that email address. Enter your colleague's work "
-            "email address, as in the company directory."
-        )
+        raise DecisionRefused("unknown_colleague")
     if colleague.id == from_person.id:
-        raise DecisionRefused("Choose a colleague other than yourself.")
+        raise DecisionRefused("not_yourself")
     allocations = [
         a
         for a in pending_allocations(region=region, extra=[Enrollment.rollout_id == rollout.id])
         if a.decider_id == from_person.id
     ]
     if not allocations:
-        raise DecisionRefused("There is nothing pending to hand over.")
+        raise DecisionRefused("nothing_to_hand_over")
     for a in allocations:
         a.delegate_id = colleague.id
         a.delegated_by_id = from_person.id

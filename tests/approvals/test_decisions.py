@@ -41,7 +41,7 @@ def test_the_page_shows_the_reports_and_get_or_head_never_decide(client, asked, 
     assert response.status_code == 200
     for e in enrollments:
         assert e.person.name in html
-    assert "Approve all 3 pending requests" in html
+    assert "Alle 3 offenen Anfragen genehmigen" in html  # the manager's language (de)
     assert "Dr. Klaus Hartmann" in html
     # a mail scanner following links with any parameters changes nothing
     assert client.get(path + "?action=approve_all").status_code == 200
@@ -68,7 +68,7 @@ def test_approve_moves_to_time_approved_and_sends_the_study_block(
     assert allocation.decided_by_id == boss.id and allocation.decided_via == "link"
     assert target.state is EnrollmentState.TIME_APPROVED
     html = client.get(path).get_data(as_text=True)
-    assert "approved: 2 h/week" in html  # shows what was already decided
+    assert "genehmigt: 2 Std./Woche" in html  # shows what was already decided
     audit = db.session.scalars(select(AuditEvent)).one()
     assert (audit.action, audit.channel, audit.actor_id) == ("approval.approved", "link", boss.id)
 
@@ -109,7 +109,7 @@ def test_decline_needs_a_reason_and_tells_the_learner(client, asked, smtp_sink, 
     allocation = allocation_of(enrollments[0])
     refused = post(client, path, action="decline", allocation_id=allocation.id, reason="  ")
     assert refused.status_code == 422
-    assert "give a reason" in refused.get_data(as_text=True)
+    assert "einen Grund an" in refused.get_data(as_text=True)
     assert allocation_of(enrollments[0]).status is AllocationStatus.PENDING
     post(client, path, action="decline", allocation_id=allocation.id, reason="Release crunch")
     allocation = allocation_of(enrollments[0])
@@ -125,7 +125,7 @@ def test_propose_other_hours(client, asked, smtp_sink, run_jobs):
     _r, _boss, enrollments, path = asked(1)
     allocation = allocation_of(enrollments[0])
     bad = post(client, path, action="propose", allocation_id=allocation.id, hours="=1+1")
-    assert bad.status_code == 422 and "hours per week" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Stunden pro Woche" in bad.get_data(as_text=True)
     post(client, path, action="propose", allocation_id=allocation.id, hours="1,5", reason="Q4")
     allocation = allocation_of(enrollments[0])
     assert allocation.status is AllocationStatus.PROPOSED and allocation.hours_decided == 1.5
@@ -190,11 +190,11 @@ def test_decisions_are_refused_once_the_first_term_started(client, asked):
     with time_machine.travel(datetime(2026, 9, 6, 22, 0, 1, tzinfo=UTC), tick=False):
         response = client.post(path, data=approve)
         assert response.status_code == 409
-        assert "closed when the first term started" in response.get_data(as_text=True)
+        assert "mit dem Beginn des ersten Abschnitts" in response.get_data(as_text=True)
         all_ = {"csrf_token": token, "action": "approve_all"}
         assert client.post(path, data=all_).status_code == 409
         html = client.get(path).get_data(as_text=True)
-        assert "Decisions are closed" in html and 'value="decline"' not in html
+        assert "Die Entscheidungen sind abgeschlossen" in html and 'value="decline"' not in html
     assert allocation_of(enrollments[0]).status is AllocationStatus.DECLINED
     assert allocation_of(enrollments[1]).status is AllocationStatus.PENDING
 
@@ -220,7 +220,7 @@ def test_tampered_expired_and_wrong_purpose_links_are_refused(client, asked):
     with time_machine.travel(BEFORE_TERM + timedelta(days=22)):
         expired = client.get(path)
         assert expired.status_code == 410
-        assert "expired" in expired.get_data(as_text=True)
+        assert "abgelaufen" in expired.get_data(as_text=True)
         assert 'value="approve"' not in expired.get_data(as_text=True)
 
 
@@ -245,7 +245,7 @@ def test_a_link_for_another_regions_rollout_shows_only_that_region(client, asked
     crossed = make_token(purpose="approvals.decide", person_id=boss.id, object_id=fr_rollout.id)
     html = client.get(f"/approvals/decide/{crossed}").get_data(as_text=True)
     assert fr_enrollments[0].person.name not in html
-    assert "no request for you" in html
+    assert "Aucune demande ne vous concerne" in html  # the rollout's region speaks French
 
 
 def test_delegation_to_a_colleague(client, asked, smtp_sink, run_jobs):
@@ -253,7 +253,7 @@ def test_delegation_to_a_colleague(client, asked, smtp_sink, run_jobs):
     colleague = manager(name="Clara Colleague")
     db.session.commit()
     unknown = post(client, path, action="delegate", delegate_email="nobody@example.com")
-    assert unknown.status_code == 422 and "do not know anyone" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 422 and "kennen wir niemanden" in unknown.get_data(as_text=True)
     post(client, path, action="delegate", delegate_email=f"  {colleague.email.upper()} ")
     for e in enrollments:
         a = allocation_of(e)
@@ -304,9 +304,9 @@ def test_an_expired_link_offers_a_fresh_one_by_email(client, asked, smtp_sink, r
         token = csrf_from(page.get_data(as_text=True))
         renew = path.replace("/decide/", "/renew/")
         sent = client.post(renew, data={"csrf_token": token})
-        assert "Check your inbox" in sent.get_data(as_text=True)
+        assert "Sehen Sie in Ihr Postfach" in sent.get_data(as_text=True)
         again = client.post(renew, data={"csrf_token": token})
-        assert "Nothing to send" in again.get_data(as_text=True)
+        assert "Nichts zu senden" in again.get_data(as_text=True)
         run_jobs()
         (mail,) = smtp_sink.to(boss.email)
         fresh = decision_path(mail)
@@ -317,3 +317,26 @@ def test_an_expired_link_offers_a_fresh_one_by_email(client, asked, smtp_sink, r
         400,
         404,
     )
+
+
+def test_the_page_speaks_the_managers_language(client, asked):
+    """Like the request email: the manager's own locale first, then the region's."""
+    _r, boss, _e, path = asked(2, code="fr")
+    html = client.get(path).get_data(as_text=True)
+    assert '<html lang="fr">' in html
+    assert "Approuver les 2 demandes en attente" in html and "Approve all" not in html
+    boss.locale = "en_GB"
+    db.session.commit()
+    html = client.get(path).get_data(as_text=True)
+    assert '<html lang="en">' in html and "Approve all 2 pending requests" in html
+    boss.locale = "es_ES"  # no Spanish page: English, not a broken one
+    db.session.commit()
+    assert "Approve all 2 pending requests" in client.get(path).get_data(as_text=True)
+
+
+def test_a_refusal_is_explained_in_the_managers_language(client, asked):
+    _r, _boss, enrollments, path = asked(1, code="fr")
+    allocation = allocation_of(enrollments[0])
+    refused = post(client, path, action="decline", allocation_id=allocation.id, reason="")
+    assert refused.status_code == 422
+    assert "Merci d&#39;indiquer un motif" in refused.get_data(as_text=True)

@@ -231,8 +231,9 @@ def test_a_rollout_from_program_to_master_class(
     page.goto(link_in(request, base, "/approvals/decide/"))
     steps.shot("manager-request")
     assert axe_violations(page) == []
-    page.get_by_role("button", name=re.compile(r"^Approve all 2 pending")).click()
-    page.get_by_text("approved", exact=False).first.wait_for()
+    # the page speaks the manager's language, as the request email does (German region)
+    page.get_by_role("button", name=re.compile(r"^Alle 2 offenen Anfragen genehmigen")).click()
+    page.get_by_text("genehmigt:", exact=False).first.wait_for()
     steps.shot("manager-approved")
     wait_for_mail(
         smtp_sink, "carla.completer@example.com", subject_has="genehmigt"
