@@ -18,15 +18,26 @@ from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from app.rollouts.signals import enrollment_committed
+from app.rollouts.texts import call_slot as _slot
+from app.rollouts.texts import learner_language, text
 
 log = logging.getLogger(__name__)
 COMMIT_PURPOSE = "rollouts.commit"
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 BATCH = 1000
 
 
 class CommitError(ValueError):
-    """The pledge cannot be taken as sent; the message says what to fix."""
+    """The pledge cannot be taken as sent; the message says what to fix.
+
+    ``key`` names the message in :mod:`app.rollouts.texts`; ``str()`` is the English text.
+    """
+
+    def __init__(self, key: str) -> None:
+        super().__init__(text(key, "en"))
+        self.key = key
+
+    def in_language(self, lang: str) -> str:
+        return text(self.key, lang)
 
 
 def queue_invitations(*, region: Region, rollout: Rollout) -> None:
@@ -51,21 +62,20 @@ def commit_url(enrollment: Enrollment) -> str:
     )
 
 
-def call_slot(rollout: Rollout) -> str:
-    return (
-        f"{WEEKDAY_NAMES[rollout.call_weekday]}s at {rollout.call_time.strftime('%H:%M')} "
-        f"({rollout.region.time_zone}), {rollout.call_duration_minutes} minutes"
-    )
+def call_slot(rollout: Rollout, lang: str = "en") -> str:
+    """The weekly call slot in ``lang`` (en, de, fr)."""
+    return _slot(rollout, lang)
 
 
 def _email_context(enrollment: Enrollment, rollout: Rollout) -> dict[str, object]:
     program = rollout.program
+    lang = learner_language(enrollment.person, rollout.region)
     return {
         "name": enrollment.person.name,
         "program_title": program.title,
         "provider": program.provider,
         "hours_per_week": program.hours_per_week,
-        "call_slot": call_slot(rollout),
+        "call_slot": call_slot(rollout, lang),
         "cohort_start": rollout.cohort_start.isoformat(),
         "sponsor_message": rollout.sponsor_message,
         "commit_url": commit_url(enrollment),
@@ -134,11 +144,11 @@ def commit_enrollment(
     if enrollment.state is not EnrollmentState.INVITED:
         return False
     if enrollment.rollout.status is not RolloutStatus.LAUNCHED:
-        raise CommitError("This rollout is not open for commitments.")
+        raise CommitError("not_open")
     if len(goal) < 5:
-        raise CommitError("Write the goal you want to reach (a sentence is enough).")
+        raise CommitError("goal_missing")
     if len(goal) > 2000:
-        raise CommitError("Keep your goal under 2,000 characters.")
+        raise CommitError("goal_too_long")
     buddy = buddy.strip()[:320]
     enrollment.goal = goal
     enrollment.requested_buddy = buddy or None
@@ -161,7 +171,9 @@ def commit_enrollment(
             "name": person.name,
             "program_title": enrollment.rollout.program.title,
             "goal": goal,
-            "call_slot": call_slot(enrollment.rollout),
+            "call_slot": call_slot(
+                enrollment.rollout, learner_language(person, enrollment.rollout.region)
+            ),
             "cohort_start": enrollment.rollout.cohort_start.isoformat(),
         },
         locale=person.locale or region.locale,

@@ -28,7 +28,7 @@ from app.links.services import LinkExpired, LinkInvalid, read_token
 from app.metrics.queries import completion_rate
 from app.people.models import Person
 from app.programs.models import Program, Term
-from app.rollouts import buddies, imports, onboarding
+from app.rollouts import buddies, imports, onboarding, texts
 from app.rollouts.models import (
     FUNNEL,
     Enrollment,
@@ -485,6 +485,7 @@ def commit_page(token: str) -> Any:
             410 if problem == "expired" else 404
         )
     rollout = enrollment.rollout
+    lang = texts.learner_language(enrollment.person, rollout.region)
     error = None
     if request.method == "POST":
         try:
@@ -498,13 +499,14 @@ def commit_page(token: str) -> Any:
             return redirect(url_for("rollouts_public.commit_page", token=token))
         except onboarding.CommitError as exc:
             db.session.rollback()
-            error = str(exc)
+            error = exc.in_language(lang)
     return render_template(
-        "rollouts/commit.html",
+        texts.templates("commit.html", lang),
+        page_lang=lang,
         enrollment=enrollment,
         rollout=rollout,
         program=rollout.program,
-        call_slot=onboarding.call_slot(rollout),
+        call_slot=onboarding.call_slot(rollout, lang),
         committed=enrollment.state is not EnrollmentState.INVITED,
         open=rollout.status is RolloutStatus.LAUNCHED,
         error=error,

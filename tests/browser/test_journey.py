@@ -221,8 +221,8 @@ def test_a_rollout_from_program_to_master_class(
         page.goto(link_in(invitation, base, "/join/"))
         assert axe_violations(page) == []
         page.locator("#goal").fill(goal)
-        page.get_by_role("button", name="I commit").click()
-        page.get_by_role("heading", name="You are in").wait_for()
+        page.get_by_role("button", name="Ich bin dabei").click()  # German region, German page
+        page.get_by_role("heading", name="Sie sind dabei").wait_for()
     steps.shot("learner-committed")
 
     # 6. the manager approves through the link in the (scheduled) request email

@@ -40,7 +40,7 @@ def test_launch_invites_every_learner_by_email(run_jobs, smtp_sink) -> None:  # 
     for e in enrollments:
         [message] = smtp_sink.to(e.person.email)
         body = message.get_body(("plain",)).get_content()
-        assert "Shall we get started?" in body and "We need this." in body
+        assert "Wollen wir loslegen?" in body and "We need this." in body  # German region
         assert e.invited_at is not None
     # launching again is refused; the invitation job twice sends nothing twice
     from app.rollouts.onboarding import send_invitations
@@ -74,13 +74,14 @@ def test_commit_page_get_changes_nothing_post_pledges(client, run_jobs, smtp_sin
         page = client.get(path)
         html = page.get_data(as_text=True)
         assert page.status_code == 200
-        assert "Shall we get started?" in html and rollout.program.title in html
-        assert "Thursdays at 16:00 (Europe/Berlin)" in html and "2.0 hours a week" in html
+        assert "Wollen wir loslegen?" in html and rollout.program.title in html
+        assert "Donnerstags um 16:00 Uhr (Europe/Berlin)" in html
+        assert "etwa 2 Stunden pro Woche" in html
         db.session.expire_all()
         assert enrollment.state is EnrollmentState.INVITED  # a GET never changes state
         token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
         empty = client.post(path, data={"csrf_token": token, "goal": " "})
-        assert empty.status_code == 400 and "Write the goal" in empty.get_data(as_text=True)
+        assert empty.status_code == 400 and "Schreiben Sie das Ziel" in empty.get_data(as_text=True)
         done = client.post(
             path,
             data={
@@ -100,10 +101,10 @@ def test_commit_page_get_changes_nothing_post_pledges(client, run_jobs, smtp_sin
     assert enrollment.requested_buddy == "x@e.com"
     assert committed == [enrollment.id]  # the second click sent nothing
     shown = client.get(path).get_data(as_text=True)
-    assert "You are in" in shown and "Ship our first event-driven service" in shown
+    assert "Sie sind dabei" in shown and "Ship our first event-driven service" in shown
     run_jobs()
     confirmation = [
-        m for m in smtp_sink.to(enrollment.person.email) if "You are in" in m["Subject"]
+        m for m in smtp_sink.to(enrollment.person.email) if "Sie sind dabei" in m["Subject"]
     ]
     assert len(confirmation) == 1
     assert (
@@ -140,9 +141,9 @@ def test_reminders_follow_business_days_and_holidays(run_jobs, smtp_sink) -> Non
     assert e1.commit_reminders_sent == 1
     run_jobs()
     run_jobs()
-    reminders = [m for m in smtp_sink.to(e1.person.email) if m["Subject"].startswith("Reminder")]
+    reminders = [m for m in smtp_sink.to(e1.person.email) if m["Subject"].startswith("Erinnerung")]
     assert len(reminders) == 1
-    assert not [m for m in smtp_sink.to(e2.person.email) if m["Subject"].startswith("Reminder")]
+    assert not [m for m in smtp_sink.to(e2.person.email) if m["Subject"].startswith("Erinnerung")]
     # Wednesday 6 January is Epiphany in Bavaria: 30, 31, 4, 5 → due on the 4th, not the 6th
     assert remind_uncommitted(region=de, now=datetime(2027, 1, 6, 8, 0, tzinfo=UTC)) == 0
     assert remind_uncommitted(region=de, now=datetime(2027, 1, 4, 8, 0, tzinfo=UTC)) == 1
@@ -194,7 +195,7 @@ def test_roster_import_into_a_launched_rollout_invites_newcomers(run_jobs, smtp_
     run_jobs()
     run_jobs()
     [invite] = smtp_sink.to("anna.mueller@example.com")
-    assert "Shall we get started?" in invite.get_body(("plain",)).get_content()
+    assert "Wollen wir loslegen?" in invite.get_body(("plain",)).get_content()
     assert smtp_sink.to("greta.boss@example.com") == []  # a manager row, not a learner
 
 
@@ -210,3 +211,30 @@ def test_reminder_job_runs_per_region(run_jobs) -> None:  # type: ignore[no-unty
         ).all()
         == []
     )
+
+
+def test_onboarding_speaks_the_learners_language(client, run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
+    """The learner's locale first, then the region's; English where Summit has no text."""
+    rollout = RolloutFactory(sponsor_message="We need this.")
+    manager = PersonFactory(name="Greta Boss", email="greta@example.com")
+    french = EnrollmentFactory(rollout=rollout, person=PersonFactory(manager=manager, locale="fr"))
+    english = EnrollmentFactory(
+        rollout=rollout, person=PersonFactory(manager=manager, locale="en_GB")
+    )
+    spanish = EnrollmentFactory(
+        rollout=rollout, person=PersonFactory(manager=manager, locale="es_ES")
+    )
+    launch_rollout(region=rollout.region, rollout=rollout, actor=None, channel="cli")
+    run_jobs()
+    run_jobs()
+    [fr_mail] = smtp_sink.to(french.person.email)
+    assert "on commence ?" in fr_mail["Subject"]
+    assert "le jeudi à 16:00 (Europe/Berlin)" in fr_mail.get_body(("plain",)).get_content()
+    fr_page = client.get(_path(commit_url(french))).get_data(as_text=True)
+    assert '<html lang="fr">' in fr_page and "Je m'engage" in fr_page
+    for enrollment in (english, spanish):
+        [mail] = smtp_sink.to(enrollment.person.email)
+        assert "shall we get started?" in mail["Subject"]
+        page = client.get(_path(commit_url(enrollment))).get_data(as_text=True)
+        assert '<html lang="en">' in page and "I commit" in page
+        assert "Thursdays at 16:00 (Europe/Berlin)" in page
