@@ -36,6 +36,7 @@ from app.auth.models import Role
 from app.db import utcnow
 from app.extensions import db
 from app.links.services import ActionClaims, LinkExpired, LinkInvalid, read_token
+from app.mail.rendering import page_templates, person_language
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
@@ -103,7 +104,7 @@ def decide(token: str) -> Any:
         abort(404, INVALID_LINK)
     rollout, person = _grant(claims)
     region: Region = rollout.region
-    lang = texts.page_language(person, region)
+    lang = person_language(person, region)
     allocations = sorted(_allocations_for(rollout, person), key=lambda a: a.enrollment.person.name)
     now = utcnow()
     status = 200
@@ -126,7 +127,7 @@ def decide(token: str) -> Any:
         )
     return (
         render_template(
-            texts.templates("decide.html", lang),
+            page_templates("approvals/decide.html", lang),
             page_lang=lang,
             rollout=rollout,
             program=rollout.program,
@@ -156,9 +157,9 @@ def renew(token: str) -> Any:
         region=rollout.region, rollout=rollout, recipient_id=person.id, actor=person, channel="link"
     )
     db.session.commit()
-    lang = texts.page_language(person, rollout.region)
+    lang = person_language(person, rollout.region)
     return render_template(
-        texts.templates("link_sent.html", lang), page_lang=lang, sent=sent, person=person
+        page_templates("approvals/link_sent.html", lang), page_lang=lang, sent=sent, person=person
     )
 
 
@@ -167,11 +168,11 @@ def _expired_page(token: str, claims: Any) -> Any:
     lang = "en"
     try:
         rollout, person = _grant(claims)
-        lang = texts.page_language(person, rollout.region)
+        lang = person_language(person, rollout.region)
     except HTTPException:
         pass
     return render_template(
-        texts.templates("link_expired.html", lang), page_lang=lang, token=token
+        page_templates("approvals/link_expired.html", lang), page_lang=lang, token=token
     ), 410
 
 

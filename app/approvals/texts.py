@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.mail.rendering import language
-
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "approved_n": "Approved {n} request(s). Your reports have been told.",
@@ -98,16 +96,6 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def page_language(person: Any, region: Any) -> str:
-    """The language of the manager's emails: theirs, else the region's, else English."""
-    return language(getattr(person, "locale", None) or getattr(region, "locale", None))
-
-
 def text(key: str, lang: str, **params: Any) -> str:
     catalog = MESSAGES.get(lang, MESSAGES["en"])
     return catalog.get(key, MESSAGES["en"][key]).format(**params)
-
-
-def templates(name: str, lang: str) -> list[str]:
-    """The page's template in ``lang``, with the English one as the fallback."""
-    return [f"approvals/{lang}/{name}", f"approvals/{name}"]

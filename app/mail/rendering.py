@@ -73,6 +73,19 @@ def language(locale: str | None) -> str:
     return lang if lang in SUPPORTED_LANGUAGES else "en"
 
 
+def person_language(person: Any, region: Any) -> str:
+    """The language Summit writes to a person in (emails and the pages their links open):
+    their own locale, else their region's, English where Summit has no text."""
+    return language(getattr(person, "locale", None) or getattr(region, "locale", None))
+
+
+def page_templates(template: str, lang: str) -> list[str]:
+    """``"approvals/decide.html"`` in ``lang`` (``approvals/de/decide.html``), the English
+    one as the fallback: pages follow the per-language layout of the email templates."""
+    folder, _, name = template.rpartition("/")
+    return [f"{folder}/{lang}/{name}", template]
+
+
 def _zone(ctx: Context, tz: str | None) -> ZoneInfo:
     return ZoneInfo(tz or ctx.get("time_zone") or "UTC")
 

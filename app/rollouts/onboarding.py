@@ -13,13 +13,13 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.extensions import db
 from app.links.services import make_action_url
+from app.mail.rendering import person_language
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from app.rollouts.signals import enrollment_committed
-from app.rollouts.texts import call_slot as _slot
-from app.rollouts.texts import learner_language, text
+from app.rollouts.texts import call_slot, text
 
 log = logging.getLogger(__name__)
 COMMIT_PURPOSE = "rollouts.commit"
@@ -62,14 +62,9 @@ def commit_url(enrollment: Enrollment) -> str:
     )
 
 
-def call_slot(rollout: Rollout, lang: str = "en") -> str:
-    """The weekly call slot in ``lang`` (en, de, fr)."""
-    return _slot(rollout, lang)
-
-
 def _email_context(enrollment: Enrollment, rollout: Rollout) -> dict[str, object]:
     program = rollout.program
-    lang = learner_language(enrollment.person, rollout.region)
+    lang = person_language(enrollment.person, rollout.region)
     return {
         "name": enrollment.person.name,
         "program_title": program.title,
@@ -172,7 +167,7 @@ def commit_enrollment(
             "program_title": enrollment.rollout.program.title,
             "goal": goal,
             "call_slot": call_slot(
-                enrollment.rollout, learner_language(person, enrollment.rollout.region)
+                enrollment.rollout, person_language(person, enrollment.rollout.region)
             ),
             "cohort_start": enrollment.rollout.cohort_start.isoformat(),
         },

@@ -25,10 +25,11 @@ from app.auth.models import EDITOR_ROLES, Role
 from app.db import utcnow
 from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.mail.rendering import page_templates, person_language
 from app.metrics.queries import completion_rate
 from app.people.models import Person
 from app.programs.models import Program, Term
-from app.rollouts import buddies, imports, onboarding, texts
+from app.rollouts import buddies, imports, onboarding
 from app.rollouts.models import (
     FUNNEL,
     Enrollment,
@@ -51,6 +52,7 @@ from app.rollouts.services import (
     save_rollout,
     staff_with_role,
 )
+from app.rollouts.texts import call_slot
 from app.scoping import get_in_region_or_404, set_region_scope
 from app.web import charts
 
@@ -485,7 +487,7 @@ def commit_page(token: str) -> Any:
             410 if problem == "expired" else 404
         )
     rollout = enrollment.rollout
-    lang = texts.learner_language(enrollment.person, rollout.region)
+    lang = person_language(enrollment.person, rollout.region)
     error = None
     if request.method == "POST":
         try:
@@ -501,12 +503,12 @@ def commit_page(token: str) -> Any:
             db.session.rollback()
             error = exc.in_language(lang)
     return render_template(
-        texts.templates("commit.html", lang),
+        page_templates("rollouts/commit.html", lang),
         page_lang=lang,
         enrollment=enrollment,
         rollout=rollout,
         program=rollout.program,
-        call_slot=onboarding.call_slot(rollout, lang),
+        call_slot=call_slot(rollout, lang),
         committed=enrollment.state is not EnrollmentState.INVITED,
         open=rollout.status is RolloutStatus.LAUNCHED,
         error=error,

@@ -9,8 +9,6 @@ from typing import Any
 
 from babel.dates import get_day_names
 
-from app.mail.rendering import language
-
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "not_open": "This rollout is not open for commitments.",
@@ -37,12 +35,6 @@ _SLOT = {
 }
 
 
-def learner_language(person: Any, region: Any) -> str:
-    """The language of the learner's emails and pages: theirs, else the region's, else
-    English."""
-    return language(getattr(person, "locale", None) or getattr(region, "locale", None))
-
-
 def text(key: str, lang: str) -> str:
     return MESSAGES.get(lang, MESSAGES["en"]).get(key, MESSAGES["en"][key])
 
@@ -61,7 +53,3 @@ def call_slot(rollout: Any, lang: str = "en") -> str:
         zone=rollout.region.time_zone,
         minutes=rollout.call_duration_minutes,
     )
-
-
-def templates(name: str, lang: str) -> list[str]:
-    return [f"rollouts/{lang}/{name}", f"rollouts/{name}"]

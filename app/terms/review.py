@@ -242,6 +242,51 @@ def _outcome_figures(
     return counts, buddy_missing, names, closed
 
 
+@memoised
+def review_lists(rollout_id: int, term_id: int, page: int, per_page: int) -> tuple[list[Any], ...]:
+    """Candidates (a page), the latest decisions and missing buddy sign-offs, as rows."""
+    # the listed columns only, not three models per row (three lists of up to per_page rows)
+    base = (
+        select(
+            TermReview.id,
+            TermReview.modules_done,
+            TermReview.modules_expected,
+            TermReview.verdict,
+            TermReview.buddy_requested_at,
+            TermReview.buddy_confirmed_at,
+            TermReview.at_risk_nudged_at,
+            TermReview.excuse_reason,
+            TermReview.excuse_note,
+            TermReview.reviewed_at,
+            Person.name,
+            Person.employee_id,
+        )
+        .select_from(TermReview)
+        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(TermReview.term_id == term_id, Enrollment.rollout_id == rollout_id)
+    )
+    candidates = db.session.execute(
+        base.where(TermReview.verdict == Verdict.FREE_RIDER_CANDIDATE)
+        .order_by(Person.name)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    reviewed = db.session.execute(
+        base.where(TermReview.verdict.in_((Verdict.EXCUSED, Verdict.CONFIRMED_FREE_RIDER)))
+        .order_by(TermReview.reviewed_at.desc())
+        .limit(per_page)
+    ).all()
+    missing_buddy = db.session.execute(
+        base.where(
+            TermReview.buddy_requested_at.is_not(None), TermReview.buddy_confirmed_at.is_(None)
+        )
+        .order_by(Person.name)
+        .limit(per_page)
+    ).all()
+    return candidates, reviewed, missing_buddy
+
+
 def tell_sponsors_if_reviewed(
     *, region: Region, rollout: Rollout, term: Term, now: datetime | None = None
 ) -> bool:

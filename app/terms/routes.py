@@ -13,12 +13,10 @@ from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
 from app.extensions import db
 from app.links.services import LinkExpired, LinkInvalid, read_token
-from app.people.models import Person
 from app.programs.models import Term
-from app.readcache import memoised
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
-from app.terms.models import ExcuseReason, TermReview, Verdict
+from app.terms.models import ExcuseReason, TermReview
 from app.terms.services import (
     BUDDY_PURPOSE,
     ReviewError,
@@ -26,6 +24,7 @@ from app.terms.services import (
     confirm_free_rider,
     excuse,
     program_term,
+    review_lists,
     tell_sponsors_if_reviewed,
     term_outcome,
 )
@@ -43,58 +42,13 @@ def _term(rollout: Rollout, number: int) -> Term:
     return term
 
 
-@memoised
-def _review_lists(rollout_id: int, term_id: int, page: int) -> tuple[list[Any], ...]:
-    """Candidates (a page), the latest decisions and missing buddy sign-offs, as rows."""
-    # the listed columns only, not three models per row (the page lists up to 300 rows)
-    base = (
-        select(
-            TermReview.id,
-            TermReview.modules_done,
-            TermReview.modules_expected,
-            TermReview.verdict,
-            TermReview.buddy_requested_at,
-            TermReview.buddy_confirmed_at,
-            TermReview.at_risk_nudged_at,
-            TermReview.excuse_reason,
-            TermReview.excuse_note,
-            TermReview.reviewed_at,
-            Person.name,
-            Person.employee_id,
-        )
-        .select_from(TermReview)
-        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-        .join(Person, Person.id == Enrollment.person_id)
-        .where(TermReview.term_id == term_id, Enrollment.rollout_id == rollout_id)
-    )
-    candidates = db.session.execute(
-        base.where(TermReview.verdict == Verdict.FREE_RIDER_CANDIDATE)
-        .order_by(Person.name)
-        .limit(PAGE)
-        .offset((page - 1) * PAGE)
-    ).all()
-    reviewed = db.session.execute(
-        base.where(TermReview.verdict.in_((Verdict.EXCUSED, Verdict.CONFIRMED_FREE_RIDER)))
-        .order_by(TermReview.reviewed_at.desc())
-        .limit(PAGE)
-    ).all()
-    missing_buddy = db.session.execute(
-        base.where(
-            TermReview.buddy_requested_at.is_not(None), TermReview.buddy_confirmed_at.is_(None)
-        )
-        .order_by(Person.name)
-        .limit(PAGE)
-    ).all()
-    return candidates, reviewed, missing_buddy
-
-
 @bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>/review")
 @require_role(*REVIEWERS)
 def review(slug: str, number: int) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    candidates, reviewed, missing_buddy = _review_lists(rollout.id, term.id, page)
+    candidates, reviewed, missing_buddy = review_lists(rollout.id, term.id, page, PAGE)
     outcome = term_outcome(region=g.region, rollout=rollout, term=term)
     return render_template(
         "terms/review.html",

@@ -21,6 +21,7 @@ from app.terms.review import (
     TermOutcome,
     confirm_free_rider,
     excuse,
+    review_lists,
     tell_sponsors_if_reviewed,
     term_outcome,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "grace_days",
     "local_today",
     "program_term",
+    "review_lists",
     "tell_sponsors_if_reviewed",
     "term_outcome",
 ]
