@@ -81,7 +81,7 @@ def register_settings(app: Flask, settings: Settings) -> None:
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    return {}  # idle connections are pinged on checkout (dbsetup.ping_when_idle)
 
 
 def register_logging(app: Flask) -> None:

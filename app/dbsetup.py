@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import time
+import weakref
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
+
+#: seconds a pooled server connection may sit unused before it is pinged on checkout
+PING_IDLE_AFTER = 10.0
+_RETURNED_AT = "summit_returned_at"
+_pinged_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def import_models() -> None:
@@ -39,6 +46,10 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 def init_app(app: Flask) -> None:
     import_models()
+    from app.extensions import db
+
+    with app.app_context():  # the engine object only: nothing connects here
+        ping_when_idle(db.engine)
     # the engine is created lazily by Flask-SQLAlchemy; hook every SQLite engine once
     if not event.contains(Engine, "connect", _sqlite_pragmas_if_sqlite):
         event.listen(Engine, "connect", _sqlite_pragmas_if_sqlite)
@@ -47,3 +58,35 @@ def init_app(app: Flask) -> None:
 def _sqlite_pragmas_if_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         _sqlite_pragmas(dbapi_connection, connection_record)
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling for connections that sat unused in the pool.
+
+    ``pool_pre_ping`` pings on every checkout: one more round trip on every request of a
+    busy server, whose connections were in use a moment ago. A connection that has waited
+    longer than :data:`PING_IDLE_AFTER` (a server restart, a failover, an idle timeout may
+    have closed it) is pinged; one that fails is replaced before the request sees it.
+    """
+    if engine.dialect.name == "sqlite" or engine in _pinged_engines:
+        return
+    _pinged_engines.add(engine)
+    dialect = engine.dialect
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < PING_IDLE_AFTER:
+            return  # new, or back in the pool a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            # the pool drops this connection and checks out another (three tries)
+            raise exc.DisconnectionError(f"pooled connection is gone: {error}") from error
+
+    event.listen(engine, "checkin", _note_returned)
+    event.listen(engine, "checkout", ping_if_idle)
+
+
+def _note_returned(dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info[_RETURNED_AT] = time.monotonic()

@@ -1,4 +1,4 @@
-"""Dashboard figures memoised per process until the next commit, anywhere.
+"""Dashboard figures and staff pages memoised per process until the next commit, anywhere.
 
 The pages staff open most count thousands of learners per view (funnels, trends, the
 approval and review figures). Those counts only change when something commits, so a
@@ -17,6 +17,13 @@ commit happened since:
 
 Region scoping is unchanged: the memoised functions take the region or rollout a view
 has already loaded through :mod:`app.scoping`, and are computed under the same scope.
+
+:func:`cached_page` goes one step further for the staff pages opened most (overview,
+dashboard, approval list, review, archive): the rendered page is kept under the same
+epoch, for the same signed-in staff member with the same roles, the same URL and the
+same session (its CSRF token is in the page's forms). Sign-in, region scoping and the
+role check still run on every request before a kept page is served; a request with a
+flashed message waiting, or whose rendering changed the session, is never kept.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, has_request_context, request
+from flask import Response, current_app, g, has_request_context, request, session
 from sqlalchemy import BigInteger, event, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
@@ -44,7 +51,15 @@ MAX_ENTRIES = 2048
 _DIRTY = "read_cache_dirty"
 _MISSING = object()
 
+#: bytes of rendered pages kept per process (least recently used go first)
+MAX_PAGE_BYTES = 32 * 1024 * 1024
+
 _entries: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+#: rendered pages: key -> (time kept, body, status, headers)
+_pages: OrderedDict[tuple[Any, ...], tuple[float, bytes, int, list[tuple[str, str]]]] = (
+    OrderedDict()
+)
+_page_bytes = [0]
 _lock = threading.Lock()
 #: the newest epoch this process has seen: entries of older ones are dropped, not kept
 #: until evicted (they may hold names a commit has since erased)
@@ -125,7 +140,18 @@ def clear() -> None:
     """Forget every entry of this process (tests that empty tables behind the app's back)."""
     with _lock:
         _entries.clear()
+        _pages.clear()
+        _page_bytes[0] = 0
         _newest[0] = 0
+
+
+def _advance(epoch: int) -> None:
+    """Drop everything kept under older epochs (call with the lock held)."""
+    if epoch > _newest[0]:
+        _entries.clear()
+        _pages.clear()
+        _page_bytes[0] = 0
+        _newest[0] = epoch
 
 
 def epoch_column() -> Any:
@@ -169,9 +195,7 @@ def memoised(fn: F) -> F:
         key = (fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())), epoch)
         now = time.monotonic()
         with _lock:
-            if epoch > _newest[0]:
-                _entries.clear()
-                _newest[0] = epoch
+            _advance(epoch)
             at, value = _entries.get(key, (0.0, _MISSING))
             if value is not _MISSING and now - at < TTL:
                 _entries.move_to_end(key)
@@ -182,5 +206,72 @@ def memoised(fn: F) -> F:
             while len(_entries) > MAX_ENTRIES:
                 _entries.popitem(last=False)
         return value
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _page_key() -> tuple[Any, ...] | None:
+    """What a rendered staff page depends on, or None where it must be rendered afresh."""
+    identity = g.get("identity")
+    if identity is None or "_flashes" in session:
+        return None
+    epoch = _epoch()
+    if epoch is None:
+        return None
+    return (
+        id(current_app._get_current_object()),  # type: ignore[attr-defined]
+        request.host,
+        request.full_path,
+        identity.id,
+        identity.name,
+        identity.roles,
+        session.get("csrf_token"),
+        epoch,
+    )
+
+
+def cached_page(view: F) -> F:
+    """Serve the page ``view`` rendered for this staff member, URL and session under the
+    current epoch (and :data:`TTL`) again; put it under the role check, so access is
+    decided on every request. Only a plain 200 that left the session as it was is kept."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = _page_key()
+        if key is None:
+            return view(*args, **kwargs)
+        now = time.monotonic()
+        with _lock:
+            _advance(key[-1])
+            kept = _pages.get(key)
+            if kept is not None and now - kept[0] < TTL:
+                _pages.move_to_end(key)
+                _, body, status, headers = kept
+                return current_app.response_class(body, status=status, headers=headers)
+        response: Response = current_app.make_response(view(*args, **kwargs))
+        if (
+            response.status_code != 200
+            or response.is_streamed
+            or response.direct_passthrough
+            or session.modified
+            or "Set-Cookie" in response.headers
+            or _epoch() is None  # the view wrote (a GET should not): not kept
+        ):
+            return response
+        body = response.get_data()
+        if len(body) * 4 > MAX_PAGE_BYTES:
+            return response
+        headers = [(k, v) for k, v in response.headers.items() if k != "Content-Length"]
+        with _lock:
+            if key[-1] == _newest[0]:  # not kept if a newer epoch was seen meanwhile
+                old = _pages.pop(key, None)
+                if old is not None:
+                    _page_bytes[0] -= len(old[1])
+                _pages[key] = (now, body, response.status_code, headers)
+                _page_bytes[0] += len(body)
+                while _page_bytes[0] > MAX_PAGE_BYTES:
+                    _, (_, dropped, _, _) = _pages.popitem(last=False)
+                    _page_bytes[0] -= len(dropped)
+        return response
 
     return wrapper  # type: ignore[return-value]

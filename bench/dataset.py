@@ -11,6 +11,7 @@ kept between runs, keyed by the schema's head revision).
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -164,7 +165,9 @@ def _global_scale(env: dict[str, str]) -> None:
 
 def _cookie(env: dict[str, str], email: str) -> str:
     """A session cookie for a local lead (the demo's of Germany, or the generated one of
-    the first region), signed like a real sign-in."""
+    the first region), signed like a real sign-in, as a browser holds it after its first
+    page: with the CSRF token Flask-WTF keeps in the session (wrk sends the same cookie
+    every time and keeps none it is given)."""
     from app import create_app
     from app.auth.access import SESSION_USER_KEY
     from app.auth.models import StaffUser
@@ -175,7 +178,9 @@ def _cookie(env: dict[str, str], email: str) -> str:
     with app.app_context():
         lead = db.session.execute(db.select(StaffUser).where(StaffUser.email == email)).scalar_one()
         serializer = app.session_interface.get_signing_serializer(app)
-        return serializer.dumps({SESSION_USER_KEY: lead.id, "_permanent": True})
+        return serializer.dumps(
+            {SESSION_USER_KEY: lead.id, "_permanent": True, "csrf_token": secrets.token_hex(20)}
+        )
 
 
 def _pages(scale: str) -> list[tuple[str, str]]:

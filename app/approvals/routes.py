@@ -38,6 +38,7 @@ from app.extensions import db
 from app.links.services import ActionClaims, LinkExpired, LinkInvalid, read_token
 from app.mail.rendering import page_templates, person_language
 from app.people.models import Person
+from app.readcache import cached_page
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404, set_region_scope
@@ -234,6 +235,7 @@ def index() -> Any:
 
 @bp.get("/r/<region>/approvals/<slug>")
 @require_role(*LEAD_ROLES)
+@cached_page
 def rollout_dashboard(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     page = max(request.args.get("page", 1, type=int) or 1, 1)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, g, redirect, request, session, url_for
-from sqlalchemy import select
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.engine import Engine
 
 from app.auth.models import EDITOR_ROLES, Role, RoleAssignment, StaffUser
 from app.extensions import db
@@ -126,9 +127,27 @@ def _load_identity() -> Identity | None:
     user_id = session.get(SESSION_USER_KEY)
     if user_id is None:
         return None
-    from app.readcache import epoch_column, note_epoch
+    from app.readcache import note_epoch
 
-    rows = db.session.execute(
+    # one statement in autocommit, outside the request's transaction: a page the read
+    # cache serves whole then costs one round trip (no BEGIN, no ROLLBACK); the epoch is
+    # read before the view's snapshot is taken, so nothing older is kept under it
+    with _autocommit(current_app).connect() as connection:
+        rows = connection.execute(_identity_statement(), {"user_id": user_id}).all()
+    if not rows or not rows[0].active:
+        session.clear()
+        return None
+    note_epoch(rows[0][-1])
+    roles = frozenset((r.region_id, Role(r.role)) for r in rows if r.role is not None)
+    return Identity(id=user_id, name=rows[0].name, roles=roles)
+
+
+@cache
+def _identity_statement() -> Select[Any]:
+    """Built once: the same statement every request, its compiled form cached."""
+    from app.readcache import epoch_column
+
+    return (
         select(
             StaffUser.name,
             StaffUser.active,
@@ -138,14 +157,16 @@ def _load_identity() -> Identity | None:
         )
         .select_from(StaffUser)
         .outerjoin(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
-        .where(StaffUser.id == user_id)
-    ).all()
-    if not rows or not rows[0].active:
-        session.clear()
-        return None
-    note_epoch(rows[0][-1])
-    roles = frozenset((r.region_id, Role(r.role)) for r in rows if r.role is not None)
-    return Identity(id=user_id, name=rows[0].name, roles=roles)
+        .where(StaffUser.id == bindparam("user_id"))
+    )
+
+
+def _autocommit(app: Flask) -> Engine:
+    engine = app.extensions.get("summit.autocommit_engine")
+    if engine is None:
+        engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+        app.extensions["summit.autocommit_engine"] = engine
+    return engine
 
 
 def _before_request() -> Any:

@@ -25,6 +25,7 @@ from app.auth.models import Role
 from app.extensions import csrf, db
 from app.links.services import ActionClaims, LinkExpired, LinkInvalid, read_token
 from app.metrics.weeks import parse_week
+from app.readcache import cached_page
 from app.reports import services
 from app.reports.content import CHART_CID
 from app.reports.models import Report, ReportScope
@@ -98,6 +99,7 @@ _LISTED = load_only(
 
 @bp.get("/r/<region>/reports/")
 @require_role(*READERS)
+@cached_page
 def index() -> Any:
     page = _page()
     reports = db.session.scalars(

@@ -21,7 +21,7 @@ from app.auth.access import current_staff, public
 from app.db import utcnow
 from app.extensions import db
 from app.metrics.queries import FUNNEL_KEYS, funnel_at
-from app.readcache import memoised
+from app.readcache import cached_page, memoised
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import funnel, state_counts
@@ -49,6 +49,7 @@ def home() -> Any:
 
 
 @bp.get("/r/<region>/")
+@cached_page
 def region_overview() -> Any:
     rollouts = db.session.scalars(
         select(Rollout).where(Rollout.region_id == g.region.id).order_by(Rollout.slug)

@@ -1,0 +1,173 @@
+"""Whole staff pages kept by the read cache (app.readcache.cached_page): served again to the
+same staff member, with the same roles, URL and session, until anything commits. Sign-in,
+region scope and the role check run on every request before a kept page is served."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import delete, event
+
+from app import readcache
+from app.auth.access import SESSION_USER_KEY
+from app.auth.models import Role, RoleAssignment
+from app.extensions import db
+from app.rollouts.models import EnrollmentState, RolloutStatus
+from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
+
+
+@pytest.fixture
+def rollout(client, login_as):
+    rollout = RolloutFactory(region_id=region("us").id, status=RolloutStatus.LAUNCHED)
+    for _ in range(3):
+        enrollment = EnrollmentFactory(
+            rollout=rollout, invited_at=datetime(2026, 10, 1, tzinfo=UTC)
+        )
+        enrollment.transition(EnrollmentState.COMMITTED, at=datetime(2026, 10, 2, tzinfo=UTC))
+    login_as(staff(Role.LOCAL_LEAD, "us"))  # commits
+    return rollout
+
+
+def _statements(run: Callable[[], object]) -> list[str]:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen
+
+
+def _page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def test_a_kept_page_costs_the_sign_in_statement_only(client, rollout):
+    url = f"/r/us/rollouts/{rollout.slug}"
+    first = _page(client, url)  # the session gets its CSRF token here: not kept
+    second = _page(client, url)
+    seen = _statements(lambda: _page(client, url))
+    assert len(seen) == 1 and "staff_user" in seen[0]
+    assert _page(client, url) == second
+    assert _csrf(first) == _csrf(second)
+
+
+def test_a_commit_shows_on_the_next_page_load(client, rollout):
+    url = f"/r/us/rollouts/{rollout.slug}"
+    _page(client, url)
+    before = _page(client, url)
+    rollout.program.title = "Renamed for the region"
+    db.session.commit()
+    after = _page(client, url)
+    assert "Renamed for the region" in after and "Renamed for the region" not in before
+
+
+def test_a_sponsor_never_gets_the_page_kept_for_a_lead(client, rollout, login_as):
+    url = f"/r/us/rollouts/{rollout.slug}"
+    _page(client, url)
+    lead_page = _page(client, url)
+    assert ">Roster<" in lead_page
+    login_as(staff(Role.SPONSOR, "us"))
+    sponsor_page = _page(client, url)
+    assert ">Roster<" not in sponsor_page
+    assert sponsor_page != lead_page
+
+
+def test_the_kept_page_carries_each_sessions_own_csrf_token(app, client, rollout):
+    url = f"/r/us/rollouts/{rollout.slug}"
+    _page(client, url)
+    mine = _csrf(_page(client, url))
+    with client.session_transaction() as session:
+        user_id = session[SESSION_USER_KEY]
+    other = app.test_client()
+    with other.session_transaction() as session:
+        session[SESSION_USER_KEY] = user_id  # the same lead, signed in on a second device
+    _page(other, url)
+    theirs = _csrf(_page(other, url))
+    assert theirs != mine
+    serializer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+    with other.session_transaction() as session:
+        assert serializer.loads(theirs) == session["csrf_token"]
+    with client.session_transaction() as session:
+        assert serializer.loads(mine) == session["csrf_token"]
+
+
+def test_a_waiting_flash_message_is_shown_and_not_kept(client, rollout):
+    url = f"/r/us/rollouts/{rollout.slug}"
+    _page(client, url)
+    _page(client, url)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("message", "Reminders queued for 3 learners.")]
+    assert "Reminders queued for 3 learners." in _page(client, url)
+    assert "Reminders queued for 3 learners." not in _page(client, url)
+
+
+def test_a_signed_out_session_gets_no_kept_page(client, rollout):
+    url = f"/r/us/rollouts/{rollout.slug}"
+    _page(client, url)
+    _page(client, url)
+    with client.session_transaction() as session:
+        session.pop(SESSION_USER_KEY)
+    response = client.get(url, headers={"Accept": "text/html"})
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_revoked_role_is_refused_although_the_page_was_kept(client, rollout):
+    url = f"/r/us/approvals/{rollout.slug}"
+    _page(client, url)
+    _page(client, url)
+    with client.session_transaction() as session:
+        user_id = session[SESSION_USER_KEY]
+    db.session.execute(delete(RoleAssignment).where(RoleAssignment.user_id == user_id))
+    db.session.add(RoleAssignment(user_id=user_id, region_id=region("us").id, role=Role.SPONSOR))
+    db.session.commit()
+    assert client.get(url).status_code == 403
+    assert ">Roster<" not in _page(client, f"/r/us/rollouts/{rollout.slug}")
+    db.session.execute(delete(RoleAssignment).where(RoleAssignment.user_id == user_id))
+    db.session.commit()
+    assert client.get(f"/r/us/rollouts/{rollout.slug}").status_code == 404
+
+
+def test_another_regions_url_is_still_a_404(client, rollout):
+    _page(client, f"/r/us/rollouts/{rollout.slug}")
+    _page(client, f"/r/us/rollouts/{rollout.slug}")
+    assert client.get(f"/r/de/rollouts/{rollout.slug}").status_code == 404
+    assert client.get("/r/de/").status_code == 404
+
+
+def test_pages_of_older_epochs_are_dropped(client, rollout):
+    urls = [f"/r/us/rollouts/{rollout.slug}", "/r/us/", "/r/us/reports/"]
+    for url in urls * 2:
+        _page(client, url)
+    assert len(readcache._pages) == 3
+    rollout.program.title = "Moved on"
+    db.session.commit()
+    _page(client, urls[0])
+    assert len(readcache._pages) == 1
+
+
+def test_the_memory_for_pages_is_bounded(client, rollout, monkeypatch):
+    """Any query string is another page: they cannot grow the process without limit."""
+    _page(client, "/r/us/?n=0")
+    size = len(_page(client, "/r/us/?n=0").encode())
+    monkeypatch.setattr(readcache, "MAX_PAGE_BYTES", size * 4 + 100)
+    for n in range(10):
+        _page(client, f"/r/us/?n={n}")
+    assert readcache._page_bytes[0] == sum(len(v[1]) for v in readcache._pages.values())
+    assert readcache._page_bytes[0] <= readcache.MAX_PAGE_BYTES
+    assert 1 <= len(readcache._pages) <= 4
+    assert any("n=9" in key[2] for key in readcache._pages)
