@@ -47,7 +47,7 @@ def send_invitations(rollout_id: int) -> int:
 def send_change(
     rollout_id: int, changed_ids: list[int], cancelled_ids: list[int], note: str
 ) -> int:
-    """Send a moved, changed or cancelled session to every invitee."""
+    """Send the series again to every invitee after sessions moved, changed or were cancelled."""
     from app.calls.changes import send_change as send
     from app.extensions import db
     from app.rollouts.models import Rollout

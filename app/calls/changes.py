@@ -1,12 +1,16 @@
 """Changing the series or one session; every change reaches the attendees' calendars.
 
-A changed session goes out again with a higher SEQUENCE (same UID); a cancelled
-one as METHOD:CANCEL. The emails are sent by a job after commit.
+Every change goes out as the whole series again (one recurring event, same UID, see
+``app.calls.calendar``) with a higher SEQUENCE: a moved session is an override
+(RECURRENCE-ID), a cancelled one an EXDATE. Resending the series rather than a
+METHOD:CANCEL with RECURRENCE-ID per occurrence: Outlook takes an EXDATE in the
+master's zone as a deleted occurrence, the message stands on its own (a client that
+missed one is put right by the next) and one calendar part carries any mix of moves and
+cancellations. The emails are sent by a job after commit.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -15,6 +19,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.calls import emails
+from app.calls.calendar import rollout_sessions, series_sequence
 from app.calls.invitations import active_invitations
 from app.calls.meetings import join_url_for
 from app.calls.models import CallSession, CallStatus
@@ -53,14 +58,23 @@ def notify_change(
 
 
 def send_change(
-    *, rollout: Rollout, changed_ids: Sequence[int], cancelled_ids: Sequence[int], note: str
+    *,
+    rollout: Rollout,
+    changed_ids: Sequence[int],
+    cancelled_ids: Sequence[int],
+    note: str,
+    now: datetime | None = None,
 ) -> int:
-    """Queue the update email to every current invitee, with an invite.ics of the
-    changed sessions and a cancel.ics of the cancelled ones, as they are now.
+    """Queue the update email to every current invitee: the changed and cancelled
+    sessions in the body, the whole series as it is now in invite.ics (METHOD:REQUEST,
+    SEQUENCE raised; METHOD:CANCEL of the series when nothing is left scheduled).
 
-    The idempotency key holds each session's SEQUENCE, so the same version twice
-    sends once. Returns the number of emails queued.
+    Someone who still holds the per-session events sent before the series first gets
+    one message cancelling those (:func:`emails.switch_to_series`). The idempotency key
+    holds the series' SEQUENCE, so the same version twice sends once. Returns the
+    number of update emails queued.
     """
+    now = now or utcnow()
     ids = [*changed_ids, *cancelled_ids]
     sessions = {
         s.id: s
@@ -72,13 +86,14 @@ def send_change(
     cancelled = [sessions[i] for i in ids if i in sessions and sessions[i].cancelled]
     if not changed and not cancelled:
         return 0
-    version = ",".join(f"{s.id}:{s.sequence}" for s in [*changed, *cancelled])
-    digest = hashlib.sha256(version.encode()).hexdigest()[:16]
+    series = rollout_sessions(rollout.id)
+    version = series_sequence(series)
     n = 0
     for inv in active_invitations(rollout.id):
+        emails.switch_to_series(rollout=rollout, invitee=inv, sessions=series, now=now)
         emails.send_to_invitee(
             kind="calls/update",
-            key=f"calls/update/{rollout.id}/{digest}/{inv.id}",
+            key=f"calls/update/{rollout.id}/{version}/{inv.id}",
             rollout=rollout,
             invitee=inv,
             context={
@@ -87,11 +102,10 @@ def send_change(
                 "note": note,
                 "join_url": join_url_for(rollout),
             },
-            attachments=emails.calendar_attachments(
-                rollout, inv, requests=changed, cancels=cancelled
-            ),
+            attachments=emails.series_invite(rollout, inv, series),
         )
         n += 1
+    db.session.flush()
     return n
 
 
@@ -105,7 +119,8 @@ def move_session(
     actor: object,
     now: datetime | None = None,
 ) -> CallSession:
-    """Move one session to a new local date and time; attendees get SEQUENCE+1."""
+    """Move one session to a new local date and time; attendees get the series again
+    with this occurrence as an override (RECURRENCE-ID) and a higher SEQUENCE."""
     now = now or utcnow()
     starts_at = local_instant(day, at, region.time_zone)
     if starts_at <= now:
@@ -134,7 +149,8 @@ def move_session(
 def cancel_session(
     *, region: Region, session: CallSession, note: str, actor: object, now: datetime | None = None
 ) -> CallSession:
-    """Cancel one session; attendees get METHOD:CANCEL with SEQUENCE+1."""
+    """Cancel one session; attendees get the series again with this occurrence in
+    EXDATE and a higher SEQUENCE (the other occurrences stay)."""
     now = now or utcnow()
     if session.starts_at <= now:
         raise CallChangeError("This session has already taken place.")
@@ -170,10 +186,11 @@ def change_series(
 ) -> tuple[int, int, int]:
     """Change the weekly slot (and/or length, join URL) for every future session.
 
-    Future sessions are matched to the new plan week by week: a session that
-    changes gets SEQUENCE+1, a week that no longer has one is cancelled, a new
-    week gets a new session; a session the lead moved or cancelled by hand keeps
-    that decision. Past sessions never change. Returns (changed, cancelled, created).
+    Future sessions are matched to the new plan week by week (attendees get the series
+    again on its new RRULE): a session that changes gets SEQUENCE+1, a week that no
+    longer has one is cancelled, a new week gets a new session; a session the lead
+    moved or cancelled by hand keeps that decision. Past sessions never change.
+    Returns (changed, cancelled, created).
     """
     now = now or utcnow()
     if not 0 <= weekday <= 6 or not 5 <= duration_minutes <= 480:

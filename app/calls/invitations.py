@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, select
 
 from app.calls import emails
+from app.calls.calendar import rollout_sessions
 from app.calls.meetings import join_url_for
 from app.calls.models import CallInvitation, CallSession, CallStatus
 from app.db import utcnow
@@ -54,8 +55,9 @@ def invite_attendees(
 ) -> tuple[int, int]:
     """Bring the invitation list in line with the rollout: hosts and active learners.
 
-    New invitees get the whole upcoming series (one invite.ics); learners who
-    left the program and former hosts get a cancellation of what they hold.
+    New invitees get the series (one recurring event in invite.ics, see
+    ``app.calls.calendar``); learners who left the program and former hosts get a
+    cancellation of what they hold.
     Returns (invited, withdrawn).
     """
     now = now or utcnow()
@@ -78,6 +80,7 @@ def invite_attendees(
                 region_id=region.id,
                 rollout_id=rollout.id,
                 notified_at=None if notify else now,
+                series_sent_at=None if notify else now,
                 email=email,
                 name=host.name,
                 staff_user_id=host.id,
@@ -110,6 +113,7 @@ def invite_attendees(
             region_id=region.id,
             rollout_id=rollout.id,
             notified_at=None if notify else now,
+            series_sent_at=None if notify else now,
             email=person.email,
             name=person.name,
             person_id=person.id,
@@ -135,6 +139,8 @@ def invite_attendees(
         inv.left_at = None
         inv.invited_at = now
         inv.notified_at = None if notify else now
+        if not notify:
+            inv.series_sent_at = now
     leaving = list(
         db.session.scalars(
             select(CallInvitation)
@@ -154,7 +160,10 @@ def invite_attendees(
     ]
     if notify and (new or rejoined):
         enqueue_after_commit("jobs.calls.send_invitations", rollout.id, queue="default")
+    sessions = rollout_sessions(rollout.id) if notify and upcoming and leaving else []
     for inv in leaving:
+        if notify and upcoming:
+            attachments = emails.withdrawal_attachments(rollout, inv, sessions, now=now)
         inv.left_at = now
         if notify and upcoming:
             emails.send_to_invitee(
@@ -168,7 +177,7 @@ def invite_attendees(
                     "note": "",
                     "join_url": "",
                 },
-                attachments=emails.calendar_attachments(rollout, inv, cancels=upcoming),
+                attachments=attachments,
             )
     db.session.flush()
     if new or leaving:
@@ -181,8 +190,9 @@ def invite_attendees(
 def send_pending_invitations(
     *, rollout: Rollout, now: datetime | None = None, batch: int = 1000
 ) -> int:
-    """Queue the series invitation (the upcoming sessions as one invite.ics) for up
-    to ``batch`` invitees not yet notified; marks them ``notified_at``. Run by a job
+    """Queue the series invitation (one recurring event in invite.ics: the same UID for
+    everyone, whenever they join) for up to ``batch`` invitees not yet notified; marks
+    them ``notified_at`` and ``series_sent_at``. Run by a job
     (it re-enqueues itself while more remain). Returns the number queued."""
     now = now or utcnow()
     pending = list(
@@ -198,6 +208,7 @@ def send_pending_invitations(
         )
     )
     upcoming = upcoming_sessions(rollout.id, now)
+    sessions = rollout_sessions(rollout.id) if pending else []
     for inv in pending:
         emails.send_to_invitee(
             kind="calls/invitation",
@@ -210,9 +221,10 @@ def send_pending_invitations(
                 "duration": rollout.call_duration_minutes,
                 "host": inv.role == "host",
             },
-            attachments=emails.calendar_attachments(rollout, inv, requests=upcoming),
+            attachments=emails.series_invite(rollout, inv, sessions) if upcoming else [],
         )
         inv.notified_at = now
+        inv.series_sent_at = now
     db.session.flush()
     if len(pending) == batch:
         enqueue_after_commit("jobs.calls.send_invitations", rollout.id, queue="default")
@@ -220,8 +232,8 @@ def send_pending_invitations(
 
 
 def withdraw_learner(*, enrollment: Enrollment, now: datetime | None = None) -> bool:
-    """A learner left the program: cancel the calls they hold (one cancel.ics) and
-    stop inviting them. Returns False when they held no invitation."""
+    """A learner left the program: cancel the calls they hold (METHOD:CANCEL of the
+    series in cancel.ics) and stop inviting them. Returns False when they held no invitation."""
     now = now or utcnow()
     inv = db.session.scalars(
         select(CallInvitation).where(
@@ -232,8 +244,12 @@ def withdraw_learner(*, enrollment: Enrollment, now: datetime | None = None) -> 
     ).one_or_none()
     if inv is None:
         return False
-    inv.left_at = now
     upcoming = upcoming_sessions(enrollment.rollout_id, now)
+    if upcoming:
+        attachments = emails.withdrawal_attachments(
+            enrollment.rollout, inv, rollout_sessions(enrollment.rollout_id), now=now
+        )
+    inv.left_at = now
     if upcoming:
         emails.send_to_invitee(
             kind="calls/update",
@@ -246,7 +262,7 @@ def withdraw_learner(*, enrollment: Enrollment, now: datetime | None = None) -> 
                 "note": "",
                 "join_url": "",
             },
-            attachments=emails.calendar_attachments(enrollment.rollout, inv, cancels=upcoming),
+            attachments=attachments,
         )
     db.session.flush()
     return True

@@ -55,7 +55,9 @@ class CallSession(RegionScoped, Base):
 
     @property
     def uid(self) -> str:
-        """The iCalendar UID: stable for the session's whole life, whatever moves it."""
+        """The UID this session had as an event of its own, before invitations carried the
+        series as one recurring event (``app.calls.calendar.series_uid``): only used to
+        cancel those events where calendars still hold them."""
         return f"call-{self.rollout_id}-{self.id}@summit"
 
 
@@ -127,5 +129,9 @@ class CallInvitation(RegionScoped, Base):
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: when the series invitation was queued for them (None: a job will send it)
     notified_at: Mapped[datetime | None]
+    #: since when they hold the series as ONE recurring event (UID ``call-series-<rollout>``);
+    #: None while ``notified_at`` is set: they hold the one-event-per-session invitations
+    #: sent before the series, which the next message to them cancels once
+    series_sent_at: Mapped[datetime | None]
     #: no longer attends (left the program, or no longer host): gets nothing more
     left_at: Mapped[datetime | None]

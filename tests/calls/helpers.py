@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 
 from icalendar import Calendar
@@ -49,6 +49,26 @@ def calendars(msg: EmailMessage) -> dict[str, Calendar]:
             cal = Calendar.from_ical(part.get_payload(decode=True))
             found[str(cal["method"])] = cal
     return found
+
+
+def expand(cal: Calendar) -> list[tuple[datetime, datetime]]:
+    """The (start, end) instants in UTC a calendar client shows for ``cal``: the series
+    expanded by ``recurring_ical_events`` (RRULE, EXDATE, overrides by RECURRENCE-ID)."""
+    import recurring_ical_events
+
+    found = recurring_ical_events.of(cal).between(datetime(2000, 1, 1), datetime(2100, 1, 1))
+    return sorted(
+        (e.decoded("dtstart").astimezone(UTC), e.decoded("dtend").astimezone(UTC)) for e in found
+    )
+
+
+def held(sessions) -> list[tuple[datetime, datetime]]:
+    """The scheduled sessions as (start, end) instants in UTC, what ``expand`` must give."""
+    return sorted(
+        (s.starts_at, s.starts_at + timedelta(minutes=s.duration_minutes))
+        for s in sessions
+        if not s.cancelled
+    )
 
 
 def text_of(msg: EmailMessage) -> str:

@@ -5,12 +5,18 @@ import time_machine
 from sqlalchemy import select
 
 from app.calls import changes, meetings, services
+from app.calls.calendar import rollout_sessions, series_sequence, series_uid
 from app.calls.models import CallInvitation, CallSession, CallStatus
 from app.extensions import db
 from app.rollouts.models import EnrollmentState
-from tests.calls.helpers import calendars, learner, make_rollout, text_of
+from tests.calls.helpers import calendars, expand, held, learner, make_rollout, text_of
 
 BEFORE_START = datetime(2026, 9, 1, 10, 0, tzinfo=UTC)
+
+
+def calendars_of_sent(rollout):
+    """The series' SEQUENCE as it stands (what the last invite.ics carried)."""
+    return series_sequence(rollout_sessions(rollout.id))
 
 
 @time_machine.travel(BEFORE_START, tick=False)
@@ -35,15 +41,26 @@ def test_series_invites_hosts_and_active_learners_once(run_jobs, smtp_sink):
     ]
     msg = smtp_sink.to("anna@example.com")[0]
     cal = calendars(msg)["REQUEST"]
-    events = cal.walk("VEVENT")
-    assert len(events) == 12
+    # one recurring event, not one VEVENT per session (Outlook imports only the first)
+    [master] = cal.walk("VEVENT")
     assert [str(t["tzid"]) for t in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
     sessions = services.sessions_of(rollout.id)
-    assert [str(e["uid"]) for e in events] == [s.uid for s in sessions]
-    assert {e.decoded("dtstart").strftime("%H:%M") for e in events} == {"16:00"}
-    assert str(events[0]["location"]) == "https://meet.example.com/de"
-    assert "Anna Müller" in str(events[0]["attendee"].params["cn"])
+    assert str(master["uid"]) == series_uid(rollout.id)
+    assert master["dtstart"].params["tzid"] == "Europe/Berlin"
+    assert master.decoded("dtstart").strftime("%Y-%m-%d %H:%M") == "2026-09-10 16:00"
+    rule = master["rrule"]
+    assert (rule["freq"], rule["byday"]) == (["WEEKLY"], ["TH"])
+    assert rule["until"] == [datetime(2026, 11, 26, 15, 0, tzinfo=UTC)]
+    assert "exdate" not in master and "recurrence-id" not in master
+    # what the calendar shows is the sessions, 16:00 Berlin on both sides of 25 October
+    assert expand(cal) == held(sessions) and len(held(sessions)) == 12
+    berlin = ZoneInfo("Europe/Berlin")
+    assert {start.astimezone(berlin).time() for start, _ in expand(cal)} == {time(16, 0)}
+    assert {start.hour for start, _ in expand(cal)} == {14, 15}
+    assert str(master["location"]) == "https://meet.example.com/de"
+    assert "Anna Müller" in str(master["attendee"].params["cn"])
     assert "16:00" in text_of(msg)
+    sequence = master["sequence"]
 
     # a learner approved later is invited by the hourly sync, the others are not again
     learner(rollout, email="late@example.com")
@@ -52,6 +69,10 @@ def test_series_invites_hosts_and_active_learners_once(run_jobs, smtp_sink):
     run_jobs()
     assert [m.rcpt_tos[0] for m in smtp_sink.messages] == ["late@example.com"]
     assert anna.person.email == "anna@example.com"
+    # the late joiner holds the same series: the same UID and version, so updates match
+    [late] = calendars(smtp_sink.to("late@example.com")[0])["REQUEST"].walk("VEVENT")
+    assert (str(late["uid"]), late["sequence"]) == (series_uid(rollout.id), sequence)
+    assert str(late["attendee"]) == "mailto:late@example.com"
 
 
 @time_machine.travel(BEFORE_START, tick=False)
@@ -74,9 +95,10 @@ def test_move_then_cancel_raise_sequence_and_cancel_goes_out(run_jobs, smtp_sink
     learner(rollout, email="anna@example.com")
     services.generate_series(region=rollout.region, rollout=rollout)
     run_jobs()
+    before = calendars_of(smtp_sink, "anna@example.com")
     smtp_sink.clear()
     session = services.sessions_of(rollout.id)[2]
-    uid = session.uid
+    assert session.series_date == date(2026, 9, 24)
 
     changes.move_session(
         region=rollout.region,
@@ -88,12 +110,20 @@ def test_move_then_cancel_raise_sequence_and_cancel_goes_out(run_jobs, smtp_sink
     )
     run_jobs()
     msg = smtp_sink.to("anna@example.com")[0]
-    event = calendars(msg)["REQUEST"].walk("VEVENT")[0]
-    assert str(event["uid"]) == uid
-    assert event["sequence"] == 1
-    assert event.decoded("dtstart").strftime("%Y-%m-%d %H:%M") == "2026-09-25 09:30"
+    cal = calendars(msg)["REQUEST"]
+    master, moved = cal.walk("VEVENT")
+    assert str(master["uid"]) == str(moved["uid"]) == series_uid(rollout.id)
+    assert master["sequence"] == moved["sequence"] > before["sequence"]
+    # the override names the occurrence it replaces, in the master's zone
+    assert moved["recurrence-id"].params["tzid"] == "Europe/Berlin"
+    assert moved.decoded("recurrence-id").strftime("%Y-%m-%d %H:%M") == "2026-09-24 16:00"
+    assert moved.decoded("dtstart").strftime("%Y-%m-%d %H:%M") == "2026-09-25 09:30"
+    assert "Expert travelling" in str(moved["description"])
+    assert expand(cal) == held(services.sessions_of(rollout.id))
+    assert "CANCEL" not in calendars(msg)
     assert "Expert travelling" in text_of(msg)
     assert len(smtp_sink.to("expert.de@example.com")) == 1
+    moved_sequence = master["sequence"]
 
     smtp_sink.clear()
     changes.cancel_session(region=rollout.region, session=session, note="", actor=None)
@@ -101,10 +131,21 @@ def test_move_then_cancel_raise_sequence_and_cancel_goes_out(run_jobs, smtp_sink
     run_jobs()
     msgs = smtp_sink.to("anna@example.com")
     assert len(msgs) == 1
-    cal = calendars(msgs[0])["CANCEL"]
-    event = cal.walk("VEVENT")[0]
-    assert (str(event["uid"]), event["sequence"], str(event["status"])) == (uid, 2, "CANCELLED")
+    # one occurrence cancelled: the series again, that week in EXDATE, the rest kept
+    assert list(calendars(msgs[0])) == ["REQUEST"]
+    cal = calendars(msgs[0])["REQUEST"]
+    [master] = cal.walk("VEVENT")
+    assert master["sequence"] > moved_sequence
+    assert master["exdate"].params["tzid"] == "Europe/Berlin"
+    assert [d.dt.strftime("%Y-%m-%d %H:%M") for d in master["exdate"].dts] == ["2026-09-24 16:00"]
+    shown = expand(cal)
+    assert shown == held(services.sessions_of(rollout.id)) and len(shown) == 11
     assert db.session.get(CallSession, session.id).status is CallStatus.CANCELLED
+
+
+def calendars_of(smtp_sink, address):
+    """The series master of the last invite.ics sent to ``address``."""
+    return calendars(smtp_sink.to(address)[-1])["REQUEST"].walk("VEVENT")[0]
 
 
 def test_changing_the_series_moves_future_sessions_only(run_jobs, smtp_sink):
@@ -122,6 +163,7 @@ def test_changing_the_series_moves_future_sessions_only(run_jobs, smtp_sink):
             actor=None,
         )
         run_jobs()
+        first_sequence = calendars_of(smtp_sink, "anna@example.com")["sequence"]
     with time_machine.travel(datetime(2026, 10, 19, 8, 0, tzinfo=UTC), tick=False):
         smtp_sink.clear()
         now = datetime(2026, 10, 19, 8, 0, tzinfo=UTC)
@@ -153,9 +195,15 @@ def test_changing_the_series_moves_future_sessions_only(run_jobs, smtp_sink):
             assert s.join_url == "https://meet.example.com/new"
         run_jobs()
         msg = smtp_sink.to("anna@example.com")[0]
-        events = calendars(msg)["REQUEST"].walk("VEVENT")
-        assert len(events) == len(future)
-        assert all(e["sequence"] >= 1 for e in events)
+        cal = calendars(msg)["REQUEST"]
+        master, *overrides = cal.walk("VEVENT")
+        assert master["rrule"]["byday"] == ["TU"]
+        assert master.decoded("dtstart").strftime("%H:%M") == "10:00"
+        assert master["sequence"] > first_sequence
+        # the six Thursdays already held stay where they were, as overrides of the series
+        assert len(overrides) == 7  # six past Thursdays, the 18:00 session moved by hand
+        assert {str(e["uid"]) for e in cal.walk("VEVENT")} == {series_uid(rollout.id)}
+        assert expand(cal) == held(sessions)
 
 
 @time_machine.travel(BEFORE_START, tick=False)
@@ -170,7 +218,11 @@ def test_a_learner_who_leaves_gets_a_cancellation(run_jobs, smtp_sink):
     services.sync_invitations(region=rollout.region, now=BEFORE_START)
     run_jobs()
     cal = calendars(smtp_sink.to("leaver@example.com")[0])["CANCEL"]
-    assert len(cal.walk("VEVENT")) == 12
+    # the whole series: METHOD:CANCEL of its UID, no RECURRENCE-ID
+    [event] = cal.walk("VEVENT")
+    assert str(event["uid"]) == series_uid(rollout.id)
+    assert str(event["status"]) == "CANCELLED" and "recurrence-id" not in event
+    assert event["sequence"] >= calendars_of_sent(rollout)
     inv = db.session.scalars(
         select(CallInvitation).where(CallInvitation.email == "leaver@example.com")
     ).one()
