@@ -34,6 +34,11 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def normalise_origin(origin: str) -> str:
+    """An origin as browsers send it in the Origin header: lower case, no trailing slash."""
+    return origin.strip().rstrip("/").lower()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every deployment setting of Summit; the README's settings table lists the same."""
@@ -87,6 +92,8 @@ class Settings:
     entra_teams_organizer: str = ""
     #: run jobs in this process instead of RQ (set automatically when Redis is down)
     jobs_inline: bool = False
+    #: origins (scheme://host[:port]) whose pages may call the xAPI endpoint from a browser
+    xapi_allowed_origins: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -170,6 +177,11 @@ class Settings:
             "entra_mail_mailbox": env.get("ENTRA_MAIL_MAILBOX", ""),
             "entra_teams_organizer": env.get("ENTRA_TEAMS_ORGANIZER", ""),
             "jobs_inline": _bool(env.get("SUMMIT_JOBS_INLINE", "false")),
+            "xapi_allowed_origins": tuple(
+                normalise_origin(v)
+                for v in env.get("XAPI_ALLOWED_ORIGINS", "").split(",")
+                if v.strip()
+            ),
         }
         if env.get("SUMMIT_REGIONS_DIR"):
             values["regions_dir"] = Path(env["SUMMIT_REGIONS_DIR"])
@@ -209,6 +221,13 @@ class Settings:
                 "MAIL_TRANSPORT=graph sends through Microsoft Graph: set ENTRA_TENANT_ID, "
                 "ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET (or ENTRA_CLIENT_CERTIFICATE_PATH)."
             )
+        for origin in self.xapi_allowed_origins:
+            scheme, sep, host = origin.partition("://")
+            if scheme not in ("http", "https") or not sep or not host or "/" in host:
+                raise SettingsError(
+                    f"XAPI_ALLOWED_ORIGINS: {origin!r} is not an origin; write "
+                    "scheme://host[:port], such as https://lms.example.com, comma-separated."
+                )
         if self.secret_key:
             return self
         if self.is_production:

@@ -21,8 +21,9 @@ PERSONAL: dict[str, set[str]] = {
     "time_allocation": {"reason"},
     "call_question": {"text"},
     "term_review": {"excuse_reason", "excuse_note", "at_risk_reason"},
-    #: the statement as the course sent it names the learner (mbox, name)
-    "xapi_statement": {"payload", "ignored_reason"},
+    #: the statement as the course sent it names the learner (mbox, name); actor_key is a hash
+    #: of the learner's mailbox or account, which a list of addresses would reverse
+    "xapi_statement": {"payload", "ignored_reason", "actor_key"},
 }
 
 #: kept: states, sources and keys that say nothing about the person once their name is gone
@@ -35,7 +36,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "master_class_invitation": {"status"},
     "outbound_email": {"idempotency_key", "kind", "message_id", "status", "last_error"},
     "call_session": {"join_url", "change_note", "notes"},
-    "xapi_statement": {"statement_id", "content_hash", "verb"},
+    "xapi_statement": {"statement_id", "content_hash", "verb", "activity_iri", "voided_by"},
 }
 
 #: rows that only copy who the person is (for sending): deleted on erasure

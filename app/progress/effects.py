@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, select, true, update
 
 from app.audit.services import record
 from app.extensions import db
@@ -22,13 +23,25 @@ STUDYING = (EnrollmentState.TIME_APPROVED, EnrollmentState.ACTIVE)
 
 
 def apply_progress_effects(
-    *, region: Region, rollout: Rollout, now: datetime, channel: str
+    *,
+    region: Region,
+    rollout: Rollout,
+    now: datetime,
+    channel: str,
+    enrollment_ids: Collection[int] | None = None,
 ) -> tuple[int, int]:
     """Mark time-approved learners with any progress ACTIVE (one UPDATE), then move those
     who completed every module of the program to COMPLETED, audit it and send
     ``enrollment_completed`` for each. Returns (activated, completed). Flushes.
+
+    ``enrollment_ids`` limits both to the learners a batch touched (an xAPI request):
+    without it the whole rollout is looked at (an import).
     """
     db.session.flush()
+    ids = list(enrollment_ids) if enrollment_ids is not None else None
+    only = Enrollment.id.in_(ids) if ids is not None else true()
+    # on module_progress's own enrollment index: the aggregate then reads the batch's rows
+    only_progress = ModuleProgress.enrollment_id.in_(ids) if ids is not None else true()
     # rows exist only for learners who did something (readers skip "not attempted")
     has_progress = exists().where(ModuleProgress.enrollment_id == Enrollment.id)
     activated = db.session.execute(
@@ -36,6 +49,7 @@ def apply_progress_effects(
         .where(
             Enrollment.rollout_id == rollout.id,
             Enrollment.state == EnrollmentState.TIME_APPROVED,
+            only,
             has_progress,
         )
         .values(state=EnrollmentState.ACTIVE, activated_at=now)
@@ -53,6 +67,7 @@ def apply_progress_effects(
             .where(
                 Enrollment.rollout_id == rollout.id,
                 Enrollment.state.in_(STUDYING),
+                only_progress,
                 ModuleProgress.completed.is_(True),
             )
             .group_by(ModuleProgress.enrollment_id)

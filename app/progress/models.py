@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, RegionScoped, str_enum, utcnow
@@ -122,6 +122,11 @@ class XapiStatement(RegionScoped, Base):
     """An xAPI statement accepted by the LRS endpoint (kept as sent)."""
 
     __tablename__ = "xapi_statement"
+    __table_args__ = (
+        # GET /xapi/statements pages a rollout's statements in stored order (keyset, both ways)
+        Index("ix_xapi_statement_rollout_stored", "rollout_id", "stored_at", "id"),
+        Index("ix_xapi_statement_rollout_actor", "rollout_id", "actor_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the statement's UUID (given by the sender, or assigned on POST)
@@ -140,3 +145,12 @@ class XapiStatement(RegionScoped, Base):
     ignored_reason: Mapped[str | None] = mapped_column(String(80))
     payload: Mapped[dict] = mapped_column(JSON)
     stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: sha256 of the actor's inverse functional identifier (the ``agent`` filter); NULL for an
+    #: anonymous group
+    actor_key: Mapped[str | None] = mapped_column(String(64))
+    #: the object's id when the object is an Activity (the ``activity`` filter)
+    activity_iri: Mapped[str | None] = mapped_column(String(2000))
+    #: the id of the statement that voided this one; a voided statement is only shown when asked
+    #: for by ``voidedStatementId``
+    voided_by: Mapped[str | None] = mapped_column(String(36))
+    voided_at: Mapped[datetime | None]

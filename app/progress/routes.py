@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    current_app,
     g,
     jsonify,
     redirect,
@@ -19,17 +20,30 @@ from flask import (
 )
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.http import http_date
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
+from app.db import utcnow
 from app.extensions import csrf, db
 from app.progress.formats import FORMATS, GENERIC_KEYS
 from app.progress.importing import create_import
 from app.progress.models import ProgressImport
 from app.progress.xapi import XAPI_VERSION, XapiError, authenticate, store_statements
+from app.progress.xapi_queries import (
+    as_xapi,
+    check_single_params,
+    find_statement,
+    more_token,
+    parse_query,
+    read_more_token,
+    statement_page,
+    xapi_time,
+)
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
+from app.settings import normalise_origin
 
 bp = Blueprint("progress", __name__)
 public_bp = Blueprint("xapi", __name__)
@@ -139,6 +153,44 @@ def import_status_json(import_id: int) -> Any:
 
 # --- xAPI ---------------------------------------------------------------------------------
 
+#: what a browser may send cross-origin, and the response headers its script may read
+CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-Experience-API-Version"
+CORS_EXPOSE_HEADERS = "X-Experience-API-Version, X-Experience-API-Consistent-Through, Last-Modified"
+
+
+def _allowed_origin() -> str | None:
+    """The request's Origin when XAPI_ALLOWED_ORIGINS lists it, else None."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return None
+    allowed = current_app.extensions["summit.settings"].xapi_allowed_origins
+    return origin if normalise_origin(origin) in allowed else None
+
+
+@public_bp.after_request
+def _xapi_cors(response: Response) -> Response:
+    """Let pages of the allowed origins read xAPI responses (Basic auth in a header, never
+    cookies: no Allow-Credentials)."""
+    response.vary.add("Origin")
+    if request.endpoint == "xapi.xapi_statements" and request.method != "OPTIONS":
+        # every statement committed before this instant is readable (spec: on all responses)
+        response.headers["X-Experience-API-Consistent-Through"] = xapi_time(utcnow())
+    origin = _allowed_origin()
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
+    return response
+
+
+def _preflight(methods: str) -> Response:
+    """A CORS preflight: 204, with the permissions only for an allowed origin."""
+    response = Response(status=204)
+    if _allowed_origin() is not None:
+        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
 
 def _xapi_response(body: Any, status: int) -> Response:
     response = jsonify(body) if body is not None else Response(status=status)
@@ -166,17 +218,25 @@ def _basic_credentials() -> tuple[str, str] | None:
     return (key, secret) if sep else None
 
 
-@public_bp.get("/xapi/about")
+@public_bp.route("/xapi/about", methods=["GET", "OPTIONS"])
 @public
 def xapi_about() -> Any:
+    if request.method == "OPTIONS":
+        return _preflight("GET, OPTIONS")
     return _xapi_response({"version": [XAPI_VERSION]}, 200)
 
 
-@public_bp.route("/xapi/statements", methods=["POST", "PUT"])
+@public_bp.route("/xapi/statements", methods=["GET", "POST", "PUT", "OPTIONS"])
 @public
 @csrf.exempt
 def xapi_statements() -> Any:
-    """POST a statement or an array; PUT one with ``?statementId=``."""
+    """GET one statement or a page; POST a statement or an array; PUT one with ``?statementId=``.
+
+    The Basic credentials are the rollout's: they grant its region (the one scoping
+    mechanism) and every read and write is limited to that rollout.
+    """
+    if request.method == "OPTIONS":
+        return _preflight("GET, POST, PUT, OPTIONS")
     version = request.headers.get("X-Experience-API-Version")
     credentials = _basic_credentials()
     if credentials is None:
@@ -194,6 +254,11 @@ def xapi_statements() -> Any:
     rollout = db.session.get(Rollout, rollout_id)
     if region is None or rollout is None:
         return _xapi_error(401, "unknown or wrong credentials")
+    if request.method == "GET":
+        try:
+            return _get_statements(rollout, key=credentials[0])
+        except XapiError as exc:
+            return _xapi_error(exc.status, exc.reason)
     if not request.mimetype or request.mimetype != "application/json":
         return _xapi_error(400, "send the statements as application/json")
     try:
@@ -218,3 +283,43 @@ def xapi_statements() -> Any:
     if request.method == "PUT":
         return _xapi_response(None, 204)
     return _xapi_response(ids, 200)
+
+
+def _get_statements(rollout: Rollout, *, key: str) -> Response:
+    """One statement by ``statementId`` / ``voidedStatementId`` (404 when the rollout has no
+    such statement in that state), else a StatementResult page with a ``more`` link."""
+    args = request.args.to_dict()
+    settings = current_app.extensions["summit.settings"]
+    # the credential is the authority: its key is fixed for the rollout (rotation keeps it)
+    authority = {
+        "objectType": "Agent",
+        "account": {"homePage": f"{settings.base_url}/xapi", "name": key},
+    }
+    single = args.get("statementId") or args.get("voidedStatementId")
+    if "statementId" in args or "voidedStatementId" in args:
+        check_single_params(args)
+        found = find_statement(
+            rollout_id=rollout.id,
+            statement_id=single or "",
+            voided="voidedStatementId" in args,
+        )
+        if found is None:
+            return _xapi_error(404, "no such statement")
+        response = _xapi_response(as_xapi(found, authority=authority), 200)
+        response.headers["Last-Modified"] = http_date(found.stored_at)
+        return response
+    secret = current_app.config["SECRET_KEY"]
+    after = None
+    if "more" in args:
+        if len(args) > 1:
+            raise XapiError(400, "a more link takes no other parameter")
+        query, after = read_more_token(args["more"], secret_key=secret, rollout_id=rollout.id)
+    else:
+        query = parse_query(args)
+    rows, next_key = statement_page(rollout_id=rollout.id, query=query, after=after)
+    more = ""
+    if next_key is not None:
+        token = more_token(secret_key=secret, rollout_id=rollout.id, query=query, after=next_key)
+        more = url_for("xapi.xapi_statements", more=token)
+    body = {"statements": [as_xapi(row, authority=authority) for row in rows], "more": more}
+    return _xapi_response(body, 200)

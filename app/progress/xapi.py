@@ -2,7 +2,9 @@
 
 Statements are validated as a whole batch before anything is stored: one invalid
 statement rejects the batch (400, with the reason), one known id with other
-content rejects it (409), and a known id with the same content is skipped.
+content rejects it (409), and a known id with the same content is skipped. A
+``voided`` statement voids its StatementRef target (:mod:`app.progress.xapi_voiding`);
+reading statements back is :mod:`app.progress.xapi_queries`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 XAPI_VERSION = "1.0.3"
 CMI5_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 VERBS = {
     "http://adlnet.gov/expapi/verbs/completed": "completed",
     "http://adlnet.gov/expapi/verbs/passed": "passed",
@@ -142,10 +145,32 @@ class ParsedStatement:
     percent: float | None
     observed_at: datetime | None
     payload: dict[str, Any]
+    actor_key: str | None = None
+    #: the statement this one voids (a ``voided`` verb with a StatementRef object)
+    voids: str | None = None
 
 
 def _is_iri(value: Any) -> bool:
     return isinstance(value, str) and ":" in value and " " not in value and len(value) <= 2000
+
+
+def ifi_key(agent: dict[str, Any]) -> str | None:
+    """sha256 of an Agent's or identified Group's inverse functional identifier, None without one.
+
+    Mailboxes compare case-insensitively (as learners are matched); the other IFIs exactly.
+    """
+    if agent.get("mbox"):
+        ifi = "mbox:" + str(agent["mbox"]).strip().lower()
+    elif agent.get("mbox_sha1sum"):
+        ifi = "mbox_sha1sum:" + str(agent["mbox_sha1sum"]).strip().lower()
+    elif agent.get("openid"):
+        ifi = "openid:" + str(agent["openid"])
+    elif isinstance(agent.get("account"), dict):
+        account = agent["account"]
+        ifi = f"account:{account.get('homePage')}|{account.get('name')}"
+    else:
+        return None
+    return hashlib.sha256(ifi.encode()).hexdigest()
 
 
 def _content_hash(statement: dict[str, Any]) -> str:
@@ -199,6 +224,14 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
     obj = statement.get("object")
     if not isinstance(obj, dict):
         raise XapiError(400, f"{where}: object is required")
+    voids = None
+    if verb["id"] == VOIDED:
+        if obj.get("objectType") != "StatementRef":
+            raise XapiError(400, f"{where}: a voiding statement's object must be a StatementRef")
+        try:
+            voids = str(uuid.UUID(str(obj.get("id"))))
+        except ValueError as exc:
+            raise XapiError(400, f"{where}: the StatementRef id must be a UUID") from exc
     if obj.get("objectType", "Activity") != "Activity":
         activity_id, activity_name = "", None
     else:
@@ -250,6 +283,8 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
         percent=percent,
         observed_at=observed_at,
         payload=statement,
+        actor_key=ifi_key(actor),
+        voids=voids,
     )
 
 
@@ -265,10 +300,11 @@ def store_statements(
     now: datetime | None = None,
 ) -> list[str]:
     """Validate and store a statement or a batch; apply completed/passed/progressed/experienced
-    to module progress (never moving it backwards in time), activate and complete learners.
+    to module progress (never moving it backwards in time), activate and complete learners;
+    void the targets of ``voided`` statements (see :func:`~app.progress.xapi_voiding.void`).
 
-    Returns the statement ids. Raises XapiError (400 invalid, 409 conflicting id) before
-    writing anything. Flushes.
+    Returns the statement ids. Raises XapiError (400 invalid or voiding a voiding statement,
+    409 conflicting id) before writing anything. Flushes.
     """
     now = now or utcnow()
     if statement_id is not None:
@@ -306,7 +342,14 @@ def store_statements(
         if sid in stored and stored[sid] != statement.content_hash:
             raise XapiError(409, f"statement {sid} exists with different content")
     fresh = [s for sid, s in parsed.items() if sid not in stored]
+    # voiding replays statements through parse_statement: imported here, not at the top
+    from app.progress.xapi_voiding import check_voidable, void
+
+    voiding = {s.statement_id: s.voids for s in fresh if s.voids is not None}
+    check_voidable(rollout=rollout, targets=set(voiding.values()), batch=parsed)
     _store(region=region, rollout=rollout, statements=fresh, now=now)
+    if voiding:
+        void(region=region, rollout=rollout, voiding=voiding, now=now)
     return [s.statement_id for s in (parsed[sid] for sid in parsed)]
 
 
@@ -332,14 +375,16 @@ def _store(
             by_email[email] = enrollment_id
             by_employee[employee_id] = enrollment_id
     resolver = UnitResolver.for_program(rollout.program_id)
-    touched = False
+    applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
     for s in statements:
         enrollment_id = by_email.get(s.email or "") or by_employee.get(s.employee_id or "")
         module_id = resolver.by_iri.get(s.activity_id) or (
             resolver.module_for(s.activity_name) if s.activity_name else None
         )
         reason = None
-        if s.verb is None:
+        if s.voids is not None:
+            reason = "voids a statement"
+        elif s.verb is None:
             reason = "verb not tracked"
         elif enrollment_id is None:
             reason = "unknown learner"
@@ -357,43 +402,69 @@ def _store(
                 ignored_reason=reason,
                 payload=s.payload,
                 stored_at=now,
+                actor_key=s.actor_key,
+                activity_iri=s.activity_id or None,
             )
         )
         if reason is None:
             assert enrollment_id is not None and module_id is not None
-            _apply(region, enrollment_id, module_id, s, s.observed_at or now)
-            touched = True
+            applicable.append((enrollment_id, module_id, s, s.observed_at or now))
+    if applicable:
+        _apply(region, applicable)
     db.session.flush()
-    if touched:
-        apply_progress_effects(region=region, rollout=rollout, now=now, channel="xapi")
+    if applicable:
+        apply_progress_effects(
+            region=region,
+            rollout=rollout,
+            now=now,
+            channel="xapi",
+            enrollment_ids={enrollment_id for enrollment_id, *_ in applicable},
+        )
 
 
-def _apply(
-    region: Region, enrollment_id: int, module_id: int, s: ParsedStatement, at: datetime
-) -> None:
-    row = db.session.scalars(
-        select(ModuleProgress).where(
-            ModuleProgress.enrollment_id == enrollment_id, ModuleProgress.module_id == module_id
+def progress_rows(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], ModuleProgress]:
+    """The progress rows of (enrollment id, module id) ``pairs`` that exist, in one query."""
+    return {
+        (row.enrollment_id, row.module_id): row
+        for row in db.session.scalars(
+            select(ModuleProgress).where(
+                ModuleProgress.enrollment_id.in_(sorted({e for e, _ in pairs})),
+                ModuleProgress.module_id.in_(sorted({m for _, m in pairs})),
+            )
         )
-    ).one_or_none()
-    if row is None:
-        row = ModuleProgress(
-            region_id=region.id,
-            enrollment_id=enrollment_id,
-            module_id=module_id,
-            percent=0.0,
-            completed=False,
-            observed_at=at,
-            source="xapi",
-        )
-        db.session.add(row)
-    elif at < row.observed_at:
-        return  # an older statement never overwrites newer progress
-    row.completed = bool(row.completed) or s.completed
-    if row.completed:
-        row.percent = 100.0
-    elif s.percent is not None:
-        row.percent = s.percent
-    row.observed_at = max(at, row.observed_at)
-    row.source = "xapi"
-    db.session.flush()
+    }
+
+
+def progress_step(percent: float, completed: bool, s: ParsedStatement) -> tuple[float, bool]:
+    """(percent, completed) after one more statement: completion sticks and shows as 100 %,
+    otherwise the statement's percent, if it gives one, replaces the last. New statements
+    (:func:`_apply`) and the replay after a void (``xapi_voiding.fold_progress``) both
+    go through it."""
+    completed = completed or s.completed
+    if completed:
+        return 100.0, True
+    return (s.percent if s.percent is not None else percent), False
+
+
+def _apply(region: Region, applicable: list[tuple[int, int, ParsedStatement, datetime]]) -> None:
+    """Apply the batch's statements, in order, to the (learner, module) progress rows: the
+    rows the batch touches are read in one statement, new ones added, none flushed here."""
+    rows = progress_rows({(e, m) for e, m, *_ in applicable})
+    for enrollment_id, module_id, s, at in applicable:
+        row = rows.get((enrollment_id, module_id))
+        if row is None:
+            row = rows[(enrollment_id, module_id)] = ModuleProgress(
+                region_id=region.id,
+                enrollment_id=enrollment_id,
+                module_id=module_id,
+                percent=0.0,
+                completed=False,
+                observed_at=at,
+                source="xapi",
+            )
+            db.session.add(row)
+        elif at < row.observed_at:
+            continue  # an older statement never overwrites newer progress
+        row.percent, row.completed = progress_step(row.percent, bool(row.completed), s)
+        row.observed_at = max(at, row.observed_at)
+        row.source = "xapi"

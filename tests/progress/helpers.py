@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
+
 from app.extensions import db
+from app.progress.models import ModuleProgress
+from app.progress.xapi import issue_credentials
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region
 
 FIXTURES = Path(__file__).parent / "fixtures"
+IRI = "https://learning.example.com/xapi/activities/event-driven-design"
 TITLES = [
     "Cloud-native foundations",
     "Event-driven design",
@@ -75,3 +81,49 @@ def make_course(code: str = "de", *, slug: str = "sef-test", buddies: bool = Tru
         enrollments["chloe"].buddy_group = enrollments["dev"].buddy_group = 2
     db.session.flush()
     return Course(rollout=rollout, enrollments=enrollments)
+
+
+COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+PROGRESSED = "http://adlnet.gov/expapi/verbs/progressed"
+
+
+def statement(verb=COMPLETED, *, sid=None, who=None, activity=IRI, name=None, result=None, ts=None):
+    body = {
+        "actor": who or {"objectType": "Agent", "mbox": "mailto:Ada.Lovelace@example.com"},
+        "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[1]}},
+        "object": {"objectType": "Activity", "id": activity},
+    }
+    if name:
+        body["object"]["definition"] = {"name": {"en-US": name}}
+    if sid:
+        body["id"] = sid
+    if result is not None:
+        body["result"] = result
+    if ts:
+        body["timestamp"] = ts
+    return body
+
+
+def module_progress(course, who, key):
+    return db.session.scalars(
+        select(ModuleProgress).where(
+            ModuleProgress.enrollment_id == course.enrollments[who].id,
+            ModuleProgress.module_id == course.module(key).id,
+        )
+    ).one_or_none()
+
+
+def xapi_sender(client, rollout):
+    """A function sending to /xapi/statements with the rollout's (new) Basic credentials."""
+    key, secret = issue_credentials(region=rollout.region, rollout=rollout)
+    db.session.commit()
+    auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+
+    def send(body=None, *, method="post", headers=None, query=""):
+        base = {"Authorization": auth, "X-Experience-API-Version": "1.0.3"}
+        base.update(headers or {})
+        base = {k: v for k, v in base.items() if v is not None}
+        return getattr(client, method)(f"/xapi/statements{query}", json=body, headers=base)
+
+    send.key = key
+    return send

@@ -8,55 +8,7 @@ from app.extensions import db
 from app.progress.models import ModuleProgress, XapiStatement
 from app.progress.xapi import CMI5_PROGRESS, issue_credentials
 from app.rollouts.models import EnrollmentState
-from tests.progress.helpers import make_course
-
-COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
-PROGRESSED = "http://adlnet.gov/expapi/verbs/progressed"
-IRI = "https://learning.example.com/xapi/activities/event-driven-design"
-
-
-@pytest.fixture
-def lrs(client):
-    course = make_course()
-    course.module("m2").activity_iri = IRI
-    key, secret = issue_credentials(region=course.rollout.region, rollout=course.rollout)
-    db.session.commit()
-    auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
-
-    def send(body, *, method="post", headers=None, query=""):
-        base = {"Authorization": auth, "X-Experience-API-Version": "1.0.3"}
-        base.update(headers or {})
-        base = {k: v for k, v in base.items() if v is not None}
-        return getattr(client, method)(f"/xapi/statements{query}", json=body, headers=base)
-
-    send.course = course
-    return send
-
-
-def statement(verb=COMPLETED, *, sid=None, who=None, activity=IRI, name=None, result=None, ts=None):
-    body = {
-        "actor": who or {"objectType": "Agent", "mbox": "mailto:Ada.Lovelace@example.com"},
-        "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[1]}},
-        "object": {"objectType": "Activity", "id": activity},
-    }
-    if name:
-        body["object"]["definition"] = {"name": {"en-US": name}}
-    if sid:
-        body["id"] = sid
-    if result is not None:
-        body["result"] = result
-    if ts:
-        body["timestamp"] = ts
-    return body
-
-
-def module_progress(course, who, key):
-    return db.session.scalars(
-        select(ModuleProgress).where(
-            ModuleProgress.enrollment_id == course.enrollments[who].id,
-            ModuleProgress.module_id == course.module(key).id,
-        )
-    ).one_or_none()
+from tests.progress.helpers import PROGRESSED, make_course, module_progress, statement
 
 
 def test_a_completed_statement_completes_the_module_of_its_activity_iri(lrs):
@@ -233,3 +185,40 @@ def test_a_statement_id_used_by_another_rollout_is_409(lrs, client):
         headers={"Authorization": auth, "X-Experience-API-Version": "1.0.3"},
     )
     assert response.status_code == 409
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(lrs):
+    """Progress rows of a batch are read in one statement and the effects look at the
+    learners the batch touched, not the whole rollout: no statement per xAPI statement."""
+    from sqlalchemy import event
+
+    def batch(n, minute):
+        return [
+            statement(
+                PROGRESSED,
+                who={"mbox": f"mailto:{who}@example.com"},
+                result={"extensions": {CMI5_PROGRESS: 10 + i}},
+                ts=f"2026-10-0{minute}T10:{i:02d}:00Z",
+            )
+            for i, who in enumerate(["ada.lovelace", "ben.okafor", "chloe.dubois", "dev.patel"] * n)
+        ]
+
+    def count(body):
+        seen = []
+
+        def note(conn, cursor, sql, *args):
+            seen.append(sql)
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert lrs(body).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        return len([s for s in seen if "module_progress" in s and s.lstrip().startswith("SELECT")])
+
+    assert count(batch(1, 1)) == count(batch(10, 2))
+    db.session.expire_all()
+    assert module_progress(lrs.course, "dev", "m2").percent == 10 + 39  # the batch's last
+    ben = lrs.course.enrollments["ben"]
+    db.session.refresh(ben)
+    assert ben.state is EnrollmentState.ACTIVE  # the effects still reach the touched learners

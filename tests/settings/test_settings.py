@@ -45,3 +45,20 @@ def test_base_url_loses_trailing_slash():
     assert Settings.from_env(
         {"SUMMIT_ENV": "test", "SUMMIT_BASE_URL": "https://summit.example.com/"}
     ).base_url == ("https://summit.example.com")
+
+
+def test_xapi_allowed_origins_are_a_normalised_list_empty_by_default():
+    assert Settings.from_env({"SUMMIT_ENV": "test"}).xapi_allowed_origins == ()
+    s = Settings.from_env(
+        {
+            "SUMMIT_ENV": "test",
+            "XAPI_ALLOWED_ORIGINS": "https://LMS.example.com/, http://localhost:8080,,",
+        }
+    )
+    assert s.xapi_allowed_origins == ("https://lms.example.com", "http://localhost:8080")
+
+
+@pytest.mark.parametrize("origin", ["lms.example.com", "https://lms.example.com/course", "*"])
+def test_an_xapi_origin_must_be_scheme_and_host(origin):
+    with pytest.raises(SettingsError, match="XAPI_ALLOWED_ORIGINS"):
+        Settings.from_env({"SUMMIT_ENV": "test", "XAPI_ALLOWED_ORIGINS": origin})

@@ -1,0 +1,228 @@
+"""Reading statements back from the LRS (xAPI 1.0.3, Communication §2.1.3 GET Statements).
+
+Only the credential's rollout is ever read: every query filters on its rollout id, and runs
+under the region the credential granted. A list is one indexed query per page: keyset
+pagination on (stored_at, id), newest first unless ``ascending``; the ``more`` link carries
+the query and the last row's key, signed, so the same page always gives the same link.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Select, select, tuple_
+
+from app.extensions import db
+from app.progress.models import XapiStatement
+from app.progress.xapi import XapiError, _is_iri, ifi_key
+
+#: the most statements one page holds (also what ``limit=0`` or no limit gives)
+MAX_LIMIT = 100
+FILTERS = {"agent", "verb", "activity", "since", "until", "limit", "ascending"}
+#: accepted and answered as "exact" (statements are returned as they were stored)
+FORMATS = {"exact", "ids", "canonical"}
+UNSUPPORTED = {"registration", "related_activities", "related_agents"}
+_MORE_SALT = "summit.xapi.more"
+
+
+@dataclass(frozen=True)
+class StatementQuery:
+    agent_key: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = MAX_LIMIT
+    ascending: bool = False
+
+
+def xapi_time(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the microsecond stored."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _timestamp(name: str, raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise XapiError(
+            400, f"{name} must be an ISO 8601 timestamp, such as 2026-11-22T09:30:00Z"
+        ) from exc
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _boolean(name: str, raw: str) -> bool:
+    if raw not in ("true", "false"):
+        raise XapiError(400, f"{name} must be true or false")
+    return raw == "true"
+
+
+def check_single_params(args: Mapping[str, str]) -> None:
+    """statementId / voidedStatementId take no other parameter but format and attachments."""
+    others = set(args) - {"statementId", "voidedStatementId", "format", "attachments"}
+    if "statementId" in args and "voidedStatementId" in args:
+        raise XapiError(400, "send statementId or voidedStatementId, not both")
+    if others:
+        raise XapiError(400, f"{sorted(others)} cannot be combined with a statement id")
+    _check_format(args)
+
+
+def _check_format(args: Mapping[str, str]) -> None:
+    if args.get("format", "exact") not in FORMATS:
+        raise XapiError(400, "format must be ids, exact or canonical")
+    if _boolean("attachments", args.get("attachments", "false")):
+        raise XapiError(400, "attachments=true is not supported: this LRS keeps no attachments")
+
+
+def parse_query(args: Mapping[str, str]) -> StatementQuery:
+    """The filters of a statement list; XapiError(400) says which parameter is wrong."""
+    unsupported = UNSUPPORTED & set(args)
+    if unsupported:
+        raise XapiError(400, f"{sorted(unsupported)} are not supported by this LRS")
+    unknown = set(args) - FILTERS - {"format", "attachments"}
+    if unknown:
+        raise XapiError(400, f"unknown parameters {sorted(unknown)}")
+    _check_format(args)
+    query = StatementQuery()
+    if "agent" in args:
+        try:
+            agent = json.loads(args["agent"])
+        except ValueError as exc:
+            raise XapiError(400, "agent must be an Agent as JSON") from exc
+        key = ifi_key(agent) if isinstance(agent, dict) else None
+        if key is None:
+            raise XapiError(400, "agent needs one of mbox, mbox_sha1sum, openid, account")
+        query = replace(query, agent_key=key)
+    for name in ("verb", "activity"):
+        if name in args:
+            if not _is_iri(args[name]):
+                raise XapiError(400, f"{name} must be an IRI")
+            query = replace(query, **{name: args[name]})
+    if "since" in args:
+        query = replace(query, since=_timestamp("since", args["since"]))
+    if "until" in args:
+        query = replace(query, until=_timestamp("until", args["until"]))
+    if "limit" in args:
+        raw = args["limit"]
+        if not raw.isdigit():
+            raise XapiError(400, "limit must be a nonnegative integer")
+        query = replace(query, limit=min(int(raw), MAX_LIMIT) or MAX_LIMIT)
+    if "ascending" in args:
+        query = replace(query, ascending=_boolean("ascending", args["ascending"]))
+    return query
+
+
+def find_statement(*, rollout_id: int, statement_id: str, voided: bool) -> XapiStatement | None:
+    """The rollout's statement by id: not voided, or with ``voided`` only a voided one."""
+    try:
+        statement_id = str(uuid.UUID(statement_id))
+    except ValueError:
+        return None
+    voided_clause = (
+        XapiStatement.voided_by.is_not(None) if voided else XapiStatement.voided_by.is_(None)
+    )
+    return db.session.scalars(
+        select(XapiStatement).where(
+            XapiStatement.rollout_id == rollout_id,
+            XapiStatement.statement_id == statement_id,
+            voided_clause,
+        )
+    ).one_or_none()
+
+
+def statement_page(
+    *, rollout_id: int, query: StatementQuery, after: tuple[datetime, int] | None = None
+) -> tuple[list[XapiStatement], tuple[datetime, int] | None]:
+    """One page of the rollout's non-voided statements matching ``query``, after the keyset
+    ``after``; returns the rows and the key to continue from (None on the last page)."""
+    stmt = _filtered(rollout_id, query)
+    key = tuple_(XapiStatement.stored_at, XapiStatement.id)
+    if after is not None:
+        stmt = stmt.where(key > tuple_(*after) if query.ascending else key < tuple_(*after))
+    if query.ascending:
+        stmt = stmt.order_by(XapiStatement.stored_at, XapiStatement.id)
+    else:
+        stmt = stmt.order_by(XapiStatement.stored_at.desc(), XapiStatement.id.desc())
+    rows = list(db.session.scalars(stmt.limit(query.limit + 1)))
+    if len(rows) <= query.limit:
+        return rows, None
+    rows = rows[: query.limit]
+    return rows, (rows[-1].stored_at, rows[-1].id)
+
+
+def _filtered(rollout_id: int, query: StatementQuery) -> Select[tuple[XapiStatement]]:
+    stmt = select(XapiStatement).where(
+        XapiStatement.rollout_id == rollout_id, XapiStatement.voided_by.is_(None)
+    )
+    if query.agent_key is not None:
+        stmt = stmt.where(XapiStatement.actor_key == query.agent_key)
+    if query.verb is not None:
+        stmt = stmt.where(XapiStatement.verb == query.verb[:200])
+    if query.activity is not None:
+        stmt = stmt.where(XapiStatement.activity_iri == query.activity)
+    if query.since is not None:
+        stmt = stmt.where(XapiStatement.stored_at > query.since)
+    if query.until is not None:
+        stmt = stmt.where(XapiStatement.stored_at <= query.until)
+    return stmt
+
+
+# --- the "more" link ----------------------------------------------------------------------
+
+
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_MORE_SALT)
+
+
+def more_token(
+    *, secret_key: str, rollout_id: int, query: StatementQuery, after: tuple[datetime, int]
+) -> str:
+    """A signed, stable token for the page after ``after`` of ``query`` for the rollout."""
+    fields = {
+        k: (xapi_time(v) if isinstance(v, datetime) else v)
+        for k, v in asdict(query).items()
+        if v is not None
+    }
+    return _serializer(secret_key).dumps(
+        {"r": rollout_id, "q": fields, "k": [xapi_time(after[0]), after[1]]}
+    )
+
+
+def read_more_token(
+    token: str, *, secret_key: str, rollout_id: int
+) -> tuple[StatementQuery, tuple[datetime, int]]:
+    """The query and keyset of a ``more`` token; XapiError(400) for a forged or foreign one."""
+    try:
+        data = _serializer(secret_key).loads(token)
+        if data["r"] != rollout_id:
+            raise ValueError("another rollout's link")
+        fields = dict(data["q"])
+        for name in ("since", "until"):
+            if name in fields:
+                fields[name] = datetime.fromisoformat(fields[name].replace("Z", "+00:00"))
+        stored_at = datetime.fromisoformat(data["k"][0].replace("Z", "+00:00"))
+        return StatementQuery(**fields), (stored_at, int(data["k"][1]))
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise XapiError(400, "the more link is not valid for these credentials") from exc
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def as_xapi(statement: XapiStatement, *, authority: dict[str, Any]) -> dict[str, Any]:
+    """The statement as stored, with the LRS's ``id``, ``stored``, ``authority`` and the
+    ``timestamp`` and ``version`` defaults the spec asks for."""
+    stored = xapi_time(statement.stored_at)
+    body = dict(statement.payload)
+    body["id"] = statement.statement_id
+    body["stored"] = stored
+    body["authority"] = authority
+    body.setdefault("timestamp", stored)
+    body.setdefault("version", "1.0.0")
+    return body

@@ -1,0 +1,209 @@
+"""Bench: the xAPI endpoint, statements in and read back, next to raw psycopg doing the same.
+
+    .venv/bin/python -m bench.xapi --scale small|full
+    (small: 5,000 statements from 1,000 learners; full: 100,000 from 20,000)
+
+A throw-away PostgreSQL database with a launched rollout whose six modules are mapped to
+activity IRIs; its tables are ANALYZEd every 10,000 statements, outside the timings, as
+autovacuum would (this machine's PostgreSQL runs without it). Statements go in the way a
+course platform sends them: POSTed in batches of 50 with the rollout's Basic credentials,
+through the whole Flask app in-process (no HTTP server: the figure is Summit's own work),
+each batch one request and one commit, each statement stored and applied to the learner's
+module progress. The raw tool stores the same rows, as Summit stored them, into a table of
+``xapi_statement``'s shape (its indexes and keys) with psycopg ``executemany``, one
+transaction per batch of 50: the database's part of the same work, without the progress
+upsert.
+
+Then the whole rollout is read back with ``GET /xapi/statements`` (100 a page, following
+``more``) next to the same keyset query run raw through psycopg.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from bench._pg import bench_app, clone_table, seed_learners
+from bench.common import Figure, make_parser, sized
+
+BATCH = 50
+PAGE = 100
+#: statements between two ANALYZEs of the growing tables (outside the timings)
+ANALYZE_EVERY = 10_000
+VERBS = (
+    "http://adlnet.gov/expapi/verbs/progressed",
+    "http://adlnet.gov/expapi/verbs/completed",
+)
+
+
+def _statements(learners: int, total: int) -> list[dict[str, Any]]:
+    """``total`` statements: each learner progresses through the modules in turn."""
+    out = []
+    for n in range(total):
+        learner = n % learners + 1
+        module = n // learners % 6 + 1
+        done = n // learners % 2 == 1
+        result: dict[str, Any] = {"completion": done}
+        if not done:
+            result["extensions"] = {"https://w3id.org/xapi/cmi5/result/extensions/progress": 60}
+        out.append(
+            {
+                "id": str(uuid.uuid4()),
+                "actor": {
+                    "objectType": "Agent",
+                    "mbox": f"mailto:bench.{learner}@bench.example.com",
+                },
+                "verb": {
+                    "id": VERBS[done],
+                    "display": {"en-US": "completed" if done else "progressed"},
+                },
+                "object": {
+                    "objectType": "Activity",
+                    "id": f"https://mooc.example.com/bench/module-{module}",
+                    "definition": {"name": {"en-US": f"Module {module}"}},
+                },
+                "result": result,
+                "timestamp": f"2026-10-{1 + n // learners % 28:02d}T09:{n % 60:02d}:00Z",
+            }
+        )
+    return out
+
+
+def _analyze(engine: Any) -> None:
+    """What autovacuum does to tables that grow (it ANALYZEs after ~10 % new rows). This
+    machine's PostgreSQL runs with autovacuum off: without it the planner keeps the plans
+    it made for empty tables (sequential scans, generic plans of prepared statements)."""
+    from sqlalchemy import text
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE xapi_statement, module_progress, enrollment"))
+
+
+def main() -> None:
+    parser = make_parser(__doc__ or "")
+    args = parser.parse_args()
+    total = sized(args.scale, 5_000, 100_000)
+    learners = total // 5
+    with bench_app("summit_bench_xapi") as (app, psql_url):
+        import psycopg
+        from psycopg.types.json import Json
+        from sqlalchemy import select, text
+
+        from app.extensions import db
+        from app.progress.models import ModuleProgress, XapiStatement
+        from app.progress.xapi import issue_credentials
+
+        made = seed_learners(learners)
+        rollout = made["rollout"]
+        for module in made["program"].modules:
+            module.activity_iri = f"https://mooc.example.com/bench/module-{module.position}"
+        key, secret = issue_credentials(region=made["region"], rollout=rollout)
+        db.session.commit()
+        # the learners arrived in bulk: statistics as a roster import leaves them (it ANALYZEs)
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE person, enrollment"))
+        rollout_id = rollout.id
+        db.session.remove()
+        headers = {
+            "Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
+            "X-Experience-API-Version": "1.0.3",
+        }
+        statements = _statements(learners, total)
+        client = app.test_client()
+
+        summit_in = 0.0
+        for i in range(0, total, BATCH):
+            if i and i % ANALYZE_EVERY == 0:
+                _analyze(db.engine)
+            start = time.perf_counter()
+            response = client.post(
+                "/xapi/statements", json=statements[i : i + BATCH], headers=headers
+            )
+            summit_in += time.perf_counter() - start
+            if response.status_code != 200:
+                raise SystemExit(f"batch {i // BATCH}: {response.status_code} {response.json}")
+        _analyze(db.engine)
+        stored = db.session.scalar(select(db.func.count()).select_from(XapiStatement))
+        progress = db.session.scalar(select(db.func.count()).select_from(ModuleProgress))
+        db.session.remove()
+
+        columns = (
+            "region_id, statement_id, rollout_id, content_hash, verb, enrollment_id, module_id, "
+            "ignored_reason, payload, stored_at, actor_key, activity_iri"
+        )
+        with db.engine.begin() as conn:
+            clone_table(conn, "xapi_statement", "bench_xapi_statement")
+            rows = conn.execute(
+                text(f"SELECT {columns} FROM xapi_statement ORDER BY id")  # noqa: S608 (constants)
+            ).all()
+        placeholders = ", ".join(["%s"] * len(columns.split(",")))
+        insert = f"INSERT INTO bench_xapi_statement ({columns}) VALUES ({placeholders})"  # noqa: S608
+        with psycopg.connect(psql_url) as raw:
+            # the clone's own unique statement ids, so the raw rows never collide with Summit's
+            values = [(r[0], str(uuid.uuid4()), *r[2:8], Json(r[8]), *r[9:]) for r in rows]
+            start = time.perf_counter()
+            for i in range(0, len(values), BATCH):
+                with raw.transaction(), raw.cursor() as cursor:
+                    cursor.executemany(insert, values[i : i + BATCH])
+            raw_in = time.perf_counter() - start
+
+        # read everything back: GET pages following "more", next to the raw keyset query
+        start = time.perf_counter()
+        url, read, pages = "/xapi/statements?limit=100", 0, 0
+        while url:
+            response = client.get(url, headers=headers)
+            body = response.json
+            read += len(body["statements"])
+            pages += 1
+            url = body["more"]
+        summit_out = time.perf_counter() - start
+        db.session.remove()
+        keyset = (
+            "SELECT statement_id, payload, stored_at, id FROM xapi_statement "
+            "WHERE rollout_id = %s AND voided_at IS NULL "
+            "AND (stored_at, id) < (%s, %s) ORDER BY stored_at DESC, id DESC LIMIT %s"
+        )
+        with psycopg.connect(psql_url) as raw:
+            start = time.perf_counter()
+            after: tuple[Any, int] = (datetime(9999, 1, 1, tzinfo=UTC), 2**62)
+            raw_read = 0
+            while True:
+                got = raw.execute(keyset, (rollout_id, *after, PAGE)).fetchall()
+                raw_read += len(got)
+                if len(got) < PAGE:
+                    break
+                after = (got[-1][2], got[-1][3])
+            raw_out = time.perf_counter() - start
+
+    print(
+        f"xapi: {stored:,} statements stored, {progress:,} progress rows; "
+        f"read back {read:,} in {pages} pages (raw {raw_read:,})",
+        flush=True,
+    )
+    Figure(
+        "xapi",
+        f"POST {total:,} statements, batches of {BATCH}: statements/s",
+        total / summit_in,
+        "statements/s",
+        total / raw_in,
+        f"psycopg executemany into an xapi_statement-shaped table, {BATCH} a transaction",
+        raw_in / summit_in,
+        "",
+    ).emit()
+    Figure(
+        "xapi",
+        f"GET all {read:,} back, {PAGE} a page: statements/s",
+        read / summit_out,
+        "statements/s",
+        raw_read / raw_out,
+        "the same keyset query through psycopg",
+        raw_out / summit_out,
+        "",
+    ).emit()
+
+
+if __name__ == "__main__":
+    main()

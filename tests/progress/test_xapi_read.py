@@ -1,0 +1,212 @@
+"""GET /xapi/statements: one statement, filtered lists, paging through ``more``, scoping."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import event, update
+
+from app.extensions import db
+from app.progress.models import XapiStatement
+from tests.factories import RolloutFactory
+from tests.progress.helpers import IRI, PROGRESSED, make_course, statement, xapi_sender
+
+ADA = {"objectType": "Agent", "mbox": "mailto:Ada.Lovelace@example.com"}
+BEN = {"account": {"homePage": "https://hr.example.com", "name": "E1002"}}
+OTHER_IRI = "https://learning.example.com/xapi/activities/observability"
+
+
+def get(lrs, **params):
+    query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+    return lrs(method="get", query=query)
+
+
+def ids(response):
+    return [s["id"] for s in response.json["statements"]]
+
+
+def backdate(sid, stored_at):
+    db.session.execute(
+        update(XapiStatement).where(XapiStatement.statement_id == sid).values(stored_at=stored_at)
+    )
+    db.session.commit()
+
+
+def test_one_statement_by_id_as_stored_plus_id_stored_authority(lrs):
+    sid = str(uuid.uuid4())
+    sent = statement(sid=sid, result={"completion": True}, ts="2026-11-20T09:00:00Z")
+    assert lrs(sent).status_code == 200
+    response = get(lrs, statementId=sid)
+    assert response.status_code == 200
+    body = response.json
+    assert body["id"] == sid
+    assert (body["actor"], body["verb"], body["object"]) == (
+        sent["actor"],
+        sent["verb"],
+        sent["object"],
+    )
+    assert body["result"] == {"completion": True}
+    assert body["timestamp"] == "2026-11-20T09:00:00Z"
+    assert body["authority"]["account"] == {"homePage": "http://summit.test/xapi", "name": lrs.key}
+    stored = datetime.fromisoformat(body["stored"].replace("Z", "+00:00"))
+    assert abs(stored - datetime.now(UTC)) < timedelta(minutes=1)
+    assert response.headers["X-Experience-API-Version"] == "1.0.3"
+    assert response.headers["Last-Modified"].endswith("GMT")
+    consistent = response.headers["X-Experience-API-Consistent-Through"]
+    assert datetime.fromisoformat(consistent.replace("Z", "+00:00")) >= stored
+
+
+def test_an_unknown_id_is_404_and_ids_take_no_filters(lrs):
+    assert get(lrs, statementId=uuid.uuid4()).status_code == 404
+    assert get(lrs, statementId="not-a-uuid").status_code == 404
+    sid = str(uuid.uuid4())
+    lrs(statement(sid=sid))
+    response = get(lrs, statementId=sid, verb=PROGRESSED)
+    assert response.status_code == 400 and "cannot be combined" in response.json["error"]
+    response = get(lrs, statementId=sid, voidedStatementId=sid)
+    assert response.status_code == 400 and "not both" in response.json["error"]
+    # a statement that is not voided is not found as a voided one
+    assert get(lrs, voidedStatementId=sid).status_code == 404
+
+
+def test_a_list_is_newest_first_and_filters_by_agent_verb_activity(lrs):
+    first, second, third, fourth = (str(uuid.uuid4()) for _ in range(4))
+    lrs(statement(sid=first))
+    lrs(statement(PROGRESSED, sid=second, who=BEN))
+    lrs(statement(PROGRESSED, sid=third, activity=OTHER_IRI))
+    lrs(statement(sid=fourth, who={"mbox": "mailto:ada.lovelace@EXAMPLE.com"}))
+    response = get(lrs)
+    assert response.status_code == 200
+    assert ids(response) == [fourth, third, second, first]
+    assert response.json["more"] == ""
+    assert "X-Experience-API-Consistent-Through" in response.headers
+    # the mailbox is the learner's whatever its case
+    assert ids(get(lrs, agent=json.dumps(ADA))) == [fourth, third, first]
+    assert ids(get(lrs, agent=json.dumps(BEN))) == [second]
+    assert ids(get(lrs, verb=PROGRESSED)) == [third, second]
+    assert ids(get(lrs, activity=IRI)) == [fourth, second, first]
+    assert ids(get(lrs, agent=json.dumps(ADA), verb=PROGRESSED, activity=OTHER_IRI)) == [third]
+    assert ids(get(lrs, ascending="true")) == [first, second, third, fourth]
+    assert get(lrs, verb="http://adlnet.gov/expapi/verbs/passed").json == {
+        "statements": [],
+        "more": "",
+    }
+
+
+def test_since_is_exclusive_and_until_inclusive_on_stored_time(lrs):
+    old, middle, new = (str(uuid.uuid4()) for _ in range(3))
+    for sid in (old, middle, new):
+        lrs(statement(sid=sid))
+    backdate(old, datetime(2026, 11, 1, 10, 0, tzinfo=UTC))
+    backdate(middle, datetime(2026, 11, 10, 10, 0, tzinfo=UTC))
+    assert ids(get(lrs, since="2026-11-01T10:00:00Z")) == [new, middle]
+    assert ids(get(lrs, until="2026-11-10T10:00:00Z")) == [middle, old]
+    assert ids(get(lrs, since="2026-11-05T00:00:00%2B01:00", until="2026-11-10T10:00:00Z")) == [
+        middle
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"since": "last-tuesday"}, "since must be an ISO 8601 timestamp"),
+        ({"until": "2026-13-01"}, "until must be an ISO 8601 timestamp"),
+        ({"limit": "-1"}, "limit must be a nonnegative integer"),
+        ({"ascending": "yes"}, "ascending must be true or false"),
+        ({"agent": "ada"}, "agent must be an Agent as JSON"),
+        ({"agent": json.dumps({"name": "Ada"})}, "agent needs one of"),
+        ({"verb": "completed"}, "verb must be an IRI"),
+        ({"registration": str(uuid.uuid4())}, "not supported"),
+        ({"colour": "blue"}, "unknown parameters"),
+        ({"attachments": "true"}, "attachments=true is not supported"),
+    ],
+)
+def test_bad_parameters_are_400_with_the_reason(lrs, params, reason):
+    response = get(lrs, **params)
+    assert response.status_code == 400
+    assert reason in response.json["error"]
+
+
+def test_250_statements_page_through_more_without_duplicates_or_misses(lrs, app):
+    # one batch: every statement has the same stored time, so the keyset's id breaks the ties
+    sent = [str(uuid.uuid4()) for _ in range(200)]
+    lrs([statement(PROGRESSED, sid=sid) for sid in sent])
+    later = [str(uuid.uuid4()) for _ in range(50)]
+    lrs([statement(PROGRESSED, sid=sid) for sid in later])
+    statement_queries = []
+
+    def count(conn, cursor, sql, *args):
+        if "FROM xapi_statement" in sql:
+            statement_queries.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        pages = [get(lrs, limit=100)]
+        while pages[-1].json["more"]:
+            more = pages[-1].json["more"]
+            assert more.startswith("/xapi/statements?more=")
+            pages.append(lrs(method="get", query=more[len("/xapi/statements") :]))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [len(p.json["statements"]) for p in pages] == [100, 100, 50]
+    seen = [sid for page in pages for sid in ids(page)]
+    assert len(seen) == len(set(seen)) == 250
+    assert set(seen) == set(sent) | set(later)
+    # newest stored first: the later batch comes before the first one
+    assert set(seen[:50]) == set(later)
+    # one query per page, never one per statement
+    assert len(statement_queries) == 3
+    # the link is stable: the same page again gives the same statements and link
+    again = lrs(method="get", query=pages[0].json["more"][len("/xapi/statements") :])
+    assert ids(again) == ids(pages[1]) and again.json["more"] == pages[1].json["more"]
+
+
+def test_more_keeps_the_filters_and_the_order(lrs):
+    mine = [str(uuid.uuid4()) for _ in range(5)]
+    lrs([statement(PROGRESSED, sid=sid, who=BEN) for sid in mine])
+    lrs([statement(PROGRESSED) for _ in range(5)])
+    pages = [get(lrs, agent=json.dumps(BEN), limit=2, ascending="true")]
+    while pages[-1].json["more"]:
+        pages.append(lrs(method="get", query=pages[-1].json["more"][len("/xapi/statements") :]))
+    assert [sid for page in pages for sid in ids(page)] == mine  # stored (batch) order
+    assert [len(p.json["statements"]) for p in pages] == [2, 2, 1]
+
+
+def test_a_forged_more_link_or_one_with_other_parameters_is_400(lrs):
+    lrs([statement(PROGRESSED) for _ in range(3)])
+    more = get(lrs, limit=1).json["more"]
+    token = parse_qs(urlsplit(more).query)["more"][0]
+    response = get(lrs, more=token[:-2] + "xx")
+    assert response.status_code == 400 and "more link" in response.json["error"]
+    assert get(lrs, more=token, limit=5).status_code == 400
+
+
+def test_another_rollouts_credentials_never_see_the_statements(lrs, client):
+    sid = str(uuid.uuid4())
+    lrs(statement(sid=sid))
+    lrs([statement(PROGRESSED) for _ in range(3)])
+    more = get(lrs, limit=1).json["more"]
+    other = make_course("fr", slug="sef-fr-read")
+    intruder = xapi_sender(client, other.rollout)
+    assert intruder(method="get", query=f"?statementId={sid}").status_code == 404
+    assert intruder(method="get").json == {"statements": [], "more": ""}
+    # a more link is bound to the rollout it was made for
+    response = intruder(method="get", query=more[len("/xapi/statements") :])
+    assert response.status_code == 400
+    # the same region's other rollout sees nothing either: the rollout, not the region, scopes
+    neighbour = xapi_sender(
+        client, RolloutFactory(region_id=lrs.course.rollout.region_id, slug="sef-de-neighbour")
+    )
+    assert neighbour(method="get", query=f"?statementId={sid}").status_code == 404
+    assert neighbour(method="get").json["statements"] == []
+
+
+def test_reading_needs_the_credentials_and_the_version_header(lrs, client):
+    assert (
+        client.get("/xapi/statements", headers={"X-Experience-API-Version": "1.0.3"}).status_code
+        == 401
+    )
+    response = lrs(method="get", headers={"X-Experience-API-Version": None})
+    assert response.status_code == 400
