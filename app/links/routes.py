@@ -5,6 +5,10 @@ propagate: the handlers below render the friendly pages. Every request that
 carries a token (a ``<token>`` in the URL, or ``?token=``) is rate-limited per
 client address and answered with ``Referrer-Policy: no-referrer``, so the token
 never leaks to another site through the Referer header.
+
+The pages speak the language of the person the token was made for when it still says
+who (their locale, else their region's), else the best of en/de/fr the browser accepts,
+else English: ``links/<lang>/<page>.html`` with the English page as the fallback.
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ from flask import Blueprint, Response, abort, render_template, request
 from app.auth.access import public
 from app.extensions import db
 from app.links.ratelimit import allow
-from app.links.services import RESENDERS, LinkExpired, LinkInvalid, request_fresh_link
+from app.links.services import (
+    RESENDERS,
+    ActionClaims,
+    LinkExpired,
+    LinkInvalid,
+    claims_of,
+    link_page_language,
+    request_fresh_link,
+)
+from app.mail.rendering import page_templates
 
 public_bp = Blueprint("links", __name__, url_prefix="/links")
 
@@ -53,19 +66,27 @@ def _no_referrer(response: Response) -> Response:
     return response
 
 
+def _page_language(claims: ActionClaims | None) -> str:
+    return link_page_language(claims, request.accept_languages)
+
+
+def _page(name: str, lang: str, **context: Any) -> str:
+    return render_template(page_templates(f"links/{name}", lang), page_lang=lang, **context)
+
+
 @public_bp.app_errorhandler(LinkInvalid)
 def _invalid(exc: LinkInvalid) -> Any:
     db.session.rollback()
-    response = render_template("links/invalid.html"), 400
-    return response
+    return _page("invalid.html", _page_language(None)), 400
 
 
 @public_bp.app_errorhandler(LinkExpired)
 def _expired(exc: LinkExpired) -> Any:
     db.session.rollback()
     return (
-        render_template(
-            "links/expired.html",
+        _page(
+            "expired.html",
+            _page_language(exc.claims),
             token=exc.token,
             purpose=exc.claims.purpose,
             can_refresh=exc.claims.purpose in RESENDERS,
@@ -78,8 +99,9 @@ def _expired(exc: LinkExpired) -> Any:
 @public
 def fresh_link_form(link_purpose: str, token: str) -> Any:
     """The "send me a fresh link" page (a GET that changes nothing)."""
-    return render_template(
-        "links/expired.html",
+    return _page(
+        "expired.html",
+        _page_language(claims_of(token, purpose=link_purpose)),
         token=token,
         purpose=link_purpose,
         can_refresh=link_purpose in RESENDERS,
@@ -91,9 +113,10 @@ def fresh_link_form(link_purpose: str, token: str) -> Any:
 def fresh_link(link_purpose: str, token: str) -> Any:
     """Send a fresh link to the person the (expired) token was made for."""
     purpose = link_purpose
+    lang = _page_language(claims_of(token, purpose=purpose))
     digest = hashlib.sha256(f"{purpose}:{token}".encode()).hexdigest()[:24]
     if not allow(f"links:fresh:{digest}", limit=REFRESHES_PER_HOUR, window_seconds=3600):
-        return render_template("links/fresh_sent.html", outcome="sent")
+        return _page("fresh_sent.html", lang, outcome="sent")
     outcome = request_fresh_link(token=token, purpose=purpose)
     db.session.commit()
-    return render_template("links/fresh_sent.html", outcome=outcome)
+    return _page("fresh_sent.html", lang, outcome=outcome)

@@ -172,3 +172,46 @@ def request_fresh_link(*, token: str, purpose: str) -> str:
     )
     db.session.flush()
     return "sent" if sent else "unchanged"
+
+
+def claims_of(token: str, *, purpose: str) -> ActionClaims | None:
+    """Who and what a genuine token names, expired or not (None when it is not genuine):
+    enough to speak to that person in their language, never to act for them."""
+    try:
+        return _read(token, purpose=purpose, max_age=REFRESH_MAX_AGE)
+    except LinkExpired as exc:
+        return exc.claims
+    except LinkInvalid:
+        return None
+
+
+def link_page_language(claims: ActionClaims | None, accept_languages: Any) -> str:
+    """The language of a page about a link: the person's a genuine token names (expired or
+    not), else the browser's best of en/de/fr (``request.accept_languages``), else English."""
+    from app.mail.rendering import accepted_language
+
+    if claims is not None:
+        lang = language_of_person(claims.person_id)
+        if lang is not None:
+            return lang
+    return accepted_language(accept_languages)
+
+
+def language_of_person(person_id: int) -> str | None:
+    """The language Summit writes to the person a genuine token names (their locale, else
+    their region's; en, de, fr), None if they are gone. Reads across regions: the
+    signature vouches for the id, and only a language comes out."""
+    from app.extensions import db
+    from app.mail.rendering import person_language
+    from app.people.models import Person
+    from app.scoping import region_scope, set_region_scope
+
+    previous = region_scope(db.session)
+    set_region_scope(db.session, None)
+    try:
+        person = db.session.get(Person, person_id)
+        if person is None or person.erased_at is not None:
+            return None
+        return person_language(person, person.region)
+    finally:
+        set_region_scope(db.session, previous)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -10,8 +11,9 @@ from sqlalchemy import func, or_, select
 from app.auth.access import current_staff, may_see_names, public, require_role
 from app.auth.models import Role
 from app.extensions import db
-from app.links.services import LinkExpired, LinkInvalid, read_token
-from app.masterclasses import forms
+from app.links.services import LinkExpired, LinkInvalid, link_page_language, read_token
+from app.mail.rendering import page_locale, page_templates, person_language
+from app.masterclasses import forms, texts
 from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE, resend_invitation
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.masterclasses.recognition import (
@@ -275,6 +277,8 @@ def leaderboard_page() -> Any:
 
 
 # --- signed links -------------------------------------------------------------------------
+# The learner's pages speak the learner's language, as the emails do (their locale, else
+# their region's; en, de, fr): ``masterclasses/<lang>/<page>.html``, English as fallback.
 
 
 def _now() -> Any:
@@ -283,11 +287,28 @@ def _now() -> Any:
     return utcnow()
 
 
-def _expired(what: str, *, fresh: bool = False, sent: bool = False) -> Any:
-    """The expired-link page; ``fresh`` offers a new link by email (a POST, never the GET)."""
-    return render_template("masterclasses/link_expired.html", what=what, fresh=fresh, sent=sent), (
-        200 if sent else 410
+def _learner_page(name: str, learner: Any, **context: Any) -> str:
+    lang = person_language(learner, learner.region)
+    return render_template(
+        page_templates(f"masterclasses/{name}", lang),
+        page_lang=lang,
+        page_locale=page_locale(learner, learner.region),
+        **context,
     )
+
+
+def _expired(claims: Any, what: str, *, fresh: bool = False, sent: bool = False) -> Any:
+    """The expired-link page for ``what`` ("invitation" or "leaderboard"), in the language
+    of the learner the token still names (the browser's when they are gone); ``fresh``
+    offers a new link by email (a POST, never the GET)."""
+    lang = link_page_language(claims, request.accept_languages)
+    return render_template(
+        page_templates("masterclasses/link_expired.html", lang),
+        page_lang=lang,
+        what=what,
+        fresh=fresh,
+        sent=sent,
+    ), (200 if sent else 410)
 
 
 @public_bp.route("/masterclasses/rsvp/<token>", methods=["GET", "POST"])
@@ -304,28 +325,31 @@ def rsvp(token: str) -> Any:
     item = db.session.get(MasterClassInvitation, claims.object_id)
     if item is None or item.enrollment.person_id != claims.person_id:
         abort(404)
+    person = item.enrollment.person
+    lang = person_language(person, person.region)
     error = None
     if request.method == "POST":
         choice = request.form.get("choice")
-        person = item.enrollment.person
         try:
             if choice == "accept":
                 accept_invitation(item, actor=person)
             elif choice == "decline":
                 decline_invitation(item, actor=person)
             else:
-                error = "Choose whether you will come."
+                error = texts.text("choose", lang)
         except RsvpClosed:
-            error = "This master class has already taken place: your answer was not recorded."
+            error = texts.text("closed", lang)
         if error is None:
             db.session.commit()
             return redirect(url_for("masterclasses_public.rsvp", token=token))
     closed = item.master_class.starts_at <= _now() or item.attendance_recorded_at is not None
-    return render_template(
-        "masterclasses/rsvp.html",
+    return _learner_page(
+        "rsvp.html",
+        person,
         invitation=item,
         master_class=item.master_class,
-        person=item.enrollment.person,
+        person=person,
+        answer=texts.status(item.status.value, lang),
         closed=closed,
         error=error,
         InvitationStatus=InvitationStatus,
@@ -334,7 +358,7 @@ def rsvp(token: str) -> Any:
 
 def _fresh_rsvp_link(claims: Any) -> Any:
     if request.method != "POST":
-        return _expired("invitation", fresh=True)
+        return _expired(claims, "invitation", fresh=True)
     if grant_region_of(MasterClassInvitation, claims.object_id) is None:
         abort(404)
     item = db.session.get(MasterClassInvitation, claims.object_id)
@@ -343,7 +367,7 @@ def _fresh_rsvp_link(claims: Any) -> Any:
     if item.master_class.starts_at > _now():
         resend_invitation(item)
         db.session.commit()
-    return _expired("invitation", sent=True)
+    return _expired(claims, "invitation", sent=True)
 
 
 @public_bp.route("/recognition/<token>", methods=["GET", "POST"])
@@ -351,8 +375,8 @@ def _fresh_rsvp_link(claims: Any) -> Any:
 def leaderboard_opt_in(token: str) -> Any:
     try:
         claims = read_token(token, purpose=OPT_IN_PURPOSE, max_age=OPT_IN_MAX_AGE)
-    except LinkExpired:
-        return _expired("leaderboard link")
+    except LinkExpired as exc:
+        return _expired(exc.claims, "leaderboard")
     except LinkInvalid:
         abort(404)
     if grant_region_of(Enrollment, claims.object_id) is None:
@@ -366,7 +390,16 @@ def leaderboard_opt_in(token: str) -> Any:
             set_leaderboard_opt_in(enrollment, opt_in=choice == "in", actor=enrollment.person)
             db.session.commit()
         return redirect(url_for("masterclasses_public.leaderboard_opt_in", token=token))
-    top = leaderboard(region_id=enrollment.region_id, limit=10)
-    return render_template(
-        "masterclasses/opt_in.html", enrollment=enrollment, rows=top, badges=BADGES.values()
+    person = enrollment.person
+    lang = person_language(person, person.region)
+    top = [
+        replace(row, badges=tuple(texts.badges(row.badges, lang)))
+        for row in leaderboard(region_id=enrollment.region_id, limit=10)
+    ]
+    return _learner_page(
+        "opt_in.html",
+        person,
+        enrollment=enrollment,
+        rows=top,
+        badges=texts.badges(BADGES.values(), lang),
     )

@@ -24,11 +24,18 @@ from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import EDITOR_ROLES, Role
 from app.db import utcnow
 from app.extensions import db
-from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.links.services import (
+    LinkExpired,
+    LinkInvalid,
+    claims_of,
+    link_page_language,
+    read_token,
+)
 from app.mail.rendering import page_templates, person_language
 from app.metrics.queries import completion_rate
 from app.people.models import Person
 from app.programs.models import Program, Term
+from app.readcache import cached_page
 from app.rollouts import buddies, imports, onboarding
 from app.rollouts.models import (
     FUNNEL,
@@ -63,6 +70,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 @bp.get("/r/<region>/rollouts/<slug>")
+@cached_page
 def overview(slug: str) -> Any:
     rollout = get_in_region_or_404(
         Rollout,
@@ -483,7 +491,11 @@ def commit_page(token: str) -> Any:
     """GET shows the program and the pledge form; POST pledges (never on GET)."""
     enrollment, problem = _enrollment_from_token(token)
     if enrollment is None:
-        return render_template("rollouts/link_problem.html", problem=problem), (
+        # in the learner's language when the token is genuine, else the browser's
+        claims = claims_of(token, purpose=onboarding.COMMIT_PURPOSE)
+        lang = link_page_language(claims, request.accept_languages)
+        page = page_templates("rollouts/link_problem.html", lang)
+        return render_template(page, problem=problem, page_lang=lang), (
             410 if problem == "expired" else 404
         )
     rollout = enrollment.rollout

@@ -12,8 +12,17 @@ from sqlalchemy import select
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
 from app.extensions import db
-from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.links.services import (
+    ActionClaims,
+    LinkExpired,
+    LinkInvalid,
+    link_page_language,
+    read_token,
+)
+from app.mail.rendering import accepted_language, page_templates, person_language
+from app.people.models import Person
 from app.programs.models import Term
+from app.readcache import cached_page
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
 from app.terms.models import ExcuseReason, TermReview
@@ -44,6 +53,7 @@ def _term(rollout: Rollout, number: int) -> Term:
 
 @bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>/review")
 @require_role(*REVIEWERS)
+@cached_page
 def review(slug: str, number: int) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)
@@ -154,48 +164,79 @@ def outcome_csv(slug: str, number: int) -> Any:
 
 
 # --- buddy sign-off (signed link) ---------------------------------------------------------
+# In the buddy's language, as the email asking them is (their locale, else the region's;
+# en, de, fr): ``terms/<lang>/buddy_signoff.html``, the English page as the fallback.
 
 
-def _buddy_claims(token: str) -> tuple[Any, str | None]:
+def _buddy_claims(token: str) -> tuple[ActionClaims | None, str | None]:
+    """The token's claims and its problem; an expired token still names the buddy."""
     try:
         return read_token(token, purpose=BUDDY_PURPOSE), None
-    except LinkExpired:
-        return None, "expired"
+    except LinkExpired as exc:
+        return exc.claims, "expired"
     except LinkInvalid:
         return None, "invalid"
 
 
-def _load_signoff(token: str) -> tuple[TermReview | None, Enrollment | None, str | None]:
-    claims, problem = _buddy_claims(token)
-    if claims is None:
-        return None, None, problem
+def _grant_review_region(claims: ActionClaims) -> bool:
     table = TermReview.__table__
     # the token names the review; its region is read to grant it (no listing happens here)
     region_id = db.session.execute(
         select(table.c.region_id).where(table.c.id == claims.object_id)
     ).scalar_one_or_none()
     if region_id is None:
-        return None, None, "invalid"
+        return False
     grant_region(region_id)
+    return True
+
+
+def _buddy_language(claims: ActionClaims | None, learner: Enrollment | None) -> str:
+    """The buddy's language; the browser's best of en/de/fr when the link names nobody."""
+    if claims is None:
+        return accepted_language(request.accept_languages)
+    person = db.session.get(Person, claims.person_id)
+    region = learner.rollout.region if learner is not None else None
+    if person is None and region is None:
+        return accepted_language(request.accept_languages)
+    return person_language(person, region if region is not None else person.region)
+
+
+def _load_signoff(
+    token: str,
+) -> tuple[TermReview | None, Enrollment | None, str | None, str]:
+    """The review, the learner, the problem with the link (or None) and the page language."""
+    claims, problem = _buddy_claims(token)
+    if claims is None:
+        return None, None, "invalid", accepted_language(request.accept_languages)
+    if not _grant_review_region(claims):  # the review is gone: the token still names the buddy
+        lang = link_page_language(claims, request.accept_languages)
+        return None, None, problem or "invalid", lang
     review_row = db.session.get(TermReview, claims.object_id)
     learner = db.session.get(Enrollment, review_row.enrollment_id) if review_row else None
+    lang = _buddy_language(claims, learner)
+    if problem:
+        return None, None, problem, lang
     if review_row is None or learner is None:
-        return None, None, "invalid"
+        return None, None, "invalid", lang
     g.buddy_person_id = claims.person_id
-    return review_row, learner, None
+    return review_row, learner, None, lang
+
+
+def _signoff_page(lang: str, **context: Any) -> str:
+    return render_template(
+        page_templates("terms/buddy_signoff.html", lang), page_lang=lang, **context
+    )
 
 
 @bp.get("/buddy/term/<token>")
 @public
 def buddy_signoff(token: str) -> Any:
-    review_row, learner, problem = _load_signoff(token)
+    review_row, learner, problem, lang = _load_signoff(token)
     if problem:
-        return render_template("terms/buddy_signoff.html", problem=problem), (
-            410 if problem == "expired" else 404
-        )
+        return _signoff_page(lang, problem=problem), (410 if problem == "expired" else 404)
     term = db.session.get(Term, review_row.term_id)  # type: ignore[union-attr]
-    return render_template(
-        "terms/buddy_signoff.html",
+    return _signoff_page(
+        lang,
         problem=None,
         review=review_row,
         learner=learner,
@@ -207,21 +248,19 @@ def buddy_signoff(token: str) -> Any:
 @bp.post("/buddy/term/<token>")
 @public
 def buddy_signoff_confirm(token: str) -> Any:
-    review_row, learner, problem = _load_signoff(token)
+    review_row, learner, problem, lang = _load_signoff(token)
     if problem:
-        return render_template("terms/buddy_signoff.html", problem=problem), (
-            410 if problem == "expired" else 404
-        )
+        return _signoff_page(lang, problem=problem), (410 if problem == "expired" else 404)
     assert review_row is not None
     try:
         confirm_buddy_term(review=review_row, buddy_person_id=g.buddy_person_id)
     except ReviewError:
         db.session.rollback()
-        return render_template("terms/buddy_signoff.html", problem="not_buddy"), 403
+        return _signoff_page(lang, problem="not_buddy"), 403
     db.session.commit()
     term = db.session.get(Term, review_row.term_id)
-    return render_template(
-        "terms/buddy_signoff.html",
+    return _signoff_page(
+        lang,
         problem=None,
         review=review_row,
         learner=learner,

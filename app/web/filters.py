@@ -1,4 +1,4 @@
-"""Template filters: dates in the region's zone and locale, numbers, percentages."""
+"""Template filters: dates in the region's zone and locale (or one given), numbers, percents."""
 
 from __future__ import annotations
 
@@ -57,16 +57,23 @@ def _number(value: Any, code: str) -> str:
     return format_decimal(value, locale=_parsed(code))
 
 
-def local_datetime(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
+def local_datetime(
+    value: datetime | None,
+    tz: str | None = None,
+    fmt: str = "medium",
+    locale: str | None = None,
+) -> str:
+    """An instant in ``tz`` (the region's by default) and ``locale`` (the region's by
+    default; a learner's page passes the learner's, see ``app.mail.rendering.page_locale``)."""
     if value is None:
         return "—"
     region = g.get("region")
     zone = tz or (region.time_zone if region is not None else "UTC")
-    return _datetime(value, zone, fmt, _code())
+    return _datetime(value, zone, fmt, locale or _code())
 
 
-def local_date(value: date | None, fmt: str = "medium") -> str:
-    return "—" if value is None else _date(value, fmt, _code())
+def local_date(value: date | None, fmt: str = "medium", locale: str | None = None) -> str:
+    return "—" if value is None else _date(value, fmt, locale or _code())
 
 
 def percent(value: float | None) -> str:

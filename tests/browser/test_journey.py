@@ -285,8 +285,8 @@ def test_a_rollout_from_program_to_master_class(
     # 10. the completer accepts the master-class invitation
     invitation = wait_for_mail(smtp_sink, "carla.completer@example.com", "Architecture clinic")
     page.goto(link_in(invitation, base, "/masterclasses/rsvp/"))
-    page.get_by_role("button", name="Yes, I will come").click()
-    page.get_by_text("accepted").wait_for()
+    page.get_by_role("button", name="Ja, ich komme").click()  # German region, German page
+    page.get_by_text("zugesagt").wait_for()
     steps.shot("masterclass-accepted")
     assert axe_violations(page) == []
     assert worker.poll() is None, "the worker died during the journey"

@@ -110,7 +110,7 @@ def test_links_are_absolute_from_the_base_url_not_the_host_header(client) -> Non
 def test_expired_link_offers_a_fresh_one_sent_to_the_person(
     client, resender, run_jobs, smtp_sink
 ) -> None:
-    person = PersonFactory(email="manager@example.com", name="Maria Manager")
+    person = PersonFactory(email="manager@example.com", name="Maria Manager", locale="en_GB")
     db.session.commit()
     with time_machine.travel(ISSUED, tick=False):
         token = make_token(purpose=PURPOSE, person_id=person.id, object_id=5)

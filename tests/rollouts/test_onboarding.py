@@ -119,7 +119,10 @@ def test_commit_link_tampered_expired_or_other_region(client) -> None:  # type: 
     assert client.get(path + "x").status_code == 404
     with time_machine.travel(datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)):
         expired = client.get(path)
-    assert expired.status_code == 410 and "expired" in expired.get_data(as_text=True)
+    # the learner lives in the German region: the page speaks German
+    assert expired.status_code == 410 and "Dieser Link ist abgelaufen" in expired.get_data(
+        as_text=True
+    )
 
 
 def test_reminders_follow_business_days_and_holidays(run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
@@ -238,3 +241,30 @@ def test_onboarding_speaks_the_learners_language(client, run_jobs, smtp_sink) ->
         page = client.get(_path(commit_url(enrollment))).get_data(as_text=True)
         assert '<html lang="en">' in page and "I commit" in page
         assert "Thursdays at 16:00 (Europe/Berlin)" in page
+
+
+def test_a_broken_commit_link_is_explained_in_the_learners_language(client) -> None:  # type: ignore[no-untyped-def]
+    """Expired: the signed token still names the learner, so their language; a link that
+    is not genuine names nobody, so the browser's best of en/de/fr, else English."""
+    rollout = RolloutFactory()
+    french = EnrollmentFactory(rollout=rollout, person=PersonFactory(locale="fr"))
+    spanish = EnrollmentFactory(rollout=rollout, person=PersonFactory(locale="es_ES"))
+    launch_rollout(region=rollout.region, rollout=rollout, actor=None, channel="cli")
+    db.session.commit()
+    fr_path, es_path = _path(commit_url(french)), _path(commit_url(spanish))
+    later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
+    with time_machine.travel(later):
+        fr_page = client.get(fr_path)
+        es_page = client.get(es_path)
+    assert fr_page.status_code == 410
+    assert '<html lang="fr">' in fr_page.get_data(as_text=True)
+    assert "Ce lien a expiré" in fr_page.get_data(as_text=True)
+    assert "This link has expired" in es_page.get_data(as_text=True)  # no Spanish text
+
+    tampered = fr_path + "x"
+    german = client.get(tampered, headers={"Accept-Language": "de-CH,de;q=0.9,en;q=0.5"})
+    assert german.status_code == 404
+    assert '<html lang="de">' in german.get_data(as_text=True)
+    assert "Dieser Link funktioniert nicht" in german.get_data(as_text=True)
+    nothing = client.get(tampered, headers={"Accept-Language": "ja"})
+    assert "This link does not work" in nothing.get_data(as_text=True)

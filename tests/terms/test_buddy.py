@@ -38,7 +38,7 @@ def test_each_buddy_is_asked_once_and_only_the_buddy_confirms(client, run_jobs, 
     # opening the link changes nothing
     response = client.get(path)
     assert response.status_code == 200
-    assert "I have seen Ben Okafor" in response.get_data(as_text=True)
+    assert "Ich habe die Arbeit von Ben Okafor" in response.get_data(as_text=True)  # German region
     db.session.expire_all()
     assert review_of(course, "ben").buddy_confirmed_at is None
 

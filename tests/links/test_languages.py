@@ -1,0 +1,131 @@
+"""The link problem pages speak the language of the person the token was made for (their
+locale, else their region's; en, de, fr), else the browser's best of en/de/fr, else English."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from app.extensions import db
+from app.links.services import RESENDERS, make_token, register_resender
+from app.mail.rendering import accepted_language
+from tests.factories import PersonFactory, region
+
+PURPOSE = "test.languages"
+ISSUED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def resender() -> Iterator[None]:
+    register_resender(PURPOSE, lambda *, person_id, object_id: True)
+    yield
+    RESENDERS.pop(PURPOSE, None)
+
+
+def _old_token(**person: object) -> str:
+    someone = PersonFactory(**person)
+    db.session.commit()
+    with time_machine.travel(ISSUED, tick=False):
+        return make_token(purpose=PURPOSE, person_id=someone.id, object_id=5)
+
+
+def _csrf(page: str) -> str:
+    return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+@pytest.mark.parametrize(
+    ("person", "lang", "expired", "button", "sent"),
+    [
+        (
+            {},
+            "de",
+            "Dieser Link ist abgelaufen",
+            "Neuen Link senden",
+            "Ein neuer Link ist unterwegs",
+        ),
+        (
+            {"locale": "fr_FR"},
+            "fr",
+            "Ce lien a expiré",
+            "M'envoyer un nouveau lien",
+            "Un nouveau lien est en route",
+        ),
+        (
+            {"region": "fr"},
+            "fr",
+            "Ce lien a expiré",
+            "M'envoyer un nouveau lien",
+            "Un nouveau lien est en route",
+        ),
+        ({"locale": "es_ES"}, "en", "This link has expired", "Send me a fresh link", "on its way"),
+        ({"locale": "en_GB"}, "en", "This link has expired", "Send me a fresh link", "on its way"),
+    ],
+    ids=["german-region", "french", "french-region", "spanish", "english-in-germany"],
+)
+def test_expired_and_fresh_link_pages_speak_the_persons_language(
+    client, resender, person, lang, expired, button, sent
+) -> None:
+    if "region" in person:
+        person = {"region_id": region(person["region"]).id}
+    path = f"/links/fresh/{PURPOSE}/{_old_token(**person)}"
+    # the browser asks for something else: the person's language wins
+    page = client.get(path, headers={"Accept-Language": "it, en;q=0.1"}).get_data(as_text=True)
+    assert f'<html lang="{lang}">' in page
+    assert expired in page and button in page
+    response = client.post(path, data={"csrf_token": _csrf(page)})
+    html = response.get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html and sent in html
+
+
+def test_an_expired_token_raised_by_a_view_names_the_persons_language(app, resender) -> None:
+    from app.links.services import ActionClaims, LinkExpired
+
+    person = PersonFactory(locale="fr")
+    db.session.commit()
+    with app.test_request_context("/anything", headers={"Accept-Language": "de"}):
+        claims = ActionClaims(purpose=PURPOSE, person_id=person.id, object_id=2)
+        response = app.make_response(app.handle_user_exception(LinkExpired(claims, "tok.en")))
+        page = response.get_data(as_text=True)
+    assert response.status_code == 410
+    assert '<html lang="fr">' in page and "Ce lien a expiré" in page
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "title"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de", "Dieser Link ist ungültig"),
+        ("fr-CH, fr;q=0.9, en;q=0.5", "fr", "Ce lien n'est pas valide"),
+        ("es-ES,es;q=0.9,fr;q=0.4", "fr", "Ce lien n'est pas valide"),
+        ("es-ES,es;q=0.9", "en", "This link is not valid"),
+        ("en-US,de;q=0.9", "en", "This link is not valid"),
+        (None, "en", "This link is not valid"),
+    ],
+)
+def test_an_unreadable_token_follows_the_browsers_languages(
+    client, resender, csrf_token, accept, lang, title
+) -> None:
+    forged = make_token(purpose="another.purpose", person_id=1, object_id=5)
+    path = f"/links/fresh/{PURPOSE}/{forged}"
+    headers = {"Accept-Language": accept} if accept else {}
+    page = client.get(path, headers=headers).get_data(as_text=True)
+    assert f'<html lang="{lang}">' in page  # the form page, in the browser's language
+    response = client.post(path, data={"csrf_token": _csrf(page)}, headers=headers)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html and title in html
+
+
+def test_accepted_language_takes_the_best_supported_one() -> None:
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    def best(header: str) -> str:
+        return accepted_language(parse_accept_header(header, LanguageAccept))
+
+    assert best("en-US,de;q=0.9") == "en"  # werkzeug's best_match would say "de"
+    assert best("it;q=0.9,de-AT;q=0.8") == "de"
+    assert best("fr;q=0,de;q=0.1") == "de"
+    assert best("*") == "en" and best("") == "en"
