@@ -80,9 +80,21 @@ class Steps:
         self.count = 0
 
     def shot(self, label: str) -> Path:
+        """Save a screenshot of the page. A page may reload itself while it is taken (the
+        roster import reloads when its job is done), and Chromium then never finishes
+        that capture: wait for the new page to load and take it again."""
+        from playwright.sync_api import Error as PlaywrightError
+
         self.count += 1
         path = self.folder / f"{self.count:02d}-{label}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        for attempt in range(3):
+            self.page.wait_for_load_state("load")
+            try:
+                self.page.screenshot(path=str(path), full_page=True, timeout=5_000)
+                return path
+            except PlaywrightError:
+                if attempt == 2:
+                    raise
         return path
 
 
