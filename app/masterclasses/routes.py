@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from app.auth.access import current_staff, may_see_names, public, require_role
 from app.auth.models import Role
 from app.extensions import db
-from app.links.services import LinkExpired, LinkInvalid, link_page_language, read_token
+from app.links.services import LinkExpired, link_page_language, read_token
 from app.mail.rendering import page_locale, page_templates, person_language
 from app.masterclasses import forms, texts
 from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE, resend_invitation
@@ -318,8 +318,7 @@ def rsvp(token: str) -> Any:
         claims = read_token(token, purpose=RSVP_PURPOSE, max_age=RSVP_MAX_AGE)
     except LinkExpired as exc:
         return _fresh_rsvp_link(exc.claims)
-    except LinkInvalid:
-        abort(404)
+    # a broken link (LinkInvalid) gets the links' "not valid" page, in the browser's language
     if grant_region_of(MasterClassInvitation, claims.object_id) is None:
         abort(404)
     item = db.session.get(MasterClassInvitation, claims.object_id)
@@ -377,8 +376,7 @@ def leaderboard_opt_in(token: str) -> Any:
         claims = read_token(token, purpose=OPT_IN_PURPOSE, max_age=OPT_IN_MAX_AGE)
     except LinkExpired as exc:
         return _expired(exc.claims, "leaderboard")
-    except LinkInvalid:
-        abort(404)
+    # a broken link (LinkInvalid) gets the links' "not valid" page, in the browser's language
     if grant_region_of(Enrollment, claims.object_id) is None:
         abort(404)
     enrollment = db.session.get(Enrollment, claims.object_id)

@@ -85,4 +85,8 @@ def test_learner_opts_in_and_out_through_the_signed_link(client):
     client.post(path, data={"csrf_token": token, "choice": "out"})
     db.session.refresh(enrollment)
     assert enrollment.leaderboard_opt_in is False
-    assert client.get(path.replace("/recognition/", "/recognition/x")).status_code == 404
+    broken = client.get(
+        path.replace("/recognition/", "/recognition/x"), headers={"Accept-Language": "de-AT"}
+    )
+    assert broken.status_code == 400
+    assert "Dieser Link ist ungültig" in broken.get_data(as_text=True)

@@ -119,11 +119,15 @@ def test_rsvp_is_closed_once_the_class_started(client):
 def test_tampered_foreign_and_expired_links_are_refused(client):
     _mc, [invitation] = _setup()
     path = _path(invitation)
-    assert client.get(path[:-3] + "abc").status_code == 404
+    # a broken link: the "not valid" page, in the browser's language (the token names nobody)
+    response = client.get(path[:-3] + "abc", headers={"Accept-Language": "fr-CH, de;q=0.5"})
+    assert response.status_code == 400
+    assert "Ce lien n'est pas valide" in response.get_data(as_text=True)
     from app.links.services import make_token
 
     other_purpose = make_token(purpose="goal-survey", person_id=1, object_id=invitation.id)
-    assert client.get(f"/masterclasses/rsvp/{other_purpose}").status_code == 404
+    response = client.get(f"/masterclasses/rsvp/{other_purpose}")
+    assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)
     wrong_person = make_token(
         purpose="masterclass-rsvp",
         person_id=invitation.enrollment.person_id + 99,
