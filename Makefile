@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTHON ?= python3
 
-.PHONY: install run test lint format bench clean browser-deps
+.PHONY: install run test lint format bench clean browser-deps bench-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,14 @@ browser-deps:
 test: lint browser-deps
 	$(BIN)/pytest
 
-bench: install
+# wrk from Debian's packages, the load tool of the web benchmark (bench/web_load.py).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing: the web benchmark will fail (sudo apt-get install wrk)"; fi; }
+
+bench: install bench-deps
 	$(BIN)/python -m bench
 
 clean:
