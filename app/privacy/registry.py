@@ -36,7 +36,14 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "master_class_invitation": {"status"},
     "outbound_email": {"idempotency_key", "kind", "message_id", "status", "last_error"},
     "call_session": {"join_url", "change_note", "notes"},
-    "xapi_statement": {"statement_id", "content_hash", "verb", "activity_iri", "voided_by"},
+    "xapi_statement": {
+        "statement_id",
+        "content_hash",
+        "verb",
+        "activity_iri",
+        "voided_by",
+        "statement_ref",
+    },
 }
 
 #: rows that only copy who the person is (for sending): deleted on erasure

@@ -126,6 +126,8 @@ class XapiStatement(RegionScoped, Base):
         # GET /xapi/statements pages a rollout's statements in stored order (keyset, both ways)
         Index("ix_xapi_statement_rollout_stored", "rollout_id", "stored_at", "id"),
         Index("ix_xapi_statement_rollout_actor", "rollout_id", "actor_key"),
+        # statements that target another (voids waiting for their target, filter matches)
+        Index("ix_xapi_statement_rollout_ref", "rollout_id", "statement_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,3 +156,7 @@ class XapiStatement(RegionScoped, Base):
     #: for by ``voidedStatementId``
     voided_by: Mapped[str | None] = mapped_column(String(36))
     voided_at: Mapped[datetime | None]
+    #: the id a StatementRef object names (for a ``voided`` verb, the statement it voids): a
+    #: target sent after its void is voided as it arrives, and filters match a statement that
+    #: targets a matching one
+    statement_ref: Mapped[str | None] = mapped_column(String(36))

@@ -148,6 +148,8 @@ class ParsedStatement:
     actor_key: str | None = None
     #: the statement this one voids (a ``voided`` verb with a StatementRef object)
     voids: str | None = None
+    #: the id of the statement a StatementRef object names (any verb; a valid UUID only)
+    statement_ref: str | None = None
 
 
 def _is_iri(value: Any) -> bool:
@@ -224,7 +226,12 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
     obj = statement.get("object")
     if not isinstance(obj, dict):
         raise XapiError(400, f"{where}: object is required")
-    voids = None
+    voids = statement_ref = None
+    if obj.get("objectType") == "StatementRef":
+        try:
+            statement_ref = str(uuid.UUID(str(obj.get("id"))))
+        except ValueError:
+            statement_ref = None  # targets nothing this LRS can find; a void says so below
     if verb["id"] == VOIDED:
         if obj.get("objectType") != "StatementRef":
             raise XapiError(400, f"{where}: a voiding statement's object must be a StatementRef")
@@ -285,6 +292,7 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
         payload=statement,
         actor_key=ifi_key(actor),
         voids=voids,
+        statement_ref=statement_ref,
     )
 
 
@@ -343,19 +351,29 @@ def store_statements(
             raise XapiError(409, f"statement {sid} exists with different content")
     fresh = [s for sid, s in parsed.items() if sid not in stored]
     # voiding replays statements through parse_statement: imported here, not at the top
-    from app.progress.xapi_voiding import check_voidable, void
+    from app.progress.xapi_voiding import check_voidable, void, voids_waiting
 
     voiding = {s.statement_id: s.voids for s in fresh if s.voids is not None}
     check_voidable(rollout=rollout, targets=set(voiding.values()), batch=parsed)
-    _store(region=region, rollout=rollout, statements=fresh, now=now)
+    waiting = voids_waiting(
+        rollout=rollout, statement_ids=[s.statement_id for s in fresh if s.voids is None]
+    )
+    _store(region=region, rollout=rollout, statements=fresh, now=now, voided=waiting)
     if voiding:
         void(region=region, rollout=rollout, voiding=voiding, now=now)
     return [s.statement_id for s in (parsed[sid] for sid in parsed)]
 
 
 def _store(
-    *, region: Region, rollout: Rollout, statements: list[ParsedStatement], now: datetime
+    *,
+    region: Region,
+    rollout: Rollout,
+    statements: list[ParsedStatement],
+    now: datetime,
+    voided: dict[str, str],
 ) -> None:
+    """Add ``statements``; those named in ``voided`` (statement id → the stored statement
+    that voids it) are stored voided and change no progress."""
     if not statements:
         return
     emails = {s.email for s in statements if s.email}
@@ -390,6 +408,7 @@ def _store(
             reason = "unknown learner"
         elif module_id is None:
             reason = "unmapped activity"
+        voided_by = voided.get(s.statement_id)
         db.session.add(
             XapiStatement(
                 region_id=region.id,
@@ -404,9 +423,19 @@ def _store(
                 stored_at=now,
                 actor_key=s.actor_key,
                 activity_iri=s.activity_id or None,
+                statement_ref=s.statement_ref,
+                voided_by=voided_by,
+                voided_at=now if voided_by else None,
             )
         )
-        if reason is None:
+        if voided_by is not None:
+            log.info(
+                "rollout %s: xAPI statement %s arrived voided by %s",
+                rollout.slug,
+                s.statement_id,
+                voided_by,
+            )
+        elif reason is None:
             assert enrollment_id is not None and module_id is not None
             applicable.append((enrollment_id, module_id, s, s.observed_at or now))
     if applicable:

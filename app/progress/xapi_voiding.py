@@ -8,7 +8,9 @@ What a void changes:
 
 - The target is marked ``voided_by`` / ``voided_at``. Only a statement of the same rollout
   can be voided; an id unknown to the rollout (never sent, or another rollout's) is
-  accepted and stored and voids nothing. A voiding statement cannot be voided (400).
+  accepted and stored, and voids nothing until a statement with that id arrives from the
+  same rollout: that one is stored voided (a client replaying its queue out of order) and
+  changes no progress. A voiding statement cannot be voided (400).
 - Module progress of the target's learner and module is recomputed from that learner's
   remaining non-voided statements for the module, replayed in the order they were observed
   with the rule new statements follow (completion sticks, the latest percentage wins). With
@@ -63,6 +65,25 @@ def check_voidable(
     ).first()
     if stored_voiding is not None:
         raise XapiError(400, f"statement {stored_voiding} voids a statement and cannot be voided")
+
+
+def voids_waiting(*, rollout: Rollout, statement_ids: list[str]) -> dict[str, str]:
+    """The rollout's stored voiding statements that name one of ``statement_ids`` (ones that
+    have not arrived before): target id → the first voiding statement's id. One query."""
+    if not statement_ids:
+        return {}
+    waiting: dict[str, str] = {}
+    for target, voiding_id in db.session.execute(
+        select(XapiStatement.statement_ref, XapiStatement.statement_id)
+        .where(
+            XapiStatement.rollout_id == rollout.id,
+            XapiStatement.statement_ref.in_(sorted(set(statement_ids))),
+            XapiStatement.verb == VOIDED,
+        )
+        .order_by(XapiStatement.stored_at, XapiStatement.id)
+    ):
+        waiting.setdefault(target, voiding_id)
+    return waiting
 
 
 def void(*, region: Region, rollout: Rollout, voiding: dict[str, str], now: datetime) -> int:

@@ -155,3 +155,49 @@ def test_a_statement_erased_with_its_learner_is_skipped_when_progress_is_recompu
     assert lrs(voiding(completion)).status_code == 200
     db.session.expire_all()
     assert module_progress(lrs.course, "ada", "m2").percent == 70.0
+
+
+def test_a_statement_sent_after_its_void_arrives_voided(lrs):
+    # a client replays its offline queue out of order: the void of a mistaken completion
+    # reaches the LRS first
+    completion, void_id = str(uuid.uuid4()), str(uuid.uuid4())
+    lrs(progressed(40, "2026-11-01T10:00:00Z"))
+    assert lrs(voiding(completion, sid=void_id)).status_code == 200
+    assert lrs(statement(sid=completion, ts="2026-11-02T10:00:00Z")).status_code == 200
+    assert lrs(method="get", query=f"?statementId={completion}").status_code == 404
+    found = lrs(method="get", query=f"?voidedStatementId={completion}")
+    assert found.status_code == 200 and found.json["id"] == completion
+    db.session.expire_all()
+    row = module_progress(lrs.course, "ada", "m2")
+    assert (row.percent, row.completed) == (40.0, False)  # the completion changed nothing
+    assert lrs.course.enrollments["ada"].state is not EnrollmentState.COMPLETED
+    stored = db.session.scalars(
+        select(XapiStatement).where(XapiStatement.statement_id == completion)
+    ).one()
+    assert stored.voided_by == void_id and stored.voided_at is not None
+    # sent again (a client retrying), it is the same statement: still voided
+    assert lrs(statement(sid=completion, ts="2026-11-02T10:00:00Z")).status_code == 200
+    assert lrs(method="get", query=f"?statementId={completion}").status_code == 404
+
+
+def test_a_void_waiting_in_another_rollout_voids_nothing(lrs, client):
+    target = str(uuid.uuid4())
+    neighbour = xapi_sender(
+        client, RolloutFactory(region_id=lrs.course.rollout.region_id, slug="sef-de-early")
+    )
+    assert neighbour(voiding(target)).status_code == 200
+    assert lrs(statement(sid=target)).status_code == 200
+    assert lrs(method="get", query=f"?statementId={target}").status_code == 200
+    db.session.expire_all()
+    assert module_progress(lrs.course, "ada", "m2").completed
+
+
+def test_a_voiding_statement_sent_after_a_void_naming_it_is_not_voided(lrs):
+    # voiding statements cannot be voided: the earlier void stays an orphan
+    second = str(uuid.uuid4())
+    assert lrs(voiding(second)).status_code == 200
+    target = str(uuid.uuid4())
+    lrs(statement(sid=target))
+    assert lrs(voiding(target, sid=second)).status_code == 200
+    assert lrs(method="get", query=f"?statementId={second}").status_code == 200
+    assert lrs(method="get", query=f"?voidedStatementId={target}").status_code == 200
