@@ -15,7 +15,11 @@ transaction per batch of 50: the database's part of the same work, without the p
 upsert.
 
 Then the whole rollout is read back with ``GET /xapi/statements`` (100 a page, following
-``more``) next to the same keyset query run raw through psycopg.
+``more``) next to the same keyset query run raw through psycopg. Last, 1 % of the
+statements are voided (untimed) and the filtered reads are timed: one GET per learner by
+``agent`` for 500 learners, and every ``completed`` statement by ``verb`` following
+``more``. Summit also matches statements that target a matching one (the voids, through
+their StatementRef); the raw tool runs only the direct keyset query.
 """
 
 from __future__ import annotations
@@ -178,6 +182,10 @@ def main() -> None:
                 after = (got[-1][2], got[-1][3])
             raw_out = time.perf_counter() - start
 
+        agent_figures, verb_figures = _filtered_reads(
+            client, headers, psql_url, rollout_id, statements, learners
+        )
+
     print(
         f"xapi: {stored:,} statements stored, {progress:,} progress rows; "
         f"read back {read:,} in {pages} pages (raw {raw_read:,})",
@@ -203,6 +211,108 @@ def main() -> None:
         raw_out / summit_out,
         "",
     ).emit()
+    agents, summit_agents, raw_agents = agent_figures
+    Figure(
+        "xapi",
+        f"GET by agent, {agents} learners one request each: requests/s",
+        agents / summit_agents,
+        "requests/s",
+        agents / raw_agents,
+        "the direct keyset query on actor_key through psycopg",
+        raw_agents / summit_agents,
+        "",
+    ).emit()
+    completed, summit_verb, raw_verb = verb_figures
+    Figure(
+        "xapi",
+        f"GET by verb, {completed:,} completed statements via more: statements/s",
+        completed / summit_verb,
+        "statements/s",
+        completed / raw_verb,
+        "the direct keyset query on verb through psycopg",
+        raw_verb / summit_verb,
+        "",
+    ).emit()
+
+
+def _filtered_reads(
+    client: Any,
+    headers: dict[str, str],
+    psql_url: str,
+    rollout_id: int,
+    statements: list[dict[str, Any]],
+    learners: int,
+) -> tuple[tuple[int, float, float], tuple[int, float, float]]:
+    """Void 1 % of the statements, then time agent and verb reads, Summit and raw."""
+    import json
+
+    import psycopg
+
+    from app.extensions import db
+    from app.progress.xapi import ifi_key
+
+    voids = [
+        {
+            "actor": {"mbox": "mailto:lead@bench.example.com"},
+            "verb": {"id": "http://adlnet.gov/expapi/verbs/voided", "display": {"en-US": "voided"}},
+            "object": {"objectType": "StatementRef", "id": s["id"]},
+        }
+        for s in statements[::100]
+    ]
+    for i in range(0, len(voids), BATCH):
+        response = client.post("/xapi/statements", json=voids[i : i + BATCH], headers=headers)
+        if response.status_code != 200:
+            raise SystemExit(f"voids: {response.status_code} {response.json}")
+    _analyze(db.engine)
+    db.session.remove()
+
+    agents = [
+        {"objectType": "Agent", "mbox": f"mailto:bench.{n}@bench.example.com"}
+        for n in range(1, min(500, learners) + 1)
+    ]
+    start = time.perf_counter()
+    for agent in agents:
+        response = client.get(
+            "/xapi/statements", query_string={"agent": json.dumps(agent)}, headers=headers
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"agent read: {response.status_code} {response.json}")
+    summit_agents = time.perf_counter() - start
+    db.session.remove()
+    direct = (
+        "SELECT statement_id, payload, stored_at, id FROM xapi_statement "
+        "WHERE rollout_id = %s AND voided_by IS NULL AND {column} = %s "
+        "AND (stored_at, id) < (%s, %s) ORDER BY stored_at DESC, id DESC LIMIT %s"
+    )
+    top: tuple[Any, int] = (datetime(9999, 1, 1, tzinfo=UTC), 2**62)
+    with psycopg.connect(psql_url) as raw:
+        query = direct.format(column="actor_key")
+        start = time.perf_counter()
+        for agent in agents:
+            raw.execute(query, (rollout_id, ifi_key(agent), *top, PAGE + 1)).fetchall()
+        raw_agents = time.perf_counter() - start
+
+    completed_iri = VERBS[1]
+    start = time.perf_counter()
+    url: str | None = "/xapi/statements?verb=" + completed_iri
+    read = 0
+    while url:
+        body = client.get(url, headers=headers).json
+        read += len(body["statements"])
+        url = body["more"]
+    summit_verb = time.perf_counter() - start
+    db.session.remove()
+    with psycopg.connect(psql_url) as raw:
+        query = direct.format(column="verb")
+        start = time.perf_counter()
+        after = top
+        while True:
+            got = raw.execute(query, (rollout_id, completed_iri, *after, PAGE)).fetchall()
+            if len(got) < PAGE:
+                break
+            after = (got[-1][2], got[-1][3])
+        raw_verb = time.perf_counter() - start
+    return (len(agents), summit_agents, raw_agents), (read, summit_verb, raw_verb)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the query and the last row's key, signed, so the same page always gives the same
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Mapping
@@ -16,7 +17,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    or_,
+    select,
+    tuple_,
+    union,
+)
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.progress.models import XapiStatement
@@ -140,37 +152,139 @@ def statement_page(
     *, rollout_id: int, query: StatementQuery, after: tuple[datetime, int] | None = None
 ) -> tuple[list[XapiStatement], tuple[datetime, int] | None]:
     """One page of the rollout's non-voided statements matching ``query``, after the keyset
-    ``after``; returns the rows and the key to continue from (None on the last page)."""
-    stmt = _filtered(rollout_id, query)
-    key = tuple_(XapiStatement.stored_at, XapiStatement.id)
+    ``after``; returns the rows and the key to continue from (None on the last page).
+
+    A statement whose object is a StatementRef also meets the agent, verb and activity
+    conditions, each on its own, when a statement it targets does, through any chain of
+    targets (Communication §2.1.3, "Filter Conditions for StatementRefs"); since, until and
+    the order apply to the targeting statement itself. Such a page is two keyset queries
+    (direct matches, and the few statements that target another) merged in one statement.
+    """
+    values = {
+        "agent": query.agent_key,
+        "verb": query.verb[:200] if query.verb is not None else None,
+        "activity": query.activity,
+    }
+    params: dict[str, Any] = {"rollout_id": rollout_id, "limit": query.limit + 1}
+    params.update({f"match_{name}": value for name, value in values.items() if value is not None})
+    if query.since is not None:
+        params["since"] = query.since
+    if query.until is not None:
+        params["until"] = query.until
     if after is not None:
-        stmt = stmt.where(key > tuple_(*after) if query.ascending else key < tuple_(*after))
-    if query.ascending:
-        stmt = stmt.order_by(XapiStatement.stored_at, XapiStatement.id)
-    else:
-        stmt = stmt.order_by(XapiStatement.stored_at.desc(), XapiStatement.id.desc())
-    rows = list(db.session.scalars(stmt.limit(query.limit + 1)))
+        params["after_at"], params["after_id"] = after
+    stmt = _page_statement(
+        tuple(name for name, value in values.items() if value is not None),
+        ascending=query.ascending,
+        since=query.since is not None,
+        until=query.until is not None,
+        after=after is not None,
+    )
+    rows = list(db.session.scalars(stmt, params))
     if len(rows) <= query.limit:
         return rows, None
     rows = rows[: query.limit]
     return rows, (rows[-1].stored_at, rows[-1].id)
 
 
-def _filtered(rollout_id: int, query: StatementQuery) -> Select[tuple[XapiStatement]]:
-    stmt = select(XapiStatement).where(
-        XapiStatement.rollout_id == rollout_id, XapiStatement.voided_by.is_(None)
+#: the column each filter compares (on the statement, or on a statement it targets)
+_MATCH_COLUMNS = {"agent": "actor_key", "verb": "verb", "activity": "activity_iri"}
+
+
+@functools.lru_cache(maxsize=64)
+def _page_statement(
+    conditions: tuple[str, ...], *, ascending: bool, since: bool, until: bool, after: bool
+) -> Select[tuple[XapiStatement]]:
+    """The page query for one shape of request, values as bound parameters: built once per
+    process and shape (building the StatementRef form costs more than running it)."""
+    base = _base(since=since, until=until, after=after, ascending=ascending)
+    if not conditions:
+        return _ordered(select(XapiStatement).where(*base), ascending)
+    chain = _target_chain()
+    direct = _ordered(
+        select(XapiStatement.id).where(*base, *(_match(XapiStatement, c) for c in conditions)),
+        ascending,
+    ).subquery("direct")
+    targeting = _ordered(
+        select(XapiStatement.id).where(
+            *base,
+            XapiStatement.statement_ref.is_not(None),
+            *(
+                or_(_match(XapiStatement, c), XapiStatement.id.in_(_origins_matching(chain, c)))
+                for c in conditions
+            ),
+        ),
+        ascending,
+    ).subquery("targeting")
+    ids = union(select(direct.c.id), select(targeting.c.id)).subquery("matched")
+    return _ordered(select(XapiStatement).where(XapiStatement.id.in_(select(ids.c.id))), ascending)
+
+
+def _match(entity: Any, condition: str) -> ColumnElement[bool]:
+    return getattr(entity, _MATCH_COLUMNS[condition]) == bindparam(f"match_{condition}")
+
+
+def _base(*, since: bool, until: bool, after: bool, ascending: bool) -> list[ColumnElement[bool]]:
+    """The rollout, not voided, the time window and the keyset: always the statement's own."""
+    clauses = [
+        XapiStatement.rollout_id == bindparam("rollout_id"),
+        XapiStatement.voided_by.is_(None),
+    ]
+    if since:
+        clauses.append(XapiStatement.stored_at > bindparam("since"))
+    if until:
+        clauses.append(XapiStatement.stored_at <= bindparam("until"))
+    if after:
+        key = tuple_(XapiStatement.stored_at, XapiStatement.id)
+        bound = tuple_(
+            bindparam("after_at", type_=XapiStatement.stored_at.type),
+            bindparam("after_id", type_=XapiStatement.id.type),
+        )
+        clauses.append(key > bound if ascending else key < bound)
+    return clauses
+
+
+def _ordered(stmt: Select[Any], ascending: bool) -> Select[Any]:
+    if ascending:
+        stmt = stmt.order_by(XapiStatement.stored_at, XapiStatement.id)
+    else:
+        stmt = stmt.order_by(XapiStatement.stored_at.desc(), XapiStatement.id.desc())
+    return stmt.limit(bindparam("limit", type_=Integer))
+
+
+def _target_chain() -> CTE:
+    """(origin, member): each statement of the rollout that targets another, with every
+    statement id along its chain of targets (UNION: a cycle ends)."""
+    start = aliased(XapiStatement)
+    chain = (
+        select(start.id.label("origin"), start.statement_ref.label("member"))
+        .where(start.rollout_id == bindparam("rollout_id"), start.statement_ref.is_not(None))
+        .cte("chain", recursive=True)
     )
-    if query.agent_key is not None:
-        stmt = stmt.where(XapiStatement.actor_key == query.agent_key)
-    if query.verb is not None:
-        stmt = stmt.where(XapiStatement.verb == query.verb[:200])
-    if query.activity is not None:
-        stmt = stmt.where(XapiStatement.activity_iri == query.activity)
-    if query.since is not None:
-        stmt = stmt.where(XapiStatement.stored_at > query.since)
-    if query.until is not None:
-        stmt = stmt.where(XapiStatement.stored_at <= query.until)
-    return stmt
+    step = aliased(XapiStatement)
+    return chain.union(
+        select(chain.c.origin, step.statement_ref).join(
+            step,
+            (step.statement_id == chain.c.member)
+            & (step.rollout_id == bindparam("rollout_id"))
+            & step.statement_ref.is_not(None),
+        )
+    )
+
+
+def _origins_matching(chain: CTE, condition: str) -> Select[Any]:
+    """The statements whose chain of targets holds one that meets ``condition`` (voided or
+    not: the void of a completion is news to whoever asked for completions)."""
+    target = aliased(XapiStatement)
+    return (
+        select(chain.c.origin)
+        .join(
+            target,
+            (target.statement_id == chain.c.member)
+            & (target.rollout_id == bindparam("rollout_id")),
+        )
+        .where(_match(target, condition))
+    )
 
 
 # --- the "more" link ----------------------------------------------------------------------

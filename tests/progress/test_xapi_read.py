@@ -11,6 +11,7 @@ from sqlalchemy import event, update
 from app.extensions import db
 from app.progress.models import XapiStatement
 from tests.factories import RolloutFactory
+from tests.progress.helpers import COMPLETED as COMPLETED_VERB
 from tests.progress.helpers import IRI, PROGRESSED, make_course, statement, xapi_sender
 
 ADA = {"objectType": "Agent", "mbox": "mailto:Ada.Lovelace@example.com"}
@@ -210,3 +211,59 @@ def test_reading_needs_the_credentials_and_the_version_header(lrs, client):
     )
     response = lrs(method="get", headers={"X-Experience-API-Version": None})
     assert response.status_code == 400
+
+
+LEAD = {"mbox": "mailto:lena.lead@example.com"}
+COMMENTED = "http://adlnet.gov/expapi/verbs/commented"
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+def targeting(target, *, verb=COMMENTED, who=LEAD, sid=None):
+    return {
+        "id": sid or str(uuid.uuid4()),
+        "actor": who,
+        "verb": {"id": verb, "display": {"en-US": verb.rsplit("/", 1)[1]}},
+        "object": {"objectType": "StatementRef", "id": target},
+    }
+
+
+def test_filters_match_statements_that_target_a_matching_statement(lrs):
+    # xAPI 1.0.3 Communication §2.1.3: agent, verb and activity each match a statement whose
+    # StatementRef (or chain of them) names a statement meeting that condition
+    done, ben, comment, like, void = (str(uuid.uuid4()) for _ in range(5))
+    lrs(statement(sid=done))  # Ada completed IRI
+    lrs(statement(PROGRESSED, sid=ben, who=BEN, activity=OTHER_IRI))
+    lrs(targeting(done, sid=comment))  # the lead comments on Ada's completion
+    lrs(targeting(comment, verb="http://activitystrea.ms/schema/1.0/like", who=BEN, sid=like))
+    lrs(targeting(ben, verb=VOIDED, sid=void))  # the lead voids Ben's statement
+    assert ids(get(lrs)) == [void, like, comment, done]  # Ben's voided statement is hidden
+    assert ids(get(lrs, agent=json.dumps(ADA))) == [like, comment, done]  # like → comment → done
+    assert ids(get(lrs, verb=COMPLETED_VERB)) == [like, comment, done]
+    assert ids(get(lrs, activity=IRI)) == [like, comment, done]
+    # the void of Ben's statement is news to whoever follows Ben or that activity
+    assert ids(get(lrs, agent=json.dumps(BEN))) == [void, like]
+    assert ids(get(lrs, activity=OTHER_IRI)) == [void]
+    # each condition on its own: the void's verb is its own, its agent Ben's statement's
+    assert ids(get(lrs, agent=json.dumps(BEN), verb=VOIDED)) == [void]
+    assert ids(get(lrs, agent=json.dumps(LEAD), verb=COMPLETED_VERB)) == [like, comment]
+    assert ids(get(lrs, agent=json.dumps(LEAD), verb=PROGRESSED)) == [void]  # Ben's verb
+    assert ids(get(lrs, agent=json.dumps(LEAD), activity=OTHER_IRI, verb=COMPLETED_VERB)) == []
+    # pages through `more` as any list
+    pages = [get(lrs, agent=json.dumps(ADA), limit=1)]
+    while pages[-1].json["more"]:
+        pages.append(lrs(method="get", query=pages[-1].json["more"][len("/xapi/statements") :]))
+    assert [sid for page in pages for sid in ids(page)] == [like, comment, done]
+    # since and until apply to the targeting statement's own time
+    backdate(done, datetime.now(UTC) - timedelta(hours=2))
+    backdate(comment, datetime.now(UTC) - timedelta(hours=2))
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    assert ids(get(lrs, agent=json.dumps(ADA), since=since)) == [like]
+
+
+def test_a_cycle_of_statement_refs_ends(lrs):
+    # targets sent out of order can name each other; the chain must still end
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    lrs(targeting(b, sid=a))
+    lrs(targeting(a, sid=b, who=BEN))
+    assert ids(get(lrs, agent=json.dumps(BEN))) == [b, a]
+    assert ids(get(lrs, agent=json.dumps(ADA))) == []
