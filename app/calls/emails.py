@@ -202,6 +202,31 @@ def switch_to_series(
     invitee.series_sent_at = now
 
 
+def send_withdrawal(
+    *,
+    rollout: Rollout,
+    invitee: CallInvitation,
+    upcoming: Sequence[CallSession],
+    sessions: Sequence[CallSession],
+    now: datetime,
+) -> None:
+    """Tell someone who leaves the calls which upcoming ones they no longer attend, with
+    what takes the calls out of their calendar (:func:`withdrawal_attachments`)."""
+    send_to_invitee(
+        kind="calls/update",
+        key=f"calls/withdrawn/{invitee.id}/{int(now.timestamp())}",
+        rollout=rollout,
+        invitee=invitee,
+        context={
+            "changed": [],
+            "cancelled": session_lines(upcoming, invitee),
+            "note": "",
+            "join_url": "",
+        },
+        attachments=withdrawal_attachments(rollout, invitee, sessions, now=now),
+    )
+
+
 def withdrawal_attachments(
     rollout: Rollout,
     invitee: CallInvitation,

@@ -162,22 +162,10 @@ def invite_attendees(
         enqueue_after_commit("jobs.calls.send_invitations", rollout.id, queue="default")
     sessions = rollout_sessions(rollout.id) if notify and upcoming and leaving else []
     for inv in leaving:
-        if notify and upcoming:
-            attachments = emails.withdrawal_attachments(rollout, inv, sessions, now=now)
         inv.left_at = now
         if notify and upcoming:
-            emails.send_to_invitee(
-                kind="calls/update",
-                key=f"calls/withdrawn/{inv.id}/{int(now.timestamp())}",
-                rollout=rollout,
-                invitee=inv,
-                context={
-                    "changed": [],
-                    "cancelled": emails.session_lines(upcoming, inv),
-                    "note": "",
-                    "join_url": "",
-                },
-                attachments=attachments,
+            emails.send_withdrawal(
+                rollout=rollout, invitee=inv, upcoming=upcoming, sessions=sessions, now=now
             )
     db.session.flush()
     if new or leaving:
@@ -244,25 +232,15 @@ def withdraw_learner(*, enrollment: Enrollment, now: datetime | None = None) -> 
     ).one_or_none()
     if inv is None:
         return False
+    inv.left_at = now
     upcoming = upcoming_sessions(enrollment.rollout_id, now)
     if upcoming:
-        attachments = emails.withdrawal_attachments(
-            enrollment.rollout, inv, rollout_sessions(enrollment.rollout_id), now=now
-        )
-    inv.left_at = now
-    if upcoming:
-        emails.send_to_invitee(
-            kind="calls/update",
-            key=f"calls/withdrawn/{inv.id}/{int(now.timestamp())}",
+        emails.send_withdrawal(
             rollout=enrollment.rollout,
             invitee=inv,
-            context={
-                "changed": [],
-                "cancelled": emails.session_lines(upcoming, inv),
-                "note": "",
-                "join_url": "",
-            },
-            attachments=attachments,
+            upcoming=upcoming,
+            sessions=rollout_sessions(enrollment.rollout_id),
+            now=now,
         )
     db.session.flush()
     return True

@@ -27,6 +27,7 @@ from app.people.models import Person
 from app.progress.effects import apply_progress_effects
 from app.progress.mapping import UnitResolver
 from app.progress.models import ModuleProgress, XapiCredential, XapiStatement
+from app.progress.values import parse_iso
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
 
@@ -146,10 +147,13 @@ class ParsedStatement:
     observed_at: datetime | None
     payload: dict[str, Any]
     actor_key: str | None = None
-    #: the statement this one voids (a ``voided`` verb with a StatementRef object)
-    voids: str | None = None
     #: the id of the statement a StatementRef object names (any verb; a valid UUID only)
     statement_ref: str | None = None
+
+    @property
+    def voids(self) -> str | None:
+        """The statement this one voids (a ``voided`` verb with a StatementRef object)."""
+        return self.statement_ref if self.verb_iri == VOIDED else None
 
 
 def _is_iri(value: Any) -> bool:
@@ -226,19 +230,17 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
     obj = statement.get("object")
     if not isinstance(obj, dict):
         raise XapiError(400, f"{where}: object is required")
-    voids = statement_ref = None
+    statement_ref = None
     if obj.get("objectType") == "StatementRef":
         try:
             statement_ref = str(uuid.UUID(str(obj.get("id"))))
         except ValueError:
-            statement_ref = None  # targets nothing this LRS can find; a void says so below
+            statement_ref = None  # targets nothing this LRS can find
     if verb["id"] == VOIDED:
         if obj.get("objectType") != "StatementRef":
             raise XapiError(400, f"{where}: a voiding statement's object must be a StatementRef")
-        try:
-            voids = str(uuid.UUID(str(obj.get("id"))))
-        except ValueError as exc:
-            raise XapiError(400, f"{where}: the StatementRef id must be a UUID") from exc
+        if statement_ref is None:
+            raise XapiError(400, f"{where}: the StatementRef id must be a UUID")
     if obj.get("objectType", "Activity") != "Activity":
         activity_id, activity_name = "", None
     else:
@@ -268,13 +270,9 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
     timestamp = statement.get("timestamp")
     observed_at = None
     if timestamp is not None:
-        try:
-            observed_at = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise XapiError(400, f"{where}: timestamp must be ISO 8601") from exc
-        if observed_at.tzinfo is None:
-            observed_at = observed_at.replace(tzinfo=UTC)
-        observed_at = observed_at.astimezone(UTC)
+        observed_at = parse_iso(str(timestamp), UTC)
+        if observed_at is None:
+            raise XapiError(400, f"{where}: timestamp must be ISO 8601")
     verb_name = VERBS.get(verb["id"])
     completed = verb_name in ("completed", "passed") or completion is True
     return ParsedStatement(
@@ -291,7 +289,6 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
         observed_at=observed_at,
         payload=statement,
         actor_key=ifi_key(actor),
-        voids=voids,
         statement_ref=statement_ref,
     )
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.progress.models import XapiStatement
+from app.progress.values import parse_iso
 from app.progress.xapi import XapiError, _is_iri, ifi_key
 
 #: the most statements one page holds (also what ``limit=0`` or no limit gives)
@@ -60,13 +61,18 @@ def xapi_time(value: datetime) -> str:
 
 
 def _timestamp(name: str, raw: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise XapiError(
-            400, f"{name} must be an ISO 8601 timestamp, such as 2026-11-22T09:30:00Z"
-        ) from exc
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    value = parse_iso(raw, UTC)
+    if value is None:
+        raise XapiError(400, f"{name} must be an ISO 8601 timestamp, such as 2026-11-22T09:30:00Z")
+    return value
+
+
+def _stored_time(raw: str) -> datetime:
+    """A time the ``more`` token carries (written by :func:`xapi_time`)."""
+    value = parse_iso(raw, UTC)
+    if value is None:
+        raise ValueError(f"not a time: {raw!r}")
+    return value
 
 
 def _boolean(name: str, raw: str) -> bool:
@@ -319,8 +325,8 @@ def read_more_token(
         fields = dict(data["q"])
         for name in ("since", "until"):
             if name in fields:
-                fields[name] = datetime.fromisoformat(fields[name].replace("Z", "+00:00"))
-        stored_at = datetime.fromisoformat(data["k"][0].replace("Z", "+00:00"))
+                fields[name] = _stored_time(fields[name])
+        stored_at = _stored_time(data["k"][0])
         return StatementQuery(**fields), (stored_at, int(data["k"][1]))
     except (BadSignature, KeyError, TypeError, ValueError) as exc:
         raise XapiError(400, "the more link is not valid for these credentials") from exc

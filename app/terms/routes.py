@@ -190,15 +190,12 @@ def _grant_review_region(claims: ActionClaims) -> bool:
     return True
 
 
-def _buddy_language(claims: ActionClaims | None, learner: Enrollment | None) -> str:
-    """The buddy's language; the browser's best of en/de/fr when the link names nobody."""
-    if claims is None:
-        return accepted_language(request.accept_languages)
-    person = db.session.get(Person, claims.person_id)
-    region = learner.rollout.region if learner is not None else None
-    if person is None and region is None:
-        return accepted_language(request.accept_languages)
-    return person_language(person, region if region is not None else person.region)
+def _buddy_language(claims: ActionClaims, learner: Enrollment | None) -> str:
+    """The buddy's language, as the email asking them (their locale, else the rollout's
+    region's); without the learner, the language of whoever the token names."""
+    if learner is None:
+        return link_page_language(claims, request.accept_languages)
+    return person_language(db.session.get(Person, claims.person_id), learner.rollout.region)
 
 
 def _load_signoff(
@@ -208,16 +205,14 @@ def _load_signoff(
     claims, problem = _buddy_claims(token)
     if claims is None:
         return None, None, "invalid", accepted_language(request.accept_languages)
-    if not _grant_review_region(claims):  # the review is gone: the token still names the buddy
-        lang = link_page_language(claims, request.accept_languages)
-        return None, None, problem or "invalid", lang
-    review_row = db.session.get(TermReview, claims.object_id)
+    # the review may be gone: the token still names the buddy
+    review_row = (
+        db.session.get(TermReview, claims.object_id) if _grant_review_region(claims) else None
+    )
     learner = db.session.get(Enrollment, review_row.enrollment_id) if review_row else None
     lang = _buddy_language(claims, learner)
-    if problem:
-        return None, None, problem, lang
-    if review_row is None or learner is None:
-        return None, None, "invalid", lang
+    if problem or review_row is None or learner is None:
+        return None, None, problem or "invalid", lang
     g.buddy_person_id = claims.person_id
     return review_row, learner, None, lang
 
