@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.audit.services import record
-from app.calls import emails
+from app.calls import emails, queries
 from app.calls.invitations import active_invitations, invite_attendees
 from app.calls.meetings import join_url_for
 from app.calls.models import CallQuestion, CallSession, CallStatus
@@ -26,6 +26,8 @@ from app.rollouts.models import Rollout, RolloutStatus
 log = logging.getLogger(__name__)
 
 QUESTION_PURPOSE = "calls.question"
+#: held calls missed in a row after which a learner counts as at risk
+MISSED_CALLS_AT_RISK = 3
 #: local time the question prompts (two business days ahead) and the agenda go out
 PROMPT_AT = time(9, 0)
 AGENDA_AT = time(7, 0)
@@ -98,6 +100,14 @@ def generate_series(
         )
     invite_attendees(region=region, rollout=rollout, notify=notify)
     return created
+
+
+def learners_missing_calls(
+    *, rollout_id: int, now: datetime, in_a_row: int = MISSED_CALLS_AT_RISK
+) -> set[int]:
+    """Enrollment ids of the rollout's learners who missed ``in_a_row`` or more held calls
+    since they last attended one (the terms capability nudges them). One query; reads only."""
+    return set(queries.missed_calls_in_a_row(rollout_id=rollout_id, now=now, at_least=in_a_row))
 
 
 def _launched_rollouts(region: Region) -> list[Rollout]:
