@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.auth.access import current_staff, grant_region, may_see_names, public, require_role
 from app.auth.models import Role
 from app.calls import attendance, changes, emails, queries, services
+from app.calls.meetings import MeetingUnavailable
 from app.calls.models import CallAttendance, CallQuestion, CallSession
 from app.calls.questions import (
     QuestionRefused,
@@ -32,6 +33,10 @@ public_bp = Blueprint("calls_public", __name__)
 HOSTS = (Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PER_PAGE = 100
+TEAMS_REFUSED = (
+    "Microsoft Teams did not create the meeting for these calls, so nothing was changed. "
+    "Try again in a few minutes, or enter a join URL."
+)
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -83,7 +88,12 @@ def index(slug: str) -> Any:
 @require_role(Role.LOCAL_LEAD)
 def generate(slug: str) -> Any:
     rollout, _ = _load(slug)
-    created = services.generate_series(region=g.region, rollout=rollout, actor=current_staff())
+    try:
+        created = services.generate_series(region=g.region, rollout=rollout, actor=current_staff())
+    except MeetingUnavailable:
+        db.session.rollback()
+        flash(TEAMS_REFUSED, "error")
+        return redirect(url_for("calls.index", slug=slug))
     db.session.commit()
     flash(f"{len(created)} sessions created; invitations are on their way.", "success")
     return redirect(url_for("calls.index", slug=slug))
@@ -113,6 +123,10 @@ def change_series(slug: str) -> Any:
             join_url=join_url,
             actor=current_staff(),
         )
+    except MeetingUnavailable:
+        db.session.rollback()
+        flash(TEAMS_REFUSED, "error")
+        return redirect(url_for("calls.index", slug=slug))
     except changes.CallChangeError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.calls import emails, queries
 from app.calls.invitations import active_invitations, invite_attendees
-from app.calls.meetings import join_url_for
+from app.calls.meetings import ensure_join_url
 from app.calls.models import CallQuestion, CallSession, CallStatus
 from app.calls.planning import PlannedSession, business_days_before, local_instant, plan_series
 from app.extensions import db
@@ -66,16 +66,17 @@ def generate_series(
 ) -> list[CallSession]:
     """Create the rollout's sessions from cohort start to program end (missing ones only).
 
-    Holidays are applied per the region file. Then invites the hosts and every
-    active learner not yet invited (``notify=False`` records them without email).
+    Holidays are applied per the region file. A rollout without a join URL gets a Teams
+    meeting when Teams is configured (``meetings.ensure_join_url``; raises
+    MeetingUnavailable when Graph refuses). Then invites the hosts and every active
+    learner not yet invited (``notify=False`` records them without email).
     Returns the sessions created.
     """
     existing = {s.series_date for s in sessions_of(rollout.id)}
-    url = join_url_for(rollout)
+    missing = [p for p in plan_for(rollout, rollout.cohort_start) if p.series_date not in existing]
+    url = ensure_join_url(rollout=rollout, planned=missing, actor=actor)
     created = []
-    for planned in plan_for(rollout, rollout.cohort_start):
-        if planned.series_date in existing:
-            continue
+    for planned in missing:
         session = CallSession(
             region_id=region.id,
             rollout_id=rollout.id,
