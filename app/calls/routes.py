@@ -22,7 +22,7 @@ from app.calls.questions import (
 )
 from app.db import utcnow
 from app.extensions import db
-from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.links.services import LinkInvalid, read_token
 from app.people.models import Person
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
@@ -322,15 +322,14 @@ def notes(slug: str, session_id: int) -> Any:
 # --- the learner's signed link ---------------------------------------------------------
 
 
-def _from_token(region_id: int, token: str) -> tuple[CallSession, Person] | None:
+def _from_token(region_id: int, token: str) -> tuple[CallSession, Person]:
     """Verify the link, then let this request see its region (never before).
 
-    None for a genuine but expired link; 404 for anything tampered or foreign.
+    404 for anything tampered or foreign; an expired link raises LinkExpired (the links'
+    page offers a fresh one by email).
     """
     try:
         claims = read_token(token, purpose=services.QUESTION_PURPOSE)
-    except LinkExpired:
-        return None
     except LinkInvalid:
         abort(404)
     grant_region(region_id)
@@ -347,10 +346,7 @@ def _from_token(region_id: int, token: str) -> tuple[CallSession, Person] | None
 @public
 def question_form(region_id: int, token: str) -> Any:
     """The learner's page: GET shows the form, POST stores the question."""
-    found = _from_token(region_id, token)
-    if found is None:
-        return render_template("calls/question_form.html", expired=True), 410
-    session, person = found
+    session, person = _from_token(region_id, token)
     error = None
     saved = False
     if request.method == "POST":
@@ -378,7 +374,6 @@ def question_form(region_id: int, token: str) -> Any:
     ).all()
     return render_template(
         "calls/question_form.html",
-        expired=False,
         session=session,
         person=person,
         rollout=session.rollout,

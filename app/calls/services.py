@@ -177,13 +177,7 @@ def send_question_prompts(*, region: Region, now: datetime) -> int:
         for inv in active_invitations(rollout.id):
             if inv.person_id is None:
                 continue
-            url = make_action_url(
-                endpoint="calls_public.question_form",
-                purpose=QUESTION_PURPOSE,
-                person_id=inv.person_id,
-                object_id=session.id,
-                region_id=region.id,
-            )
+            url = question_url(session, inv.person_id)
             emails.send_to_invitee(
                 kind="calls/question_prompt",
                 key=f"calls/question_prompt/{session.id}/{inv.person_id}",
@@ -198,6 +192,17 @@ def send_question_prompts(*, region: Region, now: datetime) -> int:
         session.prompts_sent_at = now
     db.session.flush()
     return n
+
+
+def question_url(session: CallSession, person_id: int) -> str:
+    """The person's signed link to the question form of one session."""
+    return make_action_url(
+        endpoint="calls_public.question_form",
+        purpose=QUESTION_PURPOSE,
+        person_id=person_id,
+        object_id=session.id,
+        region_id=session.region_id,
+    )
 
 
 def questions_by_group(session_id: int) -> dict[str, list[CallQuestion]]:
