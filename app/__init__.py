@@ -52,6 +52,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     register_scoping(app)
     register_blueprints(app)
     register_handlers()
+    register_fresh_links(app)
     register_cli(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -138,6 +139,42 @@ def register_handlers() -> None:
             if exc.name != f"app.{name}.handlers":
                 raise
             continue
+
+
+def register_fresh_links(app: Flask) -> None:
+    """Every signed-link purpose, and how its person gets a fresh link once it expired."""
+    from app.approvals.emails import DECIDE_PURPOSE
+    from app.approvals.fresh_links import find_decision_link
+    from app.calls.fresh_links import find_question_link
+    from app.calls.services import QUESTION_PURPOSE
+    from app.goals.fresh_links import find_survey_link
+    from app.goals.services import SURVEY_MAX_AGE, SURVEY_PURPOSE
+    from app.links import fresh
+    from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE
+    from app.masterclasses.fresh_links import find_opt_in_link, find_rsvp_link
+    from app.masterclasses.recognition import OPT_IN_MAX_AGE, OPT_IN_PURPOSE
+    from app.reports import fresh_links as reports
+    from app.reports.services import GLOBAL_PURPOSE, REGION_PURPOSE
+    from app.rollouts.fresh_links import find_commit_link
+    from app.rollouts.onboarding import COMMIT_PURPOSE
+    from app.terms.common import BUDDY_PURPOSE
+    from app.terms.fresh_links import find_signoff_link
+
+    links = fresh.FreshLinks()
+    links.add(DECIDE_PURPOSE, find_decision_link)
+    links.add(COMMIT_PURPOSE, find_commit_link)
+    links.add(BUDDY_PURPOSE, find_signoff_link)
+    links.add(QUESTION_PURPOSE, find_question_link)
+    links.add(RSVP_PURPOSE, find_rsvp_link, max_age=RSVP_MAX_AGE)
+    links.add(OPT_IN_PURPOSE, find_opt_in_link, max_age=OPT_IN_MAX_AGE)
+    links.add(SURVEY_PURPOSE, find_survey_link, max_age=SURVEY_MAX_AGE)
+    # a sponsor's link names a sponsor row or a staff member, not a Person
+    for purpose, find in (
+        (REGION_PURPOSE, reports.find_regional_link),
+        (GLOBAL_PURPOSE, reports.find_global_link),
+    ):
+        links.add(purpose, find, max_age=reports.LINK_MAX_AGE, names_person=False)
+    fresh.init_app(app, links)
 
 
 def register_cli(app: Flask) -> None:

@@ -25,7 +25,6 @@ from flask import (
     url_for,
 )
 from sqlalchemy import or_, select
-from werkzeug.exceptions import HTTPException
 
 from app.approvals import digests, queries, services, texts
 from app.approvals.emails import DECIDE_PURPOSE
@@ -35,7 +34,7 @@ from app.auth.access import current_staff, public, require_role
 from app.auth.models import Role
 from app.db import utcnow
 from app.extensions import db
-from app.links.services import ActionClaims, LinkExpired, LinkInvalid, read_token
+from app.links.services import ActionClaims, LinkInvalid, read_token
 from app.mail.rendering import page_templates, person_language
 from app.people.models import Person
 from app.readcache import cached_page
@@ -98,9 +97,8 @@ def _allocations_for(rollout: Rollout, person: Person) -> list[TimeAllocation]:
 def decide(token: str) -> Any:
     """GET (and HEAD) only show; a POST from the page decides."""
     try:
+        # an expired link raises LinkExpired: the links' page offers a fresh one by email
         claims = read_token(token, purpose=DECIDE_PURPOSE)
-    except LinkExpired as exc:
-        return _expired_page(token, exc.claims)
     except LinkInvalid:
         abort(404, INVALID_LINK)
     rollout, person = _grant(claims)
@@ -141,40 +139,6 @@ def decide(token: str) -> Any:
         ),
         status,
     )
-
-
-@public_bp.post("/approvals/renew/<token>")
-@public
-def renew(token: str) -> Any:
-    """From the expired-link page: email the same person a fresh link (once a day)."""
-    try:
-        claims = read_token(token, purpose=DECIDE_PURPOSE)
-    except LinkExpired as exc:
-        claims = exc.claims
-    except LinkInvalid:
-        abort(404, INVALID_LINK)
-    rollout, person = _grant(claims)
-    sent = digests.resend_request(
-        region=rollout.region, rollout=rollout, recipient_id=person.id, actor=person, channel="link"
-    )
-    db.session.commit()
-    lang = person_language(person, rollout.region)
-    return render_template(
-        page_templates("approvals/link_sent.html", lang), page_lang=lang, sent=sent, person=person
-    )
-
-
-def _expired_page(token: str, claims: Any) -> Any:
-    """The expired-link page, in the manager's language when the link still names them."""
-    lang = "en"
-    try:
-        rollout, person = _grant(claims)
-        lang = person_language(person, rollout.region)
-    except HTTPException:
-        pass
-    return render_template(
-        page_templates("approvals/link_expired.html", lang), page_lang=lang, token=token
-    ), 410
 
 
 def _apply(

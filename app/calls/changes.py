@@ -21,7 +21,7 @@ from app.audit.services import record
 from app.calls import emails
 from app.calls.calendar import rollout_sessions, series_sequence
 from app.calls.invitations import active_invitations
-from app.calls.meetings import join_url_for
+from app.calls.meetings import ensure_join_url, join_url_for
 from app.calls.models import CallSession, CallStatus
 from app.calls.planning import local_instant
 from app.calls.services import plan_for, sessions_of
@@ -199,7 +199,6 @@ def change_series(
     rollout.call_time = at
     rollout.call_duration_minutes = duration_minutes
     rollout.call_join_url = join_url
-    url = join_url_for(rollout)
     today_local = now.astimezone(ZoneInfo(region.time_zone)).date()
     all_sessions = sessions_of(rollout.id)
     future = [s for s in all_sessions if s.starts_at > now]
@@ -211,6 +210,8 @@ def change_series(
         for p in plan_for(rollout, max(rollout.cohort_start, today_local))
         if p.starts_at > now and p.series_date.isocalendar()[:2] not in held_weeks
     ]
+    # the lead cleared the join URL and Teams is configured: a Teams meeting from now on
+    url = ensure_join_url(rollout=rollout, planned=planned, actor=actor)
     changed: list[CallSession] = []
     cancelled: list[CallSession] = []
     created: list[CallSession] = []

@@ -17,13 +17,18 @@ calls = click.Group("calls", help="Weekly expert calls.")
 @with_appcontext
 def generate_command(slug: str, no_email: bool) -> None:
     """Create the rollout's call series (missing sessions only) and invite attendees."""
+    from app.calls.meetings import MeetingUnavailable
     from app.calls.services import generate_series
     from app.rollouts.models import Rollout
 
     rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
     if rollout is None:
         raise click.ClickException(f"no rollout {slug!r}")
-    created = generate_series(region=rollout.region, rollout=rollout, notify=not no_email)
+    try:
+        created = generate_series(region=rollout.region, rollout=rollout, notify=not no_email)
+    except MeetingUnavailable as exc:
+        db.session.rollback()
+        raise click.ClickException(f"Teams did not create the meeting: {exc}") from exc
     db.session.commit()
     click.echo(f"{slug}: {len(created)} sessions created")
 

@@ -111,11 +111,13 @@ def session_rates(rollout_id: int, now: datetime | None = None) -> dict[int, Ses
     }
 
 
-def missed_calls_in_a_row(*, rollout_id: int, now: datetime | None = None) -> dict[int, int]:
-    """Enrollment id → held calls missed since the learner last attended (active learners).
+def missed_calls_in_a_row(
+    *, rollout_id: int, now: datetime | None = None, at_least: int = 0
+) -> dict[int, int]:
+    """Enrollment id → held calls missed since the learner last attended (active learners);
+    with ``at_least``, only the learners who missed that many or more.
 
-    One query whatever the number of learners: the at-risk signal of the terms
-    capability reads ``>= 3``.
+    One query whatever the number of learners.
     """
     now = now or utcnow()
     held = _held_sessions(rollout_id, now)
@@ -129,8 +131,9 @@ def missed_calls_in_a_row(*, rollout_id: int, now: datetime | None = None) -> di
         .group_by(CallAttendance.enrollment_id)
         .subquery()
     )
-    rows = db.session.execute(
-        select(Enrollment.id, func.count(held.c.id))
+    missed = func.count(held.c.id)
+    statement = (
+        select(Enrollment.id, missed)
         .select_from(Enrollment)
         .outerjoin(last, last.c.enrollment_id == Enrollment.id)
         .outerjoin(
@@ -142,8 +145,10 @@ def missed_calls_in_a_row(*, rollout_id: int, now: datetime | None = None) -> di
         )
         .where(Enrollment.rollout_id == rollout_id, Enrollment.state.in_(CALL_STATES))
         .group_by(Enrollment.id)
-    ).all()
-    return {eid: n for eid, n in rows}
+    )
+    if at_least > 0:
+        statement = statement.having(missed >= at_least)
+    return {eid: n for eid, n in db.session.execute(statement).all()}
 
 
 def learner_rates(

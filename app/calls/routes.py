@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.auth.access import current_staff, grant_region, may_see_names, public, require_role
 from app.auth.models import Role
 from app.calls import attendance, changes, emails, queries, services
+from app.calls.meetings import MeetingUnavailable
 from app.calls.models import CallAttendance, CallQuestion, CallSession
 from app.calls.questions import (
     QuestionRefused,
@@ -21,7 +22,7 @@ from app.calls.questions import (
 )
 from app.db import utcnow
 from app.extensions import db
-from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.links.services import LinkInvalid, read_token
 from app.people.models import Person
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
@@ -32,6 +33,10 @@ public_bp = Blueprint("calls_public", __name__)
 HOSTS = (Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PER_PAGE = 100
+TEAMS_REFUSED = (
+    "Microsoft Teams did not create the meeting for these calls, so nothing was changed. "
+    "Try again in a few minutes, or enter a join URL."
+)
 MAX_UPLOAD = 20 * 1024 * 1024
 
 
@@ -83,7 +88,12 @@ def index(slug: str) -> Any:
 @require_role(Role.LOCAL_LEAD)
 def generate(slug: str) -> Any:
     rollout, _ = _load(slug)
-    created = services.generate_series(region=g.region, rollout=rollout, actor=current_staff())
+    try:
+        created = services.generate_series(region=g.region, rollout=rollout, actor=current_staff())
+    except MeetingUnavailable:
+        db.session.rollback()
+        flash(TEAMS_REFUSED, "error")
+        return redirect(url_for("calls.index", slug=slug))
     db.session.commit()
     flash(f"{len(created)} sessions created; invitations are on their way.", "success")
     return redirect(url_for("calls.index", slug=slug))
@@ -113,6 +123,10 @@ def change_series(slug: str) -> Any:
             join_url=join_url,
             actor=current_staff(),
         )
+    except MeetingUnavailable:
+        db.session.rollback()
+        flash(TEAMS_REFUSED, "error")
+        return redirect(url_for("calls.index", slug=slug))
     except changes.CallChangeError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -308,15 +322,14 @@ def notes(slug: str, session_id: int) -> Any:
 # --- the learner's signed link ---------------------------------------------------------
 
 
-def _from_token(region_id: int, token: str) -> tuple[CallSession, Person] | None:
+def _from_token(region_id: int, token: str) -> tuple[CallSession, Person]:
     """Verify the link, then let this request see its region (never before).
 
-    None for a genuine but expired link; 404 for anything tampered or foreign.
+    404 for anything tampered or foreign; an expired link raises LinkExpired (the links'
+    page offers a fresh one by email).
     """
     try:
         claims = read_token(token, purpose=services.QUESTION_PURPOSE)
-    except LinkExpired:
-        return None
     except LinkInvalid:
         abort(404)
     grant_region(region_id)
@@ -333,10 +346,7 @@ def _from_token(region_id: int, token: str) -> tuple[CallSession, Person] | None
 @public
 def question_form(region_id: int, token: str) -> Any:
     """The learner's page: GET shows the form, POST stores the question."""
-    found = _from_token(region_id, token)
-    if found is None:
-        return render_template("calls/question_form.html", expired=True), 410
-    session, person = found
+    session, person = _from_token(region_id, token)
     error = None
     saved = False
     if request.method == "POST":
@@ -364,7 +374,6 @@ def question_form(region_id: int, token: str) -> Any:
     ).all()
     return render_template(
         "calls/question_form.html",
-        expired=False,
         session=session,
         person=person,
         rollout=session.rollout,

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.audit.services import record
-from app.calls import emails
+from app.calls import emails, queries
 from app.calls.invitations import active_invitations, invite_attendees
-from app.calls.meetings import join_url_for
+from app.calls.meetings import ensure_join_url
 from app.calls.models import CallQuestion, CallSession, CallStatus
 from app.calls.planning import PlannedSession, business_days_before, local_instant, plan_series
 from app.extensions import db
@@ -26,6 +26,8 @@ from app.rollouts.models import Rollout, RolloutStatus
 log = logging.getLogger(__name__)
 
 QUESTION_PURPOSE = "calls.question"
+#: held calls missed in a row after which a learner counts as at risk
+MISSED_CALLS_AT_RISK = 3
 #: local time the question prompts (two business days ahead) and the agenda go out
 PROMPT_AT = time(9, 0)
 AGENDA_AT = time(7, 0)
@@ -64,16 +66,17 @@ def generate_series(
 ) -> list[CallSession]:
     """Create the rollout's sessions from cohort start to program end (missing ones only).
 
-    Holidays are applied per the region file. Then invites the hosts and every
-    active learner not yet invited (``notify=False`` records them without email).
+    Holidays are applied per the region file. A rollout without a join URL gets a Teams
+    meeting when Teams is configured (``meetings.ensure_join_url``; raises
+    MeetingUnavailable when Graph refuses). Then invites the hosts and every active
+    learner not yet invited (``notify=False`` records them without email).
     Returns the sessions created.
     """
     existing = {s.series_date for s in sessions_of(rollout.id)}
-    url = join_url_for(rollout)
+    missing = [p for p in plan_for(rollout, rollout.cohort_start) if p.series_date not in existing]
+    url = ensure_join_url(rollout=rollout, planned=missing, actor=actor)
     created = []
-    for planned in plan_for(rollout, rollout.cohort_start):
-        if planned.series_date in existing:
-            continue
+    for planned in missing:
         session = CallSession(
             region_id=region.id,
             rollout_id=rollout.id,
@@ -98,6 +101,14 @@ def generate_series(
         )
     invite_attendees(region=region, rollout=rollout, notify=notify)
     return created
+
+
+def learners_missing_calls(
+    *, rollout_id: int, now: datetime, in_a_row: int = MISSED_CALLS_AT_RISK
+) -> set[int]:
+    """Enrollment ids of the rollout's learners who missed ``in_a_row`` or more held calls
+    since they last attended one (the terms capability nudges them). One query; reads only."""
+    return set(queries.missed_calls_in_a_row(rollout_id=rollout_id, now=now, at_least=in_a_row))
 
 
 def _launched_rollouts(region: Region) -> list[Rollout]:
@@ -166,13 +177,7 @@ def send_question_prompts(*, region: Region, now: datetime) -> int:
         for inv in active_invitations(rollout.id):
             if inv.person_id is None:
                 continue
-            url = make_action_url(
-                endpoint="calls_public.question_form",
-                purpose=QUESTION_PURPOSE,
-                person_id=inv.person_id,
-                object_id=session.id,
-                region_id=region.id,
-            )
+            url = question_url(session, inv.person_id)
             emails.send_to_invitee(
                 kind="calls/question_prompt",
                 key=f"calls/question_prompt/{session.id}/{inv.person_id}",
@@ -187,6 +192,17 @@ def send_question_prompts(*, region: Region, now: datetime) -> int:
         session.prompts_sent_at = now
     db.session.flush()
     return n
+
+
+def question_url(session: CallSession, person_id: int) -> str:
+    """The person's signed link to the question form of one session."""
+    return make_action_url(
+        endpoint="calls_public.question_form",
+        purpose=QUESTION_PURPOSE,
+        person_id=person_id,
+        object_id=session.id,
+        region_id=session.region_id,
+    )
 
 
 def questions_by_group(session_id: int) -> dict[str, list[CallQuestion]]:

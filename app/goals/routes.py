@@ -15,9 +15,8 @@ from app.goals.services import (
     SURVEY_PURPOSE,
     InvalidAnswer,
     answer_goal_survey,
-    resend_goal_survey,
 )
-from app.links.services import LinkExpired, LinkInvalid, read_token
+from app.links.services import LinkInvalid, read_token
 from app.masterclasses.signed import grant_region_of
 from app.rollouts.models import Enrollment
 
@@ -28,9 +27,8 @@ public_bp = Blueprint("goals_public", __name__)
 @public
 def survey(token: str) -> Any:
     try:
+        # an expired link raises LinkExpired: the links' page offers a fresh one by email
         claims = read_token(token, purpose=SURVEY_PURPOSE, max_age=SURVEY_MAX_AGE)
-    except LinkExpired as exc:
-        return _fresh_link(exc.claims.object_id, exc.claims.person_id)
     except LinkInvalid:
         abort(404)
     if grant_region_of(Enrollment, claims.object_id) is None:
@@ -63,18 +61,3 @@ def survey(token: str) -> Any:
         saved=request.args.get("saved") == "1" and error is None,
         comment_max=COMMENT_MAX,
     ), (422 if error else 200)
-
-
-def _fresh_link(enrollment_id: int, person_id: int) -> Any:
-    """The expired-link page (GET); its POST emails a fresh survey link to the same learner."""
-    if request.method != "POST":
-        page = render_template("masterclasses/link_expired.html", what="survey", fresh=True)
-        return page, 410
-    if grant_region_of(Enrollment, enrollment_id) is None:
-        abort(404)
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    if enrollment is None or enrollment.person_id != person_id:
-        abort(404)
-    resend_goal_survey(enrollment)
-    db.session.commit()
-    return render_template("masterclasses/link_expired.html", what="survey", sent=True)

@@ -66,17 +66,6 @@ def send_goal_survey(enrollment: Enrollment, *, reason: str, now: datetime | Non
     return True
 
 
-def resend_goal_survey(enrollment: Enrollment, *, now: datetime | None = None) -> None:
-    """Email the learner a fresh survey link (their old one expired); at most one a day."""
-    now = now or utcnow()
-    _queue_survey(
-        enrollment,
-        key=f"goals/survey/{enrollment.id}/fresh/{now.date().isoformat()}",
-        completed=enrollment.state == EnrollmentState.COMPLETED,
-    )
-    db.session.flush()
-
-
 def _queue_survey(enrollment: Enrollment, *, key: str, completed: bool) -> None:
     from app.mail.services import queue_email
     from app.masterclasses.recognition import opt_in_url

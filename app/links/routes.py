@@ -20,17 +20,10 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from app.auth.access import public
 from app.extensions import db
+from app.links.fresh import can_refresh, language_of_link, send_fresh_link
 from app.links.ratelimit import allow
-from app.links.services import (
-    RESENDERS,
-    ActionClaims,
-    LinkExpired,
-    LinkInvalid,
-    claims_of,
-    link_page_language,
-    request_fresh_link,
-)
-from app.mail.rendering import page_templates
+from app.links.services import LinkExpired, LinkInvalid
+from app.mail.rendering import accepted_language, page_templates
 
 public_bp = Blueprint("links", __name__, url_prefix="/links")
 
@@ -66,8 +59,10 @@ def _no_referrer(response: Response) -> Response:
     return response
 
 
-def _page_language(claims: ActionClaims | None) -> str:
-    return link_page_language(claims, request.accept_languages)
+def _page_language(purpose: str | None = None, token: str | None = None) -> str:
+    """The language of the person a genuine token names, else the browser's."""
+    lang = language_of_link(token, purpose) if purpose and token else None
+    return lang or accepted_language(request.accept_languages)
 
 
 def _page(name: str, lang: str, **context: Any) -> str:
@@ -77,19 +72,21 @@ def _page(name: str, lang: str, **context: Any) -> str:
 @public_bp.app_errorhandler(LinkInvalid)
 def _invalid(exc: LinkInvalid) -> Any:
     db.session.rollback()
-    return _page("invalid.html", _page_language(None)), 400
+    return _page("invalid.html", _page_language()), 400
 
 
 @public_bp.app_errorhandler(LinkExpired)
 def _expired(exc: LinkExpired) -> Any:
+    """The expired-link page of every purpose: a button asks for a fresh link (a POST)."""
     db.session.rollback()
+    purpose, token = exc.claims.purpose, exc.token
     return (
         _page(
             "expired.html",
-            _page_language(exc.claims),
-            token=exc.token,
-            purpose=exc.claims.purpose,
-            can_refresh=exc.claims.purpose in RESENDERS,
+            _page_language(purpose, token),
+            token=token,
+            purpose=purpose,
+            can_refresh=can_refresh(token, purpose),
         ),
         410,
     )
@@ -101,22 +98,22 @@ def fresh_link_form(link_purpose: str, token: str) -> Any:
     """The "send me a fresh link" page (a GET that changes nothing)."""
     return _page(
         "expired.html",
-        _page_language(claims_of(token, purpose=link_purpose)),
+        _page_language(link_purpose, token),
         token=token,
         purpose=link_purpose,
-        can_refresh=link_purpose in RESENDERS,
+        can_refresh=can_refresh(token, link_purpose),
     )
 
 
 @public_bp.post("/fresh/<link_purpose>/<token>")
 @public
 def fresh_link(link_purpose: str, token: str) -> Any:
-    """Send a fresh link to the person the (expired) token was made for."""
-    purpose = link_purpose
-    lang = _page_language(claims_of(token, purpose=purpose))
-    digest = hashlib.sha256(f"{purpose}:{token}".encode()).hexdigest()[:24]
-    if not allow(f"links:fresh:{digest}", limit=REFRESHES_PER_HOUR, window_seconds=3600):
-        return _page("fresh_sent.html", lang, outcome="sent")
-    outcome = request_fresh_link(token=token, purpose=purpose)
-    db.session.commit()
-    return _page("fresh_sent.html", lang, outcome=outcome)
+    """Send a fresh link to the person the (expired) token was made for. The answer is the
+    same whether or not anything was sent: it never tells whether the person (or anything
+    for them to do) exists."""
+    lang = _page_language(link_purpose, token)
+    digest = hashlib.sha256(f"{link_purpose}:{token}".encode()).hexdigest()[:24]
+    if allow(f"links:fresh:{digest}", limit=REFRESHES_PER_HOUR, window_seconds=3600):
+        send_fresh_link(token=token, purpose=link_purpose)  # LinkInvalid: the "not valid" page
+        db.session.commit()
+    return _page("fresh_sent.html", lang)

@@ -7,7 +7,6 @@ decision is a POST from that page (CSRF-protected). Links are built from
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,25 +16,8 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 DEFAULT_MAX_AGE = timedelta(days=21)
-#: an expired link may still ask for a fresh one for this long after it was issued
+#: an expired token still names its person (for the page's language) this long after issue
 REFRESH_MAX_AGE = timedelta(days=180)
-
-#: purpose → function(person_id=..., object_id=...) that queues a fresh link by email
-Resender = Callable[..., bool]
-RESENDERS: dict[str, Resender] = {}
-
-
-def register_resender(purpose: str, resender: Resender) -> None:
-    """Let people whose ``purpose`` link expired ask for a fresh one.
-
-    ``resender(person_id=..., object_id=...)`` re-queues the capability's email
-    with a new link (its own idempotency key, e.g. per day, so repeated requests
-    send one email) and returns True, or False if there is nothing to decide any
-    more (the page then says so). It runs with the person's region granted,
-    inside the request's transaction; it must not commit. Call this at import
-    time of ``app/<capability>/handlers.py``.
-    """
-    RESENDERS[purpose] = resender
 
 
 class LinkInvalid(Exception):
@@ -103,7 +85,7 @@ def read_token(
     token for request A used on request B is then refused as LinkInvalid.
     Uncaught, both exceptions render the friendly link pages (``app/links/routes.py``).
     """
-    claims = _read(token, purpose=purpose, max_age=max_age)
+    claims = read_claims(token, purpose=purpose, max_age=max_age)
     if object_id is not None and claims.object_id != int(object_id):
         raise LinkInvalid()
     if person_id is not None and claims.person_id != int(person_id):
@@ -111,7 +93,8 @@ def read_token(
     return claims
 
 
-def _read(token: str, *, purpose: str, max_age: timedelta) -> ActionClaims:
+def read_claims(token: str, *, purpose: str, max_age: timedelta) -> ActionClaims:
+    """A token's claims when its signature and purpose hold; LinkExpired past ``max_age``."""
     serializer = _serializer(purpose)
     try:
         data = serializer.loads(token, max_age=int(max_age.total_seconds()))
@@ -132,53 +115,11 @@ def _claims(purpose: str, data: Any) -> ActionClaims:
     return ActionClaims(purpose=purpose, person_id=int(data["p"]), object_id=int(data["o"]))
 
 
-def request_fresh_link(*, token: str, purpose: str) -> str:
-    """Handle "send me a fresh link" for a genuine (possibly expired) token.
-
-    Returns "sent", "unchanged" (nothing left to decide) or "unsupported" (no
-    resender for this purpose). Calls the purpose's resender with the person's
-    region granted and records an audit event; flushes, never commits. Raises
-    LinkInvalid for a tampered token or one older than REFRESH_MAX_AGE.
-    """
-    from app.audit.services import record
-    from app.auth.access import grant_region
-    from app.extensions import db
-    from app.people.models import Person
-    from app.scoping import region_scope, set_region_scope
-
-    try:
-        claims = _read(token, purpose=purpose, max_age=REFRESH_MAX_AGE)
-    except LinkExpired as exc:
-        raise LinkInvalid() from exc  # too old even to refresh
-    resender = RESENDERS.get(purpose)
-    if resender is None:
-        return "unsupported"
-    previous = region_scope(db.session)
-    set_region_scope(db.session, None)  # the signature vouches for this person id
-    person = db.session.get(Person, claims.person_id)
-    set_region_scope(db.session, previous)
-    if person is None or person.erased_at is not None:
-        return "unchanged"
-    grant_region(person.region_id)
-    sent = resender(person_id=claims.person_id, object_id=claims.object_id)
-    record(
-        region_id=person.region_id,
-        action="link.fresh_requested",
-        object_type=purpose,
-        object_id=claims.object_id,
-        actor=person,
-        channel="link",
-        data={"sent": bool(sent)},
-    )
-    db.session.flush()
-    return "sent" if sent else "unchanged"
-
-
 def claims_of(token: str, *, purpose: str) -> ActionClaims | None:
     """Who and what a genuine token names, expired or not (None when it is not genuine):
     enough to speak to that person in their language, never to act for them."""
     try:
-        return _read(token, purpose=purpose, max_age=REFRESH_MAX_AGE)
+        return read_claims(token, purpose=purpose, max_age=REFRESH_MAX_AGE)
     except LinkExpired as exc:
         return exc.claims
     except LinkInvalid:

@@ -92,12 +92,6 @@ def invitation_email(invitation: MasterClassInvitation) -> None:
     send(invitation, "masterclasses/invitation")
 
 
-def resend_invitation(invitation: MasterClassInvitation, *, now: datetime | None = None) -> None:
-    """Email the learner a fresh RSVP link (their old one expired); at most one a day."""
-    now = now or utcnow()
-    send(invitation, "masterclasses/invitation", key=f"fresh/{now.date().isoformat()}")
-
-
 def calendar_attachment(invitation: MasterClassInvitation, *, method: str) -> Any:
     """The ICS for this learner's place; every one sent carries a higher SEQUENCE."""
     from app.ics import Attendee, InviteEvent, build_calendar, ics_attachment

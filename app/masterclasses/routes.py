@@ -11,10 +11,10 @@ from sqlalchemy import func, or_, select
 from app.auth.access import current_staff, may_see_names, public, require_role
 from app.auth.models import Role
 from app.extensions import db
-from app.links.services import LinkExpired, link_page_language, read_token
+from app.links.services import read_token
 from app.mail.rendering import page_locale, page_templates, person_language
 from app.masterclasses import forms, texts
-from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE, resend_invitation
+from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.masterclasses.recognition import (
     BADGES,
@@ -297,28 +297,12 @@ def _learner_page(name: str, learner: Any, **context: Any) -> str:
     )
 
 
-def _expired(claims: Any, what: str, *, fresh: bool = False, sent: bool = False) -> Any:
-    """The expired-link page for ``what`` ("invitation" or "leaderboard"), in the language
-    of the learner the token still names (the browser's when they are gone); ``fresh``
-    offers a new link by email (a POST, never the GET)."""
-    lang = link_page_language(claims, request.accept_languages)
-    return render_template(
-        page_templates("masterclasses/link_expired.html", lang),
-        page_lang=lang,
-        what=what,
-        fresh=fresh,
-        sent=sent,
-    ), (200 if sent else 410)
-
-
 @public_bp.route("/masterclasses/rsvp/<token>", methods=["GET", "POST"])
 @public
 def rsvp(token: str) -> Any:
-    try:
-        claims = read_token(token, purpose=RSVP_PURPOSE, max_age=RSVP_MAX_AGE)
-    except LinkExpired as exc:
-        return _fresh_rsvp_link(exc.claims)
-    # a broken link (LinkInvalid) gets the links' "not valid" page, in the browser's language
+    # a broken link (LinkInvalid) gets the links' "not valid" page, in the browser's language,
+    # and an expired one (LinkExpired) the links' expired page with its fresh-link button
+    claims = read_token(token, purpose=RSVP_PURPOSE, max_age=RSVP_MAX_AGE)
     if grant_region_of(MasterClassInvitation, claims.object_id) is None:
         abort(404)
     item = db.session.get(MasterClassInvitation, claims.object_id)
@@ -355,28 +339,11 @@ def rsvp(token: str) -> Any:
     ), (422 if error else 200)
 
 
-def _fresh_rsvp_link(claims: Any) -> Any:
-    if request.method != "POST":
-        return _expired(claims, "invitation", fresh=True)
-    if grant_region_of(MasterClassInvitation, claims.object_id) is None:
-        abort(404)
-    item = db.session.get(MasterClassInvitation, claims.object_id)
-    if item is None or item.enrollment.person_id != claims.person_id:
-        abort(404)
-    if item.master_class.starts_at > _now():
-        resend_invitation(item)
-        db.session.commit()
-    return _expired(claims, "invitation", sent=True)
-
-
 @public_bp.route("/recognition/<token>", methods=["GET", "POST"])
 @public
 def leaderboard_opt_in(token: str) -> Any:
-    try:
-        claims = read_token(token, purpose=OPT_IN_PURPOSE, max_age=OPT_IN_MAX_AGE)
-    except LinkExpired as exc:
-        return _expired(exc.claims, "leaderboard")
-    # a broken link (LinkInvalid) gets the links' "not valid" page, in the browser's language
+    # LinkInvalid and LinkExpired get the links' pages (the latter offers a fresh link)
+    claims = read_token(token, purpose=OPT_IN_PURPOSE, max_age=OPT_IN_MAX_AGE)
     if grant_region_of(Enrollment, claims.object_id) is None:
         abort(404)
     enrollment = db.session.get(Enrollment, claims.object_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -23,10 +22,10 @@ from sqlalchemy.orm import load_only
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
 from app.extensions import csrf, db
-from app.links.services import ActionClaims, LinkExpired, LinkInvalid, read_token
+from app.links.services import ActionClaims, LinkInvalid, read_token
 from app.metrics.weeks import parse_week
 from app.readcache import cached_page
-from app.reports import services
+from app.reports import fresh_links, services
 from app.reports.content import CHART_CID
 from app.reports.models import Report, ReportScope
 from app.rollouts.models import RolloutSponsor
@@ -36,8 +35,6 @@ public_bp = Blueprint("reports_public", __name__)
 
 READERS = (Role.SPONSOR, Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER)
 PAGE_SIZE = 26
-#: unsubscribe links must keep working for as long as reports may sit in a mailbox
-LINK_MAX_AGE = timedelta(days=400)
 
 
 def _region_report_or_404(week: str) -> Report:
@@ -280,11 +277,10 @@ def _csv_response(report: Report, filename: str) -> Response:
 def _claims(token: str) -> ActionClaims:
     for purpose in (services.REGION_PURPOSE, services.GLOBAL_PURPOSE):
         try:
-            return read_token(token, purpose=purpose, max_age=LINK_MAX_AGE)
+            return read_token(token, purpose=purpose, max_age=fresh_links.LINK_MAX_AGE)
         except LinkInvalid:
             continue
-        except LinkExpired:
-            abort(410)
+        # LinkExpired: the links' expired page offers a fresh link by email
     abort(404)
 
 

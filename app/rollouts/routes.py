@@ -25,7 +25,6 @@ from app.auth.models import EDITOR_ROLES, Role
 from app.db import utcnow
 from app.extensions import db
 from app.links.services import (
-    LinkExpired,
     LinkInvalid,
     claims_of,
     link_page_language,
@@ -465,9 +464,8 @@ def roster_issues_csv(slug: str, import_id: int) -> Any:
 
 def _enrollment_from_token(token: str) -> tuple[Enrollment | None, str | None]:
     try:
+        # an expired link raises LinkExpired: the links' page offers a fresh one by email
         claims = read_token(token, purpose=onboarding.COMMIT_PURPOSE)
-    except LinkExpired:
-        return None, "expired"
     except LinkInvalid:
         return None, "invalid"
     # the verified token names the enrollment: look up only its region, then scope to it
@@ -495,9 +493,7 @@ def commit_page(token: str) -> Any:
         claims = claims_of(token, purpose=onboarding.COMMIT_PURPOSE)
         lang = link_page_language(claims, request.accept_languages)
         page = page_templates("rollouts/link_problem.html", lang)
-        return render_template(page, problem=problem, page_lang=lang), (
-            410 if problem == "expired" else 404
-        )
+        return render_template(page, problem=problem, page_lang=lang), 404
     rollout = enrollment.rollout
     lang = person_language(enrollment.person, rollout.region)
     error = None

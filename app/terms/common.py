@@ -83,15 +83,6 @@ def _buddies(rollout_id: int, groups: set[int]) -> dict[int, list[Enrollment]]:
     return found
 
 
-def _missed_calls(rollout_id: int) -> set[int]:
-    """Enrollment ids that missed three calls in a row, when the calls capability offers it."""
-    try:
-        from app.calls.services import missed_calls_in_a_row  # type: ignore[attr-defined]
-    except ImportError:
-        return set()
-    return set(missed_calls_in_a_row(rollout_id=rollout_id))
-
-
 # --- reviews rows -------------------------------------------------------------------------
 
 

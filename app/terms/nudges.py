@@ -13,6 +13,7 @@ from sqlalchemy import (
     select,
 )
 
+from app.calls.services import learners_missing_calls
 from app.db import utcnow
 from app.extensions import db
 from app.mail.services import queue_email
@@ -25,7 +26,6 @@ from app.terms.common import (
     _buddies,
     _launched_rollouts,
     _locale,
-    _missed_calls,
     local_today,
 )
 from app.terms.models import TermReview, Verdict
@@ -67,7 +67,7 @@ def due_at_risk_nudges(*, region: Region, now: datetime | None = None) -> int:
             TermReview.term_id == term.id,
             TermReview.at_risk_nudged_at.is_not(None),
         )
-        missed = _missed_calls(rollout.id)
+        missed = learners_missing_calls(rollout_id=rollout.id, now=now)
         behind_cond = done < expected
         cond = or_(behind_cond, Enrollment.id.in_(missed)) if missed else behind_cond
         rows = db.session.execute(

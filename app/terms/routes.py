@@ -14,7 +14,6 @@ from app.auth.models import Role
 from app.extensions import db
 from app.links.services import (
     ActionClaims,
-    LinkExpired,
     LinkInvalid,
     link_page_language,
     read_token,
@@ -169,11 +168,10 @@ def outcome_csv(slug: str, number: int) -> Any:
 
 
 def _buddy_claims(token: str) -> tuple[ActionClaims | None, str | None]:
-    """The token's claims and its problem; an expired token still names the buddy."""
+    """The token's claims, or the problem with it (an expired token raises LinkExpired:
+    the links' page offers a fresh one by email)."""
     try:
         return read_token(token, purpose=BUDDY_PURPOSE), None
-    except LinkExpired as exc:
-        return exc.claims, "expired"
     except LinkInvalid:
         return None, "invalid"
 
@@ -228,7 +226,7 @@ def _signoff_page(lang: str, **context: Any) -> str:
 def buddy_signoff(token: str) -> Any:
     review_row, learner, problem, lang = _load_signoff(token)
     if problem:
-        return _signoff_page(lang, problem=problem), (410 if problem == "expired" else 404)
+        return _signoff_page(lang, problem=problem), 404
     term = db.session.get(Term, review_row.term_id)  # type: ignore[union-attr]
     return _signoff_page(
         lang,
@@ -245,7 +243,7 @@ def buddy_signoff(token: str) -> Any:
 def buddy_signoff_confirm(token: str) -> Any:
     review_row, learner, problem, lang = _load_signoff(token)
     if problem:
-        return _signoff_page(lang, problem=problem), (410 if problem == "expired" else 404)
+        return _signoff_page(lang, problem=problem), 404
     assert review_row is not None
     try:
         confirm_buddy_term(review=review_row, buddy_person_id=g.buddy_person_id)

@@ -7,7 +7,10 @@ import pytest
 
 from app.approvals.digests import send_due_requests
 from tests.approvals.helpers import commit, decision_path, manager, report, rollout_in
+from tests.auth.conftest import fake_entra, fake_entra_server
 from tests.factories import region
+
+__all__ = ["fake_entra", "fake_entra_server"]
 
 
 @pytest.fixture

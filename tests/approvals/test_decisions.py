@@ -10,6 +10,7 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.rollouts.models import EnrollmentState
 from tests.approvals.helpers import csrf_from, decision_path, manager, text_of
+from tests.links.journey import ask_for_fresh_link, fresh_link_path
 
 BEFORE_TERM = datetime(2026, 6, 3, 9, 0, tzinfo=UTC)
 
@@ -276,47 +277,38 @@ def test_delegation_to_a_colleague(client, asked, smtp_sink, run_jobs):
     assert "Clara Colleague" in client.get(path).get_data(as_text=True)
 
 
-def test_strict_approvals_hook_can_stop_a_decision(client, asked, monkeypatch):
-    from flask import redirect
+def test_strict_approvals_stop_a_decision_without_the_managers_sign_in(
+    client, asked, fake_entra, monkeypatch
+):
+    """The auth capability's check, registered by the real wiring, runs before a decision."""
+    from dataclasses import replace
 
-    from app.approvals import policy
+    from flask import current_app
 
-    seen = []
-
-    def require_sign_in(*, person, region):
-        seen.append((person.id, region.code))
-        return redirect("/auth/sign-in")
-
-    monkeypatch.setattr(policy, "_identity_checks", [require_sign_in])
-    _r, boss, enrollments, path = asked(1)
+    settings = replace(current_app.extensions["summit.settings"], entra_strict_approvals=True)
+    monkeypatch.setitem(current_app.extensions, "summit.settings", settings)
+    _r, _boss, enrollments, path = asked(1)
     allocation = allocation_of(enrollments[0])
     response = post(client, path, action="approve", allocation_id=allocation.id)
-    assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
-    assert seen == [(boss.id, "de")]
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/auth/entra/verify?next={path}"
     assert allocation_of(enrollments[0]).status is AllocationStatus.PENDING
 
 
 def test_an_expired_link_offers_a_fresh_one_by_email(client, asked, smtp_sink, run_jobs):
     _r, boss, _enrollments, path = asked(2)
     with time_machine.travel(BEFORE_TERM + timedelta(days=22), tick=False):
-        page = client.get(path)
-        assert page.status_code == 410
-        token = csrf_from(page.get_data(as_text=True))
-        renew = path.replace("/decide/", "/renew/")
-        sent = client.post(renew, data={"csrf_token": token})
-        assert "Sehen Sie in Ihr Postfach" in sent.get_data(as_text=True)
-        again = client.post(renew, data={"csrf_token": token})
-        assert "Nichts zu senden" in again.get_data(as_text=True)
+        expired, sent = ask_for_fresh_link(client, path)
+        assert "Dieser Link ist abgelaufen" in expired  # the manager's language
+        assert "Sehen Sie in Ihr Postfach" in sent
+        _expired, again = ask_for_fresh_link(client, path)
+        assert again == sent  # the same answer, whatever happened
         run_jobs()
-        (mail,) = smtp_sink.to(boss.email)
-        fresh = decision_path(mail)
+        (mail,) = smtp_sink.to(boss.email)  # one a day
+        assert mail["Subject"] == "Ihr neuer Link von Summit"
+        fresh = fresh_link_path(mail)
+        assert fresh.startswith("/approvals/decide/") and fresh != path
         assert client.get(fresh).status_code == 200
-    assert client.post(
-        renew.replace("/renew/", "/renew/x"), data={"csrf_token": token}
-    ).status_code in (
-        400,
-        404,
-    )
 
 
 def test_the_page_speaks_the_managers_language(client, asked):

@@ -19,12 +19,12 @@ def make_rollout(code: str = "de", *, weekday: int = 3, at: time = time(16, 0), 
     reg = region(code)
     expert = staff(Role.EXPERT, code, name=f"Expert {code}", email=f"expert.{code}@example.com")
     hr = staff(Role.HR_PARTNER, code, name=f"HR {code}", email=f"hr.{code}@example.com")
+    kwargs.setdefault("call_join_url", f"https://meet.example.com/{code}")
     return RolloutFactory(
         region_id=reg.id,
         status=RolloutStatus.LAUNCHED,
         call_weekday=weekday,
         call_time=at,
-        call_join_url=f"https://meet.example.com/{code}",
         expert_id=expert.id,
         hr_partner_id=hr.id,
         **kwargs,

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import select
 
-from app.calls import changes, meetings, services
+from app.calls import changes, services
 from app.calls.calendar import rollout_sessions, series_sequence, series_uid
 from app.calls.models import CallInvitation, CallSession, CallStatus
 from app.extensions import db
@@ -269,18 +269,13 @@ def test_changing_the_series_on_the_day_of_a_held_call_adds_no_second_call(run_j
 
 
 @time_machine.travel(BEFORE_START, tick=False)
-def test_teams_seam_and_language_of_the_invitation(run_jobs, smtp_sink, monkeypatch):
-    monkeypatch.setattr(
-        meetings, "join_url_provider", lambda rollout: f"https://teams.example.com/{rollout.slug}"
-    )
+def test_the_invitation_speaks_each_learners_language(run_jobs, smtp_sink):
     rollout = make_rollout("fr", weekday=1, at=time(14, 0))
     learner(rollout, email="camille@example.com")
     learner(rollout, email="sam@example.com", locale="en_GB")
     services.generate_series(region=rollout.region, rollout=rollout)
     run_jobs()
-    assert {s.join_url for s in services.sessions_of(rollout.id)} == {
-        f"https://teams.example.com/{rollout.slug}"
-    }
+    assert {s.join_url for s in services.sessions_of(rollout.id)} == {"https://meet.example.com/fr"}
     assert smtp_sink.to("camille@example.com")[0]["Subject"].startswith("Votre appel")
     assert smtp_sink.to("sam@example.com")[0]["Subject"].startswith("Your weekly expert call")
     assert "heures de Europe/Paris" in text_of(smtp_sink.to("camille@example.com")[0])

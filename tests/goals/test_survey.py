@@ -11,6 +11,7 @@ from app.mail.models import OutboundEmail
 from app.rollouts.models import EnrollmentState
 from app.rollouts.signals import enrollment_completed
 from tests.factories import EnrollmentFactory, ProgramFactory, RolloutFactory, region
+from tests.links.journey import ask_for_fresh_link
 from tests.masterclasses.helpers import completer
 
 
@@ -68,14 +69,13 @@ def test_expired_and_tampered_survey_links_are_refused(client):
     path = _path(enrollment)
     assert client.get(path + "x").status_code == 404
     with time_machine.travel(datetime.now(UTC) + timedelta(days=91)):
-        response = client.get(path)
-        assert response.status_code == 410
-        token = re.search(
-            r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)
-        ).group(1)
-        assert client.post(path, data={"csrf_token": token}).status_code == 200
-    [fresh] = _surveys()
-    assert fresh.person_id == enrollment.person_id
+        ask_for_fresh_link(client, path)
+        [fresh] = db.session.scalars(
+            select(OutboundEmail).where(OutboundEmail.kind == "links/fresh_link")
+        ).all()
+        assert fresh.person_id == enrollment.person_id
+        new_path = re.search(r"http://summit\.test(/goals/survey/\S+)", fresh.text_body)
+        assert client.get(new_path.group(1)).status_code == 200
     db.session.refresh(enrollment)
     assert enrollment.goal_reached is None
 

@@ -3,33 +3,29 @@ locale, else their region's; en, de, fr), else the browser's best of en/de/fr, e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
 from app.extensions import db
-from app.links.services import RESENDERS, make_token, register_resender
+from app.goals.services import SURVEY_PURPOSE
+from app.links.services import make_token
 from app.mail.rendering import accepted_language
-from tests.factories import PersonFactory, region
+from app.rollouts.models import EnrollmentState
+from tests.factories import EnrollmentFactory, PersonFactory, region
 
-PURPOSE = "test.languages"
+#: a real purpose, wired by the factory: the goal survey (links work 90 days)
+PURPOSE = SURVEY_PURPOSE
 ISSUED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def resender() -> Iterator[None]:
-    register_resender(PURPOSE, lambda *, person_id, object_id: True)
-    yield
-    RESENDERS.pop(PURPOSE, None)
+LATER = ISSUED + timedelta(days=100)
 
 
 def _old_token(**person: object) -> str:
-    someone = PersonFactory(**person)
+    enrollment = EnrollmentFactory(person=PersonFactory(**person), state=EnrollmentState.ACTIVE)
     db.session.commit()
     with time_machine.travel(ISSUED, tick=False):
-        return make_token(purpose=PURPOSE, person_id=someone.id, object_id=5)
+        return make_token(purpose=PURPOSE, person_id=enrollment.person_id, object_id=enrollment.id)
 
 
 def _csrf(page: str) -> str:
@@ -43,51 +39,57 @@ def _csrf(page: str) -> str:
             {},
             "de",
             "Dieser Link ist abgelaufen",
-            "Neuen Link senden",
-            "Ein neuer Link ist unterwegs",
+            "Neuen Link per E-Mail senden",
+            "Sehen Sie in Ihr Postfach",
         ),
         (
             {"locale": "fr_FR"},
             "fr",
             "Ce lien a expiré",
             "M'envoyer un nouveau lien",
-            "Un nouveau lien est en route",
+            "Consultez votre boîte de réception",
         ),
         (
             {"region": "fr"},
             "fr",
             "Ce lien a expiré",
             "M'envoyer un nouveau lien",
-            "Un nouveau lien est en route",
+            "Consultez votre boîte de réception",
         ),
-        ({"locale": "es_ES"}, "en", "This link has expired", "Send me a fresh link", "on its way"),
-        ({"locale": "en_GB"}, "en", "This link has expired", "Send me a fresh link", "on its way"),
+        ({"locale": "es_ES"}, "en", "This link has expired", "Email me a fresh link", "on its way"),
+        ({"locale": "en_GB"}, "en", "This link has expired", "Email me a fresh link", "on its way"),
     ],
     ids=["german-region", "french", "french-region", "spanish", "english-in-germany"],
 )
 def test_expired_and_fresh_link_pages_speak_the_persons_language(
-    client, resender, person, lang, expired, button, sent
+    client, person, lang, expired, button, sent
 ) -> None:
     if "region" in person:
         person = {"region_id": region(person["region"]).id}
     path = f"/links/fresh/{PURPOSE}/{_old_token(**person)}"
-    # the browser asks for something else: the person's language wins
-    page = client.get(path, headers={"Accept-Language": "it, en;q=0.1"}).get_data(as_text=True)
-    assert f'<html lang="{lang}">' in page
-    assert expired in page and button in page
-    response = client.post(path, data={"csrf_token": _csrf(page)})
+    with time_machine.travel(LATER, tick=False):
+        # the browser asks for something else: the person's language wins
+        page = client.get(path, headers={"Accept-Language": "it, en;q=0.1"})
+        page = page.get_data(as_text=True)
+        assert f'<html lang="{lang}">' in page
+        assert expired in page and button in page
+        response = client.post(path, data={"csrf_token": _csrf(page)})
     html = response.get_data(as_text=True)
     assert f'<html lang="{lang}">' in html and sent in html
 
 
-def test_an_expired_token_raised_by_a_view_names_the_persons_language(app, resender) -> None:
-    from app.links.services import ActionClaims, LinkExpired
+def test_an_expired_token_raised_by_a_view_names_the_persons_language(app) -> None:
+    from app.links.services import ActionClaims, LinkExpired, read_token
 
-    person = PersonFactory(locale="fr")
-    db.session.commit()
-    with app.test_request_context("/anything", headers={"Accept-Language": "de"}):
-        claims = ActionClaims(purpose=PURPOSE, person_id=person.id, object_id=2)
-        response = app.make_response(app.handle_user_exception(LinkExpired(claims, "tok.en")))
+    token = _old_token(locale="fr")
+    with (
+        time_machine.travel(LATER, tick=False),
+        app.test_request_context("/anything", headers={"Accept-Language": "de"}),
+    ):
+        with pytest.raises(LinkExpired) as raised:
+            read_token(token, purpose=PURPOSE)
+        assert isinstance(raised.value.claims, ActionClaims)
+        response = app.make_response(app.handle_user_exception(raised.value))
         page = response.get_data(as_text=True)
     assert response.status_code == 410
     assert '<html lang="fr">' in page and "Ce lien a expiré" in page
@@ -105,14 +107,15 @@ def test_an_expired_token_raised_by_a_view_names_the_persons_language(app, resen
     ],
 )
 def test_an_unreadable_token_follows_the_browsers_languages(
-    client, resender, csrf_token, accept, lang, title
+    client, csrf_token, accept, lang, title
 ) -> None:
     forged = make_token(purpose="another.purpose", person_id=1, object_id=5)
     path = f"/links/fresh/{PURPOSE}/{forged}"
     headers = {"Accept-Language": accept} if accept else {}
     page = client.get(path, headers=headers).get_data(as_text=True)
-    assert f'<html lang="{lang}">' in page  # the form page, in the browser's language
-    response = client.post(path, data={"csrf_token": _csrf(page)}, headers=headers)
+    assert f'<html lang="{lang}">' in page  # the page, in the browser's language
+    csrf = csrf_token(f"/links/fresh/{PURPOSE}/{_old_token()}")
+    response = client.post(path, data={"csrf_token": csrf}, headers=headers)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert f'<html lang="{lang}">' in html and title in html

@@ -3,7 +3,6 @@ expired page offers a fresh link; GET and HEAD change nothing; rate-limited; no 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,56 +11,39 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.goals.services import SURVEY_PURPOSE
 from app.links import routes as link_routes
 from app.links.services import (
-    RESENDERS,
     LinkExpired,
     LinkInvalid,
     make_action_url,
     make_token,
     read_token,
-    register_resender,
 )
 from app.mail.models import OutboundEmail
-from app.mail.services import queue_email
-from app.people.models import Person
-from tests.factories import PersonFactory
+from app.rollouts.models import EnrollmentState
+from tests.factories import EnrollmentFactory, PersonFactory
+from tests.links.journey import fresh_link_path
 
-PURPOSE = "test.fresh"
+#: a real purpose, wired by the factory: the goal survey (links work 90 days)
+PURPOSE = SURVEY_PURPOSE
 ISSUED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+LATER = ISSUED + timedelta(days=100)
 
 
-def _resend(*, person_id: int, object_id: int) -> bool:
-    person = db.session.get(Person, person_id)
-    if person is None:
-        return False
-    queue_email(
-        kind="mail/test",
-        to_address=person.email,
-        to_name=person.name,
-        idempotency_key=f"{PURPOSE}:{object_id}:fresh:{datetime.now(UTC).date()}",
-        context={
-            "name": person.name,
-            "sent_at": datetime.now(UTC),
-            "url": make_action_url(
-                endpoint="links.fresh_link_form",
-                purpose=PURPOSE,
-                person_id=person.id,
-                object_id=object_id,
-                link_purpose=PURPOSE,
-            ),
-        },
-        region_id=person.region_id,
-        person_id=person.id,
-    )
-    return True
+def _learner(**person: object) -> object:
+    enrollment = EnrollmentFactory(person=PersonFactory(**person), state=EnrollmentState.ACTIVE)
+    db.session.commit()
+    return enrollment
 
 
-@pytest.fixture
-def resender() -> Iterator[None]:
-    register_resender(PURPOSE, _resend)
-    yield
-    RESENDERS.pop(PURPOSE, None)
+def _old_token(enrollment: object) -> str:
+    with time_machine.travel(ISSUED, tick=False):
+        return make_token(
+            purpose=PURPOSE,
+            person_id=enrollment.person_id,  # type: ignore[attr-defined]
+            object_id=enrollment.id,  # type: ignore[attr-defined]
+        )
 
 
 def _counts() -> tuple[int, int]:
@@ -107,56 +89,89 @@ def test_links_are_absolute_from_the_base_url_not_the_host_header(client) -> Non
     assert url.startswith("http://summit.test/links/fresh/p/")
 
 
-def test_expired_link_offers_a_fresh_one_sent_to_the_person(
-    client, resender, run_jobs, smtp_sink
-) -> None:
-    person = PersonFactory(email="manager@example.com", name="Maria Manager", locale="en_GB")
-    db.session.commit()
-    with time_machine.travel(ISSUED, tick=False):
-        token = make_token(purpose=PURPOSE, person_id=person.id, object_id=5)
-    path = f"/links/fresh/{PURPOSE}/{token}"
-    before = _counts()
-    for method in (client.get, client.head):
-        response = method(path)
+def test_expired_link_offers_a_fresh_one_sent_to_the_person(client, run_jobs, smtp_sink) -> None:
+    enrollment = _learner(email="learner@example.com", name="Lea Learner", locale="en_GB")
+    path = f"/links/fresh/{PURPOSE}/{_old_token(enrollment)}"
+    with time_machine.travel(LATER, tick=False):
+        before = _counts()
+        for method in (client.get, client.head):
+            response = method(path)
+            assert response.status_code == 200
+            assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert _counts() == before  # opening the page changed nothing
+        page = client.get(path).get_data(as_text=True)
+        assert "Email me a fresh link" in page and "learner@example.com" not in page
+        csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+        response = client.post(path, data={"csrf_token": csrf})
         assert response.status_code == 200
-        assert response.headers["Referrer-Policy"] == "no-referrer"
-    assert _counts() == before  # opening the page changed nothing
-    page = client.get(path).get_data(as_text=True)
-    assert "Send me a fresh link" in page and "manager@example.com" not in page
-    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
-    response = client.post(path, data={"csrf_token": csrf})
-    assert response.status_code == 200
-    assert "on its way" in response.get_data(as_text=True)
-    client.post(path, data={"csrf_token": csrf})  # a second click sends nothing more
-    run_jobs()
-    assert len(smtp_sink.to("manager@example.com")) == 1
+        answer = response.get_data(as_text=True)
+        assert "on its way" in answer
+        again = client.post(path, data={"csrf_token": csrf})  # a second click: one a day
+        assert again.get_data(as_text=True) == answer
+        run_jobs()
+        [mail] = smtp_sink.to("learner@example.com")
+        fresh = fresh_link_path(mail)
+        assert client.get(fresh).status_code == 200  # the new link opens the survey
     events = db.session.scalars(select(AuditEvent)).all()
-    assert [e.action for e in events] == ["link.fresh_requested"] * 2
-    assert events[0].actor_type == "person" and events[0].channel == "link"
+    assert [e.action for e in events] == ["link.fresh_sent"]
+    assert events[0].channel == "link" and events[0].object_type == PURPOSE
 
 
-def test_post_without_csrf_is_refused(client, resender) -> None:
-    person = PersonFactory()
+def test_nothing_to_send_answers_the_same(client) -> None:
+    """A learner who left the program: no email, and the page does not tell."""
+    gone = _learner(email="gone@example.com")
+    present = _learner(email="here@example.com")
+    gone.state = EnrollmentState.WITHDRAWN  # type: ignore[attr-defined]
     db.session.commit()
-    token = make_token(purpose=PURPOSE, person_id=person.id, object_id=5)
+    answers = []
+    with time_machine.travel(LATER, tick=False):
+        for enrollment in (gone, present):
+            path = f"/links/fresh/{PURPOSE}/{_old_token(enrollment)}"
+            page = client.get(path).get_data(as_text=True)
+            csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+            answers.append(client.post(path, data={"csrf_token": csrf}).get_data(as_text=True))
+    assert answers[0] == answers[1]
+    sent = db.session.scalars(select(OutboundEmail.to_address)).all()
+    assert sent == ["here@example.com"]
+
+
+def test_post_without_csrf_is_refused(client) -> None:
+    token = _old_token(_learner())
     before = _counts()
     assert client.post(f"/links/fresh/{PURPOSE}/{token}").status_code == 400
     assert _counts() == before
 
 
-def test_tampered_token_cannot_ask_for_a_fresh_link(client, resender, csrf_token) -> None:
-    person = PersonFactory()
-    db.session.commit()
-    token = make_token(purpose=PURPOSE, person_id=person.id, object_id=5)
-    forged = make_token(purpose="other", person_id=person.id, object_id=5)
-    path = f"/links/fresh/{PURPOSE}/{forged}"
-    csrf = csrf_token(path)
+def test_tampered_token_cannot_ask_for_a_fresh_link(client, csrf_token) -> None:
+    enrollment = _learner()
+    token = _old_token(enrollment)
+    forged = make_token(purpose="other", person_id=enrollment.person_id, object_id=enrollment.id)
+    csrf = csrf_token(f"/links/fresh/{PURPOSE}/{token}")
     before = _counts()
-    response = client.post(path, data={"csrf_token": csrf})
+    response = client.post(f"/links/fresh/{PURPOSE}/{forged}", data={"csrf_token": csrf})
     assert response.status_code == 400
     assert "not valid" in response.get_data(as_text=True)
     assert _counts() == before
-    assert token != forged
+
+
+def test_a_link_too_old_even_to_refresh_offers_no_button(client) -> None:
+    path = f"/links/fresh/{PURPOSE}/{_old_token(_learner(locale='en_GB'))}"
+    with time_machine.travel(ISSUED + timedelta(days=90 + 181), tick=False):
+        page = client.get(path).get_data(as_text=True)
+    assert "/links/fresh/" not in page and "local program lead" in page
+
+
+def test_the_factory_registers_every_purpose_the_application_signs(app) -> None:
+    """Each purpose constant a capability signs links with can send a fresh link."""
+    import re
+    from pathlib import Path
+
+    root = Path(app.root_path)
+    signed = set()
+    for source in root.rglob("*.py"):
+        signed |= set(re.findall(r'^[A-Z_]*PURPOSE = "([^"]+)"', source.read_text(), re.M))
+    assert signed  # the scan found the constants
+    assert signed == set(app.extensions["summit.fresh_links"].names())
 
 
 def test_token_endpoints_are_rate_limited(client, monkeypatch) -> None:
@@ -183,15 +198,19 @@ def test_every_token_route_refuses_a_tampered_token_on_get_and_head(app, client)
     assert _counts() == before
 
 
-def test_a_view_raising_link_errors_renders_the_friendly_pages(app, resender) -> None:
+def test_a_view_raising_link_errors_renders_the_friendly_pages(app) -> None:
     """Capabilities just call read_token; uncaught errors become these pages."""
     from app.links.services import ActionClaims
 
+    enrollment = _learner()
+    token = _old_token(enrollment)
     with app.test_request_context("/anything"):
-        expired = LinkExpired(ActionClaims(purpose=PURPOSE, person_id=1, object_id=2), "tok.en")
-        response = app.make_response(app.handle_user_exception(expired))
+        claims = ActionClaims(
+            purpose=PURPOSE, person_id=enrollment.person_id, object_id=enrollment.id
+        )
+        response = app.make_response(app.handle_user_exception(LinkExpired(claims, token)))
         page = response.get_data(as_text=True)
         assert response.status_code == 410
-        assert "/links/fresh/test.fresh/tok.en" in page and "csrf_token" in page
+        assert f"/links/fresh/{PURPOSE}/{token}" in page and "csrf_token" in page
         response = app.make_response(app.handle_user_exception(LinkInvalid()))
         assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)

@@ -50,19 +50,46 @@ def test_a_new_term_may_nudge_again():
     assert due_at_risk_nudges(region=course.rollout.region, now=term2) == 4
 
 
-def test_missing_three_calls_in_a_row_also_nudges(monkeypatch):
-    import sys
-    import types
+def test_missing_three_calls_in_a_row_nudges_only_those_learners(run_jobs, smtp_sink):
+    """The calls capability's attendance, read by the terms job through the real wiring:
+    three held calls missed in a row nudge the learner (and buddy); two do not."""
+    import time_machine
 
-    course = make_course()
+    from app.calls.attendance import record_attendance
+    from app.calls.services import generate_series, sessions_of
+    from jobs.terms import nudge_at_risk
+
+    with time_machine.travel(datetime(2026, 9, 1, 8, tzinfo=UTC), tick=False):
+        course = make_course()
+        rollout = course.rollout
+        generate_series(region=rollout.region, rollout=rollout, notify=False)
     for who in ("ada", "ben", "chloe", "dev"):
-        complete(course, who, "m1")
-    fake = types.ModuleType("app.calls.services")
-    fake.missed_calls_in_a_row = lambda *, rollout_id: {course.enrollments["chloe"].id}
-    monkeypatch.setitem(sys.modules, "app.calls.services", fake)
-    assert due_at_risk_nudges(region=course.rollout.region, now=MID_TERM) == 1
+        complete(course, who, "m1")  # everyone on pace: only the calls can nudge
+    ids = {who: e.id for who, e in course.enrollments.items()}
+    held = [s for s in sessions_of(rollout.id) if s.starts_at < MID_TERM]
+    assert len(held) == 3  # 10, 17 and 24 September
+    present = [{"ada", "ben", "dev"}, {"ada", "ben"}, {"ada", "ben"}]
+    for session, here in zip(held, present, strict=True):
+        record_attendance(
+            region=rollout.region,
+            session=session,
+            present=[ids[w] for w in here],
+            listed=list(ids.values()),
+            actor=None,
+        )
+    region_id = rollout.region_id
+    db.session.commit()
+    with time_machine.travel(MID_TERM, tick=False):
+        assert nudge_at_risk(region_id) == 1  # Chloé missed three in a row, Dev two
+    db.session.expire_all()
     review = db.session.scalars(select(TermReview)).one()
+    assert review.enrollment_id == ids["chloe"]
     assert review.at_risk_reason == "missed_calls"
+    run_jobs()
+    assert {to for m in smtp_sink.messages for to in m.rcpt_tos} == {
+        "chloe.dubois@example.com",
+        "dev.patel@example.com",  # her buddy
+    }
 
 
 def test_the_daily_jobs_run_per_region():

@@ -1,0 +1,31 @@
+"""A fresh commit link for a learner whose invitation link expired."""
+
+from __future__ import annotations
+
+from app.links.fresh import FreshLink, grant_regions_of
+from app.links.services import ActionClaims
+from app.people.models import Person
+from app.rollouts.models import Enrollment, RolloutStatus
+from app.rollouts.onboarding import commit_url, load_for_commit
+
+
+def find_commit_link(claims: ActionClaims) -> FreshLink | None:
+    """The commit page of the enrollment the link names, while the learner is in a launched
+    rollout (the page shows the pledge, or that it was made). Reads only."""
+    region_id, _ = grant_regions_of((Enrollment, claims.object_id), (Person, claims.person_id))
+    if region_id is None:
+        return None
+    enrollment = load_for_commit(claims.object_id, claims.person_id)
+    if enrollment is None or not enrollment.in_program:
+        return None
+    person, rollout = enrollment.person, enrollment.rollout
+    if rollout.status is not RolloutStatus.LAUNCHED or person.erased_at is not None:
+        return None
+    return FreshLink(
+        url=commit_url(enrollment),
+        to_address=person.email,
+        to_name=person.name,
+        locale=person.locale or rollout.region.locale,
+        region_id=region_id,
+        person_id=person.id,
+    )
