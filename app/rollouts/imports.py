@@ -33,14 +33,17 @@ from app.rollouts.models import (
     RosterImportIssue,
 )
 from app.rollouts.roster import RosterOutcome, StaleRoster, run_roster, staged_issues
-from app.rollouts.roster_files import UnreadableRoster
+from app.rollouts.roster_files import COLUMN_LABELS, UnreadableRoster
+from app.rollouts.roster_headers import MANAGER_FIELDS
 from app.rollouts.signals import manager_changed
+from app.rollouts.texts import roster_reason
 from app.settings import INSTANCE_DIR
 
 log = logging.getLogger(__name__)
 UPLOAD_DIR = INSTANCE_DIR / "uploads"
 PROGRESS_TTL = 24 * 3600
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 
 
 def progress_key(import_id: int) -> str:
@@ -84,7 +87,10 @@ def create_roster_import(
 ) -> RosterImport:
     """Store an uploaded roster and queue its preview job. Flushes; sends nothing."""
     UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    target = UPLOAD_DIR / f"roster-{secrets.token_hex(12)}"
+    # the extension is kept: tools that read a workbook check it
+    suffix = Path(filename or "").suffix.lower()
+    suffix = suffix if suffix in UPLOAD_SUFFIXES else ""
+    target = UPLOAD_DIR / f"roster-{secrets.token_hex(12)}{suffix}"
     digest = hashlib.sha256()
     with target.open("wb") as out:
         while chunk := stream.read(1024 * 1024):
@@ -113,20 +119,32 @@ def create_roster_import(
     return roster_import
 
 
+def column_header(field: str, headers: dict[str, str]) -> str:
+    """The file's own header for a field (what the lead sees in their file)."""
+    if field == "manager" and field not in headers:
+        field = next((f for f in MANAGER_FIELDS if f in headers), field)
+    if field == "name" and field not in headers:
+        field = "first_name"
+    return (headers.get(field) or COLUMN_LABELS.get(field, field))[:80]
+
+
 def _replace_issues(roster_import: RosterImport) -> Any:
-    def copy_out(conn: Connection) -> None:
+    def copy_out(conn: Connection, headers: dict[str, str]) -> None:
         db.session.execute(
             delete(RosterImportIssue).where(RosterImportIssue.import_id == roster_import.id)
         )
+        roster_import.headers = headers
         batch: list[dict[str, Any]] = []
-        for line, column, reason in staged_issues(conn):
+        for line, column, code, refused in staged_issues(conn):
             batch.append(
                 {
                     "import_id": roster_import.id,
                     "region_id": roster_import.region_id,
                     "line": line,
-                    "column": column or "",
-                    "reason": reason[:300],
+                    "column": column_header(column, headers),
+                    "reason": roster_reason(code)[:300],
+                    "code": code[:60],
+                    "refused": refused,
                 }
             )
             if len(batch) >= 5000:
@@ -205,6 +223,8 @@ def _run(
                 channel=channel,
                 expect=roster_import.preview_counts,
                 on_progress=lambda phase, f: set_progress(import_id, phase, f),
+                mapping=roster_import.mapping,
+                sheet=roster_import.sheet,
             )
         else:
             outcome = run_roster(
@@ -214,6 +234,8 @@ def _run(
                 apply=False,
                 on_progress=lambda phase, f: set_progress(import_id, phase, f),
                 on_staged=_replace_issues(roster_import),
+                mapping=roster_import.mapping,
+                sheet=roster_import.sheet,
             )
     except UnreadableRoster as exc:
         savepoint.rollback()
@@ -234,6 +256,12 @@ def _run(
         _discard(roster_import, path)
         set_progress(import_id, "stale", 1.0)
         return None
+    except Exception as exc:
+        # whatever went wrong, the import must not stay "previewing" or "applying"
+        log.exception("roster import %s failed", import_id)
+        savepoint.rollback()
+        mark_failed(roster_import, exc)
+        return None
     savepoint.commit()
     roster_import.finished_at = utcnow()
     if not apply:
@@ -244,6 +272,20 @@ def _run(
     roster_import.status = ImportStatus.APPLIED
     _discard(roster_import, path)
     return outcome
+
+
+def mark_failed(roster_import: RosterImport, exc: BaseException) -> None:
+    """The import's job raised: say so on the page, with the reason. Flushes."""
+    roster_import.status = ImportStatus.FAILED
+    detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    roster_import.message = (
+        f"The import stopped on an error and nothing was applied ({type(exc).__name__}"
+        f"{': ' + detail if detail else ''}). Upload the file again; if it fails again, "
+        "send this message to your Summit administrator."
+    )
+    roster_import.finished_at = utcnow()
+    db.session.flush()
+    set_progress(roster_import.id, "failed", 1.0)
 
 
 def _discard(roster_import: RosterImport, path: Path) -> None:
@@ -261,6 +303,8 @@ def import_roster_file(
     channel: str = "cli",
     on_progress: Any = None,
     expect: dict[str, int] | None = None,
+    mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
 ) -> RosterOutcome:
     """Apply a roster file to ``rollout`` (the CLI and the confirm job use this).
 
@@ -275,6 +319,8 @@ def import_roster_file(
         apply=True,
         on_progress=on_progress,
         expect=expect,
+        mapping=mapping,
+        sheet=sheet,
     )
     _announce_manager_changes(outcome)
     if rollout.status is RolloutStatus.LAUNCHED and outcome.new_enrollments:
@@ -293,15 +339,37 @@ def import_roster_file(
     return outcome
 
 
-def dry_run_roster_file(path: Path | str, *, region: Region, rollout: Rollout) -> RosterOutcome:
-    """Check a roster file and count what an import would do; writes nothing."""
+def dry_run_roster_file(
+    path: Path | str,
+    *,
+    region: Region,
+    rollout: Rollout,
+    mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
+    notes: bool = False,
+) -> RosterOutcome:
+    """Check a roster file and count what an import would do; writes nothing.
+
+    ``outcome.issues`` lists the refused rows as (line, the file's header, reason in
+    English); with ``notes``, also the notes on rows that would be imported.
+    """
     issues: list[tuple[int, str, str]] = []
 
-    def collect(conn: Connection) -> None:
-        issues.extend(staged_issues(conn))
+    def collect(conn: Connection, headers: dict[str, str]) -> None:
+        issues.extend(
+            (line, column_header(column, headers), roster_reason(code))
+            for line, column, code, refused in staged_issues(conn)
+            if refused or notes
+        )
 
     outcome = run_roster(
-        path, region_id=region.id, rollout_id=rollout.id, apply=False, on_staged=collect
+        path,
+        region_id=region.id,
+        rollout_id=rollout.id,
+        apply=False,
+        on_staged=collect,
+        mapping=mapping,
+        sheet=sheet,
     )
     outcome.issues = issues
     return outcome
@@ -334,11 +402,14 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def issues_csv(rows: Any) -> str:
-    """The issues of an import as CSV (line, column, reason), formula-neutralised."""
+def issues_csv(rows: Any, *, lang: str = "en") -> str:
+    """The issues of an import as CSV (line, column, reason in ``lang``),
+    formula-neutralised."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["line", "column", "reason"])
     for issue in rows:
-        writer.writerow([issue.line, neutralise(issue.column), neutralise(issue.reason)])
+        code = getattr(issue, "code", None)
+        reason = roster_reason(code, lang) if code else issue.reason
+        writer.writerow([issue.line, neutralise(issue.column), neutralise(reason)])
     return out.getvalue()

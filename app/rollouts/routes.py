@@ -31,7 +31,7 @@ from app.links.services import (
     link_page_language,
     read_token,
 )
-from app.mail.rendering import page_templates, person_language
+from app.mail.rendering import accepted_language, page_templates, person_language
 from app.metrics.queries import completion_rate
 from app.people.models import Person
 from app.programs.models import Program, Term
@@ -59,7 +59,7 @@ from app.rollouts.services import (
     save_rollout,
     staff_with_role,
 )
-from app.rollouts.texts import call_slot
+from app.rollouts.texts import call_slot, roster_reason
 from app.scoping import get_in_region_or_404, set_region_scope
 from app.web import charts
 
@@ -101,6 +101,7 @@ def overview(slug: str) -> Any:
             "removed": counts[EnrollmentState.REMOVED],
         },
         missing=dashboard.missing,
+        no_manager=dashboard.no_manager,
         unpaired=dashboard.unpaired,
         leads=local_lead_names(rollout.region_id),
         funnel_chart=charts.funnel([(charts.stage_label(s), n) for s, n in stages]),
@@ -134,6 +135,12 @@ def learners(slug: str) -> Any:
     if stage == "missing":
         stmt = stmt.where(Enrollment.missing_from_roster)
         label = "Missing from the last roster"
+    elif stage == "no_manager":
+        stmt = stmt.where(
+            Person.manager_id.is_(None),
+            Enrollment.state.not_in([EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN]),
+        )
+        label = "Without a manager (you sign off their study time; fix it in the next roster)"
     elif stage in {s.value for s in FUNNEL}:
         reached = FUNNEL[[s.value for s in FUNNEL].index(stage) :]
         stmt = stmt.where(Enrollment.state.in_(reached))
@@ -390,22 +397,40 @@ def _load_import(slug: str, import_id: int) -> tuple[Rollout, RosterImport]:
     return rollout, roster_import
 
 
+def _lead_language() -> str:
+    """The lead's language for the import's reasons: the browser's best of en/de/fr
+    (the staff pages around them stay English)."""
+    return accepted_language(request.accept_languages)
+
+
 @bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>")
 @require_role(Role.LOCAL_LEAD)
 def roster_import(slug: str, import_id: int) -> Any:
     rollout, roster_import = _load_import(slug, import_id)
-    issues = db.session.scalars(
-        select(RosterImportIssue)
-        .where(RosterImportIssue.import_id == roster_import.id)
-        .order_by(RosterImportIssue.line)
-        .limit(100)
-    ).all()
+
+    def first(refused: bool) -> list[RosterImportIssue]:
+        return list(
+            db.session.scalars(
+                select(RosterImportIssue)
+                .where(
+                    RosterImportIssue.import_id == roster_import.id,
+                    RosterImportIssue.refused.is_(refused),
+                )
+                .order_by(RosterImportIssue.line)
+                .limit(100)
+            )
+        )
+
+    lang = _lead_language()
     return render_template(
         "rollouts/import.html",
         rollout=rollout,
         imp=roster_import,
         progress=imports.read_progress(roster_import.id) or {},
-        issues=issues,
+        issues=first(True),
+        notes=first(False),
+        reason=lambda issue: roster_reason(issue.code, lang) if issue.code else issue.reason,
+        reasons_lang=lang,
         ImportStatus=ImportStatus,
     )
 
@@ -448,11 +473,11 @@ def roster_issues_csv(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
     rows = db.session.scalars(
         select(RosterImportIssue)
-        .where(RosterImportIssue.import_id == roster_import.id)
+        .where(RosterImportIssue.import_id == roster_import.id, RosterImportIssue.refused)
         .order_by(RosterImportIssue.line)
     )
     return Response(
-        imports.issues_csv(rows),
+        imports.issues_csv(rows, lang=_lead_language()),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="roster-import-{import_id}-errors.csv"'
