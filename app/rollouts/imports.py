@@ -305,23 +305,38 @@ def import_roster_file(
     expect: dict[str, int] | None = None,
     mapping: dict[str, str] | None = None,
     sheet: str | None = None,
+    collect_issues: bool = False,
 ) -> RosterOutcome:
     """Apply a roster file to ``rollout`` (the CLI and the confirm job use this).
+
+    With ``collect_issues``, ``outcome.issues`` lists the refused rows (line, the
+    file's header, reason in English).
 
     Writes people, managers, enrollments and missing flags; sends ``manager_changed``
     for each manager change; queues invitations for new learners of a launched
     rollout; records an audit event. Raises UnreadableRoster with nothing written.
     """
+    issues: list[tuple[int, str, str]] = []
+
+    def collect(conn: Connection, headers: dict[str, str]) -> None:
+        issues.extend(
+            (line, column_header(column, headers), roster_reason(code))
+            for line, column, code, refused in staged_issues(conn)
+            if refused
+        )
+
     outcome = run_roster(
         path,
         region_id=region.id,
         rollout_id=rollout.id,
         apply=True,
         on_progress=on_progress,
+        on_staged=collect if collect_issues else None,
         expect=expect,
         mapping=mapping,
         sheet=sheet,
     )
+    outcome.issues = issues
     _announce_manager_changes(outcome)
     if rollout.status is RolloutStatus.LAUNCHED and outcome.new_enrollments:
         from app.rollouts.onboarding import queue_invitations

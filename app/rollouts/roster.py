@@ -47,6 +47,7 @@ STAGING_COLUMNS = (
     "email",
     "name",
     "name_key",
+    "name_alt",
     "manager_ref",
     "manager_email",
     "manager_name",
@@ -109,6 +110,9 @@ def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
         p for p in (v.get("first_name", ""), v.get("last_name", "")) if p
     )
     name = display_name(name)[:200]
+    # "DUBOIS Camille": the other order, when the file says which part is which
+    first, last = v.get("first_name", ""), v.get("last_name", "")
+    name_alt = " ".join(f"{last} {first}".casefold().split()) if first and last else None
     manager = v.get("manager_id") or v.get("manager", "")
     manager_email = v.get("manager_email", "")
     if "@" in manager:
@@ -153,6 +157,7 @@ def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
         email or None,
         name or None,
         name.casefold() or None,
+        name_alt,
         manager[:320] or None,
         manager_email or None,
         manager_name or None,
@@ -187,7 +192,8 @@ def _create_staging(conn: Connection) -> None:
         text(
             f"CREATE TEMP TABLE {STAGING} ("
             "line INTEGER NOT NULL, employee_id VARCHAR(64), email VARCHAR(320), "
-            "name VARCHAR(200), name_key VARCHAR(200), manager_ref VARCHAR(320), "
+            "name VARCHAR(200), name_key VARCHAR(200), name_alt VARCHAR(200), "
+            "manager_ref VARCHAR(320), "
             "manager_email VARCHAR(320), manager_name VARCHAR(200), "
             "manager_name_key VARCHAR(200), locale VARCHAR(16), "
             "time_zone VARCHAR(64), buddy VARCHAR(320), learner BOOLEAN NOT NULL, "

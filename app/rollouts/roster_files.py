@@ -392,3 +392,41 @@ def pick_sheet(workbook: Any, name: str | None) -> Any:
             if number >= HEADER_SEARCH_ROWS:
                 break
     return sheets[0]
+
+
+def read_header(path: Path | str, *, sheet: str | None = None) -> list[str]:
+    """The header row of a roster file as written (the row that names the columns, else
+    the first non-empty row); [] for an empty file."""
+    found: list[str] = []
+    first: list[str] = []
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        path_ = Path(path)
+        with path_.open("rb") as raw:
+            head = raw.read(SAMPLE_BYTES)
+            raw.seek(0)
+            if head.startswith(XLSX_MAGIC):
+                workbook = open_workbook(raw)
+                try:
+                    target = pick_sheet(workbook, sheet)
+                    for number, row in enumerate(target.iter_rows(values_only=True), 1):
+                        yield number, [clean_cell(c) for c in row]
+                        if number >= HEADER_SEARCH_ROWS:
+                            return
+                finally:
+                    workbook.close()
+                return
+            text = io.TextIOWrapper(raw, encoding=detect_encoding(head), errors="replace")
+            for number, physical in enumerate(text, 1):
+                cells = next(csv.reader([physical], delimiter=detect_delimiter(physical)), [])
+                yield number, [clean_cell(c) for c in cells]
+                if number >= HEADER_SEARCH_ROWS:
+                    return
+
+    for _, cells in rows():
+        if any(cells) and not first:
+            first = cells
+        if looks_like_header(cells):
+            found = cells
+            break
+    return found or first

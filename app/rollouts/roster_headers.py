@@ -44,6 +44,9 @@ SYNONYMS: dict[str, list[str]] = {
         "employee number",
         "employee no",
         "employee #",
+        # SuccessFactors keys people (and its MANAGER column) by USERID, not EMPID
+        "userid",
+        "user id",
         "emp id",
         "employee",
         "personnel number",
@@ -54,8 +57,6 @@ SYNONYMS: dict[str, list[str]] = {
         "file number",
         "person number",
         "employee eid",
-        "userid",
-        "user id",
         "employeeId",
         "personalnummer",
         "personal nr",

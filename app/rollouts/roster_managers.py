@@ -77,9 +77,11 @@ def _by_name(conn: Connection, *, region_id: int) -> None:
     region, with that name ("Last, First" and "First Last" alike)."""
     _run(
         conn,
-        f"UPDATE {S} SET manager_emp = u.emp FROM (SELECT name_key AS k, MIN(employee_id) "
-        f"AS emp FROM {S} WHERE error IS NULL AND line > 0 GROUP BY name_key "
-        f"HAVING COUNT(*) = 1) u WHERE u.k = {S}.manager_name_key "
+        f"UPDATE {S} SET manager_emp = u.emp FROM (SELECT k, MIN(emp) AS emp FROM ("
+        f"SELECT name_key AS k, employee_id AS emp FROM {S} WHERE error IS NULL AND line > 0 "
+        f"UNION SELECT name_alt, employee_id FROM {S} WHERE error IS NULL AND line > 0 "
+        f"AND name_alt IS NOT NULL) n GROUP BY k HAVING COUNT(DISTINCT emp) = 1) u "
+        f"WHERE u.k = {S}.manager_name_key "
         f"AND {S}.manager_name_key IS NOT NULL AND {UNRESOLVED}",
     )
     wanted = {
@@ -118,7 +120,8 @@ def _by_name(conn: Connection, *, region_id: int) -> None:
         conn,
         f"UPDATE {S} SET error = 'manager_ambiguous', error_column = 'manager' "
         f"WHERE manager_name_key IS NOT NULL AND {UNRESOLVED} AND (SELECT COUNT(*) "
-        f"FROM {S} m WHERE m.name_key = {S}.manager_name_key AND m.error IS NULL) > 1",
+        f"FROM {S} m WHERE (m.name_key = {S}.manager_name_key OR m.name_alt = "
+        f"{S}.manager_name_key) AND m.error IS NULL) > 1",
     )
 
 
