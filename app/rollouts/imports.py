@@ -33,6 +33,7 @@ from app.rollouts.models import (
     RosterImportIssue,
 )
 from app.rollouts.roster import RosterOutcome, StaleRoster, run_roster, staged_issues
+from app.rollouts.roster_columns import inspect_file, remember_mapping, saved_mapping_for
 from app.rollouts.roster_files import COLUMN_LABELS, UnreadableRoster
 from app.rollouts.roster_headers import MANAGER_FIELDS
 from app.rollouts.signals import manager_changed
@@ -133,7 +134,6 @@ def _replace_issues(roster_import: RosterImport) -> Any:
         db.session.execute(
             delete(RosterImportIssue).where(RosterImportIssue.import_id == roster_import.id)
         )
-        roster_import.headers = headers
         batch: list[dict[str, Any]] = []
         for line, column, code, refused in staged_issues(conn):
             batch.append(
@@ -163,6 +163,60 @@ def preview_roster_import(*, region: Region, roster_import: RosterImport) -> Ros
     return roster_import
 
 
+class MappingRefused(ValueError):
+    """The columns the lead chose cannot be used; the message says why."""
+
+
+def remap_roster_import(
+    *,
+    region: Region,
+    roster_import: RosterImport,
+    mapping: dict[str, str],
+    sheet: str | None = None,
+    row_filter: dict[str, Any] | None = None,
+) -> None:
+    """The lead named the columns (and who is in): remember it for files with these
+    headers, and preview again with it. Flushes; the preview job does the work."""
+    from app.tasks import enqueue_after_commit
+
+    info = roster_import.headers or {}
+    if roster_import.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED) or not (
+        roster_import.stored_path and Path(roster_import.stored_path).is_file()
+    ):
+        raise MappingRefused("This import cannot be previewed again: upload the file again.")
+    sheets = info.get("sheets") or []
+    if sheet and sheet not in sheets:
+        raise MappingRefused(f"The workbook has no visible sheet {sheet!r}.")
+    columns = set(info.get("columns") or [])
+    changed_sheet = bool(sheet) and sheet != info.get("sheet")
+    if not changed_sheet:
+        unknown = [h for h in mapping.values() if h and h not in columns]
+        if row_filter and row_filter.get("column") not in columns:
+            unknown.append(row_filter.get("column") or "")
+        if unknown:
+            raise MappingRefused(f"The file has no column {unknown[0]!r}.")
+        remember_mapping(
+            region_id=region.id,
+            columns=list(info.get("columns") or []),
+            mapping=mapping,
+            row_filter=row_filter,
+        )
+    roster_import.sheet = sheet or roster_import.sheet
+    roster_import.mapping = None if changed_sheet else mapping
+    roster_import.row_filter = None if changed_sheet else row_filter
+    roster_import.status = ImportStatus.QUEUED
+    roster_import.preview_counts = None
+    roster_import.message = ""
+    db.session.flush()
+    enqueue_after_commit(
+        "jobs.rollouts.preview_roster",
+        roster_import.id,
+        queue="imports",
+        job_id=f"roster-preview-{roster_import.id}-{secrets.token_hex(4)}",
+        job_timeout=3600,
+    )
+
+
 def confirm_roster_import(
     *, region: Region, roster_import: RosterImport, actor: Any = None
 ) -> None:
@@ -171,6 +225,15 @@ def confirm_roster_import(
 
     if roster_import.status is not ImportStatus.PREVIEWED:
         raise ValueError("only a previewed import can be confirmed")
+    info = roster_import.headers or {}
+    if info.get("columns"):
+        # confirmed: next week's file with these headers imports without questions
+        remember_mapping(
+            region_id=region.id,
+            columns=info["columns"],
+            mapping=roster_import.mapping or info.get("used") or {},
+            row_filter=roster_import.row_filter,
+        )
     roster_import.status = ImportStatus.APPLYING
     db.session.flush()
     enqueue_after_commit(
@@ -213,7 +276,16 @@ def _run(
         return None
     import_id = roster_import.id
     savepoint = db.session.begin_nested()
+    info: dict[str, Any] = {}
     try:
+        if not apply:
+            info = inspect_file(path, sheet=roster_import.sheet)
+            if roster_import.mapping is None and roster_import.row_filter is None:
+                remembered = saved_mapping_for(region_id=region.id, columns=info["columns"])
+                if remembered is not None:
+                    roster_import.mapping = remembered.mapping
+                    roster_import.row_filter = remembered.row_filter
+                    info["remembered"] = True
         if apply:
             outcome = import_roster_file(
                 path,
@@ -225,6 +297,7 @@ def _run(
                 on_progress=lambda phase, f: set_progress(import_id, phase, f),
                 mapping=roster_import.mapping,
                 sheet=roster_import.sheet,
+                row_filter=roster_import.row_filter,
             )
         else:
             outcome = run_roster(
@@ -236,13 +309,20 @@ def _run(
                 on_staged=_replace_issues(roster_import),
                 mapping=roster_import.mapping,
                 sheet=roster_import.sheet,
+                row_filter=roster_import.row_filter,
             )
+            info.update(used=outcome.headers, kept=outcome.kept, excluded=outcome.excluded)
+            roster_import.headers = info
     except UnreadableRoster as exc:
         savepoint.rollback()
         roster_import.status = ImportStatus.REFUSED
         roster_import.message = str(exc)
         roster_import.finished_at = utcnow()
-        _discard(roster_import, path)
+        if apply or not info.get("columns"):
+            _discard(roster_import, path)
+        else:
+            # kept until applied, so that the lead can name the columns and preview again
+            roster_import.headers = info
         set_progress(import_id, "refused", 1.0)
         return None
     except StaleRoster:
@@ -289,8 +369,11 @@ def mark_failed(roster_import: RosterImport, exc: BaseException) -> None:
 
 
 def _discard(roster_import: RosterImport, path: Path) -> None:
-    """The upload is kept only until applied or refused (minimisation)."""
+    """The upload is kept only until applied or refused (minimisation); so are the
+    sample values shown to map its columns."""
     roster_import.stored_path = None
+    if roster_import.headers:
+        roster_import.headers = {**roster_import.headers, "samples": {}}
     path.unlink(missing_ok=True)
 
 
@@ -306,6 +389,7 @@ def import_roster_file(
     mapping: dict[str, str] | None = None,
     sheet: str | None = None,
     collect_issues: bool = False,
+    row_filter: dict[str, Any] | None = None,
 ) -> RosterOutcome:
     """Apply a roster file to ``rollout`` (the CLI and the confirm job use this).
 
@@ -335,6 +419,7 @@ def import_roster_file(
         expect=expect,
         mapping=mapping,
         sheet=sheet,
+        row_filter=row_filter,
     )
     outcome.issues = issues
     _announce_manager_changes(outcome)

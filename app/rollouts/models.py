@@ -261,7 +261,11 @@ class RosterImport(RegionScoped, Base):
     sheet: Mapped[str | None] = mapped_column(String(120))
     #: the columns the lead chose (field → header of the file); guessed when NULL
     mapping: Mapped[dict | None] = mapped_column(JSON)
-    #: the header that fed each field in the last run (field → header)
+    #: who is in: ``{"column": header, "values": [...]}`` (a whole-company export)
+    row_filter: Mapped[dict | None] = mapped_column(JSON)
+    #: what the preview found: the file's headers, a few values of each (until the file
+    #: is discarded), Summit's guess, the header used per field, the sheets, the filter's
+    #: counts per value
     headers: Mapped[dict | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
@@ -313,4 +317,6 @@ class RosterMapping(RegionScoped, Base):
     header_key: Mapped[str] = mapped_column(String(64))
     #: field → header of the file ("" leaves a field out)
     mapping: Mapped[dict] = mapped_column(JSON)
+    #: who is in, as on the import (``{"column": header, "values": [...]}``)
+    row_filter: Mapped[dict | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,7 +30,8 @@ from sqlalchemy.exc import DBAPIError
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import normalise_email
-from app.rollouts.roster_files import RawRecord, read_roster
+from app.rollouts.roster_files import KEEP, RawRecord, read_roster
+from app.rollouts.roster_headers import normalise_header
 from app.rollouts.roster_managers import STAGING, resolve_managers
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,13 @@ STAGING_COLUMNS = (
 )
 
 Progress = Callable[[str, float], None]
+#: how many distinct values of the filter column the preview counts
+FILTER_VALUES = 50
+
+
+def normalise_value(value: str) -> str:
+    """How the filter compares a cell with the values chosen."""
+    return " ".join(str(value).split()).casefold()
 
 
 class StaleRoster(Exception):
@@ -79,6 +88,9 @@ class RosterOutcome:
     issues: list[tuple[int, str, str]] = field(default_factory=list)
     #: which header of the file fed each field
     headers: dict[str, str] = field(default_factory=dict)
+    #: rows kept and left out by the filter, per value of its column (the first values)
+    kept: dict[str, int] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -475,11 +487,16 @@ def run_roster(
     expect: dict[str, int] | None = None,
     mapping: dict[str, str] | None = None,
     sheet: str | None = None,
+    row_filter: dict[str, Any] | None = None,
 ) -> RosterOutcome:
     """Read ``path`` into staging, validate and classify it; write it when ``apply``.
 
     ``mapping`` (field → header of the file) overrides the guessed columns; ``sheet``
-    picks a workbook's sheet. ``outcome.headers`` tells which header fed which field.
+    picks a workbook's sheet. ``row_filter`` (``{"column": header, "values": [...]}``)
+    keeps only the rows whose cell in that column is one of the values (compared
+    trimmed, case-insensitively): a whole-company export narrowed to this rollout;
+    the rest count as ``excluded``. ``outcome.headers`` tells which header fed which
+    field.
 
     Raises :class:`~app.rollouts.roster_files.UnreadableRoster` before anything is
     written when the file cannot be read. ``on_staged(conn, headers)`` runs after
@@ -495,20 +512,49 @@ def run_roster(
     _create_staging(conn)
     columns: set[str] = set()
     headers: dict[str, str] = {}
+    keep_field = [KEEP]
+    wanted = {normalise_value(v) for v in (row_filter or {}).get("values", [])}
+    excluded: Counter[str] = Counter()
+    kept: Counter[str] = Counter()
+    if row_filter and row_filter.get("column"):
+        mapping = {**(mapping or {}), KEEP: row_filter["column"]}
 
     def header_found(cells: list[str], found: dict[int, str]) -> None:
         headers.update({field: cells[index] for index, field in found.items()})
         columns.update(found.values())
+        columns.discard(KEEP)
+        if row_filter and row_filter.get("column"):
+            key = normalise_header(row_filter["column"])
+            keep_field[0] = next(
+                (f for i, f in found.items() if normalise_header(cells[i]) == key), KEEP
+            )
+
+    def chosen(record: RawRecord) -> bool:
+        if not wanted:
+            return True
+        value = record.values.get(keep_field[0], "")
+        if normalise_value(value) in wanted:
+            if len(kept) < FILTER_VALUES or value in kept:
+                kept[value] += 1
+            return True
+        if len(excluded) < FILTER_VALUES or value in excluded:
+            excluded[value] += 1
+        else:
+            excluded["…"] += 1
+        return False
 
     def records() -> Iterator[tuple[Any, ...]]:
-        for record in read_roster(
-            path,
-            on_progress=(lambda done, total: on_progress("reading", 0.7 * done / total))
-            if on_progress
-            else None,
-            mapping=mapping,
-            sheet=sheet,
-            on_header=header_found,
+        for record in filter(
+            chosen,
+            read_roster(
+                path,
+                on_progress=(lambda done, total: on_progress("reading", 0.7 * done / total))
+                if on_progress
+                else None,
+                mapping=mapping,
+                sheet=sheet,
+                on_header=header_found,
+            ),
         ):
             yield clean_record(record, columns)
 
@@ -517,7 +563,9 @@ def run_roster(
         on_progress("checking", 0.75)
     _validate(conn, region_id=region_id)
     outcome = RosterOutcome(counts=_classify(conn, rollout_id=rollout_id, columns=columns))
-    outcome.headers = headers
+    outcome.counts["excluded"] = sum(excluded.values())
+    outcome.headers = {f: h for f, h in headers.items() if f != KEEP}
+    outcome.kept, outcome.excluded = dict(kept), dict(excluded)
     if on_staged is not None:
         on_staged(conn, headers)
     if expect is not None and outcome.counts != expect:

@@ -55,6 +55,8 @@ _MISSING_TEXT = {
 }
 
 SAMPLE_BYTES = 64 * 1024
+#: the mapping's key for the column that chooses who is in (its value: a header)
+KEEP = "_keep"
 XLSX_MAGIC = b"PK\x03\x04"
 #: how many rows above the header a file may have (titles, merged cells, notes)
 HEADER_SEARCH_ROWS = 25
@@ -93,10 +95,14 @@ def map_headers(headers: list[str], chosen: dict[str, str] | None = None) -> dic
     """Column index → Summit field: the lead's choice for a field, else the best guess.
 
     ``chosen`` maps a field to a header of the file (compared normalised), or to ""
-    to leave the field out. Refuses a mapping without the columns Summit needs.
+    to leave the field out; its ``KEEP`` names the column that chooses who is in (read
+    as ``KEEP`` unless it feeds a field). Refuses a mapping without the columns Summit
+    needs.
     """
     by_field = guess_mapping(headers)
-    for field, header in (chosen or {}).items():
+    chosen = dict(chosen or {})
+    keep = chosen.pop(KEEP, "")
+    for field, header in chosen.items():
         if field not in FIELDS:
             raise UnreadableRoster(f"Unknown field {field!r}; use one of {', '.join(FIELDS)}.")
         by_field.pop(field, None)
@@ -117,7 +123,14 @@ def map_headers(headers: list[str], chosen: dict[str, str] | None = None) -> dic
             "The first row must name the columns; missing "
             f"{'; '.join(_MISSING_TEXT[m] for m in missing)}. Headers found: {shown or 'none'}."
         )
-    return {index: field for field, index in by_field.items()}
+    columns = {index: field for field, index in by_field.items()}
+    if keep:
+        wanted = normalise_header(keep)
+        index = next((i for i, h in enumerate(headers) if normalise_header(h) == wanted), None)
+        if index is None:
+            raise UnreadableRoster(f"The file has no column {keep!r} (to choose who is in).")
+        columns.setdefault(index, KEEP)
+    return columns
 
 
 def _is_label_row(cells: list[str], mapping: dict[int, str]) -> bool:
@@ -392,41 +405,3 @@ def pick_sheet(workbook: Any, name: str | None) -> Any:
             if number >= HEADER_SEARCH_ROWS:
                 break
     return sheets[0]
-
-
-def read_header(path: Path | str, *, sheet: str | None = None) -> list[str]:
-    """The header row of a roster file as written (the row that names the columns, else
-    the first non-empty row); [] for an empty file."""
-    found: list[str] = []
-    first: list[str] = []
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        path_ = Path(path)
-        with path_.open("rb") as raw:
-            head = raw.read(SAMPLE_BYTES)
-            raw.seek(0)
-            if head.startswith(XLSX_MAGIC):
-                workbook = open_workbook(raw)
-                try:
-                    target = pick_sheet(workbook, sheet)
-                    for number, row in enumerate(target.iter_rows(values_only=True), 1):
-                        yield number, [clean_cell(c) for c in row]
-                        if number >= HEADER_SEARCH_ROWS:
-                            return
-                finally:
-                    workbook.close()
-                return
-            text = io.TextIOWrapper(raw, encoding=detect_encoding(head), errors="replace")
-            for number, physical in enumerate(text, 1):
-                cells = next(csv.reader([physical], delimiter=detect_delimiter(physical)), [])
-                yield number, [clean_cell(c) for c in cells]
-                if number >= HEADER_SEARCH_ROWS:
-                    return
-
-    for _, cells in rows():
-        if any(cells) and not first:
-            first = cells
-        if looks_like_header(cells):
-            found = cells
-            break
-    return found or first

@@ -25,6 +25,7 @@ def upgrade():
     with op.batch_alter_table("roster_import", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sheet", sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column("mapping", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("row_filter", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("headers", sa.JSON(), nullable=True))
     with op.batch_alter_table("roster_import_issue", schema=None) as batch_op:
         batch_op.add_column(sa.Column("code", sa.String(length=60), nullable=True))
@@ -36,6 +37,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("header_key", sa.String(length=64), nullable=False),
         sa.Column("mapping", sa.JSON(), nullable=False),
+        sa.Column("row_filter", sa.JSON(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("region_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -64,5 +66,6 @@ def downgrade():
         batch_op.drop_column("code")
     with op.batch_alter_table("roster_import", schema=None) as batch_op:
         batch_op.drop_column("headers")
+        batch_op.drop_column("row_filter")
         batch_op.drop_column("mapping")
         batch_op.drop_column("sheet")

@@ -245,3 +245,67 @@ def test_reasons_in_the_leads_language_and_no_manager_on_the_dashboard(  # type:
     assert "1 without a manager" in page  # Greta, at the top of the file, is a learner
     listed = client.get("/r/de/rollouts/sef-de/learners?stage=no_manager").get_data(as_text=True)
     assert "Greta Boss" in listed and "Jonas Weber" not in listed
+
+
+def test_the_lead_maps_columns_chooses_who_is_in_and_it_is_remembered(  # type: ignore[no-untyped-def]
+    client, login_as, run_jobs
+) -> None:
+    from app.rollouts.models import RosterMapping
+
+    RolloutFactory(slug="sef-de")
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    body = (
+        "objectId,displayName,mail,Cost centre,Boss\n"
+        "a1,Greta Boss,greta@example.com,DE-Sales,\n"
+        "a2,Anna Müller,anna@example.com,DE-Sales,greta@example.com\n"
+        "a3,Pierre Roy,pierre@example.com,FR-Ops,greta@example.com\n"
+    ).encode()
+    path = "/r/de/rollouts/sef-de/roster"
+
+    def upload() -> RosterImport:
+        client.post(
+            path,
+            data={"csrf_token": _token(client, path), "file": (io.BytesIO(body), "entra.csv")},
+            content_type="multipart/form-data",
+        )
+        run_jobs()
+        imp = db.session.scalars(select(RosterImport).order_by(RosterImport.id.desc())).first()
+        db.session.refresh(imp)
+        return imp
+
+    imp = upload()
+    assert imp.status is ImportStatus.REFUSED  # no employee id column it recognises
+    base = f"/r/de/rollouts/sef-de/roster/{imp.id}"
+    page = client.get(base).get_data(as_text=True)
+    assert 'name="map-employee_id"' in page and "greta@example.com" in page  # samples
+    form = {f"map-{f}": "" for f in ("employee_id", "email", "name", "manager")}
+    form.update(
+        {
+            "csrf_token": _token(client, base),
+            "map-employee_id": "objectId",
+            "map-email": "mail",
+            "map-name": "displayName",
+            "map-manager": "Boss",
+            "filter_column": "Cost centre",
+            "filter_values": "de-sales",
+        }
+    )
+    assert client.post(base + "/columns", data=form).status_code == 302
+    run_jobs()
+    db.session.refresh(imp)
+    assert imp.status is ImportStatus.PREVIEWED, imp.message
+    assert imp.preview_counts["new"] == 2 and imp.preview_counts["excluded"] == 1
+    page = client.get(base).get_data(as_text=True)
+    assert "Rows left out by" in page and "FR-Ops" in page
+    client.post(base + "/confirm", data={"csrf_token": _token(client, base)})
+    run_jobs()
+    assert set(_people()) == {"a1", "a2"}
+    assert _people()["a2"].manager_id == _people()["a1"].id
+    assert db.session.scalars(select(RosterMapping)).one().mapping["employee_id"] == "objectId"
+    again = upload()  # next week's file: same headers, no questions
+    assert again.status is ImportStatus.PREVIEWED, again.message
+    assert again.preview_counts["unchanged"] == 2 and again.preview_counts["excluded"] == 1
+    bad = dict(form, csrf_token=_token(client, base), **{"map-email": "Nope"})
+    client.post(f"/r/de/rollouts/sef-de/roster/{again.id}/columns", data=bad)
+    db.session.refresh(again)
+    assert again.status is ImportStatus.PREVIEWED  # refused, nothing queued
