@@ -62,6 +62,8 @@ STAGING_COLUMNS = (
     "error_column",
 )
 
+MANAGER_EMAIL = STAGING_COLUMNS.index("manager_email")
+MANAGER_NAME_KEY = STAGING_COLUMNS.index("manager_name_key")
 Progress = Callable[[str, float], None]
 #: how many distinct values of the filter column the preview counts
 FILTER_VALUES = 50
@@ -101,7 +103,7 @@ def _zones() -> frozenset[str]:
 def display_name(text: str) -> str:
     """ "Müller,  Anna" → "Anna Müller"; "Anna  Müller" → "Anna Müller"."""
     text = " ".join(text.split())
-    if text.count(",") == 1:
+    if "," in text and text.count(",") == 1:
         last, first = (part.strip() for part in text.split(","))
         if last and first:
             return f"{first} {last}"
@@ -123,21 +125,24 @@ def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
     )
     name = display_name(name)[:200]
     # "DUBOIS Camille": the other order, when the file says which part is which
-    first, last = v.get("first_name", ""), v.get("last_name", "")
-    name_alt = " ".join(f"{last} {first}".casefold().split()) if first and last else None
+    first, last = v.get("first_name"), v.get("last_name")
+    name_alt = f"{last} {first}".casefold() if first and last else None
     manager = v.get("manager_id") or v.get("manager", "")
     manager_email = v.get("manager_email", "")
-    if "@" in manager:
-        manager_email, manager = manager_email or manager, v.get("manager_id", "")
-    if manager.upper() in NO_MANAGER or manager == employee_id:
-        manager = ""  # the top of the organisation
-    manager_email = normalise_email(manager_email)[:320]
-    if manager_email == email:
-        manager_email = ""
     manager_name = v.get("manager_name", "")
-    if not manager_name and " " in manager.strip() and "manager_id" not in columns:
-        manager_name, manager = manager, ""  # "Müller, Anna" in a Manager column
-    manager_name = display_name(manager_name)[:200]
+    if manager:
+        if "@" in manager:
+            manager_email, manager = manager_email or manager, v.get("manager_id", "")
+        elif manager == employee_id or manager.upper() in NO_MANAGER:
+            manager = ""  # the top of the organisation
+        elif " " in manager and not manager_name and "manager_id" not in columns:
+            manager_name, manager = manager, ""  # "Müller, Anna" in a Manager column
+    if manager_email:
+        manager_email = normalise_email(manager_email)[:320]
+        if manager_email == email or not EMAIL_RE.match(manager_email):
+            manager_email = ""
+    if manager_name:
+        manager_name = display_name(manager_name)[:200]
     locale = v.get("locale", "")
     zone = v.get("time_zone", "")
     buddy = v.get("buddy", "")[:320] or None
@@ -161,8 +166,6 @@ def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
             error, column = "unknown_locale", "locale"
     if zone and zone not in _zones() and error is None:
         error, column = "unknown_zone", "time_zone"
-    if manager_email and not EMAIL_RE.match(manager_email):
-        manager_email = ""
     return (
         record.line,
         employee_id or None,
@@ -257,7 +260,7 @@ def _mark(conn: Connection, sql: str, **params: Any) -> int:
     return conn.execute(text(sql), params).rowcount
 
 
-def _validate(conn: Connection, *, region_id: int) -> None:
+def _validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
     """Mark rows the import must not apply, each with its column and reason (a code of
     :mod:`app.rollouts.texts`), and resolve every row's manager.
 
@@ -302,7 +305,7 @@ def _validate(conn: Connection, *, region_id: int) -> None:
         f"FROM person p WHERE p.email = {s}.email "
         f"AND p.employee_id <> {s}.employee_id AND {s}.{ok}",
     )
-    resolve_managers(conn, region_id=region_id)
+    resolve_managers(conn, region_id=region_id, present=present)
 
 
 def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[str, int]:
@@ -511,6 +514,8 @@ def run_roster(
     id_base = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM person")).scalar_one()
     _create_staging(conn)
     columns: set[str] = set()
+    #: the manager columns some row filled (the checks for the others are skipped)
+    present: set[str] = set()
     headers: dict[str, str] = {}
     keep_field = [KEEP]
     wanted = {normalise_value(v) for v in (row_filter or {}).get("values", [])}
@@ -544,24 +549,29 @@ def run_roster(
         return False
 
     def records() -> Iterator[tuple[Any, ...]]:
-        for record in filter(
-            chosen,
-            read_roster(
-                path,
-                on_progress=(lambda done, total: on_progress("reading", 0.7 * done / total))
-                if on_progress
-                else None,
-                mapping=mapping,
-                sheet=sheet,
-                on_header=header_found,
-            ),
-        ):
-            yield clean_record(record, columns)
+        source: Iterable[RawRecord] = read_roster(
+            path,
+            on_progress=(lambda done, total: on_progress("reading", 0.7 * done / total))
+            if on_progress
+            else None,
+            mapping=mapping,
+            sheet=sheet,
+            on_header=header_found,
+        )
+        if wanted:
+            source = filter(chosen, source)
+        for record in source:
+            row = clean_record(record, columns)
+            if row[MANAGER_EMAIL] is not None:
+                present.add("manager_email")
+            if row[MANAGER_NAME_KEY] is not None:
+                present.add("manager_name_key")
+            yield row
 
     _load_staging(conn, records(), id_base=id_base)
     if on_progress:
         on_progress("checking", 0.75)
-    _validate(conn, region_id=region_id)
+    _validate(conn, region_id=region_id, present=present)
     outcome = RosterOutcome(counts=_classify(conn, rollout_id=rollout_id, columns=columns))
     outcome.counts["excluded"] = sum(excluded.values())
     outcome.headers = {f: h for f, h in headers.items() if f != KEEP}

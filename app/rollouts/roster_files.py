@@ -84,6 +84,9 @@ class RawRecord(NamedTuple):
 
 def clean_cell(value: object) -> str:
     """A cell as text: NBSPs become spaces, BOMs and zero-width characters go, trimmed."""
+    if value.__class__ is str:
+        # ASCII text (nearly every cell) has none of them: skip the translation
+        return value.strip() if value.isascii() else value.translate(_SPACES).strip()  # type: ignore[union-attr]
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -315,6 +318,14 @@ def _read_text(
 
 
 def _pick(cells: list[Any], mapping: dict[int, str]) -> dict[str, str]:
+    if len(cells) > max(mapping):  # the common case: every mapped cell is there, as text
+        try:
+            return {
+                field: c.strip() if (c := cells[index]).isascii() else clean_cell(c)
+                for index, field in mapping.items()
+            }
+        except AttributeError:  # a sheet's number or None
+            pass
     return {
         field: clean_cell(cells[index]) if index < len(cells) else ""
         for index, field in mapping.items()

@@ -36,14 +36,13 @@ def _run(conn: Connection, sql: str, **params: object) -> int:
     return conn.execute(text(sql), params).rowcount
 
 
-def resolve_managers(conn: Connection, *, region_id: int) -> None:
-    """Resolve, create or report each row's manager (see the module's docstring)."""
-    has = {
-        column: bool(
-            conn.execute(text(f"SELECT 1 FROM {S} WHERE {column} IS NOT NULL LIMIT 1")).first()
-        )
-        for column in ("manager_email", "manager_name_key")
-    }
+def resolve_managers(conn: Connection, *, region_id: int, present: set[str]) -> None:
+    """Resolve, create or report each row's manager (see the module's docstring).
+
+    ``present``: the manager columns some row filled (``manager_email``,
+    ``manager_name_key``); the statements for the others are skipped.
+    """
+    has = {column: column in present for column in ("manager_email", "manager_name_key")}
     if has["manager_email"]:
         _run(
             conn,
