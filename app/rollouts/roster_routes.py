@@ -138,7 +138,7 @@ def roster_columns(slug: str, import_id: int) -> Any:
     mapping = {field: form.get(f"map-{field}", "").strip() for field in FIELDS}
     column = form.get("filter_column", "").strip()
     values = [v.strip() for v in form.get("filter_values", "").replace("\n", ",").split(",")]
-    values = [v for v in values if v]
+    values = [v[:200] for v in values if v][:200]
     row_filter = {"column": column, "values": values} if column and values else None
     try:
         imports.remap_roster_import(
