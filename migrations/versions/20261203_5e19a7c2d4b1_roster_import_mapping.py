@@ -1,6 +1,8 @@
 """roster import: the columns a lead chose, remembered per region and header set
 
-roster_import gets the sheet read, the lead's mapping and the headers used;
+roster_import gets the sheet read, the lead's mapping, who is in and what the preview
+found; time_allocation.manager_id may be NULL (a learner without a manager: the rollout's
+local lead decides);
 roster_import_issue gets a reason code (shown in the lead's language) and whether the
 row was refused or only noted; roster_mapping remembers a confirmed mapping per
 region and set of headers.
@@ -32,6 +34,9 @@ def upgrade():
         batch_op.add_column(
             sa.Column("refused", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
+    with op.batch_alter_table("time_allocation", schema=None) as batch_op:
+        # a learner without a manager (the top of the roster): the local lead decides
+        batch_op.alter_column("manager_id", existing_type=sa.Integer(), nullable=True)
     op.create_table(
         "roster_mapping",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -61,6 +66,9 @@ def downgrade():
     with op.batch_alter_table("roster_mapping", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_roster_mapping_region_id"))
     op.drop_table("roster_mapping")
+    op.execute("DELETE FROM time_allocation WHERE manager_id IS NULL")
+    with op.batch_alter_table("time_allocation", schema=None) as batch_op:
+        batch_op.alter_column("manager_id", existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table("roster_import_issue", schema=None) as batch_op:
         batch_op.drop_column("refused")
         batch_op.drop_column("code")
