@@ -23,17 +23,32 @@ STAGING = "roster_staging"
 S = STAGING
 #: the manager a row names, as an employee id: resolved from an email or name when needed
 MGR = f"COALESCE({S}.manager_emp, {S}.manager_ref)"
-#: a valid row whose manager is not (yet) a valid row of the file nor a known person
-UNRESOLVED = (
-    f"{S}.error IS NULL AND {S}.manager_emp IS NULL AND ({S}.manager_ref IS NULL OR ("
-    f"NOT EXISTS (SELECT 1 FROM {S} m WHERE m.employee_id = {S}.manager_ref "
+#: a valid row whose manager is not (yet) a valid row of the file nor a known person, in
+#: two branches (no employee id given; one given that names nobody): each a plain AND of
+#: conditions, so that PostgreSQL runs the NOT EXISTS as anti-joins, not per-row subplans
+NO_REF = f"{S}.error IS NULL AND {S}.manager_emp IS NULL AND {S}.manager_ref IS NULL"
+BAD_REF = (
+    f"{S}.error IS NULL AND {S}.manager_emp IS NULL AND {S}.manager_ref IS NOT NULL "
+    f"AND NOT EXISTS (SELECT 1 FROM {S} m WHERE m.employee_id = {S}.manager_ref "
     f"AND m.error IS NULL) AND NOT EXISTS (SELECT 1 FROM person p "
-    f"WHERE p.employee_id = {S}.manager_ref)))"
+    f"WHERE p.employee_id = {S}.manager_ref)"
 )
+UNRESOLVED = (NO_REF, BAD_REF)
 
 
 def _run(conn: Connection, sql: str, **params: object) -> int:
-    return conn.execute(text(sql), params).rowcount
+    """Run ``sql``; a ``{UNRESOLVED}`` in it runs once per branch of :data:`UNRESOLVED`."""
+    if "{UNRESOLVED}" not in sql:
+        return conn.execute(text(sql), params).rowcount
+    return sum(
+        conn.execute(text(sql.replace("{UNRESOLVED}", branch)), params).rowcount
+        for branch in UNRESOLVED
+    )
+
+
+def _union(sql: str) -> str:
+    """A SELECT with ``{UNRESOLVED}`` as the UNION ALL of its branches."""
+    return " UNION ALL ".join(sql.replace("{UNRESOLVED}", b) for b in UNRESOLVED)
 
 
 def resolve_managers(conn: Connection, *, region_id: int, present: set[str]) -> None:
@@ -48,13 +63,14 @@ def resolve_managers(conn: Connection, *, region_id: int, present: set[str]) -> 
             conn,
             f"UPDATE {S} SET manager_emp = m.employee_id FROM {S} m "
             f"WHERE m.email = {S}.manager_email AND m.error IS NULL "
-            f"AND {S}.manager_email IS NOT NULL AND {UNRESOLVED}",
+            f"AND {S}.manager_email IS NOT NULL AND {S}.manager_emp IS NULL "
+            f"AND {S}.error IS NULL",
         )
         _run(
             conn,
             f"UPDATE {S} SET manager_emp = p.employee_id FROM person p "
             f"WHERE p.email = {S}.manager_email AND {S}.manager_email IS NOT NULL "
-            f"AND {UNRESOLVED}",
+            f"AND {S}.manager_emp IS NULL AND {S}.error IS NULL",
         )
     if has["manager_name_key"]:
         _by_name(conn, region_id=region_id)
@@ -63,7 +79,7 @@ def resolve_managers(conn: Connection, *, region_id: int, present: set[str]) -> 
     _run(
         conn,
         f"UPDATE {S} SET error = 'unknown_manager', error_column = 'manager' "
-        f"WHERE (manager_ref IS NOT NULL OR manager_name_key IS NOT NULL) AND {UNRESOLVED} "
+        f"WHERE (manager_ref IS NOT NULL OR manager_name_key IS NOT NULL) AND {{UNRESOLVED}} "
         f"AND NOT EXISTS (SELECT 1 FROM {S} m WHERE m.error IS NOT NULL "
         f"AND (m.employee_id = {S}.manager_ref OR m.email = {S}.manager_email))",
     )
@@ -81,14 +97,16 @@ def _by_name(conn: Connection, *, region_id: int) -> None:
         f"UNION SELECT name_alt, employee_id FROM {S} WHERE error IS NULL AND line > 0 "
         f"AND name_alt IS NOT NULL) n GROUP BY k HAVING COUNT(DISTINCT emp) = 1) u "
         f"WHERE u.k = {S}.manager_name_key "
-        f"AND {S}.manager_name_key IS NOT NULL AND {UNRESOLVED}",
+        f"AND {S}.manager_name_key IS NOT NULL AND {{UNRESOLVED}}",
     )
     wanted = {
         name: key
         for name, key in conn.execute(
             text(
-                f"SELECT DISTINCT manager_name, manager_name_key FROM {S} "
-                f"WHERE manager_name_key IS NOT NULL AND {UNRESOLVED}"
+                _union(
+                    f"SELECT DISTINCT manager_name, manager_name_key FROM {S} "
+                    f"WHERE manager_name_key IS NOT NULL AND {{UNRESOLVED}}"
+                )
             )
         )
     }
@@ -111,14 +129,15 @@ def _by_name(conn: Connection, *, region_id: int) -> None:
         if len(ids) == 1:
             _run(
                 conn,
-                f"UPDATE {S} SET manager_emp = :emp WHERE manager_name_key = :key AND {UNRESOLVED}",
+                f"UPDATE {S} SET manager_emp = :emp "
+                f"WHERE manager_name_key = :key AND {{UNRESOLVED}}",
                 emp=ids[0],
                 key=key,
             )
     _run(
         conn,
         f"UPDATE {S} SET error = 'manager_ambiguous', error_column = 'manager' "
-        f"WHERE manager_name_key IS NOT NULL AND {UNRESOLVED} AND (SELECT COUNT(*) "
+        f"WHERE manager_name_key IS NOT NULL AND {{UNRESOLVED}} AND (SELECT COUNT(*) "
         f"FROM {S} m WHERE (m.name_key = {S}.manager_name_key OR m.name_alt = "
         f"{S}.manager_name_key) AND m.error IS NULL) > 1",
     )
@@ -132,9 +151,13 @@ def _create_missing_managers(conn: Connection) -> None:
     )
     rows = conn.execute(
         text(
-            f"SELECT manager_email, MIN(manager_ref), MIN(manager_name), MIN(line) FROM {S} "
-            f"WHERE manager_email IS NOT NULL AND {UNRESOLVED} AND NOT {refused_ref} "
-            f"GROUP BY manager_email ORDER BY MIN(line)"
+            "SELECT e, MIN(r), MIN(n), MIN(l) FROM ("
+            + _union(
+                f"SELECT manager_email AS e, manager_ref AS r, manager_name AS n, line AS l "
+                f"FROM {S} WHERE manager_email IS NOT NULL AND {{UNRESOLVED}} "
+                f"AND NOT {refused_ref}"
+            )
+            + ") u GROUP BY e ORDER BY MIN(l)"
         )
     ).all()
     if not rows:
@@ -169,7 +192,7 @@ def _create_missing_managers(conn: Connection) -> None:
         conn,
         f"UPDATE {S} SET manager_emp = m.employee_id FROM {S} m "
         f"WHERE m.line < 0 AND m.email = {S}.manager_email AND {S}.line > 0 "
-        f"AND {S}.manager_email IS NOT NULL AND {UNRESOLVED}",
+        f"AND {S}.manager_email IS NOT NULL AND {{UNRESOLVED}}",
     )
 
 
