@@ -31,6 +31,8 @@ from app.rollouts.roster_headers import guess_mapping, looks_like_header, normal
 
 #: sample values shown per column in the preview
 SAMPLES = 3
+#: columns offered in the preview's drop-downs (an export with more is cut there)
+MAX_COLUMNS = 300
 
 
 def _top_rows(path: Path | str, sheet: str | None) -> Iterator[tuple[int, list[str], list[str]]]:
@@ -76,10 +78,10 @@ def inspect_file(path: Path | str, *, sheet: str | None = None) -> dict[str, Any
             first = cells
         if looks_like_header(cells):
             header = cells
-    header = header or first
+    header = [h[:200] for h in (header or first)][:MAX_COLUMNS]
     columns = [h for h in header if h]
     by_column = {
-        h: [row[i] for row in samples if i < len(row) and row[i]][:SAMPLES]
+        h: [row[i][:80] for row in samples if i < len(row) and row[i]][:SAMPLES]
         for i, h in enumerate(header)
         if h
     }

@@ -309,3 +309,22 @@ def test_the_lead_maps_columns_chooses_who_is_in_and_it_is_remembered(  # type: 
     client.post(f"/r/de/rollouts/sef-de/roster/{again.id}/columns", data=bad)
     db.session.refresh(again)
     assert again.status is ImportStatus.PREVIEWED  # refused, nothing queued
+
+
+def test_ids_typed_as_numbers_keep_the_zeros_the_sheet_shows(tmp_path: Path) -> None:
+    rollout = RolloutFactory()
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Personnel number", "Full name", "Email", "Line manager"])
+    sheet.append([417, "Greta Boss", "greta@example.com", None])
+    sheet.append([418.0, "Anna Müller", "anna@example.com", 417])
+    for row in (2, 3):
+        sheet.cell(row, 1).number_format = "000000"
+    sheet.cell(3, 4).number_format = "000000"
+    path = tmp_path / "export.xlsx"
+    book.save(path)
+    outcome = _import(path, rollout)
+    assert outcome.counts["errors"] == 0, outcome.issues
+    people = _people()
+    assert set(people) == {"000417", "000418"}
+    assert people["000418"].manager_id == people["000417"].id
