@@ -177,6 +177,8 @@ def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
             TimeAllocation.status == AllocationStatus.PENDING,
             TimeAllocation.digest_id.is_(None),
             Enrollment.state == EnrollmentState.COMMITTED,
+            # no manager: the local lead decides on the approvals page, nobody is emailed
+            decider.is_not(None),
             *is_open,
         )
         .distinct()

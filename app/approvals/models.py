@@ -41,8 +41,9 @@ class TimeAllocation(RegionScoped, Base):
     enrollment_id: Mapped[int] = mapped_column(
         ForeignKey("enrollment.id", ondelete="CASCADE"), unique=True
     )
-    #: the manager asked to decide (moves with a manager change in the roster)
-    manager_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    #: the manager asked to decide (moves with a manager change in the roster); NULL when
+    #: the learner has none (the top of the roster): the rollout's local lead decides
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     #: a colleague the manager handed the request to, while on leave
     delegate_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     #: who handed it over (the manager, or an earlier delegate), and when

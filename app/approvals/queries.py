@@ -207,6 +207,34 @@ def waiting_managers(
     ]
 
 
+@memoised
+def decided_by_the_lead(*, region_id: int, rollout_id: int, limit: int = 200) -> list[Any]:
+    """Pending requests of learners without a manager (the top of the roster): the local
+    lead decides them here. Rows (id, learner name, hours requested, requested at)."""
+    learner = aliased(Person)
+    return list(
+        db.session.execute(
+            select(
+                TimeAllocation.id,
+                learner.name.label("learner_name"),
+                TimeAllocation.hours_requested,
+                TimeAllocation.requested_at,
+            )
+            .select_from(TimeAllocation)
+            .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
+            .join(learner, learner.id == Enrollment.person_id)
+            .where(
+                TimeAllocation.region_id == region_id,
+                Enrollment.rollout_id == rollout_id,
+                TimeAllocation.status == AllocationStatus.PENDING,
+                TimeAllocation.manager_id.is_(None),
+            )
+            .order_by(TimeAllocation.requested_at, TimeAllocation.id)
+            .limit(limit)
+        )
+    )
+
+
 EXPORT_HEADER = (
     "employee_id",
     "learner",
@@ -250,7 +278,7 @@ def export_rows(*, region_id: int, rollout_id: int) -> Iterator[tuple[Any, ...]]
         .select_from(TimeAllocation)
         .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
         .join(learner, learner.id == Enrollment.person_id)
-        .join(manager, manager.id == TimeAllocation.manager_id)
+        .outerjoin(manager, manager.id == TimeAllocation.manager_id)
         .outerjoin(delegate, delegate.id == TimeAllocation.delegate_id)
         .where(TimeAllocation.region_id == region_id, Enrollment.rollout_id == rollout_id)
         .order_by(learner.employee_id)

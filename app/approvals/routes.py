@@ -216,6 +216,7 @@ def rollout_dashboard(slug: str) -> Any:
         rollout=rollout,
         figures=figures[rollout.id],
         follow_up=queries.needs_follow_up(region_id=g.region.id, rollout_id=rollout.id),
+        yours=queries.decided_by_the_lead(region_id=g.region.id, rollout_id=rollout.id),
         waiting=waiting[:per_page],
         page=page,
         has_next=len(waiting) > per_page,

@@ -71,7 +71,9 @@ def create_allocation(
 
     Asks for the program's hours per week from the learner's manager. Sends
     nothing: the next :func:`send_due_requests` run batches it into one email per
-    manager and rollout. Returns None (and logs) when the learner has no manager.
+    manager and rollout. A learner without a manager (the top of the roster) gets one
+    without a manager: the rollout's local lead decides it on the approvals page, and a
+    roster that names a manager later moves it to them.
     """
     existing = db.session.scalars(
         select(TimeAllocation).where(TimeAllocation.enrollment_id == enrollment.id)
@@ -80,8 +82,7 @@ def create_allocation(
         return existing
     manager_id = enrollment.person.manager_id
     if manager_id is None:
-        log.warning("enrollment %s committed without a manager: no time request", enrollment.id)
-        return None
+        log.info("enrollment %s committed without a manager: the local lead decides", enrollment.id)
     allocation = TimeAllocation(
         region_id=enrollment.region_id,
         enrollment_id=enrollment.id,
@@ -193,7 +194,11 @@ def decide(
     elif previous is AllocationStatus.APPROVED:
         attachments.append(study_block_ics(allocation, cancel=True))
     learner = enrollment.person
-    decider_name = actor.name if isinstance(actor, Person) else allocation.manager.name
+    decider_name = (
+        actor.name
+        if isinstance(actor, Person) or allocation.manager is None
+        else allocation.manager.name
+    )
     queue_email(
         kind="approvals/outcome",
         to_address=learner.email,

@@ -33,14 +33,18 @@ from app.rollouts.models import (
     RosterImportIssue,
 )
 from app.rollouts.roster import RosterOutcome, StaleRoster, run_roster, staged_issues
-from app.rollouts.roster_files import UnreadableRoster
+from app.rollouts.roster_columns import inspect_file, remember_mapping, saved_mapping_for
+from app.rollouts.roster_files import COLUMN_LABELS, UnreadableRoster
+from app.rollouts.roster_headers import MANAGER_FIELDS
 from app.rollouts.signals import manager_changed
+from app.rollouts.texts import roster_reason
 from app.settings import INSTANCE_DIR
 
 log = logging.getLogger(__name__)
 UPLOAD_DIR = INSTANCE_DIR / "uploads"
 PROGRESS_TTL = 24 * 3600
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 
 
 def progress_key(import_id: int) -> str:
@@ -84,7 +88,10 @@ def create_roster_import(
 ) -> RosterImport:
     """Store an uploaded roster and queue its preview job. Flushes; sends nothing."""
     UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    target = UPLOAD_DIR / f"roster-{secrets.token_hex(12)}"
+    # the extension is kept: tools that read a workbook check it
+    suffix = Path(filename or "").suffix.lower()
+    suffix = suffix if suffix in UPLOAD_SUFFIXES else ""
+    target = UPLOAD_DIR / f"roster-{secrets.token_hex(12)}{suffix}"
     digest = hashlib.sha256()
     with target.open("wb") as out:
         while chunk := stream.read(1024 * 1024):
@@ -113,20 +120,31 @@ def create_roster_import(
     return roster_import
 
 
+def column_header(field: str, headers: dict[str, str]) -> str:
+    """The file's own header for a field (what the lead sees in their file)."""
+    if field == "manager" and field not in headers:
+        field = next((f for f in MANAGER_FIELDS if f in headers), field)
+    if field == "name" and field not in headers:
+        field = "first_name"
+    return (headers.get(field) or COLUMN_LABELS.get(field, field))[:80]
+
+
 def _replace_issues(roster_import: RosterImport) -> Any:
-    def copy_out(conn: Connection) -> None:
+    def copy_out(conn: Connection, headers: dict[str, str]) -> None:
         db.session.execute(
             delete(RosterImportIssue).where(RosterImportIssue.import_id == roster_import.id)
         )
         batch: list[dict[str, Any]] = []
-        for line, column, reason in staged_issues(conn):
+        for line, column, code, refused in staged_issues(conn):
             batch.append(
                 {
                     "import_id": roster_import.id,
                     "region_id": roster_import.region_id,
                     "line": line,
-                    "column": column or "",
-                    "reason": reason[:300],
+                    "column": column_header(column, headers),
+                    "reason": roster_reason(code)[:300],
+                    "code": code[:60],
+                    "refused": refused,
                 }
             )
             if len(batch) >= 5000:
@@ -145,6 +163,60 @@ def preview_roster_import(*, region: Region, roster_import: RosterImport) -> Ros
     return roster_import
 
 
+class MappingRefused(ValueError):
+    """The columns the lead chose cannot be used; the message says why."""
+
+
+def remap_roster_import(
+    *,
+    region: Region,
+    roster_import: RosterImport,
+    mapping: dict[str, str],
+    sheet: str | None = None,
+    row_filter: dict[str, Any] | None = None,
+) -> None:
+    """The lead named the columns (and who is in): remember it for files with these
+    headers, and preview again with it. Flushes; the preview job does the work."""
+    from app.tasks import enqueue_after_commit
+
+    info = roster_import.headers or {}
+    if roster_import.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED) or not (
+        roster_import.stored_path and Path(roster_import.stored_path).is_file()
+    ):
+        raise MappingRefused("This import cannot be previewed again: upload the file again.")
+    sheets = info.get("sheets") or []
+    if sheet and sheet not in sheets:
+        raise MappingRefused(f"The workbook has no visible sheet {sheet!r}.")
+    columns = set(info.get("columns") or [])
+    changed_sheet = bool(sheet) and sheet != info.get("sheet")
+    if not changed_sheet:
+        unknown = [h for h in mapping.values() if h and h not in columns]
+        if row_filter and row_filter.get("column") not in columns:
+            unknown.append(row_filter.get("column") or "")
+        if unknown:
+            raise MappingRefused(f"The file has no column {unknown[0]!r}.")
+        remember_mapping(
+            region_id=region.id,
+            columns=list(info.get("columns") or []),
+            mapping=mapping,
+            row_filter=row_filter,
+        )
+    roster_import.sheet = sheet or roster_import.sheet
+    roster_import.mapping = None if changed_sheet else mapping
+    roster_import.row_filter = None if changed_sheet else row_filter
+    roster_import.status = ImportStatus.QUEUED
+    roster_import.preview_counts = None
+    roster_import.message = ""
+    db.session.flush()
+    enqueue_after_commit(
+        "jobs.rollouts.preview_roster",
+        roster_import.id,
+        queue="imports",
+        job_id=f"roster-preview-{roster_import.id}-{secrets.token_hex(4)}",
+        job_timeout=3600,
+    )
+
+
 def confirm_roster_import(
     *, region: Region, roster_import: RosterImport, actor: Any = None
 ) -> None:
@@ -153,6 +225,15 @@ def confirm_roster_import(
 
     if roster_import.status is not ImportStatus.PREVIEWED:
         raise ValueError("only a previewed import can be confirmed")
+    info = roster_import.headers or {}
+    if info.get("columns"):
+        # confirmed: next week's file with these headers imports without questions
+        remember_mapping(
+            region_id=region.id,
+            columns=info["columns"],
+            mapping=roster_import.mapping or info.get("used") or {},
+            row_filter=roster_import.row_filter,
+        )
     roster_import.status = ImportStatus.APPLYING
     db.session.flush()
     enqueue_after_commit(
@@ -195,7 +276,16 @@ def _run(
         return None
     import_id = roster_import.id
     savepoint = db.session.begin_nested()
+    info: dict[str, Any] = {}
     try:
+        if not apply:
+            info = inspect_file(path, sheet=roster_import.sheet)
+            if roster_import.mapping is None and roster_import.row_filter is None:
+                remembered = saved_mapping_for(region_id=region.id, columns=info["columns"])
+                if remembered is not None:
+                    roster_import.mapping = remembered.mapping
+                    roster_import.row_filter = remembered.row_filter
+                    info["remembered"] = True
         if apply:
             outcome = import_roster_file(
                 path,
@@ -205,6 +295,9 @@ def _run(
                 channel=channel,
                 expect=roster_import.preview_counts,
                 on_progress=lambda phase, f: set_progress(import_id, phase, f),
+                mapping=roster_import.mapping,
+                sheet=roster_import.sheet,
+                row_filter=roster_import.row_filter,
             )
         else:
             outcome = run_roster(
@@ -214,13 +307,22 @@ def _run(
                 apply=False,
                 on_progress=lambda phase, f: set_progress(import_id, phase, f),
                 on_staged=_replace_issues(roster_import),
+                mapping=roster_import.mapping,
+                sheet=roster_import.sheet,
+                row_filter=roster_import.row_filter,
             )
+            info.update(used=outcome.headers, kept=outcome.kept, excluded=outcome.excluded)
+            roster_import.headers = info
     except UnreadableRoster as exc:
         savepoint.rollback()
         roster_import.status = ImportStatus.REFUSED
         roster_import.message = str(exc)
         roster_import.finished_at = utcnow()
-        _discard(roster_import, path)
+        if apply or not info.get("columns"):
+            _discard(roster_import, path)
+        else:
+            # kept until applied, so that the lead can name the columns and preview again
+            roster_import.headers = info
         set_progress(import_id, "refused", 1.0)
         return None
     except StaleRoster:
@@ -234,6 +336,12 @@ def _run(
         _discard(roster_import, path)
         set_progress(import_id, "stale", 1.0)
         return None
+    except Exception as exc:
+        # whatever went wrong, the import must not stay "previewing" or "applying"
+        log.exception("roster import %s failed", import_id)
+        savepoint.rollback()
+        mark_failed(roster_import, exc)
+        return None
     savepoint.commit()
     roster_import.finished_at = utcnow()
     if not apply:
@@ -246,9 +354,26 @@ def _run(
     return outcome
 
 
+def mark_failed(roster_import: RosterImport, exc: BaseException) -> None:
+    """The import's job raised: say so on the page, with the reason. Flushes."""
+    roster_import.status = ImportStatus.FAILED
+    detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    roster_import.message = (
+        f"The import stopped on an error and nothing was applied ({type(exc).__name__}"
+        f"{': ' + detail if detail else ''}). Upload the file again; if it fails again, "
+        "send this message to your Summit administrator."
+    )
+    roster_import.finished_at = utcnow()
+    db.session.flush()
+    set_progress(roster_import.id, "failed", 1.0)
+
+
 def _discard(roster_import: RosterImport, path: Path) -> None:
-    """The upload is kept only until applied or refused (minimisation)."""
+    """The upload is kept only until applied or refused (minimisation); so are the
+    sample values shown to map its columns."""
     roster_import.stored_path = None
+    if roster_import.headers:
+        roster_import.headers = {**roster_import.headers, "samples": {}}
     path.unlink(missing_ok=True)
 
 
@@ -261,21 +386,42 @@ def import_roster_file(
     channel: str = "cli",
     on_progress: Any = None,
     expect: dict[str, int] | None = None,
+    mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
+    collect_issues: bool = False,
+    row_filter: dict[str, Any] | None = None,
 ) -> RosterOutcome:
     """Apply a roster file to ``rollout`` (the CLI and the confirm job use this).
+
+    With ``collect_issues``, ``outcome.issues`` lists the refused rows (line, the
+    file's header, reason in English).
 
     Writes people, managers, enrollments and missing flags; sends ``manager_changed``
     for each manager change; queues invitations for new learners of a launched
     rollout; records an audit event. Raises UnreadableRoster with nothing written.
     """
+    issues: list[tuple[int, str, str]] = []
+
+    def collect(conn: Connection, headers: dict[str, str]) -> None:
+        issues.extend(
+            (line, column_header(column, headers), roster_reason(code))
+            for line, column, code, refused in staged_issues(conn)
+            if refused
+        )
+
     outcome = run_roster(
         path,
         region_id=region.id,
         rollout_id=rollout.id,
         apply=True,
         on_progress=on_progress,
+        on_staged=collect if collect_issues else None,
         expect=expect,
+        mapping=mapping,
+        sheet=sheet,
+        row_filter=row_filter,
     )
+    outcome.issues = issues
     _announce_manager_changes(outcome)
     if rollout.status is RolloutStatus.LAUNCHED and outcome.new_enrollments:
         from app.rollouts.onboarding import queue_invitations
@@ -293,15 +439,37 @@ def import_roster_file(
     return outcome
 
 
-def dry_run_roster_file(path: Path | str, *, region: Region, rollout: Rollout) -> RosterOutcome:
-    """Check a roster file and count what an import would do; writes nothing."""
+def dry_run_roster_file(
+    path: Path | str,
+    *,
+    region: Region,
+    rollout: Rollout,
+    mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
+    notes: bool = False,
+) -> RosterOutcome:
+    """Check a roster file and count what an import would do; writes nothing.
+
+    ``outcome.issues`` lists the refused rows as (line, the file's header, reason in
+    English); with ``notes``, also the notes on rows that would be imported.
+    """
     issues: list[tuple[int, str, str]] = []
 
-    def collect(conn: Connection) -> None:
-        issues.extend(staged_issues(conn))
+    def collect(conn: Connection, headers: dict[str, str]) -> None:
+        issues.extend(
+            (line, column_header(column, headers), roster_reason(code))
+            for line, column, code, refused in staged_issues(conn)
+            if refused or notes
+        )
 
     outcome = run_roster(
-        path, region_id=region.id, rollout_id=rollout.id, apply=False, on_staged=collect
+        path,
+        region_id=region.id,
+        rollout_id=rollout.id,
+        apply=False,
+        on_staged=collect,
+        mapping=mapping,
+        sheet=sheet,
     )
     outcome.issues = issues
     return outcome
@@ -334,11 +502,14 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def issues_csv(rows: Any) -> str:
-    """The issues of an import as CSV (line, column, reason), formula-neutralised."""
+def issues_csv(rows: Any, *, lang: str = "en") -> str:
+    """The issues of an import as CSV (line, column, reason in ``lang``),
+    formula-neutralised."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["line", "column", "reason"])
     for issue in rows:
-        writer.writerow([issue.line, neutralise(issue.column), neutralise(issue.reason)])
+        code = getattr(issue, "code", None)
+        reason = roster_reason(code, lang) if code else issue.reason
+        writer.writerow([issue.line, neutralise(issue.column), neutralise(reason)])
     return out.getvalue()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -256,6 +257,16 @@ class RosterImport(RegionScoped, Base):
     applied_counts: Mapped[dict | None] = mapped_column(JSON)
     #: why the whole file was refused (or the job failed)
     message: Mapped[str] = mapped_column(Text, default="")
+    #: the workbook sheet read (an .xlsx with several visible sheets)
+    sheet: Mapped[str | None] = mapped_column(String(120))
+    #: the columns the lead chose (field → header of the file); guessed when NULL
+    mapping: Mapped[dict | None] = mapped_column(JSON)
+    #: who is in: ``{"column": header, "values": [...]}`` (a whole-company export)
+    row_filter: Mapped[dict | None] = mapped_column(JSON)
+    #: what the preview found: the file's headers, a few values of each (until the file
+    #: is discarded), Summit's guess, the header used per field, the sheets, the filter's
+    #: counts per value
+    headers: Mapped[dict | None] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
     )
@@ -282,7 +293,30 @@ class RosterImportIssue(RegionScoped, Base):
     )
     #: the physical line in the file where the record starts (1 = header)
     line: Mapped[int]
+    #: the file's own header of the column at fault
     column: Mapped[str] = mapped_column(String(80))
+    #: in English (the CSV and the CLI); the page shows ``code`` in the lead's language
     reason: Mapped[str] = mapped_column(String(300))
+    #: the reason as a code of ``app.rollouts.texts.ROSTER_REASONS`` (``"dup_id|4"``)
+    code: Mapped[str | None] = mapped_column(String(60))
+    #: False for a note on a row that was imported (e.g. imported without a manager)
+    refused: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     roster_import: Mapped[RosterImport] = relationship(back_populates="issues")
+
+
+class RosterMapping(RegionScoped, Base):
+    """The columns a lead confirmed for a region's roster files with one set of headers:
+    next week's file with the same headers imports without questions."""
+
+    __tablename__ = "roster_mapping"
+    __table_args__ = (UniqueConstraint("region_id", "header_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the file's normalised headers, sorted (see ``roster_columns.header_key``)
+    header_key: Mapped[str] = mapped_column(String(64))
+    #: field → header of the file ("" leaves a field out)
+    mapping: Mapped[dict] = mapped_column(JSON)
+    #: who is in, as on the import (``{"column": header, "values": [...]}``)
+    row_filter: Mapped[dict | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

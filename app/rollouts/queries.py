@@ -41,33 +41,41 @@ class DashboardCounts:
     missing: int
     #: in the program (committed, time approved or active) without a buddy group
     unpaired: int
+    #: in the program without a manager: the local lead signs off their time until
+    #: a roster names one
+    no_manager: int = 0
 
 
 @memoised
 def dashboard_counts(rollout_id: int) -> DashboardCounts:
     """Enrollments per state, missing from the roster and without a buddy: one grouped
     statement over the rollout's enrollments."""
+    from app.people.models import Person
     from app.rollouts.buddies import PAIRABLE
 
     states = dict.fromkeys(EnrollmentState, 0)
-    missing = unpaired = 0
+    missing = unpaired = no_manager = 0
     rows = db.session.execute(
         select(
             Enrollment.state,
             func.count(),
             func.sum(case((Enrollment.missing_from_roster, 1), else_=0)),
             func.sum(case((Enrollment.buddy_group.is_(None), 1), else_=0)),
+            func.sum(case((Person.manager_id.is_(None), 1), else_=0)),
         )
+        .join(Person, Person.id == Enrollment.person_id)
         .where(Enrollment.rollout_id == rollout_id)
         .group_by(Enrollment.state)
     )
-    for state, n, missing_n, no_buddy in rows:
+    for state, n, missing_n, no_buddy, unmanaged in rows:
         state = EnrollmentState(state)
         states[state] = n
         missing += missing_n or 0
         if state in PAIRABLE:
             unpaired += no_buddy or 0
-    return DashboardCounts(states=states, missing=missing, unpaired=unpaired)
+        if state not in (EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN):
+            no_manager += unmanaged or 0
+    return DashboardCounts(states=states, missing=missing, unpaired=unpaired, no_manager=no_manager)
 
 
 @memoised

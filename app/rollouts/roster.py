@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,22 +30,30 @@ from sqlalchemy.exc import DBAPIError
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import normalise_email
-from app.rollouts.roster_files import COLUMN_LABELS, RawRecord, read_roster
+from app.rollouts.roster_files import KEEP, RawRecord, read_roster
+from app.rollouts.roster_headers import normalise_header
+from app.rollouts.roster_managers import STAGING, resolve_managers
 
 log = logging.getLogger(__name__)
 
-STAGING = "roster_staging"
 BATCH = 5000
 EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
 LOCALE_RE = re.compile(r"^([a-zA-Z]{2,3})(?:[_-]([a-zA-Z]{2}|\d{3}))?$")
 YES = {"", "yes", "y", "true", "1", "x", "ja", "j", "oui", "o", "si", "sí"}
 NO = {"no", "n", "false", "0", "nein", "non", "-"}
+#: what SuccessFactors' user data file writes for someone without a manager
+NO_MANAGER = {"NO_MANAGER", "NO_MGR", "NONE", "N/A", "-"}
 STAGING_COLUMNS = (
     "line",
     "employee_id",
     "email",
     "name",
+    "name_key",
+    "name_alt",
     "manager_ref",
+    "manager_email",
+    "manager_name",
+    "manager_name_key",
     "locale",
     "time_zone",
     "buddy",
@@ -53,7 +62,16 @@ STAGING_COLUMNS = (
     "error_column",
 )
 
+MANAGER_EMAIL = STAGING_COLUMNS.index("manager_email")
+MANAGER_NAME_KEY = STAGING_COLUMNS.index("manager_name_key")
 Progress = Callable[[str, float], None]
+#: how many distinct values of the filter column the preview counts
+FILTER_VALUES = 50
+
+
+def normalise_value(value: str) -> str:
+    """How the filter compares a cell with the values chosen."""
+    return " ".join(str(value).split()).casefold()
 
 
 class StaleRoster(Exception):
@@ -70,11 +88,31 @@ class RosterOutcome:
     new_enrollments: int = 0
     #: (line, column, reason) of the rows not applied, when the caller asked for them
     issues: list[tuple[int, str, str]] = field(default_factory=list)
+    #: which header of the file fed each field
+    headers: dict[str, str] = field(default_factory=dict)
+    #: rows kept and left out by the filter, per value of its column (the first values)
+    kept: dict[str, int] = field(default_factory=dict)
+    excluded: dict[str, int] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
+
+
+def display_name(text: str) -> str:
+    """ "Müller,  Anna" → "Anna Müller"; "Anna  Müller" → "Anna Müller"."""
+    text = " ".join(text.split())
+    if "," in text and text.count(",") == 1:
+        last, first = (part.strip() for part in text.split(","))
+        if last and first:
+            return f"{first} {last}"
+    return text
+
+
+def name_key(text: str) -> str:
+    """How names are compared: display form, case-insensitive."""
+    return display_name(text).casefold()
 
 
 def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
@@ -85,50 +123,71 @@ def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
     name = v.get("name") or " ".join(
         p for p in (v.get("first_name", ""), v.get("last_name", "")) if p
     )
-    name = " ".join(name.split())[:200]
-    manager = v.get("manager", "")[:320]
+    name = display_name(name)[:200]
+    # "DUBOIS Camille": the other order, when the file says which part is which
+    first, last = v.get("first_name"), v.get("last_name")
+    name_alt = f"{last} {first}".casefold() if first and last else None
+    manager = v.get("manager_id") or v.get("manager", "")
+    manager_email = v.get("manager_email", "")
+    manager_name = v.get("manager_name", "")
+    if manager:
+        if "@" in manager:
+            manager_email, manager = manager_email or manager, v.get("manager_id", "")
+        elif manager == employee_id or manager.upper() in NO_MANAGER:
+            manager = ""  # the top of the organisation
+        elif " " in manager and not manager_name and "manager_id" not in columns:
+            manager_name, manager = manager, ""  # "Müller, Anna" in a Manager column
+    if manager_email:
+        manager_email = normalise_email(manager_email)[:320]
+        if manager_email == email or not EMAIL_RE.match(manager_email):
+            manager_email = ""
+    if manager_name:
+        manager_name = display_name(manager_name)[:200]
     locale = v.get("locale", "")
     zone = v.get("time_zone", "")
     buddy = v.get("buddy", "")[:320] or None
     learner_text = v.get("learner", "").casefold()
     error = column = None
     if not employee_id:
-        error, column = "missing employee id", "employee_id"
+        error, column = "missing_id", "employee_id"
     elif not email:
-        error, column = "missing email", "email"
+        error, column = "missing_email", "email"
     elif len(email) > 320 or not EMAIL_RE.match(email):
-        error, column = "invalid email", "email"
+        error, column = "invalid_email", "email"
     elif not name:
-        error, column = "missing name", "name" if "name" in columns else "first_name"
+        error, column = "missing_name", "name" if "name" in columns else "first_name"
     elif learner_text not in YES and learner_text not in NO:
-        error, column = "learner must be yes or no", "learner"
+        error, column = "learner_yes_no", "learner"
     if locale:
         match = LOCALE_RE.match(locale)
         if match:
             locale = match.group(1).lower() + (f"_{match.group(2).upper()}" if match[2] else "")
         elif error is None:
-            error, column = "unknown locale (write e.g. de_DE or fr)", "locale"
+            error, column = "unknown_locale", "locale"
     if zone and zone not in _zones() and error is None:
-        error, column = "unknown time zone (write e.g. Europe/Berlin)", "time_zone"
+        error, column = "unknown_zone", "time_zone"
     return (
         record.line,
         employee_id or None,
         email or None,
         name or None,
-        manager or None,
+        name.casefold() or None,
+        name_alt,
+        manager[:320] or None,
+        manager_email or None,
+        manager_name or None,
+        manager_name.casefold() or None,
         locale or None,
         zone or None,
         buddy,
         learner_text not in NO,
         error,
-        COLUMN_LABELS[column] if column else None,
+        column,
     )
 
 
 #: a valid row of a known person, not (yet) found changed
 UNCHANGED = "error IS NULL AND person_id IS NOT NULL AND changed IS NULL"
-#: the manager a row names, as an employee id: resolved from an email when needed
-MGR = f"COALESCE({STAGING}.manager_emp, {STAGING}.manager_ref)"
 
 
 def _create_staging(conn: Connection) -> None:
@@ -148,9 +207,13 @@ def _create_staging(conn: Connection) -> None:
         text(
             f"CREATE TEMP TABLE {STAGING} ("
             "line INTEGER NOT NULL, employee_id VARCHAR(64), email VARCHAR(320), "
-            "name VARCHAR(200), manager_ref VARCHAR(320), locale VARCHAR(16), "
+            "name VARCHAR(200), name_key VARCHAR(200), name_alt VARCHAR(200), "
+            "manager_ref VARCHAR(320), "
+            "manager_email VARCHAR(320), manager_name VARCHAR(200), "
+            "manager_name_key VARCHAR(200), locale VARCHAR(16), "
             "time_zone VARCHAR(64), buddy VARCHAR(320), learner BOOLEAN NOT NULL, "
             "error VARCHAR(300), error_column VARCHAR(80), new_id INTEGER, "
+            "note VARCHAR(300), note_column VARCHAR(80), "
             f"manager_emp VARCHAR(64), person_id INTEGER, changed BOOLEAN){suffix}"
         )
     )
@@ -197,8 +260,9 @@ def _mark(conn: Connection, sql: str, **params: Any) -> int:
     return conn.execute(text(sql), params).rowcount
 
 
-def _validate(conn: Connection, *, region_id: int) -> None:
-    """Mark rows the import must not apply, each with its column and reason.
+def _validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
+    """Mark rows the import must not apply, each with its column and reason (a code of
+    :mod:`app.rollouts.texts`), and resolve every row's manager.
 
     Each statement writes only the rows it marks (or resolves): a clean file of
     300,000 rows is read a few times and written once (``person_id``).
@@ -209,16 +273,16 @@ def _validate(conn: Connection, *, region_id: int) -> None:
     ok = "error IS NULL"
     _mark(
         conn,
-        f"UPDATE {s} SET error = 'duplicate employee id (first on line ' "
-        f"|| CAST(f.first AS VARCHAR(12)) || ')', error_column = 'Employee ID' "
+        f"UPDATE {s} SET error = 'dup_id|' || CAST(f.first AS VARCHAR(12)), "
+        f"error_column = 'employee_id' "
         f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {s} WHERE {ok} "
         f"GROUP BY employee_id HAVING COUNT(*) > 1) f "
         f"WHERE {s}.employee_id = f.emp AND {s}.line > f.first AND {s}.{ok}",
     )
     _mark(
         conn,
-        f"UPDATE {s} SET error = 'duplicate email (first on line ' "
-        f"|| CAST(f.first AS VARCHAR(12)) || ')', error_column = 'Email' "
+        f"UPDATE {s} SET error = 'dup_email|' || CAST(f.first AS VARCHAR(12)), "
+        f"error_column = 'email' "
         f"FROM (SELECT email AS em, MIN(line) AS first FROM {s} WHERE {ok} "
         f"GROUP BY email HAVING COUNT(*) > 1) f "
         f"WHERE {s}.email = f.em AND {s}.line > f.first AND {s}.{ok}",
@@ -231,109 +295,17 @@ def _validate(conn: Connection, *, region_id: int) -> None:
         _analyze(conn)  # the joins below depend on how many people are known
     _mark(
         conn,
-        f"UPDATE {s} SET error = 'region mismatch: this employee belongs to another "
-        f"region; ask that region''s lead or HR to move them', error_column = 'Employee ID' "
+        f"UPDATE {s} SET error = 'region_mismatch', error_column = 'employee_id' "
         f"FROM person p WHERE p.id = {s}.person_id AND p.region_id <> :region AND {s}.{ok}",
         region=region_id,
     )
     _mark(
         conn,
-        f"UPDATE {s} SET error = 'email already belongs to another employee', "
-        f"error_column = 'Email' FROM person p WHERE p.email = {s}.email "
+        f"UPDATE {s} SET error = 'email_taken', error_column = 'email' "
+        f"FROM person p WHERE p.email = {s}.email "
         f"AND p.employee_id <> {s}.employee_id AND {s}.{ok}",
     )
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'missing manager (a learner needs one: employee id or "
-        f"email)', error_column = 'Manager' WHERE manager_ref IS NULL AND learner AND {ok}",
-    )
-    _resolve_managers(conn)
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'unknown manager (not in this file, not known to Summit)'"
-        f", error_column = 'Manager' WHERE manager_ref IS NOT NULL AND manager_emp IS NULL "
-        f"AND {ok} AND NOT EXISTS (SELECT 1 FROM {s} m WHERE m.employee_id = {s}.manager_ref "
-        f"AND m.error IS NULL) AND NOT EXISTS (SELECT 1 FROM person p "
-        f"WHERE p.employee_id = {s}.manager_ref)",
-    )
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'a person cannot be their own manager', "
-        f"error_column = 'Manager' WHERE {MGR} = employee_id AND {ok}",
-    )
-    _mark_cycles(conn)
-    # a manager whose own row failed and who is not known yet cannot be linked
-    while _mark(
-        conn,
-        f"UPDATE {s} SET error = 'the manager''s own row has an error (line ' "
-        f"|| CAST(m.line AS VARCHAR(12)) || ')', error_column = 'Manager' "
-        f"FROM {s} m WHERE m.employee_id = {MGR} "
-        f"AND m.error IS NOT NULL AND m.person_id IS NULL AND {s}.{ok} "
-        f"AND NOT EXISTS (SELECT 1 FROM {s} m2 WHERE m2.employee_id = m.employee_id "
-        f"AND m2.error IS NULL)",
-    ):
-        pass
-
-
-def _resolve_managers(conn: Connection) -> None:
-    """A manager named by email → their employee id (a row of this file, or a known person).
-
-    Rows naming their manager by employee id are left as they are (no write).
-    """
-    s = STAGING
-    conn.execute(
-        text(
-            f"UPDATE {s} SET manager_emp = m.employee_id FROM {s} m "
-            f"WHERE m.email = LOWER({s}.manager_ref) AND m.error IS NULL AND {s}.error IS NULL "
-            f"AND {s}.manager_ref LIKE '%@%'"
-        )
-    )
-    conn.execute(
-        text(
-            f"UPDATE {s} SET manager_emp = p.employee_id FROM person p "
-            f"WHERE p.email = LOWER({s}.manager_ref) AND {s}.manager_emp IS NULL "
-            f"AND {s}.error IS NULL AND {s}.manager_ref LIKE '%@%'"
-        )
-    )
-
-
-def _mark_cycles(conn: Connection) -> None:
-    """Rows whose chain of managers within the file loops back (A → B → A)."""
-    s = STAGING
-    edges: dict[int, int] = dict(
-        conn.execute(  # type: ignore[arg-type]
-            text(
-                f"SELECT {s}.line, m.line FROM {s} JOIN {s} m ON m.employee_id = {MGR} "
-                f"AND m.error IS NULL WHERE {s}.error IS NULL AND {MGR} <> {s}.employee_id"
-            )
-        ).all()
-    )
-    state: dict[int, int] = {}  # 1 = on the current path, 2 = done
-    in_cycle: list[int] = []
-    for start in edges:
-        if start in state:
-            continue
-        path: list[int] = []
-        node: int | None = start
-        while node is not None and node not in state:
-            state[node] = 1
-            path.append(node)
-            node = edges.get(node)
-        if node is not None and state.get(node) == 1:
-            in_cycle.extend(path[path.index(node) :])
-        for p in path:
-            state[p] = 2
-    del edges, state
-    for i in range(0, len(in_cycle), 1000):
-        chunk = in_cycle[i : i + 1000]
-        conn.execute(
-            text(
-                f"UPDATE {s} SET error = 'manager cycle (this person is their own manager "
-                f"through others)', error_column = 'Manager' WHERE line IN ("
-                + ", ".join(str(int(x)) for x in chunk)
-                + ")"
-            )
-        )
+    resolve_managers(conn, region_id=region_id, present=present)
 
 
 def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[str, int]:
@@ -371,16 +343,17 @@ def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[s
         ),
         {"rollout": rollout_id, "true": True},
     )
-    counts = dict.fromkeys(("new", "changed", "unchanged", "errors"), 0)
+    counts = dict.fromkeys(("new", "changed", "unchanged", "errors", "managers_created"), 0)
     for kind, n in conn.execute(
         text(
-            f"SELECT k, COUNT(*) FROM (SELECT CASE WHEN error IS NOT NULL THEN 'errors' "
+            f"SELECT k, COUNT(*) FROM (SELECT CASE WHEN line < 0 THEN 'managers_created' "
+            f"WHEN error IS NOT NULL THEN 'errors' "
             f"WHEN person_id IS NULL THEN 'new' WHEN changed THEN 'changed' "
             f"ELSE 'unchanged' END AS k FROM {s}) c GROUP BY k"
         )
     ):
         counts[kind] = n
-    counts["rows"] = sum(counts.values())
+    counts["rows"] = sum(counts.values()) - counts["managers_created"]
     counts["missing"] = conn.execute(
         text(
             f"SELECT COUNT(*) FROM enrollment e JOIN person p ON p.id = e.person_id "
@@ -389,9 +362,13 @@ def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[s
         ),
         {"rollout": rollout_id},
     ).scalar_one()
-    counts["learners"] = conn.execute(
-        text(f"SELECT COUNT(*) FROM {s} WHERE error IS NULL AND learner")
-    ).scalar_one()
+    counts["learners"], counts["no_manager"] = conn.execute(
+        text(
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN manager_emp IS NULL "
+            f"AND manager_ref IS NULL THEN 1 ELSE 0 END), 0) FROM {s} "
+            f"WHERE error IS NULL AND learner AND line > 0"
+        )
+    ).one()
     return counts
 
 
@@ -489,13 +466,17 @@ def _apply(
     return outcome
 
 
-def staged_issues(conn: Connection) -> Iterator[tuple[int, str, str]]:
-    """The rows not applied: (line, column, reason), in file order."""
-    yield from conn.execute(
+def staged_issues(conn: Connection) -> Iterator[tuple[int, str, str, bool]]:
+    """The rows not applied, and the notes on rows applied: (line, column field, reason
+    code, refused), in file order."""
+    for line, column, code, refused in conn.execute(
         text(
-            f"SELECT line, error_column, error FROM {STAGING} WHERE error IS NOT NULL ORDER BY line"
+            f"SELECT line, COALESCE(error_column, note_column), COALESCE(error, note), "
+            f"error IS NOT NULL FROM {STAGING} WHERE line > 0 "
+            f"AND (error IS NOT NULL OR note IS NOT NULL) ORDER BY line"
         )
-    )
+    ):
+        yield line, column or "", code, bool(refused)
 
 
 def run_roster(
@@ -505,14 +486,24 @@ def run_roster(
     rollout_id: int,
     apply: bool,
     on_progress: Progress | None = None,
-    on_staged: Callable[[Connection], None] | None = None,
+    on_staged: Callable[[Connection, dict[str, str]], None] | None = None,
     expect: dict[str, int] | None = None,
+    mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
+    row_filter: dict[str, Any] | None = None,
 ) -> RosterOutcome:
     """Read ``path`` into staging, validate and classify it; write it when ``apply``.
 
+    ``mapping`` (field → header of the file) overrides the guessed columns; ``sheet``
+    picks a workbook's sheet. ``row_filter`` (``{"column": header, "values": [...]}``)
+    keeps only the rows whose cell in that column is one of the values (compared
+    trimmed, case-insensitively): a whole-company export narrowed to this rollout;
+    the rest count as ``excluded``. ``outcome.headers`` tells which header fed which
+    field.
+
     Raises :class:`~app.rollouts.roster_files.UnreadableRoster` before anything is
-    written when the file cannot be read. ``on_staged(conn)`` runs after checks
-    (the caller copies the issues out). With ``expect`` (a preview's counts), raises
+    written when the file cannot be read. ``on_staged(conn, headers)`` runs after
+    checks (the caller copies the issues out). With ``expect`` (a preview's counts), raises
     :class:`StaleRoster` instead of applying different counts. Flushes; never commits.
     """
     db.session.flush()
@@ -523,25 +514,70 @@ def run_roster(
     id_base = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM person")).scalar_one()
     _create_staging(conn)
     columns: set[str] = set()
+    #: the manager columns some row filled (the checks for the others are skipped)
+    present: set[str] = set()
+    headers: dict[str, str] = {}
+    keep_field = [KEEP]
+    wanted = {normalise_value(v) for v in (row_filter or {}).get("values", [])}
+    excluded: Counter[str] = Counter()
+    kept: Counter[str] = Counter()
+    if row_filter and row_filter.get("column"):
+        mapping = {**(mapping or {}), KEEP: row_filter["column"]}
+
+    def header_found(cells: list[str], found: dict[int, str]) -> None:
+        headers.update({field: cells[index] for index, field in found.items()})
+        columns.update(found.values())
+        columns.discard(KEEP)
+        if row_filter and row_filter.get("column"):
+            key = normalise_header(row_filter["column"])
+            keep_field[0] = next(
+                (f for i, f in found.items() if normalise_header(cells[i]) == key), KEEP
+            )
+
+    def chosen(record: RawRecord) -> bool:
+        if not wanted:
+            return True
+        value = record.values.get(keep_field[0], "")
+        if normalise_value(value) in wanted:
+            if len(kept) < FILTER_VALUES or value in kept:
+                kept[value] += 1
+            return True
+        if len(excluded) < FILTER_VALUES or value in excluded:
+            excluded[value] += 1
+        else:
+            excluded["…"] += 1
+        return False
 
     def records() -> Iterator[tuple[Any, ...]]:
-        for record in read_roster(
+        source: Iterable[RawRecord] = read_roster(
             path,
             on_progress=(lambda done, total: on_progress("reading", 0.7 * done / total))
             if on_progress
             else None,
-        ):
-            if not columns:
-                columns.update(record.values)
-            yield clean_record(record, columns)
+            mapping=mapping,
+            sheet=sheet,
+            on_header=header_found,
+        )
+        if wanted:
+            source = filter(chosen, source)
+        for record in source:
+            row = clean_record(record, columns)
+            if row[MANAGER_EMAIL] is not None:
+                present.add("manager_email")
+            if row[MANAGER_NAME_KEY] is not None:
+                present.add("manager_name_key")
+            yield row
 
     _load_staging(conn, records(), id_base=id_base)
     if on_progress:
         on_progress("checking", 0.75)
-    _validate(conn, region_id=region_id)
+    _validate(conn, region_id=region_id, present=present)
     outcome = RosterOutcome(counts=_classify(conn, rollout_id=rollout_id, columns=columns))
+    outcome.counts["excluded"] = sum(excluded.values())
+    outcome.headers = {f: h for f, h in headers.items() if f != KEEP}
+    outcome.kept, outcome.excluded = dict(kept), dict(excluded)
     if on_staged is not None:
-        on_staged(conn)
+        on_staged(conn, headers)
     if expect is not None and outcome.counts != expect:
         conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
         raise StaleRoster()

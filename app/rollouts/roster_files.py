@@ -1,10 +1,14 @@
 """Reading the roster files HR systems really export, one record at a time.
 
 Handles UTF-8 with or without BOM, UTF-16 (Excel's "Unicode text"), cp1252 (Excel's
-"CSV" on Windows), ``.xlsx`` (streamed with openpyxl's read-only mode), comma,
-semicolon or tab delimiters, quoted fields spanning lines, CRLF and trailing empty
-columns. Header names are matched case-, space- and punctuation-insensitively
-against aliases. Memory stays bounded: records are yielded, never collected.
+"CSV" on Windows), ``.xlsx`` (streamed with openpyxl's read-only mode; the first
+visible sheet that holds a roster, or the one asked for; hidden sheets are never
+read), comma, semicolon or tab delimiters, quoted fields spanning lines, CRLF,
+trailing empty columns, title rows above the header (the header is found among
+the first rows), a second label row under it (SuccessFactors' user data file),
+non-breaking spaces and BOMs inside cells, blank rows and a totals row. Which
+column is which comes from :mod:`app.rollouts.roster_headers`, or from a mapping
+the lead confirmed. Memory stays bounded: records are yielded, never collected.
 """
 
 from __future__ import annotations
@@ -13,64 +17,20 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-#: the columns Summit keeps; everything else in the file is ignored (minimisation)
-FIELDS = (
-    "employee_id",
-    "email",
-    "name",
-    "first_name",
-    "last_name",
-    "manager",
-    "locale",
-    "time_zone",
-    "buddy",
-    "learner",
+from app.rollouts.roster_headers import (
+    FIELDS,
+    guess_field,
+    guess_mapping,
+    looks_like_header,
+    missing_fields,
+    normalise_header,
 )
 
-#: header aliases, normalised with :func:`normalise_header`
-ALIASES: dict[str, str] = {}
-for _field, _names in {
-    "employee_id": [
-        "employee id",
-        "employee number",
-        "employee no",
-        "emp id",
-        "personnel number",
-        "personnel no",
-        "personalnummer",
-        "staff id",
-        "worker id",
-        "matricule",
-        "id",
-    ],
-    "email": ["email", "e-mail", "email address", "work email", "mail", "courriel"],
-    "name": ["name", "full name", "display name", "employee name"],
-    "first_name": ["first name", "given name", "firstname", "vorname", "prénom", "prenom"],
-    "last_name": ["last name", "surname", "family name", "nachname", "nom"],
-    "manager": [
-        "manager",
-        "manager id",
-        "manager email",
-        "manager e-mail",
-        "line manager",
-        "supervisor",
-        "reports to",
-        "vorgesetzter",
-        "vorgesetzte",
-        "responsable",
-    ],
-    "locale": ["locale", "language", "sprache", "langue", "lang"],
-    "time_zone": ["time zone", "timezone", "tz"],
-    "buddy": ["buddy", "buddy id", "buddy email"],
-    "learner": ["learner", "participant", "enrol", "enroll", "enrolled", "teilnehmer"],
-}.items():
-    for _name in _names:
-        ALIASES[re.sub(r"[^\w]|_", "", _name.casefold())] = _field
+__all__ = ["COLUMN_LABELS", "FIELDS", "RawRecord", "UnreadableRoster", "read_roster"]
 
 COLUMN_LABELS = {
     "employee_id": "Employee ID",
@@ -79,14 +39,35 @@ COLUMN_LABELS = {
     "first_name": "First name",
     "last_name": "Last name",
     "manager": "Manager",
+    "manager_id": "Manager ID",
+    "manager_email": "Manager email",
+    "manager_name": "Manager name",
     "locale": "Locale",
     "time_zone": "Time zone",
+    "country": "Country",
     "buddy": "Buddy",
     "learner": "Learner",
 }
+_MISSING_TEXT = {
+    "employee_id": "an employee id column (Employee ID, Personnel number, Personalnummer)",
+    "email": "an email column (Email, E-mail)",
+    "name": "a name column (Name, or First name and Last name)",
+}
 
 SAMPLE_BYTES = 64 * 1024
+#: the mapping's key for the column that chooses who is in (its value: a header)
+KEEP = "_keep"
 XLSX_MAGIC = b"PK\x03\x04"
+#: how many rows above the header a file may have (titles, merged cells, notes)
+HEADER_SEARCH_ROWS = 25
+#: spaces Excel and HR systems put in cells; invisible characters that only get in the way
+_SPACES = str.maketrans(
+    {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": None, "\u2060": None, "\ufeff": None}
+)
+_TOTALS = re.compile(
+    r"^(grand total|total|totals|sum|count|summe|gesamt|insgesamt|anzahl|somme|nombre)\b",
+    re.IGNORECASE,
+)
 
 
 class UnreadableRoster(ValueError):
@@ -101,35 +82,74 @@ class RawRecord(NamedTuple):
     values: dict[str, str]
 
 
-def normalise_header(value: object) -> str:
-    """``" Manager (id or email) "`` → ``"manager"``: parenthesised notes and punctuation go."""
-    text = unicodedata.normalize("NFKC", str(value or "")).casefold()
-    text = re.sub(r"\(.*?\)", "", text)
-    return re.sub(r"[^\w]|_", "", text)
+def clean_cell(value: object) -> str:
+    """A cell as text: NBSPs become spaces, BOMs and zero-width characters go, trimmed."""
+    if value.__class__ is str:
+        # ASCII text (nearly every cell) has none of them: skip the translation
+        return value.strip() if value.isascii() else value.translate(_SPACES).strip()  # type: ignore[union-attr]
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # ids typed as numbers come back as 1234.0
+    return str(value).translate(_SPACES).strip()
 
 
-def map_headers(headers: list[str]) -> dict[int, str]:
-    """Column index → Summit field, refusing a file without the columns Summit needs."""
-    mapping: dict[int, str] = {}
-    for index, header in enumerate(headers):
-        field = ALIASES.get(normalise_header(header))
-        if field and field not in mapping.values():
-            mapping[index] = field
-    found = set(mapping.values())
-    missing = []
-    if "employee_id" not in found:
-        missing.append("an employee id column (Employee ID, Personnel number, Personalnummer)")
-    if "email" not in found:
-        missing.append("an email column (Email, E-mail)")
-    if "name" not in found and not {"first_name", "last_name"} <= found:
-        missing.append("a name column (Name, or First name and Last name)")
+def map_headers(headers: list[str], chosen: dict[str, str] | None = None) -> dict[int, str]:
+    """Column index → Summit field: the lead's choice for a field, else the best guess.
+
+    ``chosen`` maps a field to a header of the file (compared normalised), or to ""
+    to leave the field out; its ``KEEP`` names the column that chooses who is in (read
+    as ``KEEP`` unless it feeds a field). Refuses a mapping without the columns Summit
+    needs.
+    """
+    by_field = guess_mapping(headers)
+    chosen = dict(chosen or {})
+    keep = chosen.pop(KEEP, "")
+    for field, header in chosen.items():
+        if field not in FIELDS:
+            raise UnreadableRoster(f"Unknown field {field!r}; use one of {', '.join(FIELDS)}.")
+        by_field.pop(field, None)
+        if not header:
+            continue
+        wanted = normalise_header(header)
+        index = next((i for i, h in enumerate(headers) if normalise_header(h) == wanted), None)
+        if index is None:
+            raise UnreadableRoster(f"The file has no column {header!r} (for {field}).")
+        for other, i in list(by_field.items()):
+            if i == index:  # one column feeds one field
+                del by_field[other]
+        by_field[field] = index
+    missing = missing_fields(set(by_field))
     if missing:
         shown = ", ".join(repr(h) for h in headers if str(h or "").strip())[:300]
         raise UnreadableRoster(
-            f"The first row must name the columns; missing {'; '.join(missing)}. "
-            f"Headers found: {shown or 'none'}."
+            "The first row must name the columns; missing "
+            f"{'; '.join(_MISSING_TEXT[m] for m in missing)}. Headers found: {shown or 'none'}."
         )
-    return mapping
+    columns = {index: field for field, index in by_field.items()}
+    if keep:
+        wanted = normalise_header(keep)
+        index = next((i for i, h in enumerate(headers) if normalise_header(h) == wanted), None)
+        if index is None:
+            raise UnreadableRoster(f"The file has no column {keep!r} (to choose who is in).")
+        columns.setdefault(index, KEEP)
+    return columns
+
+
+def _is_label_row(cells: list[str], mapping: dict[int, str]) -> bool:
+    """A second header row (SuccessFactors puts labels under its system keys)."""
+    named = [cells[i] for i in mapping if i < len(cells) and cells[i]]
+    return bool(named) and sum(guess_field(c) is not None for c in named) * 2 > len(named)
+
+
+def _is_filler(values: dict[str, str], cells: list[Any]) -> bool:
+    """A blank or totals row ("Total", "Summe: 60"...): nothing that names a person."""
+    if not any(values.values()):
+        return True
+    if values.get("email") or values.get("name") or values.get("first_name"):
+        return False
+    first = next((c for c in (clean_cell(c) for c in cells) if c), "")
+    return bool(_TOTALS.match(first))
 
 
 class _CountingReader(io.RawIOBase):
@@ -181,12 +201,24 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def is_xlsx(path: Path | str) -> bool:
+    with Path(path).open("rb") as fh:
+        return fh.read(4) == XLSX_MAGIC
+
+
 def read_roster(
-    path: Path | str, *, on_progress: Callable[[int, int], None] | None = None
+    path: Path | str,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+    mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
+    on_header: Callable[[list[str], dict[int, str]], None] | None = None,
 ) -> Iterator[RawRecord]:
     """Yield the records of a roster file, mapped to Summit's fields, in file order.
 
-    Raises :class:`UnreadableRoster` when the file cannot be read at all (also
+    ``mapping`` (field → header) overrides the guesses; ``sheet`` picks a workbook's
+    sheet. ``on_header(headers, columns)`` is told which header row and mapping were
+    used. Raises :class:`UnreadableRoster` when the file cannot be read at all (also
     midway: the caller applies nothing until the whole file is read).
     ``on_progress(bytes_read, total_bytes)`` is called as the file is consumed.
     """
@@ -198,7 +230,7 @@ def read_roster(
         head = raw.read(SAMPLE_BYTES)
         raw.seek(0)
         if head.startswith(XLSX_MAGIC):
-            yield from _read_xlsx(path, on_progress, total)
+            yield from _read_xlsx(raw, on_progress, total, mapping, sheet, on_header)
             return
         encoding = detect_encoding(head)
         counting = _CountingReader(raw, (lambda n: on_progress(n, total)) if on_progress else None)
@@ -209,7 +241,7 @@ def read_roster(
             newline="",
         )
         try:
-            yield from _read_text(text)
+            yield from _read_text(text, mapping, on_header)
         except UnicodeDecodeError as exc:
             raise UnreadableRoster(
                 f"The file is not valid {encoding} text past byte {exc.start}. "
@@ -219,69 +251,168 @@ def read_roster(
             raise UnreadableRoster(f"The file is not a readable CSV ({exc}).") from exc
 
 
-def _read_text(text: io.TextIOWrapper) -> Iterator[RawRecord]:
-    first = text.readline()
-    if not first.strip():
-        raise UnreadableRoster("The first line is empty: it must name the columns.")
-    delimiter = detect_delimiter(first)
-    header = next(csv.reader([first], delimiter=delimiter))
-    mapping = map_headers(header)
+def _find_header(
+    rows: Iterator[tuple[int, list[str]]], chosen: dict[str, str] | None
+) -> tuple[int, list[str], dict[int, str]]:
+    """The header among the first rows: (its line, its cells, the column mapping)."""
+    first: list[str] | None = None
+    for line, cells in rows:
+        if not any(cells):
+            continue
+        if first is None:
+            first = cells
+        if looks_like_header(cells) or (chosen and _names_all(cells, chosen)):
+            return line, cells, map_headers(cells, chosen)
+        if line >= HEADER_SEARCH_ROWS:
+            break
+    if first is None:
+        raise UnreadableRoster("The file has no rows: the first row must name the columns.")
+    map_headers(first, chosen)  # raises, naming what is missing
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _names_all(cells: list[str], chosen: dict[str, str]) -> bool:
+    keys = {normalise_header(c) for c in cells}
+    return all(normalise_header(h) in keys for h in chosen.values() if h)
+
+
+def _read_text(
+    text: io.TextIOWrapper,
+    chosen: dict[str, str] | None,
+    on_header: Callable[[list[str], dict[int, str]], None] | None,
+) -> Iterator[RawRecord]:
+    consumed = 0
+    delimiters: dict[int, str] = {}
+
+    def lines() -> Iterator[tuple[int, list[str]]]:
+        nonlocal consumed
+        while consumed < HEADER_SEARCH_ROWS:
+            physical = text.readline()
+            if not physical:
+                return
+            consumed += 1
+            delimiter = detect_delimiter(physical)
+            delimiters[consumed] = delimiter
+            cells = next(csv.reader([physical], delimiter=delimiter), [])
+            yield consumed, [clean_cell(c) for c in cells]
+
+    header_line, headers, mapping = _find_header(lines(), chosen)
+    if on_header is not None:
+        on_header(headers, mapping)
     csv.field_size_limit(1024 * 1024)
-    reader = csv.reader(text, delimiter=delimiter)
-    previous_end = first.count("\n") or 1
+    # the search stopped at the header: the reader goes on from the line after it
+    reader = csv.reader(text, delimiter=delimiters[header_line])
+    previous_end = header_line
+    first = True
     for cells in reader:
         start = previous_end + 1
-        previous_end = reader.line_num + (first.count("\n") or 1)
-        if not any(c.strip() for c in cells):
+        previous_end = reader.line_num + header_line
+        values = _pick(cells, mapping)
+        if _is_filler(values, cells):
             continue
-        yield RawRecord(line=start, values=_pick(cells, mapping))
+        if first:
+            first = False
+            if _is_label_row([clean_cell(c) for c in cells], mapping):
+                continue
+        yield RawRecord(line=start, values=values)
 
 
 def _pick(cells: list[Any], mapping: dict[int, str]) -> dict[str, str]:
     if len(cells) > max(mapping):  # the common case: every mapped cell is there, as text
         try:
-            return {field: cells[index].strip() for index, field in mapping.items()}
+            return {
+                field: c.strip() if (c := cells[index]).isascii() else clean_cell(c)
+                for index, field in mapping.items()
+            }
         except AttributeError:  # a sheet's number or None
             pass
-    values = {}
-    for index, field in mapping.items():
-        value = cells[index] if index < len(cells) else ""
-        values[field] = "" if value is None else str(value).strip()
-    return values
+    return {
+        field: clean_cell(cells[index]) if index < len(cells) else ""
+        for index, field in mapping.items()
+    }
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    for number, row in enumerate(sheet.iter_rows(), start=1):
+        yield number, [_cell_value(c) for c in row]
+
+
+def _cell_value(cell: Any) -> Any:
+    value = getattr(cell, "value", None)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        fmt = getattr(cell, "number_format", "") or ""
+        if fmt and set(fmt) == {"0"} and float(value).is_integer():
+            return str(int(value)).zfill(len(fmt))  # "000123" kept as the sheet shows it
+    return value
 
 
 def _read_xlsx(
-    path: Path, on_progress: Callable[[int, int], None] | None, total: int
+    raw: BinaryIO,
+    on_progress: Callable[[int, int], None] | None,
+    total: int,
+    chosen: dict[str, str] | None,
+    sheet_name: str | None,
+    on_header: Callable[[list[str], dict[int, str]], None] | None,
 ) -> Iterator[RawRecord]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
+    workbook = open_workbook(raw)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise UnreadableRoster(f"This .xlsx workbook cannot be opened ({exc}).") from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise UnreadableRoster("The first sheet of the workbook is empty.")
-        mapping = map_headers([_cell_text(c) for c in header])
+        sheet = pick_sheet(workbook, sheet_name)
+        rows = _sheet_rows(sheet)
+        header_rows = ((n, [clean_cell(c) for c in cells]) for n, cells in rows)
+        _, headers, mapping = _find_header(header_rows, chosen)
+        if on_header is not None:
+            on_header(headers, mapping)
         estimated = max(sheet.max_row or 1, 2)
-        for number, row in enumerate(rows, start=2):
+        first = True
+        for number, row in rows:
             if on_progress is not None and number % 1000 == 0:
                 on_progress(min(total, total * number // estimated), total)
-            if not any(c not in (None, "") for c in row):
+            values = _pick(row, mapping)
+            if _is_filler(values, row):
                 continue
-            yield RawRecord(line=number, values=_pick([_cell_text(c) for c in row], mapping))
+            if first:
+                first = False
+                if _is_label_row([clean_cell(c) for c in row], mapping):
+                    continue
+            yield RawRecord(line=number, values=values)
     finally:
         workbook.close()
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))  # employee ids typed as numbers come back as 1234.0
-    return str(value)
+def open_workbook(raw: BinaryIO) -> Any:
+    """An .xlsx opened read-only from its bytes (whatever the file is named)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        return load_workbook(raw, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise UnreadableRoster(f"This .xlsx workbook cannot be opened ({exc}).") from exc
+
+
+def visible_sheets(workbook: Any) -> list[Any]:
+    return [s for s in workbook.worksheets if getattr(s, "sheet_state", "visible") == "visible"]
+
+
+def pick_sheet(workbook: Any, name: str | None) -> Any:
+    """The sheet asked for, else the first visible sheet whose rows hold a roster."""
+    sheets = visible_sheets(workbook)
+    if not sheets:
+        raise UnreadableRoster("The workbook has no visible sheet.")
+    if name:
+        for sheet in sheets:
+            if sheet.title == name:
+                return sheet
+        raise UnreadableRoster(
+            f"The workbook has no visible sheet {name!r}; its sheets: "
+            + ", ".join(repr(s.title) for s in sheets)
+        )
+    for sheet in sheets:
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if looks_like_header([clean_cell(c) for c in row]):
+                return sheet
+            if number >= HEADER_SEARCH_ROWS:
+                break
+    return sheets[0]

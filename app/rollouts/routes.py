@@ -7,11 +7,9 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -35,16 +33,13 @@ from app.metrics.queries import completion_rate
 from app.people.models import Person
 from app.programs.models import Program, Term
 from app.readcache import cached_page
-from app.rollouts import buddies, imports, onboarding
+from app.rollouts import buddies, onboarding
 from app.rollouts.models import (
     FUNNEL,
     Enrollment,
     EnrollmentState,
-    ImportStatus,
     Rollout,
     RolloutStatus,
-    RosterImport,
-    RosterImportIssue,
 )
 from app.rollouts.queries import dashboard_counts, funnel, local_lead_names
 from app.rollouts.services import (
@@ -100,6 +95,7 @@ def overview(slug: str) -> Any:
             "removed": counts[EnrollmentState.REMOVED],
         },
         missing=dashboard.missing,
+        no_manager=dashboard.no_manager,
         unpaired=dashboard.unpaired,
         leads=local_lead_names(rollout.region_id),
         funnel_chart=charts.funnel([(charts.stage_label(s), n) for s, n in stages]),
@@ -133,6 +129,12 @@ def learners(slug: str) -> Any:
     if stage == "missing":
         stmt = stmt.where(Enrollment.missing_from_roster)
         label = "Missing from the last roster"
+    elif stage == "no_manager":
+        stmt = stmt.where(
+            Person.manager_id.is_(None),
+            Enrollment.state.not_in([EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN]),
+        )
+        label = "Without a manager (you sign off their study time; fix it in the next roster)"
     elif stage in {s.value for s in FUNNEL}:
         reached = FUNNEL[[s.value for s in FUNNEL].index(stage) :]
         stmt = stmt.where(Enrollment.state.in_(reached))
@@ -346,119 +348,6 @@ def swap(slug: str) -> Any:
     return redirect(url_for("rollouts.overview", slug=slug))
 
 
-# --- roster import -----------------------------------------------------------------------
-
-
-@bp.route("/r/<region>/rollouts/<slug>/roster", methods=["GET", "POST"])
-@require_role(Role.LOCAL_LEAD)
-def roster(slug: str) -> Any:
-    rollout = get_in_region_or_404(Rollout, slug=slug)
-    error = None
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            error = "Choose the roster file (CSV, TXT or XLSX) to upload."
-        else:
-            roster_import = imports.create_roster_import(
-                region=g.region,
-                rollout=rollout,
-                filename=upload.filename,
-                stream=upload.stream,
-                actor=current_staff(),
-            )
-            db.session.commit()
-            return redirect(
-                url_for("rollouts.roster_import", slug=slug, import_id=roster_import.id)
-            )
-    recent = db.session.scalars(
-        select(RosterImport)
-        .where(RosterImport.rollout_id == rollout.id)
-        .order_by(RosterImport.id.desc())
-        .limit(10)
-    ).all()
-    return render_template("rollouts/roster.html", rollout=rollout, recent=recent, error=error), (
-        400 if error else 200
-    )
-
-
-def _load_import(slug: str, import_id: int) -> tuple[Rollout, RosterImport]:
-    rollout = get_in_region_or_404(Rollout, slug=slug)
-    roster_import = get_in_region_or_404(RosterImport, import_id)
-    if roster_import.rollout_id != rollout.id:
-        abort(404)
-    return rollout, roster_import
-
-
-@bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>")
-@require_role(Role.LOCAL_LEAD)
-def roster_import(slug: str, import_id: int) -> Any:
-    rollout, roster_import = _load_import(slug, import_id)
-    issues = db.session.scalars(
-        select(RosterImportIssue)
-        .where(RosterImportIssue.import_id == roster_import.id)
-        .order_by(RosterImportIssue.line)
-        .limit(100)
-    ).all()
-    return render_template(
-        "rollouts/import.html",
-        rollout=rollout,
-        imp=roster_import,
-        progress=imports.read_progress(roster_import.id) or {},
-        issues=issues,
-        ImportStatus=ImportStatus,
-    )
-
-
-@bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>/status.json")
-@require_role(Role.LOCAL_LEAD)
-def roster_import_status(slug: str, import_id: int) -> Any:
-    _, roster_import = _load_import(slug, import_id)
-    progress = imports.read_progress(roster_import.id) or {}
-    done = roster_import.status not in (
-        ImportStatus.QUEUED,
-        ImportStatus.PREVIEWING,
-        ImportStatus.APPLYING,
-    )
-    return jsonify(
-        status=roster_import.status.value,
-        done=done,
-        phase=progress.get("phase", roster_import.status.value),
-        percent=100 if done else progress.get("percent", 0),
-    )
-
-
-@bp.post("/r/<region>/rollouts/<slug>/roster/<int:import_id>/confirm")
-@require_role(Role.LOCAL_LEAD)
-def roster_confirm(slug: str, import_id: int) -> Any:
-    _, roster_import = _load_import(slug, import_id)
-    if roster_import.status is not ImportStatus.PREVIEWED:
-        flash("This import is not waiting for confirmation.", "error")
-    else:
-        imports.confirm_roster_import(
-            region=g.region, roster_import=roster_import, actor=current_staff()
-        )
-        db.session.commit()
-    return redirect(url_for("rollouts.roster_import", slug=slug, import_id=import_id))
-
-
-@bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>/issues.csv")
-@require_role(Role.LOCAL_LEAD)
-def roster_issues_csv(slug: str, import_id: int) -> Any:
-    _, roster_import = _load_import(slug, import_id)
-    rows = db.session.scalars(
-        select(RosterImportIssue)
-        .where(RosterImportIssue.import_id == roster_import.id)
-        .order_by(RosterImportIssue.line)
-    )
-    return Response(
-        imports.issues_csv(rows),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="roster-import-{import_id}-errors.csv"'
-        },
-    )
-
-
 # --- the learner's commit page (signed link) --------------------------------------------
 
 
@@ -522,3 +411,7 @@ def commit_page(token: str) -> Any:
         error=error,
         form=request.form,
     ), (400 if error else 200)
+
+
+# the roster import pages register on ``bp`` too
+from app.rollouts import roster_routes  # noqa: E402, F401

@@ -23,10 +23,40 @@ def test_commit_creates_a_pending_allocation_and_sends_nothing_yet(smtp_sink, ru
     assert smtp_sink.messages == []
 
 
-def test_a_learner_without_a_manager_gets_no_allocation():
+@time_machine.travel(datetime(2026, 6, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_a_learner_without_a_manager_is_decided_by_the_local_lead(
+    client, login_as, smtp_sink, run_jobs
+):
+    """The top of the roster has no manager: nobody is emailed a request, the local lead
+    decides on the approvals page, and a manager named later takes over what is open."""
+    import re
+
+    from app.approvals.services import move_pending_to_manager
+    from app.auth.models import Role
+    from tests.factories import staff
+
     rollout = rollout_in()
-    commit(report(rollout, None))
-    assert db.session.scalars(select(TimeAllocation)).all() == []
+    top, other = commit(report(rollout, None)), commit(report(rollout, None))
+    allocations = db.session.scalars(select(TimeAllocation).order_by(TimeAllocation.id)).all()
+    assert [a.manager_id for a in allocations] == [None, None]
+    assert send_due_requests(region=region("de")) == 0  # nobody to email
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    page = client.get(f"/r/de/approvals/{rollout.slug}").get_data(as_text=True)
+    assert "Learners without a manager: your decision" in page and top.person.name in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        f"/r/de/approvals/{rollout.slug}/allocations/{allocations[0].id}",
+        data={"csrf_token": token, "action": "approve"},
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert allocations[0].status is AllocationStatus.APPROVED
+    run_jobs()
+    assert len(smtp_sink.to(top.person.email)) == 1  # the outcome and the study block
+    boss = manager()
+    assert move_pending_to_manager(person=other.person, old_manager_id=None, new_manager_id=boss.id)
+    db.session.expire_all()
+    assert allocations[1].manager_id == boss.id and allocations[0].manager_id is None
 
 
 @time_machine.travel(datetime(2026, 6, 2, 8, 0, tzinfo=UTC), tick=False)

@@ -65,7 +65,7 @@ def test_preview_equals_what_confirm_applies(client, login_as, run_jobs) -> None
     assert imp.status is ImportStatus.APPLIED
     assert imp.applied_counts == imp.preview_counts
     assert imp.stored_path is None
-    assert db.session.scalar(select(func.count()).select_from(Person)) == 3
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 7  # + 1 manager made
 
 
 def test_confirm_refuses_when_the_database_changed(client, login_as, run_jobs) -> None:  # type: ignore[no-untyped-def]
@@ -106,7 +106,7 @@ def test_cli_dry_run_and_import(runner) -> None:  # type: ignore[no-untyped-def]
     assert "Dry run" in dry.output and "line 3, Email: invalid email" in dry.output
     assert db.session.scalar(select(func.count()).select_from(Person)) == 0
     done = runner.invoke(args=["roster", "import", path, "--rollout", "sef-de"])
-    assert "3 new" in done.output
+    assert "6 new" in done.output
     refused = runner.invoke(
         args=["roster", "import", str(FIXTURES / "not_a_roster.csv"), "--rollout", "sef-de"]
     )
