@@ -3,9 +3,10 @@
 The file is read row by row (bounded memory); each record's unit is resolved to
 a module in Python (a few distinct names per file), then the rows go into a
 temporary staging table: ``COPY`` on PostgreSQL, batched inserts on SQLite.
-One ``INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE excluded.observed_at >
-module_progress.observed_at`` merges them, so an import is idempotent and an
-older observation never overwrites a newer one. Unknown learners and unmapped
+One ``INSERT … SELECT … ON CONFLICT DO UPDATE`` merges them: a row moves only when its
+state changes (a completion, at the time the platform says it happened, or a newer
+observation of another percentage), so importing the same file again changes nothing and
+an older observation never overwrites a newer one. Unknown learners and unmapped
 units are counted and sampled for the report, never fatal.
 """
 
@@ -261,6 +262,7 @@ def _import_text(
     detected = detect_format(header, ctx) if fmt == "auto" else fmt
     result = ImportResult(format=detected)
     resolver = UnitResolver.for_program(rollout.program_id)
+    ctx.known_unit = resolver.knows
     counted = _CountingRows(csv.reader(stream, dialect))
     reporter = _ProgressReporter(progress_import, raw, counted)
     staging = Staging.create(default_observed=observed_default)
