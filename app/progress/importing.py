@@ -123,7 +123,8 @@ def create_import(
 
 
 def run_import(*, import_id: int) -> ProgressImport:
-    """Run a queued import: merge its file's progress, record the outcome, delete the file.
+    """Run a queued import: merge its file's progress, record the outcome; the file is kept
+    for a re-apply (the rollout's last few), or deleted when it is in no known format.
 
     A file in no known format marks the import failed (with the reason) rather than raising.
     """
@@ -158,7 +159,11 @@ def run_import(*, import_id: int) -> ProgressImport:
         log.warning("progress import %s failed: %s", record.id, exc)
         return record
     finish(record, result)
-    path.unlink(missing_ok=True)
+    # the file stays for re-applying it once its unmatched units are mapped (the last few
+    # imports of the rollout keep theirs)
+    from app.progress.reapply import drop_old_files
+
+    drop_old_files(rollout_id=record.rollout_id)
     return record
 
 

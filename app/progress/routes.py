@@ -133,7 +133,18 @@ def upload(slug: str) -> Any:
 @bp.get("/r/<region>/progress/imports/<int:import_id>")
 def import_status(import_id: int) -> Any:
     record = get_in_region_or_404(ProgressImport, import_id)
-    return render_template("progress/import.html", record=record, formats=FORMAT_LABELS)
+    from app.progress.policy import may_map_units
+    from app.progress.reapply import IGNORE, file_kept
+
+    return render_template(
+        "progress/import.html",
+        record=record,
+        formats=FORMAT_LABELS,
+        may_map=may_map_units(g.region_roles),
+        file_kept=file_kept(record),
+        modules=record.rollout.program.modules,
+        ignore=IGNORE,
+    )
 
 
 @bp.get("/r/<region>/progress/imports/<int:import_id>.json")
@@ -323,3 +334,7 @@ def _get_statements(rollout: Rollout, *, key: str) -> Response:
         more = url_for("xapi.xapi_statements", more=token)
     body = {"statements": [as_xapi(row, authority=authority) for row in rows], "more": more}
     return _xapi_response(body, 200)
+
+
+# the import page's unit mapping (its own module; registered on this blueprint)
+from app.progress import unit_routes  # noqa: E402, F401
