@@ -267,6 +267,7 @@ def _import_text(
     detected = detect_format(header, ctx) if fmt == "auto" else fmt
     result = ImportResult(format=detected)
     resolver = UnitResolver.for_program(rollout.program_id)
+    resolver.match_title_start = detected == "openedx"
     ctx.known_unit = resolver.knows
     counted = _CountingRows(csv.reader(stream, dialect))
     reporter = _ProgressReporter(progress_import, raw, counted)
