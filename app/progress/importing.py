@@ -68,6 +68,8 @@ class ImportResult:
     completed: int = 0
     #: seconds per phase (read+stage, merge, report, effects), for the log and the bench
     seconds: dict[str, float] = field(default_factory=dict)
+    #: when the platform produced the file's data (its own time, else the upload's)
+    as_of: datetime | None = None
 
 
 def imports_dir() -> Path:
@@ -184,6 +186,7 @@ def finish(record: ProgressImport, result: ImportResult) -> None:
         "completed": result.completed,
     }
     record.finished_at = utcnow()
+    record.data_as_of = result.as_of or record.finished_at
     db.session.flush()
 
 
@@ -265,7 +268,7 @@ def _import_text(
     header = next(csv.reader([first], dialect))
     header = [h.strip() for h in header]
     detected = detect_format(header, ctx) if fmt == "auto" else fmt
-    result = ImportResult(format=detected)
+    result = ImportResult(format=detected, as_of=observed_default)
     resolver = UnitResolver.for_program(rollout.program_id)
     resolver.match_title_start = detected == "openedx"
     ctx.known_unit = resolver.knows

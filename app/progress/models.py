@@ -73,6 +73,9 @@ class ProgressImport(RegionScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    #: when the platform produced the data (the export's time, or the upload's when the file
+    #: does not say): how old the rollout's progress is, on the decision pages
+    data_as_of: Mapped[datetime | None]
 
     rollout = relationship("Rollout")
 
