@@ -89,8 +89,10 @@ def create_import(
     requested_format: str = "auto",
     created_by_id: int | None = None,
     options: dict[str, Any] | None = None,
+    queue: bool = True,
 ) -> ProgressImport:
-    """Store an uploaded file and queue its import job (after commit). Flushes."""
+    """Store an uploaded file and (unless ``queue`` is False) queue its import job (after
+    commit). Flushes."""
     if requested_format not in FORMATS:
         raise FormatError(f"unknown format {requested_format!r}")
     path = imports_dir() / f"{uuid.uuid4().hex}.csv"
@@ -111,8 +113,17 @@ def create_import(
     )
     db.session.add(record)
     db.session.flush()
+    if queue:
+        queue_import(record)
+    return record
+
+
+def queue_import(record: ProgressImport) -> None:
+    """Queue ``record``'s import job (after commit). Flushes."""
     from app.tasks import enqueue_after_commit
 
+    record.status = ImportStatus.QUEUED
+    db.session.flush()
     enqueue_after_commit(
         IMPORT_JOB,
         record.id,
@@ -120,8 +131,7 @@ def create_import(
         job_id=f"progress-import-{record.id}",
         job_timeout=3600,
     )
-    log.info("progress import %s queued for rollout %s", record.id, rollout.slug)
-    return record
+    log.info("progress import %s queued for rollout %s", record.id, record.rollout_id)
 
 
 def run_import(*, import_id: int) -> ProgressImport:
