@@ -95,7 +95,15 @@ def guess(headers: list[str], rows: list[list[str]]) -> dict[str, Any]:
     else:
         mapping["learner_column"] = pick("learner_id")
         mapping["learner_kind"] = "employee_id"
-    for key in ("unit_column", "percent_column", "completed_column", "observed_at_column"):
+    mapping["unit_column"] = pick("unit_column")
+    # a percentage column says so with "%" (Udemy Business: "% Marked Completed")
+    marked = [i for i, h in enumerate(headers) if "%" in h and i not in taken]
+    if marked:
+        taken.add(marked[0])
+        mapping["percent_column"] = headers[marked[0]]
+    else:
+        mapping["percent_column"] = pick("percent_column")
+    for key in ("completed_column", "observed_at_column"):
         mapping[key] = pick(key)
     if mapping["completed_column"]:
         i = headers.index(mapping["completed_column"])

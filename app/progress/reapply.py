@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -104,3 +105,32 @@ def drop_old_files(*, rollout_id: int) -> None:
         .values(stored_path="")
         .execution_options(synchronize_session=False)
     )
+
+
+def forget_files(*, rollout_ids: Any) -> None:
+    """Delete the kept upload files of these rollouts (``rollout_ids``: ids or a select of
+    them), for a person's erasure or a rollout past retention. Flushes."""
+    kept = db.session.execute(
+        select(ProgressImport.id, ProgressImport.stored_path).where(
+            ProgressImport.rollout_id.in_(rollout_ids), ProgressImport.stored_path != ""
+        )
+    ).all()
+    for _, stored in kept:
+        Path(stored).unlink(missing_ok=True)
+    if kept:
+        db.session.execute(
+            update(ProgressImport)
+            .where(ProgressImport.id.in_([i for i, _ in kept]))
+            .where(ProgressImport.status != ImportStatus.NEEDS_MAPPING)
+            .values(stored_path="")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(ProgressImport)
+            .where(
+                ProgressImport.id.in_([i for i, _ in kept]),
+                ProgressImport.status == ImportStatus.NEEDS_MAPPING,
+            )
+            .values(stored_path="", status=ImportStatus.FAILED, error="file erased")
+            .execution_options(synchronize_session=False)
+        )

@@ -107,3 +107,18 @@ def test_only_importers_see_the_columns_and_other_regions_get_404(client, login_
     assert client.get(page).status_code == 403
     login_as(staff(Role.LOCAL_LEAD, "fr"))
     assert client.get(f"/r/fr/progress/imports/{record.id}/columns").status_code == 404
+
+
+def test_the_guess_reads_a_percent_sign_as_a_percentage():
+    from app.progress.columns import guess
+
+    # Udemy Business's data export field for a course's progress (business-support.udemy.com,
+    # "Data export report field descriptions")
+    got = guess(
+        ["Email", "Course Title", "% Marked Completed"],
+        [["ada.lovelace@example.com", "Observability", "100"]],
+    )
+    assert got["percent_column"] == "% Marked Completed"
+    assert got["completed_column"] == ""
+    assert got["unit_column"] == "Course Title"
+    assert got["learner_column"] == "Email" and got["learner_kind"] == "email"

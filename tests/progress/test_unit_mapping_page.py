@@ -99,3 +99,24 @@ def test_only_importers_may_map_and_only_modules_of_the_program(
         data={"csrf_token": csrf_token("/r/fr/"), "unit": ["x"], "module": ["ignore"]},
     )
     assert other.status_code == 404
+
+
+def test_kept_files_go_with_a_learners_erasure(client, login_as, run_jobs, csrf_token):
+    from pathlib import Path
+
+    from app.privacy.services import erase_person
+
+    course = make_course()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    record = upload(client, csrf_token, course, GERMAN)
+    run_jobs()
+    db.session.expire_all()
+    kept = Path(db.session.get(ProgressImport, record.id).stored_path)
+    assert kept.is_file()  # kept for a re-apply after mapping
+    erase_person(person=course.enrollments["chloe"].person, actor=None, channel="cli")
+    db.session.expire_all()
+    assert not kept.exists()
+    assert db.session.get(ProgressImport, record.id).stored_path == ""
+    assert "no longer kept" in client.get(f"/r/de/progress/imports/{record.id}").get_data(
+        as_text=True
+    )
