@@ -31,6 +31,7 @@ from app.extensions import db
 from app.mail.models import OutboundAttachment, OutboundEmail
 from app.people.models import Person
 from app.privacy.registry import DELETED, PERSONAL
+from app.progress.reapply import forget_files
 from app.regions.models import Region
 from app.reports.models import Report
 from app.rollouts.models import Enrollment, Rollout, RolloutStatus
@@ -196,6 +197,8 @@ def erase_person(*, person: Person, actor: Any, channel: str) -> bool:
         select(Enrollment.id).where(Enrollment.person_id == person.id).scalar_subquery()
     )
     _erase_owned_columns(person_ids=[person.id], enrollment_ids=enrollment_ids)
+    # uploaded progress files kept for a re-apply hold the person's email
+    forget_files(rollout_ids=select(Enrollment.rollout_id).where(Enrollment.person_id == person.id))
     emails = select(OutboundEmail.id).where(
         or_(OutboundEmail.person_id == person.id, OutboundEmail.to_address == person.email)
     )
@@ -307,6 +310,7 @@ def erase_expired_rollouts(*, region: Region, now: datetime) -> int:
             select(Enrollment.id).where(Enrollment.rollout_id == rollout.id).scalar_subquery()
         )
         _erase_owned_columns(person_ids=None, enrollment_ids=enrollment_ids)
+        forget_files(rollout_ids=[rollout.id])
         still_enrolled = (
             select(Enrollment.person_id)
             .join(Rollout, Rollout.id == Enrollment.rollout_id)

@@ -3,9 +3,9 @@
 Every reader takes the CSV header and a row iterator and yields
 :class:`ProgressRecord` values, one per learner and provider unit; nothing here
 touches the database. Formats are recognised by their header
-(:func:`detect_format`); Moodle's headers, completion words and dates are
-localised, so its readers come from :data:`MOODLE_PROFILES` (and a region may add
-its own under ``[progress.moodle]`` in its region file).
+(:func:`detect_format`). Open edX's readers are in ``openedx.py``, Moodle's (localised,
+from :data:`MOODLE_PROFILES`, and a region may add its own under ``[progress.moodle]`` in
+its region file) in ``moodle.py``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
+from app.progress.moodle import MOODLE_PROFILES, MoodleProfile, profile_for, read_moodle
+from app.progress.openedx import read_grade_report, read_problem_grade_report
+from app.progress.reading import FormatError, ProgressRecord, ReadContext, learner
 from app.progress.values import (
     TRUE_WORDS,
     fold,
@@ -29,219 +29,9 @@ from app.progress.values import (
 
 FORMATS = ("auto", "openedx", "openedx-problems", "moodle", "linkedin", "generic", "summit")
 
-OPENEDX_IDENTITY = ("Student ID", "Email", "Username", "Grade")
-OPENEDX_TRAILER = (
-    "Enrollment Track",
-    "Verification Status",
-    "Certificate Eligible",
-    "Certificate Delivered",
-    "Certificate Type",
-    "Enrollment Status",
-)
-OPENEDX_NOT_ATTEMPTED = {"not attempted", "not available", "n/a", ""}
 #: Summit's own CSV (documented in the README)
 SUMMIT_COLUMNS = ("employee_id", "email", "module", "percent", "completed", "observed_at")
 LINKEDIN_REQUIRED = ("Email", "Content Title", "Percent Completed")
-
-
-class FormatError(ValueError):
-    """The file is not in the format asked for (or in none we know)."""
-
-
-class ProgressRecord(NamedTuple):
-    """One learner's state in one provider unit (a tuple: the bulk path makes millions)."""
-
-    #: an email (lower-case) or an employee id, as ``learner_kind`` says
-    learner: str
-    learner_kind: str  # "email" | "employee_id"
-    unit: str
-    percent: float
-    completed: bool
-    #: None: the import's own time stands in (the export's generation time)
-    observed_at: datetime | None
-
-
-# --- Moodle profiles ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MoodleProfile:
-    """The localised words of Moodle's activity/course completion report export."""
-
-    language: str
-    email: str
-    id_number: str
-    identity: tuple[str, ...]
-    completed: tuple[str, ...]
-    not_completed: tuple[str, ...]
-    course_complete: tuple[str, ...] = ()
-    months: tuple[str, ...] = ()
-
-    @classmethod
-    def from_settings(cls, data: dict[str, Any]) -> MoodleProfile:
-        return cls(
-            language=str(data.get("language", "custom")),
-            email=str(data["email"]),
-            id_number=str(data.get("id_number", "")),
-            identity=tuple(data.get("identity", ())),
-            completed=tuple(data.get("completed", ())),
-            not_completed=tuple(data.get("not_completed", ())),
-            course_complete=tuple(data.get("course_complete", ())),
-            months=tuple(data.get("months", ())),
-        )
-
-
-MOODLE_PROFILES: tuple[MoodleProfile, ...] = (
-    MoodleProfile(
-        language="en",
-        email="Email address",
-        id_number="ID number",
-        identity=("First name", "Last name", "Surname", "Name", "Username", "Department"),
-        completed=("Completed", "Completed (achieved pass grade)", "Completed (passed)"),
-        not_completed=("Not completed", "Completed (did not achieve pass grade)"),
-        course_complete=("Course complete",),
-    ),
-    MoodleProfile(
-        language="de",
-        email="E-Mail-Adresse",
-        id_number="ID-Nummer",
-        identity=("Vorname", "Nachname", "Name", "Anmeldename", "Abteilung"),
-        completed=("Abgeschlossen", "Abgeschlossen (bestanden)"),
-        not_completed=("Nicht abgeschlossen", "Abgeschlossen (nicht bestanden)"),
-        course_complete=("Kursabschluss", "Kurs abgeschlossen"),
-    ),
-    MoodleProfile(
-        language="fr",
-        email="Adresse de courriel",
-        id_number="Numéro d'identification",
-        identity=("Prénom", "Nom", "Nom d'utilisateur", "Département"),
-        completed=("Terminé", "Terminé (note de passage obtenue)", "Achevé"),
-        not_completed=("Non terminé", "Terminé (note de passage non obtenue)", "Non achevé"),
-        course_complete=("Cours achevé", "Cours terminé"),
-    ),
-)
-
-
-# --- readers ------------------------------------------------------------------------------
-
-
-@dataclass
-class ReadContext:
-    """What a reader may need beyond the rows."""
-
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
-    #: the export's generation time, when the file says nothing per row
-    observed_at: datetime | None = None
-    moodle_profiles: tuple[MoodleProfile, ...] = MOODLE_PROFILES
-    #: for the generic format: which column means what (see :func:`read_generic`)
-    mapping: dict[str, Any] = field(default_factory=dict)
-
-
-def _learner(email: str, employee_id: str = "") -> tuple[str, str] | None:
-    if email.strip():
-        return email.strip().lower(), "email"
-    if employee_id.strip():
-        return employee_id.strip(), "employee_id"
-    return None
-
-
-def read_openedx(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
-    """Open edX grade report: one column per graded subsection, ``Not Attempted`` = nothing."""
-    email_i = header.index("Email")
-    trailer = set(OPENEDX_TRAILER) | set(OPENEDX_IDENTITY)
-    units = [
-        (i, name)
-        for i, name in enumerate(header)
-        if name not in trailer and not name.endswith("(Avg)") and name.strip()
-    ]
-    for row in rows:
-        who = _learner(row[email_i] if email_i < len(row) else "")
-        if who is None:
-            continue
-        for i, name in units:
-            cell = row[i].strip() if i < len(row) else ""
-            if cell.casefold() in OPENEDX_NOT_ATTEMPTED:
-                continue
-            try:
-                float(cell)
-            except ValueError:
-                continue
-            # a graded subsection with a score was submitted: the module's work is done
-            yield ProgressRecord(who[0], who[1], name, 100.0, True, ctx.observed_at)
-
-
-def read_openedx_problems(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
-    """Open edX problem grade report: ``<subsection> - <problem> (Earned)``/``(Possible)``."""
-    email_i = header.index("Email")
-    by_unit: dict[str, list[int]] = {}
-    for i, name in enumerate(header):
-        if name.endswith(" (Earned)"):
-            problem = name[: -len(" (Earned)")]
-            unit = problem.rsplit(" - ", 1)[0] if " - " in problem else problem
-            by_unit.setdefault(unit, []).append(i)
-    for row in rows:
-        who = _learner(row[email_i] if email_i < len(row) else "")
-        if who is None:
-            continue
-        for unit, columns in by_unit.items():
-            attempted = sum(
-                1
-                for i in columns
-                if i < len(row) and row[i].strip().casefold() not in OPENEDX_NOT_ATTEMPTED
-            )
-            if not attempted:
-                continue
-            percent = 100.0 * attempted / len(columns)
-            yield ProgressRecord(
-                who[0], who[1], unit, percent, attempted == len(columns), ctx.observed_at
-            )
-
-
-def moodle_profile_for(header: list[str], ctx: ReadContext) -> MoodleProfile | None:
-    names = {h.strip() for h in header}
-    for profile in ctx.moodle_profiles:
-        if profile.email in names:
-            return profile
-    return None
-
-
-def read_moodle(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
-    """Moodle completion report: per activity a state column, often followed by its date."""
-    profile = moodle_profile_for(header, ctx)
-    if profile is None:
-        raise FormatError("no Moodle email column found (set the region's Moodle profile)")
-    header = [h.strip() for h in header]
-    email_i = header.index(profile.email)
-    id_i = header.index(profile.id_number) if profile.id_number in header else None
-    skip = {profile.email, profile.id_number, *profile.identity, *profile.course_complete}
-    done_words = {fold(w) for w in profile.completed}
-    open_words = {fold(w) for w in profile.not_completed}
-    months = month_table(["en", profile.language], profile.months)
-    activities: list[tuple[int, str, int | None]] = []
-    for i, name in enumerate(header):
-        if not name or name in skip:
-            continue
-        date_i = i + 1 if i + 1 < len(header) and not header[i + 1] else None
-        activities.append((i, name, date_i))
-    for row in rows:
-        who = _learner(
-            row[email_i] if email_i < len(row) else "",
-            row[id_i] if id_i is not None and id_i < len(row) else "",
-        )
-        if who is None:
-            continue
-        for i, name, date_i in activities:
-            state = fold(row[i]) if i < len(row) else ""
-            if state in done_words:
-                completed = True
-            elif state in open_words or not state:
-                continue
-            else:
-                continue
-            when = None
-            if date_i is not None and date_i < len(row):
-                when = parse_local_date(row[date_i], ctx.zone, months)
-            yield ProgressRecord(who[0], who[1], name, 100.0, completed, when or ctx.observed_at)
 
 
 def read_linkedin(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
@@ -254,7 +44,7 @@ def read_linkedin(header: list[str], rows: Iterator[list[str]], ctx: ReadContext
         return row[i] if i is not None and i < len(row) else ""
 
     for row in rows:
-        who = _learner(cell(row, "Email"), cell(row, "Unique User ID"))
+        who = learner(cell(row, "Email"), cell(row, "Unique User ID"))
         if who is None:
             continue
         percent = parse_percent(cell(row, "Percent Completed")) or 0.0
@@ -380,8 +170,8 @@ def read_generic(header: list[str], rows: Iterator[list[str]], ctx: ReadContext)
 
 
 READERS = {
-    "openedx": read_openedx,
-    "openedx-problems": read_openedx_problems,
+    "openedx": read_grade_report,
+    "openedx-problems": read_problem_grade_report,
     "moodle": read_moodle,
     "linkedin": read_linkedin,
     "summit": read_summit,
@@ -402,7 +192,7 @@ def detect_format(header: list[str], ctx: ReadContext) -> str:
         return "linkedin"
     if "module" in lower and ({"email", "employee_id"} & lower):
         return "summit"
-    if moodle_profile_for(header, ctx) is not None:
+    if profile_for(header, ctx) is not None:
         return "moodle"
     if ctx.mapping:
         return "generic"
@@ -448,3 +238,18 @@ def observed_at_from_filename(filename: str) -> datetime | None:
         return datetime(y, m, d, hh, mm, tzinfo=UTC)
     except ValueError:
         return None
+
+
+__all__ = [
+    "FORMATS",
+    "GENERIC_KEYS",
+    "MOODLE_PROFILES",
+    "FormatError",
+    "MoodleProfile",
+    "ProgressRecord",
+    "ReadContext",
+    "detect_format",
+    "observed_at_from_filename",
+    "records",
+    "sniff_dialect",
+]

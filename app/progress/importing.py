@@ -3,9 +3,10 @@
 The file is read row by row (bounded memory); each record's unit is resolved to
 a module in Python (a few distinct names per file), then the rows go into a
 temporary staging table: ``COPY`` on PostgreSQL, batched inserts on SQLite.
-One ``INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE excluded.observed_at >
-module_progress.observed_at`` merges them, so an import is idempotent and an
-older observation never overwrites a newer one. Unknown learners and unmapped
+One ``INSERT … SELECT … ON CONFLICT DO UPDATE`` merges them: a row moves only when its
+state changes (a completion, at the time the platform says it happened, or a newer
+observation of another percentage), so importing the same file again changes nothing and
+an older observation never overwrites a newer one. Unknown learners and unmapped
 units are counted and sampled for the report, never fatal.
 """
 
@@ -67,6 +68,8 @@ class ImportResult:
     completed: int = 0
     #: seconds per phase (read+stage, merge, report, effects), for the log and the bench
     seconds: dict[str, float] = field(default_factory=dict)
+    #: when the platform produced the file's data (its own time, else the upload's)
+    as_of: datetime | None = None
 
 
 def imports_dir() -> Path:
@@ -86,8 +89,10 @@ def create_import(
     requested_format: str = "auto",
     created_by_id: int | None = None,
     options: dict[str, Any] | None = None,
+    queue: bool = True,
 ) -> ProgressImport:
-    """Store an uploaded file and queue its import job (after commit). Flushes."""
+    """Store an uploaded file and (unless ``queue`` is False) queue its import job (after
+    commit). Flushes."""
     if requested_format not in FORMATS:
         raise FormatError(f"unknown format {requested_format!r}")
     path = imports_dir() / f"{uuid.uuid4().hex}.csv"
@@ -108,8 +113,17 @@ def create_import(
     )
     db.session.add(record)
     db.session.flush()
+    if queue:
+        queue_import(record)
+    return record
+
+
+def queue_import(record: ProgressImport) -> None:
+    """Queue ``record``'s import job (after commit). Flushes."""
     from app.tasks import enqueue_after_commit
 
+    record.status = ImportStatus.QUEUED
+    db.session.flush()
     enqueue_after_commit(
         IMPORT_JOB,
         record.id,
@@ -117,12 +131,12 @@ def create_import(
         job_id=f"progress-import-{record.id}",
         job_timeout=3600,
     )
-    log.info("progress import %s queued for rollout %s", record.id, rollout.slug)
-    return record
+    log.info("progress import %s queued for rollout %s", record.id, record.rollout_id)
 
 
 def run_import(*, import_id: int) -> ProgressImport:
-    """Run a queued import: merge its file's progress, record the outcome, delete the file.
+    """Run a queued import: merge its file's progress, record the outcome; the file is kept
+    for a re-apply (the rollout's last few), or deleted when it is in no known format.
 
     A file in no known format marks the import failed (with the reason) rather than raising.
     """
@@ -157,7 +171,11 @@ def run_import(*, import_id: int) -> ProgressImport:
         log.warning("progress import %s failed: %s", record.id, exc)
         return record
     finish(record, result)
-    path.unlink(missing_ok=True)
+    # the file stays for re-applying it once its unmatched units are mapped (the last few
+    # imports of the rollout keep theirs)
+    from app.progress.reapply import drop_old_files
+
+    drop_old_files(rollout_id=record.rollout_id)
     return record
 
 
@@ -178,6 +196,7 @@ def finish(record: ProgressImport, result: ImportResult) -> None:
         "completed": result.completed,
     }
     record.finished_at = utcnow()
+    record.data_as_of = result.as_of or record.finished_at
     db.session.flush()
 
 
@@ -259,8 +278,10 @@ def _import_text(
     header = next(csv.reader([first], dialect))
     header = [h.strip() for h in header]
     detected = detect_format(header, ctx) if fmt == "auto" else fmt
-    result = ImportResult(format=detected)
+    result = ImportResult(format=detected, as_of=observed_default)
     resolver = UnitResolver.for_program(rollout.program_id)
+    resolver.match_title_start = detected == "openedx"
+    ctx.known_unit = resolver.knows
     counted = _CountingRows(csv.reader(stream, dialect))
     reporter = _ProgressReporter(progress_import, raw, counted)
     staging = Staging.create(default_observed=observed_default)

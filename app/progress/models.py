@@ -32,6 +32,8 @@ class ModuleProgress(RegionScoped, Base):
 
 
 class ImportStatus(enum.StrEnum):
+    #: a file in no format Summit knows: waits for the lead to say which column is which
+    NEEDS_MAPPING = "needs_mapping"
     QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
@@ -73,6 +75,9 @@ class ProgressImport(RegionScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    #: when the platform produced the data (the export's time, or the upload's when the file
+    #: does not say): how old the rollout's progress is, on the decision pages
+    data_as_of: Mapped[datetime | None]
 
     rollout = relationship("Rollout")
 
@@ -97,6 +102,26 @@ class UnitMapping(Base):
     unit_key: Mapped[str] = mapped_column(String(300))
     #: NULL: the unit is known and deliberately ignored (an optional quiz, say)
     module_id: Mapped[int | None] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"))
+
+
+class ColumnMapping(RegionScoped, Base):
+    """Which column of a platform's CSV means what, as a region's lead confirmed it for one
+    set of headers: the next file with the same headers imports without asking."""
+
+    __tablename__ = "column_mapping"
+    __table_args__ = (UniqueConstraint("region_id", "header_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: sha256 of the file's header names, trimmed, in order
+    header_key: Mapped[str] = mapped_column(String(64))
+    #: the header names, for the page
+    headers: Mapped[list] = mapped_column(JSON)
+    #: the generic reader's mapping (learner_column, learner_kind, unit_column, …)
+    mapping: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
 
 
 class XapiCredential(RegionScoped, Base):

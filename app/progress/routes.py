@@ -28,7 +28,7 @@ from app.db import utcnow
 from app.extensions import csrf, db
 from app.progress.formats import FORMATS, GENERIC_KEYS
 from app.progress.importing import create_import
-from app.progress.models import ProgressImport
+from app.progress.models import ImportStatus, ProgressImport
 from app.progress.xapi import XAPI_VERSION, XapiError, authenticate, store_statements
 from app.progress.xapi_queries import (
     as_xapi,
@@ -54,7 +54,7 @@ FORMAT_LABELS = {
     "openedx-problems": "Open edX problem grade report",
     "moodle": "Moodle completion report",
     "linkedin": "LinkedIn Learning learner report",
-    "generic": "Other platform (say which column is which)",
+    "generic": "Other platform (you confirm which column is which)",
     "summit": "Summit CSV",
 }
 
@@ -93,10 +93,8 @@ def upload(slug: str) -> Any:
     mapping = {k: request.form.get(k, "").strip() for k in GENERIC_KEYS if request.form.get(k)}
     if "completed_values" in mapping:
         mapping["completed_values"] = [w.strip() for w in mapping["completed_values"].split(",")]
-    if fmt == "generic" and not (mapping.get("learner_column") and mapping.get("unit_column")):
-        errors["mapping"] = (
-            "For another platform, name at least the learner column and the unit column."
-        )
+    if not (mapping.get("learner_column") and mapping.get("unit_column")):
+        mapping = {}  # the columns page shows the file's headers and asks
     if errors:
         recent = db.session.scalars(
             select(ProgressImport)
@@ -125,15 +123,32 @@ def upload(slug: str) -> Any:
         requested_format=fmt,
         created_by_id=current_staff().id,  # type: ignore[union-attr]
         options={"mapping": mapping} if mapping else {},
+        queue=False,
     )
+    from app.progress.columns import plan
+
+    plan(record=record, region=g.region, typed=mapping)
     db.session.commit()
+    if record.status is ImportStatus.NEEDS_MAPPING:
+        return redirect(url_for("progress.columns", import_id=record.id), code=303)
     return redirect(url_for("progress.import_status", import_id=record.id), code=303)
 
 
 @bp.get("/r/<region>/progress/imports/<int:import_id>")
 def import_status(import_id: int) -> Any:
     record = get_in_region_or_404(ProgressImport, import_id)
-    return render_template("progress/import.html", record=record, formats=FORMAT_LABELS)
+    from app.progress.policy import may_map_units
+    from app.progress.reapply import IGNORE, file_kept
+
+    return render_template(
+        "progress/import.html",
+        record=record,
+        formats=FORMAT_LABELS,
+        may_map=may_map_units(g.region_roles),
+        file_kept=file_kept(record),
+        modules=record.rollout.program.modules,
+        ignore=IGNORE,
+    )
 
 
 @bp.get("/r/<region>/progress/imports/<int:import_id>.json")
@@ -323,3 +338,7 @@ def _get_statements(rollout: Rollout, *, key: str) -> Response:
         more = url_for("xapi.xapi_statements", more=token)
     body = {"statements": [as_xapi(row, authority=authority) for row in rows], "more": more}
     return _xapi_response(body, 200)
+
+
+# the import page's unit mapping and the columns page (their own modules, on this blueprint)
+from app.progress import column_routes, unit_routes  # noqa: E402, F401

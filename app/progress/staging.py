@@ -38,7 +38,10 @@ ON CONFLICT (enrollment_id, module_id) DO UPDATE SET
                    ELSE excluded.percent END,
     observed_at = excluded.observed_at,
     source = excluded.source
-WHERE excluded.observed_at > module_progress.observed_at
+WHERE NOT module_progress.completed
+  AND (excluded.completed
+       OR (excluded.observed_at > module_progress.observed_at
+           AND excluded.percent <> module_progress.percent))
 """
 
 _UNKNOWN = """

@@ -70,7 +70,7 @@ MONTHS = {
     "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
 }
 _DATE_TOKENS = re.compile(
-    r"(?P<day>\d{1,2})\.?\s+(?P<month>[^\W\d_]+)\.?\s+(?P<year>\d{4})"
+    r"(?P<day>\d{1,2})\.?\s+(?P<month>[^\W\d_]+)\.?\s+(?P<year>\d{4}|\d{2}(?!\d))"
     r"(?:[,\s]+(?:um\s+|à\s+)?(?P<hour>\d{1,2})[:h](?P<minute>\d{2})\s*(?P<ampm>am|pm)?)?",
     re.IGNORECASE,
 )
@@ -99,6 +99,7 @@ def parse_local_date(
     match = _DATE_TOKENS.search(text)
     if match and fold(match["month"]) in months:
         day, month, year = int(match["day"]), months[fold(match["month"])], int(match["year"])
+        year += 2000 if year < 100 else 0  # Moodle's French short dates: "05 oct. 26, 10:42"
     else:
         match = _NUMERIC_DATE.search(text)
         if not match:
@@ -123,8 +124,10 @@ def month_table(languages: Iterable[str], extra: Iterable[str] = ()) -> dict[str
     table: dict[str, int] = {}
     for lang in languages:
         for i, name in enumerate(MONTHS.get(lang, "").split(), start=1):
+            # full, and abbreviated as strftime's %b writes them ("oct.", "févr.", "juil.")
             table[fold(name)] = i
             table[fold(name)[:3]] = i
+            table[fold(name)[:4]] = i
     for i, name in enumerate(extra, start=1):
         table[fold(name)] = i
     return table

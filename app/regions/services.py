@@ -130,6 +130,14 @@ def parse_region_file(path: Path) -> RegionSpec:
     if not isinstance(retention, int) or not 30 <= retention <= 3650:
         bad("privacy.retention_days", f"{retention!r} must be days from 30 to 3650")
 
+    max_age_days = _get(data, "progress.max_age_days")
+    if max_age_days is not None and (
+        isinstance(max_age_days, bool)
+        or not isinstance(max_age_days, int)
+        or not 1 <= max_age_days <= 90
+    ):
+        bad("progress.max_age_days", f"{max_age_days!r} must be days from 1 to 90")
+
     if problems:
         raise RegionFileError(problems)
     return RegionSpec(

@@ -55,6 +55,12 @@ def week_span(week: str, locale: str) -> str:
     return f"{start} – {end}"
 
 
+def as_of_text(value: datetime, *, zone: str, locale: str) -> str:
+    from app.progress.queries import as_of_text as progress_as_of_text
+
+    return progress_as_of_text(value, zone=zone, locale=locale)
+
+
 def regional_context(
     *,
     week: str,
@@ -64,8 +70,10 @@ def regional_context(
     upcoming: dict[str, list[dict[str, Any]]],
     chart_alt: str,
     web_url: str,
+    progress: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The template context of a regional report. Names of free riders only under ``named``."""
+    """The template context of a regional report. Names of free riders only under ``named``.
+    ``progress``: per launched rollout, how old its progress data is (program, as_of, source)."""
     locale = region.locale
     zone = ZoneInfo(region.time_zone)
     named = figures["region"]["policy"] == "named"
@@ -106,6 +114,18 @@ def regional_context(
         "chart_cid": CHART_CID,
         "chart_alt": chart_alt,
         "web_url": web_url,
+        "progress": [
+            {
+                "program": p["program"],
+                "source": p["source"],
+                "as_of": (
+                    as_of_text(p["as_of"], zone=region.time_zone, locale=locale)
+                    if p["as_of"] is not None
+                    else None
+                ),
+            }
+            for p in progress or []
+        ],
     }
 
 

@@ -120,6 +120,7 @@ def build_week(
         {w: {rid: week_end(w, r.time_zone) for rid, r in regions.items()} for w in trend_weeks}
     )
     coming = upcoming(cutoffs)
+    progress = _progress_as_of(wanted)
     result = WeekBuild(week=week, reports=[], sent=[], kept=[])
     for rid in wanted:
         region = regions[rid]
@@ -137,6 +138,7 @@ def build_week(
             overall=snapshot.overall,
             trend=[(w, trend[w].get(rid), trend[w]["all"]) for w in trend_weeks],
             coming=coming.get(rid, {"calls": [], "master_classes": []}),
+            progress=progress.get(rid, []),
         )
         db.session.add(report)
         result.reports.append(report)
@@ -196,6 +198,31 @@ def _previous_figures(
     return {"regions": by_code, "overall": overall}
 
 
+def _progress_as_of(region_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Per region, how old each launched rollout's progress data is (four statements)."""
+    from app.programs.models import Program
+    from app.progress.queries import progress_freshness
+
+    rows = db.session.execute(
+        select(Rollout.id, Rollout.region_id, Program.title)
+        .join(Program, Program.id == Rollout.program_id)
+        .where(Rollout.region_id.in_(region_ids), Rollout.status == RolloutStatus.LAUNCHED)
+        .order_by(Program.title, Rollout.id)
+    ).all()
+    fresh = progress_freshness([r.id for r in rows])
+    out: dict[int, list[dict[str, Any]]] = {}
+    for rollout_id, region_id, title in rows:
+        found = fresh.get(rollout_id)
+        out.setdefault(region_id, []).append(
+            {
+                "program": title,
+                "as_of": found.as_of if found else None,
+                "source": found.source if found else None,
+            }
+        )
+    return out
+
+
 def _fill_regional(
     report: Report,
     *,
@@ -205,6 +232,7 @@ def _fill_regional(
     overall: dict[str, Any],
     trend: list[tuple[str, float | None, float | None]],
     coming: dict[str, list[dict[str, Any]]],
+    progress: list[dict[str, Any]] | None = None,
 ) -> None:
     weeks = [w for w, _, _ in trend]
     series = [v for _, v, _ in trend]
@@ -221,6 +249,7 @@ def _fill_regional(
         upcoming=coming,
         chart_alt=alt,
         web_url=web_url,
+        progress=progress or [],
     )
     report.html, report.text = content.render_content(REGION_KIND, region.locale, context)
     report.csv = content.regional_csv(week=report.week, figures=figures, previous=previous)

@@ -27,6 +27,7 @@ from app.db import UTCDateTime, utcnow
 from app.extensions import db
 from app.programs.models import Term
 from app.progress.models import ModuleProgress
+from app.progress.queries import is_stale, max_age, progress_freshness
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
 from app.terms.common import (
@@ -65,11 +66,24 @@ class _StatementCounter:
 
 def due_term_closes(*, region: Region, now: datetime | None = None) -> list[TermCloseResult]:
     """Daily: close every term whose last day is more than the grace period ago
-    (``[terms] grace_days`` in the region file, 7 by default) and not yet closed."""
+    (``[terms] grace_days`` in the region file, 7 by default) and not yet closed, in the
+    rollouts whose progress data is no older than the region allows (``[progress]
+    max_age_days``, 7 by default); the others wait for newer data or the lead's confirmation
+    (``close_term`` from the review page or ``summit term close --accept-stale-progress``)."""
     now = now or utcnow()
     today = local_today(region, now)
     results = []
-    for rollout in _launched_rollouts(region):
+    rollouts = _launched_rollouts(region)
+    freshness = progress_freshness([r.id for r in rollouts])
+    for rollout in rollouts:
+        if is_stale(freshness.get(rollout.id), region=region, now=now):
+            # a verdict on old progress names people who did their part: the lead decides
+            log.warning(
+                "terms of rollout %s not closed: progress data is older than %s days",
+                rollout.slug,
+                max_age(region).days,
+            )
+            continue
         closed = set(
             db.session.scalars(select(TermClose.term_id).where(TermClose.rollout_id == rollout.id))
         )

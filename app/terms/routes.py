@@ -71,6 +71,7 @@ def review(slug: str, number: int) -> Any:
         reasons=list(ExcuseReason),
         page=page,
         has_next=len(candidates) == PAGE,
+        can_close=Role.LOCAL_LEAD in g.region_roles or Role.GLOBAL_ADMIN in g.region_roles,
     )
 
 
@@ -116,6 +117,28 @@ def decide(slug: str, number: int, review_id: int) -> Any:
         return redirect(url_for("terms.review", slug=slug, number=number), code=303)
     tell_sponsors_if_reviewed(region=g.region, rollout=rollout, term=term)
     db.session.commit()
+    return redirect(url_for("terms.review", slug=slug, number=number), code=303)
+
+
+@bp.post("/r/<region>/rollouts/<slug>/terms/<int:number>/close")
+@require_role(Role.LOCAL_LEAD)
+def close_on_current_progress(slug: str, number: int) -> Any:
+    """The local lead closes a term on progress older than the region allows (the daily job
+    waits for newer data): they confirm on the review page, which says how old it is."""
+    from app.terms.services import close_term
+
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    term = _term(rollout, number)
+    if request.form.get("confirm") != "yes":
+        flash("Nothing changed: tick the box to confirm closing on this progress.", "error")
+        return redirect(url_for("terms.review", slug=slug, number=number), code=303)
+    result = close_term(region=g.region, rollout=rollout, term=term, channel="web")
+    db.session.commit()
+    flash(
+        f"Term {term.number} closed on the progress Summit has: {result.candidates} "
+        "free-rider candidates to review.",
+        "success",
+    )
     return redirect(url_for("terms.review", slug=slug, number=number), code=303)
 
 

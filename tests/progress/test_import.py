@@ -239,7 +239,7 @@ def test_upload_without_a_file_says_what_to_do(client, login_as, csrf_token):
     assert "Choose the CSV file" in response.get_data(as_text=True)
 
 
-def test_a_file_in_no_known_format_fails_the_import_with_the_reason(
+def test_a_file_in_no_known_format_waits_for_the_lead_to_say_which_column_is_which(
     client, login_as, run_jobs, csrf_token
 ):
     import io
@@ -247,7 +247,7 @@ def test_a_file_in_no_known_format_fails_the_import_with_the_reason(
     course = make_course()
     login_as(staff(Role.LOCAL_LEAD, "de"))
     page = f"/r/de/rollouts/{course.rollout.slug}/progress"
-    client.post(
+    response = client.post(
         page,
         data={
             "csrf_token": csrf_token(page),
@@ -258,8 +258,18 @@ def test_a_file_in_no_known_format_fails_the_import_with_the_reason(
     )
     run_jobs()
     record = db.session.scalars(select(ProgressImport)).one()
-    assert record.status is ImportStatus.FAILED
-    assert "generic" in record.error
+    assert record.status is ImportStatus.NEEDS_MAPPING
+    assert response.headers["Location"].endswith(f"/progress/imports/{record.id}/columns")
+
+
+def test_the_cli_refuses_a_file_in_no_known_format_with_the_reason(runner, tmp_path):
+    course = make_course()
+    db.session.commit()
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n")
+    result = runner.invoke(args=["progress", "import", str(path), "--rollout", course.rollout.slug])
+    assert result.exit_code != 0
+    assert "generic" in result.output
 
 
 def test_another_regions_import_is_404(client, login_as):

@@ -10,7 +10,7 @@ from app.terms.models import ExcuseReason, TermClose, TermReview, Verdict
 from app.terms.services import close_term, due_term_closes, excuse
 from tests.factories import EnrollmentFactory, staff
 from tests.progress.helpers import make_course
-from tests.terms.helpers import complete
+from tests.terms.helpers import complete, progress_imported
 
 CLOSE = datetime(2026, 10, 12, 5, tzinfo=UTC)
 
@@ -122,17 +122,66 @@ def test_only_learners_with_approved_time_get_a_verdict():
 def test_due_term_closes_waits_for_the_grace_period():
     course = make_course()
     region = course.rollout.region
+    progress_imported(course, datetime(2026, 10, 10, 9, tzinfo=UTC))
     # term 1 ends 4 October; grace 7 days: due from 12 October (Berlin)
     assert due_term_closes(region=region, now=datetime(2026, 10, 11, 12, tzinfo=UTC)) == []
     assert len(due_term_closes(region=region, now=datetime(2026, 10, 11, 22, 30, tzinfo=UTC))) == 1
     assert due_term_closes(region=region, now=datetime(2026, 10, 13, 12, tzinfo=UTC)) == []
 
 
+def test_a_term_is_not_closed_on_progress_older_than_the_region_allows():
+    course = make_course()
+    region = course.rollout.region
+    # term 1 is due on 12 October; the last import's data is from 1 October (7 days allowed)
+    progress_imported(course, datetime(2026, 10, 1, 9, tzinfo=UTC))
+    assert due_term_closes(region=region, now=datetime(2026, 10, 12, 12, tzinfo=UTC)) == []
+    assert db.session.scalars(select(TermClose)).all() == []
+    # a newer export arrives: the next daily run closes the term
+    progress_imported(course, datetime(2026, 10, 12, 6, tzinfo=UTC))
+    assert len(due_term_closes(region=region, now=datetime(2026, 10, 12, 12, tzinfo=UTC))) == 1
+
+
+def test_no_progress_at_all_is_stale_too():
+    course = make_course()
+    assert due_term_closes(region=course.rollout.region, now=CLOSE) == []
+
+
+def test_the_local_lead_confirms_closing_on_stale_progress(client, login_as, csrf_token):
+    course = make_course()
+    progress_imported(course, datetime(2026, 9, 20, 9, tzinfo=UTC))
+    db.session.commit()
+    page = f"/r/de/rollouts/{course.rollout.slug}/terms/1/review"
+    login_as(staff(Role.HR_PARTNER, "de"))
+    html = client.get(page).get_data(as_text=True)
+    assert "Progress as of" in html and "older than this region allows" in html
+    assert "Close term 1" not in html  # the lead's decision
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    html = client.get(page).get_data(as_text=True)
+    assert "Close term 1" in html
+    close = f"/r/de/rollouts/{course.rollout.slug}/terms/1/close"
+    unconfirmed = client.post(close, data={"csrf_token": csrf_token(page)})
+    assert unconfirmed.status_code == 303
+    assert db.session.scalars(select(TermClose)).all() == []
+    confirmed = client.post(close, data={"csrf_token": csrf_token(page), "confirm": "yes"})
+    assert confirmed.status_code == 303
+    assert len(db.session.scalars(select(TermClose)).all()) == 1
+    login_as(staff(Role.HR_PARTNER, "de"))
+    assert (
+        client.post(close, data={"csrf_token": csrf_token(page), "confirm": "yes"}).status_code
+        == 403
+    )
+
+
 def test_cli_close(runner):
     course = make_course()
     db.session.commit()
-    result = runner.invoke(args=["term", "close", "--rollout", course.rollout.slug, "--term", "1"])
+    args = ["term", "close", "--rollout", course.rollout.slug, "--term", "1"]
+    refused = runner.invoke(args=args)
+    assert refused.exit_code != 0
+    assert "--accept-stale-progress" in refused.output
+    assert db.session.scalars(select(TermClose)).all() == []
+    result = runner.invoke(args=[*args, "--accept-stale-progress"])
     assert result.exit_code == 0, result.output
     assert "4 free-rider candidates to review" in result.output
-    result = runner.invoke(args=["term", "close", "--rollout", course.rollout.slug, "--term", "9"])
+    result = runner.invoke(args=[*args[:-1], "9", "--accept-stale-progress"])
     assert result.exit_code != 0

@@ -6,7 +6,7 @@ from app.extensions import db
 from app.terms.models import TermReview, Verdict
 from app.terms.services import due_at_risk_nudges
 from tests.progress.helpers import make_course
-from tests.terms.helpers import complete
+from tests.terms.helpers import complete, progress_imported
 
 MID_TERM = datetime(2026, 9, 25, 7, 0, tzinfo=UTC)  # 18 of 28 days: one module due
 
@@ -97,6 +97,7 @@ def test_the_daily_jobs_run_per_region():
 
     course = make_course()
     region_id = course.rollout.region_id
+    progress_imported(course, datetime(2026, 10, 12, 9, tzinfo=UTC))
     db.session.commit()
     import time_machine
 

@@ -1,0 +1,202 @@
+"""Any platform's CSV through a mapping the lead confirms: the file's headers and first
+values, a guess of which column is which, and the confirmed mapping remembered per region
+and header set (the next such file imports without asking)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.extensions import db
+from app.progress.formats import FormatError, ReadContext, detect_format, sniff_dialect
+from app.progress.models import ColumnMapping, ImportStatus, ProgressImport
+from app.progress.values import fold
+from app.regions.models import Region
+
+SAMPLE_ROWS = 5
+#: the generic reader's keys a lead chooses a column for (``learner_kind`` and
+#: ``completed_values`` are not columns)
+COLUMN_KEYS = (
+    "learner_column",
+    "unit_column",
+    "percent_column",
+    "completed_column",
+    "observed_at_column",
+)
+#: words in a header that suggest what it holds (folded; first match wins, in this order)
+_HINTS: dict[str, tuple[str, ...]] = {
+    "learner_column": ("email", "e mail", "courriel", "mail"),
+    "learner_id": ("employee id", "external id", "employee", "personnel", "user id", "id"),
+    "unit_column": (
+        "module",
+        "content title",
+        "activity",
+        "course item",
+        "lesson",
+        "unit",
+        "title",
+    ),
+    "percent_column": ("percent", "progress", "completion rate", "pourcentage", "fortschritt"),
+    "completed_column": ("completed", "complete", "status", "state", "abgeschlossen", "termine"),
+    "observed_at_column": ("date", "time", "last activity", "updated", "datum"),
+}
+
+
+def header_key(headers: list[str]) -> str:
+    return hashlib.sha256(json.dumps([h.strip() for h in headers]).encode()).hexdigest()
+
+
+def peek(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header and the first rows of a stored upload, decoded as the import reads it."""
+    from app.progress.importing import _text_stream
+
+    with path.open("rb") as raw:
+        stream = _text_stream(raw)
+        try:
+            first = stream.readline()
+            dialect = sniff_dialect(first)
+            header = [h.strip() for h in next(csv.reader([first], dialect), [])]
+            rows = []
+            for row in csv.reader(stream, dialect):
+                if any(cell.strip() for cell in row):
+                    rows.append(row)
+                if len(rows) >= SAMPLE_ROWS:
+                    break
+        finally:
+            stream.detach()
+    return header, rows
+
+
+def guess(headers: list[str], rows: list[list[str]]) -> dict[str, Any]:
+    """A first mapping from the header words (and an ``@`` in the learner column's values)."""
+    folded = [fold(h) for h in headers]
+    taken: set[int] = set()
+
+    def pick(key: str) -> str:
+        for word in _HINTS[key]:
+            for i, name in enumerate(folded):
+                if i not in taken and (name == word or f" {word} " in f" {name} "):
+                    taken.add(i)
+                    return headers[i]
+        return ""
+
+    mapping: dict[str, Any] = {"learner_kind": "email"}
+    mapping["learner_column"] = pick("learner_column")
+    if mapping["learner_column"]:
+        i = headers.index(mapping["learner_column"])
+        if rows and not any("@" in r[i] for r in rows if i < len(r)):
+            mapping["learner_kind"] = "employee_id"
+    else:
+        mapping["learner_column"] = pick("learner_id")
+        mapping["learner_kind"] = "employee_id"
+    mapping["unit_column"] = pick("unit_column")
+    # a percentage column says so with "%" (Udemy Business: "% Marked Completed")
+    marked = [i for i, h in enumerate(headers) if "%" in h and i not in taken]
+    if marked:
+        taken.add(marked[0])
+        mapping["percent_column"] = headers[marked[0]]
+    else:
+        mapping["percent_column"] = pick("percent_column")
+    for key in ("completed_column", "observed_at_column"):
+        mapping[key] = pick(key)
+    if mapping["completed_column"]:
+        i = headers.index(mapping["completed_column"])
+        seen = sorted({r[i].strip() for r in rows if i < len(r) and r[i].strip()})
+        done = [v for v in seen if fold(v) in {"yes", "true", "completed", "complete", "done", "y"}]
+        mapping["completed_values"] = done or ["Completed", "Yes"]
+    return mapping
+
+
+def remembered(*, region: Region, headers: list[str]) -> ColumnMapping | None:
+    return db.session.scalars(
+        select(ColumnMapping).where(
+            ColumnMapping.region_id == region.id, ColumnMapping.header_key == header_key(headers)
+        )
+    ).one_or_none()
+
+
+def clean(form: dict[str, str], headers: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The mapping a lead submitted, checked against the file's headers: (mapping, errors)."""
+    errors: dict[str, str] = {}
+    mapping: dict[str, Any] = {}
+    for key in COLUMN_KEYS:
+        value = (form.get(key) or "").strip()
+        if value and value not in headers:
+            errors[key] = "Choose one of the file's columns."
+        elif value:
+            mapping[key] = value
+    if not mapping.get("learner_column"):
+        errors.setdefault("learner_column", "Choose the column that says who the learner is.")
+    if not mapping.get("unit_column"):
+        errors.setdefault("unit_column", "Choose the column that names the module.")
+    if not (mapping.get("percent_column") or mapping.get("completed_column")):
+        errors["percent_column"] = "Choose a percent column, a completed column, or both."
+    kind = form.get("learner_kind") or "email"
+    if kind not in ("email", "employee_id"):
+        errors["learner_kind"] = "Choose an email or an employee id."
+    mapping["learner_kind"] = kind
+    words = [w.strip() for w in (form.get("completed_values") or "").split(",") if w.strip()]
+    if mapping.get("completed_column"):
+        mapping["completed_values"] = words or ["Completed", "Yes"]
+    return mapping, errors
+
+
+def confirm(
+    *, record: ProgressImport, mapping: dict[str, Any], headers: list[str], staff_id: int | None
+) -> ColumnMapping:
+    """Remember the region's mapping for these headers and queue the import with it
+    (after commit). Flushes."""
+    from app.progress.importing import queue_import
+
+    region = db.session.get(Region, record.region_id)
+    assert region is not None
+    row = remembered(region=region, headers=headers)
+    if row is None:
+        row = ColumnMapping(region_id=region.id, header_key=header_key(headers), headers=headers)
+        db.session.add(row)
+    row.mapping = mapping
+    row.updated_at = utcnow()
+    row.updated_by_id = staff_id
+    record.requested_format = "generic"
+    record.report = {**(record.report or {}), "options": {"mapping": mapping}}
+    queue_import(record)
+    return row
+
+
+def plan(*, record: ProgressImport, region: Region, typed: dict[str, Any]) -> None:
+    """Queue a fresh upload, unless it is in no known format and nobody said which column is
+    which: then it waits for the lead (``NEEDS_MAPPING``), or takes the region's remembered
+    mapping for its headers. Flushes."""
+    from app.progress.importing import _moodle_profiles, queue_import
+
+    fmt = record.requested_format
+    if fmt not in ("auto", "generic") or typed:
+        queue_import(record)
+        return
+    try:
+        headers, _ = peek(Path(record.stored_path))
+    except (OSError, UnicodeError):
+        queue_import(record)  # the job reports what is wrong with the file
+        return
+    if fmt == "auto":
+        try:
+            detect_format(headers, ReadContext(moodle_profiles=_moodle_profiles(region)))
+        except FormatError:
+            pass
+        else:
+            queue_import(record)
+            return
+    known = remembered(region=region, headers=headers)
+    if known is not None:
+        record.requested_format = "generic"
+        record.report = {**(record.report or {}), "options": {"mapping": known.mapping}}
+        queue_import(record)
+        return
+    record.status = ImportStatus.NEEDS_MAPPING
+    db.session.flush()

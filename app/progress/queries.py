@@ -1,0 +1,140 @@
+"""How old a rollout's progress data is, and where it last came from (read side)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.progress.models import ImportStatus, ModuleProgress, ProgressImport, XapiStatement
+
+#: ``[progress] max_age_days`` in a region file: a term is closed on data at most this old
+#: unless the local lead confirms (the default)
+DEFAULT_MAX_AGE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """The newest progress data of a rollout: when it was true, and its channel."""
+
+    as_of: datetime
+    #: "openedx", "moodle", "linkedin", "generic", "summit" (file imports), "xapi", or the
+    #: source written on the progress rows by another channel
+    source: str
+    #: True for a file import, False for statements or a sync
+    from_file: bool
+
+
+def progress_freshness(rollout_ids: Collection[int]) -> dict[int, Freshness]:
+    """Per rollout, its newest progress data: the latest finished import (its data's time),
+    the latest xAPI statement received, else the latest progress row observed (data written
+    by other channels). Rollouts with no progress at all are missing. Three statements,
+    whatever the number of rollouts."""
+    ids = list(rollout_ids)
+    if not ids:
+        return {}
+    found: dict[int, Freshness] = {}
+
+    def keep(rollout_id: int, fresh: Freshness) -> None:
+        if fresh.as_of is None:
+            return
+        current = found.get(rollout_id)
+        if current is None or fresh.as_of > current.as_of:
+            found[rollout_id] = fresh
+
+    ranked = (
+        select(
+            ProgressImport.rollout_id,
+            func.coalesce(ProgressImport.data_as_of, ProgressImport.finished_at).label("as_of"),
+            ProgressImport.detected_format,
+            func.row_number()
+            .over(
+                partition_by=ProgressImport.rollout_id,
+                order_by=(
+                    func.coalesce(ProgressImport.data_as_of, ProgressImport.finished_at).desc(),
+                    ProgressImport.id.desc(),
+                ),
+            )
+            .label("n"),
+        )
+        .where(ProgressImport.rollout_id.in_(ids), ProgressImport.status == ImportStatus.DONE)
+        .subquery()
+    )
+    for row in db.session.execute(
+        select(ranked.c.rollout_id, ranked.c.as_of, ranked.c.detected_format).where(ranked.c.n == 1)
+    ):
+        keep(row.rollout_id, Freshness(_aware(row.as_of), row.detected_format or "file", True))
+    for row in db.session.execute(
+        select(XapiStatement.rollout_id, func.max(XapiStatement.stored_at).label("as_of"))
+        .where(XapiStatement.rollout_id.in_(ids))
+        .group_by(XapiStatement.rollout_id)
+    ):
+        keep(row.rollout_id, Freshness(_aware(row.as_of), "xapi", False))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        from app.rollouts.models import Enrollment
+
+        latest = (
+            select(
+                Enrollment.rollout_id,
+                ModuleProgress.observed_at,
+                ModuleProgress.source,
+                func.row_number()
+                .over(
+                    partition_by=Enrollment.rollout_id,
+                    order_by=ModuleProgress.observed_at.desc(),
+                )
+                .label("n"),
+            )
+            .join(Enrollment, Enrollment.id == ModuleProgress.enrollment_id)
+            .where(Enrollment.rollout_id.in_(missing))
+            .subquery()
+        )
+        for row in db.session.execute(
+            select(latest.c.rollout_id, latest.c.observed_at, latest.c.source).where(
+                latest.c.n == 1
+            )
+        ):
+            keep(
+                row.rollout_id,
+                Freshness(_aware(row.observed_at), row.source, row.source != "xapi"),
+            )
+    return found
+
+
+def _aware(value: Any) -> Any:
+    from datetime import UTC
+
+    if isinstance(value, str):  # SQLite hands window-function columns back as text
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def max_age(region: Any) -> timedelta:
+    """How old progress may be when a term closes without the lead confirming."""
+    settings = ((region.settings or {}).get("progress") or {}) if region is not None else {}
+    days = settings.get("max_age_days", DEFAULT_MAX_AGE_DAYS)
+    return timedelta(days=days if isinstance(days, int) else DEFAULT_MAX_AGE_DAYS)
+
+
+def is_stale(fresh: Freshness | None, *, region: Any, now: datetime) -> bool:
+    """No progress at all, or progress older than the region allows."""
+    return fresh is None or now - fresh.as_of > max_age(region)
+
+
+def as_of_text(value: datetime, *, zone: str, locale: str) -> str:
+    """``Tue 1 Dec, 09:00`` / ``Di., 1. Dez., 09:00`` / ``mar. 1 déc., 09:00``: the weekday
+    and date as the locale writes them (CLDR ``MMMEd``), then the time, in ``zone``."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_skeleton, format_time
+
+    local = value.astimezone(ZoneInfo(zone))
+    day = format_skeleton("MMMEd", local, locale=locale)
+    return f"{day}, {format_time(local, 'HH:mm', locale=locale)}"

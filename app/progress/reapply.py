@@ -1,0 +1,136 @@
+"""Placing an import's unmatched units on modules, and applying its kept file again."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.programs.models import Module
+from app.progress.mapping import set_unit_mapping
+from app.progress.models import ImportStatus, ProgressImport
+
+log = logging.getLogger(__name__)
+
+#: files of a rollout's most recent imports kept for re-applying after a mapping
+KEEP_FILES = 5
+IGNORE = "ignore"
+
+
+def file_kept(record: ProgressImport) -> bool:
+    return bool(record.stored_path) and Path(record.stored_path).is_file()
+
+
+def map_units_and_reapply(
+    *,
+    record: ProgressImport,
+    choices: dict[str, str],
+    created_by_id: int | None,
+) -> ProgressImport | None:
+    """Map each of ``record``'s unmatched units to the chosen module of the program (a module
+    id) or ignore it (``"ignore"``); blank choices are left alone. Then queue the same file
+    again as a new import (after commit), when it is still kept. Returns the new import, or
+    None when nothing was mapped or the file is gone. Raises ValueError for a module that is
+    not the program's or a unit the import did not report. Flushes.
+    """
+    program = record.rollout.program
+    modules = {
+        str(m.id): m
+        for m in db.session.scalars(select(Module).where(Module.program_id == program.id))
+    }
+    reported = set((record.report or {}).get("unmapped_units") or {})
+    chosen: list[tuple[str, Module | None]] = []
+    for unit, choice in choices.items():
+        if not choice:
+            continue
+        if unit not in reported:
+            raise ValueError(f"{unit!r} is not a unit of this import")
+        if choice == IGNORE:
+            chosen.append((unit, None))
+        elif choice in modules:
+            chosen.append((unit, modules[choice]))
+        else:
+            raise ValueError(f"no module {choice!r} in {program.title}")
+    if not chosen:
+        return None
+    for unit, module in chosen:
+        set_unit_mapping(program=program, unit_name=unit, module=module)
+        log.info(
+            "unit %r of program %s mapped to %s (import %s)",
+            unit,
+            program.id,
+            module.key if module else "nothing",
+            record.id,
+        )
+    if not file_kept(record):
+        return None
+    from app.progress.importing import create_import
+
+    path = Path(record.stored_path)
+    with path.open("rb") as stream:
+        again = create_import(
+            region=record.rollout.region,
+            rollout=record.rollout,
+            filename=record.filename,
+            stream=stream,
+            requested_format=record.requested_format,
+            created_by_id=created_by_id,
+            options=dict((record.report or {}).get("options") or {}),
+        )
+    return again
+
+
+def drop_old_files(*, rollout_id: int) -> None:
+    """Delete the files of a rollout's imports older than the last ``KEEP_FILES``. Flushes."""
+    old = db.session.execute(
+        select(ProgressImport.id, ProgressImport.stored_path)
+        .where(
+            ProgressImport.rollout_id == rollout_id,
+            ProgressImport.stored_path != "",
+            ProgressImport.status.in_([ImportStatus.DONE, ImportStatus.FAILED]),
+        )
+        .order_by(ProgressImport.id.desc())
+        .offset(KEEP_FILES)
+    ).all()
+    if not old:
+        return
+    for _, stored in old:
+        Path(stored).unlink(missing_ok=True)
+    db.session.execute(
+        update(ProgressImport)
+        .where(ProgressImport.id.in_([i for i, _ in old]))
+        .values(stored_path="")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def forget_files(*, rollout_ids: Any) -> None:
+    """Delete the kept upload files of these rollouts (``rollout_ids``: ids or a select of
+    them), for a person's erasure or a rollout past retention. Flushes."""
+    kept = db.session.execute(
+        select(ProgressImport.id, ProgressImport.stored_path).where(
+            ProgressImport.rollout_id.in_(rollout_ids), ProgressImport.stored_path != ""
+        )
+    ).all()
+    for _, stored in kept:
+        Path(stored).unlink(missing_ok=True)
+    if kept:
+        db.session.execute(
+            update(ProgressImport)
+            .where(ProgressImport.id.in_([i for i, _ in kept]))
+            .where(ProgressImport.status != ImportStatus.NEEDS_MAPPING)
+            .values(stored_path="")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(ProgressImport)
+            .where(
+                ProgressImport.id.in_([i for i, _ in kept]),
+                ProgressImport.status == ImportStatus.NEEDS_MAPPING,
+            )
+            .values(stored_path="", status=ImportStatus.FAILED, error="file erased")
+            .execution_options(synchronize_session=False)
+        )
