@@ -1,7 +1,7 @@
 """progress: the time an import's data describes (for data freshness)
 
 Revision ID: 5d1e0f7a2c4b
-Revises: 37ce148fe802
+Revises: 5e19a7c2d4b1
 Create Date: 2026-12-03 19:15:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5d1e0f7a2c4b"
-down_revision = "37ce148fe802"
+down_revision = "5e19a7c2d4b1"
 branch_labels = None
 depends_on = None
 
