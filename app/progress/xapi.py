@@ -28,6 +28,8 @@ from app.progress.effects import apply_progress_effects
 from app.progress.mapping import UnitResolver
 from app.progress.models import ModuleProgress, XapiCredential, XapiStatement
 from app.progress.values import parse_iso
+from app.progress.xapi_errors import XapiError
+from app.progress.xapi_validate import is_iri, validate_statement
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
 
@@ -54,16 +56,8 @@ STATEMENT_KEYS = {
     "authority",
     "version",
     "attachments",
-    "objectType",
 }
 MAX_BATCH = 1000
-
-
-class XapiError(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 # --- credentials --------------------------------------------------------------------------
@@ -149,6 +143,11 @@ class ParsedStatement:
     actor_key: str | None = None
     #: the id of the statement a StatementRef object names (any verb; a valid UUID only)
     statement_ref: str | None = None
+    registration: str | None = None
+    #: ("agent", IFI key) and ("activity", sha256 of the id) of everything the statement names
+    related: frozenset[tuple[str, str]] = frozenset()
+    #: activity id → definition, for the Activities resource
+    definitions: dict[str, dict[str, Any]] | None = None
 
     @property
     def voids(self) -> str | None:
@@ -157,7 +156,7 @@ class ParsedStatement:
 
 
 def _is_iri(value: Any) -> bool:
-    return isinstance(value, str) and ":" in value and " " not in value and len(value) <= 2000
+    return is_iri(value)
 
 
 def ifi_key(agent: dict[str, Any]) -> str | None:
@@ -188,8 +187,8 @@ def _content_hash(statement: dict[str, Any]) -> str:
 def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
     """Validate one statement; XapiError(400) says what is wrong."""
     where = f"statement {index}"
-    if not isinstance(statement, dict):
-        raise XapiError(400, f"{where}: a statement is a JSON object")
+    validate_statement(statement, where)
+    statement = _normalised(statement)
     unknown = set(statement) - STATEMENT_KEYS
     if unknown:
         raise XapiError(400, f"{where}: unknown properties {sorted(unknown)}")
@@ -290,7 +289,87 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
         payload=statement,
         actor_key=ifi_key(actor),
         statement_ref=statement_ref,
+        registration=((statement.get("context") or {}).get("registration") or "").lower() or None,
+        related=frozenset(_related(statement)),
+        definitions=_definitions(statement),
     )
+
+
+def activity_key(iri: str) -> str:
+    return hashlib.sha256(iri.encode()).hexdigest()
+
+
+def _related(statement: dict[str, Any]) -> set[tuple[str, str]]:
+    """Every agent (and group member) and activity the statement names (Communication
+    §2.1.3 ``related_agents`` / ``related_activities``), its Sub-Statement included."""
+    found: set[tuple[str, str]] = set()
+
+    def agent(value: Any) -> None:
+        if isinstance(value, dict):
+            key = ifi_key(value)
+            if key is not None:
+                found.add(("agent", key))
+            for member in value.get("member") or []:
+                agent(member)
+
+    def activity(value: Any) -> None:
+        if isinstance(value, dict) and isinstance(value.get("id"), str):
+            found.add(("activity", activity_key(value["id"])))
+
+    def body(part: dict[str, Any]) -> None:
+        agent(part.get("actor"))
+        obj = part.get("object") or {}
+        kind = obj.get("objectType", "Activity")
+        if kind == "Activity":
+            activity(obj)
+        elif kind in ("Agent", "Group"):
+            agent(obj)
+        elif kind == "SubStatement":
+            body(obj)
+        context = part.get("context") or {}
+        agent(context.get("instructor"))
+        agent(context.get("team"))
+        for items in (context.get("contextActivities") or {}).values():
+            for item in items if isinstance(items, list) else [items]:
+                activity(item)
+
+    body(statement)
+    agent(statement.get("authority"))
+    return found
+
+
+def _definitions(statement: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The activity definitions the statement gives (object and context activities)."""
+    found: dict[str, dict[str, Any]] = {}
+    objects = [statement.get("object") or {}]
+    for items in ((statement.get("context") or {}).get("contextActivities") or {}).values():
+        objects.extend(items if isinstance(items, list) else [items])
+    for obj in objects:
+        if obj.get("objectType", "Activity") == "Activity" and isinstance(
+            obj.get("definition"), dict
+        ):
+            found[obj["id"]] = obj["definition"]
+    return found
+
+
+def _normalised(statement: dict[str, Any]) -> dict[str, Any]:
+    """The statement with each context activity list as an array (Data §2.4.6.2: the LRS
+    returns them so), in the statement and in a Sub-Statement."""
+
+    def fix(body: dict[str, Any]) -> dict[str, Any]:
+        activities = (body.get("context") or {}).get("contextActivities")
+        if isinstance(activities, dict) and any(
+            not isinstance(v, list) for v in activities.values()
+        ):
+            activities = {k: v if isinstance(v, list) else [v] for k, v in activities.items()}
+            body = {**body, "context": {**body["context"], "contextActivities": activities}}
+        return body
+
+    statement = fix(statement)
+    obj = statement.get("object")
+    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
+        statement = {**statement, "object": fix(obj)}
+    return statement
 
 
 # --- storing ------------------------------------------------------------------------------
@@ -338,11 +417,12 @@ def store_statements(
         row.statement_id: row.content_hash
         for row in db.session.execute(
             select(XapiStatement.statement_id, XapiStatement.content_hash).where(
-                XapiStatement.statement_id.in_(list(parsed))
+                XapiStatement.rollout_id == rollout.id,
+                XapiStatement.statement_id.in_(list(parsed)),
             )
         )
     }
-    # a known id under another rollout's credentials is invisible here: the unique key guards it
+    # ids are unique per rollout: another rollout's statement with the same id is never seen
     for sid, statement in parsed.items():
         if sid in stored and stored[sid] != statement.content_hash:
             raise XapiError(409, f"statement {sid} exists with different content")
@@ -391,6 +471,7 @@ def _store(
             by_employee[employee_id] = enrollment_id
     resolver = UnitResolver.for_program(rollout.program_id)
     applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
+    added: list[tuple[XapiStatement, ParsedStatement]] = []
     for s in statements:
         enrollment_id = by_email.get(s.email or "") or by_employee.get(s.employee_id or "")
         module_id = resolver.by_iri.get(s.activity_id) or (
@@ -406,25 +487,26 @@ def _store(
         elif module_id is None:
             reason = "unmapped activity"
         voided_by = voided.get(s.statement_id)
-        db.session.add(
-            XapiStatement(
-                region_id=region.id,
-                statement_id=s.statement_id,
-                rollout_id=rollout.id,
-                content_hash=s.content_hash,
-                verb=s.verb_iri[:200],
-                enrollment_id=enrollment_id,
-                module_id=module_id,
-                ignored_reason=reason,
-                payload=s.payload,
-                stored_at=now,
-                actor_key=s.actor_key,
-                activity_iri=s.activity_id or None,
-                statement_ref=s.statement_ref,
-                voided_by=voided_by,
-                voided_at=now if voided_by else None,
-            )
+        row = XapiStatement(
+            region_id=region.id,
+            statement_id=s.statement_id,
+            rollout_id=rollout.id,
+            content_hash=s.content_hash,
+            verb=s.verb_iri[:200],
+            enrollment_id=enrollment_id,
+            module_id=module_id,
+            ignored_reason=reason,
+            payload=s.payload,
+            stored_at=now,
+            actor_key=s.actor_key,
+            activity_iri=s.activity_id or None,
+            statement_ref=s.statement_ref,
+            voided_by=voided_by,
+            voided_at=now if voided_by else None,
+            registration=s.registration,
         )
+        db.session.add(row)
+        added.append((row, s))
         if voided_by is not None:
             log.info(
                 "rollout %s: xAPI statement %s arrived voided by %s",
@@ -438,6 +520,7 @@ def _store(
     if applicable:
         _apply(region, applicable)
     db.session.flush()
+    _index_related(region=region, rollout=rollout, added=added, now=now)
     if applicable:
         apply_progress_effects(
             region=region,
@@ -446,6 +529,38 @@ def _store(
             channel="xapi",
             enrollment_ids={enrollment_id for enrollment_id, *_ in applicable},
         )
+
+
+def _index_related(
+    *,
+    region: Region,
+    rollout: Rollout,
+    added: list[tuple[XapiStatement, ParsedStatement]],
+    now: datetime,
+) -> None:
+    """The related agents and activities of the stored statements (one multi-row insert),
+    and their activity definitions merged into the rollout's."""
+    from app.progress.xapi_documents import merge_definitions, record_activities
+    from app.progress.xapi_models import XapiRelated
+
+    rows = [
+        {
+            "region_id": region.id,
+            "statement_pk": row.id,
+            "rollout_id": rollout.id,
+            "kind": kind,
+            "key": key,
+        }
+        for row, parsed in added
+        for kind, key in sorted(parsed.related)
+    ]
+    if rows:
+        db.session.execute(XapiRelated.__table__.insert(), rows)
+    definitions: dict[str, dict[str, Any]] = {}
+    for _, parsed in added:
+        for iri, definition in (parsed.definitions or {}).items():
+            definitions[iri] = merge_definitions(definitions.get(iri, {}), definition)
+    record_activities(region=region, rollout=rollout, definitions=definitions, now=now)
 
 
 def progress_rows(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], ModuleProgress]:
