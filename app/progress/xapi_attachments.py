@@ -6,9 +6,10 @@ statements first (application/json), then one part per attachment, named by its
 ``X-Experience-API-Hash`` (the sha2 of the statement's attachment). Every such attachment
 needs its part and every part an attachment that names it, else 400. A signature attachment
 (usageType ``…/attachments/signature``) is an ``application/octet-stream`` JWS whose
-algorithm is RS256, RS384 or RS512 and whose payload is the statement as sent, less its
-attachments; the LRS keeps it with the statement. Contents are stored once per rollout and
-sha2, and returned with ``attachments=true``.
+algorithm is RS256, RS384 or RS512, whose payload is the statement as sent (less its
+attachments and what the LRS sets) and which, with an ``x5c`` certificate in its header,
+verifies with that certificate's key; the LRS keeps it with the statement. Contents are
+stored once per rollout and sha2, and returned with ``attachments=true``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlalchemy import select
 from werkzeug.datastructures import Headers
 
@@ -97,8 +102,30 @@ def check_signature(statement: dict[str, Any], attachment: dict[str, Any], jws: 
         raise XapiError(400, "the signature's header or payload is not JSON") from exc
     if not isinstance(header, dict) or header.get("alg") not in JWS_ALGORITHMS:
         raise XapiError(400, "a signature uses RS256, RS384 or RS512")
+    if header.get("x5c"):
+        _verify_x5c(header, pieces)
     if not isinstance(payload, dict) or _signed_view(payload) != _signed_view(statement):
         raise XapiError(400, "the signature's payload is not this statement")
+
+
+def _verify_x5c(header: dict[str, Any], pieces: list[str]) -> None:
+    """The JWS verifies with the public key of its first x5c certificate (Data §2.6: a
+    check for mistakes, not an authentication of the signer)."""
+    hashing = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+    try:
+        chain = header["x5c"]
+        certificate = x509.load_der_x509_certificate(base64.b64decode(chain[0]))
+        key = certificate.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise TypeError("not an RSA key")
+        key.verify(
+            _b64url(pieces[2]),
+            f"{pieces[0]}.{pieces[1]}".encode("ascii"),
+            padding.PKCS1v15(),
+            hashing[header["alg"]](),
+        )
+    except (InvalidSignature, KeyError, IndexError, TypeError, ValueError) as exc:
+        raise XapiError(400, "the signature does not verify with its x5c certificate") from exc
 
 
 def _b64url(text: str) -> bytes:
