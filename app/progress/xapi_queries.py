@@ -68,6 +68,9 @@ class StatementQuery:
     registration: str | None = None
     related_agents: bool = False
     related_activities: bool = False
+    #: how the page is returned (carried by the ``more`` link with the filters)
+    format: str = "exact"
+    attachments: bool = False
 
 
 def xapi_time(value: datetime) -> str:
@@ -134,9 +137,10 @@ def parse_query(args: Mapping[str, str]) -> StatementQuery:
         if not is_uuid(args["registration"]):
             raise XapiError(400, "registration must be a UUID")
         query = replace(query, registration=args["registration"].lower())
-    for name in ("related_agents", "related_activities"):
+    for name in ("related_agents", "related_activities", "attachments"):
         if name in args:
             query = replace(query, **{name: _boolean(name, args[name])})
+    query = replace(query, format=args.get("format", "exact"))
     for name in ("verb", "activity"):
         if name in args:
             if not _is_iri(args[name]):

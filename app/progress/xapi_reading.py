@@ -96,10 +96,9 @@ def get_statements(rollout: Rollout, *, key: str, xreq: XapiRequest) -> Response
         if len(args) > 1:
             raise XapiError(400, "a more link takes no other parameter")
         query, after = read_more_token(args["more"], secret_key=secret, rollout_id=rollout.id)
-        fmt, with_files = "exact", False
     else:
         query = parse_query(args)
-        with_files = _boolean("attachments", args.get("attachments", "false"))
+    fmt, with_files = query.format, query.attachments
     rows, next_key = statement_page(rollout_id=rollout.id, query=query, after=after)
     more = ""
     if next_key is not None:

@@ -399,3 +399,16 @@ def test_statements_are_validated_to_the_spec(api, change, reason):
     response = api("post", "statements", json=sent)
     assert response.status_code == 400
     assert reason in response.json["error"]
+
+
+def test_the_more_link_keeps_the_format(api):
+    named = [statement(sid=str(uuid.uuid4())) for _ in range(2)]
+    for sent in named:
+        sent["actor"]["name"] = "Ada Lovelace"
+    api("post", "statements", json=named)
+    first = api("get", "statements", params={"limit": "1", "format": "ids"}).json
+    assert "name" not in first["statements"][0]["actor"]
+    path = first["more"].removeprefix("/xapi/")
+    second = api("get", path).json
+    assert len(second["statements"]) == 1
+    assert "name" not in second["statements"][0]["actor"]
