@@ -290,7 +290,7 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
         actor_key=ifi_key(actor),
         statement_ref=statement_ref,
         registration=((statement.get("context") or {}).get("registration") or "").lower() or None,
-        related=frozenset(_related(statement)),
+        related=frozenset(_related(statement, actor_key=ifi_key(actor), activity_iri=activity_id)),
         definitions=_definitions(statement),
     )
 
@@ -299,9 +299,12 @@ def activity_key(iri: str) -> str:
     return hashlib.sha256(iri.encode()).hexdigest()
 
 
-def _related(statement: dict[str, Any]) -> set[tuple[str, str]]:
+def _related(
+    statement: dict[str, Any], *, actor_key: str | None, activity_iri: str
+) -> set[tuple[str, str]]:
     """Every agent (and group member) and activity the statement names (Communication
-    §2.1.3 ``related_agents`` / ``related_activities``), its Sub-Statement included."""
+    §2.1.3 ``related_agents`` / ``related_activities``), its Sub-Statement included, but the
+    actor and the object activity that its own columns hold."""
     found: set[tuple[str, str]] = set()
 
     def agent(value: Any) -> None:
@@ -335,6 +338,8 @@ def _related(statement: dict[str, Any]) -> set[tuple[str, str]]:
 
     body(statement)
     agent(statement.get("authority"))
+    found.discard(("agent", actor_key or ""))
+    found.discard(("activity", activity_key(activity_iri) if activity_iri else ""))
     return found
 
 

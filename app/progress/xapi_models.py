@@ -75,9 +75,10 @@ class XapiAttachment(RegionScoped, Base):
 
 
 class XapiRelated(RegionScoped, Base):
-    """An agent or activity a statement names anywhere (actor, object, authority, context,
-    Sub-Statement): what ``related_agents`` / ``related_activities`` match (Communication
-    §2.1.3). Written with the statement, one multi-row insert per batch."""
+    """An agent or activity a statement names besides its actor and object activity (which
+    its own columns hold): authority, context, group members, an Agent object, its
+    Sub-Statement. ``related_agents`` / ``related_activities`` match these or the columns
+    (Communication §2.1.3). Written with the statement, one multi-row insert per batch."""
 
     __tablename__ = "xapi_related"
     __table_args__ = (Index("ix_xapi_related_lookup", "rollout_id", "kind", "key", "statement_pk"),)

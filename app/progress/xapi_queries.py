@@ -193,15 +193,15 @@ def statement_page(
     values = {
         "related_agent" if query.related_agents else "agent": query.agent_key,
         "verb": query.verb[:200] if query.verb is not None else None,
-        "related_activity" if query.related_activities else "activity": (
-            activity_key(query.activity)
-            if query.related_activities and query.activity is not None
-            else query.activity
-        ),
+        "related_activity" if query.related_activities else "activity": query.activity,
         "registration": query.registration,
     }
     params: dict[str, Any] = {"rollout_id": rollout_id, "limit": query.limit + 1}
     params.update({f"match_{name}": value for name, value in values.items() if value is not None})
+    if query.related_activities and query.activity is not None:
+        params["key_related_activity"] = activity_key(query.activity)
+    if query.related_agents and query.agent_key is not None:
+        params["key_related_agent"] = query.agent_key
     if query.since is not None:
         params["since"] = query.since
     if query.until is not None:
@@ -262,12 +262,19 @@ def _page_statement(
 
 def _match(entity: Any, condition: str) -> ColumnElement[bool]:
     if condition.startswith("related_"):
-        return entity.id.in_(
-            select(XapiRelated.statement_pk).where(
-                XapiRelated.rollout_id == bindparam("rollout_id"),
-                XapiRelated.kind == condition.removeprefix("related_"),
-                XapiRelated.key == bindparam(f"match_{condition}"),
-            )
+        # the actor and the object activity are the statement's own columns; the index holds
+        # only the other agents and activities it names (most statements: none)
+        kind = condition.removeprefix("related_")
+        direct = getattr(entity, _MATCH_COLUMNS[kind]) == bindparam(f"match_{condition}")
+        return or_(
+            direct,
+            entity.id.in_(
+                select(XapiRelated.statement_pk).where(
+                    XapiRelated.rollout_id == bindparam("rollout_id"),
+                    XapiRelated.kind == kind,
+                    XapiRelated.key == bindparam(f"key_{condition}"),
+                )
+            ),
         )
     return getattr(entity, _MATCH_COLUMNS[condition]) == bindparam(f"match_{condition}")
 

@@ -4,7 +4,8 @@ State / Activity Profile / Agent Profile documents (xapi_document), merged activ
 definitions (xapi_activity), attachment contents (xapi_attachment) and the agents and
 activities each statement names (xapi_related, for related_agents / related_activities),
 each scoped to a rollout. xapi_statement gets context.registration (the registration
-filter, filled from the statements stored; the related index starts with new statements),
+filter, filled from the statements stored; the related index, which holds what a
+statement names besides its actor and object activity, starts with new statements),
 and a statement id is unique within its rollout instead of across the LRS, so one
 rollout's ids never collide with, or reveal, another's.
 

@@ -132,6 +132,9 @@ def test_registration_and_related_filters(api):
     assert found(registration=registration) == {registered["id"]}
     assert found(agent=json.dumps(EXPERT)) == set()
     assert found(agent=json.dumps(EXPERT), related_agents="true") == {registered["id"]}
+    both = {plain["id"], registered["id"]}
+    assert found(agent=json.dumps(ADA), related_agents="true") == both
+    assert found(activity=IRI, related_activities="true") == both
     parent = "https://learning.example.com/course"
     assert found(activity=parent) == set()
     assert found(activity=parent, related_activities="true") == {registered["id"]}
