@@ -29,6 +29,13 @@ from app.progress.mapping import UnitResolver
 from app.progress.models import ModuleProgress, XapiCredential, XapiStatement
 from app.progress.values import parse_iso
 from app.progress.xapi_errors import XapiError
+from app.progress.xapi_index import (
+    definitions_of,
+    ifi_key,
+    index_statements,
+    normalised,
+    related_of,
+)
 from app.progress.xapi_validate import is_iri, validate_statement
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
@@ -159,25 +166,6 @@ def _is_iri(value: Any) -> bool:
     return is_iri(value)
 
 
-def ifi_key(agent: dict[str, Any]) -> str | None:
-    """sha256 of an Agent's or identified Group's inverse functional identifier, None without one.
-
-    Mailboxes compare case-insensitively (as learners are matched); the other IFIs exactly.
-    """
-    if agent.get("mbox"):
-        ifi = "mbox:" + str(agent["mbox"]).strip().lower()
-    elif agent.get("mbox_sha1sum"):
-        ifi = "mbox_sha1sum:" + str(agent["mbox_sha1sum"]).strip().lower()
-    elif agent.get("openid"):
-        ifi = "openid:" + str(agent["openid"])
-    elif isinstance(agent.get("account"), dict):
-        account = agent["account"]
-        ifi = f"account:{account.get('homePage')}|{account.get('name')}"
-    else:
-        return None
-    return hashlib.sha256(ifi.encode()).hexdigest()
-
-
 def _content_hash(statement: dict[str, Any]) -> str:
     body = {k: v for k, v in statement.items() if k not in ("stored", "authority", "version")}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -188,7 +176,7 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
     """Validate one statement; XapiError(400) says what is wrong."""
     where = f"statement {index}"
     validate_statement(statement, where)
-    statement = _normalised(statement)
+    statement = normalised(statement)
     unknown = set(statement) - STATEMENT_KEYS
     if unknown:
         raise XapiError(400, f"{where}: unknown properties {sorted(unknown)}")
@@ -290,91 +278,11 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
         actor_key=ifi_key(actor),
         statement_ref=statement_ref,
         registration=((statement.get("context") or {}).get("registration") or "").lower() or None,
-        related=frozenset(_related(statement, actor_key=ifi_key(actor), activity_iri=activity_id)),
-        definitions=_definitions(statement),
+        related=frozenset(
+            related_of(statement, actor_key=ifi_key(actor), activity_iri=activity_id)
+        ),
+        definitions=definitions_of(statement),
     )
-
-
-def activity_key(iri: str) -> str:
-    return hashlib.sha256(iri.encode()).hexdigest()
-
-
-def _related(
-    statement: dict[str, Any], *, actor_key: str | None, activity_iri: str
-) -> set[tuple[str, str]]:
-    """Every agent (and group member) and activity the statement names (Communication
-    §2.1.3 ``related_agents`` / ``related_activities``), its Sub-Statement included, but the
-    actor and the object activity that its own columns hold."""
-    found: set[tuple[str, str]] = set()
-
-    def agent(value: Any) -> None:
-        if isinstance(value, dict):
-            key = ifi_key(value)
-            if key is not None:
-                found.add(("agent", key))
-            for member in value.get("member") or []:
-                agent(member)
-
-    def activity(value: Any) -> None:
-        if isinstance(value, dict) and isinstance(value.get("id"), str):
-            found.add(("activity", activity_key(value["id"])))
-
-    def body(part: dict[str, Any]) -> None:
-        agent(part.get("actor"))
-        obj = part.get("object") or {}
-        kind = obj.get("objectType", "Activity")
-        if kind == "Activity":
-            activity(obj)
-        elif kind in ("Agent", "Group"):
-            agent(obj)
-        elif kind == "SubStatement":
-            body(obj)
-        context = part.get("context") or {}
-        agent(context.get("instructor"))
-        agent(context.get("team"))
-        for items in (context.get("contextActivities") or {}).values():
-            for item in items if isinstance(items, list) else [items]:
-                activity(item)
-
-    body(statement)
-    agent(statement.get("authority"))
-    found.discard(("agent", actor_key or ""))
-    found.discard(("activity", activity_key(activity_iri) if activity_iri else ""))
-    return found
-
-
-def _definitions(statement: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The activity definitions the statement gives (object and context activities)."""
-    found: dict[str, dict[str, Any]] = {}
-    objects = [statement.get("object") or {}]
-    for items in ((statement.get("context") or {}).get("contextActivities") or {}).values():
-        objects.extend(items if isinstance(items, list) else [items])
-    for obj in objects:
-        if obj.get("objectType", "Activity") == "Activity" and isinstance(
-            obj.get("definition"), dict
-        ):
-            found[obj["id"]] = obj["definition"]
-    return found
-
-
-def _normalised(statement: dict[str, Any]) -> dict[str, Any]:
-    """The statement with each context activity list as an array (Data §2.4.6.2: the LRS
-    returns them so), in the statement and in a Sub-Statement."""
-
-    def fix(body: dict[str, Any]) -> dict[str, Any]:
-        activities = (body.get("context") or {}).get("contextActivities")
-        if isinstance(activities, dict) and any(
-            not isinstance(v, list) for v in activities.values()
-        ):
-            activities = {k: v if isinstance(v, list) else [v] for k, v in activities.items()}
-            body = {**body, "context": {**body["context"], "contextActivities": activities}}
-        return body
-
-    statement = fix(statement)
-    obj = statement.get("object")
-    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
-        statement = {**statement, "object": fix(obj)}
-    return statement
 
 
 # --- storing ------------------------------------------------------------------------------
@@ -543,29 +451,13 @@ def _index_related(
     added: list[tuple[XapiStatement, ParsedStatement]],
     now: datetime,
 ) -> None:
-    """The related agents and activities of the stored statements (one multi-row insert),
-    and their activity definitions merged into the rollout's."""
-    from app.progress.xapi_documents import merge_definitions, record_activities
-    from app.progress.xapi_models import XapiRelated
-
-    rows = [
-        {
-            "region_id": region.id,
-            "statement_pk": row.id,
-            "rollout_id": rollout.id,
-            "kind": kind,
-            "key": key,
-        }
-        for row, parsed in added
-        for kind, key in sorted(parsed.related)
-    ]
-    if rows:
-        db.session.execute(XapiRelated.__table__.insert(), rows)
-    definitions: dict[str, dict[str, Any]] = {}
-    for _, parsed in added:
-        for iri, definition in (parsed.definitions or {}).items():
-            definitions[iri] = merge_definitions(definitions.get(iri, {}), definition)
-    record_activities(region=region, rollout=rollout, definitions=definitions, now=now)
+    """The related agents and activities of the stored statements, and their definitions."""
+    index_statements(
+        region=region,
+        rollout=rollout,
+        named=[(row.id, parsed.related, parsed.definitions or {}) for row, parsed in added],
+        now=now,
+    )
 
 
 def progress_rows(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], ModuleProgress]:

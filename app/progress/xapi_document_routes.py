@@ -11,7 +11,6 @@ from flask import Response
 from werkzeug.http import http_date
 
 from app.progress.values import parse_iso
-from app.progress.xapi import ifi_key
 from app.progress.xapi_documents import (
     ACTIVITY_PROFILE,
     AGENT_PROFILE,
@@ -25,6 +24,7 @@ from app.progress.xapi_documents import (
 )
 from app.progress.xapi_errors import XapiError
 from app.progress.xapi_http import Caller, xapi_response
+from app.progress.xapi_index import ifi_key
 from app.progress.xapi_validate import agent as check_agent
 from app.progress.xapi_validate import is_iri, is_uuid, timestamp
 

@@ -33,7 +33,8 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.progress.models import XapiStatement
 from app.progress.values import parse_iso
-from app.progress.xapi import XapiError, _is_iri, activity_key, ifi_key
+from app.progress.xapi import XapiError, _is_iri
+from app.progress.xapi_index import activity_key, ifi_key
 from app.progress.xapi_models import XapiRelated
 from app.progress.xapi_validate import agent as check_agent
 from app.progress.xapi_validate import is_uuid
