@@ -43,6 +43,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
         "activity_iri",
         "voided_by",
         "statement_ref",
+        "registration",
     },
 }
 

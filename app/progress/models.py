@@ -153,11 +153,14 @@ class XapiStatement(RegionScoped, Base):
         Index("ix_xapi_statement_rollout_actor", "rollout_id", "actor_key"),
         # statements that target another (voids waiting for their target, filter matches)
         Index("ix_xapi_statement_rollout_ref", "rollout_id", "statement_ref"),
+        # a statement id is the sender's: unique within the rollout, unseen by any other
+        UniqueConstraint("rollout_id", "statement_id"),
+        Index("ix_xapi_statement_rollout_registration", "rollout_id", "registration"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the statement's UUID (given by the sender, or assigned on POST)
-    statement_id: Mapped[str] = mapped_column(String(36), unique=True)
+    statement_id: Mapped[str] = mapped_column(String(36))
     rollout_id: Mapped[int] = mapped_column(
         ForeignKey("rollout.id", ondelete="CASCADE"), index=True
     )
@@ -185,3 +188,5 @@ class XapiStatement(RegionScoped, Base):
     #: target sent after its void is voided as it arrives, and filters match a statement that
     #: targets a matching one
     statement_ref: Mapped[str | None] = mapped_column(String(36))
+    #: context.registration (the ``registration`` filter)
+    registration: Mapped[str | None] = mapped_column(String(36))

@@ -28,6 +28,15 @@ from app.progress.effects import apply_progress_effects
 from app.progress.mapping import UnitResolver
 from app.progress.models import ModuleProgress, XapiCredential, XapiStatement
 from app.progress.values import parse_iso
+from app.progress.xapi_errors import XapiError
+from app.progress.xapi_index import (
+    definitions_of,
+    ifi_key,
+    index_statements,
+    normalised,
+    related_of,
+)
+from app.progress.xapi_validate import is_iri, validate_statement
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
 
@@ -54,16 +63,8 @@ STATEMENT_KEYS = {
     "authority",
     "version",
     "attachments",
-    "objectType",
 }
 MAX_BATCH = 1000
-
-
-class XapiError(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 # --- credentials --------------------------------------------------------------------------
@@ -149,6 +150,11 @@ class ParsedStatement:
     actor_key: str | None = None
     #: the id of the statement a StatementRef object names (any verb; a valid UUID only)
     statement_ref: str | None = None
+    registration: str | None = None
+    #: ("agent", IFI key) and ("activity", sha256 of the id) of everything the statement names
+    related: frozenset[tuple[str, str]] = frozenset()
+    #: activity id → definition, for the Activities resource
+    definitions: dict[str, dict[str, Any]] | None = None
 
     @property
     def voids(self) -> str | None:
@@ -157,26 +163,7 @@ class ParsedStatement:
 
 
 def _is_iri(value: Any) -> bool:
-    return isinstance(value, str) and ":" in value and " " not in value and len(value) <= 2000
-
-
-def ifi_key(agent: dict[str, Any]) -> str | None:
-    """sha256 of an Agent's or identified Group's inverse functional identifier, None without one.
-
-    Mailboxes compare case-insensitively (as learners are matched); the other IFIs exactly.
-    """
-    if agent.get("mbox"):
-        ifi = "mbox:" + str(agent["mbox"]).strip().lower()
-    elif agent.get("mbox_sha1sum"):
-        ifi = "mbox_sha1sum:" + str(agent["mbox_sha1sum"]).strip().lower()
-    elif agent.get("openid"):
-        ifi = "openid:" + str(agent["openid"])
-    elif isinstance(agent.get("account"), dict):
-        account = agent["account"]
-        ifi = f"account:{account.get('homePage')}|{account.get('name')}"
-    else:
-        return None
-    return hashlib.sha256(ifi.encode()).hexdigest()
+    return is_iri(value)
 
 
 def _content_hash(statement: dict[str, Any]) -> str:
@@ -188,8 +175,8 @@ def _content_hash(statement: dict[str, Any]) -> str:
 def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
     """Validate one statement; XapiError(400) says what is wrong."""
     where = f"statement {index}"
-    if not isinstance(statement, dict):
-        raise XapiError(400, f"{where}: a statement is a JSON object")
+    validate_statement(statement, where)
+    statement = normalised(statement)
     unknown = set(statement) - STATEMENT_KEYS
     if unknown:
         raise XapiError(400, f"{where}: unknown properties {sorted(unknown)}")
@@ -290,6 +277,11 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
         payload=statement,
         actor_key=ifi_key(actor),
         statement_ref=statement_ref,
+        registration=((statement.get("context") or {}).get("registration") or "").lower() or None,
+        related=frozenset(
+            related_of(statement, actor_key=ifi_key(actor), activity_iri=activity_id)
+        ),
+        definitions=definitions_of(statement),
     )
 
 
@@ -338,11 +330,12 @@ def store_statements(
         row.statement_id: row.content_hash
         for row in db.session.execute(
             select(XapiStatement.statement_id, XapiStatement.content_hash).where(
-                XapiStatement.statement_id.in_(list(parsed))
+                XapiStatement.rollout_id == rollout.id,
+                XapiStatement.statement_id.in_(list(parsed)),
             )
         )
     }
-    # a known id under another rollout's credentials is invisible here: the unique key guards it
+    # ids are unique per rollout: another rollout's statement with the same id is never seen
     for sid, statement in parsed.items():
         if sid in stored and stored[sid] != statement.content_hash:
             raise XapiError(409, f"statement {sid} exists with different content")
@@ -391,6 +384,7 @@ def _store(
             by_employee[employee_id] = enrollment_id
     resolver = UnitResolver.for_program(rollout.program_id)
     applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
+    added: list[tuple[XapiStatement, ParsedStatement]] = []
     for s in statements:
         enrollment_id = by_email.get(s.email or "") or by_employee.get(s.employee_id or "")
         module_id = resolver.by_iri.get(s.activity_id) or (
@@ -406,25 +400,26 @@ def _store(
         elif module_id is None:
             reason = "unmapped activity"
         voided_by = voided.get(s.statement_id)
-        db.session.add(
-            XapiStatement(
-                region_id=region.id,
-                statement_id=s.statement_id,
-                rollout_id=rollout.id,
-                content_hash=s.content_hash,
-                verb=s.verb_iri[:200],
-                enrollment_id=enrollment_id,
-                module_id=module_id,
-                ignored_reason=reason,
-                payload=s.payload,
-                stored_at=now,
-                actor_key=s.actor_key,
-                activity_iri=s.activity_id or None,
-                statement_ref=s.statement_ref,
-                voided_by=voided_by,
-                voided_at=now if voided_by else None,
-            )
+        row = XapiStatement(
+            region_id=region.id,
+            statement_id=s.statement_id,
+            rollout_id=rollout.id,
+            content_hash=s.content_hash,
+            verb=s.verb_iri[:200],
+            enrollment_id=enrollment_id,
+            module_id=module_id,
+            ignored_reason=reason,
+            payload=s.payload,
+            stored_at=now,
+            actor_key=s.actor_key,
+            activity_iri=s.activity_id or None,
+            statement_ref=s.statement_ref,
+            voided_by=voided_by,
+            voided_at=now if voided_by else None,
+            registration=s.registration,
         )
+        db.session.add(row)
+        added.append((row, s))
         if voided_by is not None:
             log.info(
                 "rollout %s: xAPI statement %s arrived voided by %s",
@@ -438,6 +433,7 @@ def _store(
     if applicable:
         _apply(region, applicable)
     db.session.flush()
+    _index_related(region=region, rollout=rollout, added=added, now=now)
     if applicable:
         apply_progress_effects(
             region=region,
@@ -446,6 +442,22 @@ def _store(
             channel="xapi",
             enrollment_ids={enrollment_id for enrollment_id, *_ in applicable},
         )
+
+
+def _index_related(
+    *,
+    region: Region,
+    rollout: Rollout,
+    added: list[tuple[XapiStatement, ParsedStatement]],
+    now: datetime,
+) -> None:
+    """The related agents and activities of the stored statements, and their definitions."""
+    index_statements(
+        region=region,
+        rollout=rollout,
+        named=[(row.id, parsed.related, parsed.definitions or {}) for row, parsed in added],
+        now=now,
+    )
 
 
 def progress_rows(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], ModuleProgress]:

@@ -33,14 +33,27 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.progress.models import XapiStatement
 from app.progress.values import parse_iso
-from app.progress.xapi import XapiError, _is_iri, ifi_key
+from app.progress.xapi import XapiError, _is_iri
+from app.progress.xapi_index import activity_key, ifi_key
+from app.progress.xapi_models import XapiRelated
+from app.progress.xapi_validate import agent as check_agent
+from app.progress.xapi_validate import is_uuid
 
 #: the most statements one page holds (also what ``limit=0`` or no limit gives)
 MAX_LIMIT = 100
-FILTERS = {"agent", "verb", "activity", "since", "until", "limit", "ascending"}
-#: accepted and answered as "exact" (statements are returned as they were stored)
+FILTERS = {
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_activities",
+    "related_agents",
+    "since",
+    "until",
+    "limit",
+    "ascending",
+}
 FORMATS = {"exact", "ids", "canonical"}
-UNSUPPORTED = {"registration", "related_activities", "related_agents"}
 _MORE_SALT = "summit.xapi.more"
 
 
@@ -53,6 +66,12 @@ class StatementQuery:
     until: datetime | None = None
     limit: int = MAX_LIMIT
     ascending: bool = False
+    registration: str | None = None
+    related_agents: bool = False
+    related_activities: bool = False
+    #: how the page is returned (carried by the ``more`` link with the filters)
+    format: str = "exact"
+    attachments: bool = False
 
 
 def xapi_time(value: datetime) -> str:
@@ -76,9 +95,10 @@ def _stored_time(raw: str) -> datetime:
 
 
 def _boolean(name: str, raw: str) -> bool:
-    if raw not in ("true", "false"):
+    """true / false, in any case (clients such as TinCanPython send True)."""
+    if raw.lower() not in ("true", "false"):
         raise XapiError(400, f"{name} must be true or false")
-    return raw == "true"
+    return raw.lower() == "true"
 
 
 def check_single_params(args: Mapping[str, str]) -> None:
@@ -94,15 +114,11 @@ def check_single_params(args: Mapping[str, str]) -> None:
 def _check_format(args: Mapping[str, str]) -> None:
     if args.get("format", "exact") not in FORMATS:
         raise XapiError(400, "format must be ids, exact or canonical")
-    if _boolean("attachments", args.get("attachments", "false")):
-        raise XapiError(400, "attachments=true is not supported: this LRS keeps no attachments")
+    _boolean("attachments", args.get("attachments", "false"))
 
 
 def parse_query(args: Mapping[str, str]) -> StatementQuery:
     """The filters of a statement list; XapiError(400) says which parameter is wrong."""
-    unsupported = UNSUPPORTED & set(args)
-    if unsupported:
-        raise XapiError(400, f"{sorted(unsupported)} are not supported by this LRS")
     unknown = set(args) - FILTERS - {"format", "attachments"}
     if unknown:
         raise XapiError(400, f"unknown parameters {sorted(unknown)}")
@@ -113,10 +129,19 @@ def parse_query(args: Mapping[str, str]) -> StatementQuery:
             agent = json.loads(args["agent"])
         except ValueError as exc:
             raise XapiError(400, "agent must be an Agent as JSON") from exc
-        key = ifi_key(agent) if isinstance(agent, dict) else None
+        check_agent(agent, "agent")
+        key = ifi_key(agent)
         if key is None:
             raise XapiError(400, "agent needs one of mbox, mbox_sha1sum, openid, account")
         query = replace(query, agent_key=key)
+    if "registration" in args:
+        if not is_uuid(args["registration"]):
+            raise XapiError(400, "registration must be a UUID")
+        query = replace(query, registration=args["registration"].lower())
+    for name in ("related_agents", "related_activities", "attachments"):
+        if name in args:
+            query = replace(query, **{name: _boolean(name, args[name])})
+    query = replace(query, format=args.get("format", "exact"))
     for name in ("verb", "activity"):
         if name in args:
             if not _is_iri(args[name]):
@@ -167,12 +192,17 @@ def statement_page(
     (direct matches, and the few statements that target another) merged in one statement.
     """
     values = {
-        "agent": query.agent_key,
+        "related_agent" if query.related_agents else "agent": query.agent_key,
         "verb": query.verb[:200] if query.verb is not None else None,
-        "activity": query.activity,
+        "related_activity" if query.related_activities else "activity": query.activity,
+        "registration": query.registration,
     }
     params: dict[str, Any] = {"rollout_id": rollout_id, "limit": query.limit + 1}
     params.update({f"match_{name}": value for name, value in values.items() if value is not None})
+    if query.related_activities and query.activity is not None:
+        params["key_related_activity"] = activity_key(query.activity)
+    if query.related_agents and query.agent_key is not None:
+        params["key_related_agent"] = query.agent_key
     if query.since is not None:
         params["since"] = query.since
     if query.until is not None:
@@ -194,7 +224,12 @@ def statement_page(
 
 
 #: the column each filter compares (on the statement, or on a statement it targets)
-_MATCH_COLUMNS = {"agent": "actor_key", "verb": "verb", "activity": "activity_iri"}
+_MATCH_COLUMNS = {
+    "agent": "actor_key",
+    "verb": "verb",
+    "activity": "activity_iri",
+    "registration": "registration",
+}
 
 
 @functools.lru_cache(maxsize=64)
@@ -227,6 +262,21 @@ def _page_statement(
 
 
 def _match(entity: Any, condition: str) -> ColumnElement[bool]:
+    if condition.startswith("related_"):
+        # the actor and the object activity are the statement's own columns; the index holds
+        # only the other agents and activities it names (most statements: none)
+        kind = condition.removeprefix("related_")
+        direct = getattr(entity, _MATCH_COLUMNS[kind]) == bindparam(f"match_{condition}")
+        return or_(
+            direct,
+            entity.id.in_(
+                select(XapiRelated.statement_pk).where(
+                    XapiRelated.rollout_id == bindparam("rollout_id"),
+                    XapiRelated.kind == kind,
+                    XapiRelated.key == bindparam(f"key_{condition}"),
+                )
+            ),
+        )
     return getattr(entity, _MATCH_COLUMNS[condition]) == bindparam(f"match_{condition}")
 
 

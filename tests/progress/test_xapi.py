@@ -172,19 +172,26 @@ def test_credentials_of_one_rollout_never_reach_another_regions_learners(lrs):
     assert db.session.scalar(select(func.count()).select_from(ModuleProgress)) == 0
 
 
-def test_a_statement_id_used_by_another_rollout_is_409(lrs, client):
+def test_a_statement_id_another_rollout_used_is_neither_a_conflict_nor_revealed(lrs, client):
+    """Statement ids are unique per rollout: another rollout's statement with the same id
+    is stored as its own, and neither credential ever reads the other's (on old main the
+    second rollout got a 409, learning that the id existed elsewhere)."""
     other = make_course("fr", slug="sef-fr-y")
     key, secret = issue_credentials(region=other.rollout.region, rollout=other.rollout)
     db.session.commit()
     sid = str(uuid.uuid4())
     assert lrs(statement(sid=sid)).status_code == 200
     auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+    headers = {"Authorization": auth, "X-Experience-API-Version": "1.0.3"}
+    theirs = "mailto:" + other.enrollments["ada"].person.email
     response = client.post(
-        "/xapi/statements",
-        json=statement(sid=sid, who={"mbox": "mailto:" + other.enrollments["ada"].person.email}),
-        headers={"Authorization": auth, "X-Experience-API-Version": "1.0.3"},
+        "/xapi/statements", json=statement(sid=sid, who={"mbox": theirs}), headers=headers
     )
-    assert response.status_code == 409
+    assert response.status_code == 200
+    read = client.get(f"/xapi/statements?statementId={sid}", headers=headers)
+    assert read.json["actor"]["mbox"] == theirs
+    mine = lrs(method="get", query=f"?statementId={sid}")
+    assert mine.json["actor"]["mbox"] != theirs
 
 
 def test_a_batch_costs_the_same_statements_whatever_its_size(lrs):

@@ -117,11 +117,11 @@ def test_since_is_exclusive_and_until_inclusive_on_stored_time(lrs):
         ({"limit": "-1"}, "limit must be a nonnegative integer"),
         ({"ascending": "yes"}, "ascending must be true or false"),
         ({"agent": "ada"}, "agent must be an Agent as JSON"),
-        ({"agent": json.dumps({"name": "Ada"})}, "agent needs one of"),
+        ({"agent": json.dumps({"name": "Ada"})}, "agent: needs exactly one of mbox"),
         ({"verb": "completed"}, "verb must be an IRI"),
-        ({"registration": str(uuid.uuid4())}, "not supported"),
+        ({"registration": "session-1"}, "registration must be a UUID"),
         ({"colour": "blue"}, "unknown parameters"),
-        ({"attachments": "true"}, "attachments=true is not supported"),
+        ({"attachments": "maybe"}, "attachments must be true or false"),
     ],
 )
 def test_bad_parameters_are_400_with_the_reason(lrs, params, reason):
