@@ -40,8 +40,11 @@ class LrsSource:
         self.fetched = 0
         self.without_key = 0
         self.ignored = 0
+        #: the newest ``stored`` read, and the LRS's own spelling of it (sent back as is)
         self.newest: datetime | None = None
+        self.newest_raw = ""
         self.consistent: datetime | None = None
+        self.consistent_raw = ""
 
     def close(self) -> None:
         self.client.close()
@@ -69,7 +72,7 @@ class LrsSource:
     def _note_consistency(self, header: str | None) -> None:
         at = parse_iso(header, UTC) if header else None
         if at is not None and (self.consistent is None or at < self.consistent):
-            self.consistent = at
+            self.consistent, self.consistent_raw = at, str(header)
 
     def _observe(self, statement: Any) -> Observation | None:
         self.fetched += 1
@@ -79,7 +82,7 @@ class LrsSource:
             else None
         )
         if stored is not None and (self.newest is None or stored > self.newest):
-            self.newest = stored
+            self.newest, self.newest_raw = stored, str(statement["stored"])
         try:
             parsed = parse_statement(statement)
         except XapiError:
@@ -107,9 +110,8 @@ class LrsSource:
         )
 
     def next_cursor(self) -> dict[str, Any]:
-        newest = self.newest
-        if newest is not None and self.consistent is not None and self.consistent < newest:
-            newest = self.consistent
-        if newest is None:
+        if self.newest is None:
             return {"since": self.since} if self.since else {}
-        return {"since": newest.astimezone(UTC).isoformat().replace("+00:00", "Z")}
+        if self.consistent is not None and self.consistent < self.newest:
+            return {"since": self.consistent_raw}
+        return {"since": self.newest_raw}

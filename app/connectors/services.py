@@ -9,6 +9,7 @@ that fails half-way changes no progress and leaves the cursor where it was.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,7 +131,8 @@ def request_sync(*, connector: Connector, trigger: str = "manual", slot: str = "
         connector.id,
         trigger,
         queue="imports",
-        job_id=f"connector-sync-{connector.id}-{trigger}-{stamp}".replace(":", "_"),
+        # the characters RQ allows in a job id
+        job_id=re.sub(r"[^A-Za-z0-9_-]", "_", f"connector-sync-{connector.id}-{trigger}-{stamp}"),
         job_timeout=3600,
     )
 
