@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from app.auth.access import current_staff, require_role
+from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
 from app.connectors.forms import KIND_LABELS, LEARNER_LABELS, parse_connector_form
 from app.connectors.queries import recent_runs
@@ -32,6 +32,8 @@ def _page(rollout: Rollout, *, form: dict[str, str], errors: dict[str, str], sta
             form=form,
             errors=errors,
             can_edit=bool(g.region_roles & {Role.LOCAL_LEAD, Role.GLOBAL_ADMIN}),
+            # unknown learners are named only to those who may see individuals
+            show_names=may_see_names(),
         ),
         status,
     )

@@ -37,6 +37,8 @@ class FakeMoodle:
     #: (user id, cmid) → (state, timecompleted)
     completion: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     token_expired: bool = False
+    #: answer completion statuses of a shape no Moodle sends (a plugin gone wrong)
+    garbled: bool = False
     unavailable: int = 0
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
@@ -81,6 +83,8 @@ class FakeMoodle:
         if function == "core_enrol_get_enrolled_users":
             return Response(200, self._enrolled(params))
         if function == "core_completion_get_activities_completion_status":
+            if self.garbled:
+                return Response(200, {"statuses": [{"cmid": "x", "state": "complete"}]})
             return Response(200, self._statuses(int(params.get("userid") or 0)))
         return _error(
             "dml_missing_record_exception",

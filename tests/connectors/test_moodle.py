@@ -102,3 +102,16 @@ def test_an_expired_moodle_token_stops_the_sync_and_tells_the_lead_once(
     assert "accessexception" in failed[0].error and "new token" in failed[0].error
     assert failure_emails() == 1
     assert progress_rows(course) == {}
+
+
+def test_an_answer_of_the_wrong_shape_is_a_failed_sync_with_nothing_applied(
+    client, lead, course, moodle, run_jobs
+):
+    _setup(moodle)
+    moodle.garbled = True
+    _configure(client, course, moodle)
+    run_jobs()
+    (run,) = runs(course)
+    assert run.status is RunStatus.FAILED and "could not be read" in run.error
+    assert progress_rows(course) == {}
+    assert failure_emails() == 1
