@@ -27,6 +27,7 @@ def sync_connector(connector_id: int, trigger: str = "schedule") -> None:
     retry, so RQ's own retries would only repeat the failure. Anything else propagates.
     """
     from app.connectors.models import Connector
+    from app.connectors.services import claim_sync
     from app.connectors.services import sync_connector as sync
     from app.extensions import db
 
@@ -34,6 +35,9 @@ def sync_connector(connector_id: int, trigger: str = "schedule") -> None:
         connector = db.session.get(Connector, connector_id)
         if connector is None or not connector.enabled:
             log.info("connector %s: gone or disabled, nothing to sync", connector_id)
+            return
+        if not claim_sync(connector):
+            log.info("connector %s: another sync is running, this one is skipped", connector_id)
             return
         run = sync(connector=connector, trigger=trigger)
         log.info("connector %s: sync %s (%s)", connector_id, run.id, run.status.value)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from app.audit.services import record
 from app.connectors.applying import pull_and_apply
@@ -173,6 +173,24 @@ def build_source(connector: Connector, *, now: datetime) -> Source:
         learner_field=connector.learner_field,
         cursor=cursor,
         now=now,
+    )
+
+
+#: the first key of PostgreSQL advisory locks held by connector syncs ("SUMC")
+LOCK_SPACE = 0x53554D43
+
+
+def claim_sync(connector: Connector) -> bool:
+    """Whether this transaction may sync ``connector``: False while another sync of it runs
+    (PostgreSQL advisory lock, released at commit; the web page's saves are not blocked).
+    SQLite has one writer at a time anyway."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(
+        db.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:space, :id)"),
+            {"space": LOCK_SPACE, "id": connector.id},
+        )
     )
 
 

@@ -137,3 +137,41 @@ def test_the_hourly_region_slot_syncs_the_regions_enabled_connectors(
     (run,) = runs(course)
     assert run.status is RunStatus.OK and run.trigger == "schedule"
     assert progress_rows(course)[("ada", "m6")] == (100.0, True)
+
+
+def test_a_sync_is_skipped_while_another_sync_of_the_connector_runs(
+    client, lead, course, openedx, run_jobs
+):
+    from sqlalchemy import text
+
+    from app.connectors.services import LOCK_SPACE
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no lock to take")
+    openedx.learner(1, "E1001", dict.fromkeys(TITLES, 8.0))
+    configure(
+        client,
+        course,
+        kind="openedx",
+        base_url=openedx.url,
+        course_ref=COURSE,
+        learner_field="username",
+        client_id=CLIENT_ID,
+        secret=CLIENT_SECRET,
+    )
+    connector_id = db.session.scalars(select(Connector.id)).one()
+    with db.engine.connect() as other:  # another worker, mid-sync
+        other.execute(
+            text("SELECT pg_advisory_lock(:space, :id)"), {"space": LOCK_SPACE, "id": connector_id}
+        )
+        run_jobs()
+        assert runs(course) == []
+        other.execute(
+            text("SELECT pg_advisory_unlock(:space, :id)"),
+            {"space": LOCK_SPACE, "id": connector_id},
+        )
+        other.commit()
+    from jobs.connectors import sync_connector
+
+    sync_connector(connector_id, "manual")
+    assert [r.status for r in runs(course)] == [RunStatus.OK]
