@@ -57,6 +57,10 @@ def pull_and_apply(
                 for (learner, kind, module_id), (percent, completed, observed) in buffer.items()
             ]
         )
+        if staging.postgres:
+            # statistics of this chunk, not of the last (emptied) one: without them the
+            # planner loops over the temporary table row by row
+            db.session.connection().exec_driver_sql(f"ANALYZE {staging.name}")
         count, sample = staging.unknown_learners(rollout=rollout)
         unknown += count
         unknown_sample.extend(s for s in sample if s not in unknown_sample)
