@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
@@ -175,3 +177,42 @@ def test_a_sync_is_skipped_while_another_sync_of_the_connector_runs(
 
     sync_connector(connector_id, "manual")
     assert [r.status for r in runs(course)] == [RunStatus.OK]
+
+
+def test_in_production_without_a_key_the_page_refuses_to_store_the_secret(
+    app_settings, course, lead
+):
+    from app import create_app
+    from app.auth.access import SESSION_USER_KEY
+
+    production = create_app(
+        {**app_settings, "env": "production", "secret_key": "p" * 48, "base_url": "https://s.test"}
+    )
+    db.session.commit()
+    with production.test_client() as browser:
+        with browser.session_transaction(base_url="https://s.test") as session:
+            session[SESSION_USER_KEY] = lead.id
+        path = _path(course)
+        form = browser.get(path, base_url="https://s.test").get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert match, form[form.find("<main") :]
+        token = match.group(1)
+        response = browser.post(
+            path,
+            headers={"Referer": f"https://s.test{path}"},
+            data={
+                "csrf_token": token,
+                "kind": "moodle",
+                "base_url": "https://moodle.example.com",
+                "course_ref": "42",
+                "learner_field": "email",
+                "secret": "a-moodle-token",
+            },
+            base_url="https://s.test",
+        )
+    with production.app_context():
+        db.engine.dispose()
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400, body
+    assert "SUMMIT_SECRETS_KEY is not set" in body, body[body.find("<main") :]
+    assert db.session.scalars(select(Connector)).all() == []
