@@ -10,6 +10,9 @@ opened the course since the last sync (``lastcourseaccess``) reads
 passed) complete the module at ``timecompleted``; 3 (complete, did not pass) is progress
 only. Once a week every user is read again, for completions set by a teacher or by cron.
 A Moodle token cannot be refreshed: a refused token stops the sync until a new one is entered.
+``core_completion_get_course_completion_status`` is not called: it reports the course's
+completion criteria (one verdict per course, ``nocriteriaset`` when there are none), where
+Summit tracks each module.
 """
 
 from __future__ import annotations
