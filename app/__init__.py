@@ -24,6 +24,7 @@ CAPABILITIES = (
     "approvals",
     "calls",
     "progress",
+    "connectors",
     "terms",
     "masterclasses",
     "goals",

@@ -94,6 +94,9 @@ class Settings:
     jobs_inline: bool = False
     #: origins (scheme://host[:port]) whose pages may call the xAPI endpoint from a browser
     xapi_allowed_origins: tuple[str, ...] = ()
+    #: Fernet keys (comma-separated, the first encrypts) for the credentials Summit stores,
+    #: such as a progress connector's token; required in production to store any
+    secrets_key: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -182,6 +185,9 @@ class Settings:
                 for v in env.get("XAPI_ALLOWED_ORIGINS", "").split(",")
                 if v.strip()
             ),
+            "secrets_key": tuple(
+                v.strip() for v in env.get("SUMMIT_SECRETS_KEY", "").split(",") if v.strip()
+            ),
         }
         if env.get("SUMMIT_REGIONS_DIR"):
             values["regions_dir"] = Path(env["SUMMIT_REGIONS_DIR"])
@@ -228,6 +234,13 @@ class Settings:
                     f"XAPI_ALLOWED_ORIGINS: {origin!r} is not an origin; write "
                     "scheme://host[:port], such as https://lms.example.com, comma-separated."
                 )
+        for key in self.secrets_key:
+            if not _is_fernet_key(key):
+                raise SettingsError(
+                    "SUMMIT_SECRETS_KEY: each key must be a Fernet key (32 url-safe base64 bytes), "
+                    "made with: python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'."
+                )
         if self.secret_key:
             return self
         if self.is_production:
@@ -239,6 +252,16 @@ class Settings:
         if self.env == "test":
             return replace(self, secret_key="test-secret-key-not-for-production")  # noqa: S106
         return replace(self, secret_key=_development_secret())
+
+
+def _is_fernet_key(key: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _development_secret() -> str:

@@ -139,6 +139,8 @@ RECURRING: list[Recurring] = [
         per_region=False,
         queue="reports",
     ),
+    # progress connectors: each region's enabled connectors pull their platform every hour
+    Recurring("progress.connectors", "jobs.connectors.sync_region", Every(60), queue="imports"),
     # personal data past the region's retention period
     Recurring("privacy.retention", "jobs.privacy.erase_expired", Daily(time(3, 30))),
 ]

@@ -1,0 +1,1 @@
+"""Progress connectors: scheduled pulls of learner progress from a course platform's API."""
