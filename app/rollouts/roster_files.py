@@ -229,6 +229,7 @@ def read_roster(
     with path.open("rb") as raw:
         head = raw.read(SAMPLE_BYTES)
         raw.seek(0)
+        refuse_other_formats(head)
         if head.startswith(XLSX_MAGIC):
             yield from _read_xlsx(raw, on_progress, total, mapping, sheet, on_header)
             return
@@ -249,6 +250,27 @@ def read_roster(
             ) from exc
         except csv.Error as exc:
             raise UnreadableRoster(f"The file is not a readable CSV ({exc}).") from exc
+
+
+#: formats people upload by mistake (a report printed to PDF, an old .xls), by magic bytes
+_OTHER_FORMATS = (
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls workbook (or another Office 97 file)"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+)
+
+
+def refuse_other_formats(head: bytes) -> None:
+    """Refuse, saying what it is, a file that is no CSV, text or .xlsx whatever its name."""
+    for magic, what in _OTHER_FORMATS:
+        if head.startswith(magic):
+            raise UnreadableRoster(
+                f"This file is {what}, not a roster. Export the roster from the HR system "
+                "as CSV or Excel (.xlsx), or open it in Excel and save it as .xlsx, then "
+                "upload that."
+            )
 
 
 def _find_header(

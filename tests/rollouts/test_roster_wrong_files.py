@@ -1,0 +1,50 @@
+"""Files a lead uploads by mistake are refused as a whole, saying what the file is and
+what to upload instead; nothing is applied and the import does not stay pending."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import g
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.extensions import db
+from app.rollouts.models import ImportStatus, RosterImport
+from tests.factories import RolloutFactory, staff
+
+#: the first bytes of a PDF as every PDF writer starts it (ISO 32000-1, 7.5.2 "File Header")
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n%%EOF\n"
+
+
+def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
+    g.pop("csrf_token", None)
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def _upload(client, run_jobs, data: bytes, name: str) -> RosterImport:  # type: ignore[no-untyped-def]
+    path = "/r/de/rollouts/sef-de/roster"
+    response = client.post(
+        path,
+        data={"csrf_token": _token(client, path), "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    run_jobs()
+    imp = db.session.scalars(select(RosterImport)).one()
+    db.session.expire_all()
+    return imp
+
+
+def test_a_pdf_renamed_xlsx_is_refused_as_a_pdf(client, login_as, run_jobs) -> None:  # type: ignore[no-untyped-def]
+    """On main: "missing an employee id column... Headers found: '%PDF-1.7'"."""
+    RolloutFactory(slug="sef-de")
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    imp = _upload(client, run_jobs, PDF, "roster.xlsx")
+    assert imp.status is ImportStatus.REFUSED
+    assert "PDF" in imp.message and ".xlsx" in imp.message
+    page = client.get(f"/r/de/rollouts/sef-de/roster/{imp.id}")
+    assert page.status_code == 200 and "PDF document" in page.get_data(as_text=True)
+    assert imp.stored_path is None
