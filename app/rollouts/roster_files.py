@@ -146,7 +146,8 @@ def _is_filler(values: dict[str, str], cells: list[Any]) -> bool:
     """A blank or totals row ("Total", "Summe: 60"...): nothing that names a person."""
     if not any(values.values()):
         return True
-    if values.get("email") or values.get("name") or values.get("first_name"):
+    # a count under the email column ("Total; ; ; 3") names nobody
+    if "@" in values.get("email", "") or values.get("name") or values.get("first_name"):
         return False
     first = next((c for c in (clean_cell(c) for c in cells) if c), "")
     return bool(_TOTALS.match(first))
@@ -222,6 +223,25 @@ def read_roster(
     midway: the caller applies nothing until the whole file is read).
     ``on_progress(bytes_read, total_bytes)`` is called as the file is consumed.
     """
+    empty = True
+    for record in _read_records(path, on_progress, mapping, sheet, on_header):
+        empty = False
+        yield record
+    if empty:
+        # applied, a roster of nobody would flag every enrolled person as missing
+        raise UnreadableRoster(
+            "The file names its columns but has no people under them (only blank or "
+            "totals rows). Export the roster again with its rows and upload that."
+        )
+
+
+def _read_records(
+    path: Path | str,
+    on_progress: Callable[[int, int], None] | None,
+    mapping: dict[str, str] | None,
+    sheet: str | None,
+    on_header: Callable[[list[str], dict[int, str]], None] | None,
+) -> Iterator[RawRecord]:
     path = Path(path)
     total = path.stat().st_size
     if total == 0:

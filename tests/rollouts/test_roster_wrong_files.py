@@ -7,10 +7,11 @@ import io
 import re
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth.models import Role
 from app.extensions import db
+from app.people.models import Person
 from app.rollouts.models import ImportStatus, RosterImport
 from tests.factories import RolloutFactory, staff
 
@@ -48,3 +49,29 @@ def test_a_pdf_renamed_xlsx_is_refused_as_a_pdf(client, login_as, run_jobs) -> N
     page = client.get(f"/r/de/rollouts/sef-de/roster/{imp.id}")
     assert page.status_code == 200 and "PDF document" in page.get_data(as_text=True)
     assert imp.stored_path is None
+
+
+def test_a_file_with_only_the_header_row_is_refused(client, login_as, run_jobs) -> None:  # type: ignore[no-untyped-def]
+    """On main: previewed as "0 new" and offered for confirmation; applied, it would
+    flag every enrolled person as missing from the file."""
+    RolloutFactory(slug="sef-de")
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    data = b"Employee ID,Email,Name,Manager email\r\n\r\n,,,\r\n"
+    imp = _upload(client, run_jobs, data, "roster.csv")
+    assert imp.status is ImportStatus.REFUSED, imp.status
+    assert "no people" in imp.message
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 0
+
+
+def test_the_cli_refuses_a_header_only_workbook(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    RolloutFactory(slug="sef-de")
+    db.session.commit()
+    book = Workbook()
+    book.active.append(["Personnel number", "First name", "Last name", "Email"])
+    book.active.append(["Total", None, None, 0])
+    path = tmp_path / "roster.xlsx"
+    book.save(path)
+    result = runner.invoke(args=["roster", "import", str(path), "--rollout", "sef-de"])
+    assert result.exit_code != 0 and "no people" in result.output
