@@ -232,6 +232,8 @@ SYNONYMS: dict[str, list[str]] = {
         "langue",
         "langue preferee",
         "preferredLanguage",
+        # Lucca's user file: the display language, "fr-FR", "de-DE", "en-GB"
+        "culture",
     ],
     "time_zone": ["time zone", "timezone", "tz", "zeitzone", "fuseau horaire"],
     "country": [
