@@ -323,6 +323,9 @@ def _run(
         else:
             # kept until applied, so that the lead can name the columns and preview again
             roster_import.headers = info
+        if exc.code:  # said in the lead's language on the page (roster_texts)
+            refusal = {"code": exc.code, "params": exc.params}
+            roster_import.headers = {**(roster_import.headers or {}), "refusal": refusal}
         set_progress(import_id, "refused", 1.0)
         return None
     except StaleRoster:

@@ -3,9 +3,12 @@ what to upload instead; nothing is applied and the import does not stay pending.
 
 from __future__ import annotations
 
+import html
 import io
 import re
+from pathlib import Path
 
+import pytest
 from flask import g
 from sqlalchemy import func, select
 
@@ -75,3 +78,32 @@ def test_the_cli_refuses_a_header_only_workbook(runner, tmp_path) -> None:  # ty
     book.save(path)
     result = runner.invoke(args=["roster", "import", str(path), "--rollout", "sef-de"])
     assert result.exit_code != 0 and "no people" in result.output
+
+
+MOODLE = Path(__file__).parents[1] / "progress" / "fixtures" / "moodle_completion_de.csv"
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "lang", "says"),
+    [
+        (PDF, "roster.xlsx", "de", "Diese Datei ist ein PDF-Dokument, keine Mitarbeiterliste"),
+        (PDF, "roster.xlsx", "fr", "Ce fichier est un document PDF, pas une liste"),
+        (b"Matricule;Nom complet;Courriel\r\n;;\r\n", "liste.csv", "fr", "ne contient personne"),
+        (b"PK\x03\x04" + bytes(60), "roster.xlsx", "de", "lässt sich nicht öffnen"),
+        (MOODLE.read_bytes(), "Kursabschluss.csv", "de", "eine Spalte mit der Personalnummer"),
+        (PDF, "roster.xlsx", "en", "This file is a PDF document, not a roster"),
+    ],
+)
+def test_a_refused_file_is_explained_in_the_leads_language(  # type: ignore[no-untyped-def]
+    client, login_as, run_jobs, data, name, lang, says
+) -> None:
+    """On main the whole-file refusal was in English whatever the lead's language."""
+    RolloutFactory(slug="sef-de")
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    imp = _upload(client, run_jobs, data, name)
+    assert imp.status is ImportStatus.REFUSED
+    page = client.get(
+        f"/r/de/rollouts/sef-de/roster/{imp.id}", headers={"Accept-Language": lang}
+    ).get_data(as_text=True)
+    assert says in html.unescape(page), page
+    assert db.session.scalar(select(func.count()).select_from(Person)) == 0
