@@ -57,6 +57,8 @@ SYNONYMS: dict[str, list[str]] = {
         "file number",
         "person number",
         "employee eid",
+        # ADP Workforce Now reports ("Associate ID", the manager "Reports To Associate ID")
+        "associate id",
         "employeeId",
         "personalnummer",
         "personal nr",

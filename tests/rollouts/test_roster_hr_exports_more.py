@@ -106,3 +106,23 @@ def test_oracle_hcm_view_needs_the_person_id_named(runner) -> None:  # type: ign
     people = _people()
     assert _manager(people, "300000047110003") == "300000047110002"
     assert people["300000047110004"].name == "Aoife Byrne"
+
+
+def test_adp_workforce_now_custom_report_run_as_excel(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On main ``Associate ID`` was not read as the employee id: the file was refused."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Employee Data"
+    sheet.append(["First Name", "Last Name", "Job Title", "Business Email", "Associate ID"])
+    sheet.cell(row=1, column=6, value="Reports To Associate ID")
+    sheet.append(["Rosa", "Diaz", "VP Sales", "rosa.diaz@example.com", "K7Q2M4P9X"])
+    sheet.append(["Amy", "Santiago", "Sales Lead", "amy.santiago@example.com", "F3L8N1R6C"])
+    sheet.cell(row=3, column=6, value="K7Q2M4P9X")
+    sheet.append(["Gina", "Linetti", "Rep", "gina.linetti@example.com", "Z9W4T2B5H", "F3L8N1R6C"])
+    path = tmp_path / "Employee Data.xlsx"
+    book.save(path)
+    _import(runner, path)
+    people = _people()
+    assert set(people) == {"K7Q2M4P9X", "F3L8N1R6C", "Z9W4T2B5H"}
+    assert _manager(people, "F3L8N1R6C") == "K7Q2M4P9X"
+    assert people["Z9W4T2B5H"].name == "Gina Linetti"
