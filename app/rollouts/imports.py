@@ -323,6 +323,11 @@ def _run(
         else:
             # kept until applied, so that the lead can name the columns and preview again
             roster_import.headers = info
+        # said in the lead's language on the page (roster_texts); never an earlier one
+        kept = {k: v for k, v in (roster_import.headers or {}).items() if k != "refusal"}
+        if exc.code:
+            kept["refusal"] = {"code": exc.code, "params": exc.params}
+        roster_import.headers = kept or None
         set_progress(import_id, "refused", 1.0)
         return None
     except StaleRoster:

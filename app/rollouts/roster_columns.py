@@ -25,6 +25,7 @@ from app.rollouts.roster_files import (
     detect_encoding,
     open_workbook,
     pick_sheet,
+    refuse_other_formats,
     visible_sheets,
 )
 from app.rollouts.roster_headers import guess_mapping, looks_like_header, normalise_header
@@ -41,6 +42,7 @@ def _top_rows(path: Path | str, sheet: str | None) -> Iterator[tuple[int, list[s
     with Path(path).open("rb") as raw:
         head = raw.read(SAMPLE_BYTES)
         raw.seek(0)
+        refuse_other_formats(head)
         if head.startswith(XLSX_MAGIC):
             workbook = open_workbook(raw)
             try:

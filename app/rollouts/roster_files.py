@@ -71,7 +71,16 @@ _TOTALS = re.compile(
 
 
 class UnreadableRoster(ValueError):
-    """The file cannot be read at all; the reason says what to do."""
+    """The file cannot be read at all; the reason says what to do.
+
+    ``code`` and ``params`` name the reason for :mod:`app.rollouts.roster_texts`, which
+    says it in the lead's language on the web page; the message is the English one.
+    """
+
+    def __init__(self, message: str, code: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class RawRecord(NamedTuple):
@@ -124,7 +133,10 @@ def map_headers(headers: list[str], chosen: dict[str, str] | None = None) -> dic
         shown = ", ".join(repr(h) for h in headers if str(h or "").strip())[:300]
         raise UnreadableRoster(
             "The first row must name the columns; missing "
-            f"{'; '.join(_MISSING_TEXT[m] for m in missing)}. Headers found: {shown or 'none'}."
+            f"{'; '.join(_MISSING_TEXT[m] for m in missing)}. Headers found: {shown or 'none'}.",
+            "missing_columns",
+            missing=missing,
+            found=shown,
         )
     columns = {index: field for field, index in by_field.items()}
     if keep:
@@ -146,7 +158,8 @@ def _is_filler(values: dict[str, str], cells: list[Any]) -> bool:
     """A blank or totals row ("Total", "Summe: 60"...): nothing that names a person."""
     if not any(values.values()):
         return True
-    if values.get("email") or values.get("name") or values.get("first_name"):
+    # a count under the email column ("Total; ; ; 3") names nobody
+    if "@" in values.get("email", "") or values.get("name") or values.get("first_name"):
         return False
     first = next((c for c in (clean_cell(c) for c in cells) if c), "")
     return bool(_TOTALS.match(first))
@@ -185,7 +198,8 @@ def detect_encoding(sample: bytes) -> str:
     if b"\x00" in sample:
         raise UnreadableRoster(
             "This file is not text (it contains binary data). Upload the CSV, TXT or XLSX "
-            "export of the roster."
+            "export of the roster.",
+            "not_text",
         )
     try:
         # a sample may end inside a multi-byte character: ignore only that tail
@@ -222,13 +236,34 @@ def read_roster(
     midway: the caller applies nothing until the whole file is read).
     ``on_progress(bytes_read, total_bytes)`` is called as the file is consumed.
     """
+    empty = True
+    for record in _read_records(path, on_progress, mapping, sheet, on_header):
+        empty = False
+        yield record
+    if empty:
+        # applied, a roster of nobody would flag every enrolled person as missing
+        raise UnreadableRoster(
+            "The file names its columns but has no people under them (only blank or "
+            "totals rows). Export the roster again with its rows and upload that.",
+            "no_people",
+        )
+
+
+def _read_records(
+    path: Path | str,
+    on_progress: Callable[[int, int], None] | None,
+    mapping: dict[str, str] | None,
+    sheet: str | None,
+    on_header: Callable[[list[str], dict[int, str]], None] | None,
+) -> Iterator[RawRecord]:
     path = Path(path)
     total = path.stat().st_size
     if total == 0:
-        raise UnreadableRoster("The file is empty.")
+        raise UnreadableRoster("The file is empty.", "empty")
     with path.open("rb") as raw:
         head = raw.read(SAMPLE_BYTES)
         raw.seek(0)
+        refuse_other_formats(head)
         if head.startswith(XLSX_MAGIC):
             yield from _read_xlsx(raw, on_progress, total, mapping, sheet, on_header)
             return
@@ -245,10 +280,40 @@ def read_roster(
         except UnicodeDecodeError as exc:
             raise UnreadableRoster(
                 f"The file is not valid {encoding} text past byte {exc.start}. "
-                "Save it again from Excel as 'CSV UTF-8' and upload that."
+                "Save it again from Excel as 'CSV UTF-8' and upload that.",
+                "bad_encoding",
+                encoding=encoding,
+                byte=exc.start,
             ) from exc
         except csv.Error as exc:
             raise UnreadableRoster(f"The file is not a readable CSV ({exc}).") from exc
+
+
+#: formats people upload by mistake (a report printed to PDF, an old .xls), by magic bytes
+_OTHER_FORMATS = (
+    (b"%PDF", "pdf", "a PDF document"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "xls",
+        "an old Excel .xls workbook (or another Office 97 file)",
+    ),
+    (b"{\\rtf", "rtf", "an RTF document"),
+    (b"\x89PNG", "image", "a PNG image"),
+    (b"\xff\xd8\xff", "image", "a JPEG image"),
+)
+
+
+def refuse_other_formats(head: bytes) -> None:
+    """Refuse, saying what it is, a file that is no CSV, text or .xlsx whatever its name."""
+    for magic, kind, what in _OTHER_FORMATS:
+        if head.startswith(magic):
+            raise UnreadableRoster(
+                f"This file is {what}, not a roster. Export the roster from the HR system "
+                "as CSV or Excel (.xlsx), or open it in Excel and save it as .xlsx, then "
+                "upload that.",
+                "other_format",
+                kind=kind,
+            )
 
 
 def _find_header(
@@ -266,7 +331,9 @@ def _find_header(
         if line >= HEADER_SEARCH_ROWS:
             break
     if first is None:
-        raise UnreadableRoster("The file has no rows: the first row must name the columns.")
+        raise UnreadableRoster(
+            "The file has no rows: the first row must name the columns.", "empty"
+        )
     map_headers(first, chosen)  # raises, naming what is missing
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -389,7 +456,9 @@ def open_workbook(raw: BinaryIO) -> Any:
     try:
         return load_workbook(raw, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise UnreadableRoster(f"This .xlsx workbook cannot be opened ({exc}).") from exc
+        raise UnreadableRoster(
+            f"This .xlsx workbook cannot be opened ({exc}).", "bad_xlsx"
+        ) from exc
 
 
 def visible_sheets(workbook: Any) -> list[Any]:
@@ -400,7 +469,7 @@ def pick_sheet(workbook: Any, name: str | None) -> Any:
     """The sheet asked for, else the first visible sheet whose rows hold a roster."""
     sheets = visible_sheets(workbook)
     if not sheets:
-        raise UnreadableRoster("The workbook has no visible sheet.")
+        raise UnreadableRoster("The workbook has no visible sheet.", "no_sheet")
     if name:
         for sheet in sheets:
             if sheet.title == name:

@@ -6,7 +6,8 @@ is dropped, so ``manager_employee_id``, ``Manager Employee ID``, ``managerEmploy
 and ``Manager - Employee ID`` are one header. The synonyms come from the exports the
 vendors document (see ``tests/rollouts/fixtures/hr_exports/README.md``): Workday
 reports, SAP SuccessFactors' user data file, Personio exports, BambooHR reports, HiBob
-reports and Microsoft Entra's "Download users", in English, German and French.
+reports, Lucca's user file, ADP Workforce Now reports, Oracle HCM views and Microsoft
+Entra's "Download users", in English, German and French.
 Earlier names in a list win when a file has several columns for one field (an Entra
 file's ``mail`` before its ``userPrincipalName``).
 """
@@ -57,6 +58,8 @@ SYNONYMS: dict[str, list[str]] = {
         "file number",
         "person number",
         "employee eid",
+        # ADP Workforce Now reports ("Associate ID", the manager "Reports To Associate ID")
+        "associate id",
         "employeeId",
         "personalnummer",
         "personal nr",
@@ -232,6 +235,8 @@ SYNONYMS: dict[str, list[str]] = {
         "langue",
         "langue preferee",
         "preferredLanguage",
+        # Lucca's user file: the display language, "fr-FR", "de-DE", "en-GB"
+        "culture",
     ],
     "time_zone": ["time zone", "timezone", "tz", "zeitzone", "fuseau horaire"],
     "country": [

@@ -16,6 +16,7 @@ from app.mail.rendering import accepted_language
 from app.rollouts import imports
 from app.rollouts.models import ImportStatus, Rollout, RosterImport, RosterImportIssue
 from app.rollouts.roster_files import COLUMN_LABELS, FIELDS
+from app.rollouts.roster_texts import refusal_text
 from app.rollouts.routes import bp
 from app.rollouts.texts import roster_reason
 from app.scoping import get_in_region_or_404
@@ -98,6 +99,7 @@ def roster_import(slug: str, import_id: int) -> Any:
         notes=first(False),
         reason=lambda issue: roster_reason(issue.code, lang) if issue.code else issue.reason,
         reasons_lang=lang,
+        refusal=refusal_text(info.get("refusal"), lang),
         ImportStatus=ImportStatus,
         fields=FIELDS,
         labels=COLUMN_LABELS,

@@ -60,6 +60,18 @@ CASES: dict[str, tuple[set[str], dict[int, tuple[str, str]], dict[str, str | Non
         {"87d349ed-44d7-43e1-9a83-5f2406dee5bd": None},
         ["--map", "employee_id=objectId"],
     ),
+    "lucca_user_import_fr.csv": (
+        {"0042", "0057", "0063", "0071", "directrice.commerciale@example.fr"},
+        {6: ("employeenumber", "duplicate employee id")},
+        {"0042": None, "0057": "0042", "0071": "directrice.commerciale@example.fr"},
+        [],
+    ),
+    "personio_lohn_export_de_cp1252.csv": (
+        {"1001", "1002", "1003", "1004", "1005"},
+        {},
+        {"1001": None, "1002": "1001", "1003": "1002", "1004": "1002", "1005": "1001"},
+        [],
+    ),
     "excel_unicode_text_fr.txt": (
         {"000417", "000523", "000611", "000702", "C-1"},
         {},
