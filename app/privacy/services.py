@@ -31,7 +31,9 @@ from app.extensions import db
 from app.mail.models import OutboundAttachment, OutboundEmail
 from app.people.models import Person
 from app.privacy.registry import DELETED, PERSONAL
+from app.progress.models import XapiStatement
 from app.progress.reapply import forget_files
+from app.progress.xapi_erasure import forget_agent
 from app.regions.models import Region
 from app.reports.models import Report
 from app.rollouts.models import Enrollment, Rollout, RolloutStatus
@@ -196,6 +198,7 @@ def erase_person(*, person: Person, actor: Any, channel: str) -> bool:
     enrollment_ids = (
         select(Enrollment.id).where(Enrollment.person_id == person.id).scalar_subquery()
     )
+    _forget_xapi(person)
     _erase_owned_columns(person_ids=[person.id], enrollment_ids=enrollment_ids)
     # uploaded progress files kept for a re-apply hold the person's email
     forget_files(rollout_ids=select(Enrollment.rollout_id).where(Enrollment.person_id == person.id))
@@ -249,6 +252,33 @@ def erase_person(*, person: Person, actor: Any, channel: str) -> bool:
     db.session.expire_all()
     log.info("erased person %s (%s) via %s", person.id, alias, channel)
     return True
+
+
+def _forget_xapi(person: Person) -> None:
+    """The LRS's documents, index rows and attachments naming the person are deleted, and
+    statements naming them but matched to no enrollment are blanked like their own."""
+    owned = db.session.execute(
+        select(Enrollment.id, Enrollment.rollout_id).where(Enrollment.person_id == person.id)
+    ).all()
+    rollout_ids = sorted({rollout_id for _, rollout_id in owned})
+    keys = forget_agent(
+        region_id=person.region_id,
+        rollout_ids=rollout_ids,
+        enrollment_ids=[enrollment_id for enrollment_id, _ in owned],
+        email=person.email,
+    )
+    if rollout_ids:
+        table = XapiStatement.__table__
+        values = {name: _blank(table.c[name]) for name in PERSONAL["xapi_statement"]}
+        db.session.execute(
+            table.update()
+            .where(
+                table.c.region_id == person.region_id,
+                table.c.rollout_id.in_(rollout_ids),
+                table.c.actor_key.in_(keys),
+            )
+            .values(values)
+        )
 
 
 def _erase_owned_columns(*, person_ids: Iterable[int] | None, enrollment_ids: Any) -> None:

@@ -22,8 +22,9 @@ class Freshness:
     """The newest progress data of a rollout: when it was true, and its channel."""
 
     as_of: datetime
-    #: "openedx", "moodle", "linkedin", "generic", "summit" (file imports), "xapi", or the
-    #: source written on the progress rows by another channel
+    #: "openedx", "moodle", "linkedin", "generic", "summit" (file imports), "xapi",
+    #: "openedx-sync", "moodle-sync", "lrs-sync" (connectors), or the source written on the
+    #: progress rows by another channel
     source: str
     #: True for a file import, False for statements or a sync
     from_file: bool
@@ -31,9 +32,9 @@ class Freshness:
 
 def progress_freshness(rollout_ids: Collection[int]) -> dict[int, Freshness]:
     """Per rollout, its newest progress data: the latest finished import (its data's time),
-    the latest xAPI statement received, else the latest progress row observed (data written
-    by other channels). Rollouts with no progress at all are missing. Three statements,
-    whatever the number of rollouts."""
+    the latest xAPI statement received, the last successful run of a connector (its sync),
+    else the latest progress row observed (data written by other channels). Rollouts with
+    no progress at all are missing. Four statements, whatever the number of rollouts."""
     ids = list(rollout_ids)
     if not ids:
         return {}
@@ -74,6 +75,14 @@ def progress_freshness(rollout_ids: Collection[int]) -> dict[int, Freshness]:
         .group_by(XapiStatement.rollout_id)
     ):
         keep(row.rollout_id, Freshness(_aware(row.as_of), "xapi", False))
+    from app.connectors.models import Connector
+
+    for row in db.session.execute(
+        select(Connector.rollout_id, Connector.kind, Connector.last_success_at)
+        .where(Connector.rollout_id.in_(ids), Connector.last_success_at.isnot(None))
+        .order_by(Connector.last_success_at)
+    ):
+        keep(row.rollout_id, Freshness(_aware(row.last_success_at), f"{row.kind}-sync", False))
     missing = [i for i in ids if i not in found]
     if missing:
         from app.rollouts.models import Enrollment
