@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import case, func, select
 
+from app.auth import queries as auth_queries
+from app.auth.queries import StaffName
 from app.extensions import db
 from app.readcache import memoised
 from app.rollouts.models import FUNNEL, Enrollment, EnrollmentState
@@ -79,17 +80,9 @@ def dashboard_counts(rollout_id: int) -> DashboardCounts:
 
 
 @memoised
-def local_lead_names(region_id: int) -> list[Any]:
-    """The region's local leads as rows (id, name), by name: what the dashboard lists."""
-    from app.auth.models import Role, RoleAssignment, StaffUser
-
-    return db.session.execute(
-        select(StaffUser.id, StaffUser.name)
-        .join(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
-        .where(RoleAssignment.region_id == region_id, RoleAssignment.role == Role.LOCAL_LEAD)
-        .order_by(StaffUser.name)
-        .distinct()
-    ).all()
+def local_lead_names(region_id: int) -> tuple[StaffName, ...]:
+    """The region's active local leads (id, name), by name: what the dashboard lists."""
+    return auth_queries.local_lead_names(region_id)
 
 
 def funnel(counts: dict[EnrollmentState, int]) -> list[tuple[EnrollmentState, int]]:
