@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from app.auth import queries as auth_queries
 from app.auth.queries import StaffName
 from app.extensions import db
-from app.readcache import memoised
+from app.readcache import read_cache
 from app.rollouts.models import FUNNEL, Enrollment, EnrollmentState
 
 
@@ -47,7 +47,7 @@ class DashboardCounts:
     no_manager: int = 0
 
 
-@memoised
+@read_cache.cached(reads=("enrollment", "person"))
 def dashboard_counts(rollout_id: int) -> DashboardCounts:
     """Enrollments per state, missing from the roster and without a buddy: one grouped
     statement over the rollout's enrollments."""
@@ -79,7 +79,7 @@ def dashboard_counts(rollout_id: int) -> DashboardCounts:
     return DashboardCounts(states=states, missing=missing, unpaired=unpaired, no_manager=no_manager)
 
 
-@memoised
+@read_cache.cached(reads=("staff_user", "role_assignment"))
 def local_lead_names(region_id: int) -> tuple[StaffName, ...]:
     """The region's active local leads (id, name), by name: what the dashboard lists."""
     return auth_queries.local_lead_names(region_id)

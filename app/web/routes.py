@@ -21,7 +21,7 @@ from app.auth.access import current_staff, public
 from app.db import utcnow
 from app.extensions import db
 from app.metrics.queries import FUNNEL_KEYS, funnel_at
-from app.readcache import cached_page, memoised
+from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import funnel, state_counts
@@ -49,7 +49,7 @@ def home() -> Any:
 
 
 @bp.get("/r/<region>/")
-@cached_page
+@read_cache.page
 def region_overview() -> Any:
     rollouts = db.session.scalars(
         select(Rollout).where(Rollout.region_id == g.region.id).order_by(Rollout.slug)
@@ -69,13 +69,13 @@ def region_overview() -> Any:
     )
 
 
-@memoised
+@read_cache.cached(reads=("enrollment",))
 def _state_counts(rollout_ids: tuple[int, ...]) -> dict[int, dict[Any, int]]:
     counts = state_counts(rollout_ids)
     return {rid: counts[rid] for rid in rollout_ids}
 
 
-@memoised
+@read_cache.cached(reads=("enrollment",))
 def _funnel_now(region_id: int) -> dict[str, int]:
     """The region's funnel now (its stamps are all in the past: it moves only on commit)."""
     return funnel_at({region_id: utcnow()})[region_id]
@@ -98,7 +98,7 @@ def _nav_regions() -> dict[str, Any]:
     return {"nav_regions": _regions_in_scope(region_scope(db.session))}
 
 
-@memoised
+@read_cache.cached(reads=("region",))
 def _regions_in_scope(scope: tuple[int, ...] | None) -> list[Any]:
     """The region switcher's list: three columns, not the models, counted under (and keyed
     by) the request's region scope."""
