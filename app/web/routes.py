@@ -25,7 +25,6 @@ from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import funnel, state_counts
-from app.scoping import region_scope
 from app.web import charts
 
 bp = Blueprint("web", __name__)
@@ -95,13 +94,13 @@ def switch_region() -> Any:
 def _nav_regions() -> dict[str, Any]:
     if g.get("identity") is None:
         return {"nav_regions": []}
-    return {"nav_regions": _regions_in_scope(region_scope(db.session))}
+    return {"nav_regions": _regions_in_scope()}
 
 
 @read_cache.cached(reads=("region",))
-def _regions_in_scope(scope: tuple[int, ...] | None) -> list[Any]:
-    """The region switcher's list: three columns, not the models, counted under (and keyed
-    by) the request's region scope."""
+def _regions_in_scope() -> list[Any]:
+    """The region switcher's list: three columns, not the models, counted under the
+    request's region scope (which the read cache adds to the key itself)."""
     return db.session.execute(
         select(Region.id, Region.code, Region.name).order_by(Region.name)
     ).all()
