@@ -107,8 +107,11 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     from app import dbsetup
+    from app.readcache import read_cache
+    from app.scoping import region_scope
 
     dbsetup.init_app(app)
+    read_cache.init_app(app, session=db.session, scope=region_scope)
 
 
 def register_scoping(app: Flask) -> None:

@@ -1,69 +1,85 @@
-"""Dashboard figures and staff pages memoised per process until the next commit, anywhere.
+"""The read cache: dashboard figures and staff pages reused per process until the next
+commit that wrote what they read (core layer: imports nothing of the app but ``app.db``).
 
-The pages staff open most count thousands of learners per view (funnels, trends, the
-approval and review figures). Those counts only change when something commits, so a
-GET request may reuse what an earlier request of this process counted, as long as no
-commit happened since:
+The pages staff open most count thousands of learners per view. Those counts only change
+when something commits, so a clean GET request may reuse what an earlier request of this
+process counted. :data:`read_cache` (registered by the factory with ``init_app``) makes
+that hard to get wrong:
 
-- every Session commit that wrote (ORM flush, Core or text() DML) first bumps
-  ``read_epoch.n`` in its own transaction, so new
-  figures and the new epoch become visible together (no window where a reader sees the
-  new epoch with old rows, or caches old rows under a new epoch);
-- a GET request reads the epoch once (first use), and :func:`memoised` functions are
-  keyed by their arguments and that epoch; a session with unflushed or uncommitted
-  writes of its own never reads or fills the cache;
-- entries also expire after :data:`TTL` seconds: figures that move with the clock (the
-  age of a pending request) and writes that bypass the application (psql) show within it.
+- **the caller's region scope is part of every key**, added by the cache itself: a
+  cached function does not need (and must not rely on) a ``scope`` argument, so one
+  person's figures or regions are never served to someone who may see other regions;
+- **arguments are plain values only** (numbers, strings, dates, enums, tuples of them):
+  an ORM object, a list or a dict is refused with ``TypeError``;
+- **values are immutable**: a result is frozen before it is kept or returned (lists
+  become tuples, dicts read-only mappings, rows named tuples; dataclasses must be
+  frozen; ORM objects are refused), so no caller can change what the next one reads;
+- **each cached function declares the tables it reads** (``reads=``, checked against the
+  models' metadata on first use). A commit moves the shared epoch (``read_epoch.n``,
+  in its own transaction, so new rows and the new epoch become visible together) when
+  it wrote a table something cached reads; a statement whose table cannot be known from
+  its SQLAlchemy construct (``text()``, driver SQL, DDL) counts as writing every table.
+  Entries are keyed by that epoch, so nothing outlives a relevant commit anywhere (web,
+  job or CLI); a session with unflushed or uncommitted writes of its own never reads or
+  fills the cache; entries also expire after :attr:`ReadCache.ttl` seconds (figures that
+  move with the clock, writes made outside the application).
 
-Region scoping is unchanged: the memoised functions take the region or rollout a view
-has already loaded through :mod:`app.scoping`, and are computed under the same scope.
-
-:func:`cached_page` goes one step further for the staff pages opened most (overview,
-dashboard, approval list, review, archive): the rendered page is kept under the same
-epoch, for the same signed-in staff member with the same roles, the same URL and the
-same session (its CSRF token is in the page's forms). Sign-in, region scoping and the
-role check still run on every request before a kept page is served; a request with a
-flashed message waiting, or whose rendering changed the session, is never kept.
+:meth:`ReadCache.page` keeps the five staff pages opened most whole, under the same
+epoch, per staff member and roles, URL and session (its CSRF token is in the forms);
+sign-in, region scope and the role check run before a kept page is served.
 """
 
 from __future__ import annotations
 
-import re
+import collections
+import dataclasses
+import enum
 import threading
 import time
+import uuid
 from collections import OrderedDict
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Hashable, Iterable
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
+from decimal import Decimal
+from functools import cache, wraps
+from types import MappingProxyType
 from typing import Any, TypeVar
 
-from flask import Response, current_app, g, has_request_context, request, session
-from sqlalchemy import BigInteger, event, select, update
+from flask import Flask, Response, current_app, g, has_request_context, request, session
+from sqlalchemy import BigInteger, Row, Select, event, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy.sql.dml import UpdateBase
 
 from app.db import Base
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: seconds an entry is reused at most, commits aside
-TTL = 60.0
-#: entries kept per process (least recently used go first)
-MAX_ENTRIES = 2048
 _DIRTY = "read_cache_dirty"
+_WROTE = "read_cache_wrote"
 _MISSING = object()
-
-#: bytes of rendered pages kept per process (least recently used go first)
-MAX_PAGE_BYTES = 32 * 1024 * 1024
-
-_entries: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
-#: rendered pages: key -> (time kept, body, status, headers)
-_pages: OrderedDict[tuple[Any, ...], tuple[float, bytes, int, list[tuple[str, str]]]] = (
-    OrderedDict()
+#: "every table": what a statement writes when its construct does not say
+EVERY_TABLE = "*"
+#: the tables the kept pages do not read: the mail outbox and the scheduler's run guard,
+#: the most frequent writers (a page reads everything else)
+PAGES_DO_NOT_READ = frozenset({"outbound_email", "scheduled_run"})
+#: statements that change no row, when only the SQL text is known (``text()``)
+_READ_VERBS = ("SELECT", "SHOW", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ", "BEGIN")
+_PLAIN = (
+    type(None),
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    Decimal,
+    date,
+    datetime,
+    time_of_day,
+    timedelta,
+    enum.Enum,
+    uuid.UUID,
 )
-_page_bytes = [0]
-_lock = threading.Lock()
-#: the newest epoch this process has seen: entries of older ones are dropped, not kept
-#: until evicted (they may hold names a commit has since erased)
-_newest = [0]
 
 
 class ReadEpoch(Base):
@@ -75,83 +91,315 @@ class ReadEpoch(Base):
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-#: statements that change no row (anything else counts as a write, the safe direction)
-_READS = ("SELECT", "SHOW", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ", "BEGIN")
-#: the table a plain DML statement writes; any other statement counts as writing "*"
-_DML = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([\w.]+)"?', re.IGNORECASE)
-#: tables no cached figure reads: a commit that writes only these (mail delivery, the
-#: scheduler's run guard: the most frequent writers) keeps every cached figure
-UNCACHED_TABLES = frozenset({"outbound_email", "scheduled_run"})
-_WROTE = "read_cache_wrote"
+def _check_argument(value: Any) -> None:
+    if isinstance(value, tuple | frozenset):
+        for item in value:
+            _check_argument(item)
+    elif not isinstance(value, _PLAIN):
+        raise TypeError(
+            f"read cache: {type(value).__name__} is not a plain value (pass ids, not objects)"
+        )
 
 
-@event.listens_for(Engine, "begin")
+@cache
+def _row_type(fields: tuple[str, ...]) -> type:
+    return collections.namedtuple("CachedRow", fields, rename=True)  # type: ignore[misc]
+
+
+def freeze(value: Any) -> Any:
+    """``value`` as an immutable copy, or ``TypeError`` for what cannot be shared."""
+    if isinstance(value, _PLAIN):
+        return value
+    if hasattr(value, "_sa_instance_state"):
+        raise TypeError(f"read cache: {type(value).__name__} is an ORM object; return values")
+    if isinstance(value, Row):
+        return _row_type(tuple(value._fields))(*(freeze(v) for v in value))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(freeze(v) for v in value))
+    if isinstance(value, tuple | list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(freeze(v) for v in value)
+    if isinstance(value, dict | MappingProxyType):
+        return MappingProxyType({k: freeze(v) for k, v in value.items()})
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if not value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
+            raise TypeError(f"read cache: {type(value).__name__} must be a frozen dataclass")
+        changes = {f.name: freeze(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    raise TypeError(f"read cache: cannot keep a {type(value).__name__} (not immutable)")
+
+
+def thaw(value: Any) -> Any:
+    """A fresh mutable copy of a frozen value (read-only mappings become dicts, tuples
+    lists): for a caller that needs its own copy, such as an ORM object's JSON column."""
+    if isinstance(value, MappingProxyType | dict):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return [thaw(v) for v in value]
+    if isinstance(value, frozenset):
+        return {thaw(v) for v in value}
+    return value
+
+
+class ReadCache:
+    """Figures and pages reused until a commit wrote what they read (see the module)."""
+
+    def __init__(self, *, ttl: float = 60.0, max_entries: int = 2048) -> None:
+        #: seconds an entry is reused at most, commits aside
+        self.ttl = ttl
+        self.max_entries = max_entries
+        #: bytes of rendered pages kept per process (least recently used go first)
+        self.max_page_bytes = 32 * 1024 * 1024
+        self._entries: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+        self._pages: OrderedDict[tuple[Any, ...], tuple[float, bytes, int, list[Any]]] = (
+            OrderedDict()
+        )
+        self._page_bytes = 0
+        self._lock = threading.Lock()
+        #: the newest epoch seen: entries of older ones are dropped (they may hold names a
+        #: commit has since erased)
+        self._newest = 0
+        #: cached function -> the tables it reads
+        self.reads: dict[str, frozenset[str]] = {}
+        self._scope: Callable[[Session], Hashable] = lambda s: None
+        self._session: Callable[[], Session] | None = None
+
+    # -- registration ---------------------------------------------------------------------
+
+    def init_app(
+        self, app: Flask, *, session: Callable[[], Session], scope: Callable[[Session], Hashable]
+    ) -> None:
+        """Bind to the app's session and region scope; listen to writes and commits."""
+        self._session, self._scope = session, scope
+        app.extensions["read_cache"] = self
+        for target, name, listener in (
+            (Engine, "begin", _transaction_began),
+            (Engine, "before_cursor_execute", _statement),
+            (Session, "before_commit", self._bump),
+            (Session, "after_flush", _wrote),
+            (Session, "do_orm_execute", _wrote_in_bulk),
+            (Session, "after_commit", _clean),
+            (Session, "after_soft_rollback", _clean),
+        ):
+            if not event.contains(target, name, listener):
+                event.listen(target, name, listener)
+
+    def read_by_something(self, tables: set[str]) -> bool:
+        """Whether a commit that wrote ``tables`` may change something cached."""
+        if EVERY_TABLE in tables or tables - PAGES_DO_NOT_READ:
+            return True
+        return any(tables & reads for reads in self.reads.values())
+
+    def _bump(self, session: Session) -> None:
+        """A commit that wrote a table something cached reads moves the epoch; a read-only
+        one (a scheduler tick that found nothing to do) leaves every entry valid."""
+        if not session.in_transaction():
+            return
+        session.flush()  # the epoch row is locked only from here to the commit
+        written = session.connection().info.get(_WROTE)
+        if written is not None and not self.read_by_something(written):
+            return
+        session.execute(update(ReadEpoch).where(ReadEpoch.id == 1).values(n=ReadEpoch.n + 1))
+
+    # -- the epoch --------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Forget every entry of this process (tests that empty tables behind the app)."""
+        with self._lock:
+            self._entries.clear()
+            self._pages.clear()
+            self._page_bytes = 0
+            self._newest = 0
+
+    def _advance(self, epoch: int) -> None:
+        """Drop everything kept under older epochs (call with the lock held)."""
+        if epoch > self._newest:
+            self._entries.clear()
+            self._pages.clear()
+            self._page_bytes = 0
+            self._newest = epoch
+
+    def _epoch(self) -> int | None:
+        """This request's epoch, or None where the cache must not be used."""
+        if self._session is None or not has_request_context():
+            return None
+        if request.method not in ("GET", "HEAD"):
+            return None
+        db_session = self._session()
+        if db_session.info.get(_DIRTY) or db_session.new or db_session.dirty or db_session.deleted:
+            return None
+        if "read_epoch" not in g:
+            g.read_epoch = db_session.execute(select(ReadEpoch.n).where(ReadEpoch.id == 1)).scalar()
+        return g.read_epoch
+
+    def active(self) -> bool:
+        """Whether this request may use the cache (a clean GET with an epoch)."""
+        return self._epoch() is not None
+
+    # -- cached functions -------------------------------------------------------------------
+
+    def cached(self, *, reads: Iterable[str]) -> Callable[[F], F]:
+        """Reuse the function's (frozen) result for the same plain arguments and the same
+        region scope until a commit wrote one of ``reads`` (or :attr:`ttl`); outside a
+        clean GET request, call it every time (its result frozen all the same)."""
+        tables = frozenset(reads)
+        if not tables:
+            raise ValueError("read cache: say which tables the function reads")
+
+        def decorate(fn: F) -> F:
+            name = f"{fn.__module__}.{fn.__qualname__}"
+            self.reads[name] = tables
+
+            checked: list[bool] = []
+
+            @wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if not checked:  # the models are all imported by the first call
+                    unknown = tables - set(Base.metadata.tables) - {EVERY_TABLE}
+                    if unknown:
+                        raise RuntimeError(f"read cache: {name} reads unknown {unknown}")
+                    checked.append(True)
+                for value in (*args, *kwargs.values()):
+                    _check_argument(value)
+                epoch = self._epoch()
+                if epoch is None:
+                    return freeze(fn(*args, **kwargs))
+                assert self._session is not None
+                scope = self._scope(self._session())
+                key = (name, scope, args, tuple(sorted(kwargs.items())), epoch)
+                now = time.monotonic()
+                with self._lock:
+                    self._advance(epoch)
+                    at, value = self._entries.get(key, (0.0, _MISSING))
+                    if value is not _MISSING and now - at < self.ttl:
+                        self._entries.move_to_end(key)
+                        return value
+                value = freeze(fn(*args, **kwargs))
+                with self._lock:
+                    self._entries[key] = (now, value)
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+                return value
+
+            return wrapper  # type: ignore[return-value]
+
+        return decorate
+
+    # -- kept pages -------------------------------------------------------------------------
+
+    def _page_key(self) -> tuple[Any, ...] | None:
+        """What a rendered staff page depends on, or None where it is rendered afresh."""
+        identity = g.get("identity")
+        if identity is None or "_flashes" in session:
+            return None
+        epoch = self._epoch()
+        if epoch is None:
+            return None
+        assert self._session is not None
+        return (
+            id(current_app._get_current_object()),  # type: ignore[attr-defined]
+            request.host,
+            request.full_path,
+            identity.id,
+            identity.name,
+            identity.roles,
+            self._scope(self._session()),
+            session.get("csrf_token"),
+            epoch,
+        )
+
+    def page(self, view: F) -> F:
+        """Serve the page ``view`` rendered for this staff member, URL and session under
+        the current epoch (and :attr:`ttl`) again; put it under the role check, so access
+        is decided on every request. Only a plain 200 that left the session as it was is
+        kept. Pages read every table but :data:`PAGES_DO_NOT_READ`."""
+
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key = self._page_key()
+            if key is None:
+                return view(*args, **kwargs)
+            now = time.monotonic()
+            with self._lock:
+                self._advance(key[-1])
+                kept = self._pages.get(key)
+                if kept is not None and now - kept[0] < self.ttl:
+                    self._pages.move_to_end(key)
+                    _, body, status, headers = kept
+                    return current_app.response_class(body, status=status, headers=headers)
+            response: Response = current_app.make_response(view(*args, **kwargs))
+            if (
+                response.status_code != 200
+                or response.is_streamed
+                or response.direct_passthrough
+                or session.modified
+                or "Set-Cookie" in response.headers
+                or self._epoch() is None  # the view wrote (a GET should not): not kept
+            ):
+                return response
+            body = response.get_data()
+            if len(body) * 4 > self.max_page_bytes:
+                return response
+            headers = [(k, v) for k, v in response.headers.items() if k != "Content-Length"]
+            with self._lock:
+                if key[-1] == self._newest:  # not kept if a newer epoch was seen meanwhile
+                    old = self._pages.pop(key, None)
+                    if old is not None:
+                        self._page_bytes -= len(old[1])
+                    self._pages[key] = (now, body, response.status_code, headers)
+                    self._page_bytes += len(body)
+                    while self._page_bytes > self.max_page_bytes:
+                        _, (_, dropped, _, _) = self._pages.popitem(last=False)
+                        self._page_bytes -= len(dropped)
+            return response
+
+        return wrapper  # type: ignore[return-value]
+
+
+#: the one read cache of the process (registered by the factory)
+read_cache = ReadCache()
+
+
+# -- what a transaction wrote: from the statement's construct, not its SQL text -----------
+
+
 def _transaction_began(conn: Connection) -> None:
     conn.info[_WROTE] = set()
 
 
-@event.listens_for(Engine, "before_cursor_execute")
-def _statement(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
-    # ORM flushes, Core and text() statements alike: a raw INSERT … SELECT of an import
-    # or a term close is a write the session's own bookkeeping never sees
-    if statement.lstrip()[:9].upper().startswith(_READS):
+def _statement(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    compiled = getattr(context, "compiled", None)
+    construct = getattr(compiled, "statement", None)
+    if isinstance(construct, Select):
         return
-    match = _DML.match(statement)
-    table = match.group(1).rsplit(".", 1)[-1].lower() if match else "*"
-    conn.info.setdefault(_WROTE, {"*"}).add(table)
-
-
-def _transaction_wrote(session: Session) -> bool:
-    """Whether this transaction wrote a table a cached figure may read."""
-    written = session.connection().info.get(_WROTE)
-    return written is None or bool(written - UNCACHED_TABLES)
-
-
-@event.listens_for(Session, "before_commit")
-def _bump(session: Session) -> None:
-    """A commit that wrote something moves the epoch; a read-only one (a scheduler tick
-    that found nothing to do, a page that only read) leaves every cached figure valid."""
-    if not session.in_transaction():
+    if isinstance(construct, UpdateBase):
+        table = getattr(construct, "table", None)
+        name = getattr(table, "name", None)
+        conn.info.setdefault(_WROTE, {EVERY_TABLE}).add(name or EVERY_TABLE)
         return
-    session.flush()  # the epoch row is locked only from here to the commit
-    if not _transaction_wrote(session):
+    # text(), driver SQL, DDL: only the verb can be told; anything but a read is "every table"
+    if statement.lstrip()[:9].upper().startswith(_READ_VERBS):
         return
-    session.execute(update(ReadEpoch).where(ReadEpoch.id == 1).values(n=ReadEpoch.n + 1))
+    conn.info.setdefault(_WROTE, {EVERY_TABLE}).add(EVERY_TABLE)
 
 
-@event.listens_for(Session, "after_flush")
 def _wrote(session: Session, flush_context: Any) -> None:
     session.info[_DIRTY] = True
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _wrote_in_bulk(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         state.session.info[_DIRTY] = True
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
 def _clean(session: Session, *args: Any) -> None:
     session.info.pop(_DIRTY, None)
 
 
-def clear() -> None:
-    """Forget every entry of this process (tests that empty tables behind the app's back)."""
-    with _lock:
-        _entries.clear()
-        _pages.clear()
-        _page_bytes[0] = 0
-        _newest[0] = 0
-
-
-def _advance(epoch: int) -> None:
-    """Drop everything kept under older epochs (call with the lock held)."""
-    if epoch > _newest[0]:
-        _entries.clear()
-        _pages.clear()
-        _page_bytes[0] = 0
-        _newest[0] = epoch
+# -- the identity statement reads the epoch in the same round trip (app.auth.access) ------
 
 
 def epoch_column() -> Any:
@@ -164,114 +412,15 @@ def note_epoch(value: int | None) -> None:
     g.read_epoch = value
 
 
-def _epoch() -> int | None:
-    """This request's epoch, or None where the cache must not be used."""
-    from app.extensions import db
-
-    if not has_request_context() or request.method not in ("GET", "HEAD"):
-        return None
-    session = db.session()
-    if session.info.get(_DIRTY) or session.new or session.dirty or session.deleted:
-        return None
-    if "read_epoch" not in g:
-        g.read_epoch = session.execute(select(ReadEpoch.n).where(ReadEpoch.id == 1)).scalar()
-    return g.read_epoch
+def clear() -> None:
+    """Forget every entry of this process (tests that empty tables behind the app's back)."""
+    read_cache.clear()
 
 
 def active() -> bool:
     """Whether this request may use the cache (a clean GET with an epoch)."""
-    return _epoch() is not None
+    return read_cache.active()
 
 
-def memoised(fn: F) -> F:
-    """Reuse ``fn``'s result for the same (hashable) arguments until the next commit or
-    :data:`TTL`; outside a clean GET request, call it every time."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        epoch = _epoch()
-        if epoch is None:
-            return fn(*args, **kwargs)
-        key = (fn.__module__, fn.__qualname__, args, tuple(sorted(kwargs.items())), epoch)
-        now = time.monotonic()
-        with _lock:
-            _advance(epoch)
-            at, value = _entries.get(key, (0.0, _MISSING))
-            if value is not _MISSING and now - at < TTL:
-                _entries.move_to_end(key)
-                return value
-        value = fn(*args, **kwargs)
-        with _lock:
-            _entries[key] = (now, value)
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
-        return value
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _page_key() -> tuple[Any, ...] | None:
-    """What a rendered staff page depends on, or None where it must be rendered afresh."""
-    identity = g.get("identity")
-    if identity is None or "_flashes" in session:
-        return None
-    epoch = _epoch()
-    if epoch is None:
-        return None
-    return (
-        id(current_app._get_current_object()),  # type: ignore[attr-defined]
-        request.host,
-        request.full_path,
-        identity.id,
-        identity.name,
-        identity.roles,
-        session.get("csrf_token"),
-        epoch,
-    )
-
-
-def cached_page(view: F) -> F:
-    """Serve the page ``view`` rendered for this staff member, URL and session under the
-    current epoch (and :data:`TTL`) again; put it under the role check, so access is
-    decided on every request. Only a plain 200 that left the session as it was is kept."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        key = _page_key()
-        if key is None:
-            return view(*args, **kwargs)
-        now = time.monotonic()
-        with _lock:
-            _advance(key[-1])
-            kept = _pages.get(key)
-            if kept is not None and now - kept[0] < TTL:
-                _pages.move_to_end(key)
-                _, body, status, headers = kept
-                return current_app.response_class(body, status=status, headers=headers)
-        response: Response = current_app.make_response(view(*args, **kwargs))
-        if (
-            response.status_code != 200
-            or response.is_streamed
-            or response.direct_passthrough
-            or session.modified
-            or "Set-Cookie" in response.headers
-            or _epoch() is None  # the view wrote (a GET should not): not kept
-        ):
-            return response
-        body = response.get_data()
-        if len(body) * 4 > MAX_PAGE_BYTES:
-            return response
-        headers = [(k, v) for k, v in response.headers.items() if k != "Content-Length"]
-        with _lock:
-            if key[-1] == _newest[0]:  # not kept if a newer epoch was seen meanwhile
-                old = _pages.pop(key, None)
-                if old is not None:
-                    _page_bytes[0] -= len(old[1])
-                _pages[key] = (now, body, response.status_code, headers)
-                _page_bytes[0] += len(body)
-                while _page_bytes[0] > MAX_PAGE_BYTES:
-                    _, (_, dropped, _, _) = _pages.popitem(last=False)
-                    _page_bytes[0] -= len(dropped)
-        return response
-
-    return wrapper  # type: ignore[return-value]
+#: the page decorator under the name the route modules import
+cached_page = read_cache.page

@@ -26,7 +26,7 @@ from sqlalchemy.orm import (
 )
 
 from app.db import RegionScoped
-from app.readcache import memoised
+from app.readcache import read_cache, thaw
 
 SCOPE_KEY = "region_scope"
 T = TypeVar("T")
@@ -68,30 +68,31 @@ def _add_region_criteria(state: ORMExecuteState) -> None:
 def region_by_code(session: Session, code: str) -> Any:
     """The region with ``code`` if the session's scope covers it, else None.
 
-    Regions change only when ``summit regions sync`` commits, so the row is read under
-    the scope once per scope and commit epoch (:mod:`app.readcache`) and each request
-    gets its own copy in its session, without a query.
+    Regions change only when ``summit regions sync`` commits, so the row's columns are
+    read once per scope and commit epoch (:mod:`app.readcache` keys them by the scope)
+    and each request gets its own copy in its session, without a query.
     """
-    from app import readcache
     from app.regions.models import Region
 
-    if not readcache.active():
+    if not read_cache.active():
         return session.scalars(select(Region).where(Region.code == code)).one_or_none()
-    snapshot = _region_snapshot(code, region_scope(session))
-    return None if snapshot is None else session.merge(snapshot, load=False)
+    columns = _region_columns(code)
+    if columns is None:
+        return None
+    snapshot = Region(**thaw(columns))  # its own copy: the JSON settings included
+    make_transient_to_detached(snapshot)  # as if loaded: clean, with its identity
+    return session.merge(snapshot, load=False)
 
 
-@memoised
-def _region_snapshot(code: str, scope: tuple[int, ...] | None) -> Any:
+@read_cache.cached(reads=("region",))
+def _region_columns(code: str) -> dict[str, Any] | None:
     from app.extensions import db
     from app.regions.models import Region
 
     region = db.session.scalars(select(Region).where(Region.code == code)).one_or_none()
     if region is None:
         return None
-    snapshot = Region(**{c.key: getattr(region, c.key) for c in Region.__mapper__.column_attrs})
-    make_transient_to_detached(snapshot)  # as if loaded: clean, with its identity
-    return snapshot
+    return {c.key: getattr(region, c.key) for c in Region.__mapper__.column_attrs}
 
 
 def get_in_region_or_404(

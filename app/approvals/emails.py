@@ -13,6 +13,7 @@ from flask import current_app
 
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.policy import decisions_close_at
+from app.calendar import parse_hhmm, weekday_from_name
 from app.ics import Attendee, InviteEvent, build_calendar, ics_attachment
 from app.links.services import make_action_url
 from app.people.models import Person
@@ -21,7 +22,6 @@ from app.rollouts.models import Rollout
 
 #: the signed link's purpose; a token made for anything else is refused by the page
 DECIDE_PURPOSE = "approvals.decide"
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 #: the study block when the region file has no [approvals] table
 DEFAULT_BLOCK_WEEKDAY = "friday"
 DEFAULT_BLOCK_TIME = time(14, 0)
@@ -129,15 +129,9 @@ def outcome_context(allocation: TimeAllocation, *, decider_name: str) -> dict[st
 def _block_settings(region: Region) -> tuple[int, time]:
     """The weekday and local time of study blocks: region file ``[approvals]`` or Friday 14:00."""
     table = (region.settings or {}).get("approvals") or {}
-    weekday_name = str(table.get("study_block_weekday", DEFAULT_BLOCK_WEEKDAY)).lower()
-    weekday = WEEKDAYS.index(weekday_name) if weekday_name in WEEKDAYS else 4
-    raw = str(table.get("study_block_time", "")).strip()
-    try:
-        hour, minute = (int(x) for x in raw.split(":"))
-        block_time = time(hour, minute)
-    except ValueError:
-        block_time = DEFAULT_BLOCK_TIME
-    return weekday, block_time
+    weekday = weekday_from_name(table.get("study_block_weekday", DEFAULT_BLOCK_WEEKDAY))
+    block_time = parse_hhmm(table.get("study_block_time"))
+    return (4 if weekday is None else weekday), block_time or DEFAULT_BLOCK_TIME
 
 
 def study_block_start(allocation: TimeAllocation) -> datetime:

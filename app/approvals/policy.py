@@ -2,8 +2,7 @@
 
 * Decisions can be taken and changed until the program's first term starts
   (midnight of ``terms[0].starts_on`` in the region's zone).
-* Reminders count business days: weekends and the region's public holidays
-  (``holidays`` with the region's country and subdivision) are skipped.
+* Reminders count business days of the region (:class:`app.calendar.HolidayCalendar`).
 * Strict approvals: another capability (Entra sign-in) may require the decider
   to prove who they are before a decision POST; it registers a check here.
 """
@@ -11,12 +10,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from app.programs.models import Program
 from app.regions.models import Region
@@ -38,41 +34,6 @@ def decisions_close_at(program: Program, region: Region) -> datetime | None:
 def decisions_open(program: Program, region: Region, now: datetime) -> bool:
     closes = decisions_close_at(program, region)
     return closes is None or now < closes
-
-
-@lru_cache(maxsize=256)
-def _holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year).keys())
-
-
-def is_business_day(region: Region, day: date) -> bool:
-    """Monday to Friday and not a public holiday of the region's country/subdivision."""
-    if day.weekday() >= 5:
-        return False
-    return day not in _holidays(
-        region.holiday_country, region.holiday_subdivision or None, day.year
-    )
-
-
-def business_days_between(region: Region, start: date, end: date) -> int:
-    """Business days after ``start`` up to and including ``end`` (0 when end <= start)."""
-    count = 0
-    day = start + timedelta(days=1)
-    while day <= end:
-        if is_business_day(region, day):
-            count += 1
-        day += timedelta(days=1)
-    return count
-
-
-def business_days_after(region: Region, start: date, days: int) -> date:
-    """The date ``days`` business days after ``start``."""
-    day = start
-    while days > 0:
-        day += timedelta(days=1)
-        if is_business_day(region, day):
-            days -= 1
-    return day
 
 
 #: the Entra "strict approvals" check (issue 4) registers here: called with the decider

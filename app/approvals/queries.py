@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,21 +16,21 @@ from app.approvals.models import AllocationStatus, TimeAllocation
 from app.extensions import db
 from app.metrics.queries import approval_rate
 from app.people.models import Person
-from app.readcache import memoised
+from app.readcache import read_cache
 from app.rollouts.models import Enrollment
 
 #: pending requests by age (days since the learner committed)
 AGE_BUCKETS = ((3, "under 3 days"), (7, "3–7 days"), (14, "1–2 weeks"), (None, "over 2 weeks"))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Funnel:
     requested: int = 0
     approved: int = 0
     declined: int = 0
     proposed: int = 0
     pending: int = 0
-    pending_by_age: list[tuple[str, int]] = field(default_factory=list)
+    pending_by_age: tuple[tuple[str, int], ...] = ()
     #: median time from the request email to the decision, in hours
     median_hours_to_decision: float | None = None
 
@@ -40,7 +40,7 @@ class Funnel:
         return approval_rate(approved=self.approved, requested=self.requested)
 
 
-@memoised
+@read_cache.cached(reads=("time_allocation", "enrollment"))
 def funnels_now(*, region_id: int, rollout_ids: tuple[int, ...]) -> dict[int, Funnel]:
     """:func:`funnels` as of now (the ages of pending requests move on within the read
     cache's TTL)."""
@@ -78,15 +78,17 @@ def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dic
             Enrollment.rollout_id, TimeAllocation.status, "bucket"
         )
     ):
-        f = result[rollout_id]
-        f.requested += n
-        setattr(f, AllocationStatus(status).value, getattr(f, AllocationStatus(status).value) + n)
+        f, key = result[rollout_id], AllocationStatus(status).value
+        result[rollout_id] = replace(f, requested=f.requested + n, **{key: getattr(f, key) + n})
         if b is not None and int(b) >= 0:
             ages[rollout_id][int(b)] = ages[rollout_id].get(int(b), 0) + n
     for rollout_id, f in result.items():
-        f.pending_by_age = [
-            (label, ages[rollout_id].get(i, 0)) for i, (_d, label) in enumerate(AGE_BUCKETS)
-        ]
+        result[rollout_id] = replace(
+            f,
+            pending_by_age=tuple(
+                (label, ages[rollout_id].get(i, 0)) for i, (_d, label) in enumerate(AGE_BUCKETS)
+            ),
+        )
     asked = func.coalesce(TimeAllocation.request_sent_at, TimeAllocation.requested_at)
     decided = base.where(TimeAllocation.decided_at.is_not(None))
     if db.session.get_bind().dialect.name == "postgresql":
@@ -95,7 +97,9 @@ def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dic
         for rollout_id, value in db.session.execute(
             decided.add_columns(median).group_by(Enrollment.rollout_id)
         ):
-            result[rollout_id].median_hours_to_decision = round(max(value, 0) / 3600, 1)
+            result[rollout_id] = replace(
+                result[rollout_id], median_hours_to_decision=round(max(value, 0) / 3600, 1)
+            )
         return result
     # SQLite has no percentile: stream the pairs (the embedded database is for small runs)
     durations: dict[int, list[float]] = defaultdict(list)
@@ -104,7 +108,9 @@ def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dic
     ):
         durations[rollout_id].append(_hours_between(start, end))
     for rollout_id, values in durations.items():
-        result[rollout_id].median_hours_to_decision = round(statistics.median(values), 1)
+        result[rollout_id] = replace(
+            result[rollout_id], median_hours_to_decision=round(statistics.median(values), 1)
+        )
     return result
 
 
@@ -116,7 +122,7 @@ def _hours_between(start: Any, end: Any) -> float:
     return max((end - start).total_seconds() / 3600, 0.0)
 
 
-@memoised
+@read_cache.cached(reads=("time_allocation", "enrollment", "person"))
 def needs_follow_up(*, region_id: int, rollout_id: int, limit: int = 200) -> list[Any]:
     """Declines and proposals of a rollout, newest first: the lead follows up on each.
 
@@ -160,7 +166,7 @@ class WaitingManager:
     escalated: bool
 
 
-@memoised
+@read_cache.cached(reads=("time_allocation", "enrollment", "person"))
 def waiting_managers(
     *, region_id: int, rollout_id: int, offset: int = 0, limit: int = 100
 ) -> list[WaitingManager]:
@@ -207,7 +213,7 @@ def waiting_managers(
     ]
 
 
-@memoised
+@read_cache.cached(reads=("time_allocation", "enrollment", "person"))
 def decided_by_the_lead(*, region_id: int, rollout_id: int, limit: int = 200) -> list[Any]:
     """Pending requests of learners without a manager (the top of the roster): the local
     lead decides them here. Rows (id, learner name, hours requested, requested at)."""

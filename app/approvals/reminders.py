@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from app.approvals.digests import (
     DigestEmail,
     digests_on,
@@ -23,8 +21,9 @@ from app.approvals.digests import (
 )
 from app.approvals.emails import program_context
 from app.approvals.models import DigestKind, TimeAllocation
-from app.approvals.policy import business_days_between, is_business_day, region_today
-from app.auth.models import Role, RoleAssignment, StaffUser
+from app.approvals.policy import region_today
+from app.auth.queries import local_leads
+from app.calendar import HolidayCalendar
 from app.db import utcnow
 from app.extensions import db
 from app.mail.services import queue_email
@@ -39,28 +38,15 @@ class ReminderRun:
     escalated: int
 
 
-def local_leads(region: Region) -> list[StaffUser]:
-    """The active local leads of a region (the people told about stuck requests)."""
-    return list(
-        db.session.scalars(
-            select(StaffUser)
-            .join(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
-            .where(
-                RoleAssignment.region_id == region.id,
-                RoleAssignment.role == Role.LOCAL_LEAD,
-                StaffUser.active.is_(True),
-            )
-            .order_by(StaffUser.id)
-        ).unique()
-    )
-
-
 def _due(region: Region, allocation: TimeAllocation, today: object) -> bool:
     since = allocation.last_reminded_at or allocation.request_sent_at
     if since is None:
         return False
     start = since.astimezone(ZoneInfo(region.time_zone)).date()
-    return business_days_between(region, start, today) >= region.reminder_cadence_days  # type: ignore[arg-type]
+    return (
+        HolidayCalendar.of(region).business_days_between(start, today)  # type: ignore[arg-type]
+        >= region.reminder_cadence_days
+    )
 
 
 def send_due_reminders(*, region: Region, now: datetime | None = None) -> ReminderRun:
@@ -75,7 +61,7 @@ def send_due_reminders(*, region: Region, now: datetime | None = None) -> Remind
     """
     now = now or utcnow()
     today = region_today(region, now)
-    if not is_business_day(region, today):
+    if not HolidayCalendar.of(region).is_business_day(today):
         return ReminderRun(0, 0)
     rollouts = rollouts_by_id(region)
     pending = pending_allocations(
@@ -149,7 +135,7 @@ def _escalate(
 ) -> int:
     if not allocations:
         return 0
-    leads = local_leads(region)
+    leads = local_leads(region.id)
     by_rollout: dict[int, list[TimeAllocation]] = defaultdict(list)
     for a in allocations:
         by_rollout[a.enrollment.rollout_id].append(a)

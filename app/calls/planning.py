@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
+from app.calendar import HolidayCalendar
 from app.regions.models import HolidayRule
 
 
@@ -26,39 +24,6 @@ class PlannedSession:
     starts_at: datetime
     cancelled: bool = False
     note: str | None = None
-
-
-@lru_cache(maxsize=256)
-def _holiday_calendar(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, subdiv=subdivision, years=[year])
-
-
-def holiday_name(day: date, *, country: str, subdivision: str | None) -> str | None:
-    """The public holiday's name on ``day`` in that country/subdivision, or None."""
-    if not country:
-        return None
-    return _holiday_calendar(country, subdivision, day.year).get(day)
-
-
-def is_business_day(day: date, *, country: str, subdivision: str | None) -> bool:
-    return day.weekday() < 5 and holiday_name(day, country=country, subdivision=subdivision) is None
-
-
-def next_business_day(day: date, *, country: str, subdivision: str | None) -> date:
-    """The first business day strictly after ``day``."""
-    day += timedelta(days=1)
-    while not is_business_day(day, country=country, subdivision=subdivision):
-        day += timedelta(days=1)
-    return day
-
-
-def business_days_before(day: date, n: int, *, country: str, subdivision: str | None) -> date:
-    """The business day ``n`` business days before ``day``."""
-    while n > 0:
-        day -= timedelta(days=1)
-        if is_business_day(day, country=country, subdivision=subdivision):
-            n -= 1
-    return day
 
 
 def local_instant(day: date, at: time, zone: str) -> datetime:
@@ -87,9 +52,10 @@ def plan_series(
 ) -> list[PlannedSession]:
     """Every weekly session from ``start`` to ``end`` (inclusive), holidays applied."""
     sessions: list[PlannedSession] = []
+    calendar = HolidayCalendar(country, subdivision)
     day = first_on_or_after(start, weekday)
     while day <= end:
-        name = holiday_name(day, country=country, subdivision=subdivision)
+        name = calendar.holiday_name(day)
         if name is None:
             sessions.append(PlannedSession(day, day, local_instant(day, at, zone)))
         elif on_holiday is HolidayRule.CANCEL:
@@ -97,7 +63,7 @@ def plan_series(
                 PlannedSession(day, day, local_instant(day, at, zone), cancelled=True, note=name)
             )
         else:
-            moved = next_business_day(day, country=country, subdivision=subdivision)
+            moved = calendar.next_business_day(day)
             sessions.append(
                 PlannedSession(
                     day,

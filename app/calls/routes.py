@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.auth.access import current_staff, grant_region, may_see_names, public, require_role
 from app.auth.models import Role
+from app.calendar import parse_hhmm, weekday_names
 from app.calls import attendance, changes, emails, queries, services
 from app.calls.meetings import MeetingUnavailable
 from app.calls.models import CallAttendance, CallQuestion, CallSession
@@ -31,7 +32,6 @@ bp = Blueprint("calls", __name__)
 public_bp = Blueprint("calls_public", __name__)
 
 HOSTS = (Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER)
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PER_PAGE = 100
 TEAMS_REFUSED = (
     "Microsoft Teams did not create the meeting for these calls, so nothing was changed. "
@@ -48,13 +48,6 @@ def _load(slug: str, session_id: int | None = None) -> tuple[Rollout, CallSessio
     if session.rollout_id != rollout.id:
         abort(404)
     return rollout, session
-
-
-def _parse_time(value: str) -> time | None:
-    try:
-        return time.fromisoformat(value.strip())
-    except ValueError:
-        return None
 
 
 @bp.get("/r/<region>/rollouts/<slug>/calls")
@@ -79,7 +72,7 @@ def index(slug: str) -> Any:
         page=page,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         now=utcnow(),
-        weekdays=WEEKDAYS,
+        weekdays=weekday_names(),
         names=names,
     )
 
@@ -104,7 +97,7 @@ def generate(slug: str) -> Any:
 def change_series(slug: str) -> Any:
     rollout, _ = _load(slug)
     weekday = request.form.get("weekday", type=int)
-    at = _parse_time(request.form.get("time", ""))
+    at = parse_hhmm(request.form.get("time", ""))
     duration = request.form.get("duration", type=int)
     join_url = request.form.get("join_url", "").strip()
     if weekday is None or at is None or duration is None:
@@ -192,7 +185,7 @@ def move(slug: str, session_id: int) -> Any:
         day = date.fromisoformat(request.form.get("date", ""))
     except ValueError:
         day = None
-    at = _parse_time(request.form.get("time", ""))
+    at = parse_hhmm(request.form.get("time", ""))
     if day is None or at is None:
         flash("Give the new date (YYYY-MM-DD) and time (HH:MM).", "error")
         return redirect(url_for("calls.session_page", slug=slug, session_id=session_id))

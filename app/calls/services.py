@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.audit.services import record
+from app.calendar import HolidayCalendar
 from app.calls import emails, queries
 from app.calls.invitations import active_invitations, invite_attendees
 from app.calls.meetings import ensure_join_url
 from app.calls.models import CallQuestion, CallSession, CallStatus
-from app.calls.planning import PlannedSession, business_days_before, local_instant, plan_series
+from app.calls.planning import PlannedSession, local_instant, plan_series
 from app.extensions import db
 from app.links.services import make_action_url
 from app.regions.models import Region
@@ -152,12 +153,8 @@ def _sessions_soon(region: Region, now: datetime, days: int) -> list[CallSession
 def prompt_due_at(session: CallSession, region: Region) -> datetime:
     """09:00 local, two business days before the session's local date."""
     zone = ZoneInfo(region.time_zone)
-    day = business_days_before(
-        session.starts_at.astimezone(zone).date(),
-        2,
-        country=region.holiday_country,
-        subdivision=region.holiday_subdivision,
-    )
+    local_day = session.starts_at.astimezone(zone).date()
+    day = HolidayCalendar.of(region).business_days_before(local_day, 2)
     return local_instant(day, PROMPT_AT, region.time_zone)
 
 

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 
 from app.auth.graph import GraphClient, GraphError, GraphThrottled
-from app.mail.transports import PermanentMailError, TransientMailError
+from app.mail.transport_base import PermanentMailError, TransientMailError
 from app.settings import Settings
 
 #: Graph's limit for a MIME message posted to sendMail

@@ -10,7 +10,8 @@ derived from the outbox key, MIME parts): ``message.as_bytes()`` is its wire for
 (what Graph's ``sendMail`` accepts base64-encoded), ``message["To"]`` its recipient.
 It is an ``email.message.Message`` (``app.mail.mime.PreparedMessage``: its wire
 form is written once; parse ``as_bytes()`` to walk its parts). A transport may
-set ``name`` (the key its sending budget is counted under, one per mailbox).
+set ``name`` (the key its sending budget is counted under, one per mailbox). The protocol
+and the two errors live in :mod:`app.mail.transport_base` (re-exported here).
 """
 
 from __future__ import annotations
@@ -20,36 +21,13 @@ import smtplib
 import ssl
 from email.message import Message
 from email.utils import getaddresses
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
+
+from app.mail import graph
+from app.mail.transport_base import PermanentMailError, TransientMailError, Transport
 
 if TYPE_CHECKING:
     from app.settings import Settings
-
-
-class TransientMailError(Exception):
-    """Try again later (SMTP 4xx, timeouts, HTTP 429/5xx); ``retry_after`` in seconds if known."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class PermanentMailError(Exception):
-    """The message will never be accepted as it is (SMTP 5xx, HTTP 4xx other than 429)."""
-
-
-class Transport(Protocol):
-    #: the key the sending budget is counted under (one per sending mailbox)
-    name: str
-
-    def open(self) -> None:
-        """Open a connection that several sends reuse (a no-op where there is none)."""
-
-    def send(self, message: Message) -> None:
-        """Send one message; raise TransientMailError or PermanentMailError on failure."""
-
-    def close(self) -> None:
-        """Close the connection."""
 
 
 class DevTransport:
@@ -159,11 +137,9 @@ def transport_name(transport: object) -> str:
 
 
 def get_transport(settings: Settings) -> Transport:
-    """The transport ``MAIL_TRANSPORT`` names; Graph is imported only when chosen."""
+    """The transport ``MAIL_TRANSPORT`` names."""
     if settings.mail_transport == "smtp":
         return SmtpTransport(settings)
     if settings.mail_transport == "graph":
-        from app.mail import graph  # the Entra ID issue provides it
-
-        return graph.GraphTransport(settings)  # type: ignore[no-any-return]
+        return graph.GraphTransport(settings)
     return DevTransport()

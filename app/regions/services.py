@@ -15,12 +15,12 @@ import holidays
 from babel import Locale, UnknownLocaleError
 from sqlalchemy import select
 
+from app.calendar import parse_hhmm, weekday_from_name
 from app.extensions import db
 from app.regions.models import HolidayRule, Region, ReportingPolicy
 
 log = logging.getLogger(__name__)
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CODE_RE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 
 
@@ -106,17 +106,12 @@ def parse_region_file(path: Path) -> RegionSpec:
     if not isinstance(escalate, int) or not 0 <= escalate <= 10:
         bad("reminders.escalate_after", f"{escalate!r} must be a whole number from 0 to 10")
 
-    weekday = str(_get(data, "calls.weekday") or "thursday").lower()
-    if weekday not in WEEKDAYS:
-        bad("calls.weekday", f"{weekday!r} must be a weekday name (monday … sunday)")
+    raw_weekday = _get(data, "calls.weekday") or "thursday"
+    weekday = weekday_from_name(raw_weekday)
+    if weekday is None:
+        bad("calls.weekday", f"{raw_weekday!r} must be a weekday name (monday … sunday)")
     raw_time = _get(data, "calls.time") or "16:00"
-    call_time = None
-    if isinstance(raw_time, time):
-        call_time = raw_time
-    elif isinstance(raw_time, str) and re.fullmatch(r"\d{1,2}:\d{2}", raw_time):
-        hour, minute = (int(x) for x in raw_time.split(":"))
-        if hour < 24 and minute < 60:
-            call_time = time(hour, minute)
+    call_time = parse_hhmm(raw_time)
     if call_time is None:
         bad("calls.time", f"{raw_time!r} is not a time of day (HH:MM, e.g. 16:00)")
     duration = _get(data, "calls.duration_minutes") or 45
@@ -150,7 +145,7 @@ def parse_region_file(path: Path) -> RegionSpec:
             "holiday_subdivision": subdivision or None,
             "reminder_cadence_days": cadence,
             "escalate_after_reminders": escalate,
-            "call_weekday": WEEKDAYS.index(weekday),
+            "call_weekday": weekday,
             "call_time": call_time,
             "call_duration_minutes": duration,
             "call_on_holiday": HolidayRule(on_holiday),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import holidays
 from sqlalchemy import select
 
 from app.audit.services import record
+from app.calendar import HolidayCalendar
 from app.extensions import db
 from app.links.services import make_action_url
 from app.mail.rendering import person_language
@@ -180,28 +179,6 @@ def commit_enrollment(
     return True
 
 
-@lru_cache(maxsize=64)
-def _holidays(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays(country, subdiv=subdivision or None, years=year)
-
-
-def is_business_day(region: Region, day: date) -> bool:
-    """Not a weekend, not a public holiday of the region."""
-    if day.weekday() >= 5:
-        return False
-    return day not in _holidays(region.holiday_country, region.holiday_subdivision, day.year)
-
-
-def business_days_between(region: Region, start: date, end: date) -> int:
-    """Business days after ``start`` up to and including ``end``."""
-    n = 0
-    day = start + timedelta(days=1)
-    while day <= end:
-        n += is_business_day(region, day)
-        day += timedelta(days=1)
-    return n
-
-
 def remind_uncommitted(*, region: Region, now: datetime) -> int:
     """Remind invited learners who have not committed, every ``reminder_cadence_days``
     business days of the region (weekends and public holidays skipped), at most
@@ -209,7 +186,8 @@ def remind_uncommitted(*, region: Region, now: datetime) -> int:
     not a business day. Queues emails; stamps the enrollments. Returns the count.
     """
     today = now.astimezone(ZoneInfo(region.time_zone)).date()
-    if not is_business_day(region, today):
+    calendar = HolidayCalendar.of(region)
+    if not calendar.is_business_day(today):
         return 0
     limit = max(region.escalate_after_reminders, 1)
     zone = ZoneInfo(region.time_zone)
@@ -235,7 +213,7 @@ def remind_uncommitted(*, region: Region, now: datetime) -> int:
         last_id = batch[-1].id
         for enrollment in batch:
             since = (enrollment.last_reminded_at or enrollment.invited_at).astimezone(zone).date()
-            if business_days_between(region, since, today) < region.reminder_cadence_days:
+            if calendar.business_days_between(since, today) < region.reminder_cadence_days:
                 continue
             number = enrollment.commit_reminders_sent + 1
             person = enrollment.person

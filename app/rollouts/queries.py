@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import case, func, select
 
+from app.auth import queries as auth_queries
+from app.auth.queries import StaffName
 from app.extensions import db
-from app.readcache import memoised
+from app.readcache import read_cache
 from app.rollouts.models import FUNNEL, Enrollment, EnrollmentState
 
 
@@ -46,7 +47,7 @@ class DashboardCounts:
     no_manager: int = 0
 
 
-@memoised
+@read_cache.cached(reads=("enrollment", "person"))
 def dashboard_counts(rollout_id: int) -> DashboardCounts:
     """Enrollments per state, missing from the roster and without a buddy: one grouped
     statement over the rollout's enrollments."""
@@ -78,18 +79,10 @@ def dashboard_counts(rollout_id: int) -> DashboardCounts:
     return DashboardCounts(states=states, missing=missing, unpaired=unpaired, no_manager=no_manager)
 
 
-@memoised
-def local_lead_names(region_id: int) -> list[Any]:
-    """The region's local leads as rows (id, name), by name: what the dashboard lists."""
-    from app.auth.models import Role, RoleAssignment, StaffUser
-
-    return db.session.execute(
-        select(StaffUser.id, StaffUser.name)
-        .join(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
-        .where(RoleAssignment.region_id == region_id, RoleAssignment.role == Role.LOCAL_LEAD)
-        .order_by(StaffUser.name)
-        .distinct()
-    ).all()
+@read_cache.cached(reads=("staff_user", "role_assignment"))
+def local_lead_names(region_id: int) -> tuple[StaffName, ...]:
+    """The region's active local leads (id, name), by name: what the dashboard lists."""
+    return auth_queries.local_lead_names(region_id)
 
 
 def funnel(counts: dict[EnrollmentState, int]) -> list[tuple[EnrollmentState, int]]:

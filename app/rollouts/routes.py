@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -20,6 +20,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import EDITOR_ROLES, Role
+from app.auth.queries import local_leads
+from app.calendar import parse_hhmm, weekday_names
 from app.db import utcnow
 from app.extensions import db
 from app.links.services import (
@@ -47,7 +49,6 @@ from app.rollouts.services import (
     RolloutInput,
     close_rollout,
     launch_rollout,
-    local_leads,
     parse_sponsors,
     region_defaults,
     save_rollout,
@@ -60,7 +61,6 @@ from app.web import charts
 bp = Blueprint("rollouts", __name__)
 public_bp = Blueprint("rollouts_public", __name__)
 PAGE_SIZE = 50
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @bp.get("/r/<region>/rollouts/<slug>")
@@ -177,11 +177,7 @@ def _form_input() -> tuple[RolloutInput, dict[str, str]]:
         cohort = date.fromisoformat(f.get("cohort_start", ""))
     except ValueError:
         cohort = None
-    try:
-        hh, mm = (int(x) for x in f.get("call_time", "").split(":")[:2])
-        call_at: time | None = time(hh, mm)
-    except ValueError:
-        call_at = None
+    call_at = parse_hhmm(f.get("call_time", ""))
     sponsors, bad = parse_sponsors(f.get("sponsors", ""))
     if bad:
         errors["sponsors"] = (
@@ -215,8 +211,8 @@ def _render_form(rollout: Rollout | None, values: dict[str, Any], errors: dict[s
         programs=db.session.scalars(select(Program).order_by(Program.title)).all(),
         experts=staff_with_role(region, Role.EXPERT),
         hr_partners=staff_with_role(region, Role.HR_PARTNER),
-        leads=local_leads(region),
-        weekdays=WEEKDAYS,
+        leads=local_leads(region.id),
+        weekdays=weekday_names(),
     ), (400 if errors else 200)
 
 

@@ -59,11 +59,6 @@ def staff_with_role(region: Region, role: Role) -> list[StaffUser]:
     )
 
 
-def local_leads(region: Region) -> list[StaffUser]:
-    """A rollout's local leads are the region's local-lead staff."""
-    return staff_with_role(region, Role.LOCAL_LEAD)
-
-
 def parse_sponsors(value: str) -> tuple[list[tuple[str, str]], list[str]]:
     """Lines "Name <email>" or "Name, email" → pairs, and the lines that could not be read."""
     pairs: list[tuple[str, str]] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel.dates import get_day_names
+from app.calendar import weekday_names
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -27,7 +27,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _SLOT = {
     "en": "{day}s at {time} ({zone}), {minutes} minutes",
     "de": "{day}s um {time} Uhr ({zone}), {minutes} Minuten",
@@ -42,11 +41,7 @@ def text(key: str, lang: str) -> str:
 def call_slot(rollout: Any, lang: str = "en") -> str:
     """The weekly call, e.g. "Thursdays at 16:00 (Europe/Berlin), 45 minutes"."""
     pattern = _SLOT.get(lang, _SLOT["en"])
-    day = (
-        get_day_names("wide", locale=lang)[rollout.call_weekday]
-        if lang in _SLOT and lang != "en"
-        else _WEEKDAYS_EN[rollout.call_weekday]
-    )
+    day = weekday_names(lang if lang in _SLOT else "en")[rollout.call_weekday]
     return pattern.format(
         day=day,
         time=rollout.call_time.strftime("%H:%M"),

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.programs.models import Term
-from app.readcache import memoised
+from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.rollouts.signals import enrollment_left
@@ -186,7 +186,7 @@ def term_outcome(*, region: Region, rollout: Rollout, term: Term) -> TermOutcome
     )
 
 
-@memoised
+@read_cache.cached(reads=("term_review", "term_close", "enrollment", "person"))
 def _outcome_figures(
     rollout_id: int, term_id: int, named: bool
 ) -> tuple[dict[Verdict, int], int, list[tuple[str, str]], bool]:
@@ -242,7 +242,7 @@ def _outcome_figures(
     return counts, buddy_missing, names, closed
 
 
-@memoised
+@read_cache.cached(reads=("term_review", "enrollment", "person"))
 def review_lists(rollout_id: int, term_id: int, page: int, per_page: int) -> tuple[list[Any], ...]:
     """Candidates (a page), the latest decisions and missing buddy sign-offs, as rows."""
     # the listed columns only, not three models per row (three lists of up to per_page rows)

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.metrics.queries import completion_trend
 from app.metrics.weeks import last_complete_week, shift_week, week_end
-from app.readcache import memoised
+from app.readcache import read_cache
 from app.regions.models import Region
 
 TREND_WEEKS = 8
@@ -136,7 +136,7 @@ def completion_weeks(
     )
 
 
-@memoised
+@read_cache.cached(reads=("enrollment",))
 def _completion_weeks(
     region_id: int, time_zone: str, last: str, rollout_ids: tuple[int, ...] | None
 ) -> list[tuple[str, float | None]]:

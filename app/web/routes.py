@@ -21,11 +21,10 @@ from app.auth.access import current_staff, public
 from app.db import utcnow
 from app.extensions import db
 from app.metrics.queries import FUNNEL_KEYS, funnel_at
-from app.readcache import cached_page, memoised
+from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import funnel, state_counts
-from app.scoping import region_scope
 from app.web import charts
 
 bp = Blueprint("web", __name__)
@@ -49,7 +48,7 @@ def home() -> Any:
 
 
 @bp.get("/r/<region>/")
-@cached_page
+@read_cache.page
 def region_overview() -> Any:
     rollouts = db.session.scalars(
         select(Rollout).where(Rollout.region_id == g.region.id).order_by(Rollout.slug)
@@ -69,13 +68,13 @@ def region_overview() -> Any:
     )
 
 
-@memoised
+@read_cache.cached(reads=("enrollment",))
 def _state_counts(rollout_ids: tuple[int, ...]) -> dict[int, dict[Any, int]]:
     counts = state_counts(rollout_ids)
     return {rid: counts[rid] for rid in rollout_ids}
 
 
-@memoised
+@read_cache.cached(reads=("enrollment",))
 def _funnel_now(region_id: int) -> dict[str, int]:
     """The region's funnel now (its stamps are all in the past: it moves only on commit)."""
     return funnel_at({region_id: utcnow()})[region_id]
@@ -95,13 +94,13 @@ def switch_region() -> Any:
 def _nav_regions() -> dict[str, Any]:
     if g.get("identity") is None:
         return {"nav_regions": []}
-    return {"nav_regions": _regions_in_scope(region_scope(db.session))}
+    return {"nav_regions": _regions_in_scope()}
 
 
-@memoised
-def _regions_in_scope(scope: tuple[int, ...] | None) -> list[Any]:
-    """The region switcher's list: three columns, not the models, counted under (and keyed
-    by) the request's region scope."""
+@read_cache.cached(reads=("region",))
+def _regions_in_scope() -> list[Any]:
+    """The region switcher's list: three columns, not the models, counted under the
+    request's region scope (which the read cache adds to the key itself)."""
     return db.session.execute(
         select(Region.id, Region.code, Region.name).order_by(Region.name)
     ).all()

@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from app.approvals.digests import send_due_requests
 from app.approvals.models import AllocationStatus, TimeAllocation
-from app.approvals.policy import business_days_between, is_business_day
 from app.approvals.reminders import send_due_reminders
 from app.auth.models import Role
+from app.calendar import HolidayCalendar
 from app.extensions import db
 from app.rollouts.signals import manager_changed
 from tests.approvals.helpers import commit, decision_path, manager, report, rollout_in, text_of
@@ -15,14 +15,14 @@ from tests.factories import region, staff
 
 
 def test_business_days_skip_weekends_and_the_regions_holidays():
-    de, us = region("de"), region("us")
-    assert not is_business_day(de, date(2026, 6, 4))  # Corpus Christi in Bavaria
-    assert is_business_day(us, date(2026, 6, 4))
-    assert not is_business_day(us, date(2026, 7, 3))  # Independence Day observed (a Friday)
-    assert not is_business_day(de, date(2026, 6, 6))  # Saturday
+    de, us = HolidayCalendar.of(region("de")), HolidayCalendar.of(region("us"))
+    assert not de.is_business_day(date(2026, 6, 4))  # Corpus Christi in Bavaria
+    assert us.is_business_day(date(2026, 6, 4))
+    assert not us.is_business_day(date(2026, 7, 3))  # Independence Day observed (a Friday)
+    assert not de.is_business_day(date(2026, 6, 6))  # Saturday
     # Tue → Mon across the holiday and the weekend: Wed, Fri, Mon
-    assert business_days_between(de, date(2026, 6, 2), date(2026, 6, 8)) == 3
-    assert business_days_between(us, date(2026, 6, 2), date(2026, 6, 8)) == 4
+    assert de.business_days_between(date(2026, 6, 2), date(2026, 6, 8)) == 3
+    assert us.business_days_between(date(2026, 6, 2), date(2026, 6, 8)) == 4
 
 
 def test_reminders_on_business_days_then_escalation_naming_the_managers_manager(

@@ -1,7 +1,8 @@
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
-from app.calls.planning import business_days_before, plan_series
+from app.calendar import HolidayCalendar
+from app.calls.planning import plan_series
 from app.regions.models import HolidayRule
 
 
@@ -52,9 +53,9 @@ def test_a_holiday_is_cancelled_where_the_region_says_so():
 
 def test_two_business_days_before_skips_weekend_and_holidays():
     # Tuesday 13 Oct 2026 (NY): Monday is Columbus Day, so Thursday the 8th
-    assert business_days_before(date(2026, 10, 13), 2, country="US", subdivision="NY") == date(
+    assert HolidayCalendar("US", "NY").business_days_before(date(2026, 10, 13), 2) == date(
         2026, 10, 8
     )
-    assert business_days_before(date(2026, 9, 10), 2, country="DE", subdivision="BY") == date(
+    assert HolidayCalendar("DE", "BY").business_days_before(date(2026, 9, 10), 2) == date(
         2026, 9, 8
     )

@@ -80,3 +80,16 @@ def test_other_region_rollout_is_404(client, login_as) -> None:  # type: ignore[
     login_as(staff(Role.LOCAL_LEAD, "de"))
     for path in ("", "/learners", "/edit", "/roster"):
         assert client.get(f"/r/de/rollouts/sef-fr{path}").status_code == 404
+
+
+def test_the_local_leads_listed_are_the_active_ones(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    """One rule for "the local leads" (app.auth.queries): the rollout form and dashboard
+    listed deactivated leads while the approval reminders left them out."""
+    RolloutFactory(slug="sef-de")
+    staff(Role.LOCAL_LEAD, "de", name="Gone Lead", active=False)
+    staff(Role.LOCAL_LEAD, "fr", name="Other Region Lead")
+    login_as(staff(Role.LOCAL_LEAD, "de", name="Lena Lead"))
+    for path in ("/r/de/rollouts/new", "/r/de/rollouts/sef-de"):
+        html = client.get(path).get_data(as_text=True)
+        assert "Lena Lead" in html, path
+        assert "Gone Lead" not in html and "Other Region Lead" not in html, path

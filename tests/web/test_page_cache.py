@@ -12,10 +12,10 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete, event
 
-from app import readcache
 from app.auth.access import SESSION_USER_KEY
 from app.auth.models import Role, RoleAssignment
 from app.extensions import db
+from app.readcache import read_cache
 from app.rollouts.models import EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
 
@@ -153,21 +153,21 @@ def test_pages_of_older_epochs_are_dropped(client, rollout):
     urls = [f"/r/us/rollouts/{rollout.slug}", "/r/us/", "/r/us/reports/"]
     for url in urls * 2:
         _page(client, url)
-    assert len(readcache._pages) == 3
+    assert len(read_cache._pages) == 3
     rollout.program.title = "Moved on"
     db.session.commit()
     _page(client, urls[0])
-    assert len(readcache._pages) == 1
+    assert len(read_cache._pages) == 1
 
 
 def test_the_memory_for_pages_is_bounded(client, rollout, monkeypatch):
     """Any query string is another page: they cannot grow the process without limit."""
     _page(client, "/r/us/?n=0")
     size = len(_page(client, "/r/us/?n=0").encode())
-    monkeypatch.setattr(readcache, "MAX_PAGE_BYTES", size * 4 + 100)
+    monkeypatch.setattr(read_cache, "max_page_bytes", size * 4 + 100)
     for n in range(10):
         _page(client, f"/r/us/?n={n}")
-    assert readcache._page_bytes[0] == sum(len(v[1]) for v in readcache._pages.values())
-    assert readcache._page_bytes[0] <= readcache.MAX_PAGE_BYTES
-    assert 1 <= len(readcache._pages) <= 4
-    assert any("n=9" in key[2] for key in readcache._pages)
+    assert read_cache._page_bytes == sum(len(v[1]) for v in read_cache._pages.values())
+    assert read_cache._page_bytes <= read_cache.max_page_bytes
+    assert 1 <= len(read_cache._pages) <= 4
+    assert any("n=9" in key[2] for key in read_cache._pages)

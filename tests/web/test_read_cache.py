@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app import readcache
 from app.auth.models import Role
 from app.extensions import db
+from app.readcache import read_cache
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
 
@@ -102,7 +103,7 @@ def test_uncommitted_changes_are_never_cached(client, rollout):
 def test_entries_expire(client, rollout, monkeypatch):
     _rate(client, rollout.slug)
     cached = _statements(lambda: _rate(client, rollout.slug))
-    monkeypatch.setattr(readcache, "TTL", 0.0)
+    monkeypatch.setattr(read_cache, "ttl", 0.0)
     assert _statements(lambda: _rate(client, rollout.slug)) > cached
 
 
@@ -146,11 +147,11 @@ def test_a_region_change_shows_on_the_next_page_load(client, rollout):
 def test_a_commit_drops_the_older_entries(client, rollout):
     """What was counted before a commit is not kept (it may name someone since erased)."""
     _rate(client, rollout.slug)
-    assert readcache._entries
+    assert read_cache._entries
     _complete_one(rollout)
     db.session.commit()
     _rate(client, rollout.slug)
-    epochs = {key[-1] for key in readcache._entries}
+    epochs = {key[-1] for key in read_cache._entries}
     assert len(epochs) == 1
 
 
