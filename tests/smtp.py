@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass
@@ -38,6 +39,13 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        hold = self.sink.hold_next_data
+        if hold is not None:
+            # answer this DATA only once the test says so; other sessions go on meanwhile
+            self.sink.hold_next_data = None
+            self.sink.data_held.set()
+            while not hold.is_set():
+                await asyncio.sleep(0.01)
         if self.sink.fail_next:
             return self.sink.fail_next.pop(0)
         with self.sink.lock:
@@ -65,6 +73,10 @@ class SmtpSink:
         self.messages: list[Received] = []
         self.fail_next: list[str] = []
         self.reject_rcpt: dict[str, str] = {}
+        #: set to an Event: the next DATA is answered only once it is set
+        self.hold_next_data: threading.Event | None = None
+        #: set when a DATA is being held
+        self.data_held = threading.Event()
         self.lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
@@ -79,6 +91,8 @@ class SmtpSink:
             self.messages.clear()
         self.fail_next.clear()
         self.reject_rcpt.clear()
+        self.hold_next_data = None
+        self.data_held.clear()
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m.message for m in self.messages if address in m.rcpt_tos]
