@@ -3,14 +3,15 @@
 Services call :func:`enqueue_after_commit`; the job reaches RQ when (and only
 if) the surrounding transaction commits, so a worker never looks for rows that
 are not there yet and a rolled-back change sends nothing. When Redis cannot be
-reached (``make run`` on a machine without it) jobs run in a background thread
-of this process instead, and the log says so.
+reached in development (``make run`` on a machine without it) jobs run in a
+background thread of this process instead, and the log says so.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -74,20 +75,36 @@ def redis_available(app: Flask | None = None) -> bool:
         return False
 
 
+#: how long a "Redis is down, run jobs here" decision holds before Redis is asked again
+INLINE_PROBE_SECONDS = 30.0
+
+
 def jobs_run_inline(app: Flask | None = None) -> bool:
-    """True when jobs run in this process: configured so, or Redis is unreachable."""
+    """True when jobs run in this process: configured so (``SUMMIT_JOBS_INLINE``), or, in
+    development only, while Redis cannot be reached (asked again every 30 s, so a Redis
+    started later is used). Never chosen silently in production or tests: there an
+    unreachable Redis raises, and the database-backed recovery puts the work back."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.extensions["summit.settings"]
+    if settings.jobs_inline:
+        return True
+    if settings.env != "development":
+        return False
+    now = time.monotonic()
     cached = app.extensions.get("summit.jobs_inline")
-    if cached is None:
-        cached = app.extensions["summit.settings"].jobs_inline or not redis_available(app)
-        if cached:
-            log.warning(
-                "Redis at %s cannot be reached: jobs run inside this process "
-                "(fine for a demo; start Redis for real use)",
-                app.extensions["summit.settings"].redis_url,
-            )
-        app.extensions["summit.jobs_inline"] = cached
-    return cached
+    if cached is not None and now - cached[1] < INLINE_PROBE_SECONDS:
+        return bool(cached[0])
+    inline = not redis_available(app)
+    if inline and (cached is None or not cached[0]):
+        log.warning(
+            "Redis at %s cannot be reached: jobs run inside this process until it is back "
+            "(fine for a demo; start Redis for real use)",
+            settings.redis_url,
+        )
+    elif not inline and cached is not None and cached[0]:
+        log.warning("Redis at %s is back: jobs go to the RQ workers again", settings.redis_url)
+    app.extensions["summit.jobs_inline"] = (inline, now)
+    return inline
 
 
 def enqueue_after_commit(
