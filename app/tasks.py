@@ -75,6 +75,16 @@ def redis_available(app: Flask | None = None) -> bool:
         return False
 
 
+def live_workers(app: Flask | None = None) -> int:
+    """RQ workers whose registration has not expired (0 when Redis cannot be reached)."""
+    from rq import Worker
+
+    try:
+        return len(Worker.all(connection=get_redis(app)))
+    except (RedisError, OSError):
+        return 0
+
+
 #: how long a "Redis is down, run jobs here" decision holds before Redis is asked again
 INLINE_PROBE_SECONDS = 30.0
 
@@ -133,7 +143,7 @@ def enqueue_now(job: PendingJob, app: Flask | None = None) -> Any:
     """Send one job to RQ (or to the in-process pool) right away."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     if jobs_run_inline(app):
-        _inline_pool(app).submit(_run_inline, app, job)
+        _submit_inline(app, job)
         return None
     from rq import Queue
 
@@ -150,7 +160,34 @@ def _inline_pool(app: Flask) -> ThreadPoolExecutor:
         if pool is None:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summit-inline-job")
             app.extensions["summit.inline_pool"] = pool
+            app.extensions["summit.inline_futures"] = []
+            app.extensions["summit.inline_failures"] = 0
         return pool
+
+
+def _submit_inline(app: Flask, job: PendingJob) -> None:
+    try:
+        future = _inline_pool(app).submit(_run_inline, app, job)
+    except RuntimeError:
+        # the interpreter is shutting down (a command's last job queued another one):
+        # run it here, in the thread that queued it, rather than lose it
+        _run_inline(app, job)
+        return
+    with _pool_lock:
+        app.extensions["summit.inline_futures"].append(future)
+
+
+def drain_inline_jobs(app: Flask) -> int:
+    """Wait until every inline job, and every job those queued, has run; returns how
+    many failed since the process started (a command exits non-zero on any)."""
+    while True:
+        with _pool_lock:
+            futures = [f for f in app.extensions.get("summit.inline_futures", []) if not f.done()]
+            app.extensions["summit.inline_futures"] = futures
+        if not futures:
+            return int(app.extensions.get("summit.inline_failures", 0))
+        for future in futures:
+            future.result()
 
 
 def _run_inline(app: Flask, job: PendingJob) -> None:
@@ -162,6 +199,9 @@ def _run_inline(app: Flask, job: PendingJob) -> None:
             func(*job.args)
         except Exception:
             log.exception("inline job %s failed", job.func)
+            with _pool_lock:
+                failures = app.extensions.get("summit.inline_failures", 0)
+                app.extensions["summit.inline_failures"] = failures + 1
 
 
 @event.listens_for(Session, "after_commit")
