@@ -140,7 +140,8 @@ def test_redis_stopped_and_restarted_empty(app_settings, smtp_sink, tmp_path) ->
 @postgres_only
 def test_database_connections_terminated_mid_delivery(app_settings, smtp_sink) -> None:
     """pg_terminate_backend on every other connection to the suite's own database."""
-    from sqlalchemy import text
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
 
     smtp_sink.slow_data = 0.05
     load_outbox()
@@ -153,8 +154,10 @@ def test_database_connections_terminated_mid_delivery(app_settings, smtp_sink) -
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(smtp_sink.messages) < 5:
             time.sleep(0.02)
+        # a connection of its own, outside the pool: it is never one that was cut
+        killer = create_engine(db.engine.url, poolclass=NullPool)
         for _ in range(20):  # every 0.2 s for 4 s, while delivery runs
-            with db.engine.connect() as conn:
+            with killer.connect() as conn:
                 killed += conn.execute(
                     text(
                         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) "
@@ -164,6 +167,7 @@ def test_database_connections_terminated_mid_delivery(app_settings, smtp_sink) -
                 ).scalar()
                 conn.commit()
             time.sleep(0.2)
+        killer.dispose()
         db.engine.dispose()  # this process's own pooled connections were cut too
         cleared.append(time.monotonic())
         seconds = run_until_terminal(180, lambda: None, lambda: cleared[0])
