@@ -40,8 +40,15 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-def _deliver(app_settings: dict[str, Any], sink: Any, fault: str, workers: int = 2, **env: str):
-    load_outbox()
+def _deliver(
+    app_settings: dict[str, Any],
+    sink: Any,
+    fault: str,
+    workers: int = 2,
+    n: int = EMAILS,
+    **env: str,
+):
+    load_outbox(n)
     procs = [
         start_worker(worker_env(app_settings, sink.port, **env), f"chaos-{fault}-{i}")
         for i in range(workers)
@@ -247,6 +254,7 @@ def test_connection_dropped_after_data(app_settings, smtp_sink) -> None:
 @full_only
 def test_slow_replies(app_settings, smtp_sink) -> None:
     smtp_sink.slow_data = 0.5  # half the send timeout on every message
-    seconds = _deliver(app_settings, smtp_sink, "slow", workers=4)
+    # 400 emails at 0.5 s each over 4 workers: about a minute of sending
+    seconds = _deliver(app_settings, smtp_sink, "slow", workers=4, n=400)
     found = figures("every DATA answered after 0.5 s", smtp_sink, seconds, set())
     assert (found.lost, found.stuck, found.repeated) == (0, 0, 0)
