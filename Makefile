@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTHON ?= python3
 
-.PHONY: install run test lint format bench clean browser-deps bench-deps
+.PHONY: install run test lint format bench clean browser-deps bench-deps chaos
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ browser-deps:
 
 test: lint browser-deps
 	$(BIN)/pytest
+
+# The chaos suite at full volume: every fault (SMTP 4xx/5xx/421/drop/slow, a worker paused
+# past its lease, Redis restarted empty, connections terminated, concurrent term closes);
+# it prints lost / repeated / stuck / seconds to terminal per fault. A short set runs in `make test`.
+chaos: install
+	CHAOS_SCALE=full $(BIN)/pytest tests/chaos -s -p no:cacheprovider
 
 # wrk from Debian's packages, the load tool of the web benchmark (bench/web_load.py).
 bench-deps:

@@ -19,6 +19,25 @@ cli = FlaskGroup(
 )
 
 
+@cli.result_callback()
+def _finish_inline_jobs(*_: object, **__: object) -> None:
+    """With inline jobs, a command that queued work finishes it before it exits, and
+    exits non-zero when any of it failed (nothing is left to a dying interpreter)."""
+    import click
+    from flask.cli import ScriptInfo
+
+    from app.tasks import drain_inline_jobs
+
+    ctx = click.get_current_context()
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    if "summit.inline_pool" not in app.extensions:
+        return
+    failed = drain_inline_jobs(app)
+    if failed:
+        click.echo(f"{failed} job(s) failed; see the log above.", err=True)
+        ctx.exit(1)
+
+
 def main() -> None:
     cli(prog_name="summit")
 

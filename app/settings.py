@@ -16,6 +16,8 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production", "test")
+#: slack a delivery lease keeps beyond one send (clock skew between workers, the DB write)
+MAIL_LEASE_MARGIN_SECONDS = 5
 
 
 class SettingsError(RuntimeError):
@@ -65,6 +67,11 @@ class Settings:
     #: outbox rows a delivery job claims at once, and how long it holds them
     mail_batch_size: int = 200
     mail_lease_seconds: int = 120
+    #: the longest one send may take (connecting included); the lease must outlast it
+    mail_send_timeout_seconds: int = 60
+    #: an email that failed with a 4xx this many times, or is this old, ends ``failed``
+    mail_max_attempts: int = 8
+    mail_max_age_hours: int = 48
     entra_tenant_id: str = ""
     entra_client_id: str = ""
     entra_client_secret: str = ""
@@ -156,6 +163,11 @@ class Settings:
             "mail_rate_per_day": int(env.get("MAIL_RATE_PER_DAY", "0")),
             "mail_batch_size": int(env.get("MAIL_BATCH_SIZE", cls.mail_batch_size)),
             "mail_lease_seconds": int(env.get("MAIL_LEASE_SECONDS", cls.mail_lease_seconds)),
+            "mail_send_timeout_seconds": int(
+                env.get("MAIL_SEND_TIMEOUT", cls.mail_send_timeout_seconds)
+            ),
+            "mail_max_attempts": int(env.get("MAIL_MAX_ATTEMPTS", cls.mail_max_attempts)),
+            "mail_max_age_hours": int(env.get("MAIL_MAX_AGE_HOURS", cls.mail_max_age_hours)),
             "entra_tenant_id": env.get("ENTRA_TENANT_ID", ""),
             "entra_client_id": env.get("ENTRA_CLIENT_ID", ""),
             "entra_client_secret": env.get("ENTRA_CLIENT_SECRET", ""),
@@ -207,6 +219,16 @@ class Settings:
             raise SettingsError(f"MAIL_TRANSPORT={self.mail_transport!r}: use smtp, graph or dev.")
         if self.mail_use_tls and self.mail_use_ssl:
             raise SettingsError("Set MAIL_USE_TLS or MAIL_USE_SSL, not both.")
+        shortest_lease = self.mail_send_timeout_seconds + 2 * MAIL_LEASE_MARGIN_SECONDS
+        if self.mail_send_timeout_seconds < 1 or self.mail_lease_seconds < shortest_lease:
+            raise SettingsError(
+                f"MAIL_LEASE_SECONDS={self.mail_lease_seconds} is too short: a worker holds "
+                f"an email while one send may take MAIL_SEND_TIMEOUT="
+                f"{self.mail_send_timeout_seconds} s, plus twice a {MAIL_LEASE_MARGIN_SECONDS} s "
+                f"margin; set it to at least {shortest_lease}."
+            )
+        if self.mail_max_attempts < 1 or self.mail_max_age_hours < 1:
+            raise SettingsError("MAIL_MAX_ATTEMPTS and MAIL_MAX_AGE_HOURS must be at least 1.")
         if self.entra_configured and not self.entra_app_credentials:
             raise SettingsError(
                 "ENTRA_TENANT_ID and ENTRA_CLIENT_ID are set but the app has no credential: "

@@ -3,14 +3,15 @@
 Services call :func:`enqueue_after_commit`; the job reaches RQ when (and only
 if) the surrounding transaction commits, so a worker never looks for rows that
 are not there yet and a rolled-back change sends nothing. When Redis cannot be
-reached (``make run`` on a machine without it) jobs run in a background thread
-of this process instead, and the log says so.
+reached in development (``make run`` on a machine without it) jobs run in a
+background thread of this process instead, and the log says so.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -74,20 +75,46 @@ def redis_available(app: Flask | None = None) -> bool:
         return False
 
 
+def live_workers(app: Flask | None = None) -> int:
+    """RQ workers whose registration has not expired (0 when Redis cannot be reached)."""
+    from rq import Worker
+
+    try:
+        return len(Worker.all(connection=get_redis(app)))
+    except (RedisError, OSError):
+        return 0
+
+
+#: how long a "Redis is down, run jobs here" decision holds before Redis is asked again
+INLINE_PROBE_SECONDS = 30.0
+
+
 def jobs_run_inline(app: Flask | None = None) -> bool:
-    """True when jobs run in this process: configured so, or Redis is unreachable."""
+    """True when jobs run in this process: configured so (``SUMMIT_JOBS_INLINE``), or, in
+    development only, while Redis cannot be reached (asked again every 30 s, so a Redis
+    started later is used). Never chosen silently in production or tests: there an
+    unreachable Redis raises, and the database-backed recovery puts the work back."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.extensions["summit.settings"]
+    if settings.jobs_inline:
+        return True
+    if settings.env != "development":
+        return False
+    now = time.monotonic()
     cached = app.extensions.get("summit.jobs_inline")
-    if cached is None:
-        cached = app.extensions["summit.settings"].jobs_inline or not redis_available(app)
-        if cached:
-            log.warning(
-                "Redis at %s cannot be reached: jobs run inside this process "
-                "(fine for a demo; start Redis for real use)",
-                app.extensions["summit.settings"].redis_url,
-            )
-        app.extensions["summit.jobs_inline"] = cached
-    return cached
+    if cached is not None and now - cached[1] < INLINE_PROBE_SECONDS:
+        return bool(cached[0])
+    inline = not redis_available(app)
+    if inline and (cached is None or not cached[0]):
+        log.warning(
+            "Redis at %s cannot be reached: jobs run inside this process until it is back "
+            "(fine for a demo; start Redis for real use)",
+            settings.redis_url,
+        )
+    elif not inline and cached is not None and cached[0]:
+        log.warning("Redis at %s is back: jobs go to the RQ workers again", settings.redis_url)
+    app.extensions["summit.jobs_inline"] = (inline, now)
+    return inline
 
 
 def enqueue_after_commit(
@@ -116,7 +143,7 @@ def enqueue_now(job: PendingJob, app: Flask | None = None) -> Any:
     """Send one job to RQ (or to the in-process pool) right away."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     if jobs_run_inline(app):
-        _inline_pool(app).submit(_run_inline, app, job)
+        _submit_inline(app, job)
         return None
     from rq import Queue
 
@@ -133,7 +160,34 @@ def _inline_pool(app: Flask) -> ThreadPoolExecutor:
         if pool is None:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="summit-inline-job")
             app.extensions["summit.inline_pool"] = pool
+            app.extensions["summit.inline_futures"] = []
+            app.extensions["summit.inline_failures"] = 0
         return pool
+
+
+def _submit_inline(app: Flask, job: PendingJob) -> None:
+    try:
+        future = _inline_pool(app).submit(_run_inline, app, job)
+    except RuntimeError:
+        # the interpreter is shutting down (a command's last job queued another one):
+        # run it here, in the thread that queued it, rather than lose it
+        _run_inline(app, job)
+        return
+    with _pool_lock:
+        app.extensions["summit.inline_futures"].append(future)
+
+
+def drain_inline_jobs(app: Flask) -> int:
+    """Wait until every inline job, and every job those queued, has run; returns how
+    many failed since the process started (a command exits non-zero on any)."""
+    while True:
+        with _pool_lock:
+            futures = [f for f in app.extensions.get("summit.inline_futures", []) if not f.done()]
+            app.extensions["summit.inline_futures"] = futures
+        if not futures:
+            return int(app.extensions.get("summit.inline_failures", 0))
+        for future in futures:
+            future.result()
 
 
 def _run_inline(app: Flask, job: PendingJob) -> None:
@@ -145,6 +199,9 @@ def _run_inline(app: Flask, job: PendingJob) -> None:
             func(*job.args)
         except Exception:
             log.exception("inline job %s failed", job.func)
+            with _pool_lock:
+                failures = app.extensions.get("summit.inline_failures", 0)
+                app.extensions["summit.inline_failures"] = failures + 1
 
 
 @event.listens_for(Session, "after_commit")

@@ -8,6 +8,13 @@ scope and slot) and enqueues the job with a deterministic id
 ``<name>-<scope>-<slot>``. So a tick missed while the scheduler was down catches
 up with the latest slot, and a second scheduler enqueues nothing twice.
 
+The row records ``enqueued_at`` and ``done_at`` (set by :func:`run_recurring`, the
+wrapper every run goes through). Each tick enqueues again, under the same id, a
+run of the last day that is not done and whose job Redis does not have (the
+enqueue failed, Redis restarted empty): the database, not Redis, is the source
+of truth. Imports whose job was lost are put back the same way
+(:mod:`app.ops.recovery`).
+
 A per-region job is called as ``func(region_id, slot_iso)``, a global one as
 ``func(slot_iso)``; ``slot_iso`` is the slot's start as an aware UTC ISO string,
 so a retried job still knows which week or day it is for. Jobs are RQ entry
@@ -224,7 +231,13 @@ def plan(now: datetime | None = None, entries: Iterable[Recurring] | None = None
         if (run.entry.name, run.scope, run.slot) in seen:
             continue
         db.session.add(
-            ScheduledRun(name=run.entry.name, scope=run.scope, slot=run.slot, job_id=run.job_id)
+            ScheduledRun(
+                name=run.entry.name,
+                scope=run.scope,
+                slot=run.slot,
+                job_id=run.job_id,
+                args=list(run.args),
+            )
         )
         try:
             db.session.flush()
@@ -236,32 +249,117 @@ def plan(now: datetime | None = None, entries: Iterable[Recurring] | None = None
 
 
 def tick(now: datetime | None = None) -> list[DueRun]:
-    """One scheduler tick: sweep the outbox, then enqueue the recurring runs now due.
+    """One scheduler tick: sweep the outbox, record the recurring runs now due, then
+    enqueue every run not done whose job Redis lacks, and put back lost imports.
 
-    Runs are recorded and committed first, then enqueued after the commit with
-    deterministic job ids and RQ's Retry.
+    Runs are recorded and committed first, then enqueued with deterministic job ids
+    and RQ's Retry; a run whose enqueue fails stays in the database for the next tick.
     """
-    from rq import Retry
+    from redis.exceptions import RedisError
 
     from app.mail.delivery import sweep
-    from app.tasks import enqueue_after_commit
 
     with job_context():
-        sweep()
+        try:
+            sweep()
+        except (RedisError, OSError):
+            log.warning("outbox sweep skipped: Redis cannot be reached")
         runs = plan(now)
-        for run in runs:
-            enqueue_after_commit(
-                run.entry.func,
-                *run.args,
-                queue=run.entry.queue,
-                job_id=run.job_id,
-                job_timeout=run.entry.job_timeout,
-                retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                failure_ttl=30 * 86400,
-                meta={"recurring": run.entry.name, "scope": run.scope, "slot": run.slot},
+    with job_context():
+        try:
+            enqueue_unfinished(now)
+            _recover_imports(now)
+        except (RedisError, OSError):
+            log.warning("Redis cannot be reached: runs and imports wait for the next tick")
+    return runs
+
+
+def _recover_imports(now: datetime | None) -> None:
+    from app.ops.recovery import recover_imports
+    from app.tasks import get_redis, jobs_run_inline
+
+    if not jobs_run_inline():
+        recover_imports(get_redis(), now)
+
+
+def enqueue_unfinished(now: datetime | None = None) -> int:
+    """Enqueue every run of the last day that is not done and whose job Redis does not
+    have (never enqueued, or lost); returns how many. Commits after each."""
+    from rq import Retry
+    from sqlalchemy import select
+
+    from app.db import utcnow
+    from app.extensions import db
+    from app.ops.models import ScheduledRun
+    from app.ops.recovery import LIVE, RUN_WINDOW, job_statuses, lost
+    from app.tasks import PendingJob, enqueue_now, get_redis, jobs_run_inline
+
+    now = now or utcnow()
+    rows = db.session.scalars(
+        select(ScheduledRun)
+        .where(ScheduledRun.done_at.is_(None), ScheduledRun.created_at >= now - RUN_WINDOW)
+        .order_by(ScheduledRun.id)
+    ).all()
+    if not rows:
+        return 0
+    inline = jobs_run_inline()
+    connection = None if inline else get_redis()
+    statuses = {} if connection is None else job_statuses(connection, [r.job_id for r in rows])
+    entries = {entry.name: entry for entry in RECURRING}
+    enqueued = 0
+    for row in rows:
+        entry = entries.get(row.name)
+        if entry is None or row.args is None:
+            row.done_at = now  # an entry since removed from the registry, or an old row
+            db.session.commit()
+            continue
+        status = statuses.get(row.job_id)
+        if row.enqueued_at is not None:
+            if inline or status in LIVE or status is not None:
+                continue  # queued, running, or failed after its retries (ops page: retry)
+            assert connection is not None
+            if not lost(connection, row.job_id, now):
+                continue
+            log.warning("run %s for %s (slot %s): its job was lost", row.name, row.scope, row.slot)
+        enqueue_now(
+            PendingJob(
+                func="jobs.schedule.run_recurring",
+                args=(row.id,),
+                queue=entry.queue,
+                job_id=row.job_id,
+                options={
+                    "job_timeout": entry.job_timeout,
+                    "retry": Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                    "failure_ttl": 30 * 86400,
+                    "meta": {"recurring": row.name, "scope": row.scope, "slot": row.slot},
+                },
             )
-            log.info("scheduled %s for %s (slot %s)", run.entry.name, run.scope, run.slot)
-        return runs
+        )
+        row.enqueued_at = utcnow()
+        db.session.commit()
+        enqueued += 1
+        log.info("scheduled %s for %s (slot %s)", row.name, row.scope, row.slot)
+    return enqueued
+
+
+def run_recurring(run_id: int) -> None:
+    """Run one recorded run's job, then mark the run done (RQ retries it on error)."""
+    from rq.utils import import_attribute
+
+    from app.db import utcnow
+    from app.extensions import db
+    from app.ops.models import ScheduledRun
+
+    with job_context():
+        row = db.session.get(ScheduledRun, run_id)
+        if row is None or row.done_at is not None:
+            return
+        entry = next((e for e in RECURRING if e.name == row.name), None)
+        if entry is not None and row.args is not None:
+            import_attribute(entry.func)(*row.args)
+        row = db.session.get(ScheduledRun, run_id)
+        if row is not None:
+            row.done_at = utcnow()
 
 
 def prune_runs(slot_iso: str) -> int:

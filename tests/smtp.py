@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass
@@ -38,8 +39,27 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        hold = self.sink.hold_next_data
+        if hold is not None:
+            # answer this DATA only once the test says so; other sessions go on meanwhile
+            self.sink.hold_next_data = None
+            self.sink.data_held.set()
+            while not hold.is_set():
+                await asyncio.sleep(0.01)
+        if self.sink.slow_data:
+            await asyncio.sleep(self.sink.slow_data)
         if self.sink.fail_next:
             return self.sink.fail_next.pop(0)
+        if self.sink.drop_after_data > 0:
+            # the message arrived, but the connection drops before the reply
+            self.sink.drop_after_data -= 1
+            self._keep(envelope)
+            server.transport.close()
+            return "250 never seen"
+        self._keep(envelope)
+        return "250 Message accepted"
+
+    def _keep(self, envelope: Envelope) -> None:
         with self.sink.lock:
             self.sink.messages.append(
                 Received(
@@ -48,7 +68,6 @@ class _Handler:
                     data=envelope.original_content or b"",
                 )
             )
-        return "250 Message accepted"
 
 
 def _free_port() -> int:
@@ -65,6 +84,14 @@ class SmtpSink:
         self.messages: list[Received] = []
         self.fail_next: list[str] = []
         self.reject_rcpt: dict[str, str] = {}
+        #: set to an Event: the next DATA is answered only once it is set
+        self.hold_next_data: threading.Event | None = None
+        #: set when a DATA is being held
+        self.data_held = threading.Event()
+        #: seconds to wait before answering each DATA (a slow server)
+        self.slow_data = 0.0
+        #: how many of the next DATAs are received, then the connection dropped unanswered
+        self.drop_after_data = 0
         self.lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
@@ -79,6 +106,10 @@ class SmtpSink:
             self.messages.clear()
         self.fail_next.clear()
         self.reject_rcpt.clear()
+        self.hold_next_data = None
+        self.data_held.clear()
+        self.slow_data = 0.0
+        self.drop_after_data = 0
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m.message for m in self.messages if address in m.rcpt_tos]

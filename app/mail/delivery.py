@@ -1,17 +1,25 @@
-"""Delivering the outbox: leased batches, one reused connection, every outcome recorded.
+"""Delivering the outbox: leased batches, one reused connection, fenced sends.
 
 A delivery job claims a batch of due rows by writing its token and a lease
 (``lease_until``) on them, commits, then sends them one by one over one
-connection. Each acceptance is committed at once, so a worker killed mid-batch
-repeats at most the one message whose acceptance it had not recorded yet, and
-with the same Message-ID (derived from the idempotency key). Rows whose lease
-expires (the worker died) are due again: the scheduler's sweep re-enqueues
-delivery without waiting for RQ to notice the dead worker.
+connection. Sends are fenced: right before each one, the job extends that row's
+lease with one conditional UPDATE (still its owner, lease not run out, with a
+margin); if that changes no row, another worker has taken it over (this one was
+paused past its lease: a VM freeze, a stopped container) and the row is skipped.
+One send takes at most ``MAIL_SEND_TIMEOUT`` and the lease is longer than that
+with a margin (shorter settings are refused), so a row is sent only while its
+lease holds. Each acceptance is recorded at once, with the owner in the
+condition: a worker killed or paused mid-batch repeats at most the one message
+in flight, with the same Message-ID (derived from the idempotency key). Rows
+whose lease expires are due again: the scheduler's sweep re-enqueues delivery.
 
-Outcomes: accepted → ``sent``; 4xx / connection trouble → ``next_attempt_at``
-with backoff (``failed`` after MAX_ATTEMPTS); 5xx → ``failed`` at once. When the
-sending budget is spent, the rest of the batch goes back untouched, due at the
-start of the next window: nothing is dropped.
+Outcomes: accepted → ``sent``; a 4xx for this message → this row alone backs off
+(``failed`` with the reason after ``MAIL_MAX_ATTEMPTS`` or ``MAIL_MAX_AGE_HOURS``)
+and the batch goes on; a connection failure (connect error, 421, timeout,
+disconnect, throttling) stops the batch and the rest goes back due in
+``CONNECTION_PAUSE``; 5xx → ``failed`` at once. When the sending budget is spent,
+the rest of the batch goes back untouched, due at the start of the next window:
+nothing is dropped.
 """
 
 from __future__ import annotations
@@ -42,17 +50,17 @@ from app.mail.services import (
     new_delivery_job_id,
 )
 from app.mail.transports import (
+    ConnectionMailError,
     PermanentMailError,
     TransientMailError,
     Transport,
     get_transport,
     transport_name,
 )
+from app.settings import MAIL_LEASE_MARGIN_SECONDS
 
 log = logging.getLogger(__name__)
 
-#: transient failures before a row is given up as failed
-MAX_ATTEMPTS = 8
 #: waits after the 1st, 2nd, ... transient failure
 BACKOFF = (
     timedelta(minutes=1),
@@ -63,8 +71,10 @@ BACKOFF = (
     timedelta(hours=6),
     timedelta(hours=12),
 )
-#: consecutive transient failures after which the rest of a batch is put back
-CONNECTION_GIVE_UP = 3
+#: after a connection failure, the rest of the batch is due again this much later
+CONNECTION_PAUSE = timedelta(seconds=30)
+#: the fencing margin: a lease with less left than this is not extended (clock skew)
+LEASE_MARGIN = timedelta(seconds=MAIL_LEASE_MARGIN_SECONDS)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -171,7 +181,10 @@ def _write(stmt: Any) -> None:
 #: one statement, compiled once, for the hot path (bound per message)
 _SENT = (
     update(OutboundEmail)
-    .where(OutboundEmail.id == bindparam("email_id"))
+    .where(
+        OutboundEmail.id == bindparam("email_id"),
+        OutboundEmail.lease_owner == bindparam("owner"),
+    )
     .values(
         status=EmailStatus.SENT,
         sent_at=bindparam("sent_at"),
@@ -183,18 +196,52 @@ _SENT = (
 )
 
 
-def _record_sent(email_id: int, attempts: int) -> None:
-    params = {"email_id": email_id, "sent_at": utcnow(), "attempts": attempts}
+#: the fence before each send: still ours, not run out (with a margin), then held anew
+_HOLD = (
+    update(OutboundEmail)
+    .where(
+        OutboundEmail.id == bindparam("email_id"),
+        OutboundEmail.lease_owner == bindparam("owner"),
+        OutboundEmail.status == EmailStatus.PENDING,
+        OutboundEmail.lease_until > bindparam("not_before"),
+    )
+    .values(lease_until=bindparam("until"))
+)
+
+
+def _execute(stmt: Any, params: dict[str, Any]) -> int:
+    """Run one prepared UPDATE on the recorder (or the session) and commit; its rowcount."""
     conn = getattr(_local, "conn", None)
     if conn is not None:
-        conn.execute(_SENT, params)
-        return
-    db.session.execute(_SENT, params, execution_options={"synchronize_session": False})
+        return int(conn.execute(stmt, params).rowcount or 0)
+    result = db.session.execute(stmt, params, execution_options={"synchronize_session": False})
     db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _set(ids: Sequence[int], **values: object) -> None:
-    _write(update(OutboundEmail).where(OutboundEmail.id.in_(ids)).values(**values))
+def _hold(token: str, email_id: int, lease: timedelta) -> bool:
+    """Extend the lease of one row right before sending it; False if it is no longer ours."""
+    now = utcnow()
+    params = {
+        "email_id": email_id,
+        "owner": token,
+        "not_before": now + LEASE_MARGIN,
+        "until": now + lease,
+    }
+    return _execute(_HOLD, params) == 1
+
+
+def _record_sent(token: str, email_id: int, attempts: int) -> bool:
+    params = {"email_id": email_id, "owner": token, "sent_at": utcnow(), "attempts": attempts}
+    return _execute(_SENT, params) == 1
+
+
+def _set(token: str, ids: Sequence[int], **values: object) -> None:
+    _write(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == token)
+        .values(**values)
+    )
 
 
 def _release(token: str, ids: Sequence[int], due_at: datetime | None = None) -> None:
@@ -255,51 +302,61 @@ def deliver_pending(limit: int | None = None, *, time_budget: float = 240.0) -> 
 def _send_batch(
     transport: Transport, token: str, ids: list[int], sender: str, lease: timedelta
 ) -> tuple[int, int, bool]:
+    settings = current_app.extensions["summit.settings"]
     rows = db.session.scalars(
         select(OutboundEmail).where(OutboundEmail.id.in_(ids)).order_by(OutboundEmail.id)
     ).all()
-    items = [(row.id, row.attempts, _safe_build(row, sender)) for row in rows]
+    items = [(row.id, row.attempts, row.created_at, _safe_build(row, sender)) for row in rows]
     db.session.commit()  # no read transaction held while sending
     budget = budget_for(transport_name(transport))
-    sent = handled = failures_in_row = 0
-    renew_at = time.monotonic() + lease.total_seconds() / 2
-    for index, (email_id, attempts, built) in enumerate(items):
+    sent = handled = 0
+    # the rest of the batch is held anew well before its lease could run out under a send
+    slack = lease.total_seconds() - settings.mail_send_timeout_seconds - LEASE_MARGIN.seconds
+    renew_every = max(slack / 2, 1.0)
+    renewed = time.monotonic()
+    for index, (email_id, attempts, created_at, built) in enumerate(items):
+        if time.monotonic() - renewed >= renew_every:
+            _extend_lease(token, [i for i, *_ in items[index:]], lease)
+            renewed = time.monotonic()
         if isinstance(built, Exception):
-            _record_failed(email_id, attempts, f"refused to build: {built}")
+            _record_failed(token, email_id, attempts, f"refused to build: {built}")
             handled += 1
             continue
         wait_until = budget.take()
         if wait_until is not None:
-            rest = [i for i, _, _ in items[index:]]
+            rest = [i for i, *_ in items[index:]]
             _release(token, rest, due_at=wait_until)
             schedule_delivery_at(wait_until)
             log.info("sending budget spent: %s emails wait until %s", len(rest), wait_until)
             return sent, handled, True
+        if not _hold(token, email_id, lease):
+            log.warning("email %s: lease lost to another worker, not sent here", email_id)
+            continue
         try:
             transport.send(built)
-        except TransientMailError as exc:
-            failures_in_row += 1
-            due = _record_retry(email_id, attempts, exc)
+        except ConnectionMailError as exc:
+            _record_retry(token, email_id, attempts, created_at, exc)
             handled += 1
-            if failures_in_row >= CONNECTION_GIVE_UP:
-                rest = [i for i, _, _ in items[index + 1 :]]
-                _release(token, rest, due_at=due)
-                schedule_delivery_at(due)
-                return sent, handled, True
+            due = utcnow() + max(CONNECTION_PAUSE, timedelta(seconds=exc.retry_after or 0))
+            rest = [i for i, *_ in items[index + 1 :]]
+            _release(token, rest, due_at=due)
+            schedule_delivery_at(due)
+            log.warning(
+                "mail server unavailable (%s): %s emails wait until %s", exc, len(rest), due
+            )
+            return sent, handled, True
+        except TransientMailError as exc:
+            _record_retry(token, email_id, attempts, created_at, exc)
+            handled += 1
             continue
         except PermanentMailError as exc:
-            _record_failed(email_id, attempts + 1, str(exc))
+            _record_failed(token, email_id, attempts + 1, str(exc))
             handled += 1
-            failures_in_row = 0
             continue
-        _record_sent(email_id, attempts + 1)
+        if not _record_sent(token, email_id, attempts + 1):
+            log.warning("email %s: sent, but its lease had passed to another worker", email_id)
         sent += 1
         handled += 1
-        failures_in_row = 0
-        if time.monotonic() > renew_at:
-            rest = [i for i, _, _ in items[index + 1 :]]
-            _extend_lease(token, rest, lease)
-            renew_at = time.monotonic() + lease.total_seconds() / 2
     return sent, handled, False
 
 
@@ -311,24 +368,43 @@ def _safe_build(row: OutboundEmail, sender: str) -> Message | Exception:
 
 
 def _extend_lease(token: str, ids: Sequence[int], lease: timedelta) -> None:
+    """Hold the rest of a batch longer: only rows still ours and not run out."""
     if ids:
+        now = utcnow()
         _write(
             update(OutboundEmail)
-            .where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == token)
-            .values(lease_until=utcnow() + lease)
+            .where(
+                OutboundEmail.id.in_(ids),
+                OutboundEmail.lease_owner == token,
+                OutboundEmail.lease_until > now,
+            )
+            .values(lease_until=now + lease)
         )
 
 
-def _record_retry(email_id: int, attempts: int, exc: TransientMailError) -> datetime:
+def _record_retry(
+    token: str, email_id: int, attempts: int, created_at: datetime, exc: TransientMailError
+) -> datetime:
+    """This row alone backs off, or ends ``failed`` once out of attempts or too old."""
+    settings = current_app.extensions["summit.settings"]
     attempts += 1
-    if attempts >= MAX_ATTEMPTS:
-        _record_failed(email_id, attempts, f"gave up after {attempts} attempts: {exc}")
-        return utcnow()
+    now = utcnow()
+    if attempts >= settings.mail_max_attempts:
+        _record_failed(token, email_id, attempts, f"gave up after {attempts} attempts: {exc}")
+        return now
+    age = now - created_at
+    if age >= timedelta(hours=settings.mail_max_age_hours):
+        hours = int(age.total_seconds() // 3600)
+        _record_failed(
+            token, email_id, attempts, f"gave up after {hours} h, {attempts} attempts: {exc}"
+        )
+        return now
     wait = backoff(attempts)
     if exc.retry_after is not None:
         wait = max(wait, timedelta(seconds=math.ceil(exc.retry_after)))
-    due = utcnow() + wait
+    due = now + wait
     _set(
+        token,
         [email_id],
         attempts=attempts,
         last_error=str(exc)[:2000],
@@ -340,8 +416,9 @@ def _record_retry(email_id: int, attempts: int, exc: TransientMailError) -> date
     return due
 
 
-def _record_failed(email_id: int, attempts: int, error: str) -> None:
+def _record_failed(token: str, email_id: int, attempts: int, error: str) -> None:
     _set(
+        token,
         [email_id],
         status=EmailStatus.FAILED,
         attempts=attempts,

@@ -4,7 +4,9 @@ The message goes as MIME (base64), so headers, the stable Message-ID, inline
 images and attachments reach the recipient exactly as the SMTP transport would
 send them. Graph accepts MIME messages up to 4 MB this way. Throttling (429) and
 server errors (5xx) are transient, with Graph's Retry-After; other 4xx refusals
-are permanent. The outbox's idempotency key keeps retries from sending twice.
+are permanent. Throttling and server errors concern the mailbox, not the message,
+so they are connection errors: the batch stops and the rest waits for Retry-After.
+The outbox's idempotency key keeps retries from sending twice.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 
 from app.auth.graph import GraphClient, GraphError, GraphThrottled
-from app.mail.transport_base import PermanentMailError, TransientMailError
+from app.mail.transport_base import ConnectionMailError, PermanentMailError
 from app.settings import Settings
 
 #: Graph's limit for a MIME message posted to sendMail
@@ -52,13 +54,13 @@ class GraphTransport:
                 headers={"Content-Type": "text/plain"},
             )
         except GraphThrottled as exc:
-            raise TransientMailError(str(exc), retry_after=exc.retry_after) from exc
+            raise ConnectionMailError(str(exc), retry_after=exc.retry_after) from exc
         except GraphError as exc:
             if exc.status >= 500 or exc.status in (0, 408):
-                raise TransientMailError(str(exc)) from exc
+                raise ConnectionMailError(str(exc)) from exc
             raise PermanentMailError(str(exc)) from exc
         except RuntimeError as exc:  # the token endpoint refused our credentials
-            raise TransientMailError(str(exc)) from exc
+            raise ConnectionMailError(str(exc)) from exc
 
     def close(self) -> None:
         if self._client is not None:

@@ -19,6 +19,10 @@ class TransientMailError(Exception):
         self.retry_after = retry_after
 
 
+class ConnectionMailError(TransientMailError):
+    """The server or the connection failed, not the message: stop the batch, retry soon."""
+
+
 class PermanentMailError(Exception):
     """The message will never be accepted as it is (SMTP 5xx, HTTP 4xx other than 429)."""
 

@@ -1,9 +1,14 @@
 """The seam between the outbox and the wire: every transport sends one built message.
 
-A transport raises :class:`TransientMailError` for failures worth retrying (4xx,
-connection trouble, throttling) and :class:`PermanentMailError` for refusals that
-will not change (5xx). SMTP, the dev mailbox and Microsoft Graph implement it;
-:func:`get_transport` picks one from ``MAIL_TRANSPORT``.
+A transport raises :class:`TransientMailError` for failures worth retrying (a 4xx
+for one message or recipient), :class:`ConnectionMailError` (a TransientMailError)
+when the server or the connection is the trouble (cannot connect, 421, timeout,
+disconnect, throttling: every message would fail the same way now), and
+:class:`PermanentMailError` for refusals that will not change (5xx). One send
+never takes longer than the transport's ``send_timeout`` seconds: the delivery
+lease is longer than that, so a message is only sent while its lease holds.
+SMTP, the dev mailbox and Microsoft Graph implement it; :func:`get_transport`
+picks one from ``MAIL_TRANSPORT``.
 
 The message handed to ``send`` is complete (From, To, Subject, Date, a Message-ID
 derived from the outbox key, MIME parts): ``message.as_bytes()`` is its wire form
@@ -18,13 +23,20 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+import socket
 import ssl
+import threading
 from email.message import Message
 from email.utils import getaddresses
 from typing import TYPE_CHECKING
 
 from app.mail import graph
-from app.mail.transport_base import PermanentMailError, TransientMailError, Transport
+from app.mail.transport_base import (
+    ConnectionMailError,
+    PermanentMailError,
+    TransientMailError,
+    Transport,
+)
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -46,13 +58,23 @@ class DevTransport:
 
 
 class SmtpTransport:
-    """SMTP with one connection reused for a whole batch (STARTTLS, TLS, AUTH as configured)."""
+    """SMTP with one connection reused for a whole batch (STARTTLS, TLS, AUTH as configured).
 
-    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
+    Each socket operation waits at most ``timeout`` seconds, and one whole send
+    (connecting included) at most ``send_timeout``: past it the socket is shut
+    down and the send fails as a connection error.
+    """
+
+    def __init__(
+        self, settings: Settings, timeout: float = 30.0, send_timeout: float | None = None
+    ) -> None:
         self.settings = settings
-        self.timeout = timeout
+        self.send_timeout = float(send_timeout or settings.mail_send_timeout_seconds)
+        self.timeout = min(timeout, self.send_timeout)
         self.name = f"smtp:{settings.mail_server}:{settings.mail_username or '-'}"
         self._smtp: smtplib.SMTP | None = None
+        #: the connection being opened or used, for the watchdog to shut down
+        self._live: smtplib.SMTP | None = None
 
     def open(self) -> None:
         if self._smtp is not None:
@@ -61,26 +83,43 @@ class SmtpTransport:
         try:
             if s.mail_use_ssl:
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.mail_server,
-                    s.mail_port,
-                    timeout=self.timeout,
-                    context=ssl.create_default_context(),
+                    timeout=self.timeout, context=ssl.create_default_context()
                 )
             else:
-                smtp = smtplib.SMTP(s.mail_server, s.mail_port, timeout=self.timeout)
-                if s.mail_use_tls:
-                    smtp.starttls(context=ssl.create_default_context())
+                smtp = smtplib.SMTP(timeout=self.timeout)
+            self._live = smtp
+            smtp.connect(s.mail_server, s.mail_port)
+            if s.mail_use_tls and not s.mail_use_ssl:
+                smtp.starttls(context=ssl.create_default_context())
             if s.mail_username:
                 smtp.login(s.mail_username, s.mail_password)
         except smtplib.SMTPAuthenticationError as exc:
-            raise TransientMailError(f"SMTP authentication refused ({exc.smtp_code})") from exc
+            raise ConnectionMailError(f"SMTP authentication refused ({exc.smtp_code})") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientMailError(f"cannot connect to the SMTP server: {exc}") from exc
+            raise ConnectionMailError(f"cannot connect to the SMTP server: {exc}") from exc
         self._smtp = smtp
 
+    def _abort(self) -> None:
+        """The watchdog: the send took too long, shut the socket so every wait ends now."""
+        smtp = self._live
+        sock = getattr(smtp, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def send(self, message: Message) -> None:
+        watchdog = threading.Timer(self.send_timeout, self._abort)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            self._send(message)
+        finally:
+            watchdog.cancel()
+
+    def _send(self, message: Message) -> None:
         self.open()
         assert self._smtp is not None
+        self._live = self._smtp
         sender = getaddresses([message["From"]])[0][1]
         recipients = [a for _, a in getaddresses(message.get_all("To", []))]
         try:
@@ -93,16 +132,17 @@ class SmtpTransport:
             raise TransientMailError(f"unexpected SMTP reply {exc.smtp_code}") from exc
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
-            raise TransientMailError(f"connection lost: {exc}") from exc
+            raise ConnectionMailError(f"connection lost: {exc}") from exc
         if refused:
             self._classify(next(iter(refused.values())))
 
     def _classify(self, response: tuple[int, bytes | str]) -> None:
         code, text = response
         detail = text.decode(errors="replace") if isinstance(text, bytes) else text
+        if code == 421:  # the server closes the connection after 421
+            self._drop()
+            raise ConnectionMailError(f"{code} {detail}")
         if 400 <= code < 500:
-            if code == 421:  # the server closes the connection after 421
-                self._drop()
             raise TransientMailError(f"{code} {detail}")
         if code >= 500:
             self._reset()
@@ -116,13 +156,13 @@ class SmtpTransport:
             self._drop()
 
     def _drop(self) -> None:
-        smtp, self._smtp = self._smtp, None
+        smtp, self._smtp, self._live = self._smtp, None, None
         if smtp is not None:
             with contextlib.suppress(OSError):
                 smtp.close()
 
     def close(self) -> None:
-        smtp, self._smtp = self._smtp, None
+        smtp, self._smtp, self._live = self._smtp, None, None
         if smtp is None:
             return
         try:

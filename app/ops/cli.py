@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import click
 from flask import current_app
@@ -28,13 +29,38 @@ def preload_jobs() -> None:
         importlib.import_module(f"jobs.{info.name}")
 
 
+class _Reregistering:
+    """A worker that registers itself again when its heartbeat finds it missing (Redis
+    restarted empty): RQ reconnects by itself, but only registers at start, so the
+    worker would go on working unseen by ``/healthz``, the ops page and delivery kicks."""
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> Any:
+        from rq.worker_registration import register
+
+        result = super().heartbeat(timeout, pipeline)  # type: ignore[misc]
+        if pipeline is None:
+            from redis.exceptions import RedisError
+
+            try:
+                if not self.connection.sismember(self.redis_workers_keys, self.key):  # type: ignore[attr-defined]
+                    register(self)  # type: ignore[arg-type]
+                    log.warning("worker %s registered again (Redis lost it)", self.name)  # type: ignore[attr-defined]
+            except (RedisError, OSError):
+                pass
+        return result
+
+
 def worker_class(simple: bool) -> type:
     from rq import SimpleWorker, Worker
 
     if simple:
-        return SimpleWorker
 
-    class SummitWorker(Worker):
+        class SummitSimpleWorker(_Reregistering, SimpleWorker):
+            """RQ's in-process worker, registering again after Redis lost it."""
+
+        return SummitSimpleWorker
+
+    class SummitWorker(_Reregistering, Worker):
         """RQ's forking worker; the work horse drops the database connections it inherited."""
 
         def main_work_horse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -59,7 +85,11 @@ def worker_command(burst: bool, simple: bool, name: str | None) -> None:
     """Run an RQ worker on every Summit queue (mail first), with the app preloaded.
 
     The worker also runs RQ's scheduler (enqueue_at/enqueue_in and Retry intervals).
+    When Redis goes away it does not exit: it waits (1, 2, 4 … 30 s) and starts
+    working again once Redis answers; jobs lost with it are put back by the
+    scheduler's recovery from the database.
     """
+    from redis.exceptions import RedisError
     from rq import Queue
 
     from app.extensions import db
@@ -67,10 +97,38 @@ def worker_command(burst: bool, simple: bool, name: str | None) -> None:
 
     preload_jobs()
     db.engine.dispose()  # connections are opened per process, after the fork
-    connection = get_redis()
-    queues = [Queue(q, connection=connection) for q in QUEUES]
-    worker = worker_class(simple)(queues, connection=connection, name=name)
-    worker.work(burst=burst, with_scheduler=True)
+    wait = 1.0
+    while True:
+        connection = get_redis()
+        worker = None
+        try:
+            queues = [Queue(q, connection=connection) for q in QUEUES]
+            worker = worker_class(simple)(queues, connection=connection, name=name)
+            started = time.monotonic()
+            worked = worker.work(burst=burst, with_scheduler=True)
+            if time.monotonic() - started > 60:
+                wait = 1.0  # it had been working: the next pause starts short again
+            asked_to_stop = getattr(worker, "_shutdown_requested_date", None) is not None
+            if burst or asked_to_stop:  # done, or asked to stop (SIGTERM, Ctrl-C)
+                return
+            # RQ logs "found an unhandled exception, quitting" (Redis gone) and returns
+            log.warning("the worker stopped (worked: %s): working again in %.0f s", worked, wait)
+        except (RedisError, OSError) as exc:
+            log.warning("Redis cannot be reached (%s): working again in %.0f s", exc, wait)
+        _forget_worker(worker)
+        time.sleep(wait)
+        wait = min(wait * 2, 30.0)
+
+
+def _forget_worker(worker: object) -> None:
+    """Best effort: drop the stale registration so the same name can register again."""
+    from redis.exceptions import RedisError
+
+    try:
+        if worker is not None:
+            worker.register_death()  # type: ignore[attr-defined]
+    except (RedisError, OSError):
+        pass
 
 
 @click.command("scheduler")

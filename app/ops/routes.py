@@ -14,6 +14,7 @@ from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.queries import backlog
 from app.mail.services import retry_failed
 from app.ops.queries import failed_jobs, queue_states, recent_runs
+from app.ops.recovery import failed_imports, retry_import
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -35,6 +36,7 @@ def overview() -> Any:
         backlog=backlog(),
         runs=recent_runs(),
         failed_emails=failed_emails,
+        failed_imports=failed_imports(),
     )
 
 
@@ -88,4 +90,23 @@ def retry_emails() -> Any:
     )
     db.session.commit()
     flash(f"{count} email(s) will be sent again.", "success")
+    return redirect(url_for("ops.overview"))
+
+
+@bp.post("/imports/<any(progress, roster):kind>/<int:import_id>/retry")
+@require_role(Role.GLOBAL_ADMIN)
+def retry_failed_import(kind: str, import_id: int) -> Any:
+    """Queue a failed import again (its uploaded file is still there)."""
+    if not retry_import(kind=kind, import_id=import_id):
+        abort(404)
+    record(
+        region_id=None,
+        action="import.retried",
+        object_type=f"{kind}_import",
+        actor=current_staff(),
+        channel="web",
+        data={"import_id": import_id},
+    )
+    db.session.commit()
+    flash(f"The {kind} import {import_id} is queued again.", "success")
     return redirect(url_for("ops.overview"))

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.db import utcnow
 from app.extensions import db
@@ -134,6 +134,32 @@ def queue_import(record: ProgressImport) -> None:
     log.info("progress import %s queued for rollout %s", record.id, record.rollout_id)
 
 
+def mark_running(*, import_id: int) -> bool:
+    """Mark a queued import running (the job commits this before the long import, so the
+    progress reporter's own connection never waits on the job's lock of the row).
+    False when there is nothing to run (gone, done or failed). Flushes."""
+    record = db.session.get(ProgressImport, import_id)
+    if record is None or record.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return False
+    if record.status is not ImportStatus.RUNNING or record.started_at is None:
+        record.status = ImportStatus.RUNNING
+        record.started_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def mark_failed(*, import_id: int, reason: str) -> None:
+    """End an import ``failed`` with ``reason`` (its file stays for a retry). Flushes."""
+    record = db.session.get(ProgressImport, import_id)
+    if record is None or record.status is ImportStatus.DONE:
+        return
+    record.status = ImportStatus.FAILED
+    record.error = reason[:2000]
+    record.finished_at = utcnow()
+    db.session.flush()
+    log.warning("progress import %s failed: %s", import_id, reason)
+
+
 def run_import(*, import_id: int) -> ProgressImport:
     """Run a queued import: merge its file's progress, record the outcome; the file is kept
     for a re-apply (the rollout's last few), or deleted when it is in no known format.
@@ -147,8 +173,9 @@ def run_import(*, import_id: int) -> ProgressImport:
         return record
     rollout = db.session.get(Rollout, record.rollout_id)
     region = db.session.get(Region, record.region_id)
-    record.status = ImportStatus.RUNNING
-    record.started_at = utcnow()
+    if record.status is not ImportStatus.RUNNING or record.started_at is None:
+        record.status = ImportStatus.RUNNING
+        record.started_at = utcnow()
     path = Path(record.stored_path)
     options = dict((record.report or {}).get("options") or {})
     try:
@@ -392,9 +419,19 @@ class _CountingRows:
             yield row
 
 
+def _unlocked(import_id: int) -> Any:
+    """The import row, unless another transaction holds it (then no row: never wait)."""
+    table = ProgressImport.__table__
+    return table.c.id.in_(
+        select(table.c.id).where(table.c.id == import_id).with_for_update(skip_locked=True)
+    )
+
+
 class _ProgressReporter:
     """Publishes bytes read to the import row through its own connection (PostgreSQL),
-    so the upload page's progress bar moves while the import's transaction is open."""
+    so the upload page's progress bar moves while the import's transaction is open.
+    It never waits for the row: if the import's own transaction holds it (the status
+    was not committed first), the report is skipped (SKIP LOCKED)."""
 
     def __init__(self, record: ProgressImport | None, raw: IO[bytes], rows: _CountingRows) -> None:
         self.record = record
@@ -412,7 +449,7 @@ class _ProgressReporter:
         with db.engine.begin() as conn:
             conn.execute(
                 update(ProgressImport.__table__)
-                .where(ProgressImport.__table__.c.id == self.record.id)
+                .where(_unlocked(self.record.id))
                 .values(bytes_read=position, status="running")
             )
 
@@ -424,6 +461,6 @@ class _ProgressReporter:
         with db.engine.begin() as conn:
             conn.execute(
                 update(ProgressImport.__table__)
-                .where(ProgressImport.__table__.c.id == self.record.id)
+                .where(_unlocked(self.record.id))
                 .values(bytes_read=self.raw.tell(), rows_read=self.rows.count, status="running")
             )

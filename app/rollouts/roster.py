@@ -250,6 +250,10 @@ def _load_staging(conn: Connection, rows: Iterable[tuple[Any, ...]], *, id_base:
     return n
 
 
+#: rows written by one set-based step past which the next step needs fresh statistics
+ANALYZE_AFTER = 10_000
+
+
 def _analyze(conn: Connection) -> None:
     """Fresh planner statistics for the staging table (PostgreSQL plans joins with them)."""
     if conn.dialect.name == "postgresql":
@@ -406,6 +410,9 @@ def _apply(
                 "(SELECT MAX(id) FROM person))"
             )
         )
+    if conn.dialect.name == "postgresql" and inserted > ANALYZE_AFTER:
+        # the joins below plan with person's statistics: refresh them for the new rows
+        conn.execute(text("ANALYZE person"))
     outcome.manager_changes = [
         (pid, old, new)
         for pid, old, new in conn.execute(
@@ -441,6 +448,10 @@ def _apply(
         ),
         {"rollout": rollout_id, "region": region_id, "false": False},
     ).rowcount
+    if conn.dialect.name == "postgresql" and outcome.new_enrollments > ANALYZE_AFTER:
+        # a new rollout: without fresh statistics the UPDATE below is planned for one
+        # enrollment row (a nested loop over tens of thousands: minutes instead of seconds)
+        conn.execute(text("ANALYZE enrollment"))
     buddy = ", roster_buddy = s.buddy" if "buddy" in columns else ""
     conn.execute(
         text(
@@ -459,10 +470,6 @@ def _apply(
         ),
         {"rollout": rollout_id, "true": True},
     )
-    if conn.dialect.name == "postgresql" and inserted + outcome.new_enrollments > 10_000:
-        # fresh statistics, or the next import plans its joins for empty tables
-        conn.execute(text("ANALYZE person"))
-        conn.execute(text("ANALYZE enrollment"))
     return outcome
 
 

@@ -135,23 +135,7 @@ def close_term(
                 .group_by(TermReview.verdict)
             ).all()
         )
-        closing = db.session.scalars(
-            select(TermClose).where(
-                TermClose.rollout_id == ids.rollout_id, TermClose.term_id == ids.term_id
-            )
-        ).one_or_none()
-        if closing is None:
-            closing = TermClose(
-                region_id=ids.region_id,
-                rollout_id=ids.rollout_id,
-                term_id=ids.term_id,
-                first_closed_at=now,
-            )
-            db.session.add(closing)
-        closing.last_closed_at = now
-        closing.on_track = counts.get(Verdict.ON_TRACK, 0)
-        closing.candidates = counts.get(Verdict.FREE_RIDER_CANDIDATE, 0)
-        db.session.flush()
+        closing = _record_close(ids, now=now, counts=counts)
         if changed:
             # the close itself: its rule and the counts of the verdicts it gave (a verdict
             # of an earlier close that changes also has an event of its own)
@@ -194,6 +178,32 @@ def close_term(
         counter.count,
     )
     return result
+
+
+def _record_close(ids: _CloseIds, *, now: datetime, counts: dict[Any, int]) -> TermClose:
+    """Insert the term's close or update its counts in one INSERT … ON CONFLICT DO UPDATE:
+    closes racing each other (the daily job, a lead's click, the CLI) all succeed."""
+    on_track = counts.get(Verdict.ON_TRACK, 0)
+    candidates = counts.get(Verdict.FREE_RIDER_CANDIDATE, 0)
+    stmt = dialect_insert()(TermClose).values(
+        region_id=ids.region_id,
+        rollout_id=ids.rollout_id,
+        term_id=ids.term_id,
+        first_closed_at=now,
+        last_closed_at=now,
+        on_track=on_track,
+        candidates=candidates,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[TermClose.rollout_id, TermClose.term_id],
+        set_={"last_closed_at": now, "on_track": on_track, "candidates": candidates},
+    )
+    db.session.execute(stmt)
+    return db.session.scalars(
+        select(TermClose)
+        .where(TermClose.rollout_id == ids.rollout_id, TermClose.term_id == ids.term_id)
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 @dataclass(frozen=True)

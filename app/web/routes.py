@@ -7,7 +7,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     g,
     jsonify,
     redirect,
@@ -109,7 +108,7 @@ def _regions_in_scope() -> list[Any]:
 @bp.get("/healthz")
 @public
 def healthz() -> Any:
-    from app.tasks import redis_available
+    from app.tasks import jobs_run_inline, live_workers, redis_available
 
     status: dict[str, Any] = {}
     try:
@@ -119,7 +118,13 @@ def healthz() -> Any:
         db.session.rollback()
         status["database"] = f"down: {type(exc).__name__}"
     status["redis"] = "ok" if redis_available() else "down"
-    status["jobs"] = "inline" if current_app.extensions.get("summit.jobs_inline") else "rq"
+    status["jobs"] = "inline" if jobs_run_inline() else "rq"
     healthy = status["database"] == "ok"
     status["status"] = "ok" if healthy else "down"
+    if status["jobs"] == "rq":
+        # the web still answers (200), but nothing queued gets done: say so
+        status["workers"] = live_workers()
+        if not status["workers"]:
+            status["warning"] = "no worker is alive: queued jobs and emails wait"
+            status["status"] = "degraded" if healthy else "down"
     return jsonify(status), 200 if healthy else 503

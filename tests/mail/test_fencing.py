@@ -1,0 +1,98 @@
+"""Fenced delivery: a worker paused past its lease (a VM freeze, a stopped container)
+sends nothing more once another worker has taken its rows over; a send outlasting
+the lease is impossible by configuration."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from app.extensions import db
+from app.mail.delivery import deliver_pending
+from app.mail.models import EmailStatus, OutboundEmail
+from app.mail.services import queue_email
+from app.settings import Settings, SettingsError
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def _queue(n: int) -> None:
+    for i in range(n):
+        queue_email(
+            kind="mail/test",
+            to_address=f"person{i}@example.com",
+            to_name=f"Person {i}",
+            idempotency_key=f"fence:{i}",
+            context={"name": f"Person {i}", "sent_at": NOW, "url": "http://summit.test/"},
+        )
+    db.session.commit()
+
+
+def test_a_worker_paused_past_its_lease_repeats_only_the_message_in_flight(
+    app: Any, smtp_sink: Any
+) -> None:
+    """Fails on the old delivery: the paused worker sent the rest of its batch again."""
+    lease = app.extensions["summit.settings"].mail_lease_seconds
+    resume = threading.Event()
+    errors: list[BaseException] = []
+
+    def paused_worker() -> None:
+        with app.app_context():
+            try:
+                deliver_pending()
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    with time_machine.travel(NOW, tick=False) as clock:
+        _queue(5)
+        smtp_sink.hold_next_data = resume
+        worker = threading.Thread(target=paused_worker)
+        worker.start()
+        assert smtp_sink.data_held.wait(10), "the first worker never reached DATA"
+        # the first worker is stuck in its first send past its lease: another takes over
+        clock.shift(timedelta(seconds=lease + 5))
+        assert deliver_pending() == 5
+        resume.set()
+        worker.join(30)
+    assert not worker.is_alive() and not errors
+    counts = [len(smtp_sink.to(f"person{i}@example.com")) for i in range(5)]
+    assert sum(counts) - 5 <= 1, counts  # one repeat at most: the message in flight
+    assert all(c >= 1 for c in counts)
+    db.session.expire_all()
+    statuses = set(db.session.scalars(select(OutboundEmail.status)))
+    assert statuses == {EmailStatus.SENT}
+
+
+def test_a_lease_shorter_than_a_send_is_refused() -> None:
+    env = {"SUMMIT_ENV": "test", "MAIL_SEND_TIMEOUT": "60", "MAIL_LEASE_SECONDS": "65"}
+    with pytest.raises(SettingsError, match="MAIL_LEASE_SECONDS"):
+        Settings.from_env(env)
+    ok = Settings.from_env({**env, "MAIL_LEASE_SECONDS": "70"})
+    assert ok.mail_lease_seconds == 70
+
+
+def test_a_send_never_outlasts_the_send_timeout(app: Any, smtp_sink: Any) -> None:
+    """A server that never answers DATA: the send is cut at MAIL_SEND_TIMEOUT, the row
+    waits, nothing is recorded as sent (the lease is longer than that by construction)."""
+    import dataclasses
+
+    old = app.extensions["summit.settings"]
+    app.extensions["summit.settings"] = dataclasses.replace(old, mail_send_timeout_seconds=1)
+    never = threading.Event()
+    try:
+        _queue(1)
+        smtp_sink.hold_next_data = never
+        assert deliver_pending() == 0
+    finally:
+        never.set()
+        app.extensions["summit.settings"] = old
+    row = db.session.scalars(select(OutboundEmail)).one()
+    assert row.status is EmailStatus.PENDING and row.attempts == 1
+    assert "connection lost" in row.last_error
