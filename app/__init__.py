@@ -72,6 +72,8 @@ def register_settings(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=8 * 3600,
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
+        # no Referer is needed: app.csrf checks Origin instead (token pages send none)
+        WTF_CSRF_SSL_STRICT=False,
         PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https://") else "http",
         # the navigation shows the dev mailbox when mail stays in it
         SUMMIT_DEV_MAILBOX=settings.mail_transport == "dev",

@@ -3,8 +3,10 @@
 Any view that calls ``read_token`` may let ``LinkInvalid`` / ``LinkExpired``
 propagate: the handlers below render the friendly pages. Every request that
 carries a token (a ``<token>`` in the URL, or ``?token=``) is rate-limited per
-client address and answered with ``Referrer-Policy: no-referrer``, so the token
-never leaks to another site through the Referer header.
+client address and answered with ``Referrer-Policy: same-origin``, so the token
+never leaks to another site through the Referer header, while the page's own form
+still carries ``Origin`` (``app/csrf.py`` checks it; ``no-referrer`` made browsers
+send ``Origin: null`` and no Referer).
 
 The pages speak the language of the person the token was made for when it still says
 who (their locale, else their region's), else the best of en/de/fr the browser accepts,
@@ -60,7 +62,7 @@ def _limit_token_requests() -> None:
 @public_bp.after_app_request
 def _no_referrer(response: Response) -> Response:
     if _carries_token():
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Robots-Tag"] = "noindex"
     return response
