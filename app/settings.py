@@ -26,6 +26,13 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value.strip() or "0")
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a whole number.") from None
+
+
 def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for every PostgreSQL URL, whatever spelling was given."""
     for prefix in ("postgres://", "postgresql://"):
@@ -48,6 +55,8 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:5000"
+    #: reverse proxies in front of Summit whose X-Forwarded-For/-Proto/-Host/-Port are trusted
+    trusted_proxy_hops: int = 0
     regions_dir: Path = PROJECT_ROOT / "regions"
     #: smtp | graph | dev (dev keeps every email in the dev mailbox page)
     mail_transport: str = "dev"
@@ -141,6 +150,9 @@ class Settings:
             "redis_url": env.get("REDIS_URL", cls.redis_url),
             "secret_key": env.get("SECRET_KEY", ""),
             "base_url": env.get("SUMMIT_BASE_URL", cls.base_url).rstrip("/"),
+            "trusted_proxy_hops": _int(
+                "SUMMIT_TRUSTED_PROXY_HOPS", env.get("SUMMIT_TRUSTED_PROXY_HOPS", "0")
+            ),
             "mail_transport": env.get("MAIL_TRANSPORT", "dev").strip().lower(),
             "mail_server": env.get("MAIL_SERVER", cls.mail_server),
             "mail_port": int(env.get("MAIL_PORT", cls.mail_port)),
@@ -197,6 +209,11 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if k in known}, extra=extra)
 
     def validated(self) -> Settings:
+        if not 0 <= self.trusted_proxy_hops <= 10:
+            raise SettingsError(
+                f"SUMMIT_TRUSTED_PROXY_HOPS={self.trusted_proxy_hops}: give the number of "
+                "reverse proxies in front of Summit (0 when browsers reach gunicorn directly)."
+            )
         if self.mail_transport not in {"smtp", "graph", "dev"}:
             raise SettingsError(f"MAIL_TRANSPORT={self.mail_transport!r}: use smtp, graph or dev.")
         if self.mail_use_tls and self.mail_use_ssl:
