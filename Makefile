@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the development sign-in and the generated instance/secret_key exist only in development
+run: export SUMMIT_ENV = development
 run: install
 	$(BIN)/summit db upgrade
 	$(BIN)/summit regions sync

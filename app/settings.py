@@ -16,6 +16,8 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production", "test")
+#: the shortest SECRET_KEY production accepts (bytes): it signs sessions and every email link
+MIN_SECRET_BYTES = 32
 
 
 class SettingsError(RuntimeError):
@@ -50,7 +52,8 @@ def normalise_origin(origin: str) -> str:
 class Settings:
     """Every deployment setting of Summit; the README's settings table lists the same."""
 
-    env: str = "development"
+    #: production unless SUMMIT_ENV says otherwise: development conveniences are opt-in
+    env: str = "production"
     database_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
     secret_key: str = ""
@@ -137,7 +140,7 @@ class Settings:
     ) -> Settings:
         """Read the environment once; fail fast on a missing production secret."""
         env = os.environ if environ is None else environ
-        summit_env = env.get("SUMMIT_ENV", "development").strip().lower()
+        summit_env = (env.get("SUMMIT_ENV") or "production").strip().lower()
         if summit_env not in ENVIRONMENTS:
             raise SettingsError(
                 f"SUMMIT_ENV={summit_env!r} is not one of {', '.join(ENVIRONMENTS)}."
@@ -245,16 +248,27 @@ class Settings:
                     f"XAPI_ALLOWED_ORIGINS: {origin!r} is not an origin; write "
                     "scheme://host[:port], such as https://lms.example.com, comma-separated."
                 )
+        if self.is_production:
+            if not self.secret_key:
+                raise SettingsError(
+                    "SECRET_KEY is not set. Summit refuses to start in production without it "
+                    "(SUMMIT_ENV unset means production; SUMMIT_ENV=development for a local "
+                    "try-out): set SECRET_KEY to a long random value (python -c "
+                    "'import secrets; print(secrets.token_urlsafe(48))')."
+                )
+            if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+                raise SettingsError(
+                    f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes: it signs sessions "
+                    "and every link in an email, so a short one can be guessed. Use python -c "
+                    "'import secrets; print(secrets.token_urlsafe(48))'."
+                )
+            return self
         if self.secret_key:
             return self
-        if self.is_production:
-            raise SettingsError(
-                "SECRET_KEY is not set. Summit refuses to start in production without it: "
-                "set SECRET_KEY to a long random value (python -c "
-                "'import secrets; print(secrets.token_urlsafe(48))')."
-            )
         if self.env == "test":
-            return replace(self, secret_key="test-secret-key-not-for-production")  # noqa: S106
+            # never a fixed key: the test suite passes its own; anything else gets a key
+            # that dies with the process (its sessions and links with it)
+            return replace(self, secret_key=secrets.token_urlsafe(48))
         return replace(self, secret_key=_development_secret())
 
 

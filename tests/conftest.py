@@ -82,6 +82,8 @@ def _static_settings() -> dict[str, Any]:
 def app_settings(database_url: str, redis_url: str, smtp_sink: SmtpSink) -> dict[str, Any]:
     return {
         "env": "test",
+        # the suite's own key (Summit has no fixed one): processes it starts share it
+        "secret_key": "summit-test-suite-secret-key-not-for-production",
         "database_url": database_url,
         "redis_url": redis_url,
         "base_url": "http://summit.test",

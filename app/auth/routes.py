@@ -1,4 +1,4 @@
-"""Sign-in pages. Development sign-in exists only without Entra ID and never in production."""
+"""Sign-in pages. Development sign-in exists only with SUMMIT_ENV=development and no Entra ID."""
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def dev_sign_in_enabled() -> bool:
+    """Only with SUMMIT_ENV=development set explicitly (``make run`` does), never with Entra."""
     settings = current_app.extensions["summit.settings"]
-    return not settings.is_production and not settings.entra_configured
+    return settings.env == "development" and not settings.entra_configured
 
 
 def _safe_next(target: str | None) -> str:

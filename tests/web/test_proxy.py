@@ -23,7 +23,8 @@ def someone() -> None:
 
 
 def _client(app_settings: dict[str, Any], **overrides: Any) -> Any:
-    return create_app({**app_settings, **overrides}).test_client()
+    # development: the sign-in page then has a form, and so a session to send
+    return create_app({**app_settings, "env": "development", **overrides}).test_client()
 
 
 def _token_hits(client: Any, n: int, forwarded_for: str | None = None) -> list[int]:
