@@ -153,6 +153,15 @@ def no_outside_mail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
 
 
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright driver for the session: a second sync one in the same thread fails."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()

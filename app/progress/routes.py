@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     g,
     jsonify,
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.http import http_date
 
-from app.auth.access import current_staff, grant_region, public, require_role
+from app.auth.access import current_staff, grant_region, may_see_names, public, require_role
 from app.auth.models import Role
 from app.db import utcnow
 from app.extensions import csrf, db
@@ -59,9 +60,16 @@ FORMAT_LABELS = {
 }
 
 
+def _names_or_403() -> None:
+    """Import pages list learners' emails: not for sponsors of an ``aggregate`` region."""
+    if not may_see_names():
+        abort(403)
+
+
 @bp.get("/r/<region>/rollouts/<slug>/progress")
 def imports(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
+    _names_or_403()
     recent = db.session.scalars(
         select(ProgressImport)
         .where(ProgressImport.rollout_id == rollout.id)
@@ -133,6 +141,7 @@ def upload(slug: str) -> Any:
 @bp.get("/r/<region>/progress/imports/<int:import_id>")
 def import_status(import_id: int) -> Any:
     record = get_in_region_or_404(ProgressImport, import_id)
+    _names_or_403()
     return render_template("progress/import.html", record=record, formats=FORMAT_LABELS)
 
 

@@ -95,15 +95,12 @@ def _stack_alive(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def chromium(stack: Stack) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
+def chromium(playwright_driver: Any, stack: Stack) -> Iterator[Any]:
     # trust this test's certificate only: Chromium pins its public key, TLS runs for real
     args = [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={stack.spki}"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield browser
-        browser.close()
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=args)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
