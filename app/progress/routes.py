@@ -21,6 +21,7 @@ from flask import (
 )
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import http_date
 
 from app.auth.access import current_staff, grant_region, may_see_names, public, require_role
@@ -162,6 +163,12 @@ def import_status_json(import_id: int) -> Any:
 
 # --- xAPI ---------------------------------------------------------------------------------
 
+#: the largest xAPI request (a full batch of ordinary statements is 1-2 MB), one statement,
+#: and how deep its JSON may nest (a deeper body used to end in a RecursionError, a 500)
+XAPI_MAX_BODY = 8 * 2**20
+XAPI_MAX_STATEMENT = 64 * 1024
+XAPI_MAX_DEPTH = 32
+
 #: what a browser may send cross-origin, and the response headers its script may read
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-Experience-API-Version"
 CORS_EXPOSE_HEADERS = "X-Experience-API-Version, X-Experience-API-Consistent-Through, Last-Modified"
@@ -270,10 +277,20 @@ def xapi_statements() -> Any:
             return _xapi_error(exc.status, exc.reason)
     if not request.mimetype or request.mimetype != "application/json":
         return _xapi_error(400, "send the statements as application/json")
+    request.max_content_length = XAPI_MAX_BODY
     try:
-        body = json.loads(request.get_data(as_text=True) or "null")
-    except ValueError:
+        raw = request.get_data(as_text=True)
+    except RequestEntityTooLarge:
+        return _xapi_error(
+            413, f"the body is over {XAPI_MAX_BODY // 2**20} MB: send fewer statements at once"
+        )
+    try:
+        body = json.loads(raw or "null")
+    except (ValueError, RecursionError):
         return _xapi_error(400, "the body is not valid JSON")
+    problem = _shape_problem(body)
+    if problem:
+        return _xapi_error(400, problem)
     statement_id = None
     if request.method == "PUT":
         statement_id = request.args.get("statementId")
@@ -292,6 +309,24 @@ def xapi_statements() -> Any:
     if request.method == "PUT":
         return _xapi_response(None, 204)
     return _xapi_response(ids, 200)
+
+
+def _shape_problem(body: Any) -> str | None:
+    """What is wrong with the shape of a statement or batch: nested too deep, or one
+    statement too large (xAPI statements are small; attachments are not accepted)."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > XAPI_MAX_DEPTH:
+            return f"the JSON is nested more than {XAPI_MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    for i, item in enumerate(body if isinstance(body, list) else [body]):
+        if len(json.dumps(item, ensure_ascii=False).encode()) > XAPI_MAX_STATEMENT:
+            return f"statement {i} is over {XAPI_MAX_STATEMENT // 1024} KB"
+    return None
 
 
 def _get_statements(rollout: Rollout, *, key: str) -> Response:
