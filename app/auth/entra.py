@@ -256,7 +256,11 @@ def begin_sign_in(*, purpose: str, next_url: str) -> str:
         )
     flow_id = secrets.token_urlsafe(24)
     record = {"flow": flow, "purpose": purpose, "next": next_url}
-    get_redis().set(_flow_key(flow_id), json.dumps(record), ex=FLOW_TTL_SECONDS)
+    redis = get_redis()
+    previous = session.get(SESSION_FLOW_KEY)
+    if previous:  # one pending flow per session: a new start replaces the old one
+        redis.delete(_flow_key(previous))
+    redis.set(_flow_key(flow_id), json.dumps(record), ex=FLOW_TTL_SECONDS)
     session[SESSION_FLOW_KEY] = flow_id
     return flow["auth_uri"]
 

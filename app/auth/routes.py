@@ -119,12 +119,26 @@ def _entra_template_values() -> dict[str, Any]:
     return {"entra_strict_approvals": strict_approvals_enabled}
 
 
+#: sign-in flows one client address may start per minute (each is kept in Redis 10 minutes)
+SIGN_IN_STARTS_PER_MINUTE = 20
+
+
+def _limit_sign_in_starts() -> None:
+    """Anonymous requests start flows: cap them per client so they cannot fill Redis."""
+    from app.links.ratelimit import allow
+
+    client = request.remote_addr or "unknown"
+    if not allow(f"entra:start:{client}", limit=SIGN_IN_STARTS_PER_MINUTE, window_seconds=60):
+        abort(429)
+
+
 @bp.post("/entra/sign-in")
 @public
 def entra_sign_in() -> Any:
     """Start the authorization-code flow (a POST, so another site cannot start one)."""
     if not _settings().entra_configured:
         abort(404)
+    _limit_sign_in_starts()
     return redirect(
         entra.begin_sign_in(purpose="staff", next_url=_safe_next(request.form.get("next")))
     )
@@ -136,6 +150,7 @@ def entra_verify() -> Any:
     """Strict approvals: prove who is deciding, then go back to ``next`` (no role needed)."""
     if not _settings().entra_configured:
         abort(404)
+    _limit_sign_in_starts()
     return redirect(
         entra.begin_sign_in(purpose="person", next_url=_safe_next(request.args.get("next")))
     )

@@ -1,6 +1,7 @@
 """The production-shaped stack (``tests/https/stack.py``) and Chromium pointed at it.
 
-The test session gets one stack; every test still starts from empty tables, an empty
+The tests of this package share one stack (stopped after them: its worker would take
+other tests' jobs); every test still starts from empty tables, an empty
 queue and an empty mailbox (the suite's autouse fixtures), which the stack shares.
 """
 
@@ -40,7 +41,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(
     app: Any, database_url: str, redis_url: str, smtp_sink: Any, tmp_path_factory: Any
 ) -> Iterator[Stack]:
@@ -58,7 +59,7 @@ def stack(
         running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack_app(app_settings: dict[str, Any], stack: Stack) -> Iterator[Any]:
     """An app in this process making the same links as the stack (its base URL and key)."""
     application = create_app({**app_settings, **stack.app_settings()})
@@ -94,7 +95,7 @@ def _stack_alive(request: pytest.FixtureRequest) -> Iterator[None]:
         stack.alive()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(playwright_driver: Any, stack: Stack) -> Iterator[Any]:
     # trust this test's certificate only: Chromium pins its public key, TLS runs for real
     args = [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={stack.spki}"]
