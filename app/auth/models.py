@@ -38,6 +38,9 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    #: raised to end every session of this person (signing out, a role revoked); a session
+    #: holding another value is over on its next request
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

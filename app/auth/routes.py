@@ -95,6 +95,7 @@ def sign_out_view() -> Any:
     if settings.entra_configured:
         entra.forget_session_tokens()
     sign_out()
+    db.session.commit()
     flash("You are signed out.", "info")
     if settings.entra_configured:
         # end the Entra ID session too, or the next sign-in would pass straight through

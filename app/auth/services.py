@@ -63,6 +63,9 @@ def provision_staff(
     for key in current.keys() - granted:
         user.roles.remove(current[key])
         _audit(user, key, "auth.role_revoked")
+    if current.keys() - granted:
+        # a revoked role ends the person's other sessions too (this one begins afresh)
+        user.session_version += 1
     if not user.roles or not user.active:
         db.session.flush()
         return None

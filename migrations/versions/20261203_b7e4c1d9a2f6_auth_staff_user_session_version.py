@@ -1,0 +1,31 @@
+"""auth: staff_user.session_version, which ends every session of a staff member
+
+Signing out, or losing a role, raises it; a session whose version differs is over on its
+next request (issue 18).
+
+Revision ID: b7e4c1d9a2f6
+Revises: 37ce148fe802
+Create Date: 2026-12-03 19:40:00.000000
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "b7e4c1d9a2f6"
+down_revision = "37ce148fe802"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("staff_user", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_version", sa.Integer(), server_default="0", nullable=False)
+        )
+
+
+def downgrade():
+    with op.batch_alter_table("staff_user", schema=None) as batch_op:
+        batch_op.drop_column("session_version")
