@@ -122,11 +122,19 @@ def open_page(chromium: Any, stack: Stack) -> Iterator[Callable[..., Any]]:
         context.close()
 
 
-def wait_for_mail(sink: Any, address: str, subject_has: str = "", timeout: float = 20) -> Any:
-    """The newest email to ``address`` whose subject contains ``subject_has``, once it came."""
+def wait_for_mail(
+    sink: Any, address: str, subject_has: str = "", timeout: float = 20, *, unless: str = ""
+) -> Any:
+    """The newest email to ``address`` whose subject contains ``subject_has`` (and does not
+    start with ``unless``), once it came."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = [m for m in sink.to(address) if subject_has.lower() in m["Subject"].lower()]
+        found = [
+            m
+            for m in sink.to(address)
+            if subject_has.lower() in m["Subject"].lower()
+            and not (unless and m["Subject"].startswith(unless))
+        ]
         if found:
             return found[-1]
         time.sleep(0.1)
