@@ -16,6 +16,8 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production", "test")
+#: Entra ID authorities that are not one tenant: anyone with a Microsoft account gets a token
+MULTI_TENANT_AUTHORITIES = ("common", "organizations", "consumers")
 #: the shortest SECRET_KEY production accepts (bytes): it signs sessions and every email link
 MIN_SECRET_BYTES = 32
 
@@ -81,6 +83,8 @@ class Settings:
     entra_client_id: str = ""
     entra_client_secret: str = ""
     entra_authority: str = ""
+    #: tenant ids (GUIDs) whose users may sign in; required with a multi-tenant authority
+    entra_allowed_tenants: tuple[str, ...] = ()
     entra_redirect_uri: str = ""
     #: PEM file holding the app's private key and certificate (instead of a client secret)
     entra_client_certificate_path: str = ""
@@ -122,6 +126,13 @@ class Settings:
         if self.entra_authority:
             return self.entra_authority.rstrip("/")
         return f"https://login.microsoftonline.com/{self.entra_tenant_id}"
+
+    @property
+    def entra_multi_tenant(self) -> bool:
+        """True when the authority accepts more than one tenant (common, organizations,
+        consumers): then only ENTRA_ALLOWED_TENANTS may sign in."""
+        last = self.entra_authority_url.rstrip("/").rsplit("/", 1)[-1].lower()
+        return last in MULTI_TENANT_AUTHORITIES
 
     @property
     def entra_redirect_url(self) -> str:
@@ -172,6 +183,11 @@ class Settings:
             "entra_client_id": env.get("ENTRA_CLIENT_ID", ""),
             "entra_client_secret": env.get("ENTRA_CLIENT_SECRET", ""),
             "entra_authority": env.get("ENTRA_AUTHORITY", ""),
+            "entra_allowed_tenants": tuple(
+                v.strip().lower()
+                for v in env.get("ENTRA_ALLOWED_TENANTS", "").split(",")
+                if v.strip()
+            ),
             "entra_redirect_uri": env.get("ENTRA_REDIRECT_URI", ""),
             "entra_client_certificate_path": env.get("ENTRA_CLIENT_CERTIFICATE_PATH", ""),
             "entra_ca_bundle": env.get("ENTRA_CA_BUNDLE", ""),
@@ -221,6 +237,18 @@ class Settings:
             raise SettingsError(f"MAIL_TRANSPORT={self.mail_transport!r}: use smtp, graph or dev.")
         if self.mail_use_tls and self.mail_use_ssl:
             raise SettingsError("Set MAIL_USE_TLS or MAIL_USE_SSL, not both.")
+        if self.entra_configured and self.entra_multi_tenant and not self.entra_allowed_tenants:
+            raise SettingsError(
+                "ENTRA_TENANT_ID / ENTRA_AUTHORITY name a multi-tenant authority (common, "
+                "organizations or consumers): any Microsoft account could sign in. Use your "
+                "tenant's id, or list the tenant ids allowed in ENTRA_ALLOWED_TENANTS."
+            )
+        for tenant in self.entra_allowed_tenants:
+            if not _is_guid(tenant):
+                raise SettingsError(
+                    f"ENTRA_ALLOWED_TENANTS: {tenant!r} is not a tenant id (a GUID such as "
+                    "72f988bf-86f1-41af-91ab-2d7cd011db47), comma-separated."
+                )
         if self.entra_configured and not self.entra_app_credentials:
             raise SettingsError(
                 "ENTRA_TENANT_ID and ENTRA_CLIENT_ID are set but the app has no credential: "
@@ -270,6 +298,13 @@ class Settings:
             # that dies with the process (its sessions and links with it)
             return replace(self, secret_key=secrets.token_urlsafe(48))
         return replace(self, secret_key=_development_secret())
+
+
+def _is_guid(value: str) -> bool:
+    parts = value.split("-")
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(
+        c in "0123456789abcdefABCDEF" for c in "".join(parts)
+    )
 
 
 def _development_secret() -> str:

@@ -35,6 +35,8 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: Entra ID object id (``oid`` claim), set on first sign-in
     entra_oid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Entra ID tenant id (``tid`` claim) of that object: an account is its oid in its tenant
+    entra_tid: Mapped[str | None] = mapped_column(String(36))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]

@@ -1,7 +1,8 @@
-"""auth: staff_user.session_version, which ends every session of a staff member
+"""auth: staff_user.session_version, which ends every session of a staff member; entra_tid
 
-Signing out, or losing a role, raises it; a session whose version differs is over on its
-next request (issue 18).
+Signing out, or losing a role, raises the version; a session whose version differs is
+over on its next request. ``entra_tid`` is the tenant of the linked Entra ID account: an
+account is its oid in its tenant (issue 18).
 
 Revision ID: b7e4c1d9a2f6
 Revises: 37ce148fe802
@@ -24,8 +25,10 @@ def upgrade():
         batch_op.add_column(
             sa.Column("session_version", sa.Integer(), server_default="0", nullable=False)
         )
+        batch_op.add_column(sa.Column("entra_tid", sa.String(length=36), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("staff_user", schema=None) as batch_op:
+        batch_op.drop_column("entra_tid")
         batch_op.drop_column("session_version")
