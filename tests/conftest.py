@@ -153,6 +153,22 @@ def no_outside_mail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
 
 
+@pytest.fixture
+def make_app(app_settings: dict[str, Any]) -> Iterator[Callable[..., Any]]:
+    """``make_app(env="development", ...)``: another app on the suite's database with these
+    overrides; its connections are closed after the test (psycopg warns otherwise)."""
+    made: list[Any] = []
+
+    def _make(**overrides: Any) -> Any:
+        made.append(create_app({**app_settings, **overrides}))
+        return made[-1]
+
+    yield _make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Any]:
     """One Playwright driver for the session: a second sync one in the same thread fails."""

@@ -9,9 +9,9 @@ from tests.factories import staff
 
 
 @pytest.fixture
-def client(app_settings: dict[str, Any]) -> Any:
+def client(make_app: Any) -> Any:
     """A client of the app in development mode (SUMMIT_ENV=development, set explicitly)."""
-    return create_app({**app_settings, "env": "development"}).test_client()
+    return make_app(env="development").test_client()
 
 
 def _sign_in(client, user_id, next_path=""):

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from app import create_app
 from app.auth.access import SESSION_USER_KEY
 from app.auth.models import Role
 from app.extensions import db
@@ -15,9 +14,9 @@ from tests.factories import staff
 
 
 @pytest.fixture
-def client(app_settings: dict[str, Any]) -> Any:
+def client(make_app: Any) -> Any:
     """A client of the app in development mode (SUMMIT_ENV=development, set explicitly)."""
-    return create_app({**app_settings, "env": "development"}).test_client()
+    return make_app(env="development").test_client()
 
 
 def test_dev_sign_in_lists_staff_with_their_regions(client: Any) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import create_app
 from app.auth.models import Role, StaffUser
 from app.extensions import db
 from tests.auth.conftest import fresh_csrf
@@ -26,8 +25,8 @@ def _with_cookie(app: Any, value: str) -> Any:
     return other
 
 
-def test_a_copied_cookie_is_worthless_after_sign_out(app_settings) -> None:
-    development = create_app({**app_settings, "env": "development"})
+def test_a_copied_cookie_is_worthless_after_sign_out(make_app) -> None:
+    development = make_app(env="development")
     client = development.test_client()
     lead = staff(Role.LOCAL_LEAD, "de", name="Lara Lead")
     db.session.commit()

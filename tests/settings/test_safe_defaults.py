@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
 from app.auth.models import Role
 from app.extensions import db
 from app.settings import Settings, SettingsError
@@ -36,12 +35,11 @@ def test_the_test_environment_has_no_fixed_key() -> None:
 
 
 @pytest.mark.parametrize("env", ["test", "production"])
-def test_the_development_sign_in_exists_only_in_development(app_settings, env) -> None:
+def test_the_development_sign_in_exists_only_in_development(make_app, env) -> None:
     staff(Role.GLOBAL_ADMIN, name="Ada Admin")
     db.session.commit()
-    settings = {**app_settings, "env": env, "secret_key": GOOD_KEY}
-    client = create_app(settings).test_client()
+    client = make_app(env=env, secret_key=GOOD_KEY).test_client()
     assert "Ada Admin" not in client.get("/auth/sign-in").get_data(as_text=True)
     assert client.post("/auth/dev-sign-in", data={"user_id": 1}).status_code in (400, 404)
-    development = create_app({**settings, "env": "development"}).test_client()
+    development = make_app(env="development", secret_key=GOOD_KEY).test_client()
     assert "Ada Admin" in development.get("/auth/sign-in").get_data(as_text=True)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from app import create_app
 from app.auth.models import Role
 from app.extensions import db
 from app.links import routes as link_routes
@@ -22,9 +21,9 @@ def someone() -> None:
     db.session.commit()
 
 
-def _client(app_settings: dict[str, Any], **overrides: Any) -> Any:
+def _client(make_app: Any, **overrides: Any) -> Any:
     # development: the sign-in page then has a form, and so a session to send
-    return create_app({**app_settings, "env": "development", **overrides}).test_client()
+    return make_app(**{"env": "development", **overrides}).test_client()
 
 
 def _token_hits(client: Any, n: int, forwarded_for: str | None = None) -> list[int]:
@@ -36,39 +35,39 @@ def _token_hits(client: Any, n: int, forwarded_for: str | None = None) -> list[i
 
 
 def test_without_trusted_hops_a_forged_forwarded_for_does_not_dodge_the_limit(
-    app_settings, monkeypatch
+    make_app, monkeypatch
 ) -> None:
     monkeypatch.setattr(link_routes, "TOKEN_REQUESTS_PER_MINUTE", 3)
-    client = _client(app_settings)
+    client = _client(make_app)
     assert _token_hits(client, 5)[3:] == [429, 429]
 
 
-def test_with_one_trusted_hop_the_proxy_names_the_client(app_settings, monkeypatch) -> None:
+def test_with_one_trusted_hop_the_proxy_names_the_client(make_app, monkeypatch) -> None:
     monkeypatch.setattr(link_routes, "TOKEN_REQUESTS_PER_MINUTE", 3)
-    client = _client(app_settings, trusted_proxy_hops=1)
+    client = _client(make_app, trusted_proxy_hops=1)
     assert _token_hits(client, 5) == [200] * 5  # five clients behind the proxy
     assert _token_hits(client, 5, forwarded_for="198.51.100.7")[3:] == [429, 429]
 
 
-def test_the_scheme_comes_from_a_trusted_proxy_only(app_settings, someone) -> None:
+def test_the_scheme_comes_from_a_trusted_proxy_only(make_app, someone) -> None:
     headers = {"X-Forwarded-Proto": "https"}
-    trusted = _client(app_settings, trusted_proxy_hops=1)
+    trusted = _client(make_app, trusted_proxy_hops=1)
     cookie = trusted.get("/auth/sign-in", headers=headers).headers.get("Set-Cookie", "")
     assert "session=" in cookie and "Secure" in cookie
-    untrusted = _client(app_settings)
+    untrusted = _client(make_app)
     cookie = untrusted.get("/auth/sign-in", headers=headers).headers.get("Set-Cookie", "")
     assert "session=" in cookie and "Secure" not in cookie
 
 
-def test_cookies_are_secure_over_https(app_settings, someone) -> None:
-    client = _client(app_settings)
+def test_cookies_are_secure_over_https(make_app, someone) -> None:
+    client = _client(make_app)
     cookie = client.get("/auth/sign-in", base_url="https://summit.test").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_hsts_only_when_the_base_url_is_https(app_settings) -> None:
-    assert "Strict-Transport-Security" not in _client(app_settings).get("/healthz").headers
-    client = _client(app_settings, base_url="https://summit.example.com")
+def test_hsts_only_when_the_base_url_is_https(make_app) -> None:
+    assert "Strict-Transport-Security" not in _client(make_app).get("/healthz").headers
+    client = _client(make_app, base_url="https://summit.example.com")
     hsts = client.get("/healthz", base_url="https://summit.example.com").headers
     assert hsts["Strict-Transport-Security"].startswith("max-age=31536000")
 

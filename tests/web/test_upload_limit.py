@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import io
 
-from app import create_app
 from app.auth.access import SESSION_USER_KEY
 from app.auth.models import Role
 from app.extensions import db
 from tests.factories import staff
 
 
-def test_a_too_large_upload_gets_a_clear_page(app_settings) -> None:
-    small = create_app(app_settings)
+def test_a_too_large_upload_gets_a_clear_page(make_app) -> None:
+    small = make_app()
     small.config["MAX_CONTENT_LENGTH"] = 10_000  # the limit under test, made small
     lead = staff(Role.LOCAL_LEAD, "de")
     db.session.commit()
