@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the development sign-in and the generated instance/secret_key exist only in development
+run: export SUMMIT_ENV = development
 run: install
 	$(BIN)/summit db upgrade
 	$(BIN)/summit regions sync
@@ -29,13 +31,18 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Debian's Chromium for the browser tests (Playwright never downloads a browser here),
+# Debian's Chromium for the browser tests (Playwright never downloads a browser here) and
+# Debian's nginx, the TLS proxy of the HTTPS journeys (tests/https, deploy/nginx/summit.conf),
 # and axe-core from the npm registry for the accessibility checks.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	{ command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing:$$missing; browser/HTTPS tests will be skipped (sudo apt-get install$$missing)"; fi; \
+	fi
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund --silent
 
 test: lint browser-deps

@@ -48,6 +48,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
         settings = Settings.from_env(overrides=settings)
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     register_settings(app, settings)
+    register_proxy(app, settings)
     register_logging(app)
     register_extensions(app)
     register_scoping(app)
@@ -74,10 +75,24 @@ def register_settings(app: Flask, settings: Settings) -> None:
         PERMANENT_SESSION_LIFETIME=8 * 3600,
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
+        # no Referer is needed: app.csrf checks Origin instead (token pages send none)
+        WTF_CSRF_SSL_STRICT=False,
         PREFERRED_URL_SCHEME="https" if settings.base_url.startswith("https://") else "http",
         # the navigation shows the dev mailbox when mail stays in it
         SUMMIT_DEV_MAILBOX=settings.mail_transport == "dev",
     )
+
+
+def register_proxy(app: Flask, settings: Settings) -> None:
+    """Trust ``X-Forwarded-*`` from exactly the configured number of proxies, else none:
+    the client address (rate limits, audit), scheme and host are the connection's own."""
+    hops = settings.trusted_proxy_hops
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
 
 def _engine_options(url: str) -> dict[str, Any]:

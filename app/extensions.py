@@ -2,10 +2,10 @@
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 
+from app.csrf import OriginCheckingCSRF
 from app.db import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-csrf = CSRFProtect()
+csrf = OriginCheckingCSRF()

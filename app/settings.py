@@ -18,6 +18,10 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production", "test")
 #: slack a delivery lease keeps beyond one send (clock skew between workers, the DB write)
 MAIL_LEASE_MARGIN_SECONDS = 5
+#: Entra ID authorities that are not one tenant: anyone with a Microsoft account gets a token
+MULTI_TENANT_AUTHORITIES = ("common", "organizations", "consumers")
+#: the shortest SECRET_KEY production accepts (bytes): it signs sessions and every email link
+MIN_SECRET_BYTES = 32
 
 
 class SettingsError(RuntimeError):
@@ -26,6 +30,13 @@ class SettingsError(RuntimeError):
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value.strip() or "0")
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a whole number.") from None
 
 
 def normalise_database_url(url: str) -> str:
@@ -45,11 +56,14 @@ def normalise_origin(origin: str) -> str:
 class Settings:
     """Every deployment setting of Summit; the README's settings table lists the same."""
 
-    env: str = "development"
+    #: production unless SUMMIT_ENV says otherwise: development conveniences are opt-in
+    env: str = "production"
     database_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:5000"
+    #: reverse proxies in front of Summit whose X-Forwarded-For/-Proto/-Host/-Port are trusted
+    trusted_proxy_hops: int = 0
     regions_dir: Path = PROJECT_ROOT / "regions"
     #: smtp | graph | dev (dev keeps every email in the dev mailbox page)
     mail_transport: str = "dev"
@@ -76,6 +90,8 @@ class Settings:
     entra_client_id: str = ""
     entra_client_secret: str = ""
     entra_authority: str = ""
+    #: tenant ids (GUIDs) whose users may sign in; required with a multi-tenant authority
+    entra_allowed_tenants: tuple[str, ...] = ()
     entra_redirect_uri: str = ""
     #: PEM file holding the app's private key and certificate (instead of a client secret)
     entra_client_certificate_path: str = ""
@@ -122,6 +138,13 @@ class Settings:
         return f"https://login.microsoftonline.com/{self.entra_tenant_id}"
 
     @property
+    def entra_multi_tenant(self) -> bool:
+        """True when the authority accepts more than one tenant (common, organizations,
+        consumers): then only ENTRA_ALLOWED_TENANTS may sign in."""
+        last = self.entra_authority_url.rstrip("/").rsplit("/", 1)[-1].lower()
+        return last in MULTI_TENANT_AUTHORITIES
+
+    @property
     def entra_redirect_url(self) -> str:
         return self.entra_redirect_uri or f"{self.base_url}/auth/entra/callback"
 
@@ -138,7 +161,7 @@ class Settings:
     ) -> Settings:
         """Read the environment once; fail fast on a missing production secret."""
         env = os.environ if environ is None else environ
-        summit_env = env.get("SUMMIT_ENV", "development").strip().lower()
+        summit_env = (env.get("SUMMIT_ENV") or "production").strip().lower()
         if summit_env not in ENVIRONMENTS:
             raise SettingsError(
                 f"SUMMIT_ENV={summit_env!r} is not one of {', '.join(ENVIRONMENTS)}."
@@ -151,6 +174,9 @@ class Settings:
             "redis_url": env.get("REDIS_URL", cls.redis_url),
             "secret_key": env.get("SECRET_KEY", ""),
             "base_url": env.get("SUMMIT_BASE_URL", cls.base_url).rstrip("/"),
+            "trusted_proxy_hops": _int(
+                "SUMMIT_TRUSTED_PROXY_HOPS", env.get("SUMMIT_TRUSTED_PROXY_HOPS", "0")
+            ),
             "mail_transport": env.get("MAIL_TRANSPORT", "dev").strip().lower(),
             "mail_server": env.get("MAIL_SERVER", cls.mail_server),
             "mail_port": int(env.get("MAIL_PORT", cls.mail_port)),
@@ -172,6 +198,11 @@ class Settings:
             "entra_client_id": env.get("ENTRA_CLIENT_ID", ""),
             "entra_client_secret": env.get("ENTRA_CLIENT_SECRET", ""),
             "entra_authority": env.get("ENTRA_AUTHORITY", ""),
+            "entra_allowed_tenants": tuple(
+                v.strip().lower()
+                for v in env.get("ENTRA_ALLOWED_TENANTS", "").split(",")
+                if v.strip()
+            ),
             "entra_redirect_uri": env.get("ENTRA_REDIRECT_URI", ""),
             "entra_client_certificate_path": env.get("ENTRA_CLIENT_CERTIFICATE_PATH", ""),
             "entra_ca_bundle": env.get("ENTRA_CA_BUNDLE", ""),
@@ -215,6 +246,11 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if k in known}, extra=extra)
 
     def validated(self) -> Settings:
+        if not 0 <= self.trusted_proxy_hops <= 10:
+            raise SettingsError(
+                f"SUMMIT_TRUSTED_PROXY_HOPS={self.trusted_proxy_hops}: give the number of "
+                "reverse proxies in front of Summit (0 when browsers reach gunicorn directly)."
+            )
         if self.mail_transport not in {"smtp", "graph", "dev"}:
             raise SettingsError(f"MAIL_TRANSPORT={self.mail_transport!r}: use smtp, graph or dev.")
         if self.mail_use_tls and self.mail_use_ssl:
@@ -229,6 +265,18 @@ class Settings:
             )
         if self.mail_max_attempts < 1 or self.mail_max_age_hours < 1:
             raise SettingsError("MAIL_MAX_ATTEMPTS and MAIL_MAX_AGE_HOURS must be at least 1.")
+        if self.entra_configured and self.entra_multi_tenant and not self.entra_allowed_tenants:
+            raise SettingsError(
+                "ENTRA_TENANT_ID / ENTRA_AUTHORITY name a multi-tenant authority (common, "
+                "organizations or consumers): any Microsoft account could sign in. Use your "
+                "tenant's id, or list the tenant ids allowed in ENTRA_ALLOWED_TENANTS."
+            )
+        for tenant in self.entra_allowed_tenants:
+            if not _is_guid(tenant):
+                raise SettingsError(
+                    f"ENTRA_ALLOWED_TENANTS: {tenant!r} is not a tenant id (a GUID such as "
+                    "72f988bf-86f1-41af-91ab-2d7cd011db47), comma-separated."
+                )
         if self.entra_configured and not self.entra_app_credentials:
             raise SettingsError(
                 "ENTRA_TENANT_ID and ENTRA_CLIENT_ID are set but the app has no credential: "
@@ -263,16 +311,27 @@ class Settings:
                     "made with: python -c 'from cryptography.fernet import Fernet; "
                     "print(Fernet.generate_key().decode())'."
                 )
+        if self.is_production:
+            if not self.secret_key:
+                raise SettingsError(
+                    "SECRET_KEY is not set. Summit refuses to start in production without it "
+                    "(SUMMIT_ENV unset means production; SUMMIT_ENV=development for a local "
+                    "try-out): set SECRET_KEY to a long random value (python -c "
+                    "'import secrets; print(secrets.token_urlsafe(48))')."
+                )
+            if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+                raise SettingsError(
+                    f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes: it signs sessions "
+                    "and every link in an email, so a short one can be guessed. Use python -c "
+                    "'import secrets; print(secrets.token_urlsafe(48))'."
+                )
+            return self
         if self.secret_key:
             return self
-        if self.is_production:
-            raise SettingsError(
-                "SECRET_KEY is not set. Summit refuses to start in production without it: "
-                "set SECRET_KEY to a long random value (python -c "
-                "'import secrets; print(secrets.token_urlsafe(48))')."
-            )
         if self.env == "test":
-            return replace(self, secret_key="test-secret-key-not-for-production")  # noqa: S106
+            # never a fixed key: the test suite passes its own; anything else gets a key
+            # that dies with the process (its sessions and links with it)
+            return replace(self, secret_key=secrets.token_urlsafe(48))
         return replace(self, secret_key=_development_secret())
 
 
@@ -284,6 +343,13 @@ def _is_fernet_key(key: str) -> bool:
         return len(base64.urlsafe_b64decode(key.encode())) == 32
     except (binascii.Error, ValueError):
         return False
+
+
+def _is_guid(value: str) -> bool:
+    parts = value.split("-")
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(
+        c in "0123456789abcdefABCDEF" for c in "".join(parts)
+    )
 
 
 def _development_secret() -> str:

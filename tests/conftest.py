@@ -82,6 +82,8 @@ def _static_settings() -> dict[str, Any]:
 def app_settings(database_url: str, redis_url: str, smtp_sink: SmtpSink) -> dict[str, Any]:
     return {
         "env": "test",
+        # the suite's own key (Summit has no fixed one): processes it starts share it
+        "secret_key": "summit-test-suite-secret-key-not-for-production",
         "database_url": database_url,
         "redis_url": redis_url,
         "base_url": "http://summit.test",
@@ -149,6 +151,31 @@ def no_outside_mail(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, host, port, *a, **kw)
 
     monkeypatch.setattr(smtplib.SMTP, "connect", guarded)
+
+
+@pytest.fixture
+def make_app(app_settings: dict[str, Any]) -> Iterator[Callable[..., Any]]:
+    """``make_app(env="development", ...)``: another app on the suite's database with these
+    overrides; its connections are closed after the test (psycopg warns otherwise)."""
+    made: list[Any] = []
+
+    def _make(**overrides: Any) -> Any:
+        made.append(create_app({**app_settings, **overrides}))
+        return made[-1]
+
+    yield _make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Any]:
+    """One Playwright driver for the session: a second sync one in the same thread fails."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
 
 
 @pytest.fixture

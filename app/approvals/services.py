@@ -114,17 +114,24 @@ def _validated(
             raise DecisionRefused("decline_reason")
         return None, reason
     if decision is AllocationStatus.PROPOSED:
-        try:
-            value = float(str(hours).replace(",", "."))
-        except (TypeError, ValueError):
-            value = -1.0
-        if not 0 < value <= MAX_HOURS_PER_WEEK:
-            raise DecisionRefused("hours_range", limit=f"{MAX_HOURS_PER_WEEK:g}")
-        return round(value, 2), reason
+        return _hours(hours), reason
     if decision is AllocationStatus.APPROVED:
-        value = allocation.hours_requested if hours in (None, "") else float(hours)
-        return value, None
+        if hours is None or str(hours).strip() == "":
+            return allocation.hours_requested, None
+        return _hours(hours), None
     raise DecisionRefused("choose_action")
+
+
+def _hours(hours: Any) -> float:
+    """Hours per week as typed (``1,5`` too): more than 0, at most 40; ``nan``, ``inf``,
+    negatives and words are refused with the same message."""
+    try:
+        value = float(str(hours).strip().replace(",", "."))
+    except (TypeError, ValueError):
+        value = -1.0
+    if not 0 < value <= MAX_HOURS_PER_WEEK:  # NaN compares False: refused too
+        raise DecisionRefused("hours_range", limit=f"{MAX_HOURS_PER_WEEK:g}")
+    return round(value, 2)
 
 
 def decide(

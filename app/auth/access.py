@@ -14,7 +14,7 @@ from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.engine import Engine
 
 from app.auth.models import EDITOR_ROLES, Role, RoleAssignment, StaffUser
@@ -24,6 +24,8 @@ from app.scoping import region_by_code, set_region_scope
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_USER_KEY = "staff_user_id"
+#: the staff member's ``session_version`` when this session began
+SESSION_VERSION_KEY = "staff_session_version"
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,28 @@ def sign_in(user: StaffUser) -> None:
     """Start a fresh session for ``user`` (a new session, so no fixation)."""
     session.clear()
     session[SESSION_USER_KEY] = user.id
+    session[SESSION_VERSION_KEY] = user.session_version
     session.permanent = True
 
 
 def sign_out() -> None:
+    """End this session and, server-side, every session of the same person (a copy of the
+    cookie is worth nothing afterwards). Flushes; the caller commits."""
+    user_id = session.get(SESSION_USER_KEY)
     session.clear()
+    if user_id is not None:
+        end_sessions(user_id)
+
+
+def end_sessions(user_id: int) -> None:
+    """Raise the person's session version: each of their sessions ends at its next request.
+    Flushes (an ORM UPDATE); the caller commits."""
+    db.session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user_id)
+        .values(session_version=StaffUser.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def grant_region(region_id: int) -> None:
@@ -134,7 +153,11 @@ def _load_identity() -> Identity | None:
     # read before the view's snapshot is taken, so nothing older is kept under it
     with _autocommit(current_app).connect() as connection:
         rows = connection.execute(_identity_statement(), {"user_id": user_id}).all()
-    if not rows or not rows[0].active:
+    if (
+        not rows
+        or not rows[0].active
+        or rows[0].session_version != session.get(SESSION_VERSION_KEY, 0)
+    ):
         session.clear()
         return None
     note_epoch(rows[0][-1])
@@ -151,6 +174,7 @@ def _identity_statement() -> Select[Any]:
         select(
             StaffUser.name,
             StaffUser.active,
+            StaffUser.session_version,
             RoleAssignment.region_id,
             RoleAssignment.role,
             epoch_column(),  # the read cache's epoch, in the same round trip

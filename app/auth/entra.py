@@ -228,7 +228,13 @@ def validate_id_token(id_token: str, *, nonce: str) -> dict[str, Any]:
     tenant_issuer = issuer.replace("{tenantid}", str(claims.get("tid", "")))
     if claims["iss"] != tenant_issuer:
         raise SignInRefused(f"ID token from issuer {claims['iss']!r}, expected {tenant_issuer!r}")
-    if _is_guid(s.entra_tenant_id) and claims.get("tid") != s.entra_tenant_id:
+    tid = str(claims.get("tid", "")).lower()
+    if s.entra_allowed_tenants:
+        if tid not in s.entra_allowed_tenants:
+            raise SignInRefused(f"ID token for tenant {tid!r}, not in ENTRA_ALLOWED_TENANTS")
+    elif s.entra_multi_tenant:
+        raise SignInRefused("a multi-tenant authority needs ENTRA_ALLOWED_TENANTS")
+    elif _is_guid(s.entra_tenant_id) and tid != s.entra_tenant_id.lower():
         raise SignInRefused(f"ID token for tenant {claims.get('tid')!r}")
     if not secrets.compare_digest(str(claims["nonce"]), nonce_hash(nonce)):
         raise SignInRefused("ID token nonce does not match this sign-in")
@@ -256,7 +262,11 @@ def begin_sign_in(*, purpose: str, next_url: str) -> str:
         )
     flow_id = secrets.token_urlsafe(24)
     record = {"flow": flow, "purpose": purpose, "next": next_url}
-    get_redis().set(_flow_key(flow_id), json.dumps(record), ex=FLOW_TTL_SECONDS)
+    redis = get_redis()
+    previous = session.get(SESSION_FLOW_KEY)
+    if previous:  # one pending flow per session: a new start replaces the old one
+        redis.delete(_flow_key(previous))
+    redis.set(_flow_key(flow_id), json.dumps(record), ex=FLOW_TTL_SECONDS)
     session[SESSION_FLOW_KEY] = flow_id
     return flow["auth_uri"]
 

@@ -35,9 +35,14 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     #: Entra ID object id (``oid`` claim), set on first sign-in
     entra_oid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Entra ID tenant id (``tid`` claim) of that object: an account is its oid in its tenant
+    entra_tid: Mapped[str | None] = mapped_column(String(36))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None]
+    #: raised to end every session of this person (signing out, a role revoked); a session
+    #: holding another value is over on its next request
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

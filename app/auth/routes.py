@@ -1,4 +1,4 @@
-"""Sign-in pages. Development sign-in exists only without Entra ID and never in production."""
+"""Sign-in pages. Development sign-in exists only with SUMMIT_ENV=development and no Entra ID."""
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def dev_sign_in_enabled() -> bool:
+    """Only with SUMMIT_ENV=development set explicitly (``make run`` does), never with Entra."""
     settings = current_app.extensions["summit.settings"]
-    return not settings.is_production and not settings.entra_configured
+    return settings.env == "development" and not settings.entra_configured
 
 
 def _safe_next(target: str | None) -> str:
@@ -94,6 +95,7 @@ def sign_out_view() -> Any:
     if settings.entra_configured:
         entra.forget_session_tokens()
     sign_out()
+    db.session.commit()
     flash("You are signed out.", "info")
     if settings.entra_configured:
         # end the Entra ID session too, or the next sign-in would pass straight through
@@ -118,12 +120,26 @@ def _entra_template_values() -> dict[str, Any]:
     return {"entra_strict_approvals": strict_approvals_enabled}
 
 
+#: sign-in flows one client address may start per minute (each is kept in Redis 10 minutes)
+SIGN_IN_STARTS_PER_MINUTE = 20
+
+
+def _limit_sign_in_starts() -> None:
+    """Anonymous requests start flows: cap them per client so they cannot fill Redis."""
+    from app.links.ratelimit import allow
+
+    client = request.remote_addr or "unknown"
+    if not allow(f"entra:start:{client}", limit=SIGN_IN_STARTS_PER_MINUTE, window_seconds=60):
+        abort(429)
+
+
 @bp.post("/entra/sign-in")
 @public
 def entra_sign_in() -> Any:
     """Start the authorization-code flow (a POST, so another site cannot start one)."""
     if not _settings().entra_configured:
         abort(404)
+    _limit_sign_in_starts()
     return redirect(
         entra.begin_sign_in(purpose="staff", next_url=_safe_next(request.form.get("next")))
     )
@@ -135,6 +151,7 @@ def entra_verify() -> Any:
     """Strict approvals: prove who is deciding, then go back to ``next`` (no role needed)."""
     if not _settings().entra_configured:
         abort(404)
+    _limit_sign_in_starts()
     return redirect(
         entra.begin_sign_in(purpose="person", next_url=_safe_next(request.args.get("next")))
     )

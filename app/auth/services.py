@@ -33,18 +33,32 @@ def provision_staff(
     Returns None, creating nothing, when the person holds no role at all.
     """
     oid = str(claims.get("oid") or claims["sub"])
+    tid = str(claims.get("tid") or "").lower()
     email = claim_email(claims)
     granted = mapping.grants(claim_values)
     user = db.session.scalars(select(StaffUser).where(StaffUser.entra_oid == oid)).one_or_none()
+    if user is not None and user.entra_tid not in (None, tid):
+        log.warning("Entra sign-in: staff user %s is linked in another tenant", user.id)
+        return None
     if user is None:
-        by_email = db.session.scalars(
-            select(StaffUser).where(func.lower(StaffUser.email) == email)
-        ).one_or_none()
-        if by_email is not None and by_email.entra_oid not in (None, oid):
-            # the address was reused by another account: never hand it the old one's roles
-            log.warning("Entra sign-in: email of staff user %s now has another oid", by_email.id)
+        # a first link to a pre-created record: by the UPN the tenant's administrators set
+        # (preferred_username), never by the email claim, which users and guests can change
+        upn = str(claims.get("preferred_username") or claims.get("upn") or "").strip().lower()
+        same_address = db.session.scalars(
+            select(StaffUser).where(func.lower(StaffUser.email).in_({upn, email} - {""}))
+        ).all()
+        by_upn = next((u for u in same_address if u.email.lower() == upn), None)
+        if by_upn is None and same_address:
+            log.warning(
+                "Entra sign-in: staff user %s matches only the email claim; not linked",
+                same_address[0].id,
+            )
             return None
-        user = by_email
+        if by_upn is not None and by_upn.entra_oid not in (None, oid):
+            # the address was reused by another account: never hand it the old one's roles
+            log.warning("Entra sign-in: email of staff user %s now has another oid", by_upn.id)
+            return None
+        user = by_upn
     if user is None:
         if not granted:
             return None
@@ -53,6 +67,7 @@ def provision_staff(
         db.session.flush()
         log.info("provisioned staff user %s from Entra ID", user.id)
     user.entra_oid = oid
+    user.entra_tid = tid or None
     if claims.get("name"):
         user.name = str(claims["name"])
     current = {(ra.region_id, ra.role): ra for ra in user.roles if ra.source == ENTRA_SOURCE}
@@ -63,6 +78,9 @@ def provision_staff(
     for key in current.keys() - granted:
         user.roles.remove(current[key])
         _audit(user, key, "auth.role_revoked")
+    if current.keys() - granted:
+        # a revoked role ends the person's other sessions too (this one begins afresh)
+        user.session_version += 1
     if not user.roles or not user.active:
         db.session.flush()
         return None

@@ -1,10 +1,12 @@
 """Public pages for action links: invalid and expired links, and "send me a fresh link".
 
 Any view that calls ``read_token`` may let ``LinkInvalid`` / ``LinkExpired``
-propagate: the handlers below render the friendly pages. Every request that
-carries a token (a ``<token>`` in the URL, or ``?token=``) is rate-limited per
-client address and answered with ``Referrer-Policy: no-referrer``, so the token
-never leaks to another site through the Referer header.
+propagate: the handlers below render the friendly pages. Every request that carries
+a token (a ``<token>`` in the URL, or ``?token=``) is answered with ``Referrer-Policy:
+same-origin``, so the token never leaks to another site through the Referer header,
+while the page's own form still carries ``Origin`` (``app/csrf.py`` checks it;
+``no-referrer`` made browsers send ``Origin: null`` and no Referer). Routes that take a
+``<token>`` are rate-limited per token and client address.
 
 The pages speak the language of the person the token was made for when it still says
 who (their locale, else their region's), else the best of en/de/fr the browser accepts,
@@ -33,9 +35,16 @@ TOKEN_REQUESTS_PER_MINUTE = 30
 REFRESHES_PER_HOUR = 3
 
 
+def _token() -> str | None:
+    """The token of a route that takes one (``<token>`` in its URL), else None."""
+    if request.view_args and "token" in request.view_args:
+        return str(request.view_args["token"])
+    return None
+
+
 def _carries_token() -> bool:
-    return bool(
-        (request.view_args and "token" in request.view_args)
+    return (
+        _token() is not None
         or "token" in request.args
         or (request.endpoint or "").startswith("links.")
     )
@@ -43,17 +52,22 @@ def _carries_token() -> bool:
 
 @public_bp.before_app_request
 def _limit_token_requests() -> None:
-    if not _carries_token():
+    """Per token and client (the address ProxyFix gives, behind trusted proxies): a flood of
+    made-up tokens from one office's address spends nobody else's budget."""
+    token = _token()
+    if token is None:
         return
     client = request.remote_addr or "unknown"
-    if not allow(f"links:{client}", limit=TOKEN_REQUESTS_PER_MINUTE, window_seconds=60):
+    digest = hashlib.sha256(token.encode()).hexdigest()[:24]
+    key = f"links:{client}:{digest}"
+    if not allow(key, limit=TOKEN_REQUESTS_PER_MINUTE, window_seconds=60):
         abort(429)
 
 
 @public_bp.after_app_request
 def _no_referrer(response: Response) -> Response:
     if _carries_token():
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Robots-Tag"] = "noindex"
     return response

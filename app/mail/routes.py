@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 
 from app.auth.access import current_staff
 from app.auth.models import EDITOR_ROLES
@@ -37,18 +37,19 @@ def _only_where_allowed() -> None:
 
 def _visible() -> Any:
     """Staff who run a region see its emails; a sponsor sees only the emails sent to them
-    (other people's mail would tell them who was reminded, removed or invited)."""
+    (other people's mail would tell them who was reminded, removed or invited). An email of
+    no region (a global sponsor's report, a test email) is a global admin's to read."""
     stmt = select(OutboundEmail)
     user = current_staff()
-    if user is None or user.is_global_admin:
+    if user is None:
+        return stmt.where(false())
+    if user.is_global_admin:
         return stmt
     running = {r.region_id for r in user.roles if r.role in EDITOR_ROLES and r.region_id}
     mine = func.lower(OutboundEmail.to_address) == user.email.lower()
     if not running:
         return stmt.where(mine)
-    return stmt.where(
-        or_(mine, OutboundEmail.region_id.in_(running), OutboundEmail.region_id.is_(None))
-    )
+    return stmt.where(or_(mine, OutboundEmail.region_id.in_(running)))
 
 
 def _email_or_404(email_id: int) -> OutboundEmail:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -53,11 +54,12 @@ def show(person_id: int) -> Any:
 def export_json(person_id: int) -> Any:
     person = _person(person_id)
     body = json.dumps(export_person(person=person), indent=2, ensure_ascii=False)
-    return Response(
-        body,
-        mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="summit-{person.employee_id}.json"'},
-    )
+    response = Response(body, mimetype="application/json")
+    # an employee id is data: only word characters reach the name, which Werkzeug quotes
+    # (and gives a filename* for non-ASCII); no quote, semicolon or line break gets through
+    safe_id = re.sub(r"[^\w.-]", "_", person.employee_id)
+    response.headers.set("Content-Disposition", "attachment", filename=f"summit-{safe_id}.json")
+    return response
 
 
 @bp.post("/people/<int:person_id>/erase")

@@ -178,6 +178,35 @@ def _scrub_texts(replacements: dict[str, str], *, region_id: int | None = None) 
             )
 
 
+def _scrub_token(token: str, alias: str, *, region_id: int) -> None:
+    """Replace ``token`` where it stands alone (not inside a longer word, number or
+    ``2026-W48``-like label) in the region's stored emails, reports and audit data."""
+    pattern = re.compile(rf"(?<![\w-]){re.escape(token)}(?![\w-])")
+    targets: list[tuple[type, str, bool]] = [
+        (OutboundEmail, "subject", False),
+        (OutboundEmail, "text_body", False),
+        (OutboundEmail, "html_body", False),
+        (Report, "html", False),
+        (Report, "figures", True),
+        (AuditEvent, "data", True),
+    ]
+    for model, name, is_json in targets:
+        column = getattr(model, name)
+        text = column.cast(Text) if is_json else column
+        rows = db.session.scalars(
+            select(model).where(model.region_id == region_id, text.contains(token, autoescape=True))
+        )
+        for row in rows:
+            value = getattr(row, name)
+            if is_json:
+                dumped = json.dumps(value, ensure_ascii=False)
+                scrubbed = pattern.sub(alias, dumped)
+                if scrubbed != dumped:
+                    setattr(row, name, json.loads(scrubbed))
+            elif value and pattern.search(value):
+                setattr(row, name, pattern.sub(alias, value))
+
+
 def _replace_sql(column: Any, old: str, new: str) -> Any:
     from sqlalchemy import func
 
@@ -230,9 +259,10 @@ def erase_person(*, person: Person, actor: Any, channel: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     replacements = {v: alias for v in _variants(originals["name"], originals["email"])}
-    if originals["employee_id"] and len(originals["employee_id"]) >= 4:
-        replacements[originals["employee_id"]] = alias
     _scrub_texts(replacements)
+    if originals["employee_id"]:
+        # an id like "2026" is also part of "2026-W48": only whole tokens, in their region
+        _scrub_token(originals["employee_id"], alias, region_id=person.region_id)
     person.name = ERASED_NAME
     person.email = f"{alias}@erased.invalid"
     person.employee_id = alias

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     g,
     jsonify,
     redirect,
@@ -15,7 +16,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from app.auth.access import current_staff, require_role
+from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
 from app.extensions import db
 from app.progress.formats import FORMATS, GENERIC_KEYS
@@ -38,9 +39,16 @@ FORMAT_LABELS = {
 }
 
 
+def _names_or_403() -> None:
+    """Import pages list learners' emails: not for sponsors of an ``aggregate`` region."""
+    if not may_see_names():
+        abort(403)
+
+
 @bp.get("/r/<region>/rollouts/<slug>/progress")
 def imports(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
+    _names_or_403()
     recent = db.session.scalars(
         select(ProgressImport)
         .where(ProgressImport.rollout_id == rollout.id)
@@ -116,6 +124,7 @@ def upload(slug: str) -> Any:
 @bp.get("/r/<region>/progress/imports/<int:import_id>")
 def import_status(import_id: int) -> Any:
     record = get_in_region_or_404(ProgressImport, import_id)
+    _names_or_403()
     from app.progress.policy import may_map_units
     from app.progress.reapply import IGNORE, file_kept
 

@@ -413,6 +413,42 @@ def _cell_value(cell: Any) -> Any:
     return value
 
 
+#: bounds of an .xlsx upload, checked before openpyxl inflates anything: a 100 KB zip
+#: bomb must not keep a worker busy for a minute
+XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
+XLSX_MAX_RATIO = 200  # Excel's XML deflates about 10-30 times
+XLSX_MAX_SHEETS = 100
+XLSX_MAX_ROWS = 2_000_000
+
+
+def _check_xlsx_bounds(raw: BinaryIO) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(raw) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableRoster(
+            f"This .xlsx workbook cannot be opened ({exc}).", "bad_xlsx"
+        ) from exc
+    sheets = [m for m in members if m.filename.startswith("xl/worksheets/")]
+    if len(sheets) > XLSX_MAX_SHEETS:
+        raise UnreadableRoster(
+            f"The workbook has {len(sheets)} sheets; put the roster alone in a workbook."
+        )
+    unpacked = sum(m.file_size for m in members)
+    inflated = [
+        m
+        for m in members
+        if m.file_size > 1024 * 1024 and m.file_size > XLSX_MAX_RATIO * max(m.compress_size, 1)
+    ]
+    if unpacked > XLSX_MAX_UNCOMPRESSED or inflated:
+        raise UnreadableRoster(
+            "This .xlsx workbook unpacks to far more than it weighs, which no roster does. "
+            "Save it again from Excel, or as CSV UTF-8, and upload that."
+        )
+
+
 def _read_xlsx(
     raw: BinaryIO,
     on_progress: Callable[[int, int], None] | None,
@@ -432,6 +468,10 @@ def _read_xlsx(
         estimated = max(sheet.max_row or 1, 2)
         first = True
         for number, row in rows:
+            if number > XLSX_MAX_ROWS:
+                raise UnreadableRoster(
+                    f"The sheet has more than {XLSX_MAX_ROWS:,} rows; split the roster."
+                )
             if on_progress is not None and number % 1000 == 0:
                 on_progress(min(total, total * number // estimated), total)
             values = _pick(row, mapping)
@@ -453,6 +493,8 @@ def open_workbook(raw: BinaryIO) -> Any:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_xlsx_bounds(raw)
+    raw.seek(0)
     try:
         return load_workbook(raw, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:

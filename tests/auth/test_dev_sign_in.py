@@ -1,8 +1,17 @@
 import re
+from typing import Any
+
+import pytest
 
 from app import create_app
 from app.auth.models import Role
 from tests.factories import staff
+
+
+@pytest.fixture
+def client(make_app: Any) -> Any:
+    """A client of the app in development mode (SUMMIT_ENV=development, set explicitly)."""
+    return make_app(env="development").test_client()
 
 
 def _sign_in(client, user_id, next_path=""):

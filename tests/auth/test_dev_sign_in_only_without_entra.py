@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from app.auth.access import SESSION_USER_KEY
 from app.auth.models import Role
 from app.extensions import db
 from tests.auth.conftest import fresh_csrf
 from tests.factories import staff
+
+
+@pytest.fixture
+def client(make_app: Any) -> Any:
+    """A client of the app in development mode (SUMMIT_ENV=development, set explicitly)."""
+    return make_app(env="development").test_client()
 
 
 def test_dev_sign_in_lists_staff_with_their_regions(client: Any) -> None:

@@ -41,23 +41,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def live_server(app: Any, app_settings: dict[str, Any]) -> Iterator[str]:
+    """The app on the suite's database in development mode: its staff pages are reached
+    through the development sign-in, which exists only with SUMMIT_ENV=development."""
+    from app import create_app
+    from app.extensions import db
+
+    served = create_app({**app_settings, "env": "development"})
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+    with served.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def browser_instance() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser_instance(playwright_driver: Any) -> Iterator[Any]:
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

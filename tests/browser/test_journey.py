@@ -46,7 +46,8 @@ def journey_server(app_settings: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """A second app on its own port whose links point at itself (emails link back to it)."""
     server = make_server("127.0.0.1", 0, lambda environ, start: [], threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    journey_app = create_app({**app_settings, "base_url": url})
+    # development: the staff in this journey use the development sign-in
+    journey_app = create_app({**app_settings, "base_url": url, "env": "development"})
     server.app = journey_app
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

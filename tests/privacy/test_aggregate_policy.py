@@ -359,6 +359,8 @@ def test_an_aggregate_region_names_nobody_in_any_channel(app, client, login_as):
         "/r/de/approvals/",
         f"/r/de/approvals/{world.values['slug']}",
         f"/r/de/rollouts/{world.values['slug']}/learners",
+        # the import page lists unknown learners' emails (issue 18)
+        f"/r/de/rollouts/{world.values['slug']}/progress",
         f"/r/de/masterclasses/invitations/{world.values['invitation_id']}",
     ):
         assert statuses.get(path) == 403, (path, statuses.get(path))

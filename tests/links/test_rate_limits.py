@@ -1,0 +1,30 @@
+"""Rate limits that cannot lock everyone out (issue 18): token routes count per token and
+client, so made-up tokens from one address (a whole office behind one NAT) spend nobody
+else's budget; routes without a token are not limited by the link limiter at all."""
+
+from __future__ import annotations
+
+from app.links import routes as link_routes
+from app.links.services import make_token
+
+
+def test_made_up_tokens_do_not_spend_a_genuine_links_budget(client, monkeypatch) -> None:
+    monkeypatch.setattr(link_routes, "TOKEN_REQUESTS_PER_MINUTE", 5)
+    codes = {client.get(f"/links/fresh/p/forged{i}").status_code for i in range(20)}
+    assert 429 not in codes
+    genuine = make_token(purpose="p", person_id=1, object_id=2)
+    assert client.get(f"/links/fresh/p/{genuine}").status_code == 200
+
+
+def test_one_token_hammered_from_one_client_is_limited(client, monkeypatch) -> None:
+    monkeypatch.setattr(link_routes, "TOKEN_REQUESTS_PER_MINUTE", 5)
+    codes = [client.get("/links/fresh/p/same").status_code for _ in range(7)]
+    assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+    # another client (its own address) still gets through with the same link
+    other = client.get("/links/fresh/p/same", environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other.status_code == 200
+
+
+def test_pages_without_a_token_are_not_counted(client, monkeypatch) -> None:
+    monkeypatch.setattr(link_routes, "TOKEN_REQUESTS_PER_MINUTE", 2)
+    assert {client.get("/healthz?token=x").status_code for _ in range(5)} == {200}
