@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.access import grant_region, public
 from app.db import utcnow
@@ -103,12 +104,20 @@ def _resource(
         def handle() -> Response:
             if request.method == "OPTIONS":
                 return _preflight(methods)
+            request.max_content_length = XAPI_MAX_BODY
+            try:
+                raw = request.get_data()
+            except RequestEntityTooLarge:
+                return xapi_error(
+                    413,
+                    f"the body is over {XAPI_MAX_BODY // 2**20} MB: send fewer statements at once",
+                )
             try:
                 xreq = read_request(
                     "GET" if request.method == "HEAD" else request.method,
                     request.args.to_dict(),
                     request.headers,
-                    request.get_data(),
+                    raw,
                 )
                 caller = _authenticate(xreq)
                 if isinstance(caller, Response):
@@ -153,6 +162,30 @@ def _authenticate(xreq: XapiRequest) -> Caller | Response:
 
 ALL = ["GET", "PUT", "POST", "DELETE", "OPTIONS"]
 
+#: the largest xAPI request (a full batch of ordinary statements is 1-2 MB), one statement,
+#: and how deep its JSON may nest (a deeper body used to end in a RecursionError, a 500)
+XAPI_MAX_BODY = 8 * 2**20
+XAPI_MAX_STATEMENT = 64 * 1024
+XAPI_MAX_DEPTH = 32
+
+
+def _shape_problem(body: Any) -> str | None:
+    """What is wrong with the shape of a statement or batch: nested too deep, or one
+    statement too large."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > XAPI_MAX_DEPTH:
+            return f"the JSON is nested more than {XAPI_MAX_DEPTH} levels deep"
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    for i, item in enumerate(body if isinstance(body, list) else [body]):
+        if len(json.dumps(item, ensure_ascii=False).encode()) > XAPI_MAX_STATEMENT:
+            return f"statement {i} is over {XAPI_MAX_STATEMENT // 1024} KB"
+    return None
+
 
 @public_bp.route("/xapi/about", methods=["GET", "OPTIONS"])
 @public
@@ -188,8 +221,11 @@ def xapi_statements(caller: Caller) -> Response:
         raise XapiError(400, "send statements as application/json or multipart/mixed")
     try:
         body = json.loads(first.decode("utf-8") or "null")
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise XapiError(400, "the body is not valid JSON") from exc
+    problem = _shape_problem(body)
+    if problem:
+        raise XapiError(400, problem)
     statement_id = None
     if xreq.method == "PUT":
         statement_id = xreq.args.get("statementId")
