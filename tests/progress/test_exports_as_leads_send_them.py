@@ -1,0 +1,104 @@
+"""Exports not in the implementer's set: more shapes of the platforms' own files, and the same
+files after a lead opened and saved them again in Excel (see fixtures/README.md)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from app.rollouts.models import EnrollmentState
+from tests.progress.helpers import make_course
+from tests.progress.test_import import progress, run
+
+GRADES = "SummitX_SEF_2026_grade_report_2026-11-16-0700.csv"
+GRADES_EXCEL_DE = "SummitX_SEF_2026_grade_report_2026-11-16-0700_excel_de.csv"
+PROBLEMS = "SummitX_SEF_2026_problem_grade_report_2026-11-16-0900.csv"
+STAMP = datetime(2026, 11, 16, 7, 0, tzinfo=UTC)
+
+
+def _final_exam_course():
+    course = make_course()
+    course.module("m6").title = "Final exam: Data engineering basics"
+    return course
+
+
+@pytest.mark.parametrize("filename", [GRADES])
+def test_open_edx_grade_report_with_averages_cohorts_teams_and_certificates(filename):
+    course = _final_exam_course()
+    result = run(course, filename)
+    got = progress(course)
+    assert result.format == "openedx"
+    assert result.unmapped_units == {}
+    for key in ("m1", "m2", "m3", "m4", "m5", "m6"):
+        assert got[("ada", key)] == (100.0, True, STAMP)
+    assert course.enrollments["ada"].state is EnrollmentState.COMPLETED
+    assert got[("ben", "m1")] == (100.0, True, STAMP)
+    assert got[("ben", "m4")] == (0.0, False, STAMP)  # 0.0: attempted
+    assert ("ben", "m2") not in got
+    assert got[("chloe", "m5")] == (100.0, True, STAMP)
+    assert got[("chloe", "m6")] == (0.0, False, STAMP)
+    assert not any(who == "dev" for who, _ in got)
+    again = run(course, filename)
+    assert again.applied == 0
+    assert progress(course) == got
+
+
+def test_open_edx_problem_grade_report_with_many_problems():
+    course = make_course()
+    result = run(course, PROBLEMS)
+    got = progress(course)
+    assert result.format == "openedx-problems"
+    assert result.unmapped_units == {}
+    assert got[("ada", "m1")][:2] == (100.0, True)
+    assert got[("ada", "m2")][:2] == (100.0, True)  # two problems never shown
+    assert ("ada", "m4") not in got
+    assert got[("ben", "m1")][:2] == (12.5, False)
+    assert ("ben", "m2") not in got
+    assert got[("ben", "m4")][:2] == (0.0, False)
+    assert run(course, PROBLEMS).applied == 0
+
+
+def test_moodle_course_completion_report_with_other_criteria():
+    course = make_course()
+    result = run(course, "moodle_course_completion_criteria_en.csv")
+    got = progress(course)
+    assert result.format == "moodle"
+    assert result.unmapped_units == {}
+    assert got[("ada", "m1")] == (100.0, True, datetime(2026, 10, 5, 8, 42, tzinfo=UTC))
+    assert got[("ada", "m3")] == (100.0, True, datetime(2026, 10, 7, 7, 30, tzinfo=UTC))
+    assert got[("ben", "m2")][:2] == (0.0, False)
+    assert len(got) == 4
+    assert run(course, "moodle_course_completion_criteria_en.csv").applied == 0
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "moodle_course_completion_fr_excel.csv",
+        "moodle_course_completion_de_utf8_bom.csv",
+    ],
+)
+def test_moodle_course_completion_report_saved_again_by_excel(filename):
+    course = make_course()
+    result = run(course, filename)
+    got = progress(course)
+    assert result.format == "moodle"
+    assert result.unmapped_units == {}
+    assert got[("ada", "m1")] == (100.0, True, datetime(2026, 10, 5, 8, 42, tzinfo=UTC))
+    assert got[("ada", "m3")] == (100.0, True, datetime(2026, 10, 7, 7, 30, tzinfo=UTC))
+    assert got[("ben", "m2")][:2] == (0.0, False)
+    assert run(course, filename).applied == 0
+
+
+def test_moodle_activity_completion_report_excel_download_utf16_tabs():
+    course = _final_exam_course()
+    filename = "moodle_activity_completion_excel_en.csv"
+    result = run(course, filename)
+    got = progress(course)
+    assert result.format == "moodle"
+    assert result.unmapped_units == {}
+    assert got[("ada", "m1")] == (100.0, True, datetime(2026, 10, 5, 8, 42, tzinfo=UTC))
+    assert got[("ada", "m2")] == (100.0, True, datetime(2026, 10, 6, 13, 5, tzinfo=UTC))
+    assert got[("ada", "m6")] == (100.0, True, datetime(2026, 10, 8, 15, 20, tzinfo=UTC))
+    assert ("ben", "m1") not in got
+    assert got[("ben", "m2")][:2] == (0.0, False)
+    assert run(course, filename).applied == 0
