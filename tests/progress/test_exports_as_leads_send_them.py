@@ -21,7 +21,7 @@ def _final_exam_course():
     return course
 
 
-@pytest.mark.parametrize("filename", [GRADES])
+@pytest.mark.parametrize("filename", [GRADES, GRADES_EXCEL_DE])
 def test_open_edx_grade_report_with_averages_cohorts_teams_and_certificates(filename):
     course = _final_exam_course()
     result = run(course, filename)
