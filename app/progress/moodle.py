@@ -196,7 +196,10 @@ def read_moodle(
     """Either completion report; a completed activity's time is its completion date."""
     profile = profile_for(header, ctx)
     if profile is None:
-        raise FormatError("no Moodle email column found (set the region's Moodle profile)")
+        raise FormatError(
+            "no Moodle email column found (set the region's Moodle profile)",
+            code="not_format|moodle|Email address / E-Mail-Adresse / Adresse de courriel",
+        )
     header = [h.strip() for h in header]
     email_i = header.index(profile.email)
     id_i = header.index(profile.id_number) if profile.id_number in header else None

@@ -26,9 +26,11 @@ from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
 from app.db import utcnow
 from app.extensions import csrf, db
+from app.mail.rendering import accepted_language
 from app.progress.formats import FORMATS, GENERIC_KEYS
 from app.progress.importing import create_import
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.texts import failed, import_error
 from app.progress.xapi import XAPI_VERSION, XapiError, authenticate, store_statements
 from app.progress.xapi_queries import (
     as_xapi,
@@ -96,24 +98,7 @@ def upload(slug: str) -> Any:
     if not (mapping.get("learner_column") and mapping.get("unit_column")):
         mapping = {}  # the columns page shows the file's headers and asks
     if errors:
-        recent = db.session.scalars(
-            select(ProgressImport)
-            .where(ProgressImport.rollout_id == rollout.id)
-            .order_by(ProgressImport.id.desc())
-            .limit(20)
-        ).all()
-        return (
-            render_template(
-                "progress/imports.html",
-                rollout=rollout,
-                imports=recent,
-                formats=FORMAT_LABELS,
-                generic_keys=GENERIC_KEYS,
-                errors=errors,
-                can_upload=True,
-            ),
-            400,
-        )
+        return _upload_page(rollout, errors, 400)
     assert upload_file is not None
     record = create_import(
         region=g.region,
@@ -129,9 +114,31 @@ def upload(slug: str) -> Any:
 
     plan(record=record, region=g.region, typed=mapping)
     db.session.commit()
+    if record.status is ImportStatus.FAILED:  # no progress export at all: say why, here
+        lang = accepted_language(request.accept_languages)
+        return _upload_page(rollout, {"file": import_error(record.error, lang)}, 400)
     if record.status is ImportStatus.NEEDS_MAPPING:
         return redirect(url_for("progress.columns", import_id=record.id), code=303)
     return redirect(url_for("progress.import_status", import_id=record.id), code=303)
+
+
+def _upload_page(rollout: Rollout, errors: dict[str, str], status: int) -> Any:
+    recent = db.session.scalars(
+        select(ProgressImport)
+        .where(ProgressImport.rollout_id == rollout.id)
+        .order_by(ProgressImport.id.desc())
+        .limit(20)
+    ).all()
+    body = render_template(
+        "progress/imports.html",
+        rollout=rollout,
+        imports=recent,
+        formats=FORMAT_LABELS,
+        generic_keys=GENERIC_KEYS,
+        errors=errors,
+        can_upload=True,
+    )
+    return body, status
 
 
 @bp.get("/r/<region>/progress/imports/<int:import_id>")
@@ -148,6 +155,7 @@ def import_status(import_id: int) -> Any:
         file_kept=file_kept(record),
         modules=record.rollout.program.modules,
         ignore=IGNORE,
+        failure=failed(record.error, accepted_language(request.accept_languages)),
     )
 
 
@@ -161,7 +169,9 @@ def import_status_json(import_id: int) -> Any:
         rows_applied=record.rows_applied,
         unknown_learners=record.unknown_learners,
         unmapped_units=record.unmapped_units,
-        error=record.error,
+        error=import_error(record.error, accepted_language(request.accept_languages))
+        if record.error
+        else record.error,
         done=record.status.value in ("done", "failed"),
     )
 
