@@ -19,6 +19,7 @@ from app.progress.moodle import MOODLE_PROFILES, MoodleProfile, profile_for, rea
 from app.progress.openedx import read_grade_report, read_problem_grade_report
 from app.progress.reading import FormatError, ProgressRecord, ReadContext, learner
 from app.progress.texts import FORMAT_NAMES, error_code
+from app.progress.udemy import UDEMY_REQUIRED, read_udemy
 from app.progress.values import (
     TRUE_WORDS,
     fold,
@@ -28,7 +29,16 @@ from app.progress.values import (
     parse_percent,
 )
 
-FORMATS = ("auto", "openedx", "openedx-problems", "moodle", "linkedin", "generic", "summit")
+FORMATS = (
+    "auto",
+    "openedx",
+    "openedx-problems",
+    "moodle",
+    "linkedin",
+    "udemy",
+    "generic",
+    "summit",
+)
 
 #: Summit's own CSV (documented in the README)
 SUMMIT_COLUMNS = ("employee_id", "email", "module", "percent", "completed", "observed_at")
@@ -179,6 +189,7 @@ READERS = {
     "openedx-problems": read_problem_grade_report,
     "moodle": read_moodle,
     "linkedin": read_linkedin,
+    "udemy": read_udemy,
     "summit": read_summit,
     "generic": read_generic,
 }
@@ -195,6 +206,8 @@ def detect_format(header: list[str], ctx: ReadContext) -> str:
             return "openedx"
     if set(LINKEDIN_REQUIRED) <= names:
         return "linkedin"
+    if set(UDEMY_REQUIRED) <= names:
+        return "udemy"
     if "module" in lower and ({"email", "employee_id"} & lower):
         return "summit"
     if profile_for(header, ctx) is not None:
@@ -203,7 +216,8 @@ def detect_format(header: list[str], ctx: ReadContext) -> str:
         return "generic"
     raise FormatError(
         "this file's header matches no known export (Open edX grade or problem grade report, "
-        "Moodle completion report, LinkedIn Learning learner report, Summit CSV); "
+        "Moodle completion report, LinkedIn Learning learner report, Udemy Business user course "
+        "activity report, Summit CSV); "
         "choose the generic format and say which column is which",
         code="unknown_header",
     )
@@ -249,6 +263,12 @@ def records(
         raise FormatError(
             "a LinkedIn Learning learner report has the columns " + ", ".join(LINKEDIN_REQUIRED),
             code=error_code("not_format", fmt, *sorted(set(LINKEDIN_REQUIRED) - names)),
+        )
+    if fmt == "udemy" and not set(UDEMY_REQUIRED) <= names:
+        raise FormatError(
+            "a Udemy Business user course activity report has the columns "
+            + ", ".join(UDEMY_REQUIRED),
+            code=error_code("not_format", fmt, *sorted(set(UDEMY_REQUIRED) - names)),
         )
     yield from READERS[fmt](header, rows, ctx)
 

@@ -56,6 +56,7 @@ FORMAT_LABELS = {
     "openedx-problems": "Open edX problem grade report",
     "moodle": "Moodle completion report",
     "linkedin": "LinkedIn Learning learner report",
+    "udemy": "Udemy Business user course activity report",
     "generic": "Other platform (you confirm which column is which)",
     "summit": "Summit CSV",
 }

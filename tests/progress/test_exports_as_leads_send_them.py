@@ -102,3 +102,17 @@ def test_moodle_activity_completion_report_excel_download_utf16_tabs():
     assert ("ben", "m1") not in got
     assert got[("ben", "m2")][:2] == (0.0, False)
     assert run(course, filename).applied == 0
+
+
+def test_udemy_business_user_course_activity_report():
+    course = make_course()  # Europe/Berlin
+    filename = "udemy_user_course_activity.csv"
+    result = run(course, filename)
+    got = progress(course)
+    assert result.format == "udemy"
+    # the first completion date is the completion's time (a date: midnight in the region)
+    assert got[("ada", "m1")] == (100.0, True, datetime(2026, 10, 3, 22, 0, tzinfo=UTC))
+    assert got[("ada", "m2")] == (45.5, False, datetime(2026, 10, 6, 22, 0, tzinfo=UTC))
+    assert ("ben", "m1") not in got  # 0 %: nothing
+    assert result.unmapped_units == {"Kotlin Essential Training": 1}  # Dev, by employee id
+    assert run(course, filename).applied == 0
