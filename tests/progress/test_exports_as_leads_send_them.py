@@ -116,3 +116,48 @@ def test_udemy_business_user_course_activity_report():
     assert ("ben", "m1") not in got  # 0 %: nothing
     assert result.unmapped_units == {"Kotlin Essential Training": 1}  # Dev, by employee id
     assert run(course, filename).applied == 0
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        GRADES_EXCEL_DE,
+        "moodle_activity_completion_excel_en.csv",
+        "moodle_course_completion_fr_excel.csv",
+        "udemy_user_course_activity.csv",
+    ],
+)
+def test_the_same_files_through_the_web_page(client, login_as, run_jobs, csrf_token, filename):
+    from sqlalchemy import select
+
+    from app.auth.models import Role
+    from app.extensions import db
+    from app.progress.models import ImportStatus, ProgressImport
+    from tests.factories import staff
+    from tests.progress.helpers import FIXTURES
+
+    course = _final_exam_course()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    page = f"/r/de/rollouts/{course.rollout.slug}/progress"
+    applied = []
+    for _ in range(2):
+        with (FIXTURES / filename).open("rb") as fh:
+            response = client.post(
+                page,
+                data={"csrf_token": csrf_token(page), "format": "auto", "file": (fh, filename)},
+                content_type="multipart/form-data",
+            )
+        assert response.status_code == 303
+        assert "/columns" not in response.headers["Location"]
+        run_jobs()
+        record = db.session.scalars(
+            select(ProgressImport).order_by(ProgressImport.id.desc())
+        ).first()
+        db.session.refresh(record)
+        assert record.status is ImportStatus.DONE, record.error
+        assert record.unmapped_units == (1 if filename.startswith("udemy") else 0)
+        applied.append(record.rows_applied)
+        if not progress(course):
+            pytest.fail("nothing imported")
+    assert applied[0] > 0 and applied[1] == 0
+    assert progress(course)[("ada", "m1")][:2] == (100.0, True)
