@@ -89,9 +89,12 @@ def test_moodle_course_completion_report_saved_again_by_excel(filename):
     assert run(course, filename).applied == 0
 
 
-def test_moodle_activity_completion_report_excel_download_utf16_tabs():
+@pytest.mark.parametrize(
+    "filename",
+    ["moodle_activity_completion_excel_en.csv", "moodle_activity_completion_de_excel.csv"],
+)
+def test_moodle_activity_completion_report_excel_download_and_excel_resave(filename):
     course = _final_exam_course()
-    filename = "moodle_activity_completion_excel_en.csv"
     result = run(course, filename)
     got = progress(course)
     assert result.format == "moodle"
