@@ -283,7 +283,7 @@ def _import_text(
     try:
         detected = detect_format(header, ctx) if fmt == "auto" else fmt
     except FormatError:
-        screen_header(header, [])  # a roster, or nothing that says module or progress
+        screen_header(header, [])  # a roster says so rather than "unknown header"
         raise
     result = ImportResult(format=detected, as_of=observed_default)
     resolver = UnitResolver.for_program(rollout.program_id)
