@@ -14,8 +14,15 @@ from sqlalchemy import select
 
 from app.db import utcnow
 from app.extensions import db
-from app.progress.formats import FormatError, ReadContext, detect_format, sniff_dialect
+from app.progress.formats import (
+    FormatError,
+    ReadContext,
+    check_chosen_format,
+    detect_format,
+    sniff_dialect,
+)
 from app.progress.models import ColumnMapping, ImportStatus, ProgressImport
+from app.progress.screening import screen_bytes, screen_header
 from app.progress.values import fold
 from app.regions.models import Region
 
@@ -176,13 +183,21 @@ def plan(*, record: ProgressImport, region: Region, typed: dict[str, Any]) -> No
     from app.progress.importing import _moodle_profiles, queue_import
 
     fmt = record.requested_format
-    if fmt not in ("auto", "generic") or typed:
-        queue_import(record)
-        return
+    path = Path(record.stored_path)
     try:
-        headers, _ = peek(Path(record.stored_path))
+        with path.open("rb") as raw:
+            screen_bytes(raw.read(65536))
+        headers, rows = peek(path)
+        if fmt not in ("auto", "generic") or typed:
+            check_chosen_format(fmt, headers, ReadContext(moodle_profiles=_moodle_profiles(region)))
+    except FormatError as exc:
+        refuse(record=record, error=exc)
+        return
     except (OSError, UnicodeError):
         queue_import(record)  # the job reports what is wrong with the file
+        return
+    if fmt not in ("auto", "generic") or typed:
+        queue_import(record)
         return
     if fmt == "auto":
         try:
@@ -198,5 +213,19 @@ def plan(*, record: ProgressImport, region: Region, typed: dict[str, Any]) -> No
         record.report = {**(record.report or {}), "options": {"mapping": known.mapping}}
         queue_import(record)
         return
+    try:
+        screen_header(headers, rows)
+    except FormatError as exc:
+        refuse(record=record, error=exc)
+        return
     record.status = ImportStatus.NEEDS_MAPPING
+    db.session.flush()
+
+
+def refuse(*, record: ProgressImport, error: FormatError) -> None:
+    """Fail an upload that is no progress export (its reason kept, its file deleted)."""
+    record.status = ImportStatus.FAILED
+    record.error = error.stored
+    record.finished_at = utcnow()
+    Path(record.stored_path).unlink(missing_ok=True)
     db.session.flush()

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from app.progress.moodle import MOODLE_PROFILES, MoodleProfile, profile_for, read_moodle
 from app.progress.openedx import read_grade_report, read_problem_grade_report
 from app.progress.reading import FormatError, ProgressRecord, ReadContext, learner
+from app.progress.texts import FORMAT_NAMES, error_code
+from app.progress.udemy import UDEMY_REQUIRED, read_udemy
 from app.progress.values import (
     TRUE_WORDS,
     fold,
@@ -27,7 +29,16 @@ from app.progress.values import (
     parse_percent,
 )
 
-FORMATS = ("auto", "openedx", "openedx-problems", "moodle", "linkedin", "generic", "summit")
+FORMATS = (
+    "auto",
+    "openedx",
+    "openedx-problems",
+    "moodle",
+    "linkedin",
+    "udemy",
+    "generic",
+    "summit",
+)
 
 #: Summit's own CSV (documented in the README)
 SUMMIT_COLUMNS = ("employee_id", "email", "module", "percent", "completed", "observed_at")
@@ -74,7 +85,10 @@ def read_summit(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
     """Summit CSV: ``employee_id,email,module,percent,completed,observed_at``."""
     col = {name.strip().lower(): i for i, name in enumerate(header)}
     if "module" not in col or not ({"email", "employee_id"} & col.keys()):
-        raise FormatError("Summit CSV needs a module column and an email or employee_id column")
+        raise FormatError(
+            "Summit CSV needs a module column and an email or employee_id column",
+            code=error_code("not_format", "summit", "module", "email / employee_id"),
+        )
     # plain indexes and cached parses: this reader is the bulk path (a million rows a week)
     width = len(header)
     i_email, i_emp = col.get("email"), col.get("employee_id")
@@ -139,7 +153,8 @@ def read_generic(header: list[str], rows: Iterator[list[str]], ctx: ReadContext)
     if missing or not (mapping.get("percent_column") or mapping.get("completed_column")):
         raise FormatError(
             "the generic format needs a mapping: learner_column, unit_column and a "
-            "percent_column or completed_column naming columns of the file"
+            "percent_column or completed_column naming columns of the file",
+            code=error_code("unknown_header"),
         )
     kind = mapping.get("learner_kind", "email")
     done_words = {fold(w) for w in mapping.get("completed_values", ["completed", "yes", "true"])}
@@ -174,6 +189,7 @@ READERS = {
     "openedx-problems": read_problem_grade_report,
     "moodle": read_moodle,
     "linkedin": read_linkedin,
+    "udemy": read_udemy,
     "summit": read_summit,
     "generic": read_generic,
 }
@@ -190,6 +206,8 @@ def detect_format(header: list[str], ctx: ReadContext) -> str:
             return "openedx"
     if set(LINKEDIN_REQUIRED) <= names:
         return "linkedin"
+    if set(UDEMY_REQUIRED) <= names:
+        return "udemy"
     if "module" in lower and ({"email", "employee_id"} & lower):
         return "summit"
     if profile_for(header, ctx) is not None:
@@ -198,8 +216,10 @@ def detect_format(header: list[str], ctx: ReadContext) -> str:
         return "generic"
     raise FormatError(
         "this file's header matches no known export (Open edX grade or problem grade report, "
-        "Moodle completion report, LinkedIn Learning learner report, Summit CSV); "
-        "choose the generic format and say which column is which"
+        "Moodle completion report, LinkedIn Learning learner report, Udemy Business user course "
+        "activity report, Summit CSV); "
+        "choose the generic format and say which column is which",
+        code="unknown_header",
     )
 
 
@@ -210,17 +230,45 @@ def sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
+def check_chosen_format(fmt: str, header: list[str], ctx: ReadContext) -> None:
+    """A file uploaded as one platform's export but recognisably another's is refused (read
+    as the wrong one, its columns would be taken for modules or not read at all)."""
+    if fmt in ("auto", "generic"):
+        return
+    try:
+        detected = detect_format(header, ReadContext(moodle_profiles=ctx.moodle_profiles))
+    except FormatError:
+        return
+    if detected not in (fmt, "generic"):
+        raise FormatError(
+            f"this file is a {FORMAT_NAMES.get(detected, detected)}, not a "
+            f"{FORMAT_NAMES.get(fmt, fmt)}; import it with --format auto",
+            code=error_code("wrong_format", detected, fmt),
+        )
+
+
 def records(
     fmt: str, header: list[str], rows: Iterator[list[str]], ctx: ReadContext
 ) -> Iterator[ProgressRecord]:
     if fmt not in READERS:
         raise FormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    check_chosen_format(fmt, header, ctx)
     names = {h.strip() for h in header}
     if fmt in ("openedx", "openedx-problems") and "Email" not in names:
-        raise FormatError("an Open edX report has an Email column; this file has none")
+        raise FormatError(
+            "an Open edX report has an Email column; this file has none",
+            code=error_code("not_format", fmt, "Email"),
+        )
     if fmt == "linkedin" and not set(LINKEDIN_REQUIRED) <= names:
         raise FormatError(
-            "a LinkedIn Learning learner report has the columns " + ", ".join(LINKEDIN_REQUIRED)
+            "a LinkedIn Learning learner report has the columns " + ", ".join(LINKEDIN_REQUIRED),
+            code=error_code("not_format", fmt, *sorted(set(LINKEDIN_REQUIRED) - names)),
+        )
+    if fmt == "udemy" and not set(UDEMY_REQUIRED) <= names:
+        raise FormatError(
+            "a Udemy Business user course activity report has the columns "
+            + ", ".join(UDEMY_REQUIRED),
+            code=error_code("not_format", fmt, *sorted(set(UDEMY_REQUIRED) - names)),
         )
     yield from READERS[fmt](header, rows, ctx)
 

@@ -44,6 +44,7 @@ from app.progress.formats import (
 )
 from app.progress.mapping import UnitResolver
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.screening import screen_bytes, screen_header
 from app.progress.staging import Staging, copy_summit_csv
 from app.regions.models import Region
 from app.rollouts.models import Rollout
@@ -191,7 +192,7 @@ def run_import(*, import_id: int) -> ProgressImport:
             )
     except FormatError as exc:
         record.status = ImportStatus.FAILED
-        record.error = str(exc)
+        record.error = exc.stored
         record.finished_at = utcnow()
         db.session.flush()
         path.unlink(missing_ok=True)  # nothing to retry: the file itself is wrong
@@ -269,6 +270,8 @@ def import_stream(
         moodle_profiles=_moodle_profiles(region),
         mapping=options.get("mapping") or {},
     )
+    screen_bytes(raw.read(65536))
+    raw.seek(0)
     stream = _text_stream(raw)
     try:
         return _import_text(
@@ -300,11 +303,15 @@ def _import_text(
 ) -> ImportResult:
     first = stream.readline()
     if not first.strip():
-        raise FormatError("the file is empty")
+        raise FormatError("the file is empty", code="empty")
     dialect = sniff_dialect(first)
     header = next(csv.reader([first], dialect))
     header = [h.strip() for h in header]
-    detected = detect_format(header, ctx) if fmt == "auto" else fmt
+    try:
+        detected = detect_format(header, ctx) if fmt == "auto" else fmt
+    except FormatError:
+        screen_header(header, [])  # a roster says so rather than "unknown header"
+        raise
     result = ImportResult(format=detected, as_of=observed_default)
     resolver = UnitResolver.for_program(rollout.program_id)
     resolver.match_title_start = detected == "openedx"

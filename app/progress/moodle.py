@@ -152,8 +152,11 @@ class _Words:
 
 
 _DATE_HEADING = re.compile(
-    # "%F %T" (Moodle 3.x+) or strftimedate ("12 October 2026", "12. Oktober 2026")
+    # "%F %T" (Moodle 3.x+), strftimedate ("12 October 2026", "12. Oktober 2026"), or the
+    # same date after Excel re-saved the file in the lead's locale ("12.10.2026 00:00",
+    # "10/12/2026 0:00")
     r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?|\d{1,2}\.? [^\W\d_]+\.? \d{4}"
+    r"|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?"
 )
 
 
@@ -196,7 +199,10 @@ def read_moodle(
     """Either completion report; a completed activity's time is its completion date."""
     profile = profile_for(header, ctx)
     if profile is None:
-        raise FormatError("no Moodle email column found (set the region's Moodle profile)")
+        raise FormatError(
+            "no Moodle email column found (set the region's Moodle profile)",
+            code="not_format|moodle|Email address / E-Mail-Adresse / Adresse de courriel",
+        )
     header = [h.strip() for h in header]
     email_i = header.index(profile.email)
     id_i = header.index(profile.id_number) if profile.id_number in header else None

@@ -37,6 +37,10 @@ _SUBSECTION = re.compile(r"^(?P<head>.+? \d+): (?P<rest>.+)$")
 
 
 def _score(cell: str) -> float | None:
+    """A score as Open edX writes it (``0.85``) or as Excel saves it again with a decimal comma
+    (``0,85``: a lead in Germany or France opened the report and saved it)."""
+    if "," in cell and "." not in cell:
+        cell = cell.replace(",", ".", 1)
     try:
         return float(cell)
     except ValueError:

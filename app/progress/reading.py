@@ -10,7 +10,20 @@ from zoneinfo import ZoneInfo
 
 
 class FormatError(ValueError):
-    """The file is not in the format asked for (or in none we know)."""
+    """The file is not in the format asked for (or in none we know).
+
+    ``code`` (``app.progress.texts``: ``"wrong_format|moodle|openedx"``) says why in words a
+    lead reads in their language; the message is for logs and the command line.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    @property
+    def stored(self) -> str:
+        """What an import keeps of it: the code when there is one, else the message."""
+        return self.code or str(self)
 
 
 class ProgressRecord(NamedTuple):

@@ -19,9 +19,11 @@ from sqlalchemy import select
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
 from app.extensions import db
+from app.mail.rendering import accepted_language
 from app.progress.formats import FORMATS, GENERIC_KEYS
 from app.progress.importing import create_import
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.texts import failed, import_error
 from app.progress.xapi_routes import public_bp  # noqa: F401 - the LRS, registered with this module
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
@@ -34,6 +36,7 @@ FORMAT_LABELS = {
     "openedx-problems": "Open edX problem grade report",
     "moodle": "Moodle completion report",
     "linkedin": "LinkedIn Learning learner report",
+    "udemy": "Udemy Business user course activity report",
     "generic": "Other platform (you confirm which column is which)",
     "summit": "Summit CSV",
 }
@@ -83,24 +86,7 @@ def upload(slug: str) -> Any:
     if not (mapping.get("learner_column") and mapping.get("unit_column")):
         mapping = {}  # the columns page shows the file's headers and asks
     if errors:
-        recent = db.session.scalars(
-            select(ProgressImport)
-            .where(ProgressImport.rollout_id == rollout.id)
-            .order_by(ProgressImport.id.desc())
-            .limit(20)
-        ).all()
-        return (
-            render_template(
-                "progress/imports.html",
-                rollout=rollout,
-                imports=recent,
-                formats=FORMAT_LABELS,
-                generic_keys=GENERIC_KEYS,
-                errors=errors,
-                can_upload=True,
-            ),
-            400,
-        )
+        return _upload_page(rollout, errors, 400)
     assert upload_file is not None
     record = create_import(
         region=g.region,
@@ -116,9 +102,31 @@ def upload(slug: str) -> Any:
 
     plan(record=record, region=g.region, typed=mapping)
     db.session.commit()
+    if record.status is ImportStatus.FAILED:  # no progress export at all: say why, here
+        lang = accepted_language(request.accept_languages)
+        return _upload_page(rollout, {"file": import_error(record.error, lang)}, 400)
     if record.status is ImportStatus.NEEDS_MAPPING:
         return redirect(url_for("progress.columns", import_id=record.id), code=303)
     return redirect(url_for("progress.import_status", import_id=record.id), code=303)
+
+
+def _upload_page(rollout: Rollout, errors: dict[str, str], status: int) -> Any:
+    recent = db.session.scalars(
+        select(ProgressImport)
+        .where(ProgressImport.rollout_id == rollout.id)
+        .order_by(ProgressImport.id.desc())
+        .limit(20)
+    ).all()
+    body = render_template(
+        "progress/imports.html",
+        rollout=rollout,
+        imports=recent,
+        formats=FORMAT_LABELS,
+        generic_keys=GENERIC_KEYS,
+        errors=errors,
+        can_upload=True,
+    )
+    return body, status
 
 
 @bp.get("/r/<region>/progress/imports/<int:import_id>")
@@ -136,6 +144,7 @@ def import_status(import_id: int) -> Any:
         file_kept=file_kept(record),
         modules=record.rollout.program.modules,
         ignore=IGNORE,
+        failure=failed(record.error, accepted_language(request.accept_languages)),
     )
 
 
@@ -149,7 +158,9 @@ def import_status_json(import_id: int) -> Any:
         rows_applied=record.rows_applied,
         unknown_learners=record.unknown_learners,
         unmapped_units=record.unmapped_units,
-        error=record.error,
+        error=import_error(record.error, accepted_language(request.accept_languages))
+        if record.error
+        else record.error,
         done=record.status.value in ("done", "failed"),
     )
 
