@@ -123,7 +123,8 @@ def test_imports_whose_job_redis_lost_are_enqueued_again_or_fail_with_a_reason(
     with other.app_context():
         tick(MONDAY_9)
         tick(MONDAY_9 + timedelta(minutes=1))
-        assert _queued(other, "imports") == {f"progress-import-{kept_id}"}
+        import_jobs = {j for j in _queued(other, "imports") if "-import-" in j}
+        assert import_jobs == {f"progress-import-{kept_id}"}  # the scheduler queues its slots too
         failed = db.session.get(ProgressImport, gone_id)
         assert failed.status is ImportStatus.FAILED
         assert "no longer available" in failed.error

@@ -107,10 +107,10 @@ def test_fifty_thousand_rows_of_every_format_through_the_job(app_settings, tmp_p
         (r.filename, r.requested_format): (r.status, r.rows_read, r.rows_applied, r.error)
         for r in done
     }
-    seen: set[str] = set()
     for record in sorted(done, key=lambda r: r.id):
         assert record.status is ImportStatus.DONE, (outcome, worker.stderr[-2000:])
         assert record.rows_read == ROWS, outcome
-        if record.filename not in seen:  # the same observations again change nothing
-            assert record.rows_applied > 0, outcome  # the fixture's own learners' progress
-        seen.add(record.filename)
+    # the fixtures describe the same learners and modules: a later file that only repeats
+    # what an earlier one recorded changes nothing, so only the first must apply rows
+    first = min(done, key=lambda r: r.id)
+    assert first.rows_applied > 0, outcome
