@@ -316,8 +316,8 @@ def _record_failure(
 
 def _tell_leads(connector: Connector, *, region: Region, rollout: Rollout, error: str) -> None:
     """One email to each local lead per streak of failures (the key names the streak)."""
-    from app.mail.services import queue_email
     from app.auth.queries import local_leads
+    from app.mail.services import queue_email
 
     leads = local_leads(region.id)
     streak = connector.failing_since or utcnow()
