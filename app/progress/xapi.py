@@ -36,7 +36,7 @@ from app.progress.xapi_index import (
     normalised,
     related_of,
 )
-from app.progress.xapi_validate import is_iri, validate_statement
+from app.progress.xapi_validate import STATEMENT_KEYS, is_iri, validate_statement
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
 
@@ -50,19 +50,6 @@ VERBS = {
     "http://adlnet.gov/expapi/verbs/passed": "passed",
     "http://adlnet.gov/expapi/verbs/progressed": "progressed",
     "http://adlnet.gov/expapi/verbs/experienced": "experienced",
-}
-STATEMENT_KEYS = {
-    "id",
-    "actor",
-    "verb",
-    "object",
-    "result",
-    "context",
-    "timestamp",
-    "stored",
-    "authority",
-    "version",
-    "attachments",
 }
 MAX_BATCH = 1000
 
