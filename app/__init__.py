@@ -21,6 +21,7 @@ CAPABILITIES = (
     "people",
     "programs",
     "rollouts",
+    "roster",
     "approvals",
     "calls",
     "progress",

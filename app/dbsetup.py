@@ -32,6 +32,7 @@ def import_models() -> None:
     from app.regions import models as _regions  # noqa: F401
     from app.reports import models as _reports  # noqa: F401
     from app.rollouts import models as _rollouts  # noqa: F401
+    from app.roster import models as _roster  # noqa: F401
     from app.terms import models as _terms  # noqa: F401
 
 

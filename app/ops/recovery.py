@@ -129,7 +129,7 @@ def _progress_imports(connection: Redis, now: datetime, done: Recovered) -> None
 
 
 def _roster_imports(connection: Redis, now: datetime, done: Recovered) -> None:
-    from app.rollouts.models import ImportStatus, RosterImport
+    from app.roster.models import ImportStatus, RosterImport
     from app.tasks import PendingJob, enqueue_now
 
     rows = db.session.execute(
@@ -165,7 +165,7 @@ def _roster_imports(connection: Redis, now: datetime, done: Recovered) -> None:
         applying = status is ImportStatus.APPLYING
         enqueue_now(
             PendingJob(
-                func="jobs.rollouts.apply_roster" if applying else "jobs.rollouts.preview_roster",
+                func="jobs.roster.apply_roster" if applying else "jobs.roster.preview_roster",
                 args=(import_id, None) if applying else (import_id,),
                 queue="imports",
                 job_id=job_id,
@@ -202,8 +202,8 @@ def failed_imports(limit: int = 50) -> list[FailedImport]:
     """Progress and roster imports that ended failed, newest first, for the ops page."""
     from app.progress.models import ImportStatus as ProgressStatus
     from app.progress.models import ProgressImport
-    from app.rollouts.models import ImportStatus as RosterStatus
-    from app.rollouts.models import RosterImport
+    from app.roster.models import ImportStatus as RosterStatus
+    from app.roster.models import RosterImport
 
     found = [
         FailedImport(
@@ -238,8 +238,8 @@ def retry_import(*, kind: str, import_id: int) -> bool:
     from app.progress.importing import IMPORT_JOB
     from app.progress.models import ImportStatus as ProgressStatus
     from app.progress.models import ProgressImport
-    from app.rollouts.models import ImportStatus as RosterStatus
-    from app.rollouts.models import RosterImport
+    from app.roster.models import ImportStatus as RosterStatus
+    from app.roster.models import RosterImport
     from app.tasks import enqueue_after_commit
 
     if kind == "progress":
@@ -257,7 +257,7 @@ def retry_import(*, kind: str, import_id: int) -> bool:
         if not _exists(roster.stored_path):
             return False
         roster.status, roster.message, roster.finished_at = RosterStatus.QUEUED, "", None
-        job, args = "jobs.rollouts.preview_roster", (roster.id,)
+        job, args = "jobs.roster.preview_roster", (roster.id,)
         job_id = f"roster-preview-{roster.id}"
     else:
         return False

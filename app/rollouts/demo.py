@@ -14,13 +14,8 @@ from app.db import utcnow
 from app.demo.services import DemoContext
 from app.extensions import db
 from app.rollouts.buddies import pair_buddies
-from app.rollouts.models import (
-    Enrollment,
-    EnrollmentState,
-    ImportStatus,
-    RosterImport,
-    RosterImportIssue,
-)
+from app.rollouts.models import Enrollment, EnrollmentState
+from app.roster.models import ImportStatus, RosterImport, RosterImportIssue
 
 
 def seed(ctx: DemoContext) -> None:

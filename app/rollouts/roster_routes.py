@@ -1,6 +1,6 @@
 """The roster import pages: upload, preview (with the file's columns, Summit's guess
 per field and who is in), confirm, the refused rows as CSV. Thin: parse → authorise →
-service → render; the work is done by jobs (``app.rollouts.imports``)."""
+service → render; the work is done by jobs (``app.roster.services``)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.extensions import db
 from app.mail.rendering import accepted_language
-from app.rollouts import imports
-from app.rollouts.models import ImportStatus, Rollout, RosterImport, RosterImportIssue
-from app.rollouts.roster_files import COLUMN_LABELS, FIELDS
-from app.rollouts.roster_texts import refusal_text
+from app.rollouts.models import Rollout
 from app.rollouts.routes import bp
-from app.rollouts.texts import roster_reason
+from app.roster import services as imports
+from app.roster.files import COLUMN_LABELS, FIELDS
+from app.roster.models import ImportStatus, RosterImport, RosterImportIssue
+from app.roster.texts import refusal_text, roster_reason
 from app.scoping import get_in_region_or_404
 
 # --- roster import -----------------------------------------------------------------------

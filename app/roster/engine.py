@@ -30,9 +30,9 @@ from sqlalchemy.exc import DBAPIError
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import normalise_email
-from app.rollouts.roster_files import KEEP, RawRecord, read_roster
-from app.rollouts.roster_headers import normalise_header
-from app.rollouts.roster_managers import STAGING, resolve_managers
+from app.roster.files import KEEP, RawRecord, read_roster
+from app.roster.headers import normalise_header
+from app.roster.managers import STAGING, resolve_managers
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def _mark(conn: Connection, sql: str, **params: Any) -> int:
 
 def _validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
     """Mark rows the import must not apply, each with its column and reason (a code of
-    :mod:`app.rollouts.texts`), and resolve every row's manager.
+    :mod:`app.roster.texts`), and resolve every row's manager.
 
     Each statement writes only the rows it marks (or resolves): a clean file of
     300,000 rows is read a few times and written once (``person_id``).
@@ -508,7 +508,7 @@ def run_roster(
     the rest count as ``excluded``. ``outcome.headers`` tells which header fed which
     field.
 
-    Raises :class:`~app.rollouts.roster_files.UnreadableRoster` before anything is
+    Raises :class:`~app.roster.files.UnreadableRoster` before anything is
     written when the file cannot be read. ``on_staged(conn, headers)`` runs after
     checks (the caller copies the issues out). With ``expect`` (a preview's counts), raises
     :class:`StaleRoster` instead of applying different counts. Flushes; never commits.

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.extensions import db
 from app.people.models import Person
-from app.rollouts.imports import dry_run_roster_file, import_roster_file
-from app.rollouts.models import Enrollment, ImportStatus, RosterImport
+from app.rollouts.models import Enrollment
+from app.roster.models import ImportStatus, RosterImport
+from app.roster.services import dry_run_roster_file, import_roster_file
 from tests.factories import PersonFactory, RolloutFactory, staff
 
 
@@ -250,7 +251,7 @@ def test_reasons_in_the_leads_language_and_no_manager_on_the_dashboard(  # type:
 def test_the_lead_maps_columns_chooses_who_is_in_and_it_is_remembered(  # type: ignore[no-untyped-def]
     client, login_as, run_jobs
 ) -> None:
-    from app.rollouts.models import RosterMapping
+    from app.roster.models import RosterMapping
 
     RolloutFactory(slug="sef-de")
     login_as(staff(Role.LOCAL_LEAD, "de"))

@@ -25,19 +25,14 @@ from app.db import utcnow
 from app.extensions import db
 from app.people.models import Person
 from app.regions.models import Region
-from app.rollouts.models import (
-    ImportStatus,
-    Rollout,
-    RolloutStatus,
-    RosterImport,
-    RosterImportIssue,
-)
-from app.rollouts.roster import RosterOutcome, StaleRoster, run_roster, staged_issues
-from app.rollouts.roster_columns import inspect_file, remember_mapping, saved_mapping_for
-from app.rollouts.roster_files import COLUMN_LABELS, UnreadableRoster
-from app.rollouts.roster_headers import MANAGER_FIELDS
+from app.rollouts.models import Rollout, RolloutStatus
 from app.rollouts.signals import manager_changed
-from app.rollouts.texts import roster_reason
+from app.roster.engine import RosterOutcome, StaleRoster, run_roster, staged_issues
+from app.roster.files import COLUMN_LABELS, UnreadableRoster
+from app.roster.headers import MANAGER_FIELDS
+from app.roster.mappings import inspect_file, remember_mapping, saved_mapping_for
+from app.roster.models import ImportStatus, RosterImport, RosterImportIssue
+from app.roster.texts import roster_reason
 from app.settings import INSTANCE_DIR
 
 log = logging.getLogger(__name__)
@@ -111,7 +106,7 @@ def create_roster_import(
     from app.tasks import enqueue_after_commit
 
     enqueue_after_commit(
-        "jobs.rollouts.preview_roster",
+        "jobs.roster.preview_roster",
         roster_import.id,
         queue="imports",
         job_id=f"roster-preview-{roster_import.id}",
@@ -209,7 +204,7 @@ def remap_roster_import(
     roster_import.message = ""
     db.session.flush()
     enqueue_after_commit(
-        "jobs.rollouts.preview_roster",
+        "jobs.roster.preview_roster",
         roster_import.id,
         queue="imports",
         job_id=f"roster-preview-{roster_import.id}-{secrets.token_hex(4)}",
@@ -237,7 +232,7 @@ def confirm_roster_import(
     roster_import.status = ImportStatus.APPLYING
     db.session.flush()
     enqueue_after_commit(
-        "jobs.rollouts.apply_roster",
+        "jobs.roster.apply_roster",
         roster_import.id,
         getattr(actor, "id", None),
         queue="imports",

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.rollouts.models import RosterMapping
-from app.rollouts.roster_files import (
+from app.roster.files import (
     FIELDS,
     HEADER_SEARCH_ROWS,
     SAMPLE_BYTES,
@@ -28,7 +27,8 @@ from app.rollouts.roster_files import (
     refuse_other_formats,
     visible_sheets,
 )
-from app.rollouts.roster_headers import guess_mapping, looks_like_header, normalise_header
+from app.roster.headers import guess_mapping, looks_like_header, normalise_header
+from app.roster.models import RosterMapping
 
 #: sample values shown per column in the preview
 SAMPLES = 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.rollouts.roster_headers import guess_field, guess_mapping, normalise_header
+from app.roster.headers import guess_field, guess_mapping, normalise_header
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.auth.models import Role
 from app.extensions import db
 from app.people.models import Person
-from app.rollouts.models import ImportStatus, RosterImport
+from app.roster.models import ImportStatus, RosterImport
 from tests.factories import RolloutFactory, staff
 
 #: the first bytes of a PDF as every PDF writer starts it (ISO 32000-1, 7.5.2 "File Header")

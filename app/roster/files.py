@@ -7,7 +7,7 @@ read), comma, semicolon or tab delimiters, quoted fields spanning lines, CRLF,
 trailing empty columns, title rows above the header (the header is found among
 the first rows), a second label row under it (SuccessFactors' user data file),
 non-breaking spaces and BOMs inside cells, blank rows and a totals row. Which
-column is which comes from :mod:`app.rollouts.roster_headers`, or from a mapping
+column is which comes from :mod:`app.roster.headers`, or from a mapping
 the lead confirmed. Memory stays bounded: records are yielded, never collected.
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from app.rollouts.roster_headers import (
+from app.roster.headers import (
     FIELDS,
     guess_field,
     guess_mapping,
@@ -73,7 +73,7 @@ _TOTALS = re.compile(
 class UnreadableRoster(ValueError):
     """The file cannot be read at all; the reason says what to do.
 
-    ``code`` and ``params`` name the reason for :mod:`app.rollouts.roster_texts`, which
+    ``code`` and ``params`` name the reason for :mod:`app.roster.texts`, which
     says it in the lead's language on the web page; the message is the English one.
     """
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.extensions import db
 from app.people.models import Person
-from app.rollouts.models import Enrollment, ImportStatus, RosterImport, RosterImportIssue
+from app.rollouts.models import Enrollment
+from app.roster.models import ImportStatus, RosterImport, RosterImportIssue
 from tests.factories import PersonFactory, RolloutFactory, staff
 
 EXPORTS = Path(__file__).parent / "fixtures" / "hr_exports"

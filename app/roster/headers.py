@@ -4,7 +4,7 @@ Headers are compared normalised (:func:`normalise_header`): case, accents, space
 punctuation, snake_case and camelCase make no difference, and a parenthesised note
 is dropped, so ``manager_employee_id``, ``Manager Employee ID``, ``managerEmployeeId``
 and ``Manager - Employee ID`` are one header. The synonyms come from the exports the
-vendors document (see ``tests/rollouts/fixtures/hr_exports/README.md``): Workday
+vendors document (see ``tests/roster/fixtures/hr_exports/README.md``): Workday
 reports, SAP SuccessFactors' user data file, Personio exports, BambooHR reports, HiBob
 reports, Lucca's user file, ADP Workforce Now reports, Oracle HCM views and Microsoft
 Entra's "Download users", in English, German and French.

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.auth.models import Role
 from app.extensions import db
 from app.people.models import Person
-from app.rollouts.models import ImportStatus, RosterImport
+from app.roster.models import ImportStatus, RosterImport
 from tests.factories import PersonFactory, RolloutFactory, region, staff
 
 FIXTURES = Path(__file__).parent / "fixtures"
