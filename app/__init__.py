@@ -25,6 +25,7 @@ CAPABILITIES = (
     "approvals",
     "calls",
     "progress",
+    "xapi",
     "connectors",
     "terms",
     "masterclasses",

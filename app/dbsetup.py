@@ -34,6 +34,7 @@ def import_models() -> None:
     from app.rollouts import models as _rollouts  # noqa: F401
     from app.roster import models as _roster  # noqa: F401
     from app.terms import models as _terms  # noqa: F401
+    from app.xapi import models as _xapi  # noqa: F401
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

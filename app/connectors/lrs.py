@@ -4,7 +4,7 @@
 ``X-Experience-API-Version: 1.0.3``, then each ``more`` link (an IRL relative to the LRS's
 host) until it is empty. The cursor is the newest ``stored`` read, held back to
 ``X-Experience-API-Consistent-Through`` so a statement still being written is read next time.
-Statements are read with the LRS endpoint's own rules (:func:`app.progress.xapi.parse_statement`):
+Statements are read with the LRS endpoint's own rules (:func:`app.xapi.statements.parse_statement`):
 completed/passed (or ``result.completion``) complete a module, the cmi5 progress extension
 gives a percentage; voiding statements and other verbs change nothing here.
 """
@@ -19,7 +19,8 @@ from typing import Any
 from app.connectors.http import ApiClient, ConnectorError
 from app.connectors.observation import Observation
 from app.progress.values import parse_iso
-from app.progress.xapi import XapiError, parse_statement
+from app.xapi.errors import XapiError
+from app.xapi.statements import parse_statement
 
 VERSION = "1.0.3"
 PAGE = 500

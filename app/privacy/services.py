@@ -33,10 +33,10 @@ from app.people.models import Person
 from app.privacy.registry import DELETED, PERSONAL
 from app.progress.models import XapiStatement
 from app.progress.reapply import forget_files
-from app.progress.xapi_erasure import forget_agent
 from app.regions.models import Region
 from app.reports.models import Report
 from app.rollouts.models import Enrollment, Rollout, RolloutStatus
+from app.xapi.erasure import forget_agent
 
 log = logging.getLogger(__name__)
 ERASED_NAME = "Erased person"

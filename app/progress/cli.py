@@ -1,4 +1,4 @@
-"""``summit progress import`` and ``summit xapi credentials``."""
+"""``summit progress import`` and ``summit progress map``."""
 
 from __future__ import annotations
 
@@ -11,14 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.progress.formats import FORMATS, FormatError
-from app.rollouts.models import Rollout
-
-
-def _rollout(slug: str) -> Rollout:
-    rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
-    if rollout is None:
-        raise click.UsageError(f"no rollout {slug!r}")
-    return rollout
+from app.rollouts.cli import find_rollout
 
 
 @click.group("progress")
@@ -47,7 +40,7 @@ def import_command(
     from app.progress.importing import finish, import_stream
     from app.progress.models import ImportStatus, ProgressImport
 
-    rollout = _rollout(slug)
+    rollout = find_rollout(slug)
     options: dict = {}
     if observed_at:
         options["observed_at"] = observed_at
@@ -130,31 +123,4 @@ def map_command(program_slug: str, unit: str, module_key: str | None, ignore: bo
     click.echo(f"{unit!r} → {module.title if module else 'ignored'}")
 
 
-@click.group("xapi")
-def xapi_group() -> None:
-    """The xAPI endpoint courses send statements to."""
-
-
-@xapi_group.command("credentials")
-@click.option("--rollout", "slug", required=True, help="The rollout's slug.")
-@click.option("--rotate", is_flag=True, help="Replace the secret (the old one stops working).")
-@with_appcontext
-def credentials_command(slug: str, rotate: bool) -> None:
-    """Print the endpoint and HTTP Basic credentials to give the course platform."""
-    from app.links.services import absolute_url
-    from app.progress.xapi import XAPI_VERSION, issue_credentials
-
-    rollout = _rollout(slug)
-    key, secret = issue_credentials(region=rollout.region, rollout=rollout, rotate=rotate)
-    db.session.commit()
-    click.echo(f"Endpoint:  {absolute_url('xapi.xapi_statements').rsplit('/statements', 1)[0]}/")
-    click.echo(f"Version:   {XAPI_VERSION} (X-Experience-API-Version header)")
-    click.echo(f"Username:  {key}")
-    if secret is None:
-        click.echo("Password:  (unchanged; it is stored hashed. Use --rotate for a new one.)")
-    else:
-        click.echo(f"Password:  {secret}")
-        click.echo("Give these to the course platform now: the password is not shown again.")
-
-
-COMMANDS = [progress_group, xapi_group]
+COMMANDS = [progress_group]

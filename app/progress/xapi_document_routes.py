@@ -11,7 +11,7 @@ from flask import Response
 from werkzeug.http import http_date
 
 from app.progress.values import parse_iso
-from app.progress.xapi_documents import (
+from app.xapi.documents import (
     ACTIVITY_PROFILE,
     AGENT_PROFILE,
     STATE,
@@ -22,11 +22,11 @@ from app.progress.xapi_documents import (
     find_document,
     write_document,
 )
-from app.progress.xapi_errors import XapiError
-from app.progress.xapi_http import Caller, xapi_response
-from app.progress.xapi_index import ifi_key
-from app.progress.xapi_validate import agent as check_agent
-from app.progress.xapi_validate import is_iri, is_uuid, timestamp
+from app.xapi.errors import XapiError
+from app.xapi.http import Caller, xapi_response
+from app.xapi.index import ifi_key
+from app.xapi.validate import agent as check_agent
+from app.xapi.validate import is_iri, is_uuid, timestamp
 
 
 def _activity_id(args: dict[str, str]) -> str:

@@ -21,8 +21,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.auth.access import grant_region, public
 from app.db import utcnow
 from app.extensions import csrf, db
-from app.progress.xapi import XAPI_VERSION, authenticate, store_statements
-from app.progress.xapi_attachments import match_parts, store_attachments
 from app.progress.xapi_document_routes import (
     activities,
     activity_profile,
@@ -30,8 +28,13 @@ from app.progress.xapi_document_routes import (
     agents,
     state,
 )
-from app.progress.xapi_errors import XapiError
-from app.progress.xapi_http import (
+from app.regions.models import Region
+from app.rollouts.models import Rollout
+from app.settings import normalise_origin
+from app.xapi.attachments import match_parts, store_attachments
+from app.xapi.credentials import authenticate
+from app.xapi.errors import XapiError
+from app.xapi.http import (
     Caller,
     XapiRequest,
     read_request,
@@ -39,11 +42,10 @@ from app.progress.xapi_http import (
     xapi_error,
     xapi_response,
 )
-from app.progress.xapi_queries import xapi_time
-from app.progress.xapi_reading import get_statements
-from app.regions.models import Region
-from app.rollouts.models import Rollout
-from app.settings import normalise_origin
+from app.xapi.queries import xapi_time
+from app.xapi.reading import get_statements
+from app.xapi.services import store_statements
+from app.xapi.statements import XAPI_VERSION
 
 public_bp = Blueprint("xapi", __name__)
 

@@ -8,7 +8,7 @@ Adds ``voided_by`` / ``voided_at`` (a voided statement is hidden from reads), ``
 (sha256 of the actor's inverse functional identifier, for the ``agent`` filter) and
 ``activity_iri`` (the ``activity`` filter), plus the keyset index (rollout, stored, id).
 Statements already stored get ``actor_key`` and ``activity_iri`` from their payload, with
-the same rule as ``app.progress.xapi.ifi_key`` (copied: a migration never imports the app).
+the same rule as ``app.xapi.index.ifi_key`` (copied: a migration never imports the app).
 """
 
 import hashlib

@@ -20,9 +20,9 @@ from urllib.parse import parse_qsl
 from flask import Response, jsonify
 from werkzeug.datastructures import Headers
 
-from app.progress.xapi_errors import XapiError
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.xapi.errors import XapiError
 
 FORM_HEADERS = {
     "authorization",

@@ -33,11 +33,11 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.progress.models import XapiStatement
 from app.progress.values import parse_iso
-from app.progress.xapi import XapiError, _is_iri
-from app.progress.xapi_index import activity_key, ifi_key
-from app.progress.xapi_models import XapiRelated
-from app.progress.xapi_validate import agent as check_agent
-from app.progress.xapi_validate import is_uuid
+from app.xapi.errors import XapiError
+from app.xapi.index import activity_key, ifi_key
+from app.xapi.models import XapiRelated
+from app.xapi.validate import agent as check_agent
+from app.xapi.validate import is_iri, is_uuid
 
 #: the most statements one page holds (also what ``limit=0`` or no limit gives)
 MAX_LIMIT = 100
@@ -144,7 +144,7 @@ def parse_query(args: Mapping[str, str]) -> StatementQuery:
     query = replace(query, format=args.get("format", "exact"))
     for name in ("verb", "activity"):
         if name in args:
-            if not _is_iri(args[name]):
+            if not is_iri(args[name]):
                 raise XapiError(400, f"{name} must be an IRI")
             query = replace(query, **{name: args[name]})
     if "since" in args:

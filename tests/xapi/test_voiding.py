@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.progress.models import XapiStatement
-from app.progress.xapi import CMI5_PROGRESS
 from app.rollouts.models import EnrollmentState
+from app.xapi.statements import CMI5_PROGRESS
 from tests.factories import RolloutFactory
 from tests.progress.helpers import PROGRESSED, module_progress, statement, xapi_sender
 

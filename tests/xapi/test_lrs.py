@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
 from app.extensions import db
-from app.progress.xapi import issue_credentials
+from app.xapi.credentials import issue_credentials
 from tests.progress.helpers import IRI, make_course, statement
 
 ADA = {"objectType": "Agent", "mbox": "mailto:ada.lovelace@example.com"}

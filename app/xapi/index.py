@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from app.extensions import db
-from app.progress.xapi_documents import merge_definitions, record_activities
-from app.progress.xapi_models import XapiRelated
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.xapi.documents import merge_definitions, record_activities
+from app.xapi.models import XapiRelated
 
 
 def ifi_key(agent: dict[str, Any]) -> str | None:

@@ -9,11 +9,12 @@ from typing import Any
 from flask import Response, current_app, url_for
 from werkzeug.http import http_date
 
-from app.progress.xapi_attachments import load_attachments
-from app.progress.xapi_errors import XapiError
-from app.progress.xapi_format import formatted
-from app.progress.xapi_http import XapiRequest, multipart_body, xapi_response
-from app.progress.xapi_queries import (
+from app.rollouts.models import Rollout
+from app.xapi.attachments import load_attachments
+from app.xapi.errors import XapiError
+from app.xapi.formats import formatted
+from app.xapi.http import XapiRequest, multipart_body, xapi_response
+from app.xapi.queries import (
     _boolean,
     as_xapi,
     check_single_params,
@@ -23,7 +24,6 @@ from app.progress.xapi_queries import (
     read_more_token,
     statement_page,
 )
-from app.rollouts.models import Rollout
 
 
 def _languages(xreq: XapiRequest) -> list[str]:

@@ -28,10 +28,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import Headers
 
 from app.extensions import db
-from app.progress.xapi_errors import XapiError
-from app.progress.xapi_models import XapiAttachment
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.xapi.errors import XapiError
+from app.xapi.models import XapiAttachment
 
 SIGNATURE = "http://adlnet.gov/expapi/attachments/signature"
 JWS_ALGORITHMS = {"RS256", "RS384", "RS512"}

@@ -16,9 +16,9 @@ from sqlalchemy import delete, or_, select
 
 from app.extensions import db
 from app.progress.models import XapiStatement
-from app.progress.xapi_attachments import _declared
-from app.progress.xapi_index import ifi_key
-from app.progress.xapi_models import XapiAttachment, XapiDocument, XapiRelated
+from app.xapi.attachments import _declared
+from app.xapi.index import ifi_key
+from app.xapi.models import XapiAttachment, XapiDocument, XapiRelated
 
 
 def mailbox_keys(email: str) -> set[str]:

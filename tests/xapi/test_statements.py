@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.progress.models import ModuleProgress, XapiStatement
-from app.progress.xapi import CMI5_PROGRESS, issue_credentials
 from app.rollouts.models import EnrollmentState
+from app.xapi.credentials import issue_credentials
+from app.xapi.statements import CMI5_PROGRESS
 from tests.progress.helpers import PROGRESSED, make_course, module_progress, statement
 
 

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from app.progress.xapi_errors import XapiError
+from app.xapi.errors import XapiError
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
 IRI_RE = re.compile(r"^[a-z][a-z0-9+.\-]*:[^\s]*$", re.I)

@@ -20,10 +20,10 @@ from sqlalchemy import delete, select
 
 from app.db import utcnow
 from app.extensions import db
-from app.progress.xapi_errors import XapiError
-from app.progress.xapi_models import XapiActivity, XapiDocument
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.xapi.errors import XapiError
+from app.xapi.models import XapiActivity, XapiDocument
 
 STATE = "state"
 ACTIVITY_PROFILE = "activity_profile"

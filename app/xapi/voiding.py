@@ -33,16 +33,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.progress.models import XapiStatement
-from app.progress.xapi import (
-    VOIDED,
-    ParsedStatement,
-    XapiError,
-    parse_statement,
-    progress_rows,
-    progress_step,
-)
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.xapi.errors import XapiError
+from app.xapi.module_progress import progress_rows, progress_step
+from app.xapi.statements import VOIDED, ParsedStatement, parse_statement
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +147,7 @@ def recompute_progress(*, rollout: Rollout, pairs: set[tuple[int, int]]) -> None
 
 def fold_progress(statements: list[XapiStatement]) -> tuple[float, bool, datetime] | None:
     """(percent, completed, observed at) the statements give, replayed in observed order
-    (stored order breaks ties) through :func:`app.progress.xapi.progress_step`, the rule new
+    (stored order breaks ties) through :func:`app.xapi.module_progress.progress_step`, the rule new
     ones are applied by; None for no statements (erased ones count as none)."""
     replay = []
     for position, statement in enumerate(statements):
