@@ -11,7 +11,6 @@ CSV "name,email,join,leave" (comma or semicolon, any encoding) is read too.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.people.models import normalise_email
+from app.tabular import TabularError, decode, sniff_delimiter
 
 
 class AttendanceFileError(ValueError):
@@ -134,24 +134,14 @@ HOST_ROLES = {
 
 
 def decode_report(data: bytes) -> str:
-    """The report's text, whatever encoding Teams or a spreadsheet saved it in."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    if data.startswith(codecs.BOM_UTF8):
-        return data.decode("utf-8-sig")
-    if b"\x00" in data[:400]:  # UTF-16 without its BOM
-        return data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+    """The report's text, whatever encoding Teams or a spreadsheet saved it in
+    (:mod:`app.tabular`'s rule)."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        if best is None:
-            raise AttendanceFileError(
-                "The file's encoding could not be read: upload the CSV as Teams exported it."
-            ) from None
-        return str(best)
+        return decode(data)
+    except TabularError as exc:
+        raise AttendanceFileError(
+            "The file's encoding could not be read: upload the CSV as Teams exported it."
+        ) from exc
 
 
 def _key(cell: str) -> str:
@@ -221,7 +211,7 @@ def parse_report(data: bytes) -> tuple[str, list[ReportRow]]:
     text = decode_report(data)
     lines = text.splitlines()
     sample = "\n".join(lines[:50])
-    delimiter = "\t" if "\t" in sample else ";" if sample.count(";") > sample.count(",") else ","
+    delimiter = sniff_delimiter(sample)
     rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     for index, cells in enumerate(rows):
         header = _header_map(cells)

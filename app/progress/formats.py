@@ -10,7 +10,6 @@ its region file) in ``moodle.py``.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -223,13 +222,6 @@ def detect_format(header: list[str], ctx: ReadContext) -> str:
     )
 
 
-def sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
-
-
 def check_chosen_format(fmt: str, header: list[str], ctx: ReadContext) -> None:
     """A file uploaded as one platform's export but recognisably another's is refused (read
     as the wrong one, its columns would be taken for modules or not read at all)."""
@@ -299,5 +291,4 @@ __all__ = [
     "detect_format",
     "observed_at_from_filename",
     "records",
-    "sniff_dialect",
 ]

@@ -12,7 +12,6 @@ units are counted and sampled for the report, never fatal.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import logging
@@ -40,14 +39,14 @@ from app.progress.formats import (
     detect_format,
     observed_at_from_filename,
     records,
-    sniff_dialect,
 )
 from app.progress.mapping import UnitResolver
 from app.progress.models import ImportStatus, ProgressImport
-from app.progress.screening import screen_bytes, screen_header
+from app.progress.screening import refused_encoding, screen_bytes, screen_header
 from app.progress.staging import Staging, copy_summit_csv
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.tabular import open_text, sniff_delimiter
 
 log = logging.getLogger(__name__)
 
@@ -228,19 +227,9 @@ def finish(record: ProgressImport, result: ImportResult) -> None:
     db.session.flush()
 
 
-def _text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
-    """Decode as UTF-8 (BOM or not), else as the charset the first 64 KiB suggest."""
-    sample = raw.read(65536)
-    raw.seek(0)
-    encoding = "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(sample).best()
-        encoding = best.encoding if best is not None else "cp1252"
-    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+def text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
+    """An export as text, decoded strictly by :mod:`app.tabular`'s rule."""
+    return open_text(raw)  # type: ignore[arg-type]
 
 
 def import_stream(
@@ -272,7 +261,7 @@ def import_stream(
     )
     screen_bytes(raw.read(65536))
     raw.seek(0)
-    stream = _text_stream(raw)
+    stream = text_stream(raw)
     try:
         return _import_text(
             region=region,
@@ -285,6 +274,8 @@ def import_stream(
             progress_import=progress_import,
             now=now,
         )
+    except UnicodeDecodeError as exc:
+        raise refused_encoding(exc, stream.encoding) from exc
     finally:
         stream.detach()  # the caller owns (and closes) the binary file
 
@@ -304,8 +295,8 @@ def _import_text(
     first = stream.readline()
     if not first.strip():
         raise FormatError("the file is empty", code="empty")
-    dialect = sniff_dialect(first)
-    header = next(csv.reader([first], dialect))
+    delimiter = sniff_delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter))
     header = [h.strip() for h in header]
     try:
         detected = detect_format(header, ctx) if fmt == "auto" else fmt
@@ -316,7 +307,7 @@ def _import_text(
     resolver = UnitResolver.for_program(rollout.program_id)
     resolver.match_title_start = detected == "openedx"
     ctx.known_unit = resolver.knows
-    counted = _CountingRows(csv.reader(stream, dialect))
+    counted = _CountingRows(csv.reader(stream, delimiter=delimiter))
     reporter = _ProgressReporter(progress_import, raw, counted)
     staging = Staging.create(default_observed=observed_default)
     started = time.perf_counter()
@@ -327,7 +318,7 @@ def _import_text(
                 staging,
                 raw=raw,
                 header=header,
-                delimiter=dialect.delimiter,
+                delimiter=delimiter,
                 zone=region.time_zone,
                 resolver=resolver,
                 on_bytes=reporter.report_bytes,

@@ -13,7 +13,6 @@ the lead confirmed. Memory stays bounded: records are yielded, never collected.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -29,6 +28,7 @@ from app.roster.headers import (
     missing_fields,
     normalise_header,
 )
+from app.tabular import SAMPLE_BYTES, TabularError, detect_encoding, sniff_delimiter
 
 __all__ = ["COLUMN_LABELS", "FIELDS", "RawRecord", "UnreadableRoster", "read_roster"]
 
@@ -54,7 +54,6 @@ _MISSING_TEXT = {
     "name": "a name column (Name, or First name and Last name)",
 }
 
-SAMPLE_BYTES = 64 * 1024
 #: the mapping's key for the column that chooses who is in (its value: a header)
 KEEP = "_keep"
 XLSX_MAGIC = b"PK\x03\x04"
@@ -186,33 +185,28 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
-def detect_encoding(sample: bytes) -> str:
-    """The encoding of a text export, from its BOM or its bytes."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if sample and sample.count(b"\x00") > len(sample) // 4:
-        # UTF-16 without a BOM: ASCII text has every other byte zero
-        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
-    if b"\x00" in sample:
+def roster_encoding(raw: BinaryIO) -> str:
+    """The encoding of a text roster (:func:`app.tabular.detect_encoding`), refused with the
+    roster's words when the file is binary."""
+    try:
+        return detect_encoding(raw)
+    except TabularError as exc:
         raise UnreadableRoster(
             "This file is not text (it contains binary data). Upload the CSV, TXT or XLSX "
             "export of the roster.",
             "not_text",
-        )
-    try:
-        # a sample may end inside a multi-byte character: ignore only that tail
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "cp1252"
+        ) from exc
 
 
-def detect_delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+def bad_roster_encoding(exc: UnicodeDecodeError, encoding: str) -> UnreadableRoster:
+    """A roster whose text stopped decoding part way."""
+    return UnreadableRoster(
+        f"The file is not valid {encoding} text past byte {exc.start}. "
+        "Save it again from Excel as 'CSV UTF-8' and upload that.",
+        "bad_encoding",
+        encoding=encoding,
+        byte=exc.start,
+    )
 
 
 def is_xlsx(path: Path | str) -> bool:
@@ -267,7 +261,7 @@ def _read_records(
         if head.startswith(XLSX_MAGIC):
             yield from _read_xlsx(raw, on_progress, total, mapping, sheet, on_header)
             return
-        encoding = detect_encoding(head)
+        encoding = roster_encoding(raw)
         counting = _CountingReader(raw, (lambda n: on_progress(n, total)) if on_progress else None)
         text = io.TextIOWrapper(
             io.BufferedReader(counting, buffer_size=256 * 1024),
@@ -278,13 +272,7 @@ def _read_records(
         try:
             yield from _read_text(text, mapping, on_header)
         except UnicodeDecodeError as exc:
-            raise UnreadableRoster(
-                f"The file is not valid {encoding} text past byte {exc.start}. "
-                "Save it again from Excel as 'CSV UTF-8' and upload that.",
-                "bad_encoding",
-                encoding=encoding,
-                byte=exc.start,
-            ) from exc
+            raise bad_roster_encoding(exc, encoding) from exc
         except csv.Error as exc:
             raise UnreadableRoster(f"The file is not a readable CSV ({exc}).") from exc
 
@@ -358,7 +346,7 @@ def _read_text(
             if not physical:
                 return
             consumed += 1
-            delimiter = detect_delimiter(physical)
+            delimiter = sniff_delimiter(physical)
             delimiters[consumed] = delimiter
             cells = next(csv.reader([physical], delimiter=delimiter), [])
             yield consumed, [clean_cell(c) for c in cells]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,17 @@ from app.roster.files import (
     SAMPLE_BYTES,
     XLSX_MAGIC,
     UnreadableRoster,
+    bad_roster_encoding,
     clean_cell,
-    detect_delimiter,
-    detect_encoding,
     open_workbook,
     pick_sheet,
     refuse_other_formats,
+    roster_encoding,
     visible_sheets,
 )
 from app.roster.headers import guess_mapping, looks_like_header, normalise_header
 from app.roster.models import RosterMapping
+from app.tabular import open_text, sniff_delimiter
 
 #: sample values shown per column in the preview
 SAMPLES = 3
@@ -55,12 +55,16 @@ def _top_rows(path: Path | str, sheet: str | None) -> Iterator[tuple[int, list[s
             finally:
                 workbook.close()
             return
-        text = io.TextIOWrapper(raw, encoding=detect_encoding(head), errors="replace")
-        for number, physical in enumerate(text, 1):
-            cells = next(csv.reader([physical], delimiter=detect_delimiter(physical)), [])
-            yield number, [clean_cell(c) for c in cells], []
-            if number >= HEADER_SEARCH_ROWS + SAMPLES + 1:
-                return
+        encoding = roster_encoding(raw)
+        text = open_text(raw, encoding)
+        try:
+            for number, physical in enumerate(text, 1):
+                cells = next(csv.reader([physical], delimiter=sniff_delimiter(physical)), [])
+                yield number, [clean_cell(c) for c in cells], []
+                if number >= HEADER_SEARCH_ROWS + SAMPLES + 1:
+                    return
+        except UnicodeDecodeError as exc:
+            raise bad_roster_encoding(exc, encoding) from exc
 
 
 def inspect_file(path: Path | str, *, sheet: str | None = None) -> dict[str, Any]:

@@ -119,10 +119,11 @@ def test_a_decoding_failure_midway_applies_nothing(tmp_path: Path) -> None:
     rollout = RolloutFactory()
     head = "Employee ID,Name,Email,Manager,Learner\nM-1,Greta,greta@example.com,,no\n"
     body = "".join(f"E-{i},P {i},p{i}@example.com,M-1,yes\n" for i in range(9000))
-    # 0x81 is undefined in cp1252 and invalid UTF-8: unreadable past the sample
+    # 0x81 is invalid UTF-8 (so the file is cp1252) and undefined in cp1252: unreadable
+    # part way
     path = tmp_path / "broken.csv"
     path.write_bytes((head + body).encode() + b"E-x,\x81\x81,x@example.com,M-1,yes\n")
-    with pytest.raises(UnreadableRoster, match="not valid utf-8"):
+    with pytest.raises(UnreadableRoster, match="not valid cp1252"):
         import_roster_file(path, region=rollout.region, rollout=rollout)
     db.session.rollback()
     assert db.session.scalars(select(Person)).first() is None
