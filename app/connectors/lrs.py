@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from app.calendar import parse_instant
 from app.connectors.http import ApiClient, ConnectorError
 from app.connectors.observation import Observation
-from app.progress.values import parse_iso
 from app.xapi.errors import XapiError
 from app.xapi.statements import parse_statement
 
@@ -71,14 +71,14 @@ class LrsSource:
             url, params = (self.client.origin + more if more.startswith("/") else more), None
 
     def _note_consistency(self, header: str | None) -> None:
-        at = parse_iso(header, UTC) if header else None
+        at = parse_instant(header, UTC) if header else None
         if at is not None and (self.consistent is None or at < self.consistent):
             self.consistent, self.consistent_raw = at, str(header)
 
     def _observe(self, statement: Any) -> Observation | None:
         self.fetched += 1
         stored = (
-            parse_iso(str(statement.get("stored") or ""), UTC)
+            parse_instant(str(statement.get("stored") or ""), UTC)
             if isinstance(statement, dict)
             else None
         )

@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.calendar import parse_instant
 from app.extensions import db
 from app.progress.formats import FORMATS, FormatError
 from app.rollouts.cli import find_rollout
@@ -43,6 +44,10 @@ def import_command(
     rollout = find_rollout(slug)
     options: dict = {}
     if observed_at:
+        if parse_instant(observed_at) is None:
+            raise click.BadParameter(
+                f"{observed_at!r} is not an ISO 8601 date-time", param_hint="--observed-at"
+            )
         options["observed_at"] = observed_at
     if mapping:
         options["mapping"] = json.loads(mapping.read_text())

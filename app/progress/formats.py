@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from app.calendar import parse_instant
 from app.progress.moodle import MOODLE_PROFILES, MoodleProfile, profile_for, read_moodle
 from app.progress.openedx import read_grade_report, read_problem_grade_report
 from app.progress.reading import FormatError, ProgressRecord, ReadContext, learner
@@ -23,7 +24,6 @@ from app.progress.values import (
     TRUE_WORDS,
     fold,
     month_table,
-    parse_iso,
     parse_local_date,
     parse_percent,
 )
@@ -120,7 +120,7 @@ def read_summit(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
         stamp = row[i_at] if i_at is not None else ""
         when = times.get(stamp)
         if when is None and stamp not in times:
-            when = times[stamp] = parse_iso(stamp, ctx.zone)
+            when = times[stamp] = parse_instant(stamp, ctx.zone)
         yield ProgressRecord(learner, kind, unit, percent, completed, when or ctx.observed_at)
 
 

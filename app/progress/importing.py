@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
+from app.calendar import parse_instant
 from app.db import utcnow
 from app.extensions import db
 from app.progress.effects import apply_progress_effects
@@ -251,7 +252,7 @@ def import_stream(
     now = now or utcnow()
     zone = ZoneInfo(region.time_zone)
     observed_default = (
-        _parse_option_time(options.get("observed_at")) or observed_at_from_filename(filename) or now
+        parse_instant(options.get("observed_at")) or observed_at_from_filename(filename) or now
     )
     ctx = ReadContext(
         zone=zone,
@@ -379,15 +380,6 @@ def _import_text(
 
 def _source(fmt: str) -> str:
     return "openedx" if fmt.startswith("openedx") else fmt
-
-
-def _parse_option_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
 
 
 def _moodle_profiles(region: Region) -> tuple[MoodleProfile, ...]:

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response
 from werkzeug.http import http_date
 
-from app.progress.values import parse_iso
+from app.calendar import parse_instant
 from app.xapi.documents import (
     ACTIVITY_PROFILE,
     AGENT_PROFILE,
@@ -52,7 +52,7 @@ def _since(args: dict[str, str]) -> datetime | None:
     if "since" not in args:
         return None
     timestamp(args["since"], "since")
-    return parse_iso(args["since"], UTC)
+    return parse_instant(args["since"], UTC)
 
 
 def _allowed(args: dict[str, str], allowed: set[str]) -> None:

@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from app.calendar import parse_instant
 from app.extensions import db
 from app.progress.models import XapiStatement
-from app.progress.values import parse_iso
 from app.xapi.errors import XapiError
 from app.xapi.index import activity_key, ifi_key
 from app.xapi.models import XapiRelated
@@ -80,7 +80,7 @@ def xapi_time(value: datetime) -> str:
 
 
 def _timestamp(name: str, raw: str) -> datetime:
-    value = parse_iso(raw, UTC)
+    value = parse_instant(raw, UTC)
     if value is None:
         raise XapiError(400, f"{name} must be an ISO 8601 timestamp, such as 2026-11-22T09:30:00Z")
     return value
@@ -88,7 +88,7 @@ def _timestamp(name: str, raw: str) -> datetime:
 
 def _stored_time(raw: str) -> datetime:
     """A time the ``more`` token carries (written by :func:`xapi_time`)."""
-    value = parse_iso(raw, UTC)
+    value = parse_instant(raw, UTC)
     if value is None:
         raise ValueError(f"not a time: {raw!r}")
     return value

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.progress.values import parse_iso
+from app.calendar import parse_instant
 from app.xapi.errors import XapiError
 from app.xapi.index import definitions_of, ifi_key, normalised, related_of
 from app.xapi.validate import STATEMENT_KEYS, is_iri, validate_statement
@@ -149,7 +149,7 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
     timestamp = statement.get("timestamp")
     observed_at = None
     if timestamp is not None:
-        observed_at = parse_iso(str(timestamp), UTC)
+        observed_at = parse_instant(str(timestamp), UTC)
         if observed_at is None:
             raise XapiError(400, f"{where}: timestamp must be ISO 8601")
     verb_name = VERBS.get(verb["id"])
