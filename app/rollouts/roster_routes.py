@@ -17,7 +17,9 @@ from app.rollouts.models import Rollout
 from app.rollouts.routes import bp
 from app.roster import services as imports
 from app.roster.files import COLUMN_LABELS, FIELDS
+from app.roster.issues import issues_csv
 from app.roster.models import ImportStatus, RosterImport, RosterImportIssue
+from app.roster.progress_bar import read_progress
 from app.roster.texts import refusal_text, roster_reason
 from app.scoping import get_in_region_or_404
 
@@ -94,7 +96,7 @@ def roster_import(slug: str, import_id: int) -> Any:
         "rollouts/import.html",
         rollout=rollout,
         imp=roster_import,
-        progress=imports.read_progress(roster_import.id) or {},
+        progress=read_progress(roster_import.id) or {},
         issues=first(True),
         notes=first(False),
         reason=lambda issue: roster_reason(issue.code, lang) if issue.code else issue.reason,
@@ -117,7 +119,7 @@ def roster_import(slug: str, import_id: int) -> Any:
 @require_role(Role.LOCAL_LEAD)
 def roster_import_status(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
-    progress = imports.read_progress(roster_import.id) or {}
+    progress = read_progress(roster_import.id) or {}
     done = roster_import.status not in (
         ImportStatus.QUEUED,
         ImportStatus.PREVIEWING,
@@ -182,7 +184,7 @@ def roster_issues_csv(slug: str, import_id: int) -> Any:
         .order_by(RosterImportIssue.line)
     )
     return Response(
-        imports.issues_csv(rows, lang=_lead_language()),
+        issues_csv(rows, lang=_lead_language()),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="roster-import-{import_id}-errors.csv"'

@@ -9,9 +9,9 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.rollouts.cli import find_rollout
-from app.roster.files import UnreadableRoster
+from app.roster.errors import UnreadableRoster
+from app.roster.importing import dry_run_roster_file, import_roster_file
 from app.roster.mappings import parse_map, save_mapping, saved_mapping
-from app.roster.services import dry_run_roster_file, import_roster_file
 
 
 @click.group("roster")

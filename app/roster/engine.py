@@ -14,64 +14,28 @@ employee id or email in the ``Manager`` column. A learner needs a manager.
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import available_timezones
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from app.db import utcnow
 from app.extensions import db
-from app.people.models import normalise_email
 from app.roster.files import KEEP, RawRecord, read_roster
 from app.roster.headers import normalise_header
-from app.roster.managers import STAGING, resolve_managers
+from app.roster.managers import resolve_managers
+from app.roster.records import MANAGER_EMAIL, MANAGER_NAME_KEY, clean_record, normalise_value
+from app.roster.staging import ANALYZE_AFTER, STAGING, analyze, create_staging, load_staging
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]{2,}$")
-LOCALE_RE = re.compile(r"^([a-zA-Z]{2,3})(?:[_-]([a-zA-Z]{2}|\d{3}))?$")
-YES = {"", "yes", "y", "true", "1", "x", "ja", "j", "oui", "o", "si", "sí"}
-NO = {"no", "n", "false", "0", "nein", "non", "-"}
-#: what SuccessFactors' user data file writes for someone without a manager
-NO_MANAGER = {"NO_MANAGER", "NO_MGR", "NONE", "N/A", "-"}
-STAGING_COLUMNS = (
-    "line",
-    "employee_id",
-    "email",
-    "name",
-    "name_key",
-    "name_alt",
-    "manager_ref",
-    "manager_email",
-    "manager_name",
-    "manager_name_key",
-    "locale",
-    "time_zone",
-    "buddy",
-    "learner",
-    "error",
-    "error_column",
-)
-
-MANAGER_EMAIL = STAGING_COLUMNS.index("manager_email")
-MANAGER_NAME_KEY = STAGING_COLUMNS.index("manager_name_key")
 Progress = Callable[[str, float], None]
 #: how many distinct values of the filter column the preview counts
 FILTER_VALUES = 50
-
-
-def normalise_value(value: str) -> str:
-    """How the filter compares a cell with the values chosen."""
-    return " ".join(str(value).split()).casefold()
 
 
 class StaleRoster(Exception):
@@ -95,169 +59,8 @@ class RosterOutcome:
     excluded: dict[str, int] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def display_name(text: str) -> str:
-    """ "Müller,  Anna" → "Anna Müller"; "Anna  Müller" → "Anna Müller"."""
-    text = " ".join(text.split())
-    if "," in text and text.count(",") == 1:
-        last, first = (part.strip() for part in text.split(","))
-        if last and first:
-            return f"{first} {last}"
-    return text
-
-
-def name_key(text: str) -> str:
-    """How names are compared: display form, case-insensitive."""
-    return display_name(text).casefold()
-
-
-def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
-    """One staging row from a file record: normalised values, or the first error found."""
-    v = record.values
-    employee_id = v.get("employee_id", "")[:64]
-    email = normalise_email(v.get("email", ""))
-    name = v.get("name") or " ".join(
-        p for p in (v.get("first_name", ""), v.get("last_name", "")) if p
-    )
-    name = display_name(name)[:200]
-    # "DUBOIS Camille": the other order, when the file says which part is which
-    first, last = v.get("first_name"), v.get("last_name")
-    name_alt = f"{last} {first}".casefold() if first and last else None
-    manager = v.get("manager_id") or v.get("manager", "")
-    manager_email = v.get("manager_email", "")
-    manager_name = v.get("manager_name", "")
-    if manager:
-        if "@" in manager:
-            manager_email, manager = manager_email or manager, v.get("manager_id", "")
-        elif manager == employee_id or manager.upper() in NO_MANAGER:
-            manager = ""  # the top of the organisation
-        elif " " in manager and not manager_name and "manager_id" not in columns:
-            manager_name, manager = manager, ""  # "Müller, Anna" in a Manager column
-    if manager_email:
-        manager_email = normalise_email(manager_email)[:320]
-        if manager_email == email or not EMAIL_RE.match(manager_email):
-            manager_email = ""
-    if manager_name:
-        manager_name = display_name(manager_name)[:200]
-    locale = v.get("locale", "")
-    zone = v.get("time_zone", "")
-    buddy = v.get("buddy", "")[:320] or None
-    learner_text = v.get("learner", "").casefold()
-    error = column = None
-    if not employee_id:
-        error, column = "missing_id", "employee_id"
-    elif not email:
-        error, column = "missing_email", "email"
-    elif len(email) > 320 or not EMAIL_RE.match(email):
-        error, column = "invalid_email", "email"
-    elif not name:
-        error, column = "missing_name", "name" if "name" in columns else "first_name"
-    elif learner_text not in YES and learner_text not in NO:
-        error, column = "learner_yes_no", "learner"
-    if locale:
-        match = LOCALE_RE.match(locale)
-        if match:
-            locale = match.group(1).lower() + (f"_{match.group(2).upper()}" if match[2] else "")
-        elif error is None:
-            error, column = "unknown_locale", "locale"
-    if zone and zone not in _zones() and error is None:
-        error, column = "unknown_zone", "time_zone"
-    return (
-        record.line,
-        employee_id or None,
-        email or None,
-        name or None,
-        name.casefold() or None,
-        name_alt,
-        manager[:320] or None,
-        manager_email or None,
-        manager_name or None,
-        manager_name.casefold() or None,
-        locale or None,
-        zone or None,
-        buddy,
-        learner_text not in NO,
-        error,
-        column,
-    )
-
-
 #: a valid row of a known person, not (yet) found changed
 UNCHANGED = "error IS NULL AND person_id IS NOT NULL AND changed IS NULL"
-
-
-def _create_staging(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        # temporary tables live in per-session buffers (8 MB by default): a 300,000-row
-        # staging table thrashes them. Only settable before a session's first temp table.
-        savepoint = conn.begin_nested()
-        try:
-            conn.execute(text("SET temp_buffers = '256MB'"))
-            savepoint.commit()
-        except DBAPIError:
-            savepoint.rollback()
-    conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))
-    # PostgreSQL: room on each page so the few updates stay HOT (no index writes)
-    suffix = " WITH (fillfactor = 60) ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
-    conn.execute(
-        text(
-            f"CREATE TEMP TABLE {STAGING} ("
-            "line INTEGER NOT NULL, employee_id VARCHAR(64), email VARCHAR(320), "
-            "name VARCHAR(200), name_key VARCHAR(200), name_alt VARCHAR(200), "
-            "manager_ref VARCHAR(320), "
-            "manager_email VARCHAR(320), manager_name VARCHAR(200), "
-            "manager_name_key VARCHAR(200), locale VARCHAR(16), "
-            "time_zone VARCHAR(64), buddy VARCHAR(320), learner BOOLEAN NOT NULL, "
-            "error VARCHAR(300), error_column VARCHAR(80), new_id INTEGER, "
-            "note VARCHAR(300), note_column VARCHAR(80), "
-            f"manager_emp VARCHAR(64), person_id INTEGER, changed BOOLEAN){suffix}"
-        )
-    )
-
-
-def _load_staging(conn: Connection, rows: Iterable[tuple[Any, ...]], *, id_base: int) -> int:
-    """Write rows to the staging table: COPY on PostgreSQL, batched inserts elsewhere.
-
-    Each row gets ``new_id`` = ``id_base + line``: the id it takes if it is a new person,
-    so people and their managers are inserted in one statement.
-    """
-    n = 0
-    cols = ", ".join((*STAGING_COLUMNS, "new_id"))
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {STAGING} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row, id_base + row[0]))
-                n += 1
-        conn.execute(text(f"ANALYZE {STAGING}"))
-        return n
-    marks = ", ".join("?" for _ in range(len(STAGING_COLUMNS) + 1))
-    cursor = conn.connection.driver_connection.cursor()
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append((*row, id_base + row[0]))
-        if len(batch) >= BATCH:
-            cursor.executemany(f"INSERT INTO {STAGING} ({cols}) VALUES ({marks})", batch)
-            n += len(batch)
-            batch = []
-    if batch:
-        cursor.executemany(f"INSERT INTO {STAGING} ({cols}) VALUES ({marks})", batch)
-        n += len(batch)
-    return n
-
-
-#: rows written by one set-based step past which the next step needs fresh statistics
-ANALYZE_AFTER = 10_000
-
-
-def _analyze(conn: Connection) -> None:
-    """Fresh planner statistics for the staging table (PostgreSQL plans joins with them)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"ANALYZE {STAGING}"))
 
 
 def _mark(conn: Connection, sql: str, **params: Any) -> int:
@@ -296,7 +99,7 @@ def _validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
         conn,
         f"UPDATE {s} SET person_id = p.id FROM person p WHERE p.employee_id = {s}.employee_id",
     ):
-        _analyze(conn)  # the joins below depend on how many people are known
+        analyze(conn)  # the joins below depend on how many people are known
     _mark(
         conn,
         f"UPDATE {s} SET error = 'region_mismatch', error_column = 'employee_id' "
@@ -473,19 +276,6 @@ def _apply(
     return outcome
 
 
-def staged_issues(conn: Connection) -> Iterator[tuple[int, str, str, bool]]:
-    """The rows not applied, and the notes on rows applied: (line, column field, reason
-    code, refused), in file order."""
-    for line, column, code, refused in conn.execute(
-        text(
-            f"SELECT line, COALESCE(error_column, note_column), COALESCE(error, note), "
-            f"error IS NOT NULL FROM {STAGING} WHERE line > 0 "
-            f"AND (error IS NOT NULL OR note IS NOT NULL) ORDER BY line"
-        )
-    ):
-        yield line, column or "", code, bool(refused)
-
-
 def run_roster(
     path: Path | str,
     *,
@@ -519,7 +309,7 @@ def run_roster(
         # new people take ids from a block reserved here: one import writes people at a time
         conn.execute(text("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE"))
     id_base = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM person")).scalar_one()
-    _create_staging(conn)
+    create_staging(conn)
     columns: set[str] = set()
     #: the manager columns some row filled (the checks for the others are skipped)
     present: set[str] = set()
@@ -575,7 +365,7 @@ def run_roster(
                 present.add("manager_name_key")
             yield row
 
-    _load_staging(conn, records(), id_base=id_base)
+    load_staging(conn, records(), id_base=id_base)
     if on_progress:
         on_progress("checking", 0.75)
     _validate(conn, region_id=region_id, present=present)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
+from app.roster.errors import UnreadableRoster
 from app.roster.headers import (
     FIELDS,
     guess_field,
@@ -28,7 +29,15 @@ from app.roster.headers import (
     missing_fields,
     normalise_header,
 )
-from app.tabular import SAMPLE_BYTES, TabularError, detect_encoding, sniff_delimiter
+from app.roster.screening import bad_roster_encoding, refuse_other_formats, roster_encoding
+from app.roster.workbooks import (
+    XLSX_MAGIC,
+    XLSX_MAX_ROWS,
+    open_workbook,
+    sheet_rows,
+    visible_sheets,
+)
+from app.tabular import SAMPLE_BYTES, sniff_delimiter
 
 __all__ = ["COLUMN_LABELS", "FIELDS", "RawRecord", "UnreadableRoster", "read_roster"]
 
@@ -56,7 +65,6 @@ _MISSING_TEXT = {
 
 #: the mapping's key for the column that chooses who is in (its value: a header)
 KEEP = "_keep"
-XLSX_MAGIC = b"PK\x03\x04"
 #: how many rows above the header a file may have (titles, merged cells, notes)
 HEADER_SEARCH_ROWS = 25
 #: spaces Excel and HR systems put in cells; invisible characters that only get in the way
@@ -67,19 +75,6 @@ _TOTALS = re.compile(
     r"^(grand total|total|totals|sum|count|summe|gesamt|insgesamt|anzahl|somme|nombre)\b",
     re.IGNORECASE,
 )
-
-
-class UnreadableRoster(ValueError):
-    """The file cannot be read at all; the reason says what to do.
-
-    ``code`` and ``params`` name the reason for :mod:`app.roster.texts`, which
-    says it in the lead's language on the web page; the message is the English one.
-    """
-
-    def __init__(self, message: str, code: str = "", **params: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.params = params
 
 
 class RawRecord(NamedTuple):
@@ -185,35 +180,6 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
-def roster_encoding(raw: BinaryIO) -> str:
-    """The encoding of a text roster (:func:`app.tabular.detect_encoding`), refused with the
-    roster's words when the file is binary."""
-    try:
-        return detect_encoding(raw)
-    except TabularError as exc:
-        raise UnreadableRoster(
-            "This file is not text (it contains binary data). Upload the CSV, TXT or XLSX "
-            "export of the roster.",
-            "not_text",
-        ) from exc
-
-
-def bad_roster_encoding(exc: UnicodeDecodeError, encoding: str) -> UnreadableRoster:
-    """A roster whose text stopped decoding part way."""
-    return UnreadableRoster(
-        f"The file is not valid {encoding} text past byte {exc.start}. "
-        "Save it again from Excel as 'CSV UTF-8' and upload that.",
-        "bad_encoding",
-        encoding=encoding,
-        byte=exc.start,
-    )
-
-
-def is_xlsx(path: Path | str) -> bool:
-    with Path(path).open("rb") as fh:
-        return fh.read(4) == XLSX_MAGIC
-
-
 def read_roster(
     path: Path | str,
     *,
@@ -275,33 +241,6 @@ def _read_records(
             raise bad_roster_encoding(exc, encoding) from exc
         except csv.Error as exc:
             raise UnreadableRoster(f"The file is not a readable CSV ({exc}).") from exc
-
-
-#: formats people upload by mistake (a report printed to PDF, an old .xls), by magic bytes
-_OTHER_FORMATS = (
-    (b"%PDF", "pdf", "a PDF document"),
-    (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-        "xls",
-        "an old Excel .xls workbook (or another Office 97 file)",
-    ),
-    (b"{\\rtf", "rtf", "an RTF document"),
-    (b"\x89PNG", "image", "a PNG image"),
-    (b"\xff\xd8\xff", "image", "a JPEG image"),
-)
-
-
-def refuse_other_formats(head: bytes) -> None:
-    """Refuse, saying what it is, a file that is no CSV, text or .xlsx whatever its name."""
-    for magic, kind, what in _OTHER_FORMATS:
-        if head.startswith(magic):
-            raise UnreadableRoster(
-                f"This file is {what}, not a roster. Export the roster from the HR system "
-                "as CSV or Excel (.xlsx), or open it in Excel and save it as .xlsx, then "
-                "upload that.",
-                "other_format",
-                kind=kind,
-            )
 
 
 def _find_header(
@@ -387,56 +326,6 @@ def _pick(cells: list[Any], mapping: dict[int, str]) -> dict[str, str]:
     }
 
 
-def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
-    for number, row in enumerate(sheet.iter_rows(), start=1):
-        yield number, [_cell_value(c) for c in row]
-
-
-def _cell_value(cell: Any) -> Any:
-    value = getattr(cell, "value", None)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        fmt = getattr(cell, "number_format", "") or ""
-        if fmt and set(fmt) == {"0"} and float(value).is_integer():
-            return str(int(value)).zfill(len(fmt))  # "000123" kept as the sheet shows it
-    return value
-
-
-#: bounds of an .xlsx upload, checked before openpyxl inflates anything: a 100 KB zip
-#: bomb must not keep a worker busy for a minute
-XLSX_MAX_UNCOMPRESSED = 1024 * 1024 * 1024
-XLSX_MAX_RATIO = 200  # Excel's XML deflates about 10-30 times
-XLSX_MAX_SHEETS = 100
-XLSX_MAX_ROWS = 2_000_000
-
-
-def _check_xlsx_bounds(raw: BinaryIO) -> None:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(raw) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UnreadableRoster(
-            f"This .xlsx workbook cannot be opened ({exc}).", "bad_xlsx"
-        ) from exc
-    sheets = [m for m in members if m.filename.startswith("xl/worksheets/")]
-    if len(sheets) > XLSX_MAX_SHEETS:
-        raise UnreadableRoster(
-            f"The workbook has {len(sheets)} sheets; put the roster alone in a workbook."
-        )
-    unpacked = sum(m.file_size for m in members)
-    inflated = [
-        m
-        for m in members
-        if m.file_size > 1024 * 1024 and m.file_size > XLSX_MAX_RATIO * max(m.compress_size, 1)
-    ]
-    if unpacked > XLSX_MAX_UNCOMPRESSED or inflated:
-        raise UnreadableRoster(
-            "This .xlsx workbook unpacks to far more than it weighs, which no roster does. "
-            "Save it again from Excel, or as CSV UTF-8, and upload that."
-        )
-
-
 def _read_xlsx(
     raw: BinaryIO,
     on_progress: Callable[[int, int], None] | None,
@@ -448,7 +337,7 @@ def _read_xlsx(
     workbook = open_workbook(raw)
     try:
         sheet = pick_sheet(workbook, sheet_name)
-        rows = _sheet_rows(sheet)
+        rows = sheet_rows(sheet)
         header_rows = ((n, [clean_cell(c) for c in cells]) for n, cells in rows)
         _, headers, mapping = _find_header(header_rows, chosen)
         if on_header is not None:
@@ -472,27 +361,6 @@ def _read_xlsx(
             yield RawRecord(line=number, values=values)
     finally:
         workbook.close()
-
-
-def open_workbook(raw: BinaryIO) -> Any:
-    """An .xlsx opened read-only from its bytes (whatever the file is named)."""
-    import zipfile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    _check_xlsx_bounds(raw)
-    raw.seek(0)
-    try:
-        return load_workbook(raw, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise UnreadableRoster(
-            f"This .xlsx workbook cannot be opened ({exc}).", "bad_xlsx"
-        ) from exc
-
-
-def visible_sheets(workbook: Any) -> list[Any]:
-    return [s for s in workbook.worksheets if getattr(s, "sheet_state", "visible") == "visible"]
 
 
 def pick_sheet(workbook: Any, name: str | None) -> Any:

@@ -19,7 +19,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-STAGING = "roster_staging"
+from app.roster.staging import STAGING
+
 S = STAGING
 #: the manager a row names, as an employee id: resolved from an email or name when needed
 MGR = f"COALESCE({S}.manager_emp, {S}.manager_ref)"

@@ -12,23 +12,13 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.roster.files import (
-    FIELDS,
-    HEADER_SEARCH_ROWS,
-    SAMPLE_BYTES,
-    XLSX_MAGIC,
-    UnreadableRoster,
-    bad_roster_encoding,
-    clean_cell,
-    open_workbook,
-    pick_sheet,
-    refuse_other_formats,
-    roster_encoding,
-    visible_sheets,
-)
+from app.roster.errors import UnreadableRoster
+from app.roster.files import FIELDS, HEADER_SEARCH_ROWS, clean_cell, pick_sheet
 from app.roster.headers import guess_mapping, looks_like_header, normalise_header
 from app.roster.models import RosterMapping
-from app.tabular import open_text, sniff_delimiter
+from app.roster.screening import bad_roster_encoding, refuse_other_formats, roster_encoding
+from app.roster.workbooks import XLSX_MAGIC, open_workbook, visible_sheets
+from app.tabular import SAMPLE_BYTES, open_text, sniff_delimiter
 
 #: sample values shown per column in the preview
 SAMPLES = 3

@@ -8,74 +8,32 @@ Progress goes to Redis so the page can poll it (and survive a refresh).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
-import json
 import logging
 import secrets
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.engine import Connection
-
-from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
-from app.people.models import Person
 from app.regions.models import Region
-from app.rollouts.models import Rollout, RolloutStatus
-from app.rollouts.signals import manager_changed
-from app.roster.engine import RosterOutcome, StaleRoster, run_roster, staged_issues
-from app.roster.files import COLUMN_LABELS, UnreadableRoster
-from app.roster.headers import MANAGER_FIELDS
+from app.rollouts.models import Rollout
+from app.roster.engine import RosterOutcome, StaleRoster, run_roster
+from app.roster.errors import UnreadableRoster
+from app.roster.importing import import_roster_file
+from app.roster.issues import (
+    issue_recorder,
+)
 from app.roster.mappings import inspect_file, remember_mapping, saved_mapping_for
-from app.roster.models import ImportStatus, RosterImport, RosterImportIssue
-from app.roster.texts import roster_reason
+from app.roster.models import ImportStatus, RosterImport
+from app.roster.progress_bar import set_progress
 from app.settings import INSTANCE_DIR
+from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 UPLOAD_DIR = INSTANCE_DIR / "uploads"
-PROGRESS_TTL = 24 * 3600
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
-
-
-def progress_key(import_id: int) -> str:
-    return f"summit:roster-import:{import_id}:progress"
-
-
-def set_progress(import_id: int, phase: str, fraction: float) -> None:
-    """Tell the polling page how far the job got (best effort: Redis may be away)."""
-    from redis.exceptions import RedisError
-
-    from app.tasks import get_redis, jobs_run_inline
-
-    if jobs_run_inline():
-        return
-    try:
-        get_redis().set(
-            progress_key(import_id),
-            json.dumps({"phase": phase, "percent": round(100 * fraction)}),
-            ex=PROGRESS_TTL,
-        )
-    except (RedisError, OSError):
-        log.warning("roster import %s: progress not recorded (Redis unavailable)", import_id)
-
-
-def read_progress(import_id: int) -> dict[str, Any] | None:
-    from redis.exceptions import RedisError
-
-    from app.tasks import get_redis, jobs_run_inline
-
-    if jobs_run_inline():
-        return None
-    try:
-        raw = get_redis().get(progress_key(import_id))
-    except (RedisError, OSError):
-        return None
-    return json.loads(raw) if raw else None
 
 
 def create_roster_import(
@@ -103,8 +61,6 @@ def create_roster_import(
     )
     db.session.add(roster_import)
     db.session.flush()
-    from app.tasks import enqueue_after_commit
-
     enqueue_after_commit(
         "jobs.roster.preview_roster",
         roster_import.id,
@@ -113,42 +69,6 @@ def create_roster_import(
         job_timeout=3600,
     )
     return roster_import
-
-
-def column_header(field: str, headers: dict[str, str]) -> str:
-    """The file's own header for a field (what the lead sees in their file)."""
-    if field == "manager" and field not in headers:
-        field = next((f for f in MANAGER_FIELDS if f in headers), field)
-    if field == "name" and field not in headers:
-        field = "first_name"
-    return (headers.get(field) or COLUMN_LABELS.get(field, field))[:80]
-
-
-def _replace_issues(roster_import: RosterImport) -> Any:
-    def copy_out(conn: Connection, headers: dict[str, str]) -> None:
-        db.session.execute(
-            delete(RosterImportIssue).where(RosterImportIssue.import_id == roster_import.id)
-        )
-        batch: list[dict[str, Any]] = []
-        for line, column, code, refused in staged_issues(conn):
-            batch.append(
-                {
-                    "import_id": roster_import.id,
-                    "region_id": roster_import.region_id,
-                    "line": line,
-                    "column": column_header(column, headers),
-                    "reason": roster_reason(code)[:300],
-                    "code": code[:60],
-                    "refused": refused,
-                }
-            )
-            if len(batch) >= 5000:
-                db.session.execute(insert(RosterImportIssue), batch)
-                batch = []
-        if batch:
-            db.session.execute(insert(RosterImportIssue), batch)
-
-    return copy_out
 
 
 def preview_roster_import(*, region: Region, roster_import: RosterImport) -> RosterImport:
@@ -172,8 +92,6 @@ def remap_roster_import(
 ) -> None:
     """The lead named the columns (and who is in): remember it for files with these
     headers, and preview again with it. Flushes; the preview job does the work."""
-    from app.tasks import enqueue_after_commit
-
     info = roster_import.headers or {}
     if roster_import.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED) or not (
         roster_import.stored_path and Path(roster_import.stored_path).is_file()
@@ -216,8 +134,6 @@ def confirm_roster_import(
     *, region: Region, roster_import: RosterImport, actor: Any = None
 ) -> None:
     """Queue the apply job for a previewed import. Flushes; the job does the work."""
-    from app.tasks import enqueue_after_commit
-
     if roster_import.status is not ImportStatus.PREVIEWED:
         raise ValueError("only a previewed import can be confirmed")
     info = roster_import.headers or {}
@@ -301,7 +217,7 @@ def _run(
                 rollout_id=roster_import.rollout_id,
                 apply=False,
                 on_progress=lambda phase, f: set_progress(import_id, phase, f),
-                on_staged=_replace_issues(roster_import),
+                on_staged=issue_recorder(roster_import),
                 mapping=roster_import.mapping,
                 sheet=roster_import.sheet,
                 row_filter=roster_import.row_filter,
@@ -377,139 +293,9 @@ def _discard(roster_import: RosterImport, path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-def import_roster_file(
-    path: Path | str,
-    *,
-    region: Region,
-    rollout: Rollout,
-    actor: Any = None,
-    channel: str = "cli",
-    on_progress: Any = None,
-    expect: dict[str, int] | None = None,
-    mapping: dict[str, str] | None = None,
-    sheet: str | None = None,
-    collect_issues: bool = False,
-    row_filter: dict[str, Any] | None = None,
-) -> RosterOutcome:
-    """Apply a roster file to ``rollout`` (the CLI and the confirm job use this).
-
-    With ``collect_issues``, ``outcome.issues`` lists the refused rows (line, the
-    file's header, reason in English).
-
-    Writes people, managers, enrollments and missing flags; sends ``manager_changed``
-    for each manager change; queues invitations for new learners of a launched
-    rollout; records an audit event. Raises UnreadableRoster with nothing written.
-    """
-    issues: list[tuple[int, str, str]] = []
-
-    def collect(conn: Connection, headers: dict[str, str]) -> None:
-        issues.extend(
-            (line, column_header(column, headers), roster_reason(code))
-            for line, column, code, refused in staged_issues(conn)
-            if refused
-        )
-
-    outcome = run_roster(
-        path,
-        region_id=region.id,
-        rollout_id=rollout.id,
-        apply=True,
-        on_progress=on_progress,
-        on_staged=collect if collect_issues else None,
-        expect=expect,
-        mapping=mapping,
-        sheet=sheet,
-        row_filter=row_filter,
-    )
-    outcome.issues = issues
-    _announce_manager_changes(outcome)
-    if rollout.status is RolloutStatus.LAUNCHED and outcome.new_enrollments:
-        from app.rollouts.onboarding import queue_invitations
-
-        queue_invitations(region=region, rollout=rollout)
-    record(
-        region_id=region.id,
-        action="roster.imported",
-        obj=rollout,
-        actor=actor,
-        channel=channel,
-        data=outcome.counts,
-    )
-    db.session.flush()
-    return outcome
-
-
-def dry_run_roster_file(
-    path: Path | str,
-    *,
-    region: Region,
-    rollout: Rollout,
-    mapping: dict[str, str] | None = None,
-    sheet: str | None = None,
-    notes: bool = False,
-) -> RosterOutcome:
-    """Check a roster file and count what an import would do; writes nothing.
-
-    ``outcome.issues`` lists the refused rows as (line, the file's header, reason in
-    English); with ``notes``, also the notes on rows that would be imported.
-    """
-    issues: list[tuple[int, str, str]] = []
-
-    def collect(conn: Connection, headers: dict[str, str]) -> None:
-        issues.extend(
-            (line, column_header(column, headers), roster_reason(code))
-            for line, column, code, refused in staged_issues(conn)
-            if refused or notes
-        )
-
-    outcome = run_roster(
-        path,
-        region_id=region.id,
-        rollout_id=rollout.id,
-        apply=False,
-        on_staged=collect,
-        mapping=mapping,
-        sheet=sheet,
-    )
-    outcome.issues = issues
-    return outcome
-
-
-def _announce_manager_changes(outcome: RosterOutcome) -> None:
-    if not outcome.manager_changes:
-        return
-    ids = [pid for pid, _, _ in outcome.manager_changes]
-    people = {
-        p.id: p
-        for i in range(0, len(ids), 1000)
-        for p in db.session.scalars(select(Person).where(Person.id.in_(ids[i : i + 1000])))
-    }
-    for person_id, old, new in outcome.manager_changes:
-        manager_changed.send(people[person_id], old_manager_id=old, new_manager_id=new)
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(1024 * 1024):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def neutralise(value: object) -> str:
-    """A cell safe to open in a spreadsheet: formulas become text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def issues_csv(rows: Any, *, lang: str = "en") -> str:
-    """The issues of an import as CSV (line, column, reason in ``lang``),
-    formula-neutralised."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "column", "reason"])
-    for issue in rows:
-        code = getattr(issue, "code", None)
-        reason = roster_reason(code, lang) if code else issue.reason
-        writer.writerow([issue.line, neutralise(issue.column), neutralise(reason)])
-    return out.getvalue()

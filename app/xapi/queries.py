@@ -17,17 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import (
-    CTE,
-    ColumnElement,
-    Integer,
-    Select,
-    bindparam,
-    or_,
-    select,
-    tuple_,
-    union,
-)
+from sqlalchemy import CTE, ColumnElement, Integer, Select, bindparam, or_, select, tuple_, union
 from sqlalchemy.orm import aliased
 
 from app.calendar import parse_instant

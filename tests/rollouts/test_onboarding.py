@@ -189,7 +189,7 @@ def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
 def test_roster_import_into_a_launched_rollout_invites_newcomers(run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from app.roster.services import import_roster_file
+    from app.roster.importing import import_roster_file
 
     rollout, _ = _launched(1)
     run_jobs()

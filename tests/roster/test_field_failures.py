@@ -19,8 +19,8 @@ from app.auth.models import Role
 from app.extensions import db
 from app.people.models import Person
 from app.rollouts.models import Enrollment
+from app.roster.importing import dry_run_roster_file, import_roster_file
 from app.roster.models import ImportStatus, RosterImport
-from app.roster.services import dry_run_roster_file, import_roster_file
 from tests.factories import PersonFactory, RolloutFactory, staff
 
 

@@ -11,8 +11,9 @@ from app.extensions import db
 from app.people.models import Person
 from app.rollouts.models import Enrollment
 from app.rollouts.signals import manager_changed
-from app.roster.files import UnreadableRoster
-from app.roster.services import dry_run_roster_file, import_roster_file, issues_csv, neutralise
+from app.roster.errors import UnreadableRoster
+from app.roster.importing import dry_run_roster_file, import_roster_file
+from app.roster.issues import issues_csv, neutralise
 from tests.factories import PersonFactory, RolloutFactory, region
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.roster.files import UnreadableRoster, read_roster
+from app.roster.errors import UnreadableRoster
+from app.roster.files import read_roster
 
 WORKBOOK = Path(__file__).parent / "fixtures" / "workday_export.xlsx"
 ROW = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'

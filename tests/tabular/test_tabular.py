@@ -24,7 +24,7 @@ from app.people.models import Person
 from app.progress.formats import FormatError
 from app.progress.importing import import_stream
 from app.progress.texts import import_error
-from app.roster.services import import_roster_file
+from app.roster.importing import import_roster_file
 from app.tabular import TabularError, decode, detect_encoding, sniff_delimiter
 from tests.factories import RolloutFactory
 from tests.progress.helpers import make_course
