@@ -26,7 +26,7 @@ from app.xapi.errors import XapiError
 from app.xapi.http import Caller, xapi_response
 from app.xapi.index import ifi_key
 from app.xapi.validate import agent as check_agent
-from app.xapi.validate import is_iri, is_uuid, timestamp
+from app.xapi.values import is_iri, is_uuid, timestamp
 
 
 def _activity_id(args: dict[str, str]) -> str:

@@ -27,7 +27,7 @@ from app.xapi.errors import XapiError
 from app.xapi.index import activity_key, ifi_key
 from app.xapi.models import XapiRelated
 from app.xapi.validate import agent as check_agent
-from app.xapi.validate import is_iri, is_uuid
+from app.xapi.values import is_iri, is_uuid
 
 #: the most statements one page holds (also what ``limit=0`` or no limit gives)
 MAX_LIMIT = 100

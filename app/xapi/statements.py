@@ -16,7 +16,8 @@ from typing import Any
 from app.calendar import parse_instant
 from app.xapi.errors import XapiError
 from app.xapi.index import definitions_of, ifi_key, normalised, related_of
-from app.xapi.validate import STATEMENT_KEYS, is_iri, validate_statement
+from app.xapi.validate import STATEMENT_KEYS, validate_statement
+from app.xapi.values import is_iri
 
 XAPI_VERSION = "1.0.3"
 CMI5_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"

@@ -10,30 +10,24 @@ Sub-Statement, StatementRef, Group, score and interaction-definition rules.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
-from app.xapi.errors import XapiError
+from app.xapi.values import (
+    DURATION_RE,
+    LANG_RE,
+    MBOX_RE,
+    check_iri,
+    check_uuid,
+    extensions,
+    fail,
+    language_map,
+    number,
+    object_with,
+    string,
+    timestamp,
+)
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
-IRI_RE = re.compile(r"^[a-z][a-z0-9+.\-]*:[^\s]*$", re.I)
-MBOX_RE = re.compile(r"^mailto:[^@\s:]+@[^@\s]+$")
 SHA1_RE = re.compile(r"^[0-9a-f]{40}$", re.I)
-# RFC 5646 language tags (the common shapes: language, script, region, variants, extensions)
-LANG_RE = re.compile(
-    r"^(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?"
-    r"(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*(?:-[\da-wy-z](?:-[a-z\d]{2,8})+)*"
-    r"(?:-x(?:-[a-z\d]{1,8})+)?$|^x(?:-[a-z\d]{1,8})+$",
-    re.I,
-)
-TIMESTAMP_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
-    r"(Z|[+-]\d{2}(?::?\d{2})?)?$"
-)
-DURATION_RE = re.compile(
-    r"^P(?:\d+(?:\.\d+)?W|(?=\d|T\d)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?D)?"
-    r"(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?)$"
-)
 INTERACTION_TYPES = {
     "true-false",
     "choice",
@@ -73,92 +67,13 @@ SUBSTATEMENT_KEYS = {
 }
 
 
-def _fail(where: str, what: str) -> None:
-    raise XapiError(400, f"{where}: {what}")
-
-
-def _object(value: Any, where: str, keys: set[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        _fail(where, "must be a JSON object")
-    unknown = set(value) - keys
-    if unknown:
-        _fail(where, f"unknown properties {sorted(unknown)}")
-    for key, item in value.items():
-        if item is None:
-            _fail(f"{where}.{key}", "must not be null")
-    return value
-
-
-def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        _fail(where, "must be a string")
-    return value
-
-
-def is_iri(value: Any) -> bool:
-    return isinstance(value, str) and bool(IRI_RE.match(value)) and len(value) <= 2000
-
-
-def is_uuid(value: Any) -> bool:
-    return isinstance(value, str) and bool(UUID_RE.match(value))
-
-
-def _iri(value: Any, where: str) -> None:
-    if not is_iri(value):
-        _fail(where, "must be an IRI (such as https://example.com/x)")
-
-
-def _uuid(value: Any, where: str) -> None:
-    if not is_uuid(value):
-        _fail(where, "must be a UUID in its standard form")
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        _fail(where, "must be a number")
-    return float(value)
-
-
-def language_map(value: Any, where: str) -> None:
-    if not isinstance(value, dict):
-        _fail(where, "must be a language map")
-    for tag, text in value.items():
-        if not LANG_RE.match(tag):
-            _fail(where, f"{tag!r} is not an RFC 5646 language tag")
-        if not isinstance(text, str):
-            _fail(f"{where}.{tag}", "must be a string")
-
-
-def extensions(value: Any, where: str) -> None:
-    if not isinstance(value, dict):
-        _fail(where, "must be an object")
-    for key in value:
-        _iri(key, f"{where} key {key!r}")
-
-
-def timestamp(value: Any, where: str) -> None:
-    match = TIMESTAMP_RE.match(value) if isinstance(value, str) else None
-    if match is None:
-        _fail(where, "must be an ISO 8601 timestamp")
-        return
-    year, month, day, hour, minute, second, offset = match.groups()
-    if offset in ("-00", "-0000", "-00:00"):
-        _fail(where, "the offset -00:00 is not allowed")
-    try:
-        datetime(  # noqa: DTZ001 - only checks that the fields make a real date and time
-            int(year), int(month), int(day), int(hour), int(minute), int(second or 0)
-        )
-    except ValueError:
-        _fail(where, "is not a real date and time")
-
-
 def agent(value: Any, where: str, *, group_ok: bool = True) -> None:
     """An Agent, or (``group_ok``) an identified or anonymous Group."""
     if not isinstance(value, dict):
-        _fail(where, "must be an Agent or Group object")
+        fail(where, "must be an Agent or Group object")
     kind = value.get("objectType", "Agent")
     if kind == "Group" and group_ok:
-        _object(
+        object_with(
             value,
             where,
             {"objectType", "name", "member", "mbox", "mbox_sha1sum", "openid", "account"},
@@ -167,58 +82,58 @@ def agent(value: Any, where: str, *, group_ok: bool = True) -> None:
         if "member" in value or not ifis:
             members = value.get("member")
             if not isinstance(members, list) or (not ifis and not members):
-                _fail(f"{where}.member", "must be an array of Agents")
+                fail(f"{where}.member", "must be an array of Agents")
             for i, member in enumerate(members):
                 agent(member, f"{where}.member[{i}]", group_ok=False)
         if "name" in value:
-            _string(value["name"], f"{where}.name")
+            string(value["name"], f"{where}.name")
         return
     if kind != "Agent":
-        _fail(f"{where}.objectType", "must be Agent" + (" or Group" if group_ok else ""))
-    _object(value, where, {"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
+        fail(f"{where}.objectType", "must be Agent" + (" or Group" if group_ok else ""))
+    object_with(value, where, {"objectType", "name", "mbox", "mbox_sha1sum", "openid", "account"})
     if len(_ifis(value, where)) != 1:
-        _fail(where, "needs exactly one of mbox, mbox_sha1sum, openid, account")
+        fail(where, "needs exactly one of mbox, mbox_sha1sum, openid, account")
     if "name" in value:
-        _string(value["name"], f"{where}.name")
+        string(value["name"], f"{where}.name")
 
 
 def _ifis(value: dict[str, Any], where: str) -> list[str]:
     found = [k for k in ("mbox", "mbox_sha1sum", "openid", "account") if k in value]
     if len(found) > 1:
-        _fail(where, "uses more than one of mbox, mbox_sha1sum, openid, account")
+        fail(where, "uses more than one of mbox, mbox_sha1sum, openid, account")
     if "mbox" in value and not (isinstance(value["mbox"], str) and MBOX_RE.match(value["mbox"])):
-        _fail(f"{where}.mbox", "must be a mailto: IRI")
+        fail(f"{where}.mbox", "must be a mailto: IRI")
     if "mbox_sha1sum" in value and not (
         isinstance(value["mbox_sha1sum"], str) and SHA1_RE.match(value["mbox_sha1sum"])
     ):
-        _fail(f"{where}.mbox_sha1sum", "must be a hex SHA-1 string")
+        fail(f"{where}.mbox_sha1sum", "must be a hex SHA-1 string")
     if "openid" in value:
-        _iri(value["openid"], f"{where}.openid")
+        check_iri(value["openid"], f"{where}.openid")
     if "account" in value:
-        account = _object(value["account"], f"{where}.account", {"homePage", "name"})
+        account = object_with(value["account"], f"{where}.account", {"homePage", "name"})
         if "homePage" not in account or "name" not in account:
-            _fail(f"{where}.account", "needs homePage and name")
-        _iri(account["homePage"], f"{where}.account.homePage")
-        _string(account["name"], f"{where}.account.name")
+            fail(f"{where}.account", "needs homePage and name")
+        check_iri(account["homePage"], f"{where}.account.homePage")
+        string(account["name"], f"{where}.account.name")
     return found
 
 
 def verb(value: Any, where: str) -> None:
-    _object(value, where, {"id", "display"})
+    object_with(value, where, {"id", "display"})
     if "id" not in value:
-        _fail(where, "needs an id")
-    _iri(value["id"], f"{where}.id")
+        fail(where, "needs an id")
+    check_iri(value["id"], f"{where}.id")
     if "display" in value:
         language_map(value["display"], f"{where}.display")
 
 
 def activity(value: Any, where: str) -> None:
-    _object(value, where, {"objectType", "id", "definition"})
+    object_with(value, where, {"objectType", "id", "definition"})
     if value.get("objectType", "Activity") != "Activity":
-        _fail(f"{where}.objectType", "must be Activity")
+        fail(f"{where}.objectType", "must be Activity")
     if "id" not in value:
-        _fail(where, "needs an id")
-    _iri(value["id"], f"{where}.id")
+        fail(where, "needs an id")
+    check_iri(value["id"], f"{where}.id")
     if "definition" in value:
         _definition(value["definition"], f"{where}.definition")
 
@@ -234,48 +149,48 @@ def _definition(value: Any, where: str) -> None:
         "correctResponsesPattern",
         *INTERACTION_LISTS,
     }
-    _object(value, where, keys)
+    object_with(value, where, keys)
     for name in ("name", "description"):
         if name in value:
             language_map(value[name], f"{where}.{name}")
     for name in ("type", "moreInfo"):
         if name in value:
-            _iri(value[name], f"{where}.{name}")
+            check_iri(value[name], f"{where}.{name}")
     if "extensions" in value:
         extensions(value["extensions"], f"{where}.extensions")
     interaction = [k for k in ("correctResponsesPattern", *INTERACTION_LISTS) if k in value]
     if "interactionType" in value:
         kind = value["interactionType"]
         if not isinstance(kind, str) or kind not in INTERACTION_TYPES:
-            _fail(f"{where}.interactionType", f"must be one of {sorted(INTERACTION_TYPES)}")
+            fail(f"{where}.interactionType", f"must be one of {sorted(INTERACTION_TYPES)}")
     elif interaction:
-        _fail(where, f"{interaction[0]} needs an interactionType")
+        fail(where, f"{interaction[0]} needs an interactionType")
     if "correctResponsesPattern" in value:
         pattern = value["correctResponsesPattern"]
         if not isinstance(pattern, list) or not all(isinstance(p, str) for p in pattern):
-            _fail(f"{where}.correctResponsesPattern", "must be an array of strings")
+            fail(f"{where}.correctResponsesPattern", "must be an array of strings")
     for name in INTERACTION_LISTS:
         if name in value:
             items = value[name]
             if not isinstance(items, list):
-                _fail(f"{where}.{name}", "must be an array of interaction components")
+                fail(f"{where}.{name}", "must be an array of interaction components")
             for i, item in enumerate(items):
-                _object(item, f"{where}.{name}[{i}]", {"id", "description"})
-                _string(item.get("id"), f"{where}.{name}[{i}].id")
+                object_with(item, f"{where}.{name}[{i}]", {"id", "description"})
+                string(item.get("id"), f"{where}.{name}[{i}].id")
                 if "description" in item:
                     language_map(item["description"], f"{where}.{name}[{i}].description")
 
 
 def statement_ref(value: Any, where: str) -> None:
-    _object(value, where, {"objectType", "id"})
+    object_with(value, where, {"objectType", "id"})
     if value.get("objectType") != "StatementRef":
-        _fail(f"{where}.objectType", "must be StatementRef")
-    _uuid(value.get("id"), f"{where}.id")
+        fail(f"{where}.objectType", "must be StatementRef")
+    check_uuid(value.get("id"), f"{where}.id")
 
 
 def _object_property(value: Any, where: str, *, sub: bool) -> None:
     if not isinstance(value, dict):
-        _fail(where, "must be an object")
+        fail(where, "must be an object")
     kind = value.get("objectType", "Activity")
     if kind == "Activity":
         activity(value, where)
@@ -284,7 +199,7 @@ def _object_property(value: Any, where: str, *, sub: bool) -> None:
     elif kind == "StatementRef":
         statement_ref(value, where)
     elif kind == "SubStatement" and not sub:
-        body = _object(value, where, SUBSTATEMENT_KEYS)
+        body = object_with(value, where, SUBSTATEMENT_KEYS)
         _statement_body(body, where, sub=True)
     else:
         allowed = (
@@ -292,32 +207,34 @@ def _object_property(value: Any, where: str, *, sub: bool) -> None:
             if sub
             else "Activity, Agent, Group, SubStatement or StatementRef"
         )
-        _fail(f"{where}.objectType", f"must be {allowed}")
+        fail(f"{where}.objectType", f"must be {allowed}")
 
 
 def result(value: Any, where: str) -> None:
-    _object(value, where, {"score", "success", "completion", "response", "duration", "extensions"})
+    object_with(
+        value, where, {"score", "success", "completion", "response", "duration", "extensions"}
+    )
     for name in ("success", "completion"):
         if name in value and not isinstance(value[name], bool):
-            _fail(f"{where}.{name}", "must be true or false")
+            fail(f"{where}.{name}", "must be true or false")
     if "response" in value:
-        _string(value["response"], f"{where}.response")
+        string(value["response"], f"{where}.response")
     if "duration" in value and not (
         isinstance(value["duration"], str) and DURATION_RE.match(value["duration"])
     ):
-        _fail(f"{where}.duration", "must be an ISO 8601 duration")
+        fail(f"{where}.duration", "must be an ISO 8601 duration")
     if "extensions" in value:
         extensions(value["extensions"], f"{where}.extensions")
     if "score" in value:
-        score = _object(value["score"], f"{where}.score", {"scaled", "raw", "min", "max"})
-        numbers = {k: _number(v, f"{where}.score.{k}") for k, v in score.items()}
+        score = object_with(value["score"], f"{where}.score", {"scaled", "raw", "min", "max"})
+        numbers = {k: number(v, f"{where}.score.{k}") for k, v in score.items()}
         if "scaled" in numbers and not -1 <= numbers["scaled"] <= 1:
-            _fail(f"{where}.score.scaled", "must be between -1 and 1")
+            fail(f"{where}.score.scaled", "must be between -1 and 1")
         if "min" in numbers and "max" in numbers and numbers["min"] >= numbers["max"]:
-            _fail(f"{where}.score", "min must be less than max")
+            fail(f"{where}.score", "min must be less than max")
         raw = numbers.get("raw")
         if raw is not None and (raw < numbers.get("min", raw) or raw > numbers.get("max", raw)):
-            _fail(f"{where}.score.raw", "must be between min and max")
+            fail(f"{where}.score.raw", "must be between min and max")
 
 
 def context(value: Any, where: str, *, object_kind: str) -> None:
@@ -332,31 +249,31 @@ def context(value: Any, where: str, *, object_kind: str) -> None:
         "statement",
         "extensions",
     }
-    _object(value, where, keys)
+    object_with(value, where, keys)
     if "registration" in value:
-        _uuid(value["registration"], f"{where}.registration")
+        check_uuid(value["registration"], f"{where}.registration")
     if "instructor" in value:
         agent(value["instructor"], f"{where}.instructor")
     if "team" in value:
         team = value["team"]
         if not isinstance(team, dict) or team.get("objectType") != "Group":
-            _fail(f"{where}.team", "must be a Group")
+            fail(f"{where}.team", "must be a Group")
         agent(team, f"{where}.team")
     for name in ("revision", "platform"):
         if name in value:
-            _string(value[name], f"{where}.{name}")
+            string(value[name], f"{where}.{name}")
             if object_kind != "Activity":
-                _fail(f"{where}.{name}", "is only allowed when the object is an Activity")
+                fail(f"{where}.{name}", "is only allowed when the object is an Activity")
     if "language" in value and not (
         isinstance(value["language"], str) and LANG_RE.match(value["language"])
     ):
-        _fail(f"{where}.language", "must be an RFC 5646 language tag")
+        fail(f"{where}.language", "must be an RFC 5646 language tag")
     if "statement" in value:
         statement_ref(value["statement"], f"{where}.statement")
     if "extensions" in value:
         extensions(value["extensions"], f"{where}.extensions")
     if "contextActivities" in value:
-        activities = _object(
+        activities = object_with(
             value["contextActivities"], f"{where}.contextActivities", CONTEXT_ACTIVITY_KEYS
         )
         for key, items in activities.items():
@@ -366,32 +283,32 @@ def context(value: Any, where: str, *, object_kind: str) -> None:
 
 def attachments(value: Any, where: str) -> None:
     if not isinstance(value, list):
-        _fail(where, "must be an array of attachments")
+        fail(where, "must be an array of attachments")
     keys = {"usageType", "display", "description", "contentType", "length", "sha2", "fileUrl"}
     for i, item in enumerate(value):
         at = f"{where}[{i}]"
-        _object(item, at, keys)
+        object_with(item, at, keys)
         missing = {"usageType", "display", "contentType", "length", "sha2"} - set(item)
         if missing:
-            _fail(at, f"needs {sorted(missing)}")
-        _iri(item["usageType"], f"{at}.usageType")
+            fail(at, f"needs {sorted(missing)}")
+        check_iri(item["usageType"], f"{at}.usageType")
         language_map(item["display"], f"{at}.display")
         if "description" in item:
             language_map(item["description"], f"{at}.description")
-        content_type = _string(item["contentType"], f"{at}.contentType")
+        content_type = string(item["contentType"], f"{at}.contentType")
         if "/" not in content_type:
-            _fail(f"{at}.contentType", "must be a media type")
+            fail(f"{at}.contentType", "must be a media type")
         if isinstance(item["length"], bool) or not isinstance(item["length"], int):
-            _fail(f"{at}.length", "must be an integer")
-        _string(item["sha2"], f"{at}.sha2")
+            fail(f"{at}.length", "must be an integer")
+        string(item["sha2"], f"{at}.sha2")
         if "fileUrl" in item:
-            _iri(item["fileUrl"], f"{at}.fileUrl")
+            check_iri(item["fileUrl"], f"{at}.fileUrl")
 
 
 def _statement_body(value: dict[str, Any], where: str, *, sub: bool) -> None:
     for name in ("actor", "verb", "object"):
         if name not in value:
-            _fail(where, f"{name} is required")
+            fail(where, f"{name} is required")
     agent(value["actor"], f"{where}.actor")
     verb(value["verb"], f"{where}.verb")
     _object_property(value["object"], f"{where}.object", sub=sub)
@@ -408,13 +325,13 @@ def _statement_body(value: dict[str, Any], where: str, *, sub: bool) -> None:
 
 def validate_statement(value: Any, where: str) -> None:
     """Raise XapiError(400) unless ``value`` is a well-formed xAPI 1.0.3 statement."""
-    body = _object(value, where, STATEMENT_KEYS)
+    body = object_with(value, where, STATEMENT_KEYS)
     if "id" in body:
-        _uuid(body["id"], f"{where}.id")
+        check_uuid(body["id"], f"{where}.id")
     if "version" in body and not (
         isinstance(body["version"], str) and re.match(r"^1\.0(\.\d+)?$", body["version"])
     ):
-        _fail(f"{where}.version", "must be 1.0.x")
+        fail(f"{where}.version", "must be 1.0.x")
     _statement_body(body, where, sub=False)
     if "stored" in body:
         timestamp(body["stored"], f"{where}.stored")
@@ -426,4 +343,4 @@ def validate_statement(value: Any, where: str) -> None:
             if len(members) != 2 or any(
                 k in authority for k in ("mbox", "mbox_sha1sum", "openid", "account")
             ):
-                _fail(f"{where}.authority", "a Group authority is an anonymous group of two Agents")
+                fail(f"{where}.authority", "a Group authority is an anonymous group of two Agents")
