@@ -14,8 +14,8 @@ def run_import(import_id: int) -> None:
     (its file kept, so the import page offers a retry) and is raised again for RQ.
     """
     from app.extensions import db
-    from app.progress.importing import mark_failed, mark_running
-    from app.progress.importing import run_import as run
+    from app.progress.services import mark_failed, mark_running
+    from app.progress.services import run_import as run
 
     with job_context():
         if not mark_running(import_id=import_id):

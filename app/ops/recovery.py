@@ -89,8 +89,8 @@ def recover_imports(connection: Redis, now: datetime | None = None) -> Recovered
 
 
 def _progress_imports(connection: Redis, now: datetime, done: Recovered) -> None:
-    from app.progress.importing import IMPORT_JOB, mark_failed
     from app.progress.models import ImportStatus, ProgressImport
+    from app.progress.services import IMPORT_JOB, mark_failed
     from app.tasks import PendingJob, enqueue_now
 
     rows = db.session.execute(
@@ -235,9 +235,9 @@ def _exists(path: str | None) -> bool:
 def retry_import(*, kind: str, import_id: int) -> bool:
     """Queue a failed import again (its file must still be there); False if it cannot.
     Flushes; the job is enqueued after commit."""
-    from app.progress.importing import IMPORT_JOB
     from app.progress.models import ImportStatus as ProgressStatus
     from app.progress.models import ProgressImport
+    from app.progress.services import IMPORT_JOB
     from app.roster.models import ImportStatus as RosterStatus
     from app.roster.models import RosterImport
     from app.tasks import enqueue_after_commit

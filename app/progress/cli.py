@@ -38,8 +38,9 @@ def import_command(
 ) -> None:
     """Import a progress export FILE into a rollout (safe to run twice)."""
     from app.db import utcnow
-    from app.progress.importing import finish, import_stream
+    from app.progress.importing import import_stream
     from app.progress.models import ImportStatus, ProgressImport
+    from app.progress.services import finish
 
     rollout = find_rollout(slug)
     options: dict = {}

@@ -157,7 +157,7 @@ def confirm(
 ) -> ColumnMapping:
     """Remember the region's mapping for these headers and queue the import with it
     (after commit). Flushes."""
-    from app.progress.importing import queue_import
+    from app.progress.services import queue_import
 
     region = db.session.get(Region, record.region_id)
     assert region is not None
@@ -178,7 +178,8 @@ def plan(*, record: ProgressImport, region: Region, typed: dict[str, Any]) -> No
     """Queue a fresh upload, unless it is in no known format and nobody said which column is
     which: then it waits for the lead (``NEEDS_MAPPING``), or takes the region's remembered
     mapping for its headers. Flushes."""
-    from app.progress.importing import _moodle_profiles, queue_import
+    from app.progress.importing import _moodle_profiles
+    from app.progress.services import queue_import
 
     fmt = record.requested_format
     path = Path(record.stored_path)

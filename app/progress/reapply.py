@@ -12,11 +12,10 @@ from app.extensions import db
 from app.programs.models import Module
 from app.progress.mapping import set_unit_mapping
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.services import create_import
 
 log = logging.getLogger(__name__)
 
-#: files of a rollout's most recent imports kept for re-applying after a mapping
-KEEP_FILES = 5
 IGNORE = "ignore"
 
 
@@ -67,8 +66,6 @@ def map_units_and_reapply(
         )
     if not file_kept(record):
         return None
-    from app.progress.importing import create_import
-
     path = Path(record.stored_path)
     with path.open("rb") as stream:
         again = create_import(
@@ -81,30 +78,6 @@ def map_units_and_reapply(
             options=dict((record.report or {}).get("options") or {}),
         )
     return again
-
-
-def drop_old_files(*, rollout_id: int) -> None:
-    """Delete the files of a rollout's imports older than the last ``KEEP_FILES``. Flushes."""
-    old = db.session.execute(
-        select(ProgressImport.id, ProgressImport.stored_path)
-        .where(
-            ProgressImport.rollout_id == rollout_id,
-            ProgressImport.stored_path != "",
-            ProgressImport.status.in_([ImportStatus.DONE, ImportStatus.FAILED]),
-        )
-        .order_by(ProgressImport.id.desc())
-        .offset(KEEP_FILES)
-    ).all()
-    if not old:
-        return
-    for _, stored in old:
-        Path(stored).unlink(missing_ok=True)
-    db.session.execute(
-        update(ProgressImport)
-        .where(ProgressImport.id.in_([i for i, _ in old]))
-        .values(stored_path="")
-        .execution_options(synchronize_session=False)
-    )
 
 
 def forget_files(*, rollout_ids: Any) -> None:

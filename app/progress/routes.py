@@ -21,8 +21,8 @@ from app.auth.models import Role
 from app.extensions import db
 from app.mail.rendering import accepted_language
 from app.progress.formats import FORMATS, GENERIC_KEYS
-from app.progress.importing import create_import
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.services import create_import
 from app.progress.texts import failed, import_error
 from app.progress.xapi_routes import public_bp  # noqa: F401 - the LRS, registered with this module
 from app.rollouts.models import Rollout
