@@ -175,7 +175,7 @@ def register_fresh_links(app: Flask) -> None:
     from app.masterclasses.fresh_links import find_opt_in_link, find_rsvp_link
     from app.masterclasses.recognition import OPT_IN_MAX_AGE, OPT_IN_PURPOSE
     from app.reports import fresh_links as reports
-    from app.reports.services import GLOBAL_PURPOSE, REGION_PURPOSE
+    from app.reports.subscriptions import GLOBAL_PURPOSE, REGION_PURPOSE
     from app.rollouts.fresh_links import find_commit_link
     from app.rollouts.onboarding import COMMIT_PURPOSE
     from app.terms.common import BUDDY_PURPOSE

@@ -15,7 +15,7 @@ from app.calls.services import generate_series, question_url, sessions_of
 from app.extensions import db
 from app.links.services import absolute_url, make_token
 from app.masterclasses.recognition import opt_in_url
-from app.reports.services import GLOBAL_PURPOSE, manage_url_for
+from app.reports.subscriptions import GLOBAL_PURPOSE, manage_url_for
 from app.rollouts.models import RolloutSponsor
 from app.rollouts.onboarding import commit_url
 from app.rollouts.services import launch_rollout
