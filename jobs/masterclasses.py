@@ -18,10 +18,8 @@ def daily(region_id: int, slot_iso: str | None = None) -> None:
     with job_context():
         from app.extensions import db
         from app.goals.services import due_goal_surveys
-        from app.masterclasses.services import (
-            due_masterclass_invitations,
-            due_masterclass_reminders,
-        )
+        from app.masterclasses.invitations import due_masterclass_invitations
+        from app.masterclasses.services import due_masterclass_reminders
         from app.regions.models import Region
 
         region = db.session.get(Region, region_id)

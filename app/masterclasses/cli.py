@@ -17,7 +17,8 @@ masterclasses = click.Group("masterclasses", help="Master classes, goal survey, 
 def sweep_command(codes: tuple[str, ...]) -> None:
     """Invite missed completers, promote waitlists, send day-before reminders and goal surveys."""
     from app.goals.services import due_goal_surveys
-    from app.masterclasses.services import due_masterclass_invitations, due_masterclass_reminders
+    from app.masterclasses.invitations import due_masterclass_invitations
+    from app.masterclasses.services import due_masterclass_reminders
     from app.regions.models import Region
 
     stmt = select(Region).order_by(Region.code)

@@ -37,7 +37,7 @@ COMMENTS = [
 
 
 def seed(ctx: Any) -> None:
-    from app.masterclasses.services import invite_qualifying
+    from app.masterclasses.invitations import invite_qualifying
 
     classes: list[MasterClass] = []
     for code, (title, hosts, city) in REGIONAL.items():
@@ -99,11 +99,8 @@ def seed(ctx: Any) -> None:
 def _past_class_with_attendance(ctx: Any) -> None:
     """A class held two weeks ago in Germany, its answers and attendance as they happened."""
     from app.auth.models import Role
-    from app.masterclasses.services import (
-        accept_invitation,
-        invite_qualifying,
-        record_attendance,
-    )
+    from app.masterclasses.invitations import invite_qualifying
+    from app.masterclasses.services import accept_invitation, record_attendance
 
     region = ctx.regions["de"]
     starts = _local(ctx.today - timedelta(days=14), time(17, 0), region.time_zone)

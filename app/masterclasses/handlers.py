@@ -9,6 +9,6 @@ from app.rollouts.signals import enrollment_completed
 
 @enrollment_completed.connect
 def invite_completer(enrollment: Any, **kwargs: Any) -> None:
-    from app.masterclasses.services import invite_on_completion
+    from app.masterclasses.invitations import invite_on_completion
 
     invite_on_completion(enrollment)

@@ -23,8 +23,8 @@ from app.approvals.digests import send_due_requests
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.db import utcnow
 from app.extensions import db
+from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import InvitationStatus, MasterClassInvitation
-from app.masterclasses.services import invite_qualifying
 from app.metrics.weeks import week_label
 from app.reports.services import build_week
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutSponsor, RolloutStatus
