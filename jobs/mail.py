@@ -15,7 +15,7 @@ def deliver_pending() -> int:
 
 def sweep() -> int:
     """Re-enqueue delivery for due rows (new, retry due, lease expired)."""
-    from app.mail.delivery import sweep as sweep_outbox
+    from app.mail.dispatch import sweep as sweep_outbox
 
     with job_context():
         return sweep_outbox()

@@ -257,7 +257,7 @@ def tick(now: datetime | None = None) -> list[DueRun]:
     """
     from redis.exceptions import RedisError
 
-    from app.mail.delivery import sweep
+    from app.mail.dispatch import sweep
 
     with job_context():
         try:

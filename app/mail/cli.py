@@ -42,7 +42,7 @@ def send_test(to_address: str, locale: str, time_zone: str) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Enqueue delivery for every due outbox row (what each scheduler tick does)."""
-    from app.mail.delivery import sweep
+    from app.mail.dispatch import sweep
 
     click.echo(f"{sweep()} emails due.")
 

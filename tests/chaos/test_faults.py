@@ -114,7 +114,7 @@ def test_redis_stopped_and_restarted_empty(app_settings, smtp_sink, tmp_path) ->
     cleared: list[float] = []
     try:
         with other.app_context():
-            from app.mail.delivery import sweep
+            from app.mail.dispatch import sweep
 
             sweep()
             db.session.commit()
