@@ -26,7 +26,8 @@ from sqlalchemy.orm import (
 )
 
 from app.db import RegionScoped
-from app.readcache import read_cache, thaw
+from app.frozen import thaw
+from app.readcache import read_cache
 
 SCOPE_KEY = "region_scope"
 T = TypeVar("T")
