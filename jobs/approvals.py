@@ -13,7 +13,7 @@ from jobs.runtime import job_context
 
 def send_requests(region_id: int, slot_iso: str | None = None) -> int:
     """Hourly: email managers about reports who committed since their last request."""
-    from app.approvals.digests import send_due_requests
+    from app.approvals.request_emails import send_due_requests
     from app.db import utcnow
     from app.extensions import db
     from app.regions.models import Region

@@ -1,4 +1,4 @@
-"""Term jobs, one per region (the scheduler enqueues them; see app/terms/services.py)."""
+"""Term jobs, one per region (the scheduler enqueues them; see app/terms/__init__.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _region(region_id: int):  # type: ignore[no-untyped-def]
 
 def nudge_at_risk(region_id: int, slot_iso: str | None = None) -> int:
     """Daily, 09:00 region time: nudge learners behind pace (queue ``default``)."""
-    from app.terms.services import due_at_risk_nudges
+    from app.terms.nudges import due_at_risk_nudges
 
     with job_context():
         return due_at_risk_nudges(region=_region(region_id))
@@ -29,7 +29,7 @@ def nudge_at_risk(region_id: int, slot_iso: str | None = None) -> int:
 
 def request_buddy_signoffs(region_id: int, slot_iso: str | None = None) -> int:
     """Daily, 09:00 region time: ask buddies to confirm ended terms (queue ``default``)."""
-    from app.terms.services import due_buddy_signoffs
+    from app.terms.buddies import due_buddy_signoffs
 
     with job_context():
         return due_buddy_signoffs(region=_region(region_id))
@@ -37,7 +37,7 @@ def request_buddy_signoffs(region_id: int, slot_iso: str | None = None) -> int:
 
 def close_due_terms(region_id: int, slot_iso: str | None = None) -> int:
     """Daily, 06:00 region time: close terms past their grace period (queue ``reports``)."""
-    from app.terms.services import due_term_closes
+    from app.terms.closing import due_term_closes
 
     with job_context():
         results = due_term_closes(region=_region(region_id))

@@ -19,8 +19,8 @@ def approvals() -> None:
 @with_appcontext
 def send_due(code: str | None) -> None:
     """Send due requests and reminders now (what the scheduler runs)."""
-    from app.approvals.digests import send_due_requests
     from app.approvals.reminders import send_due_reminders
+    from app.approvals.request_emails import send_due_requests
     from app.db import utcnow
     from app.regions.models import Region
 

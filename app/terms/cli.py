@@ -28,7 +28,8 @@ def close_command(slug: str, number: int, accept_stale_progress: bool) -> None:
     """Give every learner of a rollout a verdict for a term (safe to run again)."""
     from app.db import utcnow
     from app.progress.queries import is_stale, max_age, progress_freshness
-    from app.terms.services import close_term, program_term
+    from app.terms.closing import close_term
+    from app.terms.common import program_term
 
     rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
     if rollout is None:

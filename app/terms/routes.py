@@ -24,14 +24,12 @@ from app.programs.models import Term
 from app.readcache import cached_page
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
+from app.terms.buddies import confirm_buddy_term
+from app.terms.common import BUDDY_PURPOSE, ReviewError, program_term
 from app.terms.models import ExcuseReason, TermReview
-from app.terms.services import (
-    BUDDY_PURPOSE,
-    ReviewError,
-    confirm_buddy_term,
+from app.terms.review import (
     confirm_free_rider,
     excuse,
-    program_term,
     review_lists,
     tell_sponsors_if_reviewed,
     term_outcome,
@@ -125,7 +123,7 @@ def decide(slug: str, number: int, review_id: int) -> Any:
 def close_on_current_progress(slug: str, number: int) -> Any:
     """The local lead closes a term on progress older than the region allows (the daily job
     waits for newer data): they confirm on the review page, which says how old it is."""
-    from app.terms.services import close_term
+    from app.terms.closing import close_term
 
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)

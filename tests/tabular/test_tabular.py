@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.calls.report import parse_report
+from app.calls.attendance_report import parse_report
 from app.extensions import db
 from app.people.models import Person
 from app.progress.formats import FormatError
