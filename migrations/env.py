@@ -73,12 +73,12 @@ REPLACED = {"b7e4c1d9a2f6": "4e9ac3a41fc6"}
 #: The rest of the chain that baseline 4e9ac3a41fc6 replaced (22 Nov - 3 Dec 2026). A
 #: database stopped part-way must first reach b7e4c1d9a2f6 with a Summit from before the
 #: baseline (git commit e6510dd); its schema is not the baseline's.
-FOLDED = {
-    "2b49d9a96496", "1c1b8d8fd42d", "63967f300e53", "680b01f8975f", "b570032eb31e",
-    "56dbaf9e6560", "312efadb16b5", "7d3e5a91c2b4", "9b6f0c2d4e81", "a10e4587aeb7",
-    "a9c1e5d3b7f2", "37ce148fe802", "aa0b2101d8b9", "c99ccfda3f41", "f658b865e22f",
-    "ea54f0b41c91", "65dc42d9826a", "5d1e0f7a2c4b", "8c3f6b9d1e27", "929515a407ef",
-    "5e19a7c2d4b1", "5d1c2e7a9b40",
+FOLDED = {  # in chain order, the first created the schema
+    "2b49d9a96496", "c99ccfda3f41", "63967f300e53", "f658b865e22f", "56dbaf9e6560",
+    "a9c1e5d3b7f2", "b570032eb31e", "680b01f8975f", "1c1b8d8fd42d", "312efadb16b5",
+    "7d3e5a91c2b4", "9b6f0c2d4e81", "aa0b2101d8b9", "a10e4587aeb7", "ea54f0b41c91",
+    "37ce148fe802", "5e19a7c2d4b1", "5d1e0f7a2c4b", "8c3f6b9d1e27", "929515a407ef",
+    "65dc42d9826a", "5d1c2e7a9b40",
 }  # fmt: skip
 
 
