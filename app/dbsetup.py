@@ -60,12 +60,12 @@ def _sqlite_pragmas_if_sqlite(dbapi_connection: Any, connection_record: Any) -> 
         _sqlite_pragmas(dbapi_connection, connection_record)
 
 
-def ping_when_idle(engine: Engine) -> None:
+def ping_when_idle(engine: Engine, *, idle_after: float = PING_IDLE_AFTER) -> None:
     """Pessimistic disconnect handling for connections that sat unused in the pool.
 
     ``pool_pre_ping`` pings on every checkout: one more round trip on every request of a
     busy server, whose connections were in use a moment ago. A connection that has waited
-    longer than :data:`PING_IDLE_AFTER` (a server restart, a failover, an idle timeout may
+    longer than ``idle_after`` seconds (a server restart, a failover, an idle timeout may
     have closed it) is pinged; one that fails is replaced before the request sees it.
     """
     if engine.dialect.name == "sqlite" or engine in _pinged_engines:
@@ -75,7 +75,7 @@ def ping_when_idle(engine: Engine) -> None:
 
     def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         returned = record.info.get(_RETURNED_AT)
-        if returned is None or time.monotonic() - returned < PING_IDLE_AFTER:
+        if returned is None or time.monotonic() - returned < idle_after:
             return  # new, or back in the pool a moment ago
         try:
             dialect.do_ping(dbapi_connection)
