@@ -4,7 +4,7 @@ else's budget; routes without a token are not limited by the link limiter at all
 
 from __future__ import annotations
 
-from app.links import routes as link_routes
+from app.freshlinks import routes as link_routes
 from app.links.services import make_token
 
 

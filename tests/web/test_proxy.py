@@ -9,7 +9,7 @@ import pytest
 
 from app.auth.models import Role
 from app.extensions import db
-from app.links import routes as link_routes
+from app.freshlinks import routes as link_routes
 from app.settings import Settings, SettingsError
 from tests.factories import staff
 
