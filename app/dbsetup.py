@@ -1,4 +1,4 @@
-"""Per-connection database settings and the list of every model (for Alembic)."""
+"""Per-connection database settings (the list of every model is :mod:`app.models`)."""
 
 from __future__ import annotations
 
@@ -10,29 +10,12 @@ from flask import Flask
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
+from app.extensions import db
+
 #: seconds a pooled server connection may sit unused before it is pinged on checkout
 PING_IDLE_AFTER = 10.0
 _RETURNED_AT = "summit_returned_at"
 _pinged_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def import_models() -> None:
-    """Import every capability's models so the metadata is complete."""
-    from app import readcache as _readcache  # noqa: F401
-    from app.approvals import models as _approvals  # noqa: F401
-    from app.audit import models as _audit  # noqa: F401
-    from app.auth import models as _auth  # noqa: F401
-    from app.calls import models as _calls  # noqa: F401
-    from app.mail import models as _mail  # noqa: F401
-    from app.masterclasses import models as _masterclasses  # noqa: F401
-    from app.ops import models as _ops  # noqa: F401
-    from app.people import models as _people  # noqa: F401
-    from app.programs import models as _programs  # noqa: F401
-    from app.progress import models as _progress  # noqa: F401
-    from app.regions import models as _regions  # noqa: F401
-    from app.reports import models as _reports  # noqa: F401
-    from app.rollouts import models as _rollouts  # noqa: F401
-    from app.terms import models as _terms  # noqa: F401
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -45,9 +28,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
-    import_models()
-    from app.extensions import db
-
     with app.app_context():  # the engine object only: nothing connects here
         ping_when_idle(db.engine)
     # the engine is created lazily by Flask-SQLAlchemy; hook every SQLite engine once

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.freshlinks import routes as link_routes
 from app.goals.services import SURVEY_PURPOSE
-from app.links import routes as link_routes
 from app.links.services import (
     LinkExpired,
     LinkInvalid,

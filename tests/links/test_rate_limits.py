@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from app.links.routes import TOKEN_REQUESTS_PER_MINUTE as LIMIT
+from app.freshlinks.routes import TOKEN_REQUESTS_PER_MINUTE as LIMIT
 from app.links.services import make_token
 
 

@@ -11,7 +11,7 @@ import time_machine
 
 from app.auth.models import Role
 from app.extensions import db
-from app.links.routes import TOKEN_REQUESTS_PER_MINUTE as LIMIT
+from app.freshlinks.routes import TOKEN_REQUESTS_PER_MINUTE as LIMIT
 from app.settings import Settings, SettingsError
 from tests.factories import staff
 

@@ -22,10 +22,13 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import msal
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from flask import current_app, session
 
 from app.settings import Settings
@@ -112,9 +115,6 @@ def reset() -> None:
 def client_credential(s: Settings) -> Any:
     """The secret, or the certificate (private key + SHA-1 thumbprint) from one PEM file."""
     if s.entra_client_certificate_path:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes
-
         pem = Path(s.entra_client_certificate_path).read_bytes()
         cert = x509.load_pem_x509_certificate(pem)
         return {
@@ -379,7 +379,6 @@ def claim_email(claims: dict[str, Any]) -> str:
 
 def end_session_url(post_logout_redirect: str) -> str | None:
     """Where to send the browser so Entra ID signs it out too (None if unknown)."""
-    from urllib.parse import urlencode
 
     try:
         endpoint = openid_configuration().get("end_session_endpoint")

@@ -10,7 +10,8 @@ while the page's own form still carries ``Origin`` (``app/csrf.py`` checks it;
 
 The pages speak the language of the person the token was made for when it still says
 who (their locale, else their region's), else the best of en/de/fr the browser accepts,
-else English: ``links/<lang>/<page>.html`` with the English page as the fallback.
+else English: ``links/<lang>/<page>.html`` with the English page as the fallback. (The
+blueprint keeps its name, ``links``, and its templates their folder.)
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from app.auth.access import public
 from app.extensions import db
-from app.links.fresh import can_refresh, language_of_link, send_fresh_link
+from app.freshlinks.services import can_refresh, language_of_link, send_fresh_link
+from app.language import accepted_language, page_templates
 from app.links.ratelimit import allow
 from app.links.services import LinkExpired, LinkInvalid
-from app.mail.rendering import accepted_language, page_templates
 
 public_bp = Blueprint("links", __name__, url_prefix="/links")
 

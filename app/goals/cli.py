@@ -1,4 +1,7 @@
-"""``summit masterclasses sweep``: the daily master-class and goal-survey work, by hand."""
+"""``summit masterclasses sweep``: the daily master-class and goal-survey work, by hand.
+
+It lives with the goals, which sit above the master classes (the survey email carries the
+leaderboard opt-in link): the command sends both capabilities' due work."""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
+from app.goals.services import due_goal_surveys
+from app.masterclasses.services import due_masterclass_invitations, due_masterclass_reminders
+from app.regions.models import Region
 
 masterclasses = click.Group("masterclasses", help="Master classes, goal survey, recognition.")
 
@@ -16,9 +22,6 @@ masterclasses = click.Group("masterclasses", help="Master classes, goal survey, 
 @with_appcontext
 def sweep_command(codes: tuple[str, ...]) -> None:
     """Invite missed completers, promote waitlists, send day-before reminders and goal surveys."""
-    from app.goals.services import due_goal_surveys
-    from app.masterclasses.services import due_masterclass_invitations, due_masterclass_reminders
-    from app.regions.models import Region
 
     stmt = select(Region).order_by(Region.code)
     if codes:

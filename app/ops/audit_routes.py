@@ -1,4 +1,5 @@
-"""The audit trail, read-only, for global admins."""
+"""The audit trail, read-only, for global admins (blueprint `audit`). With the operators'
+pages: it needs sign-in (app.auth), which records into the trail (app.audit) below it."""
 
 from __future__ import annotations
 

@@ -24,18 +24,18 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
+from app.language import accepted_language, language, person_language
 from app.links.services import (
     DEFAULT_MAX_AGE,
     ActionClaims,
     LinkExpired,
     LinkInvalid,
     claims_of,
-    language_of_person,
     read_claims,
 )
 from app.mail.models import OutboundEmail
-from app.mail.rendering import language
 from app.mail.services import queue_email
+from app.people.models import Person
 from app.scoping import region_scope, set_region_scope
 
 log = logging.getLogger(__name__)
@@ -213,3 +213,28 @@ def send_fresh_link(*, token: str, purpose: str, now: datetime | None = None) ->
         )
         db.session.flush()
     return True
+
+
+def link_page_language(claims: ActionClaims | None, accept_languages: Any) -> str:
+    """The language of a page about a link: the person's a genuine token names (expired or
+    not), else the browser's best of en/de/fr (``request.accept_languages``), else English."""
+    if claims is not None:
+        lang = language_of_person(claims.person_id)
+        if lang is not None:
+            return lang
+    return accepted_language(accept_languages)
+
+
+def language_of_person(person_id: int) -> str | None:
+    """The language Summit writes to the person a genuine token names (their locale, else
+    their region's; en, de, fr), None if they are gone. Reads across regions: the
+    signature vouches for the id, and only a language comes out."""
+    previous = region_scope(db.session)
+    set_region_scope(db.session, None)
+    try:
+        person = db.session.get(Person, person_id)
+        if person is None or person.erased_at is not None:
+            return None
+        return person_language(person, person.region)
+    finally:
+        set_region_scope(db.session, previous)

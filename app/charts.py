@@ -1,23 +1,16 @@
 """Dashboard charts as server-rendered inline SVG, readable without colour: every bar and point
 carries its own label, bars are hatched, points are marked, and each chart has a table twin.
 
-Only geometry lives here; the numbers come from ``app.metrics`` and ``app.rollouts.queries``,
-the markup from ``templates/web/_charts.html``.
+Only geometry lives here (core layer); the numbers come from ``app.metrics`` and
+``app.rollouts.queries``, the markup from ``templates/web/_charts.html``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from app.metrics.queries import completion_trend
-from app.metrics.weeks import last_complete_week, shift_week, week_end
-from app.readcache import read_cache
-from app.regions.models import Region
-
-TREND_WEEKS = 8
 WIDTH = 640
 LABEL_WIDTH = 150
 BAR_HEIGHT = 26
@@ -124,27 +117,6 @@ def trend(weeks: Sequence[tuple[str, float | None]]) -> Trend:
         grid=[(bottom - f * PLOT_HEIGHT, f"{round(f * 100)}%") for f in (0, 0.5, 1)],
         path=" ".join(path),
     )
-
-
-def completion_weeks(
-    region: Region, now: datetime, *, rollout_ids: Sequence[int] | None = None
-) -> list[tuple[str, float | None]]:
-    """The completion rate (``app.metrics``) at the end of each of the last complete weeks."""
-    last = last_complete_week(now, region.time_zone)
-    return _completion_weeks(
-        region.id, region.time_zone, last, None if rollout_ids is None else tuple(rollout_ids)
-    )
-
-
-@read_cache.cached(reads=("enrollment",))
-def _completion_weeks(
-    region_id: int, time_zone: str, last: str, rollout_ids: tuple[int, ...] | None
-) -> list[tuple[str, float | None]]:
-    weeks = [shift_week(last, -k) for k in range(TREND_WEEKS - 1, -1, -1)]
-    rates = completion_trend(
-        {w: {region_id: week_end(w, time_zone)} for w in weeks}, rollout_ids=rollout_ids
-    )
-    return [(w, rates[w].get(region_id)) for w in weeks]
 
 
 def stage_label(stage: Any) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
-from app.auth import entra
+from app.microsoft import entra
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -154,13 +155,11 @@ def retry_after(response: requests.Response) -> float | None:
         return min(max(float(value), 0.0), 3600.0)
     except ValueError:
         pass
-    from email.utils import parsedate_to_datetime
 
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    from datetime import UTC
 
     return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), 3600.0)
 

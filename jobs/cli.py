@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import time
 from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from redis.exceptions import RedisError
+from rq import Queue, SimpleWorker, Worker
+from rq.worker_registration import register
+
+import jobs
+from app.extensions import db
+from app.tasks import QUEUES, get_redis
+from jobs.schedule import tick
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +28,6 @@ JOB_MODULES = ("jobs.runtime", "jobs.mail", "jobs.schedule")
 
 def preload_jobs() -> None:
     """Import every ``jobs/*.py`` module (and so the app's models) in the parent."""
-    import importlib
-    import pkgutil
-
-    import jobs
 
     for name in JOB_MODULES:
         importlib.import_module(name)
@@ -35,12 +41,8 @@ class _Reregistering:
     worker would go on working unseen by ``/healthz``, the ops page and delivery kicks."""
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> Any:
-        from rq.worker_registration import register
-
         result = super().heartbeat(timeout, pipeline)  # type: ignore[misc]
         if pipeline is None:
-            from redis.exceptions import RedisError
-
             try:
                 if not self.connection.sismember(self.redis_workers_keys, self.key):  # type: ignore[attr-defined]
                     register(self)  # type: ignore[arg-type]
@@ -51,7 +53,6 @@ class _Reregistering:
 
 
 def worker_class(simple: bool) -> type:
-    from rq import SimpleWorker, Worker
 
     if simple:
 
@@ -64,7 +65,6 @@ def worker_class(simple: bool) -> type:
         """RQ's forking worker; the work horse drops the database connections it inherited."""
 
         def main_work_horse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            from app.extensions import db
 
             db.engine.dispose(close=False)  # never share a socket with the parent
             return super().main_work_horse(*args, **kwargs)
@@ -89,11 +89,6 @@ def worker_command(burst: bool, simple: bool, name: str | None) -> None:
     working again once Redis answers; jobs lost with it are put back by the
     scheduler's recovery from the database.
     """
-    from redis.exceptions import RedisError
-    from rq import Queue
-
-    from app.extensions import db
-    from app.tasks import QUEUES, get_redis
 
     preload_jobs()
     db.engine.dispose()  # connections are opened per process, after the fork
@@ -122,7 +117,6 @@ def worker_command(burst: bool, simple: bool, name: str | None) -> None:
 
 def _forget_worker(worker: object) -> None:
     """Best effort: drop the stale registration so the same name can register again."""
-    from redis.exceptions import RedisError
 
     try:
         if worker is not None:
@@ -140,7 +134,6 @@ def scheduler_command(interval: float, once: bool) -> None:
 
     Safe to run twice: the database guard makes a second scheduler enqueue nothing.
     """
-    from jobs.schedule import tick
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
@@ -153,6 +146,3 @@ def scheduler_command(interval: float, once: bool) -> None:
         if once:
             return
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
-
-
-COMMANDS = [worker_command, scheduler_command]
