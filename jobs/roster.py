@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from app.auth.models import StaffUser
+from app.extensions import db
+from app.roster.models import ImportStatus, RosterImport
+from app.roster.services import apply_roster_import, mark_failed, preview_roster_import
 from jobs.runtime import job_context
 
 log = logging.getLogger(__name__)
@@ -13,10 +17,6 @@ def _fail_visibly(import_id: int, exc: BaseException) -> None:
     """The job raised outside the import's own handling: mark the import failed, with the
     reason, in a transaction of its own (never left "queued" or "running")."""
     with job_context():
-        from app.extensions import db
-        from app.roster.models import ImportStatus, RosterImport
-        from app.roster.services import mark_failed
-
         roster_import = db.session.get(RosterImport, import_id)
         if roster_import is not None and roster_import.status in (
             ImportStatus.QUEUED,
@@ -37,10 +37,6 @@ def preview_roster(import_id: int) -> None:
 
 def _preview_roster(import_id: int) -> None:
     with job_context():
-        from app.extensions import db
-        from app.roster.models import RosterImport
-        from app.roster.services import preview_roster_import
-
         roster_import = db.session.get(RosterImport, import_id)
         if roster_import is None:
             return
@@ -59,11 +55,6 @@ def apply_roster(import_id: int, actor_id: int | None = None) -> None:
 
 def _apply_roster(import_id: int, actor_id: int | None) -> None:
     with job_context():
-        from app.auth.models import StaffUser
-        from app.extensions import db
-        from app.roster.models import RosterImport
-        from app.roster.services import apply_roster_import
-
         roster_import = db.session.get(RosterImport, import_id)
         if roster_import is None:
             return

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.mail.models import OutboundAttachment, OutboundEmail
 from app.people.models import Person
 from app.privacy.services import ERASED_NAME, erase_owned_columns, name_variants, pseudonym
-from app.progress.reapply import forget_files
+from app.progress.kept_files import forget_files
 from app.regions.models import Region
 from app.reports.models import Report
 from app.rollouts.models import Enrollment, Rollout, RolloutStatus

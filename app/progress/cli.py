@@ -9,9 +9,16 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.audit.services import record
 from app.calendar import parse_instant
+from app.db import utcnow
 from app.extensions import db
+from app.programs.models import Module, Program
 from app.progress.formats import FORMATS, FormatError
+from app.progress.importing import import_stream
+from app.progress.mapping import set_unit_mapping
+from app.progress.models import ImportStatus, ProgressImport
+from app.progress.services import finish
 from app.rollouts.cli import find_rollout
 
 
@@ -37,10 +44,6 @@ def import_command(
     file: Path, slug: str, fmt: str, observed_at: str | None, mapping: Path | None
 ) -> None:
     """Import a progress export FILE into a rollout (safe to run twice)."""
-    from app.db import utcnow
-    from app.progress.importing import import_stream
-    from app.progress.models import ImportStatus, ProgressImport
-    from app.progress.services import finish
 
     rollout = find_rollout(slug)
     options: dict = {}
@@ -101,9 +104,6 @@ def import_command(
 @with_appcontext
 def map_command(program_slug: str, unit: str, module_key: str | None, ignore: bool) -> None:
     """Map a provider UNIT name to a module of a program (overrides the title match)."""
-    from app.audit.services import record
-    from app.programs.models import Module, Program
-    from app.progress.mapping import set_unit_mapping
 
     program = db.session.scalars(select(Program).where(Program.slug == program_slug)).one_or_none()
     if program is None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app
-from sqlalchemy import select, update
 
 from app.db import utcnow
 from app.extensions import db
@@ -18,6 +17,7 @@ from app.progress.formats import (
     FormatError,
 )
 from app.progress.importing import ImportResult, import_stream
+from app.progress.kept_files import drop_old_files
 from app.progress.models import ImportStatus, ProgressImport
 from app.regions.models import Region
 from app.rollouts.models import Rollout
@@ -26,8 +26,6 @@ from app.tasks import enqueue_after_commit
 log = logging.getLogger(__name__)
 
 IMPORT_JOB = "jobs.progress.run_import"
-#: files of a rollout's most recent imports kept for re-applying after a mapping
-KEEP_FILES = 5
 
 
 def imports_dir() -> Path:
@@ -177,27 +175,3 @@ def finish(record: ProgressImport, result: ImportResult) -> None:
     record.finished_at = utcnow()
     record.data_as_of = result.as_of or record.finished_at
     db.session.flush()
-
-
-def drop_old_files(*, rollout_id: int) -> None:
-    """Delete the files of a rollout's imports older than the last ``KEEP_FILES``. Flushes."""
-    old = db.session.execute(
-        select(ProgressImport.id, ProgressImport.stored_path)
-        .where(
-            ProgressImport.rollout_id == rollout_id,
-            ProgressImport.stored_path != "",
-            ProgressImport.status.in_([ImportStatus.DONE, ImportStatus.FAILED]),
-        )
-        .order_by(ProgressImport.id.desc())
-        .offset(KEEP_FILES)
-    ).all()
-    if not old:
-        return
-    for _, stored in old:
-        Path(stored).unlink(missing_ok=True)
-    db.session.execute(
-        update(ProgressImport)
-        .where(ProgressImport.id.in_([i for i, _ in old]))
-        .values(stored_path="")
-        .execution_options(synchronize_session=False)
-    )

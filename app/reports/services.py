@@ -17,8 +17,9 @@ from app.auth.models import Role, RoleAssignment, StaffUser
 from app.db import utcnow
 from app.extensions import db
 from app.links.services import absolute_url
-from app.metrics.queries import Snapshot, completion_trend, compute, upcoming
-from app.metrics.weeks import last_complete_week, send_time, shift_week, week_end
+from app.metrics.queries import Snapshot, compute, upcoming
+from app.programs.models import Program
+from app.progress.queries import progress_freshness
 from app.regions.models import Region
 from app.reports import content
 from app.reports.chart import trend_alt, trend_png
@@ -31,6 +32,8 @@ from app.reports.sending import (
     send_regional,
 )
 from app.rollouts.models import Rollout, RolloutStatus
+from app.rollouts.queries import completion_trend
+from app.weeks import last_complete_week, send_time, shift_week, week_end
 
 log = logging.getLogger(__name__)
 
@@ -202,8 +205,6 @@ def _previous_figures(
 
 def _progress_as_of(region_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Per region, how old each launched rollout's progress data is (four statements)."""
-    from app.programs.models import Program
-    from app.progress.queries import progress_freshness
 
     rows = db.session.execute(
         select(Rollout.id, Rollout.region_id, Program.title)

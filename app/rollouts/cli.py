@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.rollouts.models import Rollout
+from app.rollouts.services import RolloutError, launch_rollout
 
 
 def find_rollout(slug: str) -> Rollout:
@@ -27,7 +28,6 @@ def rollout_group() -> None:
 @with_appcontext
 def rollout_launch(slug: str) -> None:
     """Launch a rollout: every learner gets an invitation to commit."""
-    from app.rollouts.services import RolloutError, launch_rollout
 
     rollout = find_rollout(slug)
     try:

@@ -12,10 +12,10 @@ from sqlalchemy.engine import Connection
 from app.audit.services import record
 from app.extensions import db
 from app.people.models import Person
+from app.people.signals import manager_changed
 from app.regions.models import Region
 from app.rollouts.models import Rollout, RolloutStatus
 from app.rollouts.onboarding import queue_invitations
-from app.rollouts.signals import manager_changed
 from app.roster.engine import RosterOutcome, run_roster
 from app.roster.issues import (
     column_header,

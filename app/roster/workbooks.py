@@ -7,9 +7,6 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from app.roster.errors import UnreadableRoster
 
 XLSX_MAGIC = b"PK\x03\x04"
@@ -71,6 +68,10 @@ def check_xlsx_bounds(raw: BinaryIO) -> None:
 
 def open_workbook(raw: BinaryIO) -> Any:
     """An .xlsx opened read-only from its bytes (whatever the file is named)."""
+    # openpyxl takes 0.4 s to import: only when a workbook is uploaded
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     check_xlsx_bounds(raw)
     raw.seek(0)
     try:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.extensions import db
 from app.rollouts.models import Enrollment
 from app.terms.closing import close_term
 from app.terms.common import grace_days
@@ -15,7 +16,6 @@ from app.terms.models import TermClose, TermReview, Verdict
 
 
 def seed(ctx) -> None:  # type: ignore[no-untyped-def]
-    from app.extensions import db
 
     if not ctx.program.terms:
         return
@@ -35,7 +35,6 @@ def seed(ctx) -> None:  # type: ignore[no-untyped-def]
 
 
 def _buddy_confirmations(ctx, rollout, term) -> None:  # type: ignore[no-untyped-def]
-    from app.extensions import db
 
     rows = db.session.execute(
         select(TermReview, Enrollment)

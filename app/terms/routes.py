@@ -12,19 +12,16 @@ from sqlalchemy import select
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
 from app.extensions import db
-from app.links.services import (
-    ActionClaims,
-    LinkInvalid,
-    link_page_language,
-    read_token,
-)
-from app.mail.rendering import accepted_language, page_templates, person_language
+from app.freshlinks.services import link_page_language
+from app.language import accepted_language, page_templates, person_language
+from app.links.services import ActionClaims, LinkInvalid, read_token
 from app.people.models import Person
 from app.programs.models import Term
 from app.readcache import cached_page
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
 from app.terms.buddies import confirm_buddy_term
+from app.terms.closing import close_term
 from app.terms.common import BUDDY_PURPOSE, ReviewError, program_term
 from app.terms.models import ExcuseReason, TermReview
 from app.terms.review import (
@@ -123,7 +120,6 @@ def decide(slug: str, number: int, review_id: int) -> Any:
 def close_on_current_progress(slug: str, number: int) -> Any:
     """The local lead closes a term on progress older than the region allows (the daily job
     waits for newer data): they confirm on the review page, which says how old it is."""
-    from app.terms.closing import close_term
 
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)

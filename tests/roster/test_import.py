@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.people.models import Person
+from app.people.signals import manager_changed
 from app.rollouts.models import Enrollment
-from app.rollouts.signals import manager_changed
 from app.roster.errors import UnreadableRoster
 from app.roster.importing import dry_run_roster_file, import_roster_file
 from app.roster.issues import issues_csv, neutralise

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.progress.models import XapiStatement
-from app.progress.xapi_routes import XAPI_MAX_BODY, XAPI_MAX_DEPTH
 from app.xapi.credentials import issue_credentials
+from app.xapi.routes import XAPI_MAX_BODY, XAPI_MAX_DEPTH
 from tests.progress.helpers import make_course, statement
 
 
