@@ -10,14 +10,17 @@ the region files cannot drift apart again:
 * weekdays are numbered as Python does (Monday = 0); region files and settings name
   them in English lower case (``monday`` … ``sunday``);
 * a time of day is ``H:MM`` or ``HH:MM`` (a browser's time input may add ``:SS``, which
-  is accepted and dropped): nothing else, no time zone, no hour 24.
+  is accepted and dropped): nothing else, no time zone, no hour 24;
+* an instant written in ISO 8601 (course exports, xAPI, LRS and Moodle APIs, the command
+  line) keeps its ``Z`` or offset; one written without is in the zone the caller names
+  (the region's for an export, UTC for an API); it comes back aware, in UTC, or None.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Protocol
 
@@ -58,6 +61,23 @@ def parse_hhmm(value: object) -> time | None:
     if hour > 23 or minute > 59 or second > 59:
         return None
     return time(hour, minute)
+
+
+def parse_instant(value: object, zone: tzinfo = UTC) -> datetime | None:
+    """An ISO 8601 date-time (or date) as an aware UTC datetime; without an offset it is
+    read in ``zone``. None for anything else (empty, unreadable, not a string)."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip():
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
 
 
 class HolidayPlace(Protocol):

@@ -57,17 +57,18 @@ from app.privacy import routes as privacy_routes
 from app.programs import routes as programs_routes
 from app.progress import cli as progress_cli
 from app.progress import routes as progress_routes
-from app.progress import xapi_routes
 from app.readcache import read_cache
 from app.regions import cli as regions_cli
 from app.reports import cli as reports_cli
 from app.reports import fresh_links as reports_fresh_links
 from app.reports import routes as reports_routes
-from app.reports.services import GLOBAL_PURPOSE, REGION_PURPOSE
+from app.reports.subscriptions import GLOBAL_PURPOSE, REGION_PURPOSE
 from app.rollouts import cli as rollouts_cli
 from app.rollouts import routes as rollouts_routes
 from app.rollouts.fresh_links import find_commit_link
 from app.rollouts.onboarding import COMMIT_PURPOSE
+from app.roster import cli as roster_cli
+from app.roster import routes as roster_routes  # noqa: F401 - the roster pages, on rollouts' bp
 from app.scoping import region_scope
 from app.settings import INSTANCE_DIR, Settings
 from app.terms import cli as terms_cli
@@ -76,6 +77,8 @@ from app.terms.common import BUDDY_PURPOSE
 from app.terms.fresh_links import find_signoff_link
 from app.web import errors, filters, security
 from app.web import routes as web_routes
+from app.xapi import cli as xapi_cli
+from app.xapi import routes as xapi_routes
 
 #: in the order the capabilities were registered before (the order of ``before_request``
 #: hooks and of URL rules follows it)
@@ -120,9 +123,11 @@ HANDLERS = (
 COMMANDS = (
     *regions_cli.COMMANDS,
     *rollouts_cli.COMMANDS,
+    *roster_cli.COMMANDS,
     *approvals_cli.COMMANDS,
     *calls_cli.COMMANDS,
     *progress_cli.COMMANDS,
+    *xapi_cli.COMMANDS,
     *connectors_cli.COMMANDS,
     *terms_cli.COMMANDS,
     *goals_cli.COMMANDS,

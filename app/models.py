@@ -17,11 +17,12 @@ from app.ops import models as ops
 from app.people import models as people
 from app.programs import models as programs
 from app.progress import models as progress
-from app.progress import xapi_models as xapi
 from app.regions import models as regions
 from app.reports import models as reports
 from app.rollouts import models as rollouts
+from app.roster import models as roster
 from app.terms import models as terms
+from app.xapi import models as xapi
 
 #: the modules whose classes make up the schema
 MODULES = (
@@ -33,6 +34,7 @@ MODULES = (
     auth,
     mail,
     rollouts,
+    roster,
     approvals,
     calls,
     progress,

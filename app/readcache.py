@@ -31,28 +31,21 @@ sign-in, region scope and the role check run before a kept page is served.
 
 from __future__ import annotations
 
-import collections
-import dataclasses
-import enum
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from datetime import date, datetime, timedelta
-from datetime import time as time_of_day
-from decimal import Decimal
-from functools import cache, wraps
-from types import MappingProxyType
+from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
-from sqlalchemy import BigInteger, Row, Select, event, select, update
+from sqlalchemy import BigInteger, Select, event, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.sql.dml import UpdateBase
 
 from app.db import Base
+from app.frozen import check_plain, freeze
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DIRTY = "read_cache_dirty"
@@ -65,21 +58,6 @@ EVERY_TABLE = "*"
 PAGES_DO_NOT_READ = frozenset({"outbound_email", "scheduled_run"})
 #: statements that change no row, when only the SQL text is known (``text()``)
 _READ_VERBS = ("SELECT", "SHOW", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ", "BEGIN")
-_PLAIN = (
-    type(None),
-    bool,
-    int,
-    float,
-    str,
-    bytes,
-    Decimal,
-    date,
-    datetime,
-    time_of_day,
-    timedelta,
-    enum.Enum,
-    uuid.UUID,
-)
 
 
 class ReadEpoch(Base):
@@ -89,57 +67,6 @@ class ReadEpoch(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-def _check_argument(value: Any) -> None:
-    if isinstance(value, tuple | frozenset):
-        for item in value:
-            _check_argument(item)
-    elif not isinstance(value, _PLAIN):
-        raise TypeError(
-            f"read cache: {type(value).__name__} is not a plain value (pass ids, not objects)"
-        )
-
-
-@cache
-def _row_type(fields: tuple[str, ...]) -> type:
-    return collections.namedtuple("CachedRow", fields, rename=True)  # type: ignore[misc]
-
-
-def freeze(value: Any) -> Any:
-    """``value`` as an immutable copy, or ``TypeError`` for what cannot be shared."""
-    if isinstance(value, _PLAIN):
-        return value
-    if hasattr(value, "_sa_instance_state"):
-        raise TypeError(f"read cache: {type(value).__name__} is an ORM object; return values")
-    if isinstance(value, Row):
-        return _row_type(tuple(value._fields))(*(freeze(v) for v in value))
-    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
-        return type(value)(*(freeze(v) for v in value))
-    if isinstance(value, tuple | list):
-        return tuple(freeze(v) for v in value)
-    if isinstance(value, set | frozenset):
-        return frozenset(freeze(v) for v in value)
-    if isinstance(value, dict | MappingProxyType):
-        return MappingProxyType({k: freeze(v) for k, v in value.items()})
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if not value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
-            raise TypeError(f"read cache: {type(value).__name__} must be a frozen dataclass")
-        changes = {f.name: freeze(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return dataclasses.replace(value, **changes)
-    raise TypeError(f"read cache: cannot keep a {type(value).__name__} (not immutable)")
-
-
-def thaw(value: Any) -> Any:
-    """A fresh mutable copy of a frozen value (read-only mappings become dicts, tuples
-    lists): for a caller that needs its own copy, such as an ORM object's JSON column."""
-    if isinstance(value, MappingProxyType | dict):
-        return {k: thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return [thaw(v) for v in value]
-    if isinstance(value, frozenset):
-        return {thaw(v) for v in value}
-    return value
 
 
 class ReadCache:
@@ -261,7 +188,7 @@ class ReadCache:
                         raise RuntimeError(f"read cache: {name} reads unknown {unknown}")
                     checked.append(True)
                 for value in (*args, *kwargs.values()):
-                    _check_argument(value)
+                    check_plain(value)
                 epoch = self._epoch()
                 if epoch is None:
                     return freeze(fn(*args, **kwargs))

@@ -273,9 +273,9 @@ def bench_funnels(region_id: int, rollout_id: int, now: datetime) -> None:
 def bench_requests(region: object, now: datetime) -> None:
     from sqlalchemy import func, select, text
 
-    from app.approvals.digests import send_due_requests
     from app.approvals.emails import request_context
     from app.approvals.models import TimeAllocation
+    from app.approvals.request_emails import send_due_requests
     from app.extensions import db
     from app.mail.models import OutboundEmail
     from app.mail.rendering import render_email

@@ -132,7 +132,8 @@ def main() -> None:
     from app import create_app
     from app.db import utcnow
     from app.extensions import db
-    from app.mail.delivery import build_message, kick_delivery
+    from app.mail.delivery import build_message
+    from app.mail.dispatch import kick_delivery
     from app.mail.models import EmailStatus, OutboundEmail
     from app.mail.rendering import render_email
     from app.mail.services import message_id_for

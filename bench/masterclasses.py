@@ -68,9 +68,9 @@ def main(learners: int = 20_000) -> None:
         from flask_migrate import upgrade
 
         from app.calls.models import CallAttendance, CallSession
+        from app.masterclasses.invitations import invite_qualifying
         from app.masterclasses.models import MasterClass
         from app.masterclasses.recognition import leaderboard
-        from app.masterclasses.services import invite_qualifying
         from app.people.models import Person
         from app.programs.models import Program, Term
         from app.regions.models import Region

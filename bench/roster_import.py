@@ -119,8 +119,8 @@ def run(database_url: str, learners: int) -> None:
     from app.extensions import db
     from app.programs.models import Program
     from app.regions.models import Region
-    from app.rollouts.imports import import_roster_file
     from app.rollouts.models import Rollout
+    from app.roster.importing import import_roster_file
 
     app = create_app({"env": "test", "database_url": database_url, "base_url": "http://bench.test"})
     with tempfile.TemporaryDirectory() as tmp, app.app_context():

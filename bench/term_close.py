@@ -59,7 +59,7 @@ def main() -> None:
     args.learners = args.learners or sized(args.scale, 20_000, 300_000)
     with bench_app("summit_bench_close") as (_app, psql_url):
         from app.extensions import db
-        from app.terms.services import close_term
+        from app.terms.closing import close_term
 
         big = seed_learners(args.learners, slug="big")
         small = seed_learners(3_000, slug="small")

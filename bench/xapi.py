@@ -98,7 +98,7 @@ def main() -> None:
 
         from app.extensions import db
         from app.progress.models import ModuleProgress, XapiStatement
-        from app.progress.xapi import issue_credentials
+        from app.xapi.credentials import issue_credentials
 
         made = seed_learners(learners)
         rollout = made["rollout"]
@@ -249,7 +249,7 @@ def _filtered_reads(
     import psycopg
 
     from app.extensions import db
-    from app.progress.xapi import ifi_key
+    from app.xapi.index import ifi_key
 
     voids = [
         {

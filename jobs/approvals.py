@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.approvals.digests import send_due_requests
 from app.approvals.reminders import send_due_reminders
+from app.approvals.request_emails import send_due_requests
 from app.db import utcnow
 from app.extensions import db
 from app.regions.models import Region

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.mail.delivery import deliver_pending as deliver
-from app.mail.delivery import sweep as sweep_outbox
+from app.mail.dispatch import sweep as sweep_outbox
 from jobs.runtime import job_context
 
 

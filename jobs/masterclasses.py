@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.goals.services import due_goal_surveys
-from app.masterclasses.services import due_masterclass_invitations, due_masterclass_reminders
+from app.masterclasses.invitations import due_masterclass_invitations
+from app.masterclasses.services import due_masterclass_reminders
 from app.masterclasses.services import promote_waitlist as promote
 from app.regions.models import Region
 from jobs.runtime import job_context

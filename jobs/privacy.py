@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.db import utcnow
 from app.extensions import db
-from app.privacy.services import erase_expired_rollouts
+from app.privacy.retention import erase_expired_rollouts
 from app.regions.models import Region
 from jobs.runtime import job_context
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from app.extensions import db
-from app.progress.importing import mark_failed, mark_running
-from app.progress.importing import run_import as run
+from app.progress.services import mark_failed, mark_running
+from app.progress.services import run_import as run
 from jobs.runtime import job_context
 
 

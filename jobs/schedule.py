@@ -46,7 +46,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import utcnow
 from app.extensions import db
-from app.mail.delivery import sweep
+from app.mail.dispatch import sweep
 from app.ops.models import ScheduledRun
 from app.ops.recovery import LIVE, RUN_WINDOW, job_statuses, lost, recover_imports
 from app.regions.models import Region

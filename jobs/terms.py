@@ -1,4 +1,4 @@
-"""Term jobs, one per region (the scheduler enqueues them; see app/terms/services.py)."""
+"""Term jobs, one per region (the scheduler enqueues them; see app/terms/__init__.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import logging
 
 from app.extensions import db
 from app.regions.models import Region
-from app.terms.services import due_at_risk_nudges, due_buddy_signoffs, due_term_closes
+from app.terms.buddies import due_buddy_signoffs
+from app.terms.closing import due_term_closes
+from app.terms.nudges import due_at_risk_nudges
 from jobs.runtime import job_context
 
 log = logging.getLogger(__name__)

@@ -12,9 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 #: the imports still made inside a function, by what they import: the package's door to the
-#: factory (``app/__init__.py``), openpyxl (0.4 s, only for a workbook), and the one cycle
-#: left until xapi.py is split (ignored in the no-cycles contract too)
-LAZY_IMPORTS = {"app.factory", "openpyxl", "openpyxl.utils.exceptions", "app.progress.xapi_voiding"}
+#: factory (``app/__init__.py``) and openpyxl (0.4 s, only for a workbook)
+LAZY_IMPORTS = {"app.factory", "openpyxl", "openpyxl.utils.exceptions"}
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +21,8 @@ def graph() -> grimp.ImportGraph:
     return grimp.build_graph("app", "jobs", cache_dir=None)
 
 
-#: the import left out of the cycle check, as in the no-cycles contract (pyproject.toml)
-IGNORED = {("app.progress.xapi", "app.progress.xapi_voiding")}
+#: imports left out of the cycle check, as in the no-cycles contract (pyproject.toml): none
+IGNORED: set[tuple[str, str]] = set()
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:

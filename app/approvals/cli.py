@@ -6,9 +6,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.approvals.digests import send_due_requests
 from app.approvals.emails import decision_url
 from app.approvals.reminders import send_due_reminders
+from app.approvals.request_emails import send_due_requests
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import Person, normalise_email

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.approvals.digests import (
+from app.approvals.emails import program_context
+from app.approvals.models import DigestKind, TimeAllocation
+from app.approvals.policy import region_today
+from app.approvals.request_emails import (
     DigestEmail,
     digests_on,
     group_by_decider,
@@ -19,9 +22,6 @@ from app.approvals.digests import (
     rollouts_by_id,
     update_allocations,
 )
-from app.approvals.emails import program_context
-from app.approvals.models import DigestKind, TimeAllocation
-from app.approvals.policy import region_today
 from app.auth.queries import local_leads
 from app.calendar import HolidayCalendar
 from app.db import utcnow

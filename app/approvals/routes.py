@@ -26,7 +26,7 @@ from flask import (
 )
 from sqlalchemy import or_, select
 
-from app.approvals import digests, queries, services, texts
+from app.approvals import queries, request_emails, services, texts
 from app.approvals.emails import DECIDE_PURPOSE
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.policy import decisions_close_at, decisions_open, identity_check
@@ -229,7 +229,7 @@ def rollout_dashboard(slug: str) -> Any:
 def resend(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     recipient = get_in_region_or_404(Person, request.form.get("person_id"))
-    if digests.resend_request(
+    if request_emails.resend_request(
         region=g.region, rollout=rollout, recipient_id=recipient.id, actor=current_staff()
     ):
         db.session.commit()

@@ -13,12 +13,6 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.approvals.digests import (
-    DigestEmail,
-    digests_on,
-    pending_allocations,
-    queue_request_emails,
-)
 from app.approvals.emails import locale_for, outcome_context, study_block_ics
 from app.approvals.models import (
     AllocationStatus,
@@ -26,6 +20,12 @@ from app.approvals.models import (
     TimeAllocation,
 )
 from app.approvals.policy import decisions_close_at, decisions_open, region_today
+from app.approvals.request_emails import (
+    DigestEmail,
+    digests_on,
+    pending_allocations,
+    queue_request_emails,
+)
 from app.approvals.texts import text
 from app.audit.services import record
 from app.db import utcnow

@@ -1,5 +1,5 @@
 """Attendance: recorded on the session page, or from the meeting's attendance report
-(read by :mod:`app.calls.report`); matched to learners, never guessed."""
+(read by :mod:`app.calls.attendance_report`); matched to learners, never guessed."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.audit.services import record
+from app.calls.attendance_report import HOST_ROLES, AttendanceFileError, parse_report
 from app.calls.models import CallAttendance, CallInvitation, CallSession
-from app.calls.report import HOST_ROLES, AttendanceFileError, parse_report
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import Person

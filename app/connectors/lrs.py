@@ -4,7 +4,7 @@
 ``X-Experience-API-Version: 1.0.3``, then each ``more`` link (an IRL relative to the LRS's
 host) until it is empty. The cursor is the newest ``stored`` read, held back to
 ``X-Experience-API-Consistent-Through`` so a statement still being written is read next time.
-Statements are read with the LRS endpoint's own rules (:func:`app.progress.xapi.parse_statement`):
+Statements are read with the LRS endpoint's own rules (:func:`app.xapi.statements.parse_statement`):
 completed/passed (or ``result.completion``) complete a module, the cmi5 progress extension
 gives a percentage; voiding statements and other verbs change nothing here.
 """
@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from app.calendar import parse_instant
 from app.connectors.http import ApiClient, ConnectorError
 from app.connectors.observation import Observation
-from app.progress.values import parse_iso
-from app.progress.xapi import XapiError, parse_statement
+from app.xapi.errors import XapiError
+from app.xapi.statements import parse_statement
 
 VERSION = "1.0.3"
 PAGE = 500
@@ -70,14 +71,14 @@ class LrsSource:
             url, params = (self.client.origin + more if more.startswith("/") else more), None
 
     def _note_consistency(self, header: str | None) -> None:
-        at = parse_iso(header, UTC) if header else None
+        at = parse_instant(header, UTC) if header else None
         if at is not None and (self.consistent is None or at < self.consistent):
             self.consistent, self.consistent_raw = at, str(header)
 
     def _observe(self, statement: Any) -> Observation | None:
         self.fetched += 1
         stored = (
-            parse_iso(str(statement.get("stored") or ""), UTC)
+            parse_instant(str(statement.get("stored") or ""), UTC)
             if isinstance(statement, dict)
             else None
         )

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.calendar import parse_instant
 from app.connectors.http import ApiClient, ConnectorError
 from app.connectors.observation import Observation
 
@@ -156,10 +157,4 @@ class MoodleSource:
 
 
 def _time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_instant(str(value) if value else None)

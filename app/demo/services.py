@@ -20,6 +20,18 @@ from sqlalchemy import select
 from app.approvals import demo as approvals_demo
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.calls import demo as calls_demo
+from app.demo.cast import (
+    GLOBAL_ADMIN,
+    GOALS,
+    LEARNERS_PER_REGION,
+    MANAGERS_PER_REGION,
+    MODULES,
+    NAMES,
+    PROGRAM_SLUG,
+    STAFF,
+    STATE_MIX,
+    TERM_MODULES,
+)
 from app.extensions import db
 from app.goals import demo as goals_demo
 from app.mail import demo as mail_demo
@@ -31,6 +43,7 @@ from app.regions.models import Region
 from app.reports import demo as reports_demo
 from app.rollouts import demo as rollouts_demo
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutSponsor, RolloutStatus
+from app.roster import demo as roster_demo
 from app.terms import demo as terms_demo
 
 log = logging.getLogger(__name__)
@@ -38,6 +51,7 @@ log = logging.getLogger(__name__)
 #: each capability's part, in order (the reports show what the others seeded)
 SEEDS = (
     rollouts_demo.seed,
+    roster_demo.seed,
     approvals_demo.seed,
     calls_demo.seed,
     progress_demo.seed,
@@ -47,222 +61,6 @@ SEEDS = (
     reports_demo.seed,
     mail_demo.seed,
 )
-
-PROGRAM_SLUG = "software-engineer-of-the-future"
-MODULES = [
-    ("m1", "Cloud-native foundations", 4),
-    ("m2", "Event-driven design", 5),
-    ("m3", "Continuous delivery", 4),
-    ("m4", "Observability", 3),
-    ("m5", "Security by design", 4),
-    ("m6", "Data engineering basics", 5),
-    ("m7", "Machine learning for engineers", 6),
-    ("m8", "Architecture katas", 5),
-]
-#: modules required by the end of each term
-TERM_MODULES = [("m1", "m2", "m3"), ("m4", "m5", "m6"), ("m7", "m8")]
-
-NAMES = {
-    "de": (
-        [
-            "Anna",
-            "Lukas",
-            "Lea",
-            "Jonas",
-            "Mia",
-            "Felix",
-            "Sophie",
-            "Paul",
-            "Laura",
-            "Maximilian",
-            "Hannah",
-            "Leon",
-            "Katharina",
-            "Tobias",
-            "Julia",
-            "Niklas",
-            "Sarah",
-            "Jan",
-            "Lena",
-            "Moritz",
-        ],
-        [
-            "Müller",
-            "Schmidt",
-            "Schneider",
-            "Fischer",
-            "Weber",
-            "Meyer",
-            "Wagner",
-            "Becker",
-            "Schulz",
-            "Hoffmann",
-            "Koch",
-            "Richter",
-            "Klein",
-            "Wolf",
-            "Schröder",
-            "Neumann",
-        ],
-    ),
-    "fr": (
-        [
-            "Camille",
-            "Louis",
-            "Chloé",
-            "Hugo",
-            "Manon",
-            "Lucas",
-            "Léa",
-            "Gabriel",
-            "Inès",
-            "Arthur",
-            "Juliette",
-            "Jules",
-            "Zoé",
-            "Raphaël",
-            "Alice",
-            "Théo",
-            "Sarah",
-            "Nathan",
-            "Emma",
-            "Adam",
-        ],
-        [
-            "Martin",
-            "Bernard",
-            "Dubois",
-            "Thomas",
-            "Robert",
-            "Richard",
-            "Petit",
-            "Durand",
-            "Leroy",
-            "Moreau",
-            "Simon",
-            "Laurent",
-            "Lefèvre",
-            "Michel",
-            "Garcia",
-            "Roux",
-        ],
-    ),
-    "in": (
-        [
-            "Aarav",
-            "Priya",
-            "Vivaan",
-            "Ananya",
-            "Aditya",
-            "Diya",
-            "Arjun",
-            "Isha",
-            "Rohan",
-            "Kavya",
-            "Sai",
-            "Meera",
-            "Karthik",
-            "Nisha",
-            "Rahul",
-            "Pooja",
-            "Vikram",
-            "Sneha",
-            "Aman",
-            "Riya",
-        ],
-        [
-            "Sharma",
-            "Iyer",
-            "Reddy",
-            "Nair",
-            "Patel",
-            "Gupta",
-            "Rao",
-            "Menon",
-            "Kumar",
-            "Singh",
-            "Desai",
-            "Joshi",
-            "Pillai",
-            "Bhat",
-            "Mehta",
-            "Chopra",
-        ],
-    ),
-    "us": (
-        [
-            "James",
-            "Olivia",
-            "Michael",
-            "Emma",
-            "David",
-            "Ava",
-            "Daniel",
-            "Sophia",
-            "Matthew",
-            "Isabella",
-            "Andrew",
-            "Mia",
-            "Joshua",
-            "Abigail",
-            "Ryan",
-            "Emily",
-            "Brandon",
-            "Madison",
-            "Tyler",
-            "Grace",
-        ],
-        [
-            "Smith",
-            "Johnson",
-            "Williams",
-            "Brown",
-            "Jones",
-            "Miller",
-            "Davis",
-            "Wilson",
-            "Anderson",
-            "Taylor",
-            "Thomas",
-            "Moore",
-            "Jackson",
-            "White",
-            "Harris",
-            "Clark",
-        ],
-    ),
-}
-
-STAFF = {
-    "de": [
-        ("Marion Kremer", Role.LOCAL_LEAD),
-        ("Stefan Brandt", Role.EXPERT),
-        ("Petra Vogel", Role.HR_PARTNER),
-        ("Dr. Klaus Hartmann", Role.SPONSOR),
-    ],
-    "fr": [
-        ("Sophie Lambert", Role.LOCAL_LEAD),
-        ("Antoine Mercier", Role.EXPERT),
-        ("Claire Fontaine", Role.HR_PARTNER),
-        ("Henri Delacroix", Role.SPONSOR),
-    ],
-    "in": [
-        ("Lakshmi Narayan", Role.LOCAL_LEAD),
-        ("Ravi Subramanian", Role.EXPERT),
-        ("Deepa Krishnan", Role.HR_PARTNER),
-        ("Anil Kapoor", Role.SPONSOR),
-    ],
-    "us": [
-        ("Jennifer Walsh", Role.LOCAL_LEAD),
-        ("Marcus Reed", Role.EXPERT),
-        ("Linda Torres", Role.HR_PARTNER),
-        ("Robert Chen", Role.SPONSOR),
-    ],
-}
-GLOBAL_ADMIN = ("Grace Hopper-Lee", "grace.hopper-lee@example.com")
-#: learners per demo region (plus 1 director and 5 managers each: about 400 people in all)
-LEARNERS_PER_REGION = 94
-MANAGERS_PER_REGION = 5
 
 
 @dataclass
@@ -375,41 +173,6 @@ def ensure_people(region: Region, rng: random.Random) -> list[Person]:
     ]
     db.session.flush()
     return learners
-
-
-#: how far each demo region got: its share of learners in each state
-STATE_MIX = {
-    "de": {"completed": 0.2, "active": 0.5, "time_approved": 0.1, "committed": 0.1, "invited": 0.1},
-    "fr": {
-        "completed": 0.05,
-        "active": 0.35,
-        "time_approved": 0.15,
-        "committed": 0.2,
-        "invited": 0.25,
-    },
-    "in": {
-        "completed": 0.1,
-        "active": 0.45,
-        "time_approved": 0.15,
-        "committed": 0.15,
-        "invited": 0.15,
-    },
-    "us": {
-        "completed": 0.02,
-        "active": 0.2,
-        "time_approved": 0.1,
-        "committed": 0.18,
-        "invited": 0.5,
-    },
-}
-
-GOALS = [
-    "Lead the move of our billing service to event-driven design",
-    "Be able to run our team's deployments without the platform team",
-    "Understand enough ML to judge the vendor proposals we get",
-    "Set up proper tracing for the payments API",
-    "Pass the internal architecture review on my own",
-]
 
 
 def ensure_rollout(

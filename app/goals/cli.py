@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.goals.services import due_goal_surveys
-from app.masterclasses.services import due_masterclass_invitations, due_masterclass_reminders
+from app.masterclasses.invitations import due_masterclass_invitations
+from app.masterclasses.services import due_masterclass_reminders
 from app.regions.models import Region
 
 masterclasses = click.Group("masterclasses", help="Master classes, goal survey, recognition.")

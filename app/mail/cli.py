@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from app.db import utcnow
 from app.extensions import db
 from app.links.services import absolute_url
-from app.mail.delivery import sweep
+from app.mail.dispatch import sweep
 from app.mail.services import queue_email
 
 

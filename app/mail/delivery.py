@@ -36,19 +36,21 @@ from email.message import Message
 from typing import Any
 
 from flask import current_app
-from rq import Queue, Worker
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 
 from app.db import utcnow
 from app.extensions import db
 from app.mail.budget import budget_for
+from app.mail.dispatch import (
+    claim_batch,
+    due_count,
+    kick_delivery,
+    schedule_delivery_at,
+)
 from app.mail.mime import build_message
 from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import (
-    DELIVERY_JOB,
-    DELIVERY_PREFIX,
     HeaderInjection,
-    new_delivery_job_id,
 )
 from app.mail.transports import (
     ConnectionMailError,
@@ -59,7 +61,6 @@ from app.mail.transports import (
     transport_name,
 )
 from app.settings import MAIL_LEASE_MARGIN_SECONDS
-from app.tasks import PendingJob, enqueue_now, get_redis, jobs_run_inline
 
 log = logging.getLogger(__name__)
 
@@ -81,59 +82,6 @@ LEASE_MARGIN = timedelta(seconds=MAIL_LEASE_MARGIN_SECONDS)
 
 def backoff(attempts: int) -> timedelta:
     return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
-
-
-# -- claiming -------------------------------------------------------------------------
-
-
-def _due(now: datetime) -> object:
-    return and_(
-        OutboundEmail.status == EmailStatus.PENDING,
-        OutboundEmail.next_attempt_at <= now,
-        or_(OutboundEmail.lease_until.is_(None), OutboundEmail.lease_until < now),
-    )
-
-
-def due_count(now: datetime | None = None) -> int:
-    """Rows that a delivery job could claim right now."""
-    now = now or utcnow()
-    return db.session.scalar(select(func.count()).select_from(OutboundEmail).where(_due(now)))
-
-
-def claim_batch(token: str, size: int, lease: timedelta) -> list[int]:
-    """Lease up to ``size`` due rows to ``token`` and commit; returns their ids.
-
-    PostgreSQL skips rows another job is claiming (SKIP LOCKED); SQLite runs one
-    writer at a time, so the UPDATE … WHERE id IN (SELECT …) is atomic there.
-    """
-    now = utcnow()
-    candidates = (
-        select(OutboundEmail.id)
-        .where(_due(now))
-        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
-        .limit(size)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    db.session.execute(
-        update(OutboundEmail)
-        .where(OutboundEmail.id.in_(candidates), _due(now))
-        .values(lease_owner=token, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    ids = list(
-        db.session.scalars(
-            select(OutboundEmail.id)
-            .where(
-                OutboundEmail.lease_owner == token,
-                OutboundEmail.status == EmailStatus.PENDING,
-            )
-            .order_by(OutboundEmail.id)
-        )
-    )
-    db.session.commit()
-    return ids
 
 
 _local = threading.local()
@@ -429,50 +377,3 @@ def _record_failed(token: str, email_id: int, attempts: int, error: str) -> None
         lease_until=None,
     )
     log.error("email %s failed permanently: %s", email_id, error)
-
-
-# -- enqueueing delivery --------------------------------------------------------------
-
-
-def kick_delivery(due: int | None = None) -> int:
-    """Make sure enough delivery jobs are queued for the backlog: one per idle mail
-    worker, at most one per batch. Returns how many were enqueued."""
-
-    if jobs_run_inline():
-        enqueue_now(PendingJob(func=DELIVERY_JOB, args=(), queue="mail"))
-        return 1
-
-    connection = get_redis()
-    queue = Queue("mail", connection=connection)
-    settings = current_app.extensions["summit.settings"]
-    due = due_count() if due is None else due
-    if not due:
-        return 0
-    workers = max(1, Worker.count(queue=queue))
-    wanted = min(workers, math.ceil(due / settings.mail_batch_size))
-    queued = sum(1 for job_id in queue.get_job_ids() if job_id.startswith(DELIVERY_PREFIX))
-    missing = max(0, wanted - queued)
-    for _ in range(missing):
-        queue.enqueue(DELIVERY_JOB, job_id=new_delivery_job_id(), job_timeout=600)
-    return missing
-
-
-def schedule_delivery_at(when: datetime) -> None:
-    """A delivery job at ``when`` (needs a worker started with its scheduler, as
-    ``summit worker`` is); the sweep is the safety net."""
-
-    if jobs_run_inline():
-        return
-
-    queue = Queue("mail", connection=get_redis())
-    job_id = f"{DELIVERY_PREFIX}at-{int(when.timestamp())}"
-    queue.enqueue_at(when, DELIVERY_JOB, job_id=job_id, job_timeout=600)
-
-
-def sweep(now: datetime | None = None) -> int:
-    """Re-enqueue delivery for rows that are due: new, retry due, or whose lease
-    expired because their worker died. Changes nothing in the database."""
-    due = due_count(now)
-    if due:
-        kick_delivery(due)
-    return due

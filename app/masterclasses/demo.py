@@ -18,13 +18,9 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.extensions import db
+from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
-from app.masterclasses.services import (
-    accept_invitation,
-    decline_invitation,
-    invite_qualifying,
-    record_attendance,
-)
+from app.masterclasses.services import accept_invitation, decline_invitation, record_attendance
 from app.rollouts.models import Enrollment, EnrollmentState
 
 REGIONAL = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.masterclasses.services import invite_on_completion
+from app.masterclasses.invitations import invite_on_completion
 from app.rollouts.signals import enrollment_completed
 
 

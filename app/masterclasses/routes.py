@@ -16,6 +16,7 @@ from app.language import page_locale, page_templates, person_language
 from app.links.services import read_token
 from app.masterclasses import forms, texts
 from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE
+from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.masterclasses.recognition import (
     BADGES,
@@ -29,7 +30,6 @@ from app.masterclasses.services import (
     RsvpClosed,
     accept_invitation,
     decline_invitation,
-    invite_qualifying,
     record_attendance,
     save_master_class,
 )

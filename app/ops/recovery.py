@@ -24,11 +24,11 @@ from sqlalchemy import select
 
 from app.db import utcnow
 from app.extensions import db
-from app.progress.importing import IMPORT_JOB, mark_failed
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.models import ImportStatus as ProgressStatus
-from app.rollouts.models import ImportStatus as RosterStatus
-from app.rollouts.models import RosterImport
+from app.progress.services import IMPORT_JOB, mark_failed
+from app.roster.models import ImportStatus as RosterStatus
+from app.roster.models import RosterImport
 from app.tasks import PendingJob, enqueue_after_commit, enqueue_now
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def _roster_imports(connection: Redis, now: datetime, done: Recovered) -> None:
         applying = status is RosterStatus.APPLYING
         enqueue_now(
             PendingJob(
-                func="jobs.rollouts.apply_roster" if applying else "jobs.rollouts.preview_roster",
+                func="jobs.roster.apply_roster" if applying else "jobs.roster.preview_roster",
                 args=(import_id, None) if applying else (import_id,),
                 queue="imports",
                 job_id=job_id,
@@ -247,7 +247,7 @@ def retry_import(*, kind: str, import_id: int) -> bool:
         if not _exists(roster.stored_path):
             return False
         roster.status, roster.message, roster.finished_at = RosterStatus.QUEUED, "", None
-        job, args = "jobs.rollouts.preview_roster", (roster.id,)
+        job, args = "jobs.roster.preview_roster", (roster.id,)
         job_id = f"roster-preview-{roster.id}"
     else:
         return False

@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
@@ -28,7 +28,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
     delete,
     func,
     or_,
@@ -45,10 +44,9 @@ from app.people.models import Person
 from app.privacy.registry import DELETED, PERSONAL
 from app.progress.kept_files import forget_files
 from app.progress.models import XapiStatement
-from app.progress.xapi_erasure import forget_agent
-from app.regions.models import Region
 from app.reports.models import Report
-from app.rollouts.models import Enrollment, Rollout, RolloutStatus
+from app.rollouts.models import Enrollment
+from app.xapi.erasure import forget_agent
 
 log = logging.getLogger(__name__)
 ERASED_NAME = "Erased person"
@@ -128,7 +126,7 @@ def _blank(column: Column) -> Any:
     return {} if isinstance(column.type, JSON) else ""
 
 
-def _variants(*values: str | None) -> list[str]:
+def name_variants(*values: str | None) -> list[str]:
     """The forms a value may take in stored text: as is and HTML-escaped."""
     found: list[str] = []
     for value in values:
@@ -239,7 +237,7 @@ def erase_person(*, person: Person, actor: Any, channel: str) -> bool:
         select(Enrollment.id).where(Enrollment.person_id == person.id).scalar_subquery()
     )
     _forget_xapi(person)
-    _erase_owned_columns(person_ids=[person.id], enrollment_ids=enrollment_ids)
+    erase_owned_columns(person_ids=[person.id], enrollment_ids=enrollment_ids)
     # uploaded progress files kept for a re-apply hold the person's email
     forget_files(rollout_ids=select(Enrollment.rollout_id).where(Enrollment.person_id == person.id))
     emails = select(OutboundEmail.id).where(
@@ -269,7 +267,7 @@ def erase_person(*, person: Person, actor: Any, channel: str) -> bool:
         .values(actor_label=alias)
         .execution_options(synchronize_session=False)
     )
-    replacements = {v: alias for v in _variants(originals["name"], originals["email"])}
+    replacements = {v: alias for v in name_variants(originals["name"], originals["email"])}
     _scrub_texts(replacements)
     if originals["employee_id"]:
         # an id like "2026" is also part of "2026-W48": only whole tokens, in their region
@@ -322,7 +320,7 @@ def _forget_xapi(person: Person) -> None:
         )
 
 
-def _erase_owned_columns(*, person_ids: Iterable[int] | None, enrollment_ids: Any) -> None:
+def erase_owned_columns(*, person_ids: Iterable[int] | None, enrollment_ids: Any) -> None:
     """Blank the registered personal columns of rows owned by these people or enrollments,
     and delete the rows that only copy who they are."""
     person_ids = list(person_ids) if person_ids is not None else None
@@ -349,159 +347,6 @@ def _erase_owned_columns(*, person_ids: Iterable[int] | None, enrollment_ids: An
             continue
         values = {name: _blank(table.c[name]) for name in columns if name in table.c}
         db.session.execute(table.update().where(or_(*conditions)).values(values))
-
-
-def rollouts_past_retention(*, region: Region, now: datetime) -> list[Rollout]:
-    """Closed rollouts of ``region`` whose retention period has run out and are not yet erased."""
-    cutoff = now - timedelta(days=region.retention_days)
-    return list(
-        db.session.scalars(
-            select(Rollout).where(
-                Rollout.region_id == region.id,
-                Rollout.status == RolloutStatus.CLOSED,
-                Rollout.closed_at <= cutoff,
-                Rollout.personal_data_erased_at.is_(None),
-            )
-        )
-    )
-
-
-def erase_expired_rollouts(*, region: Region, now: datetime) -> int:
-    """Erase personal data of closed rollouts past the region's retention period.
-
-    Per rollout, set-based: the personal columns of its enrollments' rows are blanked;
-    its people who are in no other open rollout get pseudonyms; the region's emails
-    from before the end of the retention period are deleted (delivery records past
-    retention); names are scrubbed from the region's stored reports and audit trail.
-    Report figures stay; the audit trail keeps its structure under pseudonyms.
-    """
-    erased = 0
-    for rollout in rollouts_past_retention(region=region, now=now):
-        enrollment_ids = (
-            select(Enrollment.id).where(Enrollment.rollout_id == rollout.id).scalar_subquery()
-        )
-        _erase_owned_columns(person_ids=None, enrollment_ids=enrollment_ids)
-        forget_files(rollout_ids=[rollout.id])
-        still_enrolled = (
-            select(Enrollment.person_id)
-            .join(Rollout, Rollout.id == Enrollment.rollout_id)
-            .where(Rollout.id != rollout.id, Rollout.status != RolloutStatus.CLOSED)
-        )
-        people = db.session.execute(
-            select(Person.id, Person.name, Person.email, Person.employee_id).where(
-                Person.id.in_(
-                    select(Enrollment.person_id).where(Enrollment.rollout_id == rollout.id)
-                ),
-                Person.id.not_in(still_enrolled),
-                Person.erased_at.is_(None),
-            )
-        ).all()
-        cutoff = rollout.closed_at + timedelta(days=region.retention_days)
-        old_emails = select(OutboundEmail.id).where(
-            or_(
-                (OutboundEmail.region_id == region.id) & (OutboundEmail.created_at <= cutoff),
-                OutboundEmail.person_id.in_([p.id for p in people]),
-            )
-        )
-        db.session.execute(
-            delete(OutboundAttachment)
-            .where(OutboundAttachment.email_id.in_(old_emails.scalar_subquery()))
-            .execution_options(synchronize_session=False)
-        )
-        db.session.execute(
-            delete(OutboundEmail)
-            .where(OutboundEmail.id.in_(old_emails.scalar_subquery()))
-            .execution_options(synchronize_session=False)
-        )
-        replacements: dict[str, str] = {}
-        for person in people:
-            alias = pseudonym(person.id)
-            for value in _variants(person.name, person.email):
-                replacements[value] = alias
-        _scrub_region_documents(region_id=region.id, replacements=replacements)
-        if people:
-            stamp = utcnow()
-            db.session.execute(
-                update(Person.__table__)
-                .where(Person.__table__.c.id == bindparam("pid"))
-                .values(
-                    name=ERASED_NAME,
-                    email=bindparam("new_email"),
-                    employee_id=bindparam("alias"),
-                    locale=None,
-                    time_zone=None,
-                    manager_id=None,
-                    erased_at=stamp,
-                ),
-                [
-                    {
-                        "pid": p.id,
-                        "alias": pseudonym(p.id),
-                        "new_email": f"{pseudonym(p.id)}@erased.invalid",
-                    }
-                    for p in people
-                ],
-            )
-            db.session.execute(
-                update(AuditEvent.__table__)
-                .where(
-                    AuditEvent.__table__.c.actor_type == "person",
-                    AuditEvent.__table__.c.actor_id == bindparam("pid"),
-                )
-                .values(actor_label=bindparam("alias")),
-                [{"pid": p.id, "alias": pseudonym(p.id)} for p in people],
-            )
-        rollout.personal_data_erased_at = utcnow()
-        record(
-            region_id=region.id,
-            action="rollout.personal_data_erased",
-            obj=rollout,
-            actor=None,
-            channel="job",
-            data={"people": len(people)},
-        )
-        erased += 1
-        log.info("retention: erased rollout %s (%s people)", rollout.slug, len(people))
-    db.session.flush()
-    db.session.expire_all()
-    return erased
-
-
-def _scrub_region_documents(*, region_id: int, replacements: dict[str, str]) -> None:
-    """Replace names and emails in one region's stored reports and audit data (streamed)."""
-    if not replacements:
-        return
-    pattern = re.compile(
-        "|".join(re.escape(k) for k in sorted(replacements, key=len, reverse=True))
-    )
-
-    def scrub(text: str) -> str:
-        return pattern.sub(lambda m: replacements[m.group(0)], text)
-
-    emails = db.session.scalars(
-        select(OutboundEmail)
-        .where(OutboundEmail.region_id == region_id)
-        .execution_options(yield_per=1000)
-    )
-    for email in emails:
-        for name in ("subject", "text_body", "html_body", "to_name"):
-            value = getattr(email, name)
-            cleaned = scrub(value)
-            if cleaned != value:
-                setattr(email, name, cleaned)
-    for report in db.session.scalars(select(Report).where(Report.region_id == region_id)):
-        report.html = scrub(report.html)
-        report.figures = json.loads(scrub(json.dumps(report.figures, ensure_ascii=False)))
-    events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.region_id == region_id)
-        .execution_options(yield_per=1000)
-    )
-    for event in events:
-        label = scrub(event.actor_label)
-        data = json.loads(scrub(json.dumps(event.data, ensure_ascii=False)))
-        if label != event.actor_label or data != event.data:
-            event.actor_label, event.data = label, data
 
 
 def personal_text_columns() -> dict[str, set[str]]:

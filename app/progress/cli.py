@@ -1,4 +1,4 @@
-"""``summit progress import`` and ``summit xapi credentials``."""
+"""``summit progress import`` and ``summit progress map``."""
 
 from __future__ import annotations
 
@@ -10,23 +10,16 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.audit.services import record
+from app.calendar import parse_instant
 from app.db import utcnow
 from app.extensions import db
-from app.links.services import absolute_url
 from app.programs.models import Module, Program
 from app.progress.formats import FORMATS, FormatError
-from app.progress.importing import finish, import_stream
+from app.progress.importing import import_stream
 from app.progress.mapping import set_unit_mapping
 from app.progress.models import ImportStatus, ProgressImport
-from app.progress.xapi import XAPI_VERSION, issue_credentials
-from app.rollouts.models import Rollout
-
-
-def _rollout(slug: str) -> Rollout:
-    rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
-    if rollout is None:
-        raise click.UsageError(f"no rollout {slug!r}")
-    return rollout
+from app.progress.services import finish
+from app.rollouts.cli import find_rollout
 
 
 @click.group("progress")
@@ -52,9 +45,13 @@ def import_command(
 ) -> None:
     """Import a progress export FILE into a rollout (safe to run twice)."""
 
-    rollout = _rollout(slug)
+    rollout = find_rollout(slug)
     options: dict = {}
     if observed_at:
+        if parse_instant(observed_at) is None:
+            raise click.BadParameter(
+                f"{observed_at!r} is not an ISO 8601 date-time", param_hint="--observed-at"
+            )
         options["observed_at"] = observed_at
     if mapping:
         options["mapping"] = json.loads(mapping.read_text())
@@ -132,29 +129,4 @@ def map_command(program_slug: str, unit: str, module_key: str | None, ignore: bo
     click.echo(f"{unit!r} → {module.title if module else 'ignored'}")
 
 
-@click.group("xapi")
-def xapi_group() -> None:
-    """The xAPI endpoint courses send statements to."""
-
-
-@xapi_group.command("credentials")
-@click.option("--rollout", "slug", required=True, help="The rollout's slug.")
-@click.option("--rotate", is_flag=True, help="Replace the secret (the old one stops working).")
-@with_appcontext
-def credentials_command(slug: str, rotate: bool) -> None:
-    """Print the endpoint and HTTP Basic credentials to give the course platform."""
-
-    rollout = _rollout(slug)
-    key, secret = issue_credentials(region=rollout.region, rollout=rollout, rotate=rotate)
-    db.session.commit()
-    click.echo(f"Endpoint:  {absolute_url('xapi.xapi_statements').rsplit('/statements', 1)[0]}/")
-    click.echo(f"Version:   {XAPI_VERSION} (X-Experience-API-Version header)")
-    click.echo(f"Username:  {key}")
-    if secret is None:
-        click.echo("Password:  (unchanged; it is stored hashed. Use --rotate for a new one.)")
-    else:
-        click.echo(f"Password:  {secret}")
-        click.echo("Give these to the course platform now: the password is not shown again.")
-
-
-COMMANDS = [progress_group, xapi_group]
+COMMANDS = [progress_group]

@@ -19,12 +19,13 @@ from app.progress.formats import (
     ReadContext,
     check_chosen_format,
     detect_format,
-    sniff_dialect,
 )
-from app.progress.importing import _moodle_profiles, _text_stream, queue_import
+from app.progress.importing import _moodle_profiles
 from app.progress.models import ColumnMapping, ImportStatus, ProgressImport
 from app.progress.screening import screen_bytes, screen_header
+from app.progress.services import queue_import
 from app.regions.models import Region
+from app.tabular import open_text, sniff_delimiter
 
 SAMPLE_ROWS = 5
 #: the generic reader's keys a lead chooses a column for (``learner_kind`` and
@@ -46,13 +47,13 @@ def peek(path: Path) -> tuple[list[str], list[list[str]]]:
     """The header and the first rows of a stored upload, decoded as the import reads it."""
 
     with path.open("rb") as raw:
-        stream = _text_stream(raw)
+        stream = open_text(raw)
         try:
             first = stream.readline()
-            dialect = sniff_dialect(first)
-            header = [h.strip() for h in next(csv.reader([first], dialect), [])]
+            delimiter = sniff_delimiter(first)
+            header = [h.strip() for h in next(csv.reader([first], delimiter=delimiter), [])]
             rows = []
-            for row in csv.reader(stream, dialect):
+            for row in csv.reader(stream, delimiter=delimiter):
                 if any(cell.strip() for cell in row):
                     rows.append(row)
                 if len(rows) >= SAMPLE_ROWS:

@@ -10,11 +10,11 @@ its region file) in ``moodle.py``.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from app.calendar import parse_instant
 from app.progress.moodle import MOODLE_PROFILES, MoodleProfile, profile_for, read_moodle
 from app.progress.openedx import read_grade_report, read_problem_grade_report
 from app.progress.reading import FormatError, ProgressRecord, ReadContext, learner
@@ -24,7 +24,6 @@ from app.progress.values import (
     TRUE_WORDS,
     fold,
     month_table,
-    parse_iso,
     parse_local_date,
     parse_percent,
 )
@@ -121,7 +120,7 @@ def read_summit(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
         stamp = row[i_at] if i_at is not None else ""
         when = times.get(stamp)
         if when is None and stamp not in times:
-            when = times[stamp] = parse_iso(stamp, ctx.zone)
+            when = times[stamp] = parse_instant(stamp, ctx.zone)
         yield ProgressRecord(learner, kind, unit, percent, completed, when or ctx.observed_at)
 
 
@@ -223,13 +222,6 @@ def detect_format(header: list[str], ctx: ReadContext) -> str:
     )
 
 
-def sniff_dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
-
-
 def check_chosen_format(fmt: str, header: list[str], ctx: ReadContext) -> None:
     """A file uploaded as one platform's export but recognisably another's is refused (read
     as the wrong one, its columns would be taken for modules or not read at all)."""
@@ -299,5 +291,4 @@ __all__ = [
     "detect_format",
     "observed_at_from_filename",
     "records",
-    "sniff_dialect",
 ]

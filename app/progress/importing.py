@@ -12,29 +12,24 @@ units are counted and sampled for the report, never fatal.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from charset_normalizer import from_bytes
-from flask import current_app
 from sqlalchemy import select, update
 
+from app.calendar import parse_instant
 from app.db import utcnow
 from app.extensions import db
 from app.progress.effects import apply_progress_effects
 from app.progress.formats import (
-    FORMATS,
     MOODLE_PROFILES,
     FormatError,
     MoodleProfile,
@@ -42,22 +37,19 @@ from app.progress.formats import (
     detect_format,
     observed_at_from_filename,
     records,
-    sniff_dialect,
 )
-from app.progress.kept_files import drop_old_files
 from app.progress.mapping import UnitResolver
-from app.progress.models import ImportStatus, ProgressImport
-from app.progress.screening import screen_bytes, screen_header
+from app.progress.models import ProgressImport
+from app.progress.screening import refused_encoding, screen_bytes, screen_header
 from app.progress.staging import Staging, copy_summit_csv
 from app.regions.models import Region
 from app.rollouts.models import Rollout
-from app.tasks import enqueue_after_commit
+from app.tabular import open_text, sniff_delimiter
 
 log = logging.getLogger(__name__)
 
 BATCH = 5000
 PROGRESS_EVERY = 20000
-IMPORT_JOB = "jobs.progress.run_import"
 
 
 @dataclass
@@ -77,168 +69,9 @@ class ImportResult:
     as_of: datetime | None = None
 
 
-def imports_dir() -> Path:
-
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def create_import(
-    *,
-    region: Region,
-    rollout: Rollout,
-    filename: str,
-    stream: IO[bytes],
-    requested_format: str = "auto",
-    created_by_id: int | None = None,
-    options: dict[str, Any] | None = None,
-    queue: bool = True,
-) -> ProgressImport:
-    """Store an uploaded file and (unless ``queue`` is False) queue its import job (after
-    commit). Flushes."""
-    if requested_format not in FORMATS:
-        raise FormatError(f"unknown format {requested_format!r}")
-    path = imports_dir() / f"{uuid.uuid4().hex}.csv"
-    size = 0
-    with path.open("wb") as out:
-        while chunk := stream.read(1 << 20):
-            out.write(chunk)
-            size += len(chunk)
-    record = ProgressImport(
-        region_id=region.id,
-        rollout_id=rollout.id,
-        filename=Path(filename or "upload.csv").name[:255],
-        stored_path=str(path),
-        requested_format=requested_format,
-        bytes_total=size,
-        created_by_id=created_by_id,
-        report={"options": options or {}},
-    )
-    db.session.add(record)
-    db.session.flush()
-    if queue:
-        queue_import(record)
-    return record
-
-
-def queue_import(record: ProgressImport) -> None:
-    """Queue ``record``'s import job (after commit). Flushes."""
-
-    record.status = ImportStatus.QUEUED
-    db.session.flush()
-    enqueue_after_commit(
-        IMPORT_JOB,
-        record.id,
-        queue="imports",
-        job_id=f"progress-import-{record.id}",
-        job_timeout=3600,
-    )
-    log.info("progress import %s queued for rollout %s", record.id, record.rollout_id)
-
-
-def mark_running(*, import_id: int) -> bool:
-    """Mark a queued import running (the job commits this before the long import, so the
-    progress reporter's own connection never waits on the job's lock of the row).
-    False when there is nothing to run (gone, done or failed). Flushes."""
-    record = db.session.get(ProgressImport, import_id)
-    if record is None or record.status in (ImportStatus.DONE, ImportStatus.FAILED):
-        return False
-    if record.status is not ImportStatus.RUNNING or record.started_at is None:
-        record.status = ImportStatus.RUNNING
-        record.started_at = utcnow()
-    db.session.flush()
-    return True
-
-
-def mark_failed(*, import_id: int, reason: str) -> None:
-    """End an import ``failed`` with ``reason`` (its file stays for a retry). Flushes."""
-    record = db.session.get(ProgressImport, import_id)
-    if record is None or record.status is ImportStatus.DONE:
-        return
-    record.status = ImportStatus.FAILED
-    record.error = reason[:2000]
-    record.finished_at = utcnow()
-    db.session.flush()
-    log.warning("progress import %s failed: %s", import_id, reason)
-
-
-def run_import(*, import_id: int) -> ProgressImport:
-    """Run a queued import: merge its file's progress, record the outcome; the file is kept
-    for a re-apply (the rollout's last few), or deleted when it is in no known format.
-
-    A file in no known format marks the import failed (with the reason) rather than raising.
-    """
-    record = db.session.get(ProgressImport, import_id)
-    if record is None:
-        raise LookupError(f"progress import {import_id} not found")
-    if record.status is ImportStatus.DONE:
-        return record
-    rollout = db.session.get(Rollout, record.rollout_id)
-    region = db.session.get(Region, record.region_id)
-    if record.status is not ImportStatus.RUNNING or record.started_at is None:
-        record.status = ImportStatus.RUNNING
-        record.started_at = utcnow()
-    path = Path(record.stored_path)
-    options = dict((record.report or {}).get("options") or {})
-    try:
-        with path.open("rb") as raw:
-            result = import_stream(
-                region=region,
-                rollout=rollout,
-                raw=raw,
-                fmt=record.requested_format,
-                filename=record.filename,
-                options=options,
-                progress_import=record,
-            )
-    except FormatError as exc:
-        record.status = ImportStatus.FAILED
-        record.error = exc.stored
-        record.finished_at = utcnow()
-        db.session.flush()
-        path.unlink(missing_ok=True)  # nothing to retry: the file itself is wrong
-        log.warning("progress import %s failed: %s", record.id, exc)
-        return record
-    finish(record, result)
-    # the file stays for re-applying it once its unmatched units are mapped (the last few
-    # imports of the rollout keep theirs)
-    drop_old_files(rollout_id=record.rollout_id)
-    return record
-
-
-def finish(record: ProgressImport, result: ImportResult) -> None:
-    record.status = ImportStatus.DONE
-    record.detected_format = result.format
-    record.rows_read = result.rows_read
-    record.rows_applied = result.applied
-    record.bytes_read = record.bytes_total
-    record.unknown_learners = result.unknown_learners
-    record.unmapped_units = len(result.unmapped_units)
-    record.report = {
-        **(record.report or {}),
-        "unknown_learners": result.unknown_sample,
-        "unmapped_units": dict(sorted(result.unmapped_units.items())[:50]),
-        "records": result.records,
-        "activated": result.activated,
-        "completed": result.completed,
-    }
-    record.finished_at = utcnow()
-    record.data_as_of = result.as_of or record.finished_at
-    db.session.flush()
-
-
-def _text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
-    """Decode as UTF-8 (BOM or not), else as the charset the first 64 KiB suggest."""
-    sample = raw.read(65536)
-    raw.seek(0)
-    encoding = "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        best = from_bytes(sample).best()
-        encoding = best.encoding if best is not None else "cp1252"
-    return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+def text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
+    """An export as text, decoded strictly by :mod:`app.tabular`'s rule."""
+    return open_text(raw)  # type: ignore[arg-type]
 
 
 def import_stream(
@@ -260,7 +93,7 @@ def import_stream(
     now = now or utcnow()
     zone = ZoneInfo(region.time_zone)
     observed_default = (
-        _parse_option_time(options.get("observed_at")) or observed_at_from_filename(filename) or now
+        parse_instant(options.get("observed_at")) or observed_at_from_filename(filename) or now
     )
     ctx = ReadContext(
         zone=zone,
@@ -270,7 +103,7 @@ def import_stream(
     )
     screen_bytes(raw.read(65536))
     raw.seek(0)
-    stream = _text_stream(raw)
+    stream = text_stream(raw)
     try:
         return _import_text(
             region=region,
@@ -283,6 +116,8 @@ def import_stream(
             progress_import=progress_import,
             now=now,
         )
+    except UnicodeDecodeError as exc:
+        raise refused_encoding(exc, stream.encoding) from exc
     finally:
         stream.detach()  # the caller owns (and closes) the binary file
 
@@ -302,8 +137,8 @@ def _import_text(
     first = stream.readline()
     if not first.strip():
         raise FormatError("the file is empty", code="empty")
-    dialect = sniff_dialect(first)
-    header = next(csv.reader([first], dialect))
+    delimiter = sniff_delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter))
     header = [h.strip() for h in header]
     try:
         detected = detect_format(header, ctx) if fmt == "auto" else fmt
@@ -314,7 +149,7 @@ def _import_text(
     resolver = UnitResolver.for_program(rollout.program_id)
     resolver.match_title_start = detected == "openedx"
     ctx.known_unit = resolver.knows
-    counted = _CountingRows(csv.reader(stream, dialect))
+    counted = _CountingRows(csv.reader(stream, delimiter=delimiter))
     reporter = _ProgressReporter(progress_import, raw, counted)
     staging = Staging.create(default_observed=observed_default)
     started = time.perf_counter()
@@ -325,7 +160,7 @@ def _import_text(
                 staging,
                 raw=raw,
                 header=header,
-                delimiter=dialect.delimiter,
+                delimiter=delimiter,
                 zone=region.time_zone,
                 resolver=resolver,
                 on_bytes=reporter.report_bytes,
@@ -386,15 +221,6 @@ def _import_text(
 
 def _source(fmt: str) -> str:
     return "openedx" if fmt.startswith("openedx") else fmt
-
-
-def _parse_option_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str) and value:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
 
 
 def _moodle_profiles(region: Region) -> tuple[MoodleProfile, ...]:

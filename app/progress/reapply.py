@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.programs.models import Module
-from app.progress.importing import create_import
 from app.progress.kept_files import file_kept
 from app.progress.mapping import set_unit_mapping
 from app.progress.models import ProgressImport
+from app.progress.services import create_import
 
 log = logging.getLogger(__name__)
 

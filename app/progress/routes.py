@@ -25,11 +25,11 @@ from app.progress import column_routes, unit_routes  # noqa: F401
 from app.progress.blueprints import bp
 from app.progress.columns import plan
 from app.progress.formats import FORMATS, GENERIC_KEYS
-from app.progress.importing import create_import
 from app.progress.kept_files import file_kept
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_map_units
 from app.progress.reapply import IGNORE
+from app.progress.services import create_import
 from app.progress.texts import failed, import_error
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404

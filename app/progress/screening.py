@@ -7,9 +7,9 @@ from app.progress.guessing import guess
 from app.progress.reading import FormatError
 from app.progress.texts import error_code
 from app.progress.values import fold
+from app.tabular import TabularError, bad_encoding, check_text
 
 _WORKBOOKS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # xlsx/ods (zip), xls (OLE)
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: header words of a roster (people and their managers), folded
 _ROSTER_WORDS = ("manager", "vorgesetzte", "fuhrungskraft", "responsable", "supervisor")
 
@@ -25,8 +25,16 @@ def screen_bytes(sample: bytes) -> None:
             "the file is a workbook (xlsx, xls or ods): save it as CSV UTF-8 and import that",
             code=error_code("spreadsheet"),
         )
-    if b"\x00" in sample and not sample.startswith(_UTF16_BOMS):
-        raise FormatError("the file is not a text table (CSV)", code=error_code("binary"))
+    try:
+        check_text(sample)
+    except TabularError as exc:
+        raise FormatError("the file is not a text table (CSV)", code=error_code("binary")) from exc
+
+
+def refused_encoding(exc: UnicodeDecodeError, encoding: str) -> FormatError:
+    """The refusal of an export whose text stops decoding part way."""
+    refusal = bad_encoding(exc, encoding)
+    return FormatError(str(refusal), code=error_code("bad_encoding", encoding, str(refusal.byte)))
 
 
 def screen_header(header: list[str], rows: list[list[str]]) -> None:

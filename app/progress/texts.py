@@ -28,6 +28,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "spreadsheet": "this is an Excel or OpenDocument workbook. Open it and save it as "
         '"CSV UTF-8", or download the report as CSV from the course platform, and upload '
         "that file.",
+        "bad_encoding": "the file is not valid {encoding} text past byte {byte}. Save it "
+        'again as "CSV UTF-8" and upload that file.',
         "binary": "this is not a text table (CSV). Download the report as CSV from the course "
         "platform and upload that file.",
         "roster": "this looks like a roster (people and managers), not course progress: it has "
@@ -50,6 +52,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "spreadsheet": "Das ist eine Excel- oder OpenDocument-Arbeitsmappe. Öffnen Sie sie und "
         'speichern Sie sie als "CSV UTF-8", oder laden Sie den Bericht in der Lernplattform '
         "als CSV herunter, und laden Sie diese Datei hoch.",
+        "bad_encoding": "Die Datei ist ab Byte {byte} kein gültiger {encoding}-Text. Speichern "
+        "Sie sie erneut als „CSV UTF-8“ und laden Sie diese Datei hoch.",
         "binary": "Das ist keine Texttabelle (CSV). Laden Sie den Bericht in der Lernplattform "
         "als CSV herunter und laden Sie diese Datei hoch.",
         "roster": "Das sieht nach einer Teilnehmerliste aus (Personen und Führungskräfte), "
@@ -74,6 +78,8 @@ ERRORS: dict[str, dict[str, str]] = {
         "spreadsheet": "c'est un classeur Excel ou OpenDocument. Ouvrez-le et enregistrez-le "
         "en « CSV UTF-8 », ou téléchargez le rapport au format CSV depuis la plateforme, puis "
         "déposez ce fichier.",
+        "bad_encoding": "le fichier n'est pas un texte {encoding} valide après l'octet {byte}. "
+        "Enregistrez-le à nouveau au format « CSV UTF-8 » et déposez ce fichier.",
         "binary": "ce n'est pas un tableau texte (CSV). Téléchargez le rapport au format CSV "
         "depuis la plateforme de formation et déposez ce fichier.",
         "roster": "cela ressemble à une liste de participants (personnes et responsables), pas "
@@ -105,6 +111,8 @@ def import_error(stored: str | None, lang: str = "en") -> str:
         return stored or ""
     names = [FORMAT_NAMES.get(a, a) for a in args]
     params = dict(zip(("detected", "chosen"), names, strict=False))
+    if code == "bad_encoding":
+        params = dict(zip(("encoding", "byte"), args, strict=False))
     if code == "not_format":
         params = {"chosen": names[0] if names else "", "columns": ", ".join(args[1:])}
     return pattern.format(**params)

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from app.calendar import parse_instant
+
 TRUE_WORDS = {"1", "true", "yes", "y", "x", "completed", "complete", "done", "passed"}
 
 
@@ -51,19 +53,6 @@ def parse_bool(value: str) -> bool:
     return value.strip().casefold() in TRUE_WORDS
 
 
-def parse_iso(value: str, zone: ZoneInfo) -> datetime | None:
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
-
-
 MONTHS = {
     "en": "january february march april may june july august september october november december",
     "de": "januar februar märz april mai juni juli august september oktober november dezember",
@@ -92,7 +81,7 @@ def parse_local_date(
     text = value.strip()
     if not text or text in {"-", "—"}:
         return None
-    iso = parse_iso(text, zone)
+    iso = parse_instant(text, zone)
     if iso is not None:
         return iso
     hour = minute = 0

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.extensions import db
-from app.readcache import read_cache, thaw
+from app.frozen import thaw
+from app.readcache import read_cache
 from app.regions.models import Region
 
 

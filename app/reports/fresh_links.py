@@ -11,7 +11,7 @@ from app.auth.models import StaffUser
 from app.extensions import db
 from app.freshlinks.services import FreshLink
 from app.links.services import ActionClaims, absolute_url, make_token
-from app.reports.services import GLOBAL_PURPOSE, manage_url_for
+from app.reports.subscriptions import GLOBAL_PURPOSE, manage_url_for
 from app.rollouts.models import RolloutSponsor
 
 #: unsubscribe links must keep working for as long as reports may sit in a mailbox

@@ -28,7 +28,7 @@ from app.db import utcnow
 from app.extensions import csrf, db
 from app.links.services import ActionClaims, LinkInvalid, read_token
 from app.readcache import cached_page
-from app.reports import fresh_links, services
+from app.reports import fresh_links, services, subscriptions
 from app.reports.content import CHART_CID
 from app.reports.models import Report, ReportScope
 from app.rollouts.models import RolloutSponsor
@@ -270,7 +270,7 @@ def _csv_response(report: Report, filename: str) -> Response:
 
 
 def _claims(token: str) -> ActionClaims:
-    for purpose in (services.REGION_PURPOSE, services.GLOBAL_PURPOSE):
+    for purpose in (subscriptions.REGION_PURPOSE, subscriptions.GLOBAL_PURPOSE):
         try:
             return read_token(token, purpose=purpose, max_age=fresh_links.LINK_MAX_AGE)
         except LinkInvalid:
@@ -281,7 +281,7 @@ def _claims(token: str) -> ActionClaims:
 
 def _subscription(claims: ActionClaims) -> dict[str, Any] | None:
     """Who the link is for and whether they are subscribed (None: no longer exists)."""
-    if claims.purpose == services.REGION_PURPOSE:
+    if claims.purpose == subscriptions.REGION_PURPOSE:
         grant_region(claims.object_id)
         sponsor = db.session.scalars(
             select(RolloutSponsor).where(
@@ -308,12 +308,14 @@ def _subscription(claims: ActionClaims) -> dict[str, Any] | None:
 
 
 def _apply(claims: ActionClaims, subscribed: bool) -> bool:
-    if claims.purpose == services.REGION_PURPOSE:
+    if claims.purpose == subscriptions.REGION_PURPOSE:
         grant_region(claims.object_id)
-        return services.set_regional_subscription(
+        return subscriptions.set_regional_subscription(
             region_id=claims.object_id, sponsor_id=claims.person_id, subscribed=subscribed
         )
-    return services.set_global_subscription(staff_user_id=claims.person_id, subscribed=subscribed)
+    return subscriptions.set_global_subscription(
+        staff_user_id=claims.person_id, subscribed=subscribed
+    )
 
 
 @public_bp.get("/reports/subscription/<token>")

@@ -16,8 +16,7 @@ from sqlalchemy import select
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.db import utcnow
 from app.extensions import db
-from app.links.services import absolute_url, make_action_url, make_token
-from app.mail.services import Attachment, queue_email
+from app.links.services import absolute_url
 from app.metrics.queries import Snapshot, compute, upcoming
 from app.programs.models import Program
 from app.progress.queries import progress_freshness
@@ -25,7 +24,14 @@ from app.regions.models import Region
 from app.reports import content
 from app.reports.chart import trend_alt, trend_png
 from app.reports.models import GlobalReportOptOut, Report, ReportScope
-from app.rollouts.models import Rollout, RolloutSponsor, RolloutStatus
+from app.reports.sending import (
+    GLOBAL_KIND,
+    REGION_KIND,
+    regional_recipients,
+    send_global,
+    send_regional,
+)
+from app.rollouts.models import Rollout, RolloutStatus
 from app.rollouts.queries import completion_trend
 from app.weeks import last_complete_week, send_time, shift_week, week_end
 
@@ -34,10 +40,6 @@ log = logging.getLogger(__name__)
 TREND_WEEKS = 8
 #: how late a missed weekly report is still sent by the scheduler
 CATCH_UP = timedelta(hours=48)
-REGION_PURPOSE = "report-subscription"
-GLOBAL_PURPOSE = "report-subscription-global"
-REGION_KIND = "reports/regional"
-GLOBAL_KIND = "reports/global"
 
 
 def reporting_regions() -> list[Region]:
@@ -156,15 +158,15 @@ def build_week(
         result.reports.append(report)
     db.session.flush()
     if send:
-        recipients = _regional_recipients(wanted)
+        recipients = regional_recipients(wanted)
         for report in result.reports:
             if report.sent_at is not None:
                 continue
             if report.scope == ReportScope.REGION.value:
                 region = regions[report.region_id]  # type: ignore[index]
-                _send_regional(report, region, recipients.get(region.id, []))
+                send_regional(report, region, recipients.get(region.id, []))
             else:
-                _send_global(report, global_sponsors())
+                send_global(report, global_sponsors())
             result.sent.append(report)
         db.session.flush()
     log.info(
@@ -286,101 +288,6 @@ def _fill_global(report: Report, *, snapshot: Snapshot, previous: dict[str, Any]
     report.built_at = utcnow()
 
 
-def _regional_recipients(region_ids: list[int]) -> dict[int, list[RolloutSponsor]]:
-    """Subscribed sponsors of each region's live rollouts, one per address."""
-    found: dict[int, list[RolloutSponsor]] = {}
-    seen: set[tuple[int, str]] = set()
-    sponsors = db.session.scalars(
-        select(RolloutSponsor)
-        .join(Rollout, Rollout.id == RolloutSponsor.rollout_id)
-        .where(
-            RolloutSponsor.region_id.in_(region_ids),
-            RolloutSponsor.subscribed.is_(True),
-            Rollout.status != RolloutStatus.DRAFT,
-        )
-        .order_by(RolloutSponsor.id)
-    )
-    for sponsor in sponsors:
-        key = (sponsor.region_id, sponsor.email.strip().lower())
-        if key in seen:
-            continue
-        seen.add(key)
-        found.setdefault(sponsor.region_id, []).append(sponsor)
-    return found
-
-
-def unsubscribe_headers(one_click_url: str) -> dict[str, str]:
-    """RFC 8058 one-click unsubscribe (RFC 2369 List-Unsubscribe with an HTTPS POST target)."""
-    return {
-        "List-Unsubscribe": f"<{one_click_url}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-
-
-def _send_regional(report: Report, region: Region, sponsors: list[RolloutSponsor]) -> None:
-    subject_context = {"region_name": region.name, "week": report.week}
-    for sponsor in sponsors:
-        token = make_token(purpose=REGION_PURPOSE, person_id=sponsor.id, object_id=region.id)
-        queue_email(
-            kind=REGION_KIND,
-            to_address=sponsor.email,
-            to_name=sponsor.name,
-            idempotency_key=f"reports:region:{region.code}:{report.week}:{sponsor.email.lower()}",
-            context={
-                **subject_context,
-                "content_html": report.html,
-                "content_text": report.text,
-                "manage_url": absolute_url("reports_public.subscription", token=token),
-            },
-            locale=region.locale,
-            region_id=region.id,
-            attachments=[
-                Attachment(
-                    filename="trend.png",
-                    content_type="image/png",
-                    data=report.chart_png or b"",
-                    content_id=content.CHART_CID,
-                ),
-                Attachment(
-                    filename=f"summit-{region.code}-{report.week}.csv",
-                    content_type="text/csv",
-                    data=report.csv.encode("utf-8-sig"),
-                ),
-            ],
-            headers=unsubscribe_headers(absolute_url("reports_public.one_click", token=token)),
-        )
-    report.sent_at = utcnow()
-    report.recipients = len(sponsors)
-
-
-def _send_global(report: Report, sponsors: list[StaffUser]) -> None:
-    for user in sponsors:
-        token = make_token(purpose=GLOBAL_PURPOSE, person_id=user.id, object_id=0)
-        queue_email(
-            kind=GLOBAL_KIND,
-            to_address=user.email,
-            to_name=user.name,
-            idempotency_key=f"reports:global:{report.week}:{user.email.lower()}",
-            context={
-                "week": report.week,
-                "content_html": report.html,
-                "content_text": report.text,
-                "manage_url": absolute_url("reports_public.subscription", token=token),
-            },
-            locale="en",
-            attachments=[
-                Attachment(
-                    filename=f"summit-global-{report.week}.csv",
-                    content_type="text/csv",
-                    data=report.csv.encode("utf-8-sig"),
-                )
-            ],
-            headers=unsubscribe_headers(absolute_url("reports_public.one_click", token=token)),
-        )
-    report.sent_at = utcnow()
-    report.recipients = len(sponsors)
-
-
 @dataclass(frozen=True)
 class DueReport:
     #: "region" or "global"
@@ -450,59 +357,3 @@ def send_due(*, now: datetime) -> list[DueReport]:
 
 
 # -- subscriptions -----------------------------------------------------------------------------
-
-
-def set_regional_subscription(*, region_id: int, sponsor_id: int, subscribed: bool) -> bool:
-    """Subscribe or unsubscribe a sponsor to their region's report, for every rollout of
-    the region they sponsor with that address. Idempotent. Returns whether one was found."""
-    sponsor = db.session.scalars(
-        select(RolloutSponsor).where(
-            RolloutSponsor.id == sponsor_id, RolloutSponsor.region_id == region_id
-        )
-    ).one_or_none()
-    if sponsor is None:
-        return False
-    for row in db.session.scalars(
-        select(RolloutSponsor).where(
-            RolloutSponsor.region_id == region_id, RolloutSponsor.email == sponsor.email
-        )
-    ):
-        row.subscribed = subscribed
-    db.session.flush()
-    log.info(
-        "sponsor %s %s region %s reports",
-        sponsor_id,
-        "subscribed to" if subscribed else "unsubscribed from",
-        region_id,
-    )
-    return True
-
-
-def set_global_subscription(*, staff_user_id: int, subscribed: bool) -> bool:
-    """Subscribe or unsubscribe a global sponsor from the global report. Idempotent."""
-    user = db.session.get(StaffUser, staff_user_id)
-    if user is None:
-        return False
-    opt_out = db.session.scalars(
-        select(GlobalReportOptOut).where(GlobalReportOptOut.staff_user_id == staff_user_id)
-    ).one_or_none()
-    if subscribed and opt_out is not None:
-        db.session.delete(opt_out)
-    elif not subscribed and opt_out is None:
-        db.session.add(GlobalReportOptOut(staff_user_id=staff_user_id))
-    db.session.flush()
-    log.info(
-        "staff %s %s the global report",
-        staff_user_id,
-        "subscribed to" if subscribed else "unsubscribed from",
-    )
-    return True
-
-
-def manage_url_for(sponsor: RolloutSponsor) -> str:
-    return make_action_url(
-        endpoint="reports_public.subscription",
-        purpose=REGION_PURPOSE,
-        person_id=sponsor.id,
-        object_id=sponsor.region_id,
-    )

@@ -1,5 +1,5 @@
-"""The rollouts blueprints, shared by its route modules (``routes``, ``roster_routes``);
-``routes`` imports the other, so the factory registers the blueprints once."""
+"""The rollouts blueprints, shared by ``routes`` and the roster's pages (``app.roster.routes``,
+which add their URLs to ``bp``); the factory imports both and registers the blueprints once."""
 
 from flask import Blueprint
 

@@ -31,9 +31,7 @@ from app.people.models import Person
 from app.programs.models import Program, Term
 from app.rates import completion_rate
 from app.readcache import cached_page
-
-# the roster import pages: their own module, on the same blueprint
-from app.rollouts import buddies, onboarding, roster_routes  # noqa: F401
+from app.rollouts import buddies, onboarding
 from app.rollouts.blueprints import bp, public_bp
 from app.rollouts.models import (
     FUNNEL,

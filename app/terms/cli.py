@@ -10,7 +10,8 @@ from app.db import utcnow
 from app.extensions import db
 from app.progress.queries import is_stale, max_age, progress_freshness
 from app.rollouts.models import Rollout
-from app.terms.services import close_term, program_term
+from app.terms.closing import close_term
+from app.terms.common import program_term
 
 
 @click.group("term")

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.rollouts.models import Enrollment
+from app.terms.closing import close_term
+from app.terms.common import grace_days
 from app.terms.models import TermClose, TermReview, Verdict
-from app.terms.services import close_term, grace_days
 
 
 def seed(ctx) -> None:  # type: ignore[no-untyped-def]

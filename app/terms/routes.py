@@ -20,15 +20,13 @@ from app.programs.models import Term
 from app.readcache import cached_page
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
+from app.terms.buddies import confirm_buddy_term
+from app.terms.closing import close_term
+from app.terms.common import BUDDY_PURPOSE, ReviewError, program_term
 from app.terms.models import ExcuseReason, TermReview
-from app.terms.services import (
-    BUDDY_PURPOSE,
-    ReviewError,
-    close_term,
-    confirm_buddy_term,
+from app.terms.review import (
     confirm_free_rider,
     excuse,
-    program_term,
     review_lists,
     tell_sponsors_if_reviewed,
     term_outcome,

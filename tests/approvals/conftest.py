@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from app.approvals.digests import send_due_requests
+from app.approvals.request_emails import send_due_requests
 from tests.approvals.helpers import commit, decision_path, manager, report, rollout_in
 from tests.auth.conftest import fake_entra, fake_entra_server
 from tests.factories import region

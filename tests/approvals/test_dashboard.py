@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.approvals.digests import send_due_requests
 from app.approvals.models import AllocationStatus, TimeAllocation
+from app.approvals.request_emails import send_due_requests
 from app.approvals.services import decide
 from app.audit.models import AuditEvent
 from app.auth.models import Role

@@ -3,9 +3,9 @@ from datetime import UTC, date, datetime, timedelta
 import time_machine
 from sqlalchemy import select
 
-from app.approvals.digests import send_due_requests
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.reminders import send_due_reminders
+from app.approvals.request_emails import send_due_requests
 from app.auth.models import Role
 from app.calendar import HolidayCalendar
 from app.extensions import db

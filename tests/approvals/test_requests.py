@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 from sqlalchemy import select
 
-from app.approvals.digests import send_due_requests
 from app.approvals.models import AllocationStatus, ApprovalDigest, TimeAllocation
+from app.approvals.request_emails import send_due_requests
 from app.extensions import db
 from tests.approvals.helpers import commit, decision_path, manager, report, rollout_in, text_of
 from tests.factories import region

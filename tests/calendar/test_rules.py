@@ -1,4 +1,5 @@
-"""The shared calendar rules (app.calendar): one home for business days, weekdays and HH:MM.
+"""The shared calendar rules (app.calendar): one home for business days, weekdays, HH:MM
+and ISO 8601 instants.
 
 Before, three copies of business days, three HH:MM parsers and five weekday lists had
 drifted: the call routes took "16:00+02:00" (an aware time), the rollout form took
@@ -7,7 +8,8 @@ drifted: the call routes took "16:00+02:00" (an aware time), the rollout form to
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +17,7 @@ from app.calendar import (
     WEEKDAYS,
     HolidayCalendar,
     parse_hhmm,
+    parse_instant,
     weekday_from_name,
     weekday_names,
 )
@@ -83,3 +86,27 @@ def test_a_region_gives_its_calendar() -> None:
     us = HolidayCalendar.of(_Place())
     assert us == HolidayCalendar("US")
     assert not us.is_business_day(date(2026, 7, 3))  # Independence Day observed
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-10-01T09:00:00Z", datetime(2026, 10, 1, 9, 0, tzinfo=UTC)),
+        ("2026-10-01T09:00:00+02:00", datetime(2026, 10, 1, 7, 0, tzinfo=UTC)),
+        ("2026-10-01T09:00:00.1234567Z", datetime(2026, 10, 1, 9, 0, 0, 123456, tzinfo=UTC)),
+        # no offset: in the zone the caller names (Berlin here, summer time)
+        ("2026-10-01 09:00", datetime(2026, 10, 1, 7, 0, tzinfo=UTC)),
+        ("2026-10-01", datetime(2026, 9, 30, 22, 0, tzinfo=UTC)),
+        (datetime(2026, 10, 1, 9, 0), datetime(2026, 10, 1, 7, 0, tzinfo=UTC)),
+        ("", None),
+        ("01/10/2026", None),
+        (None, None),
+        (1759302000, None),
+    ],
+)
+def test_one_reading_of_iso_instants(value: object, expected: datetime | None) -> None:
+    """Three copies had drifted: progress exports read an instant without offset in the
+    region's zone, the CLI's --observed-at and Moodle cursors in UTC (and the CLI raised on
+    a typo deep in the job). Now one function, the zone named by the caller."""
+    assert parse_instant(value, ZoneInfo("Europe/Berlin")) == expected
+    assert parse_instant("2026-10-01T09:00") == datetime(2026, 10, 1, 9, 0, tzinfo=UTC)

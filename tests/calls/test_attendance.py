@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from app.calls import services
 from app.calls.attendance import import_report, record_attendance
+from app.calls.attendance_report import AttendanceFileError, parse_duration, parse_report
 from app.calls.models import CallAttendance
 from app.calls.queries import learner_rates, missed_calls_in_a_row, session_rates
-from app.calls.report import AttendanceFileError, parse_duration, parse_report
 from app.extensions import db
 from tests.calls.helpers import learner, make_rollout, sign_in
 

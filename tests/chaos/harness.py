@@ -133,7 +133,7 @@ def run_until_terminal(
     deadline_s: float, kick: Callable[[], None], fault_cleared_at: Callable[[], float | None]
 ) -> float:
     """Sweep (as the scheduler does) until no row is pending; seconds after the fault."""
-    from app.mail.delivery import sweep
+    from app.mail.dispatch import sweep
 
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:

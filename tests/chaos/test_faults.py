@@ -114,7 +114,7 @@ def test_redis_stopped_and_restarted_empty(app_settings, smtp_sink, tmp_path) ->
     cleared: list[float] = []
     try:
         with other.app_context():
-            from app.mail.delivery import sweep
+            from app.mail.dispatch import sweep
 
             sweep()
             db.session.commit()
@@ -193,8 +193,8 @@ def test_concurrent_term_closes(app) -> None:
     from app.programs.models import Term
     from app.regions.models import Region
     from app.rollouts.models import Rollout, RolloutStatus
+    from app.terms.closing import close_term
     from app.terms.models import TermClose
-    from app.terms.services import close_term
     from tests.factories import RolloutFactory, region
 
     rollout = RolloutFactory(region_id=region("de").id, status=RolloutStatus.LAUNCHED)

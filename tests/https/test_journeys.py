@@ -19,17 +19,17 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from app.approvals.digests import send_due_requests
 from app.approvals.models import AllocationStatus, TimeAllocation
+from app.approvals.request_emails import send_due_requests
 from app.db import utcnow
 from app.extensions import db
+from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import InvitationStatus, MasterClassInvitation
-from app.masterclasses.services import invite_qualifying
 from app.reports.services import build_week
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutSponsor, RolloutStatus
 from app.rollouts.onboarding import send_invitations
+from app.terms.buddies import due_buddy_signoffs
 from app.terms.models import TermReview
-from app.terms.services import due_buddy_signoffs
 from app.weeks import week_label
 from tests.approvals.helpers import commit, manager, report, rollout_in
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region

@@ -15,11 +15,11 @@ from app.calls.services import generate_series, question_url, sessions_of
 from app.extensions import db
 from app.links.services import absolute_url, make_token
 from app.masterclasses.recognition import opt_in_url
-from app.reports.services import GLOBAL_PURPOSE, manage_url_for
+from app.reports.subscriptions import GLOBAL_PURPOSE, manage_url_for
 from app.rollouts.models import RolloutSponsor
 from app.rollouts.onboarding import commit_url
 from app.rollouts.services import launch_rollout
-from app.terms.services import due_buddy_signoffs
+from app.terms.buddies import due_buddy_signoffs
 from tests.calls.helpers import learner, make_rollout
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
 from tests.links.journey import ask_for_fresh_link, fresh_link_path

@@ -12,7 +12,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.mail.delivery import deliver_pending, sweep
+from app.mail.delivery import deliver_pending
+from app.mail.dispatch import sweep
 from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import Attachment, message_id_for, queue_email
 from tests.factories import region
@@ -116,7 +117,7 @@ def test_data_refusal_5xx_is_permanent(run_jobs, smtp_sink) -> None:
 
 def test_expired_lease_is_picked_up_again(app, run_jobs, smtp_sink) -> None:
     """A worker that died mid-batch leaves leased rows; after the lease they are due again."""
-    from app.mail.delivery import claim_batch
+    from app.mail.dispatch import claim_batch
 
     with time_machine.travel(NOW, tick=False):
         _queue(3)

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from app.db import utcnow
 from app.extensions import db
-from app.mail.delivery import sweep
+from app.mail.dispatch import sweep
 from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.rendering import render_email
 from app.mail.services import message_id_for

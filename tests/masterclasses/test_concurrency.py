@@ -6,18 +6,14 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import (
     HOLDS_SEAT,
     InvitationStatus,
     MasterClass,
     MasterClassInvitation,
 )
-from app.masterclasses.services import (
-    accept_invitation,
-    decline_invitation,
-    invite_qualifying,
-    promote_waitlist,
-)
+from app.masterclasses.services import accept_invitation, decline_invitation, promote_waitlist
 from tests.factories import RolloutFactory
 from tests.masterclasses.helpers import completer, master_class
 

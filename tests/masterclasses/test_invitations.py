@@ -1,8 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
+from app.masterclasses.invitations import due_masterclass_invitations, invite_qualifying
 from app.masterclasses.models import InvitationStatus
-from app.masterclasses.services import due_masterclass_invitations, invite_qualifying
 from app.programs.models import Term
 from app.progress.models import ModuleProgress
 from app.rollouts.signals import enrollment_completed

@@ -12,8 +12,8 @@ import time_machine
 
 from app.extensions import db
 from app.masterclasses.emails import rsvp_url
+from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.recognition import opt_in_url
-from app.masterclasses.services import invite_qualifying
 from tests.factories import PersonFactory, RolloutFactory, region
 from tests.links.journey import ask_for_fresh_link
 from tests.masterclasses.helpers import completer, invitations, master_class

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.extensions import db
+from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import InvitationStatus, MasterClass
-from app.masterclasses.services import accept_invitation, invite_qualifying
+from app.masterclasses.services import accept_invitation
 from tests.factories import RolloutFactory, region, staff
 from tests.masterclasses.helpers import completer, emails, invitations, master_class
 

@@ -4,12 +4,9 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from app.extensions import db
+from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import InvitationStatus
-from app.masterclasses.services import (
-    accept_invitation,
-    due_masterclass_reminders,
-    invite_qualifying,
-)
+from app.masterclasses.services import accept_invitation, due_masterclass_reminders
 from tests.factories import RolloutFactory, region
 from tests.masterclasses.helpers import completer, emails, invitations, master_class
 

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import event
 
 from app.extensions import db
+from app.metrics.families import required_modules
 from app.metrics.presentation import format_change, format_value, neutralise, rows
-from app.metrics.queries import compute, required_modules
+from app.metrics.queries import compute
 from app.weeks import send_time, week_end
 from tests.factories import ProgramFactory, region
 from tests.metrics import dataset

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.ops.models import ScheduledRun
-from app.progress.importing import create_import
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.services import create_import
 from app.tasks import get_redis
 from jobs import schedule
 from jobs.schedule import enqueue_unfinished, plan, tick
@@ -135,7 +135,7 @@ def test_a_failed_import_is_listed_on_the_ops_page_and_runs_again_on_retry(
     login_as, csrf_token, run_jobs
 ) -> None:
     from app.auth.models import Role
-    from app.progress.importing import mark_failed
+    from app.progress.services import mark_failed
     from tests.factories import staff
     from tests.progress.helpers import FIXTURES
 

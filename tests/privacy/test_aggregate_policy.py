@@ -32,13 +32,8 @@ from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassI
 from app.progress.models import ModuleProgress
 from app.reports.models import Report
 from app.reports.services import build_week
-from app.rollouts.models import (
-    Enrollment,
-    EnrollmentState,
-    RolloutSponsor,
-    RolloutStatus,
-    RosterImport,
-)
+from app.rollouts.models import Enrollment, EnrollmentState, RolloutSponsor, RolloutStatus
+from app.roster.models import RosterImport
 from app.terms.closing import close_term
 from app.terms.models import ExcuseReason, TermReview, Verdict
 from app.terms.review import confirm_free_rider, excuse, tell_sponsors_if_reviewed

@@ -11,12 +11,8 @@ from app.extensions import db
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.privacy.registry import DELETED, NOT_PERSONAL, PERSONAL, SPECIAL
-from app.privacy.services import (
-    erase_expired_rollouts,
-    erase_person,
-    export_person,
-    personal_text_columns,
-)
+from app.privacy.retention import erase_expired_rollouts
+from app.privacy.services import erase_person, export_person, personal_text_columns
 from app.reports.models import Report
 from app.rollouts.models import Enrollment, RolloutStatus
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.progress.models import XapiStatement
-from app.progress.xapi_index import ifi_key
-from app.progress.xapi_models import XapiAttachment, XapiDocument, XapiRelated
+from app.xapi.index import ifi_key
+from app.xapi.models import XapiAttachment, XapiDocument, XapiRelated
 from tests.privacy.test_privacy import _dump
 from tests.progress.helpers import IRI, make_course, statement
-from tests.progress.test_xapi_lrs import Lrs, attachment, multipart
+from tests.xapi.test_lrs import Lrs, attachment, multipart
 
 ADA_MBOX = {"objectType": "Agent", "mbox": "mailto:Ada.Lovelace@example.com"}
 ADA_SHA1 = {

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.progress.models import ModuleProgress
-from app.progress.xapi import issue_credentials
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
+from app.xapi.credentials import issue_credentials
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region
 
 FIXTURES = Path(__file__).parent / "fixtures"

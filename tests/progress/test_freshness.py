@@ -23,8 +23,8 @@ OPENEDX = "SummitX_SEF_2026_grade_report_2026-11-02-0815.csv"
 
 def test_an_import_dates_the_data_by_the_export_and_the_dashboard_says_so(client, login_as):
     course = make_course()
-    from app.progress.importing import finish
     from app.progress.models import ProgressImport
+    from app.progress.services import finish
 
     record = ProgressImport(
         region_id=course.rollout.region_id, rollout_id=course.rollout.id, filename=OPENEDX

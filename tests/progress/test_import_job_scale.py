@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.progress.importing import create_import
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.services import create_import
 from tests.progress.helpers import FIXTURES, make_course
 
 ROWS = 50_000

@@ -13,7 +13,7 @@ from app.progress.models import ImportStatus, ModuleProgress, ProgressImport
 from tests.factories import staff
 from tests.progress.helpers import FIXTURES, make_course
 
-ROSTER = Path(__file__).parents[1] / "rollouts" / "fixtures" / "utf8_bom_comma_crlf.csv"
+ROSTER = Path(__file__).parents[1] / "roster" / "fixtures" / "utf8_bom_comma_crlf.csv"
 REFUSED = FIXTURES / "refused"
 CASES = [
     # (file, chosen format, stored reason, words of the German message)

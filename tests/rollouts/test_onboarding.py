@@ -189,11 +189,11 @@ def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]
 def test_roster_import_into_a_launched_rollout_invites_newcomers(run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from app.rollouts.imports import import_roster_file
+    from app.roster.importing import import_roster_file
 
     rollout, _ = _launched(1)
     run_jobs()
-    fixture = Path(__file__).parent / "fixtures" / "utf8_bom_comma_crlf.csv"
+    fixture = Path(__file__).parents[1] / "roster" / "fixtures" / "utf8_bom_comma_crlf.csv"
     import_roster_file(fixture, region=rollout.region, rollout=rollout)
     run_jobs()
     run_jobs()

@@ -41,7 +41,7 @@ def _objects(code: str) -> dict[str, Any]:
     from app.calls.models import CallQuestion, CallSession
     from app.masterclasses.models import MasterClass, MasterClassInvitation
     from app.reports.models import Report
-    from app.rollouts.models import RosterImport
+    from app.roster.models import RosterImport
     from app.terms.models import TermReview
 
     reg = region(code)

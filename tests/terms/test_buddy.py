@@ -7,8 +7,9 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.extensions import db
 from app.links.services import make_action_url
+from app.terms.buddies import due_buddy_signoffs
+from app.terms.common import BUDDY_PURPOSE
 from app.terms.models import TermReview
-from app.terms.services import BUDDY_PURPOSE, due_buddy_signoffs
 from tests.factories import staff
 from tests.progress.helpers import make_course
 

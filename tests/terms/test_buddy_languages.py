@@ -12,7 +12,8 @@ import time_machine
 
 from app.extensions import db
 from app.links.services import make_action_url
-from app.terms.services import BUDDY_PURPOSE, due_buddy_signoffs
+from app.terms.buddies import due_buddy_signoffs
+from app.terms.common import BUDDY_PURPOSE
 from tests.progress.helpers import make_course
 from tests.terms.test_buddy import AFTER_TERM, review_of
 

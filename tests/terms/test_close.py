@@ -6,8 +6,9 @@ from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.extensions import db
 from app.rollouts.models import EnrollmentState
+from app.terms.closing import close_term, due_term_closes
 from app.terms.models import ExcuseReason, TermClose, TermReview, Verdict
-from app.terms.services import close_term, due_term_closes, excuse
+from app.terms.review import excuse
 from tests.factories import EnrollmentFactory, staff
 from tests.progress.helpers import make_course
 from tests.terms.helpers import complete, progress_imported

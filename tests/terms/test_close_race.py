@@ -12,8 +12,8 @@ from app.extensions import db
 from app.programs.models import Term
 from app.regions.models import Region
 from app.rollouts.models import Rollout, RolloutStatus
+from app.terms.closing import close_term
 from app.terms.models import TermClose
-from app.terms.services import close_term
 from tests.factories import RolloutFactory, region
 
 CLOSE = datetime(2026, 10, 12, 5, tzinfo=UTC)

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.terms.models import TermReview, Verdict
-from app.terms.services import due_at_risk_nudges
+from app.terms.nudges import due_at_risk_nudges
 from tests.progress.helpers import make_course
 from tests.terms.helpers import complete, progress_imported
 

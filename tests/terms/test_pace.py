@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from app.terms.common import local_today
 from app.terms.pace import current_term, pace_for
-from app.terms.services import local_today
 from tests.factories import ProgramFactory, region
 
 

@@ -8,8 +8,8 @@ from app.auth.models import Role
 from app.extensions import db
 from app.rollouts.models import EnrollmentState
 from app.rollouts.signals import enrollment_left
+from app.terms.closing import close_term
 from app.terms.models import TermReview, Verdict
-from app.terms.services import close_term
 from tests.factories import EnrollmentFactory, PersonFactory, staff
 from tests.progress.helpers import make_course
 from tests.terms.helpers import complete

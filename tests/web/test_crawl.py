@@ -26,7 +26,7 @@ def _values() -> dict[str, Any]:
     from app.people.models import Person
     from app.regions.models import Region
     from app.reports.models import Report
-    from app.rollouts.models import RosterImport
+    from app.roster.models import RosterImport
 
     de = db.session.scalars(select(Region).where(Region.code == "de")).one()
 

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from app.approvals.queries import Funnel, funnels_now
 from app.extensions import db
+from app.frozen import freeze
 from app.ops.models import ScheduledRun
-from app.readcache import ReadEpoch, freeze, read_cache
+from app.readcache import ReadEpoch, read_cache
 from app.regions.models import Region
 from app.scoping import set_region_scope
 from tests.factories import region

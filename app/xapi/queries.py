@@ -1,0 +1,388 @@
+"""Reading statements back from the LRS (xAPI 1.0.3, Communication §2.1.3 GET Statements).
+
+Only the credential's rollout is ever read: every query filters on its rollout id, and runs
+under the region the credential granted. A list is one indexed query per page: keyset
+pagination on (stored_at, id), newest first unless ``ascending``; the ``more`` link carries
+the query and the last row's key, signed, so the same page always gives the same link.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import CTE, ColumnElement, Integer, Select, bindparam, or_, select, tuple_, union
+from sqlalchemy.orm import aliased
+
+from app.calendar import parse_instant
+from app.extensions import db
+from app.progress.models import XapiStatement
+from app.xapi.errors import XapiError
+from app.xapi.index import activity_key, ifi_key
+from app.xapi.models import XapiRelated
+from app.xapi.validate import agent as check_agent
+from app.xapi.values import is_iri, is_uuid
+
+#: the most statements one page holds (also what ``limit=0`` or no limit gives)
+MAX_LIMIT = 100
+FILTERS = {
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_activities",
+    "related_agents",
+    "since",
+    "until",
+    "limit",
+    "ascending",
+}
+FORMATS = {"exact", "ids", "canonical"}
+_MORE_SALT = "summit.xapi.more"
+
+
+@dataclass(frozen=True)
+class StatementQuery:
+    agent_key: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = MAX_LIMIT
+    ascending: bool = False
+    registration: str | None = None
+    related_agents: bool = False
+    related_activities: bool = False
+    #: how the page is returned (carried by the ``more`` link with the filters)
+    format: str = "exact"
+    attachments: bool = False
+
+
+def xapi_time(value: datetime) -> str:
+    """ISO 8601 in UTC with a Z, to the microsecond stored."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _timestamp(name: str, raw: str) -> datetime:
+    value = parse_instant(raw, UTC)
+    if value is None:
+        raise XapiError(400, f"{name} must be an ISO 8601 timestamp, such as 2026-11-22T09:30:00Z")
+    return value
+
+
+def _stored_time(raw: str) -> datetime:
+    """A time the ``more`` token carries (written by :func:`xapi_time`)."""
+    value = parse_instant(raw, UTC)
+    if value is None:
+        raise ValueError(f"not a time: {raw!r}")
+    return value
+
+
+def _boolean(name: str, raw: str) -> bool:
+    """true / false, in any case (clients such as TinCanPython send True)."""
+    if raw.lower() not in ("true", "false"):
+        raise XapiError(400, f"{name} must be true or false")
+    return raw.lower() == "true"
+
+
+def check_single_params(args: Mapping[str, str]) -> None:
+    """statementId / voidedStatementId take no other parameter but format and attachments."""
+    others = set(args) - {"statementId", "voidedStatementId", "format", "attachments"}
+    if "statementId" in args and "voidedStatementId" in args:
+        raise XapiError(400, "send statementId or voidedStatementId, not both")
+    if others:
+        raise XapiError(400, f"{sorted(others)} cannot be combined with a statement id")
+    _check_format(args)
+
+
+def _check_format(args: Mapping[str, str]) -> None:
+    if args.get("format", "exact") not in FORMATS:
+        raise XapiError(400, "format must be ids, exact or canonical")
+    _boolean("attachments", args.get("attachments", "false"))
+
+
+def parse_query(args: Mapping[str, str]) -> StatementQuery:
+    """The filters of a statement list; XapiError(400) says which parameter is wrong."""
+    unknown = set(args) - FILTERS - {"format", "attachments"}
+    if unknown:
+        raise XapiError(400, f"unknown parameters {sorted(unknown)}")
+    _check_format(args)
+    query = StatementQuery()
+    if "agent" in args:
+        try:
+            agent = json.loads(args["agent"])
+        except ValueError as exc:
+            raise XapiError(400, "agent must be an Agent as JSON") from exc
+        check_agent(agent, "agent")
+        key = ifi_key(agent)
+        if key is None:
+            raise XapiError(400, "agent needs one of mbox, mbox_sha1sum, openid, account")
+        query = replace(query, agent_key=key)
+    if "registration" in args:
+        if not is_uuid(args["registration"]):
+            raise XapiError(400, "registration must be a UUID")
+        query = replace(query, registration=args["registration"].lower())
+    for name in ("related_agents", "related_activities", "attachments"):
+        if name in args:
+            query = replace(query, **{name: _boolean(name, args[name])})
+    query = replace(query, format=args.get("format", "exact"))
+    for name in ("verb", "activity"):
+        if name in args:
+            if not is_iri(args[name]):
+                raise XapiError(400, f"{name} must be an IRI")
+            query = replace(query, **{name: args[name]})
+    if "since" in args:
+        query = replace(query, since=_timestamp("since", args["since"]))
+    if "until" in args:
+        query = replace(query, until=_timestamp("until", args["until"]))
+    if "limit" in args:
+        raw = args["limit"]
+        if not raw.isdigit():
+            raise XapiError(400, "limit must be a nonnegative integer")
+        query = replace(query, limit=min(int(raw), MAX_LIMIT) or MAX_LIMIT)
+    if "ascending" in args:
+        query = replace(query, ascending=_boolean("ascending", args["ascending"]))
+    return query
+
+
+def find_statement(*, rollout_id: int, statement_id: str, voided: bool) -> XapiStatement | None:
+    """The rollout's statement by id: not voided, or with ``voided`` only a voided one."""
+    try:
+        statement_id = str(uuid.UUID(statement_id))
+    except ValueError:
+        return None
+    voided_clause = (
+        XapiStatement.voided_by.is_not(None) if voided else XapiStatement.voided_by.is_(None)
+    )
+    return db.session.scalars(
+        select(XapiStatement).where(
+            XapiStatement.rollout_id == rollout_id,
+            XapiStatement.statement_id == statement_id,
+            voided_clause,
+        )
+    ).one_or_none()
+
+
+def statement_page(
+    *, rollout_id: int, query: StatementQuery, after: tuple[datetime, int] | None = None
+) -> tuple[list[XapiStatement], tuple[datetime, int] | None]:
+    """One page of the rollout's non-voided statements matching ``query``, after the keyset
+    ``after``; returns the rows and the key to continue from (None on the last page).
+
+    A statement whose object is a StatementRef also meets the agent, verb and activity
+    conditions, each on its own, when a statement it targets does, through any chain of
+    targets (Communication §2.1.3, "Filter Conditions for StatementRefs"); since, until and
+    the order apply to the targeting statement itself. Such a page is two keyset queries
+    (direct matches, and the few statements that target another) merged in one statement.
+    """
+    values = {
+        "related_agent" if query.related_agents else "agent": query.agent_key,
+        "verb": query.verb[:200] if query.verb is not None else None,
+        "related_activity" if query.related_activities else "activity": query.activity,
+        "registration": query.registration,
+    }
+    params: dict[str, Any] = {"rollout_id": rollout_id, "limit": query.limit + 1}
+    params.update({f"match_{name}": value for name, value in values.items() if value is not None})
+    if query.related_activities and query.activity is not None:
+        params["key_related_activity"] = activity_key(query.activity)
+    if query.related_agents and query.agent_key is not None:
+        params["key_related_agent"] = query.agent_key
+    if query.since is not None:
+        params["since"] = query.since
+    if query.until is not None:
+        params["until"] = query.until
+    if after is not None:
+        params["after_at"], params["after_id"] = after
+    stmt = _page_statement(
+        tuple(name for name, value in values.items() if value is not None),
+        ascending=query.ascending,
+        since=query.since is not None,
+        until=query.until is not None,
+        after=after is not None,
+    )
+    rows = list(db.session.scalars(stmt, params))
+    if len(rows) <= query.limit:
+        return rows, None
+    rows = rows[: query.limit]
+    return rows, (rows[-1].stored_at, rows[-1].id)
+
+
+#: the column each filter compares (on the statement, or on a statement it targets)
+_MATCH_COLUMNS = {
+    "agent": "actor_key",
+    "verb": "verb",
+    "activity": "activity_iri",
+    "registration": "registration",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _page_statement(
+    conditions: tuple[str, ...], *, ascending: bool, since: bool, until: bool, after: bool
+) -> Select[tuple[XapiStatement]]:
+    """The page query for one shape of request, values as bound parameters: built once per
+    process and shape (building the StatementRef form costs more than running it)."""
+    base = _base(since=since, until=until, after=after, ascending=ascending)
+    if not conditions:
+        return _ordered(select(XapiStatement).where(*base), ascending)
+    chain = _target_chain()
+    direct = _ordered(
+        select(XapiStatement.id).where(*base, *(_match(XapiStatement, c) for c in conditions)),
+        ascending,
+    ).subquery("direct")
+    targeting = _ordered(
+        select(XapiStatement.id).where(
+            *base,
+            XapiStatement.statement_ref.is_not(None),
+            *(
+                or_(_match(XapiStatement, c), XapiStatement.id.in_(_origins_matching(chain, c)))
+                for c in conditions
+            ),
+        ),
+        ascending,
+    ).subquery("targeting")
+    ids = union(select(direct.c.id), select(targeting.c.id)).subquery("matched")
+    return _ordered(select(XapiStatement).where(XapiStatement.id.in_(select(ids.c.id))), ascending)
+
+
+def _match(entity: Any, condition: str) -> ColumnElement[bool]:
+    if condition.startswith("related_"):
+        # the actor and the object activity are the statement's own columns; the index holds
+        # only the other agents and activities it names (most statements: none)
+        kind = condition.removeprefix("related_")
+        direct = getattr(entity, _MATCH_COLUMNS[kind]) == bindparam(f"match_{condition}")
+        return or_(
+            direct,
+            entity.id.in_(
+                select(XapiRelated.statement_pk).where(
+                    XapiRelated.rollout_id == bindparam("rollout_id"),
+                    XapiRelated.kind == kind,
+                    XapiRelated.key == bindparam(f"key_{condition}"),
+                )
+            ),
+        )
+    return getattr(entity, _MATCH_COLUMNS[condition]) == bindparam(f"match_{condition}")
+
+
+def _base(*, since: bool, until: bool, after: bool, ascending: bool) -> list[ColumnElement[bool]]:
+    """The rollout, not voided, the time window and the keyset: always the statement's own."""
+    clauses = [
+        XapiStatement.rollout_id == bindparam("rollout_id"),
+        XapiStatement.voided_by.is_(None),
+    ]
+    if since:
+        clauses.append(XapiStatement.stored_at > bindparam("since"))
+    if until:
+        clauses.append(XapiStatement.stored_at <= bindparam("until"))
+    if after:
+        key = tuple_(XapiStatement.stored_at, XapiStatement.id)
+        bound = tuple_(
+            bindparam("after_at", type_=XapiStatement.stored_at.type),
+            bindparam("after_id", type_=XapiStatement.id.type),
+        )
+        clauses.append(key > bound if ascending else key < bound)
+    return clauses
+
+
+def _ordered(stmt: Select[Any], ascending: bool) -> Select[Any]:
+    if ascending:
+        stmt = stmt.order_by(XapiStatement.stored_at, XapiStatement.id)
+    else:
+        stmt = stmt.order_by(XapiStatement.stored_at.desc(), XapiStatement.id.desc())
+    return stmt.limit(bindparam("limit", type_=Integer))
+
+
+def _target_chain() -> CTE:
+    """(origin, member): each statement of the rollout that targets another, with every
+    statement id along its chain of targets (UNION: a cycle ends)."""
+    start = aliased(XapiStatement)
+    chain = (
+        select(start.id.label("origin"), start.statement_ref.label("member"))
+        .where(start.rollout_id == bindparam("rollout_id"), start.statement_ref.is_not(None))
+        .cte("chain", recursive=True)
+    )
+    step = aliased(XapiStatement)
+    return chain.union(
+        select(chain.c.origin, step.statement_ref).join(
+            step,
+            (step.statement_id == chain.c.member)
+            & (step.rollout_id == bindparam("rollout_id"))
+            & step.statement_ref.is_not(None),
+        )
+    )
+
+
+def _origins_matching(chain: CTE, condition: str) -> Select[Any]:
+    """The statements whose chain of targets holds one that meets ``condition`` (voided or
+    not: the void of a completion is news to whoever asked for completions)."""
+    target = aliased(XapiStatement)
+    return (
+        select(chain.c.origin)
+        .join(
+            target,
+            (target.statement_id == chain.c.member)
+            & (target.rollout_id == bindparam("rollout_id")),
+        )
+        .where(_match(target, condition))
+    )
+
+
+# --- the "more" link ----------------------------------------------------------------------
+
+
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt=_MORE_SALT)
+
+
+def more_token(
+    *, secret_key: str, rollout_id: int, query: StatementQuery, after: tuple[datetime, int]
+) -> str:
+    """A signed, stable token for the page after ``after`` of ``query`` for the rollout."""
+    fields = {
+        k: (xapi_time(v) if isinstance(v, datetime) else v)
+        for k, v in asdict(query).items()
+        if v is not None
+    }
+    return _serializer(secret_key).dumps(
+        {"r": rollout_id, "q": fields, "k": [xapi_time(after[0]), after[1]]}
+    )
+
+
+def read_more_token(
+    token: str, *, secret_key: str, rollout_id: int
+) -> tuple[StatementQuery, tuple[datetime, int]]:
+    """The query and keyset of a ``more`` token; XapiError(400) for a forged or foreign one."""
+    try:
+        data = _serializer(secret_key).loads(token)
+        if data["r"] != rollout_id:
+            raise ValueError("another rollout's link")
+        fields = dict(data["q"])
+        for name in ("since", "until"):
+            if name in fields:
+                fields[name] = _stored_time(fields[name])
+        stored_at = _stored_time(data["k"][0])
+        return StatementQuery(**fields), (stored_at, int(data["k"][1]))
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise XapiError(400, "the more link is not valid for these credentials") from exc
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def as_xapi(statement: XapiStatement, *, authority: dict[str, Any]) -> dict[str, Any]:
+    """The statement as stored, with the LRS's ``id``, ``stored``, ``authority`` and the
+    ``timestamp`` and ``version`` defaults the spec asks for."""
+    stored = xapi_time(statement.stored_at)
+    body = dict(statement.payload)
+    body["id"] = statement.statement_id
+    body["stored"] = stored
+    body["authority"] = authority
+    body.setdefault("timestamp", stored)
+    body.setdefault("version", "1.0.0")
+    return body

@@ -1,0 +1,204 @@
+"""Storing xAPI statements: a batch validated as a whole, then stored, applied to module
+progress and indexed.
+
+One invalid statement rejects the batch (400, with the reason), one known id with other
+content rejects it (409), and a known id with the same content is skipped. A ``voided``
+statement voids its StatementRef target (:mod:`app.xapi.voiding`); reading statements
+back is :mod:`app.xapi.queries`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.extensions import db
+from app.people.models import Person
+from app.progress.effects import apply_progress_effects
+from app.progress.mapping import UnitResolver
+from app.progress.models import XapiStatement
+from app.regions.models import Region
+from app.rollouts.models import Enrollment, Rollout
+from app.xapi.errors import XapiError
+from app.xapi.index import index_statements
+from app.xapi.module_progress import apply_statements
+from app.xapi.statements import ParsedStatement, parse_statement
+from app.xapi.voiding import check_voidable, void, voids_waiting
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+
+
+def store_statements(
+    *,
+    region: Region,
+    rollout: Rollout,
+    body: Any,
+    statement_id: str | None = None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Validate and store a statement or a batch; apply completed/passed/progressed/experienced
+    to module progress (never moving it backwards in time), activate and complete learners;
+    void the targets of ``voided`` statements (see :func:`~app.xapi.voiding.void`).
+
+    Returns the statement ids. Raises XapiError (400 invalid or voiding a voiding statement,
+    409 conflicting id) before writing anything. Flushes.
+    """
+    now = now or utcnow()
+    if statement_id is not None:
+        if not isinstance(body, dict):
+            raise XapiError(400, "PUT takes one statement")
+        try:
+            statement_id = str(uuid.UUID(statement_id))
+        except ValueError as exc:
+            raise XapiError(400, "statementId must be a UUID") from exc
+        if "id" in body and str(body["id"]).lower() != statement_id:
+            raise XapiError(400, "the statement's id differs from statementId")
+        body = {**body, "id": statement_id}
+    items = body if isinstance(body, list) else [body]
+    if not items:
+        raise XapiError(400, "no statements")
+    if len(items) > MAX_BATCH:
+        raise XapiError(400, f"at most {MAX_BATCH} statements per request")
+    parsed: dict[str, ParsedStatement] = {}
+    for i, item in enumerate(items):
+        statement = parse_statement(item, index=i)
+        seen = parsed.get(statement.statement_id)
+        if seen is not None and seen.content_hash != statement.content_hash:
+            raise XapiError(400, f"statement {i}: id {statement.statement_id} twice, differently")
+        parsed.setdefault(statement.statement_id, statement)
+    stored = {
+        row.statement_id: row.content_hash
+        for row in db.session.execute(
+            select(XapiStatement.statement_id, XapiStatement.content_hash).where(
+                XapiStatement.rollout_id == rollout.id,
+                XapiStatement.statement_id.in_(list(parsed)),
+            )
+        )
+    }
+    # ids are unique per rollout: another rollout's statement with the same id is never seen
+    for sid, statement in parsed.items():
+        if sid in stored and stored[sid] != statement.content_hash:
+            raise XapiError(409, f"statement {sid} exists with different content")
+    fresh = [s for sid, s in parsed.items() if sid not in stored]
+    voiding = {s.statement_id: s.voids for s in fresh if s.voids is not None}
+    check_voidable(rollout=rollout, targets=set(voiding.values()), batch=parsed)
+    waiting = voids_waiting(
+        rollout=rollout, statement_ids=[s.statement_id for s in fresh if s.voids is None]
+    )
+    _store(region=region, rollout=rollout, statements=fresh, now=now, voided=waiting)
+    if voiding:
+        void(region=region, rollout=rollout, voiding=voiding, now=now)
+    return [s.statement_id for s in (parsed[sid] for sid in parsed)]
+
+
+def _store(
+    *,
+    region: Region,
+    rollout: Rollout,
+    statements: list[ParsedStatement],
+    now: datetime,
+    voided: dict[str, str],
+) -> None:
+    """Add ``statements``; those named in ``voided`` (statement id → the stored statement
+    that voids it) are stored voided and change no progress."""
+    if not statements:
+        return
+    emails = {s.email for s in statements if s.email}
+    employee_ids = {s.employee_id for s in statements if s.employee_id}
+    by_email: dict[str, int] = {}
+    by_employee: dict[str, int] = {}
+    if emails or employee_ids:
+        rows = db.session.execute(
+            select(Person.email, Person.employee_id, Enrollment.id)
+            .join(Enrollment, Enrollment.person_id == Person.id)
+            .where(
+                Enrollment.rollout_id == rollout.id,
+                (Person.email.in_(emails)) | (Person.employee_id.in_(employee_ids)),
+            )
+        )
+        for email, employee_id, enrollment_id in rows:
+            by_email[email] = enrollment_id
+            by_employee[employee_id] = enrollment_id
+    resolver = UnitResolver.for_program(rollout.program_id)
+    applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
+    added: list[tuple[XapiStatement, ParsedStatement]] = []
+    for s in statements:
+        enrollment_id = by_email.get(s.email or "") or by_employee.get(s.employee_id or "")
+        module_id = resolver.by_iri.get(s.activity_id) or (
+            resolver.module_for(s.activity_name) if s.activity_name else None
+        )
+        reason = None
+        if s.voids is not None:
+            reason = "voids a statement"
+        elif s.verb is None:
+            reason = "verb not tracked"
+        elif enrollment_id is None:
+            reason = "unknown learner"
+        elif module_id is None:
+            reason = "unmapped activity"
+        voided_by = voided.get(s.statement_id)
+        row = XapiStatement(
+            region_id=region.id,
+            statement_id=s.statement_id,
+            rollout_id=rollout.id,
+            content_hash=s.content_hash,
+            verb=s.verb_iri[:200],
+            enrollment_id=enrollment_id,
+            module_id=module_id,
+            ignored_reason=reason,
+            payload=s.payload,
+            stored_at=now,
+            actor_key=s.actor_key,
+            activity_iri=s.activity_id or None,
+            statement_ref=s.statement_ref,
+            voided_by=voided_by,
+            voided_at=now if voided_by else None,
+            registration=s.registration,
+        )
+        db.session.add(row)
+        added.append((row, s))
+        if voided_by is not None:
+            log.info(
+                "rollout %s: xAPI statement %s arrived voided by %s",
+                rollout.slug,
+                s.statement_id,
+                voided_by,
+            )
+        elif reason is None:
+            assert enrollment_id is not None and module_id is not None
+            applicable.append((enrollment_id, module_id, s, s.observed_at or now))
+    if applicable:
+        apply_statements(region, applicable)
+    db.session.flush()
+    _index_related(region=region, rollout=rollout, added=added, now=now)
+    if applicable:
+        apply_progress_effects(
+            region=region,
+            rollout=rollout,
+            now=now,
+            channel="xapi",
+            enrollment_ids={enrollment_id for enrollment_id, *_ in applicable},
+        )
+
+
+def _index_related(
+    *,
+    region: Region,
+    rollout: Rollout,
+    added: list[tuple[XapiStatement, ParsedStatement]],
+    now: datetime,
+) -> None:
+    """The related agents and activities of the stored statements, and their definitions."""
+    index_statements(
+        region=region,
+        rollout=rollout,
+        named=[(row.id, parsed.related, parsed.definitions or {}) for row, parsed in added],
+        now=now,
+    )
