@@ -162,3 +162,38 @@ def test_a_failed_import_is_listed_on_the_ops_page_and_runs_again_on_retry(
     assert done.status is ImportStatus.DONE and done.rows_applied > 0
     again = client.post(f"/ops/imports/progress/{record.id}/retry", data={"csrf_token": token})
     assert again.status_code == 404  # only a failed import can be retried
+
+
+def test_a_roster_apply_enqueued_again_keeps_who_confirmed_it(run_jobs) -> None:
+    """Fails on the old code: the apply's job was enqueued again without its actor, and the
+    audit said the system imported the roster."""
+    from app.audit.models import AuditEvent
+    from app.auth.models import Role
+    from app.ops.recovery import GRACE, recover_imports
+    from app.rollouts.imports import confirm_roster_import, create_roster_import
+    from app.rollouts.models import ImportStatus as RosterStatus
+    from app.rollouts.models import RosterImport
+    from tests.factories import RolloutFactory, staff
+    from tests.rollouts.test_roster_import import FIXTURES
+
+    lead = staff(Role.LOCAL_LEAD, "de")
+    rollout = RolloutFactory()
+    with (FIXTURES / "utf8_bom_comma_crlf.csv").open("rb") as stream:
+        upload = create_roster_import(
+            region=rollout.region, rollout=rollout, filename="roster.csv", stream=stream, actor=lead
+        )
+    db.session.commit()
+    run_jobs()  # the preview
+    upload = db.session.get(RosterImport, upload.id)
+    assert upload.status is RosterStatus.PREVIEWED
+    confirm_roster_import(region=rollout.region, roster_import=upload, actor=lead)
+    db.session.commit()
+    get_redis().flushdb()  # the apply's job is lost (Redis restarted empty)
+    recover_imports(get_redis(), MONDAY_9)
+    assert recover_imports(get_redis(), MONDAY_9 + GRACE).imports == 1
+    run_jobs()
+    assert db.session.get(RosterImport, upload.id).status is RosterStatus.APPLIED
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "roster.imported")
+    ).one()
+    assert (event.actor_type, event.actor_id) == ("staff", lead.id)
