@@ -7,7 +7,9 @@ from flask.cli import FlaskGroup
 
 def _create_app():  # type: ignore[no-untyped-def]
     from app import create_app
+    from app.dbsetup import name_process
 
+    name_process("summit-cli")  # `summit worker` and `summit scheduler` say what they are
     return create_app()
 
 

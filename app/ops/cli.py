@@ -92,9 +92,11 @@ def worker_command(burst: bool, simple: bool, name: str | None) -> None:
     from redis.exceptions import RedisError
     from rq import Queue
 
+    from app.dbsetup import name_process
     from app.extensions import db
     from app.tasks import QUEUES, get_redis
 
+    name_process("summit-worker")
     preload_jobs()
     db.engine.dispose()  # connections are opened per process, after the fork
     wait = 1.0
@@ -140,8 +142,12 @@ def scheduler_command(interval: float, once: bool) -> None:
 
     Safe to run twice: the database guard makes a second scheduler enqueue nothing.
     """
+    from app.dbsetup import name_process
+    from app.extensions import db
     from jobs.schedule import tick
 
+    name_process("summit-scheduler")
+    db.engine.dispose()  # any connection opened so far carries the CLI's name
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
         started = time.monotonic()
