@@ -6,12 +6,13 @@ connection. Sends are fenced: right before each one, the job extends that row's
 lease with one conditional UPDATE (still its owner, lease not run out, with a
 margin); if that changes no row, another worker has taken it over (this one was
 paused past its lease: a VM freeze, a stopped container) and the row is skipped.
-One send takes at most ``MAIL_SEND_TIMEOUT`` and the lease is longer than that
-with a margin (shorter settings are refused), so a row is sent only while its
-lease holds. Each acceptance is recorded at once, with the owner in the
-condition: a worker killed or paused mid-batch repeats at most the one message
-in flight, with the same Message-ID (derived from the idempotency key). Rows
-whose lease expires are due again: the scheduler's sweep re-enqueues delivery.
+One send takes at most its deadline (``MAIL_SEND_TIMEOUT`` for each attempt inside
+it: one for SMTP, two for Graph) and the lease is longer than that with a margin
+(shorter settings are refused), so a row is sent only while its lease holds.
+Each acceptance is recorded at once, with the owner in the condition: a worker
+killed or paused mid-batch repeats at most the one message in flight, with the
+same Message-ID (derived from the idempotency key). Rows whose lease expires are
+due again: the scheduler's sweep re-enqueues delivery.
 
 Outcomes: accepted → ``sent``; a 4xx for this message → this row alone backs off
 (``failed`` with the reason after ``MAIL_MAX_ATTEMPTS`` or ``MAIL_MAX_AGE_HOURS``)
@@ -311,7 +312,7 @@ def _send_batch(
     budget = budget_for(transport_name(transport))
     sent = handled = 0
     # the rest of the batch is held anew well before its lease could run out under a send
-    slack = lease.total_seconds() - settings.mail_send_timeout_seconds - LEASE_MARGIN.seconds
+    slack = lease.total_seconds() - settings.mail_send_deadline_seconds - LEASE_MARGIN.seconds
     renew_every = max(slack / 2, 1.0)
     renewed = time.monotonic()
     for index, (email_id, attempts, created_at, built) in enumerate(items):

@@ -78,6 +78,28 @@ def test_a_lease_shorter_than_a_send_is_refused() -> None:
     assert ok.mail_lease_seconds == 70
 
 
+def test_a_lease_shorter_than_every_attempt_of_a_graph_send_is_refused() -> None:
+    """A Graph send may make two attempts of MAIL_SEND_TIMEOUT each (the second after a
+    401, with a renewed token): the lease must outlast both, where SMTP's one suffices."""
+    env = {
+        "SUMMIT_ENV": "test",
+        "MAIL_SEND_TIMEOUT": "10",
+        "MAIL_LEASE_SECONDS": "25",
+        "ENTRA_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "ENTRA_CLIENT_ID": "summit",
+        "ENTRA_CLIENT_SECRET": "secret",
+    }
+    assert Settings.from_env({**env, "MAIL_TRANSPORT": "smtp"}).mail_lease_seconds == 25
+    with pytest.raises(SettingsError, match="2 attempt"):
+        Settings.from_env({**env, "MAIL_TRANSPORT": "graph"})
+    graph = Settings.from_env({**env, "MAIL_TRANSPORT": "graph", "MAIL_LEASE_SECONDS": "30"})
+    assert graph.mail_send_deadline_seconds == 20
+    # unset, the lease is long enough for the transport's longest send
+    default = {k: v for k, v in env.items() if k not in ("MAIL_SEND_TIMEOUT", "MAIL_LEASE_SECONDS")}
+    assert Settings.from_env({**default, "MAIL_TRANSPORT": "graph"}).mail_lease_seconds == 130
+    assert Settings.from_env({**default, "MAIL_TRANSPORT": "smtp"}).mail_lease_seconds == 120
+
+
 def test_a_send_never_outlasts_the_send_timeout(app: Any, smtp_sink: Any) -> None:
     """A server that never answers DATA: the send is cut at MAIL_SEND_TIMEOUT, the row
     waits, nothing is recorded as sent (the lease is longer than that by construction)."""
