@@ -173,13 +173,12 @@ def test_database_connections_terminated_mid_delivery(app_settings, smtp_sink) -
             with killer.connect() as conn:
                 cut = conn.execute(
                     text(
-                        "SELECT application_name FROM pg_stat_activity "
-                        "WHERE datname = current_database() "
-                        "AND application_name IN ('summit-worker', 'summit-scheduler') "
-                        "AND pg_terminate_backend(pid)"
+                        "SELECT application_name, pg_terminate_backend(pid) "
+                        "FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name IN ('summit-worker', 'summit-scheduler')"
                     )
-                ).scalars()
-                found = Counter(cut)
+                ).all()
+                found = Counter(name for name, ended in cut if ended)
                 conn.commit()
             killed.update(found)
             rounds += bool(found)
