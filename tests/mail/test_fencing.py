@@ -118,3 +118,51 @@ def test_a_send_never_outlasts_the_send_timeout(app: Any, smtp_sink: Any) -> Non
     row = db.session.scalars(select(OutboundEmail)).one()
     assert row.status is EmailStatus.PENDING and row.attempts == 1
     assert "connection lost" in row.last_error
+
+
+def test_an_acceptance_is_recorded_after_the_server_cut_the_connection(
+    app: Any, smtp_sink: Any
+) -> None:
+    """pg_terminate_backend while a message is in the SMTP server's hands: the worker
+    records the acceptance on a new connection instead of failing the job and leaving
+    the row to be sent again once its lease runs out (fails on the old recorder)."""
+    import os
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    if db.engine.dialect.name != "postgresql" or not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("PostgreSQL cuts connections; SQLite has none")
+    resume = threading.Event()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                deliver_pending()
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    _queue(3)
+    smtp_sink.hold_next_data = resume
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert smtp_sink.data_held.wait(10), "the worker never reached DATA"
+    killer = create_engine(db.engine.url, poolclass=NullPool)
+    with killer.connect() as conn:
+        cut = conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    killer.dispose()
+    resume.set()
+    thread.join(30)
+    db.session.remove()
+    db.engine.dispose()  # this thread's pooled connections were cut too
+    assert len(cut) >= 1 and errors == []
+    assert set(db.session.scalars(select(OutboundEmail.status))) == {EmailStatus.SENT}
+    assert len(smtp_sink.messages) == 3
