@@ -246,12 +246,13 @@ class Settings:
         if env.get("SUMMIT_REGIONS_DIR"):
             values["regions_dir"] = Path(env["SUMMIT_REGIONS_DIR"])
         settings = cls(**values)
-        if not env.get("MAIL_LEASE_SECONDS"):  # the default outlasts the longest send
+        if overrides:
+            settings = settings.with_overrides(overrides)
+        if not env.get("MAIL_LEASE_SECONDS") and "mail_lease_seconds" not in (overrides or {}):
+            # the default lease outlasts the transport's longest send
             shortest = settings.mail_send_deadline_seconds + 2 * MAIL_LEASE_MARGIN_SECONDS
             lease = max(settings.mail_lease_seconds, shortest)
             settings = replace(settings, mail_lease_seconds=lease)
-        if overrides:
-            settings = settings.with_overrides(overrides)
         return settings.validated()
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
