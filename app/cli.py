@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup, ScriptInfo
 
+from app.dbsetup import name_process
 from app.factory import create_app
 from app.tasks import drain_inline_jobs
 from jobs.cli import scheduler_command, worker_command
 
 
 def _create_app():  # type: ignore[no-untyped-def]
+    name_process("summit-cli")  # `summit worker` and `summit scheduler` say what they are
     return create_app()
 
 

@@ -16,6 +16,19 @@ from app.extensions import db
 PING_IDLE_AFTER = 10.0
 _RETURNED_AT = "summit_returned_at"
 _pinged_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: this process's PostgreSQL ``application_name`` (summit-web, summit-worker,
+#: summit-scheduler, summit-cli): pg_stat_activity tells the processes apart, and an
+#: operator can end one kind's connections; an application_name in DATABASE_URL wins
+_process_name = ["summit-web"]
+
+
+def name_process(name: str) -> None:
+    """Name the database connections this process opens from now on."""
+    _process_name[0] = name
+
+
+def _name_connection(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+    cparams.setdefault("application_name", _process_name[0])
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -30,6 +43,11 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 def init_app(app: Flask) -> None:
     with app.app_context():  # the engine object only: nothing connects here
         ping_when_idle(db.engine)
+        engine = db.engine
+        if engine.dialect.name == "postgresql" and not event.contains(
+            engine, "do_connect", _name_connection
+        ):
+            event.listen(engine, "do_connect", _name_connection)
     # the engine is created lazily by Flask-SQLAlchemy; hook every SQLite engine once
     if not event.contains(Engine, "connect", _sqlite_pragmas_if_sqlite):
         event.listen(Engine, "connect", _sqlite_pragmas_if_sqlite)

@@ -20,6 +20,9 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production", "test")
 #: slack a delivery lease keeps beyond one send (clock skew between workers, the DB write)
 MAIL_LEASE_MARGIN_SECONDS = 5
+#: attempts inside one Microsoft Graph send, each within MAIL_SEND_TIMEOUT (its token
+#: request included): sendMail, and sendMail again with a renewed token after a 401
+GRAPH_SEND_ATTEMPTS = 2
 #: Entra ID authorities that are not one tenant: anyone with a Microsoft account gets a token
 MULTI_TENANT_AUTHORITIES = ("common", "organizations", "consumers")
 #: the shortest SECRET_KEY production accepts (bytes): it signs sessions and every email link
@@ -83,7 +86,8 @@ class Settings:
     #: outbox rows a delivery job claims at once, and how long it holds them
     mail_batch_size: int = 200
     mail_lease_seconds: int = 120
-    #: the longest one send may take (connecting included); the lease must outlast it
+    #: the longest one attempt of a send may take (connecting included); a send's
+    #: deadline is this times its attempts, and the lease must outlast that deadline
     mail_send_timeout_seconds: int = 60
     #: an email that failed with a 4xx this many times, or is this old, ends ``failed``
     mail_max_attempts: int = 8
@@ -127,6 +131,13 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def mail_send_deadline_seconds(self) -> int:
+        """The longest one send may take, every attempt inside it: MAIL_SEND_TIMEOUT for
+        SMTP (one attempt), twice that for Graph. The transports cut a send there."""
+        attempts = GRAPH_SEND_ATTEMPTS if self.mail_transport == "graph" else 1
+        return self.mail_send_timeout_seconds * attempts
 
     @property
     def entra_configured(self) -> bool:
@@ -190,7 +201,7 @@ class Settings:
             "mail_rate_per_minute": int(env.get("MAIL_RATE_PER_MINUTE", "0")),
             "mail_rate_per_day": int(env.get("MAIL_RATE_PER_DAY", "0")),
             "mail_batch_size": int(env.get("MAIL_BATCH_SIZE", cls.mail_batch_size)),
-            "mail_lease_seconds": int(env.get("MAIL_LEASE_SECONDS", cls.mail_lease_seconds)),
+            "mail_lease_seconds": int(env.get("MAIL_LEASE_SECONDS") or cls.mail_lease_seconds),
             "mail_send_timeout_seconds": int(
                 env.get("MAIL_SEND_TIMEOUT", cls.mail_send_timeout_seconds)
             ),
@@ -239,6 +250,11 @@ class Settings:
         settings = cls(**values)
         if overrides:
             settings = settings.with_overrides(overrides)
+        if not env.get("MAIL_LEASE_SECONDS") and "mail_lease_seconds" not in (overrides or {}):
+            # the default lease outlasts the transport's longest send
+            shortest = settings.mail_send_deadline_seconds + 2 * MAIL_LEASE_MARGIN_SECONDS
+            lease = max(settings.mail_lease_seconds, shortest)
+            settings = replace(settings, mail_lease_seconds=lease)
         return settings.validated()
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
@@ -257,13 +273,16 @@ class Settings:
             raise SettingsError(f"MAIL_TRANSPORT={self.mail_transport!r}: use smtp, graph or dev.")
         if self.mail_use_tls and self.mail_use_ssl:
             raise SettingsError("Set MAIL_USE_TLS or MAIL_USE_SSL, not both.")
-        shortest_lease = self.mail_send_timeout_seconds + 2 * MAIL_LEASE_MARGIN_SECONDS
+        worst = self.mail_send_deadline_seconds
+        shortest_lease = worst + 2 * MAIL_LEASE_MARGIN_SECONDS
         if self.mail_send_timeout_seconds < 1 or self.mail_lease_seconds < shortest_lease:
+            attempts = worst // max(self.mail_send_timeout_seconds, 1)
             raise SettingsError(
                 f"MAIL_LEASE_SECONDS={self.mail_lease_seconds} is too short: a worker holds "
-                f"an email while one send may take MAIL_SEND_TIMEOUT="
-                f"{self.mail_send_timeout_seconds} s, plus twice a {MAIL_LEASE_MARGIN_SECONDS} s "
-                f"margin; set it to at least {shortest_lease}."
+                f"an email while one send may take {worst} s (MAIL_SEND_TIMEOUT="
+                f"{self.mail_send_timeout_seconds} s for each of the {attempts} attempt(s) "
+                f"inside one {self.mail_transport} send), plus twice a "
+                f"{MAIL_LEASE_MARGIN_SECONDS} s margin; set it to at least {shortest_lease}."
             )
         if self.mail_max_attempts < 1 or self.mail_max_age_hours < 1:
             raise SettingsError("MAIL_MAX_ATTEMPTS and MAIL_MAX_AGE_HOURS must be at least 1.")

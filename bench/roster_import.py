@@ -11,7 +11,7 @@ upserts), (3) raw ``COPY`` of the rows Summit stored into empty tables of the sh
 own share of the work), (4) the same file again (everything unchanged), (5) the same
 file into a new rollout (people known, every enrollment new: the step whose plan needs
 statistics refreshed mid-apply). Prints seconds, peak RSS of this process and the
-ratios to both raw COPYs; asserts (5) within 2x of (2) (and prints its ratio to (4)).
+ratios to both raw COPYs; asserts (5) within 2x of (4).
 """
 
 from __future__ import annotations
@@ -228,10 +228,12 @@ def run(database_url: str, learners: int) -> None:
             "≤ 2×",
         ).emit()
         # the guard against plans made on stale statistics (before the mid-apply ANALYZE:
-        # 297 s against 4.7 s): within 2x of the first import of the same file
-        assert new_rollout <= 2 * first, (
+        # 297 s against 4.7 s) and against rewriting rows that did not change (every
+        # person and enrollment rewritten: 3x): within 2x of the unchanged re-import
+        assert new_rollout <= 2 * second, (
             f"a roster into a new rollout took {new_rollout:.1f} s, more than twice the "
-            f"first import ({first:.1f} s): a plan made on stale statistics?"
+            f"unchanged re-import ({second:.1f} s): a plan made on stale statistics, or "
+            f"rows rewritten with the values they have?"
         )
         Figure(
             "roster_import",

@@ -16,6 +16,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.worker_registration import register
 
 import jobs
+from app.dbsetup import name_process
 from app.extensions import db
 from app.tasks import QUEUES, get_redis
 from jobs.schedule import tick
@@ -89,7 +90,7 @@ def worker_command(burst: bool, simple: bool, name: str | None) -> None:
     working again once Redis answers; jobs lost with it are put back by the
     scheduler's recovery from the database.
     """
-
+    name_process("summit-worker")
     preload_jobs()
     db.engine.dispose()  # connections are opened per process, after the fork
     wait = 1.0
@@ -134,7 +135,8 @@ def scheduler_command(interval: float, once: bool) -> None:
 
     Safe to run twice: the database guard makes a second scheduler enqueue nothing.
     """
-
+    name_process("summit-scheduler")
+    db.engine.dispose()  # any connection opened so far carries the CLI's name
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
         started = time.monotonic()

@@ -58,6 +58,8 @@ def _apply_roster(import_id: int, actor_id: int | None) -> None:
         roster_import = db.session.get(RosterImport, import_id)
         if roster_import is None:
             return
+        # a job enqueued again after a lost worker carries no actor: the import keeps it
+        actor_id = actor_id or roster_import.confirmed_by_id
         actor = db.session.get(StaffUser, actor_id) if actor_id else None
         apply_roster_import(
             region=roster_import.rollout.region, roster_import=roster_import, actor=actor

@@ -6,12 +6,13 @@ connection. Sends are fenced: right before each one, the job extends that row's
 lease with one conditional UPDATE (still its owner, lease not run out, with a
 margin); if that changes no row, another worker has taken it over (this one was
 paused past its lease: a VM freeze, a stopped container) and the row is skipped.
-One send takes at most ``MAIL_SEND_TIMEOUT`` and the lease is longer than that
-with a margin (shorter settings are refused), so a row is sent only while its
-lease holds. Each acceptance is recorded at once, with the owner in the
-condition: a worker killed or paused mid-batch repeats at most the one message
-in flight, with the same Message-ID (derived from the idempotency key). Rows
-whose lease expires are due again: the scheduler's sweep re-enqueues delivery.
+One send takes at most its deadline (``MAIL_SEND_TIMEOUT`` for each attempt inside
+it: one for SMTP, two for Graph) and the lease is longer than that with a margin
+(shorter settings are refused), so a row is sent only while its lease holds.
+Each acceptance is recorded at once, with the owner in the condition: a worker
+killed or paused mid-batch repeats at most the one message in flight, with the
+same Message-ID (derived from the idempotency key). Rows whose lease expires are
+due again: the scheduler's sweep re-enqueues delivery.
 
 Outcomes: accepted → ``sent``; a 4xx for this message → this row alone backs off
 (``failed`` with the reason after ``MAIL_MAX_ATTEMPTS`` or ``MAIL_MAX_AGE_HOURS``)
@@ -37,6 +38,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from app.db import utcnow
 from app.extensions import db
@@ -97,32 +99,53 @@ def _recorder() -> Iterator[Connection]:
     disk: PostgreSQL's ``synchronous_commit = off`` and SQLite's WAL with
     ``synchronous = NORMAL`` both keep a committed row when the worker dies (a
     server or OS crash may lose the last fraction of a second, which then
-    repeats with the same Message-ID).
+    repeats with the same Message-ID). A connection the server cuts is replaced
+    (see :func:`_on_recorder`).
     """
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    dialect = conn.dialect.name
+    _local.conn = _open_recorder()
     try:
-        if dialect == "postgresql":
-            conn.execute(text("SET synchronous_commit TO OFF"))
-        elif dialect == "sqlite":
-            conn.execute(text("PRAGMA synchronous = NORMAL"))
-        _local.conn = conn
-        yield conn
+        yield _local.conn
     finally:
-        _local.conn = None
+        conn, _local.conn = _local.conn, None
         try:
-            if dialect == "postgresql":
-                conn.execute(text("RESET synchronous_commit"))
-            elif dialect == "sqlite":
-                conn.execute(text("PRAGMA synchronous = FULL"))
+            if not conn.invalidated:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("RESET synchronous_commit"))
+                elif conn.dialect.name == "sqlite":
+                    conn.execute(text("PRAGMA synchronous = FULL"))
         finally:
             conn.close()
+
+
+def _open_recorder() -> Connection:
+    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET synchronous_commit TO OFF"))
+    elif conn.dialect.name == "sqlite":
+        conn.execute(text("PRAGMA synchronous = NORMAL"))
+    return conn
+
+
+def _on_recorder(conn: Connection, stmt: Any, params: dict[str, Any] | None = None) -> int:
+    """Run one UPDATE on the recorder; its rowcount. When the server cut the connection
+    (a restart, a failover, pg_terminate_backend), run it once more on a new one: an
+    acceptance not recorded would be sent again. Every UPDATE here is conditional on the
+    lease owner, so one that had committed before the cut changes nothing the second time."""
+    try:
+        return int(conn.execute(stmt, params).rowcount or 0)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("the recording connection was cut (%s): recording on a new one", error.orig)
+        conn.close()
+        _local.conn = conn = _open_recorder()
+        return int(conn.execute(stmt, params).rowcount or 0)
 
 
 def _write(stmt: Any) -> None:
     conn = getattr(_local, "conn", None)
     if conn is not None:
-        conn.execute(stmt)
+        _on_recorder(conn, stmt)
         return
     db.session.execute(stmt.execution_options(synchronize_session=False))
     db.session.commit()
@@ -163,7 +186,7 @@ def _execute(stmt: Any, params: dict[str, Any]) -> int:
     """Run one prepared UPDATE on the recorder (or the session) and commit; its rowcount."""
     conn = getattr(_local, "conn", None)
     if conn is not None:
-        return int(conn.execute(stmt, params).rowcount or 0)
+        return _on_recorder(conn, stmt, params)
     result = db.session.execute(stmt, params, execution_options={"synchronize_session": False})
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -261,7 +284,7 @@ def _send_batch(
     budget = budget_for(transport_name(transport))
     sent = handled = 0
     # the rest of the batch is held anew well before its lease could run out under a send
-    slack = lease.total_seconds() - settings.mail_send_timeout_seconds - LEASE_MARGIN.seconds
+    slack = lease.total_seconds() - settings.mail_send_deadline_seconds - LEASE_MARGIN.seconds
     renew_every = max(slack / 2, 1.0)
     renewed = time.monotonic()
     for index, (email_id, attempts, created_at, built) in enumerate(items):

@@ -7,11 +7,17 @@ server errors (5xx) are transient, with Graph's Retry-After; other 4xx refusals
 are permanent. Throttling and server errors concern the mailbox, not the message,
 so they are connection errors: the batch stops and the rest waits for Retry-After.
 The outbox's idempotency key keeps retries from sending twice.
+
+One send has a deadline below the delivery lease: ``MAIL_SEND_TIMEOUT`` for each of
+its ``GRAPH_SEND_ATTEMPTS`` attempts (sendMail, and again with a renewed token after a
+401), every HTTP call (the token request's included) waiting at most the time left.
+Past it the send fails as a connection error, as SMTP's does.
 """
 
 from __future__ import annotations
 
 import base64
+import time
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -35,10 +41,13 @@ class GraphTransport:
     def open(self) -> None:
         if self._client is None:
             # no waiting inside a delivery batch: the outbox reschedules with retry_after
-            self._client = GraphClient(self.settings, max_wait=0)
+            self._client = GraphClient(
+                self.settings, max_wait=0, timeout=self.settings.mail_send_timeout_seconds
+            )
 
     def send(self, message: EmailMessage) -> None:
         """POST the MIME message to /users/{mailbox}/sendMail (202 Accepted means sent)."""
+        deadline = time.monotonic() + self.settings.mail_send_deadline_seconds
         self.open()
         assert self._client is not None
         mime = message.as_bytes()
@@ -52,6 +61,7 @@ class GraphTransport:
                 f"/users/{self.mailbox}/sendMail",
                 data=base64.b64encode(mime),
                 headers={"Content-Type": "text/plain"},
+                deadline=deadline,
             )
         except GraphThrottled as exc:
             raise ConnectionMailError(str(exc), retry_after=exc.retry_after) from exc

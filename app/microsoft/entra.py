@@ -124,8 +124,11 @@ def client_credential(s: Settings) -> Any:
     return s.entra_client_secret
 
 
-def msal_app(token_cache: msal.TokenCache | None = None) -> msal.ConfidentialClientApplication:
-    """An MSAL confidential client for this tenant, sharing the app-wide HTTP cache."""
+def msal_app(
+    token_cache: msal.TokenCache | None = None, timeout: float = 30
+) -> msal.ConfidentialClientApplication:
+    """An MSAL confidential client for this tenant, sharing the app-wide HTTP cache;
+    each of its HTTP calls waits at most ``timeout`` seconds."""
     s = settings()
     return msal.ConfidentialClientApplication(
         s.entra_client_id,
@@ -135,13 +138,14 @@ def msal_app(token_cache: msal.TokenCache | None = None) -> msal.ConfidentialCli
         token_cache=token_cache,
         http_client=_shared_http(),
         http_cache=_state().http_cache,
-        timeout=30,
+        timeout=timeout,
     )
 
 
-def app_token(scopes: list[str]) -> str:
+def app_token(scopes: list[str], timeout: float = 30) -> str:
     """An access token for Summit itself (client credentials), cached until near expiry."""
-    result = msal_app(token_cache=_state().app_token_cache).acquire_token_for_client(scopes=scopes)
+    client = msal_app(token_cache=_state().app_token_cache, timeout=timeout)
+    result = client.acquire_token_for_client(scopes=scopes)
     if "access_token" not in result:
         raise RuntimeError(
             f"Entra ID refused Summit's client credentials: {result.get('error')} "

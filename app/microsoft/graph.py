@@ -42,7 +42,8 @@ class GraphThrottled(GraphError):
 
 
 class GraphClient:
-    """Calls Graph with an app token; ``max_wait`` bounds the time spent honouring Retry-After."""
+    """Calls Graph with an app token; ``max_wait`` bounds the time spent honouring
+    Retry-After, ``timeout`` each HTTP call (the token's included)."""
 
     def __init__(
         self,
@@ -51,14 +52,21 @@ class GraphClient:
         max_wait: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
         token: Callable[[], str] | None = None,
+        timeout: float = 60.0,
     ) -> None:
         self.settings = settings
         self.base_url = settings.entra_graph_url.rstrip("/")
         self.max_wait = max_wait
         self.sleep = sleep
-        self._token_source = token or (lambda: entra.app_token(GRAPH_SCOPES))
+        self.timeout = timeout
+        self._token_source = token
         self._token: str | None = None
         self.http = entra.http_session(settings)
+
+    def _fetch_token(self, timeout: float) -> str:
+        if self._token_source is not None:
+            return self._token_source()
+        return entra.app_token(GRAPH_SCOPES, timeout=timeout)
 
     def close(self) -> None:
         self.http.close()
@@ -72,8 +80,14 @@ class GraphClient:
         json: Any = None,
         data: bytes | str | None = None,
         headers: dict[str, str] | None = None,
+        deadline: float | None = None,
     ) -> requests.Response:
-        """One Graph call with retries on throttling; raises GraphError on any other failure."""
+        """One Graph call with retries on throttling; raises GraphError on any other failure.
+
+        With ``deadline`` (a ``time.monotonic()`` instant), every HTTP call, the token's
+        included, waits at most the time left, and none starts once it has passed: then
+        GraphThrottled (status 0) is raised, as when Graph cannot be reached.
+        """
         if path_or_url.startswith("https://"):
             if not path_or_url.startswith(self.base_url + "/"):
                 # a link from elsewhere would receive our token
@@ -84,8 +98,11 @@ class GraphClient:
         waited = 0.0
         refreshed = False
         while True:
-            if self._token is None:
-                self._token = self._token_source()
+            try:
+                if self._token is None:
+                    self._token = self._fetch_token(self._time_left(deadline, method, url))
+            except requests.RequestException as exc:
+                raise GraphThrottled(f"Entra ID unreachable: {exc}", 0, None) from exc
             try:
                 response = self.http.request(
                     method,
@@ -94,7 +111,7 @@ class GraphClient:
                     json=json,
                     data=data,
                     headers={"Authorization": f"Bearer {self._token}", **(headers or {})},
-                    timeout=60,
+                    timeout=self._time_left(deadline, method, url),
                 )
             except requests.RequestException as exc:
                 raise GraphThrottled(f"Graph unreachable: {exc}", 0, None) from exc
@@ -104,7 +121,8 @@ class GraphClient:
             if response.status_code in RETRY_STATUSES:
                 delay = retry_after(response)
                 wait = 1.0 if delay is None else delay
-                if waited + wait > self.max_wait:
+                late = deadline is not None and time.monotonic() + wait >= deadline
+                if waited + wait > self.max_wait or late:
                     raise GraphThrottled(
                         f"Graph {response.status_code} on {method} {_path(url)}",
                         response.status_code,
@@ -120,6 +138,15 @@ class GraphClient:
                     response.status_code,
                 )
             return response
+
+    def _time_left(self, deadline: float | None, method: str, url: str) -> float:
+        """The timeout of the next HTTP call: ``timeout``, or less when the deadline is near."""
+        if deadline is None:
+            return self.timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise GraphThrottled(f"Graph: no time left for {method} {_path(url)}", 0, None)
+        return min(self.timeout, left)
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.request("GET", path, params=params).json()

@@ -130,7 +130,7 @@ def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[s
     if "time_zone" in columns:
         differs.append("COALESCE(person.time_zone, '') <> COALESCE(s.time_zone, '')")
     # UPDATE … FROM cannot join back to its target: the changed ids come from a subquery
-    conn.execute(
+    flagged = conn.execute(
         text(
             f"UPDATE {s} SET changed = :true WHERE {UNCHANGED} AND person_id IN ("
             f"SELECT person.id FROM person JOIN {s} s ON s.person_id = person.id "
@@ -138,18 +138,22 @@ def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[s
             f"WHERE s.error IS NULL AND ({' OR '.join(differs)}))"
         ),
         {"true": True},
-    )
+    ).rowcount
     same_buddy = (
         f" AND COALESCE(e.roster_buddy, '') = COALESCE({s}.buddy, '')" if "buddy" in columns else ""
     )
-    conn.execute(
+    flagged += conn.execute(
         text(
             f"UPDATE {s} SET changed = :true WHERE {UNCHANGED} AND learner "
             f"AND NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.rollout_id = :rollout "
             f"AND e.person_id = {s}.person_id AND NOT e.missing_from_roster{same_buddy})"
         ),
         {"rollout": rollout_id, "true": True},
-    )
+    ).rowcount
+    if flagged > ANALYZE_AFTER and conn.dialect.name == "postgresql":
+        # the apply's joins filter on ``changed``: planned on the statistics taken before it
+        # was written (no row changed), each is a nested loop estimated at one row
+        conn.execute(text(f"ANALYZE {s} (changed)"))
     counts = dict.fromkeys(("new", "changed", "unchanged", "errors", "managers_created"), 0)
     for kind, n in conn.execute(
         text(
@@ -228,13 +232,23 @@ def _apply(
     ]
     sets = ["email = u.email", "name = u.name", "manager_id = u.manager_id"]
     sets += [f"{c} = u.{c}" for c in ("locale", "time_zone") if c in columns]
+    # only people whose own data differ: a row "changed" by joining a new rollout alone
+    # would rewrite its person (and every index of person) with the same values
+    differs = ["person.email <> u.email", "person.name <> u.name"]
+    differs.append("COALESCE(person.manager_id, 0) <> COALESCE(u.manager_id, 0)")
+    differs += [
+        f"COALESCE(person.{c}, '') <> COALESCE(u.{c}, '')"
+        for c in ("locale", "time_zone")
+        if c in columns
+    ]
     conn.execute(
         text(
             f"UPDATE person SET {', '.join(sets)}, updated_at = :now FROM ("
             f"SELECT s.person_id, s.email, s.name, s.locale, s.time_zone, "
             f"{MANAGER_ID} AS manager_id FROM {s} s {MANAGER_JOINS} "
             f"WHERE s.changed) u "
-            f"WHERE person.id = u.person_id AND person.region_id = :region"
+            f"WHERE person.id = u.person_id AND person.region_id = :region "
+            f"AND ({' OR '.join(differs)})"
         ),
         {"region": region_id, "now": now},
     )
@@ -256,11 +270,15 @@ def _apply(
         # enrollment row (a nested loop over tens of thousands: minutes instead of seconds)
         conn.execute(text("ANALYZE enrollment"))
     buddy = ", roster_buddy = s.buddy" if "buddy" in columns else ""
+    # only enrollments that differ: the ones just inserted already match their row
+    stale = "enrollment.missing_from_roster"
+    if "buddy" in columns:
+        stale += " OR COALESCE(enrollment.roster_buddy, '') <> COALESCE(s.buddy, '')"
     conn.execute(
         text(
             f"UPDATE enrollment SET missing_from_roster = :false{buddy} FROM {s} s "
             f"WHERE enrollment.rollout_id = :rollout AND enrollment.person_id = s.person_id "
-            f"AND s.changed AND s.learner"
+            f"AND s.changed AND s.learner AND ({stale})"
         ),
         {"rollout": rollout_id, "false": False},
     )

@@ -146,6 +146,7 @@ def confirm_roster_import(
             row_filter=roster_import.row_filter,
         )
     roster_import.status = ImportStatus.APPLYING
+    roster_import.confirmed_by_id = getattr(actor, "id", None)
     db.session.flush()
     enqueue_after_commit(
         "jobs.roster.apply_roster",

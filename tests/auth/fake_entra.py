@@ -54,6 +54,8 @@ class FakeEntra:
     retry_after: str = "2"
     #: statuses sendMail answers with before accepting (e.g. [503], [400])
     mail_failures: list[int] = field(default_factory=list)
+    #: seconds sendMail takes to answer (a slow Graph: the message is accepted all the same)
+    mail_delay: float = 0.0
     page_size: int = 2
     directory: list[dict[str, Any]] = field(default_factory=list)
     member_objects: dict[str, list[str]] = field(default_factory=dict)
@@ -75,6 +77,7 @@ class FakeEntra:
         self.throttle = 0
         self.retry_after = "2"
         self.mail_failures = []
+        self.mail_delay = 0.0
         self.directory = []
         self.member_objects = {}
         self.page_size = 2
@@ -264,6 +267,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, answer)
         parts = path.split("/")
         if method == "POST" and len(parts) == 5 and parts[4] == "sendMail":
+            time.sleep(fake.mail_delay)
             if fake.mail_failures:
                 status = fake.mail_failures.pop(0)
                 headers = {"Retry-After": fake.retry_after} if status in (429, 503) else {}

@@ -141,6 +141,34 @@ def test_graph_transport_renews_an_expired_token(fake_entra: Any) -> None:
     assert len(fake_entra.sent_mail) == 1
 
 
+def test_a_slow_graph_send_is_cut_at_its_deadline(fake_entra: Any, monkeypatch) -> None:
+    """sendMail answering after 4 s, MAIL_SEND_TIMEOUT=1: the send fails as a connection
+    error within its deadline (2 attempts x 1 s), well inside the lease. Fails on the old
+    transport, which waited up to 60 s for each call, whatever the lease."""
+    import dataclasses
+    import time
+
+    from app.mail.transports import ConnectionMailError
+
+    settings = dataclasses.replace(_settings(), mail_transport="graph", mail_send_timeout_seconds=1)
+    monkeypatch.setitem(current_app.extensions, "summit.settings", settings)
+    assert settings.mail_send_deadline_seconds == 2
+    email = _outbox_row()
+    transport = GraphTransport(settings)
+    fake_entra.mail_delay = 4.0
+    started = time.monotonic()
+    try:
+        with pytest.raises(ConnectionMailError):
+            transport.send(build_message(email, settings.mail_default_sender))
+    finally:
+        transport.close()
+    assert time.monotonic() - started < settings.mail_send_deadline_seconds + 0.5
+    # the slow server accepts it in the end (the outbox's retry repeats it, same Message-ID)
+    while not fake_entra.sent_mail and time.monotonic() - started < 10:
+        time.sleep(0.1)
+    assert len(fake_entra.sent_mail) == 1
+
+
 def test_teams_meeting_link(fake_entra: Any) -> None:
     start = datetime(2026, 9, 10, 14, 0, tzinfo=UTC)
     url = create_online_meeting(

@@ -109,6 +109,17 @@ def start_worker(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
     )
 
 
+def start_scheduler(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A real ``summit scheduler`` (its tick runs the outbox sweep) every second."""
+    return subprocess.Popen(
+        [SUMMIT, "scheduler", "--interval", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
         with contextlib.suppress(ProcessLookupError):

@@ -78,6 +78,28 @@ def test_a_lease_shorter_than_a_send_is_refused() -> None:
     assert ok.mail_lease_seconds == 70
 
 
+def test_a_lease_shorter_than_every_attempt_of_a_graph_send_is_refused() -> None:
+    """A Graph send may make two attempts of MAIL_SEND_TIMEOUT each (the second after a
+    401, with a renewed token): the lease must outlast both, where SMTP's one suffices."""
+    env = {
+        "SUMMIT_ENV": "test",
+        "MAIL_SEND_TIMEOUT": "10",
+        "MAIL_LEASE_SECONDS": "25",
+        "ENTRA_TENANT_ID": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "ENTRA_CLIENT_ID": "summit",
+        "ENTRA_CLIENT_SECRET": "secret",
+    }
+    assert Settings.from_env({**env, "MAIL_TRANSPORT": "smtp"}).mail_lease_seconds == 25
+    with pytest.raises(SettingsError, match="2 attempt"):
+        Settings.from_env({**env, "MAIL_TRANSPORT": "graph"})
+    graph = Settings.from_env({**env, "MAIL_TRANSPORT": "graph", "MAIL_LEASE_SECONDS": "30"})
+    assert graph.mail_send_deadline_seconds == 20
+    # unset, the lease is long enough for the transport's longest send
+    default = {k: v for k, v in env.items() if k not in ("MAIL_SEND_TIMEOUT", "MAIL_LEASE_SECONDS")}
+    assert Settings.from_env({**default, "MAIL_TRANSPORT": "graph"}).mail_lease_seconds == 130
+    assert Settings.from_env({**default, "MAIL_TRANSPORT": "smtp"}).mail_lease_seconds == 120
+
+
 def test_a_send_never_outlasts_the_send_timeout(app: Any, smtp_sink: Any) -> None:
     """A server that never answers DATA: the send is cut at MAIL_SEND_TIMEOUT, the row
     waits, nothing is recorded as sent (the lease is longer than that by construction)."""
@@ -96,3 +118,51 @@ def test_a_send_never_outlasts_the_send_timeout(app: Any, smtp_sink: Any) -> Non
     row = db.session.scalars(select(OutboundEmail)).one()
     assert row.status is EmailStatus.PENDING and row.attempts == 1
     assert "connection lost" in row.last_error
+
+
+def test_an_acceptance_is_recorded_after_the_server_cut_the_connection(
+    app: Any, smtp_sink: Any
+) -> None:
+    """pg_terminate_backend while a message is in the SMTP server's hands: the worker
+    records the acceptance on a new connection instead of failing the job and leaving
+    the row to be sent again once its lease runs out (fails on the old recorder)."""
+    import os
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    if db.engine.dialect.name != "postgresql" or not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("PostgreSQL cuts connections; SQLite has none")
+    resume = threading.Event()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                deliver_pending()
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    _queue(3)
+    smtp_sink.hold_next_data = resume
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert smtp_sink.data_held.wait(10), "the worker never reached DATA"
+    killer = create_engine(db.engine.url, poolclass=NullPool)
+    with killer.connect() as conn:
+        cut = conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    killer.dispose()
+    resume.set()
+    thread.join(30)
+    db.session.remove()
+    db.engine.dispose()  # this thread's pooled connections were cut too
+    assert len(cut) >= 1 and errors == []
+    assert set(db.session.scalars(select(OutboundEmail.status))) == {EmailStatus.SENT}
+    assert len(smtp_sink.messages) == 3

@@ -63,3 +63,19 @@ def test_a_connection_back_a_moment_ago_is_not_pinged(engine):
     with pytest.raises(exc.OperationalError):
         _pid(engine)
     assert _pid(engine) > 0
+
+
+def test_connections_carry_the_process_name(engine) -> None:
+    """pg_stat_activity tells web, worker, scheduler and CLI processes apart (the chaos
+    suite ends the workers' connections by it)."""
+    dbsetup.name_process("summit-worker")
+    try:
+        engine.dispose()
+        with engine.connect() as connection:
+            name = connection.execute(
+                text("SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+            ).scalar_one()
+    finally:
+        dbsetup.name_process("summit-web")
+        engine.dispose()
+    assert name == "summit-worker"

@@ -18,7 +18,7 @@ from app.ops.models import ScheduledRun
 SUMMIT = str(Path(sys.executable).with_name("summit"))
 
 
-def _summit(app_settings: dict[str, Any], tmp_path: Path, *args: str) -> Any:
+def _summit(app_settings: dict[str, Any], tmp_path: Path, *args: str, **extra: str) -> Any:
     env = {
         **os.environ,
         "SUMMIT_ENV": "test",
@@ -26,6 +26,7 @@ def _summit(app_settings: dict[str, Any], tmp_path: Path, *args: str) -> Any:
         "REDIS_URL": "redis://127.0.0.1:1/0",  # nobody listens: inline is configured
         "SUMMIT_JOBS_INLINE": "true",
         "MAIL_TRANSPORT": "dev",
+        **extra,
     }
     return subprocess.run(
         [SUMMIT, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
@@ -63,3 +64,33 @@ def test_a_launch_sends_its_invitations_before_the_command_exits(app_settings, t
     statuses = db.session.scalars(select(OutboundEmail.status)).all()
     assert len(statuses) >= 3, done.stderr[-3000:]
     assert set(statuses) == {EmailStatus.SENT}
+
+
+def test_a_job_that_fails_makes_the_command_exit_non_zero(app_settings, tmp_path) -> None:
+    """The directory import job, queued by the command and run inline, cannot reach the
+    identity provider (nothing listens on its port): the command exits 1, and the run
+    is left failed with the reason in the database, not running forever."""
+    import socket
+
+    from app.auth.models import DirectoryImport
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    db.session.commit()
+    done = _summit(
+        app_settings,
+        tmp_path,
+        "entra",
+        "import-directory",
+        ENTRA_TENANT_ID=tenant,
+        ENTRA_CLIENT_ID="summit-test-client",
+        ENTRA_CLIENT_SECRET="not-a-secret",
+        ENTRA_AUTHORITY=f"https://127.0.0.1:{port}/{tenant}",
+    )
+    assert done.returncode == 1, done.stdout + done.stderr[-3000:]
+    assert "1 job(s) failed" in done.stderr
+    db.session.expire_all()
+    [run] = db.session.scalars(select(DirectoryImport)).all()
+    assert run.status.value == "failed" and run.error

@@ -15,15 +15,23 @@ from rq import Queue
 from sqlalchemy import select
 
 from app import create_app
+from app.audit.models import AuditEvent
+from app.auth.models import Role
 from app.extensions import db
 from app.ops.models import ScheduledRun
+from app.ops.recovery import GRACE, recover_imports
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.services import create_import
+from app.roster.models import ImportStatus as RosterStatus
+from app.roster.models import RosterImport
+from app.roster.services import confirm_roster_import, create_roster_import
 from app.tasks import get_redis
 from jobs import schedule
 from jobs.schedule import enqueue_unfinished, plan, tick
+from tests.factories import RolloutFactory, staff
 from tests.progress.helpers import make_course
 from tests.redis_server import RedisServer
+from tests.roster.test_import import FIXTURES
 
 pytestmark = pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
 #: entries of the registry as shipped: a round at 07:00 in each region's zone, and the
@@ -162,3 +170,29 @@ def test_a_failed_import_is_listed_on_the_ops_page_and_runs_again_on_retry(
     assert done.status is ImportStatus.DONE and done.rows_applied > 0
     again = client.post(f"/ops/imports/progress/{record.id}/retry", data={"csrf_token": token})
     assert again.status_code == 404  # only a failed import can be retried
+
+
+def test_a_roster_apply_enqueued_again_keeps_who_confirmed_it(run_jobs) -> None:
+    """Fails on the old code: the apply's job was enqueued again without its actor, and the
+    audit said the system imported the roster."""
+    lead = staff(Role.LOCAL_LEAD, "de")
+    rollout = RolloutFactory()
+    with (FIXTURES / "utf8_bom_comma_crlf.csv").open("rb") as stream:
+        upload = create_roster_import(
+            region=rollout.region, rollout=rollout, filename="roster.csv", stream=stream, actor=lead
+        )
+    db.session.commit()
+    run_jobs()  # the preview
+    upload = db.session.get(RosterImport, upload.id)
+    assert upload.status is RosterStatus.PREVIEWED
+    confirm_roster_import(region=rollout.region, roster_import=upload, actor=lead)
+    db.session.commit()
+    get_redis().flushdb()  # the apply's job is lost (Redis restarted empty)
+    recover_imports(get_redis(), MONDAY_9)
+    assert recover_imports(get_redis(), MONDAY_9 + GRACE).imports == 1
+    run_jobs()
+    assert db.session.get(RosterImport, upload.id).status is RosterStatus.APPLIED
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "roster.imported")
+    ).one()
+    assert (event.actor_type, event.actor_id) == ("staff", lead.id)

@@ -151,6 +151,22 @@ def test_reimport_changes_nothing_and_missing_people_are_flagged(tmp_path: Path)
     assert db.session.scalars(select(Enrollment).where(Enrollment.missing_from_roster)).all() == []
 
 
+def test_a_new_rollout_enrolls_everyone_and_rewrites_no_person() -> None:
+    """The same file into a second rollout: every learner enrolled there, no person row
+    written again (the apply rewrote every person, the stable-plans benchmark's 3x)."""
+    first = RolloutFactory()
+    _import("utf8_bom_comma_crlf.csv", first)
+    before = {p.employee_id: (p.updated_at, p.manager_id) for p in _people().values()}
+    second = RolloutFactory(program=first.program, region_id=first.region_id)
+    outcome = _import("utf8_bom_comma_crlf.csv", second)
+    enrolled = db.session.scalars(
+        select(Enrollment).where(Enrollment.rollout_id == second.id)
+    ).all()
+    assert outcome.new_enrollments == len(enrolled) == outcome.counts["changed"] > 0
+    assert not any(e.missing_from_roster for e in enrolled)
+    assert {p.employee_id: (p.updated_at, p.manager_id) for p in _people().values()} == before
+
+
 def test_manager_change_sends_the_signal(tmp_path: Path) -> None:
     rollout = RolloutFactory()
     _import("utf8_bom_comma_crlf.csv", rollout)
