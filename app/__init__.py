@@ -53,6 +53,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_scoping(app)
     register_blueprints(app)
+    register_transaction(app)
     register_handlers()
     register_fresh_links(app)
     register_cli(app)
@@ -135,18 +136,31 @@ def register_scoping(app: Flask) -> None:
     access.init_app(app)
 
 
+#: a capability's view modules: staff pages, and the pages its signed links open
+VIEW_MODULES = ("routes", "public")
+
+
 def register_blueprints(app: Flask) -> None:
     for name in CAPABILITIES:
-        try:
-            routes = importlib.import_module(f"app.{name}.routes")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"app.{name}.routes":
-                raise
-            continue
-        for attr in ("bp", "public_bp"):
-            blueprint = getattr(routes, attr, None)
-            if blueprint is not None:
-                app.register_blueprint(blueprint)
+        for room in VIEW_MODULES:
+            try:
+                views = importlib.import_module(f"app.{name}.{room}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"app.{name}.{room}":
+                    raise
+                continue
+            for attr in ("bp", "public_bp"):
+                blueprint = getattr(views, attr, None)
+                if blueprint is not None:
+                    app.register_blueprint(blueprint)
+
+
+def register_transaction(app: Flask) -> None:
+    """One place commits: every view's request commits when the view returns
+    (``app/transaction.py``); views and services never commit."""
+    from app import transaction
+
+    transaction.init_app(app)
 
 
 def register_handlers() -> None:

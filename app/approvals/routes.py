@@ -41,6 +41,7 @@ from app.readcache import cached_page
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404, set_region_scope
+from app.transaction import rollback
 
 public_bp = Blueprint("approvals_public", __name__)
 bp = Blueprint("approvals", __name__)
@@ -114,11 +115,10 @@ def decide(token: str) -> Any:
         try:
             message = _apply(request.form, region, rollout, person, allocations, lang)
         except services.DecisionRefused as exc:
-            db.session.rollback()
+            rollback()
             flash(exc.in_language(lang), "error")
             status = 409 if isinstance(exc, services.DecisionsClosed) else 422
         else:
-            db.session.commit()
             flash(message, "success")
             return redirect(url_for(".decide", token=token), code=303)
         allocations = sorted(
@@ -232,7 +232,6 @@ def resend(slug: str) -> Any:
     if digests.resend_request(
         region=g.region, rollout=rollout, recipient_id=recipient.id, actor=current_staff()
     ):
-        db.session.commit()
         flash(f"The request was emailed to {recipient.name} again.", "success")
     else:
         flash(
@@ -265,10 +264,9 @@ def record_decision(slug: str, allocation_id: int) -> Any:
             reason=request.form.get("reason"),
         )
     except services.DecisionRefused as exc:
-        db.session.rollback()
+        rollback()
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"Recorded for {allocation.enrollment.person.name}.", "success")
     return redirect(url_for(".rollout_dashboard", slug=slug), code=303)
 

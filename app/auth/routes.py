@@ -95,7 +95,6 @@ def sign_out_view() -> Any:
     if settings.entra_configured:
         entra.forget_session_tokens()
     sign_out()
-    db.session.commit()
     flash("You are signed out.", "info")
     if settings.entra_configured:
         # end the Entra ID session too, or the next sign-in would pass straight through
@@ -183,7 +182,6 @@ def entra_callback() -> Any:
     user = provision_staff(
         claims=claims, claim_values=values, mapping=role_mapping(settings=settings)
     )
-    db.session.commit()
     if user is None:
         sign_out()
         log.info("Entra sign-in without a mapped role (oid %s)", claims.get("oid"))
@@ -272,6 +270,5 @@ def directory_import_start() -> Any:
         flash("Configure Entra ID (tenant, client id and secret or certificate) first.", "error")
         return redirect(url_for("auth.directory_imports"))
     run = start_directory_import(settings=settings, requested_by=current_staff())
-    db.session.commit()
     flash(f"Directory import {run.id} started.", "info")
     return redirect(url_for("auth.directory_imports"))

@@ -12,9 +12,9 @@ from app.connectors.forms import KIND_LABELS, LEARNER_LABELS, parse_connector_fo
 from app.connectors.queries import recent_runs
 from app.connectors.secrets import SecretsUnavailable
 from app.connectors.services import connector_of, request_sync, save_connector
-from app.extensions import db
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
+from app.transaction import rollback
 
 bp = Blueprint("connectors", __name__)
 
@@ -84,11 +84,10 @@ def save(slug: str) -> Any:
             actor=current_staff(),
         )
     except SecretsUnavailable as exc:
-        db.session.rollback()
+        rollback()
         return _page(rollout, form=shown, errors={"secret": str(exc)}, status=400)
     if connector.enabled:
         request_sync(connector=connector, trigger="manual")
-    db.session.commit()
     flash(
         "Connector saved." + (" The first sync is on its way." if connector.enabled else ""),
         "success",
@@ -109,6 +108,5 @@ def sync_now(slug: str) -> Any:
             status=400,
         )
     request_sync(connector=connector, trigger="manual")
-    db.session.commit()
     flash("Sync queued: this page shows it when it has run.", "success")
     return redirect(url_for("connectors.connector_page", slug=rollout.slug), code=303)

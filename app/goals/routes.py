@@ -49,7 +49,6 @@ def survey(token: str) -> Any:
                 "characters."
             )
         else:
-            db.session.commit()
             return redirect(url_for("goals_public.survey", token=token, saved=1))
     return render_template(
         "goals/survey.html",

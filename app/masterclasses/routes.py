@@ -137,7 +137,6 @@ def new() -> Any:
             }
             master_class = save_master_class(master_class=None, values=values, actor=user)
             invite_qualifying(master_class)
-            db.session.commit()
             flash("Master class created; qualifying completers are being invited.", "success")
             return redirect(url_for("masterclasses.show", class_id=master_class.id))
     else:
@@ -163,7 +162,6 @@ def edit(class_id: int) -> Any:
         )
         if form.valid:
             save_master_class(master_class=master_class, values=form.values, actor=current_staff())
-            db.session.commit()
             flash("Master class saved.", "success")
             return redirect(url_for("masterclasses.show", class_id=master_class.id))
     else:
@@ -225,7 +223,6 @@ def show(class_id: int) -> Any:
 def invite_now(class_id: int) -> Any:
     master_class = _class_or_404(class_id)
     created = invite_qualifying(master_class, region_id=g.region.id)
-    db.session.commit()
     flash(f"{len(created)} new invitations sent.", "success")
     return redirect(url_for("masterclasses.show", class_id=master_class.id))
 
@@ -242,7 +239,6 @@ def attendance(class_id: int) -> Any:
     except RsvpClosed:
         flash("Attendance can be recorded once the master class has started.", "error")
         return redirect(url_for("masterclasses.show", class_id=master_class.id))
-    db.session.commit()
     flash(f"Attendance recorded ({changed} changed).", "success")
     return redirect(url_for("masterclasses.show", class_id=master_class.id))
 
@@ -323,7 +319,6 @@ def rsvp(token: str) -> Any:
         except RsvpClosed:
             error = texts.text("closed", lang)
         if error is None:
-            db.session.commit()
             return redirect(url_for("masterclasses_public.rsvp", token=token))
     closed = item.master_class.starts_at <= _now() or item.attendance_recorded_at is not None
     return _learner_page(
@@ -353,7 +348,6 @@ def leaderboard_opt_in(token: str) -> Any:
         choice = request.form.get("choice")
         if choice in {"in", "out"}:
             set_leaderboard_opt_in(enrollment, opt_in=choice == "in", actor=enrollment.person)
-            db.session.commit()
         return redirect(url_for("masterclasses_public.leaderboard_opt_in", token=token))
     person = enrollment.person
     lang = person_language(person, person.region)

@@ -69,7 +69,6 @@ def retry_job(job_id: str) -> Any:
         channel="web",
         data={"job_id": job_id, "func": job.func_name},
     )
-    db.session.commit()
     flash(f"Job {job.func_name} is queued again.", "success")
     return redirect(url_for("ops.failed"))
 
@@ -88,7 +87,6 @@ def retry_emails() -> Any:
         channel="web",
         data={"email_ids": ids[:100], "count": count},
     )
-    db.session.commit()
     flash(f"{count} email(s) will be sent again.", "success")
     return redirect(url_for("ops.overview"))
 
@@ -107,6 +105,5 @@ def retry_failed_import(kind: str, import_id: int) -> Any:
         channel="web",
         data={"import_id": import_id},
     )
-    db.session.commit()
     flash(f"The {kind} import {import_id} is queued again.", "success")
     return redirect(url_for("ops.overview"))

@@ -70,7 +70,6 @@ def erase(person_id: int) -> Any:
         flash("Type the employee id exactly to confirm the erasure.", "error")
         return redirect(url_for("privacy.show", person_id=person.id))
     if erase_person(person=person, actor=current_staff(), channel="web"):
-        db.session.commit()
         flash("The person's personal data was erased.", "success")
     else:
         flash("This person's data was already erased.", "info")

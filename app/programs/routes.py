@@ -20,6 +20,7 @@ from app.programs.services import (
     save_program,
     validate,
 )
+from app.transaction import rollback
 
 bp = Blueprint("programs", __name__)
 
@@ -87,10 +88,9 @@ def _save(program: Program | None) -> Any:
         except ProgramError as exc:
             errors = exc.errors
     if errors:
-        db.session.rollback()
+        rollback()
         return render_template(
             "programs/form.html", program=program, values=dict(f), errors=errors
         ), 400
-    db.session.commit()
     flash("Program saved.", "success")
     return redirect(url_for("programs.show", slug=program.slug))  # type: ignore[union-attr]

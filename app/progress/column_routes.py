@@ -10,7 +10,6 @@ from typing import Any
 from flask import abort, g, redirect, render_template, request, url_for
 
 from app.auth.access import current_staff
-from app.extensions import db
 from app.progress.columns import COLUMN_KEYS, clean, confirm, guess, peek, remembered
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_import
@@ -73,5 +72,4 @@ def confirm_columns(import_id: int) -> Any:
         headers=headers,
         staff_id=staff.id if staff is not None else None,
     )
-    db.session.commit()
     return redirect(url_for("progress.import_status", import_id=record.id), code=303)

@@ -101,7 +101,6 @@ def upload(slug: str) -> Any:
     from app.progress.columns import plan
 
     plan(record=record, region=g.region, typed=mapping)
-    db.session.commit()
     if record.status is ImportStatus.FAILED:  # no progress export at all: say why, here
         lang = accepted_language(request.accept_languages)
         return _upload_page(rollout, {"file": import_error(record.error, lang)}, 400)

@@ -8,12 +8,12 @@ from typing import Any
 from flask import abort, g, redirect, request, url_for
 
 from app.auth.access import current_staff
-from app.extensions import db
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_map_units
 from app.progress.reapply import map_units_and_reapply
 from app.progress.routes import bp
 from app.scoping import get_in_region_or_404
+from app.transaction import rollback
 
 
 @bp.app_template_global("progress_freshness_of")
@@ -54,8 +54,7 @@ def map_units(import_id: int) -> Any:
             created_by_id=staff.id if staff is not None else None,
         )
     except ValueError:
-        db.session.rollback()
+        rollback()
         abort(400)
-    db.session.commit()
     target = again if again is not None else record
     return redirect(url_for("progress.import_status", import_id=target.id), code=303)

@@ -44,6 +44,7 @@ from app.progress.xapi_reading import get_statements
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.settings import normalise_origin
+from app.transaction import rollback
 
 public_bp = Blueprint("xapi", __name__)
 
@@ -123,15 +124,15 @@ def _resource(
                 if isinstance(caller, Response):
                     return caller
                 response = view(caller)
+                if xreq.method in WRITE_METHODS:
+                    db.session.flush()  # a duplicate id shows here, as a 409
             except XapiError as exc:
-                db.session.rollback()
+                rollback()
                 return xapi_error(exc.status, exc.reason)
             except IntegrityError:
                 # a concurrent write of the same id or document won the race
-                db.session.rollback()
+                rollback()
                 return xapi_error(409, "a concurrent request wrote the same resource")
-            if xreq.method in WRITE_METHODS:
-                db.session.commit()
             return response
 
         return handle

@@ -172,7 +172,6 @@ def build() -> Any:
             job_id=_build_job_id(week),
             job_timeout=900,
         )
-        db.session.commit()
     return redirect(url_for("reports.index"))
 
 
@@ -342,7 +341,6 @@ def subscription_post(token: str) -> Any:
         abort(400)
     if not _apply(claims, action == "subscribe"):
         abort(404)
-    db.session.commit()
     state = _subscription(claims)
     return render_template("reports/subscription.html", state=state, token=token, done=action)
 
@@ -358,7 +356,6 @@ def one_click(token: str) -> Any:
     claims = _claims(token)
     if not _apply(claims, False):
         abort(404)
-    db.session.commit()
     return Response("Unsubscribed.\n", mimetype="text/plain")
 
 

@@ -20,6 +20,7 @@ from app.rollouts.roster_texts import refusal_text
 from app.rollouts.routes import bp
 from app.rollouts.texts import roster_reason
 from app.scoping import get_in_region_or_404
+from app.transaction import rollback
 
 # --- roster import -----------------------------------------------------------------------
 
@@ -41,7 +42,6 @@ def roster(slug: str) -> Any:
                 stream=upload.stream,
                 actor=current_staff(),
             )
-            db.session.commit()
             return redirect(
                 url_for("rollouts.roster_import", slug=slug, import_id=roster_import.id)
             )
@@ -151,10 +151,9 @@ def roster_columns(slug: str, import_id: int) -> Any:
             row_filter=row_filter,
         )
     except imports.MappingRefused as exc:
-        db.session.rollback()
+        rollback()
         flash(str(exc), "error")
         return redirect(url_for("rollouts.roster_import", slug=slug, import_id=import_id))
-    db.session.commit()
     return redirect(url_for("rollouts.roster_import", slug=slug, import_id=import_id))
 
 
@@ -168,7 +167,6 @@ def roster_confirm(slug: str, import_id: int) -> Any:
         imports.confirm_roster_import(
             region=g.region, roster_import=roster_import, actor=current_staff()
         )
-        db.session.commit()
     return redirect(url_for("rollouts.roster_import", slug=slug, import_id=import_id))
 
 

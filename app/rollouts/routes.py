@@ -56,6 +56,7 @@ from app.rollouts.services import (
 )
 from app.rollouts.texts import call_slot
 from app.scoping import get_in_region_or_404, set_region_scope
+from app.transaction import rollback
 from app.web import charts
 
 bp = Blueprint("rollouts", __name__)
@@ -262,9 +263,8 @@ def _save(rollout: Rollout | None) -> Any:
     except RolloutError as exc:
         errors = {**exc.errors, **errors}
     if errors:
-        db.session.rollback()
+        rollback()
         return _render_form(rollout, dict(request.form), errors)
-    db.session.commit()
     flash("Rollout saved.", "success")
     return redirect(url_for("rollouts.overview", slug=saved.slug))
 
@@ -277,7 +277,6 @@ def _change_status(slug: str, change: Any, done: str) -> Any:
     except RolloutError as exc:
         flash(str(exc), "error")
         return redirect(url_for("rollouts.overview", slug=slug))
-    db.session.commit()
     flash(done, "success")
     return redirect(url_for("rollouts.overview", slug=slug))
 
@@ -304,7 +303,6 @@ def close(slug: str) -> Any:
 def pair(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     groups = buddies.pair_buddies(region=g.region, rollout=rollout)
-    db.session.commit()
     flash(f"{len(groups)} buddy groups formed; each member got an introduction.", "success")
     return redirect(url_for("rollouts.overview", slug=slug))
 
@@ -339,7 +337,6 @@ def swap(slug: str) -> Any:
     except buddies.BuddyError as exc:
         flash(str(exc), "error")
         return redirect(url_for("rollouts.overview", slug=slug))
-    db.session.commit()
     flash("Swapped; both groups got a new introduction.", "success")
     return redirect(url_for("rollouts.overview", slug=slug))
 
@@ -390,10 +387,9 @@ def commit_page(token: str) -> Any:
                 goal=request.form.get("goal", ""),
                 buddy=request.form.get("buddy", ""),
             )
-            db.session.commit()
             return redirect(url_for("rollouts_public.commit_page", token=token))
         except onboarding.CommitError as exc:
-            db.session.rollback()
+            rollback()
             error = exc.in_language(lang)
     return render_template(
         page_templates("rollouts/commit.html", lang),

@@ -36,6 +36,7 @@ from app.terms.services import (
     tell_sponsors_if_reviewed,
     term_outcome,
 )
+from app.transaction import rollback
 
 bp = Blueprint("terms", __name__)
 #: rows per list on the review page (each candidate carries two forms: 50 keeps it light)
@@ -112,11 +113,10 @@ def decide(slug: str, number: int, review_id: int) -> Any:
         else:
             raise ReviewError("choose to excuse or to confirm")
     except ReviewError as exc:
-        db.session.rollback()
+        rollback()
         flash(f"Nothing changed: {exc}.", "error")
         return redirect(url_for("terms.review", slug=slug, number=number), code=303)
     tell_sponsors_if_reviewed(region=g.region, rollout=rollout, term=term)
-    db.session.commit()
     return redirect(url_for("terms.review", slug=slug, number=number), code=303)
 
 
@@ -133,7 +133,6 @@ def close_on_current_progress(slug: str, number: int) -> Any:
         flash("Nothing changed: tick the box to confirm closing on this progress.", "error")
         return redirect(url_for("terms.review", slug=slug, number=number), code=303)
     result = close_term(region=g.region, rollout=rollout, term=term, channel="web")
-    db.session.commit()
     flash(
         f"Term {term.number} closed on the progress Summit has: {result.candidates} "
         "free-rider candidates to review.",
@@ -271,9 +270,8 @@ def buddy_signoff_confirm(token: str) -> Any:
     try:
         confirm_buddy_term(review=review_row, buddy_person_id=g.buddy_person_id)
     except ReviewError:
-        db.session.rollback()
+        rollback()
         return _signoff_page(lang, problem="not_buddy"), 403
-    db.session.commit()
     term = db.session.get(Term, review_row.term_id)
     return _signoff_page(
         lang,

@@ -24,6 +24,7 @@ from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import funnel, state_counts
+from app.transaction import rollback
 from app.web import charts
 
 bp = Blueprint("web", __name__)
@@ -115,7 +116,7 @@ def healthz() -> Any:
         db.session.execute(text("SELECT 1"))
         status["database"] = "ok"
     except Exception as exc:  # any driver error means "down" here
-        db.session.rollback()
+        rollback()
         status["database"] = f"down: {type(exc).__name__}"
     status["redis"] = "ok" if redis_available() else "down"
     status["jobs"] = "inline" if jobs_run_inline() else "rq"
