@@ -5,7 +5,9 @@ The factory wraps every view of the app in :func:`commit_on_return`
 so no view can forget it and none writes ``commit()`` itself:
 
 - the view **returns** (a page, a redirect, a form shown again): the request's
-  transaction commits, once, after the view;
+  transaction commits, once, after the view. A GET (HEAD, OPTIONS) never changes state,
+  so it never commits, except in a view marked :func:`writes_on_get` (the sign-in
+  callback, where the identity provider sends the browser back with a GET);
 - anything **escapes** the view (``abort``, ``LinkInvalid`` / ``LinkExpired``, a domain
   error left to an error handler, a bug): nothing is committed, and the session is rolled
   back when the app context ends (Flask-SQLAlchemy's teardown);
@@ -25,25 +27,34 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, flash, g, redirect
+from flask import Flask, flash, g, redirect, request
 from werkzeug.wrappers import Response
 
 from app.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ROLLED_BACK = "summit_rolled_back"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_on_get(view: F) -> F:
+    """Mark the rare view that must keep what it writes on a GET (a protocol's redirect)."""
+    view.summit_writes_on_get = True  # type: ignore[attr-defined]
+    return view
 
 
 def commit_on_return(view: F) -> F:
     """Commit the request's transaction when ``view`` returns (unless it rolled back)."""
     if getattr(view, "summit_commits", False):
         return view
+    on_get = getattr(view, "summit_writes_on_get", False)
 
     @wraps(view)
     def committing(*args: Any, **kwargs: Any) -> Any:
         g.pop(_ROLLED_BACK, None)
         result = view(*args, **kwargs)
-        if not g.pop(_ROLLED_BACK, False):
+        rolled_back = g.pop(_ROLLED_BACK, False)
+        if not rolled_back and (on_get or request.method not in SAFE_METHODS):
             db.session.commit()
         return result
 

@@ -24,6 +24,7 @@ from app.auth.access import current_staff, public, require_role, sign_in, sign_o
 from app.auth.models import Role, StaffUser
 from app.extensions import db
 from app.scoping import set_region_scope
+from app.transaction import writes_on_get
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def entra_verify() -> Any:
 
 
 @bp.get("/entra/callback")
+@writes_on_get  # the identity provider sends the browser back with a GET
 @public
 def entra_callback() -> Any:
     """Where Entra ID sends the browser back: redeem the code, check the ID token, sign in."""
