@@ -8,7 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
+from wtforms import StringField
 
+from app.forms import Form, IdsField
 from app.masterclasses.models import MasterClass
 
 
@@ -111,3 +113,13 @@ def _int(value: str | None, low: int, high: int) -> int | None:
     except ValueError:
         return None
     return number if low <= number <= high else None
+
+
+class ChoiceForm(Form):
+    """The learner's answer on an RSVP or opt-in page (accept / decline, in / out)."""
+
+    choice = StringField()
+
+
+class AttendanceForm(Form):
+    attended = IdsField()

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
+from app.links.services import unscoped
 from app.masterclasses import emails
 from app.masterclasses.eligibility import qualifying_enrollments, upcoming_classes
 from app.masterclasses.models import (
@@ -192,9 +193,7 @@ def _move(invitation_id: int, *, from_statuses: Iterable[InvitationStatus], **va
 
 def _anyone_waiting(master_class_id: int) -> bool:
     """Whether the class has a waitlist, in every region (a global class's spans them all)."""
-    from app.masterclasses.signed import all_regions
-
-    with all_regions():
+    with unscoped():
         return (
             db.session.scalar(
                 select(MasterClassInvitation.id)
