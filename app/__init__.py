@@ -21,6 +21,8 @@ CAPABILITIES = (
     "people",
     "programs",
     "rollouts",
+    "roster",
+    "buddies",
     "approvals",
     "calls",
     "progress",

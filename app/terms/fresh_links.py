@@ -40,7 +40,7 @@ def find_signoff_link(claims: ActionClaims) -> FreshLink | None:
     person = buddy.person
     return FreshLink(
         url=make_action_url(
-            endpoint="terms.buddy_signoff",
+            endpoint="terms_public.buddy_signoff",
             purpose=BUDDY_PURPOSE,
             person_id=person.id,
             object_id=review.id,
