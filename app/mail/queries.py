@@ -103,3 +103,15 @@ def links_in(html: str) -> list[str]:
     for href in _HREF.findall(html):
         seen.setdefault(href.replace("&amp;", "&"), None)
     return list(seen)
+
+
+def failed_outbox(*, limit: int) -> list[OutboundEmail]:
+    """The latest emails that ended ``failed`` (the operations page lists them to retry)."""
+    return list(
+        db.session.scalars(
+            select(OutboundEmail)
+            .where(OutboundEmail.status == EmailStatus.FAILED)
+            .order_by(OutboundEmail.id.desc())
+            .limit(limit)
+        )
+    )

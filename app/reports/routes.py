@@ -1,4 +1,5 @@
-"""The report archive (staff, read-only) and subscription management (signed links)."""
+"""The report archive (staff, read-only) and "Build now". A sponsor's subscription pages
+(signed links) are ``app/reports/public.py``."""
 
 from __future__ import annotations
 
@@ -19,21 +20,17 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
-from app.auth.access import current_staff, grant_region, public, require_role
-from app.auth.models import Role
-from app.extensions import csrf, db
-from app.links.services import ActionClaims, LinkInvalid, read_token
-from app.metrics.weeks import parse_week
+from app.auth.access import current_staff, require_role
+from app.db import utcnow
+from app.extensions import db
+from app.metrics.weeks import last_complete_week, parse_week
 from app.readcache import cached_page
-from app.reports import fresh_links, services
+from app.reports import builds, permissions
 from app.reports.content import CHART_CID
 from app.reports.models import Report, ReportScope
-from app.rollouts.models import RolloutSponsor
 
 bp = Blueprint("reports", __name__)
-public_bp = Blueprint("reports_public", __name__)
 
-READERS = (Role.SPONSOR, Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER)
 PAGE_SIZE = 26
 
 
@@ -56,7 +53,7 @@ def _region_report_or_404(week: str) -> Report:
 
 
 def _global_report_or_404(week: str) -> Report:
-    if not services.is_global_reader(current_staff()):
+    if not permissions.may_read_global():
         abort(404)
     try:
         parse_week(week)
@@ -95,7 +92,7 @@ _LISTED = load_only(
 
 
 @bp.get("/r/<region>/reports/")
-@require_role(*READERS)
+@require_role(*permissions.READERS)
 @cached_page
 def index() -> Any:
     page = _page()
@@ -107,15 +104,12 @@ def index() -> Any:
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    from app.db import utcnow
-    from app.metrics.weeks import last_complete_week
-
     last_week = last_complete_week(utcnow(), g.region.time_zone)
     return render_template(
         "reports/index.html",
-        can_build=bool((g.get("region_roles") or set()) & {Role.LOCAL_LEAD, Role.GLOBAL_ADMIN}),
+        can_build=permissions.may_build(),
         last_week=last_week,
-        building=_build_running(last_week),
+        building=builds.build_running(region_id=g.region.id, week=last_week),
         reports=reports[:PAGE_SIZE],
         page=page,
         has_next=len(reports) > PAGE_SIZE,
@@ -124,62 +118,20 @@ def index() -> Any:
     )
 
 
-def _build_job_id(week: str) -> str:
-    return f"report-build-{g.region.id}-{week}"
-
-
-def _build_running(week: str) -> bool | None:
-    """Whether the build of ``week`` asked from this page is queued or running (None: no such
-    build, or jobs run in-process)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
-    from app.tasks import get_redis, jobs_run_inline
-
-    if jobs_run_inline():
-        return None
-    try:
-        job = Job.fetch(_build_job_id(week), connection=get_redis())
-    except NoSuchJobError:
-        return None
-    return job.get_status(refresh=False) in ("queued", "started", "deferred", "scheduled")
-
-
 @bp.post("/r/<region>/reports/build")
-@require_role(Role.LOCAL_LEAD)
+@require_role(*permissions.BUILDERS)
 def build() -> Any:
     """Build last week's snapshot now (a job with a progress bar); nothing is sent."""
-    from app.audit.services import record
-    from app.db import utcnow
-    from app.metrics.weeks import last_complete_week
-    from app.tasks import enqueue_after_commit
-
     week = last_complete_week(utcnow(), g.region.time_zone)
-    if not _build_running(week):
-        record(
-            region_id=g.region.id,
-            action="report.build_requested",
-            obj=g.region,
-            actor=current_staff(),
-            channel="web",
-            data={"week": week},
-        )
-        enqueue_after_commit(
-            "jobs.reports.build_region_report",
-            g.region.id,
-            week,
-            queue="reports",
-            job_id=_build_job_id(week),
-            job_timeout=900,
-        )
+    builds.request_build(region=g.region, week=week, actor=current_staff())
     return redirect(url_for("reports.index"))
 
 
 @bp.get("/r/<region>/reports/build/<week>.json")
-@require_role(*READERS)
+@require_role(*permissions.READERS)
 def build_status(week: str) -> Any:
     """The bar's poll: 404 unless this region has a build or a report of ``week``."""
-    running = _build_running(week.upper())
+    running = builds.build_running(region_id=g.region.id, week=week.upper())
     if running is None:
         _region_report_or_404(week)
     return jsonify(
@@ -190,7 +142,7 @@ def build_status(week: str) -> Any:
 
 
 @bp.get("/r/<region>/reports/<week>")
-@require_role(*READERS)
+@require_role(*permissions.READERS)
 def show(week: str) -> Any:
     report = _region_report_or_404(week)
     chart = url_for("reports.chart", week=report.week)
@@ -205,14 +157,14 @@ def show(week: str) -> Any:
 
 
 @bp.get("/r/<region>/reports/<week>/report.csv")
-@require_role(*READERS)
+@require_role(*permissions.READERS)
 def csv(week: str) -> Any:
     report = _region_report_or_404(week)
     return _csv_response(report, f"summit-{g.region.code}-{report.week}.csv")
 
 
 @bp.get("/r/<region>/reports/<week>/chart.png")
-@require_role(*READERS)
+@require_role(*permissions.READERS)
 def chart(week: str) -> Any:
     report = _region_report_or_404(week)
     if not report.chart_png:
@@ -222,7 +174,7 @@ def chart(week: str) -> Any:
 
 @bp.get("/reports/global/")
 def global_index() -> Any:
-    if not services.is_global_reader(current_staff()):
+    if not permissions.may_read_global():
         abort(404)
     page = _page()
     reports = db.session.scalars(
@@ -268,100 +220,3 @@ def _csv_response(report: Report, filename: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-# -- subscriptions through a signed link ----------------------------------------------------
-
-
-def _claims(token: str) -> ActionClaims:
-    for purpose in (services.REGION_PURPOSE, services.GLOBAL_PURPOSE):
-        try:
-            return read_token(token, purpose=purpose, max_age=fresh_links.LINK_MAX_AGE)
-        except LinkInvalid:
-            continue
-        # LinkExpired: the links' expired page offers a fresh link by email
-    abort(404)
-
-
-def _subscription(claims: ActionClaims) -> dict[str, Any] | None:
-    """Who the link is for and whether they are subscribed (None: no longer exists)."""
-    if claims.purpose == services.REGION_PURPOSE:
-        grant_region(claims.object_id)
-        sponsor = db.session.scalars(
-            select(RolloutSponsor).where(
-                RolloutSponsor.id == claims.person_id,
-                RolloutSponsor.region_id == claims.object_id,
-            )
-        ).one_or_none()
-        if sponsor is None:
-            return None
-        return {
-            "name": sponsor.name,
-            "what": f"the weekly report of {sponsor.rollout.region.name}",
-            "subscribed": sponsor.subscribed,
-        }
-    from app.auth.models import StaffUser
-
-    user = db.session.get(StaffUser, claims.person_id)
-    if user is None:
-        return None
-    return {
-        "name": user.name,
-        "what": "the global weekly report",
-        "subscribed": user.id not in {u.id for u in services.global_sponsors()},
-    }
-
-
-def _apply(claims: ActionClaims, subscribed: bool) -> bool:
-    if claims.purpose == services.REGION_PURPOSE:
-        grant_region(claims.object_id)
-        return services.set_regional_subscription(
-            region_id=claims.object_id, sponsor_id=claims.person_id, subscribed=subscribed
-        )
-    return services.set_global_subscription(staff_user_id=claims.person_id, subscribed=subscribed)
-
-
-@public_bp.get("/reports/subscription/<token>")
-@public
-def subscription(token: str) -> Any:
-    """The page a report's "manage your subscription" link opens (a GET changes nothing)."""
-    claims = _claims(token)
-    state = _subscription(claims)
-    if state is None:
-        abort(404)
-    return render_template("reports/subscription.html", state=state, token=token)
-
-
-@public_bp.post("/reports/subscription/<token>")
-@public
-def subscription_post(token: str) -> Any:
-    claims = _claims(token)
-    action = request.form.get("action")
-    if action not in {"subscribe", "unsubscribe"}:
-        abort(400)
-    if not _apply(claims, action == "subscribe"):
-        abort(404)
-    state = _subscription(claims)
-    return render_template("reports/subscription.html", state=state, token=token, done=action)
-
-
-@public_bp.post("/reports/unsubscribe/<token>")
-@public
-@csrf.exempt
-def one_click(token: str) -> Any:
-    """RFC 8058 one-click unsubscribe: the mail client POSTs ``List-Unsubscribe=One-Click``.
-
-    Public, CSRF-exempt (the signed token is the credential), idempotent.
-    """
-    claims = _claims(token)
-    if not _apply(claims, False):
-        abort(404)
-    return Response("Unsubscribed.\n", mimetype="text/plain")
-
-
-@public_bp.get("/reports/unsubscribe/<token>")
-@public
-def one_click_page(token: str) -> Any:
-    """A GET of the one-click URL (a link scanner, a curious reader) changes nothing."""
-    _claims(token)
-    return redirect(url_for("reports_public.subscription", token=token))
