@@ -101,3 +101,15 @@ def flag(**kwargs: Any) -> BooleanField:
 
 def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+class ValuesField(Field):
+    """Every value posted under the name, in order (inputs repeated per row)."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = [str(v) for v in valuelist]
+
+    def process_data(self, value: Any) -> None:
+        self.data = list(value or ())

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from app.auth import entra
 from app.auth.access import current_staff, public, require_role, sign_in, sign_out
+from app.auth.forms import SignInForm
 from app.auth.models import Role, StaffUser
 from app.extensions import db
 from app.scoping import set_region_scope
@@ -81,12 +82,13 @@ def sign_in_page() -> Any:
 def dev_sign_in() -> Any:
     if not dev_sign_in_enabled():
         abort(404)
-    user = db.session.get(StaffUser, request.form.get("user_id", type=int) or 0)
+    form = SignInForm()
+    user = db.session.get(StaffUser, form.user_id.data or 0)
     if user is None or not user.active:
         flash("Pick one of the listed people.", "error")
         return redirect(url_for("auth.sign_in_page"))
     sign_in(user)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(form.next.data))
 
 
 @bp.post("/sign-out")
@@ -141,7 +143,7 @@ def entra_sign_in() -> Any:
         abort(404)
     _limit_sign_in_starts()
     return redirect(
-        entra.begin_sign_in(purpose="staff", next_url=_safe_next(request.form.get("next")))
+        entra.begin_sign_in(purpose="staff", next_url=_safe_next(SignInForm().next.data))
     )
 
 

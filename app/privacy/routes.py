@@ -13,6 +13,7 @@ from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.extensions import db
 from app.people.models import Person
+from app.privacy.forms import EraseForm
 from app.privacy.services import erase_person, export_person
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
@@ -66,7 +67,7 @@ def export_json(person_id: int) -> Any:
 @require_role(Role.GLOBAL_ADMIN)
 def erase(person_id: int) -> Any:
     person = _person(person_id)
-    if request.form.get("confirm", "").strip() != person.employee_id:
+    if EraseForm().confirm.data != person.employee_id:
         flash("Type the employee id exactly to confirm the erasure.", "error")
         return redirect(url_for("privacy.show", person_id=person.id))
     if erase_person(person=person, actor=current_staff(), channel="web"):

@@ -21,6 +21,7 @@ from app.auth.models import Role
 from app.extensions import db
 from app.mail.rendering import accepted_language
 from app.progress.formats import FORMATS, GENERIC_KEYS
+from app.progress.forms import UploadForm
 from app.progress.importing import create_import
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.texts import failed, import_error
@@ -73,18 +74,15 @@ def imports(slug: str) -> Any:
 @require_role(Role.LOCAL_LEAD)
 def upload(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
-    upload_file = request.files.get("file")
-    fmt = request.form.get("format", "auto")
+    form = UploadForm()
+    upload_file = form.file.data
+    fmt = form.format.data or "auto"
     errors: dict[str, str] = {}
     if upload_file is None or not upload_file.filename:
         errors["file"] = "Choose the CSV file exported from the course platform."
     if fmt not in FORMATS:
         errors["format"] = "Choose one of the listed formats."
-    mapping = {k: request.form.get(k, "").strip() for k in GENERIC_KEYS if request.form.get(k)}
-    if "completed_values" in mapping:
-        mapping["completed_values"] = [w.strip() for w in mapping["completed_values"].split(",")]
-    if not (mapping.get("learner_column") and mapping.get("unit_column")):
-        mapping = {}  # the columns page shows the file's headers and asks
+    mapping = form.mapping()  # empty: the columns page shows the file's headers and asks
     if errors:
         return _upload_page(rollout, errors, 400)
     assert upload_file is not None

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, g, redirect, url_for
 
 from app.auth.access import current_staff
+from app.progress.forms import UnitsForm
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_map_units
 from app.progress.reapply import map_units_and_reapply
@@ -42,8 +43,8 @@ def map_units(import_id: int) -> Any:
         abort(403)
     if record.status is not ImportStatus.DONE:
         abort(409)
-    units = request.form.getlist("unit")
-    picks = request.form.getlist("module")
+    form = UnitsForm()
+    units, picks = form.unit.data, form.module.data
     if len(units) != len(picks):
         abort(400)
     staff = current_staff()
