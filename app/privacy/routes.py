@@ -7,12 +7,12 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.extensions import db
 from app.people.models import Person
+from app.privacy import queries
 from app.privacy.forms import EraseForm
 from app.privacy.services import erase_person, export_person
 
@@ -32,13 +32,7 @@ def search() -> Any:
     query = request.args.get("q", "").strip()
     people: list[Person] = []
     if query:
-        people = list(
-            db.session.scalars(
-                select(Person)
-                .where((Person.employee_id == query) | (Person.email == query.lower()))
-                .limit(20)
-            )
-        )
+        people = queries.people_matching(query)
     return render_template("privacy/search.html", query=query, people=people)
 
 

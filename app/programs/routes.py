@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
-from app.extensions import db
+from app.programs import queries
 from app.programs.forms import ProgramForm
 from app.programs.models import Program
 from app.programs.services import (
@@ -28,7 +27,7 @@ bp = Blueprint("programs", __name__)
 
 @bp.get("/programs")
 def index() -> Any:
-    programs = db.session.scalars(select(Program).order_by(Program.title)).all()
+    programs = queries.programs_by_title()
     return render_template("programs/index.html", programs=programs)
 
 
@@ -38,7 +37,7 @@ def show(slug: str) -> Any:
 
 
 def _load(slug: str) -> Program:
-    program = db.session.scalars(select(Program).where(Program.slug == slug)).one_or_none()
+    program = queries.program_with_slug(slug)
     if program is None:
         abort(404)
     return program

@@ -14,16 +14,15 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
 
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
-from app.extensions import db
 from app.mail.rendering import accepted_language
 from app.progress.formats import FORMATS, GENERIC_KEYS
 from app.progress.forms import UploadForm
 from app.progress.importing import create_import
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.queries import recent_imports
 from app.progress.texts import failed, import_error
 from app.progress.xapi_routes import public_bp  # noqa: F401 - the LRS, registered with this module
 from app.rollouts.models import Rollout
@@ -53,12 +52,7 @@ def _names_or_403() -> None:
 def imports(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     _names_or_403()
-    recent = db.session.scalars(
-        select(ProgressImport)
-        .where(ProgressImport.rollout_id == rollout.id)
-        .order_by(ProgressImport.id.desc())
-        .limit(20)
-    ).all()
+    recent = recent_imports(rollout.id)
     return render_template(
         "progress/imports.html",
         rollout=rollout,
@@ -108,12 +102,7 @@ def upload(slug: str) -> Any:
 
 
 def _upload_page(rollout: Rollout, errors: dict[str, str], status: int) -> Any:
-    recent = db.session.scalars(
-        select(ProgressImport)
-        .where(ProgressImport.rollout_id == rollout.id)
-        .order_by(ProgressImport.id.desc())
-        .limit(20)
-    ).all()
+    recent = recent_imports(rollout.id)
     body = render_template(
         "progress/imports.html",
         rollout=rollout,

@@ -17,17 +17,14 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import load_only
 
 from app.auth.access import current_staff, require_role
 from app.db import utcnow
-from app.extensions import db
 from app.metrics.weeks import last_complete_week, parse_week
 from app.readcache import cached_page
-from app.reports import builds, permissions
+from app.reports import builds, permissions, queries
 from app.reports.content import CHART_CID
-from app.reports.models import Report, ReportScope
+from app.reports.models import Report
 
 bp = Blueprint("reports", __name__)
 
@@ -39,14 +36,7 @@ def _region_report_or_404(week: str) -> Report:
         parse_week(week)
     except ValueError:
         abort(404)
-    # Report is not RegionScoped: filter by the URL's region explicitly
-    report = db.session.scalars(
-        select(Report).where(
-            Report.scope == ReportScope.REGION.value,
-            Report.region_id == g.region.id,
-            Report.week == week.upper(),
-        )
-    ).one_or_none()
+    report = queries.report_of_week(week, region_id=g.region.id)
     if report is None:
         abort(404)
     return report
@@ -59,13 +49,7 @@ def _global_report_or_404(week: str) -> Report:
         parse_week(week)
     except ValueError:
         abort(404)
-    report = db.session.scalars(
-        select(Report).where(
-            Report.scope == ReportScope.GLOBAL.value,
-            Report.region_id.is_(None),
-            Report.week == week.upper(),
-        )
-    ).one_or_none()
+    report = queries.report_of_week(week, region_id=None)
     if report is None:
         abort(404)
     return report
@@ -78,32 +62,14 @@ def _page() -> int:
         return 1
 
 
-#: what an archive list shows: not the snapshots themselves (HTML, chart, CSV, figures:
-#: about 35 KB a report), which only the report's own page loads
-_LISTED = load_only(
-    Report.id,
-    Report.scope,
-    Report.region_id,
-    Report.week,
-    Report.built_at,
-    Report.sent_at,
-    Report.recipients,
-)
-
-
 @bp.get("/r/<region>/reports/")
 @require_role(*permissions.READERS)
 @cached_page
 def index() -> Any:
     page = _page()
-    reports = db.session.scalars(
-        select(Report)
-        .where(Report.scope == ReportScope.REGION.value, Report.region_id == g.region.id)
-        .options(_LISTED)
-        .order_by(Report.week.desc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    reports = queries.archive_page(
+        region_id=g.region.id, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    )
     last_week = last_complete_week(utcnow(), g.region.time_zone)
     return render_template(
         "reports/index.html",
@@ -177,14 +143,9 @@ def global_index() -> Any:
     if not permissions.may_read_global():
         abort(404)
     page = _page()
-    reports = db.session.scalars(
-        select(Report)
-        .where(Report.scope == ReportScope.GLOBAL.value, Report.region_id.is_(None))
-        .options(_LISTED)
-        .order_by(Report.week.desc())
-        .limit(PAGE_SIZE + 1)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    reports = queries.archive_page(
+        region_id=None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    )
     return render_template(
         "reports/index.html",
         reports=reports[:PAGE_SIZE],
