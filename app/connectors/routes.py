@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
-from app.connectors.forms import KIND_LABELS, LEARNER_LABELS, parse_connector_form
+from app.connectors.forms import (
+    KIND_LABELS,
+    LEARNER_LABELS,
+    ConnectorFields,
+    parse_connector_form,
+)
 from app.connectors.queries import recent_runs
 from app.connectors.secrets import SecretsUnavailable
 from app.connectors.services import connector_of, request_sync, save_connector
@@ -63,10 +68,11 @@ def connector_page(slug: str) -> Any:
 def save(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     settings = current_app.extensions["summit.settings"]
+    posted = ConnectorFields().posted()
     values, errors = parse_connector_form(
-        request.form, existing=connector_of(rollout), production=settings.is_production
+        posted, existing=connector_of(rollout), production=settings.is_production
     )
-    shown = {k: v for k, v in request.form.items() if k not in ("secret", "csrf_token")}
+    shown = {k: v for k, v in posted.items() if k != "secret"}
     if errors:
         return _page(rollout, form=shown, errors=errors, status=400)
     assert values.kind is not None

@@ -53,10 +53,9 @@ def new() -> Any:
     programs = queries.programs_for_classes(region_id=g.region.id, every_program=may_make_global)
     user = current_staff()
     if request.method == "POST":
-        form = forms.parse(
-            request.form, time_zone=g.region.time_zone, may_make_global=may_make_global
-        )
-        program = next((p for p in programs if str(p.id) == request.form.get("program_id")), None)
+        posted = forms.MasterClassFields().posted()
+        form = forms.parse(posted, time_zone=g.region.time_zone, may_make_global=may_make_global)
+        program = next((p for p in programs if str(p.id) == posted["program_id"]), None)
         if program is None:
             form.errors["program_id"] = "Choose the program whose completers are invited."
         if form.valid and program is not None:
@@ -88,7 +87,9 @@ def edit(class_id: int) -> Any:
         abort(403)
     if request.method == "POST":
         form = forms.parse(
-            request.form, time_zone=g.region.time_zone, seats_taken=master_class.seats_taken
+            forms.MasterClassFields().posted(),
+            time_zone=g.region.time_zone,
+            seats_taken=master_class.seats_taken,
         )
         if form.valid:
             save_master_class(master_class=master_class, values=form.values, actor=current_staff())

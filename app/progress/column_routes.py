@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, url_for
 
 from app.auth.access import current_staff
 from app.progress.columns import COLUMN_KEYS, clean, confirm, guess, peek, remembered
+from app.progress.forms import ColumnsForm
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_import
 from app.progress.reapply import file_kept
@@ -62,7 +63,7 @@ def columns(import_id: int) -> Any:
 def confirm_columns(import_id: int) -> Any:
     record = _load(import_id)
     headers, _ = peek(Path(record.stored_path))
-    mapping, errors = clean(request.form.to_dict(), headers)
+    mapping, errors = clean(ColumnsForm().posted(), headers)
     if errors:
         return _page(record, mapping, errors, 400)
     staff = current_staff()

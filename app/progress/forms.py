@@ -8,6 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import StringField
 
 from app.forms import Form, ValuesField
+from app.progress.columns import COLUMN_KEYS
 from app.progress.formats import GENERIC_KEYS
 
 
@@ -44,3 +45,18 @@ class UnitsForm(Form):
 
     unit = ValuesField()
     module = ValuesField()
+
+
+class ColumnsForm(Form):
+    """Which column of an unknown file is which (``app.progress.columns.clean`` checks them
+    against the file's headers)."""
+
+    learner_kind = StringField(default="")
+    completed_values = StringField(default="")
+
+    def posted(self) -> dict[str, str]:
+        return {name: str(field.data or "") for name, field in self._fields.items()}
+
+
+for _key in COLUMN_KEYS:
+    setattr(ColumnsForm, _key, StringField(default=""))
