@@ -1,7 +1,7 @@
 """The manager's decision page, opened from the request email's signed link: a GET (and
 HEAD) only shows, a POST from the page decides. In the manager's language, as the email
 (their locale, else the region's; en, de, fr). Link problems get the one set of link pages
-(``app/links/routes.py``)."""
+(``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from app.approvals.models import TimeAllocation
 from app.approvals.policy import decisions_close_at, decisions_open, identity_check
 from app.auth.access import public
 from app.db import utcnow
+from app.language import page_templates, person_language
 from app.links.services import open_link
-from app.mail.rendering import page_templates, person_language
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Rollout

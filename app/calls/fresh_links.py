@@ -6,7 +6,7 @@ from app.calls.models import CallSession
 from app.calls.questions import enrollment_for
 from app.calls.services import question_url
 from app.db import utcnow
-from app.links.fresh import FreshLink
+from app.freshlinks.services import FreshLink
 from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.people.models import Person
 

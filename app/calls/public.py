@@ -1,6 +1,6 @@
 """The learner's question page, opened from the signed link of a call's question prompt
 (GET shows the form, POST stores the question). Its link problems get the one set of
-link pages (``app/links/routes.py``)."""
+link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 

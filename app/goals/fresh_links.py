@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from app.freshlinks.services import FreshLink
 from app.goals.services import STILL_ENROLLED, survey_url
-from app.links.fresh import FreshLink
 from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.people.models import Person
 from app.rollouts.models import Enrollment

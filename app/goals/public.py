@@ -1,5 +1,5 @@
 """The goal survey page, reached through a signed link (GET shows, POST answers); its link
-problems get the one set of link pages (``app/links/routes.py``)."""
+problems get the one set of link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.db import utcnow
-from app.links.fresh import FreshLink
+from app.freshlinks.services import FreshLink
 from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.masterclasses.emails import rsvp_url
 from app.masterclasses.models import MasterClassInvitation

@@ -2,7 +2,7 @@
 opt-in (GET shows, POST decides). They speak the learner's language, as the emails do
 (their locale, else their region's; en, de, fr): ``masterclasses/<lang>/<page>.html``,
 English as the fallback. Link problems get the one set of link pages
-(``app/links/routes.py``)."""
+(``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from app.auth.access import public
 from app.db import utcnow
+from app.language import page_locale, page_templates, person_language
 from app.links.services import LinkInvalid, open_link
-from app.mail.rendering import page_locale, page_templates, person_language
 from app.masterclasses import texts
 from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE
 from app.masterclasses.forms import ChoiceForm

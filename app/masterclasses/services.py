@@ -36,6 +36,7 @@ from app.masterclasses.models import (
 )
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
+from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -295,8 +296,6 @@ def decline_invitation(
     if held:
         _give_back_seat(invitation.master_class_id)
         emails.cancellation_email(invitation, now)
-        from app.tasks import enqueue_after_commit
-
         enqueue_after_commit(
             "jobs.masterclasses.promote_waitlist",
             invitation.master_class_id,
@@ -482,7 +481,5 @@ def save_master_class(
         ):
             emails.place_email(invitation, promoted=False, update=True)
     if not creating:
-        from app.tasks import enqueue_after_commit
-
         enqueue_after_commit("jobs.masterclasses.promote_waitlist", master_class.id)
     return master_class

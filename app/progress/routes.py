@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     g,
     jsonify,
@@ -17,18 +16,23 @@ from flask import (
 
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
-from app.mail.rendering import accepted_language
+from app.language import accepted_language
+
+# the import page's unit mapping and the columns page: their own modules, on the same blueprint
+from app.progress import column_routes, unit_routes  # noqa: F401
+from app.progress.blueprints import bp
+from app.progress.columns import plan
 from app.progress.formats import FORMATS, GENERIC_KEYS
 from app.progress.forms import UploadForm
 from app.progress.importing import create_import
+from app.progress.kept_files import file_kept
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.policy import may_map_units
 from app.progress.queries import recent_imports
+from app.progress.reapply import IGNORE
 from app.progress.texts import failed, import_error
-from app.progress.xapi_routes import public_bp  # noqa: F401 - the LRS, registered with this module
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
-
-bp = Blueprint("progress", __name__)
 
 FORMAT_LABELS = {
     "auto": "Detect from the header",
@@ -90,7 +94,6 @@ def upload(slug: str) -> Any:
         options={"mapping": mapping} if mapping else {},
         queue=False,
     )
-    from app.progress.columns import plan
 
     plan(record=record, region=g.region, typed=mapping)
     if record.status is ImportStatus.FAILED:  # no progress export at all: say why, here
@@ -119,8 +122,6 @@ def _upload_page(rollout: Rollout, errors: dict[str, str], status: int) -> Any:
 def import_status(import_id: int) -> Any:
     record = get_in_region_or_404(ProgressImport, import_id)
     _names_or_403()
-    from app.progress.policy import may_map_units
-    from app.progress.reapply import IGNORE, file_kept
 
     return render_template(
         "progress/import.html",
@@ -149,7 +150,3 @@ def import_status_json(import_id: int) -> Any:
         else record.error,
         done=record.status.value in ("done", "failed"),
     )
-
-
-# the import page's unit mapping and the columns page (their own modules, on this blueprint)
-from app.progress import column_routes, unit_routes  # noqa: E402, F401

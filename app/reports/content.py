@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.mail.rendering import TEMPLATES_DIR
 from app.metrics.presentation import (
+    METRICS,
     PRACTICES,
     format_change,
     format_value,
@@ -20,8 +21,10 @@ from app.metrics.presentation import (
     language,
     rows,
     to_csv,
+    value_of,
 )
-from app.metrics.weeks import week_monday
+from app.progress.queries import as_of_text as progress_as_of_text
+from app.weeks import week_monday
 
 CHART_CID = "trend-chart@summit"
 
@@ -56,7 +59,6 @@ def week_span(week: str, locale: str) -> str:
 
 
 def as_of_text(value: datetime, *, zone: str, locale: str) -> str:
-    from app.progress.queries import as_of_text as progress_as_of_text
 
     return progress_as_of_text(value, zone=zone, locale=locale)
 
@@ -221,7 +223,6 @@ def global_context(
 
 def global_csv(*, week: str, regions: dict[str, dict[str, Any]], overall: dict[str, Any]) -> str:
     """The league table as CSV: one row per region and one for all regions, counts only."""
-    from app.metrics.presentation import METRICS, value_of
 
     header = ["Region", "Week", *(label(m.key) for m in METRICS)]
     table: list[list[Any]] = [header]

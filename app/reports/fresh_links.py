@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.auth.models import StaffUser
-from app.links.fresh import FreshLink
+from app.freshlinks.services import FreshLink
 from app.links.services import ActionClaims, LinkInvalid, absolute_url, load_linked, make_token
 from app.regions.models import Region
 from app.reports.services import GLOBAL_PURPOSE, manage_url_for

@@ -1,6 +1,6 @@
 """A sponsor's subscription pages, opened from the signed link in every report email: the
 page (GET changes nothing), subscribe / unsubscribe from it, and RFC 8058 one-click
-unsubscribe. Link problems get the one set of link pages (``app/links/routes.py``)."""
+unsubscribe. Link problems get the one set of link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 

@@ -20,11 +20,11 @@ from markupsafe import Markup
 
 from app.auth.access import current_staff, require_role
 from app.db import utcnow
-from app.metrics.weeks import last_complete_week, parse_week
 from app.readcache import cached_page
 from app.reports import builds, permissions, queries
 from app.reports.content import CHART_CID
 from app.reports.models import Report
+from app.weeks import last_complete_week, parse_week
 
 bp = Blueprint("reports", __name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.links.fresh import FreshLink
+from app.freshlinks.services import FreshLink
 from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.people.models import Person
 from app.rollouts.models import Enrollment, RolloutStatus

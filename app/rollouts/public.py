@@ -1,7 +1,7 @@
 """The learner's commit page, opened from the invitation's signed link: GET shows the
 program and the pledge form, POST pledges (never on GET). In the learner's language, as
 the emails (en/de/fr). Link problems get the one set of link pages
-(``app/links/routes.py``)."""
+(``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from app.auth.access import public
+from app.language import page_templates, person_language
 from app.links.services import LinkInvalid, open_link
-from app.mail.rendering import page_templates, person_language
 from app.people.models import Person
 from app.rollouts import onboarding
 from app.rollouts.forms import CommitForm

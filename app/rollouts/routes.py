@@ -10,19 +10,20 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload, selectinload
 
+from app import charts
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
 from app.auth.queries import local_leads
 from app.calendar import weekday_names
 from app.db import utcnow
-from app.metrics.queries import completion_rate
 from app.programs.models import Program, Term
+from app.rates import completion_rate
 from app.readcache import cached_page
 from app.rollouts import queries
 from app.rollouts.forms import RolloutForm
 from app.rollouts.models import FUNNEL, EnrollmentState, Rollout
 from app.rollouts.permissions import may_edit
-from app.rollouts.queries import dashboard_counts, funnel, local_lead_names
+from app.rollouts.queries import completion_weeks, dashboard_counts, funnel, local_lead_names
 from app.rollouts.services import (
     RolloutError,
     RolloutInput,
@@ -35,7 +36,6 @@ from app.rollouts.services import (
 )
 from app.scoping import get_in_region_or_404
 from app.transaction import refuse, rollback
-from app.web import charts
 
 bp = Blueprint("rollouts", __name__)
 PAGE_SIZE = 50
@@ -83,7 +83,7 @@ def overview(slug: str) -> Any:
         leads=local_lead_names(rollout.region_id),
         funnel_chart=charts.funnel([(charts.stage_label(s), n) for s, n in stages]),
         trend_chart=charts.trend(
-            charts.completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])
+            completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])
         ),
         can_edit=may_edit(),
         can_see_names=may_see_names(),

@@ -20,7 +20,7 @@ from flask import (
 )
 
 from app.auth.access import current_staff, require_role
-from app.mail.rendering import accepted_language
+from app.language import accepted_language
 from app.rollouts import imports
 from app.rollouts.models import ImportStatus, Rollout, RosterImport
 from app.rollouts.permissions import EDITORS

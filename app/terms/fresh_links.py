@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.links.fresh import FreshLink
+from app.freshlinks.services import FreshLink
 from app.links.services import ActionClaims, LinkInvalid, load_linked, make_action_url
 from app.people.models import Person
 from app.rollouts.models import Enrollment, EnrollmentState

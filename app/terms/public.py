@@ -1,7 +1,7 @@
 """The buddy's term sign-off, opened from the signed link of the email asking them (GET
 shows, POST confirms). In the buddy's language, as that email (their locale, else the
 rollout's region's; en, de, fr): ``terms/<lang>/buddy_signoff.html``, the English page as
-the fallback. Link problems get the one set of link pages (``app/links/routes.py``)."""
+the fallback. Link problems get the one set of link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from flask import Blueprint, render_template
 
 from app.auth.access import public
 from app.extensions import db
+from app.language import page_templates, person_language
 from app.links.services import LinkInvalid, OpenedLink, open_link
-from app.mail.rendering import page_templates, person_language
 from app.people.models import Person
 from app.programs.models import Term
 from app.rollouts.models import Enrollment

@@ -20,6 +20,7 @@ from app.terms import forms
 from app.terms.models import ExcuseReason, TermReview
 from app.terms.services import (
     ReviewError,
+    close_term,
     confirm_free_rider,
     excuse,
     program_term,
@@ -119,7 +120,6 @@ def decide(slug: str, number: int, review_id: int) -> Any:
 def close_on_current_progress(slug: str, number: int) -> Any:
     """The local lead closes a term on progress older than the region allows (the daily job
     waits for newer data): they confirm on the review page, which says how old it is."""
-    from app.terms.services import close_term
 
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)

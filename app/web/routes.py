@@ -15,14 +15,16 @@ from flask import (
     url_for,
 )
 
+from app import charts
 from app.auth.access import current_staff, public
 from app.db import utcnow
 from app.metrics.queries import FUNNEL_KEYS
 from app.readcache import read_cache
 from app.regions.queries import region_with_code, regions_by_name
 from app.rollouts.models import Rollout
-from app.rollouts.queries import funnel, state_counts
-from app.web import charts, queries
+from app.rollouts.queries import completion_weeks, funnel, state_counts
+from app.tasks import jobs_run_inline, live_workers, redis_available
+from app.web import queries
 
 bp = Blueprint("web", __name__)
 
@@ -59,7 +61,7 @@ def region_overview() -> Any:
         funnels={r.id: funnel(counts[r.id]) for r in rollouts},
         stages=stages,
         funnel_chart=charts.funnel(stages),
-        trend_chart=charts.trend(charts.completion_weeks(g.region, now)),
+        trend_chart=charts.trend(completion_weeks(g.region, now)),
     )
 
 
@@ -83,7 +85,6 @@ def _nav_regions() -> dict[str, Any]:
 @bp.get("/healthz")
 @public
 def healthz() -> Any:
-    from app.tasks import jobs_run_inline, live_workers, redis_available
 
     status: dict[str, Any] = {}
     status["database"] = queries.database_answers()
