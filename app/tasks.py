@@ -21,6 +21,8 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
+from rq.exceptions import InvalidJobOperationError, NoSuchJobError
+from rq.job import Job
 from rq.utils import import_attribute
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -229,9 +231,6 @@ PENDING_STATUSES = ("queued", "started", "deferred", "scheduled")
 def job_pending(job_id: str, app: Flask | None = None) -> bool | None:
     """Whether the RQ job ``job_id`` is queued or running; None when there is no such job
     (or jobs run in this process, where nothing can be asked)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
     if jobs_run_inline(app):
         return None
     try:
@@ -244,9 +243,6 @@ def job_pending(job_id: str, app: Flask | None = None) -> bool | None:
 def requeue_failed_job(job_id: str, app: Flask | None = None) -> str | None:
     """Put one failed RQ job back on its queue (RQ's ``Job.requeue``); returns the job's
     function name, or None when there is no such failed job."""
-    from rq.exceptions import InvalidJobOperationError, NoSuchJobError
-    from rq.job import Job
-
     try:
         job = Job.fetch(job_id, connection=get_redis(app))
         job.requeue()

@@ -11,7 +11,7 @@ import time_machine
 from flask import url_for
 
 from app.extensions import db
-from app.links.fresh import registry
+from app.freshlinks.services import registry
 from app.links.services import LinkExpired, LinkInvalid, make_token, open_link
 from app.people.models import Person
 from app.rollouts.models import Enrollment, EnrollmentState
