@@ -15,18 +15,21 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import dbsetup
+from app import dbsetup, transaction
 from app import models as _models  # noqa: F401 (every model in the metadata: Alembic, create_all)
 from app.approvals import cli as approvals_cli
 from app.approvals import handlers as approvals_handlers
+from app.approvals import public as approvals_public
 from app.approvals import routes as approvals_routes
 from app.approvals.emails import DECIDE_PURPOSE
 from app.approvals.fresh_links import find_decision_link
 from app.auth import access
 from app.auth import cli as auth_cli
 from app.auth import routes as auth_routes
+from app.buddies import routes as buddies_routes
 from app.calls import cli as calls_cli
 from app.calls import handlers as calls_handlers
+from app.calls import public as calls_public
 from app.calls import routes as calls_routes
 from app.calls.fresh_links import find_question_link
 from app.calls.services import QUESTION_PURPOSE
@@ -39,12 +42,13 @@ from app.freshlinks import routes as freshlinks_routes
 from app.freshlinks import services as fresh
 from app.goals import cli as goals_cli
 from app.goals import handlers as goals_handlers
-from app.goals import routes as goals_routes
+from app.goals import public as goals_public
 from app.goals.fresh_links import find_survey_link
 from app.goals.services import SURVEY_MAX_AGE, SURVEY_PURPOSE
 from app.mail import cli as mail_cli
 from app.mail import routes as mail_routes
 from app.masterclasses import handlers as masterclasses_handlers
+from app.masterclasses import public as masterclasses_public
 from app.masterclasses import routes as masterclasses_routes
 from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE
 from app.masterclasses.fresh_links import find_opt_in_link, find_rsvp_link
@@ -61,17 +65,20 @@ from app.readcache import read_cache
 from app.regions import cli as regions_cli
 from app.reports import cli as reports_cli
 from app.reports import fresh_links as reports_fresh_links
+from app.reports import public as reports_public
 from app.reports import routes as reports_routes
 from app.reports.subscriptions import GLOBAL_PURPOSE, REGION_PURPOSE
 from app.rollouts import cli as rollouts_cli
+from app.rollouts import public as rollouts_public
 from app.rollouts import routes as rollouts_routes
 from app.rollouts.fresh_links import find_commit_link
 from app.rollouts.onboarding import COMMIT_PURPOSE
 from app.roster import cli as roster_cli
-from app.roster import routes as roster_routes  # noqa: F401 - the roster pages, on rollouts' bp
+from app.roster import routes as roster_routes
 from app.scoping import region_scope
 from app.settings import INSTANCE_DIR, Settings
 from app.terms import cli as terms_cli
+from app.terms import public as terms_public
 from app.terms import routes as terms_routes
 from app.terms.common import BUDDY_PURPOSE
 from app.terms.fresh_links import find_signoff_link
@@ -85,21 +92,24 @@ from app.xapi import routes as xapi_routes
 BLUEPRINTS = (
     programs_routes.bp,
     rollouts_routes.bp,
-    rollouts_routes.public_bp,
+    roster_routes.bp,
+    buddies_routes.bp,
+    rollouts_public.public_bp,
     approvals_routes.bp,
-    approvals_routes.public_bp,
+    approvals_public.public_bp,
     calls_routes.bp,
-    calls_routes.public_bp,
+    calls_public.public_bp,
     progress_routes.bp,
     xapi_routes.public_bp,
     connectors_routes.bp,
     terms_routes.bp,
+    terms_public.public_bp,
     masterclasses_routes.bp,
-    masterclasses_routes.public_bp,
-    goals_routes.public_bp,
+    masterclasses_public.public_bp,
+    goals_public.public_bp,
     metrics_routes.bp,
     reports_routes.bp,
-    reports_routes.public_bp,
+    reports_public.public_bp,
     mail_routes.bp,
     freshlinks_routes.public_bp,
     audit_routes.bp,
@@ -150,6 +160,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_scoping(app)
     register_blueprints(app)
+    register_transaction(app)
     register_handlers()
     register_fresh_links(app)
     register_cli(app)
@@ -220,6 +231,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_scoping(app: Flask) -> None:
     access.init_app(app)
+
+
+def register_transaction(app: Flask) -> None:
+    """One place commits: every view's request commits when the view returns
+    (``app/transaction.py``); views and services never commit."""
+    transaction.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -21,6 +21,8 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
+from rq.exceptions import InvalidJobOperationError, NoSuchJobError
+from rq.job import Job
 from rq.utils import import_attribute
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -220,3 +222,30 @@ def _dispatch_pending(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+
+
+#: RQ statuses of a job that is still to run or running
+PENDING_STATUSES = ("queued", "started", "deferred", "scheduled")
+
+
+def job_pending(job_id: str, app: Flask | None = None) -> bool | None:
+    """Whether the RQ job ``job_id`` is queued or running; None when there is no such job
+    (or jobs run in this process, where nothing can be asked)."""
+    if jobs_run_inline(app):
+        return None
+    try:
+        job = Job.fetch(job_id, connection=get_redis(app))
+    except NoSuchJobError:
+        return None
+    return job.get_status(refresh=False) in PENDING_STATUSES
+
+
+def requeue_failed_job(job_id: str, app: Flask | None = None) -> str | None:
+    """Put one failed RQ job back on its queue (RQ's ``Job.requeue``); returns the job's
+    function name, or None when there is no such failed job."""
+    try:
+        job = Job.fetch(job_id, connection=get_redis(app))
+        job.requeue()
+    except (NoSuchJobError, InvalidJobOperationError):
+        return None
+    return str(job.func_name)

@@ -7,26 +7,21 @@ from sqlalchemy import exists, or_, select
 from app.approvals.emails import decision_url, locale_for
 from app.approvals.models import TimeAllocation
 from app.extensions import db
-from app.freshlinks.services import FreshLink, region_of
-from app.links.services import ActionClaims
+from app.freshlinks.services import FreshLink
+from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.people.models import Person
 from app.rollouts.models import Enrollment, Rollout
-from app.scoping import set_region_scope
 
 
 def find_decision_link(claims: ActionClaims) -> FreshLink | None:
     """The decision page of the rollout the link names, while the person still decides on
     someone's time there (as manager or delegate). Reads only."""
-    rollout_region = region_of(Rollout, claims.object_id)
-    person_region = region_of(Person, claims.person_id)
-    if rollout_region is None or person_region is None:
+    try:
+        # a manager may belong to another region than the rollout: both are granted
+        link = load_linked(claims, model=Rollout, person_model=Person)
+    except LinkInvalid:
         return None
-    # a manager may belong to another region than the rollout
-    set_region_scope(db.session, {rollout_region, person_region})
-    rollout = db.session.get(Rollout, claims.object_id)
-    person = db.session.get(Person, claims.person_id)
-    if rollout is None or person is None or person.erased_at is not None:
-        return None
+    rollout, person = link.obj, link.person
     decides = db.session.scalar(
         select(
             exists().where(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.approvals.models import AllocationStatus, TimeAllocation
@@ -18,7 +18,7 @@ from app.extensions import db
 from app.people.models import Person
 from app.rates import approval_rate
 from app.readcache import read_cache
-from app.rollouts.models import Enrollment
+from app.rollouts.models import Enrollment, Rollout
 
 #: pending requests by age (days since the learner committed)
 AGE_BUCKETS = ((3, "under 3 days"), (7, "3–7 days"), (14, "1–2 weeks"), (None, "over 2 weeks"))
@@ -305,3 +305,26 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return "" if value is None else value
+
+
+def allocations_for(*, rollout_id: int, region_id: int, person_id: int) -> list[TimeAllocation]:
+    """The time allocations of a rollout a person decides on (as manager or delegate),
+    by the learner's name."""
+    rows = db.session.scalars(
+        select(TimeAllocation)
+        .join(TimeAllocation.enrollment)
+        .where(
+            TimeAllocation.region_id == region_id,
+            Enrollment.rollout_id == rollout_id,
+            or_(TimeAllocation.manager_id == person_id, TimeAllocation.delegate_id == person_id),
+        )
+    ).unique()
+    return sorted(rows, key=lambda a: a.enrollment.person.name)
+
+
+def rollouts_of_region(region_id: int) -> list[Rollout]:
+    return list(
+        db.session.scalars(
+            select(Rollout).where(Rollout.region_id == region_id).order_by(Rollout.slug)
+        )
+    )

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from app.auth.access import current_staff, public, require_role, sign_in, sign_out
 from app.auth.directory import start_directory_import
+from app.auth.forms import SignInForm
 from app.auth.models import DirectoryImport, ImportStatus, Role, StaffUser
 from app.auth.roles import claim_values, role_mapping
 from app.auth.services import provision_staff
@@ -31,6 +32,7 @@ from app.microsoft import entra
 from app.microsoft.graph import GraphClient, GraphError
 from app.regions.models import Region
 from app.scoping import set_region_scope
+from app.transaction import writes_on_get
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +88,13 @@ def sign_in_page() -> Any:
 def dev_sign_in() -> Any:
     if not dev_sign_in_enabled():
         abort(404)
-    user = db.session.get(StaffUser, request.form.get("user_id", type=int) or 0)
+    form = SignInForm()
+    user = db.session.get(StaffUser, form.user_id.data or 0)
     if user is None or not user.active:
         flash("Pick one of the listed people.", "error")
         return redirect(url_for("auth.sign_in_page"))
     sign_in(user)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(form.next.data))
 
 
 @bp.post("/sign-out")
@@ -101,7 +104,6 @@ def sign_out_view() -> Any:
     if settings.entra_configured:
         entra.forget_session_tokens()
     sign_out()
-    db.session.commit()
     flash("You are signed out.", "info")
     if settings.entra_configured:
         # end the Entra ID session too, or the next sign-in would pass straight through
@@ -145,7 +147,7 @@ def entra_sign_in() -> Any:
         abort(404)
     _limit_sign_in_starts()
     return redirect(
-        entra.begin_sign_in(purpose="staff", next_url=_safe_next(request.form.get("next")))
+        entra.begin_sign_in(purpose="staff", next_url=_safe_next(SignInForm().next.data))
     )
 
 
@@ -162,6 +164,7 @@ def entra_verify() -> Any:
 
 
 @bp.get("/entra/callback")
+@writes_on_get  # the identity provider sends the browser back with a GET
 @public
 def entra_callback() -> Any:
     """Where Entra ID sends the browser back: redeem the code, check the ID token, sign in."""
@@ -185,7 +188,6 @@ def entra_callback() -> Any:
     user = provision_staff(
         claims=claims, claim_values=values, mapping=role_mapping(settings=settings)
     )
-    db.session.commit()
     if user is None:
         sign_out()
         log.info("Entra sign-in without a mapped role (oid %s)", claims.get("oid"))
@@ -269,6 +271,5 @@ def directory_import_start() -> Any:
         flash("Configure Entra ID (tenant, client id and secret or certificate) first.", "error")
         return redirect(url_for("auth.directory_imports"))
     run = start_directory_import(settings=settings, requested_by=current_staff())
-    db.session.commit()
     flash(f"Directory import {run.id} started.", "info")
     return redirect(url_for("auth.directory_imports"))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, and_, cast, exists, func, or_, select
 
 from app.calls.invitations import CALL_STATES
-from app.calls.models import CallAttendance, CallSession, CallStatus
+from app.calls.models import CallAttendance, CallQuestion, CallSession, CallStatus
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import Person
@@ -206,3 +207,42 @@ def overall_rate(rates: dict[int, SessionRate]) -> float | None:
     recorded = [r for r in rates.values() if r.recorded]
     expected = sum(r.expected for r in recorded)
     return sum(r.attended for r in recorded) / expected if expected else None
+
+
+def questions_of(*, session_id: int, enrollment_id: int) -> list[CallQuestion]:
+    """What one learner asked for one call, oldest first."""
+    return list(
+        db.session.scalars(
+            select(CallQuestion)
+            .where(
+                CallQuestion.session_id == session_id, CallQuestion.enrollment_id == enrollment_id
+            )
+            .order_by(CallQuestion.id)
+        )
+    )
+
+
+def expected_at_session(session: CallSession, *, page: int, per_page: int) -> list[Any]:
+    """One page of the learners expected at ``session`` (name order): id, name, email."""
+    return list(
+        db.session.execute(
+            select(Enrollment.id, Person.name, Person.email)
+            .join(Person, Person.id == Enrollment.person_id)
+            .where(Enrollment.rollout_id == session.rollout_id, _expected_at(session.starts_at))
+            .order_by(Person.name, Enrollment.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+    )
+
+
+def attendance_marks(session_id: int, enrollment_ids: list[int]) -> dict[int, bool]:
+    """Who of ``enrollment_ids`` was marked present (True) or absent (False) at a session."""
+    return dict(
+        db.session.execute(
+            select(CallAttendance.enrollment_id, CallAttendance.attended).where(
+                CallAttendance.session_id == session_id,
+                CallAttendance.enrollment_id.in_(enrollment_ids),
+            )
+        ).all()
+    )

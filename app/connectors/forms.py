@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from wtforms import StringField
+
 from app.connectors.models import Connector, ConnectorKind
 from app.connectors.moodle import LEARNER_FIELDS as MOODLE_FIELDS
 from app.connectors.openedx import LEARNER_FIELDS as OPENEDX_FIELDS
+from app.forms import Form
 
 KIND_LABELS = {
     ConnectorKind.LRS: "An LRS the company runs (xAPI)",
@@ -108,3 +111,18 @@ def parse_connector_form(
         ),
         errors,
     )
+
+
+class ConnectorFields(Form):
+    """The connector form as posted; :func:`parse_connector_form` checks every field."""
+
+    kind = StringField(default="")
+    base_url = StringField(default="")
+    course_ref = StringField(default="")
+    learner_field = StringField(default="")
+    client_id = StringField(default="")
+    secret = StringField(default="")
+    enabled = StringField(default="")
+
+    def posted(self) -> dict[str, str]:
+        return {name: str(field.data or "") for name, field in self._fields.items()}

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
-from app.connectors.forms import KIND_LABELS, LEARNER_LABELS, parse_connector_form
+from app.connectors.forms import (
+    KIND_LABELS,
+    LEARNER_LABELS,
+    ConnectorFields,
+    parse_connector_form,
+)
 from app.connectors.queries import recent_runs
 from app.connectors.secrets import SecretsUnavailable
 from app.connectors.services import connector_of, request_sync, save_connector
-from app.extensions import db
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
+from app.transaction import rollback
 
 bp = Blueprint("connectors", __name__)
 
@@ -63,10 +68,11 @@ def connector_page(slug: str) -> Any:
 def save(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     settings = current_app.extensions["summit.settings"]
+    posted = ConnectorFields().posted()
     values, errors = parse_connector_form(
-        request.form, existing=connector_of(rollout), production=settings.is_production
+        posted, existing=connector_of(rollout), production=settings.is_production
     )
-    shown = {k: v for k, v in request.form.items() if k not in ("secret", "csrf_token")}
+    shown = {k: v for k, v in posted.items() if k != "secret"}
     if errors:
         return _page(rollout, form=shown, errors=errors, status=400)
     assert values.kind is not None
@@ -84,11 +90,10 @@ def save(slug: str) -> Any:
             actor=current_staff(),
         )
     except SecretsUnavailable as exc:
-        db.session.rollback()
+        rollback()
         return _page(rollout, form=shown, errors={"secret": str(exc)}, status=400)
     if connector.enabled:
         request_sync(connector=connector, trigger="manual")
-    db.session.commit()
     flash(
         "Connector saved." + (" The first sync is on its way." if connector.enabled else ""),
         "success",
@@ -109,6 +114,5 @@ def sync_now(slug: str) -> Any:
             status=400,
         )
     request_sync(connector=connector, trigger="manual")
-    db.session.commit()
     flash("Sync queued: this page shows it when it has run.", "success")
     return redirect(url_for("connectors.connector_page", slug=rollout.slug), code=303)

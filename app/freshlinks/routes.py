@@ -1,7 +1,10 @@
-"""Public pages for action links: invalid and expired links, and "send me a fresh link".
+"""The one set of link-problem pages, for every purpose: not valid, expired (with "send me
+a fresh link"), and fresh link sent.
 
-Any view that calls ``read_token`` may let ``LinkInvalid`` / ``LinkExpired``
-propagate: the handlers below render the friendly pages. Every request that carries
+Every public page opens its token with :func:`app.links.services.open_link` and lets
+``LinkInvalid`` / ``LinkExpired`` propagate: the handlers below render the pages
+(not valid: 404, whatever was wrong with the link; expired: 410). No capability has
+link-problem pages of its own. Every request that carries
 a token (a ``<token>`` in the URL, or ``?token=``) is answered with ``Referrer-Policy:
 same-origin``, so the token never leaks to another site through the Referer header,
 while the page's own form still carries ``Origin`` (``app/csrf.py`` checks it;
@@ -22,11 +25,16 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request
 
 from app.auth.access import public
-from app.extensions import db
-from app.freshlinks.services import can_refresh, language_of_link, send_fresh_link
+from app.freshlinks.services import (
+    can_refresh,
+    language_of_link,
+    link_page_language,
+    send_fresh_link,
+)
 from app.language import accepted_language, page_templates
 from app.links.ratelimit import allow
 from app.links.services import LinkExpired, LinkInvalid
+from app.transaction import rollback
 
 public_bp = Blueprint("links", __name__, url_prefix="/links")
 
@@ -86,14 +94,16 @@ def _page(name: str, lang: str, **context: Any) -> str:
 
 @public_bp.app_errorhandler(LinkInvalid)
 def _invalid(exc: LinkInvalid) -> Any:
-    db.session.rollback()
-    return _page("invalid.html", _page_language()), 400
+    """Tampered, another purpose's, another region's, or naming what is gone: one page,
+    a 404 (it never says which), in the language of whoever a genuine token names."""
+    rollback()
+    return _page("invalid.html", link_page_language(exc.claims, request.accept_languages)), 404
 
 
 @public_bp.app_errorhandler(LinkExpired)
 def _expired(exc: LinkExpired) -> Any:
     """The expired-link page of every purpose: a button asks for a fresh link (a POST)."""
-    db.session.rollback()
+    rollback()
     purpose, token = exc.claims.purpose, exc.token
     return (
         _page(
@@ -130,5 +140,4 @@ def fresh_link(link_purpose: str, token: str) -> Any:
     digest = hashlib.sha256(f"{link_purpose}:{token}".encode()).hexdigest()[:24]
     if allow(f"links:fresh:{digest}", limit=REFRESHES_PER_HOUR, window_seconds=3600):
         send_fresh_link(token=token, purpose=link_purpose)  # LinkInvalid: the "not valid" page
-        db.session.commit()
     return _page("fresh_sent.html", lang)

@@ -120,23 +120,6 @@ def _kept_scope() -> Iterator[None]:
         set_region_scope(db.session, previous)
 
 
-def region_of(model: Any, object_id: int) -> int | None:
-    """The region owning row ``object_id`` of ``model``, read across regions: the token's
-    signature vouches for the id, and only a region id comes out."""
-    with _kept_scope():
-        set_region_scope(db.session, None)
-        return db.session.scalar(select(model.region_id).where(model.id == object_id))
-
-
-def grant_regions_of(*rows: tuple[Any, int]) -> tuple[int | None, ...]:
-    """Let this request see the regions owning these rows (``(model, id)`` pairs a verified
-    token names: a person may live in another region than their rollout); returns each
-    row's region id (None: the row is gone)."""
-    found = tuple(region_of(model, row_id) for model, row_id in rows)
-    set_region_scope(db.session, {r for r in found if r is not None})
-    return found
-
-
 def _claims(token: str, purpose: LinkPurpose) -> ActionClaims:
     try:
         return read_claims(token, purpose=purpose.name, max_age=purpose.max_age + REFRESH_WINDOW)

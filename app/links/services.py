@@ -7,13 +7,21 @@ decision is a POST from that page (CSRF-protected). Links are built from
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from app.extensions import db
+from app.scoping import region_scope, set_region_scope
+
+T = TypeVar("T")
 
 DEFAULT_MAX_AGE = timedelta(days=21)
 #: an expired token still names its person (for the page's language) this long after issue
@@ -21,7 +29,12 @@ REFRESH_MAX_AGE = timedelta(days=180)
 
 
 class LinkInvalid(Exception):
-    """Tampered, foreign or of another purpose: refuse, say nothing more."""
+    """Tampered, foreign, of another purpose, or naming what is gone: refuse, say nothing
+    more. ``claims`` (a genuine token whose object is gone) only picks the page's language."""
+
+    def __init__(self, claims: ActionClaims | None = None) -> None:
+        super().__init__("link not valid")
+        self.claims = claims
 
 
 class LinkExpired(Exception):
@@ -113,6 +126,100 @@ def _claims(purpose: str, data: Any) -> ActionClaims:
     if not isinstance(data, dict) or not {"p", "o"} <= data.keys():
         raise LinkInvalid()
     return ActionClaims(purpose=purpose, person_id=int(data["p"]), object_id=int(data["o"]))
+
+
+@dataclass(frozen=True)
+class OpenedLink(Generic[T]):
+    """A verified link: its claims, the object it names and the person it was made for,
+    loaded under the region scope the link grants (and nothing else)."""
+
+    claims: ActionClaims
+    #: the row the token's object id names (None for a purpose without one)
+    obj: T
+    #: the row the token's person id names, when the purpose names a person model
+    person: Any
+    #: the region granted for the object (None: a purpose without a region)
+    region_id: int | None
+
+
+def open_link(
+    token: str,
+    *,
+    purpose: str,
+    model: type[T] | None,
+    person_model: type[Any] | None = None,
+    max_age: timedelta = DEFAULT_MAX_AGE,
+    region_id: int | None = None,
+) -> OpenedLink[T]:
+    """The one way a public page opens a signed link: verify the token for ``purpose``, then
+    grant this request the region of the object it names (and of its person: a manager may
+    live in another region than the rollout), then load both under that scope.
+
+    Raises :class:`LinkExpired` for a genuine token past ``max_age`` and
+    :class:`LinkInvalid` for everything else: tampered, another purpose's token, an object
+    or person gone (or erased), or an object of another region than the URL's
+    ``region_id``. Uncaught, both render the one set of link pages (``app/freshlinks/routes.py``).
+    """
+    claims = read_claims(token, purpose=purpose, max_age=max_age)
+    return load_linked(claims, model=model, person_model=person_model, region_id=region_id)
+
+
+def load_linked(
+    claims: ActionClaims,
+    *,
+    model: type[T] | None,
+    person_model: type[Any] | None = None,
+    region_id: int | None = None,
+) -> OpenedLink[T]:
+    """:func:`open_link` for claims already verified (the fresh-link finders get those).
+
+    Only the owning regions are read across regions (the signature vouches for the ids);
+    the scope is then set to exactly those regions, and the rows are loaded under it.
+    A model without ``region_id`` is the region itself (a sponsor link names a region);
+    a person model without ``region_id`` (a staff member) adds no region.
+    """
+    regions: set[int] = set()
+    object_region = None
+    if model is not None:
+        object_region = _region_of(model, claims.object_id)
+        if object_region is None or (region_id is not None and object_region != int(region_id)):
+            raise LinkInvalid(claims)
+        regions.add(object_region)
+    if person_model is not None and hasattr(person_model, "region_id"):
+        person_region = _region_of(person_model, claims.person_id)
+        if person_region is None:
+            raise LinkInvalid(claims)
+        regions.add(person_region)
+    set_region_scope(db.session, regions)
+    obj = db.session.get(model, claims.object_id) if model is not None else None
+    person = db.session.get(person_model, claims.person_id) if person_model is not None else None
+    if model is not None and obj is None:
+        raise LinkInvalid(claims)
+    if person_model is not None and (person is None or getattr(person, "erased_at", None)):
+        raise LinkInvalid(claims)
+    return OpenedLink(claims=claims, obj=obj, person=person, region_id=object_region)  # type: ignore[arg-type]
+
+
+@contextmanager
+def unscoped() -> Iterator[None]:
+    """Lift the region scope for a system read (an id, a yes/no) that must span regions;
+    the request's scope is restored afterwards."""
+    previous = region_scope(db.session)
+    set_region_scope(db.session, None)
+    try:
+        yield
+    finally:
+        set_region_scope(db.session, previous)
+
+
+def _region_of(model: Any, row_id: int) -> int | None:
+    """The region owning row ``row_id`` of ``model`` (None: no such row), read across
+    regions; only a region id comes out."""
+    column = getattr(model, "region_id", None)
+    if column is None:
+        column = model.id  # the row is a region
+    with unscoped():
+        return db.session.scalar(select(column).where(model.id == int(row_id)))
 
 
 def claims_of(token: str, *, purpose: str) -> ActionClaims | None:

@@ -6,14 +6,16 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import case, false, func, or_, select
 
+from app.auth.models import EDITOR_ROLES
 from app.db import utcnow
 from app.extensions import db
 from app.mail.budget import budget_for
-from app.mail.models import EmailStatus, OutboundEmail
+from app.mail.models import EmailStatus, OutboundAttachment, OutboundEmail
 from app.mail.transports import get_transport, transport_name
 
 _HREF = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
@@ -103,3 +105,63 @@ def links_in(html: str) -> list[str]:
     for href in _HREF.findall(html):
         seen.setdefault(href.replace("&amp;", "&"), None)
     return list(seen)
+
+
+def failed_outbox(*, limit: int) -> list[OutboundEmail]:
+    """The latest emails that ended ``failed`` (the operations page lists them to retry)."""
+    return list(
+        db.session.scalars(
+            select(OutboundEmail)
+            .where(OutboundEmail.status == EmailStatus.FAILED)
+            .order_by(OutboundEmail.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _visible_to(user: Any) -> Any:
+    """Staff who run a region see its emails; a sponsor sees only the emails sent to them
+    (other people's mail would tell them who was reminded, removed or invited). An email of
+    no region (a global sponsor's report, a test email) is a global admin's to read."""
+    stmt = select(OutboundEmail)
+    if user is None:
+        return stmt.where(false())
+    if user.is_global_admin:
+        return stmt
+    running = {r.region_id for r in user.roles if r.role in EDITOR_ROLES and r.region_id}
+    mine = func.lower(OutboundEmail.to_address) == user.email.lower()
+    if not running:
+        return stmt.where(mine)
+    return stmt.where(or_(mine, OutboundEmail.region_id.in_(running)))
+
+
+def visible_email(user: Any, email_id: int) -> OutboundEmail | None:
+    """One email of the dev mailbox, if ``user`` may read it."""
+    return db.session.scalars(_visible_to(user).where(OutboundEmail.id == email_id)).one_or_none()
+
+
+def mailbox_page(
+    user: Any, *, search: str, page: int, page_size: int
+) -> tuple[list[OutboundEmail], int]:
+    """One page of the emails ``user`` may read, newest first, matching ``search`` (in the
+    recipient, the subject or the kind), and how many there are."""
+    stmt = _visible_to(user)
+    if search:
+        like = f"%{search.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(OutboundEmail.to_address).like(like),
+                func.lower(OutboundEmail.subject).like(like),
+                OutboundEmail.kind.like(like),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    emails = db.session.scalars(
+        stmt.order_by(OutboundEmail.id.desc()).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return list(emails), total
+
+
+def attachment_of(email_id: int, attachment_id: int) -> OutboundAttachment | None:
+    att = db.session.get(OutboundAttachment, attachment_id)
+    return att if att is not None and att.email_id == email_id else None

@@ -11,13 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
-from sqlalchemy import false, func, or_, select
 
 from app.auth.access import current_staff
-from app.auth.models import EDITOR_ROLES
-from app.extensions import db
-from app.mail.models import OutboundAttachment, OutboundEmail
-from app.mail.queries import links_in
+from app.mail.models import OutboundEmail
+from app.mail.queries import attachment_of, links_in, mailbox_page, visible_email
 
 bp = Blueprint("mail", __name__, url_prefix="/dev/mailbox")
 PAGE_SIZE = 50
@@ -35,25 +32,8 @@ def _only_where_allowed() -> None:
         abort(404)
 
 
-def _visible() -> Any:
-    """Staff who run a region see its emails; a sponsor sees only the emails sent to them
-    (other people's mail would tell them who was reminded, removed or invited). An email of
-    no region (a global sponsor's report, a test email) is a global admin's to read."""
-    stmt = select(OutboundEmail)
-    user = current_staff()
-    if user is None:
-        return stmt.where(false())
-    if user.is_global_admin:
-        return stmt
-    running = {r.region_id for r in user.roles if r.role in EDITOR_ROLES and r.region_id}
-    mine = func.lower(OutboundEmail.to_address) == user.email.lower()
-    if not running:
-        return stmt.where(mine)
-    return stmt.where(or_(mine, OutboundEmail.region_id.in_(running)))
-
-
 def _email_or_404(email_id: int) -> OutboundEmail:
-    email = db.session.scalars(_visible().where(OutboundEmail.id == email_id)).one_or_none()
+    email = visible_email(current_staff(), email_id)
     if email is None:
         abort(404)
     return email
@@ -63,20 +43,7 @@ def _email_or_404(email_id: int) -> OutboundEmail:
 def mailbox() -> Any:
     page = max(1, request.args.get("page", 1, type=int))
     query = request.args.get("q", "").strip()
-    stmt = _visible()
-    if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(OutboundEmail.to_address).like(like),
-                func.lower(OutboundEmail.subject).like(like),
-                OutboundEmail.kind.like(like),
-            )
-        )
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    emails = db.session.scalars(
-        stmt.order_by(OutboundEmail.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    emails, total = mailbox_page(current_staff(), search=query, page=page, page_size=PAGE_SIZE)
     return render_template(
         "mail/mailbox.html",
         emails=emails,
@@ -107,8 +74,8 @@ def message_html(email_id: int) -> Response:
 @bp.get("/<int:email_id>/attachments/<int:attachment_id>")
 def attachment(email_id: int, attachment_id: int) -> Response:
     email = _email_or_404(email_id)
-    att = db.session.get(OutboundAttachment, attachment_id)
-    if att is None or att.email_id != email.id:
+    att = attachment_of(email.id, attachment_id)
+    if att is None:
         abort(404)
     response = Response(att.data, mimetype="application/octet-stream")
     response.headers["Content-Disposition"] = "attachment"

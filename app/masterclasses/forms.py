@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from werkzeug.datastructures import MultiDict
+from wtforms import StringField
 
+from app.forms import Form, IdsField
 from app.masterclasses.models import MasterClass
 
 
@@ -47,7 +49,7 @@ def form_from(master_class: MasterClass | None, time_zone: str) -> MasterClassFo
 
 
 def parse(
-    raw: MultiDict[str, str],
+    raw: Mapping[str, str],
     *,
     time_zone: str,
     seats_taken: int = 0,
@@ -111,3 +113,36 @@ def _int(value: str | None, low: int, high: int) -> int | None:
     except ValueError:
         return None
     return number if low <= number <= high else None
+
+
+class ChoiceForm(Form):
+    """The learner's answer on an RSVP or opt-in page (accept / decline, in / out)."""
+
+    choice = StringField()
+
+
+class AttendanceForm(Form):
+    attended = IdsField()
+
+
+class MasterClassFields(Form):
+    """The master-class form as posted; :func:`parse` checks every field."""
+
+    program_id = StringField(default="")
+    title = StringField(default="")
+    hosts = StringField(default="")
+    description = StringField(default="")
+    starts_on = StringField(default="")
+    starts_time = StringField(default="")
+    duration_minutes = StringField(default="")
+    location = StringField(default="")
+    join_url = StringField(default="")
+    capacity = StringField(default="")
+    requires_buddy_signoff = StringField(default="")
+    face_to_face = StringField(default="")
+
+    def posted(self) -> dict[str, str]:
+        return {name: str(field.data or "") for name, field in self._fields.items()}
+
+
+setattr(MasterClassFields, "global", StringField(default=""))

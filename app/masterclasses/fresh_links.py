@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from app.db import utcnow
-from app.extensions import db
-from app.freshlinks.services import FreshLink, grant_regions_of
-from app.links.services import ActionClaims
+from app.freshlinks.services import FreshLink
+from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.masterclasses.emails import rsvp_url
 from app.masterclasses.models import MasterClassInvitation
 from app.masterclasses.recognition import opt_in_url
@@ -29,13 +28,11 @@ def _to(enrollment: Enrollment, url: str) -> FreshLink | None:
 
 def find_rsvp_link(claims: ActionClaims) -> FreshLink | None:
     """The RSVP page of the invitation the link names, until its class starts. Reads only."""
-    region_id, _ = grant_regions_of(
-        (MasterClassInvitation, claims.object_id), (Person, claims.person_id)
-    )
-    if region_id is None:
+    try:
+        item = load_linked(claims, model=MasterClassInvitation, person_model=Person).obj
+    except LinkInvalid:
         return None
-    item = db.session.get(MasterClassInvitation, claims.object_id)
-    if item is None or item.enrollment.person_id != claims.person_id:
+    if item.enrollment.person_id != claims.person_id:
         return None
     if item.master_class.starts_at <= utcnow():
         return None
@@ -44,10 +41,10 @@ def find_rsvp_link(claims: ActionClaims) -> FreshLink | None:
 
 def find_opt_in_link(claims: ActionClaims) -> FreshLink | None:
     """The leaderboard opt-in page of the enrollment the link names. Reads only."""
-    region_id, _ = grant_regions_of((Enrollment, claims.object_id), (Person, claims.person_id))
-    if region_id is None:
+    try:
+        enrollment = load_linked(claims, model=Enrollment, person_model=Person).obj
+    except LinkInvalid:
         return None
-    enrollment = db.session.get(Enrollment, claims.object_id)
-    if enrollment is None or enrollment.person_id != claims.person_id:
+    if enrollment.person_id != claims.person_id:
         return None
     return _to(enrollment, opt_in_url(enrollment))

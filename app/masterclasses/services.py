@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
+from app.links.services import unscoped
 from app.masterclasses import emails
 from app.masterclasses.models import (
     HOLDS_SEAT,
@@ -31,7 +32,6 @@ from app.masterclasses.models import (
     MasterClass,
     MasterClassInvitation,
 )
-from app.masterclasses.signed import all_regions
 from app.regions.models import Region
 from app.tasks import enqueue_after_commit
 
@@ -83,8 +83,7 @@ def _move(invitation_id: int, *, from_statuses: Iterable[InvitationStatus], **va
 
 def _anyone_waiting(master_class_id: int) -> bool:
     """Whether the class has a waitlist, in every region (a global class's spans them all)."""
-
-    with all_regions():
+    with unscoped():
         return (
             db.session.scalar(
                 select(MasterClassInvitation.id)

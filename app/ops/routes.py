@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from rq.exceptions import InvalidJobOperationError, NoSuchJobError
-from rq.job import Job
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
 from app.audit.services import record
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
-from app.extensions import db
-from app.mail.models import EmailStatus, OutboundEmail
-from app.mail.queries import backlog
+from app.mail.queries import backlog, failed_outbox
 from app.mail.services import retry_failed
+from app.ops.forms import RetryEmailsForm
 from app.ops.queries import failed_jobs, queue_states, recent_runs
 from app.ops.recovery import failed_imports, retry_import
-from app.tasks import get_redis
+from app.tasks import requeue_failed_job
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -26,12 +23,7 @@ bp = Blueprint("ops", __name__, url_prefix="/ops")
 @require_role(Role.GLOBAL_ADMIN)
 def overview() -> Any:
     queues, workers = queue_states()
-    failed_emails = db.session.scalars(
-        db.select(OutboundEmail)
-        .where(OutboundEmail.status == EmailStatus.FAILED)
-        .order_by(OutboundEmail.id.desc())
-        .limit(50)
-    ).all()
+    failed_emails = failed_outbox(limit=50)
     return render_template(
         "ops/overview.html",
         queues=queues,
@@ -52,13 +44,9 @@ def failed() -> Any:
 @bp.post("/jobs/<job_id>/retry")
 @require_role(Role.GLOBAL_ADMIN)
 def retry_job(job_id: str) -> Any:
-    """Put one failed job back on its queue (RQ's FailedJobRegistry.requeue)."""
-
-    connection = get_redis()
-    try:
-        job = Job.fetch(job_id, connection=connection)
-        job.requeue()
-    except (NoSuchJobError, InvalidJobOperationError):
+    """Put one failed job back on its queue."""
+    func_name = requeue_failed_job(job_id)
+    if func_name is None:
         abort(404)
     record(
         region_id=None,
@@ -66,10 +54,9 @@ def retry_job(job_id: str) -> Any:
         object_type="rq_job",
         actor=current_staff(),
         channel="web",
-        data={"job_id": job_id, "func": job.func_name},
+        data={"job_id": job_id, "func": func_name},
     )
-    db.session.commit()
-    flash(f"Job {job.func_name} is queued again.", "success")
+    flash(f"Job {func_name} is queued again.", "success")
     return redirect(url_for("ops.failed"))
 
 
@@ -77,7 +64,7 @@ def retry_job(job_id: str) -> Any:
 @require_role(Role.GLOBAL_ADMIN)
 def retry_emails() -> Any:
     """Send failed emails again (all listed, or the ones ticked)."""
-    ids = [int(i) for i in request.form.getlist("email_id") if i.isdigit()]
+    ids = sorted(RetryEmailsForm().email_id.data)
     count = retry_failed(email_ids=ids)
     record(
         region_id=None,
@@ -87,7 +74,6 @@ def retry_emails() -> Any:
         channel="web",
         data={"email_ids": ids[:100], "count": count},
     )
-    db.session.commit()
     flash(f"{count} email(s) will be sent again.", "success")
     return redirect(url_for("ops.overview"))
 
@@ -106,6 +92,5 @@ def retry_failed_import(kind: str, import_id: int) -> Any:
         channel="web",
         data={"import_id": import_id},
     )
-    db.session.commit()
     flash(f"The {kind} import {import_id} is queued again.", "success")
     return redirect(url_for("ops.overview"))

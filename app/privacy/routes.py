@@ -7,12 +7,13 @@ import re
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.extensions import db
 from app.people.models import Person
+from app.privacy import queries
+from app.privacy.forms import EraseForm
 from app.privacy.services import erase_person, export_person
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
@@ -31,13 +32,7 @@ def search() -> Any:
     query = request.args.get("q", "").strip()
     people: list[Person] = []
     if query:
-        people = list(
-            db.session.scalars(
-                select(Person)
-                .where((Person.employee_id == query) | (Person.email == query.lower()))
-                .limit(20)
-            )
-        )
+        people = queries.people_matching(query)
     return render_template("privacy/search.html", query=query, people=people)
 
 
@@ -66,11 +61,10 @@ def export_json(person_id: int) -> Any:
 @require_role(Role.GLOBAL_ADMIN)
 def erase(person_id: int) -> Any:
     person = _person(person_id)
-    if request.form.get("confirm", "").strip() != person.employee_id:
+    if EraseForm().confirm.data != person.employee_id:
         flash("Type the employee id exactly to confirm the erasure.", "error")
         return redirect(url_for("privacy.show", person_id=person.id))
     if erase_person(person=person, actor=current_staff(), channel="web"):
-        db.session.commit()
         flash("The person's personal data was erased.", "success")
     else:
         flash("This person's data was already erased.", "info")

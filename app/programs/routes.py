@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
-from app.extensions import db
+from app.programs import queries
+from app.programs.forms import ProgramForm
 from app.programs.models import Program
 from app.programs.services import (
     ProgramError,
@@ -20,13 +20,14 @@ from app.programs.services import (
     save_program,
     validate,
 )
+from app.transaction import rollback
 
 bp = Blueprint("programs", __name__)
 
 
 @bp.get("/programs")
 def index() -> Any:
-    programs = db.session.scalars(select(Program).order_by(Program.title)).all()
+    programs = queries.programs_by_title()
     return render_template("programs/index.html", programs=programs)
 
 
@@ -36,7 +37,7 @@ def show(slug: str) -> Any:
 
 
 def _load(slug: str) -> Program:
-    program = db.session.scalars(select(Program).where(Program.slug == slug)).one_or_none()
+    program = queries.program_with_slug(slug)
     if program is None:
         abort(404)
     return program
@@ -58,20 +59,16 @@ def _save(program: Program | None) -> Any:
     if request.method == "GET":
         values = as_form_values(program) if program else {"hours_per_week": "2"}
         return render_template("programs/form.html", program=program, values=values, errors={})
-    f = request.form
-    modules, module_problems = parse_modules(f.get("modules", ""))
-    terms, term_problems = parse_terms(f.get("terms", ""))
-    try:
-        hours: float | None = float(f.get("hours_per_week", "").replace(",", "."))
-    except ValueError:
-        hours = None
+    form = ProgramForm()
+    modules, module_problems = parse_modules(form.modules.data or "")
+    terms, term_problems = parse_terms(form.terms.data or "")
     data = ProgramInput(
-        slug=f.get("slug", "").strip().lower(),
-        title=f.get("title", ""),
-        provider=f.get("provider", ""),
-        course_url=f.get("course_url", "").strip(),
-        description=f.get("description", ""),
-        hours_per_week=hours,
+        slug=form.slug.data or "",
+        title=form.title.data or "",
+        provider=form.provider.data or "",
+        course_url=form.course_url.data or "",
+        description=form.description.data or "",
+        hours_per_week=form.hours_per_week.data,
         modules=modules,
         terms=terms,
     )
@@ -87,10 +84,9 @@ def _save(program: Program | None) -> Any:
         except ProgramError as exc:
             errors = exc.errors
     if errors:
-        db.session.rollback()
+        rollback()
         return render_template(
-            "programs/form.html", program=program, values=dict(f), errors=errors
+            "programs/form.html", program=program, values=dict(request.form), errors=errors
         ), 400
-    db.session.commit()
     flash("Program saved.", "success")
     return redirect(url_for("programs.show", slug=program.slug))  # type: ignore[union-attr]

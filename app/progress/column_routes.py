@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, url_for
 
 from app.auth.access import current_staff
-from app.extensions import db
 from app.progress.blueprints import bp
 from app.progress.columns import COLUMN_KEYS, clean, confirm, peek, remembered
+from app.progress.forms import ColumnsForm
 from app.progress.guessing import guess
 from app.progress.kept_files import file_kept
 from app.progress.models import ImportStatus, ProgressImport
@@ -64,7 +64,7 @@ def columns(import_id: int) -> Any:
 def confirm_columns(import_id: int) -> Any:
     record = _load(import_id)
     headers, _ = peek(Path(record.stored_path))
-    mapping, errors = clean(request.form.to_dict(), headers)
+    mapping, errors = clean(ColumnsForm().posted(), headers)
     if errors:
         return _page(record, mapping, errors, 400)
     staff = current_staff()
@@ -74,5 +74,4 @@ def confirm_columns(import_id: int) -> Any:
         headers=headers,
         staff_id=staff.id if staff is not None else None,
     )
-    db.session.commit()
     return redirect(url_for("progress.import_status", import_id=record.id), code=303)

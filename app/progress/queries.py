@@ -143,3 +143,15 @@ def as_of_text(value: datetime, *, zone: str, locale: str) -> str:
     local = value.astimezone(ZoneInfo(zone))
     day = format_skeleton("MMMEd", local, locale=locale)
     return f"{day}, {format_time(local, 'HH:mm', locale=locale)}"
+
+
+def recent_imports(rollout_id: int, *, limit: int = 20) -> list[ProgressImport]:
+    """A rollout's latest progress imports, newest first."""
+    return list(
+        db.session.scalars(
+            select(ProgressImport)
+            .where(ProgressImport.rollout_id == rollout_id)
+            .order_by(ProgressImport.id.desc())
+            .limit(limit)
+        )
+    )

@@ -13,11 +13,9 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
 
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
-from app.extensions import db
 from app.language import accepted_language
 
 # the import page's unit mapping and the columns page: their own modules, on the same blueprint
@@ -25,9 +23,11 @@ from app.progress import column_routes, unit_routes  # noqa: F401
 from app.progress.blueprints import bp
 from app.progress.columns import plan
 from app.progress.formats import FORMATS, GENERIC_KEYS
+from app.progress.forms import UploadForm
 from app.progress.kept_files import file_kept
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_map_units
+from app.progress.queries import recent_imports
 from app.progress.reapply import IGNORE
 from app.progress.services import create_import
 from app.progress.texts import failed, import_error
@@ -56,12 +56,7 @@ def _names_or_403() -> None:
 def imports(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     _names_or_403()
-    recent = db.session.scalars(
-        select(ProgressImport)
-        .where(ProgressImport.rollout_id == rollout.id)
-        .order_by(ProgressImport.id.desc())
-        .limit(20)
-    ).all()
+    recent = recent_imports(rollout.id)
     return render_template(
         "progress/imports.html",
         rollout=rollout,
@@ -77,18 +72,15 @@ def imports(slug: str) -> Any:
 @require_role(Role.LOCAL_LEAD)
 def upload(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
-    upload_file = request.files.get("file")
-    fmt = request.form.get("format", "auto")
+    form = UploadForm()
+    upload_file = form.file.data
+    fmt = form.format.data or "auto"
     errors: dict[str, str] = {}
     if upload_file is None or not upload_file.filename:
         errors["file"] = "Choose the CSV file exported from the course platform."
     if fmt not in FORMATS:
         errors["format"] = "Choose one of the listed formats."
-    mapping = {k: request.form.get(k, "").strip() for k in GENERIC_KEYS if request.form.get(k)}
-    if "completed_values" in mapping:
-        mapping["completed_values"] = [w.strip() for w in mapping["completed_values"].split(",")]
-    if not (mapping.get("learner_column") and mapping.get("unit_column")):
-        mapping = {}  # the columns page shows the file's headers and asks
+    mapping = form.mapping()  # empty: the columns page shows the file's headers and asks
     if errors:
         return _upload_page(rollout, errors, 400)
     assert upload_file is not None
@@ -104,7 +96,6 @@ def upload(slug: str) -> Any:
     )
 
     plan(record=record, region=g.region, typed=mapping)
-    db.session.commit()
     if record.status is ImportStatus.FAILED:  # no progress export at all: say why, here
         lang = accepted_language(request.accept_languages)
         return _upload_page(rollout, {"file": import_error(record.error, lang)}, 400)
@@ -114,12 +105,7 @@ def upload(slug: str) -> Any:
 
 
 def _upload_page(rollout: Rollout, errors: dict[str, str], status: int) -> Any:
-    recent = db.session.scalars(
-        select(ProgressImport)
-        .where(ProgressImport.rollout_id == rollout.id)
-        .order_by(ProgressImport.id.desc())
-        .limit(20)
-    ).all()
+    recent = recent_imports(rollout.id)
     body = render_template(
         "progress/imports.html",
         rollout=rollout,

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, g, redirect, url_for
 
 from app.auth.access import current_staff
 from app.db import utcnow
-from app.extensions import db
 from app.progress.blueprints import bp
+from app.progress.forms import UnitsForm
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_map_units
 from app.progress.queries import as_of_text, is_stale, max_age, progress_freshness
 from app.progress.reapply import map_units_and_reapply
 from app.scoping import get_in_region_or_404
+from app.transaction import rollback
 
 
 @bp.app_template_global("progress_freshness_of")
@@ -42,8 +43,8 @@ def map_units(import_id: int) -> Any:
         abort(403)
     if record.status is not ImportStatus.DONE:
         abort(409)
-    units = request.form.getlist("unit")
-    picks = request.form.getlist("module")
+    form = UnitsForm()
+    units, picks = form.unit.data, form.module.data
     if len(units) != len(picks):
         abort(400)
     staff = current_staff()
@@ -54,8 +55,7 @@ def map_units(import_id: int) -> Any:
             created_by_id=staff.id if staff is not None else None,
         )
     except ValueError:
-        db.session.rollback()
+        rollback()
         abort(400)
-    db.session.commit()
     target = again if again is not None else record
     return redirect(url_for("progress.import_status", import_id=target.id), code=303)

@@ -36,3 +36,12 @@ def _region_columns(code: str) -> dict[str, Any] | None:
     if region is None:
         return None
     return {c.key: getattr(region, c.key) for c in Region.__mapper__.column_attrs}
+
+
+def regions_by_name() -> list[Region]:
+    """The regions the request may see, by name."""
+    return list(db.session.scalars(select(Region).order_by(Region.name)))
+
+
+def region_with_code(code: str) -> Region | None:
+    return db.session.scalars(select(Region).where(Region.code == code)).one_or_none()

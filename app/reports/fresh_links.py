@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
-from app.auth.access import grant_region
 from app.auth.models import StaffUser
-from app.extensions import db
 from app.freshlinks.services import FreshLink
-from app.links.services import ActionClaims, absolute_url, make_token
+from app.links.services import ActionClaims, LinkInvalid, absolute_url, load_linked, make_token
+from app.regions.models import Region
 from app.reports.subscriptions import GLOBAL_PURPOSE, manage_url_for
 from app.rollouts.models import RolloutSponsor
 
@@ -21,13 +18,11 @@ LINK_MAX_AGE = timedelta(days=400)
 def find_regional_link(claims: ActionClaims) -> FreshLink | None:
     """The subscription page of a rollout sponsor (the token names the sponsor row and
     the region). Reads only."""
-    grant_region(claims.object_id)  # the sponsor row decides whether it still exists
-    sponsor = db.session.scalars(
-        select(RolloutSponsor).where(
-            RolloutSponsor.id == claims.person_id, RolloutSponsor.region_id == claims.object_id
-        )
-    ).one_or_none()
-    if sponsor is None:
+    try:
+        sponsor = load_linked(claims, model=Region, person_model=RolloutSponsor).person
+    except LinkInvalid:
+        return None
+    if sponsor.region_id != claims.object_id:
         return None
     return FreshLink(
         url=manage_url_for(sponsor),
@@ -40,8 +35,11 @@ def find_regional_link(claims: ActionClaims) -> FreshLink | None:
 
 def find_global_link(claims: ActionClaims) -> FreshLink | None:
     """The subscription page of a global sponsor (a staff member). Reads only."""
-    user = db.session.get(StaffUser, claims.person_id)
-    if user is None or not user.active:
+    try:
+        user = load_linked(claims, model=None, person_model=StaffUser).person
+    except LinkInvalid:
+        return None
+    if not user.active:
         return None
     token = make_token(purpose=GLOBAL_PURPOSE, person_id=user.id, object_id=0)
     return FreshLink(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.freshlinks.services import FreshLink, grant_regions_of
-from app.links.services import ActionClaims
+from app.freshlinks.services import FreshLink
+from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.people.models import Person
 from app.rollouts.models import Enrollment, RolloutStatus
 from app.rollouts.onboarding import commit_url, load_for_commit
@@ -12,8 +12,9 @@ from app.rollouts.onboarding import commit_url, load_for_commit
 def find_commit_link(claims: ActionClaims) -> FreshLink | None:
     """The commit page of the enrollment the link names, while the learner is in a launched
     rollout (the page shows the pledge, or that it was made). Reads only."""
-    region_id, _ = grant_regions_of((Enrollment, claims.object_id), (Person, claims.person_id))
-    if region_id is None:
+    try:
+        region_id = load_linked(claims, model=Enrollment, person_model=Person).region_id
+    except LinkInvalid:
         return None
     enrollment = load_for_commit(claims.object_id, claims.person_id)
     if enrollment is None or not enrollment.in_program:

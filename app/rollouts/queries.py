@@ -16,6 +16,7 @@ from app.auth.queries import StaffName
 from app.db import UTCDateTime
 from app.extensions import db
 from app.people.models import Person
+from app.programs.models import Program
 from app.rates import ratio
 from app.readcache import read_cache
 from app.regions.models import Region
@@ -197,3 +198,48 @@ def _completion_weeks(
         {w: {region_id: week_end(w, time_zone)} for w in weeks}, rollout_ids=rollout_ids
     )
     return [(w, rates[w].get(region_id)) for w in weeks]
+
+
+def learners_listed(
+    rollout_id: int, stage: str, *, page: int, page_size: int
+) -> tuple[list[Enrollment], int] | None:
+    """One page of the learners behind a number of the dashboard, by name, and how many
+    there are: a funnel ``stage`` (reached it), a state, ``missing`` from the last roster
+    or ``no_manager``. None for a stage that is none of these."""
+    stmt = select(Enrollment).join(Person).where(Enrollment.rollout_id == rollout_id)
+    if stage == "missing":
+        stmt = stmt.where(Enrollment.missing_from_roster)
+    elif stage == "no_manager":
+        stmt = stmt.where(
+            Person.manager_id.is_(None),
+            Enrollment.state.not_in([EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN]),
+        )
+    elif stage in {s.value for s in FUNNEL}:
+        reached = FUNNEL[[s.value for s in FUNNEL].index(stage) :]
+        stmt = stmt.where(Enrollment.state.in_(reached))
+    elif stage in {s.value for s in EnrollmentState}:
+        stmt = stmt.where(Enrollment.state == EnrollmentState(stage))
+    else:
+        return None
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.session.scalars(
+        stmt.order_by(Person.name, Enrollment.id).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    return list(rows), total
+
+
+def learner_by_reference(rollout_id: int, reference: str) -> Enrollment | None:
+    """The rollout's learner with this employee id (any case) or email, or None."""
+    ref = reference.strip().lower()
+    return db.session.scalars(
+        select(Enrollment)
+        .join(Person)
+        .where(
+            Enrollment.rollout_id == rollout_id,
+            (func.lower(Person.employee_id) == ref) | (Person.email == ref),
+        )
+    ).one_or_none()
+
+
+def programs_by_title() -> list[Program]:
+    return list(db.session.scalars(select(Program).order_by(Program.title)))

@@ -1,38 +1,49 @@
-"""The roster import pages: upload, preview (with the file's columns, Summit's guess
-per field and who is in), confirm, the refused rows as CSV. Thin: parse → authorise →
-service → render; the work is done by jobs (``app.roster.services``)."""
+"""The roster import pages of a rollout: upload, preview (with the file's columns, Summit's
+guess per field and who is in), confirm, the refused rows as CSV. Thin: parse → authorise
+→ service → render; the work is done by jobs (``app.roster.services``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from app.auth.access import current_staff, require_role
-from app.auth.models import Role
-from app.extensions import db
 from app.language import accepted_language
-from app.rollouts.blueprints import bp
 from app.rollouts.models import Rollout
+from app.rollouts.permissions import EDITORS
+from app.roster import queries
 from app.roster import services as imports
 from app.roster.files import COLUMN_LABELS, FIELDS
+from app.roster.forms import ColumnsForm, UploadForm
 from app.roster.issues import issues_csv
-from app.roster.models import ImportStatus, RosterImport, RosterImportIssue
+from app.roster.models import ImportStatus, RosterImport
 from app.roster.progress_bar import read_progress
 from app.roster.texts import refusal_text, roster_reason
 from app.scoping import get_in_region_or_404
+from app.transaction import refuse
 
-# --- roster import -----------------------------------------------------------------------
+bp = Blueprint("roster", __name__)
 
 
 @bp.route("/r/<region>/rollouts/<slug>/roster", methods=["GET", "POST"])
-@require_role(Role.LOCAL_LEAD)
+@require_role(*EDITORS)
 def roster(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     error = None
     if request.method == "POST":
-        upload = request.files.get("file")
+        upload = UploadForm().file.data
         if upload is None or not upload.filename:
             error = "Choose the roster file (CSV, TXT or XLSX) to upload."
         else:
@@ -43,17 +54,9 @@ def roster(slug: str) -> Any:
                 stream=upload.stream,
                 actor=current_staff(),
             )
-            db.session.commit()
-            return redirect(
-                url_for("rollouts.roster_import", slug=slug, import_id=roster_import.id)
-            )
-    recent = db.session.scalars(
-        select(RosterImport)
-        .where(RosterImport.rollout_id == rollout.id)
-        .order_by(RosterImport.id.desc())
-        .limit(10)
-    ).all()
-    return render_template("rollouts/roster.html", rollout=rollout, recent=recent, error=error), (
+            return redirect(url_for("roster.roster_import", slug=slug, import_id=roster_import.id))
+    recent = queries.recent_imports(rollout.id)
+    return render_template("roster/roster.html", rollout=rollout, recent=recent, error=error), (
         400 if error else 200
     )
 
@@ -73,32 +76,19 @@ def _lead_language() -> str:
 
 
 @bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>")
-@require_role(Role.LOCAL_LEAD)
+@require_role(*EDITORS)
 def roster_import(slug: str, import_id: int) -> Any:
     rollout, roster_import = _load_import(slug, import_id)
-
-    def first(refused: bool) -> list[RosterImportIssue]:
-        return list(
-            db.session.scalars(
-                select(RosterImportIssue)
-                .where(
-                    RosterImportIssue.import_id == roster_import.id,
-                    RosterImportIssue.refused.is_(refused),
-                )
-                .order_by(RosterImportIssue.line)
-                .limit(100)
-            )
-        )
 
     lang = _lead_language()
     info = roster_import.headers or {}
     return render_template(
-        "rollouts/import.html",
+        "roster/import.html",
         rollout=rollout,
         imp=roster_import,
         progress=read_progress(roster_import.id) or {},
-        issues=first(True),
-        notes=first(False),
+        issues=list(queries.import_issues(roster_import.id, refused=True, limit=100)),
+        notes=list(queries.import_issues(roster_import.id, refused=False, limit=100)),
         reason=lambda issue: roster_reason(issue.code, lang) if issue.code else issue.reason,
         reasons_lang=lang,
         refusal=refusal_text(info.get("refusal"), lang),
@@ -116,7 +106,7 @@ def roster_import(slug: str, import_id: int) -> Any:
 
 
 @bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>/status.json")
-@require_role(Role.LOCAL_LEAD)
+@require_role(*EDITORS)
 def roster_import_status(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
     progress = read_progress(roster_import.id) or {}
@@ -134,34 +124,27 @@ def roster_import_status(slug: str, import_id: int) -> Any:
 
 
 @bp.post("/r/<region>/rollouts/<slug>/roster/<int:import_id>/columns")
-@require_role(Role.LOCAL_LEAD)
+@require_role(*EDITORS)
 def roster_columns(slug: str, import_id: int) -> Any:
     """The lead names the file's columns (drop-downs) and who is in; preview again."""
     _, roster_import = _load_import(slug, import_id)
-    form = request.form
-    mapping = {field: form.get(f"map-{field}", "").strip() for field in FIELDS}
-    column = form.get("filter_column", "").strip()
-    values = [v.strip() for v in form.get("filter_values", "").replace("\n", ",").split(",")]
-    values = [v[:200] for v in values if v][:200]
-    row_filter = {"column": column, "values": values} if column and values else None
+    form = ColumnsForm()
+    back = url_for("roster.roster_import", slug=slug, import_id=import_id)
     try:
         imports.remap_roster_import(
             region=g.region,
             roster_import=roster_import,
-            mapping=mapping,
-            sheet=form.get("sheet", "").strip() or None,
-            row_filter=row_filter,
+            mapping=form.mapping(),
+            sheet=form.sheet.data or None,
+            row_filter=form.row_filter(),
         )
     except imports.MappingRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("rollouts.roster_import", slug=slug, import_id=import_id))
-    db.session.commit()
-    return redirect(url_for("rollouts.roster_import", slug=slug, import_id=import_id))
+        return refuse(str(exc), back)
+    return redirect(url_for("roster.roster_import", slug=slug, import_id=import_id))
 
 
 @bp.post("/r/<region>/rollouts/<slug>/roster/<int:import_id>/confirm")
-@require_role(Role.LOCAL_LEAD)
+@require_role(*EDITORS)
 def roster_confirm(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
     if roster_import.status is not ImportStatus.PREVIEWED:
@@ -170,19 +153,14 @@ def roster_confirm(slug: str, import_id: int) -> Any:
         imports.confirm_roster_import(
             region=g.region, roster_import=roster_import, actor=current_staff()
         )
-        db.session.commit()
-    return redirect(url_for("rollouts.roster_import", slug=slug, import_id=import_id))
+    return redirect(url_for("roster.roster_import", slug=slug, import_id=import_id))
 
 
 @bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>/issues.csv")
-@require_role(Role.LOCAL_LEAD)
+@require_role(*EDITORS)
 def roster_issues_csv(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
-    rows = db.session.scalars(
-        select(RosterImportIssue)
-        .where(RosterImportIssue.import_id == roster_import.id, RosterImportIssue.refused)
-        .order_by(RosterImportIssue.line)
-    )
+    rows = queries.import_issues(roster_import.id, refused=True)
     return Response(
         issues_csv(rows, lang=_lead_language()),
         mimetype="text/csv",

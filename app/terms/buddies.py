@@ -68,7 +68,7 @@ def due_buddy_signoffs(*, region: Region, now: datetime | None = None) -> int:
                     if buddy.id == enrollment.id:
                         continue
                     url = make_action_url(
-                        endpoint="terms.buddy_signoff",
+                        endpoint="terms_public.buddy_signoff",
                         purpose=BUDDY_PURPOSE,
                         person_id=buddy.person_id,
                         object_id=review.id,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.freshlinks.services import FreshLink, grant_regions_of
-from app.links.services import ActionClaims, make_action_url
+from app.freshlinks.services import FreshLink
+from app.links.services import ActionClaims, LinkInvalid, load_linked, make_action_url
 from app.people.models import Person
 from app.rollouts.models import Enrollment, EnrollmentState
 from app.terms.common import BUDDY_PURPOSE
@@ -16,12 +16,13 @@ from app.terms.models import TermReview
 def find_signoff_link(claims: ActionClaims) -> FreshLink | None:
     """The sign-off page of the term review the link names, while the person is still the
     learner's buddy and the term is not confirmed yet. Reads only."""
-    region_id, _ = grant_regions_of((TermReview, claims.object_id), (Person, claims.person_id))
-    if region_id is None:
+    try:
+        link = load_linked(claims, model=TermReview, person_model=Person)
+    except LinkInvalid:
         return None
-    review = db.session.get(TermReview, claims.object_id)
-    learner = db.session.get(Enrollment, review.enrollment_id) if review else None
-    if review is None or learner is None or learner.buddy_group is None:
+    review, region_id = link.obj, link.region_id
+    learner = db.session.get(Enrollment, review.enrollment_id)
+    if learner is None or learner.buddy_group is None:
         return None
     if review.buddy_confirmed_at is not None:
         return None
@@ -39,7 +40,7 @@ def find_signoff_link(claims: ActionClaims) -> FreshLink | None:
     person = buddy.person
     return FreshLink(
         url=make_action_url(
-            endpoint="terms.buddy_signoff",
+            endpoint="terms_public.buddy_signoff",
             purpose=BUDDY_PURPOSE,
             person_id=person.id,
             object_id=review.id,

@@ -24,6 +24,7 @@ from app.extensions import csrf, db
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.settings import normalise_origin
+from app.transaction import rollback
 from app.xapi.attachments import match_parts, store_attachments
 from app.xapi.credentials import authenticate
 from app.xapi.document_routes import (
@@ -125,15 +126,15 @@ def _resource(
                 if isinstance(caller, Response):
                     return caller
                 response = view(caller)
+                if xreq.method in WRITE_METHODS:
+                    db.session.flush()  # a duplicate id shows here, as a 409
             except XapiError as exc:
-                db.session.rollback()
+                rollback()
                 return xapi_error(exc.status, exc.reason)
             except IntegrityError:
                 # a concurrent write of the same id or document won the race
-                db.session.rollback()
+                rollback()
                 return xapi_error(409, "a concurrent request wrote the same resource")
-            if xreq.method in WRITE_METHODS:
-                db.session.commit()
             return response
 
         return handle

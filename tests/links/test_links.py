@@ -149,7 +149,7 @@ def test_tampered_token_cannot_ask_for_a_fresh_link(client, csrf_token) -> None:
     csrf = csrf_token(f"/links/fresh/{PURPOSE}/{token}")
     before = _counts()
     response = client.post(f"/links/fresh/{PURPOSE}/{forged}", data={"csrf_token": csrf})
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "not valid" in response.get_data(as_text=True)
     assert _counts() == before
 
@@ -214,4 +214,4 @@ def test_a_view_raising_link_errors_renders_the_friendly_pages(app) -> None:
         assert response.status_code == 410
         assert f"/links/fresh/{PURPOSE}/{token}" in page and "csrf_token" in page
         response = app.make_response(app.handle_user_exception(LinkInvalid()))
-        assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)
+        assert response.status_code == 404 and "not valid" in response.get_data(as_text=True)

@@ -88,5 +88,5 @@ def test_learner_opts_in_and_out_through_the_signed_link(client):
     broken = client.get(
         path.replace("/recognition/", "/recognition/x"), headers={"Accept-Language": "de-AT"}
     )
-    assert broken.status_code == 400
+    assert broken.status_code == 404
     assert "Dieser Link ist ungültig" in broken.get_data(as_text=True)

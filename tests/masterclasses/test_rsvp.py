@@ -123,13 +123,13 @@ def test_tampered_foreign_and_expired_links_are_refused(client):
     path = _path(invitation)
     # a broken link: the "not valid" page, in the browser's language (the token names nobody)
     response = client.get(path[:-3] + "abc", headers={"Accept-Language": "fr-CH, de;q=0.5"})
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "Ce lien n'est pas valide" in response.get_data(as_text=True)
     from app.links.services import make_token
 
     other_purpose = make_token(purpose="goal-survey", person_id=1, object_id=invitation.id)
     response = client.get(f"/masterclasses/rsvp/{other_purpose}")
-    assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)
+    assert response.status_code == 404 and "not valid" in response.get_data(as_text=True)
     wrong_person = make_token(
         purpose="masterclass-rsvp",
         person_id=invitation.enrollment.person_id + 99,

@@ -265,6 +265,7 @@ def test_a_broken_commit_link_is_explained_in_the_learners_language(client) -> N
     german = client.get(tampered, headers={"Accept-Language": "de-CH,de;q=0.9,en;q=0.5"})
     assert german.status_code == 404
     assert '<html lang="de">' in german.get_data(as_text=True)
-    assert "Dieser Link funktioniert nicht" in german.get_data(as_text=True)
+    # the one "not valid" page of every link purpose
+    assert "Dieser Link ist ungültig" in german.get_data(as_text=True)
     nothing = client.get(tampered, headers={"Accept-Language": "ja"})
-    assert "This link does not work" in nothing.get_data(as_text=True)
+    assert "This link is not valid" in nothing.get_data(as_text=True)

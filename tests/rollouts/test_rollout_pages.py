@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import g
 from sqlalchemy import select
 
@@ -93,3 +94,17 @@ def test_the_local_leads_listed_are_the_active_ones(client, login_as) -> None:  
         html = client.get(path).get_data(as_text=True)
         assert "Lena Lead" in html, path
         assert "Gone Lead" not in html and "Other Region Lead" not in html, path
+
+
+@pytest.mark.parametrize(("code", "names"), [("us", True), ("de", False)])
+def test_sponsors_see_names_where_the_regions_policy_names_individuals(
+    client, login_as, code, names
+) -> None:  # type: ignore[no-untyped-def]
+    """One rule for every page (auth.access.may_see_names): the rollout dashboard's lists
+    follow the region's reporting policy, as the calls and master-class pages do."""
+    RolloutFactory(slug=f"sef-{code}", region=region(code))
+    login_as(staff(Role.SPONSOR, code))
+    listing = client.get(f"/r/{code}/rollouts/sef-{code}/learners?stage=invited")
+    assert listing.status_code == (200 if names else 403)
+    overview = client.get(f"/r/{code}/rollouts/sef-{code}").get_data(as_text=True)
+    assert (f"/r/{code}/rollouts/sef-{code}/learners" in overview) is names

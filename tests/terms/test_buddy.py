@@ -60,7 +60,7 @@ def test_a_link_for_someone_who_is_not_the_buddy_counts_for_nothing(client):
     # Chloé (another pair) and Ben himself hold links to Ben's review: neither counts
     for who in ("chloe", "ben"):
         url = make_action_url(
-            endpoint="terms.buddy_signoff",
+            endpoint="terms_public.buddy_signoff",
             purpose=BUDDY_PURPOSE,
             person_id=course.enrollments[who].person_id,
             object_id=review_of(course, "ben").id,
@@ -78,7 +78,7 @@ def test_expired_and_tampered_links(client):
     due_buddy_signoffs(region=course.rollout.region, now=AFTER_TERM)
     db.session.commit()
     url = make_action_url(
-        endpoint="terms.buddy_signoff",
+        endpoint="terms_public.buddy_signoff",
         purpose=BUDDY_PURPOSE,
         person_id=course.enrollments["ada"].person_id,
         object_id=review_of(course, "ben").id,

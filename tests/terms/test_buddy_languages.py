@@ -23,7 +23,7 @@ def _path(course, who: str = "ada", of: str = "ben", *, issued: datetime | None 
     db.session.commit()
     with time_machine.travel(issued or datetime.now(UTC), tick=False):
         url = make_action_url(
-            endpoint="terms.buddy_signoff",
+            endpoint="terms_public.buddy_signoff",
             purpose=BUDDY_PURPOSE,
             person_id=course.enrollments[who].person_id,
             object_id=review_of(course, of).id,

@@ -1,13 +1,14 @@
-"""The goal survey page, reached through a signed link (GET shows, POST answers)."""
+"""The goal survey page, reached through a signed link (GET shows, POST answers); its link
+problems get the one set of link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from app.auth.access import public
-from app.extensions import db
+from app.goals.forms import SurveyForm
 from app.goals.models import GoalAnswer
 from app.goals.services import (
     COMMENT_MAX,
@@ -16,9 +17,9 @@ from app.goals.services import (
     InvalidAnswer,
     answer_goal_survey,
 )
-from app.links.services import LinkInvalid, read_token
-from app.masterclasses.signed import grant_region_of
+from app.links.services import LinkInvalid, open_link
 from app.rollouts.models import Enrollment
+from app.transaction import rollback
 
 public_bp = Blueprint("goals_public", __name__)
 
@@ -26,30 +27,25 @@ public_bp = Blueprint("goals_public", __name__)
 @public_bp.route("/goals/survey/<token>", methods=["GET", "POST"])
 @public
 def survey(token: str) -> Any:
-    try:
-        # an expired link raises LinkExpired: the links' page offers a fresh one by email
-        claims = read_token(token, purpose=SURVEY_PURPOSE, max_age=SURVEY_MAX_AGE)
-    except LinkInvalid:
-        abort(404)
-    if grant_region_of(Enrollment, claims.object_id) is None:
-        abort(404)
-    enrollment = db.session.get(Enrollment, claims.object_id)
-    if enrollment is None or enrollment.person_id != claims.person_id:
-        abort(404)
+    # an expired link raises LinkExpired, a broken one LinkInvalid: the one set of link pages
+    link = open_link(token, purpose=SURVEY_PURPOSE, model=Enrollment, max_age=SURVEY_MAX_AGE)
+    enrollment = link.obj
+    if enrollment.person_id != link.claims.person_id:
+        raise LinkInvalid(link.claims)
     error = None
     answer, comment = enrollment.goal_reached, enrollment.goal_comment or ""
     if request.method == "POST":
-        answer = request.form.get("answer", "")
-        comment = request.form.get("comment", "")
+        form = SurveyForm()
+        answer, comment = form.answer.data or "", form.comment.data or ""
         try:
             answer_goal_survey(enrollment, answer=answer, comment=comment, actor=enrollment.person)
         except InvalidAnswer:
+            rollback()
             error = (
                 f"Choose reached, partly or not yet; keep the comment under {COMMENT_MAX} "
                 "characters."
             )
         else:
-            db.session.commit()
             return redirect(url_for("goals_public.survey", token=token, saved=1))
     return render_template(
         "goals/survey.html",

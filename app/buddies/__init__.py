@@ -1,0 +1,1 @@
+"""Buddies: learners paired within a cohort (the lead pairs and swaps them)."""

@@ -1,0 +1,28 @@
+"""What the rollout pages post, read through Flask-WTF forms (``app.forms``)."""
+
+from __future__ import annotations
+
+from wtforms import StringField, TextAreaField
+
+from app.forms import DayField, Form, HHMMField, IntField, strip
+
+
+class RolloutForm(Form):
+    slug = StringField(filters=[strip, lambda v: v.lower() if isinstance(v, str) else v])
+    program_id = IntField()
+    cohort_start = DayField()
+    call_weekday = IntField()
+    call_time = HHMMField()
+    call_duration_minutes = IntField()
+    call_join_url = StringField(filters=[strip])
+    expert_id = IntField()
+    hr_partner_id = IntField()
+    sponsor_message = TextAreaField()
+    sponsors = TextAreaField()
+
+
+class CommitForm(Form):
+    """The learner's pledge: their goal and, optionally, a buddy they choose."""
+
+    goal = TextAreaField()
+    buddy = StringField()

@@ -1,0 +1,21 @@
+"""What the term pages post, read through Flask-WTF forms (``app.forms``)."""
+
+from __future__ import annotations
+
+from wtforms import StringField, TextAreaField
+
+from app.forms import Form, flag
+
+
+class ReviewForm(Form):
+    """The lead's decision on a free-rider candidate: excuse (a reason, a note, maybe
+    withdraw) or confirm."""
+
+    decision = StringField()
+    reason = StringField()
+    note = TextAreaField()
+    withdraw = flag()
+
+
+class CloseForm(Form):
+    confirm = StringField()
