@@ -228,17 +228,18 @@ def translations(locale: str | None = None) -> NullTranslations:
     return _translations(catalog_id(locale or current_locale()))
 
 
-def gettext(string: str, **variables: Any) -> str:
+def gettext(string: str, /, **variables: Any) -> str:
     text = translations().ugettext(string)
     return text % variables if variables else text
 
 
-def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
-    variables.setdefault("num", num)
-    return translations().ungettext(singular, plural, num) % variables
+def ngettext(singular: str, plural: str, n: int, /, **variables: Any) -> str:
+    """The plural form for ``n``; ``%(num)s`` is ``n`` unless given (a formatted one)."""
+    variables.setdefault("num", n)
+    return translations().ungettext(singular, plural, n) % variables
 
 
-def pgettext(context: str, string: str, **variables: Any) -> str:
+def pgettext(context: str, string: str, /, **variables: Any) -> str:
     text = translations().upgettext(context, string)
     return text % variables if variables else text
 
@@ -249,6 +250,11 @@ def lazy_gettext(string: str, **variables: Any) -> LazyString:
 
 
 _ = gettext
+
+
+def N_(string: str) -> str:
+    """Marks a message for extraction where it is defined; ``gettext`` it where shown."""
+    return string
 
 
 def add_test_catalog(language: str, catalog: str, directory: str) -> None:
