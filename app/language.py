@@ -244,6 +244,18 @@ def pgettext(context: str, string: str, /, **variables: Any) -> str:
     return text % variables if variables else text
 
 
+def in_language(lang: str | None) -> contextlib.AbstractContextManager[Any]:
+    """Render in ``lang`` (a locale or a language) if given, else as now."""
+    return force_reader(lang) if lang else contextlib.nullcontext()
+
+
+def translate(message: str, lang: str | None = None, /, **params: Any) -> str:
+    """A catalog message in ``lang`` (the language being rendered when None): the one
+    signature of every ``texts`` module, ``text(key, lang=None, **params)``."""
+    with in_language(lang):
+        return gettext(message, **params)
+
+
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """For texts defined at import (form labels): translated when shown."""
     return LazyString(gettext, string, **variables)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from app.language import N_, force_reader, gettext, hours, ngettext, number, percent
+from app.language import N_, hours, in_language, ngettext, number, percent, translate
 
 DASH = "—"
 
@@ -73,12 +72,7 @@ LABELS: dict[str, str] = {
 
 def label(key: str, locale: str | None = None) -> str:
     """A metric's label for ``locale`` (the reader being rendered for when None)."""
-    with _reader(locale):
-        return gettext(LABELS[key])
-
-
-def _reader(locale: str | None) -> contextlib.AbstractContextManager[Any]:
-    return force_reader(locale) if locale else contextlib.nullcontext()
+    return translate(LABELS[key], locale)
 
 
 def value_of(figures: dict[str, Any] | None, key: str) -> Any:
@@ -100,7 +94,7 @@ def format_value(kind: str, value: Any, locale: str | None = None) -> str:
     """A figure for ``locale`` (the reader being rendered for when None): 87 %, 48 Std."""
     if value is None:
         return DASH
-    with _reader(locale):
+    with in_language(locale):
         if kind == "rate":
             return percent(percent_points(value) / 100)
         if kind == "hours":
@@ -119,7 +113,7 @@ def format_change(kind: str, current: Any, previous: Any, locale: str | None = N
     """The change since last week: "▲ 5 pts", "▼ 2", "±0", or "—" when unknown."""
     if current is None or previous is None:
         return DASH
-    with _reader(locale):
+    with in_language(locale):
         if kind == "rate":
             delta = percent_points(current) - percent_points(previous)
             points = ngettext("%(num)s pt", "%(num)s pts", abs(delta), num=number(abs(delta)))

@@ -142,7 +142,7 @@ def _replace_issues(roster_import: RosterImport) -> Any:
                     "region_id": roster_import.region_id,
                     "line": line,
                     "column": column_header(column, headers),
-                    "reason": roster_reason(code)[:300],
+                    "reason": roster_reason(code, "en")[:300],  # stored: one language
                     "code": code[:60],
                     "refused": refused,
                 }
@@ -409,7 +409,7 @@ def import_roster_file(
 
     def collect(conn: Connection, headers: dict[str, str]) -> None:
         issues.extend(
-            (line, column_header(column, headers), roster_reason(code))
+            (line, column_header(column, headers), roster_reason(code, "en"))
             for line, column, code, refused in staged_issues(conn)
             if refused
         )
@@ -462,7 +462,7 @@ def dry_run_roster_file(
 
     def collect(conn: Connection, headers: dict[str, str]) -> None:
         issues.extend(
-            (line, column_header(column, headers), roster_reason(code))
+            (line, column_header(column, headers), roster_reason(code, "en"))
             for line, column, code, refused in staged_issues(conn)
             if refused or notes
         )
