@@ -75,9 +75,22 @@ def _parse(code: str) -> Locale | None:
         return None
 
 
+@lru_cache(maxsize=1)
 def _languages() -> dict[str, str]:
-    """Language → catalog id, for every locale Summit has texts for."""
-    found = {str(_parse(code).language): code for code in SUPPORTED_LOCALES}  # type: ignore[union-attr]
+    """Language → catalog id, for every locale Summit has texts for: the shipped ones and
+    any other catalog folder under translations/ (a new language is only its catalog)."""
+    codes = [*SUPPORTED_LOCALES]
+    if TRANSLATIONS_DIR.is_dir():
+        codes += sorted(
+            folder.name
+            for folder in TRANSLATIONS_DIR.iterdir()
+            if (folder / "LC_MESSAGES" / f"{DOMAIN}.po").exists()
+        )
+    found: dict[str, str] = {}
+    for code in codes:
+        parsed = _parse(code)
+        if parsed is not None:
+            found.setdefault(str(parsed.language), code)
     found.update({lang: code for lang, (code, _) in _extra_catalogs.items()})
     return found
 
@@ -273,11 +286,13 @@ def add_test_catalog(language: str, catalog: str, directory: str) -> None:
     """Serve ``language`` from a catalog outside translations/ (the pseudo-locale tests)."""
     _extra_catalogs[language] = (catalog, directory)
     _translations.cache_clear()
+    _languages.cache_clear()
 
 
 def remove_test_catalog(language: str) -> None:
     _extra_catalogs.pop(language, None)
     _translations.cache_clear()
+    _languages.cache_clear()
 
 
 # --- formatting: one set of filters ----------------------------------------------------
