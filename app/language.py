@@ -37,11 +37,12 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 from flask import Flask, g, has_app_context, has_request_context, request
-from flask_babel import Babel, force_locale
+from flask_babel import force_locale
 from flask_babel import get_locale as _babel_locale
 from flask_babel.speaklater import LazyString
 from jinja2 import Environment, pass_context
 
+from app.extensions import babel
 from app.settings import PROJECT_ROOT
 
 #: Babel identifiers, as ``str(Locale.parse(...))`` spells them, which is also the folder
@@ -60,8 +61,6 @@ DOMAIN = "messages"
 _forced: ContextVar[tuple[str, str | None] | None] = ContextVar("summit_reader", default=None)
 #: test catalogs (a pseudo-locale) beside the shipped ones: language → catalog folder id
 _extra_catalogs: dict[str, tuple[str, str]] = {}
-
-babel = Babel(configure_jinja=False)
 
 
 # --- which locale a reader gets -------------------------------------------------------
