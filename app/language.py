@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -37,13 +38,11 @@ from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 from flask import Flask, g, has_app_context, has_request_context, request
-from flask_babel import force_locale
+from flask_babel import Babel, force_locale
 from flask_babel import get_locale as _babel_locale
 from flask_babel.speaklater import LazyString
 from jinja2 import Environment, pass_context
 
-from app.extensions import babel
-from app.settings import PROJECT_ROOT
 
 #: Babel identifiers, as ``str(Locale.parse(...))`` spells them, which is also the folder
 #: name under translations/. A language without a region where one form serves every
@@ -51,6 +50,8 @@ from app.settings import PROJECT_ROOT
 #: written standards: ``pt_BR`` (Brazilian, not European Portuguese) and ``zh_Hans_CN``
 #: (Simplified Chinese: Babel canonicalises ``zh_CN`` to it, and it keeps ``zh_Hant_TW``
 #: free for a Traditional catalog later).
+#: core layer: nothing of Summit's is imported here, not even settings (import-linter)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "pt_BR", "pl", "nl", "ja", "zh_Hans_CN")
 DEFAULT_LOCALE = "en"
 DEFAULT_TIME_ZONE = "UTC"
@@ -61,6 +62,9 @@ DOMAIN = "messages"
 _forced: ContextVar[tuple[str, str | None] | None] = ContextVar("summit_reader", default=None)
 #: test catalogs (a pseudo-locale) beside the shipped ones: language → catalog folder id
 _extra_catalogs: dict[str, tuple[str, str]] = {}
+
+#: Flask-Babel; Jinja is set up here (one set of filters for pages and emails), not by it
+babel = Babel(configure_jinja=False)
 
 
 # --- which locale a reader gets -------------------------------------------------------
@@ -500,3 +504,62 @@ def compile_catalogs(directory: str | None = None) -> list[str]:
         compiled.append(str(po))
     _translations.cache_clear()
     return compiled
+
+
+# --- pages kept per language (en, de, fr) until they move to the catalogs ---------------
+# (issue 23: the staff and public pages are another session's; emails no longer use these)
+
+SUPPORTED_LANGUAGES = ("en", "de", "fr")
+
+
+def babel_locale(locale: str | None) -> str:
+    """The Babel locale for ``locale`` ("de_DE", "fr", "en-GB"), English when unknown."""
+    if not locale:
+        return "en"
+    return locale.replace("-", "_")
+
+
+def language(locale: str | None) -> str:
+    lang = babel_locale(locale).split("_")[0].lower()
+    return lang if lang in SUPPORTED_LANGUAGES else "en"
+
+
+def person_language(person: Any, region: Any) -> str:
+    """The language Summit writes to a person in (emails and the pages their links open):
+    their own locale, else their region's, English where Summit has no text."""
+    return language(getattr(person, "locale", None) or getattr(region, "locale", None))
+
+
+#: the Babel locale of a page in a language when neither the person nor the region has one
+_PAGE_LOCALES = {"en": "en_GB", "de": "de_DE", "fr": "fr_FR"}
+
+
+def page_locale(person: Any, region: Any) -> str:
+    """The Babel locale for dates on a page in ``person_language(person, region)``: the
+    person's own locale (``de_AT``, ``fr_CH``) or the region's when it is of that
+    language, else the language's usual one (an ``es_ES`` learner reads English dates)."""
+    lang = person_language(person, region)
+    for locale in (getattr(person, "locale", None), getattr(region, "locale", None)):
+        if locale and babel_locale(locale).split("_")[0].lower() == lang:
+            return babel_locale(locale)
+    return _PAGE_LOCALES[lang]
+
+
+def accepted_language(header_languages: Any) -> str:
+    """The best of en, de, fr in an ``Accept-Language`` header (werkzeug's
+    ``request.accept_languages``), by quality then order; English when none fits.
+    A region subtag counts as its language ("en-US" is English, not a miss)."""
+    for value, quality in header_languages:
+        if quality <= 0:
+            continue
+        lang = value.replace("_", "-").split("-")[0].lower()
+        if lang in SUPPORTED_LANGUAGES:
+            return lang
+    return "en"
+
+
+def page_templates(template: str, lang: str) -> list[str]:
+    """``"approvals/decide.html"`` in ``lang`` (``approvals/de/decide.html``), the English
+    one as the fallback: pages follow the per-language layout of the email templates."""
+    folder, _, name = template.rpartition("/")
+    return [f"{folder}/{lang}/{name}", template]

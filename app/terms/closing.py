@@ -123,8 +123,11 @@ def close_term(
     )
     db.session.flush()
     counter = _StatementCounter()
-    engine = db.session.connection().engine
-    event.listen(engine, "before_cursor_execute", counter)
+    # counted on this session's connection, not the shared engine: concurrent closes
+    # (other threads, other requests) neither count each other's statements nor race on
+    # the engine's listener list while one of them removes its counter
+    connection = db.session.connection()
+    event.listen(connection, "before_cursor_execute", counter)
     try:
         changed = _close(ids, now=now, channel=channel)
         counts = dict(
@@ -155,7 +158,7 @@ def close_term(
             )
             db.session.flush()
     finally:
-        event.remove(engine, "before_cursor_execute", counter)
+        event.remove(connection, "before_cursor_execute", counter)
     # rows changed behind the ORM's back: reload them when next read
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, TermReview):
