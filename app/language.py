@@ -43,7 +43,6 @@ from flask_babel import get_locale as _babel_locale
 from flask_babel.speaklater import LazyString
 from jinja2 import Environment, pass_context
 
-
 #: Babel identifiers, as ``str(Locale.parse(...))`` spells them, which is also the folder
 #: name under translations/. A language without a region where one form serves every
 #: country (``de`` for de_DE, de_AT, de_CH); a region or script where the language has two

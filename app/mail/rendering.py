@@ -49,8 +49,6 @@ class RenderedEmail:
     html: str
 
 
-
-
 @lru_cache(maxsize=4)
 def environments(directory: str = str(TEMPLATES_DIR)) -> tuple[Environment, Environment]:
     loader = ChoiceLoader([FileSystemLoader(directory)])
