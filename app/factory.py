@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import dbsetup, transaction
+from app import dbsetup, language, transaction
 from app import models as _models  # noqa: F401 (every model in the metadata: Alembic, create_all)
 from app.approvals import cli as approvals_cli
 from app.approvals import handlers as approvals_handlers
@@ -82,7 +82,7 @@ from app.terms import public as terms_public
 from app.terms import routes as terms_routes
 from app.terms.common import BUDDY_PURPOSE
 from app.terms.fresh_links import find_signoff_link
-from app.web import errors, filters, security
+from app.web import errors, security
 from app.web import routes as web_routes
 from app.xapi import cli as xapi_cli
 from app.xapi import routes as xapi_routes
@@ -283,4 +283,5 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    filters.init_app(app)
+    """Flask-Babel, gettext in Jinja and the one set of date and number filters."""
+    language.init_app(app)

@@ -15,6 +15,7 @@ from flask import current_app
 from app.calls.calendar import series_sequence, series_uid, shape_series
 from app.calls.models import CallInvitation, CallSession
 from app.ics import Attendee, InviteEvent, build_calendar
+from app.language import _, force_reader
 from app.mail.services import Attachment, ics_attachment, queue_email
 from app.rollouts.models import Rollout
 
@@ -36,18 +37,31 @@ def organizer() -> tuple[str, str]:
 
 
 def summary(rollout: Rollout) -> str:
-    return f"{rollout.program.title}: weekly expert call ({rollout.region.name})"
+    """The event's title, in the language being rendered (``force_reader``)."""
+    return _(
+        "%(program)s: weekly expert call (%(region)s)",
+        program=rollout.program.title,
+        region=rollout.region.name,
+    )
 
 
 def _description(join_url: str, note: str | None = None) -> str:
-    return f"Weekly call with the subject-matter expert and the HR partner.\nJoin: {join_url}" + (
-        f"\n{note}" if note else ""
-    )
+    lines = [_("Weekly call with the subject-matter expert and the HR partner.")]
+    if join_url:
+        lines.append(_("Join: %(join_url)s", join_url=join_url))
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
 
 
 def legacy_event(session: CallSession, rollout: Rollout, invitee: CallInvitation) -> InviteEvent:
     """One session as the VEVENT the invitations before the series carried (its own UID),
     cancelled: only to take those events out of the calendars that still hold them."""
+    with force_reader(invitee.locale, invitee.time_zone):
+        return _legacy_event(session, rollout, invitee)
+
+
+def _legacy_event(session: CallSession, rollout: Rollout, invitee: CallInvitation) -> InviteEvent:
     return InviteEvent(
         uid=session.uid,
         summary=summary(rollout),
@@ -66,8 +80,16 @@ def legacy_event(session: CallSession, rollout: Rollout, invitee: CallInvitation
 def series_events(
     rollout: Rollout, invitee: CallInvitation, sessions: Sequence[CallSession]
 ) -> list[InviteEvent]:
-    """The series for one invitee (attendee lists stay private): the master first, then
-    one override per session held off the weekly slot. Empty when none is scheduled."""
+    """The series for one invitee (attendee lists stay private), in their language: the
+    master first, then one override per session held off the weekly slot. Empty when none
+    is scheduled."""
+    with force_reader(invitee.locale, invitee.time_zone):
+        return _series_events(rollout, invitee, sessions)
+
+
+def _series_events(
+    rollout: Rollout, invitee: CallInvitation, sessions: Sequence[CallSession]
+) -> list[InviteEvent]:
     zone = rollout.region.time_zone
     shape = shape_series(
         sessions,
@@ -136,9 +158,11 @@ def series_cancel(
         master = events[0]
     else:
         # nothing scheduled any more: the series' UID is cancelled all the same
+        with force_reader(invitee.locale, invitee.time_zone):
+            title = summary(rollout)
         master = InviteEvent(
             uid=series_uid(rollout.id),
-            summary=summary(rollout),
+            summary=title,
             starts_at=min(s.starts_at for s in sessions),
             duration=timedelta(minutes=rollout.call_duration_minutes),
             time_zone=rollout.region.time_zone,

@@ -1,96 +1,69 @@
-"""The learner's master-class pages in the learner's language (en, de, fr), like the emails:
-the RSVP page, the leaderboard opt-in and the expired-link page.
-
-The pages are templates per language (``masterclasses/<lang>/rsvp.html``, the English one
-as the fallback); the refusals an RSVP meets, the names of the answers and the badges are
-here, keyed, so services stay free of presentation. Staff pages stay English.
+"""The learner's master-class pages: the refusals an RSVP meets, the names of the
+answers and the badges, as catalog messages (translations/), keyed so that services
+stay free of presentation. ``lang`` is the reader's language, the one being rendered
+when None, as in every ``texts`` module.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from app.language import N_, in_language, pgettext, translate
 from app.masterclasses.recognition import REGULAR_CALLS, Badge
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "en": {
-        "choose": "Choose whether you will come.",
-        "closed": "This master class has already taken place: your answer was not recorded.",
-    },
-    "de": {
-        "choose": "Bitte wählen Sie, ob Sie kommen.",
-        "closed": (
-            "Diese Masterclass hat bereits stattgefunden: Ihre Antwort wurde nicht gespeichert."
-        ),
-    },
-    "fr": {
-        "choose": "Indiquez si vous venez.",
-        "closed": ("Cette master class a déjà eu lieu : votre réponse n'a pas été enregistrée."),
-    },
-}
-
-#: an invitation's answer, as the learner reads it on the RSVP page
-STATUSES: dict[str, dict[str, str]] = {
-    "en": {
-        "invited": "not given yet",
-        "accepted": "accepted",
-        "waitlisted": "on the waitlist: you will get an email if a place frees up",
-        "declined": "declined",
-        "attended": "attended",
-        "no_show": "no show",
-    },
-    "de": {
-        "invited": "noch nicht gegeben",
-        "accepted": "zugesagt",
-        "waitlisted": "auf der Warteliste: Sie erhalten eine E-Mail, wenn ein Platz frei wird",
-        "declined": "abgesagt",
-        "attended": "teilgenommen",
-        "no_show": "nicht erschienen",
-    },
-    "fr": {
-        "invited": "pas encore donnée",
-        "accepted": "acceptée",
-        "waitlisted": "sur liste d'attente : vous recevrez un e-mail si une place se libère",
-        "declined": "déclinée",
-        "attended": "présent·e",
-        "no_show": "absent·e",
-    },
-}
-
-#: badge key → (label, description); English is ``recognition.BADGES`` itself
-BADGES: dict[str, dict[str, tuple[str, str]]] = {
-    "de": {
-        "finisher": ("Abschluss", "Hat das Programm abgeschlossen"),
-        "steady": ("Im Plan", "Bei jeder Abschnittsprüfung im Plan"),
-        "regular": ("Stammgast", f"Hat an {REGULAR_CALLS} oder mehr Expertencalls teilgenommen"),
-        "goal": ("Ziel erreicht", "Hat das zu Beginn gesetzte Ziel erreicht"),
-        "masterclass": ("Masterclass", "Hat an einer Masterclass teilgenommen"),
-    },
-    "fr": {
-        "finisher": ("Diplômé·e", "A terminé le programme"),
-        "steady": ("Rythme régulier", "Dans les temps à chaque bilan de période"),
-        "regular": ("Habitué·e", f"A assisté à {REGULAR_CALLS} appels d'experts ou plus"),
-        "goal": ("Objectif atteint", "A atteint l'objectif fixé au départ"),
-        "masterclass": ("Master class", "A assisté à une master class"),
-    },
+MESSAGES: dict[str, str] = {
+    "choose": N_("Choose whether you will come."),
+    "closed": N_("This master class has already taken place: your answer was not recorded."),
 }
 
 
-def text(key: str, lang: str) -> str:
-    return MESSAGES.get(lang, MESSAGES["en"]).get(key, MESSAGES["en"][key])
+def text(key: str, lang: str | None = None, **params: Any) -> str:
+    """The message ``key`` in ``lang`` (the language being rendered when None)."""
+    return translate(MESSAGES[key], lang, **params)
 
 
-def status(value: str, lang: str) -> str:
+def status(value: str, lang: str | None = None) -> str:
     """The learner's answer (an ``InvitationStatus`` value) in ``lang``."""
-    names = STATUSES.get(lang, STATUSES["en"])
-    return names.get(value, STATUSES["en"].get(value, value.replace("_", " ")))
+    with in_language(lang):
+        # "rsvp": a master-class answer ("declined" is not a manager's decline)
+        names = {
+            "invited": pgettext("rsvp", "not given yet"),
+            "accepted": pgettext("rsvp", "accepted"),
+            "waitlisted": pgettext(
+                "rsvp", "on the waitlist: you will get an email if a place frees up"
+            ),
+            "declined": pgettext("rsvp", "declined"),
+            "attended": pgettext("rsvp", "attended"),
+            "no_show": pgettext("rsvp", "no show"),
+        }
+    return names.get(value, value.replace("_", " "))
 
 
-def badge(item: Badge, lang: str) -> Badge:
-    """``item`` with its label and description in ``lang`` (itself in English)."""
-    label, description = BADGES.get(lang, {}).get(item.key, (item.label, item.description))
+def badge(item: Badge, lang: str | None = None) -> Badge:
+    """``item`` with its label and description in ``lang``."""
+    with in_language(lang):
+        labels = {
+            "finisher": (pgettext("badge", "Finisher"), translate("Completed the program")),
+            "steady": (
+                pgettext("badge", "Steady pace"),
+                translate("On track at every term review"),
+            ),
+            "regular": (
+                pgettext("badge", "Regular"),
+                translate("Attended %(calls)s or more expert calls", calls=REGULAR_CALLS),
+            ),
+            "goal": (
+                pgettext("badge", "Goal reached"),
+                translate("Reached the goal they set at the start"),
+            ),
+            "masterclass": (
+                pgettext("badge", "Master class"),
+                translate("Attended a master class"),
+            ),
+        }
+    label, description = labels.get(item.key, (item.label, item.description))
     return Badge(item.key, label, description)
 
 
-def badges(items: Any, lang: str) -> list[Badge]:
+def badges(items: Any, lang: str | None = None) -> list[Badge]:
     return [badge(b, lang) for b in items]

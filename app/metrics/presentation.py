@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from app.language import N_, hours, in_language, ngettext, number, percent, translate
+
 DASH = "—"
 
 
@@ -45,78 +47,32 @@ METRICS: tuple[Metric, ...] = (
 #: the practices shown next to completion in the global league table
 PRACTICES = ("approval_rate", "call_attendance_rate", "buddy_signoff_rate")
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "enrolled": "Enrolled",
-        "funnel.committed": "Committed",
-        "funnel.time_approved": "Study time approved",
-        "funnel.active": "Started",
-        "completed": "Completed",
-        "completion_rate": "Completion rate",
-        "on_pace_rate": "On pace",
-        "active_7d_rate": "Active in the last 7 days",
-        "approvals_pending": "Approvals pending",
-        "median_hours_to_approval": "Median time to approval",
-        "approval_rate": "Approval rate",
-        "call_attendance_rate": "Call attendance (last 4 weeks)",
-        "free_riders": "Confirmed free riders",
-        "free_rider_candidates": "Free-rider candidates awaiting review",
-        "goal_attainment_answered": "Goal reached (of those who answered)",
-        "goal_attainment_enrolled": "Goal reached (of everyone enrolled)",
-        "masterclass_rsvps": "Master-class RSVPs",
-        "buddy_signoff_rate": "Buddy sign-off rate",
-    },
-    "de": {
-        "enrolled": "Eingeschrieben",
-        "funnel.committed": "Zugesagt",
-        "funnel.time_approved": "Lernzeit genehmigt",
-        "funnel.active": "Begonnen",
-        "completed": "Abgeschlossen",
-        "completion_rate": "Abschlussquote",
-        "on_pace": "Im Plan",
-        "on_pace_rate": "Im Plan",
-        "active_7d_rate": "Aktiv in den letzten 7 Tagen",
-        "approvals_pending": "Offene Genehmigungen",
-        "median_hours_to_approval": "Median bis zur Genehmigung",
-        "approval_rate": "Genehmigungsquote",
-        "call_attendance_rate": "Teilnahme an Expertencalls (4 Wochen)",
-        "free_riders": "Bestätigte Trittbrettfahrer",
-        "free_rider_candidates": "Zu prüfende Trittbrettfahrer-Fälle",
-        "goal_attainment_answered": "Ziel erreicht (von den Antwortenden)",
-        "goal_attainment_enrolled": "Ziel erreicht (von allen Eingeschriebenen)",
-        "masterclass_rsvps": "Zusagen zur Masterclass",
-        "buddy_signoff_rate": "Buddy-Bestätigungen",
-    },
-    "fr": {
-        "enrolled": "Inscrits",
-        "funnel.committed": "Engagés",
-        "funnel.time_approved": "Temps d'étude accordé",
-        "funnel.active": "Commencé",
-        "completed": "Terminé",
-        "completion_rate": "Taux d'achèvement",
-        "on_pace_rate": "Dans le rythme",
-        "active_7d_rate": "Actifs ces 7 derniers jours",
-        "approvals_pending": "Validations en attente",
-        "median_hours_to_approval": "Délai médian de validation",
-        "approval_rate": "Taux de validation",
-        "call_attendance_rate": "Participation aux appels (4 semaines)",
-        "free_riders": "Passagers clandestins confirmés",
-        "free_rider_candidates": "Cas de passagers clandestins à examiner",
-        "goal_attainment_answered": "Objectif atteint (parmi les répondants)",
-        "goal_attainment_enrolled": "Objectif atteint (parmi les inscrits)",
-        "masterclass_rsvps": "Inscriptions à la master class",
-        "buddy_signoff_rate": "Validations par le binôme",
-    },
+#: each metric's label: a catalog message, translated where it is shown
+LABELS: dict[str, str] = {
+    "enrolled": N_("Enrolled"),
+    "funnel.committed": N_("Committed"),
+    "funnel.time_approved": N_("Study time approved"),
+    "funnel.active": N_("Started"),
+    "completed": N_("Completed"),
+    "completion_rate": N_("Completion rate"),
+    "on_pace_rate": N_("On pace"),
+    "active_7d_rate": N_("Active in the last 7 days"),
+    "approvals_pending": N_("Approvals pending"),
+    "median_hours_to_approval": N_("Median time to approval"),
+    "approval_rate": N_("Approval rate"),
+    "call_attendance_rate": N_("Call attendance (last 4 weeks)"),
+    "free_riders": N_("Confirmed free riders"),
+    "free_rider_candidates": N_("Free-rider candidates awaiting review"),
+    "goal_attainment_answered": N_("Goal reached (of those who answered)"),
+    "goal_attainment_enrolled": N_("Goal reached (of everyone enrolled)"),
+    "masterclass_rsvps": N_("Master-class RSVPs"),
+    "buddy_signoff_rate": N_("Buddy sign-off rate"),
 }
 
 
-def language(locale: str | None) -> str:
-    lang = (locale or "en").replace("-", "_").split("_")[0]
-    return lang if lang in LABELS else "en"
-
-
-def label(key: str, locale: str | None = "en") -> str:
-    return LABELS[language(locale)].get(key) or LABELS["en"][key]
+def label(key: str, locale: str | None = None) -> str:
+    """A metric's label for ``locale`` (the reader being rendered for when None)."""
+    return translate(LABELS[key], locale)
 
 
 def value_of(figures: dict[str, Any] | None, key: str) -> Any:
@@ -134,14 +90,16 @@ def percent_points(rate: float) -> int:
     return int((Decimal(str(rate)) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
-def format_value(kind: str, value: Any) -> str:
+def format_value(kind: str, value: Any, locale: str | None = None) -> str:
+    """A figure for ``locale`` (the reader being rendered for when None): 87 %, 48 Std."""
     if value is None:
         return DASH
-    if kind == "rate":
-        return f"{percent_points(value)}%"
-    if kind == "hours":
-        return f"{value:.1f} h"
-    return f"{value:,}".replace(",", "\u202f")
+    with in_language(locale):
+        if kind == "rate":
+            return percent(percent_points(value) / 100)
+        if kind == "hours":
+            return hours(round(value, 1))
+        return number(value)
 
 
 def _arrow(delta: float, text: str) -> str:
@@ -151,18 +109,20 @@ def _arrow(delta: float, text: str) -> str:
     return f"{'▲' if delta > 0 else '▼'} {text}"
 
 
-def format_change(kind: str, current: Any, previous: Any) -> str:
+def format_change(kind: str, current: Any, previous: Any, locale: str | None = None) -> str:
     """The change since last week: "▲ 5 pts", "▼ 2", "±0", or "—" when unknown."""
     if current is None or previous is None:
         return DASH
-    if kind == "rate":
-        delta = percent_points(current) - percent_points(previous)
-        return _arrow(delta, f"{abs(delta)} pts")
-    if kind == "hours":
-        delta_h = round(current - previous, 1)
-        return _arrow(delta_h, f"{abs(delta_h):.1f} h")
-    delta_n = current - previous
-    return _arrow(delta_n, format_value("count", abs(delta_n)))
+    with in_language(locale):
+        if kind == "rate":
+            delta = percent_points(current) - percent_points(previous)
+            points = ngettext("%(num)s pt", "%(num)s pts", abs(delta), num=number(abs(delta)))
+            return _arrow(delta, points)
+        if kind == "hours":
+            delta_h = round(current - previous, 1)
+            return _arrow(delta_h, hours(abs(delta_h)))
+        delta_n = current - previous
+        return _arrow(delta_n, number(abs(delta_n)))
 
 
 @dataclass(frozen=True)
@@ -189,9 +149,9 @@ def rows(
             Row(
                 key=metric.key,
                 label=label(metric.key, locale),
-                value=format_value(metric.kind, current),
+                value=format_value(metric.kind, current, locale),
                 detail=detail,
-                change=format_change(metric.kind, current, value_of(previous, metric.key)),
+                change=format_change(metric.kind, current, value_of(previous, metric.key), locale),
             )
         )
     return out

@@ -1,4 +1,7 @@
-"""The trend chart of a regional report: an inline PNG readable in Outlook and in greyscale."""
+"""The trend chart of a regional report: an inline PNG readable in Outlook and in greyscale.
+
+Title, labels and percentages are in the language being rendered (the caller runs it in
+``app.language.force_reader`` for the report's reader)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import io
 
 from matplotlib.figure import Figure
 
+from app.language import _, percent
 from app.metrics.presentation import percent_points
 
 #: Okabe–Ito blue and vermillion; the lines also differ by style and marker
@@ -39,7 +43,7 @@ def trend_png(
         ax.plot([p[0] for p in points], [p[1] for p in points], **style)
         last_x, last_y = points[-1]
         ax.annotate(
-            f"{name} {percent_points(last_y / 100)}%",
+            f"{name} {_percent(last_y / 100)}",
             (last_x, last_y),
             xytext=(8, 0),
             textcoords="offset points",
@@ -51,12 +55,12 @@ def trend_png(
     ax.set_xticks(x, [w.split("-")[1] for w in weeks], fontsize=8)
     ax.set_ylim(0, 100)
     ax.set_xlim(-0.3, len(weeks) - 1 + 2.6)
-    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
+    ax.yaxis.set_major_formatter(lambda v, _pos: percent(round(v) / 100))
     ax.tick_params(axis="y", labelsize=8)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title("Completion rate by week", fontsize=10, loc="left")
+    ax.set_title(_("Completion rate by week"), fontsize=10, loc="left")
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.1)  # tight_layout costs 3x
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
@@ -76,11 +80,25 @@ def trend_alt(
     def describe(series: list[float | None]) -> str:
         known = [(w, v) for w, v in zip(weeks, series, strict=True) if v is not None]
         if not known:
-            return "no data"
+            return _("no data")
         (w0, v0), (w1, v1) = known[0], known[-1]
-        return f"{percent_points(v0)}% in {w0} to {percent_points(v1)}% in {w1}"
+        return _(
+            "%(first)s in %(first_week)s to %(last)s in %(last_week)s",
+            first=_percent(v0),
+            first_week=w0,
+            last=_percent(v1),
+            last_week=w1,
+        )
 
-    return (
-        f"Completion rate by week: {region_label} {describe(region)}; "
-        f"{overall_label} {describe(overall)}."
+    return _(
+        "Completion rate by week: %(region)s %(region_trend)s; %(overall)s %(overall_trend)s.",
+        region=region_label,
+        region_trend=describe(region),
+        overall=overall_label,
+        overall_trend=describe(overall),
     )
+
+
+def _percent(rate: float) -> str:
+    """Whole percent rounded half up, as in every other channel (percent_points)."""
+    return percent(percent_points(rate) / 100)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.db import utcnow
 from app.extensions import db
+from app.language import _, force_reader
 from app.links.services import absolute_url
 from app.metrics.queries import Snapshot, compute, upcoming
 from app.programs.models import Program
@@ -240,21 +241,25 @@ def _fill_regional(
     weeks = [w for w, _, _ in trend]
     series = [v for _, v, _ in trend]
     everyone = [v for _, _, v in trend]
-    labels = {"region_label": region.name, "overall_label": "All regions"}
-    report.chart_png = trend_png(weeks, series, everyone, **labels)
-    alt = trend_alt(weeks, series, everyone, **labels)
     web_url = absolute_url("reports.show", region=region.code, week=report.week)
-    context = content.regional_context(
-        week=report.week,
-        region=region,
-        figures=figures,
-        previous=previous,
-        upcoming=coming,
-        chart_alt=alt,
-        web_url=web_url,
-        progress=progress or [],
+    # the chart, its words and the figures in the region's language (issue 23)
+    with force_reader(region.locale, region.time_zone):
+        labels = {"region_label": region.name, "overall_label": _("All regions")}
+        report.chart_png = trend_png(weeks, series, everyone, **labels)
+        alt = trend_alt(weeks, series, everyone, **labels)
+        context = content.regional_context(
+            week=report.week,
+            region=region,
+            figures=figures,
+            previous=previous,
+            upcoming=coming,
+            chart_alt=alt,
+            web_url=web_url,
+            progress=progress or [],
+        )
+    report.html, report.text = content.render_content(
+        REGION_KIND, region.locale, context, region.time_zone
     )
-    report.html, report.text = content.render_content(REGION_KIND, region.locale, context)
     report.csv = content.regional_csv(week=report.week, figures=figures, previous=previous)
     report.figures = {
         "week": report.week,

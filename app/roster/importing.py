@@ -51,7 +51,7 @@ def import_roster_file(
 
     def collect(conn: Connection, headers: dict[str, str]) -> None:
         issues.extend(
-            (line, column_header(column, headers), roster_reason(code))
+            (line, column_header(column, headers), roster_reason(code, "en"))
             for line, column, code, refused in staged_issues(conn)
             if refused
         )
@@ -102,7 +102,7 @@ def dry_run_roster_file(
 
     def collect(conn: Connection, headers: dict[str, str]) -> None:
         issues.extend(
-            (line, column_header(column, headers), roster_reason(code))
+            (line, column_header(column, headers), roster_reason(code, "en"))
             for line, column, code, refused in staged_issues(conn)
             if refused or notes
         )

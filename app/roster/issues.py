@@ -42,7 +42,7 @@ def issue_recorder(roster_import: RosterImport) -> Any:
                     "region_id": roster_import.region_id,
                     "line": line,
                     "column": column_header(column, headers),
-                    "reason": roster_reason(code)[:300],
+                    "reason": roster_reason(code, "en")[:300],
                     "code": code[:60],
                     "refused": refused,
                 }

@@ -5,7 +5,7 @@ again by the scheduler's recovery without an actor; the import row keeps who con
 (issue 21).
 
 Revision ID: c3a8e2f71d05
-Revises: 4e9ac3a41fc6
+Revises: e3a91c5d7b24
 Create Date: 2026-12-03 22:50:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c3a8e2f71d05"
-down_revision = "4e9ac3a41fc6"
+down_revision = "e3a91c5d7b24"
 branch_labels = None
 depends_on = None
 

@@ -120,7 +120,7 @@ def test_rows_format_each_figure_once_with_last_weeks_change() -> None:
     # last week: only E2 had completed (1 / 9 = 11%)
     assert table["completion_rate"].change == "▲ 11 pts"
     assert table["approval_rate"].value == "63%"  # 62.5% rounds half up
-    assert table["median_hours_to_approval"].value == "30.0 h"
+    assert table["median_hours_to_approval"].value == "30 hr"  # Babel's short unit, not "30.0 h"
     assert table["call_attendance_rate"].value == "38%"
     assert table["buddy_signoff_rate"].value == "33%"
     assert table["goal_attainment_enrolled"].value == "20%"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import UTC, datetime
@@ -104,19 +105,23 @@ def test_same_numbers_in_email_csv_and_web(client, login_as):
     csv_lines = email.attachments[1].data.decode("utf-8-sig").splitlines()
     assert web_csv.lstrip("\ufeff") == email.attachments[1].data.decode("utf-8-sig")
     english = {r.key: r for r in rows(report.figures["region"], report.figures["previous"])}
+    # the inliner writes the German no-break space of "22 %" as &nbsp;
+    email_html = html.unescape(email.html_body)
     for row in expected:
         pattern = (
             rf'<tr data-metric="{re.escape(row.key)}">\s*<th[^>]*>[^<]*</th>\s*'
             rf"<td[^>]*>{re.escape(row.value)}</td>\s*<td[^>]*>{re.escape(row.detail)}</td>"
             rf"\s*<td[^>]*>{re.escape(row.change)}</td>"
         )
-        assert re.search(pattern, email.html_body), row
+        assert re.search(pattern, email_html), row
         assert re.search(pattern, web), row
         assert f"{row.value}" in email.text_body
         en = english[row.key]
         line = f"Germany,{WEEK},{en.label},{en.value},{en.detail},{en.change}"
         assert any(line == csv_line.replace('"', "") for csv_line in csv_lines), line
-    assert "22%" in email.html_body and "63%" in email.html_body
+    # German figures in the German report: "22 %", "▲ 11 Prozentpunkte" (issue 23)
+    assert "22\u00a0%" in email_html and "63\u00a0%" in email_html
+    assert "▲ 11 Prozentpunkte" in email_html and " pts" not in email_html
 
 
 def test_aggregate_region_names_nobody_anywhere(client, login_as, run_jobs, smtp_sink):

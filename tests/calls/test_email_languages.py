@@ -1,0 +1,34 @@
+"""The call emails in German and French come from the catalogs, not from copies."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.mail.rendering import render_email
+from tests.calls.test_emails_and_jobs import CONTEXT
+
+JOIN = {"en_GB": "Join:", "de_DE": "Teilnehmen:", "fr_FR": "Rejoindre"}
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "de_DE", "fr_FR"])
+@pytest.mark.parametrize("kind", ["invitation", "agenda"])
+def test_no_join_line_without_a_join_link(kind, locale):
+    with_link = render_email(f"calls/{kind}", locale=locale, context=CONTEXT)
+    without = render_email(f"calls/{kind}", locale=locale, context={**CONTEXT, "join_url": ""})
+    assert JOIN[locale] in with_link.text and JOIN[locale] in with_link.html
+    assert JOIN[locale] not in without.text and JOIN[locale] not in without.html
+    assert 'href=""' not in without.html
+
+
+def test_german_and_french_wording_is_the_old_copies():
+    de = render_email("calls/invitation", locale="de_DE", context=CONTEXT)
+    assert de.text.startswith("Hallo Anna <Müller>,")
+    assert "Die Termine (45 Minuten, Zeiten in Europe/Berlin):" in de.text
+    assert "Bringen Sie mit, was Sie besprechen möchten" in de.text
+    assert '<html lang="de-DE" dir="ltr">' in de.html
+    fr = render_email("calls/invitation", locale="fr_CH", context=CONTEXT)
+    assert fr.text.startswith("Bonjour Anna <Müller>,")
+    assert '<html lang="fr-CH" dir="ltr">' in fr.html
+    # a language without a catalog yet reads English, its lang still its own
+    es = render_email("calls/invitation", locale="es_ES", context=CONTEXT)
+    assert es.text.startswith("Hello Anna <Müller>,") and 'lang="es-ES"' in es.html
