@@ -27,18 +27,14 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import Message
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import bindparam, select, update
 
 from app.db import utcnow
 from app.extensions import db
@@ -51,6 +47,7 @@ from app.mail.dispatch import (
 )
 from app.mail.mime import build_message
 from app.mail.models import EmailStatus, OutboundEmail
+from app.mail.recorder import execute, recorder, write
 from app.mail.services import (
     HeaderInjection,
 )
@@ -86,71 +83,6 @@ def backoff(attempts: int) -> timedelta:
     return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
 
 
-_local = threading.local()
-
-
-@contextmanager
-def _recorder() -> Iterator[Connection]:
-    """One autocommit connection that records every outcome in a single round trip.
-
-    Each UPDATE commits on its own, at once: a killed worker loses at most the
-    outcome it was about to write. The guarantee needed is against a killed
-    *worker*, not a crashed database server, so the commit does not wait for the
-    disk: PostgreSQL's ``synchronous_commit = off`` and SQLite's WAL with
-    ``synchronous = NORMAL`` both keep a committed row when the worker dies (a
-    server or OS crash may lose the last fraction of a second, which then
-    repeats with the same Message-ID). A connection the server cuts is replaced
-    (see :func:`_on_recorder`).
-    """
-    _local.conn = _open_recorder()
-    try:
-        yield _local.conn
-    finally:
-        conn, _local.conn = _local.conn, None
-        try:
-            if not conn.invalidated:
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("RESET synchronous_commit"))
-                elif conn.dialect.name == "sqlite":
-                    conn.execute(text("PRAGMA synchronous = FULL"))
-        finally:
-            conn.close()
-
-
-def _open_recorder() -> Connection:
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SET synchronous_commit TO OFF"))
-    elif conn.dialect.name == "sqlite":
-        conn.execute(text("PRAGMA synchronous = NORMAL"))
-    return conn
-
-
-def _on_recorder(conn: Connection, stmt: Any, params: dict[str, Any] | None = None) -> int:
-    """Run one UPDATE on the recorder; its rowcount. When the server cut the connection
-    (a restart, a failover, pg_terminate_backend), run it once more on a new one: an
-    acceptance not recorded would be sent again. Every UPDATE here is conditional on the
-    lease owner, so one that had committed before the cut changes nothing the second time."""
-    try:
-        return int(conn.execute(stmt, params).rowcount or 0)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        log.warning("the recording connection was cut (%s): recording on a new one", error.orig)
-        conn.close()
-        _local.conn = conn = _open_recorder()
-        return int(conn.execute(stmt, params).rowcount or 0)
-
-
-def _write(stmt: Any) -> None:
-    conn = getattr(_local, "conn", None)
-    if conn is not None:
-        _on_recorder(conn, stmt)
-        return
-    db.session.execute(stmt.execution_options(synchronize_session=False))
-    db.session.commit()
-
-
 #: one statement, compiled once, for the hot path (bound per message)
 _SENT = (
     update(OutboundEmail)
@@ -182,16 +114,6 @@ _HOLD = (
 )
 
 
-def _execute(stmt: Any, params: dict[str, Any]) -> int:
-    """Run one prepared UPDATE on the recorder (or the session) and commit; its rowcount."""
-    conn = getattr(_local, "conn", None)
-    if conn is not None:
-        return _on_recorder(conn, stmt, params)
-    result = db.session.execute(stmt, params, execution_options={"synchronize_session": False})
-    db.session.commit()
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 def _hold(token: str, email_id: int, lease: timedelta) -> bool:
     """Extend the lease of one row right before sending it; False if it is no longer ours."""
     now = utcnow()
@@ -201,16 +123,16 @@ def _hold(token: str, email_id: int, lease: timedelta) -> bool:
         "not_before": now + LEASE_MARGIN,
         "until": now + lease,
     }
-    return _execute(_HOLD, params) == 1
+    return execute(_HOLD, params) == 1
 
 
 def _record_sent(token: str, email_id: int, attempts: int) -> bool:
     params = {"email_id": email_id, "owner": token, "sent_at": utcnow(), "attempts": attempts}
-    return _execute(_SENT, params) == 1
+    return execute(_SENT, params) == 1
 
 
 def _set(token: str, ids: Sequence[int], **values: object) -> None:
-    _write(
+    write(
         update(OutboundEmail)
         .where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == token)
         .values(**values)
@@ -224,7 +146,7 @@ def _release(token: str, ids: Sequence[int], due_at: datetime | None = None) -> 
     values: dict[str, object] = {"lease_owner": None, "lease_until": None}
     if due_at is not None:
         values["next_attempt_at"] = due_at
-    _write(
+    write(
         update(OutboundEmail)
         .where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == token)
         .values(**values)
@@ -249,7 +171,7 @@ def deliver_pending(limit: int | None = None, *, time_budget: float = 240.0) -> 
     handled = sent = 0
     db.session.commit()  # start the claim in a fresh transaction
     try:
-        with _recorder():
+        with recorder():
             while time.monotonic() < deadline and (limit is None or handled < limit):
                 ids = claim_batch(token, size, lease)
                 if not ids:
@@ -344,7 +266,7 @@ def _extend_lease(token: str, ids: Sequence[int], lease: timedelta) -> None:
     """Hold the rest of a batch longer: only rows still ours and not run out."""
     if ids:
         now = utcnow()
-        _write(
+        write(
             update(OutboundEmail)
             .where(
                 OutboundEmail.id.in_(ids),
