@@ -27,9 +27,9 @@ from app.db import utcnow
 from app.extensions import db
 from app.roster.files import KEEP, RawRecord, read_roster
 from app.roster.headers import normalise_header
-from app.roster.managers import resolve_managers
 from app.roster.records import MANAGER_EMAIL, MANAGER_NAME_KEY, clean_record, normalise_value
-from app.roster.staging import ANALYZE_AFTER, STAGING, analyze, create_staging, load_staging
+from app.roster.staging import ANALYZE_AFTER, STAGING, create_staging, load_staging
+from app.roster.validation import validate
 
 log = logging.getLogger(__name__)
 
@@ -61,58 +61,6 @@ class RosterOutcome:
 
 #: a valid row of a known person, not (yet) found changed
 UNCHANGED = "error IS NULL AND person_id IS NOT NULL AND changed IS NULL"
-
-
-def _mark(conn: Connection, sql: str, **params: Any) -> int:
-    return conn.execute(text(sql), params).rowcount
-
-
-def _validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
-    """Mark rows the import must not apply, each with its column and reason (a code of
-    :mod:`app.roster.texts`), and resolve every row's manager.
-
-    Each statement writes only the rows it marks (or resolves): a clean file of
-    300,000 rows is read a few times and written once (``person_id``).
-    """
-    s = STAGING
-    conn.execute(text(f"CREATE INDEX ix_{s}_emp ON {s} (employee_id)"))
-    conn.execute(text(f"CREATE INDEX ix_{s}_email ON {s} (email)"))
-    ok = "error IS NULL"
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'dup_id|' || CAST(f.first AS VARCHAR(12)), "
-        f"error_column = 'employee_id' "
-        f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {s} WHERE {ok} "
-        f"GROUP BY employee_id HAVING COUNT(*) > 1) f "
-        f"WHERE {s}.employee_id = f.emp AND {s}.line > f.first AND {s}.{ok}",
-    )
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'dup_email|' || CAST(f.first AS VARCHAR(12)), "
-        f"error_column = 'email' "
-        f"FROM (SELECT email AS em, MIN(line) AS first FROM {s} WHERE {ok} "
-        f"GROUP BY email HAVING COUNT(*) > 1) f "
-        f"WHERE {s}.email = f.em AND {s}.line > f.first AND {s}.{ok}",
-    )
-    # people Summit already knows, by employee id (in any region)
-    if _mark(
-        conn,
-        f"UPDATE {s} SET person_id = p.id FROM person p WHERE p.employee_id = {s}.employee_id",
-    ):
-        analyze(conn)  # the joins below depend on how many people are known
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'region_mismatch', error_column = 'employee_id' "
-        f"FROM person p WHERE p.id = {s}.person_id AND p.region_id <> :region AND {s}.{ok}",
-        region=region_id,
-    )
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'email_taken', error_column = 'email' "
-        f"FROM person p WHERE p.email = {s}.email "
-        f"AND p.employee_id <> {s}.employee_id AND {s}.{ok}",
-    )
-    resolve_managers(conn, region_id=region_id, present=present)
 
 
 def _classify(conn: Connection, *, rollout_id: int, columns: set[str]) -> dict[str, int]:
@@ -386,7 +334,7 @@ def run_roster(
     load_staging(conn, records(), id_base=id_base)
     if on_progress:
         on_progress("checking", 0.75)
-    _validate(conn, region_id=region_id, present=present)
+    validate(conn, region_id=region_id, present=present)
     outcome = RosterOutcome(counts=_classify(conn, rollout_id=rollout_id, columns=columns))
     outcome.counts["excluded"] = sum(excluded.values())
     outcome.headers = {f: h for f, h in headers.items() if f != KEEP}

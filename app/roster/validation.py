@@ -1,0 +1,65 @@
+# ruff: noqa: S608  (SQL is built from constants: the staging table name and fixed fragments; values are bound)
+"""The roster's row checks, set-based on the staging table: duplicates, people Summit
+already knows, another region's people, an email taken, then every row's manager."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from app.roster.managers import resolve_managers
+from app.roster.staging import STAGING, analyze
+
+
+def _mark(conn: Connection, sql: str, **params: Any) -> int:
+    return conn.execute(text(sql), params).rowcount
+
+
+def validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
+    """Mark rows the import must not apply, each with its column and reason (a code of
+    :mod:`app.roster.texts`), and resolve every row's manager.
+
+    Each statement writes only the rows it marks (or resolves): a clean file of
+    300,000 rows is read a few times and written once (``person_id``).
+    """
+    s = STAGING
+    conn.execute(text(f"CREATE INDEX ix_{s}_emp ON {s} (employee_id)"))
+    conn.execute(text(f"CREATE INDEX ix_{s}_email ON {s} (email)"))
+    ok = "error IS NULL"
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'dup_id|' || CAST(f.first AS VARCHAR(12)), "
+        f"error_column = 'employee_id' "
+        f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {s} WHERE {ok} "
+        f"GROUP BY employee_id HAVING COUNT(*) > 1) f "
+        f"WHERE {s}.employee_id = f.emp AND {s}.line > f.first AND {s}.{ok}",
+    )
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'dup_email|' || CAST(f.first AS VARCHAR(12)), "
+        f"error_column = 'email' "
+        f"FROM (SELECT email AS em, MIN(line) AS first FROM {s} WHERE {ok} "
+        f"GROUP BY email HAVING COUNT(*) > 1) f "
+        f"WHERE {s}.email = f.em AND {s}.line > f.first AND {s}.{ok}",
+    )
+    # people Summit already knows, by employee id (in any region)
+    if _mark(
+        conn,
+        f"UPDATE {s} SET person_id = p.id FROM person p WHERE p.employee_id = {s}.employee_id",
+    ):
+        analyze(conn)  # the joins below depend on how many people are known
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'region_mismatch', error_column = 'employee_id' "
+        f"FROM person p WHERE p.id = {s}.person_id AND p.region_id <> :region AND {s}.{ok}",
+        region=region_id,
+    )
+    _mark(
+        conn,
+        f"UPDATE {s} SET error = 'email_taken', error_column = 'email' "
+        f"FROM person p WHERE p.email = {s}.email "
+        f"AND p.employee_id <> {s}.employee_id AND {s}.{ok}",
+    )
+    resolve_managers(conn, region_id=region_id, present=present)
