@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTHON ?= python3
 
-.PHONY: install run test lint format bench clean browser-deps bench-deps chaos
+.PHONY: install run test lint format bench clean browser-deps bench-deps chaos messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,17 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# the message catalogs are compiled here, never committed (translations/*/LC_MESSAGES/*.mo)
 install: $(STAMP)
+	$(BIN)/pybabel -q compile -d translations
+
+# extract every marked string into translations/messages.pot and merge it into each .po;
+# translators then work in translations/<locale>/LC_MESSAGES/messages.po
+messages: install
+	$(BIN)/pybabel -q extract -F translations/babel.cfg -k lazy_gettext -k pgettext:1c,2 \
+	  --add-location=file --sort-output --no-wrap --project=Summit \
+	  -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete
 
 # the development sign-in and the generated instance/secret_key exist only in development
 run: export SUMMIT_ENV = development

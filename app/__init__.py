@@ -221,6 +221,6 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.web import filters
+    from app import language
 
-    filters.init_app(app)
+    language.init_app(app)

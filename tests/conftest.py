@@ -95,6 +95,14 @@ def app_settings(database_url: str, redis_url: str, smtp_sink: SmtpSink) -> dict
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs() -> None:
+    """``make install`` compiles the catalogs; a checkout tested without it still has them."""
+    from app.language import compile_catalogs
+
+    compile_catalogs()
+
+
 @pytest.fixture(scope="session")
 def app(app_settings: dict[str, Any]) -> Iterator[Any]:
     from flask_migrate import upgrade

@@ -43,6 +43,9 @@ class StaffUser(Base):
     #: raised to end every session of this person (signing out, a role revoked); a session
     #: holding another value is over on its next request
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Babel locale chosen on the profile for the staff pages; empty: the browser's, then
+    #: the region's (app.language.staff_locale)
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
