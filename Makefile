@@ -23,7 +23,8 @@ messages: install
 	$(BIN)/pybabel -q extract -F translations/babel.cfg -k lazy_gettext -k pgettext:1c,2 \
 	  --add-location=file --sort-output --no-wrap --project=Summit \
 	  -o translations/messages.pot .
-	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete \
+	  --no-fuzzy-matching
 
 # the development sign-in and the generated instance/secret_key exist only in development
 run: export SUMMIT_ENV = development

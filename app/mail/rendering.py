@@ -1,8 +1,8 @@
 """Rendering email templates without a request.
 
-Layout: ``email_templates/<kind>/subject.txt``, ``body.txt`` and ``body.html``
-(English), with per-locale variants in ``email_templates/<kind>/<lang>/``; the
-recipient's locale picks the variant and English is the fallback. One Jinja
+Layout: ``email_templates/<kind>/subject.txt``, ``body.txt`` and ``body.html``, one
+template per email whatever the language: every text is a ``{% trans %}`` message of
+the catalogs in translations/ (``make messages`` extracts them). One Jinja
 environment for all email HTML: autoescaped whatever the file suffix, and
 ``StrictUndefined`` so a missing variable fails loudly in tests. HTML bodies
 extend ``_layout/base.html``; its ``<style>`` is inlined into ``style``
@@ -104,24 +104,13 @@ def page_templates(template: str, lang: str) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def _environments(directory: str = str(TEMPLATES_DIR)) -> tuple[Environment, Environment]:
+def environments(directory: str = str(TEMPLATES_DIR)) -> tuple[Environment, Environment]:
     loader = ChoiceLoader([FileSystemLoader(directory)])
     html_env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
     text_env = Environment(loader=loader, autoescape=False, undefined=StrictUndefined)  # noqa: S701 (plain text parts)
     for env in (html_env, text_env):
         install_jinja(env)
     return html_env, text_env
-
-
-def _candidates(kind: str, locale: str | None, filename: str) -> list[str]:
-    names = []
-    if locale:
-        lang = babel_locale(locale)
-        names.append(f"{kind}/{lang}/{filename}")
-        if "_" in lang:
-            names.append(f"{kind}/{lang.split('_')[0]}/{filename}")
-    names.append(f"{kind}/{filename}")
-    return names
 
 
 def render_email(
@@ -131,21 +120,19 @@ def render_email(
     context: dict[str, Any],
     time_zone: str | None = None,
 ) -> RenderedEmail:
-    """Render the subject, text and HTML of ``kind`` in ``locale`` (English as fallback).
+    """Render the subject, text and HTML of ``kind`` for a reader of ``locale``: one
+    template per email, its texts from the catalog of the locale's language (English
+    where there is none or the catalog lacks a message).
 
-    ``time_zone`` (IANA) is the default zone of the date filters; UTC if not given.
+    ``time_zone`` (IANA) is the zone of the date filters; UTC if not given.
     """
-    html_env, text_env = _environments()
-    ctx = {
-        "locale": babel_locale(locale),
-        "lang": language(locale),
-        "time_zone": time_zone or "UTC",
-        **context,
-    }
-    with force_reader(locale, ctx["time_zone"]):
-        subject = _render(text_env, kind, locale, "subject.txt", ctx)
-        text = _render(text_env, kind, locale, "body.txt", ctx)
-        html = _render(html_env, kind, locale, "body.html", ctx)
+    html_env, text_env = environments()
+    zone = time_zone or "UTC"
+    with force_reader(locale, zone) as reader:
+        ctx = {"locale": reader, "time_zone": zone, **context}
+        subject = _render(text_env, kind, "subject.txt", ctx)
+        text = _render(text_env, kind, "body.txt", ctx)
+        html = _render(html_env, kind, "body.html", ctx)
     if _REMOTE_IMAGE.search(html):
         raise RemoteImageRefused(
             f"{kind}: remote images are not allowed in email; attach the image with a content_id"
@@ -153,11 +140,9 @@ def render_email(
     return RenderedEmail(subject=" ".join(subject.split()), text=text, html=_INLINER.inline(html))
 
 
-def _render(
-    env: Environment, kind: str, locale: str | None, filename: str, ctx: dict[str, Any]
-) -> str:
+def _render(env: Environment, kind: str, filename: str, ctx: dict[str, Any]) -> str:
     try:
-        template = env.select_template(_candidates(kind, locale, filename))
+        template = env.get_template(f"{kind}/{filename}")
     except TemplateNotFound as exc:
         raise LookupError(f"email template {kind}/{filename} is missing") from exc
     return template.render(ctx)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
 from statistics import mean
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from app.mail.rendering import TEMPLATES_DIR
+from app.language import force_reader
+from app.mail.rendering import environments
 from app.metrics.presentation import (
     PRACTICES,
     format_change,
     format_value,
     label,
-    language,
     rows,
     to_csv,
 )
@@ -26,25 +24,15 @@ from app.metrics.weeks import week_monday
 CHART_CID = "trend-chart@summit"
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True, undefined=StrictUndefined
-    )
-
-
-@lru_cache(maxsize=1)
-def _text_env() -> Environment:
-    loader = FileSystemLoader(str(TEMPLATES_DIR))
-    return Environment(loader=loader, autoescape=False, undefined=StrictUndefined)  # noqa: S701 (plain text parts)
-
-
-def render_content(kind: str, locale: str | None, context: dict[str, Any]) -> tuple[str, str]:
-    """The report itself (HTML, text) from ``email_templates/<kind>/[lang/]content.*``."""
-    lang = language(locale)
-    names = [f"{kind}/{lang}/content", f"{kind}/content"] if lang != "en" else [f"{kind}/content"]
-    html = _env().select_template([n + ".html" for n in names]).render(context)
-    text = _text_env().select_template([n + ".txt" for n in names]).render(context)
+def render_content(
+    kind: str, locale: str | None, context: dict[str, Any], time_zone: str | None = None
+) -> tuple[str, str]:
+    """The report itself (HTML, text) from ``email_templates/<kind>/content.*``, in the
+    reader's language (the email environments: catalogs and the one set of filters)."""
+    html_env, text_env = environments()
+    with force_reader(locale, time_zone):
+        html = html_env.get_template(f"{kind}/content.html").render(context)
+        text = text_env.get_template(f"{kind}/content.txt").render(context)
     return html, text
 
 

@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 
 from app import language
 from app.language import force_reader, gettext, html_lang, ngettext, text_direction
-from app.mail.rendering import _environments
+from app.mail.rendering import environments
 
 PAGE = (
     '<html lang="{{ html_lang() }}" dir="{{ text_direction() }}">'
@@ -46,7 +46,7 @@ def arabic(tmp_path: Path) -> Iterator[None]:
 
 
 def test_an_rtl_locale_sets_dir_and_lang_in_an_email(arabic: None) -> None:
-    html_env, _ = _environments()
+    html_env, _ = environments()
     with force_reader("ar", "Asia/Riyadh"):
         html = html_env.from_string(PAGE).render(n=3, at=datetime(2026, 12, 10, 22, 0, tzinfo=UTC))
         assert gettext("Your study time") == "وقت دراستك"

@@ -17,7 +17,7 @@ from app.language import (
     number,
     percent,
 )
-from app.mail.rendering import _environments
+from app.mail.rendering import environments
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -102,7 +102,7 @@ def test_two_hours_are_said_in_hours() -> None:
 
 
 def test_web_and_email_environments_have_the_same_filters(app) -> None:
-    html_env, text_env = _environments()
+    html_env, text_env = environments()
     for env in (app.jinja_env, html_env, text_env):
         for name, function in language.FILTERS.items():
             assert env.filters[name].__wrapped__ is function

@@ -104,7 +104,7 @@ def test_remote_images_are_refused(tmp_path, monkeypatch) -> None:
     (kind / "subject.txt").write_text("s")
     (kind / "body.txt").write_text("t")
     (kind / "body.html").write_text('<p><img src="https://tracker.example.com/p.gif"></p>')
-    build = rendering._environments.__wrapped__
-    monkeypatch.setattr(rendering, "_environments", lambda: build(str(tmp_path)))
+    build = rendering.environments.__wrapped__
+    monkeypatch.setattr(rendering, "environments", lambda: build(str(tmp_path)))
     with pytest.raises(RemoteImageRefused):
         render_email("x/pixel", locale="en", context={})
