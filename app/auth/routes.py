@@ -275,3 +275,22 @@ def directory_import_start() -> Any:
     db.session.commit()
     flash(f"Directory import {run.id} started.", "info")
     return redirect(url_for("auth.directory_imports"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile() -> Any:
+    """The signed-in staff member's own settings: the language of the staff pages."""
+    from app.auth.forms import ProfileForm
+    from app.auth.services import set_staff_locale
+
+    user = current_staff()
+    if user is None:
+        abort(401)
+    form = ProfileForm(data={"locale": user.locale or ""})
+    if form.validate_on_submit():
+        set_staff_locale(user=user, locale=form.locale.data or None)
+        db.session.commit()
+        return redirect(url_for("auth.profile", saved=1), code=303)
+    return render_template(
+        "auth/profile.html", form=form, saved=request.args.get("saved") == "1"
+    ), (422 if form.errors else 200)
