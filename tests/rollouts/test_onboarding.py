@@ -234,12 +234,12 @@ def test_onboarding_speaks_the_learners_language(client, run_jobs, smtp_sink) ->
     assert "on commence ?" in fr_mail["Subject"]
     assert "le jeudi à 16:00 (Europe/Berlin)" in fr_mail.get_body(("plain",)).get_content()
     fr_page = client.get(_path(commit_url(french))).get_data(as_text=True)
-    assert '<html lang="fr">' in fr_page and "Je m'engage" in fr_page
+    assert '<html lang="fr' in fr_page and "Je m'engage" in fr_page
     for enrollment in (english, spanish):
         [mail] = smtp_sink.to(enrollment.person.email)
         assert "shall we get started?" in mail["Subject"]
         page = client.get(_path(commit_url(enrollment))).get_data(as_text=True)
-        assert '<html lang="en">' in page and "I commit" in page
+        assert '<html lang="en' in page and "I commit" in page
         assert "Thursdays at 16:00 (Europe/Berlin)" in page
 
 
@@ -257,14 +257,14 @@ def test_a_broken_commit_link_is_explained_in_the_learners_language(client) -> N
         fr_page = client.get(fr_path)
         es_page = client.get(es_path)
     assert fr_page.status_code == 410
-    assert '<html lang="fr">' in fr_page.get_data(as_text=True)
+    assert '<html lang="fr' in fr_page.get_data(as_text=True)
     assert "Ce lien a expiré" in fr_page.get_data(as_text=True)
     assert "This link has expired" in es_page.get_data(as_text=True)  # no Spanish text
 
     tampered = fr_path + "x"
     german = client.get(tampered, headers={"Accept-Language": "de-CH,de;q=0.9,en;q=0.5"})
     assert german.status_code == 404
-    assert '<html lang="de">' in german.get_data(as_text=True)
+    assert '<html lang="de' in german.get_data(as_text=True)
     assert "Dieser Link funktioniert nicht" in german.get_data(as_text=True)
     nothing = client.get(tampered, headers={"Accept-Language": "ja"})
     assert "This link does not work" in nothing.get_data(as_text=True)
