@@ -21,6 +21,7 @@ _LITERAL = re.compile(r"""(['"])((?:(?!\1).)*)\1""")
 #: a literal that reads as words: two words, or a capitalised word ("Online")
 _WORDS = re.compile(r"[A-Za-z]+[,.:;!?]?\s+[A-Za-z]|^[A-Z][a-z]{2,}$")
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+_ATTRIBUTE_TEXT = re.compile(r'(\s*[\w-]+="[^"]*")+\s*')
 _ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label"}
 #: words every language writes the same way
 _NAMES = {"Summit", "HTML", "Message-ID", "(https://…)"}
@@ -80,6 +81,8 @@ class _Text(HTMLParser):
 
     def _check(self, text: str) -> None:
         text = " ".join(text.split())
+        if _ATTRIBUTE_TEXT.fullmatch(text):  # a macro that prints attributes
+            return
         if _LETTERS.search(" ".join(w for w in text.split() if w not in _NAMES)):
             self.found.append(text)
 
