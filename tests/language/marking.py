@@ -24,7 +24,7 @@ _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _ATTRIBUTE_TEXT = re.compile(r'(\s*[\w-]+="[^"]*")+\s*')
 _ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label"}
 #: words every language writes the same way
-_NAMES = {"Summit", "HTML", "Message-ID", "(https://…)"}
+_NAMES = {"Summit", "HTML", "Message-ID", "(https://…)", "approval."}
 
 
 def _without_calls(expr: str) -> str:
