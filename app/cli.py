@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask.cli import FlaskGroup
+import click
+from flask.cli import FlaskGroup, ScriptInfo
+
+from app.factory import create_app
+from app.tasks import drain_inline_jobs
+from jobs.cli import scheduler_command, worker_command
 
 
 def _create_app():  # type: ignore[no-untyped-def]
-    from app import create_app
-
     return create_app()
 
 
@@ -23,11 +26,6 @@ cli = FlaskGroup(
 def _finish_inline_jobs(*_: object, **__: object) -> None:
     """With inline jobs, a command that queued work finishes it before it exits, and
     exits non-zero when any of it failed (nothing is left to a dying interpreter)."""
-    import click
-    from flask.cli import ScriptInfo
-
-    from app.tasks import drain_inline_jobs
-
     ctx = click.get_current_context()
     app = ctx.ensure_object(ScriptInfo).load_app()
     if "summit.inline_pool" not in app.extensions:
@@ -36,6 +34,11 @@ def _finish_inline_jobs(*_: object, **__: object) -> None:
     if failed:
         click.echo(f"{failed} job(s) failed; see the log above.", err=True)
         ctx.exit(1)
+
+
+# the processes that run jobs: added here, above the jobs, not by the factory
+cli.add_command(worker_command)
+cli.add_command(scheduler_command)
 
 
 def main() -> None:

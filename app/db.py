@@ -68,6 +68,16 @@ class RegionScoped:
         return mapped_column(ForeignKey("region.id", ondelete="RESTRICT"), index=True)
 
 
+class ScopeRegion:
+    """The region table itself: :mod:`app.scoping` filters it by its own ``id``, so a
+    scoped session sees only its regions (mixed into ``Region`` alone, which takes its
+    primary key from here: the scoping hook reads ``id`` on this class)."""
+
+    @declared_attr
+    def id(cls) -> Mapped[int]:
+        return mapped_column(primary_key=True)
+
+
 def str_enum(enum_class: type[enum.StrEnum], length: int = 32) -> Enum:
     """A portable enum column storing the member's value as VARCHAR (no native type to migrate)."""
     return Enum(

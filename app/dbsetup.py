@@ -1,4 +1,4 @@
-"""Per-connection database settings and the list of every model (for Alembic)."""
+"""Per-connection database settings (the list of every model is :mod:`app.models`)."""
 
 from __future__ import annotations
 
@@ -10,29 +10,12 @@ from flask import Flask
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
+from app.extensions import db
+
 #: seconds a pooled server connection may sit unused before it is pinged on checkout
 PING_IDLE_AFTER = 10.0
 _RETURNED_AT = "summit_returned_at"
 _pinged_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def import_models() -> None:
-    """Import every capability's models so the metadata is complete."""
-    from app import readcache as _readcache  # noqa: F401
-    from app.approvals import models as _approvals  # noqa: F401
-    from app.audit import models as _audit  # noqa: F401
-    from app.auth import models as _auth  # noqa: F401
-    from app.calls import models as _calls  # noqa: F401
-    from app.mail import models as _mail  # noqa: F401
-    from app.masterclasses import models as _masterclasses  # noqa: F401
-    from app.ops import models as _ops  # noqa: F401
-    from app.people import models as _people  # noqa: F401
-    from app.programs import models as _programs  # noqa: F401
-    from app.progress import models as _progress  # noqa: F401
-    from app.regions import models as _regions  # noqa: F401
-    from app.reports import models as _reports  # noqa: F401
-    from app.rollouts import models as _rollouts  # noqa: F401
-    from app.terms import models as _terms  # noqa: F401
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -45,9 +28,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
-    import_models()
-    from app.extensions import db
-
     with app.app_context():  # the engine object only: nothing connects here
         ping_when_idle(db.engine)
     # the engine is created lazily by Flask-SQLAlchemy; hook every SQLite engine once
@@ -60,12 +40,12 @@ def _sqlite_pragmas_if_sqlite(dbapi_connection: Any, connection_record: Any) -> 
         _sqlite_pragmas(dbapi_connection, connection_record)
 
 
-def ping_when_idle(engine: Engine) -> None:
+def ping_when_idle(engine: Engine, *, idle_after: float = PING_IDLE_AFTER) -> None:
     """Pessimistic disconnect handling for connections that sat unused in the pool.
 
     ``pool_pre_ping`` pings on every checkout: one more round trip on every request of a
     busy server, whose connections were in use a moment ago. A connection that has waited
-    longer than :data:`PING_IDLE_AFTER` (a server restart, a failover, an idle timeout may
+    longer than ``idle_after`` seconds (a server restart, a failover, an idle timeout may
     have closed it) is pinged; one that fails is replaced before the request sees it.
     """
     if engine.dialect.name == "sqlite" or engine in _pinged_engines:
@@ -75,7 +55,7 @@ def ping_when_idle(engine: Engine) -> None:
 
     def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         returned = record.info.get(_RETURNED_AT)
-        if returned is None or time.monotonic() - returned < PING_IDLE_AFTER:
+        if returned is None or time.monotonic() - returned < idle_after:
             return  # new, or back in the pool a moment ago
         try:
             dialect.do_ping(dbapi_connection)

@@ -214,10 +214,3 @@ def yearly_timezone(name: str) -> Timezone | None:
         )
         tz.add_component(part)
     return tz
-
-
-def ics_attachment(data: bytes, *, method: str = "REQUEST", filename: str = "invite.ics") -> object:
-    """The outbox attachment for an invitation (``text/calendar; method=…``)."""
-    from app.mail.services import Attachment
-
-    return Attachment(filename=filename, content_type=f"text/calendar; method={method}", data=data)

@@ -21,12 +21,11 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import (
     ORMExecuteState,
     Session,
-    make_transient_to_detached,
     with_loader_criteria,
 )
 
-from app.db import RegionScoped
-from app.readcache import read_cache, thaw
+from app.db import RegionScoped, ScopeRegion
+from app.extensions import db
 
 SCOPE_KEY = "region_scope"
 T = TypeVar("T")
@@ -53,46 +52,14 @@ def _add_region_criteria(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # the criteria below already propagate to these loads
-    from app.regions.models import Region
-
     state.statement = state.statement.options(
         with_loader_criteria(
             RegionScoped,
             lambda cls: cls.region_id.in_(region_ids),
             include_aliases=True,
         ),
-        with_loader_criteria(Region, lambda cls: cls.id.in_(region_ids), include_aliases=True),
+        with_loader_criteria(ScopeRegion, lambda cls: cls.id.in_(region_ids), include_aliases=True),
     )
-
-
-def region_by_code(session: Session, code: str) -> Any:
-    """The region with ``code`` if the session's scope covers it, else None.
-
-    Regions change only when ``summit regions sync`` commits, so the row's columns are
-    read once per scope and commit epoch (:mod:`app.readcache` keys them by the scope)
-    and each request gets its own copy in its session, without a query.
-    """
-    from app.regions.models import Region
-
-    if not read_cache.active():
-        return session.scalars(select(Region).where(Region.code == code)).one_or_none()
-    columns = _region_columns(code)
-    if columns is None:
-        return None
-    snapshot = Region(**thaw(columns))  # its own copy: the JSON settings included
-    make_transient_to_detached(snapshot)  # as if loaded: clean, with its identity
-    return session.merge(snapshot, load=False)
-
-
-@read_cache.cached(reads=("region",))
-def _region_columns(code: str) -> dict[str, Any] | None:
-    from app.extensions import db
-    from app.regions.models import Region
-
-    region = db.session.scalars(select(Region).where(Region.code == code)).one_or_none()
-    if region is None:
-        return None
-    return {c.key: getattr(region, c.key) for c in Region.__mapper__.column_attrs}
 
 
 def get_in_region_or_404(
@@ -104,8 +71,6 @@ def get_in_region_or_404(
     The load runs under the session's region scope too, so an id from another
     region is a 404 whether it is foreign to the URL's region or to the user.
     """
-    from app.extensions import db
-
     region = g.region
     stmt = select(model).where(model.region_id == region.id)  # type: ignore[attr-defined]
     if options:

@@ -6,6 +6,8 @@ settings (where things are, secrets, transports) come from the environment.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from collections.abc import Mapping
@@ -336,8 +338,6 @@ class Settings:
 
 
 def _is_fernet_key(key: str) -> bool:
-    import base64
-    import binascii
 
     try:
         return len(base64.urlsafe_b64decode(key.encode())) == 32

@@ -20,8 +20,12 @@ from typing import Any
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Queue, Worker
+from rq.utils import import_attribute
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +81,6 @@ def redis_available(app: Flask | None = None) -> bool:
 
 def live_workers(app: Flask | None = None) -> int:
     """RQ workers whose registration has not expired (0 when Redis cannot be reached)."""
-    from rq import Worker
 
     try:
         return len(Worker.all(connection=get_redis(app)))
@@ -130,7 +133,6 @@ def enqueue_after_commit(
     (RQ keeps one job per id). ``options`` go to ``Queue.enqueue`` (job_timeout,
     retry, meta...).
     """
-    from app.extensions import db
 
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}; use one of {QUEUES}")
@@ -145,7 +147,6 @@ def enqueue_now(job: PendingJob, app: Flask | None = None) -> Any:
     if jobs_run_inline(app):
         _submit_inline(app, job)
         return None
-    from rq import Queue
 
     q = Queue(job.queue, connection=get_redis(app))
     return q.enqueue(job.func, *job.args, job_id=job.job_id, **job.options)
@@ -191,7 +192,6 @@ def drain_inline_jobs(app: Flask) -> int:
 
 
 def _run_inline(app: Flask, job: PendingJob) -> None:
-    from rq.utils import import_attribute
 
     func = import_attribute(job.func) if isinstance(job.func, str) else job.func
     with app.app_context():

@@ -267,8 +267,8 @@ def _measure(app, db, label: str) -> dict:
     event.remove(db.engine, "before_cursor_execute", count)
     db.session.rollback()
     from app.metrics.queries import compute
-    from app.metrics.weeks import week_end
     from app.reports.services import reporting_regions
+    from app.weeks import week_end
 
     sql_start = time.perf_counter()
     compute({r.id: week_end(WEEK, r.time_zone) for r in reporting_regions()})

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.approvals.digests import send_due_requests
+from app.approvals.reminders import send_due_reminders
+from app.db import utcnow
+from app.extensions import db
+from app.regions.models import Region
 from jobs.runtime import job_context
 
 
 def send_requests(region_id: int, slot_iso: str | None = None) -> int:
     """Hourly: email managers about reports who committed since their last request."""
-    from app.approvals.digests import send_due_requests
-    from app.db import utcnow
-    from app.extensions import db
-    from app.regions.models import Region
 
     with job_context():
         region = db.session.get(Region, region_id)
@@ -27,10 +28,6 @@ def send_requests(region_id: int, slot_iso: str | None = None) -> int:
 
 def send_reminders(region_id: int, slot_iso: str | None = None) -> int:
     """Daily at 09:00 region time: remind on the region's cadence, escalate to the lead."""
-    from app.approvals.reminders import send_due_reminders
-    from app.db import utcnow
-    from app.extensions import db
-    from app.regions.models import Region
 
     with job_context():
         region = db.session.get(Region, region_id)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from app.calls import services
+from app.calls.changes import send_change as send
+from app.calls.invitations import send_pending_invitations
+from app.calls.models import CallSession
+from app.calls.questions import send_notes as send_session_notes
+from app.db import utcnow
+from app.extensions import db
+from app.regions.models import Region
+from app.rollouts.models import Rollout
 from jobs.runtime import job_context
 
 
 def _run(name: str, region_id: int) -> int:
-    from app.calls import services
-    from app.db import utcnow
-    from app.extensions import db
-    from app.regions.models import Region
 
     with job_context():
         region = db.session.get(Region, region_id)
@@ -35,9 +40,6 @@ def send_agendas(region_id: int, slot_iso: str | None = None) -> int:
 
 def send_invitations(rollout_id: int) -> int:
     """Send the series invitation to invitees not yet notified (after generate/sync)."""
-    from app.calls.invitations import send_pending_invitations
-    from app.extensions import db
-    from app.rollouts.models import Rollout
 
     with job_context():
         rollout = db.session.get(Rollout, rollout_id)
@@ -48,9 +50,6 @@ def send_change(
     rollout_id: int, changed_ids: list[int], cancelled_ids: list[int], note: str
 ) -> int:
     """Send the series again to every invitee after sessions moved, changed or were cancelled."""
-    from app.calls.changes import send_change as send
-    from app.extensions import db
-    from app.rollouts.models import Rollout
 
     with job_context():
         rollout = db.session.get(Rollout, rollout_id)
@@ -63,10 +62,6 @@ def send_change(
 
 def send_notes(session_id: int) -> int:
     """Send a call's notes and answered questions to every invitee."""
-    from app.calls.models import CallSession
-    from app.calls.questions import send_notes as send
-    from app.extensions import db
-
     with job_context():
         session = db.session.get(CallSession, session_id)
-        return 0 if session is None else send(session=session)
+        return 0 if session is None else send_session_notes(session=session)

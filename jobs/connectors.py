@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from app.connectors.models import Connector
+from app.connectors.services import claim_sync, due_connectors, request_sync
+from app.connectors.services import sync_connector as sync
+from app.extensions import db
 from jobs.runtime import job_context, job_logger
 
 log = job_logger(__name__)
@@ -9,7 +13,6 @@ log = job_logger(__name__)
 
 def sync_region(region_id: int, slot_iso: str) -> int:
     """Queue a sync of each enabled connector of the region (job ids carry the slot)."""
-    from app.connectors.services import due_connectors, request_sync
 
     with job_context():
         connectors = due_connectors(region_id=region_id)
@@ -26,10 +29,6 @@ def sync_connector(connector_id: int, trigger: str = "schedule") -> None:
     run and told to the local leads, and the job ends normally: the next hourly slot is the
     retry, so RQ's own retries would only repeat the failure. Anything else propagates.
     """
-    from app.connectors.models import Connector
-    from app.connectors.services import claim_sync
-    from app.connectors.services import sync_connector as sync
-    from app.extensions import db
 
     with job_context():
         connector = db.session.get(Connector, connector_id)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
+
+from app.auth.directory import import_directory as run_import
+from app.auth.directory import mark_failed
+from app.auth.models import DirectoryImport
+from app.extensions import db
+from app.microsoft.graph import GraphClient
 from jobs.runtime import job_context
 
 log = logging.getLogger(__name__)
@@ -11,13 +18,6 @@ log = logging.getLogger(__name__)
 
 def import_directory(run_id: int) -> None:
     """Run one directory import; commits after every page so its progress shows."""
-    from flask import current_app
-
-    from app.auth.directory import import_directory as run_import
-    from app.auth.directory import mark_failed
-    from app.auth.graph import GraphClient
-    from app.auth.models import DirectoryImport
-    from app.extensions import db
 
     with job_context():
         run = db.session.get(DirectoryImport, run_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from app.mail.delivery import deliver_pending as deliver
+from app.mail.delivery import sweep as sweep_outbox
 from jobs.runtime import job_context
 
 
 def deliver_pending() -> int:
     """Deliver due outbox rows in leased batches (idempotent: sent rows are never due)."""
-    from app.mail.delivery import deliver_pending as deliver
 
     with job_context():
         return deliver()
@@ -15,7 +16,6 @@ def deliver_pending() -> int:
 
 def sweep() -> int:
     """Re-enqueue delivery for due rows (new, retry due, lease expired)."""
-    from app.mail.delivery import sweep as sweep_outbox
 
     with job_context():
         return sweep_outbox()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from app.db import utcnow
+from app.extensions import db
+from app.privacy.services import erase_expired_rollouts
+from app.regions.models import Region
 from jobs.runtime import job_context
 
 
 def erase_expired(region_id: int, slot_iso: str | None = None) -> int:
-    from app.db import utcnow
-    from app.extensions import db
-    from app.privacy.services import erase_expired_rollouts
-    from app.regions.models import Region
 
     with job_context():
         region = db.session.get(Region, region_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from app.extensions import db
+from app.progress.importing import mark_failed, mark_running
+from app.progress.importing import run_import as run
 from jobs.runtime import job_context
 
 
@@ -13,9 +16,6 @@ def run_import(import_id: int) -> None:
     second connection. An unexpected error ends the import ``failed`` with the reason
     (its file kept, so the import page offers a retry) and is raised again for RQ.
     """
-    from app.extensions import db
-    from app.progress.importing import mark_failed, mark_running
-    from app.progress.importing import run_import as run
 
     with job_context():
         if not mark_running(import_id=import_id):

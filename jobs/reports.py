@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from rq import Retry
 
+from app.db import utcnow
+from app.reports.services import build_week, due_reports, send_due
+from app.tasks import PendingJob, enqueue_now
 from jobs.runtime import job_context
 
 
 def enqueue_due_reports(slot_iso: str | None = None) -> int:
     """Queue a :func:`send_report` job for every report due now; returns how many."""
-    from app.db import utcnow
-    from app.reports.services import due_reports
-    from app.tasks import PendingJob, enqueue_now
 
     with job_context():
         due = due_reports(now=utcnow())
@@ -36,7 +36,6 @@ def enqueue_due_reports(slot_iso: str | None = None) -> int:
 
 def send_report(scope: str, region_id: int | None, week: str) -> int:
     """Build and send one report (a region's, or the global one); returns emails queued."""
-    from app.reports.services import build_week
 
     with job_context():
         result = build_week(
@@ -50,8 +49,6 @@ def send_report(scope: str, region_id: int | None, week: str) -> int:
 
 def send_due_reports() -> int:
     """Build and send every report due now in this process; returns how many."""
-    from app.db import utcnow
-    from app.reports.services import send_due
 
     with job_context():
         return len(send_due(now=utcnow()))
@@ -59,7 +56,6 @@ def send_due_reports() -> int:
 
 def build_report_week(week: str, send: bool = False) -> int:
     """Build (and optionally send) every report of ``week``; returns how many reports."""
-    from app.reports.services import build_week
 
     with job_context():
         return len(build_week(week=week, send=send).reports)
@@ -67,7 +63,6 @@ def build_report_week(week: str, send: bool = False) -> int:
 
 def build_region_report(region_id: int, week: str) -> int:
     """Build (never send) one region's snapshot of ``week``, as asked from its archive page."""
-    from app.reports.services import build_week
 
     with job_context():
         return len(build_week(week=week, region_ids=[region_id], include_global=False).reports)

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from app.auth.models import StaffUser
+from app.db import utcnow
+from app.extensions import db
+from app.regions.models import Region
+from app.rollouts.imports import apply_roster_import, mark_failed, preview_roster_import
+from app.rollouts.models import ImportStatus, Rollout, RosterImport
+from app.rollouts.onboarding import remind_uncommitted as remind
+from app.rollouts.onboarding import send_invitations as send
 from jobs.runtime import job_context
 
 log = logging.getLogger(__name__)
@@ -13,10 +21,6 @@ def _fail_visibly(import_id: int, exc: BaseException) -> None:
     """The job raised outside the import's own handling: mark the import failed, with the
     reason, in a transaction of its own (never left "queued" or "running")."""
     with job_context():
-        from app.extensions import db
-        from app.rollouts.imports import mark_failed
-        from app.rollouts.models import ImportStatus, RosterImport
-
         roster_import = db.session.get(RosterImport, import_id)
         if roster_import is not None and roster_import.status in (
             ImportStatus.QUEUED,
@@ -37,10 +41,6 @@ def preview_roster(import_id: int) -> None:
 
 def _preview_roster(import_id: int) -> None:
     with job_context():
-        from app.extensions import db
-        from app.rollouts.imports import preview_roster_import
-        from app.rollouts.models import RosterImport
-
         roster_import = db.session.get(RosterImport, import_id)
         if roster_import is None:
             return
@@ -59,11 +59,6 @@ def apply_roster(import_id: int, actor_id: int | None = None) -> None:
 
 def _apply_roster(import_id: int, actor_id: int | None) -> None:
     with job_context():
-        from app.auth.models import StaffUser
-        from app.extensions import db
-        from app.rollouts.imports import apply_roster_import
-        from app.rollouts.models import RosterImport
-
         roster_import = db.session.get(RosterImport, import_id)
         if roster_import is None:
             return
@@ -77,10 +72,6 @@ def _apply_roster(import_id: int, actor_id: int | None) -> None:
 def send_invitations(rollout_id: int) -> None:
     """Invite every learner of a launched rollout not yet invited."""
     with job_context():
-        from app.extensions import db
-        from app.rollouts.models import Rollout
-        from app.rollouts.onboarding import send_invitations as send
-
         rollout = db.session.get(Rollout, rollout_id)
         if rollout is None:
             return
@@ -91,11 +82,6 @@ def send_invitations(rollout_id: int) -> None:
 def remind_uncommitted(region_id: int, slot_iso: str | None = None) -> None:
     """Daily per region (09:00 region time): remind learners who have not committed."""
     with job_context():
-        from app.db import utcnow
-        from app.extensions import db
-        from app.regions.models import Region
-        from app.rollouts.onboarding import remind_uncommitted as remind
-
         region = db.session.get(Region, region_id)
         if region is None:
             return

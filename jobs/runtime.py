@@ -8,49 +8,33 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from rq import get_current_job
 
-_app: Flask | None = None
+from app.extensions import db
 
 
-def worker_app() -> Flask:
-    """The app a job uses when no app context is active (one per worker process)."""
-    global _app
-    if _app is None:
-        from app import create_app
-
-        _app = create_app()
-    return _app
+class NoAppContext(RuntimeError):
+    """A job ran outside an app context: Summit runs jobs in ``summit worker`` (whose forked
+    children keep its context), inline under the app that queued them, or in a command."""
 
 
 @contextmanager
 def job_context() -> Iterator[Flask]:
     """Run a job inside an app context, committing on success and rolling back on error."""
-    from app.extensions import db
 
-    if has_app_context():
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        try:
-            yield app
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-        return
-    app = worker_app()
-    with app.app_context():
-        try:
-            yield app
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-        finally:
-            db.session.remove()
+    if not has_app_context():
+        raise NoAppContext("run jobs with `summit worker` (the app's context is needed)")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        yield app
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def current_job() -> Any:
     """The RQ job being run, or None (inline or called directly)."""
-    from rq import get_current_job
 
     return get_current_job()
 

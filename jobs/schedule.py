@@ -38,6 +38,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from redis.exceptions import RedisError
+from rq import Retry
+from rq.utils import import_attribute
+from sqlalchemy import delete, select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from app.db import utcnow
+from app.extensions import db
+from app.mail.delivery import sweep
+from app.ops.models import ScheduledRun
+from app.ops.recovery import LIVE, RUN_WINDOW, job_statuses, lost, recover_imports
+from app.regions.models import Region
+from app.tasks import PendingJob, enqueue_now, get_redis, jobs_run_inline
 from jobs.runtime import job_context
 
 log = logging.getLogger(__name__)
@@ -205,13 +218,6 @@ def plan(now: datetime | None = None, entries: Iterable[Recurring] | None = None
     The unique constraint on ScheduledRun is the final guard: a run another
     scheduler recorded first is skipped here.
     """
-    from sqlalchemy import select, tuple_
-    from sqlalchemy.exc import IntegrityError
-
-    from app.db import utcnow
-    from app.extensions import db
-    from app.ops.models import ScheduledRun
-    from app.regions.models import Region
 
     now = now or utcnow()
     regions = db.session.execute(select(Region.id, Region.code, Region.time_zone)).tuples()
@@ -255,9 +261,6 @@ def tick(now: datetime | None = None) -> list[DueRun]:
     Runs are recorded and committed first, then enqueued with deterministic job ids
     and RQ's Retry; a run whose enqueue fails stays in the database for the next tick.
     """
-    from redis.exceptions import RedisError
-
-    from app.mail.delivery import sweep
 
     with job_context():
         try:
@@ -275,8 +278,6 @@ def tick(now: datetime | None = None) -> list[DueRun]:
 
 
 def _recover_imports(now: datetime | None) -> None:
-    from app.ops.recovery import recover_imports
-    from app.tasks import get_redis, jobs_run_inline
 
     if not jobs_run_inline():
         recover_imports(get_redis(), now)
@@ -285,14 +286,6 @@ def _recover_imports(now: datetime | None) -> None:
 def enqueue_unfinished(now: datetime | None = None) -> int:
     """Enqueue every run of the last day that is not done and whose job Redis does not
     have (never enqueued, or lost); returns how many. Commits after each."""
-    from rq import Retry
-    from sqlalchemy import select
-
-    from app.db import utcnow
-    from app.extensions import db
-    from app.ops.models import ScheduledRun
-    from app.ops.recovery import LIVE, RUN_WINDOW, job_statuses, lost
-    from app.tasks import PendingJob, enqueue_now, get_redis, jobs_run_inline
 
     now = now or utcnow()
     rows = db.session.scalars(
@@ -344,11 +337,6 @@ def enqueue_unfinished(now: datetime | None = None) -> int:
 
 def run_recurring(run_id: int) -> None:
     """Run one recorded run's job, then mark the run done (RQ retries it on error)."""
-    from rq.utils import import_attribute
-
-    from app.db import utcnow
-    from app.extensions import db
-    from app.ops.models import ScheduledRun
 
     with job_context():
         row = db.session.get(ScheduledRun, run_id)
@@ -364,10 +352,6 @@ def run_recurring(run_id: int) -> None:
 
 def prune_runs(slot_iso: str) -> int:
     """Delete ScheduledRun rows older than KEEP_RUNS (they guard only recent slots)."""
-    from sqlalchemy import delete
-
-    from app.extensions import db
-    from app.ops.models import ScheduledRun
 
     with job_context():
         cutoff = datetime.fromisoformat(slot_iso) - KEEP_RUNS

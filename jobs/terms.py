@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from app.extensions import db
+from app.regions.models import Region
+from app.terms.services import due_at_risk_nudges, due_buddy_signoffs, due_term_closes
 from jobs.runtime import job_context
 
 log = logging.getLogger(__name__)
 
 
 def _region(region_id: int):  # type: ignore[no-untyped-def]
-    from app.extensions import db
-    from app.regions.models import Region
 
     region = db.session.get(Region, region_id)
     if region is None:
@@ -21,7 +22,6 @@ def _region(region_id: int):  # type: ignore[no-untyped-def]
 
 def nudge_at_risk(region_id: int, slot_iso: str | None = None) -> int:
     """Daily, 09:00 region time: nudge learners behind pace (queue ``default``)."""
-    from app.terms.services import due_at_risk_nudges
 
     with job_context():
         return due_at_risk_nudges(region=_region(region_id))
@@ -29,7 +29,6 @@ def nudge_at_risk(region_id: int, slot_iso: str | None = None) -> int:
 
 def request_buddy_signoffs(region_id: int, slot_iso: str | None = None) -> int:
     """Daily, 09:00 region time: ask buddies to confirm ended terms (queue ``default``)."""
-    from app.terms.services import due_buddy_signoffs
 
     with job_context():
         return due_buddy_signoffs(region=_region(region_id))
@@ -37,7 +36,6 @@ def request_buddy_signoffs(region_id: int, slot_iso: str | None = None) -> int:
 
 def close_due_terms(region_id: int, slot_iso: str | None = None) -> int:
     """Daily, 06:00 region time: close terms past their grace period (queue ``reports``)."""
-    from app.terms.services import due_term_closes
 
     with job_context():
         results = due_term_closes(region=_region(region_id))

@@ -6,7 +6,14 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.approvals.digests import send_due_requests
+from app.approvals.emails import decision_url
+from app.approvals.reminders import send_due_reminders
+from app.db import utcnow
 from app.extensions import db
+from app.people.models import Person, normalise_email
+from app.regions.models import Region
+from app.rollouts.models import Rollout
 
 
 @click.group("approvals")
@@ -19,10 +26,6 @@ def approvals() -> None:
 @with_appcontext
 def send_due(code: str | None) -> None:
     """Send due requests and reminders now (what the scheduler runs)."""
-    from app.approvals.digests import send_due_requests
-    from app.approvals.reminders import send_due_reminders
-    from app.db import utcnow
-    from app.regions.models import Region
 
     stmt = select(Region).order_by(Region.code)
     if code:
@@ -47,9 +50,6 @@ def send_due(code: str | None) -> None:
 @with_appcontext
 def link(email: str, slug: str) -> None:
     """Print the decision-page link of the manager with EMAIL (to try the page by hand)."""
-    from app.approvals.emails import decision_url
-    from app.people.models import Person, normalise_email
-    from app.rollouts.models import Rollout
 
     person = db.session.scalars(
         select(Person).where(Person.email == normalise_email(email))

@@ -14,8 +14,9 @@ from flask import current_app
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.policy import decisions_close_at
 from app.calendar import parse_hhmm, weekday_from_name
-from app.ics import Attendee, InviteEvent, build_calendar, ics_attachment
+from app.ics import Attendee, InviteEvent, build_calendar
 from app.links.services import make_action_url
+from app.mail.services import ics_attachment
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Rollout

@@ -7,7 +7,7 @@ from sqlalchemy import exists, or_, select
 from app.approvals.emails import decision_url, locale_for
 from app.approvals.models import TimeAllocation
 from app.extensions import db
-from app.links.fresh import FreshLink, region_of
+from app.freshlinks.services import FreshLink, region_of
 from app.links.services import ActionClaims
 from app.people.models import Person
 from app.rollouts.models import Enrollment, Rollout

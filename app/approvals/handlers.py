@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.rollouts.signals import enrollment_committed, manager_changed
+from app.approvals.services import create_allocation, move_pending_to_manager
+from app.people.signals import manager_changed
+from app.rollouts.signals import enrollment_committed
 
 
-@enrollment_committed.connect
+def connect() -> None:
+    """Connect the receivers below (the factory calls this)."""
+    enrollment_committed.connect(_request_time)
+    manager_changed.connect(_move_pending)
+
+
 def _request_time(enrollment: Any, **extra: Any) -> None:
-    from app.approvals.services import create_allocation
-
     create_allocation(enrollment=enrollment)
 
 
-@manager_changed.connect
 def _move_pending(person: Any, **extra: Any) -> None:
-    from app.approvals.services import move_pending_to_manager
-
     move_pending_to_manager(
         person=person,
         old_manager_id=extra.get("old_manager_id"),

@@ -3,17 +3,19 @@
 * Decisions can be taken and changed until the program's first term starts
   (midnight of ``terms[0].starts_on`` in the region's zone).
 * Reminders count business days of the region (:class:`app.calendar.HolidayCalendar`).
-* Strict approvals: another capability (Entra sign-in) may require the decider
-  to prove who they are before a decision POST; it registers a check here.
+* Strict approvals (``ENTRA_STRICT_APPROVALS``): the decider proves who they are with a
+  Microsoft sign-in before a decision POST (:func:`app.auth.strict.require_signed_in_person`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import request
+
+from app.auth.strict import require_signed_in_person
 from app.programs.models import Program
 from app.regions.models import Region
 
@@ -36,23 +38,9 @@ def decisions_open(program: Program, region: Region, now: datetime) -> bool:
     return closes is None or now < closes
 
 
-#: the Entra "strict approvals" check (issue 4) registers here: called with the decider
-#: (a Person) and the region before a decision POST; returning a response (e.g. a redirect
-#: to sign in) stops the decision, returning None lets it through.
-IdentityCheck = Callable[..., Any]
-_identity_checks: list[IdentityCheck] = []
-
-
-def register_identity_check(check: IdentityCheck) -> None:
-    """Require something more than the signed link before a decision (strict approvals)."""
-    if check not in _identity_checks:
-        _identity_checks.append(check)
-
-
 def identity_check(*, person: Any, region: Region) -> Any:
-    """The first response a registered check returns, or None to let the decision through."""
-    for check in _identity_checks:
-        response = check(person=person, region=region)
-        if response is not None:
-            return response
+    """Before a decision POST: with strict approvals on, a browser not signed in with
+    Microsoft as ``person`` is sent to sign in (back to the same page after) or gets a 403
+    (someone else); returns None to let the decision through."""
+    require_signed_in_person(person, return_to=request.path)
     return None

@@ -13,9 +13,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from app.approvals.models import AllocationStatus, TimeAllocation
+from app.db import UTCDateTime, utcnow
 from app.extensions import db
-from app.metrics.queries import approval_rate
 from app.people.models import Person
+from app.rates import approval_rate
 from app.readcache import read_cache
 from app.rollouts.models import Enrollment
 
@@ -44,7 +45,6 @@ class Funnel:
 def funnels_now(*, region_id: int, rollout_ids: tuple[int, ...]) -> dict[int, Funnel]:
     """:func:`funnels` as of now (the ages of pending requests move on within the read
     cache's TTL)."""
-    from app.db import utcnow
 
     return funnels(region_id=region_id, rollout_ids=rollout_ids, now=utcnow())
 
@@ -115,7 +115,6 @@ def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dic
 
 
 def _hours_between(start: Any, end: Any) -> float:
-    from app.db import UTCDateTime
 
     start = UTCDateTime().process_result_value(start, None)  # type: ignore[arg-type]
     end = UTCDateTime().process_result_value(end, None)  # type: ignore[arg-type]
@@ -198,7 +197,6 @@ def waiting_managers(
             select(Person.id, Person.name).where(Person.id.in_([r[0] for r in rows]))
         )
     }
-    from app.db import UTCDateTime
 
     return [
         WaitingManager(

@@ -34,8 +34,8 @@ from app.auth.access import current_staff, public, require_role
 from app.auth.models import Role
 from app.db import utcnow
 from app.extensions import db
+from app.language import page_templates, person_language
 from app.links.services import ActionClaims, LinkInvalid, read_token
-from app.mail.rendering import page_templates, person_language
 from app.people.models import Person
 from app.readcache import cached_page
 from app.regions.models import Region

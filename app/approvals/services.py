@@ -26,6 +26,7 @@ from app.approvals.models import (
     TimeAllocation,
 )
 from app.approvals.policy import decisions_close_at, decisions_open, region_today
+from app.approvals.texts import text
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
@@ -48,14 +49,12 @@ class DecisionRefused(ValueError):
     """
 
     def __init__(self, key: str, **params: Any) -> None:
-        from app.approvals.texts import text
 
         super().__init__(text(key, "en", **params))
         self.key = key
         self.params = params
 
     def in_language(self, lang: str) -> str:
-        from app.approvals.texts import text
 
         return text(self.key, lang, **self.params)
 

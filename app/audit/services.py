@@ -10,6 +10,11 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 
+#: who acts, by the actor row's table: staff (``StaffUser``, signed in) or a person (a
+#: ``Person`` acting through a signed link); anything else is the system. By table name, so
+#: the audit trail needs nothing of the packages above it (auth uses it).
+_ACTOR_TYPES = {"staff_user": "staff", "person": "person"}
+
 
 def record(
     *,
@@ -26,15 +31,11 @@ def record(
 
     ``actor`` is a StaffUser, a Person (acting through a signed link) or None (the system).
     """
-    from app.auth.models import StaffUser
-    from app.people.models import Person
-
-    if isinstance(actor, StaffUser):
-        actor_type, actor_id, label = "staff", actor.id, actor.name
-    elif isinstance(actor, Person):
-        actor_type, actor_id, label = "person", actor.id, actor.name
+    actor_type = _ACTOR_TYPES.get(getattr(actor, "__tablename__", None), "system")
+    if actor_type == "system":
+        actor_id, label = None, "Summit"
     else:
-        actor_type, actor_id, label = "system", None, "Summit"
+        actor_id, label = actor.id, actor.name
     event = AuditEvent(
         region_id=region_id,
         actor_type=actor_type,

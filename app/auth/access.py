@@ -19,7 +19,9 @@ from sqlalchemy.engine import Engine
 
 from app.auth.models import EDITOR_ROLES, Role, RoleAssignment, StaffUser
 from app.extensions import db
-from app.scoping import region_by_code, set_region_scope
+from app.readcache import epoch_column, note_epoch
+from app.regions.queries import region_by_code
+from app.scoping import set_region_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -146,7 +148,6 @@ def _load_identity() -> Identity | None:
     user_id = session.get(SESSION_USER_KEY)
     if user_id is None:
         return None
-    from app.readcache import note_epoch
 
     # one statement in autocommit, outside the request's transaction: a page the read
     # cache serves whole then costs one round trip (no BEGIN, no ROLLBACK); the epoch is
@@ -168,7 +169,6 @@ def _load_identity() -> Identity | None:
 @cache
 def _identity_statement() -> Select[Any]:
     """Built once: the same statement every request, its compiled form cached."""
-    from app.readcache import epoch_column
 
     return (
         select(
@@ -212,7 +212,6 @@ def _before_request() -> Any:
 
 
 def _view_function() -> Callable[..., Any] | None:
-    from flask import current_app
 
     if request.endpoint is None:
         return None
@@ -240,7 +239,6 @@ def _resolve_region(user: Identity | None) -> None:
 
 
 def _add_region(endpoint: str, values: dict[str, Any]) -> None:
-    from flask import current_app
 
     region = g.get("region")
     if region is None or "region" in values:

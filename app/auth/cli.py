@@ -6,7 +6,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.auth.directory import import_directory, start_directory_import
+from app.auth.models import DirectoryImport
+from app.auth.roles import role_mapping
 from app.extensions import db
+from app.microsoft.graph import GraphClient
 
 entra = click.Group("entra", help="Microsoft Entra ID: role mapping and directory import.")
 
@@ -15,7 +19,6 @@ entra = click.Group("entra", help="Microsoft Entra ID: role mapping and director
 @with_appcontext
 def roles_command() -> None:
     """Print which app roles / group ids grant which Summit role, and ignored entries."""
-    from app.auth.roles import role_mapping
 
     mapping = role_mapping(settings=current_app.extensions["summit.settings"])
     for rule in mapping.rules:
@@ -29,8 +32,6 @@ def roles_command() -> None:
 @with_appcontext
 def import_directory_command(now: bool) -> None:
     """Import people, managers and regions from the directory (Microsoft Graph)."""
-    from app.auth.directory import import_directory, start_directory_import
-    from app.auth.graph import GraphClient
 
     settings = current_app.extensions["summit.settings"]
     if not settings.entra_app_credentials:
@@ -43,7 +44,6 @@ def import_directory_command(now: bool) -> None:
         db.session.commit()
         click.echo(f"directory import {run.id} queued (see /auth/entra/directory)")
         return
-    from app.auth.models import DirectoryImport
 
     run = DirectoryImport(region_attribute=settings.entra_directory_region_attribute)
     db.session.add(run)

@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from app.auth.graph import GraphClient
 from app.auth.models import DirectoryImport, ImportStatus, StaffUser
 from app.auth.roles import directory_values
 from app.db import utcnow
 from app.extensions import db
+from app.microsoft.graph import GraphClient
 from app.people.models import Person, normalise_email
+from app.people.signals import manager_changed
 from app.regions.models import Region
 from app.settings import Settings
 from app.tasks import enqueue_after_commit
@@ -228,7 +229,6 @@ def _upsert(rows: list[_Row], run: DirectoryImport) -> None:
 
 def _set_managers(managers: dict[str, str]) -> int:
     """Point each person at their directory manager, in chunks; returns how many changed."""
-    from app.rollouts.signals import manager_changed
 
     if not managers:
         return 0

@@ -19,10 +19,17 @@ from flask import (
 )
 from sqlalchemy import select
 
-from app.auth import entra
 from app.auth.access import current_staff, public, require_role, sign_in, sign_out
-from app.auth.models import Role, StaffUser
+from app.auth.directory import start_directory_import
+from app.auth.models import DirectoryImport, ImportStatus, Role, StaffUser
+from app.auth.roles import claim_values, role_mapping
+from app.auth.services import provision_staff
+from app.auth.strict import strict_approvals_enabled
 from app.extensions import db
+from app.links.ratelimit import allow
+from app.microsoft import entra
+from app.microsoft.graph import GraphClient, GraphError
+from app.regions.models import Region
 from app.scoping import set_region_scope
 
 log = logging.getLogger(__name__)
@@ -49,7 +56,6 @@ def _safe_next(target: str | None) -> str:
 @bp.get("/sign-in")
 @public
 def sign_in_page() -> Any:
-    from app.regions.models import Region
 
     staff: list[StaffUser] = []
     region_names: dict[int, str] = {}
@@ -115,7 +121,6 @@ def _settings() -> Any:
 @bp.app_context_processor
 def _entra_template_values() -> dict[str, Any]:
     """Pages with a decision form can say that a Microsoft sign-in will be asked for."""
-    from app.auth.strict import strict_approvals_enabled
 
     return {"entra_strict_approvals": strict_approvals_enabled}
 
@@ -126,7 +131,6 @@ SIGN_IN_STARTS_PER_MINUTE = 20
 
 def _limit_sign_in_starts() -> None:
     """Anonymous requests start flows: cap them per client so they cannot fill Redis."""
-    from app.links.ratelimit import allow
 
     client = request.remote_addr or "unknown"
     if not allow(f"entra:start:{client}", limit=SIGN_IN_STARTS_PER_MINUTE, window_seconds=60):
@@ -161,8 +165,6 @@ def entra_verify() -> Any:
 @public
 def entra_callback() -> Any:
     """Where Entra ID sends the browser back: redeem the code, check the ID token, sign in."""
-    from app.auth.roles import claim_values, role_mapping
-    from app.auth.services import provision_staff
 
     settings = _settings()
     if not settings.entra_configured:
@@ -199,7 +201,6 @@ def entra_callback() -> Any:
 
 def _overage_groups(claims: dict[str, Any]) -> list[str]:
     """Too many groups for the token: ask Graph for them (needs GroupMember.Read.All)."""
-    from app.auth.graph import GraphClient, GraphError
 
     client = GraphClient(_settings(), max_wait=10)
     try:
@@ -215,7 +216,6 @@ def _overage_groups(claims: dict[str, Any]) -> list[str]:
 @require_role(Role.GLOBAL_ADMIN)
 def entra_roles() -> Any:
     """The role mapping, read-only: it is changed in the region files and settings."""
-    from app.auth.roles import role_mapping
 
     settings = _settings()
     mapping = role_mapping(settings=settings)
@@ -225,7 +225,6 @@ def entra_roles() -> Any:
 @bp.get("/entra/directory")
 @require_role(Role.GLOBAL_ADMIN)
 def directory_imports() -> Any:
-    from app.auth.models import DirectoryImport
 
     runs = list(
         db.session.scalars(select(DirectoryImport).order_by(DirectoryImport.id.desc()).limit(20))
@@ -242,7 +241,6 @@ def directory_imports() -> Any:
 @require_role(Role.GLOBAL_ADMIN)
 def directory_import_status(run_id: int) -> Any:
     """A run's progress for its bar (the directory's size is unknown until the last page)."""
-    from app.auth.models import DirectoryImport, ImportStatus
 
     run = db.session.get(DirectoryImport, run_id)
     if run is None:
@@ -265,7 +263,6 @@ def directory_progress_message(run: Any) -> str:
 @bp.post("/entra/directory")
 @require_role(Role.GLOBAL_ADMIN)
 def directory_import_start() -> Any:
-    from app.auth.directory import start_directory_import
 
     settings = _settings()
     if not settings.entra_app_credentials:

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.audit.services import record
-from app.auth.entra import claim_email
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.auth.roles import RoleMapping
 from app.db import utcnow
 from app.extensions import db
+from app.microsoft.entra import claim_email
 
 log = logging.getLogger(__name__)
 ENTRA_SOURCE = "entra"

@@ -18,6 +18,7 @@ Summit role: it only proves who is deciding.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import (
@@ -31,7 +32,7 @@ from flask import (
     url_for,
 )
 
-from app.auth.entra import SESSION_IDENTITY_KEY
+from app.microsoft.entra import SESSION_IDENTITY_KEY
 
 #: how long a manager's Entra sign-in counts for decisions
 IDENTITY_MAX_AGE_SECONDS = 8 * 3600
@@ -44,7 +45,6 @@ def strict_approvals_enabled() -> bool:
 
 def signed_in_email() -> str | None:
     """The email Entra ID vouched for in this browser session, if recent."""
-    import time
 
     identity = session.get(SESSION_IDENTITY_KEY) or {}
     if not identity.get("email"):

@@ -6,7 +6,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.calls import services
+from app.calls.meetings import MeetingUnavailable
+from app.calls.services import generate_series
+from app.db import utcnow
 from app.extensions import db
+from app.regions.models import Region
+from app.rollouts.models import Rollout
 
 calls = click.Group("calls", help="Weekly expert calls.")
 
@@ -17,9 +23,6 @@ calls = click.Group("calls", help="Weekly expert calls.")
 @with_appcontext
 def generate_command(slug: str, no_email: bool) -> None:
     """Create the rollout's call series (missing sessions only) and invite attendees."""
-    from app.calls.meetings import MeetingUnavailable
-    from app.calls.services import generate_series
-    from app.rollouts.models import Rollout
 
     rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
     if rollout is None:
@@ -38,9 +41,6 @@ def generate_command(slug: str, no_email: bool) -> None:
 @with_appcontext
 def due_command(code: str | None) -> None:
     """Run the due work now: invitations sync, question prompts, agendas."""
-    from app.calls import services
-    from app.db import utcnow
-    from app.regions.models import Region
 
     stmt = select(Region).order_by(Region.code)
     if code:

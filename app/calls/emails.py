@@ -14,8 +14,8 @@ from flask import current_app
 
 from app.calls.calendar import series_sequence, series_uid, shape_series
 from app.calls.models import CallInvitation, CallSession
-from app.ics import Attendee, InviteEvent, build_calendar, ics_attachment
-from app.mail.services import Attachment, queue_email
+from app.ics import Attendee, InviteEvent, build_calendar
+from app.mail.services import Attachment, ics_attachment, queue_email
 from app.rollouts.models import Rollout
 
 
@@ -161,7 +161,7 @@ def legacy_cancel(
 def _attachment(events: list[InviteEvent], method: str, filename: str) -> Attachment:
     org_name, org_email = organizer()
     data = build_calendar(events, organizer_email=org_email, organizer_name=org_name, method=method)
-    return ics_attachment(data, method=method, filename=filename)  # type: ignore[return-value]
+    return ics_attachment(data, method=method, filename=filename)
 
 
 def holds_session_events(invitee: CallInvitation) -> bool:

@@ -7,7 +7,7 @@ from app.calls.questions import enrollment_for
 from app.calls.services import question_url
 from app.db import utcnow
 from app.extensions import db
-from app.links.fresh import FreshLink, grant_regions_of
+from app.freshlinks.services import FreshLink, grant_regions_of
 from app.links.services import ActionClaims
 from app.people.models import Person
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.calls.invitations import withdraw_learner
 from app.rollouts.signals import enrollment_left
 
 
-@enrollment_left.connect
-def _withdraw_from_calls(enrollment: Any, **_: Any) -> None:
-    from app.calls.invitations import withdraw_learner
+def connect() -> None:
+    """Connect the receivers below (the factory calls this)."""
+    enrollment_left.connect(_withdraw_from_calls)
 
+
+def _withdraw_from_calls(enrollment: Any, **_: Any) -> None:
     withdraw_learner(enrollment=enrollment)

@@ -16,8 +16,8 @@ import requests
 from flask import current_app
 
 from app.audit.services import record
-from app.auth.graph import GraphError, create_online_meeting, teams_configured
 from app.calls.planning import PlannedSession
+from app.microsoft.graph import GraphError, create_online_meeting, teams_configured
 from app.rollouts.models import Rollout
 
 log = logging.getLogger(__name__)

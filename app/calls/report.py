@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from charset_normalizer import from_bytes
+
 from app.people.models import normalise_email
 
 
@@ -144,8 +146,6 @@ def decode_report(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
         best = from_bytes(data).best()
         if best is None:
             raise AttendanceFileError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -171,7 +172,6 @@ def session_page(slug: str, session_id: int) -> Any:
 
 
 def _zone(rollout: Rollout) -> Any:
-    from zoneinfo import ZoneInfo
 
     return ZoneInfo(rollout.region.time_zone)
 

@@ -20,7 +20,7 @@ from app.calls.meetings import ensure_join_url
 from app.calls.models import CallQuestion, CallSession, CallStatus
 from app.calls.planning import PlannedSession, local_instant, plan_series
 from app.extensions import db
-from app.links.services import make_action_url
+from app.links.services import absolute_url, make_action_url
 from app.regions.models import Region
 from app.rollouts.models import Rollout, RolloutStatus
 
@@ -259,7 +259,6 @@ def _question_line(q: CallQuestion) -> dict[str, str]:
 
 
 def _session_url(rollout: Rollout, session: CallSession) -> str:
-    from app.links.services import absolute_url
 
     return absolute_url(
         "calls.session_page", region=rollout.region.code, slug=rollout.slug, session_id=session.id

@@ -6,7 +6,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.connectors.models import Connector, RunStatus
+from app.connectors.services import claim_sync, connector_of, sync_connector
 from app.extensions import db
+from app.rollouts.models import Rollout
 
 
 @click.group("connectors")
@@ -19,12 +22,8 @@ def connectors_group() -> None:
 @with_appcontext
 def sync_command(slug: str) -> None:
     """Sync the rollout's connector now, in this process (as the scheduled job does)."""
-    from app.connectors.models import RunStatus
-    from app.connectors.services import claim_sync, connector_of, sync_connector
-    from app.rollouts.models import Rollout
-    from jobs.runtime import job_context
 
-    with job_context():
+    try:
         rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
         if rollout is None:
             raise click.UsageError(f"no rollout {slug!r}")
@@ -41,6 +40,10 @@ def sync_command(slug: str) -> None:
         )
         if run.status is RunStatus.FAILED:
             click.echo(run.error or "", err=True)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
     if run.status is RunStatus.FAILED:
         raise SystemExit(1)
 
@@ -49,8 +52,6 @@ def sync_command(slug: str) -> None:
 @with_appcontext
 def status_command() -> None:
     """Each connector: rollout, platform, last sync, last success, last error."""
-    from app.connectors.models import Connector
-    from app.rollouts.models import Rollout
 
     rows = db.session.execute(
         select(Connector, Rollout.slug)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from app.auth.graph import retry_after
+from app.microsoft.graph import retry_after
 
 log = logging.getLogger(__name__)
 

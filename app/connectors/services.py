@@ -17,16 +17,22 @@ from flask import current_app
 from sqlalchemy import delete, select, text
 
 from app.audit.services import record
+from app.auth.queries import local_leads
 from app.connectors.applying import pull_and_apply
 from app.connectors.http import ConnectorError
+from app.connectors.lrs import LrsSource
 from app.connectors.models import Connector, ConnectorKind, ConnectorRun, RunStatus
+from app.connectors.moodle import MoodleSource
 from app.connectors.observation import Source
+from app.connectors.openedx import OpenEdxSource
 from app.connectors.secrets import SecretsUnavailable, decrypt, encrypt
 from app.db import utcnow
 from app.extensions import db
+from app.mail.services import queue_email
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.settings import Settings
+from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +113,6 @@ def connector_of(rollout: Rollout) -> Connector | None:
 
 def request_sync(*, connector: Connector, trigger: str = "manual", slot: str = "") -> None:
     """Queue a sync of ``connector`` after the commit (one job per connector and slot)."""
-    from app.tasks import enqueue_after_commit
 
     stamp = slot or utcnow().strftime("%Y%m%dT%H%M%S")
     enqueue_after_commit(
@@ -144,8 +149,6 @@ def build_source(connector: Connector, *, now: datetime) -> Source:
         raise ConnectorError(str(exc)) from exc
     cursor = dict(connector.cursor or {})
     if connector.kind is ConnectorKind.LRS:
-        from app.connectors.lrs import LrsSource
-
         return LrsSource(
             endpoint=connector.base_url,
             username=connector.client_id,
@@ -154,8 +157,6 @@ def build_source(connector: Connector, *, now: datetime) -> Source:
             now=now,
         )
     if connector.kind is ConnectorKind.OPENEDX:
-        from app.connectors.openedx import OpenEdxSource
-
         return OpenEdxSource(
             base_url=connector.base_url,
             course_id=connector.course_ref,
@@ -164,7 +165,6 @@ def build_source(connector: Connector, *, now: datetime) -> Source:
             learner_field=connector.learner_field,
             now=now,
         )
-    from app.connectors.moodle import MoodleSource
 
     return MoodleSource(
         base_url=connector.base_url,
@@ -316,8 +316,6 @@ def _record_failure(
 
 def _tell_leads(connector: Connector, *, region: Region, rollout: Rollout, error: str) -> None:
     """One email to each local lead per streak of failures (the key names the streak)."""
-    from app.auth.queries import local_leads
-    from app.mail.services import queue_email
 
     leads = local_leads(region.id)
     streak = connector.failing_since or utcnow()

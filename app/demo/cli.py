@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.demo.services import seed_demo
 from app.extensions import db
 
 
@@ -12,7 +13,6 @@ from app.extensions import db
 @with_appcontext
 def demo_command() -> None:
     """Create the demo organisation (safe to run again: nothing is duplicated)."""
-    from app.demo.services import seed_demo
 
     ctx = seed_demo()
     db.session.commit()

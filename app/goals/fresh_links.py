@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from app.extensions import db
+from app.freshlinks.services import FreshLink, grant_regions_of
 from app.goals.services import STILL_ENROLLED, survey_url
-from app.links.fresh import FreshLink, grant_regions_of
 from app.links.services import ActionClaims
 from app.people.models import Person
 from app.rollouts.models import Enrollment

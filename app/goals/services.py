@@ -17,6 +17,10 @@ from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
 from app.goals.models import GoalAnswer
+from app.links.services import make_action_url
+from app.mail.services import queue_email
+from app.masterclasses.recognition import opt_in_url
+from app.programs.models import Term
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 
@@ -40,7 +44,6 @@ class InvalidAnswer(ValueError):
 
 
 def survey_url(enrollment: Enrollment) -> str:
-    from app.links.services import make_action_url
 
     return make_action_url(
         endpoint="goals_public.survey",
@@ -67,8 +70,6 @@ def send_goal_survey(enrollment: Enrollment, *, reason: str, now: datetime | Non
 
 
 def _queue_survey(enrollment: Enrollment, *, key: str, completed: bool) -> None:
-    from app.mail.services import queue_email
-    from app.masterclasses.recognition import opt_in_url
 
     person = enrollment.person
     queue_email(
@@ -96,7 +97,6 @@ def due_goal_surveys(*, region: Region, now: datetime | None = None) -> int:
 
     Sets ``goal_survey_sent_at`` and queues one email each; returns how many.
     """
-    from app.programs.models import Term
 
     now = now or utcnow()
     today = now.astimezone(ZoneInfo(region.time_zone)).date()

@@ -7,6 +7,8 @@ import time
 
 from redis.exceptions import RedisError
 
+from app.tasks import get_redis, jobs_run_inline
+
 log = logging.getLogger(__name__)
 
 
@@ -16,7 +18,6 @@ def allow(key: str, *, limit: int, window_seconds: int) -> bool:
     Without Redis (jobs inline, a demo) every hit is allowed: the limiter
     protects production, it must not take a page down.
     """
-    from app.tasks import get_redis, jobs_run_inline
 
     if jobs_run_inline():
         return True

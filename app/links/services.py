@@ -83,7 +83,7 @@ def read_token(
 
     Pass ``object_id`` (and ``person_id``) when the URL names the object too: a
     token for request A used on request B is then refused as LinkInvalid.
-    Uncaught, both exceptions render the friendly link pages (``app/links/routes.py``).
+    Uncaught, both exceptions render the friendly link pages (``app/freshlinks/routes.py``).
     """
     claims = read_claims(token, purpose=purpose, max_age=max_age)
     if object_id is not None and claims.object_id != int(object_id):
@@ -124,35 +124,3 @@ def claims_of(token: str, *, purpose: str) -> ActionClaims | None:
         return exc.claims
     except LinkInvalid:
         return None
-
-
-def link_page_language(claims: ActionClaims | None, accept_languages: Any) -> str:
-    """The language of a page about a link: the person's a genuine token names (expired or
-    not), else the browser's best of en/de/fr (``request.accept_languages``), else English."""
-    from app.mail.rendering import accepted_language
-
-    if claims is not None:
-        lang = language_of_person(claims.person_id)
-        if lang is not None:
-            return lang
-    return accepted_language(accept_languages)
-
-
-def language_of_person(person_id: int) -> str | None:
-    """The language Summit writes to the person a genuine token names (their locale, else
-    their region's; en, de, fr), None if they are gone. Reads across regions: the
-    signature vouches for the id, and only a language comes out."""
-    from app.extensions import db
-    from app.mail.rendering import person_language
-    from app.people.models import Person
-    from app.scoping import region_scope, set_region_scope
-
-    previous = region_scope(db.session)
-    set_region_scope(db.session, None)
-    try:
-        person = db.session.get(Person, person_id)
-        if person is None or person.erased_at is not None:
-            return None
-        return person_language(person, person.region)
-    finally:
-        set_region_scope(db.session, previous)

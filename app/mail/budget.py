@@ -14,7 +14,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask import current_app
 from redis import Redis
+
+from app.tasks import get_redis, jobs_run_inline
 
 
 @dataclass
@@ -75,13 +78,10 @@ class SendingBudget:
 
 def budget_for(transport_name: str) -> SendingBudget:
     """The app's budget for one transport (no Redis needed when there is no cap)."""
-    from flask import current_app
 
     settings = current_app.extensions["summit.settings"]
     redis = None
     if settings.mail_rate_per_minute or settings.mail_rate_per_day:
-        from app.tasks import get_redis, jobs_run_inline
-
         redis = None if jobs_run_inline() else get_redis()
     return SendingBudget(
         redis=redis,

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 import click
 from flask.cli import with_appcontext
+
+from app.db import utcnow
+from app.extensions import db
+from app.links.services import absolute_url
+from app.mail.delivery import sweep
+from app.mail.services import queue_email
 
 
 @click.group("mail")
@@ -18,12 +26,6 @@ def mail_group() -> None:
 @with_appcontext
 def send_test(to_address: str, locale: str, time_zone: str) -> None:
     """Queue a test email through the outbox (check the mail settings end to end)."""
-    import uuid
-
-    from app.db import utcnow
-    from app.extensions import db
-    from app.links.services import absolute_url
-    from app.mail.services import queue_email
 
     email = queue_email(
         kind="mail/test",
@@ -42,7 +44,6 @@ def send_test(to_address: str, locale: str, time_zone: str) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Enqueue delivery for every due outbox row (what each scheduler tick does)."""
-    from app.mail.delivery import sweep
 
     click.echo(f"{sweep()} emails due.")
 

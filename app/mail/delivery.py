@@ -36,6 +36,7 @@ from email.message import Message
 from typing import Any
 
 from flask import current_app
+from rq import Queue, Worker
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 
 from app.db import utcnow
@@ -58,6 +59,7 @@ from app.mail.transports import (
     transport_name,
 )
 from app.settings import MAIL_LEASE_MARGIN_SECONDS
+from app.tasks import PendingJob, enqueue_now, get_redis, jobs_run_inline
 
 log = logging.getLogger(__name__)
 
@@ -435,12 +437,10 @@ def _record_failed(token: str, email_id: int, attempts: int, error: str) -> None
 def kick_delivery(due: int | None = None) -> int:
     """Make sure enough delivery jobs are queued for the backlog: one per idle mail
     worker, at most one per batch. Returns how many were enqueued."""
-    from app.tasks import PendingJob, enqueue_now, get_redis, jobs_run_inline
 
     if jobs_run_inline():
         enqueue_now(PendingJob(func=DELIVERY_JOB, args=(), queue="mail"))
         return 1
-    from rq import Queue, Worker
 
     connection = get_redis()
     queue = Queue("mail", connection=connection)
@@ -460,11 +460,9 @@ def kick_delivery(due: int | None = None) -> int:
 def schedule_delivery_at(when: datetime) -> None:
     """A delivery job at ``when`` (needs a worker started with its scheduler, as
     ``summit worker`` is); the sweep is the safety net."""
-    from app.tasks import get_redis, jobs_run_inline
 
     if jobs_run_inline():
         return
-    from rq import Queue
 
     queue = Queue("mail", connection=get_redis())
     job_id = f"{DELIVERY_PREFIX}at-{int(when.timestamp())}"

@@ -15,8 +15,8 @@ import base64
 from email.message import EmailMessage
 from email.utils import parseaddr
 
-from app.auth.graph import GraphClient, GraphError, GraphThrottled
 from app.mail.transport_base import ConnectionMailError, PermanentMailError
+from app.microsoft.graph import GraphClient, GraphError, GraphThrottled
 from app.settings import Settings
 
 #: Graph's limit for a MIME message posted to sendMail

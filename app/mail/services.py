@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from email.headerregistry import Address
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from app.db import utcnow
 from app.extensions import db
+from app.language import babel_locale
 from app.mail.models import EmailStatus, OutboundAttachment, OutboundEmail
-from app.mail.rendering import babel_locale, render_email
+from app.mail.rendering import render_email
+from app.regions.models import Region
+from app.tasks import PENDING_KEY, enqueue_after_commit
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB = "jobs.mail.deliver_pending"
@@ -33,6 +37,13 @@ class Attachment:
     data: bytes
     #: set to show the part inline (an image referenced as cid:<content_id>)
     content_id: str | None = None
+
+
+def ics_attachment(
+    data: bytes, *, method: str = "REQUEST", filename: str = "invite.ics"
+) -> Attachment:
+    """The outbox attachment for an invitation (``text/calendar; method=…``)."""
+    return Attachment(filename=filename, content_type=f"text/calendar; method={method}", data=data)
 
 
 def safe_header_value(value: str) -> str:
@@ -101,8 +112,6 @@ def queue_email(
     if existing is not None:
         return existing
     if region_id is not None and (time_zone is None or locale is None):
-        from app.regions.models import Region
-
         region = db.session.get(Region, region_id)
         if region is not None:
             time_zone = time_zone or region.time_zone
@@ -144,9 +153,6 @@ def queue_email(
 
 def retry_failed(*, email_ids: Iterable[int]) -> int:
     """Put failed outbox rows back to pending, due now; returns how many. Flushes."""
-    from sqlalchemy import update
-
-    from app.db import utcnow
 
     result = db.session.execute(
         update(OutboundEmail)
@@ -167,7 +173,6 @@ def retry_failed(*, email_ids: Iterable[int]) -> int:
 
 
 def _schedule_delivery() -> None:
-    from app.tasks import PENDING_KEY, enqueue_after_commit
 
     pending = db.session.info.get(PENDING_KEY, [])
     if not any(job.func == DELIVERY_JOB for job in pending):

@@ -1,5 +1,6 @@
 """Demo: a master class per demo region and a global one, invitations for the completers
-(some accepted, some waitlisted, a few declined), leaderboard opt-ins and goal answers.
+(some accepted, some waitlisted, a few declined); leaderboard opt-ins and goal answers are
+``app/goals/demo.py``'s.
 
 Idempotent: classes are looked up by region and title; invitations are unique per
 learner; answers and opt-ins are decided per enrollment id, so a second run
@@ -15,8 +16,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.auth.models import Role
 from app.extensions import db
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
+from app.masterclasses.services import (
+    accept_invitation,
+    decline_invitation,
+    invite_qualifying,
+    record_attendance,
+)
 from app.rollouts.models import Enrollment, EnrollmentState
 
 REGIONAL = {
@@ -28,16 +36,9 @@ REGIONAL = {
 GLOBAL_TITLE = "The engineer of the future: a conversation with our CTO"
 FACE_TO_FACE_TITLE = "Architecture kata day (in person)"
 PAST_TITLE = "Kick-off master class: lessons from the first finishers"
-COMMENTS = [
-    "The event-driven module changed how I design our services.",
-    "I got most of the way; the ML part needs more practice.",
-    "My manager's support with study time made the difference.",
-    "",
-]
 
 
 def seed(ctx: Any) -> None:
-    from app.masterclasses.services import invite_qualifying
 
     classes: list[MasterClass] = []
     for code, (title, hosts, city) in REGIONAL.items():
@@ -93,17 +94,10 @@ def seed(ctx: Any) -> None:
             _answer(invitation, rng)
     if "de" in ctx.rollouts:
         _past_class_with_attendance(ctx)
-    _goals_and_opt_ins(ctx)
 
 
 def _past_class_with_attendance(ctx: Any) -> None:
     """A class held two weeks ago in Germany, its answers and attendance as they happened."""
-    from app.auth.models import Role
-    from app.masterclasses.services import (
-        accept_invitation,
-        invite_qualifying,
-        record_attendance,
-    )
 
     region = ctx.regions["de"]
     starts = _local(ctx.today - timedelta(days=14), time(17, 0), region.time_zone)
@@ -175,7 +169,6 @@ def _ensure(ctx: Any, *, region_id: int | None, title: str, **values: Any) -> Ma
 
 def _answer(invitation: Any, rng: random.Random) -> None:
     """A new invitation's demo answer: most accept (the last ones end on the waitlist)."""
-    from app.masterclasses.services import accept_invitation, decline_invitation
 
     roll = rng.random()
     person = invitation.enrollment.person
@@ -184,32 +177,3 @@ def _answer(invitation: Any, rng: random.Random) -> None:
     elif roll < 0.85:
         decline_invitation(invitation, actor=person)
     assert invitation.status in set(InvitationStatus)
-
-
-def _goals_and_opt_ins(ctx: Any) -> None:
-    from app.goals.services import answer_goal_survey, send_goal_survey
-
-    answers = ["reached"] * 5 + ["partly"] * 3 + ["not"] * 2
-    for rollout in ctx.rollouts.values():
-        enrollments = db.session.scalars(
-            select(Enrollment)
-            .where(
-                Enrollment.rollout_id == rollout.id,
-                Enrollment.state.in_([EnrollmentState.ACTIVE, EnrollmentState.COMPLETED]),
-            )
-            .order_by(Enrollment.id)
-        ).all()
-        for enrollment in enrollments:
-            if enrollment.id % 5 in (0, 2) and not enrollment.leaderboard_opt_in:
-                enrollment.leaderboard_opt_in = True
-            if enrollment.state != EnrollmentState.COMPLETED:
-                continue
-            send_goal_survey(enrollment, reason="completion")
-            if enrollment.goal_reached is None and enrollment.id % 10 < 7:
-                answer_goal_survey(
-                    enrollment,
-                    answer=answers[enrollment.id * 7 % len(answers)],
-                    comment=COMMENTS[enrollment.id % len(COMMENTS)],
-                    actor=enrollment.person,
-                )
-    db.session.flush()

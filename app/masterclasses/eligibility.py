@@ -10,13 +10,14 @@ from sqlalchemy import exists, func, or_, select
 
 from app.extensions import db
 from app.masterclasses.models import MasterClass, MasterClassInvitation
-from app.programs.models import Term
+from app.programs.models import Module, Term, term_required_module
+from app.progress.models import ModuleProgress
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.terms.models import TermReview
 
 
 def base_requirement_module_ids(program_id: int) -> list[int]:
     """The modules required by the end of the program's last term (the base requirements)."""
-    from app.programs.models import Module, term_required_module
 
     last_term = db.session.scalars(
         select(Term.id).where(Term.program_id == program_id).order_by(Term.number.desc()).limit(1)
@@ -39,8 +40,6 @@ def qualifying_enrollments(master_class: MasterClass, *, region_id: int | None =
     with ``requires_buddy_signoff`` also a buddy sign-off on every term; a
     face-to-face class also needs every base-requirement module completed.
     """
-    from app.progress.models import ModuleProgress
-    from app.terms.models import TermReview
 
     stmt = (
         select(Enrollment.id, Enrollment.region_id)

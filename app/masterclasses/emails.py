@@ -15,7 +15,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from app.db import utcnow
+from app.ics import Attendee, InviteEvent, build_calendar
+from app.links.services import make_action_url
+from app.mail.services import display_name, ics_attachment, queue_email
 from app.masterclasses.models import MasterClassInvitation
+from app.masterclasses.recognition import opt_in_url
 
 RSVP_PURPOSE = "masterclass-rsvp"
 #: RSVP links stay valid long enough for a class announced months ahead
@@ -26,7 +30,6 @@ RSVP_MAX_AGE = timedelta(days=180)
 
 def rsvp_url(invitation: MasterClassInvitation) -> str:
     """The learner's signed RSVP link (absolute, from SUMMIT_BASE_URL)."""
-    from app.links.services import make_action_url
 
     return make_action_url(
         endpoint="masterclasses_public.rsvp",
@@ -38,7 +41,6 @@ def rsvp_url(invitation: MasterClassInvitation) -> str:
 
 def context_for(invitation: MasterClassInvitation) -> dict[str, Any]:
     """What every master-class email shows, with the time in the learner's own zone."""
-    from app.masterclasses.recognition import opt_in_url
 
     mc = invitation.master_class
     person = invitation.enrollment.person
@@ -71,7 +73,6 @@ def send(
 ) -> None:
     """Queue one ``kind`` email to the invited learner, in their locale; ``key`` makes it
     idempotent (the same key twice queues nothing new)."""
-    from app.mail.services import queue_email
 
     person = invitation.enrollment.person
     queue_email(
@@ -94,8 +95,6 @@ def invitation_email(invitation: MasterClassInvitation) -> None:
 
 def calendar_attachment(invitation: MasterClassInvitation, *, method: str) -> Any:
     """The ICS for this learner's place; every one sent carries a higher SEQUENCE."""
-    from app.ics import Attendee, InviteEvent, build_calendar, ics_attachment
-    from app.mail.services import display_name
 
     mc = invitation.master_class
     person = invitation.enrollment.person

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.db import utcnow
 from app.extensions import db
-from app.links.fresh import FreshLink, grant_regions_of
+from app.freshlinks.services import FreshLink, grant_regions_of
 from app.links.services import ActionClaims
 from app.masterclasses.emails import rsvp_url
 from app.masterclasses.models import MasterClassInvitation

@@ -14,8 +14,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.audit.services import record
+from app.calls.models import CallAttendance
 from app.extensions import db
-from app.rollouts.models import Enrollment, EnrollmentState
+from app.links.services import make_action_url
+from app.masterclasses.models import InvitationStatus, MasterClassInvitation
+from app.people.models import Person
+from app.programs.models import Term
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.terms.models import TermReview, Verdict
 
 OPT_IN_PURPOSE = "leaderboard-opt-in"
 OPT_IN_MAX_AGE = timedelta(days=365)
@@ -50,7 +56,6 @@ class LeaderboardRow:
 
 
 def opt_in_url(enrollment: Enrollment) -> str:
-    from app.links.services import make_action_url
 
     return make_action_url(
         endpoint="masterclasses_public.leaderboard_opt_in",
@@ -82,12 +87,6 @@ def leaderboard(*, region_id: int, limit: int = 50, offset: int = 0) -> list[Lea
     Ranked by terms on pace (term reviews with verdict on track), then calls
     attended. One query with grouped subqueries, however many learners.
     """
-    from app.calls.models import CallAttendance
-    from app.masterclasses.models import InvitationStatus, MasterClassInvitation
-    from app.people.models import Person
-    from app.programs.models import Term
-    from app.rollouts.models import Rollout
-    from app.terms.models import TermReview, Verdict
 
     on_pace = (
         select(TermReview.enrollment_id, func.count(TermReview.id).label("n"))

@@ -10,9 +10,10 @@ from sqlalchemy import func, or_, select
 
 from app.auth.access import current_staff, may_see_names, public, require_role
 from app.auth.models import Role
+from app.db import utcnow
 from app.extensions import db
+from app.language import page_locale, page_templates, person_language
 from app.links.services import read_token
-from app.mail.rendering import page_locale, page_templates, person_language
 from app.masterclasses import forms, texts
 from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
@@ -282,7 +283,6 @@ def leaderboard_page() -> Any:
 
 
 def _now() -> Any:
-    from app.db import utcnow
 
     return utcnow()
 

@@ -33,8 +33,10 @@ from app.masterclasses.models import (
     MasterClass,
     MasterClassInvitation,
 )
+from app.masterclasses.signed import all_regions
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
+from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +194,6 @@ def _move(invitation_id: int, *, from_statuses: Iterable[InvitationStatus], **va
 
 def _anyone_waiting(master_class_id: int) -> bool:
     """Whether the class has a waitlist, in every region (a global class's spans them all)."""
-    from app.masterclasses.signed import all_regions
 
     with all_regions():
         return (
@@ -296,8 +297,6 @@ def decline_invitation(
     if held:
         _give_back_seat(invitation.master_class_id)
         emails.cancellation_email(invitation, now)
-        from app.tasks import enqueue_after_commit
-
         enqueue_after_commit(
             "jobs.masterclasses.promote_waitlist",
             invitation.master_class_id,
@@ -483,7 +482,5 @@ def save_master_class(
         ):
             emails.place_email(invitation, promoted=False, update=True)
     if not creating:
-        from app.tasks import enqueue_after_commit
-
         enqueue_after_commit("jobs.masterclasses.promote_waitlist", master_class.id)
     return master_class

@@ -36,26 +36,26 @@ Definitions (DESIGN.md "Metrics"), all "as of" the region's cutoff ``t``:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, null, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.calls.models import CallAttendance, CallSession, CallStatus
-from app.db import UTCDateTime
 from app.extensions import db
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.metrics.sql import cutoff_table, hours_between, key_table
 from app.people.models import Person
 from app.programs.models import Program, Term
 from app.progress.models import ModuleProgress
+from app.rates import approval_rate, completion_rate, ratio
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from app.terms.models import TermReview, Verdict
@@ -93,22 +93,6 @@ COUNT_KEYS = (
     "buddy_reviews",
     "buddy_signed",
 )
-
-
-def ratio(numerator: int, denominator: int) -> float | None:
-    """A rate, or None when there is nothing to divide by (shown as "—")."""
-    return None if not denominator else numerator / denominator
-
-
-def completion_rate(*, completed: int, enrolled: int, withdrawn: int) -> float | None:
-    """completed / (enrolled − withdrawn): excused leavers leave the denominator, removed
-    free riders stay in it. Every page that shows a completion rate uses this."""
-    return ratio(completed, enrolled - withdrawn)
-
-
-def approval_rate(*, approved: int, requested: int) -> float | None:
-    """approved / requested: a request still pending counts against the rate."""
-    return ratio(approved, requested)
 
 
 def derive_rates(f: dict[str, Any]) -> dict[str, Any]:
@@ -529,80 +513,6 @@ def _buddies(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
     )
     for rid, reviews, signed in rows:
         figures[rid].update(buddy_reviews=reviews, buddy_signed=signed)
-
-
-def completion_trend(
-    cutoffs_by_week: dict[str, dict[int, datetime]],
-    *,
-    rollout_ids: Collection[int] | None = None,
-) -> dict[str, dict[Any, float | None]]:
-    """Completion rate per region (and "all", pooled) at the end of each week, optionally
-    counting only the learners of ``rollout_ids`` (a rollout's dashboard).
-
-    One statement whatever the number of weeks: each enrollment is put in the first week
-    by whose end it was invited, withdrew and completed (each region's week ends as
-    columns of its cutoff row), and each week's counts are the sums up to that week.
-    """
-    weeks = sorted(cutoffs_by_week)  # ISO weeks sort in time order, as their ends do
-    region_ids = sorted({rid for cutoffs in cutoffs_by_week.values() for rid in cutoffs})
-    n = len(weeks)
-    #: (region, invited, withdrew, completed) week index → learners; n means "not by the last"
-    groups: list[tuple[int, int, int, int, int]] = []
-    if region_ids:
-        ends = [
-            select(
-                literal(rid, Integer()).label("region_id"),
-                *(
-                    literal(cutoffs_by_week[w].get(rid), UTCDateTime()).label(f"t{i}")
-                    for i, w in enumerate(weeks)
-                ),
-            )
-            for rid in region_ids
-        ]
-        cut = (ends[0] if len(ends) == 1 else union_all(*ends)).subquery("cutoff")
-
-        def week_of(condition: Callable[[Any], ColumnElement[bool]]) -> Any:
-            return case(*((condition(cut.c[f"t{i}"]), i) for i in range(n)), else_=n)
-
-        withdrew = week_of(
-            lambda t: and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= t)
-        )
-        rows = db.session.execute(
-            select(
-                Enrollment.region_id,
-                week_of(lambda t: Enrollment.invited_at <= t).label("invited"),
-                withdrew.label("withdrew"),
-                week_of(lambda t: Enrollment.completed_at <= t).label("completed"),
-                func.count(),
-            )
-            .join(cut, cut.c.region_id == Enrollment.region_id)
-            .where(
-                Enrollment.invited_at <= cut.c[f"t{n - 1}"],
-                *([] if rollout_ids is None else [Enrollment.rollout_id.in_(rollout_ids)]),
-            )
-            .group_by(Enrollment.region_id, "invited", "withdrew", "completed")
-        ).all()
-        groups = [tuple(row) for row in rows]  # type: ignore[misc]
-    trend: dict[str, dict[Any, float | None]] = {}
-    for i, week in enumerate(weeks):
-        counts: dict[int, list[int]] = {}
-        for rid, invited, withdrew_in, completed_in, learners in groups:
-            if invited > i:
-                continue
-            c = counts.setdefault(rid, [0, 0, 0])
-            c[0] += learners
-            c[1] += learners if withdrew_in <= i else 0
-            c[2] += learners if completed_in <= i else 0
-        point: dict[Any, float | None] = dict.fromkeys(cutoffs_by_week[week])
-        totals = [0, 0, 0]
-        for rid in point:
-            if rid in counts:
-                enrolled, wd, done = counts[rid]
-                point[rid] = ratio(done, enrolled - wd)
-                totals = [totals[0] + enrolled, totals[1] + wd, totals[2] + done]
-        point["all"] = ratio(totals[2], totals[0] - totals[1])
-        trend[week] = point
-    return {week: trend[week] for week in cutoffs_by_week}
 
 
 def upcoming(cutoffs: dict[int, datetime]) -> dict[int, dict[str, list[dict[str, Any]]]]:

@@ -11,7 +11,7 @@ from app.auth.models import Role
 from app.db import utcnow
 from app.metrics.presentation import rows
 from app.metrics.queries import compute
-from app.metrics.weeks import last_complete_week, week_end
+from app.weeks import last_complete_week, week_end
 
 bp = Blueprint("metrics", __name__)
 

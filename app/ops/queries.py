@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from rq import Queue, Worker
+from rq.job import Job
 from sqlalchemy import select
 
 from app.extensions import db
 from app.ops.models import ScheduledRun
+from app.tasks import QUEUES, get_redis, jobs_run_inline
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,6 @@ class FailedJob:
 
 def queue_states() -> tuple[list[QueueState], int]:
     """Counts per queue and the number of live workers (empty without Redis)."""
-    from rq import Queue, Worker
-
-    from app.tasks import QUEUES, get_redis, jobs_run_inline
 
     if jobs_run_inline():
         return [], 0
@@ -58,10 +58,6 @@ def queue_states() -> tuple[list[QueueState], int]:
 
 def failed_jobs(limit: int = 100) -> list[FailedJob]:
     """The most recent failed jobs of every queue, with their error."""
-    from rq import Queue
-    from rq.job import Job
-
-    from app.tasks import QUEUES, get_redis, jobs_run_inline
 
     if jobs_run_inline():
         return []

@@ -19,10 +19,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from redis import Redis
+from rq.job import Job
 from sqlalchemy import select
 
 from app.db import utcnow
 from app.extensions import db
+from app.progress.importing import IMPORT_JOB, mark_failed
+from app.progress.models import ImportStatus, ProgressImport
+from app.progress.models import ImportStatus as ProgressStatus
+from app.rollouts.models import ImportStatus as RosterStatus
+from app.rollouts.models import RosterImport
+from app.tasks import PendingJob, enqueue_after_commit, enqueue_now
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +54,6 @@ class Recovered:
 
 def job_statuses(connection: Redis, job_ids: Iterable[str]) -> dict[str, str | None]:
     """RQ's status of each job id (None: Redis has no such job)."""
-    from rq.job import Job
 
     ids = list(job_ids)
     if not ids:
@@ -89,9 +95,6 @@ def recover_imports(connection: Redis, now: datetime | None = None) -> Recovered
 
 
 def _progress_imports(connection: Redis, now: datetime, done: Recovered) -> None:
-    from app.progress.importing import IMPORT_JOB, mark_failed
-    from app.progress.models import ImportStatus, ProgressImport
-    from app.tasks import PendingJob, enqueue_now
 
     rows = db.session.execute(
         select(ProgressImport.id, ProgressImport.stored_path).where(
@@ -129,17 +132,14 @@ def _progress_imports(connection: Redis, now: datetime, done: Recovered) -> None
 
 
 def _roster_imports(connection: Redis, now: datetime, done: Recovered) -> None:
-    from app.rollouts.models import ImportStatus, RosterImport
-    from app.tasks import PendingJob, enqueue_now
-
     rows = db.session.execute(
         select(RosterImport.id, RosterImport.status, RosterImport.stored_path).where(
-            RosterImport.status.in_([ImportStatus.QUEUED, ImportStatus.APPLYING])
+            RosterImport.status.in_([RosterStatus.QUEUED, RosterStatus.APPLYING])
         )
     ).all()
     db.session.commit()
     ids = {
-        i: (f"roster-apply-{i}" if status is ImportStatus.APPLYING else f"roster-preview-{i}")
+        i: (f"roster-apply-{i}" if status is RosterStatus.APPLYING else f"roster-preview-{i}")
         for i, status, _ in rows
     }
     statuses = job_statuses(connection, ids.values())
@@ -156,13 +156,13 @@ def _roster_imports(connection: Redis, now: datetime, done: Recovered) -> None:
         if reason:
             roster_import = db.session.get(RosterImport, import_id)
             if roster_import is not None:
-                roster_import.status = ImportStatus.FAILED
+                roster_import.status = RosterStatus.FAILED
                 roster_import.message = reason
                 roster_import.finished_at = utcnow()
                 db.session.commit()
                 done.failed += 1
             continue
-        applying = status is ImportStatus.APPLYING
+        applying = status is RosterStatus.APPLYING
         enqueue_now(
             PendingJob(
                 func="jobs.rollouts.apply_roster" if applying else "jobs.rollouts.preview_roster",
@@ -200,10 +200,6 @@ class FailedImport:
 
 def failed_imports(limit: int = 50) -> list[FailedImport]:
     """Progress and roster imports that ended failed, newest first, for the ops page."""
-    from app.progress.models import ImportStatus as ProgressStatus
-    from app.progress.models import ProgressImport
-    from app.rollouts.models import ImportStatus as RosterStatus
-    from app.rollouts.models import RosterImport
 
     found = [
         FailedImport(
@@ -235,12 +231,6 @@ def _exists(path: str | None) -> bool:
 def retry_import(*, kind: str, import_id: int) -> bool:
     """Queue a failed import again (its file must still be there); False if it cannot.
     Flushes; the job is enqueued after commit."""
-    from app.progress.importing import IMPORT_JOB
-    from app.progress.models import ImportStatus as ProgressStatus
-    from app.progress.models import ProgressImport
-    from app.rollouts.models import ImportStatus as RosterStatus
-    from app.rollouts.models import RosterImport
-    from app.tasks import enqueue_after_commit
 
     if kind == "progress":
         record = db.session.get(ProgressImport, import_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from rq.exceptions import InvalidJobOperationError, NoSuchJobError
+from rq.job import Job
 
 from app.audit.services import record
 from app.auth.access import current_staff, require_role
@@ -15,6 +17,7 @@ from app.mail.queries import backlog
 from app.mail.services import retry_failed
 from app.ops.queries import failed_jobs, queue_states, recent_runs
 from app.ops.recovery import failed_imports, retry_import
+from app.tasks import get_redis
 
 bp = Blueprint("ops", __name__, url_prefix="/ops")
 
@@ -50,10 +53,6 @@ def failed() -> Any:
 @require_role(Role.GLOBAL_ADMIN)
 def retry_job(job_id: str) -> Any:
     """Put one failed job back on its queue (RQ's FailedJobRegistry.requeue)."""
-    from rq.exceptions import InvalidJobOperationError, NoSuchJobError
-    from rq.job import Job
-
-    from app.tasks import get_redis
 
     connection = get_redis()
     try:

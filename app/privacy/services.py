@@ -22,7 +22,19 @@ from typing import Any
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import JSON, Column, String, Table, Text, bindparam, delete, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from app.audit.models import AuditEvent
 from app.audit.services import record
@@ -31,8 +43,8 @@ from app.extensions import db
 from app.mail.models import OutboundAttachment, OutboundEmail
 from app.people.models import Person
 from app.privacy.registry import DELETED, PERSONAL
+from app.progress.kept_files import forget_files
 from app.progress.models import XapiStatement
-from app.progress.reapply import forget_files
 from app.progress.xapi_erasure import forget_agent
 from app.regions.models import Region
 from app.reports.models import Report
@@ -208,7 +220,6 @@ def _scrub_token(token: str, alias: str, *, region_id: int) -> None:
 
 
 def _replace_sql(column: Any, old: str, new: str) -> Any:
-    from sqlalchemy import func
 
     return func.replace(column, old, new)
 

@@ -9,8 +9,16 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.audit.services import record
+from app.db import utcnow
 from app.extensions import db
+from app.links.services import absolute_url
+from app.programs.models import Module, Program
 from app.progress.formats import FORMATS, FormatError
+from app.progress.importing import finish, import_stream
+from app.progress.mapping import set_unit_mapping
+from app.progress.models import ImportStatus, ProgressImport
+from app.progress.xapi import XAPI_VERSION, issue_credentials
 from app.rollouts.models import Rollout
 
 
@@ -43,9 +51,6 @@ def import_command(
     file: Path, slug: str, fmt: str, observed_at: str | None, mapping: Path | None
 ) -> None:
     """Import a progress export FILE into a rollout (safe to run twice)."""
-    from app.db import utcnow
-    from app.progress.importing import finish, import_stream
-    from app.progress.models import ImportStatus, ProgressImport
 
     rollout = _rollout(slug)
     options: dict = {}
@@ -102,9 +107,6 @@ def import_command(
 @with_appcontext
 def map_command(program_slug: str, unit: str, module_key: str | None, ignore: bool) -> None:
     """Map a provider UNIT name to a module of a program (overrides the title match)."""
-    from app.audit.services import record
-    from app.programs.models import Module, Program
-    from app.progress.mapping import set_unit_mapping
 
     program = db.session.scalars(select(Program).where(Program.slug == program_slug)).one_or_none()
     if program is None:
@@ -141,8 +143,6 @@ def xapi_group() -> None:
 @with_appcontext
 def credentials_command(slug: str, rotate: bool) -> None:
     """Print the endpoint and HTTP Basic credentials to give the course platform."""
-    from app.links.services import absolute_url
-    from app.progress.xapi import XAPI_VERSION, issue_credentials
 
     rollout = _rollout(slug)
     key, secret = issue_credentials(region=rollout.region, rollout=rollout, rotate=rotate)

@@ -11,11 +11,12 @@ from flask import abort, g, redirect, render_template, request, url_for
 
 from app.auth.access import current_staff
 from app.extensions import db
-from app.progress.columns import COLUMN_KEYS, clean, confirm, guess, peek, remembered
+from app.progress.blueprints import bp
+from app.progress.columns import COLUMN_KEYS, clean, confirm, peek, remembered
+from app.progress.guessing import guess
+from app.progress.kept_files import file_kept
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_import
-from app.progress.reapply import file_kept
-from app.progress.routes import bp
 from app.scoping import get_in_region_or_404
 
 LABELS = {

@@ -21,9 +21,9 @@ from app.progress.formats import (
     detect_format,
     sniff_dialect,
 )
+from app.progress.importing import _moodle_profiles, _text_stream, queue_import
 from app.progress.models import ColumnMapping, ImportStatus, ProgressImport
 from app.progress.screening import screen_bytes, screen_header
-from app.progress.values import fold
 from app.regions.models import Region
 
 SAMPLE_ROWS = 5
@@ -36,23 +36,6 @@ COLUMN_KEYS = (
     "completed_column",
     "observed_at_column",
 )
-#: words in a header that suggest what it holds (folded; first match wins, in this order)
-_HINTS: dict[str, tuple[str, ...]] = {
-    "learner_column": ("email", "e mail", "courriel", "mail"),
-    "learner_id": ("employee id", "external id", "employee", "personnel", "user id", "id"),
-    "unit_column": (
-        "module",
-        "content title",
-        "activity",
-        "course item",
-        "lesson",
-        "unit",
-        "title",
-    ),
-    "percent_column": ("percent", "progress", "completion rate", "pourcentage", "fortschritt"),
-    "completed_column": ("completed", "complete", "status", "state", "abgeschlossen", "termine"),
-    "observed_at_column": ("date", "time", "last activity", "updated", "datum"),
-}
 
 
 def header_key(headers: list[str]) -> str:
@@ -61,7 +44,6 @@ def header_key(headers: list[str]) -> str:
 
 def peek(path: Path) -> tuple[list[str], list[list[str]]]:
     """The header and the first rows of a stored upload, decoded as the import reads it."""
-    from app.progress.importing import _text_stream
 
     with path.open("rb") as raw:
         stream = _text_stream(raw)
@@ -78,46 +60,6 @@ def peek(path: Path) -> tuple[list[str], list[list[str]]]:
         finally:
             stream.detach()
     return header, rows
-
-
-def guess(headers: list[str], rows: list[list[str]]) -> dict[str, Any]:
-    """A first mapping from the header words (and an ``@`` in the learner column's values)."""
-    folded = [fold(h) for h in headers]
-    taken: set[int] = set()
-
-    def pick(key: str) -> str:
-        for word in _HINTS[key]:
-            for i, name in enumerate(folded):
-                if i not in taken and (name == word or f" {word} " in f" {name} "):
-                    taken.add(i)
-                    return headers[i]
-        return ""
-
-    mapping: dict[str, Any] = {"learner_kind": "email"}
-    mapping["learner_column"] = pick("learner_column")
-    if mapping["learner_column"]:
-        i = headers.index(mapping["learner_column"])
-        if rows and not any("@" in r[i] for r in rows if i < len(r)):
-            mapping["learner_kind"] = "employee_id"
-    else:
-        mapping["learner_column"] = pick("learner_id")
-        mapping["learner_kind"] = "employee_id"
-    mapping["unit_column"] = pick("unit_column")
-    # a percentage column says so with "%" (Udemy Business: "% Marked Completed")
-    marked = [i for i, h in enumerate(headers) if "%" in h and i not in taken]
-    if marked:
-        taken.add(marked[0])
-        mapping["percent_column"] = headers[marked[0]]
-    else:
-        mapping["percent_column"] = pick("percent_column")
-    for key in ("completed_column", "observed_at_column"):
-        mapping[key] = pick(key)
-    if mapping["completed_column"]:
-        i = headers.index(mapping["completed_column"])
-        seen = sorted({r[i].strip() for r in rows if i < len(r) and r[i].strip()})
-        done = [v for v in seen if fold(v) in {"yes", "true", "completed", "complete", "done", "y"}]
-        mapping["completed_values"] = done or ["Completed", "Yes"]
-    return mapping
 
 
 def remembered(*, region: Region, headers: list[str]) -> ColumnMapping | None:
@@ -159,7 +101,6 @@ def confirm(
 ) -> ColumnMapping:
     """Remember the region's mapping for these headers and queue the import with it
     (after commit). Flushes."""
-    from app.progress.importing import queue_import
 
     region = db.session.get(Region, record.region_id)
     assert region is not None
@@ -180,7 +121,6 @@ def plan(*, record: ProgressImport, region: Region, typed: dict[str, Any]) -> No
     """Queue a fresh upload, unless it is in no known format and nobody said which column is
     which: then it waits for the lead (``NEEDS_MAPPING``), or takes the region's remembered
     mapping for its headers. Flushes."""
-    from app.progress.importing import _moodle_profiles, queue_import
 
     fmt = record.requested_format
     path = Path(record.stored_path)

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from charset_normalizer import from_bytes
+from flask import current_app
 from sqlalchemy import select, update
 
 from app.db import utcnow
@@ -42,12 +44,14 @@ from app.progress.formats import (
     records,
     sniff_dialect,
 )
+from app.progress.kept_files import drop_old_files
 from app.progress.mapping import UnitResolver
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.screening import screen_bytes, screen_header
 from app.progress.staging import Staging, copy_summit_csv
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +78,6 @@ class ImportResult:
 
 
 def imports_dir() -> Path:
-    from flask import current_app
 
     path = Path(current_app.instance_path) / "imports"
     path.mkdir(parents=True, exist_ok=True)
@@ -121,7 +124,6 @@ def create_import(
 
 def queue_import(record: ProgressImport) -> None:
     """Queue ``record``'s import job (after commit). Flushes."""
-    from app.tasks import enqueue_after_commit
 
     record.status = ImportStatus.QUEUED
     db.session.flush()
@@ -201,8 +203,6 @@ def run_import(*, import_id: int) -> ProgressImport:
     finish(record, result)
     # the file stays for re-applying it once its unmatched units are mapped (the last few
     # imports of the rollout keep theirs)
-    from app.progress.reapply import drop_old_files
-
     drop_old_files(rollout_id=record.rollout_id)
     return record
 
@@ -236,8 +236,6 @@ def _text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
         best = from_bytes(sample).best()
         encoding = best.encoding if best is not None else "cp1252"
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton, format_time
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.progress.models import ImportStatus, ModuleProgress, ProgressImport, XapiStatement
+from app.progress.signals import freshness_wanted
+from app.rollouts.models import Enrollment
 
 #: ``[progress] max_age_days`` in a region file: a term is closed on data at most this old
 #: unless the local lead confirms (the default)
@@ -32,7 +36,8 @@ class Freshness:
 
 def progress_freshness(rollout_ids: Collection[int]) -> dict[int, Freshness]:
     """Per rollout, its newest progress data: the latest finished import (its data's time),
-    the latest xAPI statement received, the last successful run of a connector (its sync),
+    the latest xAPI statement received, the last successful run of a connector (its sync,
+    answered by app.connectors through ``freshness_wanted``),
     else the latest progress row observed (data written by other channels). Rollouts with
     no progress at all are missing. Four statements, whatever the number of rollouts."""
     ids = list(rollout_ids)
@@ -68,25 +73,19 @@ def progress_freshness(rollout_ids: Collection[int]) -> dict[int, Freshness]:
     for row in db.session.execute(
         select(ranked.c.rollout_id, ranked.c.as_of, ranked.c.detected_format).where(ranked.c.n == 1)
     ):
-        keep(row.rollout_id, Freshness(_aware(row.as_of), row.detected_format or "file", True))
+        keep(row.rollout_id, Freshness(aware(row.as_of), row.detected_format or "file", True))
     for row in db.session.execute(
         select(XapiStatement.rollout_id, func.max(XapiStatement.stored_at).label("as_of"))
         .where(XapiStatement.rollout_id.in_(ids))
         .group_by(XapiStatement.rollout_id)
     ):
-        keep(row.rollout_id, Freshness(_aware(row.as_of), "xapi", False))
-    from app.connectors.models import Connector
-
-    for row in db.session.execute(
-        select(Connector.rollout_id, Connector.kind, Connector.last_success_at)
-        .where(Connector.rollout_id.in_(ids), Connector.last_success_at.isnot(None))
-        .order_by(Connector.last_success_at)
-    ):
-        keep(row.rollout_id, Freshness(_aware(row.last_success_at), f"{row.kind}-sync", False))
+        keep(row.rollout_id, Freshness(aware(row.as_of), "xapi", False))
+    # the channels above progress (a connector's syncs) answer for themselves
+    for _receiver, answers in freshness_wanted.send(rollout_ids=ids):
+        for rollout_id, fresh in answers:
+            keep(rollout_id, fresh)
     missing = [i for i in ids if i not in found]
     if missing:
-        from app.rollouts.models import Enrollment
-
         latest = (
             select(
                 Enrollment.rollout_id,
@@ -110,13 +109,13 @@ def progress_freshness(rollout_ids: Collection[int]) -> dict[int, Freshness]:
         ):
             keep(
                 row.rollout_id,
-                Freshness(_aware(row.observed_at), row.source, row.source != "xapi"),
+                Freshness(aware(row.observed_at), row.source, row.source != "xapi"),
             )
     return found
 
 
-def _aware(value: Any) -> Any:
-    from datetime import UTC
+def aware(value: Any) -> Any:
+    """A stored instant as an aware UTC datetime (SQLite hands some back naive or as text)."""
 
     if isinstance(value, str):  # SQLite hands window-function columns back as text
         value = datetime.fromisoformat(value)
@@ -140,9 +139,6 @@ def is_stale(fresh: Freshness | None, *, region: Any, now: datetime) -> bool:
 def as_of_text(value: datetime, *, zone: str, locale: str) -> str:
     """``Tue 1 Dec, 09:00`` / ``Di., 1. Dez., 09:00`` / ``mar. 1 déc., 09:00``: the weekday
     and date as the locale writes them (CLDR ``MMMEd``), then the time, in ``zone``."""
-    from zoneinfo import ZoneInfo
-
-    from babel.dates import format_skeleton, format_time
 
     local = value.astimezone(ZoneInfo(zone))
     day = format_skeleton("MMMEd", local, locale=locale)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     g,
     jsonify,
@@ -19,16 +18,21 @@ from sqlalchemy import select
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
 from app.extensions import db
-from app.mail.rendering import accepted_language
+from app.language import accepted_language
+
+# the import page's unit mapping and the columns page: their own modules, on the same blueprint
+from app.progress import column_routes, unit_routes  # noqa: F401
+from app.progress.blueprints import bp
+from app.progress.columns import plan
 from app.progress.formats import FORMATS, GENERIC_KEYS
 from app.progress.importing import create_import
+from app.progress.kept_files import file_kept
 from app.progress.models import ImportStatus, ProgressImport
+from app.progress.policy import may_map_units
+from app.progress.reapply import IGNORE
 from app.progress.texts import failed, import_error
-from app.progress.xapi_routes import public_bp  # noqa: F401 - the LRS, registered with this module
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
-
-bp = Blueprint("progress", __name__)
 
 FORMAT_LABELS = {
     "auto": "Detect from the header",
@@ -98,7 +102,6 @@ def upload(slug: str) -> Any:
         options={"mapping": mapping} if mapping else {},
         queue=False,
     )
-    from app.progress.columns import plan
 
     plan(record=record, region=g.region, typed=mapping)
     db.session.commit()
@@ -133,8 +136,6 @@ def _upload_page(rollout: Rollout, errors: dict[str, str], status: int) -> Any:
 def import_status(import_id: int) -> Any:
     record = get_in_region_or_404(ProgressImport, import_id)
     _names_or_403()
-    from app.progress.policy import may_map_units
-    from app.progress.reapply import IGNORE, file_kept
 
     return render_template(
         "progress/import.html",
@@ -163,7 +164,3 @@ def import_status_json(import_id: int) -> Any:
         else record.error,
         done=record.status.value in ("done", "failed"),
     )
-
-
-# the import page's unit mapping and the columns page (their own modules, on this blueprint)
-from app.progress import column_routes, unit_routes  # noqa: E402, F401

@@ -3,6 +3,7 @@ columns: an empty file, a PDF, a workbook, a binary file, a roster."""
 
 from __future__ import annotations
 
+from app.progress.guessing import guess
 from app.progress.reading import FormatError
 from app.progress.texts import error_code
 from app.progress.values import fold
@@ -31,8 +32,6 @@ def screen_bytes(sample: bytes) -> None:
 def screen_header(header: list[str], rows: list[list[str]]) -> None:
     """Raise FormatError for a roster: people and managers, and no column that could say
     which module or how far (any other unknown file goes to the lead's columns page)."""
-    from app.progress.columns import guess
-
     mapping = guess(header, rows)
     if any(mapping.get(k) for k in ("unit_column", "percent_column", "completed_column")):
         return

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
+from app.progress.values import TRUE_WORDS
 from app.rollouts.models import Rollout
 
 #: unknown learners listed in an import's report
@@ -205,9 +207,6 @@ def copy_summit_csv(
     load as plain CSV (ragged rows, bad dates), in which case nothing is left behind and
     the caller reads the file row by row instead.
     """
-    import psycopg
-
-    from app.progress.values import TRUE_WORDS
 
     col = {name.strip().lower(): i for i, name in enumerate(header)}
     if "module" not in col:

@@ -8,11 +8,13 @@ from typing import Any
 from flask import abort, g, redirect, request, url_for
 
 from app.auth.access import current_staff
+from app.db import utcnow
 from app.extensions import db
+from app.progress.blueprints import bp
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_map_units
+from app.progress.queries import as_of_text, is_stale, max_age, progress_freshness
 from app.progress.reapply import map_units_and_reapply
-from app.progress.routes import bp
 from app.scoping import get_in_region_or_404
 
 
@@ -20,8 +22,6 @@ from app.scoping import get_in_region_or_404
 def progress_freshness_of(rollout: Any) -> dict[str, Any]:
     """For the decision pages (``progress/_freshness.html``): the rollout's newest progress
     data and whether it is older than its region allows."""
-    from app.db import utcnow
-    from app.progress.queries import as_of_text, is_stale, max_age, progress_freshness
 
     fresh = progress_freshness([rollout.id]).get(rollout.id)
     region = rollout.region

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -23,7 +25,6 @@ regions = click.Group("regions", help="Region files under regions/.")
 @with_appcontext
 def sync_command(directory: str | None) -> None:
     """Validate every region file and upsert them all, or change nothing."""
-    from pathlib import Path
 
     path = Path(directory) if directory else current_app.extensions["summit.settings"].regions_dir
     try:

@@ -8,7 +8,7 @@ from datetime import datetime, time
 from sqlalchemy import JSON, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, str_enum, utcnow
+from app.db import Base, ScopeRegion, str_enum, utcnow
 
 
 class ReportingPolicy(enum.StrEnum):
@@ -23,10 +23,9 @@ class HolidayRule(enum.StrEnum):
     CANCEL = "cancel"
 
 
-class Region(Base):
+class Region(Base, ScopeRegion):
     __tablename__ = "region"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     #: the file name under regions/ (e.g. "de" for regions/de.toml), used in URLs
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))

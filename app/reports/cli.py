@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.db import utcnow
 from app.extensions import db
+from app.reports.services import build_week, due_reports, send_due
+from app.weeks import parse_week
 
 reports = click.Group("reports", help="Weekly sponsor reports.")
 
@@ -16,8 +19,6 @@ reports = click.Group("reports", help="Weekly sponsor reports.")
 @with_appcontext
 def build_command(week: str, send: bool) -> None:
     """Build (or rebuild) the week's snapshots; a report already sent is kept as sent."""
-    from app.metrics.weeks import parse_week
-    from app.reports.services import build_week
 
     try:
         parse_week(week)
@@ -36,8 +37,6 @@ def build_command(week: str, send: bool) -> None:
 @with_appcontext
 def due_command(send: bool) -> None:
     """List the reports due now (what the scheduler sends)."""
-    from app.db import utcnow
-    from app.reports.services import due_reports, send_due
 
     now = utcnow()
     due = send_due(now=now) if send else due_reports(now=now)

@@ -12,14 +12,17 @@ from babel.dates import format_date, format_datetime
 from app.language import force_reader
 from app.mail.rendering import environments
 from app.metrics.presentation import (
+    METRICS,
     PRACTICES,
     format_change,
     format_value,
     label,
     rows,
     to_csv,
+    value_of,
 )
-from app.metrics.weeks import week_monday
+from app.progress.queries import as_of_text as progress_as_of_text
+from app.weeks import week_monday
 
 CHART_CID = "trend-chart@summit"
 
@@ -44,7 +47,6 @@ def week_span(week: str, locale: str) -> str:
 
 
 def as_of_text(value: datetime, *, zone: str, locale: str) -> str:
-    from app.progress.queries import as_of_text as progress_as_of_text
 
     return progress_as_of_text(value, zone=zone, locale=locale)
 
@@ -209,7 +211,6 @@ def global_context(
 
 def global_csv(*, week: str, regions: dict[str, dict[str, Any]], overall: dict[str, Any]) -> str:
     """The league table as CSV: one row per region and one for all regions, counts only."""
-    from app.metrics.presentation import METRICS, value_of
 
     header = ["Region", "Week", *(label(m.key) for m in METRICS)]
     table: list[list[Any]] = [header]

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.extensions import db
-from app.metrics.weeks import week_label
 from app.reports.services import build_week
 from app.rollouts.models import Enrollment, EnrollmentState
+from app.weeks import week_label
 
 GLOBAL_SPONSOR = ("Gloria Okafor", "gloria.okafor@example.com")
 

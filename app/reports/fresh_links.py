@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.auth.access import grant_region
 from app.auth.models import StaffUser
 from app.extensions import db
-from app.links.fresh import FreshLink
+from app.freshlinks.services import FreshLink
 from app.links.services import ActionClaims, absolute_url, make_token
 from app.reports.services import GLOBAL_PURPOSE, manage_url_for
 from app.rollouts.models import RolloutSponsor

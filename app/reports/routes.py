@@ -16,19 +16,24 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
+from app.audit.services import record
 from app.auth.access import current_staff, grant_region, public, require_role
-from app.auth.models import Role
+from app.auth.models import Role, StaffUser
+from app.db import utcnow
 from app.extensions import csrf, db
 from app.links.services import ActionClaims, LinkInvalid, read_token
-from app.metrics.weeks import parse_week
 from app.readcache import cached_page
 from app.reports import fresh_links, services
 from app.reports.content import CHART_CID
 from app.reports.models import Report, ReportScope
 from app.rollouts.models import RolloutSponsor
+from app.tasks import enqueue_after_commit, get_redis, jobs_run_inline
+from app.weeks import last_complete_week, parse_week
 
 bp = Blueprint("reports", __name__)
 public_bp = Blueprint("reports_public", __name__)
@@ -107,8 +112,6 @@ def index() -> Any:
         .limit(PAGE_SIZE + 1)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    from app.db import utcnow
-    from app.metrics.weeks import last_complete_week
 
     last_week = last_complete_week(utcnow(), g.region.time_zone)
     return render_template(
@@ -131,10 +134,6 @@ def _build_job_id(week: str) -> str:
 def _build_running(week: str) -> bool | None:
     """Whether the build of ``week`` asked from this page is queued or running (None: no such
     build, or jobs run in-process)."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
-    from app.tasks import get_redis, jobs_run_inline
 
     if jobs_run_inline():
         return None
@@ -149,10 +148,6 @@ def _build_running(week: str) -> bool | None:
 @require_role(Role.LOCAL_LEAD)
 def build() -> Any:
     """Build last week's snapshot now (a job with a progress bar); nothing is sent."""
-    from app.audit.services import record
-    from app.db import utcnow
-    from app.metrics.weeks import last_complete_week
-    from app.tasks import enqueue_after_commit
 
     week = last_complete_week(utcnow(), g.region.time_zone)
     if not _build_running(week):
@@ -301,7 +296,6 @@ def _subscription(claims: ActionClaims) -> dict[str, Any] | None:
             "what": f"the weekly report of {sponsor.rollout.region.name}",
             "subscribed": sponsor.subscribed,
         }
-    from app.auth.models import StaffUser
 
     user = db.session.get(StaffUser, claims.person_id)
     if user is None:

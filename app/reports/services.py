@@ -18,13 +18,16 @@ from app.db import utcnow
 from app.extensions import db
 from app.links.services import absolute_url, make_action_url, make_token
 from app.mail.services import Attachment, queue_email
-from app.metrics.queries import Snapshot, completion_trend, compute, upcoming
-from app.metrics.weeks import last_complete_week, send_time, shift_week, week_end
+from app.metrics.queries import Snapshot, compute, upcoming
+from app.programs.models import Program
+from app.progress.queries import progress_freshness
 from app.regions.models import Region
 from app.reports import content
 from app.reports.chart import trend_alt, trend_png
 from app.reports.models import GlobalReportOptOut, Report, ReportScope
 from app.rollouts.models import Rollout, RolloutSponsor, RolloutStatus
+from app.rollouts.queries import completion_trend
+from app.weeks import last_complete_week, send_time, shift_week, week_end
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +203,6 @@ def _previous_figures(
 
 def _progress_as_of(region_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Per region, how old each launched rollout's progress data is (four statements)."""
-    from app.programs.models import Program
-    from app.progress.queries import progress_freshness
 
     rows = db.session.execute(
         select(Rollout.id, Rollout.region_id, Program.title)

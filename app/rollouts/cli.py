@@ -9,7 +9,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
+from app.rollouts.imports import dry_run_roster_file, import_roster_file
 from app.rollouts.models import Rollout
+from app.rollouts.roster_columns import parse_map, save_mapping, saved_mapping
+from app.rollouts.roster_files import UnreadableRoster
+from app.rollouts.services import RolloutError, launch_rollout
 
 
 def _rollout(slug: str) -> Rollout:
@@ -43,9 +47,6 @@ def roster_import(
     file: Path, slug: str, dry_run: bool, pairs: tuple[str, ...], save_map: bool, sheet: str | None
 ) -> None:
     """Import FILE (CSV, TXT or XLSX) into the rollout; print counts and row errors."""
-    from app.rollouts.imports import dry_run_roster_file, import_roster_file
-    from app.rollouts.roster_columns import parse_map, save_mapping, saved_mapping
-    from app.rollouts.roster_files import UnreadableRoster
 
     rollout = _rollout(slug)
     try:
@@ -98,7 +99,6 @@ def rollout_group() -> None:
 @with_appcontext
 def rollout_launch(slug: str) -> None:
     """Launch a rollout: every learner gets an invitation to commit."""
-    from app.rollouts.services import RolloutError, launch_rollout
 
     rollout = _rollout(slug)
     try:

@@ -7,11 +7,11 @@ Idempotent: pairing only touches unpaired learners; the rest is looked up first.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.demo.services import DemoContext
 from app.extensions import db
 from app.rollouts.buddies import pair_buddies
 from app.rollouts.models import (
@@ -23,7 +23,7 @@ from app.rollouts.models import (
 )
 
 
-def seed(ctx: DemoContext) -> None:
+def seed(ctx: Any) -> None:
     for code, rollout in sorted(ctx.rollouts.items()):
         region = ctx.regions[code]
         enrollments = list(
@@ -52,7 +52,7 @@ def seed(ctx: DemoContext) -> None:
             _previewed_import(ctx, rollout)
 
 
-def _previewed_import(ctx: DemoContext, rollout) -> None:  # type: ignore[no-untyped-def]
+def _previewed_import(ctx: Any, rollout) -> None:  # type: ignore[no-untyped-def]
     """A finished import with its per-row errors, as the lead sees it after an upload."""
     counts = {
         "new": 0,

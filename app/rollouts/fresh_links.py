@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.links.fresh import FreshLink, grant_regions_of
+from app.freshlinks.services import FreshLink, grant_regions_of
 from app.links.services import ActionClaims
 from app.people.models import Person
 from app.rollouts.models import Enrollment, RolloutStatus

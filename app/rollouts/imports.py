@@ -17,6 +17,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
@@ -24,6 +25,7 @@ from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
 from app.people.models import Person
+from app.people.signals import manager_changed
 from app.regions.models import Region
 from app.rollouts.models import (
     ImportStatus,
@@ -32,13 +34,14 @@ from app.rollouts.models import (
     RosterImport,
     RosterImportIssue,
 )
+from app.rollouts.onboarding import queue_invitations
 from app.rollouts.roster import RosterOutcome, StaleRoster, run_roster, staged_issues
 from app.rollouts.roster_columns import inspect_file, remember_mapping, saved_mapping_for
 from app.rollouts.roster_files import COLUMN_LABELS, UnreadableRoster
 from app.rollouts.roster_headers import MANAGER_FIELDS
-from app.rollouts.signals import manager_changed
 from app.rollouts.texts import roster_reason
 from app.settings import INSTANCE_DIR
+from app.tasks import enqueue_after_commit, get_redis, jobs_run_inline
 
 log = logging.getLogger(__name__)
 UPLOAD_DIR = INSTANCE_DIR / "uploads"
@@ -53,9 +56,6 @@ def progress_key(import_id: int) -> str:
 
 def set_progress(import_id: int, phase: str, fraction: float) -> None:
     """Tell the polling page how far the job got (best effort: Redis may be away)."""
-    from redis.exceptions import RedisError
-
-    from app.tasks import get_redis, jobs_run_inline
 
     if jobs_run_inline():
         return
@@ -70,9 +70,6 @@ def set_progress(import_id: int, phase: str, fraction: float) -> None:
 
 
 def read_progress(import_id: int) -> dict[str, Any] | None:
-    from redis.exceptions import RedisError
-
-    from app.tasks import get_redis, jobs_run_inline
 
     if jobs_run_inline():
         return None
@@ -108,7 +105,6 @@ def create_roster_import(
     )
     db.session.add(roster_import)
     db.session.flush()
-    from app.tasks import enqueue_after_commit
 
     enqueue_after_commit(
         "jobs.rollouts.preview_roster",
@@ -177,7 +173,6 @@ def remap_roster_import(
 ) -> None:
     """The lead named the columns (and who is in): remember it for files with these
     headers, and preview again with it. Flushes; the preview job does the work."""
-    from app.tasks import enqueue_after_commit
 
     info = roster_import.headers or {}
     if roster_import.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED) or not (
@@ -221,7 +216,6 @@ def confirm_roster_import(
     *, region: Region, roster_import: RosterImport, actor: Any = None
 ) -> None:
     """Queue the apply job for a previewed import. Flushes; the job does the work."""
-    from app.tasks import enqueue_after_commit
 
     if roster_import.status is not ImportStatus.PREVIEWED:
         raise ValueError("only a previewed import can be confirmed")
@@ -429,8 +423,6 @@ def import_roster_file(
     outcome.issues = issues
     _announce_manager_changes(outcome)
     if rollout.status is RolloutStatus.LAUNCHED and outcome.new_enrollments:
-        from app.rollouts.onboarding import queue_invitations
-
         queue_invitations(region=region, rollout=rollout)
     record(
         region_id=region.id,

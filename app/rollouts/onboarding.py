@@ -11,14 +11,15 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.calendar import HolidayCalendar
 from app.extensions import db
+from app.language import person_language
 from app.links.services import make_action_url
-from app.mail.rendering import person_language
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from app.rollouts.signals import enrollment_committed
 from app.rollouts.texts import call_slot, text
+from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 COMMIT_PURPOSE = "rollouts.commit"
@@ -41,7 +42,6 @@ class CommitError(ValueError):
 
 def queue_invitations(*, region: Region, rollout: Rollout) -> None:
     """Queue the job that invites every learner of ``rollout`` not yet invited."""
-    from app.tasks import enqueue_after_commit
 
     enqueue_after_commit(
         "jobs.rollouts.send_invitations",

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, and_, case, func, literal, select, union_all
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth import queries as auth_queries
 from app.auth.queries import StaffName
+from app.db import UTCDateTime
 from app.extensions import db
+from app.people.models import Person
+from app.rates import ratio
 from app.readcache import read_cache
+from app.regions.models import Region
+from app.rollouts.buddies import PAIRABLE
 from app.rollouts.models import FUNNEL, Enrollment, EnrollmentState
+from app.weeks import last_complete_week, shift_week, week_end
 
 
 def state_counts(rollout_ids: Iterable[int]) -> dict[int, dict[EnrollmentState, int]]:
@@ -51,8 +60,6 @@ class DashboardCounts:
 def dashboard_counts(rollout_id: int) -> DashboardCounts:
     """Enrollments per state, missing from the roster and without a buddy: one grouped
     statement over the rollout's enrollments."""
-    from app.people.models import Person
-    from app.rollouts.buddies import PAIRABLE
 
     states = dict.fromkeys(EnrollmentState, 0)
     missing = unpaired = no_manager = 0
@@ -91,3 +98,102 @@ def funnel(counts: dict[EnrollmentState, int]) -> list[tuple[EnrollmentState, in
     for i, stage in enumerate(FUNNEL):
         reached.append((stage, sum(counts.get(s, 0) for s in FUNNEL[i:])))
     return reached
+
+
+#: the weeks a completion trend shows
+TREND_WEEKS = 8
+
+
+def completion_trend(
+    cutoffs_by_week: dict[str, dict[int, datetime]],
+    *,
+    rollout_ids: Collection[int] | None = None,
+) -> dict[str, dict[Any, float | None]]:
+    """Completion rate per region (and "all", pooled) at the end of each week, optionally
+    counting only the learners of ``rollout_ids`` (a rollout's dashboard).
+
+    One statement whatever the number of weeks: each enrollment is put in the first week
+    by whose end it was invited, withdrew and completed (each region's week ends as
+    columns of its cutoff row), and each week's counts are the sums up to that week.
+    """
+    weeks = sorted(cutoffs_by_week)  # ISO weeks sort in time order, as their ends do
+    region_ids = sorted({rid for cutoffs in cutoffs_by_week.values() for rid in cutoffs})
+    n = len(weeks)
+    #: (region, invited, withdrew, completed) week index → learners; n means "not by the last"
+    groups: list[tuple[int, int, int, int, int]] = []
+    if region_ids:
+        ends = [
+            select(
+                literal(rid, Integer()).label("region_id"),
+                *(
+                    literal(cutoffs_by_week[w].get(rid), UTCDateTime()).label(f"t{i}")
+                    for i, w in enumerate(weeks)
+                ),
+            )
+            for rid in region_ids
+        ]
+        cut = (ends[0] if len(ends) == 1 else union_all(*ends)).subquery("cutoff")
+
+        def week_of(condition: Callable[[Any], ColumnElement[bool]]) -> Any:
+            return case(*((condition(cut.c[f"t{i}"]), i) for i in range(n)), else_=n)
+
+        withdrew = week_of(
+            lambda t: and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= t)
+        )
+        rows = db.session.execute(
+            select(
+                Enrollment.region_id,
+                week_of(lambda t: Enrollment.invited_at <= t).label("invited"),
+                withdrew.label("withdrew"),
+                week_of(lambda t: Enrollment.completed_at <= t).label("completed"),
+                func.count(),
+            )
+            .join(cut, cut.c.region_id == Enrollment.region_id)
+            .where(
+                Enrollment.invited_at <= cut.c[f"t{n - 1}"],
+                *([] if rollout_ids is None else [Enrollment.rollout_id.in_(rollout_ids)]),
+            )
+            .group_by(Enrollment.region_id, "invited", "withdrew", "completed")
+        ).all()
+        groups = [tuple(row) for row in rows]  # type: ignore[misc]
+    trend: dict[str, dict[Any, float | None]] = {}
+    for i, week in enumerate(weeks):
+        counts: dict[int, list[int]] = {}
+        for rid, invited, withdrew_in, completed_in, learners in groups:
+            if invited > i:
+                continue
+            c = counts.setdefault(rid, [0, 0, 0])
+            c[0] += learners
+            c[1] += learners if withdrew_in <= i else 0
+            c[2] += learners if completed_in <= i else 0
+        point: dict[Any, float | None] = dict.fromkeys(cutoffs_by_week[week])
+        totals = [0, 0, 0]
+        for rid in point:
+            if rid in counts:
+                enrolled, wd, done = counts[rid]
+                point[rid] = ratio(done, enrolled - wd)
+                totals = [totals[0] + enrolled, totals[1] + wd, totals[2] + done]
+        point["all"] = ratio(totals[2], totals[0] - totals[1])
+        trend[week] = point
+    return {week: trend[week] for week in cutoffs_by_week}
+
+
+def completion_weeks(
+    region: Region, now: datetime, *, rollout_ids: Sequence[int] | None = None
+) -> list[tuple[str, float | None]]:
+    """The completion rate (``app.metrics``) at the end of each of the last complete weeks."""
+    last = last_complete_week(now, region.time_zone)
+    return _completion_weeks(
+        region.id, region.time_zone, last, None if rollout_ids is None else tuple(rollout_ids)
+    )
+
+
+@read_cache.cached(reads=("enrollment",))
+def _completion_weeks(
+    region_id: int, time_zone: str, last: str, rollout_ids: tuple[int, ...] | None
+) -> list[tuple[str, float | None]]:
+    weeks = [shift_week(last, -k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    rates = completion_trend(
+        {w: {region_id: week_end(w, time_zone)} for w in weeks}, rollout_ids=rollout_ids
+    )
+    return [(w, rates[w].get(region_id)) for w in weeks]

@@ -17,6 +17,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -422,7 +423,6 @@ XLSX_MAX_ROWS = 2_000_000
 
 
 def _check_xlsx_bounds(raw: BinaryIO) -> None:
-    import zipfile
 
     try:
         with zipfile.ZipFile(raw) as archive:
@@ -488,7 +488,6 @@ def _read_xlsx(
 
 def open_workbook(raw: BinaryIO) -> Any:
     """An .xlsx opened read-only from its bytes (whatever the file is named)."""
-    import zipfile
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.extensions import db
-from app.mail.rendering import accepted_language
+from app.language import accepted_language
 from app.rollouts import imports
+from app.rollouts.blueprints import bp
 from app.rollouts.models import ImportStatus, Rollout, RosterImport, RosterImportIssue
 from app.rollouts.roster_files import COLUMN_LABELS, FIELDS
 from app.rollouts.roster_texts import refusal_text
-from app.rollouts.routes import bp
 from app.rollouts.texts import roster_reason
 from app.scoping import get_in_region_or_404
 

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     g,
@@ -18,24 +17,24 @@ from flask import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app import charts
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import EDITOR_ROLES, Role
 from app.auth.queries import local_leads
 from app.calendar import parse_hhmm, weekday_names
 from app.db import utcnow
 from app.extensions import db
-from app.links.services import (
-    LinkInvalid,
-    claims_of,
-    link_page_language,
-    read_token,
-)
-from app.mail.rendering import page_templates, person_language
-from app.metrics.queries import completion_rate
+from app.freshlinks.services import link_page_language
+from app.language import page_templates, person_language
+from app.links.services import LinkInvalid, claims_of, read_token
 from app.people.models import Person
 from app.programs.models import Program, Term
+from app.rates import completion_rate
 from app.readcache import cached_page
-from app.rollouts import buddies, onboarding
+
+# the roster import pages: their own module, on the same blueprint
+from app.rollouts import buddies, onboarding, roster_routes  # noqa: F401
+from app.rollouts.blueprints import bp, public_bp
 from app.rollouts.models import (
     FUNNEL,
     Enrollment,
@@ -43,7 +42,7 @@ from app.rollouts.models import (
     Rollout,
     RolloutStatus,
 )
-from app.rollouts.queries import dashboard_counts, funnel, local_lead_names
+from app.rollouts.queries import completion_weeks, dashboard_counts, funnel, local_lead_names
 from app.rollouts.services import (
     RolloutError,
     RolloutInput,
@@ -56,10 +55,7 @@ from app.rollouts.services import (
 )
 from app.rollouts.texts import call_slot
 from app.scoping import get_in_region_or_404, set_region_scope
-from app.web import charts
 
-bp = Blueprint("rollouts", __name__)
-public_bp = Blueprint("rollouts_public", __name__)
 PAGE_SIZE = 50
 
 
@@ -100,7 +96,7 @@ def overview(slug: str) -> Any:
         leads=local_lead_names(rollout.region_id),
         funnel_chart=charts.funnel([(charts.stage_label(s), n) for s, n in stages]),
         trend_chart=charts.trend(
-            charts.completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])
+            completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])
         ),
         can_edit=_can_edit(),
         can_see_names=_can_see_names(),
@@ -407,7 +403,3 @@ def commit_page(token: str) -> Any:
         error=error,
         form=request.form,
     ), (400 if error else 200)
-
-
-# the roster import pages register on ``bp`` too
-from app.rollouts import roster_routes  # noqa: E402, F401

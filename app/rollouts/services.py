@@ -18,6 +18,8 @@ from app.people.models import normalise_email
 from app.programs.models import Program
 from app.regions.models import Region
 from app.rollouts.models import Rollout, RolloutSponsor, RolloutStatus
+from app.rollouts.onboarding import queue_invitations
+from app.scoping import region_scope, set_region_scope
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -79,7 +81,6 @@ def parse_sponsors(value: str) -> tuple[list[tuple[str, str]], list[str]]:
 
 def _slug_taken(slug: str, rollout: Rollout | None) -> bool:
     """Slugs are unique across regions: check outside the user's region scope (yes/no only)."""
-    from app.scoping import region_scope, set_region_scope
 
     scope = region_scope(db.session)
     set_region_scope(db.session, None)
@@ -161,7 +162,6 @@ def launch_rollout(
     *, region: Region, rollout: Rollout, actor: StaffUser | None, channel: str = "web"
 ) -> None:
     """draft → launched: queues the job that invites every learner (outbox emails)."""
-    from app.rollouts.onboarding import queue_invitations
 
     if rollout.status is not RolloutStatus.DRAFT:
         raise RolloutError(f"Only a draft rollout can be launched; this one is {rollout.status}.")

@@ -12,8 +12,5 @@ _signals = Namespace()
 enrollment_committed = _signals.signal("enrollment-committed")
 #: a learner completed the program: ``enrollment_completed.send(enrollment)``
 enrollment_completed = _signals.signal("enrollment-completed")
-#: a roster re-import changed a person's manager:
-#: ``manager_changed.send(person, old_manager_id=..., new_manager_id=...)``
-manager_changed = _signals.signal("manager-changed")
 #: a learner left (removed as a free rider or withdrawn): ``enrollment_left.send(enrollment)``
 enrollment_left = _signals.signal("enrollment-left")

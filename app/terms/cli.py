@@ -6,8 +6,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.db import utcnow
 from app.extensions import db
+from app.progress.queries import is_stale, max_age, progress_freshness
 from app.rollouts.models import Rollout
+from app.terms.services import close_term, program_term
 
 
 @click.group("term")
@@ -26,9 +29,6 @@ def term_group() -> None:
 @with_appcontext
 def close_command(slug: str, number: int, accept_stale_progress: bool) -> None:
     """Give every learner of a rollout a verdict for a term (safe to run again)."""
-    from app.db import utcnow
-    from app.progress.queries import is_stale, max_age, progress_freshness
-    from app.terms.services import close_term, program_term
 
     rollout = db.session.scalars(select(Rollout).where(Rollout.slug == slug)).one_or_none()
     if rollout is None:

@@ -12,6 +12,8 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.people.models import Person
@@ -101,10 +103,7 @@ def ensure_reviews(*, rollout: Rollout, term: Term, expected: int) -> int:
 def dialect_insert() -> Any:
     """The INSERT construct with ``on_conflict_do_nothing`` of the session's database."""
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
         return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from app.extensions import db
 from app.rollouts.models import Enrollment
 from app.terms.models import TermClose, TermReview, Verdict
 from app.terms.services import close_term, grace_days
 
 
 def seed(ctx) -> None:  # type: ignore[no-untyped-def]
-    from app.extensions import db
 
     if not ctx.program.terms:
         return
@@ -34,7 +34,6 @@ def seed(ctx) -> None:  # type: ignore[no-untyped-def]
 
 
 def _buddy_confirmations(ctx, rollout, term) -> None:  # type: ignore[no-untyped-def]
-    from app.extensions import db
 
     rows = db.session.execute(
         select(TermReview, Enrollment)

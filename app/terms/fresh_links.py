@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.links.fresh import FreshLink, grant_regions_of
+from app.freshlinks.services import FreshLink, grant_regions_of
 from app.links.services import ActionClaims, make_action_url
 from app.people.models import Person
 from app.rollouts.models import Enrollment, EnrollmentState

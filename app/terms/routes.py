@@ -12,13 +12,9 @@ from sqlalchemy import select
 from app.auth.access import current_staff, grant_region, public, require_role
 from app.auth.models import Role
 from app.extensions import db
-from app.links.services import (
-    ActionClaims,
-    LinkInvalid,
-    link_page_language,
-    read_token,
-)
-from app.mail.rendering import accepted_language, page_templates, person_language
+from app.freshlinks.services import link_page_language
+from app.language import accepted_language, page_templates, person_language
+from app.links.services import ActionClaims, LinkInvalid, read_token
 from app.people.models import Person
 from app.programs.models import Term
 from app.readcache import cached_page
@@ -28,6 +24,7 @@ from app.terms.models import ExcuseReason, TermReview
 from app.terms.services import (
     BUDDY_PURPOSE,
     ReviewError,
+    close_term,
     confirm_buddy_term,
     confirm_free_rider,
     excuse,
@@ -125,7 +122,6 @@ def decide(slug: str, number: int, review_id: int) -> Any:
 def close_on_current_progress(slug: str, number: int) -> Any:
     """The local lead closes a term on progress older than the region allows (the daily job
     waits for newer data): they confirm on the review page, which says how old it is."""
-    from app.terms.services import close_term
 
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)

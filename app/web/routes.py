@@ -16,6 +16,7 @@ from flask import (
 )
 from sqlalchemy import select, text
 
+from app import charts
 from app.auth.access import current_staff, public
 from app.db import utcnow
 from app.extensions import db
@@ -23,8 +24,8 @@ from app.metrics.queries import FUNNEL_KEYS, funnel_at
 from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Rollout
-from app.rollouts.queries import funnel, state_counts
-from app.web import charts
+from app.rollouts.queries import completion_weeks, funnel, state_counts
+from app.tasks import jobs_run_inline, live_workers, redis_available
 
 bp = Blueprint("web", __name__)
 
@@ -63,7 +64,7 @@ def region_overview() -> Any:
         funnels={r.id: funnel(counts[r.id]) for r in rollouts},
         stages=stages,
         funnel_chart=charts.funnel(stages),
-        trend_chart=charts.trend(charts.completion_weeks(g.region, now)),
+        trend_chart=charts.trend(completion_weeks(g.region, now)),
     )
 
 
@@ -108,7 +109,6 @@ def _regions_in_scope() -> list[Any]:
 @bp.get("/healthz")
 @public
 def healthz() -> Any:
-    from app.tasks import jobs_run_inline, live_workers, redis_available
 
     status: dict[str, Any] = {}
     try:

@@ -3,7 +3,7 @@
 Empty means: the browser's Accept-Language, then the region's locale (issue 23).
 
 Revision ID: e3a91c5d7b24
-Revises: b7e4c1d9a2f6
+Revises: 4e9ac3a41fc6
 Create Date: 2026-12-03 22:40:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e3a91c5d7b24"
-down_revision = "b7e4c1d9a2f6"
+down_revision = "4e9ac3a41fc6"
 branch_labels = None
 depends_on = None
 

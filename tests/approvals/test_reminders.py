@@ -9,7 +9,7 @@ from app.approvals.reminders import send_due_reminders
 from app.auth.models import Role
 from app.calendar import HolidayCalendar
 from app.extensions import db
-from app.rollouts.signals import manager_changed
+from app.people.signals import manager_changed
 from tests.approvals.helpers import commit, decision_path, manager, report, rollout_in, text_of
 from tests.factories import region, staff
 

@@ -24,7 +24,7 @@ def fake_entra_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fake
 @pytest.fixture
 def fake_entra(app: Any, fake_entra_server: FakeEntra, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The app, for this test, with Entra ID pointing at the fake (fresh caches)."""
-    from app.auth import entra
+    from app.microsoft import entra
 
     fake_entra_server.reset()
     settings = replace(

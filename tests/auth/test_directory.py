@@ -10,7 +10,7 @@ from app.auth.directory import start_directory_import
 from app.auth.models import DirectoryImport, ImportStatus, Role
 from app.extensions import db
 from app.people.models import Person
-from app.rollouts.signals import manager_changed
+from app.people.signals import manager_changed
 from tests.auth.conftest import fresh_csrf
 from tests.factories import PersonFactory, region, staff
 

@@ -187,7 +187,7 @@ def test_the_session_token_cache_gives_delegated_tokens(
 ) -> None:
     from flask import session
 
-    from app.auth.entra import delegated_token
+    from app.microsoft.entra import delegated_token
 
     entra_sign_in()
     cache_id = _session(client)["entra_cache_id"]

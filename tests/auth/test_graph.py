@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from flask import current_app
 
-from app.auth.graph import GraphClient, GraphThrottled, create_online_meeting, teams_configured
 from app.extensions import db
 from app.mail.delivery import build_message
 from app.mail.graph import GraphTransport
 from app.mail.models import OutboundAttachment, OutboundEmail
 from app.mail.transports import PermanentMailError, TransientMailError
+from app.microsoft.graph import GraphClient, GraphThrottled, create_online_meeting, teams_configured
 
 
 def _settings() -> Any:
@@ -163,7 +163,7 @@ def test_no_teams_organizer_means_no_meeting(app: Any) -> None:
 
 
 def test_a_next_link_outside_graph_is_not_followed(fake_entra: Any) -> None:
-    from app.auth.graph import GraphError
+    from app.microsoft.graph import GraphError
 
     client = GraphClient(_settings())
     try:

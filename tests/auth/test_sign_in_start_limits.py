@@ -3,9 +3,12 @@ CSRF, one pending flow per browser session, and a cap per client address."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from app.auth import routes as auth_routes
+import time_machine
+
+from app.auth.routes import SIGN_IN_STARTS_PER_MINUTE as LIMIT
 from app.tasks import get_redis
 from tests.auth.conftest import fresh_csrf
 
@@ -26,13 +29,12 @@ def test_starting_without_csrf_is_refused(client: Any, fake_entra: Any) -> None:
     assert _flows() == 0
 
 
-def test_one_client_cannot_start_flows_without_end(
-    app: Any, client: Any, fake_entra: Any, monkeypatch: Any
-) -> None:
-    monkeypatch.setattr(auth_routes, "SIGN_IN_STARTS_PER_MINUTE", 3)
+def test_one_client_cannot_start_flows_without_end(app: Any, fake_entra: Any) -> None:
     codes = []
-    for _ in range(5):  # a new browser each time: no cookie, a new session
-        fresh = app.test_client()
-        codes.append(fresh.post("/auth/entra/sign-in", data={"csrf_token": fresh_csrf(fresh)}))
-    assert [r.status_code for r in codes] == [302, 302, 302, 429, 429]
-    assert _flows() == 3
+    with time_machine.travel(datetime.now(UTC), tick=False):  # one rate-limit window
+        for _ in range(LIMIT + 2):  # a new browser each time: no cookie, a new session
+            fresh = app.test_client()
+            response = fresh.post("/auth/entra/sign-in", data={"csrf_token": fresh_csrf(fresh)})
+            codes.append(response.status_code)
+    assert codes == [302] * LIMIT + [429, 429]
+    assert _flows() == LIMIT

@@ -31,8 +31,8 @@ from app.auth.models import Role
 from app.db import utcnow
 from app.extensions import db
 from app.masterclasses.models import MasterClass
-from app.metrics.weeks import week_label
 from app.programs.models import Program
+from app.weeks import week_label
 from tests.browser.conftest import axe_violations
 from tests.factories import region, staff
 

@@ -25,12 +25,12 @@ from app.db import utcnow
 from app.extensions import db
 from app.masterclasses.models import InvitationStatus, MasterClassInvitation
 from app.masterclasses.services import invite_qualifying
-from app.metrics.weeks import week_label
 from app.reports.services import build_week
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutSponsor, RolloutStatus
 from app.rollouts.onboarding import send_invitations
 from app.terms.models import TermReview
 from app.terms.services import due_buddy_signoffs
+from app.weeks import week_label
 from tests.approvals.helpers import commit, manager, report, rollout_in
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region
 from tests.https.conftest import link_in, wait_for_mail

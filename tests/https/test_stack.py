@@ -8,7 +8,7 @@ import http.client
 import pytest
 import requests
 
-from app.links import routes as link_routes
+from app.freshlinks import routes as link_routes
 
 pytestmark = pytest.mark.https
 

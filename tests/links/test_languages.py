@@ -10,8 +10,8 @@ import time_machine
 
 from app.extensions import db
 from app.goals.services import SURVEY_PURPOSE
+from app.language import accepted_language
 from app.links.services import make_token
-from app.mail.rendering import accepted_language
 from app.rollouts.models import EnrollmentState
 from tests.factories import EnrollmentFactory, PersonFactory, region
 

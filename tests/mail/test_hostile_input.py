@@ -96,15 +96,20 @@ def test_every_locale_renders_escaped_with_local_dates(locale, subject, date) ->
     assert "<b>Jo</b>" in rendered.text
 
 
-def test_remote_images_are_refused(tmp_path, monkeypatch) -> None:
-    from app.mail import rendering
-
-    kind = tmp_path / "x" / "pixel"
-    kind.mkdir(parents=True)
-    (kind / "subject.txt").write_text("s")
-    (kind / "body.txt").write_text("t")
-    (kind / "body.html").write_text('<p><img src="https://tracker.example.com/p.gif"></p>')
-    build = rendering.environments.__wrapped__
-    monkeypatch.setattr(rendering, "environments", lambda: build(str(tmp_path)))
+def test_remote_images_are_refused() -> None:
+    """The weekly report's body is HTML the app built, passed through ``|safe``: a remote
+    image in it (a tracking pixel) is refused by the real templates, not sent."""
+    context = {
+        "region_name": "Germany",
+        "week": "2026-W48",
+        "content_html": '<p><img src="https://tracker.example.com/p.gif"></p>',
+        "content_text": "",
+        "manage_url": "http://summit.test/m",
+    }
     with pytest.raises(RemoteImageRefused):
-        render_email("x/pixel", locale="en", context={})
+        render_email("reports/regional", locale="en", context=context)
+    attached = {**context, "content_html": '<p><img src="cid:trend.png"></p>'}
+    assert (
+        'src="cid:trend.png"'
+        in render_email("reports/regional", locale="en", context=attached).html
+    )

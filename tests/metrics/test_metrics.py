@@ -9,7 +9,7 @@ from sqlalchemy import event
 from app.extensions import db
 from app.metrics.presentation import format_change, format_value, neutralise, rows
 from app.metrics.queries import compute, required_modules
-from app.metrics.weeks import send_time, week_end
+from app.weeks import send_time, week_end
 from tests.factories import ProgramFactory, region
 from tests.metrics import dataset
 
@@ -181,8 +181,9 @@ def test_formatting_and_csv_neutralisation() -> None:
 def test_the_trend_and_the_funnel_alone_agree_with_compute() -> None:
     """The one-statement completion trend and the funnel-only query count as compute does,
     week by week, for each region and pooled, and for one rollout."""
-    from app.metrics.queries import completion_trend, funnel_at, pool
-    from app.metrics.weeks import shift_week
+    from app.metrics.queries import funnel_at, pool
+    from app.rollouts.queries import completion_trend
+    from app.weeks import shift_week
 
     data = dataset.build()
     de, india = region("de"), region("in")

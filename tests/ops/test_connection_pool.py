@@ -43,19 +43,23 @@ def _server_closes_every_connection(engine) -> None:
     admin.dispose()
 
 
-def test_an_idle_connection_the_server_closed_is_replaced_unseen(engine, monkeypatch):
-    before = _pid(engine)
-    _server_closes_every_connection(engine)
-    monkeypatch.setattr(dbsetup, "PING_IDLE_AFTER", 0.0)
-    assert _pid(engine) != before
+def test_an_idle_connection_the_server_closed_is_replaced_unseen(engine):
+    """An engine whose every returned connection counts as idle (the app's waits 10 s)."""
+    always = create_engine(engine.url)
+    dbsetup.ping_when_idle(always, idle_after=0.0)
+    try:
+        before = _pid(always)
+        _server_closes_every_connection(always)
+        assert _pid(always) != before
+    finally:
+        always.dispose()
 
 
-def test_a_connection_back_a_moment_ago_is_not_pinged(engine, monkeypatch):
-    """The busy case: no ping, so a connection closed within that moment fails once, and
-    the pool then replaces every connection it held."""
+def test_a_connection_back_a_moment_ago_is_not_pinged(engine):
+    """The busy case, on the app's engine as wired: no ping, so a connection closed within
+    that moment fails once, and the pool then replaces every connection it held."""
     _pid(engine)
     _server_closes_every_connection(engine)
-    monkeypatch.setattr(dbsetup, "PING_IDLE_AFTER", 3600.0)
     with pytest.raises(exc.OperationalError):
         _pid(engine)
     assert _pid(engine) > 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,16 +21,17 @@ from app.progress.importing import create_import
 from app.progress.models import ImportStatus, ProgressImport
 from app.tasks import get_redis
 from jobs import schedule
-from jobs.schedule import MONDAY, Recurring, Weekly, tick
+from jobs.schedule import enqueue_unfinished, plan, tick
 from tests.progress.helpers import make_course
 from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
-WEEKLY = Recurring("test.weekly", "jobs.schedule.prune_runs", Weekly(MONDAY, time(7, 0)))
-GLOBAL = Recurring(
-    "test.prune", "jobs.schedule.prune_runs", Weekly(MONDAY, time(7, 0)), per_region=False
-)
-MONDAY_9 = datetime(2026, 11, 23, 8, 10, tzinfo=UTC)
+#: entries of the registry as shipped: a round at 07:00 in each region's zone, and the
+#: global clean-up at 03:00 UTC
+DAILY = next(e for e in schedule.RECURRING if e.name == "masterclasses.daily")
+PRUNE = next(e for e in schedule.RECURRING if e.name == "ops.prune_scheduled_runs")
+MONDAY_9 = datetime(2026, 11, 23, 8, 10, tzinfo=UTC)  # 09:10 in Berlin
+DAILY_DE = "masterclasses_daily-de-2026-11-23T07_00"
 
 
 @pytest.fixture
@@ -57,40 +58,39 @@ def _queued(app: Any, queue: str) -> set[str]:
 
 
 def test_a_run_whose_enqueue_failed_or_whose_job_redis_lost_is_enqueued_again(
-    own_redis, monkeypatch
+    own_redis,
 ) -> None:
     """Fails on the old scheduler: the run was recorded, its enqueue failed and was
     swallowed, and nothing ever enqueued it again."""
     other, server = own_redis
-    monkeypatch.setattr(schedule, "RECURRING", [WEEKLY])  # the registry, not app code
     server.stop()  # Redis down across the slot
     with other.app_context():
-        runs = tick(MONDAY_9)
-        assert {r.scope for r in runs} == {"de", "fr", "in"}
+        runs = tick(MONDAY_9)  # the registry as shipped
+        assert {r.scope for r in runs if r.entry is DAILY} == {"de", "fr", "in"}
         rows = db.session.scalars(select(ScheduledRun)).all()
         assert rows and all(r.enqueued_at is None for r in rows)
     server.start()  # back, and empty
     with other.app_context():
         assert tick(MONDAY_9 + timedelta(minutes=1)) == []
-    assert "test_weekly-de-2026-11-23T07_00" in _queued(other, "default")
+    assert DAILY_DE in _queued(other, DAILY.queue)
     # Redis restarted empty again: the jobs are gone, the runs are not done
     server.stop()
     server.start()
     with other.app_context():
         tick(MONDAY_9 + timedelta(minutes=2))  # first sighting of the loss
         tick(MONDAY_9 + timedelta(minutes=3))
-    assert "test_weekly-de-2026-11-23T07_00" in _queued(other, "default")
+    assert DAILY_DE in _queued(other, DAILY.queue)
 
 
-def test_a_run_is_done_once_its_job_ran(monkeypatch, run_jobs) -> None:
-    monkeypatch.setattr(schedule, "RECURRING", [GLOBAL])
-    tick(MONDAY_9)
+def test_a_run_is_done_once_its_job_ran(run_jobs) -> None:
+    assert plan(MONDAY_9, entries=[PRUNE])  # the registry's daily clean-up, global
+    enqueue_unfinished(MONDAY_9)
     run_jobs()
     rows = db.session.scalars(select(ScheduledRun)).all()
     assert rows and all(r.done_at is not None for r in rows)
     get_redis().flushdb()  # done runs are not enqueued again, whatever Redis lost
-    tick(MONDAY_9 + timedelta(hours=1))
-    assert Queue("default", connection=get_redis()).count == 0
+    assert enqueue_unfinished(MONDAY_9 + timedelta(hours=1)) == 0
+    assert Queue(PRUNE.queue, connection=get_redis()).count == 0
 
 
 def test_imports_whose_job_redis_lost_are_enqueued_again_or_fail_with_a_reason(

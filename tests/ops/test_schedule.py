@@ -42,26 +42,27 @@ def test_every_slots_align() -> None:
     assert run.scope == "global" and run.slot == "2026-11-23T10:30"
 
 
-def test_a_slot_is_planned_once_even_by_two_schedulers(monkeypatch) -> None:
-    monkeypatch.setattr(schedule, "RECURRING", [WEEKLY])
+def test_a_slot_is_planned_once_even_by_two_schedulers() -> None:
     monday = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # past 07:00 everywhere but the US
-    first = plan(monday)
+    first = plan(monday, entries=[WEEKLY])
     db.session.commit()
     assert {r.scope for r in first} == {"de", "fr", "in"}
-    assert plan(monday) == []  # the second scheduler, or the next tick
-    later = plan(monday + timedelta(hours=6))  # 07:00 has come in New York
+    assert plan(monday, entries=[WEEKLY]) == []  # the second scheduler, or the next tick
+    later = plan(monday + timedelta(hours=6), entries=[WEEKLY])  # 07:00 has come in New York
     assert [r.scope for r in later] == ["us"]
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(ScheduledRun)) == 4
 
 
-def test_missed_tick_catches_up_and_enqueues_with_deterministic_ids(monkeypatch) -> None:
-    monkeypatch.setattr(schedule, "RECURRING", [WEEKLY])
+def test_missed_tick_catches_up_and_enqueues_with_deterministic_ids() -> None:
+    """The registry as shipped: its master-class round is due at 07:00 in each region."""
+    daily = next(e for e in schedule.RECURRING if e.name == "masterclasses.daily")
+    assert daily.due == Daily(time(7, 0)) and daily.per_region
     # the scheduler was down at 07:00 Berlin; it comes back at 09:10
     runs = tick(datetime(2026, 11, 23, 8, 10, tzinfo=UTC))
-    assert {r.scope for r in runs} == {"de", "fr", "in"}
-    ids = set(Queue("default", connection=get_redis()).get_job_ids())
-    assert "test_weekly-de-2026-11-23T07_00" in ids
+    assert {r.scope for r in runs if r.entry is daily} == {"de", "fr", "in"}
+    ids = set(Queue(daily.queue, connection=get_redis()).get_job_ids())
+    assert "masterclasses_daily-de-2026-11-23T07_00" in ids
     assert tick(datetime(2026, 11, 23, 8, 11, tzinfo=UTC)) == []
 
 

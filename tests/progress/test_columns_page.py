@@ -110,7 +110,7 @@ def test_only_importers_see_the_columns_and_other_regions_get_404(client, login_
 
 
 def test_the_guess_reads_a_percent_sign_as_a_percentage():
-    from app.progress.columns import guess
+    from app.progress.guessing import guess
 
     # Udemy Business's data export field for a course's progress (business-support.udemy.com,
     # "Data export report field descriptions")

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.people.models import Person
+from app.people.signals import manager_changed
 from app.rollouts.imports import dry_run_roster_file, import_roster_file, issues_csv, neutralise
 from app.rollouts.models import Enrollment
 from app.rollouts.roster_files import UnreadableRoster
-from app.rollouts.signals import manager_changed
 from tests.factories import PersonFactory, RolloutFactory, region
 
 FIXTURES = Path(__file__).parent / "fixtures"

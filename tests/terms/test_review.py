@@ -10,7 +10,7 @@ from app.rollouts.models import EnrollmentState
 from app.rollouts.signals import enrollment_left
 from app.terms.models import TermReview, Verdict
 from app.terms.services import close_term
-from tests.factories import staff
+from tests.factories import EnrollmentFactory, PersonFactory, staff
 from tests.progress.helpers import make_course
 from tests.terms.helpers import complete
 
@@ -75,14 +75,31 @@ def test_the_lead_sees_the_candidates_and_excuses_one(client, login_as, csrf_tok
     assert "already reviewed" in client.get(f"{page(course)}/review").get_data(as_text=True)
 
 
-def test_the_candidates_are_paged_by_name(client, login_as, monkeypatch):
-    import app.terms.routes
+def test_the_candidates_are_paged_by_name(client, login_as):
+    """A full page as shipped: Ben and the page size less one behind him, Chloé next."""
+    from app.terms.routes import PAGE
 
-    monkeypatch.setattr(app.terms.routes, "PAGE", 1)
-    course = closed_course()
+    course = make_course()
+    complete(course, "ada", "m1", "m2")
+    manager = course.enrollments["ben"].person.manager
+    for n in range(PAGE - 1):  # between "Ben Okafor" and "Chloé Dubois" by name
+        person = PersonFactory(
+            region_id=course.rollout.region_id, name=f"Bz Learner {n:02d}", manager=manager
+        )
+        enrollment = EnrollmentFactory(rollout=course.rollout, person=person)
+        enrollment.transition(EnrollmentState.COMMITTED)
+        enrollment.transition(EnrollmentState.TIME_APPROVED)
+    db.session.flush()
+    close_term(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        term=course.program.terms[0],
+        now=CLOSE,
+    )
     login_as(staff(Role.LOCAL_LEAD, "de"))
     first = client.get(f"{page(course)}/review").get_data(as_text=True)
-    assert "Ben Okafor" in first and "Chloé Dubois" not in first
+    assert "Ben Okafor" in first and f"Bz Learner {PAGE - 2:02d}" in first
+    assert "Chloé Dubois" not in first
     assert "page=2" in first and "Previous" not in first
     second = client.get(f"{page(course)}/review?page=2").get_data(as_text=True)
     assert "Chloé Dubois" in second and "Ben Okafor" not in second

@@ -1,4 +1,5 @@
-from app.web import charts
+from app import charts
+from app.rollouts.queries import completion_weeks
 
 
 def test_a_funnel_scales_to_the_invited_and_labels_every_bar():
@@ -40,6 +41,6 @@ def test_the_trend_reads_the_metrics_definition(app):
     EnrollmentFactory(rollout=rollout, invited_at=invited)
     EnrollmentFactory(rollout=other, invited_at=invited)
     now = datetime(2026, 11, 22, 12, tzinfo=UTC)
-    weeks = dict(charts.completion_weeks(de, now, rollout_ids=[rollout.id]))
+    weeks = dict(completion_weeks(de, now, rollout_ids=[rollout.id]))
     assert weeks["2026-W44"] == 0 and weeks["2026-W45"] == 0.5 and weeks["2026-W46"] == 0.5
-    assert dict(charts.completion_weeks(de, now))["2026-W46"] == 1 / 3
+    assert dict(completion_weeks(de, now))["2026-W46"] == 1 / 3

@@ -3,13 +3,15 @@ trusted hops; cookies are Secure over HTTPS; HSTS when the base URL is https (is
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 
 from app.auth.models import Role
 from app.extensions import db
-from app.links import routes as link_routes
+from app.freshlinks.routes import TOKEN_REQUESTS_PER_MINUTE as LIMIT
 from app.settings import Settings, SettingsError
 from tests.factories import staff
 
@@ -34,19 +36,18 @@ def _token_hits(client: Any, n: int, forwarded_for: str | None = None) -> list[i
     return codes
 
 
-def test_without_trusted_hops_a_forged_forwarded_for_does_not_dodge_the_limit(
-    make_app, monkeypatch
-) -> None:
-    monkeypatch.setattr(link_routes, "TOKEN_REQUESTS_PER_MINUTE", 3)
+def test_without_trusted_hops_a_forged_forwarded_for_does_not_dodge_the_limit(make_app) -> None:
     client = _client(make_app)
-    assert _token_hits(client, 5)[3:] == [429, 429]
+    with time_machine.travel(datetime.now(UTC), tick=False):  # one rate-limit window
+        assert _token_hits(client, LIMIT + 2)[LIMIT:] == [429, 429]
 
 
-def test_with_one_trusted_hop_the_proxy_names_the_client(make_app, monkeypatch) -> None:
-    monkeypatch.setattr(link_routes, "TOKEN_REQUESTS_PER_MINUTE", 3)
+def test_with_one_trusted_hop_the_proxy_names_the_client(make_app) -> None:
     client = _client(make_app, trusted_proxy_hops=1)
-    assert _token_hits(client, 5) == [200] * 5  # five clients behind the proxy
-    assert _token_hits(client, 5, forwarded_for="198.51.100.7")[3:] == [429, 429]
+    with time_machine.travel(datetime.now(UTC), tick=False):  # one rate-limit window
+        assert _token_hits(client, LIMIT + 2) == [200] * (LIMIT + 2)  # clients behind the proxy
+        hits = _token_hits(client, LIMIT + 2, forwarded_for="198.51.100.7")
+    assert hits[LIMIT:] == [429, 429]
 
 
 def test_the_scheme_comes_from_a_trusted_proxy_only(make_app, someone) -> None:

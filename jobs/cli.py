@@ -1,0 +1,148 @@
+"""``summit worker`` and ``summit scheduler``."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import time
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from redis.exceptions import RedisError
+from rq import Queue, SimpleWorker, Worker
+from rq.worker_registration import register
+
+import jobs
+from app.extensions import db
+from app.tasks import QUEUES, get_redis
+from jobs.schedule import tick
+
+log = logging.getLogger(__name__)
+
+#: job modules imported by the worker before it forks, so no child re-imports them
+JOB_MODULES = ("jobs.runtime", "jobs.mail", "jobs.schedule")
+
+
+def preload_jobs() -> None:
+    """Import every ``jobs/*.py`` module (and so the app's models) in the parent."""
+
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+    for info in pkgutil.iter_modules(jobs.__path__):
+        importlib.import_module(f"jobs.{info.name}")
+
+
+class _Reregistering:
+    """A worker that registers itself again when its heartbeat finds it missing (Redis
+    restarted empty): RQ reconnects by itself, but only registers at start, so the
+    worker would go on working unseen by ``/healthz``, the ops page and delivery kicks."""
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> Any:
+        result = super().heartbeat(timeout, pipeline)  # type: ignore[misc]
+        if pipeline is None:
+            try:
+                if not self.connection.sismember(self.redis_workers_keys, self.key):  # type: ignore[attr-defined]
+                    register(self)  # type: ignore[arg-type]
+                    log.warning("worker %s registered again (Redis lost it)", self.name)  # type: ignore[attr-defined]
+            except (RedisError, OSError):
+                pass
+        return result
+
+
+def worker_class(simple: bool) -> type:
+
+    if simple:
+
+        class SummitSimpleWorker(_Reregistering, SimpleWorker):
+            """RQ's in-process worker, registering again after Redis lost it."""
+
+        return SummitSimpleWorker
+
+    class SummitWorker(_Reregistering, Worker):
+        """RQ's forking worker; the work horse drops the database connections it inherited."""
+
+        def main_work_horse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+
+            db.engine.dispose(close=False)  # never share a socket with the parent
+            return super().main_work_horse(*args, **kwargs)
+
+    return SummitWorker
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+@click.option(
+    "--simple",
+    is_flag=True,
+    help="Run jobs in this process instead of a forked child (faster; less isolated).",
+)
+@click.option("--name", default=None, help="Worker name (default: RQ's random one).")
+@with_appcontext
+def worker_command(burst: bool, simple: bool, name: str | None) -> None:
+    """Run an RQ worker on every Summit queue (mail first), with the app preloaded.
+
+    The worker also runs RQ's scheduler (enqueue_at/enqueue_in and Retry intervals).
+    When Redis goes away it does not exit: it waits (1, 2, 4 … 30 s) and starts
+    working again once Redis answers; jobs lost with it are put back by the
+    scheduler's recovery from the database.
+    """
+
+    preload_jobs()
+    db.engine.dispose()  # connections are opened per process, after the fork
+    wait = 1.0
+    while True:
+        connection = get_redis()
+        worker = None
+        try:
+            queues = [Queue(q, connection=connection) for q in QUEUES]
+            worker = worker_class(simple)(queues, connection=connection, name=name)
+            started = time.monotonic()
+            worked = worker.work(burst=burst, with_scheduler=True)
+            if time.monotonic() - started > 60:
+                wait = 1.0  # it had been working: the next pause starts short again
+            asked_to_stop = getattr(worker, "_shutdown_requested_date", None) is not None
+            if burst or asked_to_stop:  # done, or asked to stop (SIGTERM, Ctrl-C)
+                return
+            # RQ logs "found an unhandled exception, quitting" (Redis gone) and returns
+            log.warning("the worker stopped (worked: %s): working again in %.0f s", worked, wait)
+        except (RedisError, OSError) as exc:
+            log.warning("Redis cannot be reached (%s): working again in %.0f s", exc, wait)
+        _forget_worker(worker)
+        time.sleep(wait)
+        wait = min(wait * 2, 30.0)
+
+
+def _forget_worker(worker: object) -> None:
+    """Best effort: drop the stale registration so the same name can register again."""
+
+    try:
+        if worker is not None:
+            worker.register_death()  # type: ignore[attr-defined]
+    except (RedisError, OSError):
+        pass
+
+
+@click.command("scheduler")
+@click.option("--interval", default=15.0, show_default=True, help="Seconds between ticks.")
+@click.option("--once", is_flag=True, help="Run one tick and exit.")
+@with_appcontext
+def scheduler_command(interval: float, once: bool) -> None:
+    """Run the recurring-jobs tick (and the outbox sweep) every ``--interval`` seconds.
+
+    Safe to run twice: the database guard makes a second scheduler enqueue nothing.
+    """
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    while True:
+        started = time.monotonic()
+        try:
+            with app.app_context():
+                tick()
+        except Exception:  # a bad tick must not stop the next one
+            log.exception("scheduler tick failed")
+        if once:
+            return
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
