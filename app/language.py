@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -39,11 +40,13 @@ from babel.dates import (
     get_datetime_format,
     get_day_names,
 )
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
-from flask import Flask, g, has_app_context, has_request_context, request
-from flask_babel import Babel, force_locale
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from flask_babel import Babel, force_locale, refresh
 from flask_babel import get_locale as _babel_locale
 from flask_babel.speaklater import LazyString
 from jinja2 import Environment, pass_context
@@ -191,8 +194,6 @@ def use_for_request(locale: str | None, time_zone: str | None = None) -> None:
     """A page for one person (behind a signed link) speaks that person's language."""
     g.reader_locale = reader_locale(locale)
     g.reader_time_zone = time_zone
-    from flask_babel import refresh
-
     refresh()
 
 
@@ -211,8 +212,6 @@ def speak_to(person: Any = None, *, locale: str | None = None) -> str:
 
 
 def _app_extensions() -> dict[str, Any]:
-    from flask import current_app
-
     return current_app.extensions
 
 
@@ -500,11 +499,6 @@ def init_app(app: Flask) -> None:
 def compile_catalogs(directory: str | None = None) -> list[str]:
     """Compile every ``.po`` under translations/ whose ``.mo`` is missing or older (what
     ``make install`` does with pybabel; the tests call it when a checkout has no .mo)."""
-    from pathlib import Path
-
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
     compiled = []
     for po in sorted(Path(directory or TRANSLATIONS_DIR).glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         mo = po.with_suffix(".mo")

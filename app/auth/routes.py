@@ -21,9 +21,10 @@ from sqlalchemy import select
 
 from app.auth.access import current_staff, public, require_role, sign_in, sign_out
 from app.auth.directory import start_directory_import
+from app.auth.forms import ProfileForm
 from app.auth.models import DirectoryImport, ImportStatus, Role, StaffUser
 from app.auth.roles import claim_values, role_mapping
-from app.auth.services import provision_staff
+from app.auth.services import provision_staff, set_staff_locale
 from app.auth.strict import strict_approvals_enabled
 from app.extensions import db
 from app.links.ratelimit import allow
@@ -277,9 +278,6 @@ def directory_import_start() -> Any:
 @bp.route("/profile", methods=["GET", "POST"])
 def profile() -> Any:
     """The signed-in staff member's own settings: the language of the staff pages."""
-    from app.auth.forms import ProfileForm
-    from app.auth.services import set_staff_locale
-
     user = current_staff()
     if user is None:
         abort(401)
