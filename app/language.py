@@ -33,7 +33,13 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_time,
+    get_datetime_format,
+    get_day_names,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -205,6 +211,20 @@ def use_for_request(locale: str | None, time_zone: str | None = None) -> None:
     refresh()
 
 
+def speak_to(person: Any = None, *, locale: str | None = None) -> str:
+    """A page written to one person (behind their signed link) declares it at its top,
+    before any text: ``{% set reader = speak_to(person) %}``. The rest of the page is in
+    their locale (their own, else their region's) and their time zone, whoever opens the
+    link. ``locale``, when given, is the one the route chose for the page's other texts
+    (``page_lang``): the page stays in one language. Returns the locale."""
+    region = getattr(person, "region", None)
+    if not locale and person is not None:
+        locale = person_locale(person, region)
+    zone = getattr(person, "time_zone", None) or getattr(region, "time_zone", None)
+    use_for_request(locale, zone)
+    return str(g.reader_locale)
+
+
 def _app_extensions() -> dict[str, Any]:
     return current_app.extensions
 
@@ -351,6 +371,18 @@ def _legacy(fmt: str, tz: str | None) -> tuple[str, str | None]:
     return fmt, tz
 
 
+@lru_cache(maxsize=8192)
+def _date_and_time(value: datetime, date_fmt: str, time_fmt: str, zone: str, code: str) -> str:
+    # Babel's format_datetime gives both parts one length ("medium" shows seconds); this
+    # joins a date and a time of their own lengths as the locale joins them
+    locale = _parse(code)
+    local = value.astimezone(ZoneInfo(zone))
+    pattern = str(get_datetime_format(date_fmt, locale=locale)).replace("'", "")
+    return pattern.replace("{0}", format_time(local, time_fmt, locale=locale)).replace(
+        "{1}", format_date(local.date(), date_fmt, locale=locale)
+    )
+
+
 def local_datetime(
     value: datetime | None,
     format: str = "medium",
@@ -358,12 +390,18 @@ def local_datetime(
     locale: str | None = None,
     *,
     fmt: str | None = None,
+    time: str | None = None,
 ) -> str:
-    """An instant in the reader's time zone (``tz``) and locale; "—" for none."""
+    """An instant in the reader's time zone (``tz``) and locale; "—" for none. ``time``
+    ("short": no seconds) gives the time its own length beside a ``format`` date length:
+    ``local_datetime("full", time="short")`` is "Thursday, 10 December 2026 at 11:00"."""
     if value is None:
         return "—"
     format, tz = _legacy(fmt or format, tz)
-    return _datetime(_aware(value), format, tz or current_time_zone(), locale or current_locale())
+    zone, code = tz or current_time_zone(), locale or current_locale()
+    if time is not None:
+        return _date_and_time(_aware(value), format, time, zone, code)
+    return _datetime(_aware(value), format, zone, code)
 
 
 def local_date(
@@ -430,6 +468,11 @@ def duration(
     return _unit(minutes, "duration-minute", length, code)
 
 
+def weekday(value: int, width: str = "wide", locale: str | None = None) -> str:
+    """A day of the week by number (0 is Monday, as ``date.weekday()``): "Thursday"."""
+    return get_day_names(width, locale=_parse(locale or current_locale()))[int(value)]
+
+
 FILTERS = {
     "local_datetime": local_datetime,
     "local_date": local_date,
@@ -438,6 +481,7 @@ FILTERS = {
     "percent": percent,
     "hours": hours,
     "duration": duration,
+    "weekday": weekday,
 }
 
 
@@ -465,7 +509,12 @@ def install_jinja(env: Environment) -> None:
         newstyle=True,
     )
     env.filters.update({name: _at_render(f) for name, f in FILTERS.items()})
-    env.globals.update(html_lang=html_lang, text_direction=text_direction)
+    env.globals.update(
+        html_lang=html_lang,
+        text_direction=text_direction,
+        current_time_zone=current_time_zone,
+        speak_to=speak_to,
+    )
 
 
 def init_app(app: Flask) -> None:

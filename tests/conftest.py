@@ -188,7 +188,11 @@ def playwright_driver() -> Iterator[Any]:
 
 @pytest.fixture
 def client(app: Any) -> Any:
-    return app.test_client()
+    client = app.test_client()
+    # a browser always says which languages its user reads; staff pages without it fall
+    # back to the region's language (tests of other languages send their own header)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture(autouse=True)

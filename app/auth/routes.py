@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from app.auth.access import current_staff, public, require_role, sign_in, sign_out
 from app.auth.directory import start_directory_import
-from app.auth.forms import SignInForm
+from app.auth.forms import ProfileForm, SignInForm
 from app.auth.models import DirectoryImport, ImportStatus, Role, StaffUser
 from app.auth.roles import claim_values, role_mapping
-from app.auth.services import provision_staff
+from app.auth.services import provision_staff, set_staff_locale
 from app.auth.strict import strict_approvals_enabled
 from app.extensions import db
 from app.links.ratelimit import allow
@@ -273,3 +273,18 @@ def directory_import_start() -> Any:
     run = start_directory_import(settings=settings, requested_by=current_staff())
     flash(f"Directory import {run.id} started.", "info")
     return redirect(url_for("auth.directory_imports"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile() -> Any:
+    """The signed-in staff member's own settings: the language of the staff pages."""
+    user = current_staff()
+    if user is None:
+        abort(401)
+    form = ProfileForm(data={"locale": user.locale or ""})
+    if form.validate_on_submit():
+        set_staff_locale(user=user, locale=form.locale.data or None)
+        return redirect(url_for("auth.profile", saved=1), code=303)
+    return render_template(
+        "auth/profile.html", form=form, saved=request.args.get("saved") == "1"
+    ), (422 if form.errors else 200)

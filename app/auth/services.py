@@ -100,3 +100,22 @@ def _audit(user: StaffUser, key: tuple[int | None, Role], action: str) -> None:
         channel="entra",
         data={"role": role.value},
     )
+
+
+def set_staff_locale(*, user: StaffUser, locale: str | None) -> None:
+    """Record the language ``user`` reads the staff pages in (None: the browser's, then the
+    region's). Changes ``StaffUser.locale``; records an audit event; sends nothing."""
+    if user.locale == locale:
+        return
+    user.locale = locale
+    record(
+        region_id=None,
+        action="staff.locale_changed",
+        object_type="staff_user",
+        object_id=user.id,
+        actor=user,
+        channel="web",
+        data={"locale": locale},
+    )
+    db.session.flush()
+    log.info("staff user %s reads the staff pages in %s", user.id, locale or "the default")

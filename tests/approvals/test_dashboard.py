@@ -69,8 +69,8 @@ def test_funnel_pending_by_age_and_median(client, login_as):
     html = client.get(f"/r/de/approvals/{rollout.slug}").get_data(as_text=True)
     assert "<dt>Requested</dt><dd>6</dd>" in html
     # the reports' approval rate: approved / requested (pending ones count against it)
-    # the German region's percent format (app.language: the locale's pattern, 33 %)
-    assert "<dt>Approved</dt><dd>2 (33\u00a0% of requested)" in html
+    # the staff member's browser asks for English: English words and English figures
+    assert "<dt>Approved</dt><dd>2 (33% of requested)" in html
     assert "<dt>Declined</dt><dd>1</dd>" in html
     assert "<dt>Other hours proposed</dt><dd>1</dd>" in html
     assert "<dt>Pending</dt><dd>2</dd>" in html

@@ -29,6 +29,8 @@ def test_german_and_french_wording_is_the_old_copies():
     fr = render_email("calls/invitation", locale="fr_CH", context=CONTEXT)
     assert fr.text.startswith("Bonjour Anna <Müller>,")
     assert '<html lang="fr-CH" dir="ltr">' in fr.html
-    # a language without a catalog yet reads English, its lang still its own
+    # a language Summit does not write (no catalog) reads English, and says so in lang
+    sv = render_email("calls/invitation", locale="sv_SE", context=CONTEXT)
+    assert sv.text.startswith("Hello Anna <Müller>,") and 'lang="en"' in sv.html
     es = render_email("calls/invitation", locale="es_ES", context=CONTEXT)
-    assert es.text.startswith("Hello Anna <Müller>,") and 'lang="es-ES"' in es.html
+    assert es.text.startswith("Hola, Anna <Müller>:") and 'lang="es-ES"' in es.html

@@ -39,7 +39,8 @@ def test_questions_from_signed_link_to_agenda_and_notes(
 
     with time_machine.travel(PROMPT_DAY + timedelta(hours=2), tick=False):
         page = client.get(link)
-        assert page.status_code == 200 and "Your question" in page.get_data(as_text=True)
+        # the German learner's page is in German (it was English-only before issue 23)
+        assert page.status_code == 200 and "Ihre Frage" in page.get_data(as_text=True)
         assert db.session.scalar(select(func.count()).select_from(CallQuestion)) == 0
         token = csrf_token(link)
         empty = client.post(link, data={"csrf_token": token, "text": "  ", "kind": "stuck"})
@@ -49,7 +50,7 @@ def test_questions_from_signed_link_to_agenda_and_notes(
             link,
             data={"csrf_token": token, "text": "Kafka <partitions> confuse me", "kind": "stuck"},
         )
-        assert ok.status_code == 200 and "Thank you" in ok.get_data(as_text=True)
+        assert ok.status_code == 200 and "Vielen Dank" in ok.get_data(as_text=True)
         client.post(link, data={"csrf_token": token, "text": "Event sourcing vs CDC?"})
         questions = db.session.scalars(select(CallQuestion).order_by(CallQuestion.id)).all()
         assert [(q.blocked, q.enrollment_id) for q in questions] == [
@@ -120,7 +121,7 @@ def test_question_links_refuse_tampering_expiry_and_closed_calls(
         token = csrf_token(link)
     with time_machine.travel(datetime(2026, 9, 10, 15, 0, tzinfo=UTC), tick=False):
         page = client.get(link).get_data(as_text=True)
-        assert "questions are closed" in page
+        assert "Es können keine Fragen mehr gestellt werden" in page
         refused = client.post(link, data={"csrf_token": token, "text": "late"})
         assert refused.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(CallQuestion)) == 0

@@ -71,11 +71,11 @@ def test_expired_and_fresh_link_pages_speak_the_persons_language(
         # the browser asks for something else: the person's language wins
         page = client.get(path, headers={"Accept-Language": "it, en;q=0.1"})
         page = page.get_data(as_text=True)
-        assert f'<html lang="{lang}">' in page
+        assert f'<html lang="{lang}' in page
         assert expired in page and button in page
         response = client.post(path, data={"csrf_token": _csrf(page)})
     html = response.get_data(as_text=True)
-    assert f'<html lang="{lang}">' in html and sent in html
+    assert f'<html lang="{lang}' in html and sent in html
 
 
 def test_an_expired_token_raised_by_a_view_names_the_persons_language(app) -> None:
@@ -92,7 +92,7 @@ def test_an_expired_token_raised_by_a_view_names_the_persons_language(app) -> No
         response = app.make_response(app.handle_user_exception(raised.value))
         page = response.get_data(as_text=True)
     assert response.status_code == 410
-    assert '<html lang="fr">' in page and "Ce lien a expiré" in page
+    assert '<html lang="fr' in page and "Ce lien a expiré" in page
 
 
 @pytest.mark.parametrize(
@@ -113,12 +113,12 @@ def test_an_unreadable_token_follows_the_browsers_languages(
     path = f"/links/fresh/{PURPOSE}/{forged}"
     headers = {"Accept-Language": accept} if accept else {}
     page = client.get(path, headers=headers).get_data(as_text=True)
-    assert f'<html lang="{lang}">' in page  # the page, in the browser's language
+    assert f'<html lang="{lang}' in page  # the page, in the browser's language
     csrf = csrf_token(f"/links/fresh/{PURPOSE}/{_old_token()}")
     response = client.post(path, data={"csrf_token": csrf}, headers=headers)
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert f'<html lang="{lang}">' in html and title in html
+    assert f'<html lang="{lang}' in html and title in html
 
 
 def test_accepted_language_takes_the_best_supported_one() -> None:

@@ -79,7 +79,12 @@ def test_header_values_refuse_controls_and_encoded_words() -> None:
         ("en", "Summit test email for <b>Jo</b>", "Sunday, March 29, 2026, 3:30:00"),
         ("de_DE", "Summit-Test-E-Mail für <b>Jo</b>", "Sonntag, 29. März 2026"),
         ("fr_FR", "E-mail de test Summit pour <b>Jo</b>", "dimanche 29 mars 2026"),
-        ("es_ES", "Summit test email for <b>Jo</b>", "domingo, 29 de marzo de 2026"),
+        (
+            "es_ES",
+            "Correo electrónico de prueba de Summit para <b>Jo</b>",
+            "domingo, 29 de marzo de 2026",
+        ),
+        ("sv_SE", "Summit test email for <b>Jo</b>", "Sunday, March 29, 2026"),  # no catalog: en
     ],
 )
 def test_every_locale_renders_escaped_with_local_dates(locale, subject, date) -> None:

@@ -61,7 +61,7 @@ def test_the_rsvp_page_speaks_the_learners_language(client, who) -> None:
     invitation = _invitation(code, locale)
     page = client.get(_path(rsvp_url(invitation)), headers={"Accept-Language": "it"})
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and f'<html lang="{lang}">' in html
+    assert page.status_code == 200 and f'<html lang="{lang}' in html
     for text in expected:
         assert text in html, text
     assert "Zoé &lt;Müller&gt;" in html and "<Müller>" not in html
@@ -71,14 +71,14 @@ def test_refusals_and_answers_in_the_learners_language(client) -> None:
     invitation = _invitation("fr", None, capacity=0)
     path = _path(rsvp_url(invitation))
     page = client.get(path).get_data(as_text=True)
-    assert "Oui, m&#39;inscrire sur la liste d&#39;attente" in page  # the class is full
+    assert "Oui, m'inscrire sur la liste d'attente" in page  # the class is full
     refused = client.post(path, data={"csrf_token": _csrf(page), "choice": ""})
     assert refused.status_code == 422
     assert "Indiquez si vous venez." in refused.get_data(as_text=True)
     client.post(path, data={"csrf_token": _csrf(page), "choice": "accept"})
     html = client.get(path).get_data(as_text=True)
     assert "sur liste d&#39;attente : vous recevrez un e-mail" in html
-    assert "Quitter la liste d&#39;attente" in html
+    assert "Quitter la liste d'attente" in html
 
     german = _invitation("de", None)
     starts = german.master_class.starts_at = datetime.now(UTC) + timedelta(days=2)
@@ -90,7 +90,7 @@ def test_refusals_and_answers_in_the_learners_language(client) -> None:
         late = client.post(path, data={"csrf_token": _csrf(page), "choice": "accept"})
     assert late.status_code == 422
     html = late.get_data(as_text=True)
-    assert '<html lang="de">' in html
+    assert '<html lang="de' in html
     assert "Diese Masterclass hat bereits stattgefunden: Ihre Antwort wurde nicht" in html
 
 
@@ -110,9 +110,9 @@ def test_an_expired_rsvp_link_in_the_learners_language(
     with time_machine.travel(datetime.now(UTC) - timedelta(days=181)):
         path = _path(rsvp_url(invitation))
     html, answer = ask_for_fresh_link(client, path, **{"Accept-Language": "it"})
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{lang}' in html
     assert expired in html and button in html
-    assert f'<html lang="{lang}">' in answer and sent in answer
+    assert f'<html lang="{lang}' in answer and sent in answer
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_the_leaderboard_opt_in_speaks_the_learners_language(
     db.session.commit()
     path = _path(opt_in_url(enrollment))
     html = client.get(path).get_data(as_text=True)
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{lang}' in html
     for text in texts:
         assert text in html, text
     client.post(path, data={"csrf_token": _csrf(html), "choice": "in"})
@@ -183,7 +183,7 @@ def test_the_leaderboard_opt_in_speaks_the_learners_language(
         old = _path(opt_in_url(enrollment))
     expired = client.get(old)
     assert expired.status_code == 410
-    assert f'<html lang="{lang}">' in expired.get_data(as_text=True)
+    assert f'<html lang="{lang}' in expired.get_data(as_text=True)
 
 
 def test_the_staff_leaderboard_stays_english(client, login_as) -> None:
@@ -194,4 +194,4 @@ def test_the_staff_leaderboard_stays_english(client, login_as) -> None:
     enrollment.leaderboard_opt_in = True
     login_as(staff(Role.LOCAL_LEAD, "de"))
     html = client.get("/r/de/leaderboard").get_data(as_text=True)
-    assert '<html lang="en">' in html and "Completed the program" in html
+    assert '<html lang="en' in html and "Completed the program" in html

@@ -224,8 +224,8 @@ def test_onboarding_speaks_the_learners_language(client, run_jobs, smtp_sink) ->
     english = EnrollmentFactory(
         rollout=rollout, person=PersonFactory(manager=manager, locale="en_GB")
     )
-    spanish = EnrollmentFactory(
-        rollout=rollout, person=PersonFactory(manager=manager, locale="es_ES")
+    swedish = EnrollmentFactory(  # a language Summit has no catalog for yet
+        rollout=rollout, person=PersonFactory(manager=manager, locale="sv_SE")
     )
     launch_rollout(region=rollout.region, rollout=rollout, actor=None, channel="cli")
     run_jobs()
@@ -234,12 +234,12 @@ def test_onboarding_speaks_the_learners_language(client, run_jobs, smtp_sink) ->
     assert "on commence ?" in fr_mail["Subject"]
     assert "le jeudi à 16:00 (Europe/Berlin)" in fr_mail.get_body(("plain",)).get_content()
     fr_page = client.get(_path(commit_url(french))).get_data(as_text=True)
-    assert '<html lang="fr">' in fr_page and "Je m'engage" in fr_page
-    for enrollment in (english, spanish):
+    assert '<html lang="fr' in fr_page and "Je m'engage" in fr_page
+    for enrollment in (english, swedish):
         [mail] = smtp_sink.to(enrollment.person.email)
         assert "shall we get started?" in mail["Subject"]
         page = client.get(_path(commit_url(enrollment))).get_data(as_text=True)
-        assert '<html lang="en">' in page and "I commit" in page
+        assert '<html lang="en' in page and "I commit" in page
         assert "Thursdays at 16:00 (Europe/Berlin)" in page
 
 
@@ -248,23 +248,23 @@ def test_a_broken_commit_link_is_explained_in_the_learners_language(client) -> N
     is not genuine names nobody, so the browser's best of en/de/fr, else English."""
     rollout = RolloutFactory()
     french = EnrollmentFactory(rollout=rollout, person=PersonFactory(locale="fr"))
-    spanish = EnrollmentFactory(rollout=rollout, person=PersonFactory(locale="es_ES"))
+    swedish = EnrollmentFactory(rollout=rollout, person=PersonFactory(locale="sv_SE"))
     launch_rollout(region=rollout.region, rollout=rollout, actor=None, channel="cli")
     db.session.commit()
-    fr_path, es_path = _path(commit_url(french)), _path(commit_url(spanish))
+    fr_path, es_path = _path(commit_url(french)), _path(commit_url(swedish))
     later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
     with time_machine.travel(later):
         fr_page = client.get(fr_path)
         es_page = client.get(es_path)
     assert fr_page.status_code == 410
-    assert '<html lang="fr">' in fr_page.get_data(as_text=True)
+    assert '<html lang="fr' in fr_page.get_data(as_text=True)
     assert "Ce lien a expiré" in fr_page.get_data(as_text=True)
-    assert "This link has expired" in es_page.get_data(as_text=True)  # no Spanish text
+    assert "This link has expired" in es_page.get_data(as_text=True)  # no Swedish catalog
 
     tampered = fr_path + "x"
     german = client.get(tampered, headers={"Accept-Language": "de-CH,de;q=0.9,en;q=0.5"})
     assert german.status_code == 404
-    assert '<html lang="de">' in german.get_data(as_text=True)
+    assert '<html lang="de' in german.get_data(as_text=True)
     # the one "not valid" page of every link purpose
     assert "Dieser Link ist ungültig" in german.get_data(as_text=True)
     nothing = client.get(tampered, headers={"Accept-Language": "ja"})

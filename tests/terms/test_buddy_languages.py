@@ -88,12 +88,12 @@ def test_the_page_speaks_the_buddys_language(
     course.enrollments["ada"].person.locale = locale
     path = _path(course)
     page = client.get(path, headers={"Accept-Language": "it"}).get_data(as_text=True)
-    assert f'<html lang="{lang}">' in page
+    assert f'<html lang="{lang}' in page
     assert asked in page and button in page
     done = client.post(path, data={"csrf_token": _csrf(page)})
     assert done.status_code == 200
     html = done.get_data(as_text=True)
-    assert f'<html lang="{lang}">' in html and thanks in html
+    assert f'<html lang="{lang}' in html and thanks in html
 
 
 def test_a_learners_name_is_escaped_in_every_language(client) -> None:
@@ -111,18 +111,18 @@ def test_refusals_and_expired_links_in_the_buddys_language(client) -> None:
     refused = client.post(path, data={"csrf_token": _csrf(page)})
     assert refused.status_code == 403
     html = refused.get_data(as_text=True)
-    assert '<html lang="fr">' in html and "Seul le binôme peut confirmer" in html
+    assert '<html lang="fr' in html and "Seul le binôme peut confirmer" in html
 
     old = _path(course, issued=datetime.now(UTC) - timedelta(days=30))
     expired = client.get(old, headers={"Accept-Language": "de"})
     assert expired.status_code == 410
     html = expired.get_data(as_text=True)
-    assert '<html lang="fr">' in html and "Ce lien a expiré" in html  # the token names Ada
+    assert '<html lang="fr' in html and "Ce lien a expiré" in html  # the token names Ada
 
     course.enrollments["ada"].person.locale = "de_CH"
     db.session.commit()
     html = client.get(old).get_data(as_text=True)
-    assert '<html lang="de">' in html and "Dieser Link ist abgelaufen" in html
+    assert '<html lang="de' in html and "Dieser Link ist abgelaufen" in html
 
 
 @pytest.mark.parametrize(
@@ -140,4 +140,4 @@ def test_a_link_that_names_nobody_follows_the_browser(client, accept, lang, text
     response = client.get(path, headers=headers)
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert f'<html lang="{lang}">' in html and text in html
+    assert f'<html lang="{lang}' in html and text in html
