@@ -31,7 +31,7 @@ from app.freshlinks.services import (
     link_page_language,
     send_fresh_link,
 )
-from app.language import accepted_language, page_templates
+from app.language import DEFAULT_LOCALE, accepted_locale
 from app.links.ratelimit import allow
 from app.links.services import LinkExpired, LinkInvalid
 from app.transaction import rollback
@@ -85,11 +85,11 @@ def _no_referrer(response: Response) -> Response:
 def _page_language(purpose: str | None = None, token: str | None = None) -> str:
     """The language of the person a genuine token names, else the browser's."""
     lang = language_of_link(token, purpose) if purpose and token else None
-    return lang or accepted_language(request.accept_languages)
+    return lang or accepted_locale(request.accept_languages) or DEFAULT_LOCALE
 
 
 def _page(name: str, lang: str, **context: Any) -> str:
-    return render_template(page_templates(f"links/{name}", lang), page_lang=lang, **context)
+    return render_template(f"links/{name}", page_lang=lang, **context)
 
 
 @public_bp.app_errorhandler(LinkInvalid)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
-from app.language import accepted_language, language, person_language
+from app.language import DEFAULT_LOCALE, accepted_locale, person_locale, reader_locale
 from app.links.services import (
     DEFAULT_MAX_AGE,
     ActionClaims,
@@ -151,7 +151,7 @@ def language_of_link(token: str, purpose: str) -> str | None:
         with _kept_scope():
             fresh = entry.find(claims)
         if fresh is not None:
-            return language(fresh.locale)
+            return reader_locale(fresh.locale)
     return language_of_person(claims.person_id) if entry.names_person else None
 
 
@@ -200,17 +200,18 @@ def send_fresh_link(*, token: str, purpose: str, now: datetime | None = None) ->
 
 def link_page_language(claims: ActionClaims | None, accept_languages: Any) -> str:
     """The language of a page about a link: the person's a genuine token names (expired or
-    not), else the browser's best of en/de/fr (``request.accept_languages``), else English."""
+    not), else the browser's best supported locale (``request.accept_languages``), else
+    English."""
     if claims is not None:
         lang = language_of_person(claims.person_id)
         if lang is not None:
             return lang
-    return accepted_language(accept_languages)
+    return accepted_locale(accept_languages) or DEFAULT_LOCALE
 
 
 def language_of_person(person_id: int) -> str | None:
     """The language Summit writes to the person a genuine token names (their locale, else
-    their region's; en, de, fr), None if they are gone. Reads across regions: the
+    their region's, as a supported locale), None if they are gone. Reads across regions: the
     signature vouches for the id, and only a language comes out."""
     previous = region_scope(db.session)
     set_region_scope(db.session, None)
@@ -218,6 +219,6 @@ def language_of_person(person_id: int) -> str | None:
         person = db.session.get(Person, person_id)
         if person is None or person.erased_at is not None:
             return None
-        return person_language(person, person.region)
+        return person_locale(person, person.region)
     finally:
         set_region_scope(db.session, previous)

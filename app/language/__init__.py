@@ -173,10 +173,10 @@ def compile_catalogs(directory: str | None = None) -> list[str]:
     return compiled
 
 
-# --- pages kept per language (en, de, fr) until they move to the catalogs ---------------
-# (issue 23: the staff and public pages are another session's; emails no longer use these)
+# --- the language of a page behind a link (a language code; its catalog decides the text) --
 
-SUPPORTED_LANGUAGES = ("en", "de", "fr")
+#: every language with a catalog, as a language code ("pt" reads pt_BR, "zh" zh_Hans_CN)
+SUPPORTED_LANGUAGES = tuple(dict.fromkeys(code.split("_")[0] for code in SUPPORTED_LOCALES))
 
 
 def babel_locale(locale: str | None) -> str:
@@ -209,11 +209,11 @@ def page_locale(person: Any, region: Any) -> str:
     for locale in (getattr(person, "locale", None), getattr(region, "locale", None)):
         if locale and babel_locale(locale).split("_")[0].lower() == lang:
             return babel_locale(locale)
-    return _PAGE_LOCALES[lang]
+    return _PAGE_LOCALES.get(lang) or reader_locale(lang)
 
 
 def accepted_language(header_languages: Any) -> str:
-    """The best of en, de, fr in an ``Accept-Language`` header (werkzeug's
+    """The best supported language in an ``Accept-Language`` header (werkzeug's
     ``request.accept_languages``), by quality then order; English when none fits.
     A region subtag counts as its language ("en-US" is English, not a miss)."""
     for value, quality in header_languages:

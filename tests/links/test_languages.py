@@ -56,10 +56,12 @@ def _csrf(page: str) -> str:
             "M'envoyer un nouveau lien",
             "Consultez votre boîte de réception",
         ),
-        ({"locale": "es_ES"}, "en", "This link has expired", "Email me a fresh link", "on its way"),
+        ({"locale": "es_ES"}, "es", "Este enlace ha caducado", "Enviarme un nuevo", "Revise su"),
+        # a language Summit has no catalog for reads English
+        ({"locale": "sv_SE"}, "en", "This link has expired", "Email me a fresh link", "on its way"),
         ({"locale": "en_GB"}, "en", "This link has expired", "Email me a fresh link", "on its way"),
     ],
-    ids=["german-region", "french", "french-region", "spanish", "english-in-germany"],
+    ids=["german-region", "french", "french-region", "spanish", "swedish", "english-in-germany"],
 )
 def test_expired_and_fresh_link_pages_speak_the_persons_language(
     client, person, lang, expired, button, sent
@@ -100,8 +102,9 @@ def test_an_expired_token_raised_by_a_view_names_the_persons_language(app) -> No
     [
         ("de-DE,de;q=0.9,en;q=0.8", "de", "Dieser Link ist ungültig"),
         ("fr-CH, fr;q=0.9, en;q=0.5", "fr", "Ce lien n'est pas valide"),
-        ("es-ES,es;q=0.9,fr;q=0.4", "fr", "Ce lien n'est pas valide"),
-        ("es-ES,es;q=0.9", "en", "This link is not valid"),
+        ("sv-SE,sv;q=0.9,fr;q=0.4", "fr", "Ce lien n'est pas valide"),
+        ("es-ES,es;q=0.9", "es", "Este enlace no es válido"),
+        ("sv-SE,sv;q=0.9", "en", "This link is not valid"),
         ("en-US,de;q=0.9", "en", "This link is not valid"),
         (None, "en", "This link is not valid"),
     ],
@@ -129,6 +132,7 @@ def test_accepted_language_takes_the_best_supported_one() -> None:
         return accepted_language(parse_accept_header(header, LanguageAccept))
 
     assert best("en-US,de;q=0.9") == "en"  # werkzeug's best_match would say "de"
-    assert best("it;q=0.9,de-AT;q=0.8") == "de"
+    assert best("sv;q=0.9,de-AT;q=0.8") == "de"  # no Swedish catalog
+    assert best("it;q=0.9,de-AT;q=0.8") == "it"
     assert best("fr;q=0,de;q=0.1") == "de"
     assert best("*") == "en" and best("") == "en"

@@ -64,7 +64,7 @@ def _csrf(page: str) -> str:
         ),
         (
             "de",
-            "es_ES",
+            "sv_SE",
             "en",
             "Confirm Ben Okafor's term 1",
             "I have seen Ben Okafor's work for term 1",
@@ -79,7 +79,7 @@ def _csrf(page: str) -> str:
             "You confirmed Ben Okafor's term 1.",
         ),
     ],
-    ids=["german-region", "french-region", "french-in-germany", "spanish", "english-in-germany"],
+    ids=["german-region", "french-region", "french-in-germany", "swedish", "english-in-germany"],
 )
 def test_the_page_speaks_the_buddys_language(
     client, code, locale, lang, asked, button, thanks
@@ -130,7 +130,8 @@ def test_refusals_and_expired_links_in_the_buddys_language(client) -> None:
     [
         ("de-DE,de;q=0.9", "de", "Dieser Link ist ungültig"),
         ("fr-FR,fr;q=0.9", "fr", "Ce lien n'est pas valide"),
-        ("es-ES,es;q=0.9", "en", "This link is not valid"),
+        ("sv-SE,sv;q=0.9", "en", "This link is not valid"),
+        ("es-ES,es;q=0.9", "es", "Este enlace no es válido"),
         (None, "en", "This link is not valid"),
     ],
 )
