@@ -15,6 +15,7 @@ from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.policy import decisions_close_at
 from app.calendar import parse_hhmm, weekday_from_name
 from app.ics import Attendee, InviteEvent, build_calendar
+from app.language import person_locale
 from app.links.services import make_action_url
 from app.mail.services import ics_attachment
 from app.people.models import Person
@@ -29,7 +30,7 @@ DEFAULT_BLOCK_TIME = time(14, 0)
 
 
 def locale_for(person: Person | None, region: Region) -> str:
-    return (person.locale if person is not None and person.locale else None) or region.locale
+    return person_locale(person, region)
 
 
 def _date(value: date | None, locale: str) -> str:

@@ -1,7 +1,7 @@
-"""The manager's decision page, opened from the request email's signed link: a GET (and
-HEAD) only shows, a POST from the page decides. In the manager's language, as the email
-(their locale, else the region's; en, de, fr). Link problems get the one set of link pages
-(``app/freshlinks/routes.py``)."""
+"""The manager's decision page, opened from the request email's signed link: a GET (and HEAD)
+only shows, a POST from the page decides. In the manager's language, as the email
+(``app.language.person_locale``: their locale, else the region's, else English). Link
+problems get the one set of link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from app.approvals.models import TimeAllocation
 from app.approvals.policy import decisions_close_at, decisions_open, identity_check
 from app.auth.access import public
 from app.db import utcnow
-from app.language import page_templates, person_language
+from app.language import person_locale
 from app.links.services import open_link
 from app.people.models import Person
 from app.regions.models import Region
@@ -34,7 +34,7 @@ def decide(token: str) -> Any:
     link = open_link(token, purpose=DECIDE_PURPOSE, model=Rollout, person_model=Person)
     rollout, person = link.obj, link.person
     region: Region = rollout.region
-    lang = person_language(person, region)
+    lang = person_locale(person, region)
     status = 200
     if request.method == "POST":
         refusal = identity_check(person=person, region=region)
@@ -51,7 +51,7 @@ def decide(token: str) -> Any:
             return redirect(url_for(".decide", token=token), code=303)
     return (
         render_template(
-            page_templates("approvals/decide.html", lang),
+            "approvals/decide.html",
             page_lang=lang,
             rollout=rollout,
             program=rollout.program,

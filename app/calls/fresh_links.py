@@ -7,6 +7,7 @@ from app.calls.questions import enrollment_for
 from app.calls.services import question_url
 from app.db import utcnow
 from app.freshlinks.services import FreshLink
+from app.language import person_locale
 from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.people.models import Person
 
@@ -27,7 +28,7 @@ def find_question_link(claims: ActionClaims) -> FreshLink | None:
         url=question_url(session, person.id),
         to_address=person.email,
         to_name=person.name,
-        locale=person.locale or session.rollout.region.locale,
+        locale=person_locale(person, session.rollout.region),
         region_id=region_id,
         person_id=person.id,
     )

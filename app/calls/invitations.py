@@ -13,6 +13,7 @@ from app.calls.meetings import join_url_for
 from app.calls.models import CallInvitation, CallSession, CallStatus
 from app.db import utcnow
 from app.extensions import db
+from app.language import person_locale
 from app.people.models import Person, normalise_email
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
@@ -119,7 +120,7 @@ def invite_attendees(
             person_id=person.id,
             role="learner",
             time_zone=person.time_zone or region.time_zone,
-            locale=person.locale or region.locale,
+            locale=person_locale(person, region),
         )
         new.append(inv)
     db.session.add_all(new)

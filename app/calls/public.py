@@ -15,6 +15,7 @@ from app.calls.models import CallSession
 from app.calls.questions import QuestionRefused, enrollment_for, submit_question
 from app.calls.services import QUESTION_PURPOSE
 from app.db import utcnow
+from app.language import person_locale
 from app.links.services import LinkInvalid, open_link
 from app.people.models import Person
 from app.transaction import rollback
@@ -65,7 +66,7 @@ def question_form(region_id: int, token: str) -> Any:
         when=emails.when(
             session.starts_at,
             zone=person.time_zone or session.rollout.region.time_zone,
-            locale=person.locale or session.rollout.region.locale,
+            locale=person_locale(person, session.rollout.region),
         ),
         form_text=form.text.data or "" if error else "",
     ), (422 if error else 200)

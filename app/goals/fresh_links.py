@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.freshlinks.services import FreshLink
 from app.goals.services import STILL_ENROLLED, survey_url
+from app.language import person_locale
 from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.people.models import Person
 from app.rollouts.models import Enrollment
@@ -26,7 +27,7 @@ def find_survey_link(claims: ActionClaims) -> FreshLink | None:
         url=survey_url(enrollment),
         to_address=person.email,
         to_name=person.name,
-        locale=person.locale or person.region.locale,
+        locale=person_locale(person, person.region),
         region_id=region_id,
         person_id=person.id,
     )

@@ -17,6 +17,7 @@ from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
 from app.goals.models import GoalAnswer
+from app.language import person_locale
 from app.links.services import make_action_url
 from app.mail.services import queue_email
 from app.masterclasses.recognition import opt_in_url
@@ -85,7 +86,7 @@ def _queue_survey(enrollment: Enrollment, *, key: str, completed: bool) -> None:
             "survey_url": survey_url(enrollment),
             "leaderboard_url": opt_in_url(enrollment),
         },
-        locale=person.locale or person.region.locale,
+        locale=person_locale(person, person.region),
         region_id=enrollment.region_id,
         person_id=person.id,
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from app.db import utcnow
 from app.extensions import db
-from app.language import babel_locale
+from app.language import babel_locale, reader_locale, supported
 from app.mail.models import EmailStatus, OutboundAttachment, OutboundEmail
 from app.mail.rendering import render_email
 from app.regions.models import Region
@@ -103,19 +103,21 @@ def queue_email(
 
     The same ``idempotency_key`` twice returns the existing row and queues nothing
     new. Dates render in ``time_zone`` (default: the region's zone, else UTC) and
-    ``locale`` (default: the region's, else English). Delivery happens in a job
-    after commit. Flushes; never commits.
+    ``locale`` (default, or when Summit does not write it: the region's, else English).
+    Delivery happens in a job after commit. Flushes; never commits.
     """
     existing = db.session.scalars(
         select(OutboundEmail).where(OutboundEmail.idempotency_key == idempotency_key)
     ).one_or_none()
     if existing is not None:
         return existing
-    if region_id is not None and (time_zone is None or locale is None):
+    if region_id is not None and (time_zone is None or supported(locale) is None):
         region = db.session.get(Region, region_id)
         if region is not None:
             time_zone = time_zone or region.time_zone
-            locale = locale or region.locale
+            # one rule for every reader (app.language.person_locale): the locale given
+            # (the person's), else the region's when Summit does not write that one
+            locale = reader_locale(locale, region.locale)
     rendered = render_email(kind, locale=locale, context=context, time_zone=time_zone)
     address = checked_address(to_address)
     for value in (headers or {}).values():

@@ -16,6 +16,7 @@ from flask import current_app
 
 from app.db import utcnow
 from app.ics import Attendee, InviteEvent, build_calendar
+from app.language import person_locale
 from app.links.services import make_action_url
 from app.mail.services import display_name, ics_attachment, queue_email
 from app.masterclasses.models import MasterClassInvitation
@@ -81,7 +82,7 @@ def send(
         to_name=person.name,
         idempotency_key=f"{kind}/{invitation.id}/{key}",
         context={**context_for(invitation), **(extra or {})},
-        locale=person.locale or person.region.locale,
+        locale=person_locale(person, person.region),
         region_id=invitation.region_id,
         person_id=person.id,
         attachments=list(attachments),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.db import utcnow
 from app.freshlinks.services import FreshLink
+from app.language import person_locale
 from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.masterclasses.emails import rsvp_url
 from app.masterclasses.models import MasterClassInvitation
@@ -20,7 +21,7 @@ def _to(enrollment: Enrollment, url: str) -> FreshLink | None:
         url=url,
         to_address=person.email,
         to_name=person.name,
-        locale=person.locale or person.region.locale,
+        locale=person_locale(person, person.region),
         region_id=enrollment.region_id,
         person_id=person.id,
     )

@@ -1,8 +1,7 @@
 """The learner's master-class pages, opened from signed links: the RSVP and the leaderboard
 opt-in (GET shows, POST decides). They speak the learner's language, as the emails do
-(their locale, else their region's; en, de, fr): ``masterclasses/<lang>/<page>.html``,
-English as the fallback. Link problems get the one set of link pages
-(``app/freshlinks/routes.py``)."""
+(``app.language.person_locale``: their locale, else their region's, else English). Link
+problems get the one set of link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from app.auth.access import public
 from app.db import utcnow
-from app.language import page_locale, page_templates, person_language
+from app.language import person_locale
 from app.links.services import LinkInvalid, open_link
 from app.masterclasses import texts
 from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE
@@ -34,12 +33,8 @@ public_bp = Blueprint("masterclasses_public", __name__)
 
 
 def _learner_page(name: str, learner: Any, **context: Any) -> str:
-    lang = person_language(learner, learner.region)
     return render_template(
-        page_templates(f"masterclasses/{name}", lang),
-        page_lang=lang,
-        page_locale=page_locale(learner, learner.region),
-        **context,
+        f"masterclasses/{name}", page_lang=person_locale(learner, learner.region), **context
     )
 
 
@@ -51,7 +46,7 @@ def rsvp(token: str) -> Any:
     if item.enrollment.person_id != link.claims.person_id:
         raise LinkInvalid(link.claims)
     person = item.enrollment.person
-    lang = person_language(person, person.region)
+    lang = person_locale(person, person.region)
     error = None
     if request.method == "POST":
         choice = ChoiceForm().choice.data
@@ -94,7 +89,7 @@ def leaderboard_opt_in(token: str) -> Any:
             set_leaderboard_opt_in(enrollment, opt_in=choice == "in", actor=enrollment.person)
         return redirect(url_for("masterclasses_public.leaderboard_opt_in", token=token))
     person = enrollment.person
-    lang = person_language(person, person.region)
+    lang = person_locale(person, person.region)
     top = [
         replace(row, badges=tuple(texts.badges(row.badges, lang)))
         for row in leaderboard(region_id=enrollment.region_id, limit=10)

@@ -10,13 +10,11 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
-from app.language import accepted_language
 
 # the import page's unit mapping and the columns page: their own modules, on the same blueprint
 from app.progress import column_routes, unit_routes  # noqa: F401
@@ -97,8 +95,7 @@ def upload(slug: str) -> Any:
 
     plan(record=record, region=g.region, typed=mapping)
     if record.status is ImportStatus.FAILED:  # no progress export at all: say why, here
-        lang = accepted_language(request.accept_languages)
-        return _upload_page(rollout, {"file": import_error(record.error, lang)}, 400)
+        return _upload_page(rollout, {"file": import_error(record.error)}, 400)
     if record.status is ImportStatus.NEEDS_MAPPING:
         return redirect(url_for("progress.columns", import_id=record.id), code=303)
     return redirect(url_for("progress.import_status", import_id=record.id), code=303)
@@ -131,7 +128,7 @@ def import_status(import_id: int) -> Any:
         file_kept=file_kept(record),
         modules=record.rollout.program.modules,
         ignore=IGNORE,
-        failure=failed(record.error, accepted_language(request.accept_languages)),
+        failure=failed(record.error),
     )
 
 
@@ -145,8 +142,6 @@ def import_status_json(import_id: int) -> Any:
         rows_applied=record.rows_applied,
         unknown_learners=record.unknown_learners,
         unmapped_units=record.unmapped_units,
-        error=import_error(record.error, accepted_language(request.accept_languages))
-        if record.error
-        else record.error,
+        error=import_error(record.error) if record.error else record.error,
         done=record.status.value in ("done", "failed"),
     )

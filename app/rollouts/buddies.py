@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.extensions import db
+from app.language import person_locale
 from app.mail.services import queue_email
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
@@ -173,7 +174,7 @@ def _introduce(region: Region, rollout: Rollout, group: list[Enrollment]) -> Non
                     if o.id != member.id
                 ],
             },
-            locale=person.locale or region.locale,
+            locale=person_locale(person, region),
             region_id=region.id,
             person_id=person.id,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.freshlinks.services import FreshLink
+from app.language import person_locale
 from app.links.services import ActionClaims, LinkInvalid, load_linked
 from app.people.models import Person
 from app.rollouts.models import Enrollment, RolloutStatus
@@ -26,7 +27,7 @@ def find_commit_link(claims: ActionClaims) -> FreshLink | None:
         url=commit_url(enrollment),
         to_address=person.email,
         to_name=person.name,
-        locale=person.locale or rollout.region.locale,
+        locale=person_locale(person, rollout.region),
         region_id=region_id,
         person_id=person.id,
     )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.calendar import HolidayCalendar
 from app.extensions import db
-from app.language import person_language
+from app.language import person_locale
 from app.links.services import make_action_url
 from app.mail.services import queue_email
 from app.people.models import Person
@@ -63,7 +63,7 @@ def commit_url(enrollment: Enrollment) -> str:
 
 def _email_context(enrollment: Enrollment, rollout: Rollout) -> dict[str, object]:
     program = rollout.program
-    lang = person_language(enrollment.person, rollout.region)
+    lang = person_locale(enrollment.person, rollout.region)
     return {
         "name": enrollment.person.name,
         "program_title": program.title,
@@ -108,7 +108,7 @@ def send_invitations(*, region: Region, rollout: Rollout) -> int:
                 to_name=person.name,
                 idempotency_key=f"rollouts/invitation:{enrollment.id}",
                 context=_email_context(enrollment, rollout),
-                locale=person.locale or region.locale,
+                locale=person_locale(person, region),
                 region_id=region.id,
                 person_id=person.id,
             )
@@ -166,11 +166,11 @@ def commit_enrollment(
             "program_title": enrollment.rollout.program.title,
             "goal": goal,
             "call_slot": call_slot(
-                enrollment.rollout, person_language(person, enrollment.rollout.region)
+                enrollment.rollout, person_locale(person, enrollment.rollout.region)
             ),
             "cohort_start": enrollment.rollout.cohort_start.isoformat(),
         },
-        locale=person.locale or region.locale,
+        locale=person_locale(person, region),
         region_id=region.id,
         person_id=person.id,
     )
@@ -223,7 +223,7 @@ def remind_uncommitted(*, region: Region, now: datetime) -> int:
                 to_name=person.name,
                 idempotency_key=f"rollouts/reminder:{enrollment.id}:{number}",
                 context={**_email_context(enrollment, enrollment.rollout), "number": number},
-                locale=person.locale or region.locale,
+                locale=person_locale(person, region),
                 region_id=region.id,
                 person_id=person.id,
             )

@@ -1,6 +1,6 @@
 """The learner's commit page, opened from the invitation's signed link: GET shows the
 program and the pledge form, POST pledges (never on GET). In the learner's language, as
-the emails (en/de/fr). Link problems get the one set of link pages
+the emails (``app.language.person_locale``). Link problems get the one set of link pages
 (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from app.auth.access import public
-from app.language import page_templates, person_language
+from app.language import person_locale
 from app.links.services import LinkInvalid, open_link
 from app.people.models import Person
 from app.rollouts import onboarding
@@ -33,7 +33,7 @@ def commit_page(token: str) -> Any:
     if enrollment is None:
         raise LinkInvalid(link.claims)
     rollout = enrollment.rollout
-    lang = person_language(enrollment.person, rollout.region)
+    lang = person_locale(enrollment.person, rollout.region)
     error = None
     form = CommitForm()
     if request.method == "POST":
@@ -49,7 +49,7 @@ def commit_page(token: str) -> Any:
             rollback()
             error = exc.in_language(lang)
     return render_template(
-        page_templates("rollouts/commit.html", lang),
+        "rollouts/commit.html",
         page_lang=lang,
         enrollment=enrollment,
         rollout=rollout,

@@ -20,7 +20,7 @@ from flask import (
 )
 
 from app.auth.access import current_staff, require_role
-from app.language import accepted_language
+from app.language import current_locale
 from app.rollouts.models import Rollout
 from app.rollouts.permissions import EDITORS
 from app.roster import queries
@@ -70,9 +70,9 @@ def _load_import(slug: str, import_id: int) -> tuple[Rollout, RosterImport]:
 
 
 def _lead_language() -> str:
-    """The lead's language for the import's reasons: the browser's best of en/de/fr
-    (the staff pages around them stay English)."""
-    return accepted_language(request.accept_languages)
+    """The lead's language for the import's reasons: the staff page's own (profile, then
+    browser, then region: ``app.language.staff_locale``)."""
+    return current_locale()
 
 
 @bp.get("/r/<region>/rollouts/<slug>/roster/<int:import_id>")

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
+from app.language import person_locale
 from app.people.models import Person
 from app.programs.models import Program, Term
 from app.regions.models import Region
@@ -66,7 +67,7 @@ def _launched_rollouts(region: Region) -> list[Rollout]:
 
 
 def _locale(person: Person, region: Region) -> str:
-    return person.locale or region.locale
+    return person_locale(person, region)
 
 
 def _buddies(rollout_id: int, groups: set[int]) -> dict[int, list[Enrollment]]:

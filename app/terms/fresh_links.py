@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.freshlinks.services import FreshLink
+from app.language import person_locale
 from app.links.services import ActionClaims, LinkInvalid, load_linked, make_action_url
 from app.people.models import Person
 from app.rollouts.models import Enrollment, EnrollmentState
@@ -47,7 +48,7 @@ def find_signoff_link(claims: ActionClaims) -> FreshLink | None:
         ),
         to_address=person.email,
         to_name=person.name,
-        locale=person.locale or learner.rollout.region.locale,
+        locale=person_locale(person, learner.rollout.region),
         region_id=region_id,
         person_id=person.id,
     )

@@ -1,7 +1,7 @@
-"""The buddy's term sign-off, opened from the signed link of the email asking them (GET
-shows, POST confirms). In the buddy's language, as that email (their locale, else the
-rollout's region's; en, de, fr): ``terms/<lang>/buddy_signoff.html``, the English page as
-the fallback. Link problems get the one set of link pages (``app/freshlinks/routes.py``)."""
+"""The buddy's term sign-off, opened from the signed link of the email asking them (GET shows,
+POST confirms). In the buddy's language, as that email (their locale, else the rollout's
+region's, else English: ``app.language.person_locale``). Link problems get the one set of
+link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Blueprint, render_template
 
 from app.auth.access import public
 from app.extensions import db
-from app.language import page_templates, person_language
+from app.language import person_locale
 from app.links.services import LinkInvalid, OpenedLink, open_link
 from app.people.models import Person
 from app.programs.models import Term
@@ -30,13 +30,11 @@ def _open(token: str) -> tuple[OpenedLink[TermReview], Enrollment, str]:
     learner = db.session.get(Enrollment, link.obj.enrollment_id)
     if learner is None:
         raise LinkInvalid(link.claims)
-    return link, learner, person_language(link.person, learner.rollout.region)
+    return link, learner, person_locale(link.person, learner.rollout.region)
 
 
 def _page(lang: str, status: int = 200, **context: Any) -> Any:
-    page = render_template(
-        page_templates("terms/buddy_signoff.html", lang), page_lang=lang, **context
-    )
+    page = render_template("terms/buddy_signoff.html", page_lang=lang, **context)
     return page, status
 
 

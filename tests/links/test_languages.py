@@ -10,7 +10,7 @@ import time_machine
 
 from app.extensions import db
 from app.goals.services import SURVEY_PURPOSE
-from app.language import accepted_language
+from app.language import accepted_locale
 from app.links.services import make_token
 from app.rollouts.models import EnrollmentState
 from tests.factories import EnrollmentFactory, PersonFactory, region
@@ -57,8 +57,14 @@ def _csrf(page: str) -> str:
             "Consultez votre boîte de réception",
         ),
         ({"locale": "es_ES"}, "es", "Este enlace ha caducado", "Enviarme un nuevo", "Revise su"),
-        # a language Summit has no catalog for reads English
-        ({"locale": "sv_SE"}, "en", "This link has expired", "Email me a fresh link", "on its way"),
+        # a language Summit has no catalog for reads the region's, as the person's emails
+        (
+            {"locale": "sv_SE"},
+            "de",
+            "Dieser Link ist abgelaufen",
+            "Neuen Link per E-Mail senden",
+            "Sehen Sie in Ihr Postfach",
+        ),
         ({"locale": "en_GB"}, "en", "This link has expired", "Email me a fresh link", "on its way"),
     ],
     ids=["german-region", "french", "french-region", "spanish", "swedish", "english-in-germany"],
@@ -124,15 +130,15 @@ def test_an_unreadable_token_follows_the_browsers_languages(
     assert f'<html lang="{lang}' in html and title in html
 
 
-def test_accepted_language_takes_the_best_supported_one() -> None:
+def test_accepted_locale_takes_the_best_supported_one() -> None:
     from werkzeug.datastructures import LanguageAccept
     from werkzeug.http import parse_accept_header
 
-    def best(header: str) -> str:
-        return accepted_language(parse_accept_header(header, LanguageAccept))
+    def best(header: str) -> str | None:
+        return accepted_locale(parse_accept_header(header, LanguageAccept))
 
-    assert best("en-US,de;q=0.9") == "en"  # werkzeug's best_match would say "de"
-    assert best("sv;q=0.9,de-AT;q=0.8") == "de"  # no Swedish catalog
+    assert best("en-US,de;q=0.9") == "en_US"  # werkzeug's best_match would say "de"
+    assert best("sv;q=0.9,de-AT;q=0.8") == "de_AT"  # no Swedish catalog
     assert best("it;q=0.9,de-AT;q=0.8") == "it"
     assert best("fr;q=0,de;q=0.1") == "de"
-    assert best("*") == "en" and best("") == "en"
+    assert best("*") is None and best("") is None

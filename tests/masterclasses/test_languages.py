@@ -25,7 +25,9 @@ LEARNERS = {
     "german-region": ("de", None, "de", ("Ihre Antwort", "noch nicht gegeben", "14.03.2030")),
     "french-region": ("fr", None, "fr", ("Votre réponse", "pas encore donnée", "14 mars 2030")),
     "french-in-germany": ("de", "fr_BE", "fr", ("Oui, je viendrai", "14 mars 2030")),
-    "swedish": ("de", "sv_SE", "en", ("Your answer", "not given yet", "14 Mar 2030")),
+    # no Swedish catalog: the region's language, as the invitation email
+    "swedish": ("de", "sv_SE", "de", ("Ihre Antwort", "noch nicht gegeben", "14.03.2030")),
+    "japanese-in-germany": ("de", "ja_JP", "ja", ("ご回答", "2030/03/14")),
     "english-in-germany": ("de", "en_GB", "en", ("I will come", "14 Mar 2030, 16:00")),
     "american-in-germany": ("de", "en_US", "en", ("I will come", "Mar 14, 2030")),
 }
@@ -100,7 +102,7 @@ def test_refusals_and_answers_in_the_learners_language(client) -> None:
         ("de", None, "de", "Dieser Link ist abgelaufen", "Neuen Link per E-Mail", "Postfach"),
         ("fr", None, "fr", "Ce lien a expiré", "M'envoyer un nouveau", "en route"),
         ("de", "es_ES", "es", "Este enlace ha caducado", "Enviarme un nuevo", "Revise su"),
-        ("de", "sv_SE", "en", "This link has expired", "Email me a fresh", "on its way"),
+        ("de", "sv_SE", "de", "Dieser Link ist abgelaufen", "Neuen Link per E-Mail", "Postfach"),
         ("de", "en_GB", "en", "This link has expired", "Email me a fresh", "on its way"),
     ],
 )
@@ -146,12 +148,12 @@ def test_an_expired_rsvp_link_in_the_learners_language(
         (
             "de",
             "sv_SE",
-            "en",
+            "de",
             (
-                "The Germany leaderboard",
-                "not on",
-                "Show me on the leaderboard",
-                "Completed the program",
+                "Die Bestenliste für Germany",
+                "<strong>nicht</strong> in der Bestenliste",
+                "Mich in der Bestenliste zeigen",
+                "Hat das Programm abgeschlossen",
             ),
         ),
         (

@@ -217,7 +217,8 @@ def test_reminder_job_runs_per_region(run_jobs) -> None:  # type: ignore[no-unty
 
 
 def test_onboarding_speaks_the_learners_language(client, run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]
-    """The learner's locale first, then the region's; English where Summit has no text."""
+    """The learner's locale first, then the region's (also when Summit does not write the
+    learner's), then English."""
     rollout = RolloutFactory(sponsor_message="We need this.")
     manager = PersonFactory(name="Greta Boss", email="greta@example.com")
     french = EnrollmentFactory(rollout=rollout, person=PersonFactory(manager=manager, locale="fr"))
@@ -235,12 +236,17 @@ def test_onboarding_speaks_the_learners_language(client, run_jobs, smtp_sink) ->
     assert "le jeudi à 16:00 (Europe/Berlin)" in fr_mail.get_body(("plain",)).get_content()
     fr_page = client.get(_path(commit_url(french))).get_data(as_text=True)
     assert '<html lang="fr' in fr_page and "Je m'engage" in fr_page
-    for enrollment in (english, swedish):
-        [mail] = smtp_sink.to(enrollment.person.email)
-        assert "shall we get started?" in mail["Subject"]
-        page = client.get(_path(commit_url(enrollment))).get_data(as_text=True)
-        assert '<html lang="en' in page and "I commit" in page
-        assert "Thursdays at 16:00 (Europe/Berlin)" in page
+    [mail] = smtp_sink.to(english.person.email)
+    assert "shall we get started?" in mail["Subject"]
+    page = client.get(_path(commit_url(english))).get_data(as_text=True)
+    assert '<html lang="en' in page and "I commit" in page
+    assert "Thursdays at 16:00 (Europe/Berlin)" in page
+    # no Swedish catalog: the region's language, in the email and on the page alike
+    [mail] = smtp_sink.to(swedish.person.email)
+    assert "Wollen wir loslegen?" in mail["Subject"]
+    page = client.get(_path(commit_url(swedish))).get_data(as_text=True)
+    assert '<html lang="de' in page and "Ich bin dabei" in page
+    assert "Donnerstags um 16:00 Uhr (Europe/Berlin)" in page
 
 
 def test_a_broken_commit_link_is_explained_in_the_learners_language(client) -> None:  # type: ignore[no-untyped-def]

@@ -64,11 +64,11 @@ def _csrf(page: str) -> str:
         ),
         (
             "de",
-            "sv_SE",
-            "en",
-            "Confirm Ben Okafor's term 1",
-            "I have seen Ben Okafor's work for term 1",
-            "You confirmed Ben Okafor's term 1.",
+            "sv_SE",  # no Swedish catalog: the region's language, as the buddy's email
+            "de",
+            "Abschnitt 1 von Ben Okafor bestätigen",
+            "Ich habe die Arbeit von Ben Okafor für Abschnitt 1 gesehen",
+            "Sie haben Abschnitt 1 von Ben Okafor bestätigt.",
         ),
         (
             "de",
