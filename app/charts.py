@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.language import N_, gettext
+
 WIDTH = 640
 LABEL_WIDTH = 150
 BAR_HEIGHT = 26
@@ -119,5 +121,21 @@ def trend(weeks: Sequence[tuple[str, float | None]]) -> Trend:
     )
 
 
+#: the stages of the funnel (``EnrollmentState`` values) as the reader calls them
+STAGE_LABELS: dict[str, str] = {
+    "invited": N_("Invited"),
+    "committed": N_("Committed"),
+    "time_approved": N_("Time approved"),
+    "active": N_("Active"),
+    "completed": N_("Completed"),
+    "removed": N_("Removed"),
+    "withdrawn": N_("Withdrawn"),
+}
+
+
 def stage_label(stage: Any) -> str:
-    return str(getattr(stage, "value", stage)).replace("_", " ").capitalize()
+    """A funnel stage in the language being rendered."""
+    key = str(getattr(stage, "value", stage))
+    if key in STAGE_LABELS:
+        return gettext(STAGE_LABELS[key])
+    return key.replace("_", " ").capitalize()

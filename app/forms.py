@@ -17,6 +17,7 @@ from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 from app.calendar import parse_hhmm
+from app.language import gettext
 
 
 class Form(FlaskForm):
@@ -42,11 +43,12 @@ class Needed:
     """The field must hold a value (parsed: a bad number or time counts as none)."""
 
     def __init__(self, message: str) -> None:
+        #: a catalog message (marked with ``N_`` where the form is defined)
         self.message = message
 
     def __call__(self, form: Any, field: Field) -> None:
         if field.data is None or field.data == "":
-            raise StopValidation(self.message)
+            raise StopValidation(gettext(self.message))
 
 
 class IntField(Field):

@@ -30,6 +30,7 @@ from app.approvals.permissions import LEAD_ROLES
 from app.approvals.policy import decisions_open
 from app.auth.access import current_staff, require_role
 from app.db import utcnow
+from app.language import _, current_locale
 from app.people.models import Person
 from app.readcache import cached_page
 from app.rollouts.models import Rollout
@@ -85,11 +86,14 @@ def resend(slug: str) -> Any:
     if request_emails.resend_request(
         region=g.region, rollout=rollout, recipient_id=recipient.id, actor=current_staff()
     ):
-        flash(f"The request was emailed to {recipient.name} again.", "success")
+        flash(_("The request was emailed to %(name)s again.", name=recipient.name), "success")
     else:
         flash(
-            f"Nothing was sent: {recipient.name} has nothing pending or was already sent it "
-            "again today.",
+            _(
+                "Nothing was sent: %(name)s has nothing pending or was already sent it again "
+                "today.",
+                name=recipient.name,
+            ),
             "error",
         )
     return redirect(url_for(".rollout_dashboard", slug=slug), code=303)
@@ -118,9 +122,9 @@ def record_decision(slug: str, allocation_id: int) -> Any:
         )
     except services.DecisionRefused as exc:
         rollback()
-        flash(str(exc), "error")
+        flash(exc.in_language(current_locale()), "error")
     else:
-        flash(f"Recorded for {allocation.enrollment.person.name}.", "success")
+        flash(_("Recorded for %(name)s.", name=allocation.enrollment.person.name), "success")
     return redirect(url_for(".rollout_dashboard", slug=slug), code=303)
 
 

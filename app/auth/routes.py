@@ -27,6 +27,7 @@ from app.auth.roles import claim_values, role_mapping
 from app.auth.services import provision_staff, set_staff_locale
 from app.auth.strict import strict_approvals_enabled
 from app.extensions import db
+from app.language import _, number
 from app.links.ratelimit import allow
 from app.microsoft import entra
 from app.microsoft.graph import GraphClient, GraphError
@@ -91,7 +92,7 @@ def dev_sign_in() -> Any:
     form = SignInForm()
     user = db.session.get(StaffUser, form.user_id.data or 0)
     if user is None or not user.active:
-        flash("Pick one of the listed people.", "error")
+        flash(_("Pick one of the listed people."), "error")
         return redirect(url_for("auth.sign_in_page"))
     sign_in(user)
     return redirect(_safe_next(form.next.data))
@@ -104,7 +105,7 @@ def sign_out_view() -> Any:
     if settings.entra_configured:
         entra.forget_session_tokens()
     sign_out()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     if settings.entra_configured:
         # end the Entra ID session too, or the next sign-in would pass straight through
         target = entra.end_session_url(settings.base_url + url_for("auth.sign_in_page"))
@@ -258,8 +259,12 @@ def directory_import_status(run_id: int) -> Any:
 
 def directory_progress_message(run: Any) -> str:
     if run.status.value == "queued":
-        return "Waiting for a worker."
-    return f"{run.seen:,} people read from {run.pages:,} pages of the directory."
+        return _("Waiting for a worker.")
+    return _(
+        "%(people)s people read from %(pages)s pages of the directory.",
+        people=number(run.seen),
+        pages=number(run.pages),
+    )
 
 
 @bp.post("/entra/directory")
@@ -268,10 +273,10 @@ def directory_import_start() -> Any:
 
     settings = _settings()
     if not settings.entra_app_credentials:
-        flash("Configure Entra ID (tenant, client id and secret or certificate) first.", "error")
+        flash(_("Configure Entra ID (tenant, client id and secret or certificate) first."), "error")
         return redirect(url_for("auth.directory_imports"))
     run = start_directory_import(settings=settings, requested_by=current_staff())
-    flash(f"Directory import {run.id} started.", "info")
+    flash(_("Directory import %(id)s started.", id=run.id), "info")
     return redirect(url_for("auth.directory_imports"))
 
 

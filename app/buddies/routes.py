@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 
 from app.auth.access import current_staff, require_role
 from app.buddies.forms import SwapForm
+from app.language import _, ngettext
 from app.rollouts import buddies, queries
 from app.rollouts.models import Rollout
 from app.rollouts.permissions import EDITORS
@@ -30,7 +31,14 @@ flash_refusals(bp, buddies.BuddyError, back=_overview)
 def pair(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     groups = buddies.pair_buddies(region=g.region, rollout=rollout)
-    flash(f"{len(groups)} buddy groups formed; each member got an introduction.", "success")
+    flash(
+        ngettext(
+            "%(num)s buddy group formed; each member got an introduction.",
+            "%(num)s buddy groups formed; each member got an introduction.",
+            len(groups),
+        ),
+        "success",
+    )
     return redirect(url_for("rollouts.overview", slug=slug))
 
 
@@ -43,11 +51,17 @@ def swap(slug: str) -> Any:
     for ref in (form.first.data or "", form.second.data or ""):
         enrollment = queries.learner_by_reference(rollout.id, ref)
         if enrollment is None:
-            flash(f"No learner of this rollout with employee id or email “{ref.lower()}”.", "error")
+            flash(
+                _(
+                    "No learner of this rollout with employee id or email “%(ref)s”.",
+                    ref=ref.lower(),
+                ),
+                "error",
+            )
             return redirect(url_for("rollouts.overview", slug=slug))
         picked.append(enrollment)
     buddies.swap_buddies(
         region=g.region, rollout=rollout, first=picked[0], second=picked[1], actor=current_staff()
     )
-    flash("Swapped; both groups got a new introduction.", "success")
+    flash(_("Swapped; both groups got a new introduction."), "success")
     return redirect(url_for("rollouts.overview", slug=slug))

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.language import _
 from app.people.models import normalise_email
 from app.tabular import TabularError, decode, sniff_delimiter
 
@@ -140,7 +141,7 @@ def decode_report(data: bytes) -> str:
         return decode(data)
     except TabularError as exc:
         raise AttendanceFileError(
-            "The file's encoding could not be read: upload the CSV as Teams exported it."
+            _("The file's encoding could not be read: upload the CSV as Teams exported it.")
         ) from exc
 
 
@@ -223,8 +224,10 @@ def parse_report(data: bytes) -> tuple[str, list[ReportRow]]:
             name = "teams" if delimiter == "\t" else "csv"
             return name, _table_rows(rows[index + 1 :], header, index + 2)
     raise AttendanceFileError(
-        "No participants table found: upload the attendance report as Teams exports it, "
-        "or a CSV with the columns name, email, join, leave."
+        _(
+            "No participants table found: upload the attendance report as Teams exports it, "
+            "or a CSV with the columns name, email, join, leave."
+        )
     )
 
 

@@ -27,6 +27,7 @@ from app.calls.planning import local_instant
 from app.calls.services import plan_for, sessions_of
 from app.db import utcnow
 from app.extensions import db
+from app.language import _
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.tasks import enqueue_after_commit
@@ -124,9 +125,9 @@ def move_session(
     now = now or utcnow()
     starts_at = local_instant(day, at, region.time_zone)
     if starts_at <= now:
-        raise CallChangeError("A session can only be moved to a time in the future.")
+        raise CallChangeError(_("A session can only be moved to a time in the future."))
     if session.starts_at <= now:
-        raise CallChangeError("This session has already taken place.")
+        raise CallChangeError(_("This session has already taken place."))
     was = session.starts_at
     session.starts_at = starts_at
     session.status = CallStatus.SCHEDULED
@@ -153,7 +154,7 @@ def cancel_session(
     EXDATE and a higher SEQUENCE (the other occurrences stay)."""
     now = now or utcnow()
     if session.starts_at <= now:
-        raise CallChangeError("This session has already taken place.")
+        raise CallChangeError(_("This session has already taken place."))
     if session.cancelled:
         return session
     session.status = CallStatus.CANCELLED
@@ -194,7 +195,7 @@ def change_series(
     """
     now = now or utcnow()
     if not 0 <= weekday <= 6 or not 5 <= duration_minutes <= 480:
-        raise CallChangeError("Choose a weekday and a length between 5 and 480 minutes.")
+        raise CallChangeError(_("Choose a weekday and a length between 5 and 480 minutes."))
     rollout.call_weekday = weekday
     rollout.call_time = at
     rollout.call_duration_minutes = duration_minutes

@@ -9,14 +9,15 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import StopValidation
 
 from app.forms import DayField, Form, HHMMField, IdsField, IntField, Needed, flag, strip
+from app.language import N_, _
 
-SLOT_NEEDED = "Choose a weekday, a time (HH:MM) and a length in minutes."
-MOVE_NEEDED = "Give the new date (YYYY-MM-DD) and time (HH:MM)."
+SLOT_NEEDED = N_("Choose a weekday, a time (HH:MM) and a length in minutes.")
+MOVE_NEEDED = N_("Give the new date (YYYY-MM-DD) and time (HH:MM).")
 
 
 def _https_or_empty(form: Any, field: Any) -> None:
     if field.data and not field.data.startswith("https://"):
-        raise StopValidation("The join URL must start with https://.")
+        raise StopValidation(_("The join URL must start with https://."))
 
 
 def _cut(limit: int) -> Any:

@@ -15,7 +15,7 @@ from app.calls.models import CallSession
 from app.calls.questions import QuestionRefused, enrollment_for, submit_question
 from app.calls.services import QUESTION_PURPOSE
 from app.db import utcnow
-from app.language import person_locale
+from app.language import person_locale, speak_to
 from app.links.services import LinkInvalid, open_link
 from app.people.models import Person
 from app.transaction import rollback
@@ -38,6 +38,8 @@ def question_form(region_id: int, token: str) -> Any:
     enrollment = enrollment_for(session, person.id)
     if enrollment is None:
         raise LinkInvalid(link.claims)
+    # the refusals below are written to the learner, in their language
+    speak_to(person)
     form = QuestionForm()
     error = None
     saved = False

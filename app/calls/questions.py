@@ -14,6 +14,7 @@ from app.calls.models import CallQuestion, CallSession
 from app.calls.services import questions_by_group
 from app.db import utcnow
 from app.extensions import db
+from app.language import _, number
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment
@@ -48,14 +49,16 @@ def submit_question(
     now = now or utcnow()
     text = text.strip()
     if not text:
-        raise QuestionRefused("Write your question or what you are stuck on.")
+        raise QuestionRefused(_("Write your question or what you are stuck on."))
     if len(text) > MAX_QUESTION_LENGTH:
-        raise QuestionRefused(f"Keep it under {MAX_QUESTION_LENGTH} characters.")
+        raise QuestionRefused(
+            _("Keep it under %(limit)s characters.", limit=number(MAX_QUESTION_LENGTH))
+        )
     if session.cancelled or session.starts_at <= now:
-        raise QuestionRefused("This call has already taken place or was cancelled.")
+        raise QuestionRefused(_("This call has already taken place or was cancelled."))
     enrollment = enrollment_for(session, person.id)
     if enrollment is None:
-        raise QuestionRefused("You are not enrolled in this program.")
+        raise QuestionRefused(_("You are not enrolled in this program."))
     question = CallQuestion(
         region_id=region.id,
         session_id=session.id,
@@ -104,7 +107,7 @@ def save_notes(
     if not send or session.notes_sent_at is not None:
         return False
     if session.starts_at > now:
-        raise QuestionRefused("Notes go out after the call has taken place.")
+        raise QuestionRefused(_("Notes go out after the call has taken place."))
     session.notes_sent_at = now
     record(
         region_id=region.id,

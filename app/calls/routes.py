@@ -21,6 +21,7 @@ from app.calls.meetings import MeetingUnavailable
 from app.calls.models import CallQuestion, CallSession
 from app.calls.questions import QuestionRefused, save_notes, set_answered
 from app.db import utcnow
+from app.language import N_, _, ngettext
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
 from app.transaction import flash_refusals
@@ -29,7 +30,7 @@ bp = Blueprint("calls", __name__)
 
 HOSTS = (Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER)
 PER_PAGE = 100
-TEAMS_REFUSED = (
+TEAMS_REFUSED = N_(
     "Microsoft Teams did not create the meeting for these calls, so nothing was changed. "
     "Try again in a few minutes, or enter a join URL."
 )
@@ -44,7 +45,7 @@ def _back() -> str:
     return url_for("calls.index", slug=values.get("slug"))
 
 
-flash_refusals(bp, MeetingUnavailable, back=_back, message=lambda exc: TEAMS_REFUSED)
+flash_refusals(bp, MeetingUnavailable, back=_back, message=lambda exc: _(TEAMS_REFUSED))
 flash_refusals(
     bp, changes.CallChangeError, attendance.AttendanceFileError, QuestionRefused, back=_back
 )
@@ -92,7 +93,14 @@ def index(slug: str) -> Any:
 def generate(slug: str) -> Any:
     rollout, _ = _load(slug)
     created = services.generate_series(region=g.region, rollout=rollout, actor=current_staff())
-    flash(f"{len(created)} sessions created; invitations are on their way.", "success")
+    flash(
+        ngettext(
+            "%(num)s session created; invitations are on their way.",
+            "%(num)s sessions created; invitations are on their way.",
+            len(created),
+        ),
+        "success",
+    )
     return redirect(url_for("calls.index", slug=slug))
 
 
@@ -102,7 +110,7 @@ def change_series(slug: str) -> Any:
     rollout, _ = _load(slug)
     form = forms.SeriesForm()
     if not form.validate():
-        flash(form.first_error() or forms.SLOT_NEEDED, "error")
+        flash(form.first_error() or _(forms.SLOT_NEEDED), "error")
         return redirect(url_for("calls.index", slug=slug))
     changed, cancelled, created = changes.change_series(
         region=g.region,
@@ -114,8 +122,13 @@ def change_series(slug: str) -> Any:
         actor=current_staff(),
     )
     flash(
-        f"Series changed: {changed} sessions moved, {cancelled} cancelled, {created} added. "
-        "Attendees get the update.",
+        _(
+            "Series changed: %(changed)s sessions moved, %(cancelled)s cancelled, %(created)s "
+            "added. Attendees get the update.",
+            changed=changed,
+            cancelled=cancelled,
+            created=created,
+        ),
         "success",
     )
     return redirect(url_for("calls.index", slug=slug))
@@ -152,7 +165,7 @@ def move(slug: str, session_id: int) -> Any:
     _, session = _load(slug, session_id)
     form = forms.MoveForm()
     if not form.validate():
-        flash(form.first_error() or forms.MOVE_NEEDED, "error")
+        flash(form.first_error() or _(forms.MOVE_NEEDED), "error")
         return _to_session(slug, session_id)
     changes.move_session(
         region=g.region,
@@ -162,7 +175,7 @@ def move(slug: str, session_id: int) -> Any:
         note=form.note.data or "",
         actor=current_staff(),
     )
-    flash("Session moved; attendees get the updated invitation.", "success")
+    flash(_("Session moved; attendees get the updated invitation."), "success")
     return _to_session(slug, session_id)
 
 
@@ -174,7 +187,7 @@ def cancel(slug: str, session_id: int) -> Any:
     changes.cancel_session(
         region=g.region, session=session, note=form.note.data or "", actor=current_staff()
     )
-    flash("Session cancelled; attendees get the cancellation.", "success")
+    flash(_("Session cancelled; attendees get the cancellation."), "success")
     return _to_session(slug, session_id)
 
 
@@ -204,7 +217,7 @@ def record_attendance(slug: str, session_id: int) -> Any:
         listed=form.listed.data,
         actor=current_staff(),
     )
-    flash(f"Attendance saved: {n} present.", "success")
+    flash(_("Attendance saved: %(num)s present.", num=n), "success")
     return _to_session(slug, session_id)
 
 
@@ -215,7 +228,9 @@ def upload_attendance(slug: str, session_id: int) -> Any:
     upload = forms.AttendanceUploadForm().report.data
     data = upload.read(MAX_UPLOAD + 1) if upload else b""
     if not data or len(data) > MAX_UPLOAD:
-        flash("Choose the attendance report file (CSV as Teams exports it, under 20 MB).", "error")
+        flash(
+            _("Choose the attendance report file (CSV as Teams exports it, under 20 MB)."), "error"
+        )
         return _to_session(slug, session_id)
     result = attendance.import_report(
         region=g.region, session=session, data=data, actor=current_staff()
@@ -238,9 +253,12 @@ def notes(slug: str, session_id: int) -> Any:
         actor=current_staff(),
     )
     if scheduled:
-        flash("Notes saved; they are on their way to everyone invited.", "success")
+        flash(_("Notes saved; they are on their way to everyone invited."), "success")
     elif form.send.data:
-        flash("Notes saved. They were already sent once: invitees are not mailed again.", "success")
+        flash(
+            _("Notes saved. They were already sent once: invitees are not mailed again."),
+            "success",
+        )
     else:
-        flash("Notes saved.", "success")
+        flash(_("Notes saved."), "success")
     return _to_session(slug, session_id)

@@ -17,6 +17,7 @@ from app.connectors.forms import (
 from app.connectors.queries import recent_runs
 from app.connectors.secrets import SecretsUnavailable
 from app.connectors.services import connector_of, request_sync, save_connector
+from app.language import _
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
 from app.transaction import rollback
@@ -95,7 +96,9 @@ def save(slug: str) -> Any:
     if connector.enabled:
         request_sync(connector=connector, trigger="manual")
     flash(
-        "Connector saved." + (" The first sync is on its way." if connector.enabled else ""),
+        _("Connector saved. The first sync is on its way.")
+        if connector.enabled
+        else _("Connector saved."),
         "success",
     )
     return redirect(url_for("connectors.connector_page", slug=rollout.slug), code=303)
@@ -110,9 +113,9 @@ def sync_now(slug: str) -> Any:
         return _page(
             rollout,
             form=_form_of(connector),
-            errors={"sync": "Set up and enable the connector before syncing."},
+            errors={"sync": _("Set up and enable the connector before syncing.")},
             status=400,
         )
     request_sync(connector=connector, trigger="manual")
-    flash("Sync queued: this page shows it when it has run.", "success")
+    flash(_("Sync queued: this page shows it when it has run."), "success")
     return redirect(url_for("connectors.connector_page", slug=rollout.slug), code=303)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from wtforms import StringField
 
 from app.forms import Form, IdsField
+from app.language import _, ngettext
 from app.masterclasses.models import MasterClass
 
 
@@ -63,34 +64,36 @@ def parse(
     d, errors = form.data, form.errors
     title = d.get("title", "")
     if not title or len(title) > 200:
-        errors["title"] = "Enter a title of up to 200 characters."
+        errors["title"] = _("Enter a title of up to 200 characters.")
     if len(d.get("hosts", "")) > 300:
-        errors["hosts"] = "Keep the hosts under 300 characters."
+        errors["hosts"] = _("Keep the hosts under 300 characters.")
     starts_at = None
     try:
         starts_at = datetime.strptime(  # the region's wall-clock time
             f"{d.get('starts_on', '')} {d.get('starts_time', '')}", "%Y-%m-%d %H:%M"
         ).replace(tzinfo=ZoneInfo(time_zone))
     except ValueError:
-        errors["starts_on"] = "Enter the date as YYYY-MM-DD and the time as HH:MM."
+        errors["starts_on"] = _("Enter the date as YYYY-MM-DD and the time as HH:MM.")
     duration = _int(d.get("duration_minutes"), 15, 8 * 60)
     if duration is None:
-        errors["duration_minutes"] = "Enter a duration between 15 and 480 minutes."
+        errors["duration_minutes"] = _("Enter a duration between 15 and 480 minutes.")
     capacity = _int(d.get("capacity"), 1, 10_000)
     if capacity is None:
-        errors["capacity"] = "Enter a capacity between 1 and 10,000."
+        errors["capacity"] = _("Enter a capacity between 1 and 10,000.")
     elif capacity < seats_taken:
-        errors["capacity"] = (
-            f"{seats_taken} places are already taken: the capacity cannot be lower."
+        errors["capacity"] = ngettext(
+            "%(num)s place is already taken: the capacity cannot be lower.",
+            "%(num)s places are already taken: the capacity cannot be lower.",
+            seats_taken,
         )
     join_url = d.get("join_url", "")
     if join_url and not join_url.startswith(("https://", "http://")):
-        errors["join_url"] = "Enter an online link starting with https://."
+        errors["join_url"] = _("Enter an online link starting with https://.")
     location = d.get("location", "")
     if not location and not join_url:
-        errors["location"] = "Enter a place or an online link (or both)."
+        errors["location"] = _("Enter a place or an online link (or both).")
     if d["face_to_face"] and not location:
-        errors["location"] = "A face-to-face session needs a place."
+        errors["location"] = _("A face-to-face session needs a place.")
     if form.valid:
         form.values = {
             "title": title,

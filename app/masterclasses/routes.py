@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
 from app.db import utcnow
+from app.language import _, ngettext
 from app.masterclasses import forms, permissions, queries
 from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
@@ -57,7 +58,7 @@ def new() -> Any:
         form = forms.parse(posted, time_zone=g.region.time_zone, may_make_global=may_make_global)
         program = next((p for p in programs if str(p.id) == posted["program_id"]), None)
         if program is None:
-            form.errors["program_id"] = "Choose the program whose completers are invited."
+            form.errors["program_id"] = _("Choose the program whose completers are invited.")
         if form.valid and program is not None:
             values = {
                 **form.values,
@@ -66,7 +67,7 @@ def new() -> Any:
             }
             master_class = save_master_class(master_class=None, values=values, actor=user)
             invite_qualifying(master_class)
-            flash("Master class created; qualifying completers are being invited.", "success")
+            flash(_("Master class created; qualifying completers are being invited."), "success")
             return redirect(url_for("masterclasses.show", class_id=master_class.id))
     else:
         form = forms.form_from(None, g.region.time_zone)
@@ -93,7 +94,7 @@ def edit(class_id: int) -> Any:
         )
         if form.valid:
             save_master_class(master_class=master_class, values=form.values, actor=current_staff())
-            flash("Master class saved.", "success")
+            flash(_("Master class saved."), "success")
             return redirect(url_for("masterclasses.show", class_id=master_class.id))
     else:
         form = forms.form_from(master_class, g.region.time_zone)
@@ -142,7 +143,10 @@ def show(class_id: int) -> Any:
 def invite_now(class_id: int) -> Any:
     master_class = _class_or_404(class_id)
     created = invite_qualifying(master_class, region_id=g.region.id)
-    flash(f"{len(created)} new invitations sent.", "success")
+    flash(
+        ngettext("%(num)s new invitation sent.", "%(num)s new invitations sent.", len(created)),
+        "success",
+    )
     return redirect(url_for("masterclasses.show", class_id=master_class.id))
 
 
@@ -157,10 +161,10 @@ def attendance(class_id: int) -> Any:
         )
     except RsvpClosed:
         return refuse(
-            "Attendance can be recorded once the master class has started.",
+            _("Attendance can be recorded once the master class has started."),
             url_for("masterclasses.show", class_id=master_class.id),
         )
-    flash(f"Attendance recorded ({changed} changed).", "success")
+    flash(_("Attendance recorded (%(num)s changed).", num=changed), "success")
     return redirect(url_for("masterclasses.show", class_id=master_class.id))
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from app.audit.services import record
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
+from app.language import _, ngettext
 from app.mail.queries import backlog, failed_outbox
 from app.mail.services import retry_failed
 from app.ops.forms import RetryEmailsForm
@@ -56,7 +57,7 @@ def retry_job(job_id: str) -> Any:
         channel="web",
         data={"job_id": job_id, "func": func_name},
     )
-    flash(f"Job {func_name} is queued again.", "success")
+    flash(_("Job %(job)s is queued again.", job=func_name), "success")
     return redirect(url_for("ops.failed"))
 
 
@@ -74,7 +75,10 @@ def retry_emails() -> Any:
         channel="web",
         data={"email_ids": ids[:100], "count": count},
     )
-    flash(f"{count} email(s) will be sent again.", "success")
+    flash(
+        ngettext("%(num)s email will be sent again.", "%(num)s emails will be sent again.", count),
+        "success",
+    )
     return redirect(url_for("ops.overview"))
 
 
@@ -92,5 +96,10 @@ def retry_failed_import(kind: str, import_id: int) -> Any:
         channel="web",
         data={"import_id": import_id},
     )
-    flash(f"The {kind} import {import_id} is queued again.", "success")
+    flash(
+        _("The roster import %(id)s is queued again.", id=import_id)
+        if kind == "roster"
+        else _("The progress import %(id)s is queued again.", id=import_id),
+        "success",
+    )
     return redirect(url_for("ops.overview"))

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.extensions import db
+from app.language import _
 from app.people.models import Person
 from app.privacy import queries
 from app.privacy.forms import EraseForm
@@ -62,10 +63,10 @@ def export_json(person_id: int) -> Any:
 def erase(person_id: int) -> Any:
     person = _person(person_id)
     if EraseForm().confirm.data != person.employee_id:
-        flash("Type the employee id exactly to confirm the erasure.", "error")
+        flash(_("Type the employee id exactly to confirm the erasure."), "error")
         return redirect(url_for("privacy.show", person_id=person.id))
     if erase_person(person=person, actor=current_staff(), channel="web"):
-        flash("The person's personal data was erased.", "success")
+        flash(_("The person's personal data was erased."), "success")
     else:
-        flash("This person's data was already erased.", "info")
+        flash(_("This person's data was already erased."), "info")
     return redirect(url_for("privacy.show", person_id=person.id))

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
+from app.language import _
 from app.programs import queries
 from app.programs.forms import ProgramForm
 from app.programs.models import Program
@@ -88,5 +89,5 @@ def _save(program: Program | None) -> Any:
         return render_template(
             "programs/form.html", program=program, values=dict(request.form), errors=errors
         ), 400
-    flash("Program saved.", "success")
+    flash(_("Program saved."), "success")
     return redirect(url_for("programs.show", slug=program.slug))  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ from typing import Any
 from flask import abort, g, redirect, render_template, url_for
 
 from app.auth.access import current_staff
+from app.language import N_
 from app.progress.blueprints import bp
 from app.progress.columns import COLUMN_KEYS, clean, confirm, peek, remembered
 from app.progress.forms import ColumnsForm
@@ -20,11 +21,11 @@ from app.progress.policy import may_import
 from app.scoping import get_in_region_or_404
 
 LABELS = {
-    "learner_column": "Learner",
-    "unit_column": "Module (its values are matched to module titles)",
-    "percent_column": "Percent done (optional)",
-    "completed_column": "Completed (optional)",
-    "observed_at_column": "Date of the progress (optional)",
+    "learner_column": N_("Learner"),
+    "unit_column": N_("Module (its values are matched to module titles)"),
+    "percent_column": N_("Percent done (optional)"),
+    "completed_column": N_("Completed (optional)"),
+    "observed_at_column": N_("Date of the progress (optional)"),
 }
 
 

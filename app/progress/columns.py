@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.db import utcnow
 from app.extensions import db
+from app.language import _
 from app.progress.formats import (
     FormatError,
     ReadContext,
@@ -78,18 +79,18 @@ def clean(form: dict[str, str], headers: list[str]) -> tuple[dict[str, Any], dic
     for key in COLUMN_KEYS:
         value = (form.get(key) or "").strip()
         if value and value not in headers:
-            errors[key] = "Choose one of the file's columns."
+            errors[key] = _("Choose one of the file's columns.")
         elif value:
             mapping[key] = value
     if not mapping.get("learner_column"):
-        errors.setdefault("learner_column", "Choose the column that says who the learner is.")
+        errors.setdefault("learner_column", _("Choose the column that says who the learner is."))
     if not mapping.get("unit_column"):
-        errors.setdefault("unit_column", "Choose the column that names the module.")
+        errors.setdefault("unit_column", _("Choose the column that names the module."))
     if not (mapping.get("percent_column") or mapping.get("completed_column")):
-        errors["percent_column"] = "Choose a percent column, a completed column, or both."
+        errors["percent_column"] = _("Choose a percent column, a completed column, or both.")
     kind = form.get("learner_kind") or "email"
     if kind not in ("email", "employee_id"):
-        errors["learner_kind"] = "Choose an email or an employee id."
+        errors["learner_kind"] = _("Choose an email or an employee id.")
     mapping["learner_kind"] = kind
     words = [w.strip() for w in (form.get("completed_values") or "").split(",") if w.strip()]
     if mapping.get("completed_column"):

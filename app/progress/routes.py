@@ -15,6 +15,7 @@ from flask import (
 
 from app.auth.access import current_staff, may_see_names, require_role
 from app.auth.models import Role
+from app.language import N_, _
 
 # the import page's unit mapping and the columns page: their own modules, on the same blueprint
 from app.progress import column_routes, unit_routes  # noqa: F401
@@ -33,14 +34,14 @@ from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
 
 FORMAT_LABELS = {
-    "auto": "Detect from the header",
-    "openedx": "Open edX grade report",
-    "openedx-problems": "Open edX problem grade report",
-    "moodle": "Moodle completion report",
-    "linkedin": "LinkedIn Learning learner report",
-    "udemy": "Udemy Business user course activity report",
-    "generic": "Other platform (you confirm which column is which)",
-    "summit": "Summit CSV",
+    "auto": N_("Detect from the header"),
+    "openedx": N_("Open edX grade report"),
+    "openedx-problems": N_("Open edX problem grade report"),
+    "moodle": N_("Moodle completion report"),
+    "linkedin": N_("LinkedIn Learning learner report"),
+    "udemy": N_("Udemy Business user course activity report"),
+    "generic": N_("Other platform (you confirm which column is which)"),
+    "summit": N_("Summit CSV"),
 }
 
 
@@ -75,9 +76,9 @@ def upload(slug: str) -> Any:
     fmt = form.format.data or "auto"
     errors: dict[str, str] = {}
     if upload_file is None or not upload_file.filename:
-        errors["file"] = "Choose the CSV file exported from the course platform."
+        errors["file"] = _("Choose the CSV file exported from the course platform.")
     if fmt not in FORMATS:
-        errors["format"] = "Choose one of the listed formats."
+        errors["format"] = _("Choose one of the listed formats.")
     mapping = form.mapping()  # empty: the columns page shows the file's headers and asks
     if errors:
         return _upload_page(rollout, errors, 400)

@@ -8,17 +8,17 @@ rendered when None, as in every ``texts`` module.
 
 from __future__ import annotations
 
-from app.language import N_, translate
+from app.language import N_, gettext, in_language, translate
 
 #: the formats as a lead knows them, for the messages
 FORMAT_NAMES = {
-    "openedx": "Open edX grade report",
-    "openedx-problems": "Open edX problem grade report",
-    "moodle": "Moodle completion report",
-    "linkedin": "LinkedIn Learning learner report",
-    "udemy": "Udemy Business user course activity report",
-    "summit": "Summit CSV",
-    "generic": "generic CSV",
+    "openedx": N_("Open edX grade report"),
+    "openedx-problems": N_("Open edX problem grade report"),
+    "moodle": N_("Moodle completion report"),
+    "linkedin": N_("LinkedIn Learning learner report"),
+    "udemy": N_("Udemy Business user course activity report"),
+    "summit": N_("Summit CSV"),
+    "generic": N_("generic CSV"),
 }
 
 ERRORS: dict[str, str] = {
@@ -73,7 +73,8 @@ def import_error(stored: str | None, lang: str | None = None) -> str:
     code, *args = (stored or "").split("|")
     if code not in ERRORS or code in ("failed", "check"):
         return stored or ""
-    names = [FORMAT_NAMES.get(a, a) for a in args]
+    with in_language(lang):
+        names = [gettext(FORMAT_NAMES[a]) if a in FORMAT_NAMES else a for a in args]
     params = dict(zip(("detected", "chosen"), names, strict=False))
     if code == "bad_encoding":
         params = dict(zip(("encoding", "byte"), args, strict=False))

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from app.auth.access import public
 from app.auth.models import StaffUser
 from app.extensions import csrf
+from app.language import _
 from app.links.services import LinkInvalid, OpenedLink, open_link
 from app.regions.models import Region
 from app.reports import services, subscriptions
@@ -51,13 +52,13 @@ def _state(link: OpenedLink[Any]) -> dict[str, Any]:
         sponsor = link.person
         return {
             "name": sponsor.name,
-            "what": f"the weekly report of {sponsor.rollout.region.name}",
+            "what": _("the weekly report of %(region)s", region=sponsor.rollout.region.name),
             "subscribed": sponsor.subscribed,
         }
     user = link.person
     return {
         "name": user.name,
-        "what": "the global weekly report",
+        "what": _("the global weekly report"),
         "subscribed": user.id not in {u.id for u in services.global_sponsors()},
     }
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from app.auth.access import current_staff, require_role
 from app.db import utcnow
+from app.language import _
 from app.readcache import cached_page
 from app.reports import builds, permissions, queries
 from app.reports.content import CHART_CID
@@ -103,7 +104,9 @@ def build_status(week: str) -> Any:
     return jsonify(
         done=not running,
         fraction=None if running else 1.0,
-        message=f"Building the report of {week.upper()}…" if running else "Built.",
+        message=_("Building the report of %(week)s…", week=week.upper())
+        if running
+        else _("Built."),
     )
 
 

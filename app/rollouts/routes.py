@@ -16,6 +16,7 @@ from app.auth.models import Role
 from app.auth.queries import local_leads
 from app.calendar import weekday_names
 from app.db import utcnow
+from app.language import N_, _, gettext, pgettext
 from app.programs.models import Program, Term
 from app.rates import completion_rate
 from app.readcache import cached_page
@@ -41,8 +42,10 @@ bp = Blueprint("rollouts", __name__)
 PAGE_SIZE = 50
 #: the lists of the dashboard that are not a funnel stage or a state
 LIST_LABELS = {
-    "missing": "Missing from the last roster",
-    "no_manager": "Without a manager (you sign off their study time; fix it in the next roster)",
+    "missing": N_("Missing from the last roster"),
+    "no_manager": N_(
+        "Without a manager (you sign off their study time; fix it in the next roster)"
+    ),
 }
 
 
@@ -116,10 +119,10 @@ def learners(slug: str) -> Any:
 
 def _list_label(stage: str) -> str:
     if stage in LIST_LABELS:
-        return LIST_LABELS[stage]
+        return gettext(LIST_LABELS[stage])
     if stage in {s.value for s in EnrollmentState} and stage not in {s.value for s in FUNNEL}:
-        return stage.capitalize()
-    return f"Reached “{stage.replace('_', ' ')}”"
+        return charts.stage_label(stage)
+    return gettext("Reached “%(stage)s”", stage=charts.stage_label(stage))
 
 
 # --- create, edit, launch, close ------------------------------------------------------
@@ -130,8 +133,9 @@ def _form_input() -> tuple[RolloutInput, dict[str, str]]:
     errors: dict[str, str] = {}
     sponsors, bad = parse_sponsors(form.sponsors.data or "")
     if bad:
-        errors["sponsors"] = (
-            f"Could not read {', '.join(bad)}: write one sponsor per line as Name <email>."
+        errors["sponsors"] = _(
+            "Could not read %(entries)s: write one sponsor per line as Name <email>.",
+            entries=", ".join(bad),
         )
     return (
         RolloutInput(
@@ -214,7 +218,7 @@ def _save(rollout: Rollout | None) -> Any:
     if errors:
         rollback()
         return _render_form(rollout, dict(request.form), errors)
-    flash("Rollout saved.", "success")
+    flash(_("Rollout saved."), "success")
     return redirect(url_for("rollouts.overview", slug=saved.slug))
 
 
@@ -233,11 +237,11 @@ def _change_status(slug: str, change: Any, done: str) -> Any:
 @require_role(Role.LOCAL_LEAD)
 def launch(slug: str) -> Any:
     return _change_status(
-        slug, launch_rollout, "Launched: every learner is being invited to commit."
+        slug, launch_rollout, _("Launched: every learner is being invited to commit.")
     )
 
 
 @bp.post("/r/<region>/rollouts/<slug>/close")
 @require_role(Role.LOCAL_LEAD)
 def close(slug: str) -> Any:
-    return _change_status(slug, close_rollout, "Closed.")
+    return _change_status(slug, close_rollout, pgettext("rollout", "Closed."))

@@ -14,6 +14,7 @@ from app.audit.services import record
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.db import utcnow
 from app.extensions import db
+from app.language import _, pgettext
 from app.people.models import normalise_email
 from app.programs.models import Program
 from app.regions.models import Region
@@ -23,6 +24,16 @@ from app.scoping import region_scope, set_region_scope
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def status_name(status: RolloutStatus) -> str:
+    """A rollout's status as the reader calls it."""
+    names = {
+        RolloutStatus.DRAFT: pgettext("rollout", "draft"),
+        RolloutStatus.LAUNCHED: pgettext("rollout", "launched"),
+        RolloutStatus.CLOSED: pgettext("rollout", "closed"),
+    }
+    return names.get(status, str(status))
 
 
 class RolloutError(ValueError):
@@ -97,30 +108,30 @@ def save_rollout(
     """Create or update a rollout with its sponsors. Raises RolloutError with every problem."""
     errors: dict[str, str] = {}
     if not SLUG_RE.match(data.slug):
-        errors["slug"] = "Use 2–80 lower-case letters, digits or '-', e.g. sef-de-2026."
+        errors["slug"] = _("Use 2–80 lower-case letters, digits or '-', e.g. sef-de-2026.")
     else:
         if _slug_taken(data.slug, rollout):
-            errors["slug"] = "Another rollout already uses this slug; choose another."
+            errors["slug"] = _("Another rollout already uses this slug; choose another.")
     if data.program_id is None or db.session.get(Program, data.program_id) is None:
-        errors["program_id"] = "Choose the program this region adopts."
+        errors["program_id"] = _("Choose the program this region adopts.")
     if data.cohort_start is None:
-        errors["cohort_start"] = "Give the date the cohort starts together."
+        errors["cohort_start"] = _("Give the date the cohort starts together.")
     if data.call_weekday is None or not 0 <= data.call_weekday <= 6:
-        errors["call_weekday"] = "Choose the weekday of the weekly call."
+        errors["call_weekday"] = _("Choose the weekday of the weekly call.")
     if data.call_time is None:
-        errors["call_time"] = "Give the time of the weekly call (HH:MM)."
+        errors["call_time"] = _("Give the time of the weekly call (HH:MM).")
     if not data.call_duration_minutes or not 15 <= data.call_duration_minutes <= 240:
-        errors["call_duration_minutes"] = "The call lasts 15 to 240 minutes."
+        errors["call_duration_minutes"] = _("The call lasts 15 to 240 minutes.")
     if data.call_join_url and not data.call_join_url.startswith("https://"):
-        errors["call_join_url"] = "The join link must start with https://."
+        errors["call_join_url"] = _("The join link must start with https://.")
     experts = {u.id for u in staff_with_role(region, Role.EXPERT)}
     if data.expert_id is not None and data.expert_id not in experts:
-        errors["expert_id"] = "Choose an expert of this region."
+        errors["expert_id"] = _("Choose an expert of this region.")
     partners = {u.id for u in staff_with_role(region, Role.HR_PARTNER)}
     if data.hr_partner_id is not None and data.hr_partner_id not in partners:
-        errors["hr_partner_id"] = "Choose an HR partner of this region."
+        errors["hr_partner_id"] = _("Choose an HR partner of this region.")
     if len({e for _, e in data.sponsors}) != len(data.sponsors):
-        errors["sponsors"] = "Each sponsor email may appear once."
+        errors["sponsors"] = _("Each sponsor email may appear once.")
     if errors:
         raise RolloutError(errors)
     created = rollout is None
@@ -128,7 +139,7 @@ def save_rollout(
         rollout = Rollout(region_id=region.id, status=RolloutStatus.DRAFT)
         db.session.add(rollout)
     elif rollout.status is RolloutStatus.LAUNCHED and data.program_id != rollout.program_id:
-        raise RolloutError({"program_id": "A launched rollout keeps its program."})
+        raise RolloutError({"program_id": _("A launched rollout keeps its program.")})
     rollout.slug = data.slug
     rollout.program_id = data.program_id  # type: ignore[assignment]
     rollout.cohort_start = data.cohort_start  # type: ignore[assignment]
@@ -164,7 +175,12 @@ def launch_rollout(
     """draft → launched: queues the job that invites every learner (outbox emails)."""
 
     if rollout.status is not RolloutStatus.DRAFT:
-        raise RolloutError(f"Only a draft rollout can be launched; this one is {rollout.status}.")
+        raise RolloutError(
+            _(
+                "Only a draft rollout can be launched; this one is %(status)s.",
+                status=status_name(rollout.status),
+            )
+        )
     rollout.status = RolloutStatus.LAUNCHED
     rollout.launched_at = utcnow()
     db.session.flush()
@@ -179,7 +195,12 @@ def close_rollout(
 ) -> None:
     """launched → closed: no more invitations, reminders or commitments."""
     if rollout.status is not RolloutStatus.LAUNCHED:
-        raise RolloutError(f"Only a launched rollout can be closed; this one is {rollout.status}.")
+        raise RolloutError(
+            _(
+                "Only a launched rollout can be closed; this one is %(status)s.",
+                status=status_name(rollout.status),
+            )
+        )
     rollout.status = RolloutStatus.CLOSED
     rollout.closed_at = utcnow()
     db.session.flush()

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
+from app.language import N_
 from app.roster.errors import UnreadableRoster
 from app.roster.headers import (
     FIELDS,
@@ -42,20 +43,20 @@ from app.tabular import SAMPLE_BYTES, sniff_delimiter
 __all__ = ["COLUMN_LABELS", "FIELDS", "RawRecord", "UnreadableRoster", "read_roster"]
 
 COLUMN_LABELS = {
-    "employee_id": "Employee ID",
-    "email": "Email",
-    "name": "Name",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "manager": "Manager",
-    "manager_id": "Manager ID",
-    "manager_email": "Manager email",
-    "manager_name": "Manager name",
-    "locale": "Locale",
-    "time_zone": "Time zone",
-    "country": "Country",
-    "buddy": "Buddy",
-    "learner": "Learner",
+    "employee_id": N_("Employee ID"),
+    "email": N_("Email"),
+    "name": N_("Name"),
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "manager": N_("Manager"),
+    "manager_id": N_("Manager ID"),
+    "manager_email": N_("Manager email"),
+    "manager_name": N_("Manager name"),
+    "locale": N_("Locale"),
+    "time_zone": N_("Time zone"),
+    "country": N_("Country"),
+    "buddy": N_("Buddy"),
+    "learner": N_("Learner"),
 }
 _MISSING_TEXT = {
     "employee_id": "an employee id column (Employee ID, Personnel number, Personalnummer)",

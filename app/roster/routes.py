@@ -30,7 +30,7 @@ from app.roster.forms import ColumnsForm, UploadForm
 from app.roster.issues import issues_csv
 from app.roster.models import ImportStatus, RosterImport
 from app.roster.progress_bar import read_progress
-from app.roster.texts import refusal_text, roster_reason
+from app.roster.texts import phase_text, refusal_text, roster_reason
 from app.scoping import get_in_region_or_404
 from app.transaction import refuse
 
@@ -87,10 +87,10 @@ def roster_import(slug: str, import_id: int) -> Any:
         rollout=rollout,
         imp=roster_import,
         progress=read_progress(roster_import.id) or {},
+        phase_text=phase_text,
         issues=list(queries.import_issues(roster_import.id, refused=True, limit=100)),
         notes=list(queries.import_issues(roster_import.id, refused=False, limit=100)),
         reason=lambda issue: roster_reason(issue.code, lang) if issue.code else issue.reason,
-        reasons_lang=lang,
         refusal=refusal_text(info.get("refusal"), lang),
         ImportStatus=ImportStatus,
         fields=FIELDS,
@@ -118,7 +118,7 @@ def roster_import_status(slug: str, import_id: int) -> Any:
     return jsonify(
         status=roster_import.status.value,
         done=done,
-        phase=progress.get("phase", roster_import.status.value),
+        phase=phase_text(progress.get("phase", roster_import.status.value)),
         percent=100 if done else progress.get("percent", 0),
     )
 
@@ -148,7 +148,7 @@ def roster_columns(slug: str, import_id: int) -> Any:
 def roster_confirm(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
     if roster_import.status is not ImportStatus.PREVIEWED:
-        flash("This import is not waiting for confirmation.", "error")
+        flash(_("This import is not waiting for confirmation."), "error")
     else:
         imports.confirm_roster_import(
             region=g.region, roster_import=roster_import, actor=current_staff()

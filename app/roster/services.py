@@ -17,6 +17,7 @@ from typing import Any
 
 from app.db import utcnow
 from app.extensions import db
+from app.language import _
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.roster.engine import RosterOutcome, StaleRoster, run_roster
@@ -96,10 +97,10 @@ def remap_roster_import(
     if roster_import.status not in (ImportStatus.PREVIEWED, ImportStatus.REFUSED) or not (
         roster_import.stored_path and Path(roster_import.stored_path).is_file()
     ):
-        raise MappingRefused("This import cannot be previewed again: upload the file again.")
+        raise MappingRefused(_("This import cannot be previewed again: upload the file again."))
     sheets = info.get("sheets") or []
     if sheet and sheet not in sheets:
-        raise MappingRefused(f"The workbook has no visible sheet {sheet!r}.")
+        raise MappingRefused(_("The workbook has no visible sheet “%(sheet)s”.", sheet=sheet))
     columns = set(info.get("columns") or [])
     changed_sheet = bool(sheet) and sheet != info.get("sheet")
     if not changed_sheet:
@@ -107,7 +108,7 @@ def remap_roster_import(
         if row_filter and row_filter.get("column") not in columns:
             unknown.append(row_filter.get("column") or "")
         if unknown:
-            raise MappingRefused(f"The file has no column {unknown[0]!r}.")
+            raise MappingRefused(_("The file has no column “%(column)s”.", column=unknown[0]))
         remember_mapping(
             region_id=region.id,
             columns=list(info.get("columns") or []),

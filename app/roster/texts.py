@@ -124,3 +124,19 @@ def roster_reason(code: str, lang: str | None = None) -> str:
     if key not in ROSTER_REASONS:
         return code  # a reason stored before reason codes: already a sentence
     return translate(ROSTER_REASONS[key], lang, line=arg)
+
+
+#: what a running import is doing (the progress bar's words), by phase or status code
+PHASES: dict[str, str] = {
+    "queued": N_("waiting for a worker"),
+    "previewing": N_("reading the file"),
+    "reading": N_("reading the file"),
+    "checking": N_("checking the rows"),
+    "applying": N_("applying"),
+    "done": N_("done"),
+}
+
+
+def phase_text(code: str, lang: str | None = None) -> str:
+    """A phase of a running import in ``lang``."""
+    return translate(PHASES[code], lang) if code in PHASES else code

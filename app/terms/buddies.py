@@ -12,6 +12,7 @@ from sqlalchemy import (
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
+from app.language import _
 from app.links.services import make_action_url
 from app.mail.services import queue_email
 from app.regions.models import Region
@@ -117,7 +118,7 @@ def confirm_buddy_term(
         or learner.buddy_group is None
         or buddy.buddy_group != learner.buddy_group
     ):
-        raise ReviewError("only the learner's buddy can confirm their term")
+        raise ReviewError(_("only the learner's buddy can confirm their term"))
     if review.buddy_confirmed_at is not None:
         return buddy
     review.buddy_confirmed_by_id = buddy.id

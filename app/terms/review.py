@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, func, select
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
+from app.language import _
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.programs.models import Term
@@ -42,9 +43,9 @@ def excuse(
     program as WITHDRAWN (``enrollment_left`` sent). Raises ReviewError on a second review."""
     now = now or utcnow()
     if review.verdict is not Verdict.FREE_RIDER_CANDIDATE:
-        raise ReviewError("this learner was already reviewed")
+        raise ReviewError(_("this learner was already reviewed"))
     if reason is ExcuseReason.OTHER and not note.strip():
-        raise ReviewError("say why in the note when the reason is “other”")
+        raise ReviewError(_("say why in the note when the reason is “other”"))
     review.verdict = Verdict.EXCUSED
     review.excuse_reason = reason.value
     review.excuse_note = note.strip() or None
@@ -85,7 +86,7 @@ def confirm_free_rider(
     """
     now = now or utcnow()
     if review.verdict is not Verdict.FREE_RIDER_CANDIDATE:
-        raise ReviewError("this learner was already reviewed")
+        raise ReviewError(_("this learner was already reviewed"))
     enrollment = db.session.get(Enrollment, review.enrollment_id)
     term = db.session.get(Term, review.term_id)
     assert enrollment is not None and term is not None

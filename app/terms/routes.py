@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.extensions import db
+from app.language import _, ngettext
 from app.programs.models import Term
 from app.readcache import cached_page
 from app.rollouts.models import Enrollment, Rollout
@@ -85,7 +86,7 @@ def decide(slug: str, number: int, review_id: int) -> Any:
             try:
                 reason = ExcuseReason(form.reason.data or "")
             except ValueError:
-                raise ReviewError("choose a reason for the excuse") from None
+                raise ReviewError(_("choose a reason for the excuse")) from None
             excuse(
                 region=g.region,
                 review=row,
@@ -94,19 +95,28 @@ def decide(slug: str, number: int, review_id: int) -> Any:
                 actor=current_staff(),
                 withdraw=form.withdraw.data,
             )
-            flash(f"{enrollment.person.name} is excused for term {term.number}.", "success")
+            flash(
+                _(
+                    "%(name)s is excused for term %(term)s.",
+                    name=enrollment.person.name,
+                    term=term.number,
+                ),
+                "success",
+            )
         elif decision == "confirm":
             confirm_free_rider(region=g.region, review=row, actor=current_staff())
             flash(
-                f"{enrollment.person.name} was removed from the program; they and their manager "
-                "were told.",
+                _(
+                    "%(name)s was removed from the program; they and their manager were told.",
+                    name=enrollment.person.name,
+                ),
                 "success",
             )
         else:
-            raise ReviewError("choose to excuse or to confirm")
+            raise ReviewError(_("choose to excuse or to confirm"))
     except ReviewError as exc:
         return refuse(
-            f"Nothing changed: {exc}.",
+            _("Nothing changed: %(reason)s.", reason=exc),
             url_for("terms.review", slug=slug, number=number),
             code=303,
         )
@@ -123,12 +133,18 @@ def close_on_current_progress(slug: str, number: int) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)
     if forms.CloseForm().confirm.data != "yes":
-        flash("Nothing changed: tick the box to confirm closing on this progress.", "error")
+        flash(_("Nothing changed: tick the box to confirm closing on this progress."), "error")
         return redirect(url_for("terms.review", slug=slug, number=number), code=303)
     result = close_term(region=g.region, rollout=rollout, term=term, channel="web")
     flash(
-        f"Term {term.number} closed on the progress Summit has: {result.candidates} "
-        "free-rider candidates to review.",
+        ngettext(
+            "Term %(term)s closed on the progress Summit has: %(num)s free-rider candidate to "
+            "review.",
+            "Term %(term)s closed on the progress Summit has: %(num)s free-rider candidates to "
+            "review.",
+            result.candidates,
+            term=term.number,
+        ),
         "success",
     )
     return redirect(url_for("terms.review", slug=slug, number=number), code=303)

@@ -14,13 +14,6 @@ from tests.language.marking import unmarked_text
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
 
-#: staff pages still to mark (issue 23).
-#: This list only shrinks: a template leaves it when its text is marked.
-NOT_YET_MARKED = {
-    "connectors/connector.html",
-    "ops/overview.html", "progress/columns.html", "progress/import.html",
-    "progress/imports.html", "roster/import.html",
-}  # fmt: skip
 PAGES = sorted(
     str(p.relative_to(TEMPLATES))
     for p in TEMPLATES.rglob("*.html")
@@ -28,15 +21,9 @@ PAGES = sorted(
 )
 
 
-@pytest.mark.parametrize("name", [p for p in PAGES if p not in NOT_YET_MARKED])
+@pytest.mark.parametrize("name", PAGES)
 def test_every_visible_string_of_the_page_is_marked(name: str) -> None:
     assert unmarked_text((TEMPLATES / name).read_text(encoding="utf-8")) == []
-
-
-def test_the_list_of_pages_still_to_mark_only_names_unmarked_pages() -> None:
-    for name in NOT_YET_MARKED:
-        if (TEMPLATES / name).exists():
-            assert unmarked_text((TEMPLATES / name).read_text(encoding="utf-8")), name
 
 
 def test_no_page_has_a_copy_per_language() -> None:
