@@ -21,7 +21,7 @@ from app.calls.meetings import MeetingUnavailable
 from app.calls.models import CallQuestion, CallSession
 from app.calls.questions import QuestionRefused, save_notes, set_answered
 from app.db import utcnow
-from app.language import N_, _, ngettext
+from app.language import N_, gettext, ngettext
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
 from app.transaction import flash_refusals
@@ -45,7 +45,7 @@ def _back() -> str:
     return url_for("calls.index", slug=values.get("slug"))
 
 
-flash_refusals(bp, MeetingUnavailable, back=_back, message=lambda exc: _(TEAMS_REFUSED))
+flash_refusals(bp, MeetingUnavailable, back=_back, message=lambda exc: gettext(TEAMS_REFUSED))
 flash_refusals(
     bp, changes.CallChangeError, attendance.AttendanceFileError, QuestionRefused, back=_back
 )
@@ -110,7 +110,7 @@ def change_series(slug: str) -> Any:
     rollout, _ = _load(slug)
     form = forms.SeriesForm()
     if not form.validate():
-        flash(form.first_error() or _(forms.SLOT_NEEDED), "error")
+        flash(form.first_error() or gettext(forms.SLOT_NEEDED), "error")
         return redirect(url_for("calls.index", slug=slug))
     changed, cancelled, created = changes.change_series(
         region=g.region,
@@ -122,7 +122,7 @@ def change_series(slug: str) -> Any:
         actor=current_staff(),
     )
     flash(
-        _(
+        gettext(
             "Series changed: %(changed)s sessions moved, %(cancelled)s cancelled, %(created)s "
             "added. Attendees get the update.",
             changed=changed,
@@ -165,7 +165,7 @@ def move(slug: str, session_id: int) -> Any:
     _, session = _load(slug, session_id)
     form = forms.MoveForm()
     if not form.validate():
-        flash(form.first_error() or _(forms.MOVE_NEEDED), "error")
+        flash(form.first_error() or gettext(forms.MOVE_NEEDED), "error")
         return _to_session(slug, session_id)
     changes.move_session(
         region=g.region,
@@ -175,7 +175,7 @@ def move(slug: str, session_id: int) -> Any:
         note=form.note.data or "",
         actor=current_staff(),
     )
-    flash(_("Session moved; attendees get the updated invitation."), "success")
+    flash(gettext("Session moved; attendees get the updated invitation."), "success")
     return _to_session(slug, session_id)
 
 
@@ -187,7 +187,7 @@ def cancel(slug: str, session_id: int) -> Any:
     changes.cancel_session(
         region=g.region, session=session, note=form.note.data or "", actor=current_staff()
     )
-    flash(_("Session cancelled; attendees get the cancellation."), "success")
+    flash(gettext("Session cancelled; attendees get the cancellation."), "success")
     return _to_session(slug, session_id)
 
 
@@ -217,7 +217,7 @@ def record_attendance(slug: str, session_id: int) -> Any:
         listed=form.listed.data,
         actor=current_staff(),
     )
-    flash(_("Attendance saved: %(num)s present.", num=n), "success")
+    flash(gettext("Attendance saved: %(num)s present.", num=n), "success")
     return _to_session(slug, session_id)
 
 
@@ -229,7 +229,8 @@ def upload_attendance(slug: str, session_id: int) -> Any:
     data = upload.read(MAX_UPLOAD + 1) if upload else b""
     if not data or len(data) > MAX_UPLOAD:
         flash(
-            _("Choose the attendance report file (CSV as Teams exports it, under 20 MB)."), "error"
+            gettext("Choose the attendance report file (CSV as Teams exports it, under 20 MB)."),
+            "error",
         )
         return _to_session(slug, session_id)
     result = attendance.import_report(
@@ -253,12 +254,12 @@ def notes(slug: str, session_id: int) -> Any:
         actor=current_staff(),
     )
     if scheduled:
-        flash(_("Notes saved; they are on their way to everyone invited."), "success")
+        flash(gettext("Notes saved; they are on their way to everyone invited."), "success")
     elif form.send.data:
         flash(
-            _("Notes saved. They were already sent once: invitees are not mailed again."),
+            gettext("Notes saved. They were already sent once: invitees are not mailed again."),
             "success",
         )
     else:
-        flash(_("Notes saved."), "success")
+        flash(gettext("Notes saved."), "success")
     return _to_session(slug, session_id)

@@ -45,7 +45,8 @@ def test_questions_from_signed_link_to_agenda_and_notes(
         token = csrf_token(link)
         empty = client.post(link, data={"csrf_token": token, "text": "  ", "kind": "stuck"})
         assert empty.status_code == 422
-        assert "Write your question" in empty.get_data(as_text=True)
+        # the refusal is in the learner's language too, not the browser's or English
+        assert "Schreiben Sie Ihre Frage" in empty.get_data(as_text=True)
         ok = client.post(
             link,
             data={"csrf_token": token, "text": "Kafka <partitions> confuse me", "kind": "stuck"},

@@ -16,7 +16,7 @@ from tests.progress.helpers import FIXTURES, make_course
 ROSTER = Path(__file__).parents[1] / "roster" / "fixtures" / "utf8_bom_comma_crlf.csv"
 REFUSED = FIXTURES / "refused"
 CASES = [
-    # (file, chosen format, stored reason, words of the German message)
+    # (file, chosen format, stored reason, words of the German message: the format names too)
     (REFUSED / "empty.csv", "auto", "empty", "Die Datei ist leer"),
     (REFUSED / "completion_report.pdf", "auto", "pdf", "Das ist ein PDF"),
     (REFUSED / "moodle_course_completion_en.xlsx", "auto", "spreadsheet", "CSV UTF-8"),
@@ -25,13 +25,13 @@ CASES = [
         FIXTURES / "moodle_course_completion_en.csv",
         "openedx",
         "wrong_format|moodle|openedx",
-        "Diese Datei ist ein Moodle completion report, kein Open edX grade report",
+        "Diese Datei ist ein Moodle-Abschlussbericht, kein Open-edX-Notenbericht",
     ),
     (
         FIXTURES / "SummitX_SEF_2026_grade_report_2026-11-02-0815.csv",
         "moodle",
         "wrong_format|openedx|moodle",
-        "Diese Datei ist ein Open edX grade report, kein Moodle completion report",
+        "Diese Datei ist ein Open-edX-Notenbericht, kein Moodle-Abschlussbericht",
     ),
 ]
 IDS = [f"{path.name}-{fmt}" for path, fmt, _, _ in CASES]
