@@ -17,6 +17,7 @@ from app.goals.services import (
     InvalidAnswer,
     answer_goal_survey,
 )
+from app.language import _, number, speak_to
 from app.links.services import LinkInvalid, open_link
 from app.rollouts.models import Enrollment
 from app.transaction import rollback
@@ -41,9 +42,10 @@ def survey(token: str) -> Any:
             answer_goal_survey(enrollment, answer=answer, comment=comment, actor=enrollment.person)
         except InvalidAnswer:
             rollback()
-            error = (
-                f"Choose reached, partly or not yet; keep the comment under {COMMENT_MAX} "
-                "characters."
+            speak_to(enrollment.person)  # the refusal is written to the learner, in their language
+            error = _(
+                "Choose reached, partly or not yet; keep the comment under %(limit)s characters.",
+                limit=number(COMMENT_MAX),
             )
         else:
             return redirect(url_for("goals_public.survey", token=token, saved=1))

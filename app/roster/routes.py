@@ -20,7 +20,7 @@ from flask import (
 )
 
 from app.auth.access import current_staff, require_role
-from app.language import current_locale
+from app.language import current_locale, gettext
 from app.rollouts.models import Rollout
 from app.rollouts.permissions import EDITORS
 from app.roster import queries
@@ -45,7 +45,7 @@ def roster(slug: str) -> Any:
     if request.method == "POST":
         upload = UploadForm().file.data
         if upload is None or not upload.filename:
-            error = "Choose the roster file (CSV, TXT or XLSX) to upload."
+            error = gettext("Choose the roster file (CSV, TXT or XLSX) to upload.")
         else:
             roster_import = imports.create_roster_import(
                 region=g.region,
@@ -148,7 +148,7 @@ def roster_columns(slug: str, import_id: int) -> Any:
 def roster_confirm(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
     if roster_import.status is not ImportStatus.PREVIEWED:
-        flash(_("This import is not waiting for confirmation."), "error")
+        flash(gettext("This import is not waiting for confirmation."), "error")
     else:
         imports.confirm_roster_import(
             region=g.region, roster_import=roster_import, actor=current_staff()

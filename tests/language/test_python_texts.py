@@ -67,6 +67,9 @@ def unmarked(source: str) -> list[tuple[int, str]]:
                 and _bare_text(node.value)
             ):
                 found.append((node.lineno, "errors[...]"))
+            # error = "..." (the one error a page shows)
+            if isinstance(target, ast.Name) and target.id == "error" and _bare_text(node.value):
+                found.append((node.lineno, "error ="))
     return found
 
 
@@ -79,6 +82,46 @@ def test_flashes_refusals_and_form_errors_are_marked_for_translation() -> None:
     assert problems == []
 
 
+def shadowed_gettext(source: str) -> list[int]:
+    """Lines that assign ``_`` in a module that imports ``_`` (gettext) from app.language:
+    ``rollout, _ = load()`` turns the next ``_("...")`` into a TypeError."""
+    tree = ast.parse(source)
+    imports_it = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "app.language"
+        and any(alias.name == "_" and alias.asname is None for alias in node.names)
+        for node in tree.body
+    )
+    if not imports_it:
+        return []
+    # a comprehension's variables live in the comprehension only: ``[w for w, _ in rows]``
+    scoped = {
+        id(name)
+        for comp in ast.walk(tree)
+        if isinstance(comp, ast.comprehension)
+        for name in ast.walk(comp.target)
+    }
+    return sorted(
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name)
+        and node.id == "_"
+        and isinstance(node.ctx, ast.Store)
+        and id(node) not in scoped
+    )
+
+
+def test_no_module_hides_gettext_behind_a_throwaway_name() -> None:
+    problems = [
+        f"{path.relative_to(APP.parent)}:{line}"
+        for path in sorted(APP.rglob("*.py"))
+        for line in shadowed_gettext(path.read_text(encoding="utf-8"))
+    ]
+    assert problems == []
+    assert shadowed_gettext("from app.language import _\nrollout, _ = load()\n") == [2]
+    assert shadowed_gettext("from app.language import _\nx = [a for a, _ in rows]\n") == []
+
+
 def test_the_scan_finds_what_it_is_meant_to_find() -> None:
     assert unmarked('flash("Saved.", "success")') == [(1, "flash")]
     assert unmarked('flash(f"{n} saved.", "success")') == [(1, "flash")]
@@ -88,11 +131,13 @@ def test_the_scan_finds_what_it_is_meant_to_find() -> None:
     assert unmarked('errors["title"] = "Enter a title."') == [(1, "errors[...]")]
     assert unmarked('form.errors["title"] = "Enter a title."') == [(1, "errors[...]")]
     assert unmarked('errors.setdefault("title", "Enter a title.")') == [(1, "errors[...]")]
+    assert unmarked('error = "Choose the file."') == [(1, "error =")]
     marked = (
         'flash(_("Saved."), "success")\n'
         'flash(ngettext("%(num)s saved.", "%(num)s saved.", n), "success")\n'
         "flash(message, category)\n"
         'raise QuestionRefused(_("Too long."))\n'
         'errors["title"] = _("Enter a title.")\n'
+        "error = None\n"
     )
     assert unmarked(marked) == []
