@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.extensions import db
-from app.language import person_locale
+from app.language import _, person_locale
 from app.mail.services import queue_email
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
@@ -186,11 +186,11 @@ def swap_buddies(
     """The lead swaps two learners between their buddy groups; both groups are introduced
     again (new emails to every member of the two new groups). Audited."""
     if first.rollout_id != rollout.id or second.rollout_id != rollout.id:
-        raise BuddyError("Both learners must be in this rollout.")
+        raise BuddyError(_("Both learners must be in this rollout."))
     if first.buddy_group is None or second.buddy_group is None:
-        raise BuddyError("Both learners must already have buddies.")
+        raise BuddyError(_("Both learners must already have buddies."))
     if first.buddy_group == second.buddy_group:
-        raise BuddyError("These two are already buddies; choose learners from two groups.")
+        raise BuddyError(_("These two are already buddies; choose learners from two groups."))
     first.buddy_group, second.buddy_group = second.buddy_group, first.buddy_group
     db.session.flush()
     for number in (first.buddy_group, second.buddy_group):

@@ -15,6 +15,7 @@ SHOWN = {"flash", "refuse"}
 #: exceptions whose message a page shows to the person who caused them
 REFUSALS = {
     "AttendanceFileError",
+    "BuddyError",
     "CallChangeError",
     "MappingRefused",
     "QuestionRefused",
