@@ -187,8 +187,10 @@ def babel_locale(locale: str | None) -> str:
 
 
 def language(locale: str | None) -> str:
+    """The language of ``locale`` when Summit has its catalog (shipped, or any other folder
+    under translations/: an Arabic catalog makes link pages Arabic), else English."""
     lang = babel_locale(locale).split("_")[0].lower()
-    return lang if lang in SUPPORTED_LANGUAGES else "en"
+    return lang if lang in SUPPORTED_LANGUAGES or supported(lang) else "en"
 
 
 def person_language(person: Any, region: Any) -> str:
@@ -220,7 +222,7 @@ def accepted_language(header_languages: Any) -> str:
         if quality <= 0:
             continue
         lang = value.replace("_", "-").split("-")[0].lower()
-        if lang in SUPPORTED_LANGUAGES:
+        if lang in SUPPORTED_LANGUAGES or supported(lang):
             return lang
     return "en"
 
