@@ -7,41 +7,7 @@ list only shrinks: the test fails on anything new, and on an entry that no longe
 
 from __future__ import annotations
 
-#: the email layout's footer, as the untranslated run reads with data taken out
-FOOTER = "You receive this email because you take part in learning program at your company. Questions? Reply to this email."
-
 KNOWN_UNTRANSLATED: dict[str, set[str]] = {
-    # email_templates/_layout/base.html: pybabel skips folders whose name starts with "_"
-    # (its --ignore-dirs default), so the layout's footer is in no catalog: every email, every language
-    "email approvals/escalation": {FOOTER},
-    "email approvals/outcome": {FOOTER},
-    "email approvals/request": {FOOTER},
-    "email calls/agenda": {FOOTER},
-    "email calls/invitation": {FOOTER},
-    "email calls/notes": {FOOTER},
-    "email calls/question_prompt": {FOOTER},
-    "email calls/update": {FOOTER},
-    "email connectors/failed": {FOOTER},
-    "email goals/survey": {FOOTER},
-    "email links/fresh_link": {FOOTER},
-    "email mail/test": {FOOTER},
-    "email masterclasses/accepted": {FOOTER},
-    "email masterclasses/declined": {FOOTER},
-    "email masterclasses/invitation": {FOOTER},
-    "email masterclasses/promoted": {FOOTER},
-    "email masterclasses/reminder": {FOOTER},
-    "email masterclasses/waitlisted": {FOOTER},
-    "email rollouts/buddy_intro": {FOOTER},
-    "email rollouts/committed": {FOOTER},
-    "email rollouts/invitation": {FOOTER},
-    "email rollouts/reminder": {FOOTER},
-    "email terms/at_risk": {FOOTER},
-    "email terms/at_risk_buddy": {FOOTER},
-    "email terms/buddy_signoff": {FOOTER},
-    "email terms/outcome": {FOOTER},
-    "email terms/removed": {FOOTER},
-    "email terms/removed_manager": {FOOTER},
-    "page mail.message_html": {FOOTER},
     # templates of tests/language/test_pages.NOT_YET_MARKED and Python-side labels (stage
     # names, role names, audit and column codes, metric labels): helper branch i23p marks them
     "page audit.index": {
