@@ -243,6 +243,7 @@ def _render(app: Any, rendered: Rendered, extra_links: list[str]) -> None:
     unsubscribe = []
     for mail in db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)):
         rendered.emails.setdefault(mail.kind, (mail.subject, mail.text_body, mail.html_body))
+        rendered.data.add(mail.subject)  # the mailbox lists it (checked on the email itself)
         unsubscribe += re.findall(
             r"<(http[^>]+)>", (mail.headers or {}).get("List-Unsubscribe", "")
         )
