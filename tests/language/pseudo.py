@@ -13,7 +13,8 @@ The locale ids are CLDR ones Babel formats with (Babel has no ``en_XA`` / ``ar_X
 the pseudo-locales of Android and Chromium): ``en_001`` (World English, left to right)
 and ``ar_001`` (Modern Standard Arabic, right to left). Their catalogs are served
 through ``app.language.add_test_catalog``, the app's hook for a catalog outside
-``translations/``; nothing of the app is patched.
+``translations/``; nothing of the app is patched. ``en_001`` stands in for English while it
+is served, so text that falls back to English (no catalog, a fixed "en") shows up too.
 """
 
 from __future__ import annotations

@@ -95,6 +95,21 @@ def test_the_pseudo_messages_keep_placeholders_tags_and_plural_forms(tmp_path) -
     assert all(form.startswith("⟦") for form in plural.string)
 
 
+def test_the_checks_catch_what_they_are_for() -> None:
+    """Unmarked words, a message cut short, a clipping style: each is found (no vacuous pass)."""
+    data = data_pattern({"Ada Lovelace", "Data literacy"}, LTR)
+    page = read_page(
+        '<html lang="en-001" dir="ltr"><h1>⟦Ŵéļçöɱé ~⟧ Ada Lovelace</h1>'
+        '<button title="Save">⟦Šàṽé ~⟧</button><p>Data literacy: 3 December, 12 hours</p>'
+        '<span style="display:inline-block; width: 80px; overflow: hidden">⟦Ļöñĝ ļàƀéļ ~~~~⟧</span>'
+        "<td>⟦Ţĥé ŕéþöŕţ</td></html>"
+    )
+    left = [untranslated(run, data) for run in page.runs]
+    assert [text for text in left if text] == ["Save"]
+    assert page.clipped == ["⟦Ļöñĝ ļàƀéļ ~~~~⟧"]
+    assert not balanced(" ".join(page.runs)) and balanced("⟦À ⟦ƀ⟧ ~⟧")
+
+
 def test_every_page_and_every_email_kind_is_rendered(app, rendered: Rendered) -> None:
     expected = {
         r.endpoint
