@@ -9,7 +9,8 @@ from __future__ import annotations
 
 KNOWN_UNTRANSLATED: dict[str, set[str]] = {
     # templates of tests/language/test_pages.NOT_YET_MARKED and Python-side labels (stage
-    # names, role names, audit and column codes, metric labels): helper branch i23p marks them
+    # names, role names, audit and column codes): helper branch i23p marks them
+    # audit event kinds, channels and actor types printed as codes (Python side)
     "page audit.index": {
         "(person)",
         "(staff)",
@@ -24,6 +25,7 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "term_close",
         "term_review",
     },
+    # role names and "every region" from app/auth (Python side)
     "page auth.entra_roles": {
         "Expert",
         "Global",
@@ -32,6 +34,7 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "Sponsor",
         "every region",
     },
+    # connectors/connector.html (NOT_YET_MARKED)
     "page connectors.connector_page": {
         "(REST APIs)",
         "Address",
@@ -63,6 +66,7 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "the statement's actor (mbox email, account name employee id)",
         "username employee id",
     },
+    # ops/overview.html (NOT_YET_MARKED)
     "page ops.overview": {
         "Audit trail",
         "Backlog through",
@@ -96,6 +100,7 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "reports",
         "worker(s) running.",
     },
+    # the export's table labels and column names (Python side)
     "page privacy.show": {
         "Approval digest",
         "False",
@@ -143,6 +148,7 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "time_zone",
         "updated_at",
     },
+    # progress/imports.html (NOT_YET_MARKED) and its format names
     "page progress.imports": {
         "Detect from the header",
         "Format",
@@ -165,9 +171,11 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "problem grade report",
         "report",
     },
+    # an import's status label (app/roster, Python side)
     "page roster.roster": {
         "applied",
     },
+    # roster/import.html (NOT_YET_MARKED)
     "page roster.roster_import": {
         "(line, column, reason). Fix them in the file and import it again: rows already imported stay as they are.",
         "All imports",
@@ -190,6 +198,7 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "Unchanged",
         "Waiting for worker.",
     },
+    # enrollment stage labels (Python side); DE-BY-like codes are skipped
     "page web.region_overview": {
         "Active",
         "Committed",
