@@ -19,9 +19,11 @@ install: $(STAMP)
 
 # extract every marked string into translations/messages.pot and merge it into each .po;
 # translators then work in translations/<locale>/LC_MESSAGES/messages.po
+# pybabel's default also skips folders starting with "_": the email layout (_layout) is text too
+MESSAGES_IGNORE_DIRS = .* ._ _test __pycache__ node_modules
 messages: install
 	$(BIN)/pybabel -q extract -F translations/babel.cfg -k lazy_gettext -k translate -k pgettext:1c,2 --add-comments=TRANSLATORS: \
-	  --add-location=file --sort-output --no-wrap --project=Summit \
+	  --ignore-dirs="$(MESSAGES_IGNORE_DIRS)" --add-location=file --sort-output --no-wrap --project=Summit \
 	  -o translations/messages.pot .
 	$(BIN)/pybabel -q update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete \
 	  --no-fuzzy-matching

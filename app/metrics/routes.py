@@ -27,6 +27,6 @@ def dashboard() -> Any:
     return render_template(
         "metrics/dashboard.html",
         region=region,
-        rows=rows(current, previous, "en"),
+        rows=rows(current, previous, None),  # in the staff member's language, as the page
         enrolled=current["enrolled"],
     )
