@@ -8,8 +8,6 @@ list only shrinks: the test fails on anything new, and on an entry that no longe
 from __future__ import annotations
 
 KNOWN_UNTRANSLATED: dict[str, set[str]] = {
-    # templates of tests/language/test_pages.NOT_YET_MARKED and Python-side labels (stage
-    # names, role names, audit and column codes): helper branch i23p marks them
     # audit event kinds, channels and actor types printed as codes (Python side)
     "page audit.index": {
         "(person)",
@@ -34,71 +32,12 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "Sponsor",
         "every region",
     },
-    # connectors/connector.html (NOT_YET_MARKED)
-    "page connectors.connector_page": {
-        "(REST APIs)",
-        "Address",
-        "An the company runs",
-        "Course",
-        "ID number employee id",
-        "Key or client id",
-        "Learners are matched on",
-        "Platform",
-        "Progress connector",
-        "Progress connector of",
-        "Progress imports",
-        "Save the connector",
-        "Secret",
-        "Set up connector",
-        "Sync every",
-        "Sync every hour",
-        "email address",
-        "email shows it for the masters track only)",
-        "external user key employee id",
-        "in",
-        "pulls progress from the course platform every hour, so nobody uploads files. Each sync reads only what changed since the last one; failing sync is shown here and emailed to the local leads once.",
-        "pulls progress from the course platform every so nobody uploads files. Each sync reads only what changed since the last one; failing sync is shown here and emailed to the local leads once.",
-        "secret, OAuth2 client secret or token; stored encrypted and never shown again",
-        "services)",
-        "the Basic user name; the OAuth2 client id; empty",
-        "the course key (course-v1:…); the course id; empty",
-        "the endpoint or the LMS root",
-        "the statement's actor (mbox email, account name employee id)",
-        "username employee id",
-    },
-    # ops/overview.html (NOT_YET_MARKED)
+    # ops/overview.html: queue names printed as codes
     "page ops.overview": {
-        "Audit trail",
-        "Backlog through",
-        "Dev mailbox",
-        "Failed",
-        "Failed emails",
-        "Failed imports",
-        "Failed jobs",
-        "Jobs per queue",
-        "No failed emails.",
-        "No failed imports.",
-        "Operations",
-        "Outbox",
-        "Queue",
-        "Queued",
-        "Queues",
-        "Recent scheduled runs",
-        "Running",
-        "Scheduled",
-        "Sending budget",
-        "Sent in the last",
-        "Sent in the last hours",
-        "The scheduler has enqueued anything yet",
-        "Waiting to be sent",
-        "as fast as the mail server accepts",
         "default",
-        "due now)",
         "imports",
         "mail",
-        "no cap configured",
         "reports",
-        "worker(s) running.",
     },
     # the export's table labels and column names (Python side)
     "page privacy.show": {
@@ -148,64 +87,9 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "time_zone",
         "updated_at",
     },
-    # progress/imports.html (NOT_YET_MARKED) and its format names
-    "page progress.imports": {
-        "Detect from the header",
-        "Format",
-        "Importing the same file twice changes nothing, and an older file never overwrites newer progress.",
-        "No import yet. Export the grade or completion report from the course platform and it above.",
-        "Other platform (you confirm which column is which)",
-        "Progress",
-        "Progress of",
-        "Recent imports",
-        "The grade report of completion report, report, Udemy Business' user course activity report, any platform's or (employee_id, email, module, percent, completed, observed_at).",
-        "Udemy Business user course activity report",
-        "Upload an export",
-        "Upload and import",
-        "completion report",
-        "file",
-        "file from another platform export, say): after the shows its columns and first rows, guesses which is which, and you confirm; the next file with the same columns imports without asking.",
-        "grade report",
-        "in",
-        "learns progress from the course platform: its export here, or let the course send statements (ask global for the credentials:",
-        "problem grade report",
-        "report",
-    },
     # an import's status label (app/roster, Python side)
     "page roster.roster": {
         "applied",
-    },
-    # roster/import.html (NOT_YET_MARKED)
-    "page roster.roster_import": {
-        "(line, column, reason). Fix them in the file and import it again: rows already imported stay as they are.",
-        "All imports",
-        "Applied",
-        "Changed (details, manager, or newly enrolled)",
-        "Column",
-        "Dashboard",
-        "Download every error as",
-        "Enrolled people missing from this file (flagged, deleted)",
-        "Import",
-        "Line",
-        "New people",
-        "Reading and checking the file…",
-        "Reason",
-        "Roster import",
-        "Rows applied",
-        "Rows of the file by outcome",
-        "Rows with errors applied)",
-        "The first rows with errors",
-        "Unchanged",
-        "Waiting for worker.",
-    },
-    # enrollment stage labels (Python side); DE-BY-like codes are skipped
-    "page web.region_overview": {
-        "Active",
-        "Committed",
-        "Completed",
-        "Invited",
-        "Invited Committed Time approved Active Completed",
-        "Time approved",
     },
     # approvals, master classes, reports and rollouts pages and emails: rewritten for issues 24/25
     "page approvals.rollout_dashboard": {
@@ -215,9 +99,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "under",
         "under days",
         "weeks",
-    },
-    "page approvals_public.decide": {
-        "Sep",
     },
     "page masterclasses.leaderboard_page": {
         "Attended master class",
@@ -230,12 +111,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "Reached the goal they set at the start",
         "Regular",
         "Steady pace",
-    },
-    "page masterclasses_public.leaderboard_opt_in": {
-        "in",
-    },
-    "page masterclasses_public.rsvp": {
-        "decline",
     },
     "page reports.global_index": {
         "Weekly reports: all regions",
@@ -285,20 +160,5 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
     },
     "page reports.index": {
         "Weekly reports:",
-    },
-    "page reports_public.subscription": {
-        "subscribe",
-        "the global weekly report.",
-    },
-    "page rollouts.learners": {
-        "Reached “invited”",
-    },
-    "page rollouts.overview": {
-        "Active",
-        "Committed",
-        "Completed",
-        "Invited",
-        "Invited Committed Time approved Active Completed",
-        "Time approved",
     },
 }

@@ -127,7 +127,8 @@ class Page(HTMLParser):
             self.html_attributes = values
         for name in _VISIBLE_ATTRIBUTES & values.keys():
             self._run(values[name] or "")
-        if tag in {"input", "button"} and values.get("type") in {"submit", "button", "reset"}:
+        # an <input>'s value is its label; a <button>'s value is data sent, never shown
+        if tag == "input" and values.get("type") in {"submit", "button", "reset"}:
             self._run(values.get("value") or "")
         self._in_style = tag == "style"
         if tag in {"script", "style", "code", "pre", "textarea"}:
