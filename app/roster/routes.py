@@ -20,7 +20,7 @@ from flask import (
 )
 
 from app.auth.access import current_staff, require_role
-from app.language import accepted_language
+from app.language import accepted_language, current_locale
 from app.rollouts.models import Rollout
 from app.rollouts.permissions import EDITORS
 from app.roster import queries
@@ -162,7 +162,7 @@ def roster_issues_csv(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
     rows = queries.import_issues(roster_import.id, refused=True)
     return Response(
-        issues_csv(rows, lang=_lead_language()),
+        issues_csv(rows, lang=current_locale()),  # the staff member's own language
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="roster-import-{import_id}-errors.csv"'
