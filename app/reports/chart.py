@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from matplotlib.figure import Figure
 
-from app.language import _, day_month, percent
+from app.language import _, day_month, local_date, percent
 from app.metrics.presentation import percent_points
 from app.reports.chart_fonts import font_families
 from app.weeks import week_monday
@@ -114,11 +114,11 @@ def trend_alt(
             return _("no data")
         (w0, v0), (w1, v1) = known[0], known[-1]
         return _(
-            "%(first)s in %(first_week)s to %(last)s in %(last_week)s",
+            "%(first)s in the week to %(first_week)s, %(last)s in the week to %(last_week)s",
             first=_percent(v0),
-            first_week=w0,
+            first_week=local_date(week_last_day(w0)),
             last=_percent(v1),
-            last_week=w1,
+            last_week=local_date(week_last_day(w1)),
         )
 
     return _(

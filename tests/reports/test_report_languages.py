@@ -29,8 +29,8 @@ def test_chart_words_in_german():
             WEEKS, [0.1, 0.15, 0.225], [0.2, 0.2, 0.3], region_label="D", overall_label="Alle"
         ).startswith(b"\x89PNG")
     assert alt == (
-        "Abschlussquote pro Woche: Deutschland von 10\u00a0% in 2026-W46 auf 23\u00a0% in "
-        "2026-W48; Alle Regionen keine Daten."
+        "Abschlussquote pro Woche: Deutschland 10\u00a0% in der Woche bis 15.11.2026, "
+        "23\u00a0% in der Woche bis 29.11.2026; Alle Regionen keine Daten."
     )
 
 
