@@ -2,16 +2,19 @@
 carries its own label, bars are hatched, points are marked, and each chart has a table twin.
 
 Only geometry lives here (core layer); the numbers come from ``app.metrics`` and
-``app.rollouts.queries``, the markup from ``templates/web/_charts.html``.
+``app.rollouts.queries``, the markup from ``templates/web/_charts.html``, which writes every
+word, date and percentage in the reader's locale (``app.language`` filters).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from app.language import N_, gettext
+from app.weeks import week_monday
 
 WIDTH = 640
 LABEL_WIDTH = 150
@@ -35,7 +38,10 @@ class Bar:
 
 @dataclass(frozen=True)
 class Point:
+    #: the ISO week ("2026-W49")
     label: str
+    #: its last day, the one its figure is counted to (shown as a date in the reader's locale)
+    day: date
     value: float | None
     x: float
     y: float | None
@@ -59,8 +65,8 @@ class Trend:
     bottom: float
     left: int
     right: int
-    #: (y position, label) of the horizontal grid lines at 0, 50 and 100 %
-    grid: list[tuple[float, str]]
+    #: (y position, share) of the horizontal grid lines at 0, 50 and 100 %
+    grid: list[tuple[float, float]]
     #: the SVG path through the known points (a gap where a week has no figure)
     path: str
 
@@ -95,6 +101,7 @@ def trend(weeks: Sequence[tuple[str, float | None]]) -> Trend:
     points = [
         Point(
             label=week,
+            day=week_monday(week) + timedelta(days=6),
             value=rate,
             x=round(LEFT + i * step, 1),
             y=None if rate is None else round(bottom - rate * PLOT_HEIGHT, 1),
@@ -116,7 +123,7 @@ def trend(weeks: Sequence[tuple[str, float | None]]) -> Trend:
         bottom=bottom,
         left=LEFT,
         right=WIDTH - RIGHT,
-        grid=[(bottom - f * PLOT_HEIGHT, f"{round(f * 100)}%") for f in (0, 0.5, 1)],
+        grid=[(bottom - f * PLOT_HEIGHT, f) for f in (0, 0.5, 1)],
         path=" ".join(path),
     )
 

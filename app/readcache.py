@@ -231,6 +231,9 @@ class ReadCache:
             identity.id,
             identity.name,
             identity.roles,
+            # the page's language: the profile's choice, else the browser's (issue 23)
+            identity.locale,
+            request.headers.get("Accept-Language"),
             self._scope(self._session()),
             session.get("csrf_token"),
             epoch,

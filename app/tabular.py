@@ -1,5 +1,6 @@
-"""Text tables as people export them (HR rosters, course-platform reports, Teams attendance):
-which encoding, which delimiter. One rule for every upload.
+"""Text tables: as people export them (HR rosters, course-platform reports, Teams
+attendance): which encoding, which delimiter, one rule for every upload; and the CSV files
+Summit writes (:func:`write_csv`): headers in the reader's words, values machine numbers.
 
 Encoding, in this order:
 
@@ -24,7 +25,12 @@ outside quotes, comma on a tie (:func:`sniff_delimiter`).
 from __future__ import annotations
 
 import codecs
+import csv
+import enum
 import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import BinaryIO
 
 #: bytes read to recognise a file (BOMs, UTF-16 zero bytes, binary data)
@@ -143,3 +149,62 @@ def sniff_delimiter(text: str) -> str:
     counts = {d: bare.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])  # max keeps the first on a tie
     return best if counts[best] else ","
+
+
+# --- writing: the CSV files Summit hands out --------------------------------------------
+# Headers are words for the reader (translated by the caller); values stay machine values
+# a spreadsheet computes with: 18, 0.18, -14, 2026-12-04, never "18 %", "▲ 14" or "48,0".
+
+#: text a spreadsheet would run as a formula (OWASP "CSV injection")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Formula-like text with a leading apostrophe, so that it stays text."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csv_cell(value: object) -> str:
+    """One cell: a number as a plain machine number (a negative one stays negative), a date
+    or an instant in ISO 8601, an enum by its value, nothing as empty, other text
+    neutralised."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return _plain_number(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        value = value.value
+    return neutralise(str(value))
+
+
+def _plain_number(value: float | Decimal) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        # no exponent (1e-05) and no binary noise (0.30000000000000004)
+        return format(Decimal(repr(value)), "f")
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """A CSV file (RFC 4180, CRLF), one header row then the rows, in chunks of about 64 kB
+    (for a streamed download of any length)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(str(h)) for h in header])
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A whole (small) CSV file as text: see :func:`csv_lines`."""
+    return "".join(csv_lines(header, rows))

@@ -6,7 +6,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
+from app.language import N_
 from app.people.models import Person
 from app.rates import approval_rate
 from app.readcache import read_cache
@@ -239,21 +240,22 @@ def decided_by_the_lead(*, region_id: int, rollout_id: int, limit: int = 200) ->
     )
 
 
+#: the export's columns, headed in the reader's language (``gettext`` them when written)
 EXPORT_HEADER = (
-    "employee_id",
-    "learner",
-    "learner_email",
-    "manager",
-    "manager_email",
-    "delegate",
-    "status",
-    "hours_requested",
-    "hours_decided",
-    "reason",
-    "requested_at",
-    "decided_at",
-    "decided_via",
-    "reminders_sent",
+    N_("Employee ID"),
+    N_("Learner"),
+    N_("Learner's email"),
+    N_("Manager"),
+    N_("Manager's email"),
+    N_("Delegate"),
+    N_("Status"),
+    N_("Hours requested per week"),
+    N_("Hours approved per week"),
+    N_("Reason"),
+    N_("Requested at (UTC)"),
+    N_("Decided at (UTC)"),
+    N_("Decided via"),
+    N_("Reminders sent"),
 )
 
 
@@ -291,20 +293,11 @@ def export_rows(*, region_id: int, rollout_id: int) -> Iterator[tuple[Any, ...]]
     for row in db.session.execute(stmt):
         values = list(row)
         values[6] = AllocationStatus(values[6]).value
-        for i in (10, 11):
-            values[i] = values[i].isoformat() if values[i] is not None else ""
+        for i in (10, 11):  # UTC instants, to the second, as ISO 8601 (2026-12-04T09:30:00Z)
+            if values[i] is not None:
+                instant = values[i] if values[i].tzinfo else values[i].replace(tzinfo=UTC)
+                values[i] = instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         yield tuple(values)
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A spreadsheet would run ``=…``, ``+…``, ``-…``, ``@…`` (or tab/CR-led) text as a
-    formula: prefix such text with an apostrophe so it stays text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return "" if value is None else value
 
 
 def allocations_for(*, rollout_id: int, region_id: int, person_id: int) -> list[TimeAllocation]:

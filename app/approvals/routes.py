@@ -5,9 +5,6 @@ page (signed link) is ``app/approvals/public.py``.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -30,11 +27,12 @@ from app.approvals.permissions import LEAD_ROLES
 from app.approvals.policy import decisions_open
 from app.auth.access import current_staff, require_role
 from app.db import utcnow
-from app.language import _, current_locale
+from app.language import _, current_locale, gettext
 from app.people.models import Person
 from app.readcache import cached_page
 from app.rollouts.models import Rollout
 from app.scoping import get_in_region_or_404
+from app.tabular import csv_lines
 from app.transaction import rollback
 
 bp = Blueprint("approvals", __name__)
@@ -134,20 +132,10 @@ def export(slug: str) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     region_id = g.region.id
 
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(queries.EXPORT_HEADER)
-        for row in queries.export_rows(region_id=region_id, rollout_id=rollout.id):
-            writer.writerow([queries.neutralise(v) for v in row])
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
+    header = [gettext(h) for h in queries.EXPORT_HEADER]
+    rows = queries.export_rows(region_id=region_id, rollout_id=rollout.id)
     return Response(
-        stream_with_context(generate()),
+        stream_with_context(csv_lines(header, rows)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="approvals-{rollout.slug}.csv"'},
     )

@@ -41,6 +41,9 @@ class Identity:
     name: str
     #: (region id, role) pairs; region id None for the global admin role
     roles: frozenset[tuple[int | None, Role]]
+    #: the language chosen on the profile (None: the browser's, then the region's): every
+    #: page and download of the request, not only those that load the StaffUser, follow it
+    locale: str | None = None
 
     @property
     def is_global_admin(self) -> bool:
@@ -163,7 +166,7 @@ def _load_identity() -> Identity | None:
         return None
     note_epoch(rows[0][-1])
     roles = frozenset((r.region_id, Role(r.role)) for r in rows if r.role is not None)
-    return Identity(id=user_id, name=rows[0].name, roles=roles)
+    return Identity(id=user_id, name=rows[0].name, roles=roles, locale=rows[0].locale)
 
 
 @cache
@@ -175,6 +178,7 @@ def _identity_statement() -> Select[Any]:
             StaffUser.name,
             StaffUser.active,
             StaffUser.session_version,
+            StaffUser.locale,
             RoleAssignment.region_id,
             RoleAssignment.role,
             epoch_column(),  # the read cache's epoch, in the same round trip

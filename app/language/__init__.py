@@ -18,6 +18,7 @@ The filters (same names, same arguments in pages, emails, ICS and charts)::
     {{ term.ends_on|local_date("long") }}           13. November 2026
     {{ value|local_datetime(tz="Asia/Kolkata", locale="en_IN") }}
     {{ 1234.5|number }}   {{ 0.87|percent }}   {{ 48|hours }}   {{ 90|duration }}
+    {{ week_end|day_month }}                        6 Dec, 6. Dez., 12月6日 (a chart's axis)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from jinja2 import Environment
 from app.language.formatting import (
     FILTERS,
     _at_render,
+    day_month,
     duration,
     hours,
     local_date,
@@ -94,6 +96,7 @@ __all__ = [
     "catalog_id",
     "current_locale",
     "current_time_zone",
+    "day_month",
     "duration",
     "force_reader",
     "gettext",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel.dates import (
     format_date,
     format_datetime,
+    format_skeleton,
     format_time,
     get_datetime_format,
     get_day_names,
@@ -126,6 +127,23 @@ def local_date(
     return _date(value, format, locale or current_locale())
 
 
+@lru_cache(maxsize=4096)
+def _day_month(value: date, code: str) -> str:
+    return format_skeleton("MMMd", value, locale=_parse(code))
+
+
+def day_month(
+    value: date | datetime | None, tz: str | None = None, locale: str | None = None
+) -> str:
+    """A day without its year, as the locale writes it (a chart's axis): "Dec 6", "6. Dez.",
+    "12月6日"; an instant is first converted to the reader's time zone."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = _aware(value).astimezone(ZoneInfo(tz or current_time_zone())).date()
+    return _day_month(value, locale or current_locale())
+
+
 def local_time(
     value: datetime | time | None,
     format: str = "short",
@@ -185,6 +203,7 @@ FILTERS = {
     "local_datetime": local_datetime,
     "local_date": local_date,
     "local_time": local_time,
+    "day_month": day_month,
     "number": number,
     "percent": percent,
     "hours": hours,

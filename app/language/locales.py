@@ -201,7 +201,9 @@ def _select_locale() -> str:
     region_locale = getattr(region, "locale", None)
     if not has_request_context():
         return reader_locale(region_locale)
-    staff = g.get("staff")
+    # the signed-in staff member (``app.auth.access``: the identity of every request, the
+    # full StaffUser where a view loaded it)
+    staff = g.get("staff") or g.get("identity")
     return staff_locale(getattr(staff, "locale", None), request.accept_languages, region_locale)
 
 

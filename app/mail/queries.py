@@ -17,6 +17,7 @@ from app.extensions import db
 from app.mail.budget import budget_for
 from app.mail.models import EmailStatus, OutboundAttachment, OutboundEmail
 from app.mail.transports import get_transport, transport_name
+from app.regions.models import Region
 
 _HREF = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
@@ -160,6 +161,17 @@ def mailbox_page(
         stmt.order_by(OutboundEmail.id.desc()).limit(page_size).offset((page - 1) * page_size)
     ).all()
     return list(emails), total
+
+
+def region_time_zones(emails: list[OutboundEmail]) -> dict[int, str]:
+    """The time zone of each region these emails belong to (region id → IANA name): the
+    mailbox shows an email's times as its region sees them."""
+    ids = {e.region_id for e in emails if e.region_id is not None}
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(select(Region.id, Region.time_zone).where(Region.id.in_(ids))).all()
+    )
 
 
 def attachment_of(email_id: int, attachment_id: int) -> OutboundAttachment | None:

@@ -3,7 +3,8 @@
 The default transport in development is ``dev``: nothing leaves the machine and
 this page is where a new user opens the manager's email and clicks through. It
 exists outside production only, or when ``MAIL_TRANSPORT=dev``; staff see the
-emails of their regions (a global admin sees all).
+emails of their regions (a global admin sees all), in their own language, each email's
+times in its region's time zone (UTC for an email of no region).
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from app.auth.access import current_staff
 from app.mail.models import OutboundEmail
-from app.mail.queries import attachment_of, links_in, mailbox_page, visible_email
+from app.mail.queries import (
+    attachment_of,
+    links_in,
+    mailbox_page,
+    region_time_zones,
+    visible_email,
+)
 
 bp = Blueprint("mail", __name__, url_prefix="/dev/mailbox")
 PAGE_SIZE = 50
@@ -51,6 +58,7 @@ def mailbox() -> Any:
         pages=max(1, -(-total // PAGE_SIZE)),
         total=total,
         q=query,
+        zones=region_time_zones(emails),
         transport=current_app.extensions["summit.settings"].mail_transport,
     )
 
@@ -58,7 +66,12 @@ def mailbox() -> Any:
 @bp.get("/<int:email_id>")
 def message(email_id: int) -> Any:
     email = _email_or_404(email_id)
-    return render_template("mail/message.html", email=email, links=links_in(email.html_body))
+    return render_template(
+        "mail/message.html",
+        email=email,
+        zone=region_time_zones([email]).get(email.region_id),
+        links=links_in(email.html_body),
+    )
 
 
 @bp.get("/<int:email_id>/html")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -157,19 +155,20 @@ def rows(
     return out
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+def plain_value(kind: str, value: Any) -> Any:
+    """A figure as a machine number (CSV): a rate as a fraction to four places (0.1833),
+    hours to one decimal, a count as it is; None when unknown."""
+    if value is None:
+        return None
+    if kind == "rate":
+        return round(value, 4)
+    if kind == "hours":
+        return round(value, 1)
+    return value
 
 
-def neutralise(cell: Any) -> str:
-    """A CSV cell a spreadsheet will not run: formula-like text gets a leading apostrophe."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def to_csv(table: list[list[Any]]) -> str:
-    """CSV text (RFC 4180, CRLF) with every cell neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for line in table:
-        writer.writerow([neutralise(cell) for cell in line])
-    return buffer.getvalue()
+def plain_change(kind: str, current: Any, previous: Any) -> Any:
+    """The change since last week as a signed machine number (-14, -0.05), None if unknown."""
+    if current is None or previous is None:
+        return None
+    return plain_value(kind, current - previous)

@@ -1,16 +1,21 @@
 """The trend chart of a regional report: an inline PNG readable in Outlook and in greyscale.
 
-Title, labels and percentages are in the language being rendered (the caller runs it in
-``app.language.force_reader`` for the report's reader)."""
+Title, labels, week dates and percentages are in the language being rendered (the caller
+runs it in ``app.language.force_reader`` for the report's reader); each week is labelled with
+its last day ("6 Dec", "6. Dez.", "12月6日"). Fonts: ``app.reports.chart_fonts``."""
 
 from __future__ import annotations
 
 import io
+import warnings
+from datetime import date, timedelta
 
 from matplotlib.figure import Figure
 
-from app.language import _, percent
+from app.language import _, day_month, local_date, percent
 from app.metrics.presentation import percent_points
+from app.reports.chart_fonts import font_families
+from app.weeks import week_monday
 
 #: Okabe–Ito blue and vermillion; the lines also differ by style and marker
 REGION_STYLE = {"color": "#0072B2", "linestyle": "-", "marker": "o", "linewidth": 2.2}
@@ -25,11 +30,31 @@ def trend_png(
     region_label: str,
     overall_label: str,
 ) -> bytes:
-    """Completion rate per week, this region against all regions, lines labelled directly.
+    """Completion rate per week, this region against all regions, lines labelled directly,
+    as a PNG. Uses matplotlib's object API on the Agg canvas (no pyplot global state, so it
+    is safe in threads and workers)."""
+    fig = trend_figure(
+        weeks, region, overall, region_label=region_label, overall_label=overall_label
+    )
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        if len(font_families()) == 1:  # no CJK font: logged once, not per missing glyph
+            warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
 
-    Uses matplotlib's object API on the Agg canvas (no pyplot global state, so it is
-    safe in threads and workers).
-    """
+
+def trend_figure(
+    weeks: list[str],
+    region: list[float | None],
+    overall: list[float | None],
+    *,
+    region_label: str,
+    overall_label: str,
+) -> Figure:
+    """The chart of :func:`trend_png`, every text in the reader's language and drawn with
+    the fallback fonts of ``app.reports.chart_fonts``."""
+    fonts = list(font_families())
     fig = Figure(figsize=(6.4, 2.8), dpi=100)
     ax = fig.add_subplot()
     x = list(range(len(weeks)))
@@ -51,20 +76,26 @@ def trend_png(
             fontsize=9,
             color=style["color"],
             fontweight="bold",
+            fontfamily=fonts,
         )
-    ax.set_xticks(x, [w.split("-")[1] for w in weeks], fontsize=8)
+    ax.set_xticks(x, [day_month(week_last_day(w)) for w in weeks], fontsize=8)
     ax.set_ylim(0, 100)
     ax.set_xlim(-0.3, len(weeks) - 1 + 2.6)
     ax.yaxis.set_major_formatter(lambda v, _pos: percent(round(v) / 100))
     ax.tick_params(axis="y", labelsize=8)
+    ax.tick_params(labelfontfamily=fonts)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(_("Completion rate by week"), fontsize=10, loc="left")
+    ax.set_title(_("Completion rate by week"), fontsize=10, loc="left", fontfamily=fonts)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.88, bottom=0.1)  # tight_layout costs 3x
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return fig
+
+
+def week_last_day(week: str) -> date:
+    """The Sunday of an ISO week ("2026-W49" → 6 Dec 2026): every figure is counted to its
+    end."""
+    return week_monday(week) + timedelta(days=6)
 
 
 def trend_alt(
@@ -83,11 +114,11 @@ def trend_alt(
             return _("no data")
         (w0, v0), (w1, v1) = known[0], known[-1]
         return _(
-            "%(first)s in %(first_week)s to %(last)s in %(last_week)s",
+            "%(first)s in the week to %(first_week)s, %(last)s in the week to %(last_week)s",
             first=_percent(v0),
-            first_week=w0,
+            first_week=local_date(week_last_day(w0)),
             last=_percent(v1),
-            last_week=w1,
+            last_week=local_date(week_last_day(w1)),
         )
 
     return _(

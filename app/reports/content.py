@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
-from app.language import force_reader
+from app.language import _, force_reader, in_language
 from app.mail.rendering import environments
 from app.metrics.presentation import (
     METRICS,
@@ -17,11 +17,13 @@ from app.metrics.presentation import (
     format_change,
     format_value,
     label,
+    plain_change,
+    plain_value,
     rows,
-    to_csv,
     value_of,
 )
 from app.progress.queries import as_of_text as progress_as_of_text
+from app.tabular import write_csv
 from app.weeks import week_monday
 
 CHART_CID = "trend-chart@summit"
@@ -119,18 +121,39 @@ def regional_context(
     }
 
 
-def regional_csv(*, week: str, figures: dict[str, Any], previous: dict[str, Any] | None) -> str:
-    """The regional CSV: the same rows as the email; names only under ``named``."""
+def regional_csv(
+    *, week: str, figures: dict[str, Any], previous: dict[str, Any] | None, locale: str = "en"
+) -> str:
+    """The regional CSV: the email's rows, headers and metric names in ``locale`` (the
+    report's language, or the reader's for a download), figures as machine numbers (a rate
+    as a fraction, its counts in two columns, the change signed); names only under
+    ``named``, one row each with the term."""
     region = figures["region"]["name"]
-    table: list[list[Any]] = [["Region", "Week", "Metric", "Value", "Counts", "Change"]]
-    for row in rows(figures, previous, "en"):
-        table.append([region, week, row.label, row.value, row.detail, row.change])
-    if figures["region"]["policy"] == "named":
-        for entry in figures.get("free_rider_names", []):
-            table.append(
-                [region, week, "Confirmed free rider", entry["name"], f"term {entry['term']}", ""]
+    with in_language(locale):
+        header = [
+            _("Region"),
+            _("Week"),
+            _("Metric"),
+            _("Value"),
+            _("Counted"),
+            _("Out of"),
+            _("Change"),
+            _("Term"),
+        ]
+        table: list[list[Any]] = []
+        for metric in METRICS:
+            current = value_of(figures, metric.key)
+            num, den = (
+                (value_of(figures, k) for k in metric.detail) if metric.detail else (None, None)
             )
-    return to_csv(table)
+            change = plain_change(metric.kind, current, value_of(previous, metric.key))
+            value = plain_value(metric.kind, current)
+            table.append([region, week, label(metric.key), value, num, den, change, None])
+        if figures["region"]["policy"] == "named":
+            named = _("Confirmed free rider")
+            for entry in figures.get("free_rider_names", []):
+                table.append([region, week, named, entry["name"], None, None, None, entry["term"]])
+    return write_csv(header, table)
 
 
 def league(
@@ -209,18 +232,17 @@ def global_context(
     }
 
 
-def global_csv(*, week: str, regions: dict[str, dict[str, Any]], overall: dict[str, Any]) -> str:
-    """The league table as CSV: one row per region and one for all regions, counts only."""
-
-    header = ["Region", "Week", *(label(m.key) for m in METRICS)]
-    table: list[list[Any]] = [header]
+def global_csv(
+    *, week: str, regions: dict[str, dict[str, Any]], overall: dict[str, Any], locale: str = "en"
+) -> str:
+    """The league table as CSV: one row per region and one for all regions, headers in
+    ``locale``, figures as machine numbers (rates as fractions)."""
+    with in_language(locale):
+        header = [_("Region"), _("Week"), *(label(m.key) for m in METRICS)]
+        everyone = {**overall, "region": {"name": _("All regions")}}
     ordered = sorted(regions.values(), key=lambda f: f["region"]["name"])
-    for f in [*ordered, {**overall, "region": {"name": "All regions"}}]:
-        table.append(
-            [
-                f["region"]["name"],
-                week,
-                *(format_value(m.kind, value_of(f, m.key)) for m in METRICS),
-            ]
-        )
-    return to_csv(table)
+    table = [
+        [f["region"]["name"], week, *(plain_value(m.kind, value_of(f, m.key)) for m in METRICS)]
+        for f in [*ordered, everyone]
+    ]
+    return write_csv(header, table)

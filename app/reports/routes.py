@@ -20,9 +20,9 @@ from markupsafe import Markup
 
 from app.auth.access import current_staff, require_role
 from app.db import utcnow
-from app.language import _
+from app.language import _, current_locale
 from app.readcache import cached_page
-from app.reports import builds, permissions, queries
+from app.reports import builds, content, permissions, queries
 from app.reports.content import CHART_CID
 from app.reports.models import Report
 from app.weeks import last_complete_week, parse_week
@@ -129,7 +129,16 @@ def show(week: str) -> Any:
 @require_role(*permissions.READERS)
 def csv(week: str) -> Any:
     report = _region_report_or_404(week)
-    return _csv_response(report, f"summit-{g.region.code}-{report.week}.csv")
+    figures = report.figures or {}
+    text = report.csv
+    if "region" in figures:  # the reader's language (the stored one is the sponsors')
+        text = content.regional_csv(
+            week=report.week,
+            figures=figures["region"],
+            previous=figures.get("previous"),
+            locale=current_locale(),
+        )
+    return _csv_response(text, f"summit-{g.region.code}-{report.week}.csv")
 
 
 @bp.get("/r/<region>/reports/<week>/chart.png")
@@ -175,12 +184,21 @@ def global_show(week: str) -> Any:
 @bp.get("/reports/global/<week>/report.csv")
 def global_csv(week: str) -> Any:
     report = _global_report_or_404(week)
-    return _csv_response(report, f"summit-global-{report.week}.csv")
+    figures = report.figures or {}
+    text = report.csv
+    if "regions" in figures:
+        text = content.global_csv(
+            week=report.week,
+            regions=figures["regions"],
+            overall=figures["overall"],
+            locale=current_locale(),
+        )
+    return _csv_response(text, f"summit-global-{report.week}.csv")
 
 
-def _csv_response(report: Report, filename: str) -> Response:
+def _csv_response(text: str, filename: str) -> Response:
     return Response(
-        report.csv.encode("utf-8-sig"),
+        text.encode("utf-8-sig"),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

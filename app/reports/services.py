@@ -260,7 +260,9 @@ def _fill_regional(
     report.html, report.text = content.render_content(
         REGION_KIND, region.locale, context, region.time_zone
     )
-    report.csv = content.regional_csv(week=report.week, figures=figures, previous=previous)
+    report.csv = content.regional_csv(
+        week=report.week, figures=figures, previous=previous, locale=region.locale
+    )
     report.figures = {
         "week": report.week,
         "region": figures,

@@ -3,21 +3,19 @@ staging table under the file's own headers, and exported as CSV safe to open in 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection
 
 from app.extensions import db
+from app.language import _, in_language
 from app.roster.files import COLUMN_LABELS
 from app.roster.headers import MANAGER_FIELDS
 from app.roster.models import RosterImport, RosterImportIssue
 from app.roster.staging import staged_issues
 from app.roster.texts import roster_reason
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from app.tabular import write_csv
 
 
 def column_header(field: str, headers: dict[str, str]) -> str:
@@ -56,20 +54,15 @@ def issue_recorder(roster_import: RosterImport) -> Any:
     return copy_out
 
 
-def neutralise(value: object) -> str:
-    """A cell safe to open in a spreadsheet: formulas become text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def issues_csv(rows: Any, *, lang: str = "en") -> str:
-    """The issues of an import as CSV (line, column, reason in ``lang``),
-    formula-neutralised."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "column", "reason"])
+    """The issues of an import as CSV (line, column, reason), headers and reasons in
+    ``lang``, text formula-neutralised (``app.tabular``)."""
+    with in_language(lang):
+        header = [_("Line"), _("Column"), _("Reason")]
+    table = []
     for issue in rows:
         code = getattr(issue, "code", None)
-        reason = roster_reason(code, lang) if code else issue.reason
-        writer.writerow([issue.line, neutralise(issue.column), neutralise(reason)])
-    return out.getvalue()
+        table.append(
+            [issue.line, issue.column, roster_reason(code, lang) if code else issue.reason]
+        )
+    return write_csv(header, table)

@@ -162,7 +162,7 @@ def roster_issues_csv(slug: str, import_id: int) -> Any:
     _, roster_import = _load_import(slug, import_id)
     rows = queries.import_issues(roster_import.id, refused=True)
     return Response(
-        issues_csv(rows, lang=_lead_language()),
+        issues_csv(rows, lang=current_locale()),  # the staff member's own language
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="roster-import-{import_id}-errors.csv"'

@@ -3,8 +3,6 @@ buddy's sign-off (signed link) is ``app/terms/public.py``."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -17,6 +15,7 @@ from app.programs.models import Term
 from app.readcache import cached_page
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
+from app.tabular import write_csv
 from app.terms import forms
 from app.terms.closing import close_term
 from app.terms.common import ReviewError, program_term
@@ -161,31 +160,29 @@ def outcome(slug: str, number: int) -> Any:
     )
 
 
-def _csv_safe(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>/outcome.csv")
 def outcome_csv(slug: str, number: int) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)
     result = term_outcome(region=g.region, rollout=rollout, term=term)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["term", "measure", "value"])
-    for measure, value in (
-        ("on_track", result.on_track),
-        ("excused", result.excused),
-        ("removed", result.removed),
-        ("awaiting_review", result.candidates),
-    ):
-        writer.writerow([term.number, measure, value])
+    # headers in the reader's language; the measures stay codes a spreadsheet can filter on
+    header = [_("Term"), _("Measure"), _("Value")]
+    table: list[list[Any]] = [
+        [term.number, measure, value]
+        for measure, value in (
+            ("on_track", result.on_track),
+            ("excused", result.excused),
+            ("removed", result.removed),
+            ("awaiting_review", result.candidates),
+        )
+    ]
     # names go up only where the region's policy allows it
-    for employee_id, name in result.removed_names:
-        writer.writerow([term.number, "removed_learner", _csv_safe(f"{employee_id} {name}")])
+    table += [
+        [term.number, "removed_learner", f"{employee_id} {name}"]
+        for employee_id, name in result.removed_names
+    ]
     return Response(
-        out.getvalue(),
+        write_csv(header, table),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{rollout.slug}-term-{term.number}.csv"'

@@ -86,15 +86,21 @@ def test_funnel_pending_by_age_and_median(client, login_as):
 
 def test_export_neutralises_formulas(client, login_as):
     rollout, _boss, slow, _a = build()
-    login_as(staff(Role.LOCAL_LEAD, "de"))
+    login_as(staff(Role.LOCAL_LEAD, "de", locale="de_DE"))  # German on the profile
     response = client.get(f"/r/de/approvals/{rollout.slug}/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert len(rows) == 6
-    reasons = {r["reason"] for r in rows}
+    text = response.get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 6 and text.count("Personalnummer") == 1  # one German header row
+    reasons = {r["Grund"] for r in rows}
     assert "'=cmd|'/c calc'!A1" in reasons and "'+1 next quarter" in reasons
-    assert {r["manager"] for r in rows} == {"Bert Boss", "'" + slow.name}
-    assert {r["status"] for r in rows} == {"approved", "declined", "proposed", "pending"}
+    assert {r["Führungskraft"] for r in rows} == {"Bert Boss", "'" + slow.name}
+    assert {r["Status"] for r in rows} == {"approved", "declined", "proposed", "pending"}
+    # values stay machine values: hours a spreadsheet adds up, instants in ISO 8601 (UTC)
+    assert all(float(r["Beantragte Stunden pro Woche"]) > 0 for r in rows)
+    assert all(int(r["Versandte Erinnerungen"]) >= 0 for r in rows)
+    for r in rows:
+        assert datetime.fromisoformat(r["Beantragt am (UTC)"]).utcoffset() == timedelta(0)
 
 
 def test_resend_once_a_day(client, login_as, smtp_sink, run_jobs):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import time_machine
+
 from app.auth.models import Role
 from app.extensions import db
 from app.mail.services import queue_email
@@ -39,3 +41,21 @@ def test_an_email_of_no_region_is_for_global_admins_only(login_as) -> None:
     listing = client.get("/dev/mailbox/").get_data(as_text=True)
     assert "global-sponsor@example.com" in listing
     assert client.get(f"/dev/mailbox/{global_only}").status_code == 200
+
+
+def test_the_mailbox_shows_each_email_in_its_regions_zone_and_the_readers_locale(
+    login_as,
+) -> None:
+    """It showed UTC where the dashboard shows local time (issue 23): a French admin reads an
+    Indian email queued at 08:00 UTC as 13:30 (Asia/Kolkata), in French."""
+    with time_machine.travel(NOW, tick=False):
+        indian, global_only = _email("kolkata", "in"), _email("global-report", None)
+    client = login_as(staff(Role.GLOBAL_ADMIN, locale="fr"))
+    listing = client.get("/dev/mailbox/").get_data(as_text=True)
+    assert "23 nov. 2026, 13:30" in listing  # India, in French
+    assert "23 nov. 2026, 08:00" in listing  # no region: UTC
+    assert "Nov 23, 2026" not in listing
+    page = client.get(f"/dev/mailbox/{indian}").get_data(as_text=True)
+    assert "23 nov. 2026, 13:30" in page and "Asia/Kolkata" in page
+    page = client.get(f"/dev/mailbox/{global_only}").get_data(as_text=True)
+    assert "23 nov. 2026, 08:00" in page and "(UTC)" in page

@@ -8,8 +8,9 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.metrics.families import required_modules
-from app.metrics.presentation import format_change, format_value, neutralise, rows
+from app.metrics.presentation import format_change, format_value, rows
 from app.metrics.queries import compute
+from app.tabular import neutralise
 from app.weeks import send_time, week_end
 from tests.factories import ProgramFactory, region
 from tests.metrics import dataset

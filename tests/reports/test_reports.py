@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from datetime import UTC, datetime
@@ -13,7 +15,7 @@ from sqlalchemy import func, select
 from app.auth.models import Role
 from app.extensions import db
 from app.mail.models import OutboundEmail
-from app.metrics.presentation import rows
+from app.metrics.presentation import METRICS, format_value, label, rows
 from app.reports.models import Report
 from app.reports.services import build_week, due_reports
 from app.rollouts.models import RolloutStatus
@@ -99,12 +101,24 @@ def test_same_numbers_in_email_csv_and_web(client, login_as):
     report = _report("de")
     email = next(e for e in _outbox() if e.to_address == "dora.sponsor@example.com")
     expected = rows(report.figures["region"], report.figures["previous"], "de")
-    login_as(staff(Role.SPONSOR, "de"))
+    login_as(staff(Role.SPONSOR, "de", locale="de_DE"))  # a German reader: the sponsors' CSV
     web = client.get(f"/r/de/reports/{WEEK}").get_data(as_text=True)
     web_csv = client.get(f"/r/de/reports/{WEEK}/report.csv").get_data(as_text=True)
-    csv_lines = email.attachments[1].data.decode("utf-8-sig").splitlines()
     assert web_csv.lstrip("\ufeff") == email.attachments[1].data.decode("utf-8-sig")
-    english = {r.key: r for r in rows(report.figures["region"], report.figures["previous"])}
+    table = list(csv.reader(io.StringIO(web_csv.lstrip("\ufeff"))))
+    # one German header row, then machine numbers (issue 23): "0.22", "-3", never "22 %"
+    assert table[0] == [
+        "Region",
+        "Woche",
+        "Kennzahl",
+        "Wert",
+        "Gezählt",
+        "Von",
+        "Veränderung",
+        "Abschnitt",
+    ]
+    assert sum(1 for line in table if line[0] == "Region") == 1
+    by_label = {line[2]: line for line in table[1:]}
     # the inliner writes the German no-break space of "22 %" as &nbsp;
     email_html = html.unescape(email.html_body)
     for row in expected:
@@ -116,9 +130,16 @@ def test_same_numbers_in_email_csv_and_web(client, login_as):
         assert re.search(pattern, email_html), row
         assert re.search(pattern, web), row
         assert f"{row.value}" in email.text_body
-        en = english[row.key]
-        line = f"Germany,{WEEK},{en.label},{en.value},{en.detail},{en.change}"
-        assert any(line == csv_line.replace('"', "") for csv_line in csv_lines), line
+        metric = next(m for m in METRICS if m.key == row.key)
+        line = by_label[label(row.key, "de")]
+        assert line[:2] == ["Germany", WEEK]
+        value = float(line[3]) if line[3] else None  # a number, whatever the locale
+        assert format_value(metric.kind, value, "de") == row.value  # the same figure
+        if metric.detail:
+            assert f"{line[4]} / {line[5]}" == row.detail
+        if line[6]:
+            change = float(line[6])
+            assert row.change.startswith("▲" if change > 0 else "▼" if change < 0 else "±")
     # German figures in the German report: "22 %", "▲ 11 Prozentpunkte" (issue 23)
     assert "22\u00a0%" in email_html and "63\u00a0%" in email_html
     assert "▲ 11 Prozentpunkte" in email_html and " pts" not in email_html
@@ -171,9 +192,10 @@ def test_named_region_names_its_free_rider_and_the_csv_cannot_run_it():
     assert dataset.NAMED_FREE_RIDER in report.text
     line = next(line for line in report.csv.splitlines() if "HYPERLINK" in line)
     assert line.split(",", 3)[3].startswith("\"'=HYPERLINK(")
-    for cell_line in report.csv.splitlines():
-        for cell in cell_line.split(","):
-            assert not cell.lstrip('"').startswith(("=", "+", "-", "@", "\t", "\r"))
+    for line in csv.reader(io.StringIO(report.csv)):
+        for cell in line:  # text never starts a formula; a negative change is a number
+            if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+                assert float(cell) < 0, cell
     # the global report never names anyone
     assert "HYPERLINK" not in _report(None).html + _report(None).csv
 

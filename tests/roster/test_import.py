@@ -13,7 +13,8 @@ from app.people.signals import manager_changed
 from app.rollouts.models import Enrollment
 from app.roster.errors import UnreadableRoster
 from app.roster.importing import dry_run_roster_file, import_roster_file
-from app.roster.issues import issues_csv, neutralise
+from app.roster.issues import issues_csv
+from app.tabular import neutralise
 from tests.factories import PersonFactory, RolloutFactory, region
 
 FIXTURES = Path(__file__).parent / "fixtures"

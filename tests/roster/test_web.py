@@ -55,9 +55,12 @@ def test_preview_equals_what_confirm_applies(client, login_as, run_jobs) -> None
     assert db.session.scalar(select(func.count()).select_from(Person)) == 0  # preview writes none
     page = client.get(base).get_data(as_text=True)
     assert "Confirm: apply exactly this" in page and "invalid email" in page
-    csv_text = client.get(base + "/issues.csv").get_data(as_text=True)
-    assert csv_text.splitlines()[0] == "line,column,reason"
-    assert "3,Email,invalid email" in csv_text
+    csv_text = client.get(base + "/issues.csv", headers={"Accept-Language": "de"}).get_data(
+        as_text=True
+    )
+    # a German reader's download: German headers and reasons, the file's own column name
+    assert csv_text.splitlines()[0] == "Zeile,Spalte,Grund"
+    assert "3,Email,ungültige E-Mail-Adresse" in csv_text
     assert "Anna" not in csv_text  # the log keeps line and reason, never the row
     client.post(base + "/confirm", data={"csrf_token": _token(client, base)})
     run_jobs()

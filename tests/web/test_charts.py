@@ -44,3 +44,53 @@ def test_the_trend_reads_the_metrics_definition(app):
     weeks = dict(completion_weeks(de, now, rollout_ids=[rollout.id]))
     assert weeks["2026-W44"] == 0 and weeks["2026-W45"] == 0.5 and weeks["2026-W46"] == 0.5
     assert dict(completion_weeks(de, now))["2026-W46"] == 1 / 3
+
+
+#: CLDR's abbreviated German month names (format context), as Babel writes "6. Dez."
+GERMAN_MONTHS = [
+    "Jan.",
+    "Feb.",
+    "März",
+    "Apr.",
+    "Mai",
+    "Juni",
+    "Juli",
+    "Aug.",
+    "Sept.",
+    "Okt.",
+    "Nov.",
+    "Dez.",
+]
+
+
+def test_the_dashboard_charts_speak_the_readers_language(app, login_as):
+    """Stage names, week dates and percentages of the SVG charts in the reader's locale: a
+    German lead read "Time approved", "W46" and "50%" (issue 23)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.auth.models import Role
+    from app.db import utcnow
+    from app.rollouts.models import EnrollmentState
+    from app.weeks import last_complete_week, week_monday
+    from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
+
+    rollout = RolloutFactory(region_id=region("de").id)
+    invited = datetime(2026, 9, 1, tzinfo=UTC)
+    EnrollmentFactory(rollout=rollout, invited_at=invited)
+    EnrollmentFactory(
+        rollout=rollout,
+        state=EnrollmentState.COMPLETED,
+        invited_at=invited,
+        completed_at=datetime(2026, 11, 4, tzinfo=UTC),
+    )
+    client = login_as(staff(Role.LOCAL_LEAD, "de", locale="de_DE"))
+    page = client.get("/r/de/").get_data(as_text=True)
+    svg = page[page.index('id="region-trend-title"') :]
+    last_week = last_complete_week(utcnow(), "Europe/Berlin")
+    sunday = week_monday(last_week) + timedelta(days=6)
+    assert f">{sunday.day}. {GERMAN_MONTHS[sunday.month - 1]}</text>" in svg  # "6. Dez."
+    assert last_week[-3:] not in svg
+    assert ">50\u00a0%</text>" in svg and ">100\u00a0%</text>" in svg
+    assert "Woche bis" in svg
+    funnel = page[page.index('id="region-funnel-title"') :]
+    assert "Eingeladen" in funnel and "Zeit genehmigt" in funnel
