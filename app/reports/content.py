@@ -12,6 +12,7 @@ from babel.dates import format_date, format_datetime
 from app.language import force_reader
 from app.mail.rendering import environments
 from app.metrics.presentation import (
+    DASH,
     METRICS,
     PRACTICES,
     format_change,
@@ -82,8 +83,8 @@ def regional_context(
         "status": summary.status_of(figures, previous),
         "ask": summary.ask_of(figures),
         "programs": program_rows(figures),
-        "changed_rows": [r for r in table if r.change != UNCHANGED],
-        "unchanged_rows": [r for r in table if r.change == UNCHANGED],
+        "changed_rows": [r for r in table if not _unchanged(r)],
+        "unchanged_rows": [r for r in table if _unchanged(r)],
         "locale": locale,
         "region_name": region.name,
         "week": week,
@@ -133,6 +134,11 @@ def regional_context(
             for p in progress or []
         ],
     }
+
+
+def _unchanged(row: Any) -> bool:
+    """A figure that did not move, or has no value this week nor last ("—", "—")."""
+    return row.change == UNCHANGED or (row.value == DASH and row.change == DASH)
 
 
 def future_only(
