@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.language import _, ngettext, number
-from app.metrics.presentation import format_change, format_value, percent_points
+from app.metrics.presentation import DASH, format_change, format_value, percent_points
 
 GREEN_FROM = 75
 AMBER_FROM = 50
@@ -77,12 +77,20 @@ def headline(
         "rate", figures.get("completion_rate"), (previous or {}).get("completion_rate")
     )
     on_pace = format_value("rate", figures.get("on_pace_rate"))
-    text = _(
-        "Completion %(completion)s (%(change)s since last week); %(on_pace)s of learners on pace.",
-        completion=completion,
-        change=change,
-        on_pace=on_pace,
-    )
+    if change == DASH:  # no figures of last week: say nothing rather than "— since"
+        text = _(
+            "Completion %(completion)s; %(on_pace)s of learners on pace.",
+            completion=completion,
+            on_pace=on_pace,
+        )
+    else:
+        text = _(
+            "Completion %(completion)s (%(change)s since last week); "
+            "%(on_pace)s of learners on pace.",
+            completion=completion,
+            change=change,
+            on_pace=on_pace,
+        )
     if rank is not None and of > 1:
         text += " " + _("Rank %(rank)s of %(count)s regions.", rank=number(rank), count=number(of))
     return text

@@ -17,7 +17,7 @@ from app.language import force_reader
 from app.metrics.presentation import rows
 from app.reports.models import Report
 from app.reports.services import build_week
-from app.reports.summary import ask_of, rank_of, status_of
+from app.reports.summary import ask_of, headline, rank_of, status_of
 from tests.factories import region, staff
 from tests.metrics import dataset
 
@@ -68,6 +68,23 @@ def test_one_ask_by_priority_or_none():
         assert ask_of(reviews).startswith("1 free-rider review is waiting for the local lead")
         assert ask_of(_figures(without_buddy=4)).startswith("4 learners have no buddy yet")
         assert ask_of(_figures(without_buddy=0)) is None
+
+
+def test_headline_states_completion_its_change_rank_and_on_pace():
+    now = {"completion_rate": 0.42, "on_pace_rate": 0.68}
+    with force_reader("en", "UTC"):
+        assert headline(now, {"completion_rate": 0.39}, rank=2, of=5) == (
+            "Completion 42% (▲ 3 pts since last week); 68% of learners on pace. "
+            "Rank 2 of 5 regions."
+        )
+        # no figures of last week, a single region: nothing to compare with, no rank
+        assert headline(now, None, rank=1, of=1) == ("Completion 42%; 68% of learners on pace.")
+    with force_reader("de_DE", "Europe/Berlin"):
+        german = headline(now, {"completion_rate": 0.42}, rank=1, of=3)
+    assert german.replace("\u00a0", " ") == (
+        "Abschlussquote 42 % (±0 seit letzter Woche); 68 % der Lernenden im Plan. "
+        "Platz 1 von 3 Regionen."
+    )
 
 
 def test_rank_among_regions_shares_a_place_on_a_tie():
