@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from app.auth.access import current_staff
 from app.mail.models import OutboundEmail
+from app.mail.preview import inline_cid_images
 from app.mail.queries import (
     attachment_of,
     links_in,
@@ -77,7 +78,8 @@ def message(email_id: int) -> Any:
 @bp.get("/<int:email_id>/html")
 def message_html(email_id: int) -> Response:
     email = _email_or_404(email_id)
-    response = Response(email.html_body, mimetype="text/html")
+    # the chart of a report is a cid: part: shown as data: here, the policy stays data: only
+    response = Response(inline_cid_images(email.html_body, email.attachments), mimetype="text/html")
     response.headers["Content-Security-Policy"] = EMAIL_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -60,15 +60,25 @@ def in_program_at(t: Any) -> ColumnElement[bool]:
 
 
 def add_enrollments(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
+    """Counts per region, and per rollout in ``figures[rid]["programs"]`` (rollout id → counts):
+    the same statement, grouped by rollout, summed per region."""
     t = cut.c.t
     withdrawn = and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= t)
     removed = and_(Enrollment.state == EnrollmentState.REMOVED, Enrollment.left_at <= t)
     stayed = ~or_(withdrawn, removed)
     # a manager who took back their approval sent the learner back to committed
     approval_kept = Enrollment.state != EnrollmentState.COMMITTED
+    # committed, not finished, and no buddy (today's pairing: buddies are not dated)
+    unpaired = and_(
+        stayed,
+        reached_by(t, *STAGE_STAMPS),
+        ~reached_by(t, Enrollment.completed_at),
+        Enrollment.buddy_group.is_(None),
+    )
     rows = db.session.execute(
         select(
             Enrollment.region_id,
+            Enrollment.rollout_id,
             func.count(),
             count_if(withdrawn),
             count_if(removed),
@@ -79,29 +89,41 @@ def add_enrollments(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
             count_if(Enrollment.goal_reached.is_not(None)),
             count_if(Enrollment.goal_reached == "reached"),
             count_if(Enrollment.goal_reached == "partly"),
+            count_if(unpaired),
         )
         .join(cut, cut.c.region_id == Enrollment.region_id)
         .where(Enrollment.invited_at <= t)
-        .group_by(Enrollment.region_id)
+        .group_by(Enrollment.region_id, Enrollment.rollout_id)
     )
-    for rid, enrolled, wd, rm, com, ta, act, done, answered, reached, partly in rows:
+    for rid, rollout_id, *counts in rows:
+        enrolled, wd, rm, com, ta, act, done, answered, reached, partly, alone = counts
         f = figures[rid]
-        f.update(
-            enrolled=enrolled,
-            withdrawn=wd,
-            removed=rm,
-            in_program=enrolled - wd - rm,
-            completed=done,
-            goal_answered=answered,
-            goal_reached=reached,
-            goal_partly=partly,
-        )
-        f["funnel"] = {
-            "invited": enrolled - wd - rm,
-            "committed": com,
-            "time_approved": ta,
-            "active": act,
+        for key, n in (
+            ("enrolled", enrolled),
+            ("withdrawn", wd),
+            ("removed", rm),
+            ("in_program", enrolled - wd - rm),
+            ("completed", done),
+            ("goal_answered", answered),
+            ("goal_reached", reached),
+            ("goal_partly", partly),
+            ("without_buddy", alone),
+        ):
+            f[key] = f.get(key, 0) + n
+        for key, n in (
+            ("invited", enrolled - wd - rm),
+            ("committed", com),
+            ("time_approved", ta),
+            ("active", act),
+            ("completed", done),
+        ):
+            f["funnel"][key] = f["funnel"].get(key, 0) + n
+        f.setdefault("programs", {})[rollout_id] = {
+            "enrolled": enrolled,
+            "withdrawn": wd,
+            "in_program": enrolled - wd - rm,
             "completed": done,
+            "on_pace": 0,
         }
 
 
@@ -159,7 +181,7 @@ def add_on_pace(
     )
     cut = table("cutoff")
     rows = db.session.execute(
-        select(Enrollment.region_id, func.count())
+        select(Enrollment.region_id, Enrollment.rollout_id, func.count())
         .join(cut, cut.c.region_id == Enrollment.region_id)
         .join(required, required.c.key == Enrollment.rollout_id)
         .outerjoin(done, done.c.enrollment_id == Enrollment.id)
@@ -170,10 +192,12 @@ def add_on_pace(
                 func.coalesce(done.c.n, 0) >= required.c.value,
             ),
         )
-        .group_by(Enrollment.region_id)
+        .group_by(Enrollment.region_id, Enrollment.rollout_id)
     )
-    for rid, n in rows:
-        figures[rid]["on_pace"] = n
+    for rid, rollout_id, n in rows:
+        figures[rid]["on_pace"] += n
+        if rollout_id in figures[rid].get("programs", {}):
+            figures[rid]["programs"][rollout_id]["on_pace"] = n
 
 
 def add_active(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
@@ -202,16 +226,25 @@ def add_approvals(
     approved = and_(ta.status == AllocationStatus.APPROVED, ta.decided_at <= t)
     pending = or_(ta.decided_at.is_(None), ta.decided_at > t)
     rows = db.session.execute(
-        select(ta.region_id, func.count(), count_if(approved), count_if(pending))
+        select(
+            ta.region_id,
+            func.count(),
+            count_if(approved),
+            count_if(pending),
+            func.count(
+                func.distinct(case((pending, func.coalesce(ta.delegate_id, ta.manager_id))))
+            ),
+        )
         .join(cut, cut.c.region_id == ta.region_id)
         .where(ta.requested_at <= t)
         .group_by(ta.region_id)
     )
-    for rid, requested, n_approved, n_pending in rows:
+    for rid, requested, n_approved, n_pending, deciders in rows:
         figures[rid].update(
             approvals_requested=requested,
             approvals_approved=n_approved,
             approvals_pending=n_pending,
+            approvals_pending_managers=deciders,
         )
     cut = table("cutoff_median")
     t = cut.c.t

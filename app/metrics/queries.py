@@ -62,6 +62,7 @@ from app.programs.models import Program
 from app.rates import approval_rate, completion_rate, ratio
 from app.regions.models import Region
 from app.rollouts.models import Rollout, RolloutStatus
+from app.weeks import week_end
 
 ACTIVE_WINDOW = timedelta(days=7)
 CALL_WINDOW = timedelta(days=28)
@@ -94,6 +95,8 @@ COUNT_KEYS = (
     "masterclass_rsvps",
     "buddy_reviews",
     "buddy_signed",
+    "approvals_pending_managers",
+    "without_buddy",
 )
 
 
@@ -166,11 +169,47 @@ def compute(cutoffs: dict[int, datetime], *, with_names: bool = True) -> Snapsho
     add_free_riders(figures, table, region_rows, with_names=with_names)
     add_master_classes(figures, table())
     add_buddies(figures, table())
+    name_programs(figures)
     for f in figures.values():
         derive_rates(f)
     overall = pool(list(figures.values()))
     overall["median_hours_to_approval"] = overall_median
     return Snapshot(regions=figures, overall=overall)
+
+
+def name_programs(figures: dict[int, dict[str, Any]]) -> None:
+    """Turn each region's per-rollout counts into a list by program title, with their rates
+    (a region's programs are named in its report, never summed silently)."""
+    rollout_ids = {rid for f in figures.values() for rid in f.get("programs", {})}
+    titles = dict(
+        db.session.execute(
+            select(Rollout.id, Program.title)
+            .join(Program, Program.id == Rollout.program_id)
+            .where(Rollout.id.in_(rollout_ids))
+        ).all()
+    )
+    for f in figures.values():
+        programs = []
+        for rollout_id, counts in f.get("programs", {}).items():
+            programs.append(
+                {
+                    "program": titles.get(rollout_id, ""),
+                    **counts,
+                    "completion_rate": completion_rate(
+                        completed=counts["completed"],
+                        enrolled=counts["enrolled"],
+                        withdrawn=counts["withdrawn"],
+                    ),
+                    "on_pace_rate": ratio(counts["on_pace"], counts["in_program"]),
+                }
+            )
+        f["programs"] = sorted(programs, key=lambda p: p["program"])
+
+
+def week_cutoffs(week: str, regions: list[Region]) -> dict[int, datetime]:
+    """Each region's instant of ``week`` (its week end in its own zone): the cutoff of the
+    weekly report and of the figures page for that week, so both count the same."""
+    return {r.id: week_end(week, r.time_zone) for r in regions}
 
 
 def funnel_at(cutoffs: dict[int, datetime]) -> dict[int, dict[str, int]]:

@@ -12,6 +12,7 @@ from babel.dates import format_date, format_datetime
 from app.language import _, force_reader, in_language
 from app.mail.rendering import environments
 from app.metrics.presentation import (
+    DASH,
     METRICS,
     PRACTICES,
     format_change,
@@ -23,10 +24,13 @@ from app.metrics.presentation import (
     value_of,
 )
 from app.progress.queries import as_of_text as progress_as_of_text
+from app.reports import summary
 from app.tabular import write_csv
 from app.weeks import week_monday
 
 CHART_CID = "trend-chart@summit"
+#: the change of a figure that did not move (app.metrics.presentation): folded in the report
+UNCHANGED = "±0"
 
 
 def render_content(
@@ -63,18 +67,31 @@ def regional_context(
     chart_alt: str,
     web_url: str,
     progress: list[dict[str, Any]] | None = None,
+    rank: int | None = None,
+    region_count: int = 1,
+    since: datetime | None = None,
 ) -> dict[str, Any]:
     """The template context of a regional report. Names of free riders only under ``named``.
-    ``progress``: per launched rollout, how old its progress data is (program, as_of, source)."""
+    ``progress``: per launched rollout, how old its progress data is (program, as_of, source).
+    ``rank`` of ``region_count`` by completion; ``since``: the send time, before which no
+    call or master class is "coming up"."""
     locale = region.locale
     zone = ZoneInfo(region.time_zone)
     named = figures["region"]["policy"] == "named"
+    table = rows(figures, previous, locale)
+    upcoming = future_only(upcoming, since)
     return {
+        "headline": summary.headline(figures, previous, rank=rank, of=region_count),
+        "status": summary.status_of(figures, previous),
+        "ask": summary.ask_of(figures),
+        "programs": program_rows(figures),
+        "changed_rows": [r for r in table if not _unchanged(r)],
+        "unchanged_rows": [r for r in table if _unchanged(r)],
         "locale": locale,
         "region_name": region.name,
         "week": week,
         "week_span": week_span(week, locale),
-        "rows": rows(figures, previous, locale),
+        "rows": table,
         "has_previous": previous is not None,
         "named": named,
         "free_riders": figures["free_riders"],
@@ -119,6 +136,37 @@ def regional_context(
             for p in progress or []
         ],
     }
+
+
+def _unchanged(row: Any) -> bool:
+    """A figure that did not move, or has no value this week nor last ("—", "—")."""
+    return row.change == UNCHANGED or (row.value == DASH and row.change == DASH)
+
+
+def future_only(
+    upcoming: dict[str, list[dict[str, Any]]], since: datetime | None
+) -> dict[str, list[dict[str, Any]]]:
+    """Calls and master classes that start at or after ``since`` (the report's send time)."""
+    if since is None:
+        return upcoming
+    return {
+        key: [e for e in events if datetime.fromisoformat(e["starts_at"]) >= since]
+        for key, events in upcoming.items()
+    }
+
+
+def program_rows(figures: dict[str, Any]) -> list[dict[str, str]]:
+    """Each program of the region on its own row, named (the region's figures pool them)."""
+    return [
+        {
+            "program": p["program"],
+            "enrolled": format_value("count", p["enrolled"]),
+            "completed": format_value("count", p["completed"]),
+            "completion": format_value("rate", p["completion_rate"]),
+            "on_pace": format_value("rate", p["on_pace_rate"]),
+        }
+        for p in figures.get("programs", [])
+    ]
 
 
 def regional_csv(

@@ -18,7 +18,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.language import _, force_reader
 from app.links.services import absolute_url
-from app.metrics.queries import Snapshot, compute, upcoming
+from app.metrics.queries import Snapshot, compute, upcoming, week_cutoffs
 from app.programs.models import Program
 from app.progress.queries import progress_freshness
 from app.regions.models import Region
@@ -32,6 +32,7 @@ from app.reports.sending import (
     send_global,
     send_regional,
 )
+from app.reports.summary import rank_of
 from app.rollouts.models import Rollout, RolloutStatus
 from app.rollouts.queries import completion_trend
 from app.weeks import last_complete_week, send_time, shift_week, week_end
@@ -112,7 +113,7 @@ def build_week(
     address) and ``sent_at`` make a second run send nothing. Flushes; never commits.
     """
     regions = {r.id: r for r in reporting_regions()}
-    cutoffs = {rid: week_end(week, r.time_zone) for rid, r in regions.items()}
+    cutoffs = week_cutoffs(week, list(regions.values()))
     snapshot = compute(cutoffs)
     existing = {
         (r.scope, r.region_id): r
@@ -145,6 +146,8 @@ def build_week(
             trend=[(w, trend[w].get(rid), trend[w]["all"]) for w in trend_weeks],
             coming=coming.get(rid, {"calls": [], "master_classes": []}),
             progress=progress.get(rid, []),
+            rank=rank_of(region.code, snapshot.regions),
+            region_count=len(regions),
         )
         db.session.add(report)
         result.reports.append(report)
@@ -237,8 +240,12 @@ def _fill_regional(
     trend: list[tuple[str, float | None, float | None]],
     coming: dict[str, list[dict[str, Any]]],
     progress: list[dict[str, Any]] | None = None,
+    rank: int | None = None,
+    region_count: int = 1,
 ) -> None:
     weeks = [w for w, _, _ in trend]
+    # "coming up" is what is still ahead when the sponsor reads it: from the send time on
+    since = max(send_time(report.week, region.time_zone), utcnow())
     series = [v for _, v, _ in trend]
     everyone = [v for _, _, v in trend]
     web_url = absolute_url("reports.show", region=region.code, week=report.week)
@@ -256,6 +263,9 @@ def _fill_regional(
             chart_alt=alt,
             web_url=web_url,
             progress=progress or [],
+            rank=rank,
+            region_count=region_count,
+            since=since,
         )
     report.html, report.text = content.render_content(
         REGION_KIND, region.locale, context, region.time_zone

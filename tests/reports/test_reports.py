@@ -52,7 +52,9 @@ def _whole_message(msg) -> str:
 def test_sends_each_sponsor_their_report_with_chart_csv_and_one_click_headers(run_jobs, smtp_sink):
     data = dataset.build()
     dataset.global_sponsor()
-    result = build_week(week=WEEK, send=True)
+    # sent on time: Monday 08:00 in Berlin ("coming up" is counted from the send time)
+    with time_machine.travel(datetime(2026, 11, 30, 7, 0, tzinfo=UTC), tick=False):
+        result = build_week(week=WEEK, send=True)
     db.session.commit()
     assert {(r.scope, r.region_id) for r in result.sent} == {
         ("region", region("de").id),
@@ -121,7 +123,15 @@ def test_same_numbers_in_email_csv_and_web(client, login_as):
     by_label = {line[2]: line for line in table[1:]}
     # the inliner writes the German no-break space of "22 %" as &nbsp;
     email_html = html.unescape(email.html_body)
+    unchanged = re.search(r'<p class="unchanged"[^>]*>([^<]*)</p>', email_html)
+    assert unchanged is not None  # "n figures unchanged: …": folded, not a row each
     for row in expected:
+        line = f"Germany,{WEEK},{english[row.key].label},{english[row.key].value}"
+        if row.change == "±0":
+            assert row.label in unchanged.group(1), row
+            assert not re.search(rf'<tr data-metric="{re.escape(row.key)}">', email_html)
+            assert any(csv_line.replace('"', "").startswith(line) for csv_line in csv_lines)
+            continue
         pattern = (
             rf'<tr data-metric="{re.escape(row.key)}">\s*<th[^>]*>[^<]*</th>\s*'
             rf"<td[^>]*>{re.escape(row.value)}</td>\s*<td[^>]*>{re.escape(row.detail)}</td>"
