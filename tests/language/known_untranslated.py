@@ -135,6 +135,7 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "Confirmed free riders",
         "Counts",
         "Enrolled",
+        "Enrolled Approval rate Call attendance (last weeks) Buddy sign-off rate Free riders",
         "Figure",
         "Figures of all regions pooled",
         "Free riders",

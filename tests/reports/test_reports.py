@@ -126,11 +126,14 @@ def test_same_numbers_in_email_csv_and_web(client, login_as):
     unchanged = re.search(r'<p class="unchanged"[^>]*>([^<]*)</p>', email_html)
     assert unchanged is not None  # "n figures unchanged: …": folded, not a row each
     for row in expected:
-        line = f"Germany,{WEEK},{english[row.key].label},{english[row.key].value}"
+        metric = next(m for m in METRICS if m.key == row.key)
+        line = by_label[label(row.key, "de")]  # every figure has its CSV row, folded or not
+        assert line[:2] == ["Germany", WEEK]
+        value = float(line[3]) if line[3] else None  # a number, whatever the locale
+        assert format_value(metric.kind, value, "de") == row.value  # the same figure
         if row.change == "±0":
             assert row.label in unchanged.group(1), row
             assert not re.search(rf'<tr data-metric="{re.escape(row.key)}">', email_html)
-            assert any(csv_line.replace('"', "").startswith(line) for csv_line in csv_lines)
             continue
         pattern = (
             rf'<tr data-metric="{re.escape(row.key)}">\s*<th[^>]*>[^<]*</th>\s*'
@@ -140,11 +143,6 @@ def test_same_numbers_in_email_csv_and_web(client, login_as):
         assert re.search(pattern, email_html), row
         assert re.search(pattern, web), row
         assert f"{row.value}" in email.text_body
-        metric = next(m for m in METRICS if m.key == row.key)
-        line = by_label[label(row.key, "de")]
-        assert line[:2] == ["Germany", WEEK]
-        value = float(line[3]) if line[3] else None  # a number, whatever the locale
-        assert format_value(metric.kind, value, "de") == row.value  # the same figure
         if metric.detail:
             assert f"{line[4]} / {line[5]}" == row.detail
         if line[6]:
