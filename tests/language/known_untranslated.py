@@ -138,7 +138,6 @@ KNOWN_UNTRANSLATED: dict[str, set[str]] = {
         "Enrolled Approval rate Call attendance (last weeks) Buddy sign-off rate Free riders",
         "Figure",
         "Figures of all regions pooled",
-        "Free riders",
         "Free-rider candidates awaiting review",
         "Goal (of everyone enrolled)",
         "Goal (of those who answered)",
