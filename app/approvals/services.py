@@ -51,9 +51,9 @@ class DecisionRefused(ValueError):
 
     def __init__(self, key: str, **params: Any) -> None:
 
-        super().__init__(text(key, "en", **{k: str(v) for k, v in params.items()}))
         self.key = key
         self.params = params
+        super().__init__(self.in_language("en"))
 
     def in_language(self, lang: str) -> str:
 
