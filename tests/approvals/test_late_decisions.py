@@ -123,3 +123,24 @@ def test_delegating_a_late_request_still_works(asked, smtp_sink, run_jobs):
     run_jobs()
     (mail,) = smtp_sink.to(colleague.email)
     assert mail["Subject"]  # the colleague is asked, with the same page behind the link
+
+
+def test_the_lead_decides_a_late_request_of_a_learner_without_a_manager(client, login_as):
+    import re
+
+    from app.auth.models import Role
+    from tests.approvals.helpers import commit, report, rollout_in
+    from tests.factories import staff
+
+    rollout = rollout_in()  # term 1 starts on Monday 7 September 2026
+    top = commit(report(rollout, None))
+    with time_machine.travel(LATE, tick=False):
+        login_as(staff(Role.LOCAL_LEAD, "de"))  # a session of that day
+        page = client.get(f"/r/de/approvals/{rollout.slug}").get_data(as_text=True)
+        allocation = _allocation(top)
+        action = f"/r/de/approvals/{rollout.slug}/allocations/{allocation.id}"
+        assert f'action="{action}"' in page
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        response = client.post(action, data={"csrf_token": token, "action": "approve"})
+    assert response.status_code == 303
+    assert _allocation(top).status is AllocationStatus.APPROVED
