@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from babel.lists import format_list
 from flask import current_app
 
 from app.approvals.models import AllocationStatus, TimeAllocation
-from app.approvals.policy import decisions_close_at
+from app.approvals.policy import decide_by, region_today, weeks_left
+from app.auth.queries import local_leads
 from app.calendar import parse_hhmm, weekday_from_name
+from app.db import utcnow
 from app.ics import Attendee, InviteEvent, build_calendar
-from app.language import person_locale
+from app.language import babel_locale, person_locale
 from app.links.services import make_action_url
 from app.mail.services import ics_attachment
 from app.people.models import Person
@@ -27,6 +30,12 @@ DECIDE_PURPOSE = "approvals.decide"
 #: the study block when the region file has no [approvals] table
 DEFAULT_BLOCK_WEEKDAY = "friday"
 DEFAULT_BLOCK_TIME = time(14, 0)
+#: the request email names the people asking up to this many, else gives their number
+MAX_NAMES = 4
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def locale_for(person: Person | None, region: Region) -> str:
@@ -50,7 +59,6 @@ def decision_url(*, recipient_id: int, rollout_id: int) -> str:
 def program_context(rollout: Rollout, locale: str) -> dict[str, Any]:
     """What a manager needs to know about the program, in their language."""
     program = rollout.program
-    closes = decisions_close_at(program, rollout.region)
     return {
         "program_title": program.title,
         "program_description": program.description or "",
@@ -67,7 +75,10 @@ def program_context(rollout: Rollout, locale: str) -> dict[str, Any]:
             }
             for t in program.terms
         ],
-        "decide_by": _date(closes.date() if closes else None, locale),
+        # changes stay possible until the eve of the first term (the ask names an earlier day)
+        "decide_by": _date(
+            program.starts_on - timedelta(days=1) if program.starts_on else None, locale
+        ),
         "region_name": rollout.region.name,
     }
 
@@ -82,9 +93,22 @@ def request_context(
     follow_up: bool = False,
     delegated_by: Person | None = None,
 ) -> dict[str, Any]:
-    """The context of ``approvals/request`` (occasion: request, reminder, resend, delegation)."""
+    """The context of ``approvals/request`` (occasion: request, reminder, resend, delegation).
+
+    Besides the program and the reports: the ask in figures for the one-sentence summary
+    (who is pending, hours a week, weeks, total a person and a week for the team), the
+    decision deadline (a date; the day before the first term, none once it started), and
+    the region's local leads for the footer.
+    """
     locale = locale_for(recipient, rollout.region)
     new = set(new_ids)
+    allocations = sorted(allocations, key=lambda a: a.enrollment.person.name)
+    program = rollout.program
+    pending = [a.enrollment.person.name for a in allocations if a.is_pending]
+    today = region_today(rollout.region, utcnow())
+    deadline = decide_by(program, rollout.region)
+    weeks = weeks_left(program, today)
+    hours = program.hours_per_week
     return {
         **program_context(rollout, locale),
         "occasion": occasion,
@@ -98,8 +122,21 @@ def request_context(
                 "status": a.status.value,
                 "goal": a.enrollment.goal or "",
             }
-            for a in sorted(allocations, key=lambda a: a.enrollment.person.name)
+            for a in allocations
         ],
+        "ask": {
+            "count": len(pending),
+            # names while they fit in a sentence, else the count alone
+            "who": format_list(pending, locale=babel_locale(locale))
+            if 0 < len(pending) <= MAX_NAMES
+            else "",
+            "hours": hours,
+            "weeks": weeks,
+            "per_person": hours * weeks if weeks else None,
+            "team_per_week": hours * len(pending),
+            "deadline": deadline if deadline is not None and deadline >= today else None,
+        },
+        "leads": [{"name": u.name, "email": u.email} for u in local_leads(rollout.region_id)],
         "decision_url": decision_url(recipient_id=recipient.id, rollout_id=rollout.id),
     }
 
@@ -137,11 +174,14 @@ def _block_settings(region: Region) -> tuple[int, time]:
 
 
 def study_block_start(allocation: TimeAllocation) -> datetime:
-    """The first study block: the configured weekday on or after the first term starts."""
+    """The first study block: the configured weekday on or after the first term starts, or
+    on or after the decision day for a late approval (study time from that week on)."""
     rollout = allocation.enrollment.rollout
     region = rollout.region
     weekday, block_time = _block_settings(region)
     first = rollout.program.starts_on or rollout.cohort_start
+    if allocation.decided_at is not None:
+        first = max(first, region_today(region, _utc(allocation.decided_at)))
     day = first + timedelta(days=(weekday - first.weekday()) % 7)
     return datetime.combine(day, block_time, tzinfo=ZoneInfo(region.time_zone))
 

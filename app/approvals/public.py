@@ -13,7 +13,14 @@ from app.approvals import queries, services, texts
 from app.approvals.emails import DECIDE_PURPOSE
 from app.approvals.forms import DECISIONS, DecisionForm
 from app.approvals.models import TimeAllocation
-from app.approvals.policy import decisions_close_at, decisions_open, identity_check
+from app.approvals.policy import (
+    can_decide,
+    decisions_close_at,
+    decisions_open,
+    identity_check,
+    region_today,
+    weeks_left,
+)
 from app.auth.access import public
 from app.db import utcnow
 from app.language import person_locale
@@ -48,7 +55,12 @@ def decide(token: str) -> Any:
             status = 409 if isinstance(exc, services.DecisionsClosed) else 422
         else:
             flash(message, "success")
-            return redirect(url_for(".decide", token=token), code=303)
+            # post-redirect-get back to where the manager is: the next person still
+            # waiting, or the "all done" line; the page never jumps to the top
+            anchor = _next_anchor(_allocations(rollout, person), request.form.get("allocation_id"))
+            return redirect(url_for(".decide", token=token, _anchor=anchor), code=303)
+    now = utcnow()
+    allocations = _allocations(rollout, person)
     return (
         render_template(
             "approvals/decide.html",
@@ -57,13 +69,28 @@ def decide(token: str) -> Any:
             program=rollout.program,
             region=region,
             person=person,
-            allocations=_allocations(rollout, person),
+            allocations=allocations,
+            pending=[a for a in allocations if a.is_pending and a.enrollment.in_program],
             token=token,
-            is_open=decisions_open(rollout.program, region, utcnow()),
+            is_open=decisions_open(rollout.program, region, now),
+            late_open=can_decide(rollout.program, region, now, pending=True),
             closes_at=decisions_close_at(rollout.program, region),
+            weeks_left=weeks_left(rollout.program, region_today(region, now)),
         ),
         status,
     )
+
+
+def _next_anchor(allocations: list[TimeAllocation], decided_id: str | None) -> str:
+    """The card to land on after a decision: the next one still pending after the one just
+    decided (else the first still pending), or ``done`` when nothing is left."""
+    pending = [a for a in allocations if a.is_pending and a.enrollment.in_program]
+    if not pending:
+        return "done"
+    ids = [str(a.id) for a in allocations]
+    after = ids.index(decided_id) if decided_id in ids else -1
+    later = [a for a in pending if ids.index(str(a.id)) > after]
+    return f"report-{(later or pending)[0].id}"
 
 
 def _allocations(rollout: Rollout, person: Person) -> list[TimeAllocation]:

@@ -24,7 +24,7 @@ from app.approvals import queries, request_emails, services
 from app.approvals.forms import DECISIONS, DecisionForm, ResendForm
 from app.approvals.models import TimeAllocation
 from app.approvals.permissions import LEAD_ROLES
-from app.approvals.policy import decisions_open
+from app.approvals.policy import can_decide, decisions_open
 from app.auth.access import current_staff, require_role
 from app.db import utcnow
 from app.language import _, current_locale, gettext
@@ -73,6 +73,8 @@ def rollout_dashboard(slug: str) -> Any:
         page=page,
         has_next=len(waiting) > per_page,
         is_open=decisions_open(rollout.program, g.region, utcnow()),
+        # a request still pending after the first term started can still be decided
+        late_open=can_decide(rollout.program, g.region, utcnow(), pending=True),
     )
 
 

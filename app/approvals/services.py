@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,7 +19,7 @@ from app.approvals.models import (
     DigestKind,
     TimeAllocation,
 )
-from app.approvals.policy import decisions_close_at, decisions_open, region_today
+from app.approvals.policy import can_decide, decisions_close_at, region_today
 from app.approvals.request_emails import (
     DigestEmail,
     digests_on,
@@ -30,6 +30,7 @@ from app.approvals.texts import text
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
+from app.language import local_date
 from app.mail.services import queue_email
 from app.people.models import Person, normalise_email
 from app.regions.models import Region
@@ -50,13 +51,17 @@ class DecisionRefused(ValueError):
 
     def __init__(self, key: str, **params: Any) -> None:
 
-        super().__init__(text(key, "en", **params))
         self.key = key
         self.params = params
+        super().__init__(self.in_language("en"))
 
     def in_language(self, lang: str) -> str:
 
-        return text(self.key, lang, **self.params)
+        params = {
+            k: local_date(v, "long", locale=lang) if isinstance(v, date) else v
+            for k, v in self.params.items()
+        }
+        return text(self.key, lang, **params)
 
 
 class DecisionsClosed(DecisionRefused):
@@ -95,11 +100,17 @@ def create_allocation(
     return allocation
 
 
-def ensure_open(*, region: Region, rollout: Rollout, now: datetime) -> None:
-    """Raise :class:`DecisionsClosed` once the program's first term has started."""
-    if not decisions_open(rollout.program, region, now):
-        closes = decisions_close_at(rollout.program, region)
-        raise DecisionsClosed("closed", date=f"{closes:%Y-%m-%d}", region=region.name)
+def ensure_open(*, region: Region, rollout: Rollout, now: datetime, pending: bool = False) -> None:
+    """Raise :class:`DecisionsClosed` when no decision may be taken now: once the first
+    term has started, only a ``pending`` (late) request may still be decided, until the
+    program's last day ends (:func:`app.approvals.policy.can_decide`)."""
+    program = rollout.program
+    if can_decide(program, region, now, pending=pending):
+        return
+    if pending:
+        raise DecisionsClosed("closed_ended", date=program.ends_on, region=region.name)
+    closes = decisions_close_at(program, region)
+    raise DecisionsClosed("closed", date=closes.date(), region=region.name)
 
 
 def _validated(
@@ -146,7 +157,8 @@ def decide(
 ) -> bool:
     """Record a decision (approve, decline, propose other hours) or change an earlier one.
 
-    Refused once the first term has started (:class:`DecisionsClosed`). Approval
+    Refused once the first term has started (:class:`DecisionsClosed`), except the first
+    decision on a request still pending then (a late one), until the program ends. Approval
     moves the enrollment to TIME_APPROVED; a later change away from approval moves
     it back to COMMITTED. Audits the decision, and emails the learner the outcome
     (with the weekly study block as an invitation on approval, its cancellation
@@ -155,7 +167,7 @@ def decide(
     """
     now = now or utcnow()
     enrollment = allocation.enrollment
-    ensure_open(region=region, rollout=enrollment.rollout, now=now)
+    ensure_open(region=region, rollout=enrollment.rollout, now=now, pending=allocation.is_pending)
     if not enrollment.in_program:
         raise DecisionRefused("left_program", name=enrollment.person.name)
     new_hours, new_reason = _validated(decision, allocation, hours, reason)
@@ -234,7 +246,7 @@ def approve_all(
     now = now or utcnow()
     allocations = list(allocations)
     if allocations:
-        ensure_open(region=region, rollout=allocations[0].enrollment.rollout, now=now)
+        ensure_open(region=region, rollout=allocations[0].enrollment.rollout, now=now, pending=True)
     count = 0
     for allocation in allocations:
         if allocation.is_pending and allocation.enrollment.in_program:
@@ -264,7 +276,7 @@ def delegate(
     whom) and emails the colleague the same decision page. Returns the colleague.
     """
     now = now or utcnow()
-    ensure_open(region=region, rollout=rollout, now=now)
+    ensure_open(region=region, rollout=rollout, now=now, pending=True)
     email = normalise_email(delegate_email or "")
     colleague = db.session.scalars(
         select(Person).where(Person.email == email, Person.erased_at.is_(None))

@@ -21,6 +21,10 @@ MESSAGES: dict[str, str] = {
         "Decisions for this program closed when the first term started on %(date)s. Please "
         "contact the local program lead of %(region)s if something needs to change."
     ),
+    "closed_ended": N_(
+        "This program ended on %(date)s: its requests can no longer be decided. Please "
+        "contact the local program lead of %(region)s if something needs to change."
+    ),
     "reason_too_long": N_("Please keep the reason under %(limit)s characters."),
     "decline_reason": N_("Please give a reason when you decline, so your report knows why."),
     "hours_range": N_(

@@ -180,6 +180,13 @@ def hours(value: float | None, length: str = "short", locale: str | None = None)
     return _unit(float(value), "duration-hour", length, locale or current_locale())
 
 
+def weeks(value: float | None, length: str = "long", locale: str | None = None) -> str:
+    """A number of weeks with its unit: 16 → "16 weeks" (en), "16 Wochen" (de)."""
+    if value is None:
+        return "—"
+    return _unit(float(value), "duration-week", length, locale or current_locale())
+
+
 def duration(
     value: timedelta | float | None, length: str = "long", locale: str | None = None
 ) -> str:
@@ -208,6 +215,7 @@ FILTERS = {
     "percent": percent,
     "hours": hours,
     "duration": duration,
+    "weeks": weeks,
     "weekday": weekday,
 }
 

@@ -16,7 +16,7 @@ from flask import current_app
 
 from app.db import utcnow
 from app.ics import Attendee, InviteEvent, build_calendar
-from app.language import person_locale
+from app.language import local_datetime, person_locale
 from app.links.services import make_action_url
 from app.mail.services import display_name, ics_attachment, queue_email
 from app.masterclasses.models import MasterClassInvitation
@@ -46,14 +46,17 @@ def context_for(invitation: MasterClassInvitation) -> dict[str, Any]:
     mc = invitation.master_class
     person = invitation.enrollment.person
     zone = ZoneInfo(person.time_zone or person.region.time_zone)
-    local = mc.starts_at.astimezone(zone)
+    locale = person.locale or person.region.locale
     return {
         "name": person.name,
         "title": mc.title,
         "hosts": mc.hosts,
         "description": mc.description,
         "program": mc.program.title,
-        "starts": local.strftime("%Y-%m-%d %H:%M"),
+        # the reader's date and time format, no seconds ("Thursday, 10 December 2026 at 11:00")
+        "starts": local_datetime(mc.starts_at, "full", tz=zone.key, locale=locale, time="short"),
+        "seats_left": mc.seats_left,
+        "capacity": mc.capacity,
         "time_zone": zone.key,
         "duration_minutes": mc.duration_minutes,
         "location": mc.location,

@@ -14,7 +14,7 @@ from app.auth.access import public
 from app.db import utcnow
 from app.language import person_locale
 from app.links.services import LinkInvalid, open_link
-from app.masterclasses import texts
+from app.masterclasses import queries, texts
 from app.masterclasses.emails import RSVP_MAX_AGE, RSVP_PURPOSE
 from app.masterclasses.forms import ChoiceForm
 from app.masterclasses.models import InvitationStatus, MasterClassInvitation
@@ -70,6 +70,8 @@ def rsvp(token: str) -> Any:
         master_class=item.master_class,
         person=person,
         answer=texts.status(item.status.value, lang),
+        position=queries.waitlist_position(item),
+        waiting=queries.waitlist_length(item.master_class_id),
         closed=closed,
         error=error,
         InvitationStatus=InvitationStatus,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
-from app.masterclasses.models import MasterClass, MasterClassInvitation
+from app.links.services import unscoped
+from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.programs.models import Program
 from app.rollouts.models import Rollout
 
@@ -83,3 +84,38 @@ def invitations_page(
             .offset(offset)
         )
     )
+
+
+def waitlist_position(invitation: MasterClassInvitation) -> int | None:
+    """This learner's place on the class's waitlist (1 is next), in every region (a global
+    class's waitlist spans them); None when not waiting. The order is the one
+    ``promote_waitlist`` follows: ``waitlisted_at``, then id."""
+    if invitation.status is not InvitationStatus.WAITLISTED or invitation.waitlisted_at is None:
+        return None
+    with unscoped():  # a global class's waitlist spans regions
+        ahead = db.session.scalar(
+            select(func.count()).where(
+                MasterClassInvitation.master_class_id == invitation.master_class_id,
+                MasterClassInvitation.status == InvitationStatus.WAITLISTED,
+                or_(
+                    MasterClassInvitation.waitlisted_at < invitation.waitlisted_at,
+                    and_(
+                        MasterClassInvitation.waitlisted_at == invitation.waitlisted_at,
+                        MasterClassInvitation.id < invitation.id,
+                    ),
+                ),
+            )
+        )
+    return (ahead or 0) + 1
+
+
+def waitlist_length(master_class_id: int) -> int:
+    """How many learners wait for a place in the class, in every region."""
+    with unscoped():
+        waiting = db.session.scalar(
+            select(func.count()).where(
+                MasterClassInvitation.master_class_id == master_class_id,
+                MasterClassInvitation.status == InvitationStatus.WAITLISTED,
+            )
+        )
+    return waiting or 0

@@ -169,7 +169,7 @@ def test_changing_an_approval_moves_back_and_cancels_the_block(client, asked, sm
     assert str(event["uid"]) == f"study-block-{allocation.id}@summit"
 
 
-def test_decisions_are_refused_once_the_first_term_started(client, asked):
+def test_decisions_can_no_longer_change_once_the_first_term_started(client, asked):
     # term 1 starts on Monday 2026-09-07 at midnight Berlin time: 22:00 UTC the day before
     with time_machine.travel(
         datetime(2026, 9, 6, 18, 0, tzinfo=UTC), tick=False
@@ -191,11 +191,12 @@ def test_decisions_are_refused_once_the_first_term_started(client, asked):
     with time_machine.travel(datetime(2026, 9, 6, 22, 0, 1, tzinfo=UTC), tick=False):
         response = client.post(path, data=approve)
         assert response.status_code == 409
-        assert "mit dem Beginn des ersten Abschnitts" in response.get_data(as_text=True)
-        all_ = {"csrf_token": token, "action": "approve_all"}
-        assert client.post(path, data=all_).status_code == 409
+        html = response.get_data(as_text=True)
+        assert "mit dem Beginn des ersten Abschnitts" in html and "7. September 2026" in html
         html = client.get(path).get_data(as_text=True)
-        assert "Die Entscheidungen sind abgeschlossen" in html and 'value="decline"' not in html
+        # the decided report shows no way to change; the late one can still be decided
+        assert f'name="allocation_id" value="{allocation.id}"' not in html
+        assert f'name="allocation_id" value="{allocation_of(enrollments[1]).id}"' in html
     assert allocation_of(enrollments[0]).status is AllocationStatus.DECLINED
     assert allocation_of(enrollments[1]).status is AllocationStatus.PENDING
 

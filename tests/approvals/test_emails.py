@@ -1,5 +1,7 @@
 """Every approval email renders in every language (StrictUndefined fails on a missing name)."""
 
+from datetime import date
+
 import pytest
 
 from app.mail.rendering import render_email
@@ -25,6 +27,16 @@ REQUEST = {
         {"name": "Jonas", "new": False, "status": "proposed", "goal": ""},
     ],
     "decision_url": "http://summit.test/approvals/decide/x",
+    "ask": {
+        "count": 1,
+        "who": "Anna <b>",
+        "hours": 1.5,
+        "weeks": 16,
+        "per_person": 24.0,
+        "team_per_week": 1.5,
+        "deadline": date(2026, 9, 4),
+    },
+    "leads": [{"name": "Marion Kremer", "email": "marion@example.com"}],
 }
 OUTCOME = {
     **PROGRAM,

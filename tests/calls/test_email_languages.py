@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.mail.rendering import render_email
@@ -34,3 +36,34 @@ def test_german_and_french_wording_is_the_old_copies():
     assert sv.text.startswith("Hello Anna <Müller>,") and 'lang="en"' in sv.html
     es = render_email("calls/invitation", locale="es_ES", context=CONTEXT)
     assert es.text.startswith("Hola, Anna <Müller>:") and 'lang="es-ES"' in es.html
+
+
+LANGUAGES = [
+    "en_GB",
+    "de_DE",
+    "fr_FR",
+    "es_ES",
+    "it_IT",
+    "pt_BR",
+    "pl_PL",
+    "nl_NL",
+    "ja_JP",
+    "zh_CN",
+]
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
+@pytest.mark.parametrize("kind", ["invitation", "agenda", "update", "question_prompt", "notes"])
+def test_no_empty_or_relative_link_and_how_to_join_is_said(kind, locale):
+    """Without a join link the invitation says how the link will come (and the agenda tells
+    the host what to do); no call email carries an empty or relative href."""
+    without = render_email(f"calls/{kind}", locale=locale, context={**CONTEXT, "join_url": ""})
+    hrefs = re.findall(r'href="([^"]*)"', without.html)
+    assert all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs), hrefs
+    if kind == "invitation":
+        english = render_email(
+            "calls/invitation", locale="en_GB", context={**CONTEXT, "join_url": ""}
+        )
+        assert "The link to join the calls is not set yet." in english.text
+        assert "before the first call" in english.html
+        assert without.text != english.text or locale == "en_GB"  # said in the reader's language

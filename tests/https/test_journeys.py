@@ -99,12 +99,16 @@ def test_a_manager_decides_on_a_phone(stack, in_stack, open_page, smtp_sink) -> 
 
     card("Ann Approved").get_by_role("button", name=re.compile("^Approve")).click()
     card("Ann Approved").get_by_text("approved: 2 h/week").wait_for()
+    # decline and other hours sit behind "Other hours or decline" (a <details>, no JS)
+    card("Dee Declined").get_by_text("Other hours or decline").click()
     card("Dee Declined").get_by_label("Reason for declining").fill("Quarter-end freeze")
-    card("Dee Declined").get_by_role("button", name="Decline").click()
-    card("Dee Declined").locator(".badge", has_text="declined").wait_for()
+    card("Dee Declined").get_by_role("button", name="Decline", exact=True).click()
+    card("Dee Declined").locator(".status", has_text="declined").wait_for()
+    card("Pat Proposed").get_by_text("Other hours or decline").click()
     card("Pat Proposed").get_by_label("Propose other hours per week").fill("1.5")
-    card("Pat Proposed").get_by_role("button", name="Propose").click()
+    card("Pat Proposed").get_by_role("button", name="Propose", exact=True).click()
     card("Pat Proposed").get_by_text("you proposed 1.5 h/week").wait_for()
+    page.locator("#done").wait_for()  # nobody is left waiting
 
     outcome = {name: _fresh(TimeAllocation, enrollment_id=eid) for name, eid in reports.items()}
     assert outcome["Ann Approved"].status is AllocationStatus.APPROVED

@@ -22,14 +22,19 @@ STARTS = datetime(2030, 3, 14, 15, 0, tzinfo=UTC)  # 16:00 in Berlin
 
 LEARNERS = {
     # id: (region, locale, page language, texts on the RSVP page)
-    "german-region": ("de", None, "de", ("Ihre Antwort", "noch nicht gegeben", "14.03.2030")),
+    "german-region": (
+        "de",
+        None,
+        "de",
+        ("Ihre Antwort", "noch nicht gegeben", "Donnerstag, 14. März 2030, 16:00"),
+    ),
     "french-region": ("fr", None, "fr", ("Votre réponse", "pas encore donnée", "14 mars 2030")),
     "french-in-germany": ("de", "fr_BE", "fr", ("Oui, je viendrai", "14 mars 2030")),
     # no Swedish catalog: the region's language, as the invitation email
-    "swedish": ("de", "sv_SE", "de", ("Ihre Antwort", "noch nicht gegeben", "14.03.2030")),
-    "japanese-in-germany": ("de", "ja_JP", "ja", ("ご回答", "2030/03/14")),
-    "english-in-germany": ("de", "en_GB", "en", ("I will come", "14 Mar 2030, 16:00")),
-    "american-in-germany": ("de", "en_US", "en", ("I will come", "Mar 14, 2030")),
+    "swedish": ("de", "sv_SE", "de", ("Ihre Antwort", "noch nicht gegeben", "14. März 2030")),
+    "japanese-in-germany": ("de", "ja_JP", "ja", ("ご回答", "2030年3月14日")),
+    "english-in-germany": ("de", "en_GB", "en", ("I will come", "Thursday, 14 March 2030, 16:00")),
+    "american-in-germany": ("de", "en_US", "en", ("I will come", "March 14, 2030")),
 }
 
 
@@ -73,7 +78,9 @@ def test_refusals_and_answers_in_the_learners_language(client) -> None:
     invitation = _invitation("fr", None, capacity=0)
     path = _path(rsvp_url(invitation))
     page = client.get(path).get_data(as_text=True)
-    assert "Oui, m'inscrire sur la liste d'attente" in page  # the class is full
+    # the class is full: said plainly, with the place the learner would take
+    assert "Complet — vous seriez n° 1 sur la liste d'attente." in page
+    assert "M'inscrire sur la liste d'attente (n° 1)" in page
     refused = client.post(path, data={"csrf_token": _csrf(page), "choice": ""})
     assert refused.status_code == 422
     assert "Indiquez si vous venez." in refused.get_data(as_text=True)

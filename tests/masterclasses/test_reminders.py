@@ -32,7 +32,8 @@ def test_reminder_goes_the_day_before_in_the_region_zone_once():
         assert due_masterclass_reminders(region=de) == 0  # never twice
     [reminder] = emails("masterclasses/reminder")
     assert reminder.to_address == accepted.enrollment.person.email
-    assert "2027-03-29 00:30" in reminder.text_body
+    # the learner's format and zone, no seconds
+    assert "Montag, 29. März 2027, 00:30" in reminder.text_body
     db.session.refresh(accepted)
     assert accepted.reminder_sent_at is not None
 
