@@ -87,7 +87,10 @@ def test_commit_page_get_changes_nothing_post_pledges(client, run_jobs, smtp_sin
             data={
                 "csrf_token": token,
                 "goal": "Ship our first event-driven service",
-                "buddy": "x@e.com",
+                "buddy": "",  # "pair me with someone"
+                "study_weekday": "1",
+                "study_time": "09:30",
+                "study_zone": "Europe/Berlin",
             },
         )
         assert done.status_code == 302
@@ -98,7 +101,8 @@ def test_commit_page_get_changes_nothing_post_pledges(client, run_jobs, smtp_sin
     db.session.expire_all()
     assert enrollment.state is EnrollmentState.COMMITTED
     assert enrollment.goal == "Ship our first event-driven service"
-    assert enrollment.requested_buddy == "x@e.com"
+    assert enrollment.requested_buddy is None
+    assert (enrollment.study_weekday, enrollment.study_time.strftime("%H:%M")) == (1, "09:30")
     assert committed == [enrollment.id]  # the second click sent nothing
     shown = client.get(path).get_data(as_text=True)
     assert "Sie sind dabei" in shown and "Ship our first event-driven service" in shown
