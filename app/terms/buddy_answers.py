@@ -95,7 +95,8 @@ def answer_buddy_term(
         obj=review,
         actor=buddy.person,
         channel="link",
-        data={"learner_enrollment": review.enrollment_id, "note": note},
+        # the note stays on the review, which erasure blanks
+        data={"learner_enrollment": review.enrollment_id, "with_note": bool(note)},
     )
     db.session.flush()
     log.info("buddy %s answered %s on term review %s", buddy.id, answer.value, review.id)
