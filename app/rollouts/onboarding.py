@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.calendar import HolidayCalendar
 from app.extensions import db
-from app.language import person_language
+from app.language import local_date, person_language, person_locale
 from app.links.services import make_action_url
 from app.mail.services import queue_email
 from app.people.models import Person
@@ -49,6 +49,11 @@ def commit_url(enrollment: Enrollment) -> str:
     )
 
 
+def _long_date(day: date, person: Person, region: Region) -> str:
+    """A date as the reader writes it ("7. September 2026"): emails keep formatted text."""
+    return local_date(day, "long", locale=person_locale(person, region))
+
+
 def _email_context(enrollment: Enrollment, rollout: Rollout) -> dict[str, object]:
     program = rollout.program
     lang = person_language(enrollment.person, rollout.region)
@@ -58,7 +63,7 @@ def _email_context(enrollment: Enrollment, rollout: Rollout) -> dict[str, object
         "provider": program.provider,
         "hours_per_week": program.hours_per_week,
         "call_slot": call_slot(rollout, lang),
-        "cohort_start": rollout.cohort_start.isoformat(),
+        "cohort_start": _long_date(rollout.cohort_start, enrollment.person, rollout.region),
         "sponsor_message": rollout.sponsor_message,
         "commit_url": commit_url(enrollment),
         "region_name": rollout.region.name,
@@ -166,7 +171,7 @@ def commit_enrollment(
             "call_slot": call_slot(
                 enrollment.rollout, person_language(person, enrollment.rollout.region)
             ),
-            "cohort_start": enrollment.rollout.cohort_start.isoformat(),
+            "cohort_start": _long_date(enrollment.rollout.cohort_start, person, region),
         },
         locale=person.locale or region.locale,
         region_id=region.id,

@@ -41,6 +41,12 @@ def test_launch_invites_every_learner_by_email(run_jobs, smtp_sink) -> None:  # 
         [message] = smtp_sink.to(e.person.email)
         body = message.get_body(("plain",)).get_content()
         assert "Wollen wir loslegen?" in body and "We need this." in body  # German region
+        assert "7. September 2026" in body  # the cohort's start as the reader writes dates
+        # the call to action is a button: a table cell around the link, absolute URL
+        html = message.get_body(("html",)).get_content()
+        button = re.search(r'<table role="presentation".*?</table>', html, re.S)
+        assert button and 'href="http://summit.test/join/' in button.group(0)
+        assert "Wollen wir loslegen?" in button.group(0)
         assert e.invited_at is not None
     # launching again is refused; the invitation job twice sends nothing twice
     from app.rollouts.onboarding import send_invitations
