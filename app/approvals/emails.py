@@ -15,7 +15,6 @@ from flask import current_app
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.policy import decide_by, region_today, weeks_left
 from app.auth.queries import local_leads
-from app.calendar import parse_hhmm, weekday_from_name
 from app.db import utcnow
 from app.ics import Attendee, InviteEvent, build_calendar
 from app.language import babel_locale, person_locale
@@ -23,13 +22,11 @@ from app.links.services import make_action_url
 from app.mail.services import ics_attachment
 from app.people.models import Person
 from app.regions.models import Region
+from app.rollouts.commitment import study_slot
 from app.rollouts.models import Rollout
 
 #: the signed link's purpose; a token made for anything else is refused by the page
 DECIDE_PURPOSE = "approvals.decide"
-#: the study block when the region file has no [approvals] table
-DEFAULT_BLOCK_WEEKDAY = "friday"
-DEFAULT_BLOCK_TIME = time(14, 0)
 #: the request email names the people asking up to this many, else gives their number
 MAX_NAMES = 4
 
@@ -165,25 +162,16 @@ def outcome_context(allocation: TimeAllocation, *, decider_name: str) -> dict[st
     }
 
 
-def _block_settings(region: Region) -> tuple[int, time]:
-    """The weekday and local time of study blocks: region file ``[approvals]`` or Friday 14:00."""
-    table = (region.settings or {}).get("approvals") or {}
-    weekday = weekday_from_name(table.get("study_block_weekday", DEFAULT_BLOCK_WEEKDAY))
-    block_time = parse_hhmm(table.get("study_block_time"))
-    return (4 if weekday is None else weekday), block_time or DEFAULT_BLOCK_TIME
-
-
 def study_block_start(allocation: TimeAllocation) -> datetime:
-    """The first study block: the configured weekday on or after the first term starts, or
-    on or after the decision day for a late approval (study time from that week on)."""
-    rollout = allocation.enrollment.rollout
-    region = rollout.region
-    weekday, block_time = _block_settings(region)
+    """The first study block: the learner's chosen weekday and time (in their zone; the
+    region's default slot when they chose none) on or after the first term starts, or on or
+    after the decision day for a late approval (study time from that week on)."""
+    enrollment = allocation.enrollment
+    rollout = enrollment.rollout
     first = rollout.program.starts_on or rollout.cohort_start
     if allocation.decided_at is not None:
-        first = max(first, region_today(region, _utc(allocation.decided_at)))
-    day = first + timedelta(days=(weekday - first.weekday()) % 7)
-    return datetime.combine(day, block_time, tzinfo=ZoneInfo(region.time_zone))
+        first = max(first, region_today(rollout.region, _utc(allocation.decided_at)))
+    return study_slot(enrollment).first_on_or_after(first)
 
 
 def study_block_text(allocation: TimeAllocation, locale: str) -> str:
@@ -194,15 +182,15 @@ def study_block_text(allocation: TimeAllocation, locale: str) -> str:
 def study_block_ics(allocation: TimeAllocation, *, cancel: bool = False) -> Any:
     """The weekly study block as an invitation (or its cancellation), as an outbox attachment.
 
-    In the region's zone with its VTIMEZONE, repeating weekly until the program's
-    last day; the learner attends, the manager is optional. The UID is stable per
+    At the learner's chosen slot, in their zone with its VTIMEZONE, repeating weekly until
+    the program's last day; the learner attends, the manager is optional. The UID is stable per
     allocation and SEQUENCE rises with each decision, so a change updates the event.
     """
     enrollment = allocation.enrollment
     rollout = enrollment.rollout
-    region = rollout.region
     program = rollout.program
-    zone = ZoneInfo(region.time_zone)
+    starts_at = study_block_start(allocation)
+    zone = starts_at.tzinfo
     last_day = program.ends_on or (rollout.cohort_start + timedelta(weeks=12))
     until = datetime.combine(last_day, time(23, 59, 59), tzinfo=zone).astimezone(ZoneInfo("UTC"))
     hours = allocation.hours_decided or allocation.hours_requested
@@ -218,9 +206,9 @@ def study_block_ics(allocation: TimeAllocation, *, cancel: bool = False) -> Any:
             InviteEvent(
                 uid=f"study-block-{allocation.id}@summit",
                 summary=f"Study time: {program.title}",
-                starts_at=study_block_start(allocation),
+                starts_at=starts_at,
                 duration=timedelta(hours=hours),
-                time_zone=region.time_zone,
+                time_zone=str(zone),
                 sequence=allocation.decision_count,
                 description=(
                     f"Protected learning time for {program.title}, agreed with your manager. "

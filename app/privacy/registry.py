@@ -17,10 +17,12 @@ PERSONAL: dict[str, set[str]] = {
         "left_reason",
         "goal_comment",
         "goal_reached",
+        #: where the learner studies from (their chosen zone)
+        "study_time_zone",
     },
     "time_allocation": {"reason"},
     "call_question": {"text"},
-    "term_review": {"excuse_reason", "excuse_note", "at_risk_reason"},
+    "term_review": {"excuse_reason", "excuse_note", "at_risk_reason", "buddy_note"},
     #: the statement as the course sent it names the learner (mbox, name); actor_key is a hash
     #: of the learner's mailbox or account, which a list of addresses would reverse
     "xapi_statement": {"payload", "ignored_reason", "actor_key"},
@@ -32,7 +34,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "time_allocation": {"status", "decided_via"},
     "call_attendance": {"source"},
     "module_progress": {"source"},
-    "term_review": {"verdict"},
+    "term_review": {"verdict", "buddy_answer"},
     "master_class_invitation": {"status"},
     "outbound_email": {"idempotency_key", "kind", "message_id", "status", "last_error"},
     "call_session": {"join_url", "change_note", "notes"},

@@ -1,8 +1,9 @@
 """Buddies: committed learners paired within a rollout.
 
 Order: buddies named in the roster, then buddies both learners named when they
-committed, then automatic pairs preferring a different manager and the same time
-zone. An odd one out joins a pair (a trio). Each group gets an introduction email.
+committed, then a learner named by someone who asked to be paired with anyone ("pair
+me"), then automatic pairs preferring a different manager and the same time zone. An odd
+one out joins a pair (a trio). Each group gets an introduction email.
 """
 
 from __future__ import annotations
@@ -79,6 +80,17 @@ def pair_buddies(*, region: Region, rollout: Rollout) -> list[list[Enrollment]]:
             and other.id != e.id
             and other.id not in taken
             and (other.requested_buddy or "").strip().casefold() in _key(e)
+        ):
+            pair(e, other)
+    # 2b. a learner named someone who asked to be paired with anyone ("pair me")
+    for e in unpaired:
+        other = by_ref.get((e.requested_buddy or "").strip().casefold())
+        if (
+            e.id not in taken
+            and other
+            and other.id != e.id
+            and other.id not in taken
+            and not (other.requested_buddy or "").strip()
         ):
             pair(e, other)
     # 3. automatic: within a time zone, split sorted by manager so partners differ

@@ -22,7 +22,17 @@ class RolloutForm(Form):
 
 
 class CommitForm(Form):
-    """The learner's pledge: their goal and, optionally, a buddy they choose."""
+    """The learner's pledge: their goal, a buddy they choose (an id of the list or a name;
+    empty: "pair me") and their weekly study slot."""
 
     goal = TextAreaField()
-    buddy = StringField()
+    buddy = StringField(filters=[strip])
+    study_weekday = StringField(filters=[strip])
+    study_time = StringField(filters=[strip])
+    study_zone = StringField(filters=[strip])
+
+
+class DeclineForm(Form):
+    """ "I can't take part", with the reason for the local lead."""
+
+    reason = TextAreaField()

@@ -161,14 +161,23 @@ class Enrollment(RegionScoped, Base):
     )
     invited_at: Mapped[datetime | None]
     committed_at: Mapped[datetime | None]
-    #: the learner's own words: what they want to reach (shown back at the end)
+    #: the learner's own words: what they want to reach (their manager and buddy read it;
+    #: the goal survey shows it back at the end)
     goal: Mapped[str | None] = mapped_column(Text)
     #: learners sharing a buddy group are each other's buddies (a pair, or a trio)
     buddy_group: Mapped[int | None]
-    #: the buddy the learner asked for (employee id or email), paired first
+    #: the buddy the learner asked for (employee id or email), paired first; the commit page
+    #: stores the employee id of the learner picked by name
     requested_buddy: Mapped[str | None] = mapped_column(String(320))
     #: the buddy the roster named (employee id or email); paired before anyone else
     roster_buddy: Mapped[str | None] = mapped_column(String(320))
+    #: the weekly study slot the learner chose: weekday (0 = Monday), local time and zone;
+    #: NULL until they choose (the region's default applies)
+    study_weekday: Mapped[int | None]
+    study_time: Mapped[time | None] = mapped_column(Time)
+    study_time_zone: Mapped[str | None] = mapped_column(String(64))
+    #: the learner said "I can't take part" (withdrawn, their reason in ``left_reason``)
+    declined_at: Mapped[datetime | None]
     #: reminders sent to commit (the invitation itself not counted)
     commit_reminders_sent: Mapped[int] = mapped_column(default=0)
     last_reminded_at: Mapped[datetime | None]

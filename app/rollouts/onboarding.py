@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -11,33 +11,21 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.calendar import HolidayCalendar
 from app.extensions import db
-from app.language import person_locale
+from app.language import local_date, person_locale
 from app.links.services import make_action_url
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.regions.models import Region
+from app.rollouts.commitment import CommitError, StudySlot, resolve_buddy, set_study_slot
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
 from app.rollouts.signals import enrollment_committed
-from app.rollouts.texts import call_slot, text
+from app.rollouts.texts import call_slot
 from app.tasks import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 COMMIT_PURPOSE = "rollouts.commit"
 BATCH = 1000
-
-
-class CommitError(ValueError):
-    """The pledge cannot be taken as sent; the message says what to fix.
-
-    ``key`` names the message in :mod:`app.rollouts.texts`; ``str()`` is the English text.
-    """
-
-    def __init__(self, key: str) -> None:
-        super().__init__(text(key, "en"))
-        self.key = key
-
-    def in_language(self, lang: str) -> str:
-        return text(self.key, lang)
+__all__ = ["CommitError", "commit_enrollment", "commit_url"]
 
 
 def queue_invitations(*, region: Region, rollout: Rollout) -> None:
@@ -61,6 +49,11 @@ def commit_url(enrollment: Enrollment) -> str:
     )
 
 
+def _long_date(day: date, person: Person, region: Region) -> str:
+    """A date as the reader writes it ("7. September 2026"): emails keep formatted text."""
+    return local_date(day, "long", locale=person_locale(person, region))
+
+
 def _email_context(enrollment: Enrollment, rollout: Rollout) -> dict[str, object]:
     program = rollout.program
     lang = person_locale(enrollment.person, rollout.region)
@@ -70,7 +63,7 @@ def _email_context(enrollment: Enrollment, rollout: Rollout) -> dict[str, object
         "provider": program.provider,
         "hours_per_week": program.hours_per_week,
         "call_slot": call_slot(rollout, lang),
-        "cohort_start": rollout.cohort_start.isoformat(),
+        "cohort_start": _long_date(rollout.cohort_start, enrollment.person, rollout.region),
         "sponsor_message": rollout.sponsor_message,
         "commit_url": commit_url(enrollment),
         "region_name": rollout.region.name,
@@ -126,9 +119,16 @@ def load_for_commit(enrollment_id: int, person_id: int) -> Enrollment | None:
 
 
 def commit_enrollment(
-    *, region: Region, enrollment: Enrollment, goal: str, buddy: str = ""
+    *,
+    region: Region,
+    enrollment: Enrollment,
+    goal: str,
+    buddy: str = "",
+    slot: StudySlot | None = None,
 ) -> bool:
-    """The learner pledges: goal (required) and an optional buddy they would like.
+    """The learner pledges: goal (required), a buddy they would like (an id or a name of
+    the rollout's committed learners, see :func:`app.rollouts.commitment.resolve_buddy`;
+    empty: "pair me") and their weekly study slot.
 
     Moves the enrollment to committed, records an audit event, sends
     ``enrollment_committed`` (approvals emails the manager) and a confirmation
@@ -143,9 +143,12 @@ def commit_enrollment(
         raise CommitError("goal_missing")
     if len(goal) > 2000:
         raise CommitError("goal_too_long")
-    buddy = buddy.strip()[:320]
+    chosen = resolve_buddy(enrollment, buddy)
     enrollment.goal = goal
-    enrollment.requested_buddy = buddy or None
+    # the pairing matches employee ids; the page never shows one
+    enrollment.requested_buddy = chosen.person.employee_id if chosen else None
+    if slot is not None:
+        set_study_slot(enrollment=enrollment, slot=slot)
     enrollment.transition(EnrollmentState.COMMITTED)
     person: Person = enrollment.person
     record(
@@ -168,7 +171,7 @@ def commit_enrollment(
             "call_slot": call_slot(
                 enrollment.rollout, person_locale(person, enrollment.rollout.region)
             ),
-            "cohort_start": enrollment.rollout.cohort_start.isoformat(),
+            "cohort_start": _long_date(enrollment.rollout.cohort_start, person, region),
         },
         locale=person_locale(person, region),
         region_id=region.id,

@@ -20,7 +20,7 @@ from app.language import N_, _, gettext, pgettext
 from app.programs.models import Program, Term
 from app.rates import completion_rate
 from app.readcache import cached_page
-from app.rollouts import queries
+from app.rollouts import commitment, queries
 from app.rollouts.forms import RolloutForm
 from app.rollouts.models import FUNNEL, EnrollmentState, Rollout
 from app.rollouts.permissions import may_edit
@@ -90,6 +90,7 @@ def overview(slug: str) -> Any:
         ),
         can_edit=may_edit(),
         can_see_names=may_see_names(),
+        declined=commitment.declined(rollout) if may_see_names() else [],
     )
 
 

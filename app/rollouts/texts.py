@@ -15,7 +15,31 @@ MESSAGES: dict[str, str] = {
     "not_open": N_("This rollout is not open for commitments."),
     "goal_missing": N_("Write the goal you want to reach (a sentence is enough)."),
     "goal_too_long": N_("Keep your goal under 2,000 characters."),
+    "buddy_unknown": N_(
+        "No learner who has committed to this program is called “%(name)s”. Choose a name "
+        "from the list, or let us pair you with someone."
+    ),
+    "buddy_ambiguous": N_(
+        "Several learners are called “%(name)s”. Choose one of them from the list."
+    ),
+    "slot_invalid": N_("Choose a day, a time and a time zone for your weekly study time."),
+    "reason_missing": N_("Tell your local lead in a few words why you cannot take part."),
+    "reason_too_long": N_("Keep your reason under 2,000 characters."),
 }
+
+
+#: examples shown beside the goal box: concrete, personal, reachable within the program
+EXAMPLE_GOALS = (
+    N_("Use what I learn in one real project of my team before the program ends."),
+    N_("Be able to explain the basics to a new colleague in my own words."),
+    N_("Pass the course's final assessment and share three lessons with my team."),
+    N_("Feel confident enough to take part in discussions on the topic at work."),
+)
+
+
+def example_goals(lang: str | None = None) -> list[str]:
+    """The example goals in ``lang``."""
+    return [translate(goal, lang) for goal in EXAMPLE_GOALS]
 
 
 def text(key: str, lang: str | None = None, **params: Any) -> str:

@@ -19,3 +19,10 @@ class ReviewForm(Form):
 
 class CloseForm(Form):
     confirm = StringField()
+
+
+class BuddyAnswerForm(Form):
+    """The buddy's answer on a partner's term (``BuddyAnswer``) and an optional note."""
+
+    answer = StringField()
+    note = TextAreaField()

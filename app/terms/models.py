@@ -19,6 +19,14 @@ class Verdict(enum.StrEnum):
     CONFIRMED_FREE_RIDER = "confirmed_free_rider"
 
 
+class BuddyAnswer(enum.StrEnum):
+    """What a buddy says about their partner's term; the last two reach the local lead."""
+
+    CONFIRMED = "confirmed"
+    NOT_YET = "not_yet"
+    CANT_JUDGE = "cant_judge"
+
+
 class ExcuseReason(enum.StrEnum):
     LEAVE = "leave"
     ILLNESS = "illness"
@@ -55,6 +63,11 @@ class TermReview(RegionScoped, Base):
         ForeignKey("enrollment.id", ondelete="SET NULL")
     )
     buddy_confirmed_at: Mapped[datetime | None]
+    #: the buddy's answer: confirmed / not_yet / cant_judge (BuddyAnswer); NULL = not answered
+    buddy_answer: Mapped[str | None] = mapped_column(String(16))
+    #: the buddy's optional note to the local lead
+    buddy_note: Mapped[str | None] = mapped_column(Text)
+    buddy_answered_at: Mapped[datetime | None]
     at_risk_nudged_at: Mapped[datetime | None]
     #: leave, illness, role_change, other
     excuse_reason: Mapped[str | None] = mapped_column(String(24))

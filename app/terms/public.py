@@ -1,7 +1,7 @@
-"""The buddy's term sign-off, opened from the signed link of the email asking them (GET shows,
-POST confirms). In the buddy's language, as that email (their locale, else the rollout's
-region's, else English: ``app.language.person_locale``). Link problems get the one set of
-link pages (``app/freshlinks/routes.py``)."""
+"""The buddy's term sign-off, opened from the signed link of the email asking them (GET
+shows, POST answers: confirm / not yet / I can't judge, with a note). In the buddy's
+language, as that email. Only the partner's buddy sees the partner's progress; link
+problems get the one set of link pages (``app/freshlinks/routes.py``)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from app.links.services import LinkInvalid, OpenedLink, open_link
 from app.people.models import Person
 from app.programs.models import Term
 from app.rollouts.models import Enrollment
-from app.terms.buddies import confirm_buddy_term
+from app.terms.buddy_answers import answer_buddy_term, buddy_of, partner_progress
 from app.terms.common import BUDDY_PURPOSE, ReviewError
-from app.terms.models import TermReview
+from app.terms.forms import BuddyAnswerForm
+from app.terms.models import BuddyAnswer, TermReview
 from app.transaction import rollback
 
 public_bp = Blueprint("terms_public", __name__)
@@ -38,26 +39,53 @@ def _page(lang: str, status: int = 200, **context: Any) -> Any:
     return page, status
 
 
+def _show(token: str, *, error: str | None = None, done: bool = False) -> Any:
+    link, learner, lang = _open(token)
+    review = link.obj
+    try:
+        buddy_of(review, link.claims.person_id)
+    except ReviewError:
+        return _page(lang, 403, problem="not_buddy")
+    term = db.session.get(Term, review.term_id)
+    assert term is not None
+    return _page(
+        lang,
+        400 if error else 200,
+        problem=None,
+        review=review,
+        learner=learner,
+        term=term,
+        program=learner.rollout.program,
+        modules=partner_progress(learner, term),
+        answers=list(BuddyAnswer),
+        error=error,
+        done=done,
+    )
+
+
 @public_bp.get("/buddy/term/<token>")
 @public
 def buddy_signoff(token: str) -> Any:
-    link, learner, lang = _open(token)
-    review = link.obj
-    term = db.session.get(Term, review.term_id)
-    return _page(lang, problem=None, review=review, learner=learner, term=term, token=token)
+    return _show(token)
 
 
 @public_bp.post("/buddy/term/<token>")
 @public
 def buddy_signoff_confirm(token: str) -> Any:
-    link, learner, lang = _open(token)
-    review = link.obj
+    link, _, lang = _open(token)
+    form = BuddyAnswerForm()
     try:
-        confirm_buddy_term(review=review, buddy_person_id=link.claims.person_id)
+        answer = BuddyAnswer(form.answer.data or "")
+    except ValueError:
+        return _show(token, error="answer_missing")
+    try:
+        answer_buddy_term(
+            review=link.obj,
+            buddy_person_id=link.claims.person_id,
+            answer=answer,
+            note=form.note.data or "",
+        )
     except ReviewError:
         rollback()
         return _page(lang, 403, problem="not_buddy")
-    term = db.session.get(Term, review.term_id)
-    return _page(
-        lang, problem=None, review=review, learner=learner, term=term, token=token, done=True
-    )
+    return _show(token, done=True)

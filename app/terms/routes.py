@@ -17,6 +17,7 @@ from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
 from app.tabular import write_csv
 from app.terms import forms
+from app.terms.buddy_answers import answers_for_the_lead
 from app.terms.closing import close_term
 from app.terms.common import ReviewError, program_term
 from app.terms.models import ExcuseReason, TermReview
@@ -59,6 +60,7 @@ def review(slug: str, number: int) -> Any:
         reviewed=reviewed,
         missing_buddy=missing_buddy,
         missing_buddy_total=outcome.buddy_missing,
+        buddy_answers=answers_for_the_lead(rollout.id, term.id),
         outcome=outcome,
         reasons=list(ExcuseReason),
         page=page,

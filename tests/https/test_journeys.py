@@ -170,8 +170,9 @@ def test_a_buddy_signs_off_a_term(stack, in_stack, open_page, smtp_sink) -> None
     ask = wait_for_mail(smtp_sink, "bo@example.com", subject_has="Liv Learner")
     page = open_page()
     page.goto(link_in(ask, stack.base_url, "/buddy/term/"))
-    page.get_by_role("button", name="I have seen Liv Learner's work for term 1").click()
-    page.get_by_role("heading", name="Thank you").wait_for()
+    page.get_by_label("Yes, I confirm").check()
+    page.get_by_role("button", name="Send my answer").click()
+    page.get_by_text("Thank you. Your answer is recorded.").wait_for()
     review = _fresh(TermReview, enrollment_id=learner_id)
     assert review.buddy_confirmed_by_id == buddy_id and review.buddy_confirmed_at is not None
 

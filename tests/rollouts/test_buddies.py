@@ -37,21 +37,30 @@ def test_named_buddies_first_then_different_managers() -> None:
     b = _committed(rollout, m1, employee_id="A-2", requested_buddy="a-3@example.com")
     c = _committed(rollout, m1, employee_id="A-3", email="a-3@example.com", requested_buddy="A-2")
     d = _committed(rollout, m1, employee_id="A-4")
-    e = _committed(rollout, m1, employee_id="A-5", requested_buddy="A-6")  # one-sided: ignored
+    # one-sided, and A-6 asked for anyone ("pair me"): honoured
+    e = _committed(rollout, m1, employee_id="A-5", requested_buddy="A-6")
     f = _committed(rollout, m2, employee_id="A-6")
     g = _committed(rollout, m2, employee_id="A-7")
     h = _committed(rollout, m1, employee_id="A-8")
     pair_buddies(region=rollout.region, rollout=rollout)
     groups = _groups([a, b, c, d, e, f, g, h])
-    assert {a.id, d.id} in groups and {b.id, c.id} in groups
-    # automatic: e and h (manager m1) each paired with f or g (manager m2)
-    for auto in ({e.id, f.id}, {e.id, g.id}):
-        if auto in groups:
-            break
-    else:
-        pytest.fail(f"e was not paired across managers: {groups}")
+    assert {a.id, d.id} in groups and {b.id, c.id} in groups and {e.id, f.id} in groups
+    # automatic: h (manager m1) paired with g (manager m2)
+    assert {g.id, h.id} in groups
     for group in groups:
         assert len(group) == 2
+
+
+def test_a_one_sided_request_to_someone_who_named_another_is_not_forced() -> None:
+    rollout = RolloutFactory()
+    m1, m2 = PersonFactory(), PersonFactory()
+    a = _committed(rollout, m1, employee_id="B-1", requested_buddy="B-2")
+    b = _committed(rollout, m2, employee_id="B-2", requested_buddy="B-3")
+    c = _committed(rollout, m1, employee_id="B-3", requested_buddy="B-2")
+    d = _committed(rollout, m2, employee_id="B-4")
+    pair_buddies(region=rollout.region, rollout=rollout)
+    groups = _groups([a, b, c, d])
+    assert {b.id, c.id} in groups and {a.id, d.id} in groups
 
 
 def test_odd_count_makes_one_trio_and_same_time_zone_preferred() -> None:

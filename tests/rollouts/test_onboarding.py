@@ -41,6 +41,12 @@ def test_launch_invites_every_learner_by_email(run_jobs, smtp_sink) -> None:  # 
         [message] = smtp_sink.to(e.person.email)
         body = message.get_body(("plain",)).get_content()
         assert "Wollen wir loslegen?" in body and "We need this." in body  # German region
+        assert "7. September 2026" in body  # the cohort's start as the reader writes dates
+        # the call to action is a button: a table cell around the link, absolute URL
+        html = message.get_body(("html",)).get_content()
+        button = re.search(r'<table role="presentation".*?</table>', html, re.S)
+        assert button and 'href="http://summit.test/join/' in button.group(0)
+        assert "Wollen wir loslegen?" in button.group(0)
         assert e.invited_at is not None
     # launching again is refused; the invitation job twice sends nothing twice
     from app.rollouts.onboarding import send_invitations
@@ -87,7 +93,10 @@ def test_commit_page_get_changes_nothing_post_pledges(client, run_jobs, smtp_sin
             data={
                 "csrf_token": token,
                 "goal": "Ship our first event-driven service",
-                "buddy": "x@e.com",
+                "buddy": "",  # "pair me with someone"
+                "study_weekday": "1",
+                "study_time": "09:30",
+                "study_zone": "Europe/Berlin",
             },
         )
         assert done.status_code == 302
@@ -98,7 +107,8 @@ def test_commit_page_get_changes_nothing_post_pledges(client, run_jobs, smtp_sin
     db.session.expire_all()
     assert enrollment.state is EnrollmentState.COMMITTED
     assert enrollment.goal == "Ship our first event-driven service"
-    assert enrollment.requested_buddy == "x@e.com"
+    assert enrollment.requested_buddy is None
+    assert (enrollment.study_weekday, enrollment.study_time.strftime("%H:%M")) == (1, "09:30")
     assert committed == [enrollment.id]  # the second click sent nothing
     shown = client.get(path).get_data(as_text=True)
     assert "Sie sind dabei" in shown and "Ship our first event-driven service" in shown

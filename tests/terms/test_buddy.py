@@ -39,18 +39,19 @@ def test_each_buddy_is_asked_once_and_only_the_buddy_confirms(client, run_jobs, 
     # opening the link changes nothing
     response = client.get(path)
     assert response.status_code == 200
-    assert "Ich habe die Arbeit von Ben Okafor" in response.get_data(as_text=True)  # German region
+    html = response.get_data(as_text=True)
+    assert "Hat Ben Okafor die Arbeit für Abschnitt 1 erledigt" in html  # German region
     db.session.expire_all()
     assert review_of(course, "ben").buddy_confirmed_at is None
 
     token = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))[1]
-    response = client.post(path, data={"csrf_token": token})
+    response = client.post(path, data={"csrf_token": token, "answer": "confirmed"})
     assert response.status_code == 200
     db.session.expire_all()
     review = review_of(course, "ben")
     assert review.buddy_confirmed_by_id == course.enrollments["ada"].id
     # a second click is harmless
-    assert client.post(path, data={"csrf_token": token}).status_code == 200
+    assert client.post(path, data={"csrf_token": token, "answer": "confirmed"}).status_code == 200
 
 
 def test_a_link_for_someone_who_is_not_the_buddy_counts_for_nothing(client):
@@ -58,6 +59,15 @@ def test_a_link_for_someone_who_is_not_the_buddy_counts_for_nothing(client):
     due_buddy_signoffs(region=course.rollout.region, now=AFTER_TERM)
     db.session.commit()
     # Chloé (another pair) and Ben himself hold links to Ben's review: neither counts
+    ada = make_action_url(
+        endpoint="terms_public.buddy_signoff",
+        purpose=BUDDY_PURPOSE,
+        person_id=course.enrollments["ada"].person_id,
+        object_id=review_of(course, "ben").id,
+    ).removeprefix("http://summit.test")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(ada).get_data(as_text=True))[
+        1
+    ]
     for who in ("chloe", "ben"):
         url = make_action_url(
             endpoint="terms_public.buddy_signoff",
@@ -66,9 +76,9 @@ def test_a_link_for_someone_who_is_not_the_buddy_counts_for_nothing(client):
             object_id=review_of(course, "ben").id,
         )
         path = url.removeprefix("http://summit.test")
-        page = client.get(path).get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
-        assert client.post(path, data={"csrf_token": token}).status_code == 403
+        assert client.get(path).status_code == 403  # not even a look at Ben's progress
+        form = {"csrf_token": token, "answer": "confirmed"}
+        assert client.post(path, data=form).status_code == 403
     db.session.expire_all()
     assert review_of(course, "ben").buddy_confirmed_at is None
 

@@ -42,41 +42,41 @@ def _csrf(page: str) -> str:
             "de",
             None,
             "de",
-            "Abschnitt 1 von Ben Okafor bestätigen",
-            "Ich habe die Arbeit von Ben Okafor für Abschnitt 1 gesehen",
-            "Sie haben Abschnitt 1 von Ben Okafor bestätigt.",
+            "Abschnitt 1 von Ben Okafor",
+            "Hat Ben Okafor die Arbeit für Abschnitt 1 erledigt, soweit Sie es gesehen haben?",
+            "Abschnitt 1 von Ben Okafor ist bestätigt.",
         ),
         (
             "fr",
             None,
             "fr",
-            "Confirmer la période 1 de Ben Okafor",
-            "J'ai vu le travail de Ben Okafor pour la période 1",
-            "Vous avez confirmé la période 1 de Ben Okafor.",
+            "Période 1 de Ben Okafor",
+            "Ben Okafor a-t-il ou a-t-elle fait le travail de la période 1 ?",
+            "La période 1 de Ben Okafor est confirmée.",
         ),
         (
             "de",
             "fr_BE",
             "fr",
-            "Confirmer la période 1 de Ben Okafor",
-            "J'ai vu le travail de Ben Okafor pour la période 1",
-            "Vous avez confirmé la période 1 de Ben Okafor.",
+            "Période 1 de Ben Okafor",
+            "Ben Okafor a-t-il ou a-t-elle fait le travail de la période 1 ?",
+            "La période 1 de Ben Okafor est confirmée.",
         ),
         (
             "de",
             "sv_SE",  # no Swedish catalog: the region's language, as the buddy's email
             "de",
-            "Abschnitt 1 von Ben Okafor bestätigen",
-            "Ich habe die Arbeit von Ben Okafor für Abschnitt 1 gesehen",
-            "Sie haben Abschnitt 1 von Ben Okafor bestätigt.",
+            "Abschnitt 1 von Ben Okafor",
+            "Hat Ben Okafor die Arbeit für Abschnitt 1 erledigt, soweit Sie es gesehen haben?",
+            "Abschnitt 1 von Ben Okafor ist bestätigt.",
         ),
         (
             "de",
             "en_GB",
             "en",
-            "Confirm Ben Okafor's term 1",
-            "I have seen Ben Okafor's work for term 1",
-            "You confirmed Ben Okafor's term 1.",
+            "Ben Okafor's term 1",
+            "Has Ben Okafor done the work of term 1, as far as you have seen it?",
+            "Ben Okafor's term 1 is confirmed.",
         ),
     ],
     ids=["german-region", "french-region", "french-in-germany", "swedish", "english-in-germany"],
@@ -90,7 +90,7 @@ def test_the_page_speaks_the_buddys_language(
     page = client.get(path, headers={"Accept-Language": "it"}).get_data(as_text=True)
     assert f'<html lang="{lang}' in page
     assert asked in page and button in page
-    done = client.post(path, data={"csrf_token": _csrf(page)})
+    done = client.post(path, data={"csrf_token": _csrf(page), "answer": "confirmed"})
     assert done.status_code == 200
     html = done.get_data(as_text=True)
     assert f'<html lang="{lang}' in html and thanks in html
@@ -106,12 +106,17 @@ def test_a_learners_name_is_escaped_in_every_language(client) -> None:
 def test_refusals_and_expired_links_in_the_buddys_language(client) -> None:
     course = make_course("fr")
     # Chloé holds a link to Ben's review: the refusal is in her (French) language
+    # (and never sees Ben's progress, not even on GET)
     path = _path(course, "chloe")
-    page = client.get(path).get_data(as_text=True)
-    refused = client.post(path, data={"csrf_token": _csrf(page)})
+    shown = client.get(path)
+    assert shown.status_code == 403 and "Seul le binôme peut répondre" in shown.get_data(
+        as_text=True
+    )
+    token = _csrf(client.get(_path(course)).get_data(as_text=True))
+    refused = client.post(path, data={"csrf_token": token, "answer": "confirmed"})
     assert refused.status_code == 403
     html = refused.get_data(as_text=True)
-    assert '<html lang="fr' in html and "Seul le binôme peut confirmer" in html
+    assert '<html lang="fr' in html and "Seul le binôme peut répondre" in html
 
     old = _path(course, issued=datetime.now(UTC) - timedelta(days=30))
     expired = client.get(old, headers={"Accept-Language": "de"})

@@ -1,0 +1,211 @@
+"""What the learner chooses on the commit page besides their goal: a buddy picked by name
+from the rollout's committed learners (or "pair me"), the weekly study slot in their own
+time zone, or "I can't take part" with a reason for the local lead.
+
+Only names of the same rollout (and so the same region) are ever offered or matched; no
+email or employee id reaches the page.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.calendar import parse_hhmm, weekday_from_name
+from app.db import utcnow
+from app.extensions import db
+from app.people.models import Person
+from app.regions.models import Region
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.rollouts.texts import text
+
+log = logging.getLogger(__name__)
+
+#: learners one may name as a buddy: they have committed and are still in the program
+NAMEABLE = (EnrollmentState.COMMITTED, EnrollmentState.TIME_APPROVED, EnrollmentState.ACTIVE)
+#: the study block when neither the learner nor the region file ([approvals]) says
+DEFAULT_WEEKDAY = 4  # Friday
+DEFAULT_TIME = time(14, 0)
+REASON_MAX = 2000
+
+
+class CommitError(ValueError):
+    """The pledge cannot be taken as sent; the message says what to fix.
+
+    ``key`` names the message in :mod:`app.rollouts.texts`; ``str()`` is the English text.
+    """
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(text(key, "en", **params))
+        self.key = key
+        self.params = params
+
+    def in_language(self, lang: str) -> str:
+        return text(self.key, lang, **self.params)
+
+
+@dataclass(frozen=True)
+class StudySlot:
+    """A weekly slot: weekday (0 = Monday), local wall-clock time, IANA zone."""
+
+    weekday: int
+    at: time
+    zone: str
+
+    def first_on_or_after(self, day: date) -> datetime:
+        """The first occurrence on or after ``day``, aware in the slot's zone."""
+        first = day + timedelta(days=(self.weekday - day.weekday()) % 7)
+        return datetime.combine(first, self.at, tzinfo=ZoneInfo(self.zone))
+
+
+# --- the buddy ---------------------------------------------------------------------------
+
+
+def buddy_choices(enrollment: Enrollment) -> list[tuple[int, str]]:
+    """(enrollment id, name) of the learners ``enrollment`` may name: committed learners of
+    the same rollout and region, never themselves, by name."""
+    rows = db.session.execute(
+        select(Enrollment.id, Person.name)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(
+            Enrollment.rollout_id == enrollment.rollout_id,
+            Enrollment.region_id == enrollment.region_id,
+            Enrollment.state.in_(NAMEABLE),
+            Enrollment.id != enrollment.id,
+        )
+    ).all()
+    return sorted(((r.id, r.name) for r in rows), key=lambda c: (c[1].casefold(), c[0]))
+
+
+def resolve_buddy(enrollment: Enrollment, choice: str) -> Enrollment | None:
+    """The learner ``choice`` names: an id from the list or a name typed in full; None for
+    "pair me". Raises CommitError when it names nobody of the list, or several people."""
+    choice = choice.strip()
+    if not choice:
+        return None
+    options = buddy_choices(enrollment)
+    if choice.isdigit():
+        matches = [i for i, _ in options if i == int(choice)]
+    else:
+        matches = [i for i, name in options if name.casefold() == choice.casefold()]
+    if not matches:
+        raise CommitError("buddy_unknown", name=choice[:200])
+    if len(matches) > 1:
+        raise CommitError("buddy_ambiguous", name=choice[:200])
+    return db.session.get(Enrollment, matches[0])
+
+
+# --- the study slot ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def default_study_slot(region: Region, zone: str | None = None) -> StudySlot:
+    """The region's study block (``[approvals]`` of the region file) or Friday 14:00, in
+    ``zone`` (the learner's) or the region's."""
+    table = (region.settings or {}).get("approvals") or {}
+    weekday = weekday_from_name(table.get("study_block_weekday"))
+    at = parse_hhmm(table.get("study_block_time"))
+    return StudySlot(
+        DEFAULT_WEEKDAY if weekday is None else weekday,
+        at or DEFAULT_TIME,
+        zone or region.time_zone,
+    )
+
+
+def study_slot(enrollment: Enrollment) -> StudySlot:
+    """The learner's chosen slot, else the default in their zone (their own, else region's)."""
+    region = enrollment.rollout.region
+    zone = enrollment.study_time_zone or enrollment.person.time_zone or region.time_zone
+    default = default_study_slot(region, zone)
+    return StudySlot(
+        default.weekday if enrollment.study_weekday is None else enrollment.study_weekday,
+        enrollment.study_time or default.at,
+        zone,
+    )
+
+
+def zone_choices(enrollment: Enrollment) -> list[str]:
+    """The time zones offered: the learner's own, their region's and every region's."""
+    zones = set(db.session.scalars(select(Region.time_zone)))
+    zones.add(enrollment.rollout.region.time_zone)
+    if enrollment.person.time_zone:
+        zones.add(enrollment.person.time_zone)
+    return sorted(zones)
+
+
+def parse_study_slot(weekday: str, at: str, zone: str) -> StudySlot:
+    """The slot as the form posts it; CommitError when a part is unreadable."""
+    try:
+        day = int(weekday)
+    except (TypeError, ValueError):
+        day = -1
+    clock = parse_hhmm(at)
+    if not 0 <= day <= 6 or clock is None or zone not in _zones():
+        raise CommitError("slot_invalid")
+    return StudySlot(day, clock, zone)
+
+
+def set_study_slot(*, enrollment: Enrollment, slot: StudySlot) -> None:
+    """Store the learner's weekly study slot (the study-block invitation uses it)."""
+    enrollment.study_weekday = slot.weekday
+    enrollment.study_time = slot.at
+    enrollment.study_time_zone = slot.zone
+
+
+# --- "I can't take part" -----------------------------------------------------------------
+
+
+def decline_enrollment(*, region: Region, enrollment: Enrollment, reason: str) -> bool:
+    """The invited learner cannot take part: withdrawn with their reason, which the local
+    lead reads on the rollout; audited. Returns False when the learner had already answered
+    (a second click changes nothing). Raises CommitError without a reason."""
+    reason = reason.strip()
+    if enrollment.state is not EnrollmentState.INVITED:
+        return False
+    if len(reason) < 3:
+        raise CommitError("reason_missing")
+    if len(reason) > REASON_MAX:
+        raise CommitError("reason_too_long")
+    now = utcnow()
+    enrollment.transition(EnrollmentState.WITHDRAWN, at=now)
+    enrollment.declined_at = now
+    enrollment.left_reason = reason
+    record(
+        region_id=region.id,
+        action="enrollment.declined",
+        obj=enrollment,
+        actor=enrollment.person,
+        channel="link",
+        # the reason itself stays on the enrollment, which erasure blanks; the trail says
+        # only that one was given
+        data={"reason_chars": len(reason)},
+    )
+    db.session.flush()
+    log.info("enrollment %s declined by the learner", enrollment.id)
+    return True
+
+
+def declined(rollout: Rollout) -> list[Enrollment]:
+    """The learners of ``rollout`` who said they cannot take part, newest first."""
+    return list(
+        db.session.scalars(
+            select(Enrollment)
+            .where(
+                Enrollment.rollout_id == rollout.id,
+                Enrollment.region_id == rollout.region_id,
+                Enrollment.declined_at.is_not(None),
+            )
+            .order_by(Enrollment.declined_at.desc())
+        )
+    )
