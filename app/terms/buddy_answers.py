@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
+from app.language import _
 from app.people.models import Person
 from app.programs.models import Term
 from app.progress.models import ModuleProgress
@@ -120,7 +121,7 @@ def buddy_of(review: TermReview, buddy_person_id: int) -> Enrollment:
         or learner.buddy_group is None
         or buddy.buddy_group != learner.buddy_group
     ):
-        raise ReviewError("only the learner's buddy can answer for their term")
+        raise ReviewError(_("only the learner's buddy can answer for their term"))
     return buddy
 
 

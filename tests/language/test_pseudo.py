@@ -50,8 +50,8 @@ NOT_PAGES = {
     "progress.import_status": "no progress import in the demo",
     "progress.columns": "no progress import in the demo",
 }
-#: data files (CSV, JSON, PNG) and the xAPI API (below /xapi/) are not pages
-NOT_PAGES_SUFFIXES = (".json", ".csv", ".png")
+#: data files (CSV, JSON, PNG, ICS) and the xAPI API (below /xapi/) are not pages
+NOT_PAGES_SUFFIXES = (".json", ".csv", ".png", ".ics")
 #: English whatever the reader (tests/language/test_catalogs.ENGLISH_ONLY)
 ENGLISH_ONLY = {"email reports/global"}
 
