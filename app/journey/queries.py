@@ -173,7 +173,9 @@ def email_figures(region: Region, week: str) -> EmailFigures:
             .join(JourneySend, JourneySend.id == JourneyEvent.send_id)
             .where(JourneySend.region_id == region.id, JourneySend.week == week)
             .group_by(JourneyEvent.kind)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     opened = None
     if region.names_individuals and (measured or not sent):
