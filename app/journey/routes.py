@@ -9,7 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 
 from app.auth.access import current_staff, require_role
-from app.auth.models import Role
+from app.auth.models import EDITOR_ROLES, Role
 from app.db import utcnow
 from app.extensions import db
 from app.journey import queries, services
@@ -26,8 +26,8 @@ HOSTS = (Role.LOCAL_LEAD, Role.EXPERT, Role.HR_PARTNER)
 
 
 @bp.get("/r/<region>/rollouts/<slug>/journey")
-@require_role(*HOSTS)
 def index(slug: str) -> Any:
+    """Every staff member of the region reads the figures; the hosts set the note."""
     rollout = get_in_region_or_404(Rollout, slug=slug)
     now = utcnow()
     week = services.due_week(g.region, now) or week_label(now.date())
@@ -42,6 +42,7 @@ def index(slug: str) -> Any:
         figures=queries.email_figures(g.region, week),
         week=week,
         send_at=services.send_time(g.region, week),
+        may_set_note=bool(g.region_roles & EDITOR_ROLES),
     )
 
 

@@ -34,6 +34,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "module_progress": {"source"},
     "term_review": {"verdict"},
     "master_class_invitation": {"status"},
+    #: the ISO week a journey email went out
+    "journey_send": {"week"},
     "outbound_email": {"idempotency_key", "kind", "message_id", "status", "last_error"},
     "call_session": {"join_url", "change_note", "notes"},
     "xapi_statement": {
