@@ -32,7 +32,7 @@ KIND = "journey/weekly"
 TARGETS = ("journey", "question", "course")
 #: how many of the week's modules the email names
 MODULES_SHOWN = 3
-NOTE_LIFETIME = timedelta(days=8)
+NOTE_LIFETIME = timedelta(days=7)
 
 
 @dataclass(frozen=True)

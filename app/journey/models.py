@@ -71,7 +71,7 @@ class JourneyPause(RegionScoped, Base):
 
 class JourneyNote(RegionScoped, Base):
     """A rollout's note of the week: one line from the expert or a sponsor, quoted in the
-    weekly emails sent within :data:`app.journey.services.NOTE_LIFETIME` of being set."""
+    weekly emails sent within :data:`app.journey.content.NOTE_LIFETIME` of being set."""
 
     __tablename__ = "journey_note"
 

@@ -29,6 +29,7 @@ from app.extensions import db
 from app.journey import content
 from app.journey.content import KIND
 from app.journey.models import EventKind, JourneyEvent, JourneyNote, JourneyPause, JourneySend
+from app.language import babel_locale
 from app.links.services import make_action_url
 from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import (
@@ -191,7 +192,7 @@ def send_batch(*, region: Region, week: str, after: int = 0, limit: int = BATCH)
                 "message_id": message_id_for(key),
                 "status": EmailStatus.PENDING.value,
                 "attempts": 0,
-                "locale": learner.locale,
+                "locale": babel_locale(learner.locale),
             }
         )
     if outbox:
