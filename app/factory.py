@@ -45,6 +45,10 @@ from app.goals import handlers as goals_handlers
 from app.goals import public as goals_public
 from app.goals.fresh_links import find_survey_link
 from app.goals.services import SURVEY_MAX_AGE, SURVEY_PURPOSE
+from app.journey import public as journey_public
+from app.journey import routes as journey_routes
+from app.journey.fresh_links import find_journey_link, find_journey_link_of_send
+from app.journey.services import JOURNEY_PURPOSE, LINK_MAX_AGE, TRACK_PURPOSE
 from app.mail import cli as mail_cli
 from app.mail import routes as mail_routes
 from app.masterclasses import handlers as masterclasses_handlers
@@ -107,6 +111,8 @@ BLUEPRINTS = (
     masterclasses_routes.bp,
     masterclasses_public.public_bp,
     goals_public.public_bp,
+    journey_routes.bp,
+    journey_public.public_bp,
     metrics_routes.bp,
     reports_routes.bp,
     reports_public.public_bp,
@@ -260,6 +266,8 @@ def register_fresh_links(app: Flask) -> None:
     links.add(RSVP_PURPOSE, find_rsvp_link, max_age=RSVP_MAX_AGE)
     links.add(OPT_IN_PURPOSE, find_opt_in_link, max_age=OPT_IN_MAX_AGE)
     links.add(SURVEY_PURPOSE, find_survey_link, max_age=SURVEY_MAX_AGE)
+    links.add(JOURNEY_PURPOSE, find_journey_link, max_age=LINK_MAX_AGE)
+    links.add(TRACK_PURPOSE, find_journey_link_of_send, max_age=LINK_MAX_AGE)
     # a sponsor's link names a sponsor row or a staff member, not a Person
     for purpose, find in (
         (REGION_PURPOSE, reports_fresh_links.find_regional_link),

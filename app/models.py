@@ -11,6 +11,7 @@ from app.audit import models as audit
 from app.auth import models as auth
 from app.calls import models as calls
 from app.connectors import models as connectors
+from app.journey import models as journey
 from app.mail import models as mail
 from app.masterclasses import models as masterclasses
 from app.ops import models as ops
@@ -42,6 +43,7 @@ MODULES = (
     connectors,
     terms,
     masterclasses,
+    journey,
     reports,
     ops,
 )

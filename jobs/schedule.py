@@ -151,6 +151,8 @@ RECURRING: list[Recurring] = [
     Recurring("terms.nudge_at_risk", "jobs.terms.nudge_at_risk", Daily(time(9, 0))),
     # master classes: invite missed completers, promote waitlists, reminders, goal surveys
     Recurring("masterclasses.daily", "jobs.masterclasses.daily", Daily(time(7, 0))),
+    # the weekly journey email: acts from the region's send time (decided in the job)
+    Recurring("journey.weekly", "jobs.journey.send_weekly", Every(60)),
     # sponsor reports: due from Monday 08:00 in each region's zone (decided in the job)
     Recurring(
         "reports.due",

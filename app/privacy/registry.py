@@ -36,6 +36,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "module_progress": {"source"},
     "term_review": {"verdict", "buddy_answer"},
     "master_class_invitation": {"status"},
+    #: the ISO week a journey email went out
+    "journey_send": {"week"},
     "outbound_email": {"idempotency_key", "kind", "message_id", "status", "last_error"},
     "call_session": {"join_url", "change_note", "notes"},
     "xapi_statement": {

@@ -133,6 +133,13 @@ def parse_region_file(path: Path) -> RegionSpec:
     ):
         bad("progress.max_age_days", f"{max_age_days!r} must be days from 1 to 90")
 
+    journey_day = _get(data, "journey.weekday")
+    if journey_day is not None and weekday_from_name(journey_day) is None:
+        bad("journey.weekday", f"{journey_day!r} must be a weekday name (monday … sunday)")
+    journey_time = _get(data, "journey.time")
+    if journey_time is not None and parse_hhmm(journey_time) is None:
+        bad("journey.time", f"{journey_time!r} is not a time of day (HH:MM, e.g. 08:00)")
+
     if problems:
         raise RegionFileError(problems)
     return RegionSpec(

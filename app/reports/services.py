@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.auth.models import Role, RoleAssignment, StaffUser
 from app.db import utcnow
 from app.extensions import db
+from app.journey import queries as journey_queries
 from app.language import _, force_reader
 from app.links.services import absolute_url
 from app.metrics.queries import Snapshot, compute, upcoming, week_cutoffs
@@ -267,6 +268,7 @@ def _fill_regional(
             region_count=region_count,
             since=since,
         )
+        context["journey"] = journey_queries.email_figures(region, report.week)
     report.html, report.text = content.render_content(
         REGION_KIND, region.locale, context, region.time_zone
     )
