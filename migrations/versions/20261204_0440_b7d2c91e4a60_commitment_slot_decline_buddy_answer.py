@@ -2,7 +2,7 @@
 part", and the buddy's answer on a partner's term (confirm / not yet / can't judge, a note)
 
 Revision ID: b7d2c91e4a60
-Revises: c3a8e2f71d05
+Revises: b7d41e0c9a52
 Create Date: 2026-12-04 04:40:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b7d2c91e4a60"
-down_revision = "c3a8e2f71d05"
+down_revision = "b7d41e0c9a52"
 branch_labels = None
 depends_on = None
 
