@@ -181,6 +181,24 @@ def weekday(value: int, width: str = "wide", locale: str | None = None) -> str:
     return get_day_names(width, locale=_parse(locale or current_locale()))[int(value)]
 
 
+def language_name(value: str, locale: str | None = None) -> str:
+    """A language by code, in the reader's language: "de" → "German" (English reader)."""
+    from babel import Locale
+
+    name = Locale.parse(value.replace("-", "_")).get_display_name(
+        _parse(locale or current_locale())
+    )
+    return name or value
+
+
+def languages(values: Any, locale: str | None = None) -> str:
+    """Languages by code as one phrase of the reader's language: "German and English"."""
+    from babel.lists import format_list
+
+    reader = _parse(locale or current_locale())
+    return format_list([language_name(v, locale) for v in values], locale=reader)
+
+
 FILTERS = {
     "local_datetime": local_datetime,
     "local_date": local_date,
@@ -190,6 +208,8 @@ FILTERS = {
     "hours": hours,
     "duration": duration,
     "weekday": weekday,
+    "language_name": language_name,
+    "languages": languages,
 }
 
 

@@ -19,3 +19,9 @@ class ReviewForm(Form):
 
 class CloseForm(Form):
     confirm = StringField()
+
+
+class WithdrawForm(Form):
+    """Taking a free-rider confirmation back within its grace period."""
+
+    note = TextAreaField()
