@@ -17,6 +17,7 @@ from babel.dates import (
     get_datetime_format,
     get_day_names,
 )
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 from jinja2 import pass_context
@@ -183,18 +184,13 @@ def weekday(value: int, width: str = "wide", locale: str | None = None) -> str:
 
 def language_name(value: str, locale: str | None = None) -> str:
     """A language by code, in the reader's language: "de" → "German" (English reader)."""
-    from babel import Locale
-
-    name = Locale.parse(value.replace("-", "_")).get_display_name(
-        _parse(locale or current_locale())
-    )
+    parsed = _parse(value)
+    name = parsed.get_display_name(_parse(locale or current_locale())) if parsed else None
     return name or value
 
 
 def languages(values: Any, locale: str | None = None) -> str:
     """Languages by code as one phrase of the reader's language: "German and English"."""
-    from babel.lists import format_list
-
     reader = _parse(locale or current_locale())
     return format_list([language_name(v, locale) for v in values], locale=reader)
 

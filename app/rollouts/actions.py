@@ -12,7 +12,7 @@ from wtforms import TextAreaField
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.forms import Form
-from app.language import SUPPORTED_LANGUAGES, gettext
+from app.language import SUPPORTED_LANGUAGES, gettext, ngettext, number
 from app.rollouts.checklist import checklist_of, launch_checked, missing_for_launch
 from app.rollouts.models import Rollout, RolloutStatus
 from app.rollouts.onboarding import preview_invitation
@@ -83,9 +83,11 @@ def launch(slug: str) -> Any:
         return _already(slug)
     return _done(
         slug,
-        gettext(
+        ngettext(
+            "Launched: %(num)s learner is being invited to commit.",
             "Launched: %(num)s learners are being invited to commit.",
-            num=audience.total,
+            audience.total,
+            num=number(audience.total),
         ),
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.language import gettext
+from app.language import gettext, ngettext, number
 from app.regions.models import Region
 from app.rollouts.dates import cohort_start_problem, term_problems
 from app.rollouts.models import Rollout, RolloutStatus
@@ -39,10 +39,13 @@ def draft_checklist(rollout: Rollout, counts: DashboardCounts, audience: Audienc
     )
     manager_notes = (
         [
-            gettext(
+            ngettext(
+                "%(num)s learner has no manager: you would sign off their study time. "
+                "Add their manager to the roster and import it again.",
                 "%(num)s learners have no manager: you would sign off their study time. "
                 "Add their managers to the roster and import it again.",
-                num=counts.no_manager,
+                counts.no_manager,
+                num=number(counts.no_manager),
             )
         ]
         if counts.no_manager

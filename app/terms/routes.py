@@ -13,7 +13,7 @@ from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.db import utcnow
 from app.extensions import db
-from app.language import gettext
+from app.language import gettext, ngettext
 from app.programs.models import Term
 from app.readcache import cached_page
 from app.rollouts.models import Enrollment, Rollout
@@ -145,13 +145,15 @@ def decide(slug: str, number: int, review_id: int) -> Any:
             if not done:
                 flash(gettext("Already confirmed: nothing changed."), "info")
                 return redirect(confirm_url, code=303)
+            minutes = confirmation_preview(region=g.region, review=row).grace_minutes
             flash(
-                gettext(
+                ngettext(
                     "%(name)s was removed from the program. The emails to them and their "
-                    "manager leave in %(minutes)s minutes: until then you can withdraw the "
-                    "decision.",
+                    "manager leave in %(num)s minute: until then you can withdraw the decision.",
+                    "%(name)s was removed from the program. The emails to them and their "
+                    "manager leave in %(num)s minutes: until then you can withdraw the decision.",
+                    minutes,
                     name=enrollment.person.name,
-                    minutes=confirmation_preview(region=g.region, review=row).grace_minutes,
                 ),
                 "success",
             )

@@ -35,8 +35,8 @@ from app.reports.services import build_week
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutSponsor, RolloutStatus
 from app.roster.models import RosterImport
 from app.terms.closing import close_term
-from app.terms.models import ExcuseReason, TermReview, Verdict
 from app.terms.confirming import confirm_free_rider
+from app.terms.models import ExcuseReason, TermReview, Verdict
 from app.terms.review import excuse, tell_sponsors_if_reviewed
 from tests.factories import PersonFactory, ProgramFactory, RolloutFactory, region, staff
 

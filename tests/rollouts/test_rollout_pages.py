@@ -14,7 +14,6 @@ from app.extensions import db
 from app.rollouts.models import EnrollmentState, Rollout, RolloutStatus
 from tests.factories import EnrollmentFactory, ProgramFactory, RolloutFactory, region, staff
 
-
 #: when the invitations of a launched rollout left
 SENT = datetime(2026, 9, 1, 8, tzinfo=UTC)
 
