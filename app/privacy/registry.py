@@ -32,7 +32,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "time_allocation": {"status", "decided_via"},
     "call_attendance": {"source"},
     "module_progress": {"source"},
-    "term_review": {"verdict"},
+    "term_review": {"verdict", "removed_from_state", "held_email_ids"},
     "master_class_invitation": {"status"},
     "outbound_email": {"idempotency_key", "kind", "message_id", "status", "last_error"},
     "call_session": {"join_url", "change_note", "notes"},

@@ -20,6 +20,7 @@ from app.rollouts.safety import (
     close_impact,
     close_rollout,
     invitation_audience,
+    pairing_audience,
     reopen_rollout,
 )
 from app.rollouts.services import RolloutError
@@ -34,7 +35,7 @@ class ReasonForm(Form):
 
 
 def _page(rollout: Rollout, action: str, errors: dict[str, str] | None = None) -> Any:
-    """The confirmation page of ``action`` (launch, close, reopen): what it will do."""
+    """The confirmation page of ``action`` (launch, close, reopen, pair): what it will do."""
     steps = checklist_of(rollout) if action == "launch" else []
     return render_template(
         "rollouts/confirm.html",
@@ -42,7 +43,13 @@ def _page(rollout: Rollout, action: str, errors: dict[str, str] | None = None) -
         action=action,
         steps=steps,
         missing=missing_for_launch(steps),
-        audience=invitation_audience(rollout) if action in ("launch", "reopen") else None,
+        audience=(
+            pairing_audience(rollout)
+            if action == "pair"
+            else invitation_audience(rollout)
+            if action in ("launch", "reopen")
+            else None
+        ),
         impact=close_impact(rollout) if action == "close" else None,
         errors=errors or {},
         reason=request.form.get("reason", ""),
@@ -141,6 +148,13 @@ def reopen(slug: str) -> Any:
     if not done:
         return _already(slug)
     return _done(slug, gettext("Reopened: the rollout runs again."))
+
+
+@bp.get("/r/<region>/rollouts/<slug>/buddies/pair")
+@require_role(Role.LOCAL_LEAD)
+def pair_page(slug: str) -> Any:
+    """Whom pairing buddies emails; its form posts to ``buddies.pair``."""
+    return _page(get_in_region_or_404(Rollout, slug=slug), "pair")
 
 
 @bp.get("/r/<region>/rollouts/<slug>/invitation-preview/<lang>")

@@ -60,6 +60,25 @@ def invitation_audience(rollout: Rollout) -> Audience:
     return Audience(total=sum(counts.values()), by_language=counts.most_common())
 
 
+def pairing_audience(rollout: Rollout) -> Audience:
+    """The committed learners without a buddy whom pairing puts in a group and emails an
+    introduction, by language. One grouped query."""
+    rows = db.session.execute(
+        select(Person.locale, func.count())
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(
+            Enrollment.rollout_id == rollout.id,
+            Enrollment.state.in_(IN_PROGRAM),
+            Enrollment.buddy_group.is_(None),
+        )
+        .group_by(Person.locale)
+    )
+    counts: Counter[str] = Counter()
+    for locale, n in rows:
+        counts[language(locale or rollout.region.locale)] += n
+    return Audience(total=sum(counts.values()), by_language=counts.most_common())
+
+
 @dataclass(frozen=True)
 class CloseImpact:
     """What closing a rollout stops, counted before the lead confirms."""

@@ -14,7 +14,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.extensions import db
 from app.mail.models import OutboundEmail
-from app.rollouts.models import RolloutStatus
+from app.rollouts.models import EnrollmentState, RolloutStatus
 from app.rollouts.safety import close_rollout, invitation_audience, reopen_rollout
 from app.rollouts.services import RolloutError
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
@@ -137,7 +137,9 @@ def test_a_draft_cannot_be_closed() -> None:
         close_rollout(region=rollout.region, rollout=rollout, actor=None, reason="x")
 
 
-@pytest.mark.parametrize("action", ["launch", "close", "reopen", "invitation-preview/de"])
+@pytest.mark.parametrize(
+    "action", ["launch", "close", "reopen", "invitation-preview/de", "buddies/pair"]
+)
 def test_another_regions_rollout_is_404_for_every_action(client, login_as, action) -> None:  # type: ignore[no-untyped-def]
     RolloutFactory(slug="sef-fr", region=region("fr"))
     RolloutFactory(slug="sef-de")
@@ -162,3 +164,28 @@ def test_the_invitation_is_previewed_in_each_language_of_the_roster(client, logi
     assert "on commence ?" in french
     assert client.get("/r/de/rollouts/sef-de/invitation-preview/xx").status_code == 404
     assert _emails() == 0
+
+
+def test_pairing_buddies_says_whom_it_introduces_before_it_emails(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory(slug="sef-de", status=RolloutStatus.LAUNCHED, launched_at=SENT)
+    for locale in ("de_DE", "fr_FR"):
+        EnrollmentFactory(
+            rollout=rollout,
+            person=PersonFactory(locale=locale),
+            invited_at=SENT,
+            state=EnrollmentState.COMMITTED,
+        )
+    db.session.commit()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    overview = client.get("/r/de/rollouts/sef-de").get_data(as_text=True)
+    assert 'href="/r/de/rollouts/sef-de/buddies/pair"' in overview  # a link: it asks first
+    html = client.get("/r/de/rollouts/sef-de/buddies/pair").get_data(as_text=True)
+    assert "Puts 2 committed learners without a buddy into buddy groups" in html
+    assert "in German and French" in html
+    assert _emails() == 0
+    token = _token(client, "/r/de/rollouts/sef-de/buddies/pair")
+    assert (
+        client.post("/r/de/rollouts/sef-de/buddies/pair", data={"csrf_token": token}).status_code
+        == 302
+    )
+    assert _emails() == 2
