@@ -16,6 +16,7 @@ from app.auth.models import Role
 from app.auth.queries import local_leads
 from app.calendar import weekday_names
 from app.db import utcnow
+from app.language import gettext
 from app.programs.models import Program, Term
 from app.rates import completion_rate
 from app.readcache import cached_page
@@ -135,6 +136,8 @@ def learners(slug: str) -> Any:
 
 
 def _list_label(stage: str) -> str:
+    if stage == "not_invited":
+        return gettext("On the roster, not yet invited")
     if stage in LIST_LABELS:
         return LIST_LABELS[stage]
     if stage in {s.value for s in EnrollmentState} and stage not in {s.value for s in FUNNEL}:

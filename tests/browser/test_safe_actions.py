@@ -94,3 +94,36 @@ def test_closing_a_rollout_asks_first_emails_nobody_and_can_be_reopened(
     assert course.rollout.status is RolloutStatus.LAUNCHED
     run_jobs()
     assert outbox() == [] and smtp_sink.messages == []
+
+
+def test_a_draft_guides_to_its_launch(page: Any, steps: Any) -> None:
+    """The draft checklist with a roster imported and one required step missing, then the
+    launch page it leads to once done: what it sends, to whom, in which languages."""
+    from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory
+
+    rollout = RolloutFactory(slug="draft-de", sponsor_message="This matters to all of us.")
+    for locale in ("de_DE", "de_DE", "fr_FR"):
+        EnrollmentFactory(rollout=rollout, person=PersonFactory(locale=locale))
+    staff(Role.LOCAL_LEAD, "de", name=LEAD)
+    expert = staff(Role.EXPERT, "de", name="Eva Expert")
+    db.session.commit()
+    sign_in(page, LEAD)
+    page.goto("/r/de/rollouts/draft-de")
+    page.get_by_role("heading", name="From draft to launch").wait_for()
+    page.get_by_text("Choose the expert who hosts the calls.").wait_for()
+    assert page.get_by_role("link", name="Launch…").count() == 0
+    assert page.get_by_text("Funnel", exact=True).count() == 0
+    steps.shot("checklist-waiting")
+    assert axe_violations(page) == []
+    rollout.expert_id = expert.id
+    db.session.commit()
+    page.reload()
+    page.get_by_role("link", name="French").click()
+    page.get_by_role("heading", name="The invitation in French").wait_for()
+    steps.shot("invitation-preview-fr")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="Launch…").click()
+    page.get_by_text("Emails 3 learners in German and French").wait_for()
+    steps.shot("launch-asks")
+    assert axe_violations(page) == []
+    assert outbox() == []
