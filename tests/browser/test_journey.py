@@ -182,8 +182,8 @@ def test_a_rollout_from_program_to_master_class(
     page.get_by_role("heading", name="Cloud Journey").wait_for()
     steps.shot("rollout-adopted")
 
-    # 3. ... imports the roster, watching the bar, and confirms the preview
-    page.get_by_role("link", name="Roster").click()
+    # 3. ... imports the roster from the draft's checklist, watching the bar, and confirms
+    page.get_by_role("link", name="Import the roster").click()
     page.locator("#file").set_input_files(
         files=[
             {
