@@ -72,6 +72,7 @@ from app.reports import fresh_links as reports_fresh_links
 from app.reports import public as reports_public
 from app.reports import routes as reports_routes
 from app.reports.subscriptions import GLOBAL_PURPOSE, REGION_PURPOSE
+from app.rollouts import actions as rollouts_actions
 from app.rollouts import cli as rollouts_cli
 from app.rollouts import public as rollouts_public
 from app.rollouts import routes as rollouts_routes
@@ -96,6 +97,7 @@ from app.xapi import routes as xapi_routes
 BLUEPRINTS = (
     programs_routes.bp,
     rollouts_routes.bp,
+    rollouts_actions.bp,
     roster_routes.bp,
     buddies_routes.bp,
     rollouts_public.public_bp,

@@ -119,6 +119,9 @@ class Settings:
     entra_mail_mailbox: str = ""
     #: the user (UPN or object id) who organises Teams meetings; empty: no Teams links
     entra_teams_organizer: str = ""
+    #: how long a staff action that emails people may be withdrawn (free-rider confirmation):
+    #: its emails wait in the outbox that long
+    undo_grace_minutes: int = 10
     #: run jobs in this process instead of RQ (set automatically when Redis is down)
     jobs_inline: bool = False
     #: origins (scheme://host[:port]) whose pages may call the xAPI endpoint from a browser
@@ -235,6 +238,9 @@ class Settings:
             "entra_directory_filter": env.get("ENTRA_DIRECTORY_FILTER", ""),
             "entra_mail_mailbox": env.get("ENTRA_MAIL_MAILBOX", ""),
             "entra_teams_organizer": env.get("ENTRA_TEAMS_ORGANIZER", ""),
+            "undo_grace_minutes": _int(
+                "SUMMIT_UNDO_GRACE_MINUTES", env.get("SUMMIT_UNDO_GRACE_MINUTES", "10")
+            ),
             "jobs_inline": _bool(env.get("SUMMIT_JOBS_INLINE", "false")),
             "xapi_allowed_origins": tuple(
                 normalise_origin(v)
@@ -283,6 +289,11 @@ class Settings:
                 f"{self.mail_send_timeout_seconds} s for each of the {attempts} attempt(s) "
                 f"inside one {self.mail_transport} send), plus twice a "
                 f"{MAIL_LEASE_MARGIN_SECONDS} s margin; set it to at least {shortest_lease}."
+            )
+        if not 0 <= self.undo_grace_minutes <= 24 * 60:
+            raise SettingsError(
+                f"SUMMIT_UNDO_GRACE_MINUTES={self.undo_grace_minutes}: give the minutes "
+                "(0 to 1440) a free-rider confirmation may be withdrawn before its emails leave."
             )
         if self.mail_max_attempts < 1 or self.mail_max_age_hours < 1:
             raise SettingsError("MAIL_MAX_ATTEMPTS and MAIL_MAX_AGE_HOURS must be at least 1.")

@@ -245,3 +245,24 @@ def withdraw_learner(*, enrollment: Enrollment, now: datetime | None = None) -> 
         )
     db.session.flush()
     return True
+
+
+def rejoin_learner(*, enrollment: Enrollment, left_since: datetime) -> bool:
+    """Undo :func:`withdraw_learner` for a leaving taken back (a free-rider confirmation
+    withdrawn within its grace period, its cancellation email cancelled with it): the
+    learner holds their invitation again. Returns False when they held none."""
+    inv = db.session.scalars(
+        select(CallInvitation)
+        .where(
+            CallInvitation.rollout_id == enrollment.rollout_id,
+            CallInvitation.person_id == enrollment.person_id,
+            CallInvitation.left_at >= left_since,
+        )
+        .order_by(CallInvitation.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if inv is None:
+        return False
+    inv.left_at = None
+    db.session.flush()
+    return True

@@ -18,6 +18,7 @@ from babel.dates import (
     get_datetime_format,
     get_day_names,
 )
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 from jinja2 import pass_context
@@ -206,6 +207,19 @@ def weekday(value: int, width: str = "wide", locale: str | None = None) -> str:
     return get_day_names(width, locale=_parse(locale or current_locale()))[int(value)]
 
 
+def language_name(value: str, locale: str | None = None) -> str:
+    """A language by code, in the reader's language: "de" → "German" (English reader)."""
+    parsed = _parse(value)
+    name = parsed.get_display_name(_parse(locale or current_locale())) if parsed else None
+    return name or value
+
+
+def languages(values: Any, locale: str | None = None) -> str:
+    """Languages by code as one phrase of the reader's language: "German and English"."""
+    reader = _parse(locale or current_locale())
+    return format_list([language_name(v, locale) for v in values], locale=reader)
+
+
 FILTERS = {
     "local_datetime": local_datetime,
     "local_date": local_date,
@@ -217,6 +231,8 @@ FILTERS = {
     "duration": duration,
     "weeks": weeks,
     "weekday": weekday,
+    "language_name": language_name,
+    "languages": languages,
 }
 
 

@@ -96,6 +96,12 @@ def person_locale(person: Any, region: Any = None) -> str:
     return reader_locale(getattr(person, "locale", None), getattr(region, "locale", None))
 
 
+def language_of(*candidates: str | None) -> str:
+    """The language ("de", "ja") Summit writes in for the first candidate locale it writes,
+    as ``reader_locale``: a person is ``language_of(person.locale, region.locale)``."""
+    return reader_locale(*candidates).split("_")[0]
+
+
 def accepted_locale(header_languages: Iterable[tuple[str, float]]) -> str | None:
     """The best supported entry of an ``Accept-Language`` header (werkzeug's
     ``request.accept_languages``, already in quality order), or None."""

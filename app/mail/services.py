@@ -7,10 +7,11 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from email.headerregistry import Address
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from app.db import utcnow
 from app.extensions import db
@@ -181,3 +182,57 @@ def _schedule_delivery() -> None:
         enqueue_after_commit(
             DELIVERY_JOB, queue="mail", job_id=new_delivery_job_id(), job_timeout=600
         )
+
+
+def hold_emails(*, email_ids: Iterable[int], until: datetime) -> int:
+    """Keep pending outbox rows from leaving before ``until`` (an action's grace period);
+    returns how many. Flushes."""
+    ids = list(email_ids)
+    if not ids:
+        return 0
+    result = db.session.execute(
+        update(OutboundEmail)
+        .where(OutboundEmail.id.in_(ids), OutboundEmail.status == EmailStatus.PENDING)
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return int(result.rowcount or 0)
+
+
+def cancel_held_emails(*, email_ids: Iterable[int], now: datetime | None = None) -> bool:
+    """Take pending, unclaimed outbox rows back before they leave (an action withdrawn).
+
+    All or nothing: when any of them was sent or is being sent (a worker holds its lease),
+    nothing is cancelled and False comes back. Deletes the rows (their idempotency keys
+    are free again for a later decision). Flushes.
+    """
+    ids = list(email_ids)
+    if not ids:
+        return True
+    now = now or utcnow()
+    takeable = and_(
+        OutboundEmail.id.in_(ids),
+        OutboundEmail.status == EmailStatus.PENDING,
+        or_(OutboundEmail.lease_until.is_(None), OutboundEmail.lease_until < now),
+    )
+    # lock the rows (PostgreSQL) so a delivery job cannot claim one between check and delete
+    found = list(db.session.scalars(select(OutboundEmail.id).where(takeable).with_for_update()))
+    existing = db.session.scalar(
+        select(func.count()).select_from(OutboundEmail).where(OutboundEmail.id.in_(ids))
+    )
+    if len(found) != existing:
+        return False
+    db.session.execute(
+        delete(OutboundAttachment)
+        .where(OutboundAttachment.email_id.in_(found))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(OutboundEmail)
+        .where(OutboundEmail.id.in_(found))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    log.info("cancelled held emails %s", found)
+    return True

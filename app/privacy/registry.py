@@ -34,7 +34,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "time_allocation": {"status", "decided_via"},
     "call_attendance": {"source"},
     "module_progress": {"source"},
-    "term_review": {"verdict", "buddy_answer"},
+    "term_review": {"verdict", "buddy_answer", "removed_from_state", "held_email_ids"},
     "master_class_invitation": {"status"},
     #: the ISO week a journey email went out
     "journey_send": {"week"},

@@ -13,6 +13,7 @@ from app.calendar import HolidayCalendar
 from app.extensions import db
 from app.language import local_date, person_locale
 from app.links.services import make_action_url
+from app.mail.rendering import RenderedEmail, render_email
 from app.mail.services import queue_email
 from app.people.models import Person
 from app.regions.models import Region
@@ -234,3 +235,26 @@ def remind_uncommitted(*, region: Region, now: datetime) -> int:
             enrollment.last_reminded_at = now
             sent += 1
         db.session.flush()
+
+
+def preview_invitation(*, rollout: Rollout, lang: str, learner_name: str) -> RenderedEmail:
+    """The invitation as learners of ``lang`` will read it (a stand-in name and no working
+    link: a preview must not carry a real learner's signed link). Sends nothing."""
+    region = rollout.region
+    program = rollout.program
+    return render_email(
+        "rollouts/invitation",
+        locale=lang,
+        time_zone=region.time_zone,
+        context={
+            "name": learner_name,
+            "program_title": program.title,
+            "provider": program.provider,
+            "hours_per_week": program.hours_per_week,
+            "call_slot": call_slot(rollout, lang),
+            "cohort_start": rollout.cohort_start.isoformat(),
+            "sponsor_message": rollout.sponsor_message,
+            "commit_url": "#preview",
+            "region_name": region.name,
+        },
+    )

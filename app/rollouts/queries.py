@@ -55,6 +55,9 @@ class DashboardCounts:
     #: in the program without a manager: the local lead signs off their time until
     #: a roster names one
     no_manager: int = 0
+    #: on the roster, not emailed an invitation yet (a draft's learners, or a launch's
+    #: invitations still being queued)
+    not_invited: int = 0
 
 
 @read_cache.cached(reads=("enrollment", "person"))
@@ -63,7 +66,7 @@ def dashboard_counts(rollout_id: int) -> DashboardCounts:
     statement over the rollout's enrollments."""
 
     states = dict.fromkeys(EnrollmentState, 0)
-    missing = unpaired = no_manager = 0
+    missing = unpaired = no_manager = not_invited = 0
     rows = db.session.execute(
         select(
             Enrollment.state,
@@ -71,20 +74,29 @@ def dashboard_counts(rollout_id: int) -> DashboardCounts:
             func.sum(case((Enrollment.missing_from_roster, 1), else_=0)),
             func.sum(case((Enrollment.buddy_group.is_(None), 1), else_=0)),
             func.sum(case((Person.manager_id.is_(None), 1), else_=0)),
+            func.sum(case((Enrollment.invited_at.is_(None), 1), else_=0)),
         )
         .join(Person, Person.id == Enrollment.person_id)
         .where(Enrollment.rollout_id == rollout_id)
         .group_by(Enrollment.state)
     )
-    for state, n, missing_n, no_buddy, unmanaged in rows:
+    for state, n, missing_n, no_buddy, unmanaged, uninvited in rows:
         state = EnrollmentState(state)
+        if state is EnrollmentState.INVITED:
+            not_invited += uninvited or 0
         states[state] = n
         missing += missing_n or 0
         if state in PAIRABLE:
             unpaired += no_buddy or 0
         if state not in (EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN):
             no_manager += unmanaged or 0
-    return DashboardCounts(states=states, missing=missing, unpaired=unpaired, no_manager=no_manager)
+    return DashboardCounts(
+        states=states,
+        missing=missing,
+        unpaired=unpaired,
+        no_manager=no_manager,
+        not_invited=not_invited,
+    )
 
 
 @read_cache.cached(reads=("staff_user", "role_assignment"))
@@ -93,11 +105,16 @@ def local_lead_names(region_id: int) -> tuple[StaffName, ...]:
     return auth_queries.local_lead_names(region_id)
 
 
-def funnel(counts: dict[EnrollmentState, int]) -> list[tuple[EnrollmentState, int]]:
-    """Cumulative funnel: everyone who reached at least each stage."""
+def funnel(
+    counts: dict[EnrollmentState, int], not_invited: int = 0
+) -> list[tuple[EnrollmentState, int]]:
+    """Cumulative funnel: everyone who reached at least each stage; learners on the roster
+    not emailed yet (``not_invited``) have reached none."""
     reached = []
     for i, stage in enumerate(FUNNEL):
         reached.append((stage, sum(counts.get(s, 0) for s in FUNNEL[i:])))
+    if reached and not_invited:
+        reached[0] = (reached[0][0], reached[0][1] - not_invited)
     return reached
 
 
@@ -205,7 +222,8 @@ def learners_listed(
 ) -> tuple[list[Enrollment], int] | None:
     """One page of the learners behind a number of the dashboard, by name, and how many
     there are: a funnel ``stage`` (reached it), a state, ``missing`` from the last roster
-    or ``no_manager``. None for a stage that is none of these."""
+    or ``no_manager``, or ``not_invited`` (on the roster, not emailed yet). None for a
+    stage that is none of these."""
     stmt = select(Enrollment).join(Person).where(Enrollment.rollout_id == rollout_id)
     if stage == "missing":
         stmt = stmt.where(Enrollment.missing_from_roster)
@@ -214,9 +232,17 @@ def learners_listed(
             Person.manager_id.is_(None),
             Enrollment.state.not_in([EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN]),
         )
+    elif stage == "not_invited":
+        stmt = stmt.where(
+            Enrollment.state == EnrollmentState.INVITED, Enrollment.invited_at.is_(None)
+        )
     elif stage in {s.value for s in FUNNEL}:
         reached = FUNNEL[[s.value for s in FUNNEL].index(stage) :]
         stmt = stmt.where(Enrollment.state.in_(reached))
+        if stage == EnrollmentState.INVITED.value:
+            stmt = stmt.where(
+                (Enrollment.state != EnrollmentState.INVITED) | Enrollment.invited_at.is_not(None)
+            )
     elif stage in {s.value for s in EnrollmentState}:
         stmt = stmt.where(Enrollment.state == EnrollmentState(stage))
     else:

@@ -16,27 +16,29 @@ from app.auth.models import Role
 from app.auth.queries import local_leads
 from app.calendar import weekday_names
 from app.db import utcnow
-from app.language import N_, _, gettext, pgettext
+from app.language import N_, _, gettext
 from app.programs.models import Program, Term
 from app.rates import completion_rate
 from app.readcache import cached_page
 from app.rollouts import commitment, queries
+from app.rollouts.buddies import PAIRABLE
+from app.rollouts.checklist import draft_checklist, missing_for_launch
 from app.rollouts.forms import RolloutForm
-from app.rollouts.models import FUNNEL, EnrollmentState, Rollout
+from app.rollouts.models import FUNNEL, EnrollmentState, Rollout, RolloutStatus
 from app.rollouts.permissions import may_edit
 from app.rollouts.queries import completion_weeks, dashboard_counts, funnel, local_lead_names
+from app.rollouts.safety import invitation_audience
 from app.rollouts.services import (
     RolloutError,
     RolloutInput,
-    close_rollout,
-    launch_rollout,
     parse_sponsors,
     region_defaults,
     save_rollout,
     staff_with_role,
 )
 from app.scoping import get_in_region_or_404
-from app.transaction import refuse, rollback
+from app.transaction import rollback
+from app.weeks import week_end
 
 bp = Blueprint("rollouts", __name__)
 PAGE_SIZE = 50
@@ -64,13 +66,20 @@ def overview(slug: str) -> Any:
     )
     dashboard = dashboard_counts(rollout.id)
     counts = dashboard.states
-    stages = funnel(counts)
+    stages = funnel(counts, dashboard.not_invited)
     invited = stages[0][1] if stages else 0
+    draft = rollout.status is RolloutStatus.DRAFT
+    audience = invitation_audience(rollout)
+    steps = draft_checklist(rollout, dashboard, audience) if draft else []
     return render_template(
         "rollouts/overview.html",
         rollout=rollout,
         funnel=[(stage, n, (n / invited) if invited else None) for stage, n in stages],
         counts=counts,
+        learners=sum(counts.values()),
+        invited=invited,
+        not_invited=dashboard.not_invited,
+        committed=sum(counts[s] for s in PAIRABLE) + counts[EnrollmentState.COMPLETED],
         completion_rate=completion_rate(
             completed=counts[EnrollmentState.COMPLETED],
             enrolled=sum(counts.values()),
@@ -85,13 +94,24 @@ def overview(slug: str) -> Any:
         unpaired=dashboard.unpaired,
         leads=local_lead_names(rollout.region_id),
         funnel_chart=charts.funnel([(charts.stage_label(s), n) for s, n in stages]),
-        trend_chart=charts.trend(
-            completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])
-        ),
+        trend_chart=None if draft else charts.trend(_weeks_since_launch(rollout)),
+        steps=steps,
+        missing_for_launch=missing_for_launch(steps),
+        audience=audience,
         can_edit=may_edit(),
         can_see_names=may_see_names(),
         declined=commitment.declined(rollout) if may_see_names() else [],
     )
+
+
+def _weeks_since_launch(rollout: Rollout) -> list[tuple[str, float | None]]:
+    """The completion trend's weeks that ended after the launch: none before it existed."""
+    launched = rollout.launched_at or rollout.created_at
+    return [
+        (week, rate)
+        for week, rate in completion_weeks(rollout.region, utcnow(), rollout_ids=[rollout.id])
+        if week_end(week, rollout.region.time_zone) > launched
+    ]
 
 
 @bp.get("/r/<region>/rollouts/<slug>/learners")
@@ -119,6 +139,8 @@ def learners(slug: str) -> Any:
 
 
 def _list_label(stage: str) -> str:
+    if stage == "not_invited":
+        return gettext("On the roster, not yet invited")
     if stage in LIST_LABELS:
         return gettext(LIST_LABELS[stage])
     if stage in {s.value for s in EnrollmentState} and stage not in {s.value for s in FUNNEL}:
@@ -126,7 +148,7 @@ def _list_label(stage: str) -> str:
     return gettext("Reached “%(stage)s”", stage=charts.stage_label(stage))
 
 
-# --- create, edit, launch, close ------------------------------------------------------
+# --- create, edit (launch, close, reopen: app/rollouts/actions.py) ------------------
 
 
 def _form_input() -> tuple[RolloutInput, dict[str, str]]:
@@ -221,28 +243,3 @@ def _save(rollout: Rollout | None) -> Any:
         return _render_form(rollout, dict(request.form), errors)
     flash(_("Rollout saved."), "success")
     return redirect(url_for("rollouts.overview", slug=saved.slug))
-
-
-def _change_status(slug: str, change: Any, done: str) -> Any:
-    """Run a status change (launch, close) and come back to the rollout with its outcome."""
-    rollout = get_in_region_or_404(Rollout, slug=slug)
-    try:
-        change(region=g.region, rollout=rollout, actor=current_staff())
-    except RolloutError as exc:
-        return refuse(str(exc), url_for("rollouts.overview", slug=slug))
-    flash(done, "success")
-    return redirect(url_for("rollouts.overview", slug=slug))
-
-
-@bp.post("/r/<region>/rollouts/<slug>/launch")
-@require_role(Role.LOCAL_LEAD)
-def launch(slug: str) -> Any:
-    return _change_status(
-        slug, launch_rollout, _("Launched: every learner is being invited to commit.")
-    )
-
-
-@bp.post("/r/<region>/rollouts/<slug>/close")
-@require_role(Role.LOCAL_LEAD)
-def close(slug: str) -> Any:
-    return _change_status(slug, close_rollout, pgettext("rollout", "Closed."))

@@ -18,6 +18,7 @@ from app.language import _, pgettext
 from app.people.models import normalise_email
 from app.programs.models import Program
 from app.regions.models import Region
+from app.rollouts.dates import cohort_start_problem
 from app.rollouts.models import Rollout, RolloutSponsor, RolloutStatus
 from app.rollouts.onboarding import queue_invitations
 from app.scoping import region_scope, set_region_scope
@@ -112,7 +113,8 @@ def save_rollout(
     else:
         if _slug_taken(data.slug, rollout):
             errors["slug"] = _("Another rollout already uses this slug; choose another.")
-    if data.program_id is None or db.session.get(Program, data.program_id) is None:
+    program = db.session.get(Program, data.program_id) if data.program_id is not None else None
+    if program is None:
         errors["program_id"] = _("Choose the program this region adopts.")
     if data.cohort_start is None:
         errors["cohort_start"] = _("Give the date the cohort starts together.")
@@ -122,6 +124,9 @@ def save_rollout(
         errors["call_time"] = _("Give the time of the weekly call (HH:MM).")
     if not data.call_duration_minutes or not 15 <= data.call_duration_minutes <= 240:
         errors["call_duration_minutes"] = _("The call lasts 15 to 240 minutes.")
+    cohort = cohort_start_problem(data.cohort_start, program)
+    if cohort and "cohort_start" not in errors:
+        errors["cohort_start"] = cohort
     if data.call_join_url and not data.call_join_url.startswith("https://"):
         errors["call_join_url"] = _("The join link must start with https://.")
     experts = {u.id for u in staff_with_role(region, Role.EXPERT)}
@@ -170,9 +175,15 @@ def save_rollout(
 
 
 def launch_rollout(
-    *, region: Region, rollout: Rollout, actor: StaffUser | None, channel: str = "web"
+    *,
+    region: Region,
+    rollout: Rollout,
+    actor: StaffUser | None,
+    channel: str = "web",
+    reason: str = "",
 ) -> None:
-    """draft → launched: queues the job that invites every learner (outbox emails)."""
+    """draft → launched: queues the job that invites every learner (outbox emails).
+    Audited with who (and why, when given)."""
 
     if rollout.status is not RolloutStatus.DRAFT:
         raise RolloutError(
@@ -185,26 +196,14 @@ def launch_rollout(
     rollout.launched_at = utcnow()
     db.session.flush()
     record(
-        region_id=region.id, action="rollout.launched", obj=rollout, actor=actor, channel=channel
+        region_id=region.id,
+        action="rollout.launched",
+        obj=rollout,
+        actor=actor,
+        channel=channel,
+        data={"reason": reason.strip()} if reason.strip() else None,
     )
     queue_invitations(region=region, rollout=rollout)
-
-
-def close_rollout(
-    *, region: Region, rollout: Rollout, actor: StaffUser | None, channel: str = "web"
-) -> None:
-    """launched → closed: no more invitations, reminders or commitments."""
-    if rollout.status is not RolloutStatus.LAUNCHED:
-        raise RolloutError(
-            _(
-                "Only a launched rollout can be closed; this one is %(status)s.",
-                status=status_name(rollout.status),
-            )
-        )
-    rollout.status = RolloutStatus.CLOSED
-    rollout.closed_at = utcnow()
-    db.session.flush()
-    record(region_id=region.id, action="rollout.closed", obj=rollout, actor=actor, channel=channel)
 
 
 def region_defaults(region: Region) -> dict[str, Any]:

@@ -26,3 +26,9 @@ class BuddyAnswerForm(Form):
 
     answer = StringField()
     note = TextAreaField()
+
+
+class WithdrawForm(Form):
+    """Taking a free-rider confirmation back within its grace period."""
+
+    note = TextAreaField()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, RegionScoped, str_enum
@@ -71,6 +71,7 @@ class TermReview(RegionScoped, Base):
     at_risk_nudged_at: Mapped[datetime | None]
     #: leave, illness, role_change, other
     excuse_reason: Mapped[str | None] = mapped_column(String(24))
+    #: the reviewer's note: the excuse's, or why a free rider was confirmed
     excuse_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL")
@@ -83,6 +84,13 @@ class TermReview(RegionScoped, Base):
     at_risk_reason: Mapped[str | None] = mapped_column(String(24))
     #: when term close last set or changed the verdict (the audit of that close picks it up)
     verdict_changed_at: Mapped[datetime | None]
+    #: a confirmed free rider: the enrollment state they were removed from (what a
+    #: withdrawal of the confirmation restores)
+    removed_from_state: Mapped[str | None] = mapped_column(String(16))
+    #: a confirmed free rider: the confirmation may be withdrawn until then, and the
+    #: emails it queued (``held_email_ids``) wait in the outbox until then
+    undo_until: Mapped[datetime | None]
+    held_email_ids: Mapped[list[int] | None] = mapped_column(JSON, default=None)
 
 
 class TermClose(RegionScoped, Base):

@@ -13,14 +13,15 @@ from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
 from app.language import _
-from app.mail.services import queue_email
+from app.mail.services import hold_emails, queue_email
 from app.people.models import Person
 from app.programs.models import Term
 from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.rollouts.signals import enrollment_left
-from app.terms.common import ReviewError, _locale
+from app.terms.common import ReviewError
+from app.terms.confirming import hold_sponsor_outcome_until
 from app.terms.models import ExcuseReason, TermClose, TermReview, Verdict
 
 log = logging.getLogger(__name__)
@@ -73,77 +74,6 @@ def excuse(
             data={"reason": reason.value},
         )
         enrollment_left.send(enrollment)
-    db.session.flush()
-    return review
-
-
-def confirm_free_rider(
-    *, region: Region, review: TermReview, actor: Any, now: datetime | None = None
-) -> TermReview:
-    """Confirm a free-rider candidate: the learner is REMOVED from the program (audited,
-    ``enrollment_left`` sent) and gets a respectful email, as does their manager.
-    Raises ReviewError on a second review. Flushes.
-    """
-    now = now or utcnow()
-    if review.verdict is not Verdict.FREE_RIDER_CANDIDATE:
-        raise ReviewError(_("this learner was already reviewed"))
-    enrollment = db.session.get(Enrollment, review.enrollment_id)
-    term = db.session.get(Term, review.term_id)
-    assert enrollment is not None and term is not None
-    review.verdict = Verdict.CONFIRMED_FREE_RIDER
-    review.reviewed_by_id = getattr(actor, "id", None)
-    review.reviewed_at = now
-    enrollment.transition(EnrollmentState.REMOVED, at=now)
-    enrollment.left_reason = f"term {term.number}: required modules not done"
-    record(
-        region_id=region.id,
-        action="term.confirmed_free_rider",
-        obj=review,
-        actor=actor,
-        channel="web",
-        data={"term": term.number},
-    )
-    record(
-        region_id=region.id,
-        action="enrollment.removed",
-        obj=enrollment,
-        actor=actor,
-        channel="web",
-        data={"term": term.number},
-    )
-    enrollment_left.send(enrollment)
-    learner = enrollment.person
-    program = enrollment.rollout.program
-    context = {
-        "learner_name": learner.name,
-        "program_title": program.title,
-        "term_number": term.number,
-        "modules_done": review.modules_done,
-        "modules_expected": review.modules_expected,
-        "lead_name": getattr(actor, "name", "Summit"),
-    }
-    queue_email(
-        kind="terms/removed",
-        to_address=learner.email,
-        to_name=learner.name,
-        idempotency_key=f"terms.removed.{review.id}",
-        context=context,
-        locale=_locale(learner, region),
-        region_id=region.id,
-        person_id=learner.id,
-    )
-    manager = learner.manager
-    if manager is not None:
-        queue_email(
-            kind="terms/removed_manager",
-            to_address=manager.email,
-            to_name=manager.name,
-            idempotency_key=f"terms.removed-manager.{review.id}",
-            context={**context, "manager_name": manager.name},
-            locale=_locale(manager, region),
-            region_id=region.id,
-            person_id=manager.id,
-        )
     db.session.flush()
     return review
 
@@ -259,6 +189,7 @@ def review_lists(rollout_id: int, term_id: int, page: int, per_page: int) -> tup
             TermReview.excuse_reason,
             TermReview.excuse_note,
             TermReview.reviewed_at,
+            TermReview.undo_until,
             Person.name,
             Person.employee_id,
         )
@@ -293,7 +224,8 @@ def tell_sponsors_if_reviewed(
 ) -> bool:
     """Once every candidate of a closed term is reviewed, send each subscribed sponsor the
     term's outcome (``terms/outcome``: counts, and names only under the ``named`` policy),
-    once. Returns True when sent now. Flushes."""
+    once; while a confirmation of the term may still be withdrawn, the emails wait in the
+    outbox until its grace period ends. Returns True when sent now. Flushes."""
     now = now or utcnow()
     closing = db.session.scalars(
         select(TermClose).where(TermClose.rollout_id == rollout.id, TermClose.term_id == term.id)
@@ -303,10 +235,11 @@ def tell_sponsors_if_reviewed(
     outcome = term_outcome(region=region, rollout=rollout, term=term)
     if outcome.candidates:
         return False
+    queued = []
     for sponsor in rollout.sponsors:
         if not sponsor.subscribed:
             continue
-        queue_email(
+        email = queue_email(
             kind="terms/outcome",
             to_address=sponsor.email,
             to_name=sponsor.name,
@@ -325,6 +258,10 @@ def tell_sponsors_if_reviewed(
             locale=region.locale,
             region_id=region.id,
         )
+        queued.append(email.id)
+    held_until = hold_sponsor_outcome_until(rollout.id, term.id, now)
+    if held_until is not None:
+        hold_emails(email_ids=queued, until=held_until)
     closing.sponsors_told_at = now
     record(
         region_id=region.id,

@@ -9,8 +9,9 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from app.auth.access import current_staff, require_role
 from app.auth.models import Role
+from app.db import utcnow
 from app.extensions import db
-from app.language import _, ngettext
+from app.language import _, gettext, ngettext
 from app.programs.models import Term
 from app.readcache import cached_page
 from app.rollouts.models import Enrollment, Rollout
@@ -20,9 +21,14 @@ from app.terms import forms
 from app.terms.buddy_answers import answers_for_the_lead
 from app.terms.closing import close_term
 from app.terms.common import ReviewError, program_term
+from app.terms.confirming import (
+    confirm_free_rider,
+    confirmation_preview,
+    may_withdraw,
+    withdraw_confirmation,
+)
 from app.terms.models import ExcuseReason, TermReview
 from app.terms.review import (
-    confirm_free_rider,
     excuse,
     review_lists,
     tell_sponsors_if_reviewed,
@@ -66,12 +72,13 @@ def review(slug: str, number: int) -> Any:
         page=page,
         has_next=len(candidates) == PAGE,
         can_close=Role.LOCAL_LEAD in g.region_roles or Role.GLOBAL_ADMIN in g.region_roles,
+        now=utcnow(),
     )
 
 
-@bp.post("/r/<region>/rollouts/<slug>/terms/<int:number>/review/<int:review_id>")
-@require_role(*REVIEWERS)
-def decide(slug: str, number: int, review_id: int) -> Any:
+def _review_in(slug: str, number: int, review_id: int) -> tuple[Rollout, Term, TermReview, Any]:
+    """The rollout, term, review and enrollment of a review URL: 404 unless they belong
+    together in this region."""
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)
     row = get_in_region_or_404(TermReview, review_id)
@@ -80,6 +87,30 @@ def decide(slug: str, number: int, review_id: int) -> Any:
     enrollment = db.session.get(Enrollment, row.enrollment_id)
     if enrollment is None or enrollment.rollout_id != rollout.id:
         abort(404)
+    return rollout, term, row, enrollment
+
+
+@bp.get("/r/<region>/rollouts/<slug>/terms/<int:number>/review/<int:review_id>/confirm")
+@require_role(*REVIEWERS)
+def confirm_page(slug: str, number: int, review_id: int) -> Any:
+    """What confirming this free rider will do and to whom; the reason; the button. A GET
+    changes nothing."""
+    rollout, term, row, _ = _review_in(slug, number, review_id)
+    return render_template(
+        "terms/confirm.html",
+        rollout=rollout,
+        term=term,
+        review=row,
+        preview=confirmation_preview(region=g.region, review=row),
+        may_withdraw=may_withdraw(row),
+    )
+
+
+@bp.post("/r/<region>/rollouts/<slug>/terms/<int:number>/review/<int:review_id>")
+@require_role(*REVIEWERS)
+def decide(slug: str, number: int, review_id: int) -> Any:
+    rollout, term, row, enrollment = _review_in(slug, number, review_id)
+    back = url_for("terms.review", slug=slug, number=number)
     form = forms.ReviewForm()
     decision = form.decision.data
     try:
@@ -87,7 +118,7 @@ def decide(slug: str, number: int, review_id: int) -> Any:
             try:
                 reason = ExcuseReason(form.reason.data or "")
             except ValueError:
-                raise ReviewError(_("choose a reason for the excuse")) from None
+                raise ReviewError(gettext("choose a reason for the excuse")) from None
             excuse(
                 region=g.region,
                 review=row,
@@ -97,7 +128,7 @@ def decide(slug: str, number: int, review_id: int) -> Any:
                 withdraw=form.withdraw.data,
             )
             flash(
-                _(
+                gettext(
                     "%(name)s is excused for term %(term)s.",
                     name=enrollment.person.name,
                     term=term.number,
@@ -105,23 +136,60 @@ def decide(slug: str, number: int, review_id: int) -> Any:
                 "success",
             )
         elif decision == "confirm":
-            confirm_free_rider(region=g.region, review=row, actor=current_staff())
+            confirm_url = url_for("terms.confirm_page", slug=slug, number=number, review_id=row.id)
+            try:
+                done = confirm_free_rider(
+                    region=g.region, review=row, actor=current_staff(), reason=form.note.data or ""
+                )
+            except ReviewError as exc:
+                return refuse(gettext("Nothing changed: %(why)s.", why=exc), confirm_url, code=303)
+            if not done:
+                flash(gettext("Already confirmed: nothing changed."), "info")
+                return redirect(confirm_url, code=303)
+            minutes = confirmation_preview(region=g.region, review=row).grace_minutes
             flash(
-                _(
-                    "%(name)s was removed from the program; they and their manager were told.",
+                ngettext(
+                    "%(name)s was removed from the program. The emails to them and their "
+                    "manager leave in %(num)s minute: until then you can withdraw the decision.",
+                    "%(name)s was removed from the program. The emails to them and their "
+                    "manager leave in %(num)s minutes: until then you can withdraw the decision.",
+                    minutes,
                     name=enrollment.person.name,
                 ),
                 "success",
             )
+            tell_sponsors_if_reviewed(region=g.region, rollout=rollout, term=term)
+            return redirect(confirm_url, code=303)
         else:
-            raise ReviewError(_("choose to excuse or to confirm"))
+            raise ReviewError(gettext("choose to excuse or to confirm"))
     except ReviewError as exc:
-        return refuse(
-            _("Nothing changed: %(reason)s.", reason=exc),
-            url_for("terms.review", slug=slug, number=number),
-            code=303,
-        )
+        return refuse(gettext("Nothing changed: %(why)s.", why=exc), back, code=303)
     tell_sponsors_if_reviewed(region=g.region, rollout=rollout, term=term)
+    return redirect(back, code=303)
+
+
+@bp.post("/r/<region>/rollouts/<slug>/terms/<int:number>/review/<int:review_id>/withdraw")
+@require_role(*REVIEWERS)
+def withdraw(slug: str, number: int, review_id: int) -> Any:
+    """Take a free-rider confirmation back within its grace period."""
+    _, _, row, enrollment = _review_in(slug, number, review_id)
+    confirm_url = url_for("terms.confirm_page", slug=slug, number=number, review_id=row.id)
+    try:
+        withdraw_confirmation(
+            region=g.region,
+            review=row,
+            actor=current_staff(),
+            note=forms.WithdrawForm().note.data or "",
+        )
+    except ReviewError as exc:
+        return refuse(gettext("Nothing changed: %(why)s.", why=exc), confirm_url, code=303)
+    flash(
+        gettext(
+            "Confirmation withdrawn: %(name)s is back in the program and no email left.",
+            name=enrollment.person.name,
+        ),
+        "success",
+    )
     return redirect(url_for("terms.review", slug=slug, number=number), code=303)
 
 

@@ -135,6 +135,7 @@ def test_a_rollout_from_program_to_master_class(
     base, journey_app = journey_server
     staff(Role.GLOBAL_ADMIN, name="Ada Global")
     staff(Role.LOCAL_LEAD, "de", name="Lena Lead")
+    staff(Role.EXPERT, "de", name="Eva Expert")
     staff(Role.SPONSOR, "de", name="Sam Sponsor", email="sam.sponsor@example.com")
     db.session.commit()
     today = utcnow().date()
@@ -175,13 +176,14 @@ def test_a_rollout_from_program_to_master_class(
     page.locator("#slug").fill("cloud-de")
     page.get_by_label("Program", exact=True).select_option(label="Cloud Journey")
     page.get_by_label("Cohort starts on", exact=True).fill(t1.isoformat())
+    page.get_by_label("Expert", exact=True).select_option(label="Eva Expert")
     page.locator("#sponsors").fill("Sam Sponsor <sam.sponsor@example.com>")
     page.get_by_role("button", name="Save").click()
     page.get_by_role("heading", name="Cloud Journey").wait_for()
     steps.shot("rollout-adopted")
 
-    # 3. ... imports the roster, watching the bar, and confirms the preview
-    page.get_by_role("link", name="Roster").click()
+    # 3. ... imports the roster from the draft's checklist, watching the bar, and confirms
+    page.get_by_role("link", name="Import the roster").click()
     page.locator("#file").set_input_files(
         files=[
             {
@@ -207,9 +209,11 @@ def test_a_rollout_from_program_to_master_class(
     assert page.locator("#import-progress").is_hidden()
     steps.shot("roster-applied")
 
-    # 4. ... and launches: every learner gets the invitation
+    # 4. ... and launches, having read whom it emails: every learner gets the invitation
     page.get_by_role("link", name="Dashboard").click()
-    page.get_by_role("button", name="Launch: invite every learner").click()
+    page.get_by_role("link", name="Launch…").click()
+    page.get_by_text("Emails 2 learners in German").wait_for()
+    page.get_by_role("button", name="Launch and invite").click()
     page.get_by_text("launched", exact=True).first.wait_for()
     steps.shot("launched")
 

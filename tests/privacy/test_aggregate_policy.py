@@ -35,8 +35,9 @@ from app.reports.services import build_week
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutSponsor, RolloutStatus
 from app.roster.models import RosterImport
 from app.terms.closing import close_term
+from app.terms.confirming import confirm_free_rider
 from app.terms.models import ExcuseReason, TermReview, Verdict
-from app.terms.review import confirm_free_rider, excuse, tell_sponsors_if_reviewed
+from app.terms.review import excuse, tell_sponsors_if_reviewed
 from tests.factories import PersonFactory, ProgramFactory, RolloutFactory, region, staff
 
 WEEK = "2026-W48"
@@ -204,7 +205,9 @@ def build(code: str) -> World:
         actor=lead,
         now=at(11, 11),
     )
-    confirm_free_rider(region=reg, review=rider_review, actor=lead, now=at(11, 11))
+    confirm_free_rider(
+        region=reg, review=rider_review, actor=lead, reason="No module done", now=at(11, 11)
+    )
     tell_sponsors_if_reviewed(region=reg, rollout=rollout, term=term, now=at(11, 11))
     world.global_sponsor = staff(Role.SPONSOR, None, email=SPONSOR_EMAIL.format(code="global"))
     db.session.commit()

@@ -173,19 +173,31 @@ def test_only_local_lead_or_admin_may_launch(client, login_as) -> None:  # type:
     expert = staff(Role.EXPERT, "de")
     login_as(expert)
     token = _csrf(client, "/r/de/rollouts/sef-de")
+    assert client.get("/r/de/rollouts/sef-de/launch").status_code == 403
     assert (
         client.post("/r/de/rollouts/sef-de/launch", data={"csrf_token": token}).status_code == 403
     )
     lead = staff(Role.LOCAL_LEAD, "de")
     login_as(lead)
     token = _csrf(client, "/r/de/rollouts/sef-de")
+    # an empty draft without a host: launch waits and says for what
+    refused = client.post("/r/de/rollouts/sef-de/launch", data={"csrf_token": token})
+    assert refused.status_code == 303
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Nobody is on the roster yet" in page and "Choose the expert" in page
+    db.session.expire_all()
+    assert rollout.status is RolloutStatus.DRAFT
+    rollout.expert_id = expert.id
+    EnrollmentFactory(rollout=rollout)
+    db.session.commit()
     response = client.post("/r/de/rollouts/sef-de/launch", data={"csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.status_code == 303, response.get_data(as_text=True)
     db.session.expire_all()
     assert rollout.status is RolloutStatus.LAUNCHED
     fr_lead = staff(Role.LOCAL_LEAD, "fr")
     login_as(fr_lead)
     assert client.get("/r/de/rollouts/sef-de").status_code == 404
+    assert client.get("/r/de/rollouts/sef-de/launch").status_code == 404
 
 
 def _csrf(client, path: str) -> str:  # type: ignore[no-untyped-def]

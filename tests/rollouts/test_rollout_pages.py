@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from flask import g
@@ -10,8 +11,11 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.extensions import db
-from app.rollouts.models import EnrollmentState, Rollout
+from app.rollouts.models import EnrollmentState, Rollout, RolloutStatus
 from tests.factories import EnrollmentFactory, ProgramFactory, RolloutFactory, region, staff
+
+#: when the invitations of a launched rollout left
+SENT = datetime(2026, 9, 1, 8, tzinfo=UTC)
 
 
 def _token(client, path: str) -> str:  # type: ignore[no-untyped-def]
@@ -54,19 +58,22 @@ def test_lead_creates_a_rollout_with_region_defaults(client, login_as) -> None: 
 
 
 def test_dashboard_funnel_rates_and_lists(client, login_as) -> None:  # type: ignore[no-untyped-def]
-    rollout = RolloutFactory(slug="sef-de")
+    rollout = RolloutFactory(slug="sef-de", status=RolloutStatus.LAUNCHED, launched_at=SENT)
     states = [EnrollmentState.INVITED] * 2 + [EnrollmentState.COMMITTED] * 1
     states += [EnrollmentState.ACTIVE] * 1
     for state in states:
-        EnrollmentFactory(rollout=rollout, state=state)
+        EnrollmentFactory(rollout=rollout, state=state, invited_at=SENT)
     for i in range(55):
         EnrollmentFactory(
-            rollout=rollout, state=EnrollmentState.COMPLETED, person__name=f"Z {i:02d}"
+            rollout=rollout,
+            state=EnrollmentState.COMPLETED,
+            person__name=f"Z {i:02d}",
+            invited_at=SENT,
         )
     login_as(staff(Role.SPONSOR, "de"))
     html = client.get("/r/de/rollouts/sef-de").get_data(as_text=True)
     assert ">59<" in html and ">57<" in html and ">56<" in html  # invited, committed, approved…
-    assert "Launch" not in html  # sponsors only read
+    assert "/launch" not in html and "/close" not in html  # sponsors only read
     assert client.get("/r/de/rollouts/sef-de/learners?stage=completed").status_code == 403
     login_as(staff(Role.HR_PARTNER, "de"))
     listing = client.get("/r/de/rollouts/sef-de/learners?stage=completed").get_data(as_text=True)
@@ -102,7 +109,10 @@ def test_sponsors_see_names_where_the_regions_policy_names_individuals(
 ) -> None:  # type: ignore[no-untyped-def]
     """One rule for every page (auth.access.may_see_names): the rollout dashboard's lists
     follow the region's reporting policy, as the calls and master-class pages do."""
-    RolloutFactory(slug=f"sef-{code}", region=region(code))
+    rollout = RolloutFactory(
+        slug=f"sef-{code}", region=region(code), status=RolloutStatus.LAUNCHED, launched_at=SENT
+    )
+    EnrollmentFactory(rollout=rollout, invited_at=SENT)
     login_as(staff(Role.SPONSOR, code))
     listing = client.get(f"/r/{code}/rollouts/sef-{code}/learners?stage=invited")
     assert listing.status_code == (200 if names else 403)

@@ -101,6 +101,8 @@ def _objects(code: str) -> dict[str, Any]:
         "review_id": review.id,
         # not an id: the same term number names each region's own term
         "number": term.number,
+        # not an id: a language code (the invitation's preview)
+        "lang": "de",
     }
 
 
