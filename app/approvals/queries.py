@@ -21,8 +21,13 @@ from app.rates import approval_rate
 from app.readcache import read_cache
 from app.rollouts.models import Enrollment, Rollout
 
-#: pending requests by age (days since the learner committed)
-AGE_BUCKETS = ((3, "under 3 days"), (7, "3–7 days"), (14, "1–2 weeks"), (None, "over 2 weeks"))
+#: pending requests by age (days since the learner committed); labels translated when shown
+AGE_BUCKETS = (
+    (3, N_("under 3 days")),
+    (7, N_("3–7 days")),
+    (14, N_("1–2 weeks")),
+    (None, N_("over 2 weeks")),
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, str_enum, utcnow
+from app.language import pgettext
 
 
 class Role(enum.StrEnum):
@@ -20,7 +21,15 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize().replace("Hr ", "HR ")
+        """The role's name in the reader's language."""
+        names = {
+            Role.GLOBAL_ADMIN: pgettext("role", "Global admin"),
+            Role.LOCAL_LEAD: pgettext("role", "Local lead"),
+            Role.EXPERT: pgettext("role", "Expert"),
+            Role.HR_PARTNER: pgettext("role", "HR partner"),
+            Role.SPONSOR: pgettext("role", "Sponsor"),
+        }
+        return names[self]
 
 
 #: roles that may change things in their regions (sponsors only read)

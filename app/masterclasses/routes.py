@@ -3,6 +3,7 @@ leaderboard opt-in (signed links) are ``app/masterclasses/public.py``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -20,6 +21,7 @@ from app.masterclasses.services import (
     record_attendance,
     save_master_class,
 )
+from app.masterclasses.texts import badges as badges_in
 from app.scoping import get_in_region_or_404
 from app.transaction import refuse
 
@@ -189,9 +191,9 @@ def leaderboard_page() -> Any:
     return render_template(
         "masterclasses/leaderboard.html",
         names=names,
-        rows=rows[:PAGE_SIZE],
+        rows=[replace(row, badges=tuple(badges_in(row.badges))) for row in rows[:PAGE_SIZE]],
         page=page,
         has_next=len(rows) > PAGE_SIZE,
         opted_in=opted_in_count(region_id=g.region.id),
-        badges=BADGES.values(),
+        badges=badges_in(BADGES.values()),
     )

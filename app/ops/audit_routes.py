@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from app.audit import queries
+from app.audit import labels, queries
 from app.auth.access import require_role
 from app.auth.models import Role
 from app.regions.queries import regions_by_name
@@ -40,4 +40,5 @@ def index() -> Any:
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         total=total,
+        labels=labels,
     )

@@ -13,7 +13,7 @@ from app.auth.models import Role
 from app.extensions import db
 from app.language import _
 from app.people.models import Person
-from app.privacy import queries
+from app.privacy import labels, queries
 from app.privacy.forms import EraseForm
 from app.privacy.services import erase_person, export_person
 
@@ -42,7 +42,7 @@ def search() -> Any:
 def show(person_id: int) -> Any:
     person = _person(person_id)
     data = export_person(person=person)
-    return render_template("privacy/person.html", person=person, data=data)
+    return render_template("privacy/person.html", person=person, data=data, labels=labels)
 
 
 @bp.get("/people/<int:person_id>/export.json")

@@ -267,17 +267,39 @@ def global_context(
     previous: dict[str, dict[str, Any]] | None,
     previous_overall: dict[str, Any] | None,
     web_url: str,
+    locale: str = "en",
 ) -> dict[str, Any]:
-    return {
-        "locale": "en",
-        "week": week,
-        "week_span": week_span(week, "en"),
-        "league": league(regions, previous),
-        "practice_labels": [label(key) for key in PRACTICES],
-        "what_works": what_works(regions),
-        "overall_rows": rows(overall, previous_overall, "en"),
-        "web_url": web_url,
-    }
+    """The template context of the global report, its labels and figures in ``locale``."""
+    with in_language(locale):
+        return {
+            "locale": locale,
+            "week": week,
+            "week_span": week_span(week, locale),
+            "league": league(regions, previous),
+            "practice_labels": [label(key) for key in PRACTICES],
+            "what_works": what_works(regions),
+            "overall_rows": rows(overall, previous_overall, locale),
+            "web_url": web_url,
+        }
+
+
+def global_report_in(
+    kind: str, *, week: str, figures: dict[str, Any], locale: str, web_url: str
+) -> tuple[str, str] | None:
+    """The global report (HTML, text) in ``locale`` from its stored ``figures``; None for
+    a report stored before its figures kept last week's (its stored English copy stands)."""
+    if "previous_regions" not in figures:
+        return None
+    context = global_context(
+        week=week,
+        regions=figures["regions"],
+        overall=figures["overall"],
+        previous=figures["previous_regions"],
+        previous_overall=figures["previous_overall"],
+        web_url=web_url,
+        locale=locale,
+    )
+    return render_content(kind, locale, context)
 
 
 def global_csv(

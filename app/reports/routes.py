@@ -21,10 +21,12 @@ from markupsafe import Markup
 from app.auth.access import current_staff, require_role
 from app.db import utcnow
 from app.language import _, current_locale
+from app.links.services import absolute_url
 from app.readcache import cached_page
 from app.reports import builds, content, permissions, queries
 from app.reports.content import CHART_CID
 from app.reports.models import Report
+from app.reports.sending import GLOBAL_KIND
 from app.weeks import last_complete_week, parse_week
 
 bp = Blueprint("reports", __name__)
@@ -80,7 +82,7 @@ def index() -> Any:
         reports=reports[:PAGE_SIZE],
         page=page,
         has_next=len(reports) > PAGE_SIZE,
-        title=f"Weekly reports: {g.region.name}",
+        title=_("Weekly reports: %(region)s", region=g.region.name),
         show_endpoint="reports.show",
     )
 
@@ -163,7 +165,7 @@ def global_index() -> Any:
         reports=reports[:PAGE_SIZE],
         page=page,
         has_next=len(reports) > PAGE_SIZE,
-        title="Weekly reports: all regions",
+        title=_("Weekly reports: all regions"),
         show_endpoint="reports.global_show",
     )
 
@@ -171,11 +173,19 @@ def global_index() -> Any:
 @bp.get("/reports/global/<week>")
 def global_show(week: str) -> Any:
     report = _global_report_or_404(week)
+    rendered = content.global_report_in(
+        GLOBAL_KIND,
+        week=report.week,
+        figures=report.figures or {},
+        locale=current_locale(),
+        web_url=absolute_url("reports.global_show", week=report.week),
+    )
+    html = rendered[0] if rendered else report.html  # the reader's language, else as stored
     return render_template(
         "reports/show.html",
         report=report,
-        title=f"All regions, {report.week}",
-        body=Markup(report.html),  # noqa: S704 (rendered by us, autoescaped, stored as sent)
+        title=_("All regions, %(week)s", week=report.week),
+        body=Markup(html),  # noqa: S704 (rendered by us, autoescaped)
         csv_url=url_for("reports.global_csv", week=report.week),
         index_url=url_for("reports.global_index"),
     )

@@ -303,7 +303,17 @@ def _fill_global(report: Report, *, snapshot: Snapshot, previous: dict[str, Any]
     report.html, report.text = content.render_content(GLOBAL_KIND, "en", context)
     report.csv = content.global_csv(week=report.week, regions=regions, overall=snapshot.overall)
     report.chart_png = None
-    report.figures = {"week": report.week, "regions": regions, "overall": snapshot.overall}
+    # last week's figures too: each reader's copy is rendered from them in their language
+    report.figures = {
+        "week": report.week,
+        "regions": regions,
+        "overall": snapshot.overall,
+        "previous_regions": {
+            code: {k: v for k, v in f.items() if k != "free_rider_names"}
+            for code, f in (previous["regions"] or {}).items()
+        },
+        "previous_overall": previous["overall"],
+    }
     report.built_at = utcnow()
 
 
