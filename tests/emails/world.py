@@ -29,6 +29,7 @@ from app.connectors.services import save_connector, sync_connector
 from app.extensions import db
 from app.freshlinks.services import send_fresh_link
 from app.goals.services import send_goal_survey
+from app.journey.services import send_week
 from app.masterclasses.invitations import invite_qualifying
 from app.masterclasses.models import MasterClass, MasterClassInvitation
 from app.masterclasses.services import (
@@ -49,9 +50,10 @@ from app.rollouts.onboarding import (
 from app.rollouts.services import launch_rollout
 from app.terms.buddies import due_buddy_signoffs
 from app.terms.closing import close_term
+from app.terms.confirming import confirm_free_rider
 from app.terms.models import TermReview, Verdict
 from app.terms.nudges import due_at_risk_nudges
-from app.terms.review import confirm_free_rider, tell_sponsors_if_reviewed
+from app.terms.review import tell_sponsors_if_reviewed
 from app.weeks import week_label
 from tests.factories import EnrollmentFactory, PersonFactory, ProgramFactory, RolloutFactory, staff
 from tests.factories import region as region_of
@@ -120,7 +122,7 @@ def build_world(run_jobs: Callable[[], int]) -> dict[str, Any]:
 
 
 def _cohort(region: Any, rollout: Any, learners: list[Any], lead: Any, run_jobs: Any) -> None:
-    """Week one: buddies, the approved learners start, the expert calls."""
+    """Week one: buddies, the approved learners start, the expert calls; week two's journey."""
     with time_machine.travel(at(COHORT), tick=False):
         for e in learners[:3]:
             e.transition(EnrollmentState.ACTIVE, at=datetime.now(UTC))
@@ -165,6 +167,10 @@ def _cohort(region: Any, rollout: Any, learners: list[Any], lead: Any, run_jobs:
             actor=lead,
         )  # calls/update
         run_jobs()
+    week_two = COHORT + timedelta(days=7)
+    with time_machine.travel(at(week_two, 8, 5), tick=False):
+        assert send_week(region=region, week=week_label(week_two)) > 0  # journey/weekly
+        run_jobs()
 
 
 def _terms(region: Any, rollout: Any, learners: list[Any], lead: Any) -> None:
@@ -197,7 +203,9 @@ def _terms(region: Any, rollout: Any, learners: list[Any], lead: Any) -> None:
             )
         ).all()
         for review in candidates:
-            confirm_free_rider(region=region, review=review, actor=lead)  # terms/removed(_manager)
+            confirm_free_rider(
+                region=region, review=review, actor=lead, reason="No module done"
+            )  # terms/removed(_manager), held for the grace period
         tell_sponsors_if_reviewed(region=region, rollout=rollout, term=term)  # terms/outcome
 
 

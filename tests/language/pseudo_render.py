@@ -81,6 +81,7 @@ def _more_mail() -> list[str]:
     from app.calls.models import CallSession
     from app.calls.services import question_url
     from app.freshlinks.services import send_fresh_link
+    from app.journey.services import journey_url_for, send_week
     from app.rollouts.onboarding import (
         COMMIT_PURPOSE,
         commit_enrollment,
@@ -90,6 +91,7 @@ def _more_mail() -> list[str]:
     )
     from app.rollouts.services import launch_rollout
     from app.terms.buddies import due_buddy_signoffs
+    from app.weeks import week_label
     from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region
     from tests.privacy.test_aggregate_policy import build
     from tests.progress.helpers import make_course
@@ -109,6 +111,7 @@ def _more_mail() -> list[str]:
     # a connector's sync among them)
     send_invitations(region=rollout.region, rollout=rollout)
     commit_enrollment(region=rollout.region, enrollment=enrollment, goal="Lead the data team")
+    send_week(region=rollout.region, week=week_label(datetime.now(UTC).date()))  # journey/weekly
     later = datetime.now(UTC) + timedelta(days=14)
     remind_uncommitted(region=rollout.region, now=later + timedelta(days=(7 - later.weekday()) % 7))
     send_fresh_link(token=commit_url(waiting).rsplit("/", 1)[1], purpose=COMMIT_PURPOSE)
@@ -120,6 +123,10 @@ def _more_mail() -> list[str]:
     return [
         decision_url(recipient_id=manager.id, rollout_id=rollout.id),
         question_url(session, world.values["person_id"]),
+        *(
+            journey_url_for(enrollment.id, enrollment.person_id, page)
+            for page in ("page", "pause", "resume")
+        ),
     ]
 
 
@@ -238,6 +245,27 @@ def render_everything(app: Any, locale: str, catalogs: Path) -> Rendered:
     return rendered
 
 
+def _candidate_review() -> dict[str, Any]:
+    """A free-rider candidate's review in a German rollout (its confirmation page)."""
+    from app.programs.models import Term
+    from app.rollouts.models import Enrollment, Rollout
+    from app.terms.models import TermReview, Verdict
+
+    row = db.session.execute(
+        select(Rollout.slug, Term.number, TermReview.id)
+        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+        .join(Rollout, Rollout.id == Enrollment.rollout_id)
+        .join(Term, Term.id == TermReview.term_id)
+        .where(
+            TermReview.region_id == region("de").id,
+            TermReview.verdict == Verdict.FREE_RIDER_CANDIDATE,
+        )
+        .order_by(TermReview.id)
+        .limit(1)
+    ).first()
+    return {"slug": row.slug, "number": row.number, "review_id": row.id} if row else {}
+
+
 def _render(app: Any, rendered: Rendered, extra_links: list[str]) -> None:
     rendered.data = _data_values()
     unsubscribe = []
@@ -250,6 +278,9 @@ def _render(app: Any, rendered: Rendered, extra_links: list[str]) -> None:
     values = _values()
     imports = select(ProgressImport.id).where(ProgressImport.region_id == region("de").id)
     _OVERRIDES["progress"] = {"import_id": db.session.scalars(imports.limit(1)).first()}
+    # the invitation as the learners of the pseudo-locale will read it
+    _OVERRIDES["rollout_actions.invitation_preview"] = {"lang": rendered.locale.split("_")[0]}
+    _OVERRIDES["terms.confirm_page"] = _candidate_review()
     staff = {
         role: db.session.scalars(select(StaffUser).where(StaffUser.email == email)).one().id
         for role, email in ROLES.items()
@@ -294,7 +325,11 @@ def _render(app: Any, rendered: Rendered, extra_links: list[str]) -> None:
             session.clear()
             session[SESSION_USER_KEY] = user_id
         for rule in rules:
-            path = _path(rule, {**values, **_OVERRIDES.get(rule.endpoint.split(".")[0], {})})
+            blueprint = rule.endpoint.split(".")[0]
+            path = _path(
+                rule,
+                {**values, **_OVERRIDES.get(blueprint, {}), **_OVERRIDES.get(rule.endpoint, {})},
+            )
             if rule.endpoint in rendered.pages or path is None:
                 continue
             response = client.get(path)

@@ -45,6 +45,8 @@ NOT_PAGES = {
     "mail.attachment": "a file from the dev mailbox",
     "reports.chart": "a PNG (its words are checked in the report page's SVG)",
     "reports_public.one_click_page": "RFC 8058 one-click target, POSTed by mail clients",
+    "journey_public.follow": "a measured redirect to the course, the question form or the page",
+    "journey_public.pixel": "a 1x1 GIF (opens, where the region's policy names people)",
     # pages the demo has no object for (it imports no progress file); tests/progress
     # renders them, and a demo progress import would bring them in here
     "progress.import_status": "no progress import in the demo",
