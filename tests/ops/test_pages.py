@@ -139,3 +139,20 @@ def test_audit_page_lists_decisions(login_as) -> None:
     client = login_as(admin)
     page = client.get("/audit/?region=de").get_data(as_text=True)
     assert "approval.approved" in page and "term.verdict" not in page
+
+
+def test_audit_codes_read_as_words_in_the_admins_language(login_as) -> None:
+    admin = staff(Role.GLOBAL_ADMIN, locale="de")
+    record(
+        region_id=region("de").id,
+        action="term.closed",
+        object_type="term_close",
+        object_id=5,
+        actor=None,
+        channel="cli",
+    )
+    record(region_id=None, action="x.y", object_type="new_table", actor=None, channel="fax")
+    db.session.commit()
+    page = login_as(admin).get("/audit/").get_data(as_text=True)
+    assert "Summit selbst" in page and "Kommandozeile" in page and "Abschnittsabschluss" in page
+    assert "new_table" in page and "fax" in page  # a code without a label shows as stored

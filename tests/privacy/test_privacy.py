@@ -189,3 +189,12 @@ def test_cli_export_and_erase(runner, learner):
     erased = runner.invoke(args=["person", "erase", "DE-77123", "--yes"])
     assert erased.exit_code == 0, erased.output
     assert runner.invoke(args=["person", "export", "DE-77123"]).exit_code != 0
+
+
+def test_the_export_page_names_tables_columns_and_values_in_the_admins_language(
+    client, login_as, learner
+):
+    login_as(staff(Role.GLOBAL_ADMIN, locale="fr"))
+    page = client.get(f"/privacy/people/{learner.id}").get_data(as_text=True)
+    assert "Personne" in page and "Adresse e-mail" in page and "Créé le" in page
+    assert ">erased_at<" not in page and ">False<" not in page and ">None<" not in page
