@@ -95,7 +95,7 @@ def _review_in(slug: str, number: int, review_id: int) -> tuple[Rollout, Term, T
 def confirm_page(slug: str, number: int, review_id: int) -> Any:
     """What confirming this free rider will do and to whom; the reason; the button. A GET
     changes nothing."""
-    rollout, term, row, _ = _review_in(slug, number, review_id)
+    rollout, term, row, _enrollment = _review_in(slug, number, review_id)
     return render_template(
         "terms/confirm.html",
         rollout=rollout,
@@ -172,7 +172,7 @@ def decide(slug: str, number: int, review_id: int) -> Any:
 @require_role(*REVIEWERS)
 def withdraw(slug: str, number: int, review_id: int) -> Any:
     """Take a free-rider confirmation back within its grace period."""
-    _, _, row, enrollment = _review_in(slug, number, review_id)
+    _rollout, _term, row, enrollment = _review_in(slug, number, review_id)
     confirm_url = url_for("terms.confirm_page", slug=slug, number=number, review_id=row.id)
     try:
         withdraw_confirmation(

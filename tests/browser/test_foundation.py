@@ -26,7 +26,9 @@ def test_a_lead_signs_in_sees_their_region_and_nothing_else(page, steps):
     page.get_by_role("link", name="Software Engineer of the Future").first.click()
     page.wait_for_load_state()
     steps.shot("rollout")
-    assert page.get_by_role("heading", name="Funnel").is_visible()
+    # a draft: the way to launch, not a funnel of zeros (issue 24)
+    assert page.get_by_role("heading", name="From draft to launch").is_visible()
+    assert page.get_by_role("heading", name="Funnel").count() == 0
     assert axe_violations(page) == []
 
     page.goto("/r/fr/")

@@ -90,6 +90,8 @@ LINK_PAGES = [
     ("goal-survey", "goals_public.survey", {}),
     ("report-subscription", "reports_public.subscription", {}),
     ("report-subscription-global", "reports_public.subscription", {}),
+    ("journey", "journey_public.page", {}),
+    ("journey.track", "journey_public.follow", {"target": "journey"}),
 ]
 
 
