@@ -96,14 +96,9 @@ def due_buddy_signoffs(*, region: Region, now: datetime | None = None) -> int:
     return sent
 
 
-def confirm_buddy_term(
-    *, review: TermReview, buddy_person_id: int, now: datetime | None = None
-) -> Enrollment:
-    """Record a buddy's confirmation of their partner's term (audited). Only an enrollment in
-    the same buddy group of the same rollout counts; the learner cannot confirm themselves.
-    Raises ReviewError otherwise. Flushes.
-    """
-    now = now or utcnow()
+def buddy_of(review: TermReview, buddy_person_id: int) -> Enrollment | None:
+    """The enrollment of the reviewed learner's buddy who is ``buddy_person_id``: same
+    rollout, same buddy group, not the learner; None for anyone else."""
     learner = db.session.get(Enrollment, review.enrollment_id)
     assert learner is not None
     buddy = db.session.scalars(
@@ -118,6 +113,20 @@ def confirm_buddy_term(
         or learner.buddy_group is None
         or buddy.buddy_group != learner.buddy_group
     ):
+        return None
+    return buddy
+
+
+def confirm_buddy_term(
+    *, review: TermReview, buddy_person_id: int, now: datetime | None = None
+) -> Enrollment:
+    """Record a buddy's confirmation of their partner's term (audited). Only an enrollment in
+    the same buddy group of the same rollout counts; the learner cannot confirm themselves.
+    Raises ReviewError otherwise. Flushes.
+    """
+    now = now or utcnow()
+    buddy = buddy_of(review, buddy_person_id)
+    if buddy is None:
         raise ReviewError(_("only the learner's buddy can confirm their term"))
     if review.buddy_confirmed_at is not None:
         return buddy
@@ -129,7 +138,7 @@ def confirm_buddy_term(
         obj=review,
         actor=buddy.person,
         channel="link",
-        data={"learner_enrollment": learner.id},
+        data={"learner_enrollment": review.enrollment_id},
     )
     db.session.flush()
     return buddy

@@ -19,6 +19,7 @@ from app.people.models import Person
 from app.programs.models import Term
 from app.progress.models import ModuleProgress
 from app.rollouts.models import Enrollment
+from app.terms.buddies import buddy_of as buddy_in_group
 from app.terms.buddies import confirm_buddy_term
 from app.terms.common import ReviewError
 from app.terms.models import BuddyAnswer, TermReview
@@ -107,20 +108,8 @@ def answer_buddy_term(
 def buddy_of(review: TermReview, buddy_person_id: int) -> Enrollment:
     """The enrollment of the learner's buddy who is ``buddy_person_id``; ReviewError when
     that person is not in the learner's buddy group."""
-    learner = db.session.get(Enrollment, review.enrollment_id)
-    assert learner is not None
-    buddy = db.session.scalars(
-        select(Enrollment).where(
-            Enrollment.rollout_id == learner.rollout_id,
-            Enrollment.person_id == buddy_person_id,
-        )
-    ).one_or_none()
-    if (
-        buddy is None
-        or buddy.id == learner.id
-        or learner.buddy_group is None
-        or buddy.buddy_group != learner.buddy_group
-    ):
+    buddy = buddy_in_group(review, buddy_person_id)
+    if buddy is None:
         raise ReviewError(_("only the learner's buddy can answer for their term"))
     return buddy
 
