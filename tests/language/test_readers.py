@@ -4,12 +4,13 @@ English (``app.language.person_locale``)."""
 
 from __future__ import annotations
 
+from icalendar import Calendar
 from sqlalchemy import select
 
 from app.extensions import db
-from app.language import person_locale
+from app.language import person_locale, translate
 from app.mail.models import OutboundEmail
-from app.rollouts.onboarding import commit_url
+from app.rollouts.onboarding import commit_enrollment, commit_url
 from app.rollouts.services import launch_rollout
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region
 
@@ -44,6 +45,23 @@ def test_a_japanese_learners_page_behind_a_link_is_japanese(client, run_jobs) ->
     assert page.status_code == 200
     assert '<html lang="ja-JP" dir="ltr">' in html and "参加します" in html
     assert "Ich bin dabei" not in html and "I commit" not in html
+
+
+def test_a_japanese_learners_study_block_calendar_is_japanese(client, run_jobs) -> None:  # type: ignore[no-untyped-def]
+    """The add-to-calendar file of the commit page: its event reads in the learner's language."""
+    enrollment, _invitation = _launched("ja_JP", run_jobs)
+    commit_enrollment(
+        region=enrollment.rollout.region,
+        enrollment=enrollment,
+        goal="クラウドのサービスを安全にリリースする",
+    )
+    db.session.commit()
+    response = client.get(_path(commit_url(enrollment)).rstrip("/") + "/study-time.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    event = next(iter(Calendar.from_ical(response.data).walk("VEVENT")))
+    title = enrollment.rollout.program.title
+    assert str(event["SUMMARY"]) == translate("Study time: %(program)s", "ja", program=title)
+    assert not str(event["SUMMARY"]).startswith("Study time")
 
 
 def test_an_unsupported_locale_reads_the_regions_language_as_in_the_emails(  # type: ignore[no-untyped-def]
