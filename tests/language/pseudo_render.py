@@ -212,13 +212,15 @@ def _html(response: Any) -> str | None:
     return None
 
 
-def render_everything(app: Any, locale: str, catalogs: Path) -> Rendered:
-    """Build the demo for readers of ``locale`` and render all its pages and emails."""
+def render_everything(app: Any, locale: str, catalogs: Path | None) -> Rendered:
+    """Build the demo for readers of ``locale`` and render all its pages and emails: in a
+    pseudo catalog built into ``catalogs``, or in the shipped catalog when it is None."""
     from app.demo.services import seed_demo
 
-    build_catalog(locale, catalogs)
     lang = locale.split("_")[0]
-    language.add_test_catalog(lang, locale, str(catalogs))
+    if catalogs is not None:
+        build_catalog(locale, catalogs)
+        language.add_test_catalog(lang, locale, str(catalogs))
     rendered = Rendered(locale)
     try:
         with app.app_context():
@@ -241,7 +243,8 @@ def render_everything(app: Any, locale: str, catalogs: Path) -> Rendered:
                     )
                 db.session.commit()
     finally:
-        language.remove_test_catalog(lang)
+        if catalogs is not None:
+            language.remove_test_catalog(lang)
     return rendered
 
 
