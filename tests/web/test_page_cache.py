@@ -63,7 +63,9 @@ def test_a_kept_page_costs_the_sign_in_statement_only(client, rollout):
     seen = _statements(lambda: _page(client, url))
     assert len(seen) == 1 and "staff_user" in seen[0]
     assert _page(client, url) == second
-    assert _csrf(first) == _csrf(second)
+    # the same session token (Flask-WTF signs it with the second it was rendered in, so the
+    # signed forms of two renders a second apart differ: compare what was signed)
+    assert _csrf(first).split(".")[0] == _csrf(second).split(".")[0]
 
 
 def test_a_commit_shows_on_the_next_page_load(client, rollout):
