@@ -61,6 +61,27 @@ def _done(slug: str, message: str) -> Any:
     return redirect(url_for("rollouts.overview", slug=slug), code=303)
 
 
+def _change(slug: str, action: str, change: Any, message: str) -> Any:
+    """Run a confirmed status change (close, reopen) with the page's reason: a missing
+    reason shows the confirmation page again, another refusal goes back to the rollout."""
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    try:
+        done = change(
+            region=g.region,
+            rollout=rollout,
+            actor=current_staff(),
+            reason=ReasonForm().reason.data or "",
+        )
+    except RolloutError as exc:
+        rollback()
+        if "reason" in exc.errors:
+            return _page(rollout, action, exc.errors)
+        return refuse(str(exc), url_for("rollouts.overview", slug=slug), code=303)
+    if not done:
+        return _already(slug)
+    return _done(slug, message)
+
+
 def _already(slug: str) -> Any:
     flash(gettext("Already done: nothing changed."), "info")
     return redirect(url_for("rollouts.overview", slug=slug), code=303)
@@ -108,22 +129,9 @@ def close_page(slug: str) -> Any:
 @bp.post("/r/<region>/rollouts/<slug>/close")
 @require_role(Role.LOCAL_LEAD)
 def close(slug: str) -> Any:
-    rollout = get_in_region_or_404(Rollout, slug=slug)
-    try:
-        done = close_rollout(
-            region=g.region,
-            rollout=rollout,
-            actor=current_staff(),
-            reason=ReasonForm().reason.data or "",
-        )
-    except RolloutError as exc:
-        rollback()
-        if "reason" in exc.errors:
-            return _page(rollout, "close", exc.errors)
-        return refuse(str(exc), url_for("rollouts.overview", slug=slug), code=303)
-    if not done:
-        return _already(slug)
-    return _done(slug, gettext("Closed. You can reopen the rollout from its page."))
+    return _change(
+        slug, "close", close_rollout, gettext("Closed. You can reopen the rollout from its page.")
+    )
 
 
 @bp.get("/r/<region>/rollouts/<slug>/reopen")
@@ -135,19 +143,7 @@ def reopen_page(slug: str) -> Any:
 @bp.post("/r/<region>/rollouts/<slug>/reopen")
 @require_role(Role.LOCAL_LEAD)
 def reopen(slug: str) -> Any:
-    rollout = get_in_region_or_404(Rollout, slug=slug)
-    try:
-        done = reopen_rollout(
-            region=g.region,
-            rollout=rollout,
-            actor=current_staff(),
-            reason=ReasonForm().reason.data or "",
-        )
-    except RolloutError as exc:
-        return refuse(str(exc), url_for("rollouts.overview", slug=slug), code=303)
-    if not done:
-        return _already(slug)
-    return _done(slug, gettext("Reopened: the rollout runs again."))
+    return _change(slug, "reopen", reopen_rollout, gettext("Reopened: the rollout runs again."))
 
 
 @bp.get("/r/<region>/rollouts/<slug>/buddies/pair")
