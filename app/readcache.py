@@ -190,7 +190,7 @@ class ReadCache:
     ) -> set[int]:
         """The regions whose pages a commit may change: those of the rows it wrote in
         tables something reads (a table written without a known region: every region)."""
-        if written is None or by_table is None or EVERY_TABLE in written:
+        if written is None or by_table is None:
             return {EVERY_REGION}
         regions: set[int] = set()
         for table in written:

@@ -267,3 +267,33 @@ def test_nothing_stale_is_ever_served(world):
                 assert shown == expected, f"step {step}: {who} saw {shown} % of {code}"
                 kept += was_kept
     assert kept > 40, "pages were kept between the writes"
+
+
+def test_a_progress_import_in_one_region_keeps_the_other_regions_pages(world):
+    """The import's staging statements (temporary tables, COPY, the merge) declare the
+    rollout's region: a steady stream of imports elsewhere leaves a region's pages kept."""
+    import io
+
+    from app.progress.importing import import_stream
+
+    rollouts, _ = world
+    germany = rollouts["de"]
+    learners = db.session.scalars(
+        select(Person.employee_id)
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(Enrollment.rollout_id == germany.id)
+    ).all()
+    _warm(world)
+    lines = ["employee_id,email,module,percent,completed,observed_at"] + [
+        f"{employee_id},,Module {m},100,yes,2026-10-10T10:00:00Z"
+        for employee_id in learners[:3]
+        for m in range(1, 7)
+    ]
+    result = import_stream(
+        region=germany.region, rollout=germany, raw=io.BytesIO("\n".join(lines).encode())
+    )
+    db.session.commit()
+    assert result.applied == 18
+    assert _kept(world, "us lead", "us")
+    assert not _kept(world, "de lead", "de")
+    assert _load(world[1]["de lead"], _url(germany))[0] == 30  # 3 of 10 completed
