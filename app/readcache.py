@@ -428,7 +428,7 @@ def _statement(
         regions = _regions_of(conn, name or EVERY_TABLE)
         if declared is not None:
             regions.update(declared)
-        elif not _flush_statement(context):  # a flush's rows are told by _flushed_object
+        elif not _flush_statement(conn, context):  # a flush's rows are told by _flushed_object
             regions.update(_inserted_regions(construct, context))
         return
     # text(), driver SQL, DDL: only the verb can be told; anything but a read is "every table"
@@ -452,10 +452,10 @@ def _regions_of(conn: Connection, table: str) -> set[int]:
 _flush_caches: dict[int, Any] = {}
 
 
-def _flush_statement(context: Any) -> bool:
-    options = getattr(context, "execution_options", {})
-    if options.get(_BULK):
+def _flush_statement(conn: Connection, context: Any) -> bool:
+    if conn.info.get(_BULK):
         return False
+    options = getattr(context, "execution_options", {})
     cache = options.get("compiled_cache")
     if cache is None:
         return False
@@ -491,11 +491,19 @@ def _wrote(session: Session, flush_context: Any) -> None:
     session.info[_DIRTY] = True
 
 
-def _wrote_in_bulk(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[_DIRTY] = True
-        # the ORM's bulk statements reuse the flush's statement cache: not a flush
-        state.update_execution_options(**{_BULK: True})
+def _wrote_in_bulk(state: ORMExecuteState) -> Any:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return None
+    state.session.info[_DIRTY] = True
+    # the ORM's bulk statements (a list of rows, or of primary keys and values) run with
+    # the flush's statement cache but without its object events: while one runs, no
+    # statement counts as a flush's (a flush inside it is then told by its statements)
+    info = state.session.connection().info
+    info[_BULK] = info.get(_BULK, 0) + 1
+    try:
+        return state.invoke_statement()
+    finally:
+        info[_BULK] -= 1
 
 
 def _clean(session: Session, *args: Any) -> None:

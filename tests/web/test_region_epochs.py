@@ -297,3 +297,17 @@ def test_a_progress_import_in_one_region_keeps_the_other_regions_pages(world):
     assert _kept(world, "us lead", "us")
     assert not _kept(world, "de lead", "de")
     assert _load(world[1]["de lead"], _url(germany))[0] == 30  # 3 of 10 completed
+
+
+def test_an_orm_bulk_update_by_primary_key_is_not_taken_for_a_flush(world):
+    """The ORM's bulk UPDATE (a list of primary keys and values) runs with the flush's
+    statement cache but without its object events: its rows' regions are not known, so
+    it moves every region even after a flush that wrote in one region only."""
+    rollouts, _ = world
+    _warm(world)
+    _complete_orm(rollouts["de"])
+    db.session.flush()
+    american = _one_active(rollouts["us"])
+    db.session.execute(update(Enrollment), [{"id": american.id, "leaderboard_opt_in": True}])
+    db.session.commit()
+    assert not _kept(world, "us lead", "us")
