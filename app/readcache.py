@@ -72,6 +72,9 @@ _DIRTY = "read_cache_dirty"
 _WROTE = "read_cache_wrote"
 _REGIONS = "read_cache_regions"
 _BULK = "summit_orm_bulk"
+_ASKED = "read_cache_region_lookups"
+#: rows a transaction's flushes may read back for the region of an expired object
+MAX_REGION_LOOKUPS = 20
 #: the execution option a statement declares the regions it writes in with (:func:`writes_in`)
 REGIONS_OPTION = "summit_writes_in"
 #: the region "every region": what a write counts as when its region is not known
@@ -411,6 +414,7 @@ read_cache = ReadCache()
 def _transaction_began(conn: Connection) -> None:
     conn.info[_WROTE] = set()
     conn.info[_REGIONS] = {}
+    conn.info[_ASKED] = 0
 
 
 def _statement(
@@ -521,7 +525,12 @@ def _flushed_object(mapper: Mapper[Any], connection: Connection, target: Any) ->
     values = {*history.unchanged, *history.added, *history.deleted}
     if state.identity is not None and not history.unchanged and not history.deleted:
         # a stored row whose region was not loaded (expired since, or set without loading
-        # the old one): ask the row, still as it was (SQL on the flush's connection is allowed)
+        # the old one): ask the row, still as it was (SQL on the flush's connection is
+        # allowed), a few times a transaction; past that, every region
+        asked = connection.info[_ASKED] = connection.info.get(_ASKED, 0) + 1
+        if asked > MAX_REGION_LOOKUPS:
+            regions.add(EVERY_REGION)
+            return
         table = mapper.local_table
         key = [col == value for col, value in zip(mapper.primary_key, state.identity, strict=True)]
         values.add(connection.execute(select(table.c.region_id).where(*key)).scalar())

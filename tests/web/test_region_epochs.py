@@ -311,3 +311,23 @@ def test_an_orm_bulk_update_by_primary_key_is_not_taken_for_a_flush(world):
     db.session.execute(update(Enrollment), [{"id": american.id, "leaderboard_opt_in": True}])
     db.session.commit()
     assert not _kept(world, "us lead", "us")
+
+
+def test_many_expired_objects_count_as_every_region(world):
+    """Reading back the region of an expired object is bounded per transaction: past
+    MAX_REGION_LOOKUPS rows, the flush counts as writing in every region."""
+    from app.readcache import MAX_REGION_LOOKUPS
+
+    extra = RolloutFactory(region_id=region("de").id, status=RolloutStatus.LAUNCHED)
+    for _ in range(MAX_REGION_LOOKUPS + 1 - LEARNERS):
+        EnrollmentFactory(rollout=extra, invited_at=datetime(2026, 10, 1, tzinfo=UTC))
+    german = db.session.scalars(
+        select(Enrollment).where(Enrollment.region_id == region("de").id)
+    ).all()
+    assert len(german) > MAX_REGION_LOOKUPS
+    db.session.commit()  # every loaded object expires
+    _warm(world)
+    for enrollment in german:
+        enrollment.leaderboard_opt_in = True
+    db.session.commit()
+    assert not _kept(world, "us lead", "us")
