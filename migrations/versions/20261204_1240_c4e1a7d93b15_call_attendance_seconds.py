@@ -2,7 +2,7 @@
 recorded as not present with its reason (issue 24)
 
 Revision ID: c4e1a7d93b15
-Revises: b7d41e9a2c60
+Revises: c26f3d8e5a42
 Create Date: 2026-12-04 12:40:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c4e1a7d93b15"
-down_revision = "b7d41e9a2c60"
+down_revision = "c26f3d8e5a42"
 branch_labels = None
 depends_on = None
 
