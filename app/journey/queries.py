@@ -12,8 +12,8 @@ from sqlalchemy import distinct, func, select
 
 from app.calls.models import CallAttendance, CallSession
 from app.extensions import db
-from app.language import gettext
 from app.journey.models import EventKind, JourneyEvent, JourneyPause, JourneySend
+from app.language import gettext
 from app.masterclasses.models import MasterClass, MasterClassInvitation
 from app.people.models import Person
 from app.programs.models import Module
