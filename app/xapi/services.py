@@ -28,7 +28,7 @@ from app.xapi.errors import XapiError
 from app.xapi.index import index_statements
 from app.xapi.module_progress import apply_statements
 from app.xapi.statements import ParsedStatement, parse_statement
-from app.xapi.voiding import check_voidable, void, voids_waiting
+from app.xapi.voiding import check_voidable, known_and_waiting, void
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +73,8 @@ def store_statements(
         if seen is not None and seen.content_hash != statement.content_hash:
             raise XapiError(400, f"statement {i}: id {statement.statement_id} twice, differently")
         parsed.setdefault(statement.statement_id, statement)
-    stored = {
-        row.statement_id: row.content_hash
-        for row in db.session.execute(
-            select(XapiStatement.statement_id, XapiStatement.content_hash).where(
-                XapiStatement.rollout_id == rollout.id,
-                XapiStatement.statement_id.in_(list(parsed)),
-            )
-        )
-    }
+    # the known ids and the stored voiding statements waiting for one: one round trip
+    stored, waiting_for = known_and_waiting(rollout=rollout, statement_ids=list(parsed))
     # ids are unique per rollout: another rollout's statement with the same id is never seen
     for sid, statement in parsed.items():
         if sid in stored and stored[sid] != statement.content_hash:
@@ -89,9 +82,11 @@ def store_statements(
     fresh = [s for sid, s in parsed.items() if sid not in stored]
     voiding = {s.statement_id: s.voids for s in fresh if s.voids is not None}
     check_voidable(rollout=rollout, targets=set(voiding.values()), batch=parsed)
-    waiting = voids_waiting(
-        rollout=rollout, statement_ids=[s.statement_id for s in fresh if s.voids is None]
-    )
+    waiting = {
+        s.statement_id: waiting_for[s.statement_id]
+        for s in fresh
+        if s.voids is None and s.statement_id in waiting_for
+    }
     _store(region=region, rollout=rollout, statements=fresh, now=now, voided=waiting)
     if voiding:
         void(region=region, rollout=rollout, voiding=voiding, now=now)
@@ -185,6 +180,7 @@ def _store(
             now=now,
             channel="xapi",
             enrollment_ids={enrollment_id for enrollment_id, *_ in applicable},
+            module_count=resolver.modules,
         )
 
 
