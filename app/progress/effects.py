@@ -31,6 +31,7 @@ def apply_progress_effects(
     channel: str,
     enrollment_ids: Collection[int] | None = None,
     module_count: int | None = None,
+    may_activate: bool = True,
 ) -> tuple[int, int]:
     """Mark time-approved learners with any progress ACTIVE (one UPDATE), then move those
     who completed every module of the program to COMPLETED, audit it and send
@@ -38,7 +39,9 @@ def apply_progress_effects(
 
     ``enrollment_ids`` limits both to the learners a batch touched (an xAPI request):
     without it the whole rollout is looked at (an import). ``module_count``, the number of
-    the program's modules when the caller has them loaded, spares counting them again.
+    the program's modules when the caller has them loaded, spares counting them again;
+    ``may_activate`` False, when the caller read that none of ``enrollment_ids`` is
+    time-approved, spares the activation UPDATE.
     """
     db.session.flush()
     ids = list(enrollment_ids) if enrollment_ids is not None else None
@@ -47,23 +50,26 @@ def apply_progress_effects(
     only_progress = ModuleProgress.enrollment_id.in_(ids) if ids is not None else true()
     # rows exist only for learners who did something (readers skip "not attempted")
     has_progress = exists().where(ModuleProgress.enrollment_id == Enrollment.id)
-    activated = db.session.execute(
-        update(Enrollment)
-        .where(
-            Enrollment.rollout_id == rollout.id,
-            Enrollment.state == EnrollmentState.TIME_APPROVED,
-            only,
-            has_progress,
-        )
-        .values(state=EnrollmentState.ACTIVE, activated_at=now)
-        # a batch's few learners: "fetch" reads their ids back with the UPDATE (RETURNING)
-        # and moves the loaded enrollments' state, so nothing else in the session (the
-        # rollout) is reloaded; a whole rollout is expired below instead
-        .execution_options(
-            synchronize_session="fetch" if ids is not None else False,
-            **writes_in(rollout.region_id),
-        )
-    ).rowcount
+    activated = (
+        may_activate
+        and db.session.execute(
+            update(Enrollment)
+            .where(
+                Enrollment.rollout_id == rollout.id,
+                Enrollment.state == EnrollmentState.TIME_APPROVED,
+                only,
+                has_progress,
+            )
+            .values(state=EnrollmentState.ACTIVE, activated_at=now)
+            # a batch's few learners: "fetch" reads their ids back with the UPDATE (RETURNING)
+            # and moves the loaded enrollments' state, so nothing else in the session (the
+            # rollout) is reloaded; a whole rollout is expired below instead
+            .execution_options(
+                synchronize_session="fetch" if ids is not None else False,
+                **writes_in(rollout.region_id),
+            )
+        ).rowcount
+    )
     total = module_count
     if total is None:
         total = db.session.scalar(

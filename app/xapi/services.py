@@ -23,7 +23,7 @@ from app.progress.effects import apply_progress_effects
 from app.progress.mapping import UnitResolver
 from app.progress.models import XapiStatement
 from app.regions.models import Region
-from app.rollouts.models import Enrollment, Rollout
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.xapi.errors import XapiError
 from app.xapi.index import index_statements
 from app.xapi.module_progress import apply_statements
@@ -109,18 +109,21 @@ def _store(
     employee_ids = {s.employee_id for s in statements if s.employee_id}
     by_email: dict[str, int] = {}
     by_employee: dict[str, int] = {}
+    time_approved: set[int] = set()
     if emails or employee_ids:
         rows = db.session.execute(
-            select(Person.email, Person.employee_id, Enrollment.id)
+            select(Person.email, Person.employee_id, Enrollment.id, Enrollment.state)
             .join(Enrollment, Enrollment.person_id == Person.id)
             .where(
                 Enrollment.rollout_id == rollout.id,
                 (Person.email.in_(emails)) | (Person.employee_id.in_(employee_ids)),
             )
         )
-        for email, employee_id, enrollment_id in rows:
+        for email, employee_id, enrollment_id, state in rows:
             by_email[email] = enrollment_id
             by_employee[employee_id] = enrollment_id
+            if state is EnrollmentState.TIME_APPROVED:
+                time_approved.add(enrollment_id)
     resolver = UnitResolver.for_program(rollout.program_id)
     applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
     added: list[tuple[XapiStatement, ParsedStatement]] = []
@@ -174,13 +177,16 @@ def _store(
     db.session.flush()
     _index_related(region=region, rollout=rollout, added=added, now=now)
     if applicable:
+        touched = {enrollment_id for enrollment_id, *_ in applicable}
         apply_progress_effects(
             region=region,
             rollout=rollout,
             now=now,
             channel="xapi",
-            enrollment_ids={enrollment_id for enrollment_id, *_ in applicable},
+            enrollment_ids=touched,
             module_count=resolver.modules,
+            # the learners were read above: activate only if one of them is waiting to be
+            may_activate=bool(touched & time_approved),
         )
 
 
