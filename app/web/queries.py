@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
@@ -12,7 +14,8 @@ from app.metrics.queries import funnel_at
 from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Rollout
-from app.rollouts.queries import state_counts
+from app.rollouts.queries import TREND_WEEKS, completion_trend, completion_weeks, state_counts
+from app.weeks import last_complete_week, shift_week, week_end, week_label
 
 
 def rollouts_by_slug(region_id: int | None = None) -> list[Rollout]:
@@ -52,3 +55,36 @@ def database_answers() -> str:
         db.session.rollback()
         return f"down: {type(exc).__name__}"
     return "ok"
+
+
+def completion_weeks_all(regions: list[Region], now: datetime) -> list[tuple[str, float | None]]:
+    """Every region pooled: the completion rate at the end of each of the last weeks (each
+    region counted to its own week end), in one statement; weeks before any learner was
+    invited are left out rather than drawn as empty."""
+    if not regions:
+        return []
+    last = max(last_complete_week(now, r.time_zone) for r in regions)
+    weeks = [shift_week(last, -k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    rates = completion_trend({w: {r.id: week_end(w, r.time_zone) for r in regions} for w in weeks})
+    return _since_first_figure([(w, rates[w].get("all")) for w in weeks])
+
+
+def completion_since_launch(
+    region: Region, now: datetime, rollouts: list[Rollout]
+) -> list[tuple[str, float | None]]:
+    """The region's completion trend, without the weeks before its first rollout was
+    launched (a line of dashes for weeks the rollout did not exist says nothing)."""
+    launched = [r.launched_at for r in rollouts if r.launched_at is not None]
+    if not launched:
+        return []
+    first = week_label(min(launched).astimezone(ZoneInfo(region.time_zone)).date())
+    return [(w, rate) for w, rate in completion_weeks(region, now) if w >= first]
+
+
+def _since_first_figure(
+    weeks: list[tuple[str, float | None]],
+) -> list[tuple[str, float | None]]:
+    for i, (_, rate) in enumerate(weeks):
+        if rate is not None:
+            return weeks[i:]
+    return []
