@@ -198,5 +198,4 @@ def test_region_overview_sorts_by_completion(client, login_as):
     login_as(staff(Role.LOCAL_LEAD, "de"))
     html = client.get("/r/de/?sort=completion&dir=desc").get_data(as_text=True)
     assert 'aria-sort="descending"' in html
-    assert html.index(f"rollouts/{high.slug}\"") < html.index(f"rollouts/{low.slug}\"")
-
+    assert html.index(f'rollouts/{high.slug}"') < html.index(f'rollouts/{low.slug}"')
