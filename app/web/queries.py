@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
@@ -15,7 +14,7 @@ from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from app.rollouts.queries import TREND_WEEKS, completion_trend, completion_weeks, state_counts
-from app.weeks import last_complete_week, shift_week, week_end, week_label
+from app.weeks import last_complete_week, shift_week, week_end
 
 
 def rollouts_by_slug(region_id: int | None = None) -> list[Rollout]:
@@ -69,16 +68,11 @@ def completion_weeks_all(regions: list[Region], now: datetime) -> list[tuple[str
     return _since_first_figure([(w, rates[w].get("all")) for w in weeks])
 
 
-def completion_since_launch(
-    region: Region, now: datetime, rollouts: list[Rollout]
-) -> list[tuple[str, float | None]]:
-    """The region's completion trend, without the weeks before its first rollout was
-    launched (a line of dashes for weeks the rollout did not exist says nothing)."""
-    launched = [r.launched_at for r in rollouts if r.launched_at is not None]
-    if not launched:
-        return []
-    first = week_label(min(launched).astimezone(ZoneInfo(region.time_zone)).date())
-    return [(w, rate) for w, rate in completion_weeks(region, now) if w >= first]
+def completion_since_launch(region: Region, now: datetime) -> list[tuple[str, float | None]]:
+    """The region's completion trend from the first week a learner was invited (learners
+    are invited at launch): weeks before any rollout existed are left out, not drawn as
+    a line of dashes."""
+    return _since_first_figure(completion_weeks(region, now))
 
 
 def _since_first_figure(

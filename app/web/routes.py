@@ -115,7 +115,7 @@ def region_overview() -> Any:
         funnels={r.id: funnel(counts[r.id]) for r in rollouts},
         stages=stages,
         funnel_chart=charts.funnel(stages),
-        trend_chart=charts.trend(queries.completion_since_launch(g.region, now, rollouts)),
+        trend_chart=charts.trend(queries.completion_since_launch(g.region, now)),
     )
 
 

@@ -199,3 +199,18 @@ def test_region_overview_sorts_by_completion(client, login_as):
     html = client.get("/r/de/?sort=completion&dir=desc").get_data(as_text=True)
     assert 'aria-sort="descending"' in html
     assert html.index(f'rollouts/{high.slug}"') < html.index(f'rollouts/{low.slug}"')
+
+
+def test_region_overview_has_no_trend_before_any_learner_was_invited(client, login_as):
+    rollout = _launched("de")
+    EnrollmentFactory(rollout=rollout, invited_at=utcnow() - timedelta(days=15))
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    html = client.get("/r/de/").get_data(as_text=True)
+    svg = html[
+        html.index('id="region-trend-title"') : html.index(
+            "</svg>", html.index('id="region-trend-title"')
+        )
+    ]
+    # eight weeks are counted, only the two or three since the first invitation are drawn
+    assert 1 <= svg.count('class="chart-marker"') <= 3
+    assert ">—</text>" not in svg
