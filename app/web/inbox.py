@@ -551,3 +551,36 @@ def latest_reports(region_ids: Collection[int], *, with_global: bool) -> list[Re
             .order_by(Report.scope.desc(), Report.region_id)
         )
     )
+
+
+@dataclass(frozen=True)
+class RegionStanding:
+    name: str
+    learners: int
+    completion: float | None
+    pace: float | None
+
+
+def league_of_regions(
+    report_id: int, *, sort: str = "completion", descending: bool = True
+) -> list[RegionStanding]:
+    """The regions of a global report as it was built (its stored figures, not live data:
+    a global sponsor reads what was sent), sorted by ``sort``; rows without a figure last."""
+    figures = db.session.scalar(select(Report.figures).where(Report.id == report_id)) or {}
+    rows = [
+        RegionStanding(
+            name=f.get("region", {}).get("name", code),
+            learners=int(f.get("in_program") or 0),
+            completion=f.get("completion_rate"),
+            pace=f.get("on_pace_rate"),
+        )
+        for code, f in (figures.get("regions") or {}).items()
+    ]
+    attribute = {"region": "name", "learners": "learners", "pace": "pace"}.get(sort, "completion")
+
+    def key(row: RegionStanding) -> Any:
+        value = getattr(row, attribute)
+        return value.casefold() if isinstance(value, str) else value
+
+    known = sorted((r for r in rows if key(r) is not None), key=key, reverse=descending)
+    return known + [r for r in rows if key(r) is None]

@@ -86,8 +86,17 @@ def home() -> Any:
             "chart": charts.trend(completion_weeks_all([r for r in regions], now)),
         }
     if sponsor_ids or (global_reader and not user.is_global_admin):
+        reports = inbox.latest_reports(sponsor_ids, with_global=global_reader)
+        global_report = next((r for r in reports if r.region_id is None), None)
+        sort, descending = _sort_args()
         context["sponsor"] = {
-            "reports": inbox.latest_reports(sponsor_ids, with_global=global_reader),
+            "reports": reports,
+            "global_report": global_report,
+            "league": []
+            if global_report is None
+            else inbox.league_of_regions(global_report.id, sort=sort, descending=descending),
+            "sort": sort,
+            "descending": descending,
             "region_ids": sponsor_ids,
             "global_reader": global_reader,
         }
