@@ -214,3 +214,93 @@ def test_region_overview_has_no_trend_before_any_learner_was_invited(client, log
     # eight weeks are counted, only the two or three since the first invitation are drawn
     assert 1 <= svg.count('class="chart-marker"') <= 3
     assert ">—</text>" not in svg
+
+
+def _statements(client, url: str) -> int:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args: object) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def _busy_rollout(code: str) -> None:
+    rollout = _launched(code)
+    for e in [_learner(rollout, EnrollmentState.COMMITTED), _learner(rollout, manager=False)]:
+        db.session.add(
+            TimeAllocation(
+                region_id=rollout.region_id,
+                enrollment_id=e.id,
+                status=AllocationStatus.PENDING,
+                hours_requested=2,
+            )
+        )
+    db.session.add(
+        CallSession(
+            region_id=rollout.region_id,
+            rollout_id=rollout.id,
+            series_date=(utcnow() + timedelta(days=2)).date(),
+            starts_at=utcnow() + timedelta(days=2),
+        )
+    )
+
+
+def test_home_queries_do_not_grow_with_rollouts(client, login_as):
+    """One statement per kind of item, whatever the number of rollouts and regions."""
+    lead = staff(Role.LOCAL_LEAD, "de")
+    lead.roles.append(type(lead.roles[0])(role=Role.LOCAL_LEAD, region_id=region("fr").id))
+    admin = staff(Role.GLOBAL_ADMIN)
+    _busy_rollout("de")
+    login_as(lead)
+    client.get("/")  # warm the per-process caches (regions, translations)
+    few = _statements(client, "/")
+    login_as(admin)
+    client.get("/")
+    few_admin = _statements(client, "/")
+    for code in ("de", "fr", "de", "fr"):
+        _busy_rollout(code)
+    login_as(lead)
+    client.get("/")
+    assert _statements(client, "/") == few
+    login_as(admin)
+    client.get("/")
+    assert _statements(client, "/") == few_admin
+
+
+def test_a_failed_import_leaves_the_inbox_once_a_later_one_succeeds(client, login_as):
+    from app.progress.models import ImportStatus as ProgressStatus
+    from app.progress.models import ProgressImport
+
+    rollout = _launched("de")
+    failed = ProgressImport(
+        region_id=rollout.region_id,
+        rollout_id=rollout.id,
+        filename="progress.csv",
+        status=ProgressStatus.FAILED,
+        created_at=utcnow() - timedelta(days=2),
+    )
+    db.session.add(failed)
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    html = client.get("/").get_data(as_text=True)
+    (item,) = _inbox_items(html, "failed-progress")
+    assert f"/r/de/rollouts/{rollout.slug}/progress" in item
+    db.session.add(
+        ProgressImport(
+            region_id=rollout.region_id,
+            rollout_id=rollout.id,
+            filename="progress-fixed.csv",
+            status=ProgressStatus.DONE,
+            created_at=utcnow() - timedelta(days=1),
+        )
+    )
+    db.session.commit()
+    html = client.get("/").get_data(as_text=True)
+    assert _inbox_items(html, "failed-progress") == []
