@@ -100,6 +100,12 @@ def home() -> Any:
             "region_ids": sponsor_ids,
             "global_reader": global_reader,
         }
+    if (lead_ids or host_ids or sponsor_ids) and not user.is_global_admin:
+        # below the actions: the way into each of their regions and its rollouts
+        by_region: dict[int, list[Any]] = {}
+        for rollout in queries.rollouts_by_slug():
+            by_region.setdefault(rollout.region_id, []).append(rollout)
+        context["my_regions"] = [(r, by_region.get(r.id, [])) for r in regions]
     return render_template("web/home.html", **context)
 
 
