@@ -235,10 +235,16 @@ def learners_listed(
     return list(rows), total
 
 
-def stage_filter(rollout_id: int, stage: str) -> Any:
+def stage_filter(rollout_id: int, stage: str, region_id: int | None = None) -> Any:
     """The rollout's enrollments (joined to their person) behind a number of the dashboard
-    (see :func:`learners_listed`; ``all`` is everyone), or None for an unknown stage."""
+    (see :func:`learners_listed`; ``all`` is everyone), or None for an unknown stage.
+
+    ``region_id`` (the rollout's) also bounds the people: a roster only enrolls people of
+    its region (app/roster/validation.py), and at 300,000 people the planner, without it,
+    misjudges a name search and scans every person (0.5 s instead of 5 ms)."""
     stmt = select(Enrollment).join(Person).where(Enrollment.rollout_id == rollout_id)
+    if region_id is not None:
+        stmt = stmt.where(Enrollment.region_id == region_id, Person.region_id == region_id)
     if stage == "all":
         return stmt
     if stage == "missing":
@@ -295,11 +301,11 @@ def _like_prefix(text: str) -> str:
     return escaped + "%"
 
 
-def learners_query(rollout_id: int, query: LearnerQuery) -> Any:
+def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
     """The statement of the rollout's learners matching ``query``, ordered (the id breaks
     ties so that paging is stable), or None for an unknown stage or sort. One query, the
     person joined: no per-row loads."""
-    stmt = stage_filter(rollout_id, query.stage)
+    stmt = stage_filter(rollout_id, query.stage, region_id)
     if stmt is None or query.sort not in LEARNER_SORTS:
         return None
     text = query.q.strip().lower()
@@ -326,10 +332,10 @@ def learners_query(rollout_id: int, query: LearnerQuery) -> Any:
 
 
 def learners_page(
-    rollout_id: int, query: LearnerQuery, *, page: int, page_size: int
+    rollout_id: int, region_id: int, query: LearnerQuery, *, page: int, page_size: int
 ) -> tuple[list[Enrollment], int] | None:
     """One page of :func:`learners_query` and how many match in all."""
-    stmt = learners_query(rollout_id, query)
+    stmt = learners_query(rollout_id, region_id, query)
     if stmt is None:
         return None
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -337,10 +343,12 @@ def learners_page(
     return list(rows), total or 0
 
 
-def learner_rows(rollout_id: int, query: LearnerQuery) -> Iterable[Sequence[object]]:
+def learner_rows(
+    rollout_id: int, region_id: int, query: LearnerQuery
+) -> Iterable[Sequence[object]]:
     """Every learner of :func:`learners_query` as CSV cells, fetched in batches (for a
     streamed export of any size)."""
-    stmt = learners_query(rollout_id, query)
+    stmt = learners_query(rollout_id, region_id, query)
     manager = aliased(Person)
     columns = stmt.with_only_columns(
         Person.name,
@@ -357,7 +365,7 @@ def learner_rows(rollout_id: int, query: LearnerQuery) -> Iterable[Sequence[obje
     yield from result
 
 
-def manager_choices(rollout_id: int) -> list[tuple[int, str]]:
+def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]]:
     """The managers of the rollout's learners, by name (the list's manager filter)."""
     manager = aliased(Person)
     rows = db.session.execute(
@@ -366,7 +374,11 @@ def manager_choices(rollout_id: int) -> list[tuple[int, str]]:
             manager.id.in_(
                 select(Person.manager_id)
                 .join(Enrollment, Enrollment.person_id == Person.id)
-                .where(Enrollment.rollout_id == rollout_id)
+                .where(
+                    Enrollment.rollout_id == rollout_id,
+                    Enrollment.region_id == region_id,
+                    Person.region_id == region_id,
+                )
             )
         )
         .order_by(manager.name)

@@ -137,10 +137,12 @@ def learners(slug: str) -> Any:
     query = _learner_query()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     if request.args.get("format") == "csv":
-        if queries.learners_query(rollout.id, query) is None:
+        if queries.learners_query(rollout.id, rollout.region_id, query) is None:
             abort(404)
         return _learners_csv(rollout, query)
-    listed = queries.learners_page(rollout.id, query, page=page, page_size=PAGE_SIZE)
+    listed = queries.learners_page(
+        rollout.id, rollout.region_id, query, page=page, page_size=PAGE_SIZE
+    )
     if listed is None:
         abort(404)
     rows, total = listed
@@ -158,7 +160,7 @@ def learners(slug: str) -> Any:
         args=args,
         label=_list_label(query.stage),
         states=list(EnrollmentState),
-        managers=queries.manager_choices(rollout.id),
+        managers=queries.manager_choices(rollout.id, rollout.region_id),
         groups=queries.buddy_group_choices(rollout.id),
         sorts=[
             ("name", _("Name")),
@@ -196,7 +198,7 @@ def _learners_csv(rollout: Rollout, query: queries.LearnerQuery) -> Response:
         gettext("Committed"),
         gettext("Completed"),
     ]
-    body = csv_lines(header, queries.learner_rows(rollout.id, query))
+    body = csv_lines(header, queries.learner_rows(rollout.id, rollout.region_id, query))
     return Response(
         stream_with_context(body),
         mimetype="text/csv",
