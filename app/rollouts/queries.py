@@ -334,13 +334,18 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
 def learners_page(
     rollout_id: int, region_id: int, query: LearnerQuery, *, page: int, page_size: int
 ) -> tuple[list[Enrollment], int] | None:
-    """One page of :func:`learners_query` and how many match in all."""
+    """One page of :func:`learners_query` and how many match in all, in one statement
+    (the total as a window over the matches); a second one only past the last page."""
     stmt = learners_query(rollout_id, region_id, query)
     if stmt is None:
         return None
+    found = db.session.execute(
+        stmt.add_columns(func.count().over()).limit(page_size).offset((page - 1) * page_size)
+    ).all()
+    if found:
+        return [row[0] for row in found], found[0][1]
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all()
-    return list(rows), total or 0
+    return [], total or 0
 
 
 def learner_rows(
