@@ -16,6 +16,7 @@ from app.extensions import db
 PING_IDLE_AFTER = 10.0
 _RETURNED_AT = "summit_returned_at"
 _pinged_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+_timed_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 #: this process's PostgreSQL ``application_name`` (summit-web, summit-worker,
 #: summit-scheduler, summit-cli): pg_stat_activity tells the processes apart, and an
 #: operator can end one kind's connections; an application_name in DATABASE_URL wins
@@ -29,6 +30,22 @@ def name_process(name: str) -> None:
 
 def _name_connection(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
     cparams.setdefault("application_name", _process_name[0])
+
+
+def _timeouts(web_seconds: int, jobs_seconds: int) -> Any:
+    """A ``do_connect`` listener: each new PostgreSQL connection gets the
+    ``statement_timeout`` of this process's kind (the web's, or the jobs' for workers,
+    the scheduler and the CLI), unless DATABASE_URL's ``options`` set one."""
+
+    def set_timeout(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        options = cparams.get("options") or ""
+        if "statement_timeout" in options:
+            return
+        seconds = web_seconds if _process_name[0] == "summit-web" else jobs_seconds
+        option = f"-c statement_timeout={seconds * 1000}"
+        cparams["options"] = f"{options} {option}".strip()
+
+    return set_timeout
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -48,6 +65,17 @@ def init_app(app: Flask) -> None:
             engine, "do_connect", _name_connection
         ):
             event.listen(engine, "do_connect", _name_connection)
+        if engine.dialect.name == "postgresql" and engine not in _timed_engines:
+            _timed_engines.add(engine)
+            settings = app.extensions["summit.settings"]
+            event.listen(
+                engine,
+                "do_connect",
+                _timeouts(
+                    settings.database_statement_timeout_web,
+                    settings.database_statement_timeout_jobs,
+                ),
+            )
     # the engine is created lazily by Flask-SQLAlchemy; hook every SQLite engine once
     if not event.contains(Engine, "connect", _sqlite_pragmas_if_sqlite):
         event.listen(Engine, "connect", _sqlite_pragmas_if_sqlite)

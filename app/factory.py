@@ -183,7 +183,7 @@ def register_settings(app: Flask, settings: Settings) -> None:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         TESTING=settings.env == "test",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -209,10 +209,16 @@ def register_proxy(app: Flask, settings: Settings) -> None:
         )
 
 
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    if settings.database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {}  # idle connections are pinged on checkout (dbsetup.ping_when_idle)
+    # idle connections are pinged on checkout (dbsetup.ping_when_idle); the statement
+    # timeout of the process's kind is set as each connection opens (dbsetup)
+    return {
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_max_overflow,
+        "pool_timeout": settings.database_pool_timeout,
+    }
 
 
 def register_logging(app: Flask) -> None:

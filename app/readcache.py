@@ -15,14 +15,32 @@ that hard to get wrong:
   become tuples, dicts read-only mappings, rows named tuples; dataclasses must be
   frozen; ORM objects are refused), so no caller can change what the next one reads;
 - **each cached function declares the tables it reads** (``reads=``, checked against the
-  models' metadata on first use). A commit moves the shared epoch (``read_epoch.n``,
-  in its own transaction, so new rows and the new epoch become visible together) when
-  it wrote a table something cached reads; a statement whose table cannot be known from
-  its SQLAlchemy construct (``text()``, driver SQL, DDL) counts as writing every table.
-  Entries are keyed by that epoch, so nothing outlives a relevant commit anywhere (web,
-  job or CLI); a session with unflushed or uncommitted writes of its own never reads or
-  fills the cache; entries also expire after :attr:`ReadCache.ttl` seconds (figures that
-  move with the clock, writes made outside the application).
+  models' metadata on first use). A commit moves the epochs (in its own transaction, so
+  new rows and the new epochs become visible together) when it wrote a table something
+  cached reads; a statement whose table cannot be known from its SQLAlchemy construct
+  (``text()``, driver SQL, DDL) counts as writing every table. Entries are keyed by the
+  epochs, so nothing outlives a relevant commit anywhere (web, job or CLI); a session
+  with unflushed or uncommitted writes of its own never reads or fills the cache; entries
+  also expire after :attr:`ReadCache.ttl` seconds (figures that move with the clock,
+  writes made outside the application).
+
+**Epochs per region** (issue 26). A region's pages only read that region's rows (the
+scoping hook of :mod:`app.scoping` filters every region-owned model; the other tables with
+a ``region_id`` are read by region or by global views only), so a commit moves:
+
+- ``read_epoch.n``, the global epoch, always: pages of a global admin (every region) and
+  anything without a region scope are keyed by it;
+- ``read_epoch_region.n`` of each region it wrote, when every write's region is known:
+  an ORM object's ``region_id`` (old and new, seen by the mapper events of the flush), an
+  ``INSERT`` whose every row gives a ``region_id``, or a statement that declares its
+  regions (``stmt.execution_options(**writes_in(region_id, ...))``: a Core ``UPDATE``,
+  ``DELETE``, ``INSERT … SELECT`` or ``text()`` of one rollout);
+- otherwise the row of region ``0``, "every region", which every scoped key includes:
+  a write to a table without a region (programs, staff, the regions themselves), a
+  ``region_id`` of NULL, a statement that declares nothing. When unsure, every region.
+
+A scoped request's key is the "every region" epoch and the epoch of each region of its
+scope: a write in region A leaves region B's kept pages and figures alone.
 
 :meth:`ReadCache.page` keeps the five staff pages opened most whole, under the same
 epoch, per staff member and roles, URL and session (its CSRF token is in the forms);
@@ -39,10 +57,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
-from sqlalchemy import BigInteger, Select, event, select, update
+from sqlalchemy import BigInteger, Integer, Select, event, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
-from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
+from sqlalchemy.sql.dml import Insert, UpdateBase
 
 from app.db import Base
 from app.frozen import check_plain, freeze
@@ -50,6 +70,15 @@ from app.frozen import check_plain, freeze
 F = TypeVar("F", bound=Callable[..., Any])
 _DIRTY = "read_cache_dirty"
 _WROTE = "read_cache_wrote"
+_REGIONS = "read_cache_regions"
+_BULK = "summit_orm_bulk"
+_ASKED = "read_cache_region_lookups"
+#: rows a transaction's flushes may read back for the region of an expired object
+MAX_REGION_LOOKUPS = 20
+#: the execution option a statement declares the regions it writes in with (:func:`writes_in`)
+REGIONS_OPTION = "summit_writes_in"
+#: the region "every region": what a write counts as when its region is not known
+EVERY_REGION = 0
 _MISSING = object()
 #: "every table": what a statement writes when its construct does not say
 EVERY_TABLE = "*"
@@ -69,6 +98,44 @@ class ReadEpoch(Base):
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class RegionEpoch(Base):
+    """The commits that wrote in one region (``region_id`` 0: in every region, or in an
+    unknown one). No foreign key: a region's counter outlives the region (a counter that
+    went back to 0 could match a page kept before)."""
+
+    __tablename__ = "read_epoch_region"
+
+    region_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def writes_in(*region_ids: int | None) -> dict[str, tuple[int, ...]]:
+    """Execution options declaring the regions a Core statement writes in (``None`` or no
+    region: every region), e.g. ``update(...).execution_options(**writes_in(region_id))``."""
+    if not region_ids or any(r is None for r in region_ids):
+        return {REGIONS_OPTION: (EVERY_REGION,)}
+    return {REGIONS_OPTION: tuple(sorted({int(r) for r in region_ids if r is not None}))}
+
+
+class Epochs:
+    """The epochs a request has read: the global one, "every region" and some regions'."""
+
+    __slots__ = ("every", "n", "regions")
+
+    def __init__(self, n: int | None, every: int | None, regions: dict[int, int]) -> None:
+        self.n = n or 0
+        self.every = every or 0
+        self.regions = regions
+
+    def key(self, scope: tuple[int, ...] | None) -> tuple[tuple[int, int], ...] | None:
+        """The epochs ``scope`` depends on, or None when a region of it was not read."""
+        if scope is None:
+            return ((-1, self.n),)
+        if any(r not in self.regions for r in scope):
+            return None
+        return ((EVERY_REGION, self.every), *((r, self.regions[r]) for r in scope))
+
+
 class ReadCache:
     """Figures and pages reused until a commit wrote what they read (see the module)."""
 
@@ -84,9 +151,9 @@ class ReadCache:
         )
         self._page_bytes = 0
         self._lock = threading.Lock()
-        #: the newest epoch seen: entries of older ones are dropped (they may hold names a
-        #: commit has since erased)
-        self._newest = 0
+        #: the newest epoch seen of each region (-1: the global one): entries keyed by an
+        #: older one are dropped (they may hold names a commit has since erased)
+        self._newest: dict[int, int] = {}
         #: cached function -> the tables it reads
         self.reads: dict[str, frozenset[str]] = {}
         self._scope: Callable[[Session], Hashable] = lambda s: None
@@ -111,6 +178,9 @@ class ReadCache:
         ):
             if not event.contains(target, name, listener):
                 event.listen(target, name, listener)
+        for name in ("before_insert", "before_update", "before_delete"):
+            if not event.contains(Base, name, _flushed_object):
+                event.listen(Base, name, _flushed_object, propagate=True)
 
     def read_by_something(self, tables: set[str]) -> bool:
         """Whether a commit that wrote ``tables`` may change something cached."""
@@ -118,16 +188,42 @@ class ReadCache:
             return True
         return any(tables & reads for reads in self.reads.values())
 
+    def _regions_written(
+        self, written: set[str] | None, by_table: dict[str, set[int]] | None
+    ) -> set[int]:
+        """The regions whose pages a commit may change: those of the rows it wrote in
+        tables something reads (a table written without a known region: every region)."""
+        if written is None or by_table is None:
+            return {EVERY_REGION}
+        regions: set[int] = set()
+        for table in written:
+            if self.read_by_something({table}):
+                regions |= by_table.get(table) or {EVERY_REGION}
+        return {EVERY_REGION} if not regions or EVERY_REGION in regions else regions
+
     def _bump(self, session: Session) -> None:
         """A commit that wrote a table something cached reads moves the epoch; a read-only
         one (a scheduler tick that found nothing to do) leaves every entry valid."""
         if not session.in_transaction():
             return
-        session.flush()  # the epoch row is locked only from here to the commit
-        written = session.connection().info.get(_WROTE)
+        session.flush()  # the epoch rows are locked only from here to the commit
+        info = session.connection().info
+        written = info.get(_WROTE)
         if written is not None and not self.read_by_something(written):
             return
+        regions = self._regions_written(written, info.get(_REGIONS))
+        # the global row first, then the regions in order: two commits never wait on
+        # each other's rows the other way round
         session.execute(update(ReadEpoch).where(ReadEpoch.id == 1).values(n=ReadEpoch.n + 1))
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        table = RegionEpoch.__table__
+        stmt = dialect.insert(table).values([{"region_id": r, "n": 1} for r in sorted(regions)])
+        # Core, on the session's connection: the ORM would take the rows for a bulk insert
+        session.connection().execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.region_id], set_={"n": table.c.n + 1}
+            )
+        )
 
     # -- the epoch --------------------------------------------------------------------------
 
@@ -137,18 +233,34 @@ class ReadCache:
             self._entries.clear()
             self._pages.clear()
             self._page_bytes = 0
-            self._newest = 0
+            self._newest = {}
 
-    def _advance(self, epoch: int) -> None:
-        """Drop everything kept under older epochs (call with the lock held)."""
-        if epoch > self._newest:
-            self._entries.clear()
-            self._pages.clear()
-            self._page_bytes = 0
-            self._newest = epoch
+    def _advance(self, epochs: tuple[tuple[int, int], ...]) -> None:
+        """Drop everything kept under epochs older than ``epochs`` (call with the lock
+        held): a region's newer epoch drops what depends on that region only."""
+        moved = {r: n for r, n in epochs if n > self._newest.get(r, -1)}
+        if not moved:
+            return
+        had = bool(self._newest)
+        self._newest.update(moved)
+        if not had:
+            return
 
-    def _epoch(self) -> int | None:
-        """This request's epoch, or None where the cache must not be used."""
+        def stale(key: tuple[Any, ...]) -> bool:
+            return any(moved.get(r, -1) > n for r, n in key[-1])
+
+        for old in [k for k in self._entries if stale(k)]:
+            del self._entries[old]
+        for old in [k for k in self._pages if stale(k)]:
+            self._page_bytes -= len(self._pages.pop(old)[1])
+
+    def _outdated(self, epochs: tuple[tuple[int, int], ...]) -> bool:
+        """Whether a newer epoch of one of ``epochs`` was seen (call with the lock held)."""
+        return any(self._newest.get(r, -1) > n for r, n in epochs)
+
+    def _epoch(self) -> tuple[tuple[int, int], ...] | None:
+        """This request's epochs (those its region scope depends on), or None where the
+        cache must not be used."""
         if self._session is None or not has_request_context():
             return None
         if request.method not in ("GET", "HEAD"):
@@ -156,9 +268,14 @@ class ReadCache:
         db_session = self._session()
         if db_session.info.get(_DIRTY) or db_session.new or db_session.dirty or db_session.deleted:
             return None
-        if "read_epoch" not in g:
-            g.read_epoch = db_session.execute(select(ReadEpoch.n).where(ReadEpoch.id == 1)).scalar()
-        return g.read_epoch
+        scope = self._scope(db_session)
+        epochs: Epochs | None = g.get("read_epoch")
+        key = epochs.key(scope) if isinstance(epochs, Epochs) else None  # type: ignore[arg-type]
+        if key is None:
+            epochs = _read_epochs(db_session, scope)  # type: ignore[arg-type]
+            g.read_epoch = epochs
+            key = epochs.key(scope)  # type: ignore[arg-type]
+        return key
 
     def active(self) -> bool:
         """Whether this request may use the cache (a clean GET with an epoch)."""
@@ -273,7 +390,7 @@ class ReadCache:
                 return response
             headers = [(k, v) for k, v in response.headers.items() if k != "Content-Length"]
             with self._lock:
-                if key[-1] == self._newest:  # not kept if a newer epoch was seen meanwhile
+                if not self._outdated(key[-1]):  # not kept if a newer epoch was seen meanwhile
                     old = self._pages.pop(key, None)
                     if old is not None:
                         self._page_bytes -= len(old[1])
@@ -296,6 +413,8 @@ read_cache = ReadCache()
 
 def _transaction_began(conn: Connection) -> None:
     conn.info[_WROTE] = set()
+    conn.info[_REGIONS] = {}
+    conn.info[_ASKED] = 0
 
 
 def _statement(
@@ -305,41 +424,157 @@ def _statement(
     construct = getattr(compiled, "statement", None)
     if isinstance(construct, Select):
         return
+    declared = getattr(context, "execution_options", {}).get(REGIONS_OPTION)
     if isinstance(construct, UpdateBase):
         table = getattr(construct, "table", None)
         name = getattr(table, "name", None)
         conn.info.setdefault(_WROTE, {EVERY_TABLE}).add(name or EVERY_TABLE)
+        regions = _regions_of(conn, name or EVERY_TABLE)
+        if declared is not None:
+            regions.update(declared)
+        elif not _flush_statement(conn, context):  # a flush's rows are told by _flushed_object
+            regions.update(_inserted_regions(construct, context))
         return
     # text(), driver SQL, DDL: only the verb can be told; anything but a read is "every table"
     if statement.lstrip()[:9].upper().startswith(_READ_VERBS):
         return
     conn.info.setdefault(_WROTE, {EVERY_TABLE}).add(EVERY_TABLE)
+    _regions_of(conn, EVERY_TABLE).update(declared if declared is not None else (EVERY_REGION,))
+
+
+def _regions_of(conn: Connection, table: str) -> set[int]:
+    """The regions written so far in ``table`` by this connection's transaction."""
+    by_table = conn.info.get(_REGIONS)
+    if by_table is None:  # a transaction that began before the cache listened: unknown
+        by_table = conn.info[_REGIONS] = {EVERY_TABLE: {EVERY_REGION}}
+        conn.info.setdefault(_WROTE, set()).add(EVERY_TABLE)
+    return by_table.setdefault(table, set())
+
+
+#: the mappers' statement caches: the unit of work (and only it, with the ORM's bulk
+#: statements, which :func:`_wrote_in_bulk` marks) runs its statements with one
+_flush_caches: dict[int, Any] = {}
+
+
+def _flush_statement(conn: Connection, context: Any) -> bool:
+    if conn.info.get(_BULK):
+        return False
+    options = getattr(context, "execution_options", {})
+    cache = options.get("compiled_cache")
+    if cache is None:
+        return False
+    if not _flush_caches:
+        for mapper in Base.registry.mappers:
+            found = mapper.base_mapper._compiled_cache
+            _flush_caches[id(found)] = found
+    return id(cache) in _flush_caches
+
+
+def _inserted_regions(construct: Any, context: Any) -> set[int]:
+    """The regions of an INSERT whose every row gives its ``region_id`` (single rows or
+    executemany), else "every region" (``INSERT … SELECT``, an UPDATE or DELETE that
+    declares nothing, a table without a region)."""
+    table = getattr(construct, "table", None)
+    if (
+        not isinstance(construct, Insert)
+        or construct.select is not None
+        or construct._multi_values
+        or table is None
+        or "region_id" not in table.c
+        or table.name == "region"
+    ):
+        return {EVERY_REGION}
+    rows = getattr(context, "compiled_parameters", None) or []
+    found = {row.get("region_id") for row in rows}
+    if not rows or not all(isinstance(r, int) and not isinstance(r, bool) for r in found):
+        return {EVERY_REGION}
+    return found
 
 
 def _wrote(session: Session, flush_context: Any) -> None:
     session.info[_DIRTY] = True
 
 
-def _wrote_in_bulk(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info[_DIRTY] = True
+def _wrote_in_bulk(state: ORMExecuteState) -> Any:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return None
+    state.session.info[_DIRTY] = True
+    # the ORM's bulk statements (a list of rows, or of primary keys and values) run with
+    # the flush's statement cache but without its object events: while one runs, no
+    # statement counts as a flush's (a flush inside it is then told by its statements)
+    info = state.session.connection().info
+    info[_BULK] = info.get(_BULK, 0) + 1
+    try:
+        return state.invoke_statement()
+    finally:
+        info[_BULK] -= 1
 
 
 def _clean(session: Session, *args: Any) -> None:
     session.info.pop(_DIRTY, None)
 
 
-# -- the identity statement reads the epoch in the same round trip (app.auth.access) ------
+def _flushed_object(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    """A flush writes ``target``: its region (old and new), or every region."""
+    regions = _regions_of(connection, mapper.local_table.name)
+    if "region_id" not in mapper.columns or mapper.local_table.name == "region":
+        regions.add(EVERY_REGION)
+        return
+    state = inspect(target)
+    history = get_history(target, "region_id", passive=PASSIVE_NO_INITIALIZE)
+    values = {*history.unchanged, *history.added, *history.deleted}
+    if state.identity is not None and not history.unchanged and not history.deleted:
+        # a stored row whose region was not loaded (expired since, or set without loading
+        # the old one): ask the row, still as it was (SQL on the flush's connection is
+        # allowed), a few times a transaction; past that, every region
+        asked = connection.info[_ASKED] = connection.info.get(_ASKED, 0) + 1
+        if asked > MAX_REGION_LOOKUPS:
+            regions.add(EVERY_REGION)
+            return
+        table = mapper.local_table
+        key = [col == value for col, value in zip(mapper.primary_key, state.identity, strict=True)]
+        values.add(connection.execute(select(table.c.region_id).where(*key)).scalar())
+    for value in values or {None}:
+        regions.add(EVERY_REGION if value is None else int(value))
+
+
+def _read_epochs(session: Session, scope: tuple[int, ...] | None) -> Epochs:
+    """Read the epochs ``scope`` depends on (one statement)."""
+    wanted = (EVERY_REGION, *(scope or ()))
+    rows = session.execute(
+        select(RegionEpoch.region_id, RegionEpoch.n, epoch_column()).where(
+            RegionEpoch.region_id.in_(wanted)
+        )
+    ).all()
+    found = {r: n for r, n, _ in rows}
+    n = rows[0][2] if rows else session.execute(epoch_column().select()).scalar()
+    return Epochs(n, found.pop(EVERY_REGION, 0), {r: found.get(r, 0) for r in scope or ()})
+
+
+# -- the identity statement reads the epochs in the same round trip (app.auth.access) -----
 
 
 def epoch_column() -> Any:
-    """The epoch as a column, for a statement every request runs anyway (the identity)."""
+    """The global epoch as a column, for a statement every request runs anyway."""
     return select(ReadEpoch.n).where(ReadEpoch.id == 1).scalar_subquery()
 
 
-def note_epoch(value: int | None) -> None:
-    """Keep the epoch read by that statement for this request."""
-    g.read_epoch = value
+def every_region_epoch_column() -> Any:
+    """The "every region" epoch as a column (same statement)."""
+    return select(RegionEpoch.n).where(RegionEpoch.region_id == EVERY_REGION).scalar_subquery()
+
+
+def region_epoch_column(region_id: Any) -> Any:
+    """The epoch of the region in column ``region_id`` (a role's region), as a column."""
+    return select(RegionEpoch.n).where(RegionEpoch.region_id == region_id).scalar_subquery()
+
+
+def note_epoch(
+    n: int | None, every: int | None = None, regions: dict[int, int | None] | None = None
+) -> None:
+    """Keep the epochs read by that statement for this request (a region missing from
+    ``regions`` is read when a scope needs it)."""
+    g.read_epoch = Epochs(n, every, {r: v or 0 for r, v in (regions or {}).items()})
 
 
 def clear() -> None:

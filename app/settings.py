@@ -64,6 +64,16 @@ class Settings:
     #: production unless SUMMIT_ENV says otherwise: development conveniences are opt-in
     env: str = "production"
     database_url: str = ""
+    #: PostgreSQL connections each process keeps open, and how many more it may open at a
+    #: peak (a web process serves one request per thread; see the README's deployment notes)
+    database_pool_size: int = 5
+    database_max_overflow: int = 5
+    #: seconds a request waits for a pooled connection before it fails
+    database_pool_timeout: int = 10
+    #: PostgreSQL statement_timeout (seconds, 0: none) of the web process and of the others
+    #: (workers, scheduler, CLI: imports, term closes and report builds take longer)
+    database_statement_timeout_web: int = 30
+    database_statement_timeout_jobs: int = 1800
     redis_url: str = "redis://127.0.0.1:6379/0"
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:5000"
@@ -187,6 +197,27 @@ class Settings:
             "database_url": normalise_database_url(
                 env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'summit.db'}"
             ),
+            "database_pool_size": _int(
+                "DATABASE_POOL_SIZE", env.get("DATABASE_POOL_SIZE", str(cls.database_pool_size))
+            ),
+            "database_max_overflow": _int(
+                "DATABASE_MAX_OVERFLOW",
+                env.get("DATABASE_MAX_OVERFLOW", str(cls.database_max_overflow)),
+            ),
+            "database_pool_timeout": _int(
+                "DATABASE_POOL_TIMEOUT",
+                env.get("DATABASE_POOL_TIMEOUT", str(cls.database_pool_timeout)),
+            ),
+            "database_statement_timeout_web": _int(
+                "DATABASE_STATEMENT_TIMEOUT_WEB",
+                env.get("DATABASE_STATEMENT_TIMEOUT_WEB", str(cls.database_statement_timeout_web)),
+            ),
+            "database_statement_timeout_jobs": _int(
+                "DATABASE_STATEMENT_TIMEOUT_JOBS",
+                env.get(
+                    "DATABASE_STATEMENT_TIMEOUT_JOBS", str(cls.database_statement_timeout_jobs)
+                ),
+            ),
             "redis_url": env.get("REDIS_URL", cls.redis_url),
             "secret_key": env.get("SECRET_KEY", ""),
             "base_url": env.get("SUMMIT_BASE_URL", cls.base_url).rstrip("/"),
@@ -274,6 +305,19 @@ class Settings:
             raise SettingsError(
                 f"SUMMIT_TRUSTED_PROXY_HOPS={self.trusted_proxy_hops}: give the number of "
                 "reverse proxies in front of Summit (0 when browsers reach gunicorn directly)."
+            )
+        if self.database_pool_size < 1 or self.database_max_overflow < 0:
+            raise SettingsError(
+                "DATABASE_POOL_SIZE must be at least 1 and DATABASE_MAX_OVERFLOW at least 0."
+            )
+        if (
+            self.database_pool_timeout < 1
+            or self.database_statement_timeout_web < 0
+            or self.database_statement_timeout_jobs < 0
+        ):
+            raise SettingsError(
+                "DATABASE_POOL_TIMEOUT must be at least 1 second; DATABASE_STATEMENT_TIMEOUT_WEB "
+                "and DATABASE_STATEMENT_TIMEOUT_JOBS are seconds, 0 for none."
             )
         if self.mail_transport not in {"smtp", "graph", "dev"}:
             raise SettingsError(f"MAIL_TRANSPORT={self.mail_transport!r}: use smtp, graph or dev.")

@@ -52,6 +52,7 @@ def run(database_url: str, learners: int) -> None:
     from app.calls.models import CallSession
     from app.extensions import db
     from app.journey import services
+    from app.journey.content import WeekContent
     from app.mail.models import OutboundEmail
     from app.regions.services import sync_regions
     from app.tasks import get_redis
@@ -105,8 +106,12 @@ def run(database_url: str, learners: int) -> None:
 
         started = time.perf_counter()
         after, queued, batches = 0, 0, 0
+        # as the job runs it: one WeekContent for the week, each shape rendered once
+        week_content = WeekContent(region=region, week=WEEK, now=services.send_time(region, WEEK))
         while True:
-            result = services.send_batch(region=region, week=WEEK, after=after)
+            result = services.send_batch(
+                region=region, week=WEEK, after=after, week_content=week_content
+            )
             db.session.commit()
             queued += result.queued
             batches += 1

@@ -2,13 +2,16 @@
 
 Prints requests/s and p50/p95/p99 per page next to a bare Flask handler served by the
 same gunicorn settings in the same run. Targets: p95 ≤ 150 ms at 16 connections and
-≥ 15% of the bare handler's requests/s.
+≥ 15% of the bare handler's requests/s; while other regions commit 5 times a second,
+p95 ≤ 50 ms and ≥ 40% (issue 26).
 
-Each page is loaded twice: once on a quiet database, where the read cache serves the
-page it kept (:func:`app.readcache.cached_page`), and once while another process commits
-a write to a counted table :data:`WRITES_PER_SECOND` times a second, as a steady stream
-of learner progress does: every such commit moves the epoch, and the next request of
-each worker renders the page afresh.
+Each page is loaded three times: once on a quiet database, where the read cache serves
+the page it kept (:func:`app.readcache.cached_page`); once while another process commits
+a write to a counted table :data:`WRITES_PER_SECOND` times a second in *other* regions,
+as a steady stream of learner progress elsewhere does (issue 26: each region has its own
+epoch, so the page stays kept); and once with the same stream in the page's own region:
+every such commit moves its epoch, and the next request of each worker renders the page
+afresh.
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ WRITES_PER_SECOND = 5
 
 class Writer:
     """Commits one write to a counted table (an enrollment's leaderboard choice) through
-    Summit's own session :data:`WRITES_PER_SECOND` times a second, in a thread."""
+    Summit's own session :data:`WRITES_PER_SECOND` times a second, in a thread: in the
+    page's region (``elsewhere=False``), or in turn in each of the other regions."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], region_code: str, *, elsewhere: bool) -> None:
         from app import create_app
         from app.settings import Settings
 
         self.app = create_app(Settings.from_env(env))
+        self.region_code, self.elsewhere = region_code, elsewhere
         self.commits = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -56,18 +61,30 @@ class Writer:
         self._thread.join()
 
     def _run(self) -> None:
-        from sqlalchemy import not_, select, update
+        from sqlalchemy import func, not_, select, update
 
         from app.extensions import db
+        from app.readcache import writes_in
+        from app.regions.models import Region
         from app.rollouts.models import Enrollment
 
         with self.app.app_context():
-            enrollment_id = db.session.scalar(select(Enrollment.id).limit(1))
+            same = Region.code == self.region_code
+            # one enrollment of each region (of the page's, or of every other)
+            targets = db.session.execute(
+                select(func.min(Enrollment.id), Enrollment.region_id)
+                .join(Region, Region.id == Enrollment.region_id)
+                .where(not_(same) if self.elsewhere else same)
+                .group_by(Enrollment.region_id)
+                .order_by(Enrollment.region_id)
+            ).all()
             while not self._stop.wait(1 / WRITES_PER_SECOND):
+                enrollment_id, region_id = targets[self.commits % len(targets)]
                 db.session.execute(
                     update(Enrollment)
                     .where(Enrollment.id == enrollment_id)
                     .values(leaderboard_opt_in=not_(Enrollment.leaderboard_opt_in))
+                    .execution_options(**writes_in(region_id))
                 )
                 db.session.commit()
                 self.commits += 1
@@ -145,14 +162,21 @@ def main() -> int:
         Figure("web_load", "bare Flask handler", base["rps"], "req/s").emit()
         for label, path in data.pages:
             _wrk(f"http://127.0.0.1:{app_port}{path}", "1s", data.cookie)  # warm up
-            quiet = _wrk(f"http://127.0.0.1:{app_port}{path}", duration, data.cookie)
-            with Writer(env) as writer:
-                busy = _wrk(f"http://127.0.0.1:{app_port}{path}", duration, data.cookie)
-            rate = writer.commits / float(duration.rstrip("s"))
-            for result, when in ((quiet, ""), (busy, f", {rate:.0f} commits/s")):
+            url = f"http://127.0.0.1:{app_port}{path}"
+            quiet = _wrk(url, duration, data.cookie)
+            region_code = path.split("/")[2]
+            passes = [(quiet, "")]
+            for elsewhere, where in ((True, "in other regions"), (False, "in its region")):
+                with Writer(env, region_code, elsewhere=elsewhere) as writer:
+                    busy = _wrk(url, duration, data.cookie)
+                rate = writer.commits / float(duration.rstrip("s"))
+                passes.append((busy, f", {rate:.0f} commits/s {where}"))
+            for result, when in passes:
                 if result["errors"]:
                     print(f"{path}: {result['errors']} failed or non-2xx", file=sys.stderr)
                     failures += 1
+                # issue 26: pages stay kept while other regions write (p95 ≤ 50 ms, ≥ 40 %)
+                share, p95 = ("≥ 0.40", 50) if "other regions" in when else ("≥ 0.15", 150)
                 Figure(
                     "web_load",
                     f"{label}{when}: req/s",
@@ -161,14 +185,14 @@ def main() -> int:
                     base["rps"],
                     "bare handler",
                     result["rps"] / base["rps"],
-                    "≥ 0.15",
+                    share,
                 ).emit()
                 Figure(
                     "web_load",
                     f"{label}{when}: p50 / p95 / p99",
                     result["p95"],
                     "ms (p95)",
-                    target=f"p95 ≤ 150 (p50 {result['p50']:.0f}, p99 {result['p99']:.0f})",
+                    target=f"p95 ≤ {p95} (p50 {result['p50']:.0f}, p99 {result['p99']:.0f})",
                 ).emit()
     finally:
         for proc in (bare, summit):

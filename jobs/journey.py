@@ -12,7 +12,8 @@ from datetime import datetime
 
 from app.db import utcnow
 from app.extensions import db
-from app.journey.services import BATCH, due_week, send_batch
+from app.journey.content import WeekContent
+from app.journey.services import BATCH, due_week, send_batch, send_time
 from app.regions.models import Region
 from jobs.runtime import job_context, report_progress
 
@@ -28,8 +29,12 @@ def send_weekly(region_id: int, slot_iso: str | None = None) -> int:
         if week is None:
             return 0
         after, queued = 0, 0
+        # one WeekContent for the run: each shape of the email is rendered once
+        week_content = WeekContent(region=region, week=week, now=send_time(region, week))
         while True:
-            result = send_batch(region=region, week=week, after=after, limit=BATCH)
+            result = send_batch(
+                region=region, week=week, after=after, limit=BATCH, week_content=week_content
+            )
             db.session.commit()
             queued += result.queued
             report_progress(queued)

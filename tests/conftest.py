@@ -23,7 +23,7 @@ from app import create_app, readcache
 from app.extensions import db
 from tests.smtp import SmtpSink
 
-KEEP_TABLES = {"alembic_version", "region", "read_epoch"}
+KEEP_TABLES = {"alembic_version", "region", "read_epoch", "read_epoch_region"}
 
 
 def _postgres_database(base_url: str) -> Iterator[str]:

@@ -19,7 +19,12 @@ from sqlalchemy.engine import Engine
 
 from app.auth.models import EDITOR_ROLES, Role, RoleAssignment, StaffUser
 from app.extensions import db
-from app.readcache import epoch_column, note_epoch
+from app.readcache import (
+    epoch_column,
+    every_region_epoch_column,
+    note_epoch,
+    region_epoch_column,
+)
 from app.regions.queries import region_by_code
 from app.scoping import set_region_scope
 
@@ -164,7 +169,11 @@ def _load_identity() -> Identity | None:
     ):
         session.clear()
         return None
-    note_epoch(rows[0][-1])
+    note_epoch(
+        rows[0].epoch,
+        rows[0].every_region_epoch,
+        {r.region_id: r.region_epoch for r in rows if r.region_id is not None},
+    )
     roles = frozenset((r.region_id, Role(r.role)) for r in rows if r.role is not None)
     return Identity(id=user_id, name=rows[0].name, roles=roles, locale=rows[0].locale)
 
@@ -181,7 +190,11 @@ def _identity_statement() -> Select[Any]:
             StaffUser.locale,
             RoleAssignment.region_id,
             RoleAssignment.role,
-            epoch_column(),  # the read cache's epoch, in the same round trip
+            # the read cache's epochs, in the same round trip: the global one, "every
+            # region" and each role's region (the region scope of the request)
+            epoch_column().label("epoch"),
+            every_region_epoch_column().label("every_region_epoch"),
+            region_epoch_column(RoleAssignment.region_id).label("region_epoch"),
         )
         .select_from(StaffUser)
         .outerjoin(RoleAssignment, RoleAssignment.user_id == StaffUser.id)

@@ -42,7 +42,7 @@ def pull_and_apply(
 ) -> dict[str, Any]:
     """Read every page of ``source`` and apply it to ``rollout``; the run's figures. Flushes."""
     resolver = UnitResolver.for_program(rollout.program_id)
-    staging = Staging.create(default_observed=now)
+    staging = Staging.create(default_observed=now, region_id=rollout.region_id)
     applied = unknown = 0
     unknown_sample: list[str] = []
     buffer: dict[tuple[str, str, int], tuple[float, bool, datetime]] = {}

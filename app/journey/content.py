@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app.calls.models import CallSession, CallStatus
 from app.extensions import db
 from app.journey.models import JourneyNote
-from app.mail.rendering import RenderedEmail, render_email
+from app.mail.rendering import EmailShape, RenderedEmail, render_email, render_shape, slot
 from app.people.models import Person
 from app.programs.models import Module, Program
 from app.progress.models import ModuleProgress
@@ -102,6 +102,8 @@ class WeekContent:
         )
         self.end_day = monday + timedelta(days=7)
         self._rollouts: dict[int, RolloutWeek] = {}
+        #: one rendering per language, zone and content variant (:meth:`render_fast`)
+        self._shapes: dict[tuple[Any, ...], EmailShape] = {}
 
     def rollout(self, rollout_id: int) -> RolloutWeek:
         if rollout_id not in self._rollouts:
@@ -227,6 +229,48 @@ class WeekContent:
             "links": {**links, "question": links["question"] if week.call else ""},
             "week": self.week,
         }
+
+    def shape_key(self, learner: Learner) -> tuple[Any, ...]:
+        """What, besides the slotted values, makes two learners' emails differ."""
+        week = self.rollout(learner.rollout_id)
+        module_ids = [m.id for m in week.modules]
+        due = [i for i in module_ids if i in week.term_ids and i not in learner.done_ids]
+        done = len(learner.done_ids.intersection(module_ids))
+        buddies = tuple((b.done, b.left) for b in learner.buddies)
+        return (learner.locale, learner.time_zone, learner.rollout_id, done, tuple(due), buddies)
+
+    def render_fast(self, learner: Learner, *, links: dict[str, str]) -> RenderedEmail:
+        """:meth:`render`'s email, from a shape rendered once per :meth:`shape_key` and
+        filled with the learner's name, their buddies' names and their links."""
+        key = self.shape_key(learner)
+        shape = self._shapes.get(key)
+        if shape is None:
+            slotted = Learner(
+                enrollment_id=learner.enrollment_id,
+                person_id=learner.person_id,
+                rollout_id=learner.rollout_id,
+                name=slot("name"),
+                email=learner.email,
+                locale=learner.locale,
+                time_zone=learner.time_zone,
+                done_ids=learner.done_ids,
+                buddies=[
+                    Buddy(name=slot(f"buddy{i}"), done=b.done, left=b.left)
+                    for i, b in enumerate(learner.buddies)
+                ],
+            )
+            shape = render_shape(
+                KIND,
+                locale=learner.locale,
+                time_zone=learner.time_zone,
+                context=self.context(slotted, links={k: slot(f"link_{k}") for k in links}),
+            )
+            self._shapes[key] = shape
+        values = {f"link_{k}": v for k, v in links.items()}
+        values["name"] = learner.name
+        for i, buddy in enumerate(learner.buddies):
+            values[f"buddy{i}"] = buddy.name
+        return shape.fill(values)
 
     def render(self, learner: Learner, *, links: dict[str, str]) -> RenderedEmail:
         return render_email(

@@ -30,7 +30,7 @@ from app.journey import content
 from app.journey.content import KIND
 from app.journey.models import EventKind, JourneyEvent, JourneyNote, JourneyPause, JourneySend
 from app.language import babel_locale
-from app.links.services import make_action_url
+from app.links.services import make_action_url, token_maker, url_with_token
 from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import (
     DELIVERY_JOB,
@@ -94,16 +94,6 @@ def journey_url(enrollment: Enrollment) -> str:
     )
 
 
-def tracked_url(send_id: int, person_id: int, target: str) -> str:
-    return make_action_url(
-        endpoint="journey_public.follow",
-        purpose=TRACK_PURPOSE,
-        person_id=person_id,
-        object_id=send_id,
-        target=target,
-    )
-
-
 def pixel_url(send_id: int, person_id: int) -> str:
     return make_action_url(
         endpoint="journey_public.pixel",
@@ -142,8 +132,18 @@ class BatchResult:
     selected: int
 
 
-def send_batch(*, region: Region, week: str, after: int = 0, limit: int = BATCH) -> BatchResult:
-    """Claim, render and queue the weekly email for the next batch of recipients. Flushes."""
+def send_batch(
+    *,
+    region: Region,
+    week: str,
+    after: int = 0,
+    limit: int = BATCH,
+    week_content: content.WeekContent | None = None,
+) -> BatchResult:
+    """Claim, render and queue the weekly email for the next batch of recipients. Flushes.
+
+    Pass the run's ``week_content`` to every batch of the week: each shape of the email
+    (language, zone, content variant) is then rendered once for the whole run."""
     rows = db.session.execute(recipients(region.id, week, after=after, limit=limit)).all()
     if not rows:
         return BatchResult(last_id=after, queued=0, selected=0)
@@ -153,8 +153,18 @@ def send_batch(*, region: Region, week: str, after: int = 0, limit: int = BATCH)
     claimed = _claim(region.id, week, [r.id for r in rows], measures_opens=measures)
     if not claimed:
         return BatchResult(last_id=last_id, queued=0, selected=len(rows))
-    week_content = content.WeekContent(region=region, week=week, now=send_time(region, week))
+    if week_content is None:
+        week_content = content.WeekContent(region=region, week=week, now=send_time(region, week))
     learners = week_content.learners(claimed)
+    # one token per email and purpose: the measured links and the pixel share theirs
+    track_token, journey_token = token_maker(TRACK_PURPOSE), token_maker(JOURNEY_PURPOSE)
+    follow = {
+        target: url_with_token("journey_public.follow", target=target) for target in content.TARGETS
+    }
+    pause_url, pixel = (
+        url_with_token("journey_public.pause"),
+        url_with_token("journey_public.pixel"),
+    )
     outbox = []
     for send_id, learner in learners:
         try:
@@ -162,18 +172,17 @@ def send_batch(*, region: Region, week: str, after: int = 0, limit: int = BATCH)
         except ValueError:
             log.warning("journey: enrollment %s has no usable address", learner.enrollment_id)
             continue
-        links = {
-            target: tracked_url(send_id, learner.person_id, target) for target in content.TARGETS
-        }
-        links["pause"] = journey_url_for(learner.enrollment_id, learner.person_id, "pause")
-        rendered = week_content.render(learner, links=links)
+        tracking = track_token(learner.person_id, send_id)
+        links = {target: url(tracking) for target, url in follow.items()}
+        links["pause"] = pause_url(journey_token(learner.person_id, learner.enrollment_id))
+        rendered = week_content.render_fast(learner, links=links)
         html = rendered.html
         if measures:
             # the open pixel: a measurement only (JourneyEvent), where the region's reporting
             # policy allows individual data; render_email refuses remote images in templates
             html = html.replace(
                 "</body>",
-                f'<img src="{pixel_url(send_id, learner.person_id)}" width="1" height="1" '
+                f'<img src="{pixel(tracking)}" width="1" height="1" '
                 'alt="" style="display:block;border:0;width:1px;height:1px"></body>',
                 1,
             )
@@ -239,8 +248,11 @@ def _claim(
 def send_week(*, region: Region, week: str, batch: int = BATCH) -> int:
     """Every batch of ``week`` in this transaction (tests, the CLI); returns emails queued."""
     after, queued = 0, 0
+    week_content = content.WeekContent(region=region, week=week, now=send_time(region, week))
     while True:
-        result = send_batch(region=region, week=week, after=after, limit=batch)
+        result = send_batch(
+            region=region, week=week, after=after, limit=batch, week_content=week_content
+        )
         queued += result.queued
         if result.selected < batch:
             return queued

@@ -12,6 +12,7 @@ from app.audit.services import record
 from app.extensions import db
 from app.programs.models import Module
 from app.progress.models import ModuleProgress
+from app.readcache import writes_in
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.rollouts.signals import enrollment_completed
@@ -53,7 +54,7 @@ def apply_progress_effects(
             has_progress,
         )
         .values(state=EnrollmentState.ACTIVE, activated_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **writes_in(rollout.region_id))
     ).rowcount
     total = db.session.scalar(
         select(func.count()).select_from(Module).where(Module.program_id == rollout.program_id)

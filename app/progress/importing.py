@@ -151,7 +151,7 @@ def _import_text(
     ctx.known_unit = resolver.knows
     counted = _CountingRows(csv.reader(stream, delimiter=delimiter))
     reporter = _ProgressReporter(progress_import, raw, counted)
-    staging = Staging.create(default_observed=observed_default)
+    staging = Staging.create(default_observed=observed_default, region_id=rollout.region_id)
     started = time.perf_counter()
     try:
         fast = None

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 from app.progress.values import TRUE_WORDS
+from app.readcache import writes_in
 from app.rollouts.models import Rollout
 
 #: unknown learners listed in an import's report
@@ -74,23 +75,31 @@ class Staging:
     name: str
     postgres: bool
     default_observed: datetime
+    #: the execution options of its statements: they write in the rollout's region only
+    #: (the read cache keeps the other regions' pages, app.readcache)
+    in_region: dict[str, Any]
 
     @classmethod
-    def create(cls, *, default_observed: datetime) -> Staging:
+    def create(cls, *, default_observed: datetime, region_id: int) -> Staging:
+        in_region = writes_in(region_id)
         conn = db.session.connection()
         postgres = conn.dialect.name == "postgresql"
         name = f"progress_staging_{uuid.uuid4().hex[:12]}"
         if postgres:
             conn.exec_driver_sql(
                 f"CREATE TEMP TABLE {name} (learner text, learner_kind char(1), module_id int, "
-                "percent float8, completed boolean, observed_at timestamp) ON COMMIT DROP"
+                "percent float8, completed boolean, observed_at timestamp) ON COMMIT DROP",
+                execution_options=in_region,
             )
         else:
             conn.exec_driver_sql(
                 f"CREATE TEMP TABLE {name} (learner TEXT, learner_kind TEXT, module_id INTEGER, "
-                "percent REAL, completed BOOLEAN, observed_at DATETIME)"
+                "percent REAL, completed BOOLEAN, observed_at DATETIME)",
+                execution_options=in_region,
             )
-        return cls(name=name, postgres=postgres, default_observed=default_observed)
+        return cls(
+            name=name, postgres=postgres, default_observed=default_observed, in_region=in_region
+        )
 
     def add(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -106,14 +115,18 @@ class Staging:
             cursor.close()
         else:
             # the table name is ours (a uuid), never input
-            conn.exec_driver_sql(f"INSERT INTO {self.name} VALUES (?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+            conn.exec_driver_sql(
+                f"INSERT INTO {self.name} VALUES (?, ?, ?, ?, ?, ?)",  # noqa: S608
+                rows,
+                execution_options=self.in_region,
+            )
 
     def merge(self, *, rollout: Rollout, source: str) -> int:
         conn = db.session.connection()
         if self.postgres:
             # a temporary table has no statistics until analysed: without them the planner
             # loops over it row by row
-            conn.exec_driver_sql(f"ANALYZE {self.name}")
+            conn.exec_driver_sql(f"ANALYZE {self.name}", execution_options=self.in_region)
             # the DISTINCT ON sort of a million rows fits in memory instead of spilling to disk
             conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
             sql = _MERGE_SELECT.format(
@@ -125,7 +138,11 @@ class Staging:
             sql = _MERGE_SELECT.format(
                 stg=self.name, distinct="", order="m.observed_at, m.completed, m.percent"
             )
-        result = conn.execute(text(sql), {"source": source, "rollout_id": rollout.id})
+        result = conn.execute(
+            text(sql),
+            {"source": source, "rollout_id": rollout.id},
+            execution_options=writes_in(rollout.region_id),
+        )
         return max(result.rowcount or 0, 0)
 
     def unknown_learners(self, *, rollout: Rollout) -> tuple[int, list[str]]:
@@ -135,13 +152,17 @@ class Staging:
             .execute(
                 text(_UNKNOWN.format(stg=self.name)),
                 {"rollout_id": rollout.id, "sample": SAMPLE},
+                # a read, but a WITH the cache cannot tell from a write: say where
+                execution_options=self.in_region,
             )
             .all()
         )
         return (int(rows[0].total) if rows else 0), [r.learner for r in rows]
 
     def drop(self) -> None:
-        db.session.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {self.name}")
+        db.session.connection().exec_driver_sql(
+            f"DROP TABLE IF EXISTS {self.name}", execution_options=self.in_region
+        )
 
 
 def _copy_line(row: tuple[Any, ...]) -> str:
@@ -217,10 +238,13 @@ def copy_summit_csv(
         return f"c{col[name]}" if name in col else "NULL::text"
 
     conn = db.session.connection()
+    mine = staging.in_region  # temporary tables, then the staging table: its region's
     savepoint = conn.begin_nested()
     try:
         columns = ", ".join(f"c{i} text" for i in range(len(header)))
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {raw_name} ({columns}) ON COMMIT DROP")
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE {raw_name} ({columns}) ON COMMIT DROP", execution_options=mine
+        )
         raw.seek(0)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         sep = delimiter.replace("'", "")
@@ -244,7 +268,8 @@ def copy_summit_csv(
         ).all()
         rows_read = sum(n for _, n in units)
         conn.exec_driver_sql(
-            f"CREATE TEMP TABLE {units_name} (unit text, module_id int) ON COMMIT DROP"
+            f"CREATE TEMP TABLE {units_name} (unit text, module_id int) ON COMMIT DROP",
+            execution_options=mine,
         )
         mapped = []
         for unit, n in units:
@@ -256,6 +281,7 @@ def copy_summit_csv(
             conn.execute(
                 text(f"INSERT INTO {units_name} (unit, module_id) VALUES (:unit, :module_id)"),  # noqa: S608
                 mapped,
+                execution_options=mine,
             )
         words = ", ".join(f"'{w}'" for w in sorted(TRUE_WORDS))
         staged = conn.execute(
@@ -278,9 +304,10 @@ def copy_summit_csv(
                 "default_observed": staging.default_observed.astimezone(UTC).replace(tzinfo=None),
                 **_PATTERNS,
             },
+            execution_options=mine,
         ).rowcount
-        conn.exec_driver_sql(f"DROP TABLE {raw_name}")
-        conn.exec_driver_sql(f"DROP TABLE {units_name}")
+        conn.exec_driver_sql(f"DROP TABLE {raw_name}", execution_options=mine)
+        conn.exec_driver_sql(f"DROP TABLE {units_name}", execution_options=mine)
         savepoint.commit()
         return rows_read, int(staged or 0)
     except (DBAPIError, psycopg.Error):

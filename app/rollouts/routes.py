@@ -202,6 +202,8 @@ def _values_from(rollout: Rollout | None) -> dict[str, Any]:
             "call_duration_minutes": d["call_duration_minutes"],
             "slug": "",
             "sponsors": "",
+            # "Adopt in <region>" on a program's page names the program
+            "program_id": request.args.get("program", type=int),
         }
     return {
         "slug": rollout.slug,

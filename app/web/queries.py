@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text
@@ -9,9 +10,10 @@ from sqlalchemy import select, text
 from app.db import utcnow
 from app.extensions import db
 from app.metrics.queries import funnel_at
+from app.rates import completion_rate
 from app.readcache import read_cache
 from app.regions.models import Region
-from app.rollouts.models import Rollout
+from app.rollouts.models import EnrollmentState, Rollout
 from app.rollouts.queries import state_counts
 
 
@@ -52,3 +54,45 @@ def database_answers() -> str:
         db.session.rollback()
         return f"down: {type(exc).__name__}"
     return "ok"
+
+
+@dataclass(frozen=True)
+class RunningRollout:
+    """A region running a program, as the program page lists it."""
+
+    rollout: Rollout
+    region: Region
+    enrolled: int
+    completed: int
+    completion_rate: float | None
+
+
+def regions_running(program_id: int) -> list[RunningRollout]:
+    """The rollouts of a program the request may see (region scoping), by region name,
+    with their completion (``app.rates``: completed / (enrolled − withdrawn))."""
+    rows = db.session.execute(
+        select(Rollout, Region)
+        .join(Region, Region.id == Rollout.region_id)
+        .where(Rollout.program_id == program_id)
+        .order_by(Region.name, Rollout.slug)
+    ).all()
+    counts = state_counts(r.id for r, _ in rows)
+    running = []
+    for rollout, region in rows:
+        states = counts[rollout.id]
+        enrolled = sum(states.values())
+        completed = states[EnrollmentState.COMPLETED]
+        running.append(
+            RunningRollout(
+                rollout=rollout,
+                region=region,
+                enrolled=enrolled,
+                completed=completed,
+                completion_rate=completion_rate(
+                    completed=completed,
+                    enrolled=enrolled,
+                    withdrawn=states[EnrollmentState.WITHDRAWN],
+                ),
+            )
+        )
+    return running

@@ -17,12 +17,15 @@ from flask import (
 
 from app import charts
 from app.auth.access import current_staff, public
+from app.auth.models import Role
 from app.db import utcnow
 from app.metrics.queries import FUNNEL_KEYS
+from app.programs.queries import program_with_slug
 from app.readcache import read_cache
 from app.regions.queries import region_with_code, regions_by_name
 from app.rollouts.models import Rollout
 from app.rollouts.queries import completion_weeks, funnel, state_counts
+from app.rollouts.services import status_name
 from app.tasks import jobs_run_inline, live_workers, redis_available
 from app.web import queries
 
@@ -43,6 +46,32 @@ def home() -> Any:
         by_region=by_region,
         funnels={r.id: funnel(counts[r.id]) for r in rollouts},
         user=current_staff(),
+    )
+
+
+@bp.get("/programs/<slug>")
+def program(slug: str) -> Any:
+    """A program: its modules and terms, the regions running it (those the reader may
+    see) and, for a local lead or global admin, a way to adopt it in their regions."""
+    found = program_with_slug(slug)
+    if found is None:
+        abort(404)
+    running = queries.regions_running(found.id)
+    user = current_staff()
+    taken = {r.region.id for r in running}
+    adoptable = [
+        region
+        for region in regions_by_name()
+        if region.id not in taken
+        and user is not None
+        and (user.is_global_admin or Role.LOCAL_LEAD in user.roles_in(region.id))
+    ]
+    return render_template(
+        "programs/show.html",
+        program=found,
+        running=running,
+        adoptable=adoptable,
+        statuses={r.rollout.id: status_name(r.rollout.status) for r in running},
     )
 
 
