@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -14,7 +15,8 @@ from app.rates import completion_rate
 from app.readcache import read_cache
 from app.regions.models import Region
 from app.rollouts.models import EnrollmentState, Rollout
-from app.rollouts.queries import state_counts
+from app.rollouts.queries import TREND_WEEKS, completion_trend, completion_weeks, state_counts
+from app.weeks import last_complete_week, shift_week, week_end
 
 
 def rollouts_by_slug(region_id: int | None = None) -> list[Rollout]:
@@ -96,3 +98,31 @@ def regions_running(program_id: int) -> list[RunningRollout]:
             )
         )
     return running
+
+
+def completion_weeks_all(regions: list[Region], now: datetime) -> list[tuple[str, float | None]]:
+    """Every region pooled: the completion rate at the end of each of the last weeks (each
+    region counted to its own week end), in one statement; weeks before any learner was
+    invited are left out rather than drawn as empty."""
+    if not regions:
+        return []
+    last = max(last_complete_week(now, r.time_zone) for r in regions)
+    weeks = [shift_week(last, -k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    rates = completion_trend({w: {r.id: week_end(w, r.time_zone) for r in regions} for w in weeks})
+    return _since_first_figure([(w, rates[w].get("all")) for w in weeks])
+
+
+def completion_since_launch(region: Region, now: datetime) -> list[tuple[str, float | None]]:
+    """The region's completion trend from the first week a learner was invited (learners
+    are invited at launch): weeks before any rollout existed are left out, not drawn as
+    a line of dashes."""
+    return _since_first_figure(completion_weeks(region, now))
+
+
+def _since_first_figure(
+    weeks: list[tuple[str, float | None]],
+) -> list[tuple[str, float | None]]:
+    for i, (_, rate) in enumerate(weeks):
+        if rate is not None:
+            return weeks[i:]
+    return []
