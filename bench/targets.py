@@ -149,14 +149,14 @@ CHECKS: list[Check] = [
         _ratio_at_least(0.40),
     ),
     Check(
-        "learner search and person page",
+        "learner search",
         "p95 ≤ 100 ms at 1M",
         "web_load",
         ("p95", "search"),
         _value_at_most(100),
     ),
     Check(
-        "learner search and person page",
+        "learner person page",
         "p95 ≤ 100 ms at 1M",
         "web_load",
         ("p95", "person"),
