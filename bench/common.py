@@ -13,6 +13,12 @@ from dataclasses import asdict, dataclass
 
 RESULT_PREFIX = "BENCH "
 
+# A benchmark process counts as a web process for Summit's statement timeout (30 s, issue
+# 26 item 6), and its set-based seeding of 300,000 to 1,000,000 learners runs statements
+# longer than that: no timeout in the bench's own process unless one is asked for. The
+# servers it starts (web_load's gunicorn) get the same environment.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_WEB", "0")
+
 
 @dataclass
 class Figure:
