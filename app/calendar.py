@@ -149,3 +149,76 @@ class HolidayCalendar:
             count += self.is_business_day(day)
             day += timedelta(days=1)
         return count
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """A company shutdown: ``start`` to ``end`` inclusive. Written ``MM-DD`` it comes back
+    every year (``12-24`` to ``01-01`` spans the new year); ``YYYY-MM-DD`` is one time."""
+
+    start: str
+    end: str
+    name: str = ""
+
+    def covers(self, day: date) -> bool:
+        if len(self.start) == 10:
+            return date.fromisoformat(self.start) <= day <= date.fromisoformat(self.end)
+        md = day.strftime("%m-%d")
+        if self.start <= self.end:
+            return self.start <= md <= self.end
+        return md >= self.start or md <= self.end  # across the new year
+
+
+_MMDD = re.compile(r"(\d{2})-(\d{2})")
+
+
+def _shutdown_bound(value: object) -> str | None:
+    """``MM-DD`` or ``YYYY-MM-DD`` (a TOML date too) as that string, else None."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    match = _MMDD.fullmatch(value)
+    if match:
+        try:
+            date(2024, int(match[1]), int(match[2]))  # a leap year: 02-29 is a day
+        except ValueError:
+            return None
+        return value
+    try:
+        return date.fromisoformat(value).isoformat() if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def parse_shutdowns(raw: object) -> tuple[tuple[Shutdown, ...], list[str]]:
+    """A region file's ``[calls] shutdowns`` (a list of ``{from, to, name}``) as shutdowns,
+    with a problem per bad entry (both bounds ``MM-DD``, or both ``YYYY-MM-DD``, in order)."""
+    if raw is None:
+        return (), []
+    if not isinstance(raw, list):
+        return (), ["must be a list of {from = ..., to = ..., name = ...}"]
+    found, problems = [], []
+    for i, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            problems.append(f"entry {i + 1} must be a table {{from = ..., to = ...}}")
+            continue
+        start = _shutdown_bound(entry.get("from"))
+        end = _shutdown_bound(entry.get("to", entry.get("from")))
+        if start is None or end is None or len(start) != len(end):
+            problems.append(
+                f"entry {i + 1}: from and to must both be MM-DD (every year) "
+                "or both YYYY-MM-DD (once)"
+            )
+            continue
+        if len(start) == 10 and end < start:
+            problems.append(f"entry {i + 1}: to ({end}) is before from ({start})")
+            continue
+        found.append(Shutdown(start, end, str(entry.get("name") or "").strip()))
+    return tuple(found), problems
+
+
+def shutdown_on(shutdowns: tuple[Shutdown, ...], day: date) -> Shutdown | None:
+    """The company shutdown that covers ``day``, or None."""
+    return next((s for s in shutdowns if s.covers(day)), None)

@@ -87,7 +87,7 @@ from app.terms import public as terms_public
 from app.terms import routes as terms_routes
 from app.terms.common import BUDDY_PURPOSE
 from app.terms.fresh_links import find_signoff_link
-from app.web import errors, security
+from app.web import errors, people, security  # noqa: F401 (people: its routes)
 from app.web import routes as web_routes
 from app.xapi import cli as xapi_cli
 from app.xapi import routes as xapi_routes

@@ -114,7 +114,7 @@ def prepare(scale: str, base_url: str) -> Dataset:
                 raise
         else:
             _summit(env, "demo")
-    return Dataset(env=env, cookie=_cookie(env, LEAD_EMAIL[scale]), pages=_pages(scale))
+    return Dataset(env=env, cookie=_cookie(env, LEAD_EMAIL[scale]), pages=_pages(scale, env))
 
 
 def _drop(base_url: str, name: str) -> None:
@@ -201,9 +201,11 @@ def _cookie(env: dict[str, str], email: str) -> str:
         )
 
 
-def _pages(scale: str) -> list[tuple[str, str]]:
+def _pages(scale: str, env: dict[str, str]) -> list[tuple[str, str]]:
     """The pages staff use most: the demo's German rollout, or the first generated one
-    (6,000 learners, 240 free-rider candidates, three report snapshots)."""
+    (6,000 learners, 240 free-rider candidates, three report snapshots); the learner
+    search (a prefix matching about a tenth of them, sorted by name) and the person page
+    of the rollout's first learner."""
     region, slug = ("de", "sef-de") if scale == "small" else ("b00", "bench-00")
     return [
         ("region overview", f"/r/{region}/"),
@@ -211,7 +213,23 @@ def _pages(scale: str) -> list[tuple[str, str]]:
         ("approval list", f"/r/{region}/approvals/{slug}"),
         ("free-rider review", f"/r/{region}/rollouts/{slug}/terms/1/review"),
         ("report archive", f"/r/{region}/reports/"),
+        ("learner search", f"/r/{region}/rollouts/{slug}/learners?q=learner+1&sort=name"),
+        ("person page", f"/r/{region}/rollouts/{slug}/learners/{_first_learner(env, slug)}"),
     ]
+
+
+def _first_learner(env: dict[str, str], slug: str) -> int:
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT min(e.id) FROM enrollment e JOIN rollout r ON r.id = e.rollout_id"
+                " WHERE r.slug = :slug"
+            ),
+            {"slug": slug},
+        ).scalar_one()
+    engine.dispose()
+    return int(found)
 
 
 if __name__ == "__main__":

@@ -127,7 +127,7 @@ def main() -> None:
         "MAIL_BATCH_SIZE": "200",
     }
     os.environ.update(env)
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import func, insert, select, update
 
     from app import create_app
     from app.db import utcnow
@@ -195,38 +195,64 @@ def main() -> None:
             smtp.quit()
             del built
 
-            for n in range(args.workers):
-                workers.append(
-                    subprocess.Popen(
-                        [
-                            str(BIN / "summit"),
-                            "worker",
-                            "--name",
-                            f"bench-{n}-{uuid.uuid4().hex[:6]}",
-                        ],
-                        env=env,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                        start_new_session=True,
+            def outbox_run(count: int) -> float:
+                """Every row pending again, ``count`` workers, seconds until all are sent."""
+                from rq import Worker
+
+                db.session.execute(
+                    update(OutboundEmail).values(
+                        status=EmailStatus.PENDING,
+                        sent_at=None,
+                        attempts=0,
+                        lease_owner=None,
+                        lease_until=None,
+                        next_attempt_at=utcnow(),
                     )
                 )
-            from rq import Worker
-
-            while Worker.count(connection=get_redis()) < args.workers:
-                time.sleep(0.1)
-            t0 = time.perf_counter()
-            kick_delivery()
-            while True:
-                sent = db.session.scalar(
-                    select(func.count())
-                    .select_from(OutboundEmail)
-                    .where(OutboundEmail.status == EmailStatus.SENT)
-                )
                 db.session.commit()
-                if sent >= args.emails:
-                    break
-                time.sleep(0.1)
-            outbox_seconds = time.perf_counter() - t0
+                started = list(workers)
+                names = [f"bench-{n}-{uuid.uuid4().hex[:6]}" for n in range(count)]
+                for name in names:
+                    workers.append(
+                        subprocess.Popen(
+                            [
+                                str(BIN / "summit"),
+                                "worker",
+                                "--name",
+                                name,
+                            ],
+                            env=env,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            start_new_session=True,
+                        )
+                    )
+                while Worker.count(connection=get_redis()) < count:
+                    time.sleep(0.1)
+                t0 = time.perf_counter()
+                kick_delivery()
+                while True:
+                    sent = db.session.scalar(
+                        select(func.count())
+                        .select_from(OutboundEmail)
+                        .where(OutboundEmail.status == EmailStatus.SENT)
+                    )
+                    db.session.commit()
+                    if sent >= args.emails:
+                        break
+                    time.sleep(0.05)
+                seconds = time.perf_counter() - t0
+                for proc in workers[len(started) :]:
+                    stop_worker(proc)
+                del workers[len(started) :]
+                # killed workers leave their registration behind: take it out
+                for worker in Worker.all(connection=get_redis()):
+                    if worker.name in names:
+                        worker.register_death()
+                return seconds
+
+            one_seconds = outbox_run(1)
+            outbox_seconds = outbox_run(args.workers) if args.workers > 1 else one_seconds
     finally:
         for proc in workers:
             stop_worker(proc)
@@ -237,24 +263,38 @@ def main() -> None:
             drop()  # type: ignore[operator]
 
     raw_rate = args.emails / raw_seconds
+    one_rate = args.emails / one_seconds
     outbox_rate = args.emails / outbox_seconds
     kind = db_url.split(":")[0]
     print(f"emails: {args.emails}, workers: {args.workers}, database: {kind}")
     print(f"raw smtplib.sendmail, pre-built, one connection: {raw_rate:8.0f} emails/s")
+    print(f"outbox → SMTP, 1 summit worker (one connection): {one_rate:8.0f} emails/s")
     print(f"outbox → SMTP ({args.workers} summit workers):          {outbox_rate:8.0f} emails/s")
-    print(f"ratio outbox / raw: {outbox_rate / raw_rate:.2f} (target ≥ 0.5)")
+    print(f"per connection, outbox / raw: {one_rate / raw_rate:.2f} (target ≥ 0.9)")
+    print(f"{args.workers} workers / 1 worker: {outbox_rate / one_rate:.2f}")
     from bench.common import Figure
 
     Figure(
         "email_throughput",
-        f"{args.emails:,} emails, outbox → SMTP, {args.workers} workers ({kind})",
-        outbox_rate,
+        f"{args.emails:,} emails, outbox → SMTP, 1 worker, one connection ({kind})",
+        one_rate,
         "emails/s",
         raw_rate,
         "raw smtplib, pre-built, one connection",
-        outbox_rate / raw_rate,
-        "≥ 0.5",
+        one_rate / raw_rate,
+        "≥ 0.9",
     ).emit()
+    if args.workers > 1:
+        Figure(
+            "email_throughput",
+            f"{args.emails:,} emails, outbox → SMTP, {args.workers} workers ({kind})",
+            outbox_rate,
+            "emails/s",
+            one_rate,
+            "1 worker, same run",
+            outbox_rate / one_rate,
+            f"≥ {0.9 * args.workers:.1f}",
+        ).emit()
 
 
 if __name__ == "__main__":

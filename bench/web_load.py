@@ -162,7 +162,11 @@ def main() -> int:
         _wait(app_port)
         base = _wrk(f"http://127.0.0.1:{bare_port}/", duration)
         Figure("web_load", "bare Flask handler", base["rps"], "req/s").emit()
+        # WEB_LOAD_PAGES="learner search,person page" runs only those pages
+        only = [p for p in os.environ.get("WEB_LOAD_PAGES", "").split(",") if p]
         for label, path in data.pages:
+            if only and label not in only:
+                continue
             _wrk(f"http://127.0.0.1:{app_port}{path}", "1s", data.cookie)  # warm up
             url = f"http://127.0.0.1:{app_port}{path}"
             quiet = _wrk(url, duration, data.cookie)

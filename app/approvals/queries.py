@@ -169,6 +169,8 @@ class WaitingManager:
     oldest: datetime
     reminders: int
     escalated: bool
+    #: pending requests already emailed to them: "resend" is offered only when one was
+    sent: int = 0
 
 
 @read_cache.cached(reads=("time_allocation", "enrollment", "person"))
@@ -184,6 +186,7 @@ def waiting_managers(
             func.min(TimeAllocation.requested_at),
             func.max(TimeAllocation.reminders_sent),
             func.max(case((TimeAllocation.escalated_at.is_not(None), 1), else_=0)),
+            func.count(TimeAllocation.request_sent_at),
         )
         .select_from(TimeAllocation)
         .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
@@ -211,8 +214,9 @@ def waiting_managers(
             oldest=UTCDateTime().process_result_value(oldest, None),  # type: ignore[arg-type]
             reminders=reminders or 0,
             escalated=bool(escalated),
+            sent=sent or 0,
         )
-        for decider_id, n, oldest, reminders, escalated in rows
+        for decider_id, n, oldest, reminders, escalated, sent in rows
         if decider_id in people
     ]
 

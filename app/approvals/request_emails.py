@@ -250,7 +250,9 @@ def resend_request(
     """Email a manager (or delegate) their pending requests again with a fresh link, at most
     once a day (a lead's "resend", or the manager's own request from an expired link).
 
-    Audits the resend. Returns False when nothing is pending or it was resent today.
+    Audits the resend. Returns False when nothing is pending, nothing pending was ever
+    sent (the daily digest sends it first: a "resend" of a request never sent is none),
+    or it was resent today.
     """
     now = now or utcnow()
     today = region_today(region, now)
@@ -259,7 +261,7 @@ def resend_request(
         for a in pending_allocations(region=region, extra=[Enrollment.rollout_id == rollout.id])
         if a.decider_id == recipient_id
     ]
-    if not allocations or (recipient_id, rollout.id) in digests_on(
+    if not any(a.request_sent_at for a in allocations) or (recipient_id, rollout.id) in digests_on(
         region, today, DigestKind.RESEND
     ):
         return False

@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.audit.services import record
-from app.calls.attendance_report import HOST_ROLES, AttendanceFileError, parse_report
+from app.calls.attendance_report import (
+    HOST_ROLES,
+    AttendanceFileError,
+    parse_report,
+    to_minutes,
+)
 from app.calls.models import CallAttendance, CallInvitation, CallSession
 from app.db import utcnow
 from app.extensions import db
@@ -17,7 +22,32 @@ from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment
 
-__all__ = ["AttendanceFileError", "ImportResult", "import_report", "record_attendance"]
+__all__ = [
+    "AttendanceFileError",
+    "ImportResult",
+    "import_report",
+    "min_attendance_minutes",
+    "record_attendance",
+]
+
+#: ``[calls] min_attendance_minutes`` when a region file does not say: a short visit
+#: (joined by mistake, left at once) is not attending a call
+DEFAULT_MIN_ATTENDANCE_MINUTES = 10
+
+
+def min_attendance_minutes(region: Region) -> int:
+    """The minutes in the meeting, per the report, from which a learner counts as present."""
+    calls = (region.settings or {}).get("calls") or {}
+    value = calls.get("min_attendance_minutes", DEFAULT_MIN_ATTENDANCE_MINUTES)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return DEFAULT_MIN_ATTENDANCE_MINUTES
+    return value
+
+
+def counts_as_present(seconds: int | None, minimum: int) -> bool:
+    """The one rule: a report that gives no time counts (the person was there); a time
+    under the minimum does not."""
+    return seconds is None or seconds >= minimum * 60
 
 
 @dataclass
@@ -29,6 +59,9 @@ class ImportResult:
     unknown: list[tuple[int, str, str]] = field(default_factory=list)
     #: (line, name) of further rows for someone already counted (their minutes are added)
     duplicates: list[tuple[int, str]] = field(default_factory=list)
+    #: (name, seconds) of learners in the report for less than the region's minimum
+    too_short: list[tuple[str, int]] = field(default_factory=list)
+    minimum: int = DEFAULT_MIN_ATTENDANCE_MINUTES
 
 
 #: header names as Teams writes them in English, German and French (the exporting
@@ -61,8 +94,9 @@ def import_report(
             )
         )
     )
-    result = ImportResult(format=fmt)
-    minutes: dict[int, int | None] = {}
+    result = ImportResult(format=fmt, minimum=min_attendance_minutes(region))
+    seconds: dict[int, int | None] = {}
+    names: dict[int, str] = {}
     for row in rows:
         if row.email in hosts or row.upn in hosts or row.role in HOST_ROLES:
             result.hosts += 1
@@ -74,14 +108,18 @@ def import_report(
         if eid is None:
             result.unknown.append((row.line, row.name, row.email or row.upn))
             continue
-        if eid in minutes:
+        if eid in seconds:
             result.duplicates.append((row.line, row.name))
-            if row.minutes is not None:
-                minutes[eid] = (minutes[eid] or 0) + row.minutes
+            if row.seconds is not None:
+                seconds[eid] = (seconds[eid] or 0) + row.seconds
             continue
-        minutes[eid] = row.minutes
-    result.matched = len(minutes)
-    store_attendance(region=region, session=session, present=minutes, absent=(), source="upload")
+        seconds[eid] = row.seconds
+        names[eid] = row.name
+    present = {e: s for e, s in seconds.items() if counts_as_present(s, result.minimum)}
+    short = {e: s or 0 for e, s in seconds.items() if e not in present}
+    result.matched = len(present)
+    result.too_short = sorted((names[e], s) for e, s in short.items())
+    store_attendance(region=region, session=session, present=present, absent=short, source="upload")
     record(
         region_id=region.id,
         action="calls.attendance_uploaded",
@@ -93,6 +131,8 @@ def import_report(
             "matched": result.matched,
             "unknown": len(result.unknown),
             "duplicates": len(result.duplicates),
+            "too_short": len(result.too_short),
+            "min_attendance_minutes": result.minimum,
         },
     )
     return result
@@ -143,10 +183,14 @@ def store_attendance(
     region: Region,
     session: CallSession,
     present: dict[int, int | None],
-    absent: Iterable[int],
+    absent: Iterable[int] | dict[int, int],
     source: str,
 ) -> None:
-    """Upsert attendance rows for one session (one read, then inserts and updates)."""
+    """Upsert attendance rows for one session (one read, then inserts and updates).
+
+    ``present`` maps enrollment ids to the seconds a report gave (None: marked by hand);
+    ``absent`` may map them to the seconds of a visit too short to count."""
+    short = dict(absent) if isinstance(absent, dict) else {}
     absent = set(absent)
     existing = {
         a.enrollment_id: a
@@ -158,7 +202,7 @@ def store_attendance(
         )
     }
     now = utcnow()
-    for eid, mins in present.items():
+    for eid, secs in present.items():
         row = existing.get(eid)
         if row is None:
             db.session.add(
@@ -167,15 +211,16 @@ def store_attendance(
                     session_id=session.id,
                     enrollment_id=eid,
                     attended=True,
-                    minutes=mins,
+                    minutes=to_minutes(secs),
+                    seconds=secs,
                     source=source,
                     recorded_at=now,
                 )
             )
         else:
             row.attended, row.source, row.recorded_at = True, source, now
-            if mins is not None:
-                row.minutes = mins
+            if secs is not None:
+                row.minutes, row.seconds = to_minutes(secs), secs
     for eid in absent:
         row = existing.get(eid)
         if row is None:
@@ -185,10 +230,13 @@ def store_attendance(
                     session_id=session.id,
                     enrollment_id=eid,
                     attended=False,
+                    minutes=to_minutes(short.get(eid)),
+                    seconds=short.get(eid),
                     source=source,
                     recorded_at=now,
                 )
             )
         else:
-            row.attended, row.minutes, row.source, row.recorded_at = False, None, source, now
+            row.attended, row.source, row.recorded_at = False, source, now
+            row.minutes, row.seconds = to_minutes(short.get(eid)), short.get(eid)
     db.session.flush()

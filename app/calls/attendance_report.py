@@ -33,7 +33,12 @@ class ReportRow:
     email: str = ""
     upn: str = ""
     role: str = ""
-    minutes: int | None = None
+    #: time in the meeting as the report gives it (None: not in the report)
+    seconds: int | None = None
+
+    @property
+    def minutes(self) -> int | None:
+        return to_minutes(self.seconds)
 
 
 _COLUMNS = {
@@ -159,8 +164,8 @@ def _header_map(cells: list[str]) -> dict[str, int]:
     return found
 
 
-def parse_duration(value: str) -> int | None:
-    """Minutes in "1h 2m 3s", "45m 10s", "1:02:03" or "62" (minutes)."""
+def parse_duration_seconds(value: str) -> int | None:
+    """Seconds in "1h 2m 3s", "45m 10s", "1:02:03" or "62" (minutes)."""
     value = value.strip()
     if not value:
         return None
@@ -169,7 +174,7 @@ def parse_duration(value: str) -> int | None:
         if len(parts) == 2:
             parts.insert(0, 0)
         h, m, s = parts
-        return h * 60 + m + (1 if s >= 30 else 0)
+        return h * 3600 + m * 60 + s
     units = dict.fromkeys("hms", 0)
     matched = False
     for number, unit in re.findall(r"(\d+)\s*([a-zA-Z]+)", value):
@@ -178,10 +183,20 @@ def parse_duration(value: str) -> int | None:
             units[letter] += int(number)
             matched = True
     if matched:
-        return units["h"] * 60 + units["m"] + (1 if units["s"] >= 30 else 0)
+        return units["h"] * 3600 + units["m"] * 60 + units["s"]
     if value.isdigit():
-        return int(value)
+        return int(value) * 60
     return None
+
+
+def to_minutes(seconds: int | None) -> int | None:
+    """Whole minutes, half a minute rounded up (what the reports show)."""
+    return None if seconds is None else (seconds + 30) // 60
+
+
+def parse_duration(value: str) -> int | None:
+    """Minutes in "1h 2m 3s", "45m 10s", "1:02:03" or "62" (minutes)."""
+    return to_minutes(parse_duration_seconds(value))
 
 
 def parse_time(value: str) -> datetime | None:
@@ -200,11 +215,11 @@ def parse_time(value: str) -> datetime | None:
     return parsed.replace(tzinfo=None)
 
 
-def _minutes_between(join: str, leave: str) -> int | None:
+def _seconds_between(join: str, leave: str) -> int | None:
     a, b = parse_time(join), parse_time(leave)
     if a is None or b is None or b < a:
         return None
-    return round((b - a).total_seconds() / 60)
+    return round((b - a).total_seconds())
 
 
 def parse_report(data: bytes) -> tuple[str, list[ReportRow]]:
@@ -246,9 +261,9 @@ def _table_rows(rows: list[list[str]], header: dict[str, int], first_line: int) 
         name = _cell(cells, header, "name")
         if not name:
             continue
-        minutes = parse_duration(_cell(cells, header, "duration"))
-        if minutes is None:
-            minutes = _minutes_between(_cell(cells, header, "join"), _cell(cells, header, "leave"))
+        seconds = parse_duration_seconds(_cell(cells, header, "duration"))
+        if seconds is None:
+            seconds = _seconds_between(_cell(cells, header, "join"), _cell(cells, header, "leave"))
         out.append(
             ReportRow(
                 line=first_line + offset,
@@ -256,7 +271,7 @@ def _table_rows(rows: list[list[str]], header: dict[str, int], first_line: int) 
                 email=normalise_email(_cell(cells, header, "email")),
                 upn=normalise_email(_cell(cells, header, "upn")),
                 role=_cell(cells, header, "role").lower(),
-                minutes=minutes,
+                seconds=seconds,
             )
         )
     return out
@@ -277,5 +292,5 @@ def _legacy_rows(rows: list[list[str]], header: dict[str, int], first_line: int)
             open_since[name.casefold()] = at
         elif action.startswith(_LEFT) and at is not None and name.casefold() in open_since:
             start = open_since.pop(name.casefold())
-            row.minutes = (row.minutes or 0) + round((at - start).total_seconds() / 60)
+            row.seconds = (row.seconds or 0) + round((at - start).total_seconds())
     return list(people.values())

@@ -148,10 +148,18 @@ def move_session(
 
 
 def cancel_session(
-    *, region: Region, session: CallSession, note: str, actor: object, now: datetime | None = None
+    *,
+    region: Region,
+    session: CallSession,
+    note: str,
+    actor: object,
+    now: datetime | None = None,
+    action: str = "calls.session_cancelled",
+    announce: bool = True,
 ) -> CallSession:
     """Cancel one session; attendees get the series again with this occurrence in
-    EXDATE and a higher SEQUENCE (the other occurrences stay)."""
+    EXDATE and a higher SEQUENCE (the other occurrences stay). ``announce=False`` when
+    nobody holds the series yet: their invitation will carry the EXDATE."""
     now = now or utcnow()
     if session.starts_at <= now:
         raise CallChangeError(_("This session has already taken place."))
@@ -164,14 +172,36 @@ def cancel_session(
     db.session.flush()
     record(
         region_id=region.id,
-        action="calls.session_cancelled",
+        action=action,
         obj=session,
         actor=actor,
         channel="web",
-        data={"note": note},
+        data={"note": note, "announced": announce},
     )
-    notify_change(rollout=session.rollout, changed=[], cancelled=[session], note=note)
+    if announce:
+        notify_change(rollout=session.rollout, changed=[], cancelled=[session], note=note)
     return session
+
+
+def skip_session(
+    *, region: Region, session: CallSession, note: str, actor: object, now: datetime | None = None
+) -> bool:
+    """Skip this week's call (a local lead or an expert, from the session page): the
+    session is cancelled like :func:`cancel_session` and audited as skipped. Attendees
+    are told when invitations already went out; an invitation still to be sent carries
+    the skipped week as an EXDATE. Returns whether attendees are told.
+    """
+    announce = any(inv.notified_at is not None for inv in active_invitations(session.rollout_id))
+    cancel_session(
+        region=region,
+        session=session,
+        note=note,
+        actor=actor,
+        now=now,
+        action="calls.session_skipped",
+        announce=announce,
+    )
+    return announce
 
 
 def change_series(

@@ -92,6 +92,9 @@ class CallAttendance(RegionScoped, Base):
     )
     attended: Mapped[bool] = mapped_column(default=True)
     minutes: Mapped[int | None]
+    #: the time in the meeting the uploaded report gave; under the region's
+    #: ``[calls] min_attendance_minutes`` the learner is recorded as not present
+    seconds: Mapped[int | None]
     #: "web" or "upload"
     source: Mapped[str] = mapped_column(String(16), default="web")
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.calendar import HolidayCalendar
-from app.regions.models import HolidayRule
+from app.calendar import HolidayCalendar, Shutdown, parse_shutdowns, shutdown_on
+from app.regions.models import HolidayRule, Region
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,12 @@ class PlannedSession:
     starts_at: datetime
     cancelled: bool = False
     note: str | None = None
+
+
+def region_shutdowns(region: Region) -> tuple[Shutdown, ...]:
+    """The region file's ``[calls] shutdowns`` (validated when the file was synced)."""
+    calls = (region.settings or {}).get("calls") or {}
+    return parse_shutdowns(calls.get("shutdowns"))[0]
 
 
 def local_instant(day: date, at: time, zone: str) -> datetime:
@@ -49,14 +55,31 @@ def plan_series(
     country: str,
     subdivision: str | None,
     on_holiday: HolidayRule,
+    shutdowns: tuple[Shutdown, ...] = (),
+    shutdown_note: str = "Company shutdown",
 ) -> list[PlannedSession]:
-    """Every weekly session from ``start`` to ``end`` (inclusive), holidays applied."""
+    """Every weekly session from ``start`` to ``end`` (inclusive), holidays and company
+    shutdowns applied: a week whose call falls in a shutdown has no call (a cancelled
+    session, EXDATE in calendars), and a call moved off a public holiday is never moved
+    into a shutdown (it is cancelled instead). Never a call on a holiday or in a shutdown.
+    """
     sessions: list[PlannedSession] = []
     calendar = HolidayCalendar(country, subdivision)
     day = first_on_or_after(start, weekday)
     while day <= end:
         name = calendar.holiday_name(day)
-        if name is None:
+        shutdown = shutdown_on(shutdowns, day)
+        if shutdown is not None:
+            sessions.append(
+                PlannedSession(
+                    day,
+                    day,
+                    local_instant(day, at, zone),
+                    cancelled=True,
+                    note=shutdown.name or shutdown_note,
+                )
+            )
+        elif name is None:
             sessions.append(PlannedSession(day, day, local_instant(day, at, zone)))
         elif on_holiday is HolidayRule.CANCEL:
             sessions.append(
@@ -64,6 +87,19 @@ def plan_series(
             )
         else:
             moved = calendar.next_business_day(day)
+            blocked = shutdown_on(shutdowns, moved)
+            if blocked is not None:
+                sessions.append(
+                    PlannedSession(
+                        day,
+                        day,
+                        local_instant(day, at, zone),
+                        cancelled=True,
+                        note=f"{name}; {blocked.name or shutdown_note}",
+                    )
+                )
+                day += timedelta(weeks=1)
+                continue
             sessions.append(
                 PlannedSession(
                     day,

@@ -222,27 +222,42 @@ def questions_of(*, session_id: int, enrollment_id: int) -> list[CallQuestion]:
     )
 
 
-def expected_at_session(session: CallSession, *, page: int, per_page: int) -> list[Any]:
-    """One page of the learners expected at ``session`` (name order): id, name, email."""
+def expected_at_session(
+    session: CallSession, *, page: int, per_page: int, search: str = ""
+) -> list[Any]:
+    """One page of the learners expected at ``session`` (name order): id, name, email;
+    ``search`` keeps those whose name or email contains it (any case)."""
+    query = (
+        select(Enrollment.id, Person.name, Person.email)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(Enrollment.rollout_id == session.rollout_id, _expected_at(session.starts_at))
+    )
+    if search.strip():
+        needle = search.strip().lower()
+        query = query.where(
+            func.lower(Person.name).contains(needle, autoescape=True)
+            | func.lower(Person.email).contains(needle, autoescape=True)
+        )
     return list(
         db.session.execute(
-            select(Enrollment.id, Person.name, Person.email)
-            .join(Person, Person.id == Enrollment.person_id)
-            .where(Enrollment.rollout_id == session.rollout_id, _expected_at(session.starts_at))
-            .order_by(Person.name, Enrollment.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+            query.order_by(Person.name, Enrollment.id).limit(per_page).offset((page - 1) * per_page)
         ).all()
     )
 
 
-def attendance_marks(session_id: int, enrollment_ids: list[int]) -> dict[int, bool]:
-    """Who of ``enrollment_ids`` was marked present (True) or absent (False) at a session."""
-    return dict(
-        db.session.execute(
-            select(CallAttendance.enrollment_id, CallAttendance.attended).where(
+def attendance_marks(
+    session_id: int, enrollment_ids: list[int]
+) -> dict[int, tuple[bool, int | None]]:
+    """Who of ``enrollment_ids`` was marked present (True) or absent (False) at a session,
+    with the seconds the attendance report gave (None when marked by hand)."""
+    return {
+        eid: (attended, seconds)
+        for eid, attended, seconds in db.session.execute(
+            select(
+                CallAttendance.enrollment_id, CallAttendance.attended, CallAttendance.seconds
+            ).where(
                 CallAttendance.session_id == session_id,
                 CallAttendance.enrollment_id.in_(enrollment_ids),
             )
         ).all()
-    )
+    }

@@ -139,14 +139,26 @@ def session_page(slug: str, session_id: int) -> Any:
     rollout, session = _load(slug, session_id)
     assert session is not None
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    expected = queries.expected_at_session(session, page=page, per_page=PER_PAGE)
+    search = request.args.get("q", "")[:100]
+    expected = queries.expected_at_session(session, page=page, per_page=PER_PAGE, search=search)
+    marks = queries.attendance_marks(session.id, [e.id for e in expected])
+    # "select all" / "clear all" without JavaScript: the page comes back with every
+    # listed box ticked or cleared, nothing saved until "Save attendance"
+    preset = request.args.get("select")
+    checked = {
+        e.id: preset == "all" if preset in ("all", "none") else marks.get(e.id, (False,))[0]
+        for e in expected
+    }
     return render_template(
         "calls/session.html",
         rollout=rollout,
         session=session,
         groups=services.questions_by_group(session.id),
         expected=expected,
-        marks=queries.attendance_marks(session.id, [e.id for e in expected]),
+        marks=marks,
+        checked=checked,
+        search=search,
+        minimum=attendance.min_attendance_minutes(rollout.region),
         rate=queries.session_rates(rollout.id).get(session.id),
         page=page,
         now=utcnow(),
@@ -188,6 +200,24 @@ def cancel(slug: str, session_id: int) -> Any:
         region=g.region, session=session, note=form.note.data or "", actor=current_staff()
     )
     flash(gettext("Session cancelled; attendees get the cancellation."), "success")
+    return _to_session(slug, session_id)
+
+
+@bp.post("/r/<region>/rollouts/<slug>/calls/<int:session_id>/skip")
+@require_role(Role.LOCAL_LEAD, Role.EXPERT)
+def skip(slug: str, session_id: int) -> Any:
+    _, session = _load(slug, session_id)
+    form = forms.CancelForm()
+    announced = changes.skip_session(
+        region=g.region, session=session, note=form.note.data or "", actor=current_staff()
+    )
+    if announced:
+        flash(gettext("This week's call is skipped; everyone invited gets the update."), "success")
+    else:
+        flash(
+            gettext("This week's call is skipped. Nobody was invited yet: nobody is emailed."),
+            "success",
+        )
     return _to_session(slug, session_id)
 
 

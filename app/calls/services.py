@@ -18,7 +18,7 @@ from app.calls import emails, queries
 from app.calls.invitations import active_invitations, invite_attendees
 from app.calls.meetings import ensure_join_url
 from app.calls.models import CallQuestion, CallSession, CallStatus
-from app.calls.planning import PlannedSession, local_instant, plan_series
+from app.calls.planning import PlannedSession, local_instant, plan_series, region_shutdowns
 from app.extensions import db
 from app.links.services import absolute_url, make_action_url
 from app.regions.models import Region
@@ -49,6 +49,7 @@ def plan_for(rollout: Rollout, start: date) -> list[PlannedSession]:
         country=region.holiday_country,
         subdivision=region.holiday_subdivision,
         on_holiday=region.call_on_holiday,
+        shutdowns=region_shutdowns(region),
     )
 
 

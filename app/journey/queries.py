@@ -13,6 +13,7 @@ from sqlalchemy import distinct, func, select
 from app.calls.models import CallAttendance, CallSession
 from app.extensions import db
 from app.journey.models import EventKind, JourneyEvent, JourneyPause, JourneySend
+from app.language import gettext
 from app.masterclasses.models import MasterClass, MasterClassInvitation
 from app.people.models import Person
 from app.programs.models import Module
@@ -34,6 +35,11 @@ class TermStep:
     @property
     def done(self) -> int:
         return sum(1 for _, done in self.modules if done)
+
+    @property
+    def label(self) -> str:
+        """Its title, as ``Term.label`` says it."""
+        return self.title.strip() or gettext("Term %(n)s", n=self.number)
 
 
 @dataclass

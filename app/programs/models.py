@@ -8,6 +8,7 @@ from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
+from app.language import gettext
 
 #: the modules a learner must have completed by the end of a term
 term_required_module = Table(
@@ -86,6 +87,12 @@ class Term(Base):
     ends_on: Mapped[date]
 
     program: Mapped[Program] = relationship(back_populates="terms")
+
+    @property
+    def label(self) -> str:
+        """What the pages call the term: its title, or "Term 2" for one saved without."""
+        return self.title.strip() or gettext("Term %(n)s", n=self.number)
+
     required_modules: Mapped[list[Module]] = relationship(
         secondary=term_required_module, order_by="Module.position"
     )

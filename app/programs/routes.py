@@ -10,14 +10,12 @@ from app.auth.access import current_staff, require_role
 from app.auth.models import Role
 from app.language import _
 from app.programs import queries
-from app.programs.forms import ProgramForm
+from app.programs.forms import SPARE_MODULE_ROWS, SPARE_TERM_ROWS, ProgramForm
 from app.programs.models import Program
 from app.programs.services import (
     ProgramError,
     ProgramInput,
     as_form_values,
-    parse_modules,
-    parse_terms,
     save_program,
     validate,
 )
@@ -30,11 +28,6 @@ bp = Blueprint("programs", __name__)
 def index() -> Any:
     programs = queries.programs_by_title()
     return render_template("programs/index.html", programs=programs)
-
-
-@bp.get("/programs/<slug>")
-def show(slug: str) -> Any:
-    return render_template("programs/show.html", program=_load(slug))
 
 
 def _load(slug: str) -> Program:
@@ -59,10 +52,13 @@ def edit(slug: str) -> Any:
 def _save(program: Program | None) -> Any:
     if request.method == "GET":
         values = as_form_values(program) if program else {"hours_per_week": "2"}
-        return render_template("programs/form.html", program=program, values=values, errors={})
+        return _render(program, values, values.get("modules", []), values.get("terms", []))
     form = ProgramForm()
-    modules, module_problems = parse_modules(form.modules.data or "")
-    terms, term_problems = parse_terms(form.terms.data or "")
+    modules, terms = form.rows("module"), form.rows("term")
+    if form.add.data in ("module", "term"):
+        # "add a row" without JavaScript: the same form with one more empty row, not saved
+        extra = {"module": 1, "term": 0} if form.add.data == "module" else {"term": 1}
+        return _render(program, dict(request.form), modules, terms, extra=extra)
     data = ProgramInput(
         slug=form.slug.data or "",
         title=form.title.data or "",
@@ -70,15 +66,11 @@ def _save(program: Program | None) -> Any:
         course_url=form.course_url.data or "",
         description=form.description.data or "",
         hours_per_week=form.hours_per_week.data,
-        modules=modules,
-        terms=terms,
+        modules=form.modules(),
+        terms=form.terms(),
     )
-    # every field's problem at once: an unreadable line must not hide the others
+    # every field's problem at once, each next to its field; nothing saved on any
     errors: dict[str, list[str]] = validate(data, program)
-    if module_problems:
-        errors["modules"] = module_problems
-    if term_problems:
-        errors["terms"] = term_problems
     if not errors:
         try:
             program = save_program(program=program, data=data, actor=current_staff())
@@ -86,8 +78,47 @@ def _save(program: Program | None) -> Any:
             errors = exc.errors
     if errors:
         rollback()
-        return render_template(
-            "programs/form.html", program=program, values=dict(request.form), errors=errors
-        ), 400
+        return _render(program, dict(request.form), modules, terms, errors=errors), 400
     flash(_("Program saved."), "success")
-    return redirect(url_for("programs.show", slug=program.slug))  # type: ignore[union-attr]
+    return redirect(url_for("web.program", slug=program.slug))  # type: ignore[union-attr]
+
+
+def _render(
+    program: Program | None,
+    values: dict[str, Any],
+    modules: list[dict[str, Any]],
+    terms: list[dict[str, Any]],
+    *,
+    errors: dict[str, list[str]] | None = None,
+    extra: dict[str, int] | None = None,
+) -> Any:
+    """The form with the rows given numbered as posted, then empty rows to fill in."""
+    extra = extra or {}
+    modules = _numbered(modules, SPARE_MODULE_ROWS + extra.get("module", 0))
+    terms = _numbered(terms, SPARE_TERM_ROWS + extra.get("term", 0))
+    return render_template(
+        "programs/form.html",
+        program=program,
+        values=values,
+        modules=modules,
+        terms=terms,
+        errors=errors or {},
+        # after "add a row", the new row's first field has the focus
+        focus=_first_field(modules, terms, extra),
+    )
+
+
+def _numbered(rows: list[dict[str, Any]], spare: int) -> list[dict[str, Any]]:
+    numbered = [{**r, "row": r.get("row", i)} for i, r in enumerate(rows)]
+    after = max((r["row"] for r in numbered), default=-1) + 1
+    return numbered + [{"row": after + i, "spare": True} for i in range(spare)]
+
+
+def _first_field(
+    modules: list[dict[str, Any]], terms: list[dict[str, Any]], extra: dict[str, int]
+) -> str | None:
+    if extra.get("module"):
+        return f"module-{modules[-1]['row']}-key"
+    if extra.get("term"):
+        return f"term-{terms[-1]['row']}-title"
+    return None

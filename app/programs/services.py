@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.extensions import db
+from app.language import gettext as _
+from app.language import local_date
 from app.programs.models import Module, Program, Term
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
@@ -21,16 +23,23 @@ KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 class ModuleSpec:
     key: str
     title: str
-    estimated_hours: float
+    #: None when what was typed is not a number
+    estimated_hours: float | None
+    #: the row of the form it came from (where its messages are shown)
+    row: int = -1
+    #: the term (its row in the form) by whose end the module is due
+    due_row: int | None = None
 
 
 @dataclass
 class TermSpec:
-    starts_on: date
-    ends_on: date
+    #: None when missing or not a date
+    starts_on: date | None
+    ends_on: date | None
     #: keys of the modules newly due by the end of this term (earlier terms' stay due)
-    module_keys: list[str]
+    module_keys: list[str] = field(default_factory=list)
     title: str = ""
+    row: int = -1
 
 
 @dataclass
@@ -53,110 +62,87 @@ class ProgramError(ValueError):
         super().__init__("; ".join(m for ms in errors.values() for m in ms))
 
 
-def parse_modules(text: str) -> tuple[list[ModuleSpec], list[str]]:
-    """Lines "key | title | hours" → modules, and a message for each unreadable line."""
-    modules, problems = [], []
-    for n, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        parts = [p.strip() for p in raw.split("|")]
-        if len(parts) != 3:
-            problems.append(f"Module line {n}: write key | title | hours (e.g. m1 | Basics | 4).")
-            continue
-        try:
-            hours = float(parts[2].replace(",", "."))
-        except ValueError:
-            problems.append(f"Module line {n}: hours must be a number (e.g. 4 or 2.5).")
-            continue
-        modules.append(ModuleSpec(key=parts[0], title=parts[1], estimated_hours=hours))
-    return modules, problems
+def module_field(row: int, name: str) -> str:
+    """The form field (and error key) of a module row: ``module-3-title``."""
+    return f"module-{row}-{name}"
 
 
-def parse_terms(text: str) -> tuple[list[TermSpec], list[str]]:
-    """Lines "start | end | module keys" (dates YYYY-MM-DD) → terms, and messages."""
-    terms, problems = [], []
-    for n, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        parts = [p.strip() for p in raw.split("|")]
-        if len(parts) not in (3, 4):
-            problems.append(
-                f"Term line {n}: write start | end | module keys "
-                "(e.g. 2026-09-07 | 2026-10-18 | m1 m2)."
-            )
-            continue
-        try:
-            start, end = date.fromisoformat(parts[0]), date.fromisoformat(parts[1])
-        except ValueError:
-            problems.append(f"Term line {n}: dates must look like 2026-09-07.")
-            continue
-        keys = [k for k in re.split(r"[\s,;]+", parts[2]) if k]
-        terms.append(
-            TermSpec(
-                starts_on=start,
-                ends_on=end,
-                module_keys=keys,
-                title=parts[3] if len(parts) == 4 else "",
-            )
-        )
-    return terms, problems
+def term_field(row: int, name: str) -> str:
+    return f"term-{row}-{name}"
+
+
+def due_keys(modules: list[ModuleSpec], terms: list[TermSpec]) -> None:
+    """Fill each term's ``module_keys`` from the term each module row names."""
+    by_row = {t.row: t for t in terms}
+    for m in modules:
+        term = by_row.get(m.due_row) if m.due_row is not None else None
+        if term is not None:
+            term.module_keys.append(m.key)
 
 
 def validate(data: ProgramInput, program: Program | None) -> dict[str, list[str]]:
+    """Every problem at once, each under the field it is about (a row's field for the
+    modules and terms: ``module-2-title``, ``term-1-ends_on``)."""
     errors: dict[str, list[str]] = {}
 
     def bad(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
 
     if not SLUG_RE.match(data.slug):
-        bad("slug", "Use 2–80 lower-case letters, digits or '-', e.g. cloud-2026.")
+        bad("slug", _("Use 2–80 lower-case letters, digits or '-', e.g. cloud-2026."))
     else:
         other = db.session.scalars(select(Program.id).where(Program.slug == data.slug)).first()
         if other is not None and (program is None or other != program.id):
-            bad("slug", "Another program already uses this short name: choose another.")
+            bad("slug", _("Another program already uses this short name: choose another."))
     if not data.title.strip():
-        bad("title", "Give the program a title.")
+        bad("title", _("Give the program a title."))
     if not data.provider.strip():
-        bad("provider", "Name the platform hosting the course (e.g. Open edX, Coursera).")
+        bad("provider", _("Name the platform hosting the course (e.g. Open edX, Coursera)."))
     if not data.course_url.startswith("https://"):
-        bad("course_url", "The course link must start with https://.")
+        bad("course_url", _("The course link must start with https://."))
     if data.hours_per_week is None or not 0 < data.hours_per_week <= 40:
-        bad("hours_per_week", "Hours per week must be more than 0 and at most 40.")
+        bad("hours_per_week", _("Hours per week must be more than 0 and at most 40."))
     if not data.modules:
-        bad("modules", "Add at least one module.")
+        bad("modules", _("Add at least one module."))
+    if not data.terms:
+        bad("terms", _("Add at least one term."))
+    term_rows = {t.row for t in data.terms}
     keys: set[str] = set()
     for m in data.modules:
         if not KEY_RE.match(m.key):
-            bad("modules", f"Module key {m.key!r}: letters, digits, '-', '_' or '.' only.")
-        if m.key in keys:
-            bad("modules", f"Module key {m.key!r} is used twice; keys must be unique.")
+            bad(
+                module_field(m.row, "key"),
+                _("Give a short key of letters, digits, '-', '_' or '.', e.g. m1."),
+            )
+        elif m.key in keys:
+            bad(module_field(m.row, "key"), _("This key is used twice; keys must be unique."))
         keys.add(m.key)
-        if not m.title:
-            bad("modules", f"Module {m.key!r} needs a title.")
-        if not 0 < m.estimated_hours <= 200:
-            bad("modules", f"Module {m.key!r}: hours must be more than 0 and at most 200.")
-    if not data.terms:
-        bad("terms", "Add at least one term.")
-    due: set[str] = set()
-    for n, t in enumerate(data.terms, start=1):
-        if t.ends_on < t.starts_on:
-            bad("terms", f"Term {n} ends before it starts: check the order of its two dates.")
-        if n > 1:
-            prev = data.terms[n - 2]
-            if t.starts_on <= prev.ends_on:
-                bad("terms", f"Term {n} starts before term {n - 1} ends: terms may not overlap.")
-        for key in t.module_keys:
-            if key not in keys:
-                bad("terms", f"Term {n} requires module {key!r}, which is not in the modules.")
-            elif key in due:
-                bad("terms", f"Term {n}: module {key!r} is already due by an earlier term.")
-            due.add(key)
-    never = [m.key for m in data.modules if m.key not in due]
-    if data.terms and never:
-        bad(
-            "terms",
-            f"Every module must be required by the last term; not yet due: {', '.join(never)}.",
-        )
+        if not m.title.strip():
+            bad(module_field(m.row, "title"), _("Give the module a title."))
+        if m.estimated_hours is None or not 0 < m.estimated_hours <= 200:
+            bad(module_field(m.row, "hours"), _("Hours must be more than 0 and at most 200."))
+        if m.due_row is None or m.due_row not in term_rows:
+            bad(module_field(m.row, "due"), _("Choose the term by whose end it is due."))
+    previous: TermSpec | None = None
+    for t in data.terms:
+        if not t.title.strip():
+            bad(term_field(t.row, "title"), _("Give the term a title, e.g. Foundations."))
+        if t.starts_on is None:
+            bad(term_field(t.row, "starts_on"), _("Give the day the term starts."))
+        if t.ends_on is None:
+            bad(term_field(t.row, "ends_on"), _("Give the day the term ends."))
+        if t.starts_on and t.ends_on and t.ends_on < t.starts_on:
+            bad(term_field(t.row, "ends_on"), _("The term ends before it starts."))
+        if previous and previous.ends_on and t.starts_on and t.starts_on <= previous.ends_on:
+            bad(
+                term_field(t.row, "starts_on"),
+                _(
+                    "It starts before the term above ends (%(end)s): terms follow each "
+                    "other in date order without overlapping.",
+                    end=local_date(previous.ends_on),
+                ),
+            )
+        previous = t
     return errors
 
 
@@ -169,6 +155,7 @@ def save_program(*, program: Program | None, data: ProgramInput, actor: Any) -> 
     errors = validate(data, program)
     if errors:
         raise ProgramError(errors)
+    due_keys(data.modules, data.terms)
     created = program is None
     if program is None:
         program = Program(slug=data.slug, title="", provider="", course_url="")
@@ -184,8 +171,8 @@ def save_program(*, program: Program | None, data: ProgramInput, actor: Any) -> 
     for position, spec in enumerate(data.modules):
         module = existing.get(spec.key) or Module(key=spec.key)
         module.title, module.estimated_hours, module.position = (
-            spec.title,
-            spec.estimated_hours,
+            spec.title.strip(),
+            spec.estimated_hours,  # type: ignore[assignment]
             position,
         )
         modules[spec.key] = module
@@ -195,8 +182,8 @@ def save_program(*, program: Program | None, data: ProgramInput, actor: Any) -> 
     new_terms = []
     for number, spec in enumerate(data.terms, start=1):
         term = terms.get(number) or Term(number=number)
-        term.title = spec.title or f"Term {number}"
-        term.starts_on, term.ends_on = spec.starts_on, spec.ends_on
+        term.title = spec.title.strip()
+        term.starts_on, term.ends_on = spec.starts_on, spec.ends_on  # type: ignore[assignment]
         required = required + [modules[k] for k in spec.module_keys]
         term.required_modules = list(required)
         new_terms.append(term)
@@ -212,16 +199,12 @@ def save_program(*, program: Program | None, data: ProgramInput, actor: Any) -> 
     return program
 
 
-def as_form_values(program: Program) -> dict[str, str]:
-    """A program written back into the form's fields."""
-    previous: set[str] = set()
-    term_lines = []
-    for t in program.terms:
-        keys = [m.key for m in t.required_modules if m.key not in previous]
-        previous |= {m.key for m in t.required_modules}
-        term_lines.append(
-            f"{t.starts_on.isoformat()} | {t.ends_on.isoformat()} | {' '.join(keys)} | {t.title}"
-        )
+def as_form_values(program: Program) -> dict[str, Any]:
+    """A program written back into the form: its fields, a row per module and per term."""
+    due: dict[int, int] = {}
+    for row, t in enumerate(program.terms):
+        for m in t.required_modules:
+            due.setdefault(m.id, row)
     return {
         "slug": program.slug,
         "title": program.title,
@@ -229,8 +212,22 @@ def as_form_values(program: Program) -> dict[str, str]:
         "course_url": program.course_url,
         "description": program.description,
         "hours_per_week": f"{program.hours_per_week:g}",
-        "modules": "\n".join(
-            f"{m.key} | {m.title} | {m.estimated_hours:g}" for m in program.modules
-        ),
-        "terms": "\n".join(term_lines),
+        "modules": [
+            {
+                "order": str(position),
+                "key": m.key,
+                "title": m.title,
+                "hours": f"{m.estimated_hours:g}",
+                "due": str(due.get(m.id, "")),
+            }
+            for position, m in enumerate(program.modules, start=1)
+        ],
+        "terms": [
+            {
+                "title": t.title,
+                "starts_on": t.starts_on.isoformat(),
+                "ends_on": t.ends_on.isoformat(),
+            }
+            for t in program.terms
+        ],
     }

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.progress.models import ImportStatus, ModuleProgress, ProgressImport, XapiStatement
 from app.progress.signals import freshness_wanted
-from app.rollouts.models import Enrollment
+from app.rollouts.models import Enrollment, EnrollmentState
 
 #: ``[progress] max_age_days`` in a region file: a term is closed on data at most this old
 #: unless the local lead confirms (the default)
@@ -154,4 +154,20 @@ def recent_imports(rollout_id: int, *, limit: int = 20) -> list[ProgressImport]:
             .order_by(ProgressImport.id.desc())
             .limit(limit)
         )
+    )
+
+
+def completed_learners(rollout_id: int) -> int:
+    """Learners of the rollout who completed the program: the figure the rollout's
+    dashboard shows (its funnel's last stage), whatever channel brought the progress."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Enrollment)
+            .where(
+                Enrollment.rollout_id == rollout_id,
+                Enrollment.state == EnrollmentState.COMPLETED,
+            )
+        )
+        or 0
     )

@@ -26,7 +26,7 @@ from app.progress.forms import UploadForm
 from app.progress.kept_files import file_kept
 from app.progress.models import ImportStatus, ProgressImport
 from app.progress.policy import may_map_units
-from app.progress.queries import recent_imports
+from app.progress.queries import completed_learners, recent_imports
 from app.progress.reapply import IGNORE
 from app.progress.services import create_import
 from app.progress.texts import failed, import_error
@@ -64,6 +64,7 @@ def imports(slug: str) -> Any:
         generic_keys=GENERIC_KEYS,
         errors={},
         can_upload=bool(g.region_roles & {Role.LOCAL_LEAD, Role.GLOBAL_ADMIN}),
+        completed=completed_learners(rollout.id),
     )
 
 
@@ -112,6 +113,7 @@ def _upload_page(rollout: Rollout, errors: dict[str, str], status: int) -> Any:
         generic_keys=GENERIC_KEYS,
         errors=errors,
         can_upload=True,
+        completed=completed_learners(rollout.id),
     )
     return body, status
 

@@ -6,7 +6,7 @@ import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -15,7 +15,7 @@ import holidays
 from babel import Locale, UnknownLocaleError
 from sqlalchemy import select
 
-from app.calendar import parse_hhmm, weekday_from_name
+from app.calendar import parse_hhmm, parse_shutdowns, weekday_from_name
 from app.extensions import db
 from app.regions.models import HolidayRule, Region, ReportingPolicy
 
@@ -120,6 +120,15 @@ def parse_region_file(path: Path) -> RegionSpec:
     on_holiday = _get(data, "calls.on_holiday") or HolidayRule.NEXT_BUSINESS_DAY.value
     if on_holiday not in {r.value for r in HolidayRule}:
         bad("calls.on_holiday", f"{on_holiday!r} must be 'next_business_day' or 'cancel'")
+    for problem in parse_shutdowns(_get(data, "calls.shutdowns"))[1]:
+        bad("calls.shutdowns", problem)
+    min_minutes = _get(data, "calls.min_attendance_minutes")
+    if min_minutes is not None and (
+        isinstance(min_minutes, bool)
+        or not isinstance(min_minutes, int)
+        or not 0 <= min_minutes <= 240
+    ):
+        bad("calls.min_attendance_minutes", f"{min_minutes!r} must be minutes from 0 to 240")
     retention = _get(data, "privacy.retention_days")
     retention = 365 if retention is None else retention
     if not isinstance(retention, int) or not 30 <= retention <= 3650:
@@ -208,6 +217,8 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if isinstance(value, date):  # a TOML date (a shutdown's bound)
+        return value.isoformat()
     return value
 
 

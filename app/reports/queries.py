@@ -11,7 +11,7 @@ from app.reports.models import Report, ReportScope
 
 #: what an archive list shows: not the snapshots themselves (HTML, chart, CSV, figures:
 #: about 35 KB a report), which only the report's own page loads
-_LISTED = load_only(
+LISTED = load_only(
     Report.id,
     Report.scope,
     Report.region_id,
@@ -45,7 +45,7 @@ def archive_page(*, region_id: int | None, limit: int, offset: int) -> list[Repo
                 Report.scope == scope.value,
                 Report.region_id.is_(None) if region_id is None else Report.region_id == region_id,
             )
-            .options(_LISTED)
+            .options(LISTED)
             .order_by(Report.week.desc())
             .limit(limit)
             .offset(offset)

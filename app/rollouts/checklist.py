@@ -84,10 +84,16 @@ def checklist_of(rollout: Rollout) -> list[Step]:
     return draft_checklist(rollout, dashboard_counts(rollout.id), invitation_audience(rollout))
 
 
-def launch_checked(*, region: Region, rollout: Rollout, actor: Any, reason: str = "") -> bool:
+def launch_checked(
+    *, region: Region, rollout: Rollout, actor: Any, reason: str = "", channel: str = "web"
+) -> bool:
     """Launch ``rollout`` once its required steps are done (``launch_rollout`` queues the
     invitations). Returns False when already launched (a second click changes nothing);
-    raises RolloutError saying what is missing."""
+    raises RolloutError saying what is missing.
+
+    The one way staff launch, from the web and from ``summit rollout launch`` alike:
+    ``launch_rollout`` itself does not look at the checklist (tests and the demo call it
+    to launch what they built)."""
     if rollout.status is not RolloutStatus.DRAFT:
         if rollout.status is RolloutStatus.LAUNCHED:
             return False
@@ -98,5 +104,5 @@ def launch_checked(*, region: Region, rollout: Rollout, actor: Any, reason: str 
             " ".join(note for step in missing for note in step.notes)
             or gettext("Some required steps are not done yet.")
         )
-    launch_rollout(region=region, rollout=rollout, actor=actor, reason=reason)
+    launch_rollout(region=region, rollout=rollout, actor=actor, reason=reason, channel=channel)
     return True

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import charts
@@ -37,6 +48,7 @@ from app.rollouts.services import (
     staff_with_role,
 )
 from app.scoping import get_in_region_or_404
+from app.tabular import csv_lines
 from app.transaction import rollback
 from app.weeks import week_end
 
@@ -116,29 +128,87 @@ def _weeks_since_launch(rollout: Rollout) -> list[tuple[str, float | None]]:
 
 @bp.get("/r/<region>/rollouts/<slug>/learners")
 def learners(slug: str) -> Any:
-    """The list behind a number of the funnel (``stage``), or the flagged ones."""
+    """The rollout's learners: searched, filtered, sorted and paged on the server; the list
+    behind a number of the funnel (``stage``) or the flagged ones; ``?format=csv`` streams
+    the whole filtered list."""
     rollout = get_in_region_or_404(Rollout, slug=slug)
     if not may_see_names():
         abort(403)
-    stage = request.args.get("stage", "invited")
+    query = _learner_query()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    listed = queries.learners_listed(rollout.id, stage, page=page, page_size=PAGE_SIZE)
+    if request.args.get("format") == "csv":
+        if queries.learners_query(rollout.id, rollout.region_id, query) is None:
+            abort(404)
+        return _learners_csv(rollout, query)
+    listed = queries.learners_page(
+        rollout.id, rollout.region_id, query, page=page, page_size=PAGE_SIZE
+    )
     if listed is None:
         abort(404)
     rows, total = listed
+    args = {
+        k: v
+        for k, v in request.args.items()
+        if k not in {"page", "sort", "dir", "format"} and v != ""
+    }
     return render_template(
         "rollouts/learners.html",
         rollout=rollout,
         rows=rows,
-        stage=stage,
-        label=_list_label(stage),
+        stage=query.stage,
+        query=query,
+        args=args,
+        label=_list_label(query.stage),
+        states=list(EnrollmentState),
+        managers=queries.manager_choices(rollout.id, rollout.region_id),
+        groups=queries.buddy_group_choices(rollout.id),
+        sorts=[
+            ("name", _("Name")),
+            ("employee_id", _("Employee id")),
+            ("email", _("Email")),
+            ("state", _("State")),
+            ("committed", _("Committed")),
+        ],
         page=page,
         total=total,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
     )
 
 
+def _learner_query() -> queries.LearnerQuery:
+    return queries.LearnerQuery(
+        stage=request.args.get("stage") or "all",
+        q=(request.args.get("q") or "")[:200],
+        manager_id=request.args.get("manager", type=int),
+        buddy_group=request.args.get("group", type=int),
+        sort=request.args.get("sort") or "name",
+        descending=request.args.get("dir") == "desc",
+    )
+
+
+def _learners_csv(rollout: Rollout, query: queries.LearnerQuery) -> Response:
+    header = [
+        gettext("Name"),
+        gettext("Email"),
+        gettext("Employee id"),
+        gettext("State"),
+        gettext("Manager"),
+        gettext("Buddy group"),
+        gettext("Invited"),
+        gettext("Committed"),
+        gettext("Completed"),
+    ]
+    body = csv_lines(header, queries.learner_rows(rollout.id, rollout.region_id, query))
+    return Response(
+        stream_with_context(body),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{rollout.slug}-learners.csv"'},
+    )
+
+
 def _list_label(stage: str) -> str:
+    if stage == "all":
+        return gettext("Learners")
     if stage == "not_invited":
         return gettext("On the roster, not yet invited")
     if stage in LIST_LABELS:
@@ -202,6 +272,8 @@ def _values_from(rollout: Rollout | None) -> dict[str, Any]:
             "call_duration_minutes": d["call_duration_minutes"],
             "slug": "",
             "sponsors": "",
+            # "Adopt in <region>" on a program's page names the program
+            "program_id": request.args.get("program", type=int),
         }
     return {
         "slug": rollout.slug,

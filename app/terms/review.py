@@ -58,7 +58,7 @@ def excuse(
         obj=review,
         actor=actor,
         channel="web",
-        data={"reason": reason.value, "withdraw": withdraw},
+        data={"reason": reason.value, "note": note.strip(), "withdraw": withdraw},
     )
     if withdraw:
         enrollment = db.session.get(Enrollment, review.enrollment_id)

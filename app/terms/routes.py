@@ -27,6 +27,7 @@ from app.terms.confirming import (
     may_withdraw,
     withdraw_confirmation,
 )
+from app.terms.evidence import SORTS, candidate_evidence
 from app.terms.models import ExcuseReason, TermReview
 from app.terms.review import (
     excuse,
@@ -56,7 +57,20 @@ def review(slug: str, number: int) -> Any:
     rollout = get_in_region_or_404(Rollout, slug=slug)
     term = _term(rollout, number)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    candidates, reviewed, missing_buddy = review_lists(rollout.id, term.id, page, PAGE)
+    sort = request.args.get("sort", "risk")
+    if sort not in SORTS:
+        sort = "risk"
+    _candidates, reviewed, missing_buddy = review_lists(rollout.id, term.id, page, PAGE)
+    now = utcnow()
+    candidates = candidate_evidence(
+        rollout_id=rollout.id,
+        program=rollout.program,
+        term=term,
+        now=now,
+        page=page,
+        per_page=PAGE,
+        sort=sort,
+    )
     outcome = term_outcome(region=g.region, rollout=rollout, term=term)
     return render_template(
         "terms/review.html",
@@ -70,9 +84,10 @@ def review(slug: str, number: int) -> Any:
         outcome=outcome,
         reasons=list(ExcuseReason),
         page=page,
+        sort=sort,
         has_next=len(candidates) == PAGE,
         can_close=Role.LOCAL_LEAD in g.region_roles or Role.GLOBAL_ADMIN in g.region_roles,
-        now=utcnow(),
+        now=now,
     )
 
 
@@ -115,6 +130,8 @@ def decide(slug: str, number: int, review_id: int) -> Any:
     decision = form.decision.data
     try:
         if decision == "excuse":
+            if not (form.note.data or "").strip():
+                raise ReviewError(gettext("say why you keep this learner: a reason is required"))
             try:
                 reason = ExcuseReason(form.reason.data or "")
             except ValueError:

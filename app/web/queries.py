@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -9,10 +11,12 @@ from sqlalchemy import select, text
 from app.db import utcnow
 from app.extensions import db
 from app.metrics.queries import funnel_at
+from app.rates import completion_rate
 from app.readcache import read_cache
 from app.regions.models import Region
-from app.rollouts.models import Rollout
-from app.rollouts.queries import state_counts
+from app.rollouts.models import EnrollmentState, Rollout
+from app.rollouts.queries import TREND_WEEKS, completion_trend, completion_weeks, state_counts
+from app.weeks import last_complete_week, shift_week, week_end
 
 
 def rollouts_by_slug(region_id: int | None = None) -> list[Rollout]:
@@ -52,3 +56,73 @@ def database_answers() -> str:
         db.session.rollback()
         return f"down: {type(exc).__name__}"
     return "ok"
+
+
+@dataclass(frozen=True)
+class RunningRollout:
+    """A region running a program, as the program page lists it."""
+
+    rollout: Rollout
+    region: Region
+    enrolled: int
+    completed: int
+    completion_rate: float | None
+
+
+def regions_running(program_id: int) -> list[RunningRollout]:
+    """The rollouts of a program the request may see (region scoping), by region name,
+    with their completion (``app.rates``: completed / (enrolled − withdrawn))."""
+    rows = db.session.execute(
+        select(Rollout, Region)
+        .join(Region, Region.id == Rollout.region_id)
+        .where(Rollout.program_id == program_id)
+        .order_by(Region.name, Rollout.slug)
+    ).all()
+    counts = state_counts(r.id for r, _ in rows)
+    running = []
+    for rollout, region in rows:
+        states = counts[rollout.id]
+        enrolled = sum(states.values())
+        completed = states[EnrollmentState.COMPLETED]
+        running.append(
+            RunningRollout(
+                rollout=rollout,
+                region=region,
+                enrolled=enrolled,
+                completed=completed,
+                completion_rate=completion_rate(
+                    completed=completed,
+                    enrolled=enrolled,
+                    withdrawn=states[EnrollmentState.WITHDRAWN],
+                ),
+            )
+        )
+    return running
+
+
+def completion_weeks_all(regions: list[Region], now: datetime) -> list[tuple[str, float | None]]:
+    """Every region pooled: the completion rate at the end of each of the last weeks (each
+    region counted to its own week end), in one statement; weeks before any learner was
+    invited are left out rather than drawn as empty."""
+    if not regions:
+        return []
+    last = max(last_complete_week(now, r.time_zone) for r in regions)
+    weeks = [shift_week(last, -k) for k in range(TREND_WEEKS - 1, -1, -1)]
+    rates = completion_trend({w: {r.id: week_end(w, r.time_zone) for r in regions} for w in weeks})
+    return _since_first_figure([(w, rates[w].get("all")) for w in weeks])
+
+
+def completion_since_launch(region: Region, now: datetime) -> list[tuple[str, float | None]]:
+    """The region's completion trend from the first week a learner was invited (learners
+    are invited at launch): weeks before any rollout existed are left out, not drawn as
+    a line of dashes."""
+    return _since_first_figure(completion_weeks(region, now))
+
+
+def _since_first_figure(
+    weeks: list[tuple[str, float | None]],
+) -> list[tuple[str, float | None]]:
+    for i, (_, rate) in enumerate(weeks):
+        if rate is not None:
+            return weeks[i:]
+    return []

@@ -168,3 +168,29 @@ def test_sponsors_do_not_see_the_sign_off_dashboard(client, login_as):
     login_as(staff(Role.SPONSOR, "de"))
     assert client.get(f"/r/de/approvals/{rollout.slug}").status_code == 403
     assert client.get(f"/r/de/approvals/{rollout.slug}/export.csv").status_code == 403
+
+
+def test_resend_is_offered_only_for_requests_actually_sent(client, login_as, smtp_sink, run_jobs):
+    rollout, _boss, slow, _a = build()
+    fresh = manager("de", name="Nora Neverasked")
+    commit(report(rollout, fresh))  # pending, but the daily request email has not gone yet
+    db.session.commit()
+    lead = staff(Role.LOCAL_LEAD, "de")
+    login_as(lead)
+    html = client.get(f"/r/de/approvals/{rollout.slug}").get_data(as_text=True)
+    assert "Resend to Nora Neverasked" not in html
+    assert "Not sent yet: it goes out with the next daily request email." in html
+    assert "Resend to" in html  # the slow manager was sent theirs: they can get it again
+    # posting anyway sends nothing and audits nothing
+    run_jobs()
+    smtp_sink.clear()
+    token = csrf_from(html)
+    url = f"/r/de/approvals/{rollout.slug}/resend"
+    assert client.post(url, data={"csrf_token": token, "person_id": fresh.id}).status_code == 303
+    run_jobs()
+    assert smtp_sink.to(fresh.email) == []
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "approval.resent")
+    ).all()
+    # without the CSRF token it is refused outright
+    assert client.post(url, data={"person_id": slow.id}).status_code == 400

@@ -76,6 +76,8 @@ def _setup() -> None:
         call_weekday=3,
         call_time=time(16, 0),
         status=RolloutStatus.DRAFT,
+        # the draft checklist's required host: the CLI launches only what the web would
+        expert_id=staff(Role.EXPERT, "de", name="Eva Expert").id,
     )
     db.session.add(rollout)
     db.session.flush()

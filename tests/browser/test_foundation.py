@@ -23,7 +23,8 @@ def test_a_lead_signs_in_sees_their_region_and_nothing_else(page, steps):
     assert page.get_by_text("Programme français").count() == 0
     assert axe_violations(page) == []
 
-    page.get_by_role("link", name="Software Engineer of the Future").first.click()
+    # exact: the inbox above links "5 learners without a manager: Software Engineer…"
+    page.get_by_role("link", name="Software Engineer of the Future", exact=True).click()
     page.wait_for_load_state()
     steps.shot("rollout")
     # a draft: the way to launch, not a funnel of zeros (issue 24)

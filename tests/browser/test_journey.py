@@ -120,6 +120,27 @@ def sign_in(page: Any, name: str, base: str) -> None:
     page.wait_for_load_state()
 
 
+def fill_terms(page: Any, terms: list[tuple[str, Any, Any]]) -> None:
+    """The program form's term rows, one per term; "add another term row" when short."""
+    for i, (title, start, end) in enumerate(terms):
+        if not page.locator(f"#term-{i}-title").count():
+            page.get_by_role("button", name="Add another term row").click()
+        page.locator(f"#term-{i}-title").fill(title)
+        page.locator(f"#term-{i}-starts_on").fill(str(start))
+        page.locator(f"#term-{i}-ends_on").fill(str(end))
+
+
+def fill_modules(page: Any, modules: list[tuple[str, str, str, str]]) -> None:
+    """The program form's module rows: key, title, hours, the title of the term due by."""
+    for i, (key, title, hours, term) in enumerate(modules):
+        if not page.locator(f"#module-{i}-key").count():
+            page.get_by_role("button", name="Add another module row").click()
+        page.locator(f"#module-{i}-key").fill(key)
+        page.locator(f"#module-{i}-title").fill(title)
+        page.locator(f"#module-{i}-hours").fill(hours)
+        page.locator(f"#module-{i}-due").select_option(label=term)
+
+
 def run_cli(journey_app: Any, *args: str) -> str:
     # in the live server's app (its links), not the test's: with_appcontext keeps a current one
     with journey_app.app_context():
@@ -148,10 +169,16 @@ def test_a_rollout_from_program_to_master_class(
     page.locator("#slug").fill("cloud-journey")
     page.locator("#provider").fill("Open edX")
     page.get_by_label("Course link", exact=True).fill("https://courses.example.com/cloud")
-    page.locator("#modules").fill("m1 | Foundations | 2\nm2 | Delivery | 2\nm3 | Operations | 2")
-    page.locator("#terms").fill(
-        f"{t1} | {t2 - timedelta(days=1)} | m1 m2 | Basics\n"
-        f"{t2} | {t2 + timedelta(days=27)} | m3 | Practice"
+    fill_terms(
+        page, [("Basics", t1, t2 - timedelta(days=1)), ("Practice", t2, t2 + timedelta(days=27))]
+    )
+    fill_modules(
+        page,
+        [
+            ("m1", "Foundations", "2", "Basics"),
+            ("m2", "Delivery", "2", "Basics"),
+            ("m3", "Operations", "2", "Practice"),
+        ],
     )
     page.get_by_role("button", name="Save the program").click()
     page.get_by_text("Program saved.").wait_for()

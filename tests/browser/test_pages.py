@@ -132,14 +132,19 @@ def test_form_errors_say_what_to_do_and_point_at_their_field(page: Any) -> None:
     page.locator("#slug").fill("Not A Slug")
     page.locator("#provider").fill("Open edX")
     page.get_by_label("Course link", exact=True).fill("http://insecure.example.com")
-    page.locator("#modules").fill("m1 | Basics")
-    page.locator("#terms").fill("2027-01-10 | 2027-01-01 | m1")
+    page.locator("#term-0-title").fill("Basics")
+    page.locator("#term-0-starts_on").fill("2027-01-10")
+    page.locator("#term-0-ends_on").fill("2027-01-01")
+    page.locator("#module-0-key").fill("m1")
+    page.locator("#module-0-title").fill("Basics")
     page.get_by_role("button", name="Save the program").click()
     page.get_by_role("alert").wait_for()
     for field, advice in (
         ("#slug", "e.g. cloud-2026"),
         ("#course_url", "must start with https://"),
-        ("#modules", "write key | title | hours"),
+        ("#term-0-ends_on", "ends before it starts"),
+        ("#module-0-hours", "more than 0"),
+        ("#module-0-due", "Choose the term"),
     ):
         control = page.locator(field)
         assert control.get_attribute("aria-invalid") == "true", field

@@ -74,7 +74,7 @@ def test_closing_a_rollout_asks_first_emails_nobody_and_can_be_reopened(
     sign_in(page, LEAD)
     page.goto("/r/de/rollouts/sef-test")
     page.get_by_role("link", name="Close the rollout…").click()
-    page.get_by_role("heading", name="Close sef-test?").wait_for()
+    page.get_by_role("heading", name=f"Close {course.rollout.program.title}?").wait_for()
     page.get_by_text("Nobody is emailed about the closing.").wait_for()
     steps.shot("asks-first")
     assert axe_violations(page) == []

@@ -6,7 +6,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.calls import services
-from app.calls.attendance import import_report, record_attendance
+from app.calls.attendance import import_report, min_attendance_minutes, record_attendance
 from app.calls.attendance_report import AttendanceFileError, parse_duration, parse_report
 from app.calls.models import CallAttendance
 from app.calls.queries import learner_rates, missed_calls_in_a_row, session_rates
@@ -199,3 +199,59 @@ def test_a_german_teams_export_and_a_semicolon_csv_from_excel():
     )
     fmt, rows = parse_report(excel.encode("utf-8"))
     assert fmt == "csv" and [(r.email, r.minutes) for r in rows] == [("ida@example.com", 30)]
+
+
+# the new Teams report (see TEAMS_NEW above): Ida looked in for 2 min 50 s
+TEAMS_SHORT_VISIT = TEAMS_NEW.replace(
+    "Guest From Vendor\t9/10/26, 4:10:00 PM\t9/10/26, 4:20:00 PM\t10m\tguest@vendor.example\t\tAttendee",  # noqa: E501
+    "Ida Roth\t9/10/26, 4:01:00 PM\t9/10/26, 4:03:50 PM\t2m 50s\tida@example.com\tida@example.com\tAttendee",  # noqa: E501
+)
+
+
+def test_a_visit_under_the_regions_minimum_is_not_present_and_the_page_says_why(
+    client, csrf_token, login_as
+):
+    rollout, anna, _tim, ida = _rollout_with_learners()
+    session = services.sessions_of(rollout.id)[0]
+    assert min_attendance_minutes(rollout.region) == 10  # the default
+    result = import_report(
+        region=rollout.region, session=session, data=_utf16(TEAMS_SHORT_VISIT), actor=None
+    )
+    assert result.matched == 2 and result.too_short == [("Ida Roth", 170)]
+    rows = {
+        a.enrollment_id: a
+        for a in db.session.scalars(
+            select(CallAttendance).where(CallAttendance.session_id == session.id)
+        )
+    }
+    assert not rows[ida.id].attended and rows[ida.id].seconds == 170
+    assert rows[anna.id].attended and rows[anna.id].seconds == 44 * 60 + 48 + 4 * 60
+    db.session.commit()
+    sign_in(login_as, rollout.expert)
+    path = f"/r/de/rollouts/{rollout.slug}/calls/{session.id}"
+    html = client.get(path).get_data(as_text=True)
+    assert "2 min 50 s, under the 10-minute minimum" in html
+    assert "Marked present:" in html
+
+    # a region that counts from 2 minutes counts her
+    rollout.region.settings = {**rollout.region.settings, "calls": {"min_attendance_minutes": 2}}
+    db.session.flush()
+    again = import_report(
+        region=rollout.region, session=session, data=_utf16(TEAMS_SHORT_VISIT), actor=None
+    )
+    assert again.matched == 3 and again.too_short == []
+    db.session.refresh(rows[ida.id])
+    assert rows[ida.id].attended
+
+
+def test_select_all_and_search_work_without_javascript(client, login_as):
+    rollout, *_ = _rollout_with_learners()
+    session = services.sessions_of(rollout.id)[0]
+    db.session.commit()
+    sign_in(login_as, rollout.expert)
+    path = f"/r/de/rollouts/{rollout.slug}/calls/{session.id}"
+    everyone = client.get(f"{path}?select=all").get_data(as_text=True)
+    assert everyone.count(" checked>") == 3
+    found = client.get(f"{path}?q=ROTH").get_data(as_text=True)
+    assert "Ida Roth" in found and "Anna Müller" not in found
+    assert client.get(f"{path}?q=%25").status_code == 200

@@ -42,7 +42,10 @@ BASE = "http://summit.test"
 #: after term 1 of ``tests.progress.helpers.make_course``: buddies are asked to sign off
 TERM_ENDED = datetime(2026, 10, 6, 7, tzinfo=UTC)
 #: route values other than the crawl test's, by blueprint (a program's slug is not a rollout's)
-_OVERRIDES: dict[str, dict[str, Any]] = {"programs": {"slug": PROGRAM_SLUG}}
+_OVERRIDES: dict[str, dict[str, Any]] = {
+    "programs": {"slug": PROGRAM_SLUG},
+    "web.program": {"slug": PROGRAM_SLUG},
+}
 _HREF = re.compile(rf'href="({re.escape(BASE)}/[^"]+)"')
 _NOT_DATA = {"outbound_email", "outbound_attachment", "audit_event", "report"}
 

@@ -49,11 +49,14 @@ def test_scheduler_once_runs_every_recurring_job_before_it_exits(app_settings, t
 def test_a_launch_sends_its_invitations_before_the_command_exits(app_settings, tmp_path) -> None:
     """The launch queues the invitation job, which queues emails, which queue delivery:
     every step runs before the command exits (the old pool refused the later ones)."""
+    from app.auth.models import Role
     from app.mail.models import EmailStatus, OutboundEmail
     from app.rollouts.models import RolloutStatus
-    from tests.factories import EnrollmentFactory, RolloutFactory, region
+    from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
 
-    rollout = RolloutFactory(region_id=region("de").id, status=RolloutStatus.DRAFT)
+    rollout = RolloutFactory(
+        region_id=region("de").id, status=RolloutStatus.DRAFT, expert=staff(Role.EXPERT, "de")
+    )
     for _ in range(3):
         EnrollmentFactory(rollout=rollout)
     db.session.commit()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import time_machine
 from sqlalchemy import select
 
+from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.extensions import db
 from app.mail.models import OutboundEmail
@@ -55,14 +56,35 @@ def test_launch_invites_every_learner_by_email(run_jobs, smtp_sink) -> None:  # 
 
 
 def test_launch_by_cli(runner) -> None:  # type: ignore[no-untyped-def]
-    rollout = RolloutFactory(slug="sef-de")
+    rollout = RolloutFactory(slug="sef-de", expert=staff(Role.EXPERT, "de"))
+    EnrollmentFactory(rollout=rollout)
     db.session.commit()
     result = runner.invoke(args=["rollout", "launch", "sef-de"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert rollout.status is RolloutStatus.LAUNCHED
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "rollout.launched")
+    ).one()
+    assert event.channel == "cli"
     again = runner.invoke(args=["rollout", "launch", "sef-de"])
-    assert again.exit_code != 0 and "Only a draft" in again.output
+    assert again.exit_code != 0 and "launched already" in again.output
+
+
+def test_the_cli_refuses_a_launch_the_checklist_refuses(runner) -> None:  # type: ignore[no-untyped-def]
+    """The web's draft checklist is the CLI's too: no roster and no expert, no launch."""
+    rollout = RolloutFactory(slug="sef-fr")
+    db.session.commit()
+    result = runner.invoke(args=["rollout", "launch", "sef-fr"])
+    assert result.exit_code != 0
+    assert "sef-fr was not launched" in result.output
+    assert "Nobody is on the roster yet" in result.output
+    assert "Choose the expert who hosts the calls." in result.output
+    db.session.expire_all()
+    assert rollout.status is RolloutStatus.DRAFT
+    assert not db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "rollout.launched")
+    ).all()
 
 
 def test_commit_page_get_changes_nothing_post_pledges(client, run_jobs, smtp_sink) -> None:  # type: ignore[no-untyped-def]

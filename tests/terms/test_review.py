@@ -109,11 +109,11 @@ def test_the_candidates_are_paged_by_name(client, login_as):
         now=CLOSE,
     )
     login_as(staff(Role.LOCAL_LEAD, "de"))
-    first = client.get(f"{page(course)}/review").get_data(as_text=True)
+    first = client.get(f"{page(course)}/review?sort=name").get_data(as_text=True)
     assert "Ben Okafor" in first and f"Bz Learner {PAGE - 2:02d}" in first
     assert "Chloé Dubois" not in first
     assert "page=2" in first and "Previous" not in first
-    second = client.get(f"{page(course)}/review?page=2").get_data(as_text=True)
+    second = client.get(f"{page(course)}/review?sort=name&page=2").get_data(as_text=True)
     assert "Chloé Dubois" in second and "Ben Okafor" not in second
     assert "Previous" in second
 
@@ -130,7 +130,14 @@ def test_excuse_with_withdrawal(client, login_as, csrf_token):
     course = closed_course()
     login_as(staff(Role.LOCAL_LEAD, "de"))
     decide(
-        client, csrf_token, course, "chloe", decision="excuse", reason="role_change", withdraw="1"
+        client,
+        csrf_token,
+        course,
+        "chloe",
+        decision="excuse",
+        reason="role_change",
+        note="Moved to sales",
+        withdraw="1",
     )
     db.session.expire_all()
     assert course.enrollments["chloe"].state is EnrollmentState.WITHDRAWN
@@ -165,7 +172,7 @@ def test_confirming_removes_the_learner_and_tells_them_and_their_manager(
 
 
 def review_everyone(client, csrf_token, course):
-    decide(client, csrf_token, course, "ben", decision="excuse", reason="illness")
+    decide(client, csrf_token, course, "ben", decision="excuse", reason="illness", note="Ill")
     decide(client, csrf_token, course, "chloe", decision="confirm", note="No module since May")
     decide(client, csrf_token, course, "dev", decision="confirm", note="No answer to two nudges")
 

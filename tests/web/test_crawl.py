@@ -26,6 +26,7 @@ def _values() -> dict[str, Any]:
     from app.people.models import Person
     from app.regions.models import Region
     from app.reports.models import Report
+    from app.rollouts.models import Enrollment, Rollout
     from app.roster.models import RosterImport
 
     de = db.session.scalars(select(Region).where(Region.code == "de")).one()
@@ -54,6 +55,9 @@ def _values() -> dict[str, Any]:
             select(RosterImport.id).where(RosterImport.region_id == de.id), RosterImport.id
         ),
         "person_id": first(select(Person.id).where(Person.region_id == de.id), Person.id),
+        "enrollment_id": first(
+            select(Enrollment.id).join(Rollout).where(Rollout.slug == "sef-de"), Enrollment.id
+        ),
         "email_id": attachment.email_id
         if attachment
         else first(select(OutboundEmail.id), OutboundEmail.id),

@@ -1,0 +1,164 @@
+"""Issue 24 item 5: the learner list (search, filter, sort, export, paging) and the
+person page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.extensions import db
+from app.mail.models import OutboundEmail
+from app.people.models import Person
+from app.rollouts.models import EnrollmentState, RolloutStatus
+from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
+
+SENT = datetime(2026, 9, 1, 8, tzinfo=UTC)
+
+
+def _rollout():  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory(slug="sef-de", status=RolloutStatus.LAUNCHED, launched_at=SENT)
+    boss = PersonFactory(name="Mia Manager")
+    people = {
+        "anna": EnrollmentFactory(
+            rollout=rollout,
+            person__name="Anna Árpád",
+            person__email="anna@example.com",
+            person__employee_id="E-ANNA",
+            person__manager=boss,
+            state=EnrollmentState.COMMITTED,
+            committed_at=SENT,
+            invited_at=SENT,
+            buddy_group=3,
+        ),
+        "ben": EnrollmentFactory(
+            rollout=rollout,
+            person__name="Ben Annecy",
+            person__email="ben@example.com",
+            person__employee_id="E-BEN",
+            state=EnrollmentState.INVITED,
+            invited_at=SENT,
+            buddy_group=3,
+        ),
+        "evil": EnrollmentFactory(
+            rollout=rollout,
+            person__name="=HYPERLINK(1)",
+            person__email="evil@example.com",
+            person__employee_id="E-EVIL",
+            state=EnrollmentState.INVITED,
+            invited_at=SENT,
+        ),
+    }
+    return rollout, people
+
+
+def _names(html: str) -> list[str]:
+    return re.findall(r'/learners/\d+">([^<]+)</a>', html)
+
+
+def test_search_is_a_case_insensitive_prefix_of_name_word_email_or_id(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    _rollout()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners"
+    assert _names(client.get(f"{url}?q=ANN").get_data(as_text=True)) == [
+        "Anna Árpád",
+        "Ben Annecy",
+    ]
+    assert _names(client.get(f"{url}?q=ben@").get_data(as_text=True)) == ["Ben Annecy"]
+    assert _names(client.get(f"{url}?q=e-evil").get_data(as_text=True)) == ["=HYPERLINK(1)"]
+    assert _names(client.get(f"{url}?q=nna").get_data(as_text=True)) == []  # prefix only
+    assert _names(client.get(f"{url}?q=%25").get_data(as_text=True)) == []  # no wildcard
+
+
+def test_filters_and_sort(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    _rollout()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners"
+    html = client.get(f"{url}?stage=committed").get_data(as_text=True)
+    assert _names(html) == ["Anna Árpád"]
+    manager = client.get(url).get_data(as_text=True)
+    assert "Mia Manager" in manager  # offered as a filter
+    boss_id = db.session.scalar(select(Person.id).where(Person.name == "Mia Manager"))
+    assert _names(client.get(f"{url}?manager={boss_id}").get_data(as_text=True)) == ["Anna Árpád"]
+    assert _names(client.get(f"{url}?group=3").get_data(as_text=True)) == [
+        "Anna Árpád",
+        "Ben Annecy",
+    ]
+    assert _names(client.get(f"{url}?group=-1").get_data(as_text=True)) == ["=HYPERLINK(1)"]
+    desc = client.get(f"{url}?sort=email&dir=desc").get_data(as_text=True)
+    assert _names(desc) == ["=HYPERLINK(1)", "Ben Annecy", "Anna Árpád"]
+    assert 'aria-sort="descending"' in desc
+    assert client.get(f"{url}?sort=nonsense").status_code == 404
+
+
+def test_paging_keeps_the_filters(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory(slug="sef-de")
+    for i in range(55):
+        EnrollmentFactory(rollout=rollout, person__name=f"Zed {i:02d}")
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    first = client.get("/r/de/rollouts/sef-de/learners?q=zed&sort=name&dir=desc")
+    html = first.get_data(as_text=True)
+    assert "Page 1 of 2" in html and _names(html)[0] == "Zed 54"
+    assert "page=2" in html and "q=zed" in html
+    second = client.get("/r/de/rollouts/sef-de/learners?q=zed&sort=name&dir=desc&page=2")
+    assert _names(second.get_data(as_text=True)) == [
+        "Zed 04",
+        "Zed 03",
+        "Zed 02",
+        "Zed 01",
+        "Zed 00",
+    ]
+
+
+def test_csv_export_is_the_filtered_set_with_formulas_neutralised(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    _rollout()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    response = client.get("/r/de/rollouts/sef-de/learners?format=csv&stage=invited&sort=name")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:3] == ["Name", "Email", "Employee id"]
+    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(1)", "Anna Árpád", "Ben Annecy"]
+    assert rows[2][4] == "Mia Manager"
+
+
+def test_person_page_shows_the_journey(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    _, people = _rollout()
+    anna = people["anna"]
+    db.session.add(
+        OutboundEmail(
+            idempotency_key="invite:anna",
+            kind="rollouts/invitation",
+            region_id=anna.region_id,
+            person_id=anna.person_id,
+            to_address="anna@example.com",
+            subject="Join the Summit programme",
+            text_body="x",
+            html_body="<p>x</p>",
+            message_id="<anna@summit>",
+        )
+    )
+    db.session.commit()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    html = client.get(f"/r/de/rollouts/sef-de/learners/{anna.id}").get_data(as_text=True)
+    assert "Anna Árpád" in html and "Mia Manager" in html
+    assert "Group 3: Ben Annecy" in html
+    assert "Committed" in html and "Join the Summit programme" in html
+
+
+def test_person_page_of_another_region_or_rollout_is_404(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    _rollout()
+    other = RolloutFactory(slug="sef-fr", region_id=region("fr").id)
+    foreign = EnrollmentFactory(
+        rollout=other, region_id=region("fr").id, person__region_id=region("fr").id
+    )
+    elsewhere = EnrollmentFactory(rollout=RolloutFactory(slug="other-de"))
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    assert client.get(f"/r/de/rollouts/sef-de/learners/{foreign.id}").status_code == 404
+    assert client.get(f"/r/de/rollouts/sef-de/learners/{elsewhere.id}").status_code == 404
+    assert client.get(f"/r/de/rollouts/other-de/learners/{elsewhere.id}").status_code == 200
+    login_as(staff(Role.SPONSOR, "de"))
+    assert client.get(f"/r/de/rollouts/other-de/learners/{elsewhere.id}").status_code == 403
