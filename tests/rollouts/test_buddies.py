@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.audit.models import AuditEvent
+from app.auth.models import Role
 from app.extensions import db
 from app.rollouts.buddies import BuddyError, move_learner, pair_buddies, swap_buddies
 from app.rollouts.models import EnrollmentState
-from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory
+from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
 
 
 def _committed(rollout, manager, **kw):  # type: ignore[no-untyped-def]
@@ -215,3 +216,48 @@ def test_the_lead_moves_a_learner_to_another_group_or_out_of_pairing() -> None:
         select(AuditEvent).where(AuditEvent.action == "buddies.moved")
     ).all()[-1]
     assert event.data["reason"] == "On leave" and event.data["to"] is None
+
+
+def test_buddies_page_lists_groups_by_name_and_the_lead_fixes_them(  # type: ignore[no-untyped-def]
+    client, login_as, csrf_token
+) -> None:
+    rollout = RolloutFactory()
+    m1, m2 = PersonFactory(), PersonFactory()
+    people = [_committed(rollout, m1 if i % 2 else m2) for i in range(4)]
+    pair_buddies(region=rollout.region, rollout=rollout)
+    waiting = _committed(rollout, m1)
+    _decline_time(waiting)
+    code = rollout.region.code
+    page = f"/r/{code}/rollouts/{rollout.slug}/buddies"
+    move = f"{page}/move"
+    login_as(staff(Role.LOCAL_LEAD, code))
+    html = client.get(page).get_data(as_text=True)
+    a = people[0]
+    other = next(p for p in people if p.buddy_group != a.buddy_group)
+    partner = next(p for p in people if p.buddy_group == a.buddy_group and p != a)
+    first, second = sorted([a.person.name, partner.person.name], key=str.casefold)
+    assert f"Group {a.buddy_group}: " in html and first in html and second in html
+    assert waiting.person.name in html and "declined" in html
+    token = csrf_token(page)
+    assert client.post(move, data={"learner": a.id, "group": other.buddy_group}).status_code == 400
+    # no reason: refused, nothing moved
+    form = {"csrf_token": token, "learner": a.id, "group": str(other.buddy_group)}
+    client.post(move, data={**form, "reason": ""})
+    db.session.expire_all()
+    assert a.buddy_group != other.buddy_group
+    assert client.post(move, data={**form, "reason": "Same team"}).status_code == 302
+    db.session.expire_all()
+    assert a.buddy_group == other.buddy_group
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "buddies.moved")).one()
+    assert event.data["reason"] == "Same team" and event.actor_id is not None
+    # another region's learner: 404
+    foreign = _committed(RolloutFactory(region_id=region("fr").id), PersonFactory())
+    db.session.commit()
+    bad = {"csrf_token": token, "learner": foreign.id, "group": "out", "reason": "Not mine"}
+    assert client.post(move, data=bad).status_code == 404
+    # an expert may look but not move
+    login_as(staff(Role.EXPERT, code))
+    form["csrf_token"] = csrf_token(page)
+    assert client.post(move, data={**form, "group": "out", "reason": "x" * 5}).status_code == 403
+    db.session.expire_all()
+    assert a.buddy_group == other.buddy_group
