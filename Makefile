@@ -4,7 +4,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTHON ?= python3
 
-.PHONY: install run test lint format bench clean browser-deps chart-fonts bench-deps chaos messages
+.PHONY: install run test lint format bench bench-curves clean browser-deps chart-fonts bench-deps chaos messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +85,10 @@ bench-deps:
 
 bench: install bench-deps
 	$(BIN)/python -m bench
+
+# every benchmark at 30,000, 300,000 and 1,000,000 learners, the growth per 10× (issue 26)
+bench-curves: install bench-deps
+	$(BIN)/python -m bench curves
 
 clean:
 	rm -rf $(VENV) instance/summit.db* .pytest_cache

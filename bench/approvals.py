@@ -1,6 +1,6 @@
 """Manager sign-off at scale: the dashboard's figures and the daily request run.
 
-    .venv/bin/python -m bench.approvals [--scale small|full] [--database-url postgresql://...]
+    .venv/bin/python -m bench.approvals [--scale small|medium|full|huge] [--database-url postgresql://...]
 
 Builds a scratch PostgreSQL database (migrations, regions), puts every allocation in
 one region (the worst case: small = 20,000, full = 300,000 learners), then times
@@ -24,6 +24,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
+
+from bench.common import SCALES, sized
 
 RESULT_PREFIX = "BENCH "
 _LEARNERS = 0
@@ -51,17 +53,13 @@ def emit(figure: str, value: float, unit: str, raw: float, raw_label: str) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--scale", choices=["small", "full"], default=os.environ.get("SCALE", "small")
-    )
+    parser.add_argument("--scale", choices=SCALES, default=os.environ.get("SCALE", "small"))
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
     )
     args = parser.parse_args()
-    learners = int(os.environ.get("BENCH_LEARNERS", 0)) or (
-        300_000 if args.scale == "full" else 20_000
-    )
+    learners = int(os.environ.get("BENCH_LEARNERS", 0)) or (sized(args.scale, 20_000, 300_000))
     global _LEARNERS
     _LEARNERS = learners
 

@@ -53,7 +53,12 @@ def scratch_database(base_url: str, name: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-LEAD_EMAIL = {"small": "marion.kremer@example.com", "full": "bench.lead@bench.example"}
+LEAD_EMAIL = {
+    "small": "marion.kremer@example.com",
+    "medium": "bench.lead@bench.example",
+    "full": "bench.lead@bench.example",
+    "huge": "bench.lead@bench.example",
+}
 
 
 def _head() -> str:
@@ -76,6 +81,9 @@ def _head() -> str:
 def prepare(scale: str, base_url: str) -> Dataset:
     """Build the data set once per scale (kept between runs: delete the database to rebuild)."""
     name = f"summit_bench_{scale}_{_head()}_{GENERATION}"
+    from bench.common import note_size
+
+    note_size(SIZES[scale][0] if scale in SIZES else 20)
     env = {
         **os.environ,
         "SUMMIT_ENV": "production",
@@ -98,9 +106,9 @@ def prepare(scale: str, base_url: str) -> Dataset:
         scratch_database(base_url, name)
         _summit(env, "db", "upgrade")
         _summit(env, "regions", "sync")
-        if scale == "full":
+        if scale != "small":
             try:
-                _global_scale(env)
+                _global_scale(env, scale)
             except BaseException:
                 _drop(base_url, name)
                 raise
@@ -119,14 +127,21 @@ def _drop(base_url: str, name: str) -> None:
 
 
 LEARNERS = 300_000
+#: learners, regions and progress rows a learner (None: the generator's ~1.9) per scale
+SIZES: dict[str, tuple[int, int, int | None]] = {
+    "medium": (30_000, 50, None),
+    "full": (LEARNERS, 50, None),
+    "huge": (1_000_000, 100, 5),
+}
 #: bump when the generator changes: a data set built by an older one is not reused
 GENERATION = "g3"
 WEEKS = ("2026-W45", "2026-W46", "2026-W47")
 
 
-def _global_scale(env: dict[str, str]) -> None:
-    """300,000 learners in 50 regions (one rollout each), set-based; a local lead of the
-    first region; the weekly reports of a few weeks (built, not sent)."""
+def _global_scale(env: dict[str, str], scale: str = "full") -> None:
+    """300,000 learners in 50 regions (one rollout each; medium: 30,000; huge: 1,000,000
+    in 100 regions with 5 progress rows each), set-based; a local lead of the first
+    region; the weekly reports of a few weeks (built, not sent)."""
     import time
 
     from app import create_app
@@ -136,16 +151,19 @@ def _global_scale(env: dict[str, str]) -> None:
     from app.settings import Settings
     from bench.reports import _fill, _organisation
 
-    app = create_app(Settings.from_env(env))
+    # the generator's statements run for minutes at huge: no web statement timeout here
+    generator_env = {**env, "DATABASE_STATEMENT_TIMEOUT_WEB": "0"}
+    app = create_app(Settings.from_env(generator_env))
     with app.app_context():
         start = time.perf_counter()
-        _organisation(db)
+        learners, regions, progress = SIZES[scale]
+        _organisation(db, regions)
         with db.engine.begin() as conn:
-            _fill(conn, 1, LEARNERS, total=LEARNERS)
+            _fill(conn, 1, learners, total=learners, regions=regions, progress_per_learner=progress)
             for table in ("person", "enrollment"):
                 sql = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608, E501
                 conn.execute(text(sql))
-        print(f"dataset: {LEARNERS:,} learners in {time.perf_counter() - start:.0f} s", flush=True)
+        print(f"dataset: {learners:,} learners in {time.perf_counter() - start:.0f} s", flush=True)
         region = db.session.scalars(db.select(Region).where(Region.code == "b00")).one()
         lead = StaffUser(email=LEAD_EMAIL["full"], name="Bench Lead")
         lead.roles.append(RoleAssignment(region_id=region.id, role=Role.LOCAL_LEAD))

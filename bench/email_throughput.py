@@ -27,6 +27,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench.common import SCALES, sized
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
@@ -105,11 +107,9 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
-    parser.add_argument(
-        "--scale", choices=["small", "full"], default=os.environ.get("SCALE", "small")
-    )
+    parser.add_argument("--scale", choices=SCALES, default=os.environ.get("SCALE", "small"))
     args = parser.parse_args()
-    args.emails = args.emails or (20_000 if args.scale == "full" else 1_000)
+    args.emails = args.emails or sized(args.scale, 1_000, 20_000, huge=100_000)
 
     port = free_port()
     sink = start_sink(port)

@@ -1,6 +1,6 @@
 """Benchmark: the weekly journey email of one region, rendered and queued in batches.
 
-    .venv/bin/python -m bench.journey [--scale small|full]
+    .venv/bin/python -m bench.journey [--scale small|medium|full|huge]
 
 A scratch PostgreSQL database (migrations, regions), one launched rollout with ``N``
 learners (small 5,000; full 50,000), two completed modules each, buddies in pairs and a
@@ -37,7 +37,7 @@ FROM enrollment e JOIN person p ON p.id = e.person_id WHERE e.rollout_id = :roll
 
 def main() -> None:
     args = make_parser(__doc__ or "").parse_args()
-    learners = sized(args.scale, 5_000, 50_000)
+    learners = sized(args.scale, 5_000, 50_000, medium=30_000, huge=1_000_000)
     from bench._pg import scratch_database
 
     with scratch_database("summit_bench_journey", args.database_url) as url:

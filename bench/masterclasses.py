@@ -1,6 +1,6 @@
 """Benchmark: the regional leaderboard and the invitation sweep at scale.
 
-Run: ``.venv/bin/python -m bench.masterclasses --scale small|full`` (2,000 or 20,000
+Run: ``.venv/bin/python -m bench.masterclasses --scale small|medium|full|huge`` (2,000 or 20,000
 learners; SQLite in a temp file,
 or ``BENCH_DATABASE_URL=postgresql://...`` for a throw-away PostgreSQL database).
 Each figure is printed next to the raw tool doing the same work in the same run

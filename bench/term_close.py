@@ -1,6 +1,6 @@
 """Bench: term close for 300,000 enrollments with 1,000,000 progress rows (PostgreSQL).
 
-    .venv/bin/python -m bench.term_close --scale small|full [--learners N]
+    .venv/bin/python -m bench.term_close --scale small|medium|full|huge [--learners N]
     (small: 20,000 enrollments; full: 300,000 with about 1,000,000 progress rows)
 
 Prints the seconds and SQL statements of ``close_term`` for the big rollout and for a

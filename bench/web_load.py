@@ -28,10 +28,11 @@ from pathlib import Path
 
 from bench.common import Figure, parse_args
 from bench.dataset import prepare
+from bench.profiles import profile_pages
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-DURATION = {"small": "5s", "full": "20s"}
+DURATION = {"small": "5s", "medium": "20s", "full": "20s", "huge": "20s"}
 CONNECTIONS = 16
 #: commits per second during the second pass of each page
 WRITES_PER_SECOND = 5
@@ -149,6 +150,7 @@ def main() -> int:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 1
     data = prepare(args.scale, args.database_url)
+    profile_pages(data, args.scale)  # bench/results/profiles/, with the figures
     env = {**os.environ, **data.env}
     duration = DURATION[args.scale]
     bare_port, app_port = _free_port(), _free_port()

@@ -1,6 +1,6 @@
 """Bench: the xAPI endpoint, statements in and read back, next to raw psycopg doing the same.
 
-    .venv/bin/python -m bench.xapi --scale small|full
+    .venv/bin/python -m bench.xapi --scale small|medium|full|huge
     (small: 5,000 statements from 1,000 learners; full: 100,000 from 20,000)
 
 A throw-away PostgreSQL database with a launched rollout whose six modules are mapped to

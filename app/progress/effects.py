@@ -30,13 +30,18 @@ def apply_progress_effects(
     now: datetime,
     channel: str,
     enrollment_ids: Collection[int] | None = None,
+    module_count: int | None = None,
+    may_activate: bool = True,
 ) -> tuple[int, int]:
     """Mark time-approved learners with any progress ACTIVE (one UPDATE), then move those
     who completed every module of the program to COMPLETED, audit it and send
     ``enrollment_completed`` for each. Returns (activated, completed). Flushes.
 
     ``enrollment_ids`` limits both to the learners a batch touched (an xAPI request):
-    without it the whole rollout is looked at (an import).
+    without it the whole rollout is looked at (an import). ``module_count``, the number of
+    the program's modules when the caller has them loaded, spares counting them again;
+    ``may_activate`` False, when the caller read that none of ``enrollment_ids`` is
+    time-approved, spares the activation UPDATE.
     """
     db.session.flush()
     ids = list(enrollment_ids) if enrollment_ids is not None else None
@@ -45,20 +50,31 @@ def apply_progress_effects(
     only_progress = ModuleProgress.enrollment_id.in_(ids) if ids is not None else true()
     # rows exist only for learners who did something (readers skip "not attempted")
     has_progress = exists().where(ModuleProgress.enrollment_id == Enrollment.id)
-    activated = db.session.execute(
-        update(Enrollment)
-        .where(
-            Enrollment.rollout_id == rollout.id,
-            Enrollment.state == EnrollmentState.TIME_APPROVED,
-            only,
-            has_progress,
-        )
-        .values(state=EnrollmentState.ACTIVE, activated_at=now)
-        .execution_options(synchronize_session=False, **writes_in(rollout.region_id))
-    ).rowcount
-    total = db.session.scalar(
-        select(func.count()).select_from(Module).where(Module.program_id == rollout.program_id)
+    activated = (
+        may_activate
+        and db.session.execute(
+            update(Enrollment)
+            .where(
+                Enrollment.rollout_id == rollout.id,
+                Enrollment.state == EnrollmentState.TIME_APPROVED,
+                only,
+                has_progress,
+            )
+            .values(state=EnrollmentState.ACTIVE, activated_at=now)
+            # a batch's few learners: "fetch" reads their ids back with the UPDATE (RETURNING)
+            # and moves the loaded enrollments' state, so nothing else in the session (the
+            # rollout) is reloaded; a whole rollout is expired below instead
+            .execution_options(
+                synchronize_session="fetch" if ids is not None else False,
+                **writes_in(rollout.region_id),
+            )
+        ).rowcount
     )
+    total = module_count
+    if total is None:
+        total = db.session.scalar(
+            select(func.count()).select_from(Module).where(Module.program_id == rollout.program_id)
+        )
     completed_ids: list[int] = []
     if total:
         # one aggregate over the rollout's completed modules, joined (not a count per learner)
@@ -75,7 +91,7 @@ def apply_progress_effects(
             .having(func.count() >= total)
         )
         completed_ids = list(db.session.scalars(done))
-    if activated:
+    if activated and ids is None:
         db.session.expire_all()
     for enrollment in (
         db.session.scalars(select(Enrollment).where(Enrollment.id.in_(completed_ids)))

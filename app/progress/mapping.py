@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import literal, null, select, union_all
 
 from app.extensions import db
 from app.programs.models import Module, Program
@@ -32,22 +32,38 @@ class UnitResolver:
     #: also place a bare name on the one module whose title starts with it (Open edX grade
     #: reports head a grading type with a single subsection by the type alone)
     match_title_start: bool = False
+    #: how many modules the program has
+    modules: int = 0
     _cache: dict[str, int | None] = field(default_factory=dict)
 
     @classmethod
     def for_program(cls, program: Program | int) -> UnitResolver:
         program_id = program if isinstance(program, int) else program.id
         resolver = cls(program_id=program_id)
-        for module in db.session.scalars(select(Module).where(Module.program_id == program_id)):
-            resolver.by_key.setdefault(fold(module.title), module.id)
-            resolver.titles[fold(module.title)] = module.id
-            resolver.by_key.setdefault(fold(module.key), module.id)
-            if module.activity_iri:
-                resolver.by_iri[module.activity_iri.strip()] = module.id
-        for override in db.session.scalars(
-            select(UnitMapping).where(UnitMapping.program_id == program_id)
+        # the modules and the overrides in one round trip (every xAPI request resolves)
+        modules = select(
+            literal(0).label("kind"),
+            Module.id.label("module_id"),
+            Module.title,
+            Module.key,
+            Module.activity_iri,
+        ).where(Module.program_id == program_id)
+        overrides = select(
+            literal(1), UnitMapping.module_id, null(), UnitMapping.unit_key, null()
+        ).where(UnitMapping.program_id == program_id)
+        both = union_all(modules, overrides).subquery()
+        for kind, module_id, title, key, iri in db.session.execute(
+            select(both).order_by(both.c.kind, both.c.module_id)
         ):
-            resolver.by_key[override.unit_key] = override.module_id or IGNORED
+            if kind == 0:
+                resolver.modules += 1
+                resolver.by_key.setdefault(fold(title), module_id)
+                resolver.titles[fold(title)] = module_id
+                resolver.by_key.setdefault(fold(key), module_id)
+                if iri:
+                    resolver.by_iri[iri.strip()] = module_id
+            else:
+                resolver.by_key[key] = module_id or IGNORED
         return resolver
 
     def module_for(self, name: str) -> int | None:

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.progress.models import XapiCredential
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.scoping import region_scope, set_region_scope
 
 
 def issue_credentials(
@@ -58,17 +59,25 @@ def _hash_secret(secret: str) -> str:
     return "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
 
 
-def authenticate(key: str, secret: str) -> tuple[int, int] | None:
-    """(region id, rollout id) for valid Basic credentials, else None.
+def authenticate(key: str, secret: str) -> tuple[Region, Rollout] | None:
+    """The credential's region and rollout for valid Basic credentials, else None.
 
-    Runs before any region is granted, so it reads the credential table through Core
-    (a lookup by unique key, not a listing).
+    Every xAPI request pays this, so the credential, its region and its rollout are one
+    round trip. It runs before any region is granted: the scope is lifted for this one
+    lookup by unique key (not a listing), and restored.
     """
-    table = XapiCredential.__table__
-    row = db.session.execute(
-        select(table.c.region_id, table.c.rollout_id, table.c.secret_hash).where(table.c.key == key)
-    ).one_or_none()
+    previous = region_scope(db.session)
+    set_region_scope(db.session, None)
+    try:
+        row = db.session.execute(
+            select(XapiCredential.secret_hash, Region, Rollout)
+            .join(Rollout, Rollout.id == XapiCredential.rollout_id)
+            .join(Region, Region.id == XapiCredential.region_id)
+            .where(XapiCredential.key == key, Rollout.region_id == Region.id)
+        ).one_or_none()
+    finally:
+        set_region_scope(db.session, previous)
     expected = row.secret_hash if row is not None else _hash_secret("")
     if not hmac.compare_digest(expected, _hash_secret(secret)) or row is None:
         return None
-    return row.region_id, row.rollout_id
+    return row.Region, row.Rollout

@@ -15,15 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.auth.access import grant_region, public
 from app.db import utcnow
 from app.extensions import csrf, db
-from app.regions.models import Region
-from app.rollouts.models import Rollout
 from app.settings import normalise_origin
 from app.transaction import rollback
 from app.xapi.attachments import match_parts, store_attachments
@@ -155,17 +152,8 @@ def _authenticate(xreq: XapiRequest) -> Caller | Response:
         raise XapiError(400, "the X-Experience-API-Version header is required")
     if not (version == "1.0" or version.startswith("1.0.")):
         raise XapiError(400, f"xAPI version {version} is not supported; send 1.0.3")
-    region_id, rollout_id = found
-    grant_region(region_id)
-    # the region and the rollout in one round trip (every xAPI request pays it)
-    found_pair = db.session.execute(
-        select(Region, Rollout).where(
-            Region.id == region_id, Rollout.id == rollout_id, Rollout.region_id == Region.id
-        )
-    ).one_or_none()
-    if found_pair is None:
-        return xapi_error(401, "unknown or wrong credentials")
-    region, rollout = found_pair
+    region, rollout = found
+    grant_region(region.id)
     return Caller(region=region, rollout=rollout, key=credentials[0], request=xreq)
 
 

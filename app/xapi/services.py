@@ -23,12 +23,12 @@ from app.progress.effects import apply_progress_effects
 from app.progress.mapping import UnitResolver
 from app.progress.models import XapiStatement
 from app.regions.models import Region
-from app.rollouts.models import Enrollment, Rollout
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.xapi.errors import XapiError
 from app.xapi.index import index_statements
 from app.xapi.module_progress import apply_statements
 from app.xapi.statements import ParsedStatement, parse_statement
-from app.xapi.voiding import check_voidable, void, voids_waiting
+from app.xapi.voiding import check_voidable, known_and_waiting, void
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +73,8 @@ def store_statements(
         if seen is not None and seen.content_hash != statement.content_hash:
             raise XapiError(400, f"statement {i}: id {statement.statement_id} twice, differently")
         parsed.setdefault(statement.statement_id, statement)
-    stored = {
-        row.statement_id: row.content_hash
-        for row in db.session.execute(
-            select(XapiStatement.statement_id, XapiStatement.content_hash).where(
-                XapiStatement.rollout_id == rollout.id,
-                XapiStatement.statement_id.in_(list(parsed)),
-            )
-        )
-    }
+    # the known ids and the stored voiding statements waiting for one: one round trip
+    stored, waiting_for = known_and_waiting(rollout=rollout, statement_ids=list(parsed))
     # ids are unique per rollout: another rollout's statement with the same id is never seen
     for sid, statement in parsed.items():
         if sid in stored and stored[sid] != statement.content_hash:
@@ -89,9 +82,11 @@ def store_statements(
     fresh = [s for sid, s in parsed.items() if sid not in stored]
     voiding = {s.statement_id: s.voids for s in fresh if s.voids is not None}
     check_voidable(rollout=rollout, targets=set(voiding.values()), batch=parsed)
-    waiting = voids_waiting(
-        rollout=rollout, statement_ids=[s.statement_id for s in fresh if s.voids is None]
-    )
+    waiting = {
+        s.statement_id: waiting_for[s.statement_id]
+        for s in fresh
+        if s.voids is None and s.statement_id in waiting_for
+    }
     _store(region=region, rollout=rollout, statements=fresh, now=now, voided=waiting)
     if voiding:
         void(region=region, rollout=rollout, voiding=voiding, now=now)
@@ -114,18 +109,21 @@ def _store(
     employee_ids = {s.employee_id for s in statements if s.employee_id}
     by_email: dict[str, int] = {}
     by_employee: dict[str, int] = {}
+    time_approved: set[int] = set()
     if emails or employee_ids:
         rows = db.session.execute(
-            select(Person.email, Person.employee_id, Enrollment.id)
+            select(Person.email, Person.employee_id, Enrollment.id, Enrollment.state)
             .join(Enrollment, Enrollment.person_id == Person.id)
             .where(
                 Enrollment.rollout_id == rollout.id,
                 (Person.email.in_(emails)) | (Person.employee_id.in_(employee_ids)),
             )
         )
-        for email, employee_id, enrollment_id in rows:
+        for email, employee_id, enrollment_id, state in rows:
             by_email[email] = enrollment_id
             by_employee[employee_id] = enrollment_id
+            if state is EnrollmentState.TIME_APPROVED:
+                time_approved.add(enrollment_id)
     resolver = UnitResolver.for_program(rollout.program_id)
     applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
     added: list[tuple[XapiStatement, ParsedStatement]] = []
@@ -179,12 +177,16 @@ def _store(
     db.session.flush()
     _index_related(region=region, rollout=rollout, added=added, now=now)
     if applicable:
+        touched = {enrollment_id for enrollment_id, *_ in applicable}
         apply_progress_effects(
             region=region,
             rollout=rollout,
             now=now,
             channel="xapi",
-            enrollment_ids={enrollment_id for enrollment_id, *_ in applicable},
+            enrollment_ids=touched,
+            module_count=resolver.modules,
+            # the learners were read above: activate only if one of them is waiting to be
+            may_activate=bool(touched & time_approved),
         )
 
 

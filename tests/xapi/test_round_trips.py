@@ -1,0 +1,70 @@
+"""How many SQL statements an xAPI request costs (issue 26 item 4): round trips, not Python,
+are what a POST and a GET spend their time on, so their number must not grow with the batch
+and must not creep back up."""
+
+import uuid
+
+from sqlalchemy import event
+
+from app.extensions import db
+from app.xapi.statements import CMI5_PROGRESS
+from tests.progress.helpers import PROGRESSED, statement
+from tests.xapi.test_read import get
+
+LEARNERS = ["ada.lovelace", "ben.okafor", "chloe.dubois", "dev.patel"]
+
+
+def _batch(n, minute):
+    return [
+        statement(
+            PROGRESSED,
+            sid=str(uuid.uuid4()),
+            who={"mbox": f"mailto:{LEARNERS[i % 4]}@example.com"},
+            result={"extensions": {CMI5_PROGRESS: i % 90}},
+            ts=f"2026-10-0{minute}T10:{i % 60:02d}:00Z",
+        )
+        for i in range(n)
+    ]
+
+
+def _counted(call):
+    seen = []
+
+    def note(conn, cursor, sql, *args):
+        seen.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        response = call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return response, seen
+
+
+def test_a_post_costs_the_same_statements_whatever_the_batch_size(lrs):
+    # the first batch activates the learners: the rollout is not reloaded for it
+    first, activating = _counted(lambda: lrs(_batch(4, 1)))
+    assert first.status_code == 200
+    assert not [s for s in activating[1:] if "rollout.slug" in s]
+    small, few = _counted(lambda: lrs(_batch(4, 2)))
+    large, many = _counted(lambda: lrs(_batch(50, 3)))
+    assert small.status_code == large.status_code == 200
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite is in-process (no round trips) and inserts a row at a time
+    assert len(few) == len(many)
+    print("POST", len(many), *many, sep="\n")
+    # credential, region and rollout; known ids and waiting voids; learners; modules and
+    # overrides; INSERT; progress rows SELECT and UPDATE; completion aggregate; the read
+    # epochs (global and region) — no activation UPDATE: every learner is active already
+    assert len(many) <= 10
+    assert not [s for s in many if s.startswith("UPDATE enrollment")]
+    assert len(activating) <= 12
+
+
+def test_a_get_page_costs_few_statements(lrs):
+    lrs(_batch(50, 1))
+    page, seen = _counted(lambda: get(lrs, limit=20))
+    assert page.status_code == 200 and len(page.json["statements"]) == 20
+    print("GET", len(seen), *seen, sep="\n")
+    # credential, region and rollout; the keyset page
+    assert len(seen) <= 2
