@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from app.approvals.models import AllocationStatus, TimeAllocation
 from app.approvals.services import create_allocation, move_pending_to_manager
+from app.extensions import db
 from app.people.signals import manager_changed
-from app.rollouts.signals import enrollment_committed
+from app.rollouts.models import Enrollment
+from app.rollouts.signals import enrollment_committed, pairing_holds
 
 
 def connect() -> None:
     """Connect the receivers below (the factory calls this)."""
     enrollment_committed.connect(_request_time)
     manager_changed.connect(_move_pending)
+    pairing_holds.connect(_declined_time)
 
 
 def _request_time(enrollment: Any, **extra: Any) -> None:
@@ -24,4 +30,19 @@ def _move_pending(person: Any, **extra: Any) -> None:
         person=person,
         old_manager_id=extra.get("old_manager_id"),
         new_manager_id=extra.get("new_manager_id"),
+    )
+
+
+def _declined_time(rollout: Any, **extra: Any) -> set[int]:
+    """Learners whose manager declined their time (and nobody approved it since): they
+    are not paired until the lead resolves it."""
+    return set(
+        db.session.scalars(
+            select(TimeAllocation.enrollment_id)
+            .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
+            .where(
+                Enrollment.rollout_id == rollout.id,
+                TimeAllocation.status == AllocationStatus.DECLINED,
+            )
+        )
     )

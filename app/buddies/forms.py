@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from wtforms import StringField
+from wtforms import StringField, TextAreaField
 
-from app.forms import Form, strip
+from app.forms import Form, IntField, strip
 
 
 class SwapForm(Form):
@@ -12,3 +12,12 @@ class SwapForm(Form):
 
     first = StringField(filters=[strip])
     second = StringField(filters=[strip])
+
+
+class MoveForm(Form):
+    """One learner (an enrollment id of the rollout) into a group (its number) or out of
+    pairing (``out``), with the lead's reason."""
+
+    learner = IntField()
+    group = StringField(filters=[strip])
+    reason = TextAreaField(filters=[strip])

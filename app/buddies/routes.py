@@ -1,18 +1,21 @@
-"""The lead's buddy pages of a rollout: pair the committed learners, swap two of them.
+"""The lead's buddy pages of a rollout: the groups by name, pair the committed learners,
+swap two of them, move one into another group or out of pairing.
 The buddy's term sign-off (signed link) is ``app/terms/public.py``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
 
-from app.auth.access import current_staff, require_role
-from app.buddies.forms import SwapForm
+from app.auth.access import current_staff, may_see_names, require_role
+from app.buddies.forms import MoveForm, SwapForm
+from app.extensions import db
 from app.language import _, ngettext
 from app.rollouts import buddies, queries
-from app.rollouts.models import Rollout
-from app.rollouts.permissions import EDITORS
+from app.rollouts.models import Enrollment, Rollout
+from app.rollouts.permissions import EDITORS, may_edit
 from app.scoping import get_in_region_or_404
 from app.transaction import flash_refusals
 
@@ -20,7 +23,10 @@ bp = Blueprint("buddies", __name__)
 
 
 def _overview() -> str:
-    return url_for("rollouts.overview", slug=(request.view_args or {}).get("slug"))
+    slug = (request.view_args or {}).get("slug")
+    if request.endpoint == "buddies.move":
+        return url_for("buddies.groups", slug=slug)
+    return url_for("rollouts.overview", slug=slug)
 
 
 flash_refusals(bp, buddies.BuddyError, back=_overview)
@@ -65,3 +71,76 @@ def swap(slug: str) -> Any:
     )
     flash(_("Swapped; both groups got a new introduction."), "success")
     return redirect(url_for("rollouts.overview", slug=slug))
+
+
+@bp.get("/r/<region>/rollouts/<slug>/buddies")
+def groups(slug: str) -> Any:
+    """The rollout's buddy groups by name, who waits and why, and the lead's fixes."""
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    if not may_see_names():
+        abort(403)
+    held = buddies.held_from_pairing(rollout)
+    waiting = list(
+        db.session.scalars(
+            select(Enrollment)
+            .where(
+                Enrollment.rollout_id == rollout.id,
+                Enrollment.region_id == rollout.region_id,
+                Enrollment.state.in_(buddies.PAIRABLE),
+                Enrollment.buddy_group.is_(None),
+            )
+            .order_by(Enrollment.id)
+        )
+    )
+    formed = buddies.groups_by_name(rollout)
+    return render_template(
+        "buddies/groups.html",
+        rollout=rollout,
+        groups=formed,
+        held=[e for e in waiting if e.id in held],
+        paused=[e for e in waiting if e.id not in held and e.pairing_paused],
+        unpaired=[e for e in waiting if e.id not in held and not e.pairing_paused],
+        learners=sorted(
+            [m for _n, members in formed for m in members] + waiting,
+            key=lambda e: (e.person.name.casefold(), e.id),
+        ),
+        can_edit=may_edit(),
+    )
+
+
+@bp.post("/r/<region>/rollouts/<slug>/buddies/move")
+@require_role(*EDITORS)
+def move(slug: str) -> Any:
+    """Move one learner into another group, or out of pairing; audited with the reason."""
+    rollout = get_in_region_or_404(Rollout, slug=slug)
+    form = MoveForm()
+    if form.learner.data is None:
+        abort(404)
+    enrollment = get_in_region_or_404(Enrollment, form.learner.data)
+    if enrollment.rollout_id != rollout.id:
+        abort(404)
+    target = form.group.data or ""
+    if target != "out" and not target.isdigit():
+        raise buddies.BuddyError(_("Choose a buddy group of this rollout."))
+    buddies.move_learner(
+        region=g.region,
+        rollout=rollout,
+        enrollment=enrollment,
+        group=None if target == "out" else int(target),
+        reason=form.reason.data or "",
+        actor=current_staff(),
+    )
+    if target == "out":
+        flash(
+            _(
+                "%(name)s is out of pairing until you move them into a group.",
+                name=enrollment.person.name,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _("%(name)s moved; the group got a new introduction.", name=enrollment.person.name),
+            "success",
+        )
+    return redirect(url_for("buddies.groups", slug=slug))

@@ -4,6 +4,12 @@ Order: buddies named in the roster, then buddies both learners named when they
 committed, then a learner named by someone who asked to be paired with anyone ("pair
 me"), then automatic pairs preferring a different manager and the same time zone. An odd
 one out joins a pair (a trio). Each group gets an introduction email.
+
+Two learners who named each other always share a group: when one of them is already in a
+group, the other joins it. Learners whose manager declined their time (and nobody
+approved it since) are held: not paired, and moved out of their group when pairing runs
+again, until the lead resolves it (``pairing_holds``). The lead fixes groups by hand with
+:func:`move_learner`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from app.language import _, person_locale
 from app.mail.services import queue_email
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.rollouts.signals import pairing_holds
 
 PAIRABLE = (EnrollmentState.COMMITTED, EnrollmentState.TIME_APPROVED, EnrollmentState.ACTIVE)
 
@@ -35,13 +42,26 @@ def _zone(e: Enrollment, region: Region) -> str:
     return e.person.time_zone or region.time_zone
 
 
+def held_from_pairing(rollout: Rollout) -> set[int]:
+    """Ids of the rollout's enrollments that must not be paired yet (declined time)."""
+    held: set[int] = set()
+    for _receiver, ids in pairing_holds.send(rollout):
+        held.update(ids or ())
+    return held
+
+
+def _name(ref: str | None) -> str:
+    return (ref or "").strip().casefold()
+
+
 def pair_buddies(*, region: Region, rollout: Rollout) -> list[list[Enrollment]]:
     """Put every unpaired committed learner of ``rollout`` into a buddy group.
 
     Sets ``buddy_group``, queues an introduction email to each member of each new or
     grown group, records an audit event. Returns the groups formed or grown.
     """
-    learners = list(
+    held = held_from_pairing(rollout)
+    everyone = list(
         db.session.scalars(
             select(Enrollment)
             .where(
@@ -52,14 +72,25 @@ def pair_buddies(*, region: Region, rollout: Rollout) -> list[list[Enrollment]]:
             .order_by(Enrollment.id)
         )
     )
+    _hold_out(region, rollout, [e for e in everyone if e.id in held], everyone)
+    learners = [e for e in everyone if e.id not in held and not e.pairing_paused]
+    groups: list[list[Enrollment]] = []
+    # 0. two who named each other share a group: one already paired takes the other in
+    in_group = {k: e for e in learners if e.buddy_group is not None for k in _key(e)}
+    for e in learners:
+        other = in_group.get(_name(e.requested_buddy))
+        if e.buddy_group is None and other is not None and _name(other.requested_buddy) in _key(e):
+            e.buddy_group = other.buddy_group
+            grown = [m for m in learners if m.buddy_group == other.buddy_group]
+            groups = [g for g in groups if g[0].buddy_group != other.buddy_group]
+            groups.append(grown)
     unpaired = [e for e in learners if e.buddy_group is None]
     if not unpaired:
-        return []
+        return _commit_groups(region, rollout, groups) if groups else []
     by_ref: dict[str, Enrollment] = {}
     for e in unpaired:
         for k in _key(e):
             by_ref[k] = e
-    groups: list[list[Enrollment]] = []
     taken: set[int] = set()
 
     def pair(a: Enrollment, b: Enrollment) -> None:
@@ -111,6 +142,30 @@ def pair_buddies(*, region: Region, rollout: Rollout) -> list[list[Enrollment]]:
         if target not in groups:
             groups.append(target)
     return _commit_groups(region, rollout, groups)
+
+
+def _hold_out(
+    region: Region, rollout: Rollout, held: list[Enrollment], everyone: list[Enrollment]
+) -> None:
+    """Move held learners out of their groups; a partner left alone is paired again."""
+    left = [e for e in held if e.buddy_group is not None]
+    if not left:
+        return
+    numbers = {e.buddy_group for e in left}
+    for e in left:
+        e.buddy_group = None
+    for number in numbers:
+        rest = [e for e in everyone if e.buddy_group == number]
+        if len(rest) == 1:
+            rest[0].buddy_group = None
+    db.session.flush()
+    record(
+        region_id=region.id,
+        action="buddies.held_out",
+        obj=rollout,
+        channel="system",
+        data={"enrollments": sorted(e.id for e in left), "why": "time declined"},
+    )
 
 
 def _pair_apart(people: list[Enrollment], groups: list[list[Enrollment]]) -> list[Enrollment]:
@@ -221,4 +276,68 @@ def swap_buddies(
         actor=actor,
         channel="web",
         data={"enrollments": [first.id, second.id]},
+    )
+
+
+def groups_by_name(rollout: Rollout) -> list[tuple[int, list[Enrollment]]]:
+    """The rollout's buddy groups (number, members by name), by their first member's name."""
+    members = db.session.scalars(
+        select(Enrollment).where(
+            Enrollment.rollout_id == rollout.id,
+            Enrollment.region_id == rollout.region_id,
+            Enrollment.buddy_group.is_not(None),
+        )
+    )
+    found: dict[int, list[Enrollment]] = defaultdict(list)
+    for e in members:
+        found[e.buddy_group].append(e)  # type: ignore[index]
+    groups = [
+        (number, sorted(people, key=lambda m: (m.person.name.casefold(), m.id)))
+        for number, people in found.items()
+    ]
+    return sorted(groups, key=lambda g: g[0])
+
+
+def move_learner(
+    *,
+    region: Region,
+    rollout: Rollout,
+    enrollment: Enrollment,
+    group: int | None,
+    reason: str,
+    actor: object,
+) -> None:
+    """The lead moves a learner into another group of the rollout, or out of pairing
+    (``group`` None: pairing leaves them alone until moved into a group again). The new
+    group is introduced again; audited with who and why."""
+    reason = reason.strip()
+    if enrollment.rollout_id != rollout.id:
+        raise BuddyError(_("Both learners must be in this rollout."))
+    if len(reason) < 3:
+        raise BuddyError(_("Say in a few words why you move this learner."))
+    old = enrollment.buddy_group
+    if group is not None:
+        if not any(number == group for number, _m in groups_by_name(rollout)):
+            raise BuddyError(_("Choose a buddy group of this rollout."))
+        if group == old:
+            raise BuddyError(_("This learner is already in that group."))
+    enrollment.buddy_group = group
+    enrollment.pairing_paused = group is None
+    db.session.flush()
+    if group is not None:
+        members = list(
+            db.session.scalars(
+                select(Enrollment).where(
+                    Enrollment.rollout_id == rollout.id, Enrollment.buddy_group == group
+                )
+            )
+        )
+        _introduce(region, rollout, members)
+    record(
+        region_id=region.id,
+        action="buddies.moved",
+        obj=enrollment,
+        actor=actor,
+        channel="web",
+        data={"from": old, "to": group, "reason": reason[:500]},
     )

@@ -84,22 +84,55 @@ def buddy_choices(enrollment: Enrollment) -> list[tuple[int, str]]:
     return sorted(((r.id, r.name) for r in rows), key=lambda c: (c[1].casefold(), c[0]))
 
 
+#: the roster a buddy is looked up in: everyone of the rollout who has not left
+ON_ROSTER = (EnrollmentState.INVITED, *NAMEABLE)
+
+
+def _words(text_: str) -> list[str]:
+    return text_.casefold().split()
+
+
+def email_hint(email: str) -> str:
+    """Enough of a work email to tell two namesakes apart: ``max.m…@example.com``."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:5]}…@{domain}" if domain else local[:5] + "…"
+
+
 def resolve_buddy(enrollment: Enrollment, choice: str) -> Enrollment | None:
-    """The learner ``choice`` names: an id from the list or a name typed in full; None for
-    "pair me". Raises CommitError when it names nobody of the list, or several people."""
-    choice = choice.strip()
+    """The learner ``choice`` names, looked up in the rollout's roster (same region, not
+    left, never the learner): a full name, a work email, or an id from the list; None for
+    "pair me". Raises CommitError when it names nobody ("buddy_unknown") or fits several
+    people, or only part of a name ("buddy_ambiguous", with the names and email hints to
+    choose from). Nothing is stored here."""
+    choice = " ".join(choice.split())
     if not choice:
         return None
-    options = buddy_choices(enrollment)
+    rows = db.session.execute(
+        select(Enrollment.id, Person.name, Person.email)
+        .join(Person, Person.id == Enrollment.person_id)
+        .where(
+            Enrollment.rollout_id == enrollment.rollout_id,
+            Enrollment.region_id == enrollment.region_id,
+            Enrollment.state.in_(ON_ROSTER),
+            Enrollment.id != enrollment.id,
+        )
+    ).all()
+    wanted = _words(choice)
     if choice.isdigit():
-        matches = [i for i, _ in options if i == int(choice)]
+        exact = [r for r in rows if r.id == int(choice)]
+    elif "@" in choice:
+        exact = [r for r in rows if r.email.casefold() == choice.casefold()]
     else:
-        matches = [i for i, name in options if name.casefold() == choice.casefold()]
-    if not matches:
+        exact = [r for r in rows if _words(r.name) == wanted]
+    if len(exact) == 1:
+        return db.session.get(Enrollment, exact[0].id)
+    # several namesakes, or part of a name ("Max"): say who could be meant
+    near = exact or [r for r in rows if wanted and set(wanted) <= set(_words(r.name))]
+    if not near:
         raise CommitError("buddy_unknown", name=choice[:200])
-    if len(matches) > 1:
-        raise CommitError("buddy_ambiguous", name=choice[:200])
-    return db.session.get(Enrollment, matches[0])
+    near = sorted(near, key=lambda r: (r.name.casefold(), r.id))[:10]
+    names = ", ".join(f"{r.name} ({email_hint(r.email)})" for r in near)
+    raise CommitError("buddy_ambiguous", name=choice[:200], names=names)
 
 
 # --- the study slot ----------------------------------------------------------------------

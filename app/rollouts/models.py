@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -166,6 +167,9 @@ class Enrollment(RegionScoped, Base):
     goal: Mapped[str | None] = mapped_column(Text)
     #: learners sharing a buddy group are each other's buddies (a pair, or a trio)
     buddy_group: Mapped[int | None]
+    #: the lead took the learner out of pairing (with a reason in the audit trail): pairing
+    #: leaves them alone until the lead moves them into a group
+    pairing_paused: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: the buddy the learner asked for (employee id or email), paired first; the commit page
     #: stores the employee id of the learner picked by name
     requested_buddy: Mapped[str | None] = mapped_column(String(320))

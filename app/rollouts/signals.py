@@ -14,3 +14,6 @@ enrollment_committed = _signals.signal("enrollment-committed")
 enrollment_completed = _signals.signal("enrollment-completed")
 #: a learner left (removed as a free rider or withdrawn): ``enrollment_left.send(enrollment)``
 enrollment_left = _signals.signal("enrollment-left")
+#: pairing asks who must wait: ``pairing_holds.send(rollout)``; each receiver returns the
+#: ids of the rollout's enrollments that are not to be paired yet (a declined time request)
+pairing_holds = _signals.signal("pairing-holds")

@@ -16,11 +16,12 @@ MESSAGES: dict[str, str] = {
     "goal_missing": N_("Write the goal you want to reach (a sentence is enough)."),
     "goal_too_long": N_("Keep your goal under 2,000 characters."),
     "buddy_unknown": N_(
-        "No learner who has committed to this program is called “%(name)s”. Choose a name "
-        "from the list, or let us pair you with someone."
+        "We found nobody called “%(name)s” in this program. Type your buddy’s full name "
+        "or work email, or leave the field empty and we pair you with someone."
     ),
     "buddy_ambiguous": N_(
-        "Several learners are called “%(name)s”. Choose one of them from the list."
+        "More than one person in this program fits “%(name)s”: %(names)s. Type the full "
+        "name or the work email of the one you mean."
     ),
     "slot_invalid": N_("Choose a day, a time and a time zone for your weekly study time."),
     "reason_missing": N_("Tell your local lead in a few words why you cannot take part."),

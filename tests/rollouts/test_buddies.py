@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from sqlalchemy import select
 
+from app.approvals.models import AllocationStatus, TimeAllocation
+from app.audit.models import AuditEvent
+from app.auth.models import Role
 from app.extensions import db
-from app.rollouts.buddies import BuddyError, pair_buddies, swap_buddies
+from app.rollouts.buddies import BuddyError, move_learner, pair_buddies, swap_buddies
 from app.rollouts.models import EnrollmentState
-from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory
+from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
 
 
 def _committed(rollout, manager, **kw):  # type: ignore[no-untyped-def]
@@ -115,3 +119,145 @@ def test_lead_swaps_two_learners() -> None:
     swap_buddies(region=rollout.region, rollout=rollout, first=a, second=other, actor=None)
     db.session.flush()
     assert other.buddy_group == old and partner.buddy_group == old
+
+
+def _decline_time(enrollment, status=AllocationStatus.DECLINED):  # type: ignore[no-untyped-def]
+    allocation = TimeAllocation(
+        enrollment_id=enrollment.id,
+        region_id=enrollment.region_id,
+        manager_id=enrollment.person.manager_id,
+        hours_requested=3.0,
+        status=status,
+    )
+    db.session.add(allocation)
+    db.session.flush()
+    return allocation
+
+
+def test_two_who_named_each_other_share_a_group_even_when_one_was_paired_first() -> None:
+    rollout = RolloutFactory()
+    m1, m2 = PersonFactory(), PersonFactory()
+    a = _committed(rollout, m1, employee_id="C-1", requested_buddy="C-2")
+    early = _committed(rollout, m2, employee_id="C-9")
+    pair_buddies(region=rollout.region, rollout=rollout)  # C-2 has not committed yet
+    assert a.buddy_group is not None and a.buddy_group == early.buddy_group
+    b = _committed(rollout, m2, employee_id="C-2", requested_buddy="c-1")
+    pair_buddies(region=rollout.region, rollout=rollout)
+    assert b.buddy_group == a.buddy_group
+
+
+def test_declined_time_keeps_a_learner_out_of_pairing_and_pairing_again_moves_them_out() -> None:
+    rollout = RolloutFactory()
+    m1, m2 = PersonFactory(), PersonFactory()
+    people = [_committed(rollout, m1 if i % 2 else m2) for i in range(4)]
+    pair_buddies(region=rollout.region, rollout=rollout)
+    declined = people[0]
+    partner = next(p for p in people if p.buddy_group == declined.buddy_group and p != declined)
+    _decline_time(declined)
+    newcomer = _committed(rollout, m1)
+    pair_buddies(region=rollout.region, rollout=rollout)
+    assert declined.buddy_group is None
+    # the partner left alone is paired again (with the newcomer)
+    assert partner.buddy_group is not None and partner.buddy_group == newcomer.buddy_group
+    held = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "buddies.held_out")
+    ).all()
+    assert len(held) == 1
+    # a learner declined before the first pairing is not paired; once approved, they are
+    later = _committed(rollout, m2)
+    allocation = _decline_time(later)
+    lone = _committed(rollout, m1)
+    pair_buddies(region=rollout.region, rollout=rollout)
+    assert later.buddy_group is None
+    allocation.status = AllocationStatus.APPROVED
+    pair_buddies(region=rollout.region, rollout=rollout)
+    assert later.buddy_group is not None
+    assert lone.buddy_group is not None
+
+
+def test_the_lead_moves_a_learner_to_another_group_or_out_of_pairing() -> None:
+    rollout = RolloutFactory()
+    m1, m2 = PersonFactory(), PersonFactory()
+    people = [_committed(rollout, m1 if i % 2 else m2) for i in range(4)]
+    pair_buddies(region=rollout.region, rollout=rollout)
+    a = people[0]
+    other = next(p for p in people if p.buddy_group != a.buddy_group)
+    with pytest.raises(BuddyError):
+        move_learner(
+            region=rollout.region,
+            rollout=rollout,
+            enrollment=a,
+            group=other.buddy_group,
+            reason="",
+            actor=None,
+        )
+    move_learner(
+        region=rollout.region,
+        rollout=rollout,
+        enrollment=a,
+        group=other.buddy_group,
+        reason="Same project team",
+        actor=None,
+    )
+    assert a.buddy_group == other.buddy_group
+    move_learner(
+        region=rollout.region,
+        rollout=rollout,
+        enrollment=a,
+        group=None,
+        reason="On leave",
+        actor=None,
+    )
+    assert a.buddy_group is None and a.pairing_paused
+    _committed(rollout, m1)
+    pair_buddies(region=rollout.region, rollout=rollout)
+    assert a.buddy_group is None  # out of pairing until the lead moves them in again
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "buddies.moved")
+    ).all()[-1]
+    assert event.data["reason"] == "On leave" and event.data["to"] is None
+
+
+def test_buddies_page_lists_groups_by_name_and_the_lead_fixes_them(  # type: ignore[no-untyped-def]
+    client, login_as, csrf_token
+) -> None:
+    rollout = RolloutFactory()
+    m1, m2 = PersonFactory(), PersonFactory()
+    people = [_committed(rollout, m1 if i % 2 else m2) for i in range(4)]
+    pair_buddies(region=rollout.region, rollout=rollout)
+    waiting = _committed(rollout, m1)
+    _decline_time(waiting)
+    code = rollout.region.code
+    page = f"/r/{code}/rollouts/{rollout.slug}/buddies"
+    move = f"{page}/move"
+    login_as(staff(Role.LOCAL_LEAD, code))
+    html = client.get(page).get_data(as_text=True)
+    a = people[0]
+    other = next(p for p in people if p.buddy_group != a.buddy_group)
+    partner = next(p for p in people if p.buddy_group == a.buddy_group and p != a)
+    first, second = sorted([a.person.name, partner.person.name], key=str.casefold)
+    assert f"Group {a.buddy_group}: " in html and first in html and second in html
+    assert waiting.person.name in html and "declined" in html
+    token = csrf_token(page)
+    assert client.post(move, data={"learner": a.id, "group": other.buddy_group}).status_code == 400
+    # no reason: refused, nothing moved
+    form = {"csrf_token": token, "learner": a.id, "group": str(other.buddy_group)}
+    client.post(move, data={**form, "reason": ""})
+    db.session.expire_all()
+    assert a.buddy_group != other.buddy_group
+    assert client.post(move, data={**form, "reason": "Same team"}).status_code == 302
+    db.session.expire_all()
+    assert a.buddy_group == other.buddy_group
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "buddies.moved")).one()
+    assert event.data["reason"] == "Same team" and event.actor_id is not None
+    # another region's learner: 404
+    foreign = _committed(RolloutFactory(region_id=region("fr").id), PersonFactory())
+    db.session.commit()
+    bad = {"csrf_token": token, "learner": foreign.id, "group": "out", "reason": "Not mine"}
+    assert client.post(move, data=bad).status_code == 404
+    # an expert may look but not move
+    login_as(staff(Role.EXPERT, code))
+    form["csrf_token"] = csrf_token(page)
+    assert client.post(move, data={**form, "group": "out", "reason": "x" * 5}).status_code == 403
+    db.session.expire_all()
+    assert a.buddy_group == other.buddy_group

@@ -57,9 +57,9 @@ def test_the_page_shows_the_course_and_offers_only_this_rollouts_committed_names
     assert "Cloud basics for every engineer." in html
     assert 'href="https://learning.example.com/course"' in html
     assert "7. September 2026" in html  # the terms' dates in the learner's (German) locale
-    assert "Ihr Buddy" in html and "Bitte bilden Sie ein Tandem für mich" in html
-    options = re.findall(r"<option value=\"(\d+)\"[^>]*>([^<]+)</option>", html)
-    names = {name for _, name in options if not name.isdigit()}
+    assert "Ihr Buddy" in html and 'list="buddy-names"' in html
+    datalist = html[html.index('<datalist id="buddy-names">') : html.index("</datalist>")]
+    names = set(re.findall(r'<option value="([^"]+)">', datalist))
     assert "Berta Brandt" in names
     assert not names & {"Carl Invited", "Fleur Paris", "Anna Schulz"}
     assert "EMP-SECRET" not in html and "@example.com" not in html
@@ -83,7 +83,7 @@ def test_naming_a_buddy_by_name_pairs_them_and_an_unknown_name_is_refused(client
     }
     refused = client.post(path, data={**form, "buddy": "Nobody Known"})
     assert refused.status_code == 400
-    assert "Unter den Angemeldeten dieses Programms heißt niemand „Nobody Known“" in (
+    assert "Wir haben in diesem Programm niemanden namens „Nobody Known“ gefunden" in (
         refused.get_data(as_text=True)
     )
     db.session.expire_all()
@@ -209,3 +209,36 @@ def test_the_study_block_of_the_approval_uses_the_learners_slot() -> None:
         "09:15",
         "Asia/Kolkata",
     )
+
+
+def test_a_typed_buddy_is_looked_up_in_the_roster_and_nothing_is_half_saved(client) -> None:  # type: ignore[no-untyped-def]
+    rollout = _rollout()
+    anna = _learner(rollout, "Anna Schulz")
+    _learner(rollout, "Max Müller", EnrollmentState.COMMITTED, email="max.mueller@example.com")
+    weber = _learner(rollout, "Max Weber", EnrollmentState.COMMITTED, email="max.weber@example.com")
+    ben = _learner(rollout, "Ben Annecy", email="ben.annecy@example.com")  # invited: on the roster
+    _learner(RolloutFactory(), "Tom Fremd", EnrollmentState.COMMITTED, email="tom@example.com")
+    db.session.commit()
+    path = _path(commit_url(anna))
+    token = _csrf(client.get(path).get_data(as_text=True))
+    form = {
+        "csrf_token": token,
+        "goal": "Move our batch jobs to the cloud",
+        "study_weekday": "0",
+        "study_time": "08:00",
+        "study_zone": "Europe/Berlin",
+    }
+    several = client.post(path, data={**form, "buddy": "Max"})
+    assert several.status_code == 400
+    html = several.get_data(as_text=True)
+    assert "Max Müller (max.m…@example.com)" in html and "Max Weber (max.w…@example.com)" in html
+    assert 'value="Max"' in html  # what they typed stays in the box
+    db.session.expire_all()
+    assert anna.state is EnrollmentState.INVITED and anna.goal is None
+    # another rollout's learner is nobody here
+    assert client.post(path, data={**form, "buddy": "tom@example.com"}).status_code == 400
+    # a work email picks one person, even one who has not committed yet
+    assert client.post(path, data={**form, "buddy": "Max.Weber@example.com"}).status_code == 302
+    db.session.expire_all()
+    assert anna.requested_buddy == weber.person.employee_id
+    assert ben.state is EnrollmentState.INVITED
