@@ -130,7 +130,7 @@ def test_commit_with_a_buddy_by_name_and_the_buddys_not_yet_reaches_the_lead(
 
     # 2. she commits: her goal, Berta by name, Tuesday 08:30 in her zone
     page.locator("#goal").fill("Move our batch jobs to the cloud")
-    page.get_by_label("Ihr Buddy").select_option(label="Berta Brandt")
+    page.get_by_label("Ihr Buddy").fill("Berta Brandt")
     page.get_by_label("Tag", exact=True).select_option(label="Dienstag")
     page.get_by_label("Uhrzeit", exact=True).fill("08:30")
     page.get_by_role("button", name="Ich bin dabei").click()
