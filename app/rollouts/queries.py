@@ -370,6 +370,7 @@ def learner_rows(
     yield from result
 
 
+@read_cache.cached(reads=("enrollment", "person"))
 def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]]:
     """The managers of the rollout's learners, by name (the list's manager filter)."""
     manager = aliased(Person)
@@ -391,6 +392,7 @@ def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]]:
     return [(r.id, r.name) for r in rows]
 
 
+@read_cache.cached(reads=("enrollment",))
 def buddy_group_choices(rollout_id: int) -> list[int]:
     return list(
         db.session.scalars(
