@@ -298,6 +298,8 @@ def test_a_rollout_from_program_to_master_class(
     page.goto(f"{base}/r/de/rollouts/cloud-de/terms/1/review")
     row = page.get_by_role("row", name=re.compile("Fred Rider"))
     row.get_by_label("Reason").select_option(index=1)
+    # keeping a candidate needs the reason in words (issue 24: the decision and its reason)
+    row.get_by_label("Why").fill("On parental leave for most of the term")
     steps.shot("term-review")
     assert axe_violations(page) == []
     row.get_by_role("button", name="Excuse").click()
