@@ -222,6 +222,16 @@ def _commit_groups(
     return groups
 
 
+def _introduce_group(region: Region, rollout: Rollout, number: int) -> None:
+    """Introduce the members of buddy group ``number`` (after a swap or a move) to each other."""
+    members = db.session.scalars(
+        select(Enrollment).where(
+            Enrollment.rollout_id == rollout.id, Enrollment.buddy_group == number
+        )
+    )
+    _introduce(region, rollout, list(members))
+
+
 def _introduce(region: Region, rollout: Rollout, group: list[Enrollment]) -> None:
     members = sorted(group, key=lambda m: m.id)
     signature = hashlib.sha256(",".join(str(m.id) for m in members).encode()).hexdigest()[:16]
@@ -261,14 +271,7 @@ def swap_buddies(
     first.buddy_group, second.buddy_group = second.buddy_group, first.buddy_group
     db.session.flush()
     for number in (first.buddy_group, second.buddy_group):
-        group = list(
-            db.session.scalars(
-                select(Enrollment).where(
-                    Enrollment.rollout_id == rollout.id, Enrollment.buddy_group == number
-                )
-            )
-        )
-        _introduce(region, rollout, group)
+        _introduce_group(region, rollout, number)
     record(
         region_id=region.id,
         action="buddies.swapped",
@@ -325,14 +328,7 @@ def move_learner(
     enrollment.pairing_paused = group is None
     db.session.flush()
     if group is not None:
-        members = list(
-            db.session.scalars(
-                select(Enrollment).where(
-                    Enrollment.rollout_id == rollout.id, Enrollment.buddy_group == group
-                )
-            )
-        )
-        _introduce(region, rollout, members)
+        _introduce_group(region, rollout, group)
     record(
         region_id=region.id,
         action="buddies.moved",
