@@ -67,46 +67,40 @@ def plan_series(
     calendar = HolidayCalendar(country, subdivision)
     day = first_on_or_after(start, weekday)
     while day <= end:
-        name = calendar.holiday_name(day)
-        shutdown = shutdown_on(shutdowns, day)
-        if shutdown is not None:
-            sessions.append(
-                PlannedSession(
-                    day,
-                    day,
-                    local_instant(day, at, zone),
-                    cancelled=True,
-                    note=shutdown.name or shutdown_note,
-                )
-            )
-        elif name is None:
-            sessions.append(PlannedSession(day, day, local_instant(day, at, zone)))
-        elif on_holiday is HolidayRule.CANCEL:
-            sessions.append(
-                PlannedSession(day, day, local_instant(day, at, zone), cancelled=True, note=name)
-            )
-        else:
-            moved = calendar.next_business_day(day)
-            blocked = shutdown_on(shutdowns, moved)
-            if blocked is not None:
-                sessions.append(
-                    PlannedSession(
-                        day,
-                        day,
-                        local_instant(day, at, zone),
-                        cancelled=True,
-                        note=f"{name}; {blocked.name or shutdown_note}",
-                    )
-                )
-                day += timedelta(weeks=1)
-                continue
-            sessions.append(
-                PlannedSession(
-                    day,
-                    moved,
-                    local_instant(moved, at, zone),
-                    note=f"{name}: moved from {day.isoformat()}",
-                )
-            )
+        sessions.append(
+            _session_of_week(day, at, zone, calendar, on_holiday, shutdowns, shutdown_note)
+        )
         day += timedelta(weeks=1)
     return sessions
+
+
+def _session_of_week(
+    day: date,
+    at: time,
+    zone: str,
+    calendar: HolidayCalendar,
+    on_holiday: HolidayRule,
+    shutdowns: tuple[Shutdown, ...],
+    shutdown_note: str,
+) -> PlannedSession:
+    """The week's session planned for ``day``: as is, cancelled (a shutdown, a holiday under
+    the cancel rule, or a holiday whose next business day is in a shutdown) or moved."""
+
+    def cancelled(note: str) -> PlannedSession:
+        return PlannedSession(day, day, local_instant(day, at, zone), cancelled=True, note=note)
+
+    shutdown = shutdown_on(shutdowns, day)
+    if shutdown is not None:
+        return cancelled(shutdown.name or shutdown_note)
+    name = calendar.holiday_name(day)
+    if name is None:
+        return PlannedSession(day, day, local_instant(day, at, zone))
+    if on_holiday is HolidayRule.CANCEL:
+        return cancelled(name)
+    moved = calendar.next_business_day(day)
+    blocked = shutdown_on(shutdowns, moved)
+    if blocked is not None:
+        return cancelled(f"{name}; {blocked.name or shutdown_note}")
+    return PlannedSession(
+        day, moved, local_instant(moved, at, zone), note=f"{name}: moved from {day.isoformat()}"
+    )
