@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, render_template
-from sqlalchemy import select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.approvals.models import TimeAllocation
@@ -17,10 +17,11 @@ from app.calls.models import CallAttendance, CallSession
 from app.db import utcnow
 from app.extensions import db
 from app.language import N_
-from app.mail.models import OutboundEmail
+from app.mail.models import EmailStatus, OutboundEmail
 from app.people.models import Person
 from app.programs.models import Module, Term
 from app.progress.models import ModuleProgress
+from app.readcache import read_cache
 from app.rollouts.models import Enrollment, Rollout
 from app.scoping import get_in_region_or_404
 from app.terms.models import TermReview
@@ -47,7 +48,8 @@ class Journey:
     calls: list[tuple[CallSession, CallAttendance | None]]
     progress: list[tuple[Module, ModuleProgress | None]]
     reviews: list[tuple[TermReview, Term]]
-    emails: list[OutboundEmail]
+    #: the newest 100: subject, status, sent_at, created_at (not the bodies)
+    emails: list[Row[Any]]
 
 
 def journey(enrollment: Enrollment) -> Journey:
@@ -112,8 +114,13 @@ def journey(enrollment: Enrollment) -> Journey:
         )
     ]
     emails = list(
-        db.session.scalars(
-            select(OutboundEmail)
+        db.session.execute(
+            select(
+                OutboundEmail.subject,
+                OutboundEmail.status,
+                OutboundEmail.sent_at,
+                OutboundEmail.created_at,
+            )
             .where(OutboundEmail.person_id == e.person_id)
             .order_by(OutboundEmail.created_at.desc())
             .limit(100)
@@ -122,7 +129,28 @@ def journey(enrollment: Enrollment) -> Journey:
     return Journey(e, steps, buddies, decisions, calls, progress, reviews, emails)
 
 
+def emails_in_brief(slug: str, enrollment_id: int) -> tuple[Any, ...]:
+    """What the person page shows of the outbox, in brief (the read epochs do not follow
+    the outbox): how many emails the enrollment's person has, the newest, how many left,
+    how many tries and how many failed. Sending, failing or a new email each change it.
+    Asked on every request: the view itself checks the region and the rollout."""
+    email, enrollment = OutboundEmail.__table__.c, Enrollment.__table__.c
+    person_id = select(enrollment.person_id).where(enrollment.id == enrollment_id)
+    return tuple(
+        db.session.execute(
+            select(
+                func.count(),
+                func.max(email.id),
+                func.count(email.sent_at),
+                func.coalesce(func.sum(email.attempts), 0),
+                func.count(case((email.status == EmailStatus.FAILED.value, 1))),
+            ).where(email.person_id == person_id.scalar_subquery())
+        ).one()
+    )
+
+
 @bp.get("/r/<region>/rollouts/<slug>/learners/<int:enrollment_id>")
+@read_cache.page_also_keyed(emails_in_brief)
 def person(slug: str, enrollment_id: int) -> Any:
     """One learner's journey; an enrollment of another rollout or region is a 404."""
     rollout = get_in_region_or_404(Rollout, slug=slug)
