@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from flask import abort, render_template
-from sqlalchemy import Row, case, func, select
+from flask import abort, current_app, render_template
+from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.approvals.models import TimeAllocation
-from app.auth.access import may_see_names
+from app.auth.access import autocommit_engine, may_see_names
 from app.calls.models import CallAttendance, CallSession
 from app.db import utcnow
 from app.extensions import db
@@ -129,24 +130,31 @@ def journey(enrollment: Enrollment) -> Journey:
     return Journey(e, steps, buddies, decisions, calls, progress, reviews, emails)
 
 
+@cache
+def _emails_in_brief_statement() -> Select[Any]:
+    """Built once: the same statement every request, its compiled form cached."""
+    email, enrollment = OutboundEmail.__table__.c, Enrollment.__table__.c
+    person_id = select(enrollment.person_id).where(enrollment.id == bindparam("enrollment_id"))
+    return select(
+        func.count(),
+        func.max(email.id),
+        func.count(email.sent_at),
+        func.coalesce(func.sum(email.attempts), 0),
+        func.count(case((email.status == EmailStatus.FAILED.value, 1))),
+    ).where(email.person_id == person_id.scalar_subquery())
+
+
 def emails_in_brief(slug: str, enrollment_id: int) -> tuple[Any, ...]:
     """What the person page shows of the outbox, in brief (the read epochs do not follow
     the outbox): how many emails the enrollment's person has, the newest, how many left,
     how many tries and how many failed. Sending, failing or a new email each change it.
-    Asked on every request: the view itself checks the region and the rollout."""
-    email, enrollment = OutboundEmail.__table__.c, Enrollment.__table__.c
-    person_id = select(enrollment.person_id).where(enrollment.id == enrollment_id)
-    return tuple(
-        db.session.execute(
-            select(
-                func.count(),
-                func.max(email.id),
-                func.count(email.sent_at),
-                func.coalesce(func.sum(email.attempts), 0),
-                func.count(case((email.status == EmailStatus.FAILED.value, 1))),
-            ).where(email.person_id == person_id.scalar_subquery())
-        ).one()
-    )
+
+    Asked on every request, in autocommit like the sign-in (one round trip, outside the
+    request's transaction): a kept page then opens no transaction. The view itself checks
+    the region and the rollout (404 for another's enrollment)."""
+    with autocommit_engine(current_app).connect() as connection:
+        found = connection.execute(_emails_in_brief_statement(), {"enrollment_id": enrollment_id})
+        return tuple(found.one())
 
 
 @bp.get("/r/<region>/rollouts/<slug>/learners/<int:enrollment_id>")
