@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from email.message import Message
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Integer, and_, bindparam, case, or_, select, update
 
 from app.db import utcnow
 from app.extensions import db
@@ -47,7 +47,7 @@ from app.mail.dispatch import (
 )
 from app.mail.mime import build_message
 from app.mail.models import EmailStatus, OutboundEmail
-from app.mail.recorder import execute, recorder, write
+from app.mail.recorder import execute, recorder, rows, write
 from app.mail.services import (
     HeaderInjection,
 )
@@ -114,8 +114,47 @@ _HOLD = (
 )
 
 
-def _hold(token: str, email_id: int, lease: timedelta) -> bool:
-    """Extend the lease of one row right before sending it; False if it is no longer ours."""
+def _when_sent(value: object, otherwise: object) -> object:
+    return case((OutboundEmail.id == bindparam("sent_id"), value), else_=otherwise)
+
+
+#: the acceptance of the message just sent and the fence of the next one, in one round
+#: trip (one autocommit statement): ``_SENT`` on row ``sent_id``, ``_HOLD`` on ``email_id``
+_SENT_AND_HOLD = (
+    update(OutboundEmail)
+    .where(
+        OutboundEmail.id.in_([bindparam("sent_id"), bindparam("email_id")]),
+        OutboundEmail.lease_owner == bindparam("owner"),
+        or_(
+            OutboundEmail.id == bindparam("sent_id"),
+            and_(
+                OutboundEmail.status == EmailStatus.PENDING,
+                OutboundEmail.lease_until > bindparam("not_before"),
+            ),
+        ),
+    )
+    .values(
+        status=_when_sent(EmailStatus.SENT, OutboundEmail.status),
+        sent_at=_when_sent(
+            bindparam("sent_at", type_=OutboundEmail.sent_at.type), OutboundEmail.sent_at
+        ),
+        attempts=_when_sent(bindparam("attempts", type_=Integer()), OutboundEmail.attempts),
+        lease_owner=_when_sent(None, OutboundEmail.lease_owner),
+        lease_until=_when_sent(None, bindparam("until", type_=OutboundEmail.lease_until.type)),
+        last_error=_when_sent(None, OutboundEmail.last_error),
+    )
+    .returning(OutboundEmail.id)
+)
+
+
+def _hold(
+    token: str, email_id: int, lease: timedelta, accepted: tuple[int, int] | None = None
+) -> bool:
+    """Extend the lease of one row right before sending it; False if it is no longer ours.
+
+    With ``accepted`` (the message sent just before, and its attempts), its acceptance
+    is recorded in the same statement and round trip: the next message goes out only
+    once the previous one's acceptance is committed."""
     now = utcnow()
     params = {
         "email_id": email_id,
@@ -123,12 +162,20 @@ def _hold(token: str, email_id: int, lease: timedelta) -> bool:
         "not_before": now + LEASE_MARGIN,
         "until": now + lease,
     }
-    return execute(_HOLD, params) == 1
+    if accepted is None:
+        return execute(_HOLD, params) == 1
+    sent_id, attempts = accepted
+    params.update(sent_id=sent_id, sent_at=now, attempts=attempts)
+    changed = set(rows(_SENT_AND_HOLD, params))
+    if sent_id not in changed:
+        log.warning("email %s: sent, but its lease had passed to another worker", sent_id)
+    return email_id in changed
 
 
-def _record_sent(token: str, email_id: int, attempts: int) -> bool:
+def _record_sent(token: str, email_id: int, attempts: int) -> None:
     params = {"email_id": email_id, "owner": token, "sent_at": utcnow(), "attempts": attempts}
-    return execute(_SENT, params) == 1
+    if execute(_SENT, params) != 1:
+        log.warning("email %s: sent, but its lease had passed to another worker", email_id)
 
 
 def _set(token: str, ids: Sequence[int], **values: object) -> None:
@@ -209,49 +256,57 @@ def _send_batch(
     slack = lease.total_seconds() - settings.mail_send_deadline_seconds - LEASE_MARGIN.seconds
     renew_every = max(slack / 2, 1.0)
     renewed = time.monotonic()
-    for index, (email_id, attempts, created_at, built) in enumerate(items):
-        if time.monotonic() - renewed >= renew_every:
-            _extend_lease(token, [i for i, *_ in items[index:]], lease)
-            renewed = time.monotonic()
-        if isinstance(built, Exception):
-            _record_failed(token, email_id, attempts, f"refused to build: {built}")
+    #: the message just accepted (id, attempts), its acceptance recorded together with
+    #: the fence of the next one; never more than one, and always before the next send
+    accepted: tuple[int, int] | None = None
+    try:
+        for index, (email_id, attempts, created_at, built) in enumerate(items):
+            if time.monotonic() - renewed >= renew_every:
+                _extend_lease(token, [i for i, *_ in items[index:]], lease)
+                renewed = time.monotonic()
+            if isinstance(built, Exception):
+                _record_failed(token, email_id, attempts, f"refused to build: {built}")
+                handled += 1
+                continue
+            wait_until = budget.take()
+            if wait_until is not None:
+                rest = [i for i, *_ in items[index:]]
+                _release(token, rest, due_at=wait_until)
+                schedule_delivery_at(wait_until)
+                log.info("sending budget spent: %s emails wait until %s", len(rest), wait_until)
+                return sent, handled, True
+            held = _hold(token, email_id, lease, accepted)
+            accepted = None
+            if not held:
+                log.warning("email %s: lease lost to another worker, not sent here", email_id)
+                continue
+            try:
+                transport.send(built)
+            except ConnectionMailError as exc:
+                _record_retry(token, email_id, attempts, created_at, exc)
+                handled += 1
+                due = utcnow() + max(CONNECTION_PAUSE, timedelta(seconds=exc.retry_after or 0))
+                rest = [i for i, *_ in items[index + 1 :]]
+                _release(token, rest, due_at=due)
+                schedule_delivery_at(due)
+                log.warning(
+                    "mail server unavailable (%s): %s emails wait until %s", exc, len(rest), due
+                )
+                return sent, handled, True
+            except TransientMailError as exc:
+                _record_retry(token, email_id, attempts, created_at, exc)
+                handled += 1
+                continue
+            except PermanentMailError as exc:
+                _record_failed(token, email_id, attempts + 1, str(exc))
+                handled += 1
+                continue
+            accepted = (email_id, attempts + 1)
+            sent += 1
             handled += 1
-            continue
-        wait_until = budget.take()
-        if wait_until is not None:
-            rest = [i for i, *_ in items[index:]]
-            _release(token, rest, due_at=wait_until)
-            schedule_delivery_at(wait_until)
-            log.info("sending budget spent: %s emails wait until %s", len(rest), wait_until)
-            return sent, handled, True
-        if not _hold(token, email_id, lease):
-            log.warning("email %s: lease lost to another worker, not sent here", email_id)
-            continue
-        try:
-            transport.send(built)
-        except ConnectionMailError as exc:
-            _record_retry(token, email_id, attempts, created_at, exc)
-            handled += 1
-            due = utcnow() + max(CONNECTION_PAUSE, timedelta(seconds=exc.retry_after or 0))
-            rest = [i for i, *_ in items[index + 1 :]]
-            _release(token, rest, due_at=due)
-            schedule_delivery_at(due)
-            log.warning(
-                "mail server unavailable (%s): %s emails wait until %s", exc, len(rest), due
-            )
-            return sent, handled, True
-        except TransientMailError as exc:
-            _record_retry(token, email_id, attempts, created_at, exc)
-            handled += 1
-            continue
-        except PermanentMailError as exc:
-            _record_failed(token, email_id, attempts + 1, str(exc))
-            handled += 1
-            continue
-        if not _record_sent(token, email_id, attempts + 1):
-            log.warning("email %s: sent, but its lease had passed to another worker", email_id)
-        sent += 1
-        handled += 1
+    finally:
+        if accepted is not None:
+            _record_sent(token, *accepted)
     return sent, handled, False
 
 

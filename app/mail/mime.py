@@ -41,11 +41,16 @@ class PreparedMessage(Message):
     its parts, parse ``as_bytes()`` with ``email.message_from_bytes``.
     """
 
-    def __init__(self, headers: list[tuple[str, str]], wire: bytes) -> None:
+    def __init__(
+        self, headers: list[tuple[str, str]], wire: bytes, recipients: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(policy=WIRE_POLICY)
         for name, value in headers:
             self[name] = value
         self._wire = wire
+        #: the envelope recipients (the To addresses, already checked), so a transport
+        #: need not parse the header back
+        self.recipients = recipients
 
     def as_bytes(self, unixfrom: bool = False, policy: Any = None) -> bytes:
         return self._wire
@@ -160,4 +165,4 @@ def build_message(email: Any, sender: str) -> PreparedMessage:
         headers.append((name, _encoded(name, value)))
     headers += [("MIME-Version", "1.0"), ("Content-Type", content_type)]
     wire = CRLF.join(f"{n}: {v}".encode("ascii") for n, v in headers) + CRLF + CRLF + body
-    return PreparedMessage(headers, wire)
+    return PreparedMessage(headers, wire, (to.addr_spec,))

@@ -61,20 +61,20 @@ def _open_recorder() -> Connection:
     return conn
 
 
-def _on_recorder(conn: Connection, stmt: Any, params: dict[str, Any] | None = None) -> int:
-    """Run one UPDATE on the recorder; its rowcount. When the server cut the connection
+def _on_recorder(conn: Connection, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+    """Run one UPDATE on the recorder; its result. When the server cut the connection
     (a restart, a failover, pg_terminate_backend), run it once more on a new one: an
     acceptance not recorded would be sent again. Every UPDATE here is conditional on the
     lease owner, so one that had committed before the cut changes nothing the second time."""
     try:
-        return int(conn.execute(stmt, params).rowcount or 0)
+        return conn.execute(stmt, params)
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
         log.warning("the recording connection was cut (%s): recording on a new one", error.orig)
         conn.close()
         _local.conn = conn = _open_recorder()
-        return int(conn.execute(stmt, params).rowcount or 0)
+        return conn.execute(stmt, params)
 
 
 def write(stmt: Any) -> None:
@@ -90,7 +90,19 @@ def execute(stmt: Any, params: dict[str, Any]) -> int:
     """Run one prepared UPDATE on the recorder (or the session) and commit; its rowcount."""
     conn = getattr(_local, "conn", None)
     if conn is not None:
-        return _on_recorder(conn, stmt, params)
+        return int(_on_recorder(conn, stmt, params).rowcount or 0)
     result = db.session.execute(stmt, params, execution_options={"synchronize_session": False})
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def rows(stmt: Any, params: dict[str, Any]) -> list[Any]:
+    """Run one UPDATE … RETURNING on the recorder (or the session) and commit; the first
+    column of each row it changed."""
+    conn = getattr(_local, "conn", None)
+    if conn is not None:
+        return list(_on_recorder(conn, stmt, params).scalars())
+    options = {"synchronize_session": False}
+    result = list(db.session.execute(stmt, params, execution_options=options).scalars())
+    db.session.commit()
+    return result

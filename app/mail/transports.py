@@ -22,6 +22,7 @@ and the two errors live in :mod:`app.mail.transport_base` (re-exported here).
 from __future__ import annotations
 
 import contextlib
+import functools
 import smtplib
 import socket
 import ssl
@@ -68,6 +69,8 @@ class Watchdog:
         self._on_expire = on_expire
         self._cond = threading.Condition()
         self._deadline: float | None = None
+        #: when the thread wakes next by itself (None: it waits for an arm)
+        self._wakes_at: float | None = None
         self._closed = False
         self._thread: threading.Thread | None = None
 
@@ -77,7 +80,10 @@ class Watchdog:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="smtp-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            # a thread already due to wake by then checks the new deadline itself: no
+            # wake-up (a thread switch) per email while messages follow each other
+            if self._wakes_at is None or self._wakes_at > self._deadline:
+                self._cond.notify()
 
     def disarm(self) -> None:
         with self._cond:
@@ -92,14 +98,22 @@ class Watchdog:
         with self._cond:
             while not self._closed:
                 if self._deadline is None:
+                    self._wakes_at = None
                     self._cond.wait()
                     continue
                 left = self._deadline - time.monotonic()
                 if left > 0:
+                    self._wakes_at = self._deadline
                     self._cond.wait(left)
                     continue
                 self._deadline = None
                 self._on_expire()
+
+
+@functools.lru_cache(maxsize=16)
+def _envelope_sender(from_header: str) -> str:
+    """The address of a From header (one sender for every message: parsed once)."""
+    return getaddresses([from_header])[0][1]
 
 
 class SmtpTransport:
@@ -164,8 +178,10 @@ class SmtpTransport:
         self.open()
         assert self._smtp is not None
         self._live = self._smtp
-        sender = getaddresses([message["From"]])[0][1]
-        recipients = [a for _, a in getaddresses(message.get_all("To", []))]
+        sender = _envelope_sender(message["From"])
+        recipients = list(getattr(message, "recipients", ())) or [
+            a for _, a in getaddresses(message.get_all("To", []))
+        ]
         try:
             refused = self._smtp.sendmail(sender, recipients, message.as_bytes())
         except smtplib.SMTPRecipientsRefused as exc:
