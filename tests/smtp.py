@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -46,6 +47,8 @@ class _Handler:
             self.sink.data_held.set()
             while not hold.is_set():
                 await asyncio.sleep(0.01)
+        if self.sink.on_data is not None:
+            self.sink.on_data(envelope.original_content or b"")
         if self.sink.slow_data:
             await asyncio.sleep(self.sink.slow_data)
         if self.sink.fail_next:
@@ -92,6 +95,8 @@ class SmtpSink:
         self.slow_data = 0.0
         #: how many of the next DATAs are received, then the connection dropped unanswered
         self.drop_after_data = 0
+        #: called with each message's bytes as its DATA arrives, before the answer
+        self.on_data: Callable[[bytes], None] | None = None
         self.lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
@@ -110,6 +115,7 @@ class SmtpSink:
         self.data_held.clear()
         self.slow_data = 0.0
         self.drop_after_data = 0
+        self.on_data = None
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m.message for m in self.messages if address in m.rcpt_tos]

@@ -47,12 +47,13 @@ from app.mail.dispatch import (
 )
 from app.mail.mime import build_message
 from app.mail.models import EmailStatus, OutboundEmail
-from app.mail.recorder import execute, recorder, rows, write
+from app.mail.recorder import execute, recorder, rows_soon, write
 from app.mail.services import (
     HeaderInjection,
 )
 from app.mail.transports import (
     ConnectionMailError,
+    NotReady,
     PermanentMailError,
     TransientMailError,
     Transport,
@@ -118,6 +119,8 @@ def _when_sent(value: object, otherwise: object) -> object:
     return case((OutboundEmail.id == bindparam("sent_id"), value), else_=otherwise)
 
 
+_HOLD_RETURNING = _HOLD.returning(OutboundEmail.id)
+
 #: the acceptance of the message just sent and the fence of the next one, in one round
 #: trip (one autocommit statement): ``_SENT`` on row ``sent_id``, ``_HOLD`` on ``email_id``
 _SENT_AND_HOLD = (
@@ -147,29 +150,49 @@ _SENT_AND_HOLD = (
 )
 
 
-def _hold(
-    token: str, email_id: int, lease: timedelta, accepted: tuple[int, int] | None = None
-) -> bool:
-    """Extend the lease of one row right before sending it; False if it is no longer ours.
-
-    With ``accepted`` (the message sent just before, and its attempts), its acceptance
-    is recorded in the same statement and round trip: the next message goes out only
-    once the previous one's acceptance is committed."""
+def _hold_params(token: str, email_id: int, lease: timedelta) -> dict[str, object]:
     now = utcnow()
-    params = {
+    return {
         "email_id": email_id,
         "owner": token,
         "not_before": now + LEASE_MARGIN,
         "until": now + lease,
     }
-    if accepted is None:
-        return execute(_HOLD, params) == 1
-    sent_id, attempts = accepted
-    params.update(sent_id=sent_id, sent_at=now, attempts=attempts)
-    changed = set(rows(_SENT_AND_HOLD, params))
-    if sent_id not in changed:
-        log.warning("email %s: sent, but its lease had passed to another worker", sent_id)
-    return email_id in changed
+
+
+class _Fence:
+    """The fence of the next message (``_HOLD``), started before its send and
+    read by the transport's ``ready`` check just before the message is handed over (SMTP:
+    after the envelope, before DATA): on PostgreSQL the round trip overlaps the server's
+    answers to MAIL and RCPT. With ``accepted`` (the message sent just before, and its
+    attempts), that acceptance is recorded in the same statement: the next message is
+    handed over only once the previous one's acceptance is committed, so a killed worker
+    still repeats at most the one message in flight."""
+
+    def __init__(
+        self, token: str, email_id: int, lease: timedelta, accepted: tuple[int, int] | None
+    ) -> None:
+        self.email_id = email_id
+        self.accepted = accepted
+        params = _hold_params(token, email_id, lease)
+        if accepted is None:
+            self._rows = rows_soon(_HOLD_RETURNING, params)
+        else:
+            params.update(sent_id=accepted[0], sent_at=utcnow(), attempts=accepted[1])
+            self._rows = rows_soon(_SENT_AND_HOLD, params)
+        self._held: bool | None = None
+
+    def __call__(self) -> bool:
+        """Still ours (waits for the statement; raises its error)."""
+        if self._held is None:
+            changed = set(self._rows())
+            if self.accepted is not None and self.accepted[0] not in changed:
+                log.warning(
+                    "email %s: sent, but its lease had passed to another worker",
+                    self.accepted[0],
+                )
+            self._held = self.email_id in changed
+        return self._held
 
 
 def _record_sent(token: str, email_id: int, attempts: int) -> None:
@@ -275,30 +298,37 @@ def _send_batch(
                 schedule_delivery_at(wait_until)
                 log.info("sending budget spent: %s emails wait until %s", len(rest), wait_until)
                 return sent, handled, True
-            held = _hold(token, email_id, lease, accepted)
+            fence = _Fence(token, email_id, lease, accepted)
+            outcome: Exception | None = None
+            try:
+                transport.send(built, ready=fence)
+            except (TransientMailError, PermanentMailError, NotReady) as exc:
+                outcome = exc
+            held = fence()  # the statement's answer (also when the send failed before asking)
             accepted = None
             if not held:
                 log.warning("email %s: lease lost to another worker, not sent here", email_id)
                 continue
-            try:
-                transport.send(built)
-            except ConnectionMailError as exc:
-                _record_retry(token, email_id, attempts, created_at, exc)
+            if isinstance(outcome, ConnectionMailError):
+                _record_retry(token, email_id, attempts, created_at, outcome)
                 handled += 1
-                due = utcnow() + max(CONNECTION_PAUSE, timedelta(seconds=exc.retry_after or 0))
+                due = utcnow() + max(CONNECTION_PAUSE, timedelta(seconds=outcome.retry_after or 0))
                 rest = [i for i, *_ in items[index + 1 :]]
                 _release(token, rest, due_at=due)
                 schedule_delivery_at(due)
                 log.warning(
-                    "mail server unavailable (%s): %s emails wait until %s", exc, len(rest), due
+                    "mail server unavailable (%s): %s emails wait until %s",
+                    outcome,
+                    len(rest),
+                    due,
                 )
                 return sent, handled, True
-            except TransientMailError as exc:
-                _record_retry(token, email_id, attempts, created_at, exc)
+            if isinstance(outcome, TransientMailError):
+                _record_retry(token, email_id, attempts, created_at, outcome)
                 handled += 1
                 continue
-            except PermanentMailError as exc:
-                _record_failed(token, email_id, attempts + 1, str(exc))
+            if isinstance(outcome, PermanentMailError):
+                _record_failed(token, email_id, attempts + 1, str(outcome))
                 handled += 1
                 continue
             accepted = (email_id, attempts + 1)

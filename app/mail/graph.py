@@ -21,7 +21,7 @@ import time
 from email.message import EmailMessage
 from email.utils import parseaddr
 
-from app.mail.transport_base import ConnectionMailError, PermanentMailError
+from app.mail.transport_base import ConnectionMailError, PermanentMailError, Ready, check_ready
 from app.microsoft.graph import GraphClient, GraphError, GraphThrottled
 from app.settings import Settings
 
@@ -45,8 +45,9 @@ class GraphTransport:
                 self.settings, max_wait=0, timeout=self.settings.mail_send_timeout_seconds
             )
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, ready: Ready | None = None) -> None:
         """POST the MIME message to /users/{mailbox}/sendMail (202 Accepted means sent)."""
+        check_ready(ready)
         deadline = time.monotonic() + self.settings.mail_send_deadline_seconds
         self.open()
         assert self._client is not None

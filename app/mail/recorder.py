@@ -1,20 +1,23 @@
 """The outbox's recording connection: each delivery outcome committed at once, on its own.
 
-:func:`recorder` opens one autocommit connection for a delivery batch; :func:`write` and
-:func:`execute` run an outcome's conditional UPDATE on it (or on the session outside a
-batch). A connection the server cuts is replaced and the UPDATE run once more: every
-UPDATE is conditional on the lease owner, so a repeat changes nothing.
+:func:`recorder` opens one autocommit connection for a delivery batch; :func:`write`,
+:func:`execute` and :func:`rows` run an outcome's conditional UPDATE on it (or on the
+session outside a batch), :func:`rows_soon` runs one on the recorder's helper thread while
+the caller talks to the mail server. A connection the server cuts is replaced and the
+UPDATE run once more: every UPDATE is conditional on the lease owner, so a repeat changes
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
@@ -22,6 +25,64 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 _local = threading.local()
+
+
+class _Recorder:
+    """The connection of one delivery job, and the one statement under way on its helper
+    thread (every other use of the connection waits for that one first)."""
+
+    def __init__(self) -> None:
+        #: the engine itself, not ``db.engine``: the helper thread has no app context
+        self.engine = db.engine
+        self.conn = _open_recorder(self.engine)
+        self.pending: Future[Any] | None = None
+        self._helper: ThreadPoolExecutor | None = None
+
+    def settle(self) -> None:
+        """Wait for the statement under way (its owner reads its result or error)."""
+        if self.pending is not None:
+            wait([self.pending])
+            self.pending = None
+
+    def run(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+        self.settle()
+        return self._run(stmt, params)
+
+    def soon(self, stmt: Any, params: dict[str, Any]) -> Future[list[Any]]:
+        self.settle()
+        if self._helper is None:
+            self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail-recorder")
+        self.pending = self._helper.submit(lambda: list(self._run(stmt, params).scalars()))
+        return self.pending
+
+    def _run(self, stmt: Any, params: dict[str, Any] | None) -> Any:
+        """Run one UPDATE; its result. When the server cut the connection (a restart, a
+        failover, pg_terminate_backend), run it once more on a new one: an acceptance not
+        recorded would be sent again. Every UPDATE here is conditional on the lease
+        owner, so one that had committed before the cut changes nothing the second time."""
+        try:
+            return self.conn.execute(stmt, params)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("the recording connection was cut (%s): recording on a new one", error.orig)
+            self.conn.close()
+            self.conn = _open_recorder(self.engine)
+            return self.conn.execute(stmt, params)
+
+    def close(self) -> None:
+        self.settle()
+        if self._helper is not None:
+            self._helper.shutdown(wait=True)
+        conn = self.conn
+        try:
+            if not conn.invalidated:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("RESET synchronous_commit"))
+                elif conn.dialect.name == "sqlite":
+                    conn.execute(text("PRAGMA synchronous = FULL"))
+        finally:
+            conn.close()
 
 
 @contextmanager
@@ -35,25 +96,18 @@ def recorder() -> Iterator[Connection]:
     ``synchronous = NORMAL`` both keep a committed row when the worker dies (a
     server or OS crash may lose the last fraction of a second, which then
     repeats with the same Message-ID). A connection the server cuts is replaced
-    (see :func:`_on_recorder`).
+    (see :meth:`_Recorder._run`).
     """
-    _local.conn = _open_recorder()
+    _local.rec = rec = _Recorder()
     try:
-        yield _local.conn
+        yield rec.conn
     finally:
-        conn, _local.conn = _local.conn, None
-        try:
-            if not conn.invalidated:
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("RESET synchronous_commit"))
-                elif conn.dialect.name == "sqlite":
-                    conn.execute(text("PRAGMA synchronous = FULL"))
-        finally:
-            conn.close()
+        _local.rec = None
+        rec.close()
 
 
-def _open_recorder() -> Connection:
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+def _open_recorder(engine: Engine) -> Connection:
+    conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET synchronous_commit TO OFF"))
     elif conn.dialect.name == "sqlite":
@@ -61,26 +115,14 @@ def _open_recorder() -> Connection:
     return conn
 
 
-def _on_recorder(conn: Connection, stmt: Any, params: dict[str, Any] | None = None) -> Any:
-    """Run one UPDATE on the recorder; its result. When the server cut the connection
-    (a restart, a failover, pg_terminate_backend), run it once more on a new one: an
-    acceptance not recorded would be sent again. Every UPDATE here is conditional on the
-    lease owner, so one that had committed before the cut changes nothing the second time."""
-    try:
-        return conn.execute(stmt, params)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        log.warning("the recording connection was cut (%s): recording on a new one", error.orig)
-        conn.close()
-        _local.conn = conn = _open_recorder()
-        return conn.execute(stmt, params)
+def _current() -> _Recorder | None:
+    return getattr(_local, "rec", None)
 
 
 def write(stmt: Any) -> None:
-    conn = getattr(_local, "conn", None)
-    if conn is not None:
-        _on_recorder(conn, stmt)
+    rec = _current()
+    if rec is not None:
+        rec.run(stmt)
         return
     db.session.execute(stmt.execution_options(synchronize_session=False))
     db.session.commit()
@@ -88,9 +130,9 @@ def write(stmt: Any) -> None:
 
 def execute(stmt: Any, params: dict[str, Any]) -> int:
     """Run one prepared UPDATE on the recorder (or the session) and commit; its rowcount."""
-    conn = getattr(_local, "conn", None)
-    if conn is not None:
-        return int(_on_recorder(conn, stmt, params).rowcount or 0)
+    rec = _current()
+    if rec is not None:
+        return int(rec.run(stmt, params).rowcount or 0)
     result = db.session.execute(stmt, params, execution_options={"synchronize_session": False})
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -99,10 +141,23 @@ def execute(stmt: Any, params: dict[str, Any]) -> int:
 def rows(stmt: Any, params: dict[str, Any]) -> list[Any]:
     """Run one UPDATE … RETURNING on the recorder (or the session) and commit; the first
     column of each row it changed."""
-    conn = getattr(_local, "conn", None)
-    if conn is not None:
-        return list(_on_recorder(conn, stmt, params).scalars())
+    rec = _current()
+    if rec is not None:
+        return list(rec.run(stmt, params).scalars())
     options = {"synchronize_session": False}
     result = list(db.session.execute(stmt, params, execution_options=options).scalars())
     db.session.commit()
     return result
+
+
+def rows_soon(stmt: Any, params: dict[str, Any]) -> Callable[[], list[Any]]:
+    """:func:`rows`, started now and read later: on PostgreSQL the statement runs on the
+    recorder's helper thread (the round trip overlaps the caller's own waits: the SMTP
+    envelope); the returned function waits for its rows (or raises its error). Elsewhere
+    (SQLite: no round trip to hide; no recorder) it runs at once."""
+    rec = _current()
+    if rec is None or rec.conn.dialect.name != "postgresql":
+        result = rows(stmt, params)
+        return lambda: result
+    future = rec.soon(stmt, params)
+    return future.result

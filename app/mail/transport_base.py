@@ -7,8 +7,12 @@ the two never import each other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.message import Message
 from typing import Protocol
+
+#: the caller's last check before the message is handed over: False means "do not send"
+Ready = Callable[[], bool]
 
 
 class TransientMailError(Exception):
@@ -27,6 +31,16 @@ class PermanentMailError(Exception):
     """The message will never be accepted as it is (SMTP 5xx, HTTP 4xx other than 429)."""
 
 
+class NotReady(Exception):
+    """The ``ready`` check said no: nothing was handed over (the connection stays usable)."""
+
+
+def check_ready(ready: Ready | None) -> None:
+    """For a transport that hands a message over in one step: ask first."""
+    if ready is not None and not ready():
+        raise NotReady
+
+
 class Transport(Protocol):
     #: the key the sending budget is counted under (one per sending mailbox)
     name: str
@@ -34,8 +48,14 @@ class Transport(Protocol):
     def open(self) -> None:
         """Open a connection that several sends reuse (a no-op where there is none)."""
 
-    def send(self, message: Message) -> None:
-        """Send one message; raise TransientMailError or PermanentMailError on failure."""
+    def send(self, message: Message, ready: Ready | None = None) -> None:
+        """Send one message; raise TransientMailError or PermanentMailError on failure.
+
+        ``ready`` is called at most once (not at all if the send fails first), as late as
+        possible before the message is handed over (SMTP: after the server took the
+        envelope, before DATA), so the caller's own check (the outbox's fence) runs while
+        the server answers; if it returns False, nothing is sent and :class:`NotReady`
+        is raised."""
 
     def close(self) -> None:
         """Close the connection."""

@@ -36,9 +36,12 @@ from typing import TYPE_CHECKING
 from app.mail import graph
 from app.mail.transport_base import (
     ConnectionMailError,
+    NotReady,
     PermanentMailError,
+    Ready,
     TransientMailError,
     Transport,
+    check_ready,
 )
 
 if TYPE_CHECKING:
@@ -53,8 +56,8 @@ class DevTransport:
     def open(self) -> None:
         return None
 
-    def send(self, message: Message) -> None:
-        return None
+    def send(self, message: Message, ready: Ready | None = None) -> None:
+        check_ready(ready)
 
     def close(self) -> None:
         return None
@@ -110,6 +113,21 @@ class Watchdog:
                 self._on_expire()
 
 
+class _ReadySMTP(smtplib.SMTP):
+    """``sendmail`` with the caller's ``ready`` check between the envelope and DATA."""
+
+    ready: Ready | None = None
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        ready, self.ready = self.ready, None
+        check_ready(ready)
+        return super().data(msg)
+
+
+class _ReadySMTP_SSL(_ReadySMTP, smtplib.SMTP_SSL):
+    pass
+
+
 @functools.lru_cache(maxsize=16)
 def _envelope_sender(from_header: str) -> str:
     """The address of a From header (one sender for every message: parsed once)."""
@@ -131,7 +149,7 @@ class SmtpTransport:
         self.send_timeout = float(send_timeout or settings.mail_send_timeout_seconds)
         self.timeout = min(timeout, self.send_timeout)
         self.name = f"smtp:{settings.mail_server}:{settings.mail_username or '-'}"
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _ReadySMTP | None = None
         #: the connection being opened or used, for the watchdog to shut down
         self._live: smtplib.SMTP | None = None
         self._watchdog = Watchdog(self._abort)
@@ -142,11 +160,11 @@ class SmtpTransport:
         s = self.settings
         try:
             if s.mail_use_ssl:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: _ReadySMTP = _ReadySMTP_SSL(
                     timeout=self.timeout, context=ssl.create_default_context()
                 )
             else:
-                smtp = smtplib.SMTP(timeout=self.timeout)
+                smtp = _ReadySMTP(timeout=self.timeout)
             self._live = smtp
             smtp.connect(s.mail_server, s.mail_port)
             if s.mail_use_tls and not s.mail_use_ssl:
@@ -167,23 +185,27 @@ class SmtpTransport:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-    def send(self, message: Message) -> None:
+    def send(self, message: Message, ready: Ready | None = None) -> None:
         self._watchdog.arm(self.send_timeout)
         try:
-            self._send(message)
+            self._send(message, ready)
         finally:
             self._watchdog.disarm()
 
-    def _send(self, message: Message) -> None:
+    def _send(self, message: Message, ready: Ready | None) -> None:
         self.open()
         assert self._smtp is not None
         self._live = self._smtp
+        self._smtp.ready = ready
         sender = _envelope_sender(message["From"])
         recipients = list(getattr(message, "recipients", ())) or [
             a for _, a in getaddresses(message.get_all("To", []))
         ]
         try:
             refused = self._smtp.sendmail(sender, recipients, message.as_bytes())
+        except NotReady:
+            self._reset()  # MAIL and RCPT were accepted: end that transaction
+            raise
         except smtplib.SMTPRecipientsRefused as exc:
             self._classify(next(iter(exc.recipients.values())))
             raise PermanentMailError("every recipient refused") from exc

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from typing import Any
 
 import pytest
@@ -68,6 +69,39 @@ def test_a_worker_paused_past_its_lease_repeats_only_the_message_in_flight(
     db.session.expire_all()
     statuses = set(db.session.scalars(select(OutboundEmail.status)))
     assert statuses == {EmailStatus.SENT}
+
+
+def test_each_message_is_handed_over_only_after_the_previous_acceptance_is_committed(
+    app: Any, smtp_sink: Any
+) -> None:
+    """The at-most-one-repeat guarantee, seen from the SMTP server: when a message's DATA
+    arrives, every message the server accepted before it is already recorded ``sent`` in
+    the database (read on a connection of its own). So a worker killed at any instant
+    repeats at most the one message in flight. Fails if an acceptance is written without
+    waiting for its commit before the next message goes out."""
+    engine = db.engine
+    seen: list[str] = []
+    unrecorded: list[tuple[str, list[str]]] = []
+
+    def check(data: bytes) -> None:
+        message_id = message_from_bytes(data)["Message-ID"]
+        with engine.connect() as conn:
+            sent = set(
+                conn.scalars(
+                    select(OutboundEmail.message_id).where(OutboundEmail.status == EmailStatus.SENT)
+                )
+            )
+        missing = [m for m in seen if m not in sent]
+        if missing:
+            unrecorded.append((message_id, missing))
+        seen.append(message_id)
+
+    with time_machine.travel(NOW, tick=True):
+        _queue(12)
+        smtp_sink.on_data = check
+        assert deliver_pending() == 12
+    assert len(seen) == 12
+    assert unrecorded == []
 
 
 def test_a_lease_shorter_than_a_send_is_refused() -> None:
