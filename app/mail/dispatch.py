@@ -39,7 +39,10 @@ def claim_batch(token: str, size: int, lease: timedelta) -> list[int]:
     """Lease up to ``size`` due rows to ``token`` and commit; returns their ids.
 
     PostgreSQL skips rows another job is claiming (SKIP LOCKED); SQLite runs one
-    writer at a time, so the UPDATE … WHERE id IN (SELECT …) is atomic there.
+    writer at a time, so the UPDATE … WHERE id IN (SELECT …) is atomic there. The
+    candidates come from walking ``ix_outbound_email_status_next_id`` (stopping after
+    ``size``); on PostgreSQL the UPDATE then finds them by primary key
+    (``id = ANY(ARRAY(…))``: with ``IN (…)`` the planner joined against every due row).
     """
     now = utcnow()
     candidates = (
@@ -50,21 +53,17 @@ def claim_batch(token: str, size: int, lease: timedelta) -> list[int]:
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    db.session.execute(
-        update(OutboundEmail)
-        .where(OutboundEmail.id.in_(candidates), due_now(now))
-        .values(lease_owner=token, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    ids = list(
+    if db.session.get_bind().dialect.name == "postgresql":
+        chosen = OutboundEmail.id == func.any(func.array(candidates))
+    else:
+        chosen = OutboundEmail.id.in_(candidates)
+    ids = sorted(
         db.session.scalars(
-            select(OutboundEmail.id)
-            .where(
-                OutboundEmail.lease_owner == token,
-                OutboundEmail.status == EmailStatus.PENDING,
-            )
-            .order_by(OutboundEmail.id)
+            update(OutboundEmail)
+            .where(chosen, due_now(now))
+            .values(lease_owner=token, lease_until=now + lease)
+            .returning(OutboundEmail.id)
+            .execution_options(synchronize_session=False)
         )
     )
     db.session.commit()

@@ -20,7 +20,8 @@ class EmailStatus(enum.StrEnum):
 
 class OutboundEmail(Base):
     __tablename__ = "outbound_email"
-    __table_args__ = (Index("ix_outbound_email_status_next", "status", "next_attempt_at"),)
+    #: the claim walks it in order: (next_attempt_at, id) among the pending rows
+    __table_args__ = (Index("ix_outbound_email_status_next_id", "status", "next_attempt_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: what, for whom, which occasion: the same key twice is one email
