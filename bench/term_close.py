@@ -10,6 +10,7 @@ alone run by ``psql``.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -52,6 +53,28 @@ def seed_progress(rollout_id: int, program_id: int) -> int:
     return result.rowcount
 
 
+def server_cpu_seconds() -> tuple[int, float] | None:
+    """The PostgreSQL backend of the app's session and the CPU seconds it used so far (user
+    and system, from ``/proc``), or None when the server is not on this machine. Unlike the
+    wall clock, barely moved by other sessions' load on a shared machine."""
+    from app.extensions import db
+
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_between(before: tuple[int, float] | None, after: tuple[int, float] | None) -> str:
+    """The server CPU between two readings of the same backend, as a suffix of a figure."""
+    if before is None or after is None or before[0] != after[0]:
+        return ""
+    return f", server CPU {after[1] - before[1]:.2f} s"
+
+
 def main() -> None:
     parser = make_parser(__doc__ or "")
     parser.add_argument("--learners", type=int, default=0)
@@ -68,15 +91,18 @@ def main() -> None:
         term = big["program"].terms[0]
         now = datetime(2026, 10, 12, 5, tzinfo=UTC)
 
+        cpu = [server_cpu_seconds()]
         start = time.perf_counter()
         first = close_term(region=big["region"], rollout=big["rollout"], term=term, now=now)
         db.session.commit()
         close_s = time.perf_counter() - start
+        cpu.append(server_cpu_seconds())
 
         start = time.perf_counter()
         again = close_term(region=big["region"], rollout=big["rollout"], term=term, now=now)
         db.session.commit()
         again_s = time.perf_counter() - start
+        cpu.append(server_cpu_seconds())
 
         tiny = close_term(region=small["region"], rollout=small["rollout"], term=term, now=now)
         db.session.commit()
@@ -94,11 +120,13 @@ def main() -> None:
 
     print(f"enrollments:                {args.learners:,}; progress rows: {rows:,}")
     print(
-        f"term close:                 {close_s:.2f} s, {first.statements} SQL statements "
+        f"term close:                 {close_s:.2f} s{cpu_between(cpu[0], cpu[1])}, "
+        f"{first.statements} SQL statements "
         f"({first.on_track:,} on track, {first.candidates:,} candidates)"
     )
     print(
-        f"term close again (no-op):   {again_s:.2f} s, {again.statements} statements, "
+        f"term close again (no-op):   {again_s:.2f} s{cpu_between(cpu[1], cpu[2])}, "
+        f"{again.statements} statements, "
         f"{again.changed} changed"
     )
     print(f"term close, 3,000 learners: {tiny.statements} SQL statements")
