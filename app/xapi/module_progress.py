@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.progress.models import ModuleProgress
 from app.regions.models import Region
+from app.rollouts.models import Rollout
 from app.xapi.statements import ParsedStatement
 
 
@@ -38,16 +39,20 @@ def progress_step(percent: float, completed: bool, s: ParsedStatement) -> tuple[
 
 
 def apply_statements(
-    region: Region, applicable: list[tuple[int, int, ParsedStatement, datetime]]
+    region: Region,
+    rollout: Rollout,
+    applicable: list[tuple[int, int, ParsedStatement, datetime]],
 ) -> None:
-    """Apply the batch's statements, in order, to the (learner, module) progress rows: the
-    rows the batch touches are read in one statement, new ones added, none flushed here."""
+    """Apply the batch's statements, in order, to the (learner, module) progress rows of
+    ``rollout``'s enrollments: the rows the batch touches are read in one statement, new ones
+    added, none flushed here."""
     rows = progress_rows({(e, m) for e, m, *_ in applicable})
     for enrollment_id, module_id, s, at in applicable:
         row = rows.get((enrollment_id, module_id))
         if row is None:
             row = rows[(enrollment_id, module_id)] = ModuleProgress(
                 region_id=region.id,
+                rollout_id=rollout.id,
                 enrollment_id=enrollment_id,
                 module_id=module_id,
                 percent=0.0,

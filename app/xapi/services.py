@@ -173,7 +173,7 @@ def _store(
             assert enrollment_id is not None and module_id is not None
             applicable.append((enrollment_id, module_id, s, s.observed_at or now))
     if applicable:
-        apply_statements(region, applicable)
+        apply_statements(region, rollout, applicable)
     db.session.flush()
     _index_related(region=region, rollout=rollout, added=added, now=now)
     if applicable:
