@@ -125,6 +125,7 @@ def test_the_lead_signs_in_and_works_the_review_from_the_inbox(
 
     # keep Ben (excused, with a reason)
     row = page.get_by_role("row").filter(has_text="Ben Okafor")
+    row.get_by_text("Keep (excuse)…").click()  # folded beside "Confirm free rider…"
     row.get_by_label("Reason").select_option("leave")
     row.get_by_label("Why").fill("Parental leave since September")
     row.get_by_role("button", name="Keep (excuse)").click()
