@@ -9,12 +9,13 @@ back is :mod:`app.xapi.queries`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, Text, bindparam, cast, insert, select
 
 from app.db import utcnow
 from app.extensions import db
@@ -33,6 +34,8 @@ from app.xapi.voiding import check_voidable, known_and_waiting, void
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+#: the largest statement, as stored (canonical JSON)
+XAPI_MAX_STATEMENT = 64 * 1024
 
 
 def store_statements(
@@ -69,6 +72,8 @@ def store_statements(
     parsed: dict[str, ParsedStatement] = {}
     for i, item in enumerate(items):
         statement = parse_statement(item, index=i)
+        if len(statement.payload_json.encode()) > XAPI_MAX_STATEMENT:
+            raise XapiError(400, f"statement {i} is over {XAPI_MAX_STATEMENT // 1024} KB")
         seen = parsed.get(statement.statement_id)
         if seen is not None and seen.content_hash != statement.content_hash:
             raise XapiError(400, f"statement {i}: id {statement.statement_id} twice, differently")
@@ -126,7 +131,7 @@ def _store(
                 time_approved.add(enrollment_id)
     resolver = UnitResolver.for_program(rollout.program_id)
     applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
-    added: list[tuple[XapiStatement, ParsedStatement]] = []
+    rows: list[dict[str, Any]] = []
     for s in statements:
         enrollment_id = by_email.get(s.email or "") or by_employee.get(s.employee_id or "")
         module_id = resolver.by_iri.get(s.activity_id) or (
@@ -142,26 +147,26 @@ def _store(
         elif module_id is None:
             reason = "unmapped activity"
         voided_by = voided.get(s.statement_id)
-        row = XapiStatement(
-            region_id=region.id,
-            statement_id=s.statement_id,
-            rollout_id=rollout.id,
-            content_hash=s.content_hash,
-            verb=s.verb_iri[:200],
-            enrollment_id=enrollment_id,
-            module_id=module_id,
-            ignored_reason=reason,
-            payload=s.payload,
-            stored_at=now,
-            actor_key=s.actor_key,
-            activity_iri=s.activity_id or None,
-            statement_ref=s.statement_ref,
-            voided_by=voided_by,
-            voided_at=now if voided_by else None,
-            registration=s.registration,
+        rows.append(
+            {
+                "region_id": region.id,
+                "statement_id": s.statement_id,
+                "rollout_id": rollout.id,
+                "content_hash": s.content_hash,
+                "verb": s.verb_iri[:200],
+                "enrollment_id": enrollment_id,
+                "module_id": module_id,
+                "ignored_reason": reason,
+                "payload_json": s.payload_json,
+                "stored_at": now,
+                "actor_key": s.actor_key,
+                "activity_iri": s.activity_id or None,
+                "statement_ref": s.statement_ref,
+                "voided_by": voided_by,
+                "voided_at": now if voided_by else None,
+                "registration": s.registration,
+            }
         )
-        db.session.add(row)
-        added.append((row, s))
         if voided_by is not None:
             log.info(
                 "rollout %s: xAPI statement %s arrived voided by %s",
@@ -172,10 +177,12 @@ def _store(
         elif reason is None:
             assert enrollment_id is not None and module_id is not None
             applicable.append((enrollment_id, module_id, s, s.observed_at or now))
+    # Core, one executemany (psycopg pipelines it): no ORM object per statement, and the
+    # JSON serialised once, when the statement was parsed
+    db.session.execute(_insert_statements(db.session.get_bind().dialect.name), rows)
     if applicable:
         apply_statements(region, applicable)
-    db.session.flush()
-    _index_related(region=region, rollout=rollout, added=added, now=now)
+    _index_related(region=region, rollout=rollout, statements=statements, now=now)
     if applicable:
         touched = {enrollment_id for enrollment_id, *_ in applicable}
         apply_progress_effects(
@@ -190,17 +197,41 @@ def _store(
         )
 
 
+@functools.cache
+def _insert_statements(dialect_name: str) -> Insert:
+    """The statement INSERT, its payload given as the canonical JSON text (``payload_json``):
+    cast to ``json`` on PostgreSQL; SQLite stores the text as it is (its CAST to an unknown
+    type would read the text as a number)."""
+    table = XapiStatement.__table__
+    payload: Any = bindparam("payload_json", type_=Text)
+    if dialect_name == "postgresql":
+        payload = cast(payload, table.c.payload.type)
+    return insert(table).values(payload=payload)
+
+
 def _index_related(
     *,
     region: Region,
     rollout: Rollout,
-    added: list[tuple[XapiStatement, ParsedStatement]],
+    statements: list[ParsedStatement],
     now: datetime,
 ) -> None:
-    """The related agents and activities of the stored statements, and their definitions."""
+    """The related agents and activities of the stored statements, and their definitions;
+    the row ids only of the statements that name something beyond their own columns."""
+    naming = [s.statement_id for s in statements if s.related]
+    pks: dict[str, int] = {}
+    if naming:
+        pks = dict(
+            db.session.execute(
+                select(XapiStatement.statement_id, XapiStatement.id).where(
+                    XapiStatement.rollout_id == rollout.id,
+                    XapiStatement.statement_id.in_(naming),
+                )
+            ).all()
+        )
     index_statements(
         region=region,
         rollout=rollout,
-        named=[(row.id, parsed.related, parsed.definitions or {}) for row, parsed in added],
+        named=[(pks.get(s.statement_id, 0), s.related, s.definitions or {}) for s in statements],
         now=now,
     )
