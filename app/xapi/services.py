@@ -15,7 +15,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Text, bindparam, cast, insert, select
+from sqlalchemy import Insert, Text, bindparam, cast, func, insert, select
+from sqlalchemy.dialects import postgresql
 
 from app.db import utcnow
 from app.extensions import db
@@ -23,6 +24,7 @@ from app.people.models import Person
 from app.progress.effects import apply_progress_effects
 from app.progress.mapping import UnitResolver
 from app.progress.models import XapiStatement
+from app.readcache import writes_in
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.xapi.errors import XapiError
@@ -177,9 +179,7 @@ def _store(
         elif reason is None:
             assert enrollment_id is not None and module_id is not None
             applicable.append((enrollment_id, module_id, s, s.observed_at or now))
-    # Core, one executemany (psycopg pipelines it): no ORM object per statement, and the
-    # JSON serialised once, when the statement was parsed
-    db.session.execute(_insert_statements(db.session.get_bind().dialect.name), rows)
+    _insert_statements(region_id=region.id, rows=rows)
     if applicable:
         apply_statements(region, applicable)
     _index_related(region=region, rollout=rollout, statements=statements, now=now)
@@ -197,16 +197,66 @@ def _store(
         )
 
 
+#: the statement row's columns as the batch gives them (``payload_json`` is the payload)
+STATEMENT_COLUMNS = (
+    "region_id",
+    "statement_id",
+    "rollout_id",
+    "content_hash",
+    "verb",
+    "enrollment_id",
+    "module_id",
+    "ignored_reason",
+    "payload_json",
+    "stored_at",
+    "actor_key",
+    "activity_iri",
+    "statement_ref",
+    "voided_by",
+    "voided_at",
+    "registration",
+)
+
+
+def _insert_statements(*, region_id: int, rows: list[dict[str, Any]]) -> None:
+    """Store the batch's statement rows with Core (no ORM object per statement), each
+    payload the canonical JSON serialised when the statement was parsed. PostgreSQL: one
+    INSERT of ``unnest`` over one array per column (one message, one constant statement the
+    server keeps prepared); SQLite: an executemany."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect != "postgresql":
+        db.session.execute(_insert_rows(), rows)
+        return
+    arrays = {name: [row[name] for row in rows] for name in STATEMENT_COLUMNS}
+    # INSERT … SELECT says nothing of its rows' regions to the read cache: this one's
+    db.session.execute(_insert_arrays().execution_options(**writes_in(region_id)), arrays)
+
+
 @functools.cache
-def _insert_statements(dialect_name: str) -> Insert:
-    """The statement INSERT, its payload given as the canonical JSON text (``payload_json``):
-    cast to ``json`` on PostgreSQL; SQLite stores the text as it is (its CAST to an unknown
-    type would read the text as a number)."""
+def _insert_rows() -> Insert:
+    """One statement row (SQLite stores the payload's text as it is)."""
+    return insert(XapiStatement.__table__).values(payload=bindparam("payload_json", type_=Text))
+
+
+@functools.cache
+def _insert_arrays() -> Insert:
+    """PostgreSQL: every statement row of a batch, from one array per column."""
     table = XapiStatement.__table__
-    payload: Any = bindparam("payload_json", type_=Text)
-    if dialect_name == "postgresql":
-        payload = cast(payload, table.c.payload.type)
-    return insert(table).values(payload=payload)
+    types = {name: table.c[name].type for name in STATEMENT_COLUMNS if name in table.c}
+    types["payload_json"] = Text()
+    given = (
+        func.unnest(
+            *(bindparam(name, type_=postgresql.ARRAY(types[name])) for name in STATEMENT_COLUMNS)
+        )
+        .table_valued(*STATEMENT_COLUMNS)
+        .render_derived()
+    )
+    columns = [
+        cast(given.c[name], table.c.payload.type) if name == "payload_json" else given.c[name]
+        for name in STATEMENT_COLUMNS
+    ]
+    targets = ["payload" if name == "payload_json" else name for name in STATEMENT_COLUMNS]
+    return insert(table).from_select(targets, select(*columns))
 
 
 def _index_related(
