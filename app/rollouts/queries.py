@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, select, union_all
+from sqlalchemy import Integer, Row, and_, case, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -290,6 +290,9 @@ class LearnerQuery:
     #: a prefix of the name (or of any word of it), the email or the employee id, any case
     q: str = ""
     manager_id: int | None = None
+    #: a prefix of the manager's name (or of any word of it) or email, any case (the filter
+    #: of a rollout with more managers than a list can offer)
+    manager_q: str = ""
     #: a buddy group's number, or -1 for "not in a group"
     buddy_group: int | None = None
     sort: str = "name"
@@ -319,6 +322,20 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
         )
     if query.manager_id is not None:
         stmt = stmt.where(Person.manager_id == query.manager_id)
+    manager_text = query.manager_q.strip().lower()
+    if manager_text:
+        manager = aliased(Person)
+        prefix = _like_prefix(manager_text)
+        # a manager may work in another region than their reports: not bounded by region
+        stmt = stmt.where(
+            Person.manager_id.in_(
+                select(manager.id).where(
+                    func.lower(manager.name).like(prefix, escape="\\")
+                    | func.lower(manager.name).like("% " + prefix, escape="\\")
+                    | manager.email.like(prefix, escape="\\"),
+                )
+            )
+        )
     if query.buddy_group == -1:
         stmt = stmt.where(Enrollment.buddy_group.is_(None))
     elif query.buddy_group is not None:
@@ -333,17 +350,34 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
 
 def learners_page(
     rollout_id: int, region_id: int, query: LearnerQuery, *, page: int, page_size: int
-) -> tuple[list[Enrollment], int] | None:
+) -> tuple[list[Row[Any]], int] | None:
     """One page of :func:`learners_query` and how many match in all, in one statement
-    (the total as a window over the matches); a second one only past the last page."""
+    (the total as a window over the matches); a second one only past the last page.
+
+    A row holds only what the list shows (``id``, ``name``, ``employee_id``, ``email``,
+    ``state``, ``committed_at``, ``buddy_group``, ``missing_from_roster``): loading the
+    enrollments as objects joined their rollout, program, region and person again for
+    every row."""
     stmt = learners_query(rollout_id, region_id, query)
     if stmt is None:
         return None
     found = db.session.execute(
-        stmt.add_columns(func.count().over()).limit(page_size).offset((page - 1) * page_size)
+        stmt.with_only_columns(
+            Enrollment.id,
+            Person.name,
+            Person.employee_id,
+            Person.email,
+            Enrollment.state,
+            Enrollment.committed_at,
+            Enrollment.buddy_group,
+            Enrollment.missing_from_roster,
+            func.count().over().label("total"),
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     ).all()
     if found:
-        return [row[0] for row in found], found[0][1]
+        return list(found), found[0].total
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     return [], total or 0
 
@@ -370,9 +404,15 @@ def learner_rows(
     yield from result
 
 
+#: the manager filter is a list up to this many managers, a search by name or email above
+MANAGER_CHOICES = 200
+
+
 @read_cache.cached(reads=("enrollment", "person"))
-def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]]:
-    """The managers of the rollout's learners, by name (the list's manager filter)."""
+def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]] | None:
+    """The managers of the rollout's learners, by name (the list's manager filter), or
+    None when there are more than :data:`MANAGER_CHOICES` (a rollout of 300,000 has tens of
+    thousands: the page offers a search by the manager's name or email instead)."""
     manager = aliased(Person)
     rows = db.session.execute(
         select(manager.id, manager.name)
@@ -388,7 +428,10 @@ def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]]:
             )
         )
         .order_by(manager.name)
-    )
+        .limit(MANAGER_CHOICES + 1)
+    ).all()
+    if len(rows) > MANAGER_CHOICES:
+        return None
     return [(r.id, r.name) for r in rows]
 
 

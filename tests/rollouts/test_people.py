@@ -8,13 +8,13 @@ import io
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from app.auth.models import Role
 from app.extensions import db
 from app.mail.models import OutboundEmail
 from app.people.models import Person
-from app.rollouts.models import EnrollmentState, RolloutStatus
+from app.rollouts.models import Enrollment, EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
 
 SENT = datetime(2026, 9, 1, 8, tzinfo=UTC)
@@ -162,3 +162,134 @@ def test_person_page_of_another_region_or_rollout_is_404(client, login_as) -> No
     assert client.get(f"/r/de/rollouts/other-de/learners/{elsewhere.id}").status_code == 200
     login_as(staff(Role.SPONSOR, "de"))
     assert client.get(f"/r/de/rollouts/other-de/learners/{elsewhere.id}").status_code == 403
+
+
+def _statements(client, url: str) -> list[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_the_searched_list_is_kept_until_a_learner_changes(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    _, people = _rollout()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners?q=ann&sort=name"
+    client.get(url)  # the session gets its CSRF token: not kept
+    first = client.get(url).get_data(as_text=True)
+    assert _names(first) == ["Anna Árpád", "Ben Annecy"]
+    assert len(_statements(client, url)) == 1  # the sign-in's: the page was kept
+    people["ben"].person.name = "Annika Berg"
+    db.session.commit()
+    assert _names(client.get(url).get_data(as_text=True)) == ["Anna Árpád", "Annika Berg"]
+
+
+def test_the_person_page_shows_each_new_email_and_its_sending(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    from app.mail.models import EmailStatus
+
+    _, people = _rollout()
+    anna = people["anna"]
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = f"/r/de/rollouts/sef-de/learners/{anna.id}"
+    client.get(url)
+    assert "No email yet." in client.get(url).get_data(as_text=True)
+    assert len(_statements(client, url)) == 2  # sign-in and the outbox in brief: kept
+
+    # the outbox is not followed by the read epochs (every send would move them): the page
+    # asks it in brief on every request
+    email = OutboundEmail(
+        idempotency_key="reminder:anna",
+        kind="rollouts/reminder",
+        region_id=anna.region_id,
+        person_id=anna.person_id,
+        to_address="anna@example.com",
+        subject="Your first module is waiting",
+        text_body="x",
+        html_body="<p>x</p>",
+        message_id="<anna-reminder@summit>",
+    )
+    db.session.add(email)
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "Your first module is waiting" in html and "pending" in html
+
+    db.session.execute(
+        OutboundEmail.__table__.update()
+        .where(OutboundEmail.id == email.id)
+        .values(status=EmailStatus.SENT, sent_at=SENT, attempts=1)
+    )
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "pending" not in html and ">sent<" in html
+
+
+def test_more_managers_than_a_list_can_offer_are_searched_by_name(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    """A rollout of 300,000 has tens of thousands of managers: no <select> of them all."""
+    from app.rollouts.queries import MANAGER_CHOICES
+
+    rollout, _ = _rollout()
+    de = region("de").id
+    # one learner per manager, set-based: the managers and their reports in two inserts
+    db.session.execute(
+        Person.__table__.insert(),
+        [
+            {
+                "employee_id": f"M{i:04}",
+                "name": f"Boss {i:04}",
+                "email": f"boss{i}@example.com",
+                "region_id": de,
+            }
+            for i in range(MANAGER_CHOICES)
+        ],
+    )
+    bosses = dict(
+        db.session.execute(select(Person.name, Person.id).where(Person.name.like("Boss %"))).all()
+    )
+    for name, boss_id in list(bosses.items())[:3]:
+        EnrollmentFactory(
+            rollout=rollout, person__name=f"Report of {name}", person__manager_id=boss_id
+        )
+    db.session.execute(
+        Person.__table__.insert(),
+        [
+            {
+                "employee_id": f"R{i:04}",
+                "name": f"Direct report {i:04}",
+                "email": f"report{i}@example.com",
+                "region_id": de,
+                "manager_id": bosses[f"Boss {i:04}"],
+            }
+            for i in range(3, MANAGER_CHOICES)
+        ],
+    )
+    db.session.execute(
+        Enrollment.__table__.insert().from_select(
+            ["region_id", "rollout_id", "person_id", "state"],
+            select(Person.region_id, literal(rollout.id), Person.id, literal("invited")).where(
+                Person.name.like("Direct report %")
+            ),
+        )
+    )
+    db.session.commit()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners"
+    html = client.get(url).get_data(as_text=True)
+    assert '<select name="manager">' not in html and 'name="manager_q"' in html
+    # Mia Manager (from _rollout) plus the bosses: more than the list offers
+    assert _names(client.get(f"{url}?manager_q=mia").get_data(as_text=True)) == ["Anna Árpád"]
+    assert _names(client.get(f"{url}?manager_q=boss+0001").get_data(as_text=True)) == [
+        "Report of Boss 0001"
+    ]
+    assert _names(client.get(f"{url}?manager_q=boss1@").get_data(as_text=True)) == [
+        "Report of Boss 0001"
+    ]
+    assert _names(client.get(f"{url}?manager_q=nobody").get_data(as_text=True)) == []
