@@ -34,9 +34,9 @@ def seed_progress(rollout_id: int, program_id: int) -> int:
     # about 1,000,000 rows for 300,000 learners: 5 of every 9 (learner, module) pairs
     result = db.session.execute(
         text(
-            "INSERT INTO module_progress (region_id, enrollment_id, module_id, percent, "
-            "completed, observed_at, source) "
-            "SELECT e.region_id, e.id, m.id, 100, (e.id + m.position) % 4 <> 0, "
+            "INSERT INTO module_progress (region_id, rollout_id, enrollment_id, module_id, "
+            "percent, completed, observed_at, source) "
+            "SELECT e.region_id, e.rollout_id, e.id, m.id, 100, (e.id + m.position) % 4 <> 0, "
             "now() - interval '3 days', 'summit' "
             "FROM enrollment e JOIN module m ON m.program_id = :program "
             "WHERE e.rollout_id = :rollout AND (e.id * 7 + m.position) % 9 < 5"
