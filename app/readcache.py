@@ -53,11 +53,23 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context, request, session
-from sqlalchemy import BigInteger, Integer, Select, event, inspect, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    bindparam,
+    event,
+    func,
+    inspect,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column
@@ -211,13 +223,17 @@ class ReadCache:
         written = info.get(_WROTE)
         if written is not None and not self.read_by_something(written):
             return
-        regions = self._regions_written(written, info.get(_REGIONS))
+        regions = sorted(self._regions_written(written, info.get(_REGIONS)))
         # the global row first, then the regions in order: two commits never wait on
         # each other's rows the other way round
-        session.execute(update(ReadEpoch).where(ReadEpoch.id == 1).values(n=ReadEpoch.n + 1))
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         table = RegionEpoch.__table__
-        stmt = dialect.insert(table).values([{"region_id": r, "n": 1} for r in sorted(regions)])
+        if session.get_bind().dialect.name == "postgresql":
+            # one round trip: the global UPDATE as a CTE the INSERT joins, so it runs (and
+            # locks its row) before the first region row is written
+            session.connection().execute(_bump_both(), {"regions": regions})
+            return
+        session.execute(update(ReadEpoch).where(ReadEpoch.id == 1).values(n=ReadEpoch.n + 1))
+        stmt = sqlite.insert(table).values([{"region_id": r, "n": 1} for r in regions])
         # Core, on the session's connection: the ORM would take the rows for a bulk insert
         session.connection().execute(
             stmt.on_conflict_do_update(
@@ -418,6 +434,32 @@ class ReadCache:
             return response
 
         return wrapper  # type: ignore[return-value]
+
+
+@cache
+def _bump_both() -> Insert:
+    """PostgreSQL: the global epoch and the epochs of ``regions`` (an array parameter, in
+    order) moved by one statement."""
+    table = RegionEpoch.__table__
+    bumped = (
+        update(ReadEpoch)
+        .where(ReadEpoch.id == 1)
+        .values(n=ReadEpoch.n + 1)
+        .returning(ReadEpoch.id)
+        .cte("bumped")
+    )
+    given = (
+        func.unnest(bindparam("regions", type_=postgresql.ARRAY(Integer)))
+        .table_valued("region_id")
+        .render_derived()
+    )
+    rows = (
+        select(given.c.region_id, literal(1, BigInteger))
+        .select_from(given.outerjoin(bumped, true()))
+        .order_by(given.c.region_id)
+    )
+    stmt = postgresql.insert(table).from_select(["region_id", "n"], rows).add_cte(bumped)
+    return stmt.on_conflict_do_update(index_elements=[table.c.region_id], set_={"n": table.c.n + 1})
 
 
 #: the one read cache of the process (registered by the factory)

@@ -85,9 +85,9 @@ def run(database_url: str, learners: int) -> None:
         first_two = [m.id for m in sorted(program.modules, key=lambda m: m.position)[:2]]
         db.session.execute(
             text(
-                "INSERT INTO module_progress (region_id, enrollment_id, module_id, percent, "
-                "completed, observed_at, source) SELECT e.region_id, e.id, m, 100, true, now(), "
-                "'bench' FROM enrollment e, unnest(CAST(:modules AS int[])) m "
+                "INSERT INTO module_progress (region_id, rollout_id, enrollment_id, module_id, "
+                "percent, completed, observed_at, source) SELECT e.region_id, e.rollout_id, e.id, "
+                "m, 100, true, now(), 'bench' FROM enrollment e, unnest(CAST(:modules AS int[])) m "
                 "WHERE e.rollout_id = :rollout"
             ),
             {**params, "modules": first_two},

@@ -69,7 +69,10 @@ def main() -> None:
         # the same rows, as Summit stored them, COPYed into a table of module_progress's
         # shape (its indexes and foreign keys): what the database alone pays for them
         shaped_path = Path(tmp) / "shaped.csv"
-        columns = "region_id, enrollment_id, module_id, percent, completed, observed_at, source"
+        columns = (
+            "region_id, rollout_id, enrollment_id, module_id, percent, completed, observed_at, "
+            "source"
+        )
         subprocess.run(
             [
                 "psql",

@@ -102,9 +102,9 @@ def _fill(
     if progress_per_learner is None:
         conn.execute(
             text("""
-            INSERT INTO module_progress (enrollment_id, module_id, region_id, percent, completed,
-                observed_at, source)
-            SELECT e.id, m.id, e.region_id, 100, true,
+            INSERT INTO module_progress (enrollment_id, module_id, region_id, rollout_id, percent,
+                completed, observed_at, source)
+            SELECT e.id, m.id, e.region_id, e.rollout_id, 100, true,
                    timestamp '2026-09-10 09:00' + ((e.id * 7 + m.position) % 75) * interval '1 day',
                    'generic'
             FROM enrollment e JOIN module m ON m.position <= e.id % 6
@@ -114,9 +114,9 @@ def _fill(
     else:
         conn.execute(
             text("""
-            INSERT INTO module_progress (enrollment_id, module_id, region_id, percent, completed,
-                observed_at, source)
-            SELECT e.id, m.id, e.region_id,
+            INSERT INTO module_progress (enrollment_id, module_id, region_id, rollout_id, percent,
+                completed, observed_at, source)
+            SELECT e.id, m.id, e.region_id, e.rollout_id,
                    CASE WHEN m.position <= 3 + e.id % 3 THEN 100 ELSE 40 END,
                    m.position <= 3 + e.id % 3,
                    timestamp '2026-09-10 09:00' + ((e.id * 7 + m.position) % 75) * interval '1 day',

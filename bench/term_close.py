@@ -10,6 +10,7 @@ alone run by ``psql``.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -34,9 +35,9 @@ def seed_progress(rollout_id: int, program_id: int) -> int:
     # about 1,000,000 rows for 300,000 learners: 5 of every 9 (learner, module) pairs
     result = db.session.execute(
         text(
-            "INSERT INTO module_progress (region_id, enrollment_id, module_id, percent, "
-            "completed, observed_at, source) "
-            "SELECT e.region_id, e.id, m.id, 100, (e.id + m.position) % 4 <> 0, "
+            "INSERT INTO module_progress (region_id, rollout_id, enrollment_id, module_id, "
+            "percent, completed, observed_at, source) "
+            "SELECT e.region_id, e.rollout_id, e.id, m.id, 100, (e.id + m.position) % 4 <> 0, "
             "now() - interval '3 days', 'summit' "
             "FROM enrollment e JOIN module m ON m.program_id = :program "
             "WHERE e.rollout_id = :rollout AND (e.id * 7 + m.position) % 9 < 5"
@@ -50,6 +51,28 @@ def seed_progress(rollout_id: int, program_id: int) -> int:
     db.session.commit()
     db.session.execute(text("ANALYZE"))
     return result.rowcount
+
+
+def server_cpu_seconds() -> tuple[int, float] | None:
+    """The PostgreSQL backend of the app's session and the CPU seconds it used so far (user
+    and system, from ``/proc``), or None when the server is not on this machine. Unlike the
+    wall clock, barely moved by other sessions' load on a shared machine."""
+    from app.extensions import db
+
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_between(before: tuple[int, float] | None, after: tuple[int, float] | None) -> str:
+    """The server CPU between two readings of the same backend, as a suffix of a figure."""
+    if before is None or after is None or before[0] != after[0]:
+        return ""
+    return f", server CPU {after[1] - before[1]:.2f} s"
 
 
 def main() -> None:
@@ -68,15 +91,18 @@ def main() -> None:
         term = big["program"].terms[0]
         now = datetime(2026, 10, 12, 5, tzinfo=UTC)
 
+        cpu = [server_cpu_seconds()]
         start = time.perf_counter()
         first = close_term(region=big["region"], rollout=big["rollout"], term=term, now=now)
         db.session.commit()
         close_s = time.perf_counter() - start
+        cpu.append(server_cpu_seconds())
 
         start = time.perf_counter()
         again = close_term(region=big["region"], rollout=big["rollout"], term=term, now=now)
         db.session.commit()
         again_s = time.perf_counter() - start
+        cpu.append(server_cpu_seconds())
 
         tiny = close_term(region=small["region"], rollout=small["rollout"], term=term, now=now)
         db.session.commit()
@@ -94,11 +120,13 @@ def main() -> None:
 
     print(f"enrollments:                {args.learners:,}; progress rows: {rows:,}")
     print(
-        f"term close:                 {close_s:.2f} s, {first.statements} SQL statements "
+        f"term close:                 {close_s:.2f} s{cpu_between(cpu[0], cpu[1])}, "
+        f"{first.statements} SQL statements "
         f"({first.on_track:,} on track, {first.candidates:,} candidates)"
     )
     print(
-        f"term close again (no-op):   {again_s:.2f} s, {again.statements} statements, "
+        f"term close again (no-op):   {again_s:.2f} s{cpu_between(cpu[1], cpu[2])}, "
+        f"{again.statements} statements, "
         f"{again.changed} changed"
     )
     print(f"term close, 3,000 learners: {tiny.statements} SQL statements")

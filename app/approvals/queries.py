@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.approvals.models import AllocationStatus, TimeAllocation
@@ -57,7 +57,9 @@ def funnels_now(*, region_id: int, rollout_ids: tuple[int, ...]) -> dict[int, Fu
 
 def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dict[int, Funnel]:
     """Requested, approved, declined, proposed, pending by age and median time to decision,
-    per rollout: two grouped queries, whatever the number of learners."""
+    per rollout: one grouped statement on PostgreSQL (one pass over the rollouts' requests),
+    whatever the number of learners; on SQLite, which has no percentile, a second one streams
+    the decisions' durations."""
     ids = list(rollout_ids)
     result: dict[int, Funnel] = {rid: Funnel() for rid in ids}
     if not ids:
@@ -67,51 +69,57 @@ def funnels(*, region_id: int, rollout_ids: Iterable[int], now: datetime) -> dic
         .select_from(TimeAllocation)
         .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
         .where(TimeAllocation.region_id == region_id, Enrollment.rollout_id.in_(ids))
+        .group_by(Enrollment.rollout_id)
     )
-    whens = []
-    for i, (days, _label) in enumerate(AGE_BUCKETS):
-        if days is not None:
-            whens.append((TimeAllocation.requested_at > now - timedelta(days=days), i))
-    # pending requests by age, every other status as -1: counts and ages in one statement
-    bucket = case(
-        (TimeAllocation.status != AllocationStatus.PENDING, -1),
-        *whens,
-        else_=len(AGE_BUCKETS) - 1,
-    )
-    ages: dict[int, dict[int, int]] = defaultdict(dict)
-    for rollout_id, status, b, n in db.session.execute(
-        base.add_columns(TimeAllocation.status, bucket.label("bucket"), func.count()).group_by(
-            Enrollment.rollout_id, TimeAllocation.status, "bucket"
-        )
-    ):
-        f, key = result[rollout_id], AllocationStatus(status).value
-        result[rollout_id] = replace(f, requested=f.requested + n, **{key: getattr(f, key) + n})
-        if b is not None and int(b) >= 0:
-            ages[rollout_id][int(b)] = ages[rollout_id].get(int(b), 0) + n
-    for rollout_id, f in result.items():
-        result[rollout_id] = replace(
-            f,
+    pending = TimeAllocation.status == AllocationStatus.PENDING
+    whens = [
+        (TimeAllocation.requested_at > now - timedelta(days=days), i)
+        for i, (days, _label) in enumerate(AGE_BUCKETS)
+        if days is not None
+    ]
+    # a pending request's age bucket (the youngest that holds it, else the last)
+    bucket = case(*whens, else_=len(AGE_BUCKETS) - 1)
+    counts = [func.count()]
+    counts += [func.sum(case((TimeAllocation.status == s, 1), else_=0)) for s in AllocationStatus]
+    counts += [
+        func.sum(case((and_(pending, bucket == i), 1), else_=0)) for i in range(len(AGE_BUCKETS))
+    ]
+    asked = func.coalesce(TimeAllocation.request_sent_at, TimeAllocation.requested_at)
+    has_decision = TimeAllocation.decided_at.is_not(None)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        seconds = func.extract("epoch", TimeAllocation.decided_at - asked)
+        counts.append(func.percentile_cont(0.5).within_group(seconds).filter(has_decision))
+    for rollout_id, requested, *rest in db.session.execute(base.add_columns(*counts)):
+        by_status = dict(zip(AllocationStatus, rest[: len(AllocationStatus)], strict=True))
+        by_age = rest[len(AllocationStatus) : len(AllocationStatus) + len(AGE_BUCKETS)]
+        median = rest[-1] if postgres else None
+        result[rollout_id] = Funnel(
+            requested=int(requested),
+            **{status.value: int(n or 0) for status, n in by_status.items()},
             pending_by_age=tuple(
-                (label, ages[rollout_id].get(i, 0)) for i, (_d, label) in enumerate(AGE_BUCKETS)
+                (label, int(n or 0)) for (_d, label), n in zip(AGE_BUCKETS, by_age, strict=True)
+            ),
+            median_hours_to_decision=(
+                round(max(median, 0) / 3600, 1) if median is not None else None
             ),
         )
-    asked = func.coalesce(TimeAllocation.request_sent_at, TimeAllocation.requested_at)
-    decided = base.where(TimeAllocation.decided_at.is_not(None))
-    if db.session.get_bind().dialect.name == "postgresql":
-        seconds = func.extract("epoch", TimeAllocation.decided_at - asked)
-        median = func.percentile_cont(0.5).within_group(seconds)
-        for rollout_id, value in db.session.execute(
-            decided.add_columns(median).group_by(Enrollment.rollout_id)
-        ):
+    for rollout_id, f in result.items():
+        if not f.pending_by_age:  # no request at all
             result[rollout_id] = replace(
-                result[rollout_id], median_hours_to_decision=round(max(value, 0) / 3600, 1)
+                f, pending_by_age=tuple((label, 0) for _d, label in AGE_BUCKETS)
             )
+    if postgres:
         return result
     # SQLite has no percentile: stream the pairs (the embedded database is for small runs)
     durations: dict[int, list[float]] = defaultdict(list)
-    for rollout_id, start, end in db.session.execute(
-        decided.add_columns(asked, TimeAllocation.decided_at).execution_options(yield_per=5000)
-    ):
+    decided = (
+        select(Enrollment.rollout_id, asked, TimeAllocation.decided_at)
+        .select_from(TimeAllocation)
+        .join(Enrollment, Enrollment.id == TimeAllocation.enrollment_id)
+        .where(TimeAllocation.region_id == region_id, Enrollment.rollout_id.in_(ids), has_decision)
+    )
+    for rollout_id, start, end in db.session.execute(decided.execution_options(yield_per=5000)):
         durations[rollout_id].append(_hours_between(start, end))
     for rollout_id, values in durations.items():
         result[rollout_id] = replace(

@@ -61,6 +61,7 @@ def seed(ctx) -> None:  # type: ignore[no-untyped-def]
                 db.session.add(
                     ModuleProgress(
                         region_id=enrollment.region_id,
+                        rollout_id=enrollment.rollout_id,
                         enrollment_id=enrollment.id,
                         module_id=module.id,
                         percent=100.0,
@@ -73,6 +74,7 @@ def seed(ctx) -> None:  # type: ignore[no-untyped-def]
                 db.session.add(
                     ModuleProgress(
                         region_id=enrollment.region_id,
+                        rollout_id=enrollment.rollout_id,
                         enrollment_id=enrollment.id,
                         module_id=partial.id,
                         percent=float(rng.choice([10, 25, 40, 60, 80])),

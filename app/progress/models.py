@@ -14,12 +14,19 @@ from app.db import Base, RegionScoped, str_enum, utcnow
 
 class ModuleProgress(RegionScoped, Base):
     __tablename__ = "module_progress"
-    __table_args__ = (UniqueConstraint("enrollment_id", "module_id"),)
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "module_id"),
+        # "progress as of" (app.progress.queries.progress_freshness): a rollout's newest row
+        Index("ix_module_progress_rollout_observed", "rollout_id", "observed_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: copied from the enrollment, whose own region key guards it: no foreign key here, so a
     #: bulk import checks two keys per row, not three (a million rows a week)
     region_id: Mapped[int] = mapped_column(index=True)
+    #: copied from the enrollment like the region (an enrollment never changes rollout), no
+    #: foreign key either: the newest row of a rollout is one probe of its index
+    rollout_id: Mapped[int]
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id", ondelete="CASCADE"))
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id", ondelete="CASCADE"), index=True)
     #: 0–100

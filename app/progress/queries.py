@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton, format_time
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.progress.models import ImportStatus, ModuleProgress, ProgressImport, XapiStatement
 from app.progress.signals import freshness_wanted
-from app.rollouts.models import Enrollment, EnrollmentState
+from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 
 #: ``[progress] max_age_days`` in a region file: a term is closed on data at most this old
 #: unless the local lead confirms (the default)
@@ -38,8 +39,9 @@ def progress_freshness(rollout_ids: Collection[int]) -> dict[int, Freshness]:
     """Per rollout, its newest progress data: the latest finished import (its data's time),
     the latest xAPI statement received, the last successful run of a connector (its sync,
     answered by app.connectors through ``freshness_wanted``),
-    else the latest progress row observed (data written by other channels). Rollouts with
-    no progress at all are missing. Four statements, whatever the number of rollouts."""
+    else the latest progress row observed (data written by other channels: one index probe a
+    rollout, not a sort of its rows). Rollouts with no progress at all are missing. Four
+    statements, whatever the number of rollouts."""
     ids = list(rollout_ids)
     if not ids:
         return {}
@@ -86,31 +88,23 @@ def progress_freshness(rollout_ids: Collection[int]) -> dict[int, Freshness]:
             keep(rollout_id, fresh)
     missing = [i for i in ids if i not in found]
     if missing:
-        latest = (
-            select(
-                Enrollment.rollout_id,
-                ModuleProgress.observed_at,
-                ModuleProgress.source,
-                func.row_number()
-                .over(
-                    partition_by=Enrollment.rollout_id,
-                    order_by=ModuleProgress.observed_at.desc(),
-                )
-                .label("n"),
-            )
-            .join(Enrollment, Enrollment.id == ModuleProgress.enrollment_id)
-            .where(Enrollment.rollout_id.in_(missing))
-            .subquery()
+        # per rollout, its newest row: one probe of (rollout_id, observed_at, id), whatever
+        # the number of rows (ties on the time go to the row written last)
+        inner = aliased(ModuleProgress)
+        newest = (
+            select(inner.id)
+            .where(inner.rollout_id == Rollout.id)
+            .order_by(inner.observed_at.desc(), inner.id.desc())
+            .limit(1)
+            .correlate(Rollout)
+            .scalar_subquery()
         )
         for row in db.session.execute(
-            select(latest.c.rollout_id, latest.c.observed_at, latest.c.source).where(
-                latest.c.n == 1
-            )
+            select(Rollout.id, ModuleProgress.observed_at, ModuleProgress.source)
+            .join(ModuleProgress, ModuleProgress.id == newest)
+            .where(Rollout.id.in_(missing))
         ):
-            keep(
-                row.rollout_id,
-                Freshness(aware(row.observed_at), row.source, row.source != "xapi"),
-            )
+            keep(row.id, Freshness(aware(row.observed_at), row.source, row.source != "xapi"))
     return found
 
 

@@ -21,7 +21,7 @@ SAMPLE = 20
 
 _MERGE_SELECT = """
 INSERT INTO module_progress
-    (region_id, enrollment_id, module_id, percent, completed, observed_at, source)
+    (region_id, rollout_id, enrollment_id, module_id, percent, completed, observed_at, source)
 WITH matched AS (
     SELECT p.id AS person_id, s.module_id, s.percent, s.completed, s.observed_at
     FROM {stg} s JOIN person p ON p.email = s.learner
@@ -31,7 +31,8 @@ WITH matched AS (
     FROM {stg} s JOIN person p ON p.employee_id = s.learner
     WHERE s.learner_kind = 'i'
 )
-SELECT {distinct} e.region_id, e.id, m.module_id, m.percent, m.completed, m.observed_at, :source
+SELECT {distinct} e.region_id, e.rollout_id, e.id, m.module_id, m.percent, m.completed,
+    m.observed_at, :source
 FROM matched m JOIN enrollment e ON e.person_id = m.person_id AND e.rollout_id = :rollout_id
 WHERE 1 = 1
 ORDER BY {order}

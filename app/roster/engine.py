@@ -141,9 +141,14 @@ MANAGER_JOINS = (
 
 
 def _apply(
-    conn: Connection, *, region_id: int, rollout_id: int, columns: set[str]
+    conn: Connection, *, region_id: int, rollout_id: int, columns: set[str], missing: int
 ) -> RosterOutcome:
-    """Write the classified rows: people with their managers, enrollments, missing flags."""
+    """Write the classified rows: people with their managers, enrollments, missing flags.
+
+    ``missing``: the enrollments classification counted as no longer in the file (when
+    none, the statement that flags them is skipped: it reads every enrollment of the
+    rollout and the whole staging table to flag nothing).
+    """
     s = STAGING
     now = utcnow().replace(tzinfo=None)  # stored as naive UTC (see app.db.UTCDateTime)
     outcome = RosterOutcome()
@@ -230,6 +235,8 @@ def _apply(
         ),
         {"rollout": rollout_id, "false": False},
     )
+    if not missing:
+        return outcome
     conn.execute(
         text(
             f"UPDATE enrollment SET missing_from_roster = :true WHERE rollout_id = :rollout "
@@ -347,7 +354,13 @@ def run_roster(
     if apply:
         if on_progress:
             on_progress("applying", 0.85)
-        applied = _apply(conn, region_id=region_id, rollout_id=rollout_id, columns=columns)
+        applied = _apply(
+            conn,
+            region_id=region_id,
+            rollout_id=rollout_id,
+            columns=columns,
+            missing=outcome.counts["missing"],
+        )
         outcome.manager_changes = applied.manager_changes
         outcome.new_enrollments = applied.new_enrollments
     conn.execute(text(f"DROP TABLE IF EXISTS {STAGING}"))

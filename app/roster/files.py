@@ -17,6 +17,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -299,10 +300,11 @@ def _read_text(
     reader = csv.reader(text, delimiter=delimiters[header_line])
     previous_end = header_line
     first = True
+    pick = _picker(mapping)
     for cells in reader:
         start = previous_end + 1
         previous_end = reader.line_num + header_line
-        values = _pick(cells, mapping)
+        values = pick(cells)
         if _is_filler(values, cells):
             continue
         if first:
@@ -312,19 +314,28 @@ def _read_text(
         yield RawRecord(line=start, values=values)
 
 
-def _pick(cells: list[Any], mapping: dict[int, str]) -> dict[str, str]:
-    if len(cells) > max(mapping):  # the common case: every mapped cell is there, as text
-        try:
-            return {
-                field: c.strip() if (c := cells[index]).isascii() else clean_cell(c)
-                for index, field in mapping.items()
-            }
-        except AttributeError:  # a sheet's number or None
-            pass
-    return {
-        field: clean_cell(cells[index]) if index < len(cells) else ""
-        for index, field in mapping.items()
-    }
+def _picker(mapping: dict[int, str]) -> Callable[[list[Any]], dict[str, str]]:
+    """``pick(cells)``: a record's values by field (made once a file: it runs per row)."""
+    fields = tuple(mapping.values())
+    indexes = tuple(mapping)
+    last = max(indexes)
+    cells_of = itemgetter(*indexes) if len(indexes) > 1 else lambda cells: (cells[indexes[0]],)
+
+    def pick(cells: list[Any]) -> dict[str, str]:
+        if len(cells) > last:  # the common case: every mapped cell is there, as text
+            try:
+                return {
+                    field: c.strip() if c.isascii() else clean_cell(c)
+                    for field, c in zip(fields, cells_of(cells), strict=True)
+                }
+            except AttributeError:  # a sheet's number or None
+                pass
+        return {
+            field: clean_cell(cells[index]) if index < len(cells) else ""
+            for index, field in mapping.items()
+        }
+
+    return pick
 
 
 def _read_xlsx(
@@ -345,6 +356,7 @@ def _read_xlsx(
             on_header(headers, mapping)
         estimated = max(sheet.max_row or 1, 2)
         first = True
+        pick = _picker(mapping)
         for number, row in rows:
             if number > XLSX_MAX_ROWS:
                 raise UnreadableRoster(
@@ -352,7 +364,7 @@ def _read_xlsx(
                 )
             if on_progress is not None and number % 1000 == 0:
                 on_progress(min(total, total * number // estimated), total)
-            values = _pick(row, mapping)
+            values = pick(row)
             if _is_filler(values, row):
                 continue
             if first:

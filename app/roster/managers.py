@@ -165,10 +165,20 @@ def _create_missing_managers(conn: Connection) -> None:
         return
     base = conn.execute(text(f"SELECT MAX(line), MAX(new_id) - MAX(line) FROM {S}")).one()
     last_line, id_base = base[0] or 0, base[1] or 0
-    taken = {
-        r[0]
-        for r in conn.execute(text(f"SELECT employee_id FROM {S} WHERE employee_id IS NOT NULL"))
-    }
+    # the ids the new managers would take that a row of the file has already (looked up
+    # for these ids only: the file's own ids would be a million strings in Python)
+    refs = sorted({ref for _e, ref, _n, _l in rows if ref and " " not in ref})
+    taken: set[str] = set()
+    for i in range(0, len(refs), 1000):
+        chunk = refs[i : i + 1000]
+        marks = ", ".join(f":r{j}" for j in range(len(chunk)))
+        taken.update(
+            r[0]
+            for r in conn.execute(
+                text(f"SELECT employee_id FROM {S} WHERE employee_id IN ({marks})"),
+                {f"r{j}": ref for j, ref in enumerate(chunk)},
+            )
+        )
     made = []
     for k, (email, ref, name, _line) in enumerate(rows, start=1):
         employee_id = ref if ref and " " not in ref and ref not in taken else email
@@ -238,15 +248,28 @@ def _without_refused_managers(conn: Connection) -> None:
 
 
 def _mark_cycles(conn: Connection) -> None:
-    """Rows whose chain of managers within the file loops back (A → B → A)."""
-    edges: dict[int, int] = dict(
-        conn.execute(  # type: ignore[arg-type]
-            text(
-                f"SELECT {S}.line, m.line FROM {S} JOIN {S} m ON m.employee_id = {MGR} "
-                f"AND m.error IS NULL WHERE {S}.error IS NULL AND {MGR} <> {S}.employee_id"
-            )
-        ).all()
+    """Rows whose chain of managers within the file loops back (A → B → A).
+
+    Only a row that is someone's manager in the file and has a manager in the file can
+    be on a loop: the learners (most rows) are left out in SQL, and the rest is streamed
+    (a million rows read into Python took 300 MB).
+    """
+    # IN, not a correlated EXISTS: SQLite then builds the set once (an EXISTS on this
+    # expression is a scan per row there)
+    has_report = (
+        f"{S}.employee_id IN (SELECT COALESCE(r.manager_emp, r.manager_ref) FROM {S} r "
+        f"WHERE r.error IS NULL AND COALESCE(r.manager_emp, r.manager_ref) <> r.employee_id)"
     )
+    edges: dict[int, int] = {}
+    for line, mline in conn.execute(
+        text(
+            f"SELECT {S}.line, m.line FROM {S} JOIN {S} m ON m.employee_id = {MGR} "
+            f"AND m.error IS NULL WHERE {S}.error IS NULL AND {MGR} <> {S}.employee_id "
+            f"AND {has_report}"
+        ),
+        execution_options={"yield_per": 10_000},
+    ):
+        edges[line] = mline
     state: dict[int, int] = {}  # 1 = on the current path, 2 = done
     in_cycle: list[int] = []
     for start in edges:

@@ -49,6 +49,16 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+@lru_cache(maxsize=1024)
+def _locale(text: str) -> str | None:
+    """A locale cell as stored ("de-de" → "de_DE"), or None when it is none (a file has
+    a few distinct values: read once each)."""
+    match = LOCALE_RE.match(text)
+    if match is None:
+        return None
+    return match.group(1).lower() + (f"_{match.group(2).upper()}" if match[2] else "")
+
+
 def display_name(text: str) -> str:
     """ "Müller,  Anna" → "Anna Müller"; "Anna  Müller" → "Anna Müller"."""
     text = " ".join(text.split())
@@ -69,12 +79,10 @@ def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
     v = record.values
     employee_id = v.get("employee_id", "")[:64]
     email = normalise_email(v.get("email", ""))
-    name = v.get("name") or " ".join(
-        p for p in (v.get("first_name", ""), v.get("last_name", "")) if p
-    )
+    first, last = v.get("first_name", ""), v.get("last_name", "")
+    name = v.get("name") or (f"{first} {last}" if first and last else first or last)
     name = display_name(name)[:200]
     # "DUBOIS Camille": the other order, when the file says which part is which
-    first, last = v.get("first_name"), v.get("last_name")
     name_alt = f"{last} {first}".casefold() if first and last else None
     manager = v.get("manager_id") or v.get("manager", "")
     manager_email = v.get("manager_email", "")
@@ -108,9 +116,9 @@ def clean_record(record: RawRecord, columns: set[str]) -> tuple[Any, ...]:
     elif learner_text not in YES and learner_text not in NO:
         error, column = "learner_yes_no", "learner"
     if locale:
-        match = LOCALE_RE.match(locale)
-        if match:
-            locale = match.group(1).lower() + (f"_{match.group(2).upper()}" if match[2] else "")
+        known = _locale(locale)
+        if known is not None:
+            locale = known
         elif error is None:
             error, column = "unknown_locale", "locale"
     if zone and zone not in _zones() and error is None:

@@ -220,7 +220,7 @@ class _CloseIds:
 
 def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
     """The set-based statements of a close: insert the new verdicts, update the changed
-    ones, audit them (3 statements, whatever the number of learners). Returns how many
+    ones, audit them (2 or 3 statements, whatever the number of learners). Returns how many
     verdicts were set or changed."""
     expected = len(ids.required_ids)
     # marks the rows this run sets or changes (wall clock, so two runs never share it);
@@ -232,43 +232,41 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
     # modules done per enrollment in scope: one aggregate over the rollout's progress,
     # joined (not a subquery per learner)
     in_term = (Enrollment.rollout_id == ids.rollout_id) & Enrollment.state.in_(IN_TERM_STATES)
-    progress = (
-        select(Enrollment.id.label("enrollment_id"), func.count(ModuleProgress.id).label("done"))
-        .select_from(Enrollment)
-        .outerjoin(
-            ModuleProgress,
-            (ModuleProgress.enrollment_id == Enrollment.id)
-            & ModuleProgress.completed.is_(True)
-            & ModuleProgress.module_id.in_(required),
-        )
-        .where(in_term)
-        .group_by(Enrollment.id)
-        .subquery("progress")
+    completed = (
+        (ModuleProgress.enrollment_id == Enrollment.id)
+        & ModuleProgress.completed.is_(True)
+        & ModuleProgress.module_id.in_(required)
     )
+    done_now = func.count(ModuleProgress.id)
 
     def verdict_for(done: Any) -> Any:
         return case(
             (done >= expected, Verdict.ON_TRACK.value), else_=Verdict.FREE_RIDER_CANDIDATE.value
         )
 
-    # 1. enrollments without a review of this term get their verdict directly
+    # 1. enrollments without a review of this term get their verdict directly, straight
+    # from the aggregate (one pass over the rollout's enrollments, not the aggregate joined
+    # back to enrollment for its region)
     source = (
         select(
             Enrollment.region_id,
             Enrollment.id,
             literal(ids.term_id),
             literal(expected),
-            progress.c.done,
-            verdict_for(progress.c.done),
+            done_now,
+            verdict_for(done_now),
             literal(now, UTCDateTime()),
             literal(stamp, UTCDateTime()),
-            # in key order, each index takes its new entries at its right edge (no page split
-            # all over a 300,000-entry index) and the key checks read enrollment in order
         )
-        .join(progress, progress.c.enrollment_id == Enrollment.id)
+        .select_from(Enrollment)
+        .outerjoin(ModuleProgress, completed)
+        .where(in_term)
+        .group_by(Enrollment.id, Enrollment.region_id)
+        # in key order, each index takes its new entries at its right edge (no page split
+        # all over a 300,000-entry index) and the key checks read enrollment in order
         .order_by(Enrollment.id)
     )
-    db.session.execute(
+    inserted = db.session.execute(
         dialect_insert()(TermReview)
         .from_select(
             [
@@ -284,15 +282,25 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
             source,
         )
         .on_conflict_do_nothing(index_elements=["enrollment_id", "term_id"])
-    )
+        # SQLAlchemy keeps an INSERT's row count only when asked
+        .execution_options(preserve_rowcount=True)
+    ).rowcount
     # 2. existing open reviews (nudged, buddy-asked, closed before) only where something
-    # moved; the rows step 1 just wrote carry this run's stamp and are left alone
-    scope = select(Enrollment.id).where(in_term)
-    in_scope = TermReview.enrollment_id.in_(scope)
+    # moved; the rows step 1 just wrote carry this run's stamp and are left alone. Each
+    # updated row says whether its verdict was set (1) or an earlier close's verdict
+    # changed (2): no count over the term's reviews afterwards
+    progress = (
+        select(Enrollment.id.label("enrollment_id"), done_now.label("done"))
+        .select_from(Enrollment)
+        .outerjoin(ModuleProgress, completed)
+        .where(in_term)
+        .group_by(Enrollment.id)
+        .subquery("progress")
+    )
     done = progress.c.done
     verdict = verdict_for(done)
     verdict_moves = or_(TermReview.closed_at.is_(None), TermReview.verdict != verdict)
-    db.session.execute(
+    updated = db.session.execute(
         update(TermReview)
         .where(
             TermReview.enrollment_id == progress.c.enrollment_id,
@@ -316,16 +324,20 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
             ),
             closed_at=func.coalesce(TermReview.closed_at, now),
         )
+        # the values after the update: the stamp this run gave, if any
+        .returning(
+            case(
+                (TermReview.verdict_changed_at == restamp, 2),
+                (TermReview.verdict_changed_at == stamp, 1),
+                else_=0,
+            )
+        )
         .execution_options(synchronize_session=False)
-    )
-    changed_now = TermReview.verdict_changed_at.in_((stamp, restamp))
-    changed = db.session.scalar(
-        select(func.count())
-        .select_from(TermReview)
-        .where(TermReview.term_id == ids.term_id, changed_now, in_scope)
-    )
-    if not changed:
-        return 0
+    ).scalars()
+    moved = [mark for mark in updated if mark]
+    changed = max(inserted or 0, 0) + len(moved)
+    if 2 not in moved:
+        return changed
     postgres = db.session.get_bind().dialect.name == "postgresql"
     data = f'{{"term": {ids.term_number}, "rollout_id": {ids.rollout_id}}}'
     data_expr = cast(literal(data), JSON) if postgres else literal(data, String)
@@ -356,8 +368,7 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
                 data_expr,
             ).where(
                 TermReview.term_id == ids.term_id,
-                changed_now,
-                in_scope,
+                TermReview.enrollment_id.in_(select(Enrollment.id).where(in_term)),
                 # per learner: each verdict an earlier close gave that this one changes; the
                 # verdicts a close gives are its own event (rule and counts) and each review
                 # row (modules done and expected, closed_at); each excuse and confirmation
@@ -366,4 +377,4 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
             ),
         )
     )
-    return int(changed)
+    return changed

@@ -9,12 +9,14 @@ back is :mod:`app.xapi.queries`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, Text, bindparam, cast, func, insert, select
+from sqlalchemy.dialects import postgresql
 
 from app.db import utcnow
 from app.extensions import db
@@ -22,6 +24,7 @@ from app.people.models import Person
 from app.progress.effects import apply_progress_effects
 from app.progress.mapping import UnitResolver
 from app.progress.models import XapiStatement
+from app.readcache import writes_in
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.xapi.errors import XapiError
@@ -33,6 +36,8 @@ from app.xapi.voiding import check_voidable, known_and_waiting, void
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+#: the largest statement, as stored (canonical JSON)
+XAPI_MAX_STATEMENT = 64 * 1024
 
 
 def store_statements(
@@ -69,6 +74,8 @@ def store_statements(
     parsed: dict[str, ParsedStatement] = {}
     for i, item in enumerate(items):
         statement = parse_statement(item, index=i)
+        if len(statement.payload_json.encode()) > XAPI_MAX_STATEMENT:
+            raise XapiError(400, f"statement {i} is over {XAPI_MAX_STATEMENT // 1024} KB")
         seen = parsed.get(statement.statement_id)
         if seen is not None and seen.content_hash != statement.content_hash:
             raise XapiError(400, f"statement {i}: id {statement.statement_id} twice, differently")
@@ -126,7 +133,7 @@ def _store(
                 time_approved.add(enrollment_id)
     resolver = UnitResolver.for_program(rollout.program_id)
     applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
-    added: list[tuple[XapiStatement, ParsedStatement]] = []
+    rows: list[dict[str, Any]] = []
     for s in statements:
         enrollment_id = by_email.get(s.email or "") or by_employee.get(s.employee_id or "")
         module_id = resolver.by_iri.get(s.activity_id) or (
@@ -142,26 +149,26 @@ def _store(
         elif module_id is None:
             reason = "unmapped activity"
         voided_by = voided.get(s.statement_id)
-        row = XapiStatement(
-            region_id=region.id,
-            statement_id=s.statement_id,
-            rollout_id=rollout.id,
-            content_hash=s.content_hash,
-            verb=s.verb_iri[:200],
-            enrollment_id=enrollment_id,
-            module_id=module_id,
-            ignored_reason=reason,
-            payload=s.payload,
-            stored_at=now,
-            actor_key=s.actor_key,
-            activity_iri=s.activity_id or None,
-            statement_ref=s.statement_ref,
-            voided_by=voided_by,
-            voided_at=now if voided_by else None,
-            registration=s.registration,
+        rows.append(
+            {
+                "region_id": region.id,
+                "statement_id": s.statement_id,
+                "rollout_id": rollout.id,
+                "content_hash": s.content_hash,
+                "verb": s.verb_iri[:200],
+                "enrollment_id": enrollment_id,
+                "module_id": module_id,
+                "ignored_reason": reason,
+                "payload_json": s.payload_json,
+                "stored_at": now,
+                "actor_key": s.actor_key,
+                "activity_iri": s.activity_id or None,
+                "statement_ref": s.statement_ref,
+                "voided_by": voided_by,
+                "voided_at": now if voided_by else None,
+                "registration": s.registration,
+            }
         )
-        db.session.add(row)
-        added.append((row, s))
         if voided_by is not None:
             log.info(
                 "rollout %s: xAPI statement %s arrived voided by %s",
@@ -172,10 +179,10 @@ def _store(
         elif reason is None:
             assert enrollment_id is not None and module_id is not None
             applicable.append((enrollment_id, module_id, s, s.observed_at or now))
+    _insert_statements(region_id=region.id, rows=rows)
     if applicable:
-        apply_statements(region, applicable)
-    db.session.flush()
-    _index_related(region=region, rollout=rollout, added=added, now=now)
+        apply_statements(region, rollout, applicable)
+    _index_related(region=region, rollout=rollout, statements=statements, now=now)
     if applicable:
         touched = {enrollment_id for enrollment_id, *_ in applicable}
         apply_progress_effects(
@@ -190,17 +197,91 @@ def _store(
         )
 
 
+#: the statement row's columns as the batch gives them (``payload_json`` is the payload)
+STATEMENT_COLUMNS = (
+    "region_id",
+    "statement_id",
+    "rollout_id",
+    "content_hash",
+    "verb",
+    "enrollment_id",
+    "module_id",
+    "ignored_reason",
+    "payload_json",
+    "stored_at",
+    "actor_key",
+    "activity_iri",
+    "statement_ref",
+    "voided_by",
+    "voided_at",
+    "registration",
+)
+
+
+def _insert_statements(*, region_id: int, rows: list[dict[str, Any]]) -> None:
+    """Store the batch's statement rows with Core (no ORM object per statement), each
+    payload the canonical JSON serialised when the statement was parsed. PostgreSQL: one
+    INSERT of ``unnest`` over one array per column (one message, one constant statement the
+    server keeps prepared); SQLite: an executemany."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect != "postgresql":
+        db.session.execute(_insert_rows(), rows)
+        return
+    arrays = {name: [row[name] for row in rows] for name in STATEMENT_COLUMNS}
+    # INSERT … SELECT says nothing of its rows' regions to the read cache: this one's
+    db.session.execute(_insert_arrays().execution_options(**writes_in(region_id)), arrays)
+
+
+@functools.cache
+def _insert_rows() -> Insert:
+    """One statement row (SQLite stores the payload's text as it is)."""
+    return insert(XapiStatement.__table__).values(payload=bindparam("payload_json", type_=Text))
+
+
+@functools.cache
+def _insert_arrays() -> Insert:
+    """PostgreSQL: every statement row of a batch, from one array per column."""
+    table = XapiStatement.__table__
+    types = {name: table.c[name].type for name in STATEMENT_COLUMNS if name in table.c}
+    types["payload_json"] = Text()
+    given = (
+        func.unnest(
+            *(bindparam(name, type_=postgresql.ARRAY(types[name])) for name in STATEMENT_COLUMNS)
+        )
+        .table_valued(*STATEMENT_COLUMNS)
+        .render_derived()
+    )
+    columns = [
+        cast(given.c[name], table.c.payload.type) if name == "payload_json" else given.c[name]
+        for name in STATEMENT_COLUMNS
+    ]
+    targets = ["payload" if name == "payload_json" else name for name in STATEMENT_COLUMNS]
+    return insert(table).from_select(targets, select(*columns))
+
+
 def _index_related(
     *,
     region: Region,
     rollout: Rollout,
-    added: list[tuple[XapiStatement, ParsedStatement]],
+    statements: list[ParsedStatement],
     now: datetime,
 ) -> None:
-    """The related agents and activities of the stored statements, and their definitions."""
+    """The related agents and activities of the stored statements, and their definitions;
+    the row ids only of the statements that name something beyond their own columns."""
+    naming = [s.statement_id for s in statements if s.related]
+    pks: dict[str, int] = {}
+    if naming:
+        pks = dict(
+            db.session.execute(
+                select(XapiStatement.statement_id, XapiStatement.id).where(
+                    XapiStatement.rollout_id == rollout.id,
+                    XapiStatement.statement_id.in_(naming),
+                )
+            ).all()
+        )
     index_statements(
         region=region,
         rollout=rollout,
-        named=[(row.id, parsed.related, parsed.definitions or {}) for row, parsed in added],
+        named=[(pks.get(s.statement_id, 0), s.related, s.definitions or {}) for s in statements],
         now=now,
     )

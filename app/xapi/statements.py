@@ -44,6 +44,8 @@ class ParsedStatement:
     percent: float | None
     observed_at: datetime | None
     payload: dict[str, Any]
+    #: ``payload`` as stored: canonical JSON (sorted keys, no spaces), serialised once
+    payload_json: str = ""
     actor_key: str | None = None
     #: the id of the statement a StatementRef object names (any verb; a valid UUID only)
     statement_ref: str | None = None
@@ -59,10 +61,24 @@ class ParsedStatement:
         return self.statement_ref if self.verb_iri == VOIDED else None
 
 
-def _content_hash(statement: dict[str, Any]) -> str:
-    body = {k: v for k, v in statement.items() if k not in ("stored", "authority", "version")}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+#: what the LRS sets or may change: not part of a statement's content (its hash)
+NOT_CONTENT = ("stored", "authority", "version")
+
+
+def _canonical(value: dict[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_and_hash(statement: dict[str, Any]) -> tuple[str, str]:
+    """The statement's canonical JSON (what is stored) and the sha256 of its content (the
+    same JSON without ``stored``, ``authority`` and ``version``): one serialisation when the
+    statement has none of those, as most have."""
+    text = _canonical(statement)
+    if any(k in statement for k in NOT_CONTENT):
+        content = _canonical({k: v for k, v in statement.items() if k not in NOT_CONTENT})
+    else:
+        content = text
+    return text, hashlib.sha256(content.encode()).hexdigest()
 
 
 def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
@@ -155,9 +171,10 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
             raise XapiError(400, f"{where}: timestamp must be ISO 8601")
     verb_name = VERBS.get(verb["id"])
     completed = verb_name in ("completed", "passed") or completion is True
+    payload_json, content_hash = canonical_and_hash(statement)
     return ParsedStatement(
         statement_id=sid,
-        content_hash=_content_hash(statement),
+        content_hash=content_hash,
         verb_iri=verb["id"],
         verb=verb_name,
         email=email,
@@ -168,6 +185,7 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
         percent=percent,
         observed_at=observed_at,
         payload=statement,
+        payload_json=payload_json,
         actor_key=ifi_key(actor),
         statement_ref=statement_ref,
         registration=((statement.get("context") or {}).get("registration") or "").lower() or None,

@@ -182,6 +182,7 @@ def _terms(region: Any, rollout: Any, learners: list[Any], lead: Any) -> None:
         db.session.add(
             ModuleProgress(
                 region_id=region.id,
+                rollout_id=done.rollout_id,
                 enrollment_id=done.id,
                 module_id=module.id,
                 completed=True,

@@ -37,6 +37,7 @@ def complete(enrollment: Any, *positions: int, at: datetime | None = None) -> No
         db.session.add(
             ModuleProgress(
                 region_id=enrollment.region_id,
+                rollout_id=enrollment.rollout_id,
                 enrollment_id=enrollment.id,
                 module_id=modules[position].id,
                 percent=100.0,

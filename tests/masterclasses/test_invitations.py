@@ -88,6 +88,7 @@ def test_face_to_face_only_for_those_who_did_every_base_module():
                     enrollment_id=enrollment.id,
                     module_id=module.id,
                     region_id=enrollment.region_id,
+                    rollout_id=enrollment.rollout_id,
                     percent=100,
                     completed=True,
                     observed_at=datetime.now(UTC),

@@ -99,6 +99,7 @@ def build() -> Dataset:
         db.session.add(
             ModuleProgress(
                 region_id=de_region.id,
+                rollout_id=e[key].rollout_id,
                 enrollment_id=e[key].id,
                 module_id=modules[module].id,
                 percent=100.0 if completed else 50.0,

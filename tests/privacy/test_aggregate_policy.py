@@ -108,6 +108,7 @@ def build(code: str) -> World:
             db.session.add(
                 ModuleProgress(
                     region_id=reg.id,
+                    rollout_id=world.enrollments[key].rollout_id,
                     enrollment_id=world.enrollments[key].id,
                     module_id=modules[f"m{i}"].id,
                     percent=100.0,

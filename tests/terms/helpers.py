@@ -10,6 +10,7 @@ def complete(course, who, *keys, at=datetime(2026, 9, 15, 10, tzinfo=UTC)):
         db.session.add(
             ModuleProgress(
                 region_id=enrollment.region_id,
+                rollout_id=enrollment.rollout_id,
                 enrollment_id=enrollment.id,
                 module_id=course.module(key).id,
                 percent=100.0,

@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role
@@ -77,6 +77,80 @@ def test_late_progress_turns_a_candidate_on_track_and_reviews_stay():
     assert got["ben"] is Verdict.ON_TRACK
     assert got["dev"] is Verdict.EXCUSED  # a reviewed verdict is never overwritten
     assert audits() == 1  # ben's verdict changed after the first close: audited on its own
+
+
+def reviews(course, term):
+    """Each learner's review of ``term`` as the database holds it (and, on PostgreSQL, the
+    row version: ``ctid`` moves whenever a row is written)."""
+    version = "ctid::text" if db.session.get_bind().dialect.name == "postgresql" else "''"
+    by_id = {e.id: k for k, e in course.enrollments.items()}
+    rows = db.session.execute(
+        text(
+            f"SELECT enrollment_id, {version}, verdict, modules_done, modules_expected, "  # noqa: S608
+            "closed_at, verdict_changed_at FROM term_review WHERE term_id = :term"
+        ),
+        {"term": term.id},
+    ).all()
+    return {by_id[row[0]]: tuple(row[1:]) for row in rows if row[0] in by_id}
+
+
+def test_a_second_close_writes_no_row():
+    course = make_course()
+    complete(course, "ada", "m1", "m2")
+    term = course.program.terms[0]
+    close_term(region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE)
+    before = reviews(course, term)
+    again = close_term(
+        region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE.replace(day=13)
+    )
+    assert again.changed == 0
+    assert (again.on_track, again.candidates) == (1, 3)
+    # same values and, on PostgreSQL, the same row versions: nothing was rewritten
+    assert reviews(course, term) == before
+    assert audits() == 0
+
+
+def test_a_review_opened_before_the_close_gets_its_verdict_and_counts_as_changed():
+    course = make_course()
+    term = course.program.terms[0]
+    ben = course.enrollments["ben"]
+    # a nudge opened ben's review before the close (at risk, not closed)
+    db.session.add(
+        TermReview(
+            region_id=ben.region_id,
+            enrollment_id=ben.id,
+            term_id=term.id,
+            verdict=Verdict.AT_RISK,
+            modules_expected=2,
+            modules_done=0,
+        )
+    )
+    db.session.flush()
+    result = close_term(region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE)
+    assert (result.on_track, result.candidates, result.changed) == (0, 4, 4)
+    row = reviews(course, term)["ben"]
+    assert row[1] == Verdict.FREE_RIDER_CANDIDATE
+    assert row[4] is not None and row[5] is not None  # closed, verdict given now
+    # a verdict given by this close (not changed after an earlier one): no per-learner event
+    assert audits() == 0
+
+
+def test_late_progress_that_does_not_move_a_verdict_updates_the_count_only():
+    course = make_course()
+    term = course.program.terms[0]
+    close_term(region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE)
+    before = reviews(course, term)
+    complete(course, "dev", "m1")  # one of the two required modules: still a candidate
+    result = close_term(
+        region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE.replace(day=13)
+    )
+    assert result.changed == 0
+    after = reviews(course, term)
+    assert after["dev"][1:] == (Verdict.FREE_RIDER_CANDIDATE, 1, *before["dev"][3:])
+    assert {k: v for k, v in after.items() if k != "dev"} == {
+        k: v for k, v in before.items() if k != "dev"
+    }
+    assert audits() == 0
 
 
 def test_the_number_of_statements_does_not_grow_with_learners():

@@ -152,6 +152,33 @@ def test_an_older_statement_does_not_overwrite_newer_progress(lrs):
     assert module_progress(lrs.course, "ada", "m2").percent == 70.0
 
 
+def test_statements_of_one_learner_and_module_in_one_batch_apply_in_turn(lrs):
+    def progressed(percent, day):
+        result = {"extensions": {CMI5_PROGRESS: percent}} if percent is not None else {}
+        return statement(PROGRESSED, result=result, ts=f"2026-10-0{day}T10:00:00Z")
+
+    # stored first: progress observed on the 4th, which the batch's older statements never move
+    assert lrs(progressed(50, 4)).status_code == 200
+    batch = [
+        progressed(30, 3),  # older than the stored row: skipped
+        progressed(70, 5),
+        progressed(10, 2),  # older than the one before it: skipped
+        progressed(None, 6),  # no percent: the 70 stays, observed later
+    ]
+    assert lrs(batch).status_code == 200
+    db.session.expire_all()
+    row = module_progress(lrs.course, "ada", "m2")
+    assert (row.percent, row.completed) == (70.0, False)
+    assert row.observed_at.replace(tzinfo=None).day == 6
+    # completion sticks, whatever percentage comes after it in the same batch
+    done = statement(ts="2026-10-07T10:00:00Z")
+    assert lrs([done, progressed(20, 8)]).status_code == 200
+    db.session.expire_all()
+    row = module_progress(lrs.course, "ada", "m2")
+    assert (row.percent, row.completed, row.source) == (100.0, True, "xapi")
+    assert row.observed_at.replace(tzinfo=None).day == 8
+
+
 def test_unknown_learners_and_activities_are_stored_but_change_nothing(lrs):
     response = lrs(
         [
