@@ -6,7 +6,7 @@ claim of 200 (64 ms at 20,000 pending, linear in the backlog: seconds a claim at
 million); on (status, next_attempt_at, id) it walks the index and stops after the batch.
 
 Revision ID: e26a4c1b9d37
-Revises: d1b5e8a4c702
+Revises: e26a7f3c91d4
 Create Date: 2026-12-04 16:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e26a4c1b9d37"
-down_revision = "d1b5e8a4c702"
+down_revision = "e26a7f3c91d4"
 branch_labels = None
 depends_on = None
 
