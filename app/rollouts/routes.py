@@ -161,7 +161,7 @@ def learners(slug: str) -> Any:
         label=_list_label(query.stage),
         states=list(EnrollmentState),
         managers=queries.manager_choices(rollout.id, rollout.region_id),
-        groups=queries.buddy_group_choices(rollout.id),
+        group_numbers=queries.buddy_group_numbers(rollout.id),
         sorts=[
             ("name", _("Name")),
             ("employee_id", _("Employee id")),
