@@ -251,6 +251,7 @@ def tell_sponsors_if_reviewed(
                 "program_title": rollout.program.title,
                 "region_name": region.name,
                 "term_number": term.number,
+                "term_title": term.title.strip(),
                 "on_track": outcome.on_track,
                 "excused": outcome.excused,
                 "removed": outcome.removed,
