@@ -297,7 +297,8 @@ class LearnerQuery:
     descending: bool = False
 
 
-def _like_prefix(text: str) -> str:
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (escape ``\\``) for what starts with ``text``, its wildcards literal."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
 
@@ -311,7 +312,7 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
         return None
     text = query.q.strip().lower()
     if text:
-        prefix = _like_prefix(text)
+        prefix = like_prefix(text)
         stmt = stmt.where(
             func.lower(Person.name).like(prefix, escape="\\")
             | func.lower(Person.name).like("% " + prefix, escape="\\")
