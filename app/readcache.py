@@ -361,12 +361,28 @@ class ReadCache:
         the current epoch (and :attr:`ttl`) again; put it under the role check, so access
         is decided on every request. Only a plain 200 that left the session as it was is
         kept. Pages read every table but :data:`PAGES_DO_NOT_READ`."""
+        return self._kept(view, None)
 
+    def page_also_keyed(self, also: Callable[..., Hashable]) -> Callable[[F], F]:
+        """:meth:`page` for a page that also shows rows of a table the epochs do not follow
+        (:data:`PAGES_DO_NOT_READ`: the outbox moves with every email sent): ``also``,
+        called with the view's arguments on every request, returns what the page shows of
+        it in brief (a count and the newest change, say: one cheap statement), and the
+        kept copy is served only while that answer is the same."""
+
+        def decorate(view: F) -> F:
+            return self._kept(view, also)
+
+        return decorate
+
+    def _kept(self, view: F, also: Callable[..., Hashable] | None) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             key = self._page_key()
             if key is None:
                 return view(*args, **kwargs)
+            if also is not None:
+                key = (also(*args, **kwargs), *key)  # the epochs stay last
             now = time.monotonic()
             with self._lock:
                 self._advance(key[-1])

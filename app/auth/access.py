@@ -160,7 +160,7 @@ def _load_identity() -> Identity | None:
     # one statement in autocommit, outside the request's transaction: a page the read
     # cache serves whole then costs one round trip (no BEGIN, no ROLLBACK); the epoch is
     # read before the view's snapshot is taken, so nothing older is kept under it
-    with _autocommit(current_app).connect() as connection:
+    with autocommit_engine(current_app).connect() as connection:
         rows = connection.execute(_identity_statement(), {"user_id": user_id}).all()
     if (
         not rows
@@ -202,7 +202,9 @@ def _identity_statement() -> Select[Any]:
     )
 
 
-def _autocommit(app: Flask) -> Engine:
+def autocommit_engine(app: Flask) -> Engine:
+    """The app's engine in autocommit: one statement is one round trip (no BEGIN, no
+    ROLLBACK), for the few reads asked on every request before a kept page is served."""
     engine = app.extensions.get("summit.autocommit_engine")
     if engine is None:
         engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")

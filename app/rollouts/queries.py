@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, false, func, literal, select, union_all
+from sqlalchemy import Integer, Row, and_, case, false, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -339,17 +339,34 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
 
 def learners_page(
     rollout_id: int, region_id: int, query: LearnerQuery, *, page: int, page_size: int
-) -> tuple[list[Enrollment], int] | None:
+) -> tuple[list[Row[Any]], int] | None:
     """One page of :func:`learners_query` and how many match in all, in one statement
-    (the total as a window over the matches); a second one only past the last page."""
+    (the total as a window over the matches); a second one only past the last page.
+
+    A row holds only what the list shows (``id``, ``name``, ``employee_id``, ``email``,
+    ``state``, ``committed_at``, ``buddy_group``, ``missing_from_roster``): loading the
+    enrollments as objects joined their rollout, program, region and person again for
+    every row."""
     stmt = learners_query(rollout_id, region_id, query)
     if stmt is None:
         return None
     found = db.session.execute(
-        stmt.add_columns(func.count().over()).limit(page_size).offset((page - 1) * page_size)
+        stmt.with_only_columns(
+            Enrollment.id,
+            Person.name,
+            Person.employee_id,
+            Person.email,
+            Enrollment.state,
+            Enrollment.committed_at,
+            Enrollment.buddy_group,
+            Enrollment.missing_from_roster,
+            func.count().over().label("total"),
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     ).all()
     if found:
-        return [row[0] for row in found], found[0][1]
+        return list(found), found[0].total
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     return [], total or 0
 

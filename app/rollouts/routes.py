@@ -127,6 +127,7 @@ def _weeks_since_launch(rollout: Rollout) -> list[tuple[str, float | None]]:
 
 
 @bp.get("/r/<region>/rollouts/<slug>/learners")
+@cached_page
 def learners(slug: str) -> Any:
     """The rollout's learners: searched, filtered, sorted and paged on the server; the list
     behind a number of the funnel (``stage``) or the flagged ones; ``?format=csv`` streams
@@ -159,7 +160,8 @@ def learners(slug: str) -> Any:
         query=query,
         args=args,
         label=_list_label(query.stage),
-        states=list(EnrollmentState),
+        # each state's name translated once for the page, not once per row
+        state_names={s.value: charts.stage_label(s) for s in EnrollmentState},
         managers=queries.manager_choices(rollout.id, rollout.region_id),
         group_numbers=queries.buddy_group_numbers(rollout.id),
         sorts=[

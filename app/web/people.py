@@ -5,22 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from flask import abort, render_template
-from sqlalchemy import select
+from flask import abort, current_app, render_template
+from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.approvals.models import TimeAllocation
-from app.auth.access import may_see_names
+from app.auth.access import autocommit_engine, may_see_names
 from app.calls.models import CallAttendance, CallSession
 from app.db import utcnow
 from app.extensions import db
 from app.language import N_
-from app.mail.models import OutboundEmail
+from app.mail.models import EmailStatus, OutboundEmail
 from app.people.models import Person
 from app.programs.models import Module, Term
 from app.progress.models import ModuleProgress
+from app.readcache import read_cache
 from app.rollouts.models import Enrollment, Rollout
 from app.rollouts.queries import buddy_group_number
 from app.scoping import get_in_region_or_404
@@ -50,7 +52,8 @@ class Journey:
     calls: list[tuple[CallSession, CallAttendance | None]]
     progress: list[tuple[Module, ModuleProgress | None]]
     reviews: list[tuple[TermReview, Term]]
-    emails: list[OutboundEmail]
+    #: the newest 100: subject, status, sent_at, created_at (not the bodies)
+    emails: list[Row[Any]]
 
 
 def journey(enrollment: Enrollment) -> Journey:
@@ -117,8 +120,13 @@ def journey(enrollment: Enrollment) -> Journey:
         )
     ]
     emails = list(
-        db.session.scalars(
-            select(OutboundEmail)
+        db.session.execute(
+            select(
+                OutboundEmail.subject,
+                OutboundEmail.status,
+                OutboundEmail.sent_at,
+                OutboundEmail.created_at,
+            )
             .where(OutboundEmail.person_id == e.person_id)
             .order_by(OutboundEmail.created_at.desc())
             .limit(100)
@@ -127,7 +135,35 @@ def journey(enrollment: Enrollment) -> Journey:
     return Journey(e, steps, group, buddies, decisions, calls, progress, reviews, emails)
 
 
+@cache
+def _emails_in_brief_statement() -> Select[Any]:
+    """Built once: the same statement every request, its compiled form cached."""
+    email, enrollment = OutboundEmail.__table__.c, Enrollment.__table__.c
+    person_id = select(enrollment.person_id).where(enrollment.id == bindparam("enrollment_id"))
+    return select(
+        func.count(),
+        func.max(email.id),
+        func.count(email.sent_at),
+        func.coalesce(func.sum(email.attempts), 0),
+        func.count(case((email.status == EmailStatus.FAILED.value, 1))),
+    ).where(email.person_id == person_id.scalar_subquery())
+
+
+def emails_in_brief(slug: str, enrollment_id: int) -> tuple[Any, ...]:
+    """What the person page shows of the outbox, in brief (the read epochs do not follow
+    the outbox): how many emails the enrollment's person has, the newest, how many left,
+    how many tries and how many failed. Sending, failing or a new email each change it.
+
+    Asked on every request, in autocommit like the sign-in (one round trip, outside the
+    request's transaction): a kept page then opens no transaction. The view itself checks
+    the region and the rollout (404 for another's enrollment)."""
+    with autocommit_engine(current_app).connect() as connection:
+        found = connection.execute(_emails_in_brief_statement(), {"enrollment_id": enrollment_id})
+        return tuple(found.one())
+
+
 @bp.get("/r/<region>/rollouts/<slug>/learners/<int:enrollment_id>")
+@read_cache.page_also_keyed(emails_in_brief)
 def person(slug: str, enrollment_id: int) -> Any:
     """One learner's journey; an enrollment of another rollout or region is a 404."""
     rollout = get_in_region_or_404(Rollout, slug=slug)

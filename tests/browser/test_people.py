@@ -42,6 +42,10 @@ def test_search_a_learner_and_open_their_page(page: Any, steps: Any) -> None:
     page.get_by_role("button", name="Filter").click()
     page.get_by_text("2 learners").wait_for()
     assert page.get_by_role("link", name="Chen Wu").count() == 0
+    # the search box is one line high, beside the filters (it once grew 14rem downwards)
+    box = page.get_by_label("Search").bounding_box()
+    filters = page.get_by_label("State").bounding_box()
+    assert box["height"] < 60 and abs(box["y"] - filters["y"]) < 30
     steps.shot("search")
     assert axe_violations(page) == []
     page.get_by_role("link", name="Anna Árpád").click()

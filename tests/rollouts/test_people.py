@@ -228,3 +228,71 @@ def test_person_page_of_another_region_or_rollout_is_404(client, login_as) -> No
     assert client.get(f"/r/de/rollouts/other-de/learners/{elsewhere.id}").status_code == 200
     login_as(staff(Role.SPONSOR, "de"))
     assert client.get(f"/r/de/rollouts/other-de/learners/{elsewhere.id}").status_code == 403
+
+
+def _statements(client, url: str) -> list[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_the_searched_list_is_kept_until_a_learner_changes(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    _, people = _rollout()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners?q=ann&sort=name"
+    client.get(url)  # the session gets its CSRF token: not kept
+    first = client.get(url).get_data(as_text=True)
+    assert _names(first) == ["Anna Árpád", "Ben Annecy"]
+    assert len(_statements(client, url)) == 1  # the sign-in's: the page was kept
+    people["ben"].person.name = "Annika Berg"
+    db.session.commit()
+    assert _names(client.get(url).get_data(as_text=True)) == ["Anna Árpád", "Annika Berg"]
+
+
+def test_the_person_page_shows_each_new_email_and_its_sending(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    from app.mail.models import EmailStatus
+
+    _, people = _rollout()
+    anna = people["anna"]
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = f"/r/de/rollouts/sef-de/learners/{anna.id}"
+    client.get(url)
+    assert "No email yet." in client.get(url).get_data(as_text=True)
+    assert len(_statements(client, url)) == 2  # sign-in and the outbox in brief: kept
+
+    # the outbox is not followed by the read epochs (every send would move them): the page
+    # asks it in brief on every request
+    email = OutboundEmail(
+        idempotency_key="reminder:anna",
+        kind="rollouts/reminder",
+        region_id=anna.region_id,
+        person_id=anna.person_id,
+        to_address="anna@example.com",
+        subject="Your first module is waiting",
+        text_body="x",
+        html_body="<p>x</p>",
+        message_id="<anna-reminder@summit>",
+    )
+    db.session.add(email)
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "Your first module is waiting" in html and "pending" in html
+
+    db.session.execute(
+        OutboundEmail.__table__.update()
+        .where(OutboundEmail.id == email.id)
+        .values(status=EmailStatus.SENT, sent_at=SENT, attempts=1)
+    )
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "pending" not in html and ">sent<" in html
