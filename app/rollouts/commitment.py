@@ -98,7 +98,6 @@ def _others_in_rollout(enrollment: Enrollment, states: tuple[EnrollmentState, ..
         .where(
             Enrollment.rollout_id == enrollment.rollout_id,
             Enrollment.region_id == enrollment.region_id,
-            Person.region_id == enrollment.region_id,
             Enrollment.state.in_(states),
             Enrollment.id != enrollment.id,
         )
