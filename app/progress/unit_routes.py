@@ -9,6 +9,7 @@ from flask import abort, g, redirect, url_for
 
 from app.auth.access import current_staff
 from app.db import utcnow
+from app.language import current_locale
 from app.progress.blueprints import bp
 from app.progress.forms import UnitsForm
 from app.progress.models import ImportStatus, ProgressImport
@@ -22,14 +23,18 @@ from app.transaction import rollback
 @bp.app_template_global("progress_freshness_of")
 def progress_freshness_of(rollout: Any) -> dict[str, Any]:
     """For the decision pages (``progress/_freshness.html``): the rollout's newest progress
-    data and whether it is older than its region allows."""
+    data and whether it is older than its region allows. The date is written as the page's
+    language writes dates (an English page said "Mo., 2. Nov." for a German region), in the
+    region's time zone."""
 
     fresh = progress_freshness([rollout.id]).get(rollout.id)
     region = rollout.region
     return {
         "fresh": fresh,
         "as_of": (
-            as_of_text(fresh.as_of, zone=region.time_zone, locale=region.locale) if fresh else None
+            as_of_text(fresh.as_of, zone=region.time_zone, locale=current_locale())
+            if fresh
+            else None
         ),
         "stale": is_stale(fresh, region=rollout.region, now=utcnow()),
         "max_age_days": max_age(rollout.region).days,

@@ -290,6 +290,9 @@ class LearnerQuery:
     #: a prefix of the name (or of any word of it), the email or the employee id, any case
     q: str = ""
     manager_id: int | None = None
+    #: a prefix of the manager's name (or of any word of it) or email, any case (the filter
+    #: of a rollout with more managers than a list can offer)
+    manager_q: str = ""
     #: a buddy group's number as people see it (1..n, :func:`buddy_group_numbers`), or -1
     #: for "not in a group"
     buddy_group: int | None = None
@@ -321,6 +324,20 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
         )
     if query.manager_id is not None:
         stmt = stmt.where(Person.manager_id == query.manager_id)
+    manager_text = query.manager_q.strip().lower()
+    if manager_text:
+        manager = aliased(Person)
+        prefix = like_prefix(manager_text)
+        # a manager may work in another region than their reports: not bounded by region
+        stmt = stmt.where(
+            Person.manager_id.in_(
+                select(manager.id).where(
+                    func.lower(manager.name).like(prefix, escape="\\")
+                    | func.lower(manager.name).like("% " + prefix, escape="\\")
+                    | manager.email.like(prefix, escape="\\"),
+                )
+            )
+        )
     if query.buddy_group == -1:
         stmt = stmt.where(Enrollment.buddy_group.is_(None))
     elif query.buddy_group is not None and query.buddy_group >= 1:
@@ -397,9 +414,15 @@ def learner_rows(
         yield cells
 
 
+#: the manager filter is a list up to this many managers, a search by name or email above
+MANAGER_CHOICES = 200
+
+
 @read_cache.cached(reads=("enrollment", "person"))
-def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]]:
-    """The managers of the rollout's learners, by name (the list's manager filter)."""
+def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]] | None:
+    """The managers of the rollout's learners, by name (the list's manager filter), or
+    None when there are more than :data:`MANAGER_CHOICES` (a rollout of 300,000 has tens of
+    thousands: the page offers a search by the manager's name or email instead)."""
     manager = aliased(Person)
     rows = db.session.execute(
         select(manager.id, manager.name)
@@ -415,7 +438,10 @@ def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]]:
             )
         )
         .order_by(manager.name)
-    )
+        .limit(MANAGER_CHOICES + 1)
+    ).all()
+    if len(rows) > MANAGER_CHOICES:
+        return None
     return [(r.id, r.name) for r in rows]
 
 

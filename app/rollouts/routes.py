@@ -182,6 +182,7 @@ def _learner_query() -> queries.LearnerQuery:
         stage=request.args.get("stage") or "all",
         q=(request.args.get("q") or "")[:200],
         manager_id=request.args.get("manager", type=int),
+        manager_q=(request.args.get("manager_q") or "")[:200],
         buddy_group=request.args.get("group", type=int),
         sort=request.args.get("sort") or "name",
         descending=request.args.get("dir") == "desc",

@@ -195,3 +195,11 @@ def test_the_session_token_cache_gives_delegated_tokens(
         session["entra_cache_id"] = cache_id
         token = delegated_token(["User.Read"])
     assert token is not None and token.startswith("user-")
+
+
+def test_forms_may_go_on_to_the_authority(client: Any, fake_entra: Any) -> None:
+    """Sign-in and sign-out post to Summit, which redirects to Entra ID: browsers apply
+    ``form-action`` to that redirect, so the policy must name the authority's origin."""
+    policy = client.get("/auth/sign-in").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {fake_entra.base};" in policy
+    assert "default-src 'self';" in policy

@@ -297,6 +297,7 @@ def test_a_rollout_from_program_to_master_class(
     assert "1 on track, 1 free-rider candidates" in output
     page.goto(f"{base}/r/de/rollouts/cloud-de/terms/1/review")
     row = page.get_by_role("row", name=re.compile("Fred Rider"))
+    row.get_by_text("Keep (excuse)…").click()  # folded beside "Confirm free rider…"
     row.get_by_label("Reason").select_option(index=1)
     # keeping a candidate needs the reason in words (issue 24: the decision and its reason)
     row.get_by_label("Why").fill("On parental leave for most of the term")

@@ -8,6 +8,7 @@ queue and an empty mailbox (the suite's autouse fixtures), which the stack share
 from __future__ import annotations
 
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,13 +19,20 @@ import pytest
 
 from app import create_app
 from app.extensions import db
+from tests.auth.fake_entra import CLIENT_ID, CLIENT_SECRET, TENANT, FakeEntra, start_fake_entra
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.https.stack import NGINX, Stack
+from tests.https.stack import NGINX, Stack, spki_sha256
 
 LINK = re.compile(r"https://[^\s<>\"]+")
 PHONE = {
     "viewport": {"width": 390, "height": 844},
     "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+TABLET = {
+    "viewport": {"width": 820, "height": 1180},
+    "device_scale_factor": 2,
     "is_mobile": True,
     "has_touch": True,
 }
@@ -85,14 +93,55 @@ def in_stack(stack_app: Any, stack: Stack) -> Callable[[], Any]:
 
 @pytest.fixture(autouse=True)
 def _stack_alive(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After each test: a scheduler it started is stopped and the worker idle; every process
-    is still up."""
+    """Before each test: the web answers (a module may have restarted it without waiting);
+    after: a scheduler it started is stopped and the worker idle; every process is still
+    up."""
+    if "stack" in request.fixturenames:
+        request.getfixturevalue("stack").wait_until_up()
     yield
     if "stack" in request.fixturenames:
         stack: Stack = request.getfixturevalue("stack")
         stack.stop_process("scheduler")
         stack.settle()
         stack.alive()
+
+
+@pytest.fixture(scope="module")
+def entra(stack: Stack, tmp_path_factory: Any) -> Iterator[FakeEntra]:
+    """For the tests of one module: the fake Entra ID (tests/auth/fake_entra.py) and the
+    stack's web processes configured for it through the environment, as a company sets
+    ENTRA_*; the stack runs without Entra ID again afterwards. Reset before each use."""
+    fake, server = start_fake_entra(tmp_path_factory.mktemp("entra"))
+    try:
+        stack.use_entra(
+            {
+                "ENTRA_TENANT_ID": TENANT,
+                "ENTRA_CLIENT_ID": CLIENT_ID,
+                "ENTRA_CLIENT_SECRET": CLIENT_SECRET,
+                "ENTRA_AUTHORITY": fake.authority,
+                "ENTRA_CA_BUNDLE": fake.ca_path,
+                "ENTRA_GRAPH_URL": f"{fake.base}/v1.0",
+            }
+        )
+        yield fake
+    finally:
+        stack.use_entra({}, wait=False)  # the next test that uses the stack waits
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def entra_chromium(playwright_driver: Any, stack: Stack, entra: FakeEntra) -> Iterator[Any]:
+    """Chromium that trusts the stack's certificate and the fake Entra ID's, where the
+    browser goes to sign in (both pinned by public key: no other certificate passes)."""
+    host, port = entra.base.removeprefix("https://").split(":")
+    fake_spki = spki_sha256(ssl.get_server_certificate((host, int(port))).encode())
+    pins = f"--ignore-certificate-errors-spki-list={stack.spki},{fake_spki}"
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, pins]
+    )
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="package")
@@ -106,12 +155,22 @@ def chromium(playwright_driver: Any, stack: Stack) -> Iterator[Any]:
 
 @pytest.fixture
 def open_page(chromium: Any, stack: Stack) -> Iterator[Callable[..., Any]]:
-    """``open_page(phone=True, locale="de-DE")``: a fresh browser context (own cookies)."""
+    """``open_page(phone=True, locale="de-DE")``: a fresh browser context (own cookies).
+    ``tablet=True``: an 820 × 1180 touch screen; ``bypass_csp=True`` lets the test inject
+    axe-core (the pages keep their policy otherwise)."""
     contexts: list[Any] = []
 
-    def _open(*, phone: bool = False, locale: str = "en-GB") -> Any:
-        options = {**PHONE} if phone else {}
-        context = chromium.new_context(base_url=stack.base_url, locale=locale, **options)
+    def _open(
+        *,
+        phone: bool = False,
+        tablet: bool = False,
+        locale: str = "en-GB",
+        bypass_csp: bool = False,
+    ) -> Any:
+        options = {**PHONE} if phone else {**TABLET} if tablet else {}
+        context = chromium.new_context(
+            base_url=stack.base_url, locale=locale, bypass_csp=bypass_csp, **options
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

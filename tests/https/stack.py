@@ -86,6 +86,9 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     ca_file: Path | None = None
     spki: str = ""
+    #: ENTRA_* settings of the web processes while a test signs staff in with Entra ID
+    #: (:meth:`use_entra`); empty otherwise, as the other journeys run
+    entra: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -110,6 +113,7 @@ class Stack:
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": str(self.smtp_port),
             "MAIL_DEFAULT_SENDER": "Summit <summit@example.com>",
+            **self.entra,
         }
 
     def app_settings(self) -> dict[str, Any]:
@@ -165,6 +169,11 @@ class Stack:
             self.stop_process("nginx")  # the port was taken meanwhile: take others
             if attempt == 2:
                 raise RuntimeError(f"nginx did not start:\n{self.log('nginx')}")
+        self.start_web()
+        self.start_worker()
+        self.wait_until_up()
+
+    def start_web(self) -> None:
         self._spawn(
             "gunicorn",
             [
@@ -178,8 +187,17 @@ class Stack:
                 "wsgi:app",
             ],
         )
-        self.start_worker()
-        self.wait_until_up()
+
+    def use_entra(self, settings: dict[str, str], *, wait: bool = True) -> None:
+        """Restart gunicorn with these ENTRA_* settings (empty: without Entra ID again);
+        ``wait=False`` does not wait for it to answer (the next test that uses the stack
+        does). Only the web processes sign staff in; the worker keeps its environment."""
+        assert all(name.startswith("ENTRA_") for name in settings), settings
+        self.entra = dict(settings)
+        self.stop_process("gunicorn", quick=True)  # between tests: nothing is in flight
+        self.start_web()
+        if wait:
+            self.wait_until_up()
 
     def _listening(self, nginx: subprocess.Popen, timeout: float = 10) -> bool:
         deadline = time.monotonic() + timeout
@@ -268,13 +286,37 @@ class Stack:
         finally:
             connection.close()
 
-    def stop_process(self, name: str) -> None:
+    def drain(self, timeout: float = 30) -> None:
+        """Wait until the worker has run everything queued (nothing waits, nothing runs)."""
+        from redis import Redis
+        from rq import Queue
+
+        from app.tasks import QUEUES
+
+        connection = Redis.from_url(self.redis_url)
+        try:
+            deadline = time.monotonic() + timeout
+            quiet = 0
+            while time.monotonic() < deadline:
+                queues = [Queue(name, connection=connection) for name in QUEUES]
+                busy = sum(q.count + q.started_job_registry.count for q in queues)
+                quiet = quiet + 1 if busy == 0 else 0
+                if quiet == 3:  # a job just taken is in the started registry already
+                    return
+                time.sleep(0.1)
+            raise AssertionError("the worker did not run what was queued")
+        finally:
+            connection.close()
+
+    def stop_process(self, name: str, *, quick: bool = False) -> None:
         process = self.processes.pop(name, None)
         if process is None:
             return
         if process.poll() is None:
-            # nginx and gunicorn stop gracefully on QUIT/TERM; RQ's worker on TERM
-            process.send_signal(signal.SIGQUIT if name == "nginx" else signal.SIGTERM)
+            # nginx and gunicorn stop gracefully on QUIT/TERM; RQ's worker on TERM;
+            # gunicorn at once (``quick``) on QUIT
+            graceful = signal.SIGQUIT if name == "nginx" else signal.SIGTERM
+            process.send_signal(signal.SIGQUIT if quick else graceful)
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:

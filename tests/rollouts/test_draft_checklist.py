@@ -49,7 +49,15 @@ def test_an_empty_draft_shows_its_way_to_launch_and_no_noise(client, login_as) -
     }
     assert "Launch waits for 2 required steps" in html
     assert 'href="/r/de/rollouts/sef-de/launch"' not in html
-    for noise in ("Funnel", "Completion, week by week", "Pair buddies now", "has a buddy"):
+    for noise in (
+        "Funnel",
+        "Completion, week by week",
+        "Pair buddies now",
+        "has a buddy",
+        "No progress data yet",  # a draft has no progress to be old
+        "Review free riders",  # nor a term to review
+        "/terms/1/outcome",
+    ):
         assert noise not in html
     assert 'href="/r/de/rollouts/sef-de/roster"' in html
 

@@ -8,13 +8,13 @@ import io
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from app.auth.models import Role
 from app.extensions import db
 from app.mail.models import OutboundEmail
 from app.people.models import Person
-from app.rollouts.models import EnrollmentState, RolloutStatus
+from app.rollouts.models import Enrollment, EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
 
 SENT = datetime(2026, 9, 1, 8, tzinfo=UTC)
@@ -296,3 +296,66 @@ def test_the_person_page_shows_each_new_email_and_its_sending(client, login_as) 
     db.session.commit()
     html = client.get(url).get_data(as_text=True)
     assert "pending" not in html and ">sent<" in html
+
+
+def test_more_managers_than_a_list_can_offer_are_searched_by_name(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    """A rollout of 300,000 has tens of thousands of managers: no <select> of them all."""
+    from app.rollouts.queries import MANAGER_CHOICES
+
+    rollout, _ = _rollout()
+    de = region("de").id
+    # one learner per manager, set-based: the managers and their reports in two inserts
+    db.session.execute(
+        Person.__table__.insert(),
+        [
+            {
+                "employee_id": f"M{i:04}",
+                "name": f"Boss {i:04}",
+                "email": f"boss{i}@example.com",
+                "region_id": de,
+            }
+            for i in range(MANAGER_CHOICES)
+        ],
+    )
+    bosses = dict(
+        db.session.execute(select(Person.name, Person.id).where(Person.name.like("Boss %"))).all()
+    )
+    for name, boss_id in list(bosses.items())[:3]:
+        EnrollmentFactory(
+            rollout=rollout, person__name=f"Report of {name}", person__manager_id=boss_id
+        )
+    db.session.execute(
+        Person.__table__.insert(),
+        [
+            {
+                "employee_id": f"R{i:04}",
+                "name": f"Direct report {i:04}",
+                "email": f"report{i}@example.com",
+                "region_id": de,
+                "manager_id": bosses[f"Boss {i:04}"],
+            }
+            for i in range(3, MANAGER_CHOICES)
+        ],
+    )
+    db.session.execute(
+        Enrollment.__table__.insert().from_select(
+            ["region_id", "rollout_id", "person_id", "state"],
+            select(Person.region_id, literal(rollout.id), Person.id, literal("invited")).where(
+                Person.name.like("Direct report %")
+            ),
+        )
+    )
+    db.session.commit()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners"
+    html = client.get(url).get_data(as_text=True)
+    assert '<select name="manager">' not in html and 'name="manager_q"' in html
+    # Mia Manager (from _rollout) plus the bosses: more than the list offers
+    assert _names(client.get(f"{url}?manager_q=mia").get_data(as_text=True)) == ["Anna Árpád"]
+    assert _names(client.get(f"{url}?manager_q=boss+0001").get_data(as_text=True)) == [
+        "Report of Boss 0001"
+    ]
+    assert _names(client.get(f"{url}?manager_q=boss1@").get_data(as_text=True)) == [
+        "Report of Boss 0001"
+    ]
+    assert _names(client.get(f"{url}?manager_q=nobody").get_data(as_text=True)) == []
