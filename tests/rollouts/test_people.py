@@ -33,7 +33,7 @@ def _rollout():  # type: ignore[no-untyped-def]
             state=EnrollmentState.COMMITTED,
             committed_at=SENT,
             invited_at=SENT,
-            buddy_group=3,
+            buddy_group=1734,  # a database-wide key: people see the rollout's number
         ),
         "ben": EnrollmentFactory(
             rollout=rollout,
@@ -42,7 +42,7 @@ def _rollout():  # type: ignore[no-untyped-def]
             person__employee_id="E-BEN",
             state=EnrollmentState.INVITED,
             invited_at=SENT,
-            buddy_group=3,
+            buddy_group=1734,  # a database-wide key: people see the rollout's number
         ),
         "evil": EnrollmentFactory(
             rollout=rollout,
@@ -84,7 +84,7 @@ def test_filters_and_sort(client, login_as) -> None:  # type: ignore[no-untyped-
     assert "Mia Manager" in manager  # offered as a filter
     boss_id = db.session.scalar(select(Person.id).where(Person.name == "Mia Manager"))
     assert _names(client.get(f"{url}?manager={boss_id}").get_data(as_text=True)) == ["Anna Árpád"]
-    assert _names(client.get(f"{url}?group=3").get_data(as_text=True)) == [
+    assert _names(client.get(f"{url}?group=1").get_data(as_text=True)) == [
         "Anna Árpád",
         "Ben Annecy",
     ]
@@ -145,8 +145,74 @@ def test_person_page_shows_the_journey(client, login_as) -> None:  # type: ignor
     login_as(staff(Role.LOCAL_LEAD, "de"))
     html = client.get(f"/r/de/rollouts/sef-de/learners/{anna.id}").get_data(as_text=True)
     assert "Anna Árpád" in html and "Mia Manager" in html
-    assert "Group 3: Ben Annecy" in html
+    assert "Group 1: Ben Annecy" in html and "1734" not in html
     assert "Committed" in html and "Join the Summit programme" in html
+
+
+def test_buddy_groups_are_numbered_per_rollout_in_the_order_they_were_formed(
+    client, login_as, csrf_token
+) -> None:  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory(slug="sef-de", status=RolloutStatus.LAUNCHED, launched_at=SENT)
+    other = RolloutFactory(slug="sef-de-2")
+    EnrollmentFactory(rollout=other, buddy_group=1700)  # another rollout's group comes first
+    members = {}
+    for key, names in ((1802, ["Cleo", "Dan"]), (1734, ["Ava", "Bo"]), (1801, ["Eli", "Fay"])):
+        for name in names:
+            members[name] = EnrollmentFactory(
+                rollout=rollout, person__name=name, state=EnrollmentState.COMMITTED, buddy_group=key
+            )
+    EnrollmentFactory(rollout=rollout, person__name="Gus")
+    db.session.commit()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners"
+    html = client.get(url).get_data(as_text=True)
+    assert not re.search(r"Group \d{3,}|group-\d{3,}", html)
+    assert re.findall(r'<option value="(\d+)">Group (\d+)</option>', html) == [
+        ("1", "1"),
+        ("2", "2"),
+        ("3", "3"),
+    ]
+    rows = []
+    for row in re.findall(r"<tr><td>.*?</tr>", html, re.DOTALL):
+        group = re.search(r'#group-(\d+)">Group (\d+)</a></td>', row)
+        rows.append((_names(row)[0], *(group.groups() if group else ("", ""))))
+    assert rows == [
+        ("Ava", "1", "1"),
+        ("Bo", "1", "1"),
+        ("Cleo", "3", "3"),
+        ("Dan", "3", "3"),
+        ("Eli", "2", "2"),
+        ("Fay", "2", "2"),
+        ("Gus", "", ""),
+    ]
+    # the filter takes the number people see, mapped to the group in the query
+    assert _names(client.get(f"{url}?group=2").get_data(as_text=True)) == ["Eli", "Fay"]
+    assert _names(client.get(f"{url}?group=3").get_data(as_text=True)) == ["Cleo", "Dan"]
+    assert _names(client.get(f"{url}?group=4").get_data(as_text=True)) == []
+    assert _names(client.get(f"{url}?group=0").get_data(as_text=True)) == []
+    assert _names(client.get(f"{url}?group=1734").get_data(as_text=True)) == []
+    exported = client.get(f"{url}?format=csv&sort=name").get_data(as_text=True)
+    assert [(r[0], r[5]) for r in list(csv.reader(io.StringIO(exported)))[1:]] == [
+        ("Ava", "1"),
+        ("Bo", "1"),
+        ("Cleo", "3"),
+        ("Dan", "3"),
+        ("Eli", "2"),
+        ("Fay", "2"),
+        ("Gus", ""),
+    ]
+    person = client.get(f"{url}/{members['Eli'].id}").get_data(as_text=True)
+    assert "Group 2: Fay" in person and "#group-2" in person and "1801" not in person
+    page = client.get("/r/de/rollouts/sef-de/buddies").get_data(as_text=True)
+    assert re.findall(r'<li id="group-(\d+)">Group (\d+):', page) == [
+        ("1", "1"),
+        ("2", "2"),
+        ("3", "3"),
+    ]
+    assert "Group 1734" not in page
+    # the move form names the group by its number and posts its key (stable while a
+    # group elsewhere in the rollout dissolves)
+    assert '<option value="1801">Group 2: Eli, Fay</option>' in page
 
 
 def test_person_page_of_another_region_or_rollout_is_404(client, login_as) -> None:  # type: ignore[no-untyped-def]
