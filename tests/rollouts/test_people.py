@@ -8,7 +8,7 @@ import io
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import literal, select
+from sqlalchemy import Integer, cast, func, literal, select
 
 from app.auth.models import Role
 from app.extensions import db
@@ -360,3 +360,49 @@ def test_more_managers_than_a_list_can_offer_are_searched_by_name(client, login_
         "Report of Boss 0001"
     ]
     assert _names(client.get(f"{url}?manager_q=nobody").get_data(as_text=True)) == []
+
+
+def test_more_buddy_groups_than_a_list_can_offer_are_filtered_by_number(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    rollout, _ = _rollout()  # its two learners share the group of key 1734
+    de = region("de").id
+    db.session.execute(
+        Person.__table__.insert(),
+        [
+            {
+                "employee_id": f"G{i:04}",
+                "name": f"Grouped {i:04}",
+                "email": f"g{i}@example.com",
+                "region_id": de,
+            }
+            for i in range(400)
+        ],
+    )
+    # 200 more groups of two, keys 10, 11, … in the order of the names
+    db.session.execute(
+        Enrollment.__table__.insert().from_select(
+            ["region_id", "rollout_id", "person_id", "state", "buddy_group"],
+            select(
+                Person.region_id,
+                literal(rollout.id),
+                Person.id,
+                literal("committed"),
+                literal(10) + cast(func.substr(Person.employee_id, 2), Integer) // 2,
+            ).where(Person.name.like("Grouped %")),
+        )
+    )
+    db.session.commit()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners"
+    html = client.get(url).get_data(as_text=True)
+    assert '<select name="group">' not in html
+    assert 'type="number" name="group" min="1" max="201"' in html
+    # group 1 is the first formed (key 10: Grouped 0000 and 0001), 201 the last (key 1734)
+    assert _names(client.get(f"{url}?group=1").get_data(as_text=True)) == [
+        "Grouped 0000",
+        "Grouped 0001",
+    ]
+    assert _names(client.get(f"{url}?group=201").get_data(as_text=True)) == [
+        "Anna Árpád",
+        "Ben Annecy",
+    ]
+    assert _names(client.get(f"{url}?group=-1").get_data(as_text=True)) == ["=HYPERLINK(1)"]
