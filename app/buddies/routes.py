@@ -101,7 +101,7 @@ def groups(slug: str) -> Any:
         paused=[e for e in waiting if e.id not in held and e.pairing_paused],
         unpaired=[e for e in waiting if e.id not in held and not e.pairing_paused],
         learners=sorted(
-            [m for _n, members in formed for m in members] + waiting,
+            [m for formed_group in formed for m in formed_group.members] + waiting,
             key=lambda e: (e.person.name.casefold(), e.id),
         ),
         can_edit=may_edit(),

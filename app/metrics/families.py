@@ -337,7 +337,7 @@ def add_free_riders(
         return  # an aggregate region's names are never even read
     cut = table("cutoff_names")
     rows = db.session.execute(
-        select(tr.region_id, Person.name, Term.number)
+        select(tr.region_id, Person.name, Term.number, Term.title)
         .join(cut, cut.c.region_id == tr.region_id)
         .join(Enrollment, Enrollment.id == tr.enrollment_id)
         .join(Person, Person.id == Enrollment.person_id)
@@ -349,8 +349,10 @@ def add_free_riders(
         )
         .order_by(tr.region_id, Term.number, Person.name)
     )
-    for rid, name, term_number in rows:
-        figures[rid]["free_rider_names"].append({"name": name, "term": term_number})
+    for rid, name, term_number, term_title in rows:
+        figures[rid]["free_rider_names"].append(
+            {"name": name, "term": term_number, "term_title": term_title.strip()}
+        )
 
 
 def add_master_classes(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:

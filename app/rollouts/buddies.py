@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -282,8 +283,19 @@ def swap_buddies(
     )
 
 
-def groups_by_name(rollout: Rollout) -> list[tuple[int, list[Enrollment]]]:
-    """The rollout's buddy groups (number, members by name), by their first member's name."""
+class BuddyGroup(NamedTuple):
+    """A buddy group as the lead sees it."""
+
+    #: 1..n in the rollout, in the order the groups were formed: what people read
+    number: int
+    #: the stored ``Enrollment.buddy_group`` (a database-wide counter, never shown)
+    key: int
+    members: list[Enrollment]
+
+
+def groups_by_name(rollout: Rollout) -> list[BuddyGroup]:
+    """The rollout's buddy groups, numbered 1..n in the order they were formed (as
+    :func:`app.rollouts.queries.buddy_group_numbers`), each group's members by name."""
     members = db.session.scalars(
         select(Enrollment).where(
             Enrollment.rollout_id == rollout.id,
@@ -294,11 +306,10 @@ def groups_by_name(rollout: Rollout) -> list[tuple[int, list[Enrollment]]]:
     found: dict[int, list[Enrollment]] = defaultdict(list)
     for e in members:
         found[e.buddy_group].append(e)  # type: ignore[index]
-    groups = [
-        (number, sorted(people, key=lambda m: (m.person.name.casefold(), m.id)))
-        for number, people in found.items()
+    return [
+        BuddyGroup(number, key, sorted(found[key], key=lambda m: (m.person.name.casefold(), m.id)))
+        for number, key in enumerate(sorted(found), start=1)
     ]
-    return sorted(groups, key=lambda g: g[0])
 
 
 def move_learner(
@@ -320,7 +331,7 @@ def move_learner(
         raise BuddyError(_("Say in a few words why you move this learner."))
     old = enrollment.buddy_group
     if group is not None:
-        if not any(number == group for number, _m in groups_by_name(rollout)):
+        if not any(formed.key == group for formed in groups_by_name(rollout)):
             raise BuddyError(_("Choose a buddy group of this rollout."))
         if group == old:
             raise BuddyError(_("This learner is already in that group."))

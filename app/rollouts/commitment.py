@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
 from app.audit.services import record
 from app.calendar import parse_hhmm, weekday_from_name
@@ -24,6 +24,7 @@ from app.extensions import db
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+from app.rollouts.queries import like_prefix
 from app.rollouts.texts import text
 
 log = logging.getLogger(__name__)
@@ -68,18 +69,52 @@ class StudySlot:
 # --- the buddy ---------------------------------------------------------------------------
 
 
-def buddy_choices(enrollment: Enrollment) -> list[tuple[int, str]]:
-    """(enrollment id, name) of the learners ``enrollment`` may name: committed learners of
-    the same rollout and region, never themselves, by name."""
-    rows = db.session.execute(
-        select(Enrollment.id, Person.name)
+#: at most this many names in the commit page's list (type to narrow it)
+BUDDY_CHOICES_MAX = 200
+#: at most this many people named when a typed buddy fits several
+BUDDY_MATCHES_SHOWN = 10
+
+
+def _name_words_start(words: list[str]) -> ColumnElement[bool]:
+    """Each of ``words`` begins a word of the person's name (any case, any order)."""
+    name = func.lower(Person.name)
+    return and_(
+        *(
+            or_(
+                name.like(like_prefix(w), escape="\\"),
+                name.like("% " + like_prefix(w), escape="\\"),
+            )
+            for w in words
+        )
+    )
+
+
+def _others_in_rollout(enrollment: Enrollment, states: tuple[EnrollmentState, ...]) -> Select:
+    """The rollout's other learners in ``states`` (same region), their person joined: the
+    bound every buddy lookup starts from (``ix_enrollment_rollout_state``)."""
+    return (
+        select(Enrollment.id, Person.name, Person.email)
         .join(Person, Person.id == Enrollment.person_id)
         .where(
             Enrollment.rollout_id == enrollment.rollout_id,
             Enrollment.region_id == enrollment.region_id,
-            Enrollment.state.in_(NAMEABLE),
+            Enrollment.state.in_(states),
             Enrollment.id != enrollment.id,
         )
+    )
+
+
+def buddy_choices(enrollment: Enrollment, typed: str = "") -> list[tuple[int, str]]:
+    """(enrollment id, name) of the learners ``enrollment`` may name: committed learners of
+    the same rollout and region, never themselves, by name; with ``typed`` (what the form
+    held), those whose name has words starting with it. One query, at most
+    :data:`BUDDY_CHOICES_MAX` rows."""
+    stmt = _others_in_rollout(enrollment, NAMEABLE)
+    words = _words(typed)
+    if words and "@" not in typed:
+        stmt = stmt.where(_name_words_start(words))
+    rows = db.session.execute(
+        stmt.order_by(func.lower(Person.name), Enrollment.id).limit(BUDDY_CHOICES_MAX)
     ).all()
     return sorted(((r.id, r.name) for r in rows), key=lambda c: (c[1].casefold(), c[0]))
 
@@ -100,37 +135,48 @@ def email_hint(email: str) -> str:
 
 def resolve_buddy(enrollment: Enrollment, choice: str) -> Enrollment | None:
     """The learner ``choice`` names, looked up in the rollout's roster (same region, not
-    left, never the learner): a full name, a work email, or an id from the list; None for
-    "pair me". Raises CommitError when it names nobody ("buddy_unknown") or fits several
-    people, or only part of a name ("buddy_ambiguous", with the names and email hints to
-    choose from). Nothing is stored here."""
+    left, never the learner): a full name, a work email or employee id, or an id from the
+    list; None for "pair me". Raises CommitError when it names nobody ("buddy_unknown") or
+    fits several people, or only the start of a name, email or employee id
+    ("buddy_ambiguous", with the names and email hints to choose from). One query: the
+    exact matches first, then the prefix matches, at most :data:`BUDDY_MATCHES_SHOWN` + 1.
+    Nothing is stored here."""
     choice = " ".join(choice.split())
     if not choice:
         return None
-    rows = db.session.execute(
-        select(Enrollment.id, Person.name, Person.email)
-        .join(Person, Person.id == Enrollment.person_id)
-        .where(
-            Enrollment.rollout_id == enrollment.rollout_id,
-            Enrollment.region_id == enrollment.region_id,
-            Enrollment.state.in_(ON_ROSTER),
-            Enrollment.id != enrollment.id,
-        )
-    ).all()
+    typed = choice.lower()
     wanted = _words(choice)
+    exact_ones: list[ColumnElement[bool]] = [
+        func.lower(Person.email) == typed,
+        func.lower(Person.employee_id) == typed,
+    ]
     if choice.isdigit():
-        exact = [r for r in rows if r.id == int(choice)]
-    elif "@" in choice:
-        exact = [r for r in rows if r.email.casefold() == choice.casefold()]
-    else:
-        exact = [r for r in rows if _words(r.name) == wanted]
-    if len(exact) == 1:
-        return db.session.get(Enrollment, exact[0].id)
-    # several namesakes, or part of a name ("Max"): say who could be meant
-    near = exact or [r for r in rows if wanted and set(wanted) <= set(_words(r.name))]
+        exact_ones.append(Enrollment.id == int(choice))
+    if "@" not in choice:
+        exact_ones.append(func.lower(Person.name) == " ".join(wanted))
+    exact = or_(*exact_ones)
+    starts = [
+        func.lower(Person.email).like(like_prefix(typed), escape="\\"),
+        func.lower(Person.employee_id).like(like_prefix(typed), escape="\\"),
+    ]
+    if "@" not in choice:
+        starts.append(_name_words_start(wanted))
+    is_exact = case((exact, 0), else_=1).label("is_exact")
+    rows = db.session.execute(
+        _others_in_rollout(enrollment, ON_ROSTER)
+        .add_columns(Enrollment, is_exact)
+        .where(or_(exact, *starts))
+        .order_by(is_exact, func.lower(Person.name), Enrollment.id)
+        .limit(BUDDY_MATCHES_SHOWN + 1)
+    ).all()
+    exact_rows = [r for r in rows if r.is_exact == 0]
+    if len(exact_rows) == 1:
+        return exact_rows[0].Enrollment
+    # several namesakes, or the start of a name ("Max"): say who could be meant
+    near = exact_rows or rows
     if not near:
         raise CommitError("buddy_unknown", name=choice[:200])
-    near = sorted(near, key=lambda r: (r.name.casefold(), r.id))[:10]
+    near = sorted(near, key=lambda r: (r.name.casefold(), r.id))[:BUDDY_MATCHES_SHOWN]
     names = ", ".join(f"{r.name} ({email_hint(r.email)})" for r in near)
     raise CommitError("buddy_ambiguous", name=choice[:200], names=names)
 

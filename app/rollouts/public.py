@@ -68,7 +68,7 @@ def commit_page(token: str) -> Any:
         declined=enrollment.declined_at is not None,
         open=rollout.status is RolloutStatus.LAUNCHED,
         examples=example_goals(lang),
-        buddies=commitment.buddy_choices(enrollment)
+        buddies=commitment.buddy_choices(enrollment, request.form.get("buddy", ""))
         if enrollment.state is EnrollmentState.INVITED
         else [],
         zones=commitment.zone_choices(enrollment),

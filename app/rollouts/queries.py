@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, and_, case, func, literal, select, union_all
+from sqlalchemy import Integer, Row, and_, case, false, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -293,13 +293,15 @@ class LearnerQuery:
     #: a prefix of the manager's name (or of any word of it) or email, any case (the filter
     #: of a rollout with more managers than a list can offer)
     manager_q: str = ""
-    #: a buddy group's number, or -1 for "not in a group"
+    #: a buddy group's number as people see it (1..n, :func:`buddy_group_numbers`), or -1
+    #: for "not in a group"
     buddy_group: int | None = None
     sort: str = "name"
     descending: bool = False
 
 
-def _like_prefix(text: str) -> str:
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (escape ``\\``) for what starts with ``text``, its wildcards literal."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped + "%"
 
@@ -313,7 +315,7 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
         return None
     text = query.q.strip().lower()
     if text:
-        prefix = _like_prefix(text)
+        prefix = like_prefix(text)
         stmt = stmt.where(
             func.lower(Person.name).like(prefix, escape="\\")
             | func.lower(Person.name).like("% " + prefix, escape="\\")
@@ -325,7 +327,7 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
     manager_text = query.manager_q.strip().lower()
     if manager_text:
         manager = aliased(Person)
-        prefix = _like_prefix(manager_text)
+        prefix = like_prefix(manager_text)
         # a manager may work in another region than their reports: not bounded by region
         stmt = stmt.where(
             Person.manager_id.in_(
@@ -338,8 +340,12 @@ def learners_query(rollout_id: int, region_id: int, query: LearnerQuery) -> Any:
         )
     if query.buddy_group == -1:
         stmt = stmt.where(Enrollment.buddy_group.is_(None))
+    elif query.buddy_group is not None and query.buddy_group >= 1:
+        stmt = stmt.where(
+            Enrollment.buddy_group == group_key_of_number(rollout_id, query.buddy_group)
+        )
     elif query.buddy_group is not None:
-        stmt = stmt.where(Enrollment.buddy_group == query.buddy_group)
+        stmt = stmt.where(false())  # no group has a number below 1
     column = LEARNER_SORTS[query.sort]
     if query.sort == "name":
         column = func.lower(Person.name)
@@ -400,8 +406,12 @@ def learner_rows(
         Enrollment.committed_at,
         Enrollment.completed_at,
     ).outerjoin(manager, manager.id == Person.manager_id)
+    numbers = buddy_group_numbers(rollout_id)  # the group as people see it, not its key
     result = db.session.execute(columns.execution_options(yield_per=2000))
-    yield from result
+    for row in result:
+        cells = list(row)
+        cells[5] = numbers.get(cells[5])
+        yield cells
 
 
 #: the manager filter is a list up to this many managers, a search by name or email above
@@ -435,16 +445,37 @@ def manager_choices(rollout_id: int, region_id: int) -> list[tuple[int, str]] | 
     return [(r.id, r.name) for r in rows]
 
 
-@read_cache.cached(reads=("enrollment",))
-def buddy_group_choices(rollout_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Enrollment.buddy_group)
-            .where(Enrollment.rollout_id == rollout_id, Enrollment.buddy_group.is_not(None))
-            .distinct()
-            .order_by(Enrollment.buddy_group)
-        )
+def _group_keys(rollout_id: int) -> Any:
+    """The stored keys of the rollout's buddy groups, in the order the groups were formed
+    (a new group's key is always above every key before it)."""
+    return (
+        select(Enrollment.buddy_group)
+        .where(Enrollment.rollout_id == rollout_id, Enrollment.buddy_group.is_not(None))
+        .distinct()
+        .order_by(Enrollment.buddy_group)
     )
+
+
+@read_cache.cached(reads=("enrollment",))
+def buddy_group_numbers(rollout_id: int) -> dict[int, int]:
+    """The number people see for each buddy group of the rollout, 1..n in the order the
+    groups were formed, by stored key (the key is a database-wide counter: "Group 1734"
+    means nothing to a lead). One query for the whole rollout."""
+    keys = db.session.scalars(_group_keys(rollout_id))
+    return {key: number for number, key in enumerate(keys, start=1)}
+
+
+def buddy_group_number(rollout_id: int, key: int) -> int:
+    """The number people see for one buddy group (as in :func:`buddy_group_numbers`): how
+    many of the rollout's groups were formed up to it, counted in one query."""
+    keys = _group_keys(rollout_id).where(Enrollment.buddy_group <= key).order_by(None)
+    return db.session.scalar(select(func.count()).select_from(keys.subquery())) or 0
+
+
+def group_key_of_number(rollout_id: int, number: int) -> Any:
+    """The stored key of the rollout's group numbered ``number`` (as people see it), as a
+    scalar subquery for a filter: none matches a number out of range."""
+    return _group_keys(rollout_id).limit(1).offset(max(number - 1, 0)).scalar_subquery()
 
 
 def learner_by_reference(rollout_id: int, reference: str) -> Enrollment | None:

@@ -163,7 +163,7 @@ def learners(slug: str) -> Any:
         # each state's name translated once for the page, not once per row
         state_names={s.value: charts.stage_label(s) for s in EnrollmentState},
         managers=queries.manager_choices(rollout.id, rollout.region_id),
-        groups=queries.buddy_group_choices(rollout.id),
+        group_numbers=queries.buddy_group_numbers(rollout.id),
         sorts=[
             ("name", _("Name")),
             ("employee_id", _("Employee id")),

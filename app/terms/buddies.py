@@ -84,6 +84,7 @@ def due_buddy_signoffs(*, region: Region, now: datetime | None = None) -> int:
                             "learner_name": enrollment.person.name,
                             "program_title": program.title,
                             "term_number": term.number,
+                            "term_title": term.title.strip(),
                             "url": url,
                         },
                         locale=_locale(buddy.person, region),

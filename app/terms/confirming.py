@@ -152,6 +152,7 @@ def _queue_removal_emails(
         "learner_name": learner.name,
         "program_title": enrollment.rollout.program.title,
         "term_number": term.number,
+        "term_title": term.title.strip(),
         "modules_done": review.modules_done,
         "modules_expected": review.modules_expected,
         "lead_name": getattr(by, "name", "Summit"),

@@ -85,15 +85,19 @@ def candidate_evidence(
         )
         or 0
     )
-    candidates = (
-        select(TermReview.enrollment_id)
+    # the candidates, found once: referenced three times, the CTE is computed once (the
+    # term's reviews of every rollout of the program were scanned for each reference)
+    found = (
+        select(TermReview.id.label("review_id"), TermReview.enrollment_id.label("eid"))
         .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
         .where(
             TermReview.term_id == term.id,
             Enrollment.rollout_id == rollout_id,
             TermReview.verdict == Verdict.FREE_RIDER_CANDIDATE,
         )
+        .cte("candidates")
     )
+    candidates = select(found.c.eid)
     done = (
         select(
             ModuleProgress.enrollment_id.label("eid"),
@@ -166,16 +170,12 @@ def candidate_evidence(
             attended_n.label("calls_attended"),
             last.label("last_activity"),
         )
-        .select_from(TermReview)
-        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+        .select_from(found)
+        .join(TermReview, TermReview.id == found.c.review_id)
+        .join(Enrollment, Enrollment.id == found.c.eid)
         .join(Person, Person.id == Enrollment.person_id)
-        .outerjoin(done, done.c.eid == TermReview.enrollment_id)
-        .outerjoin(attended, attended.c.eid == TermReview.enrollment_id)
-        .where(
-            TermReview.term_id == term.id,
-            Enrollment.rollout_id == rollout_id,
-            TermReview.verdict == Verdict.FREE_RIDER_CANDIDATE,
-        )
+        .outerjoin(done, done.c.eid == found.c.eid)
+        .outerjoin(attended, attended.c.eid == found.c.eid)
     )
     if sort == "name":
         query = query.order_by(Person.name, TermReview.id)

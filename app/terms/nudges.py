@@ -123,6 +123,7 @@ def _send_at_risk(
         "program_title": rollout.program.title,
         "course_url": rollout.program.course_url,
         "term_number": term.number,
+        "term_title": term.title.strip(),
         "term_ends_on": format_date(term.ends_on, "long", locale=_locale(learner, region)),
         "modules_done": done,
         "modules_expected": expected,

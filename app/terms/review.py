@@ -41,12 +41,14 @@ def excuse(
     now: datetime | None = None,
 ) -> TermReview:
     """Excuse a free-rider candidate (audited); with ``withdraw`` the learner also leaves the
-    program as WITHDRAWN (``enrollment_left`` sent). Raises ReviewError on a second review."""
+    program as WITHDRAWN (``enrollment_left`` sent). Raises ReviewError on a second review
+    and when ``note`` (why the learner is kept) is empty or blank: every caller, the web
+    form, the CLI or a script, must give a reason."""
     now = now or utcnow()
     if review.verdict is not Verdict.FREE_RIDER_CANDIDATE:
         raise ReviewError(_("this learner was already reviewed"))
-    if reason is ExcuseReason.OTHER and not note.strip():
-        raise ReviewError(_("say why in the note when the reason is “other”"))
+    if not note.strip():
+        raise ReviewError(_("say why you keep this learner: a reason is required"))
     review.verdict = Verdict.EXCUSED
     review.excuse_reason = reason.value
     review.excuse_note = note.strip() or None
@@ -249,6 +251,7 @@ def tell_sponsors_if_reviewed(
                 "program_title": rollout.program.title,
                 "region_name": region.name,
                 "term_number": term.number,
+                "term_title": term.title.strip(),
                 "on_track": outcome.on_track,
                 "excused": outcome.excused,
                 "removed": outcome.removed,

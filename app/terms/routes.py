@@ -130,8 +130,6 @@ def decide(slug: str, number: int, review_id: int) -> Any:
     decision = form.decision.data
     try:
         if decision == "excuse":
-            if not (form.note.data or "").strip():
-                raise ReviewError(gettext("say why you keep this learner: a reason is required"))
             try:
                 reason = ExcuseReason(form.reason.data or "")
             except ValueError:

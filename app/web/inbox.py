@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, null, or_, select
 
 from app.approvals.models import AllocationStatus, TimeAllocation
 from app.calls.invitations import CALL_STATES
@@ -25,7 +25,7 @@ from app.people.models import Person
 from app.programs.models import Program, Term, term_required_module
 from app.progress.models import ImportStatus as ProgressImportStatus
 from app.progress.models import ModuleProgress, ProgressImport
-from app.rates import completion_rate, ratio
+from app.rates import completion_rate_sql, ratio_sql
 from app.regions.models import Region
 from app.reports.models import Report, ReportScope
 from app.reports.queries import LISTED
@@ -373,6 +373,114 @@ class LeagueRow:
     trend: float | None
 
 
+def _league_statement(region_ids: Collection[int] | None, now: datetime) -> tuple[Any, dict]:
+    """Every rollout (of the regions; all when None) with its figures as SQL columns, and
+    the sortable columns by sort key: one statement over two grouped subqueries (the
+    counts, the pace)."""
+    week_ago = now - timedelta(days=7)
+    counted = (EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN)
+
+    def total(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    counts_q = (
+        select(
+            Enrollment.rollout_id.label("rollout_id"),
+            total(Enrollment.invited_at.is_not(None)).label("enrolled"),
+            total(Enrollment.state == EnrollmentState.WITHDRAWN).label("withdrawn"),
+            total(Enrollment.state == EnrollmentState.COMPLETED).label("completed"),
+            total(Enrollment.invited_at <= week_ago).label("enrolled_then"),
+            total(
+                and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= week_ago)
+            ).label("withdrawn_then"),
+            total(Enrollment.completed_at <= week_ago).label("completed_then"),
+            total(Enrollment.state.not_in(counted)).label("in_program"),
+        )
+        .where(Enrollment.invited_at.is_not(None))
+        .group_by(Enrollment.rollout_id)
+    )
+    pace_q = _on_pace_statement(region_ids, now)
+    if region_ids is not None:
+        counts_q = counts_q.where(Enrollment.region_id.in_(region_ids))
+    counts = counts_q.subquery()
+    on_pace = pace_q.subquery()
+    e, w, c = (func.coalesce(counts.c[k], 0) for k in ("enrolled", "withdrawn", "completed"))
+    e0, w0, c0 = (
+        func.coalesce(counts.c[k], 0) for k in ("enrolled_then", "withdrawn_then", "completed_then")
+    )
+    learners = func.coalesce(counts.c.in_program, 0)
+    rate_now = completion_rate_sql(completed=c, enrolled=e, withdrawn=w)
+    rate_then = completion_rate_sql(completed=c0, enrolled=e0, withdrawn=w0)
+    completion = case((e != 0, rate_now), else_=null())
+    pace = ratio_sql(func.coalesce(on_pace.c.n, 0), learners)
+    trend = case((and_(e != 0, e0 != 0), func.coalesce(rate_now, 0) - rate_then), else_=null())
+    stmt = (
+        select(
+            Rollout.region_id,
+            Region.code,
+            Region.name,
+            Rollout.slug,
+            Program.title,
+            Rollout.status,
+            learners.label("learners"),
+            c.label("completed"),
+            completion.label("completion"),
+            pace.label("pace"),
+            trend.label("trend"),
+        )
+        .join(Region, Region.id == Rollout.region_id)
+        .join(Program, Program.id == Rollout.program_id)
+        .outerjoin(counts, counts.c.rollout_id == Rollout.id)
+        .outerjoin(on_pace, on_pace.c.rollout_id == Rollout.id)
+    )
+    if region_ids is not None:
+        stmt = stmt.where(Rollout.region_id.in_(region_ids))
+    keys = {
+        "region": func.lower(Region.name),
+        "program": func.lower(Program.title),
+        "status": Rollout.status,
+        "learners": learners,
+        "completion": completion,
+        "pace": pace,
+        "trend": trend,
+    }
+    return stmt, keys
+
+
+def _league_ordered(stmt: Any, keys: dict, sort: str, descending: bool) -> Any:
+    """The league's order: rows without a figure last whichever the direction, then the
+    figure, the region's name, the program's title (all in the direction asked), the
+    rollout id last so that pages never overlap or skip a row."""
+    key = keys.get(sort, keys["completion"])
+
+    def way(column: Any) -> Any:
+        return column.desc() if descending else column.asc()
+
+    return stmt.order_by(
+        case((key.is_(None), 1), else_=0),
+        way(key),
+        way(Region.name),
+        way(Program.title),
+        way(Rollout.id),
+    )
+
+
+def _league_row(row: Any) -> LeagueRow:
+    return LeagueRow(
+        region_id=row.region_id,
+        region_code=row.code,
+        region_name=row.name,
+        slug=row.slug,
+        program=row.title,
+        status=row.status.value,
+        learners=int(row.learners),
+        completed=int(row.completed),
+        completion=row.completion,
+        pace=row.pace,
+        trend=row.trend,
+    )
+
+
 def league(
     region_ids: Collection[int] | None,
     now: datetime,
@@ -381,93 +489,43 @@ def league(
     descending: bool = True,
 ) -> list[LeagueRow]:
     """Every rollout (of the regions; all when None) with its completion rate now and a
-    week ago, and its share of learners on pace by their modules: one grouped statement
-    for the counts and one for the pace (``app.metrics``'s definitions: completion =
-    completed / (enrolled − withdrawn)), sorted server-side by ``sort``."""
-    week_ago = now - timedelta(days=7)
-    counted = (EnrollmentState.REMOVED, EnrollmentState.WITHDRAWN)
-    enrolled = func.sum(case((Enrollment.invited_at.is_not(None), 1), else_=0))
-    withdrawn = func.sum(case((Enrollment.state == EnrollmentState.WITHDRAWN, 1), else_=0))
-    completed = func.sum(case((Enrollment.state == EnrollmentState.COMPLETED, 1), else_=0))
-    enrolled_then = func.sum(case((Enrollment.invited_at <= week_ago, 1), else_=0))
-    withdrawn_then = func.sum(
-        case(
-            (
-                and_(Enrollment.state == EnrollmentState.WITHDRAWN, Enrollment.left_at <= week_ago),
-                1,
-            ),
-            else_=0,
+    week ago, and its share of learners on pace by their modules (``app.rates``'
+    formulas: completion = completed / (enrolled − withdrawn)), sorted by ``sort`` in the
+    database: one statement."""
+    stmt, keys = _league_statement(region_ids, now)
+    return [
+        _league_row(r) for r in db.session.execute(_league_ordered(stmt, keys, sort, descending))
+    ]
+
+
+def league_page(
+    region_ids: Collection[int] | None,
+    now: datetime,
+    *,
+    sort: str = "completion",
+    descending: bool = True,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[LeagueRow], int]:
+    """One page of :func:`league` (ORDER BY, LIMIT, OFFSET in the database) and how many
+    rollouts there are in all (a window count over the same statement); a second
+    statement only past the last page."""
+    stmt, keys = _league_statement(region_ids, now)
+    found = db.session.execute(
+        _league_ordered(
+            stmt.add_columns(func.count().over().label("total")), keys, sort, descending
         )
-    )
-    completed_then = func.sum(case((Enrollment.completed_at <= week_ago, 1), else_=0))
-    in_program = func.sum(case((Enrollment.state.not_in(counted), 1), else_=0))
-    counts_q = (
-        select(
-            Enrollment.rollout_id,
-            enrolled,
-            withdrawn,
-            completed,
-            enrolled_then,
-            withdrawn_then,
-            completed_then,
-            in_program,
-        )
-        .where(Enrollment.invited_at.is_not(None))
-        .group_by(Enrollment.rollout_id)
-    )
-    rollouts_q = (
-        select(Rollout, Region.code, Region.name, Program.title)
-        .join(Region, Region.id == Rollout.region_id)
-        .join(Program, Program.id == Rollout.program_id)
-    )
-    if region_ids is not None:
-        counts_q = counts_q.where(Enrollment.region_id.in_(region_ids))
-        rollouts_q = rollouts_q.where(Rollout.region_id.in_(region_ids))
-    counts = {row[0]: row[1:] for row in db.session.execute(counts_q).all()}
-    pace = _on_pace(region_ids, now)
-    rows = []
-    for rollout, code, name, title in db.session.execute(rollouts_q).all():
-        e, w, c, e0, w0, c0, inp = (int(x or 0) for x in counts.get(rollout.id, (0,) * 7))
-        now_rate = completion_rate(completed=c, enrolled=e, withdrawn=w)
-        then_rate = completion_rate(completed=c0, enrolled=e0, withdrawn=w0) if e0 else None
-        rows.append(
-            LeagueRow(
-                region_id=rollout.region_id,
-                region_code=code,
-                region_name=name,
-                slug=rollout.slug,
-                program=title,
-                status=rollout.status.value,
-                learners=inp,
-                completed=c,
-                completion=now_rate if e else None,
-                pace=ratio(pace.get(rollout.id, 0), inp) if inp else None,
-                trend=None if then_rate is None or not e else (now_rate or 0) - then_rate,
-            )
-        )
-    return sort_league(rows, sort, descending)
+        .limit(page_size)
+        .offset((max(page, 1) - 1) * page_size)
+    ).all()
+    if found:
+        return [_league_row(r) for r in found], int(found[0].total)
+    return [], db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
-def sort_league(rows: list[LeagueRow], sort: str, descending: bool) -> list[LeagueRow]:
-    """Sort by a column; rows without a figure go last whichever the direction."""
-    key = {
-        "region": lambda r: r.region_name.casefold(),
-        "program": lambda r: r.program.casefold(),
-        "status": lambda r: r.status,
-        "learners": lambda r: r.learners,
-        "completion": lambda r: r.completion,
-        "pace": lambda r: r.pace,
-        "trend": lambda r: r.trend,
-    }.get(sort, lambda r: r.completion)
-    known = [r for r in rows if key(r) is not None]
-    unknown = [r for r in rows if key(r) is None]
-    known.sort(key=lambda r: (key(r), r.region_name, r.program), reverse=descending)
-    return known + unknown
-
-
-def _on_pace(region_ids: Collection[int] | None, now: datetime) -> dict[int, int]:
-    """Rollout id → learners in the program who completed at least as many modules as the
-    terms ended so far require (a completer is on pace): one grouped statement. Coarser
+def _on_pace_statement(region_ids: Collection[int] | None, now: datetime) -> Any:
+    """(rollout_id, n): the learners in the program who completed at least as many modules
+    as the terms ended so far require (a completer is on pace): one grouped statement. Coarser
     than ``app.metrics``' pro-rata rule within a term, good enough to rank rollouts."""
     today = now.date()
     required = (
@@ -492,7 +550,7 @@ def _on_pace(region_ids: Collection[int] | None, now: datetime) -> dict[int, int
         func.coalesce(done.c.n, 0) >= func.coalesce(required.c.n, 0),
     )
     stmt = (
-        select(Enrollment.rollout_id, func.count())
+        select(Enrollment.rollout_id.label("rollout_id"), func.count().label("n"))
         .outerjoin(done, done.c.enrollment_id == Enrollment.id)
         .outerjoin(required, required.c.rollout_id == Enrollment.rollout_id)
         .where(
@@ -504,7 +562,7 @@ def _on_pace(region_ids: Collection[int] | None, now: datetime) -> dict[int, int
     )
     if region_ids is not None:
         stmt = stmt.where(Enrollment.region_id.in_(region_ids))
-    return {rid: n for rid, n in db.session.execute(stmt).all()}
+    return stmt
 
 
 # --- the sponsors' reports ------------------------------------------------------------

@@ -24,6 +24,7 @@ from app.programs.models import Module, Term
 from app.progress.models import ModuleProgress
 from app.readcache import read_cache
 from app.rollouts.models import Enrollment, Rollout
+from app.rollouts.queries import buddy_group_number
 from app.scoping import get_in_region_or_404
 from app.terms.models import TermReview
 from app.web.routes import bp
@@ -44,6 +45,8 @@ STEPS = (
 class Journey:
     enrollment: Enrollment
     steps: list[tuple[str, datetime]]
+    #: the buddy group's number as people see it (1..n in the rollout), None without one
+    buddy_group: int | None
     buddies: list[Person]
     decisions: list[TimeAllocation]
     calls: list[tuple[CallSession, CallAttendance | None]]
@@ -60,7 +63,9 @@ def journey(enrollment: Enrollment) -> Journey:
         key=lambda s: s[1],
     )
     buddies: list[Person] = []
+    group = None
     if e.buddy_group is not None:
+        group = buddy_group_number(e.rollout_id, e.buddy_group)
         buddies = list(
             db.session.scalars(
                 select(Person)
@@ -127,7 +132,7 @@ def journey(enrollment: Enrollment) -> Journey:
             .limit(100)
         )
     )
-    return Journey(e, steps, buddies, decisions, calls, progress, reviews, emails)
+    return Journey(e, steps, group, buddies, decisions, calls, progress, reviews, emails)
 
 
 @cache

@@ -76,13 +76,15 @@ def home() -> Any:
         }
     if user.is_global_admin:
         sort, descending = _sort_args()
-        rows = inbox.league(None, now, sort=sort, descending=descending)
         page = max(request.args.get("page", 1, type=int) or 1, 1)
+        rows, total = inbox.league_page(
+            None, now, sort=sort, descending=descending, page=page, page_size=LEAGUE_PAGE
+        )
         context["admin"] = {
-            "rows": rows[(page - 1) * LEAGUE_PAGE : page * LEAGUE_PAGE],
-            "total": len(rows),
+            "rows": rows,
+            "total": total,
             "page": page,
-            "has_next": page * LEAGUE_PAGE < len(rows),
+            "has_next": page * LEAGUE_PAGE < total,
             "sort": sort,
             "descending": descending,
             "chart": charts.trend(completion_weeks_all([r for r in regions], now)),

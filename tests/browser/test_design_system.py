@@ -1,6 +1,7 @@
 """The design system in Chromium: the navigation fits one line at 1440 px for a global admin
-with every link, the ops menu opens and is walked by keyboard, and pages built from the
-components pass axe-core at a desktop (1280 px) and a tablet-sized (800 px) width."""
+with every link, the ops menu opens, is walked and closes (Escape) by keyboard, and pages
+built from the components pass axe-core at a desktop (1280 px) and a tablet-sized (800 px)
+width."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.browser
 ADMIN = "Grace Hopper-Lee"
 
 
-def test_navigation_fits_one_line_at_1440_and_ops_opens_by_keyboard(page: Any, steps: Any) -> None:
+def test_navigation_fits_one_line_at_1440_and_ops_opens_and_closes_by_keyboard(
+    page: Any, steps: Any
+) -> None:
     staff(Role.GLOBAL_ADMIN, name=ADMIN)
     rollout = RolloutFactory(region_id=region("de").id, slug="nav-check")
     db.session.commit()
@@ -54,6 +57,25 @@ def test_navigation_fits_one_line_at_1440_and_ops_opens_by_keyboard(page: Any, s
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent.trim()") == "Jobs & mail"
     steps.shot("ops-open")
+
+    # Escape closes it from inside and gives the focus back to its button
+    page.keyboard.press("Escape")
+    assert page.locator(".ops-menu").get_attribute("open") is None
+    assert not nav.get_by_role("link", name="Audit", exact=True).is_visible()
+    assert page.evaluate(
+        "() => document.activeElement === document.querySelector('.ops-menu > summary')"
+    )
+    # and from the button itself; then the keyboard opens it again
+    page.keyboard.press("Enter")
+    assert nav.get_by_role("link", name="Audit", exact=True).is_visible()
+    page.keyboard.press("Escape")
+    assert page.locator(".ops-menu").get_attribute("open") is None
+    assert page.evaluate(
+        "() => document.activeElement === document.querySelector('.ops-menu > summary')"
+    )
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent.trim()") == "Jobs & mail"
     page.keyboard.press("Enter")
     page.wait_for_url("**/ops/")
     assert page.locator('.ops-menu a[aria-current="page"]').text_content() == "Jobs & mail"

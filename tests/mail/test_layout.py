@@ -38,6 +38,7 @@ def test_a_wrapped_body_renders_inside_the_card_with_inlined_css():
             "program_title": "Data literacy",
             "region_name": "Germany",
             "term_number": 1,
+            "term_title": "Foundations",
             "on_track": 3,
             "excused": 1,
             "removed": 1,

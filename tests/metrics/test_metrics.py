@@ -102,7 +102,9 @@ def test_named_region_and_pooled_global_figures() -> None:
     india = snap.regions[region("in").id]
     assert india["as_of"] == "2026-11-29T18:30:00+00:00"  # Monday 00:00 in Kolkata
     assert (india["enrolled"], india["removed"], india["completed"]) == (3, 1, 1)
-    assert india["free_rider_names"] == [{"name": dataset.NAMED_FREE_RIDER, "term": 1}]
+    assert india["free_rider_names"] == [
+        {"name": dataset.NAMED_FREE_RIDER, "term": 1, "term_title": "Term 1"}
+    ]
     assert india["completion_rate"] == 1 / 3
     overall = snap.overall
     assert (overall["enrolled"], overall["completed"], overall["withdrawn"]) == (13, 3, 1)

@@ -196,7 +196,9 @@ def test_named_region_names_its_free_rider_and_the_csv_cannot_run_it():
     build_week(week=WEEK, send=True)
     db.session.commit()
     report = _report("in")
-    assert "=HYPERLINK(&#34;http://evil.example/&#34;,&#34;Priya&#34;) (term 1)" in report.html
+    assert (
+        "=HYPERLINK(&#34;http://evil.example/&#34;,&#34;Priya&#34;) (Term 1)" in report.html
+    )  # the term's title
     assert dataset.NAMED_FREE_RIDER in report.text
     line = next(line for line in report.csv.splitlines() if "HYPERLINK" in line)
     assert line.split(",", 3)[3].startswith("\"'=HYPERLINK(")

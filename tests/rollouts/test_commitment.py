@@ -7,14 +7,16 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
+import pytest
 import recurring_ical_events
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.extensions import db
 from app.rollouts.buddies import pair_buddies
+from app.rollouts.commitment import CommitError, buddy_choices, resolve_buddy
 from app.rollouts.models import EnrollmentState
 from app.rollouts.onboarding import commit_url
 from app.rollouts.services import launch_rollout
@@ -242,3 +244,75 @@ def test_a_typed_buddy_is_looked_up_in_the_roster_and_nothing_is_half_saved(clie
     db.session.expire_all()
     assert anna.requested_buddy == weber.person.employee_id
     assert ben.state is EnrollmentState.INVITED
+
+
+class _Statements:
+    """The SELECTs the database receives (counted at the engine, the edge)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):
+            self.seen.append(statement)
+
+    def __enter__(self) -> _Statements:
+        event.listen(db.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(db.engine, "before_cursor_execute", self)
+
+
+def test_buddy_lookups_are_one_bounded_query_with_the_same_messages() -> None:
+    rollout = _rollout()
+    anna = _learner(rollout, "Anna Schulz")
+    for i in range(30):  # a big cohort of namesakes by prefix
+        _learner(rollout, f"Max Zed{i:02d}", EnrollmentState.COMMITTED, email=f"mz{i}@example.com")
+    exact = _learner(rollout, "Max", EnrollmentState.COMMITTED, email="max@example.com")
+    maxine = _learner(rollout, "Maxine Ortiz", employee_id="E-ORTIZ", email="mo@example.com")
+    _learner(rollout, "Gone Max", EnrollmentState.WITHDRAWN)
+    _learner(RolloutFactory(), "Max Fremd", EnrollmentState.COMMITTED)  # another rollout
+    db.session.commit()
+    assert anna.rollout_id  # loaded again after the commit, before counting
+
+    with _Statements() as statements:
+        assert resolve_buddy(anna, "  max ") == exact  # the exact name wins over 31 prefixes
+    assert len(statements.seen) == 1 and "LIMIT" in statements.seen[0].upper()
+    assert resolve_buddy(anna, "e-ortiz") == maxine  # an employee id, any case
+    assert resolve_buddy(anna, "MO@example.com") == maxine
+    assert resolve_buddy(anna, str(exact.id)) == exact
+    assert resolve_buddy(anna, "") is None
+
+    # several people: the same message, the first ten by name
+    with _Statements() as statements, pytest.raises(CommitError) as several:
+        resolve_buddy(anna, "Max Z")
+    assert len(statements.seen) == 1
+    assert several.value.key == "buddy_ambiguous"
+    assert str(several.value) == (
+        "More than one person in this program fits “Max Z”: "
+        + ", ".join(f"Max Zed{i:02d} (mz{i}…@example.com)" for i in range(10))
+        + ". Type the full name or the work email of the one you mean."
+    )
+    with pytest.raises(CommitError) as part:  # the start of a name: who could be meant
+        resolve_buddy(anna, "orti")
+    assert str(part.value).startswith("More than one person in this program fits “orti”: Maxine")
+
+    # nobody: the same message, for someone of another rollout or who left too
+    for nobody in ("Max Fremd", "Gone Max", "Zoe", "100%"):
+        with pytest.raises(CommitError) as unknown:
+            resolve_buddy(anna, nobody)
+        assert unknown.value.key == "buddy_unknown"
+        assert str(unknown.value) == (
+            f"We found nobody called “{nobody}” in this program. Type your buddy’s full name "
+            "or work email, or leave the field empty and we pair you with someone."
+        )
+
+    with _Statements() as statements:
+        offered = buddy_choices(anna)
+    assert len(statements.seen) == 1 and "LIMIT" in statements.seen[0].upper()
+    assert [name for _id, name in offered] == ["Max", *(f"Max Zed{i:02d}" for i in range(30))]
+    assert [name for _id, name in buddy_choices(anna, "zed0")] == [
+        f"Max Zed{i:02d}" for i in range(10)
+    ]
+    assert buddy_choices(anna, "ortiz") == []  # invited, not committed: never offered

@@ -8,7 +8,7 @@ import io
 import re
 from datetime import UTC, datetime
 
-from sqlalchemy import literal, select
+from sqlalchemy import Integer, cast, func, literal, select
 
 from app.auth.models import Role
 from app.extensions import db
@@ -33,7 +33,7 @@ def _rollout():  # type: ignore[no-untyped-def]
             state=EnrollmentState.COMMITTED,
             committed_at=SENT,
             invited_at=SENT,
-            buddy_group=3,
+            buddy_group=1734,  # a database-wide key: people see the rollout's number
         ),
         "ben": EnrollmentFactory(
             rollout=rollout,
@@ -42,7 +42,7 @@ def _rollout():  # type: ignore[no-untyped-def]
             person__employee_id="E-BEN",
             state=EnrollmentState.INVITED,
             invited_at=SENT,
-            buddy_group=3,
+            buddy_group=1734,  # a database-wide key: people see the rollout's number
         ),
         "evil": EnrollmentFactory(
             rollout=rollout,
@@ -84,7 +84,7 @@ def test_filters_and_sort(client, login_as) -> None:  # type: ignore[no-untyped-
     assert "Mia Manager" in manager  # offered as a filter
     boss_id = db.session.scalar(select(Person.id).where(Person.name == "Mia Manager"))
     assert _names(client.get(f"{url}?manager={boss_id}").get_data(as_text=True)) == ["Anna Árpád"]
-    assert _names(client.get(f"{url}?group=3").get_data(as_text=True)) == [
+    assert _names(client.get(f"{url}?group=1").get_data(as_text=True)) == [
         "Anna Árpád",
         "Ben Annecy",
     ]
@@ -145,8 +145,74 @@ def test_person_page_shows_the_journey(client, login_as) -> None:  # type: ignor
     login_as(staff(Role.LOCAL_LEAD, "de"))
     html = client.get(f"/r/de/rollouts/sef-de/learners/{anna.id}").get_data(as_text=True)
     assert "Anna Árpád" in html and "Mia Manager" in html
-    assert "Group 3: Ben Annecy" in html
+    assert "Group 1: Ben Annecy" in html and "1734" not in html
     assert "Committed" in html and "Join the Summit programme" in html
+
+
+def test_buddy_groups_are_numbered_per_rollout_in_the_order_they_were_formed(
+    client, login_as, csrf_token
+) -> None:  # type: ignore[no-untyped-def]
+    rollout = RolloutFactory(slug="sef-de", status=RolloutStatus.LAUNCHED, launched_at=SENT)
+    other = RolloutFactory(slug="sef-de-2")
+    EnrollmentFactory(rollout=other, buddy_group=1700)  # another rollout's group comes first
+    members = {}
+    for key, names in ((1802, ["Cleo", "Dan"]), (1734, ["Ava", "Bo"]), (1801, ["Eli", "Fay"])):
+        for name in names:
+            members[name] = EnrollmentFactory(
+                rollout=rollout, person__name=name, state=EnrollmentState.COMMITTED, buddy_group=key
+            )
+    EnrollmentFactory(rollout=rollout, person__name="Gus")
+    db.session.commit()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners"
+    html = client.get(url).get_data(as_text=True)
+    assert not re.search(r"Group \d{3,}|group-\d{3,}", html)
+    assert re.findall(r'<option value="(\d+)">Group (\d+)</option>', html) == [
+        ("1", "1"),
+        ("2", "2"),
+        ("3", "3"),
+    ]
+    rows = []
+    for row in re.findall(r"<tr><td>.*?</tr>", html, re.DOTALL):
+        group = re.search(r'#group-(\d+)">Group (\d+)</a></td>', row)
+        rows.append((_names(row)[0], *(group.groups() if group else ("", ""))))
+    assert rows == [
+        ("Ava", "1", "1"),
+        ("Bo", "1", "1"),
+        ("Cleo", "3", "3"),
+        ("Dan", "3", "3"),
+        ("Eli", "2", "2"),
+        ("Fay", "2", "2"),
+        ("Gus", "", ""),
+    ]
+    # the filter takes the number people see, mapped to the group in the query
+    assert _names(client.get(f"{url}?group=2").get_data(as_text=True)) == ["Eli", "Fay"]
+    assert _names(client.get(f"{url}?group=3").get_data(as_text=True)) == ["Cleo", "Dan"]
+    assert _names(client.get(f"{url}?group=4").get_data(as_text=True)) == []
+    assert _names(client.get(f"{url}?group=0").get_data(as_text=True)) == []
+    assert _names(client.get(f"{url}?group=1734").get_data(as_text=True)) == []
+    exported = client.get(f"{url}?format=csv&sort=name").get_data(as_text=True)
+    assert [(r[0], r[5]) for r in list(csv.reader(io.StringIO(exported)))[1:]] == [
+        ("Ava", "1"),
+        ("Bo", "1"),
+        ("Cleo", "3"),
+        ("Dan", "3"),
+        ("Eli", "2"),
+        ("Fay", "2"),
+        ("Gus", ""),
+    ]
+    person = client.get(f"{url}/{members['Eli'].id}").get_data(as_text=True)
+    assert "Group 2: Fay" in person and "#group-2" in person and "1801" not in person
+    page = client.get("/r/de/rollouts/sef-de/buddies").get_data(as_text=True)
+    assert re.findall(r'<li id="group-(\d+)">Group (\d+):', page) == [
+        ("1", "1"),
+        ("2", "2"),
+        ("3", "3"),
+    ]
+    assert "Group 1734" not in page
+    # the move form names the group by its number and posts its key (stable while a
+    # group elsewhere in the rollout dissolves)
+    assert '<option value="1801">Group 2: Eli, Fay</option>' in page
 
 
 def test_person_page_of_another_region_or_rollout_is_404(client, login_as) -> None:  # type: ignore[no-untyped-def]
@@ -254,7 +320,8 @@ def test_more_managers_than_a_list_can_offer_are_searched_by_name(client, login_
     bosses = dict(
         db.session.execute(select(Person.name, Person.id).where(Person.name.like("Boss %"))).all()
     )
-    for name, boss_id in list(bosses.items())[:3]:
+    for name in ("Boss 0000", "Boss 0001", "Boss 0002"):  # by name: a query's order is no order
+        boss_id = bosses[name]
         EnrollmentFactory(
             rollout=rollout, person__name=f"Report of {name}", person__manager_id=boss_id
         )
@@ -293,3 +360,49 @@ def test_more_managers_than_a_list_can_offer_are_searched_by_name(client, login_
         "Report of Boss 0001"
     ]
     assert _names(client.get(f"{url}?manager_q=nobody").get_data(as_text=True)) == []
+
+
+def test_more_buddy_groups_than_a_list_can_offer_are_filtered_by_number(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    rollout, _ = _rollout()  # its two learners share the group of key 1734
+    de = region("de").id
+    db.session.execute(
+        Person.__table__.insert(),
+        [
+            {
+                "employee_id": f"G{i:04}",
+                "name": f"Grouped {i:04}",
+                "email": f"g{i}@example.com",
+                "region_id": de,
+            }
+            for i in range(400)
+        ],
+    )
+    # 200 more groups of two, keys 10, 11, … in the order of the names
+    db.session.execute(
+        Enrollment.__table__.insert().from_select(
+            ["region_id", "rollout_id", "person_id", "state", "buddy_group"],
+            select(
+                Person.region_id,
+                literal(rollout.id),
+                Person.id,
+                literal("committed"),
+                literal(10) + cast(func.substr(Person.employee_id, 2), Integer) // 2,
+            ).where(Person.name.like("Grouped %")),
+        )
+    )
+    db.session.commit()
+    login_as(staff(Role.LOCAL_LEAD, "de"))
+    url = "/r/de/rollouts/sef-de/learners"
+    html = client.get(url).get_data(as_text=True)
+    assert '<select name="group">' not in html
+    assert 'type="number" name="group" min="1" max="201"' in html
+    # group 1 is the first formed (key 10: Grouped 0000 and 0001), 201 the last (key 1734)
+    assert _names(client.get(f"{url}?group=1").get_data(as_text=True)) == [
+        "Grouped 0000",
+        "Grouped 0001",
+    ]
+    assert _names(client.get(f"{url}?group=201").get_data(as_text=True)) == [
+        "Anna Árpád",
+        "Ben Annecy",
+    ]
+    assert _names(client.get(f"{url}?group=-1").get_data(as_text=True)) == ["=HYPERLINK(1)"]

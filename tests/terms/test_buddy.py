@@ -27,6 +27,18 @@ def link_in(message):
     return re.search(r"http://summit\.test(/buddy/term/\S+)", text).group(1)
 
 
+def test_the_sign_off_email_names_the_term_by_its_title(run_jobs, smtp_sink):
+    course = make_course()
+    course.program.terms[0].title = "Cloud foundations"
+    db.session.flush()
+    due_buddy_signoffs(region=course.rollout.region, now=AFTER_TERM)
+    run_jobs()
+    to_ada = smtp_sink.to("ada.lovelace@example.com")
+    text = next(p.get_content() for p in to_ada[0].walk() if p.get_content_type() == "text/plain")
+    assert "Cloud foundations" in to_ada[0]["Subject"] and "Cloud foundations" in text
+    assert "erm 1" not in to_ada[0]["Subject"] + text
+
+
 def test_each_buddy_is_asked_once_and_only_the_buddy_confirms(client, run_jobs, smtp_sink):
     course = make_course()
     assert due_buddy_signoffs(region=course.rollout.region, now=AFTER_TERM) == 4

@@ -64,7 +64,7 @@ def test_late_progress_turns_a_candidate_on_track_and_reviews_stay():
         region=course.rollout.region,
         review=review,
         reason=ExcuseReason.ILLNESS,
-        note="",
+        note="Ill for three weeks",
         actor=staff(Role.LOCAL_LEAD, "de"),
     )
     complete(course, "ben", "m1", "m2")

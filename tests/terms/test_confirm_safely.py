@@ -190,14 +190,14 @@ def test_the_sponsors_outcome_waits_for_the_grace_period_and_goes_with_a_withdra
         region=region,
         review=review_of(course, "ben"),
         reason=ExcuseReason.ILLNESS,
-        note="",
+        note="Ill since September",
         actor=lead,
     )
     excuse(
         region=region,
         review=review_of(course, "chloe"),
         reason=ExcuseReason.LEAVE,
-        note="",
+        note="Parental leave",
         actor=lead,
     )
     dev = review_of(course, "dev")
@@ -232,7 +232,25 @@ def test_confirming_an_excused_learner_is_refused():
     region = course.rollout.region
     lead = staff(Role.LOCAL_LEAD, "de")
     ben = review_of(course, "ben")
-    excuse(region=region, review=ben, reason=ExcuseReason.ILLNESS, note="", actor=lead)
+    excuse(region=region, review=ben, reason=ExcuseReason.ILLNESS, note="Ill", actor=lead)
     with pytest.raises(ReviewError):
         confirm_free_rider(region=region, review=ben, actor=lead, reason="x")
     assert outbox() == []
+
+
+@pytest.mark.parametrize("note", ["", "   ", "\n\t"])
+def test_excusing_without_a_reason_is_refused_by_the_service(note):
+    """Not only the web form: the CLI or a script calling the service must say why too."""
+    course = closed_course()
+    region = course.rollout.region
+    ben = review_of(course, "ben")
+    with pytest.raises(ReviewError, match="a reason is required"):
+        excuse(
+            region=region,
+            review=ben,
+            reason=ExcuseReason.ILLNESS,
+            note=note,
+            actor=staff(Role.LOCAL_LEAD, "de"),
+        )
+    assert ben.verdict is Verdict.FREE_RIDER_CANDIDATE
+    assert ben.excuse_reason is None and ben.reviewed_at is None

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from app.mail.rendering import render_email
@@ -12,6 +14,7 @@ CONTEXT = {
     "region_name": "Germany",
     "course_url": "https://learning.example.com/course",
     "term_number": 2,
+    "term_title": "",
     "term_ends_on": "2026-11-01",
     "modules_done": 1,
     "modules_expected": 3,
@@ -42,3 +45,24 @@ def test_the_aggregate_outcome_names_nobody(locale):
         context={**CONTEXT, "names_individuals": False, "removed_names": []},
     )
     assert "Dev Patel" not in email.text + email.html
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_terms_email_names_the_term_by_its_title(kind):
+    email = render_email(
+        f"terms/{kind}", locale="en_GB", context={**CONTEXT, "term_title": "Cloud foundations"}
+    )
+    if kind not in {"removed", "removed_manager", "at_risk_buddy"}:  # their subject names none
+        assert "Cloud foundations" in email.subject
+    for part in (email.text, email.html):
+        assert "Cloud foundations" in part
+        assert not re.search(r"\b[Tt]erm 2\b", email.subject + part)
+
+
+@pytest.mark.parametrize(
+    ("locale", "fallback"),
+    [("en_GB", "Term 2"), ("de_DE", "Abschnitt 2"), ("fr_FR", "Période 2"), ("ja_JP", "ターム 2")],
+)
+def test_a_term_without_a_title_is_named_in_the_readers_language(locale, fallback):
+    email = render_email("terms/at_risk", locale=locale, context=CONTEXT)
+    assert fallback in email.subject and fallback in email.text and fallback in email.html

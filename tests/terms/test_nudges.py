@@ -13,6 +13,7 @@ MID_TERM = datetime(2026, 9, 25, 7, 0, tzinfo=UTC)  # 18 of 28 days: one module 
 
 def test_learners_behind_pace_and_their_buddies_are_nudged_once(run_jobs, smtp_sink):
     course = make_course()
+    course.program.terms[0].title = ""  # a term saved without a title: "Term 1" in German
     complete(course, "ada", "m1")
     assert due_at_risk_nudges(region=course.rollout.region, now=MID_TERM) == 3
     reviews = db.session.scalars(select(TermReview)).all()

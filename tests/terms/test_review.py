@@ -126,6 +126,21 @@ def test_other_needs_a_note(client, login_as, csrf_token):
     assert review_of(course, "ben").verdict is Verdict.FREE_RIDER_CANDIDATE
 
 
+def test_an_excuse_without_a_reason_is_refused_with_the_services_message(
+    client, login_as, csrf_token
+):
+    course = closed_course()
+    login_as(staff(Role.HR_PARTNER, "de"))
+    response = decide(
+        client, csrf_token, course, "ben", decision="excuse", reason="illness", note="  "
+    )
+    assert response.status_code == 303
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "a reason is required" in shown
+    db.session.expire_all()
+    assert review_of(course, "ben").verdict is Verdict.FREE_RIDER_CANDIDATE
+
+
 def test_excuse_with_withdrawal(client, login_as, csrf_token):
     course = closed_course()
     login_as(staff(Role.LOCAL_LEAD, "de"))

@@ -304,3 +304,76 @@ def test_a_failed_import_leaves_the_inbox_once_a_later_one_succeeds(client, logi
     db.session.commit()
     html = client.get("/").get_data(as_text=True)
     assert _inbox_items(html, "failed-progress") == []
+
+
+def _reference_order(rows, sort, descending):
+    """The league's order as the page promised it when it sorted in Python: rows without a
+    figure last, then the figure, the region's name, the program's title, in the direction
+    asked (rows without a figure by region and program in that direction too)."""
+    key = {
+        "region": lambda r: r.region_name.casefold(),
+        "program": lambda r: r.program.casefold(),
+        "status": lambda r: r.status,
+        "learners": lambda r: r.learners,
+        "completion": lambda r: r.completion,
+        "pace": lambda r: r.pace,
+        "trend": lambda r: r.trend,
+    }[sort]
+    known = sorted(
+        (r for r in rows if key(r) is not None),
+        key=lambda r: (key(r), r.region_name, r.program),
+        reverse=descending,
+    )
+    unknown = sorted(
+        (r for r in rows if key(r) is None),
+        key=lambda r: (r.region_name, r.program),
+        reverse=descending,
+    )
+    return known + unknown
+
+
+def test_the_league_sorts_and_pages_in_the_database_in_one_order():
+    from app.web.inbox import SORT_KEYS, league, league_page
+
+    a, b, c, d, e, f = (_launched(code) for code in ("de", "de", "fr", "fr", "in", "in"))
+    g = RolloutFactory(region_id=region("de").id, status=RolloutStatus.DRAFT)
+    for rollout, states in (
+        (a, [EnrollmentState.ACTIVE, EnrollmentState.COMPLETED]),
+        (b, [EnrollmentState.COMPLETED]),
+        (c, [EnrollmentState.ACTIVE] * 3),
+        (e, [EnrollmentState.ACTIVE] * 3 + [EnrollmentState.COMPLETED]),
+        (f, [EnrollmentState.ACTIVE, EnrollmentState.COMPLETED]),  # ties with a
+        (g, [EnrollmentState.WITHDRAWN]),  # nobody left to complete: no rate
+    ):
+        for state in states:
+            _learner(rollout, state)
+    db.session.commit()
+    now = utcnow()
+    rows = league(None, now)
+    by_slug = {r.slug: r for r in rows}
+    assert [by_slug[x.slug].completion for x in (a, b, c, d, e, f, g)] == [
+        0.5,
+        1.0,
+        0.0,
+        None,
+        0.25,
+        0.5,
+        None,
+    ]
+    assert by_slug[a.slug].learners == 2 and by_slug[g.slug].learners == 0
+    assert by_slug[d.slug].pace is None and by_slug[a.slug].trend == 0.5
+    for sort in SORT_KEYS:
+        for descending in (True, False):
+            whole = league(None, now, sort=sort, descending=descending)
+            assert whole == _reference_order(whole, sort, descending), (sort, descending)
+            pages, totals = [], set()
+            for page in range(1, 6):
+                got, total = league_page(
+                    None, now, sort=sort, descending=descending, page=page, page_size=2
+                )
+                pages += got
+                totals.add(total)
+            assert pages == whole and totals == {7}, (sort, descending)
+    # a region's league holds only its rollouts, in the same order
+    german = league([region("de").id], now, sort="completion")
+    assert [r.slug for r in german] == [b.slug, a.slug, g.slug]
