@@ -16,6 +16,7 @@ from app.mail.models import OutboundEmail
 from app.people.models import Person
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
+from tests.statements import statements_during
 
 SENT = datetime(2026, 9, 1, 8, tzinfo=UTC)
 
@@ -54,6 +55,21 @@ def _rollout():  # type: ignore[no-untyped-def]
         ),
     }
     return rollout, people
+
+
+def _email_to(enrollment, kind: str, subject: str) -> OutboundEmail:  # type: ignore[no-untyped-def]
+    """An outbox row to the enrollment's person, as the mail layer queues one."""
+    return OutboundEmail(
+        idempotency_key=f"{kind}:{enrollment.id}",
+        kind=f"rollouts/{kind}",
+        region_id=enrollment.region_id,
+        person_id=enrollment.person_id,
+        to_address=enrollment.person.email,
+        subject=subject,
+        text_body="x",
+        html_body="<p>x</p>",
+        message_id=f"<{kind}-{enrollment.id}@summit>",
+    )
 
 
 def _names(html: str) -> list[str]:
@@ -128,19 +144,7 @@ def test_csv_export_is_the_filtered_set_with_formulas_neutralised(client, login_
 def test_person_page_shows_the_journey(client, login_as) -> None:  # type: ignore[no-untyped-def]
     _, people = _rollout()
     anna = people["anna"]
-    db.session.add(
-        OutboundEmail(
-            idempotency_key="invite:anna",
-            kind="rollouts/invitation",
-            region_id=anna.region_id,
-            person_id=anna.person_id,
-            to_address="anna@example.com",
-            subject="Join the Summit programme",
-            text_body="x",
-            html_body="<p>x</p>",
-            message_id="<anna@summit>",
-        )
-    )
+    db.session.add(_email_to(anna, "invite", "Join the Summit programme"))
     db.session.commit()
     login_as(staff(Role.LOCAL_LEAD, "de"))
     html = client.get(f"/r/de/rollouts/sef-de/learners/{anna.id}").get_data(as_text=True)
@@ -231,19 +235,10 @@ def test_person_page_of_another_region_or_rollout_is_404(client, login_as) -> No
 
 
 def _statements(client, url: str) -> list[str]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    def load() -> None:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return seen
+
+    return statements_during(load)
 
 
 def test_the_searched_list_is_kept_until_a_learner_changes(client, login_as) -> None:  # type: ignore[no-untyped-def]
@@ -272,17 +267,7 @@ def test_the_person_page_shows_each_new_email_and_its_sending(client, login_as) 
 
     # the outbox is not followed by the read epochs (every send would move them): the page
     # asks it in brief on every request
-    email = OutboundEmail(
-        idempotency_key="reminder:anna",
-        kind="rollouts/reminder",
-        region_id=anna.region_id,
-        person_id=anna.person_id,
-        to_address="anna@example.com",
-        subject="Your first module is waiting",
-        text_body="x",
-        html_body="<p>x</p>",
-        message_id="<anna-reminder@summit>",
-    )
+    email = _email_to(anna, "reminder", "Your first module is waiting")
     db.session.add(email)
     db.session.commit()
     html = client.get(url).get_data(as_text=True)

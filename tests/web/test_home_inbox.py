@@ -11,6 +11,7 @@ from app.rollouts.models import EnrollmentState, RolloutStatus
 from app.roster.models import ImportStatus, RosterImport
 from app.terms.models import TermReview, Verdict
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
+from tests.statements import statements_during
 
 
 def _launched(code: str, **kwargs):
@@ -216,20 +217,11 @@ def test_region_overview_has_no_trend_before_any_learner_was_invited(client, log
     assert ">—</text>" not in svg
 
 
-def _statements(client, url: str) -> int:
-    from sqlalchemy import event
-
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args: object) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+def _statements(client, url: str) -> int:  # type: ignore[no-untyped-def]
+    def load() -> None:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
+
+    return len(statements_during(load))
 
 
 def _busy_rollout(code: str) -> None:

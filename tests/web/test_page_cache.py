@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import delete, event
+from sqlalchemy import delete
 
 from app.auth.access import SESSION_USER_KEY
 from app.auth.models import Role, RoleAssignment
@@ -18,6 +18,7 @@ from app.extensions import db
 from app.readcache import read_cache
 from app.rollouts.models import EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
+from tests.statements import statements_during
 
 
 @pytest.fixture
@@ -33,17 +34,7 @@ def rollout(client, login_as):
 
 
 def _statements(run: Callable[[], object]) -> list[str]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args: object) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return seen
+    return statements_during(run)
 
 
 def _page(client, url: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app import readcache
@@ -17,6 +17,7 @@ from app.extensions import db
 from app.readcache import read_cache
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
+from tests.statements import statements_during
 
 C, T, A = EnrollmentState.COMMITTED, EnrollmentState.TIME_APPROVED, EnrollmentState.ACTIVE
 
@@ -40,17 +41,7 @@ def _rate(client, slug: str) -> str:
 
 
 def _statements(run: Callable[[], object]) -> int:
-    seen: list[str] = []
-
-    def count(*args: object) -> None:
-        seen.append("")
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
+    return len(statements_during(run))
 
 
 def _complete_one(rollout) -> None:
