@@ -416,6 +416,9 @@ def learner_rows(
 
 #: the manager filter is a list up to this many managers, a search by name or email above
 MANAGER_CHOICES = 200
+#: the buddy-group filter is a list up to this many groups, a group number above (the
+#: same bound: a rollout of 300,000 forms 100,000 groups)
+GROUP_CHOICES = MANAGER_CHOICES
 
 
 @read_cache.cached(reads=("enrollment", "person"))

@@ -147,6 +147,7 @@ def learners(slug: str) -> Any:
     if listed is None:
         abort(404)
     rows, total = listed
+    group_numbers = queries.buddy_group_numbers(rollout.id)
     args = {
         k: v
         for k, v in request.args.items()
@@ -163,7 +164,8 @@ def learners(slug: str) -> Any:
         # each state's name translated once for the page, not once per row
         state_names={s.value: charts.stage_label(s) for s in EnrollmentState},
         managers=queries.manager_choices(rollout.id, rollout.region_id),
-        group_numbers=queries.buddy_group_numbers(rollout.id),
+        group_numbers=group_numbers,
+        groups_listed=len(group_numbers) <= queries.GROUP_CHOICES,
         sorts=[
             ("name", _("Name")),
             ("employee_id", _("Employee id")),
