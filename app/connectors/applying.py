@@ -1,9 +1,10 @@
-"""Applying what a connector read: the progress import's own set-based path, chunk by chunk.
+"""Applying what a connector read: the progress import's own set-based path.
 
-Rows go through :class:`app.progress.staging.Staging` (staged, merged in one statement that
-never lets an older observation overwrite a newer one) and, once at the end,
-:func:`app.progress.effects.apply_progress_effects`. Before each merge, staged rows that would
-change nothing are dropped, so a second sync of the same data applies nothing.
+Rows go through :class:`app.progress.staging.Staging`, a chunk at a time (bounded memory);
+then, once for the whole sync, staged rows that would change nothing are dropped (so a
+second sync of the same data applies nothing), the rest is merged in one statement that
+never lets an older observation overwrite a newer one (a learner's rows of a module from
+several chunks made one first), and :func:`app.progress.effects.apply_progress_effects` runs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from app.progress.staging import SAMPLE, Staging
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 
-#: rows staged and merged at a time (bounded memory, few statements)
+#: rows kept in memory before they are staged (bounded memory); merged once at the end
 CHUNK = 5000
 
 #: a staged row changes nothing when Summit already has the module completed, or has at least
@@ -40,15 +41,20 @@ DELETE FROM {stg} WHERE EXISTS (
 def pull_and_apply(
     source: Source, *, region: Region, rollout: Rollout, now: datetime
 ) -> dict[str, Any]:
-    """Read every page of ``source`` and apply it to ``rollout``; the run's figures. Flushes."""
+    """Read every page of ``source`` and apply it to ``rollout``; the run's figures. Flushes.
+
+    Rows are staged a chunk at a time (bounded memory), then checked and merged once, as
+    the file import merges a whole file: per-chunk statements cost a round of planning and
+    scans per 5,000 rows, a sync of millions of rows thousands of them."""
     resolver = UnitResolver.for_program(rollout.program_id)
     staging = Staging.create(default_observed=now, region_id=rollout.region_id)
     applied = unknown = 0
     unknown_sample: list[str] = []
     buffer: dict[tuple[str, str, int], tuple[float, bool, datetime]] = {}
+    chunks = 0
 
-    def flush() -> None:
-        nonlocal applied, unknown
+    def stage() -> None:
+        nonlocal chunks
         if not buffer:
             return
         staging.add(
@@ -57,16 +63,7 @@ def pull_and_apply(
                 for (learner, kind, module_id), (percent, completed, observed) in buffer.items()
             ]
         )
-        if staging.postgres:
-            # statistics of this chunk, not of the last (emptied) one: without them the
-            # planner loops over the temporary table row by row
-            db.session.connection().exec_driver_sql(f"ANALYZE {staging.name}")
-        count, sample = staging.unknown_learners(rollout=rollout)
-        unknown += count
-        unknown_sample.extend(s for s in sample if s not in unknown_sample)
-        _drop_unchanged(staging, rollout=rollout)
-        applied += staging.merge(rollout=rollout, source=_source_name(source))
-        db.session.connection().exec_driver_sql(f"DELETE FROM {staging.name}")  # noqa: S608
+        chunks += 1
         buffer.clear()
 
     try:
@@ -77,8 +74,19 @@ def pull_and_apply(
                     continue
                 _keep(buffer, obs, module_id)
             if len(buffer) >= CHUNK:
-                flush()
-        flush()
+                stage()
+        stage()
+        if chunks:
+            if staging.postgres:
+                # statistics of the staged rows: without them the planner loops over the
+                # temporary table row by row
+                db.session.connection().exec_driver_sql(f"ANALYZE {staging.name}")
+            unknown, unknown_sample = staging.unknown_learners(rollout=rollout)
+            _drop_unchanged(staging, rollout=rollout)
+            # a learner's rows of a module may sit in several chunks: one row of them
+            applied = staging.merge(
+                rollout=rollout, source=_source_name(source), collapse=chunks > 1
+            )
     finally:
         staging.drop()
     activated = completed = 0

@@ -122,8 +122,21 @@ class Staging:
                 execution_options=self.in_region,
             )
 
-    def merge(self, *, rollout: Rollout, source: str) -> int:
+    def merge(self, *, rollout: Rollout, source: str, collapse: bool = False) -> int:
+        """Apply the staged rows to ``rollout``'s progress in one statement; rows applied.
+
+        ``collapse``: first make one row of each learner's staged rows of a module, as a
+        connector reads them (completion sticks, the highest percentage and the newest time
+        win), instead of letting the newest observation alone decide (a file's rows)."""
         conn = db.session.connection()
+        stg = self.name
+        if collapse:
+            any_completed = "bool_or(completed)" if self.postgres else "max(completed)"
+            stg = (
+                "(SELECT learner, learner_kind, module_id, max(percent) AS percent, "  # noqa: S608
+                f"{any_completed} AS completed, max(observed_at) AS observed_at "
+                f"FROM {self.name} GROUP BY learner, learner_kind, module_id)"
+            )
         if self.postgres:
             # a temporary table has no statistics until analysed: without them the planner
             # loops over it row by row
@@ -131,13 +144,13 @@ class Staging:
             # the DISTINCT ON sort of a million rows fits in memory instead of spilling to disk
             conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
             sql = _MERGE_SELECT.format(
-                stg=self.name,
+                stg=stg,
                 distinct="DISTINCT ON (e.id, m.module_id)",
                 order="e.id, m.module_id, m.observed_at DESC, m.completed DESC, m.percent DESC",
             )
         else:  # rows apply in order; the WHERE keeps the newest observation
             sql = _MERGE_SELECT.format(
-                stg=self.name, distinct="", order="m.observed_at, m.completed, m.percent"
+                stg=stg, distinct="", order="m.observed_at, m.completed, m.percent"
             )
         result = conn.execute(
             text(sql),
