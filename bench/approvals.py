@@ -90,16 +90,14 @@ def main() -> None:
 
 def run(database_url: str, learners: int) -> None:
     from flask_migrate import upgrade
-    from sqlalchemy import insert, select
+    from sqlalchemy import select
 
     from app import create_app
-    from app.approvals.models import AllocationStatus, TimeAllocation
     from app.extensions import db
-    from app.people.models import Person
     from app.programs.models import Program, Term
     from app.regions.models import Region
     from app.regions.services import sync_regions
-    from app.rollouts.models import Enrollment, EnrollmentState, Rollout
+    from app.rollouts.models import Rollout
 
     app = create_app(
         {
@@ -136,81 +134,7 @@ def run(database_url: str, learners: int) -> None:
         db.session.add(rollout)
         db.session.flush()
         started = time.perf_counter()
-        managers = learners // 10
-        db.session.execute(
-            insert(Person),
-            [
-                {
-                    "employee_id": f"M{i}",
-                    "email": f"m{i}@example.com",
-                    "name": f"Manager {i}",
-                    "region_id": region.id,
-                }
-                for i in range(managers)
-            ],
-        )
-        manager_ids = list(db.session.scalars(select(Person.id).order_by(Person.id)))
-        db.session.execute(
-            insert(Person),
-            [
-                {
-                    "employee_id": f"L{i}",
-                    "email": f"l{i}@example.com",
-                    "name": f"Learner {i}",
-                    "region_id": region.id,
-                    "manager_id": manager_ids[i % managers],
-                }
-                for i in range(learners)
-            ],
-        )
-        learner_ids = list(
-            db.session.scalars(select(Person.id).where(Person.employee_id.like("L%")))
-        )
-        db.session.execute(
-            insert(Enrollment),
-            [
-                {
-                    "rollout_id": rollout.id,
-                    "region_id": region.id,
-                    "person_id": pid,
-                    "state": EnrollmentState.COMMITTED,
-                    "committed_at": now - timedelta(days=10),
-                }
-                for pid in learner_ids
-            ],
-        )
-        enrollment_rows = db.session.execute(
-            select(Enrollment.id, Person.manager_id).join(Person, Person.id == Enrollment.person_id)
-        ).all()
-        statuses = [
-            AllocationStatus.APPROVED,
-            AllocationStatus.APPROVED,
-            AllocationStatus.DECLINED,
-            AllocationStatus.PROPOSED,
-            AllocationStatus.PENDING,
-        ]
-        rows = []
-        for i, (enrollment_id, manager_id) in enumerate(enrollment_rows):
-            status = statuses[i % len(statuses)]
-            fresh = i % 10 == 9  # 10% committed since the last run: not asked yet
-            rows.append(
-                {
-                    "region_id": region.id,
-                    "enrollment_id": enrollment_id,
-                    "manager_id": manager_id,
-                    "status": AllocationStatus.PENDING if fresh else status,
-                    "hours_requested": 2.0,
-                    "hours_decided": None if fresh or status is AllocationStatus.PENDING else 2.0,
-                    "requested_at": now - timedelta(days=i % 20),
-                    "request_sent_at": None if fresh else now - timedelta(days=i % 20),
-                    "decided_at": None
-                    if fresh or status is AllocationStatus.PENDING
-                    else now - timedelta(hours=i % 90),
-                    "reminders_sent": 0,
-                    "decision_count": 0,
-                }
-            )
-        db.session.execute(insert(TimeAllocation), rows)
+        seed(region.id, rollout.id, learners, now)
         db.session.commit()
         # planner statistics, as autovacuum keeps them in production
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -218,6 +142,62 @@ def run(database_url: str, learners: int) -> None:
         print(f"dataset: {learners:,} allocations in {time.perf_counter() - started:.1f}s")
         bench_funnels(region.id, rollout.id, now)
         bench_requests(region, now)
+
+
+#: the allocation of the i-th learner (in enrollment order): cycles through these statuses
+STATUSES = ("approved", "approved", "declined", "proposed", "pending")
+
+
+def seed(region_id: int, rollout_id: int, learners: int, now: datetime) -> None:
+    """One manager per ten learners, every learner committed ten days ago with a time
+    allocation: statuses in turn, requested 0-19 days ago, 10% committed since the last
+    run (pending, not yet asked). Set-based (INSERT … SELECT), as a roster import writes."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    at = now.astimezone(UTC).replace(tzinfo=None)
+    params = {
+        "region": region_id,
+        "rollout": rollout_id,
+        "n": learners,
+        "managers": learners // 10,
+        "now": at,
+        "committed": at - timedelta(days=10),
+        "statuses": list(STATUSES),
+    }
+    statements = [
+        "INSERT INTO person (employee_id, email, name, region_id, created_at, updated_at) "
+        "SELECT 'M' || g, 'm' || g || '@example.com', 'Manager ' || g, :region, :now, :now "
+        "FROM generate_series(0, :managers - 1) g",
+        "INSERT INTO person (employee_id, email, name, region_id, manager_id, created_at, "
+        "updated_at) "
+        "SELECT 'L' || g, 'l' || g || '@example.com', 'Learner ' || g, :region, m.id, :now, :now "
+        "FROM generate_series(0, :n - 1) g JOIN person m ON m.employee_id = 'M' || (g % :managers)",
+        "INSERT INTO enrollment (rollout_id, person_id, region_id, state, committed_at, "
+        "missing_from_roster, leaderboard_opt_in) "
+        "SELECT :rollout, p.id, :region, 'committed', :committed, false, false "
+        "FROM person p WHERE p.employee_id LIKE 'L%' ORDER BY p.id",
+        # i: the enrollment's place; fresh (i % 10 = 9): pending, not asked yet
+        "INSERT INTO time_allocation (region_id, enrollment_id, manager_id, status, "
+        "hours_requested, hours_decided, requested_at, request_sent_at, decided_at, "
+        "reminders_sent, decision_count) "
+        "SELECT :region, x.id, x.manager_id, "
+        "  CASE WHEN x.i % 10 = 9 THEN 'pending' ELSE x.status END, 2.0, "
+        "  CASE WHEN x.i % 10 = 9 OR x.status = 'pending' THEN NULL ELSE 2.0 END, "
+        "  :now - make_interval(days => (x.i % 20)::int), "
+        "  CASE WHEN x.i % 10 = 9 THEN NULL "
+        "       ELSE :now - make_interval(days => (x.i % 20)::int) END, "
+        "  CASE WHEN x.i % 10 = 9 OR x.status = 'pending' THEN NULL "
+        "       ELSE :now - make_interval(hours => (x.i % 90)::int) END, 0, 0 "
+        "FROM (SELECT e.id, p.manager_id, e.i, "
+        "             (CAST(:statuses AS text[]))[e.i % 5 + 1] AS status "
+        "      FROM (SELECT id, person_id, row_number() OVER (ORDER BY id) - 1 AS i "
+        "            FROM enrollment WHERE rollout_id = :rollout) e "
+        "      JOIN person p ON p.id = e.person_id) x",
+    ]
+    for sql in statements:
+        db.session.execute(text(sql), params)
 
 
 def bench_funnels(region_id: int, rollout_id: int, now: datetime) -> None:
