@@ -76,6 +76,7 @@ def main(learners: int = 20_000) -> None:
         from app.regions.models import Region
         from app.regions.services import sync_regions
         from app.rollouts.models import Enrollment, Rollout
+        from app.tasks import drain_inline_jobs
         from app.terms.models import TermReview
 
         upgrade()
@@ -237,6 +238,10 @@ def main(learners: int = 20_000) -> None:
             ours / raw,
         ).emit()
         raw_conn.close()
+        # the invitations' emails are delivered by inline jobs: let them finish while the
+        # interpreter is alive (at exit, each batch's follow-up job would run nested in the
+        # last one's thread, holding a connection each until the pool runs out)
+        drain_inline_jobs(app)
 
 
 if __name__ == "__main__":
