@@ -194,6 +194,8 @@ def _store(
             module_count=resolver.modules,
             # the learners were read above: activate only if one of them is waiting to be
             may_activate=bool(touched & time_approved),
+            # completion sticks: only a statement that completes a module can complete one
+            may_complete=any(s.completed for *_, s, _ in applicable),
         )
 
 
