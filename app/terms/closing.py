@@ -263,7 +263,8 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
         .where(in_term)
         .group_by(Enrollment.id, Enrollment.region_id)
         # in key order, each index takes its new entries at its right edge (no page split
-        # all over a 300,000-entry index) and the key checks read enrollment in order
+        # all over a 300,000-entry index). No foreign key checks the rows: this SELECT
+        # proves the enrollment and the term (migration f26b0c7e1d58)
         .order_by(Enrollment.id)
     )
     inserted = db.session.execute(

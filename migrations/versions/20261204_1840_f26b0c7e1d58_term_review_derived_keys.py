@@ -29,8 +29,33 @@ down_revision = "e26a4c1b9d37"
 branch_labels = None
 depends_on = None
 
-#: parent table -> the term_review column that names it
-PARENTS = {"enrollment": "enrollment_id", "term": "term_id"}
+#: parent table -> (trigger on PostgreSQL, its function; trigger on SQLite)
+TRIGGERS = {
+    "enrollment": (
+        """CREATE FUNCTION term_review_enrollment_deleted() RETURNS trigger LANGUAGE plpgsql
+        AS $$ BEGIN
+            DELETE FROM term_review WHERE enrollment_id IN (SELECT id FROM deleted_rows);
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER term_review_enrollment_deleted AFTER DELETE ON enrollment
+        REFERENCING OLD TABLE AS deleted_rows FOR EACH STATEMENT
+        EXECUTE FUNCTION term_review_enrollment_deleted()""",
+        """CREATE TRIGGER term_review_enrollment_deleted AFTER DELETE ON enrollment
+        BEGIN DELETE FROM term_review WHERE enrollment_id = OLD.id; END""",
+    ),
+    "term": (
+        """CREATE FUNCTION term_review_term_deleted() RETURNS trigger LANGUAGE plpgsql
+        AS $$ BEGIN
+            DELETE FROM term_review WHERE term_id IN (SELECT id FROM deleted_rows);
+            RETURN NULL;
+        END $$""",
+        """CREATE TRIGGER term_review_term_deleted AFTER DELETE ON term
+        REFERENCING OLD TABLE AS deleted_rows FOR EACH STATEMENT
+        EXECUTE FUNCTION term_review_term_deleted()""",
+        """CREATE TRIGGER term_review_term_deleted AFTER DELETE ON term
+        BEGIN DELETE FROM term_review WHERE term_id = OLD.id; END""",
+    ),
+}
 
 
 def upgrade():
@@ -38,34 +63,23 @@ def upgrade():
     with op.batch_alter_table("term_review", schema=None) as batch_op:
         batch_op.drop_constraint("fk_term_review_enrollment_id_enrollment", type_="foreignkey")
         batch_op.drop_constraint("fk_term_review_term_id_term", type_="foreignkey")
-    for parent, column in PARENTS.items():
+    for function, pg_trigger, sqlite_trigger in TRIGGERS.values():
         if postgres:
-            op.execute(
-                f"CREATE FUNCTION term_review_{parent}_deleted() RETURNS trigger "
-                f"LANGUAGE plpgsql AS $$ BEGIN "
-                f"DELETE FROM term_review WHERE {column} IN (SELECT id FROM deleted_rows); "
-                f"RETURN NULL; END $$"
-            )
-            op.execute(
-                f"CREATE TRIGGER term_review_{parent}_deleted AFTER DELETE ON {parent} "
-                f"REFERENCING OLD TABLE AS deleted_rows FOR EACH STATEMENT "
-                f"EXECUTE FUNCTION term_review_{parent}_deleted()"
-            )
+            op.execute(function)
+            op.execute(pg_trigger)
         else:
-            op.execute(
-                f"CREATE TRIGGER term_review_{parent}_deleted AFTER DELETE ON {parent} "
-                f"BEGIN DELETE FROM term_review WHERE {column} = OLD.id; END"
-            )
+            op.execute(sqlite_trigger)
 
 
 def downgrade():
     postgres = op.get_bind().dialect.name == "postgresql"
-    for parent in PARENTS:
-        if postgres:
-            op.execute(f"DROP TRIGGER term_review_{parent}_deleted ON {parent}")
-            op.execute(f"DROP FUNCTION term_review_{parent}_deleted()")
-        else:
-            op.execute(f"DROP TRIGGER term_review_{parent}_deleted")
+    op.execute(
+        "DROP TRIGGER term_review_enrollment_deleted" + (" ON enrollment" if postgres else "")
+    )
+    op.execute("DROP TRIGGER term_review_term_deleted" + (" ON term" if postgres else ""))
+    if postgres:
+        op.execute("DROP FUNCTION term_review_enrollment_deleted()")
+        op.execute("DROP FUNCTION term_review_term_deleted()")
     with op.batch_alter_table("term_review", schema=None) as batch_op:
         batch_op.create_foreign_key(
             "fk_term_review_enrollment_id_enrollment",
@@ -77,4 +91,3 @@ def downgrade():
         batch_op.create_foreign_key(
             "fk_term_review_term_id_term", "term", ["term_id"], ["id"], ondelete="CASCADE"
         )
-

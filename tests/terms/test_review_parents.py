@@ -70,7 +70,7 @@ def _after(expected_left: int) -> None:
 
 
 def test_a_program_edit_that_removes_a_term_deletes_its_reviews(closed):  # type: ignore[no-untyped-def]
-    course, other = closed
+    course, _other = closed
     program = course.program
     last = program.terms[-1]
     # the same modules, the first two due by term 1, the others by term 2; term 3 removed
@@ -133,12 +133,15 @@ def test_deleting_a_person_deletes_the_reviews_of_their_enrollments(closed):  # 
 
 
 def test_deleting_a_rollout_deletes_the_reviews_of_its_enrollments(closed):  # type: ignore[no-untyped-def]
-    course, other = closed
+    _course, other = closed
     ids = [e.id for e in other.enrollments.values()]
     db.session.execute(delete(Rollout).where(Rollout.id == other.rollout.id))
-    assert db.session.scalar(
-        select(func.count()).select_from(TermReview).where(TermReview.enrollment_id.in_(ids))
-    ) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(TermReview).where(TermReview.enrollment_id.in_(ids))
+        )
+        == 0
+    )
     _after(8)
 
 
