@@ -202,6 +202,9 @@ def main() -> None:
 
     app = create_app()
     workers: list[subprocess.Popen[bytes]] = []
+    # BENCH_WORKER_LOG=<file>: the workers' logs there (else discarded)
+    log_path = os.environ.get("BENCH_WORKER_LOG")
+    worker_log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     #: (sink, what) → seconds
     took: dict[tuple[str, str], float] = {}
     try:
@@ -296,7 +299,7 @@ def main() -> None:
                             [str(BIN / "summit"), "worker", "--name", name],
                             env={**env, "MAIL_PORT": str(port)},
                             stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL,
+                            stderr=worker_log,
                             start_new_session=True,
                         )
                     )

@@ -47,7 +47,7 @@ from app.mail.dispatch import (
 )
 from app.mail.mime import build_message
 from app.mail.models import EmailStatus, OutboundEmail
-from app.mail.recorder import execute, recorder, rows_soon, write
+from app.mail.recorder import Prepared, execute, recorder, rows_soon, write
 from app.mail.services import (
     HeaderInjection,
 )
@@ -119,11 +119,11 @@ def _when_sent(value: object, otherwise: object) -> object:
     return case((OutboundEmail.id == bindparam("sent_id"), value), else_=otherwise)
 
 
-_HOLD_RETURNING = _HOLD.returning(OutboundEmail.id)
+_HOLD_RETURNING = Prepared(_HOLD.returning(OutboundEmail.id))
 
 #: the acceptance of the message just sent and the fence of the next one, in one round
 #: trip (one autocommit statement): ``_SENT`` on row ``sent_id``, ``_HOLD`` on ``email_id``
-_SENT_AND_HOLD = (
+_SENT_AND_HOLD = Prepared(
     update(OutboundEmail)
     .where(
         OutboundEmail.id.in_([bindparam("sent_id"), bindparam("email_id")]),
