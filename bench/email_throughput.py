@@ -168,7 +168,7 @@ def main() -> None:
     args = parser.parse_args()
     args.emails = args.emails or sized(args.scale, 1_000, 20_000, huge=100_000)
     args.relay_emails = min(
-        args.emails, args.relay_emails or sized(args.scale, 400, 2_000, medium=1_000, huge=4_000)
+        args.emails, args.relay_emails or sized(args.scale, 400, 4_000, medium=2_000, huge=4_000)
     )
     delay = args.reply_delay_ms
 

@@ -163,8 +163,9 @@ def _hold_params(token: str, email_id: int, lease: timedelta) -> dict[str, objec
 class _Fence:
     """The fence of the next message (``_HOLD``), started before its send and
     read by the transport's ``ready`` check just before the message is handed over (SMTP:
-    after the envelope, before DATA): on PostgreSQL the round trip overlaps the server's
-    answers to MAIL and RCPT. With ``accepted`` (the message sent just before, and its
+    after the envelope, before DATA; with PIPELINING after the server's 354, before the
+    message's bytes): on PostgreSQL the round trip overlaps the server's answers to MAIL
+    and RCPT (and DATA). With ``accepted`` (the message sent just before, and its
     attempts), that acceptance is recorded in the same statement: the next message is
     handed over only once the previous one's acceptance is committed, so a killed worker
     still repeats at most the one message in flight."""
