@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache, wraps
 from typing import Any, TypeVar
 
+from blinker import Namespace
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.engine import Engine
@@ -33,6 +34,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_USER_KEY = "staff_user_id"
 #: the staff member's ``session_version`` when this session began
 SESSION_VERSION_KEY = "staff_session_version"
+#: sent with the SQL of the sign-in statement each time it runs on a driver connection,
+#: outside SQLAlchemy's engine events (``tests/statements.py`` counts it with them)
+identity_statement_sent = Namespace().signal("identity-statement-sent")
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,7 @@ def _identity_rows(user_id: int) -> list[tuple[Any, ...]]:
         try:
             cursor = pooled.cursor()
             try:
+                identity_statement_sent.send(sql)
                 cursor.execute(sql, params)
                 return [tuple(row) for row in cursor.fetchall()]
             finally:
