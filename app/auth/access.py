@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache, wraps
 from typing import Any, TypeVar
 
+from blinker import Namespace
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.engine import Engine
@@ -33,6 +34,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_USER_KEY = "staff_user_id"
 #: the staff member's ``session_version`` when this session began
 SESSION_VERSION_KEY = "staff_session_version"
+#: sent with the SQL of the sign-in statement each time it runs on a driver connection,
+#: outside SQLAlchemy's engine events (``tests/statements.py`` counts it with them)
+identity_statement_sent = Namespace().signal("identity-statement-sent")
 
 
 @dataclass(frozen=True)
@@ -160,22 +164,66 @@ def _load_identity() -> Identity | None:
     # one statement in autocommit, outside the request's transaction: a page the read
     # cache serves whole then costs one round trip (no BEGIN, no ROLLBACK); the epoch is
     # read before the view's snapshot is taken, so nothing older is kept under it
-    with autocommit_engine(current_app).connect() as connection:
-        rows = connection.execute(_identity_statement(), {"user_id": user_id}).all()
-    if (
-        not rows
-        or not rows[0].active
-        or rows[0].session_version != session.get(SESSION_VERSION_KEY, 0)
-    ):
+    rows = _identity_rows(int(user_id))
+    if not rows or not rows[0][1] or rows[0][2] != session.get(SESSION_VERSION_KEY, 0):
         session.clear()
         return None
-    note_epoch(
-        rows[0].epoch,
-        rows[0].every_region_epoch,
-        {r.region_id: r.region_epoch for r in rows if r.region_id is not None},
-    )
-    roles = frozenset((r.region_id, Role(r.role)) for r in rows if r.role is not None)
-    return Identity(id=user_id, name=rows[0].name, roles=roles, locale=rows[0].locale)
+    # name, active, session_version, locale, region_id, role, and the three epochs
+    note_epoch(rows[0][6], rows[0][7], {r[4]: r[8] for r in rows if r[4] is not None})
+    roles = frozenset((r[4], Role(r[5])) for r in rows if r[5] is not None)
+    return Identity(id=user_id, name=rows[0][0], roles=roles, locale=rows[0][3])
+
+
+def _identity_rows(user_id: int) -> list[tuple[Any, ...]]:
+    """Run :func:`_identity_statement` on a pooled driver connection in autocommit.
+
+    Every request of a signed-in staff member runs it, a kept page nothing else: through
+    the driver directly (compiled once per dialect) it skips the SQLAlchemy
+    ``Connection``'s execution path (events, result machinery), which cost a kept page
+    more than the round trip itself. The pool's checkout events (the idle ping) still
+    run; the read cache's statement listeners have nothing to see in a SELECT."""
+    engine = db.engine
+    sql, names, positional, constants = _compiled_identity(engine.dialect)
+    values = {**constants, "user_id": user_id}
+    params: Any = [values[n] for n in names] if positional else values
+    pooled = engine.raw_connection()
+    try:
+        driver = pooled.driver_connection
+        was = _autocommit(driver, True)
+        try:
+            cursor = pooled.cursor()
+            try:
+                identity_statement_sent.send(sql)
+                cursor.execute(sql, params)
+                return [tuple(row) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+        finally:
+            _autocommit(driver, was)
+    finally:
+        pooled.close()
+
+
+def _autocommit(driver: Any, on: bool) -> bool:
+    """Set a driver connection's autocommit (psycopg: no round trip while idle); the old
+    value. SQLite's driver opens no transaction for a SELECT: left alone."""
+    if not hasattr(driver, "autocommit") or driver.__class__.__module__.startswith("sqlite3"):
+        return on
+    was = bool(driver.autocommit)
+    if was != on:
+        driver.autocommit = on
+    return was
+
+
+@cache
+def _compiled_identity(dialect: Any) -> tuple[str, tuple[str, ...], bool, dict[str, Any]]:
+    """The identity statement's SQL for ``dialect``, its parameter names in order, whether
+    they are positional, and its constants (the global epoch's row, "every region")."""
+    compiled = _identity_statement().compile(dialect=dialect)
+    constants = compiled.construct_params({"user_id": 0})
+    del constants["user_id"]
+    names = tuple(compiled.positiontup or ()) if compiled.positional else ()
+    return compiled.string, names, bool(compiled.positional), constants
 
 
 @cache

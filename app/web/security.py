@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, current_app, has_request_context, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadSignature
+
+#: seconds a session cookie is sent back unchanged before it is signed afresh (its 8 hours
+#: of inactivity start again): not on every request, where signing and sending it cost a
+#: kept page (``app/readcache.py``) more than the page itself
+SESSION_REFRESH_AFTER = 300
 
 #: a year, the value HSTS preload lists ask for; sent only when SUMMIT_BASE_URL is https
 HSTS = "max-age=31536000"
@@ -33,7 +40,36 @@ def content_security_policy(entra_authority: str | None) -> str:
 
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, marked ``Secure`` whenever the request came over
-    HTTPS (as the proxy says, once trusted), not only when the base URL is https."""
+    HTTPS (as the proxy says, once trusted), not only when the base URL is https.
+
+    An unchanged permanent session's cookie is signed and sent again only once it is
+    :data:`SESSION_REFRESH_AFTER` seconds old (Flask: on every response). The lifetime
+    still slides with use, within those few minutes; a changed session (sign-in, sign-out,
+    a flash, a new CSRF token) is sent at once, as before."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        found = self.session_class(data)
+        found.summit_signed_at = signed_at.timestamp()  # type: ignore[attr-defined]
+        return found
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if session.modified:
+            return True
+        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return False
+        signed_at = getattr(session, "summit_signed_at", None)
+        return signed_at is None or time.time() - signed_at >= SESSION_REFRESH_AFTER
 
     def get_cookie_secure(self, app: Flask) -> bool:
         if has_request_context() and request.is_secure:

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
+import time_machine
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import delete
 
-from app.auth.access import SESSION_USER_KEY
-from app.auth.models import Role, RoleAssignment
+from app.auth.access import SESSION_USER_KEY, end_sessions
+from app.auth.models import Role, RoleAssignment, StaffUser
 from app.extensions import db
 from app.readcache import read_cache
 from app.rollouts.models import EnrollmentState, RolloutStatus
+from app.web.security import SESSION_REFRESH_AFTER
 from tests.factories import EnrollmentFactory, RolloutFactory, region, staff
 from tests.statements import statements_during
 
@@ -164,3 +167,59 @@ def test_the_memory_for_pages_is_bounded(client, rollout, monkeypatch):
     assert read_cache._page_bytes <= read_cache.max_page_bytes
     assert 1 <= len(read_cache._pages) <= 4
     assert any("n=9" in key[2] for key in read_cache._pages)
+
+
+def test_a_copy_of_the_cookie_gets_no_kept_page_once_its_person_signed_out(app, client, rollout):
+    """Signing out ends every session of the person (``session_version``): a copy of the
+    cookie taken while the page was kept is sent to sign in, not served the page."""
+    url = f"/r/us/rollouts/{rollout.slug}"
+    _page(client, url)
+    _page(client, url)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get(url).status_code == 200  # the copy is served the kept page meanwhile
+    with client.session_transaction() as session:
+        user_id = session[SESSION_USER_KEY]
+    end_sessions(user_id)  # what signing out does, with its commit
+    db.session.commit()
+    response = copy.get(url, headers={"Accept": "text/html"})
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_deactivated_account_gets_no_kept_page(client, rollout):
+    url = f"/r/us/rollouts/{rollout.slug}"
+    _page(client, url)
+    _page(client, url)
+    with client.session_transaction() as session:
+        user = db.session.get(StaffUser, session[SESSION_USER_KEY])
+    user.active = False
+    db.session.commit()
+    assert client.get(url, headers={"Accept": "text/html"}).status_code == 302
+
+
+def _sets_session_cookie(response) -> bool:
+    return any(v.startswith("session=") for v in response.headers.getlist("Set-Cookie"))
+
+
+def test_an_unchanged_session_cookie_is_sent_again_only_after_some_minutes(client, rollout):
+    """The cookie of a permanent session is not signed and sent with every response (a
+    kept page cost more than the page); its lifetime still slides, a few minutes late."""
+    url = f"/r/us/rollouts/{rollout.slug}"
+    with client.session_transaction() as session:
+        session.permanent = True
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=False):
+        assert _sets_session_cookie(client.get(url))  # a new CSRF token: the session changed
+        kept = client.get(url)
+        assert kept.status_code == 200 and not _sets_session_cookie(kept)
+    with time_machine.travel(start + timedelta(seconds=SESSION_REFRESH_AFTER - 5), tick=False):
+        assert not _sets_session_cookie(client.get(url))
+    later = start + timedelta(seconds=SESSION_REFRESH_AFTER + 5)
+    with time_machine.travel(later, tick=False):
+        refreshed = client.get(url)
+        assert refreshed.status_code == 200 and _sets_session_cookie(refreshed)
+        cookie = refreshed.headers["Set-Cookie"]
+        assert "Expires=" in cookie
+        expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+        assert expires == (later + timedelta(hours=8)).replace(microsecond=0)
+        assert not _sets_session_cookie(client.get(url))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, insert, literal, select, text, update
+from sqlalchemy import func, insert, literal, select, text, update
 
 from app.auth.access import SESSION_USER_KEY
 from app.auth.models import Role, RoleAssignment
@@ -21,6 +21,7 @@ from app.people.models import Person
 from app.readcache import writes_in
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
+from tests.statements import statements_during
 
 A, DONE = EnrollmentState.ACTIVE, EnrollmentState.COMPLETED
 LEARNERS = 10
@@ -68,16 +69,9 @@ def _url(rollout) -> str:
 def _load(browser, url: str) -> tuple[int, bool]:
     """The completion rate the page shows, and whether it was a kept page (one statement:
     the sign-in's)."""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args: object) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        response = browser.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    found: list = []
+    seen = statements_during(lambda: found.append(browser.get(url)))
+    response = found[0]
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     rate = re.search(r'data-metric="completion_rate">\s*(\d+)', html)
