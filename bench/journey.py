@@ -36,15 +36,25 @@ FROM enrollment e JOIN person p ON p.id = e.person_id WHERE e.rollout_id = :roll
 
 
 def main() -> None:
-    args = make_parser(__doc__ or "").parse_args()
+    parser = make_parser(__doc__ or "")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the one-process fan-out with pyinstrument (bench/results/profiles/)",
+    )
+    args = parser.parse_args()
     learners = sized(args.scale, 5_000, 50_000, medium=30_000, huge=1_000_000)
     from bench._pg import scratch_database
 
     with scratch_database("summit_bench_journey", args.database_url) as url:
-        run(url.render_as_string(hide_password=False), learners)
+        run(
+            url.render_as_string(hide_password=False),
+            learners,
+            profile=f"{args.scale}-journey" if args.profile else None,
+        )
 
 
-def run(database_url: str, learners: int) -> None:
+def run(database_url: str, learners: int, *, profile: str | None = None) -> None:
     from flask_migrate import upgrade
     from rq import Queue
 
@@ -105,6 +115,12 @@ def run(database_url: str, learners: int) -> None:
         db.session.commit()
         rss_seeded = peak_rss_mb()  # the peak so far: the seeding's
 
+        profiler = None
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler()
+            profiler.start()
         started = time.perf_counter()
         after, queued, batches = 0, 0, 0
         # as the job runs it: one WeekContent for the week, each shape rendered once
@@ -121,6 +137,12 @@ def run(database_url: str, learners: int) -> None:
             after = result.last_id
         summit = time.perf_counter() - started
         assert queued == learners, (queued, learners)
+        if profiler is not None:
+            profiler.stop()
+            out = ROOT / "bench" / "results" / "profiles"
+            out.mkdir(parents=True, exist_ok=True)
+            (out / f"{profile}.txt").write_text(profiler.output_text(unicode=True))
+            profiler.write_html(str(out / f"{profile}.html"))
         # the peak once every email is queued, before the raw tool and the recipients query
         # (which holds all the rows at once): the fan-out's own, if above the seeding's
         rss_fanned_out = peak_rss_mb()
