@@ -77,7 +77,9 @@ def new_delivery_job_id() -> str:
 
 #: a mailbox the header parser returns as it is (dot-atoms of ASCII letters, digits and
 #: ``_+-``): checked without the parser (bulk email checks a million of them)
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
 
 
 def checked_address(address: str) -> str:
