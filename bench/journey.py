@@ -10,6 +10,14 @@ one multi-row outbox INSERT; commit per batch) next to the raw tool doing the st
 part of the same work: one ``INSERT … SELECT`` of ``N`` outbox rows of the same size,
 already rendered. Then the same run again (a second tick: nothing to send), and the
 recipients query alone. Delivery is not timed (the outbox is drained by mail workers).
+
+Then the week as production runs it: the tables emptied, the scheduler's job
+(``jobs.journey.send_weekly``) queued on the default queue and :data:`WORKERS` real ``summit
+worker --queue default`` processes (the venv's entry point: ``PYTHONPATH`` names the tree
+whose code they run) sharing its range jobs, timed until every email is queued; the figure
+the target is judged on, with the one-process time beside it (``--workers-only`` skips
+the one-process run; ``--profile`` profiles it with pyinstrument). ``BENCH_REDIS_URL``
+(default ``redis://127.0.0.1:6379/6``) is the Redis the workers share.
 """
 
 from __future__ import annotations
