@@ -294,6 +294,7 @@ def parallel_run(database_url: str, region_id: int, slot: datetime, *, expected:
     one of ``expected`` emails is queued, with WORKERS real `summit worker` processes on
     the default queue (PYTHONPATH decides whose code they run)."""
     from rq import Queue, Worker
+    from rq.job import JobStatus
     from rq.registry import FailedJobRegistry, StartedJobRegistry
 
     from app.extensions import db
@@ -326,14 +327,21 @@ def parallel_run(database_url: str, region_id: int, slot: datetime, *, expected:
         failed, started_jobs = FailedJobRegistry(queue=default), StartedJobRegistry(queue=default)
         failed_before = failed.count
         started = time.perf_counter()
+        # kept an hour: RQ drops a finished job's hash after 500 s, the ranges run longer
         parent = default.enqueue(
-            "jobs.journey.send_weekly", region_id, slot.isoformat(), job_timeout=1800
+            "jobs.journey.send_weekly",
+            region_id,
+            slot.isoformat(),
+            job_timeout=1800,
+            result_ttl=3600,
         )
+        parent_done = False
         while True:
             time.sleep(0.5)
             if failed.count > failed_before:
                 raise RuntimeError("a journey job failed (see `rq info`, the failed registry)")
-            if not parent.refresh() and not parent.is_finished:
+            parent_done = parent_done or parent.get_status(refresh=True) == JobStatus.FINISHED
+            if not parent_done:
                 continue
             if default.count or started_jobs.count:
                 continue  # counting a million rows only once the queue looks done
