@@ -64,13 +64,20 @@ def _owner_columns(table: Table) -> list[Column]:
     return [c for c in table.columns if c.name in ("person_id", "enrollment_id")]
 
 
-def _person_refs(table: Table) -> list[Column]:
-    return [
-        c
+def _person_refs(table: Table) -> list[tuple[Column, str]]:
+    """The columns that name a person or an enrollment, with the table they name: by
+    foreign key, or by name where the key was dropped (``term_review.enrollment_id``)."""
+    if table.name == "person":
+        return []
+    found = [
+        (c, fk.column.table.name)
         for c in table.columns
         for fk in c.foreign_keys
-        if fk.column.table.name in ("person", "enrollment") and table.name != "person"
+        if fk.column.table.name in ("person", "enrollment")
     ]
+    named = {c.name for c, _ in found}
+    found += [(c, c.name.removesuffix("_id")) for c in _owner_columns(table) if c.name not in named]
+    return found
 
 
 def _jsonable(value: Any) -> Any:
@@ -96,8 +103,7 @@ def export_person(*, person: Person) -> dict[str, Any]:
             ]
         else:
             conditions = []
-            for column in _person_refs(table):
-                target = next(iter(column.foreign_keys)).column.table.name
+            for column, target in _person_refs(table):
                 if target == "person":
                     conditions.append(column == person.id)
                 elif enrollment_ids:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     case,
     cast,
     event,
+    exists,
     func,
     insert,
     literal,
@@ -260,10 +261,20 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
         )
         .select_from(Enrollment)
         .outerjoin(ModuleProgress, completed)
-        .where(in_term)
+        .where(
+            in_term,
+            # the enrollments already reviewed are left out before the aggregate, not found
+            # by a conflict per row: a close run again reads 300,000 reviews in one hash
+            # (0.25 s, was 1.1 s of CPU) and takes no id of the sequence for each of them
+            # (ON CONFLICT evaluates the row, its nextval included, before it probes)
+            ~exists().where(
+                TermReview.enrollment_id == Enrollment.id, TermReview.term_id == ids.term_id
+            ),
+        )
         .group_by(Enrollment.id, Enrollment.region_id)
         # in key order, each index takes its new entries at its right edge (no page split
-        # all over a 300,000-entry index) and the key checks read enrollment in order
+        # all over a 300,000-entry index). No foreign key checks the rows: this SELECT
+        # proves the enrollment and the term (migration f26b0c7e1d58)
         .order_by(Enrollment.id)
     )
     inserted = db.session.execute(
@@ -281,6 +292,7 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
             ],
             source,
         )
+        # a review written since this statement's snapshot (a racing close, a nudge)
         .on_conflict_do_nothing(index_elements=["enrollment_id", "term_id"])
         # SQLAlchemy keeps an INSERT's row count only when asked
         .execution_options(preserve_rowcount=True)

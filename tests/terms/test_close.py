@@ -110,6 +110,28 @@ def test_a_second_close_writes_no_row():
     assert audits() == 0
 
 
+def test_a_close_run_again_takes_no_review_id():
+    """Issue 26: the reviewed learners are left out before the INSERT; an ``ON CONFLICT``
+    alone took a sequence id per learner on each run (a million a close at 1M)."""
+    course = make_course()
+    term = course.program.terms[0]
+    close_term(region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE)
+    last = db.session.scalar(select(func.max(TermReview.id)))
+    for day in (13, 14):
+        close_term(
+            region=course.rollout.region,
+            rollout=course.rollout,
+            term=term,
+            now=CLOSE.replace(day=day),
+        )
+    late = EnrollmentFactory(rollout=course.rollout, state=EnrollmentState.ACTIVE)
+    close_term(
+        region=course.rollout.region, rollout=course.rollout, term=term, now=CLOSE.replace(day=15)
+    )
+    new = db.session.scalars(select(TermReview).where(TermReview.enrollment_id == late.id)).one()
+    assert new.id == last + 1
+
+
 def test_a_review_opened_before_the_close_gets_its_verdict_and_counts_as_changed():
     course = make_course()
     term = course.program.terms[0]
