@@ -33,6 +33,7 @@ SKIP = {
     "roster_generator",
     "targets",
     "profiles",
+    "smtp_sink",
 }
 #: the sizes of the cost curves, smallest first
 CURVE_SCALES = ["medium", "full", "huge"]

@@ -24,6 +24,8 @@ class Check:
     met: Callable[[dict, list[dict]], bool | None]
     #: the figure's value compared against another figure's raw tool (label pieces)
     raw_from: tuple[str, ...] = ()
+    #: False: shown beside the judged figures for context, never judged (met: "not judged")
+    judged: bool = True
 
 
 def _ratio_at_most(limit: float) -> Callable[[dict, list[dict]], bool | None]:
@@ -118,20 +120,47 @@ CHECKS: list[Check] = [
         ("render + queue",),
         _value_at_most(180),
     ),
+    # delivery is judged against a relay's round trip (the sink answers each SMTP command
+    # late, bench/smtp_sink.py); the zero-latency sink on the same two cores measures CPU
+    # contention between sink, PostgreSQL and sender and is shown beside it, not judged
     Check(
         "weekly journey emails, delivery",
         "≥ 0.9× raw smtplib per connection",
         "email_throughput",
-        ("outbox → SMTP", "1 worker, one connection"),
+        ("outbox → SMTP", "1 worker, one connection", "relay"),
         _ratio_at_least(0.9),
     ),
     Check(
         "weekly journey emails, workers",
         "2 workers ≥ 1.8× one",
         "email_throughput",
-        ("outbox → SMTP", " workers ("),
+        ("outbox → SMTP", " workers, relay"),
         # against one worker of the same run: 2 workers ≥ 1.8×
         _ratio_at_least(1.8),
+    ),
+    Check(
+        "(beside) raw smtplib, 2 connections ÷ 1",
+        "shown, not judged",
+        "email_throughput",
+        ("raw smtplib, 2 connections",),
+        lambda _f, _rows: None,
+        judged=False,
+    ),
+    Check(
+        "(beside) delivery, zero-latency sink on the same cores",
+        "shown, not judged",
+        "email_throughput",
+        ("outbox → SMTP", "1 worker, one connection", "zero-latency"),
+        lambda _f, _rows: None,
+        judged=False,
+    ),
+    Check(
+        "(beside) workers, zero-latency sink on the same cores",
+        "shown, not judged",
+        "email_throughput",
+        ("outbox → SMTP", " workers, zero-latency"),
+        lambda _f, _rows: None,
+        judged=False,
     ),
     Check("xAPI POST", "≥ 0.5× the raw database", "xapi", ("POST",), _ratio_at_least(0.5)),
     Check("xAPI GET", "≥ 0.5× the raw database", "xapi", ("GET",), _ratio_at_least(0.5)),
@@ -215,6 +244,8 @@ def table(rows: list[dict], ran: set[str]) -> str:
             continue
         raw = f"{_fmt(f['raw_value'])} {f['unit']} ({f['raw_label']})" if f["raw_value"] else "—"
         met = {True: "yes", False: "**no**", None: "?"}[line["met"]]
+        if not check.judged:
+            met = "not judged"
         lines.append(
             f"| {check.work} | {f['figure']}: {_fmt(f['value'])} {f['unit']} | {raw} | "
             f"{_fmt(f['ratio'])} | {check.target} | {met} |"

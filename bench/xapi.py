@@ -20,6 +20,12 @@ statements are voided (untimed) and the filtered reads are timed: one GET per le
 ``agent`` for 500 learners, and every ``completed`` statement by ``verb`` following
 ``more``. Summit also matches statements that target a matching one (the voids, through
 their StatementRef); the raw tool runs only the direct keyset query.
+
+The raw tool is psycopg alone: no HTTP, no JSON. A line (not a target's figure) also gives
+the raw tool's same inserts and keyset pages behind a bare Flask app's handlers called
+through the same in-process test client (the body's JSON parsed, the stored JSON texts
+answered): what the HTTP stack alone costs the raw tool, so the ratios can be read both
+ways. The targets stay against the raw tool.
 """
 
 from __future__ import annotations
@@ -182,6 +188,8 @@ def main() -> None:
                 after = (got[-1][2], got[-1][3])
             raw_out = time.perf_counter() - start
 
+        bare_in, bare_out = _bare_handler(psql_url, rows, statements, rollout_id)
+
         agent_figures, verb_figures = _filtered_reads(
             client, headers, psql_url, rollout_id, statements, learners
         )
@@ -189,6 +197,15 @@ def main() -> None:
     print(
         f"xapi: {stored:,} statements stored, {progress:,} progress rows; "
         f"read back {read:,} in {pages} pages (raw {raw_read:,})",
+        flush=True,
+    )
+    # not a target's figure: how far the HTTP stack alone moves the raw tool
+    print(
+        f"xapi: bare Flask handler in-process (same test client, JSON body parsed, the raw "
+        f"tool's work inside): POST {total / bare_in:,.0f} statements/s "
+        f"({raw_in / bare_in:.2f}× raw), GET all {total / bare_out:,.0f} statements/s "
+        f"({raw_out / bare_out:.2f}× raw); Summit POST {bare_in / summit_in:.2f}×, "
+        f"GET {bare_out / summit_out:.2f}× the bare handler",
         flush=True,
     )
     Figure(
@@ -233,6 +250,70 @@ def main() -> None:
         raw_verb / summit_verb,
         "",
     ).emit()
+
+
+def _bare_handler(
+    psql_url: str, rows: list[Any], statements: list[dict[str, Any]], rollout_id: int
+) -> tuple[float, float]:
+    """The raw tool's inserts and keyset reads behind a bare Flask app's handlers, called the
+    way Summit is (the test client, in-process): a POST parses the batch's JSON body and
+    runs the raw executemany of its stored rows; a GET runs the raw keyset query and answers
+    the stored JSON texts. Returns (POST seconds, GET-all seconds)."""
+    import json
+    from urllib.parse import urlencode
+
+    import psycopg
+    from flask import Flask, Response, request
+    from psycopg.types.json import Json
+
+    columns = (
+        "region_id, statement_id, rollout_id, content_hash, verb, enrollment_id, module_id, "
+        "ignored_reason, payload, stored_at, actor_key, activity_iri"
+    )
+    placeholders = ", ".join(["%s"] * len(columns.split(",")))
+    insert = f"INSERT INTO bench_xapi_statement ({columns}) VALUES ({placeholders})"  # noqa: S608
+    values = [(r[0], str(uuid.uuid4()), *r[2:8], Json(r[8]), *r[9:]) for r in rows]
+    keyset = (
+        "SELECT statement_id, payload::text, stored_at, id FROM xapi_statement "
+        "WHERE rollout_id = %s AND voided_at IS NULL "
+        "AND (stored_at, id) < (%s, %s) ORDER BY stored_at DESC, id DESC LIMIT %s"
+    )
+    bare = Flask("bare_xapi")
+    raw = psycopg.connect(psql_url)
+
+    @bare.post("/statements")
+    def post() -> Response:
+        batch = request.get_json()
+        first = int(request.args["at"])
+        with raw.transaction(), raw.cursor() as cursor:
+            cursor.executemany(insert, values[first : first + len(batch)])
+        return Response(json.dumps([s["id"] for s in batch]), mimetype="application/json")
+
+    @bare.get("/statements")
+    def get() -> Response:
+        at = datetime.fromisoformat(request.args.get("at", "9999-01-01T00:00:00+00:00"))
+        after = int(request.args.get("id", 2**62))
+        got = raw.execute(keyset, (rollout_id, at, after, PAGE)).fetchall()
+        more = ""
+        if len(got) == PAGE:
+            more = "/statements?" + urlencode({"at": got[-1][2].isoformat(), "id": got[-1][3]})
+        body = ",".join(r[1] for r in got)
+        return Response(f'{{"more":"{more}","statements":[{body}]}}', mimetype="application/json")
+
+    client = bare.test_client()
+    try:
+        start = time.perf_counter()
+        for i in range(0, len(values), BATCH):
+            client.post(f"/statements?at={i}", json=statements[i : i + BATCH])
+        bare_in = time.perf_counter() - start
+        start = time.perf_counter()
+        url = "/statements"
+        while url:
+            url = client.get(url).json["more"]
+        bare_out = time.perf_counter() - start
+    finally:
+        raw.close()
+    return bare_in, bare_out
 
 
 def _filtered_reads(

@@ -30,9 +30,21 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_EHLO(
+        self, server: Any, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.sink.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
+
     async def handle_RCPT(
         self, server: Any, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        # the client's DATA already here while its RCPT is being answered: it pipelines
+        # (aiosmtpd reads one line at a time from its stream reader)
+        waiting = bytes(getattr(server._reader, "_buffer", b"")).upper()
+        self.sink.pipelined.append(b"DATA" in waiting)
         code = self.sink.reject_rcpt.get(address)
         if code:
             return code
@@ -97,6 +109,10 @@ class SmtpSink:
         self.drop_after_data = 0
         #: called with each message's bytes as its DATA arrives, before the answer
         self.on_data: Callable[[bytes], None] | None = None
+        #: offer PIPELINING (RFC 2920) in the EHLO reply
+        self.pipelining = False
+        #: per RCPT: whether the client's DATA had arrived before the RCPT was answered
+        self.pipelined: list[bool] = []
         self.lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
@@ -116,6 +132,8 @@ class SmtpSink:
         self.slow_data = 0.0
         self.drop_after_data = 0
         self.on_data = None
+        self.pipelining = False
+        self.pipelined.clear()
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m.message for m in self.messages if address in m.rcpt_tos]

@@ -47,7 +47,7 @@ from app.mail.dispatch import (
 )
 from app.mail.mime import build_message
 from app.mail.models import EmailStatus, OutboundEmail
-from app.mail.recorder import execute, recorder, rows_soon, write
+from app.mail.recorder import Prepared, execute, recorder, rows_soon, write
 from app.mail.services import (
     HeaderInjection,
 )
@@ -119,11 +119,11 @@ def _when_sent(value: object, otherwise: object) -> object:
     return case((OutboundEmail.id == bindparam("sent_id"), value), else_=otherwise)
 
 
-_HOLD_RETURNING = _HOLD.returning(OutboundEmail.id)
+_HOLD_RETURNING = Prepared(_HOLD.returning(OutboundEmail.id))
 
 #: the acceptance of the message just sent and the fence of the next one, in one round
 #: trip (one autocommit statement): ``_SENT`` on row ``sent_id``, ``_HOLD`` on ``email_id``
-_SENT_AND_HOLD = (
+_SENT_AND_HOLD = Prepared(
     update(OutboundEmail)
     .where(
         OutboundEmail.id.in_([bindparam("sent_id"), bindparam("email_id")]),
@@ -163,8 +163,9 @@ def _hold_params(token: str, email_id: int, lease: timedelta) -> dict[str, objec
 class _Fence:
     """The fence of the next message (``_HOLD``), started before its send and
     read by the transport's ``ready`` check just before the message is handed over (SMTP:
-    after the envelope, before DATA): on PostgreSQL the round trip overlaps the server's
-    answers to MAIL and RCPT. With ``accepted`` (the message sent just before, and its
+    after the envelope, before DATA; with PIPELINING after the server's 354, before the
+    message's bytes): on PostgreSQL the round trip overlaps the server's answers to MAIL
+    and RCPT (and DATA). With ``accepted`` (the message sent just before, and its
     attempts), that acceptance is recorded in the same statement: the next message is
     handed over only once the previous one's acceptance is committed, so a killed worker
     still repeats at most the one message in flight."""

@@ -32,6 +32,7 @@ def apply_progress_effects(
     enrollment_ids: Collection[int] | None = None,
     module_count: int | None = None,
     may_activate: bool = True,
+    may_complete: bool = True,
 ) -> tuple[int, int]:
     """Mark time-approved learners with any progress ACTIVE (one UPDATE), then move those
     who completed every module of the program to COMPLETED, audit it and send
@@ -41,7 +42,9 @@ def apply_progress_effects(
     without it the whole rollout is looked at (an import). ``module_count``, the number of
     the program's modules when the caller has them loaded, spares counting them again;
     ``may_activate`` False, when the caller read that none of ``enrollment_ids`` is
-    time-approved, spares the activation UPDATE.
+    time-approved, spares the activation UPDATE; ``may_complete`` False, when the caller
+    knows it completed no module (progress without completion), spares the completion
+    aggregate (no one can have completed the program by it).
     """
     db.session.flush()
     ids = list(enrollment_ids) if enrollment_ids is not None else None
@@ -76,7 +79,7 @@ def apply_progress_effects(
             select(func.count()).select_from(Module).where(Module.program_id == rollout.program_id)
         )
     completed_ids: list[int] = []
-    if total:
+    if total and may_complete:
         # one aggregate over the rollout's completed modules, joined (not a count per learner)
         done = (
             select(ModuleProgress.enrollment_id)

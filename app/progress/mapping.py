@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import Select, String, cast, literal, null, select, union_all
 
 from app.extensions import db
 from app.programs.models import Module, Program
@@ -39,8 +41,17 @@ class UnitResolver:
     @classmethod
     def for_program(cls, program: Program | int) -> UnitResolver:
         program_id = program if isinstance(program, int) else program.id
-        resolver = cls(program_id=program_id)
-        # the modules and the overrides in one round trip (every xAPI request resolves)
+        # the modules and the overrides in one round trip
+        both = union_all(*cls.row_selects(literal(program_id))).subquery()
+        return cls.from_rows(
+            program_id, db.session.execute(select(both).order_by(both.c.kind, both.c.module_id))
+        )
+
+    @staticmethod
+    def row_selects(program_id: Any) -> tuple[Select[Any], Select[Any]]:
+        """The program's modules (kind 0: module id, title, key, activity IRI) and overrides
+        (kind 1: module id or NULL, unit key), for a UNION ALL; ``program_id`` a literal or
+        a bound parameter. Read them in kind and module id order with :meth:`from_rows`."""
         modules = select(
             literal(0).label("kind"),
             Module.id.label("module_id"),
@@ -49,12 +60,19 @@ class UnitResolver:
             Module.activity_iri,
         ).where(Module.program_id == program_id)
         overrides = select(
-            literal(1), UnitMapping.module_id, null(), UnitMapping.unit_key, null()
+            literal(1),
+            UnitMapping.module_id,
+            cast(null(), String),
+            UnitMapping.unit_key,
+            cast(null(), String),
         ).where(UnitMapping.program_id == program_id)
-        both = union_all(modules, overrides).subquery()
-        for kind, module_id, title, key, iri in db.session.execute(
-            select(both).order_by(both.c.kind, both.c.module_id)
-        ):
+        return modules, overrides
+
+    @classmethod
+    def from_rows(cls, program_id: int, rows: Iterable[Any]) -> UnitResolver:
+        """The resolver of :meth:`row_selects`'s rows (kind, module id, title, key, IRI)."""
+        resolver = cls(program_id=program_id)
+        for kind, module_id, title, key, iri in rows:
             if kind == 0:
                 resolver.modules += 1
                 resolver.by_key.setdefault(fold(title), module_id)

@@ -22,6 +22,7 @@ from werkzeug.datastructures import Headers
 
 from app.regions.models import Region
 from app.rollouts.models import Rollout
+from app.xapi.credentials import load_rollout
 from app.xapi.errors import XapiError
 
 FORM_HEADERS = {
@@ -151,12 +152,32 @@ def multipart_body(parts: list[tuple[dict[str, str], bytes]]) -> tuple[str, byte
 
 @dataclass
 class Caller:
-    """Who is calling: the credential's region and rollout, its key, and the request."""
+    """Who is calling: the credential's region and rollout, its key, and the request.
 
-    region: Region
-    rollout: Rollout
+    ``region`` and ``rollout`` are ORM objects loaded on first use (one query): a read
+    needs only ``rollout_id``."""
+
+    region_id: int
+    rollout_id: int
     key: str
     request: XapiRequest
+    _loaded: tuple[Region, Rollout] | None = field(default=None, repr=False)
+
+    def _load(self) -> tuple[Region, Rollout]:
+        if self._loaded is None:
+            found = load_rollout(self.rollout_id)
+            if found is None:  # deleted since its credentials were verified
+                raise XapiError(401, "unknown or wrong credentials")
+            self._loaded = found
+        return self._loaded
+
+    @property
+    def region(self) -> Region:
+        return self._load()[0]
+
+    @property
+    def rollout(self) -> Rollout:
+        return self._load()[1]
 
 
 def xapi_response(body: Any, status: int) -> Response:

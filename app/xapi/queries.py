@@ -17,7 +17,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import CTE, ColumnElement, Integer, Select, bindparam, or_, select, tuple_, union
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    or_,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import aliased
 
 from app.calendar import parse_instant
@@ -170,8 +182,12 @@ def find_statement(*, rollout_id: int, statement_id: str, voided: bool) -> XapiS
 
 
 def statement_page(
-    *, rollout_id: int, query: StatementQuery, after: tuple[datetime, int] | None = None
-) -> tuple[list[XapiStatement], tuple[datetime, int] | None]:
+    *,
+    rollout_id: int,
+    query: StatementQuery,
+    after: tuple[datetime, int] | None = None,
+    as_text: bool = False,
+) -> tuple[list[Any], tuple[datetime, int] | None]:
     """One page of the rollout's non-voided statements matching ``query``, after the keyset
     ``after``; returns the rows and the key to continue from (None on the last page).
 
@@ -180,6 +196,9 @@ def statement_page(
     targets (Communication §2.1.3, "Filter Conditions for StatementRefs"); since, until and
     the order apply to the targeting statement itself. Such a page is two keyset queries
     (direct matches, and the few statements that target another) merged in one statement.
+
+    ``as_text``: rows of :data:`TEXT_COLUMNS` (the stored JSON as text, unparsed) instead of
+    ORM objects.
     """
     values = {
         "related_agent" if query.related_agents else "agent": query.agent_key,
@@ -205,8 +224,9 @@ def statement_page(
         since=query.since is not None,
         until=query.until is not None,
         after=after is not None,
+        as_text=as_text,
     )
-    rows = list(db.session.scalars(stmt, params))
+    rows = list(db.session.execute(stmt, params) if as_text else db.session.scalars(stmt, params))
     if len(rows) <= query.limit:
         return rows, None
     rows = rows[: query.limit]
@@ -222,15 +242,38 @@ _MATCH_COLUMNS = {
 }
 
 
+#: what a page read as text gives of each statement: its row's key, its id, the stored JSON
+#: as text, and the top-level members :func:`as_xapi_text` must know of (NULL when absent;
+#: a statement holds no JSON null)
+TEXT_COLUMNS = (
+    XapiStatement.id,
+    XapiStatement.stored_at,
+    XapiStatement.statement_id,
+    cast(XapiStatement.payload, Text).label("payload_text"),
+    XapiStatement.payload["id"].as_string().label("payload_id"),
+    XapiStatement.payload["timestamp"].as_string().label("timestamp"),
+    XapiStatement.payload["version"].as_string().label("version"),
+    XapiStatement.payload["stored"].as_string().label("stored"),
+    XapiStatement.payload["authority"].as_string().label("authority"),
+)
+
+
 @functools.lru_cache(maxsize=64)
 def _page_statement(
-    conditions: tuple[str, ...], *, ascending: bool, since: bool, until: bool, after: bool
-) -> Select[tuple[XapiStatement]]:
+    conditions: tuple[str, ...],
+    *,
+    ascending: bool,
+    since: bool,
+    until: bool,
+    after: bool,
+    as_text: bool = False,
+) -> Select[Any]:
     """The page query for one shape of request, values as bound parameters: built once per
     process and shape (building the StatementRef form costs more than running it)."""
     base = _base(since=since, until=until, after=after, ascending=ascending)
+    columns: tuple[Any, ...] = TEXT_COLUMNS if as_text else (XapiStatement,)
     if not conditions:
-        return _ordered(select(XapiStatement).where(*base), ascending)
+        return _ordered(select(*columns).where(*base), ascending)
     chain = _target_chain()
     direct = _ordered(
         select(XapiStatement.id).where(*base, *(_match(XapiStatement, c) for c in conditions)),
@@ -248,7 +291,7 @@ def _page_statement(
         ascending,
     ).subquery("targeting")
     ids = union(select(direct.c.id), select(targeting.c.id)).subquery("matched")
-    return _ordered(select(XapiStatement).where(XapiStatement.id.in_(select(ids.c.id))), ascending)
+    return _ordered(select(*columns).where(XapiStatement.id.in_(select(ids.c.id))), ascending)
 
 
 def _match(entity: Any, condition: str) -> ColumnElement[bool]:
@@ -386,3 +429,31 @@ def as_xapi(statement: XapiStatement, *, authority: dict[str, Any]) -> dict[str,
     body.setdefault("timestamp", stored)
     body.setdefault("version", "1.0.0")
     return body
+
+
+def as_xapi_text(row: Any, *, authority_json: str) -> str:
+    """:func:`as_xapi` of a :data:`TEXT_COLUMNS` row as JSON text, the stored text spliced
+    and never parsed when the statement holds no ``stored`` or ``authority`` of its own and
+    its ``id`` is the one stored (as the LRS stores it: always but for old or odd rows, which
+    are parsed and serialised again)."""
+    text = row.payload_text.lstrip()
+    stored = xapi_time(row.stored_at)
+    if (
+        row.stored is not None
+        or row.authority is not None
+        or row.payload_id != row.statement_id
+        or not text.startswith("{")
+    ):
+        body = json.loads(text)
+        body["id"] = row.statement_id
+        body["stored"] = stored
+        body["authority"] = json.loads(authority_json)
+        body.setdefault("timestamp", stored)
+        body.setdefault("version", "1.0.0")
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    head = f'{{"authority":{authority_json},"stored":"{stored}",'
+    if row.timestamp is None:
+        head += f'"timestamp":"{stored}",'
+    if row.version is None:
+        head += '"version":"1.0.0",'
+    return head + text[1:]

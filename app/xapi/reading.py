@@ -9,7 +9,6 @@ from typing import Any
 from flask import Response, current_app, url_for
 from werkzeug.http import http_date
 
-from app.rollouts.models import Rollout
 from app.xapi.attachments import load_attachments
 from app.xapi.errors import XapiError
 from app.xapi.formats import formatted
@@ -17,6 +16,7 @@ from app.xapi.http import XapiRequest, multipart_body, xapi_response
 from app.xapi.queries import (
     _boolean,
     as_xapi,
+    as_xapi_text,
     check_single_params,
     find_statement,
     more_token,
@@ -43,13 +43,13 @@ def _languages(xreq: XapiRequest) -> list[str]:
 
 
 def _respond(
-    body: Any, statements: list[dict[str, Any]], *, rollout: Rollout, with_files: bool
+    body: Any, statements: list[dict[str, Any]], *, rollout_id: int, with_files: bool
 ) -> Response:
     """JSON, or multipart/mixed with the statements' attachment contents after it."""
     if not with_files:
         return xapi_response(body, 200)
     parts = [({"Content-Type": "application/json"}, json.dumps(body).encode())]
-    for attachment in load_attachments(rollout_id=rollout.id, statements=statements):
+    for attachment in load_attachments(rollout_id=rollout_id, statements=statements):
         parts.append(
             (
                 {
@@ -64,7 +64,7 @@ def _respond(
     return Response(payload, status=200, content_type=content_type)
 
 
-def get_statements(rollout: Rollout, *, key: str, xreq: XapiRequest) -> Response:
+def get_statements(rollout_id: int, *, key: str, xreq: XapiRequest) -> Response:
     """One statement by ``statementId`` / ``voidedStatementId`` (404 when the rollout has no
     such statement in that state), else a StatementResult page with a ``more`` link."""
     args = xreq.args
@@ -80,14 +80,14 @@ def get_statements(rollout: Rollout, *, key: str, xreq: XapiRequest) -> Response
         check_single_params(args)
         with_files = _boolean("attachments", args.get("attachments", "false"))
         found = find_statement(
-            rollout_id=rollout.id,
+            rollout_id=rollout_id,
             statement_id=args.get("statementId") or args.get("voidedStatementId") or "",
             voided="voidedStatementId" in args,
         )
         if found is None:
             raise XapiError(404, "no such statement")
         statement = formatted(as_xapi(found, authority=authority), fmt, languages)
-        response = _respond(statement, [statement], rollout=rollout, with_files=with_files)
+        response = _respond(statement, [statement], rollout_id=rollout_id, with_files=with_files)
         response.headers["Last-Modified"] = http_date(found.stored_at)
         return response
     secret = current_app.config["SECRET_KEY"]
@@ -95,18 +95,30 @@ def get_statements(rollout: Rollout, *, key: str, xreq: XapiRequest) -> Response
     if "more" in args:
         if len(args) > 1:
             raise XapiError(400, "a more link takes no other parameter")
-        query, after = read_more_token(args["more"], secret_key=secret, rollout_id=rollout.id)
+        query, after = read_more_token(args["more"], secret_key=secret, rollout_id=rollout_id)
     else:
         query = parse_query(args)
     fmt, with_files = query.format, query.attachments
-    rows, next_key = statement_page(rollout_id=rollout.id, query=query, after=after)
+    # as stored and without attachments (what a reader mostly asks for): the stored JSON
+    # text goes into the response as it is, never parsed and serialised again
+    as_text = fmt == "exact" and not with_files
+    rows, next_key = statement_page(
+        rollout_id=rollout_id, query=query, after=after, as_text=as_text
+    )
     more = ""
     if next_key is not None:
-        token = more_token(secret_key=secret, rollout_id=rollout.id, query=query, after=next_key)
+        token = more_token(secret_key=secret, rollout_id=rollout_id, query=query, after=next_key)
         more = url_for("xapi.xapi_statements", more=token)
-    statements = [formatted(as_xapi(row, authority=authority), fmt, languages) for row in rows]
-    body = {"statements": statements, "more": more}
-    response = _respond(body, statements, rollout=rollout, with_files=with_files)
+    if as_text:
+        authority_json = json.dumps(authority, ensure_ascii=False, separators=(",", ":"))
+        text = ",".join(as_xapi_text(row, authority_json=authority_json) for row in rows)
+        response = Response(
+            f'{{"more":{json.dumps(more)},"statements":[{text}]}}', mimetype="application/json"
+        )
+    else:
+        statements = [formatted(as_xapi(row, authority=authority), fmt, languages) for row in rows]
+        body = {"statements": statements, "more": more}
+        response = _respond(body, statements, rollout_id=rollout_id, with_files=with_files)
     if rows:
         response.headers["Last-Modified"] = http_date(max(row.stored_at for row in rows))
     return response

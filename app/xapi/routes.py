@@ -152,9 +152,10 @@ def _authenticate(xreq: XapiRequest) -> Caller | Response:
         raise XapiError(400, "the X-Experience-API-Version header is required")
     if not (version == "1.0" or version.startswith("1.0.")):
         raise XapiError(400, f"xAPI version {version} is not supported; send 1.0.3")
-    region, rollout = found
-    grant_region(region.id)
-    return Caller(region=region, rollout=rollout, key=credentials[0], request=xreq)
+    grant_region(found.region_id)
+    return Caller(
+        region_id=found.region_id, rollout_id=found.rollout_id, key=credentials[0], request=xreq
+    )
 
 
 ALL = ["GET", "PUT", "POST", "DELETE", "OPTIONS"]
@@ -197,7 +198,7 @@ def xapi_statements(caller: Caller) -> Response:
     (application/json, or multipart/mixed with attachments)."""
     xreq = caller.request
     if xreq.method == "GET":
-        return get_statements(caller.rollout, key=caller.key, xreq=xreq)
+        return get_statements(caller.rollout_id, key=caller.key, xreq=xreq)
     if xreq.method not in ("POST", "PUT"):
         raise XapiError(405, f"{xreq.method} is not allowed on statements")
     parts = []

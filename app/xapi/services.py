@@ -12,10 +12,28 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Text, bindparam, cast, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Integer,
+    Select,
+    String,
+    Text,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql
 
 from app.db import utcnow
@@ -30,8 +48,8 @@ from app.rollouts.models import Enrollment, EnrollmentState, Rollout
 from app.xapi.errors import XapiError
 from app.xapi.index import index_statements
 from app.xapi.module_progress import apply_statements
-from app.xapi.statements import ParsedStatement, parse_statement
-from app.xapi.voiding import check_voidable, known_and_waiting, void
+from app.xapi.statements import VOIDED, ParsedStatement, parse_statement
+from app.xapi.voiding import check_voidable, void
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +98,10 @@ def store_statements(
         if seen is not None and seen.content_hash != statement.content_hash:
             raise XapiError(400, f"statement {i}: id {statement.statement_id} twice, differently")
         parsed.setdefault(statement.statement_id, statement)
-    # the known ids and the stored voiding statements waiting for one: one round trip
-    stored, waiting_for = known_and_waiting(rollout=rollout, statement_ids=list(parsed))
+    # the known ids, the stored voiding statements waiting for one, the learners and the
+    # program's modules: one round trip
+    found = _lookup(rollout=rollout, parsed=list(parsed.values()))
+    stored, waiting_for = found.stored, found.waiting
     # ids are unique per rollout: another rollout's statement with the same id is never seen
     for sid, statement in parsed.items():
         if sid in stored and stored[sid] != statement.content_hash:
@@ -94,7 +114,7 @@ def store_statements(
         for s in fresh
         if s.voids is None and s.statement_id in waiting_for
     }
-    _store(region=region, rollout=rollout, statements=fresh, now=now, voided=waiting)
+    _store(region=region, rollout=rollout, statements=fresh, now=now, voided=waiting, found=found)
     if voiding:
         void(region=region, rollout=rollout, voiding=voiding, now=now)
     return [s.statement_id for s in (parsed[sid] for sid in parsed)]
@@ -107,31 +127,14 @@ def _store(
     statements: list[ParsedStatement],
     now: datetime,
     voided: dict[str, str],
+    found: _Found,
 ) -> None:
     """Add ``statements``; those named in ``voided`` (statement id → the stored statement
-    that voids it) are stored voided and change no progress."""
+    that voids it) are stored voided and change no progress. ``found``: the batch's lookup."""
     if not statements:
         return
-    emails = {s.email for s in statements if s.email}
-    employee_ids = {s.employee_id for s in statements if s.employee_id}
-    by_email: dict[str, int] = {}
-    by_employee: dict[str, int] = {}
-    time_approved: set[int] = set()
-    if emails or employee_ids:
-        rows = db.session.execute(
-            select(Person.email, Person.employee_id, Enrollment.id, Enrollment.state)
-            .join(Enrollment, Enrollment.person_id == Person.id)
-            .where(
-                Enrollment.rollout_id == rollout.id,
-                (Person.email.in_(emails)) | (Person.employee_id.in_(employee_ids)),
-            )
-        )
-        for email, employee_id, enrollment_id, state in rows:
-            by_email[email] = enrollment_id
-            by_employee[employee_id] = enrollment_id
-            if state is EnrollmentState.TIME_APPROVED:
-                time_approved.add(enrollment_id)
-    resolver = UnitResolver.for_program(rollout.program_id)
+    by_email, by_employee = found.by_email, found.by_employee
+    time_approved, resolver = found.time_approved, found.resolver
     applicable: list[tuple[int, int, ParsedStatement, datetime]] = []
     rows: list[dict[str, Any]] = []
     for s in statements:
@@ -194,7 +197,125 @@ def _store(
             module_count=resolver.modules,
             # the learners were read above: activate only if one of them is waiting to be
             may_activate=bool(touched & time_approved),
+            # completion sticks: only a statement that completes a module can complete one
+            may_complete=any(s.completed for *_, s, _ in applicable),
         )
+
+
+@dataclass
+class _Found:
+    """What a batch needs to know before it is stored (:func:`_lookup`)."""
+
+    #: the batch's ids the rollout has stored → their content hash
+    stored: dict[str, str]
+    #: target id → the first stored voiding statement naming it
+    waiting: dict[str, str]
+    #: the rollout's learners the batch names, by email and by employee id → enrollment id
+    by_email: dict[str, int]
+    by_employee: dict[str, int]
+    #: those of them time-approved (their first progress activates them)
+    time_approved: set[int]
+    resolver: UnitResolver
+
+
+def _lookup(*, rollout: Rollout, parsed: list[ParsedStatement]) -> _Found:
+    """In one statement: the batch's ids the rollout has stored (id → content hash), the
+    stored voiding statements that name one of them (target → the first voiding
+    statement's id: a statement voided before it arrived is stored voided), the learners
+    the batch names and the program's modules and overrides."""
+    ids = sorted({s.statement_id for s in parsed})
+    rows = db.session.execute(
+        _lookup_statement(db.session.get_bind().dialect.name),
+        {
+            "rollout_id": rollout.id,
+            "program_id": rollout.program_id,
+            "ids": ids,
+            "emails": sorted({s.email for s in parsed if s.email}),
+            "employee_ids": sorted({s.employee_id for s in parsed if s.employee_id}),
+            "voided": VOIDED,
+        },
+    ).all()
+    wanted = set(ids)
+    found = _Found({}, {}, {}, {}, set(), UnitResolver(program_id=rollout.program_id))
+    units = []
+    for kind, number, first, second, third, fourth, _at, flag in rows:
+        if kind in (0, 1):
+            units.append((kind, number, first, second, third))
+        elif kind == 2:  # a statement: id, content hash, target, verb
+            if first in wanted:
+                found.stored[first] = second
+            if fourth == VOIDED and third in wanted:
+                found.waiting.setdefault(third, first)
+        else:  # a learner: enrollment id, email, employee id, time-approved
+            found.by_email[first] = number
+            found.by_employee[second] = number
+            if flag:
+                found.time_approved.add(number)
+    found.resolver = UnitResolver.from_rows(rollout.program_id, units)
+    return found
+
+
+_LOOKUP_COLUMNS = ("kind", "number", "first", "second", "third", "fourth", "at", "flag")
+
+
+@functools.cache
+def _lookup_statement(dialect: str) -> Select[Any]:
+    """:func:`_lookup`'s UNION ALL, ordered by kind (modules 0, overrides 1, statements 2 in
+    stored order, learners 3); a list is one array parameter on PostgreSQL (one constant
+    statement, kept prepared), an expanding IN elsewhere."""
+
+    def among(column: Any, name: str) -> ColumnElement[bool]:
+        if dialect == "postgresql":
+            return column == any_(bindparam(name, type_=postgresql.ARRAY(String)))
+        return column.in_(bindparam(name, expanding=True))
+
+    def row(*columns: Any) -> Select[Any]:
+        # every column labelled: the union's columns are named by its first select
+        return select(*(c.label(n) for c, n in zip(columns, _LOOKUP_COLUMNS, strict=True)))
+
+    def text() -> Any:
+        return cast(null(), String)
+
+    at_type = XapiStatement.stored_at.type
+    units = [
+        row(*unit.selected_columns, text(), cast(null(), at_type), literal(0, Integer)).where(
+            unit.whereclause
+        )
+        for unit in UnitResolver.row_selects(bindparam("program_id", type_=Integer))
+    ]
+    statements = row(
+        literal(2, Integer),
+        XapiStatement.id,
+        XapiStatement.statement_id,
+        XapiStatement.content_hash,
+        XapiStatement.statement_ref,
+        XapiStatement.verb,
+        XapiStatement.stored_at,
+        literal(0, Integer),
+    ).where(
+        XapiStatement.rollout_id == bindparam("rollout_id"),
+        among(XapiStatement.statement_id, "ids")
+        | (among(XapiStatement.statement_ref, "ids") & (XapiStatement.verb == bindparam("voided"))),
+    )
+    learners = (
+        row(
+            literal(3, Integer),
+            Enrollment.id,
+            Person.email,
+            Person.employee_id,
+            text(),
+            text(),
+            cast(null(), at_type),
+            case((Enrollment.state == EnrollmentState.TIME_APPROVED, 1), else_=0),
+        )
+        .join(Enrollment, Enrollment.person_id == Person.id)
+        .where(
+            Enrollment.rollout_id == bindparam("rollout_id"),
+            among(Person.email, "emails") | among(Person.employee_id, "employee_ids"),
+        )
+    )
+    both = union_all(*units, statements, learners).subquery()
+    return select(both).order_by(both.c.kind, both.c.at, both.c.number)
 
 
 #: the statement row's columns as the batch gives them (``payload_json`` is the payload)

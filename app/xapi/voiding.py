@@ -62,39 +62,6 @@ def check_voidable(
         raise XapiError(400, f"statement {stored_voiding} voids a statement and cannot be voided")
 
 
-def known_and_waiting(
-    *, rollout: Rollout, statement_ids: list[str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """For a batch's ids, in one query: those the rollout has stored (id → content hash), and
-    the stored voiding statements that name one of them (target id → the first voiding
-    statement's id: a statement voided before it arrived is stored voided)."""
-    if not statement_ids:
-        return {}, {}
-    wanted = set(statement_ids)
-    ids = sorted(wanted)
-    stored: dict[str, str] = {}
-    waiting: dict[str, str] = {}
-    for sid, content_hash, target, verb in db.session.execute(
-        select(
-            XapiStatement.statement_id,
-            XapiStatement.content_hash,
-            XapiStatement.statement_ref,
-            XapiStatement.verb,
-        )
-        .where(
-            XapiStatement.rollout_id == rollout.id,
-            XapiStatement.statement_id.in_(ids)
-            | (XapiStatement.statement_ref.in_(ids) & (XapiStatement.verb == VOIDED)),
-        )
-        .order_by(XapiStatement.stored_at, XapiStatement.id)
-    ):
-        if sid in wanted:
-            stored[sid] = content_hash
-        if verb == VOIDED and target in wanted:
-            waiting.setdefault(target, sid)
-    return stored, waiting
-
-
 def void(*, region: Region, rollout: Rollout, voiding: dict[str, str], now: datetime) -> int:
     """Mark the rollout's statements targeted by ``voiding`` (voiding id → target id) voided
     and recompute the progress they had set (see the module docstring). Targets already

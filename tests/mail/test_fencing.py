@@ -19,6 +19,8 @@ from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import queue_email
 from app.settings import Settings, SettingsError
 
+pytestmark = pytest.mark.usefixtures("smtp_both_ways")
+
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 

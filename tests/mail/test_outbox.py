@@ -18,6 +18,8 @@ from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import Attachment, message_id_for, queue_email
 from tests.factories import region
 
+pytestmark = pytest.mark.usefixtures("smtp_both_ways")
+
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
@@ -222,3 +224,14 @@ def test_non_ascii_names_long_subjects_and_filenames_survive_the_wire(run_jobs, 
     [attachment] = [p for p in msg.walk() if p.get_filename()]
     assert attachment.get_filename() == 'Bericht "KW48" – Köln.csv'
     assert msg.get_body(("plain",)).get_content().startswith("Hallo Jürgen")
+
+
+def test_mail_rcpt_and_data_go_in_one_write_only_where_the_server_offers_pipelining(
+    smtp_sink, smtp_both_ways: bool
+) -> None:
+    """Two round trips a message instead of four against a relay that offers PIPELINING
+    (RFC 2920); one command at a time against a server that does not."""
+    _queue(3, prefix="pipe")
+    assert deliver_pending() == 3
+    assert len(smtp_sink.messages) == 3
+    assert smtp_sink.pipelined == [smtp_both_ways] * 3

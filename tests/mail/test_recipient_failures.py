@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select, update
 
@@ -13,6 +14,8 @@ from app.extensions import db
 from app.mail.delivery import CONNECTION_PAUSE, deliver_pending
 from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import queue_email
+
+pytestmark = pytest.mark.usefixtures("smtp_both_ways")
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

@@ -267,3 +267,34 @@ def test_a_cycle_of_statement_refs_ends(lrs):
     lrs(targeting(a, sid=b, who=BEN))
     assert ids(get(lrs, agent=json.dumps(BEN))) == [b, a]
     assert ids(get(lrs, agent=json.dumps(ADA))) == []
+
+
+def test_a_page_gives_each_statement_as_a_read_by_its_id_does(lrs):
+    # a page splices the stored JSON text; a read by id parses it: the same statements,
+    # whether the sender gave timestamp, version, an upper-case id, an authority, or none
+    upper = str(uuid.uuid4()).upper()
+    sent = [
+        statement(sid=str(uuid.uuid4())),
+        statement(sid=str(uuid.uuid4()), ts="2026-11-20T09:00:00Z", name="Ünïcode ✓"),
+        {**statement(sid=str(uuid.uuid4())), "version": "1.0.3"},
+        statement(sid=upper, result={"completion": True}),
+        {
+            **statement(sid=str(uuid.uuid4())),
+            "authority": {"objectType": "Agent", "mbox": "mailto:someone@example.com"},
+        },
+        {
+            **statement(sid=str(uuid.uuid4())),
+            "context": {"extensions": {"https://example.com/x": {"timestamp": "t", "version": 1}}},
+        },
+    ]
+    assert lrs(sent).status_code == 200
+    page = get(lrs)
+    assert page.status_code == 200 and page.json["more"] == ""
+    listed = page.json["statements"]
+    assert sorted(s["id"] for s in listed) == sorted(s["id"].lower() for s in sent)
+    for item in listed:
+        alone = get(lrs, statementId=item["id"])
+        assert alone.status_code == 200
+        assert item == alone.json
+        assert item["version"] in ("1.0.0", "1.0.3") and item["timestamp"]
+        assert item["authority"]["account"]["name"] == lrs.key

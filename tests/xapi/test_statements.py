@@ -257,3 +257,25 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(lrs):
     ben = lrs.course.enrollments["ben"]
     db.session.refresh(ben)
     assert ben.state is EnrollmentState.ACTIVE  # the effects still reach the touched learners
+
+
+def test_the_completion_of_the_last_module_completes_the_learner_and_progress_alone_never(lrs):
+    modules = lrs.course.rollout.program.modules
+    for module in modules:
+        module.activity_iri = f"https://x.example.com/modules/{module.key}"
+    db.session.commit()
+    iris = [module.activity_iri for module in modules]
+    assert (
+        lrs([statement(activity=iri, sid=str(uuid.uuid4())) for iri in iris[:-1]]).status_code
+        == 200
+    )
+    progressed = statement(
+        PROGRESSED, activity=iris[-1], result={"extensions": {CMI5_PROGRESS: 90}}
+    )
+    assert lrs(progressed).status_code == 200
+    ada = lrs.course.enrollments["ada"]
+    db.session.expire_all()
+    assert ada.state is EnrollmentState.ACTIVE
+    assert lrs(statement(activity=iris[-1])).status_code == 200
+    db.session.expire_all()
+    assert ada.state is EnrollmentState.COMPLETED
