@@ -81,8 +81,15 @@ def worker_class(simple: bool) -> type:
     help="Run jobs in this process instead of a forked child (faster; less isolated).",
 )
 @click.option("--name", default=None, help="Worker name (default: RQ's random one).")
+@click.option(
+    "--queue",
+    "only",
+    multiple=True,
+    type=click.Choice(QUEUES),
+    help="Work only this queue (repeatable; default: every queue, mail first).",
+)
 @with_appcontext
-def worker_command(burst: bool, simple: bool, name: str | None) -> None:
+def worker_command(burst: bool, simple: bool, name: str | None, only: tuple[str, ...]) -> None:
     """Run an RQ worker on every Summit queue (mail first), with the app preloaded.
 
     The worker also runs RQ's scheduler (enqueue_at/enqueue_in and Retry intervals).
@@ -98,7 +105,7 @@ def worker_command(burst: bool, simple: bool, name: str | None) -> None:
         connection = get_redis()
         worker = None
         try:
-            queues = [Queue(q, connection=connection) for q in QUEUES]
+            queues = [Queue(q, connection=connection) for q in QUEUES if not only or q in only]
             worker = worker_class(simple)(queues, connection=connection, name=name)
             started = time.monotonic()
             worked = worker.work(burst=burst, with_scheduler=True)

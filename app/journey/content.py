@@ -80,6 +80,8 @@ class RolloutWeek:
     rollout: Rollout
     program: Program
     modules: list[Module]
+    #: the modules' ids, in order (read per learner: no ORM attribute access)
+    module_ids: tuple[int, ...]
     #: module ids due by the end of the running term (empty: no term runs)
     term_ids: frozenset[int]
     term_title: str
@@ -143,6 +145,7 @@ class WeekContent:
             rollout=rollout,
             program=program,
             modules=modules,
+            module_ids=tuple(m.id for m in modules),
             term_ids=term_ids,
             term_title=term.title if term is not None else "",
             term_ends_on=term.ends_on if term is not None else None,
@@ -233,7 +236,7 @@ class WeekContent:
     def shape_key(self, learner: Learner) -> tuple[Any, ...]:
         """What, besides the slotted values, makes two learners' emails differ."""
         week = self.rollout(learner.rollout_id)
-        module_ids = [m.id for m in week.modules]
+        module_ids = week.module_ids
         due = [i for i in module_ids if i in week.term_ids and i not in learner.done_ids]
         done = len(learner.done_ids.intersection(module_ids))
         buddies = tuple((b.done, b.left) for b in learner.buddies)

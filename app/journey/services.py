@@ -20,7 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, literal, select
+from sqlalchemy import exists, func, literal, select
 
 from app.audit import services as audit
 from app.calendar import parse_hhmm, weekday_from_name
@@ -139,12 +139,18 @@ def send_batch(
     after: int = 0,
     limit: int = BATCH,
     week_content: content.WeekContent | None = None,
+    upto: int | None = None,
 ) -> BatchResult:
-    """Claim, render and queue the weekly email for the next batch of recipients. Flushes.
+    """Claim, render and queue the weekly email for the next batch of recipients (enrollment
+    ids after ``after``, up to ``upto`` if given). Flushes.
 
     Pass the run's ``week_content`` to every batch of the week: each shape of the email
     (language, zone, content variant) is then rendered once for the whole run."""
     rows = db.session.execute(recipients(region.id, week, after=after, limit=limit)).all()
+    if upto is not None:
+        # cut here, not in the query: the planner walks ``id > after`` in order to the LIMIT
+        # with the same plan as the unbounded run, where ``id <= upto`` made it slower
+        rows = [r for r in rows if r.id <= upto]
     if not rows:
         return BatchResult(last_id=after, queued=0, selected=0)
     last_id = rows[-1].id
@@ -243,6 +249,27 @@ def _claim(
         .returning(JourneySend.id, JourneySend.enrollment_id)
     )
     return sorted(db.session.execute(statement).tuples().all(), key=lambda r: r[1])
+
+
+def range_bounds(region_id: int, size: int) -> list[int]:
+    """Every ``size``-th enrollment id of the region, in order: the ends of the ranges
+    ``(0, b₁], (b₁, b₂] … (bₙ, ∞)`` a region's week is cut into (one query; empty when the
+    region has fewer than ``size`` enrollments)."""
+    numbered = (
+        select(Enrollment.id, func.row_number().over(order_by=Enrollment.id).label("n"))
+        .where(Enrollment.region_id == region_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(numbered.c.id).where(numbered.c.n % size == 0).order_by(numbered.c.id)
+        )
+    )
+
+
+def has_recipients(region_id: int, week: str) -> bool:
+    """Whether anyone of the region is still to get ``week``'s email (one query)."""
+    return db.session.execute(recipients(region_id, week, limit=1)).first() is not None
 
 
 def send_week(*, region: Region, week: str, batch: int = BATCH) -> int:

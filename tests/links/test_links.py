@@ -19,6 +19,7 @@ from app.links.services import (
     make_action_url,
     make_token,
     read_token,
+    token_maker,
 )
 from app.mail.models import OutboundEmail
 from app.rollouts.models import EnrollmentState
@@ -74,6 +75,25 @@ def test_tokens_are_bound_to_purpose_person_object_and_age() -> None:
         with pytest.raises(LinkExpired) as expired:
             read_token(token, purpose="approvals.decide")
         assert expired.value.claims.object_id == 42 and expired.value.token == token
+
+
+def test_bulk_tokens_are_the_tokens_make_token_signs() -> None:
+    make = token_maker("approvals.decide")
+    with time_machine.travel(ISSUED, tick=False):
+        for person_id, object_id in ((7, 42), (1, 1), (123456789, 2**40), (0, 0)):
+            token = make(person_id, object_id)
+            assert token == make_token(
+                purpose="approvals.decide", person_id=person_id, object_id=object_id
+            )
+            claims = read_token(token, purpose="approvals.decide", object_id=object_id)
+            assert claims.person_id == person_id
+        issued = make(7, 42)
+        other = token_maker("calls.question")(7, 42)
+        with pytest.raises(LinkInvalid):
+            read_token(other, purpose="approvals.decide")
+    later = time_machine.travel(ISSUED + timedelta(days=22), tick=False)
+    with later, pytest.raises(LinkExpired):  # the token carries the time it was made
+        read_token(issued, purpose="approvals.decide")
 
 
 def test_links_are_absolute_from_the_base_url_not_the_host_header(client) -> None:
