@@ -159,7 +159,7 @@ def queue_email(
     )
     db.session.add(email)
     db.session.flush()
-    _schedule_delivery()
+    schedule_delivery()
     log.info("queued email %s (%s) for %s", email.id, kind, person_id or "staff")
     return email
 
@@ -181,11 +181,13 @@ def retry_failed(*, email_ids: Iterable[int]) -> int:
     )
     db.session.flush()
     if result.rowcount:
-        _schedule_delivery()
+        schedule_delivery()
     return int(result.rowcount or 0)
 
 
-def _schedule_delivery() -> None:
+def schedule_delivery() -> None:
+    """One delivery job after this transaction commits, however many emails it queued
+    (bulk senders that write outbox rows themselves call this once)."""
 
     pending = db.session.info.get(PENDING_KEY, [])
     if not any(job.func == DELIVERY_JOB for job in pending):

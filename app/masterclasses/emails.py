@@ -6,7 +6,9 @@ sent, so calendar clients update (or cancel) the event they already hold.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -16,11 +18,21 @@ from flask import current_app
 
 from app.db import utcnow
 from app.ics import Attendee, InviteEvent, build_calendar
-from app.language import local_datetime, person_locale
-from app.links.services import make_action_url
-from app.mail.services import display_name, ics_attachment, queue_email
-from app.masterclasses.models import MasterClassInvitation
-from app.masterclasses.recognition import opt_in_url
+from app.language import babel_locale, local_datetime, person_locale, reader_locale
+from app.links.services import make_action_url, token_maker, url_with_token
+from app.mail.models import EmailStatus
+from app.mail.rendering import EmailShape, render_shape, slot
+from app.mail.services import (
+    checked_address,
+    display_name,
+    ics_attachment,
+    message_id_for,
+    queue_email,
+)
+from app.masterclasses.models import MasterClass, MasterClassInvitation
+from app.masterclasses.recognition import OPT_IN_PURPOSE, opt_in_url
+
+log = logging.getLogger(__name__)
 
 RSVP_PURPOSE = "masterclass-rsvp"
 #: RSVP links stay valid long enough for a class announced months ahead
@@ -43,27 +55,36 @@ def rsvp_url(invitation: MasterClassInvitation) -> str:
 def context_for(invitation: MasterClassInvitation) -> dict[str, Any]:
     """What every master-class email shows, with the time in the learner's own zone."""
 
-    mc = invitation.master_class
     person = invitation.enrollment.person
-    zone = ZoneInfo(person.time_zone or person.region.time_zone)
-    locale = person.locale or person.region.locale
     return {
+        **_class_context(
+            invitation.master_class,
+            zone=person.time_zone or person.region.time_zone,
+            locale=person.locale or person.region.locale,
+        ),
         "name": person.name,
+        "rsvp_url": rsvp_url(invitation),
+        "leaderboard_url": opt_in_url(invitation.enrollment),
+    }
+
+
+def _class_context(mc: MasterClass, *, zone: str, locale: str) -> dict[str, Any]:
+    """The class's part of :func:`context_for`, for a reader in ``zone`` and ``locale``."""
+    zone = ZoneInfo(zone).key
+    return {
         "title": mc.title,
         "hosts": mc.hosts,
         "description": mc.description,
         "program": mc.program.title,
         # the reader's date and time format, no seconds ("Thursday, 10 December 2026 at 11:00")
-        "starts": local_datetime(mc.starts_at, "full", tz=zone.key, locale=locale, time="short"),
+        "starts": local_datetime(mc.starts_at, "full", tz=zone, locale=locale, time="short"),
         "seats_left": mc.seats_left,
         "capacity": mc.capacity,
-        "time_zone": zone.key,
+        "time_zone": zone,
         "duration_minutes": mc.duration_minutes,
         "location": mc.location,
         "join_url": mc.join_url,
         "face_to_face": mc.face_to_face,
-        "rsvp_url": rsvp_url(invitation),
-        "leaderboard_url": opt_in_url(invitation.enrollment),
     }
 
 
@@ -92,9 +113,117 @@ def send(
     )
 
 
+INVITATION = "masterclasses/invitation"
+
+
 def invitation_email(invitation: MasterClassInvitation) -> None:
     """Queue the invitation email with the RSVP link (once per invitation)."""
-    send(invitation, "masterclasses/invitation")
+    send(invitation, INVITATION)
+
+
+def invitation_key(invitation_id: int) -> str:
+    """The outbox idempotency key of an invitation's email (what :func:`send` makes)."""
+    return f"{INVITATION}/{invitation_id}/"
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """What an invitation email needs of its learner (one row of the bulk invite)."""
+
+    invitation_id: int
+    enrollment_id: int
+    #: the invitation's (the enrollment's) region, its language and zone
+    region_id: int
+    region_locale: str
+    region_time_zone: str
+    person_id: int
+    email: str
+    name: str
+    locale: str | None
+    time_zone: str | None
+    #: the person's own region's locale and zone (their defaults)
+    home_locale: str
+    home_time_zone: str
+
+
+class InvitationEmails:
+    """The invitation emails of one class for any number of learners, as outbox rows:
+    what :func:`invitation_email` queues for each, rendered once per language and zone
+    (an :class:`~app.mail.rendering.EmailShape`) and filled with each learner's name and
+    signed links (``token_maker``: the same tokens as ``make_action_url``)."""
+
+    def __init__(self, master_class: MasterClass) -> None:
+        self.master_class = master_class
+        self._rsvp_token, self._rsvp_url = (
+            token_maker(RSVP_PURPOSE),
+            url_with_token("masterclasses_public.rsvp"),
+        )
+        self._opt_in_token, self._opt_in_url = (
+            token_maker(OPT_IN_PURPOSE),
+            url_with_token("masterclasses_public.leaderboard_opt_in"),
+        )
+        self._shapes: dict[tuple[str, str, str, str], EmailShape] = {}
+
+    def _shape(self, key: tuple[str, str, str, str]) -> EmailShape:
+        shape = self._shapes.get(key)
+        if shape is None:
+            locale, time_zone, zone, reader = key
+            context = {
+                **_class_context(self.master_class, zone=zone, locale=reader),
+                "name": slot("name"),
+                "rsvp_url": slot("rsvp"),
+                "leaderboard_url": slot("opt_in"),
+            }
+            shape = render_shape(INVITATION, locale=locale, time_zone=time_zone, context=context)
+            self._shapes[key] = shape
+        return shape
+
+    def row(self, invitee: Invitee, now: datetime) -> dict[str, Any] | None:
+        """The outbox row of ``invitee``'s invitation email; None (logged) when their
+        address is unusable."""
+        try:
+            address = checked_address(invitee.email)
+        except ValueError:
+            log.warning("master class: invitation %s has no usable address", invitee.invitation_id)
+            return None
+        # as queue_email: the person's language (else their region's), the invitation's
+        # region's zone for the date filters; the class's time as context_for gives it
+        locale = reader_locale(
+            reader_locale(invitee.locale, invitee.home_locale), invitee.region_locale
+        )
+        key = (
+            locale,
+            invitee.region_time_zone,
+            invitee.time_zone or invitee.home_time_zone,
+            invitee.locale or invitee.home_locale,
+        )
+        rendered = self._shape(key).fill(
+            {
+                "name": invitee.name,
+                "rsvp": self._rsvp_url(self._rsvp_token(invitee.person_id, invitee.invitation_id)),
+                "opt_in": self._opt_in_url(
+                    self._opt_in_token(invitee.person_id, invitee.enrollment_id)
+                ),
+            }
+        )
+        idempotency_key = invitation_key(invitee.invitation_id)
+        return {
+            "idempotency_key": idempotency_key,
+            "kind": INVITATION,
+            "region_id": invitee.region_id,
+            "person_id": invitee.person_id,
+            "to_address": address,
+            "to_name": display_name(invitee.name),
+            "subject": display_name(rendered.subject),
+            "text_body": rendered.text,
+            "html_body": rendered.html,
+            "message_id": message_id_for(idempotency_key),
+            "status": EmailStatus.PENDING.value,
+            "attempts": 0,
+            "locale": babel_locale(locale),
+            "created_at": now,
+            "next_attempt_at": now,
+        }
 
 
 def calendar_attachment(invitation: MasterClassInvitation, *, method: str) -> Any:

@@ -1,17 +1,31 @@
 """Who is invited to a region's master class: the learners who completed (on completion, or
-in the daily sweep), once each, with the invitation email in the outbox."""
+in the daily sweep), once each, with the invitation email in the outbox.
+
+Set-based, page by page (:data:`PAGE` learners): one keyset SELECT of the qualifying
+learners with what their email needs, one multi-row ``INSERT … ON CONFLICT DO NOTHING
+RETURNING`` of their invitations (only the rows this run inserted get an email, so a
+concurrent sweep and completion handler invite each learner once), one multi-row INSERT of
+the outbox rows and one of the audit events. A fixed number of statements a page and no ORM
+objects: the memory of a page, whatever the number of completers. One delivery job after
+commit; the outbox's workers deliver.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
-from app.audit.services import record
+from app.audit.models import AuditEvent
 from app.db import utcnow
 from app.extensions import db
+from app.mail.models import OutboundEmail
+from app.mail.services import schedule_delivery
 from app.masterclasses import emails
 from app.masterclasses.eligibility import qualifying_enrollments, upcoming_classes
 from app.masterclasses.models import (
@@ -20,25 +34,32 @@ from app.masterclasses.models import (
     MasterClassInvitation,
 )
 from app.masterclasses.services import promote_waitlist
+from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, Rollout
 
 log = logging.getLogger(__name__)
 
+#: learners a page: each page is four statements (select, invitations, outbox, audit)
+PAGE = 500
+
+
+def _dialect_insert() -> Any:
+    dialect = db.session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
 
 def _insert_invitations(
     master_class: MasterClass, rows: list[tuple[int, int]], now: datetime
-) -> list[int]:
+) -> dict[int, int]:
     """Insert the missing invitations; the unique (class, enrollment) key drops duplicates.
 
-    Returns the ids actually inserted, so a concurrent sweep and completion handler
-    invite (and email) each learner exactly once.
+    Returns {enrollment id: invitation id} of the rows actually inserted, so a concurrent
+    sweep and completion handler invite (and email) each learner exactly once.
     """
     if not rows:
-        return []
+        return {}
     table = MasterClassInvitation.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = [
         {
             "master_class_id": master_class.id,
@@ -50,12 +71,119 @@ def _insert_invitations(
         for enrollment_id, region_id in rows
     ]
     stmt = (
-        insert(table)
+        _dialect_insert()(table)
         .values(values)
         .on_conflict_do_nothing(index_elements=["master_class_id", "enrollment_id"])
-        .returning(table.c.id)
+        .returning(table.c.enrollment_id, table.c.id)
     )
-    return list(db.session.execute(stmt).scalars())
+    return dict(db.session.execute(stmt).tuples().all())
+
+
+def _invitees(
+    master_class: MasterClass, *, region_id: int | None, enrollment_id: int | None
+) -> Any:
+    """The qualifying learners (keyset on the enrollment id) with what their email needs."""
+    home, invited_in = aliased(Region), aliased(Region)
+    stmt = qualifying_enrollments(master_class, region_id=region_id)
+    if enrollment_id is not None:
+        stmt = stmt.where(Enrollment.id == enrollment_id)
+    return (
+        stmt.join(Person, Person.id == Enrollment.person_id)
+        .join(home, home.id == Person.region_id)
+        .join(invited_in, invited_in.id == Enrollment.region_id)
+        .add_columns(
+            invited_in.locale,
+            invited_in.time_zone,
+            Person.id,
+            Person.email,
+            Person.name,
+            Person.locale,
+            Person.time_zone,
+            home.locale,
+            home.time_zone,
+        )
+    )
+
+
+def _invite_pages(
+    master_class: MasterClass,
+    *,
+    region_id: int | None,
+    enrollment_id: int | None,
+    now: datetime,
+    page: int = PAGE,
+) -> Iterator[list[int]]:
+    """Invite page by page; yields the ids of each page's new invitations. Flushes."""
+    if master_class.starts_at <= now:
+        return
+    candidates = _invitees(master_class, region_id=region_id, enrollment_id=enrollment_id)
+    mails = emails.InvitationEmails(master_class)
+    outbox = _dialect_insert()(OutboundEmail).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    )
+    after, queued, stamp = 0, False, utcnow()
+    while True:
+        rows = (
+            db.session.execute(candidates.where(Enrollment.id > after).limit(page)).tuples().all()
+        )
+        if not rows:
+            break
+        after = rows[-1][0]
+        created = _insert_invitations(master_class, [(r[0], r[1]) for r in rows], now)
+        if created:
+            invitees = [
+                emails.Invitee(created[r[0]], r[0], r[1], *r[2:]) for r in rows if r[0] in created
+            ]
+            outbox_rows = [row for i in invitees if (row := mails.row(i, now)) is not None]
+            if outbox_rows:
+                db.session.execute(outbox, outbox_rows)
+                queued = True
+            db.session.execute(
+                insert(AuditEvent),
+                [
+                    {
+                        "at": stamp,
+                        "region_id": i.region_id,
+                        "actor_type": "system",
+                        "actor_id": None,
+                        "actor_label": "Summit",
+                        "action": "masterclass.invited",
+                        "object_type": MasterClassInvitation.__tablename__,
+                        "object_id": i.invitation_id,
+                        "channel": "system",
+                        "data": {"master_class_id": master_class.id},
+                    }
+                    for i in invitees
+                ],
+            )
+            yield sorted(created.values())
+        if len(rows) < page:
+            break
+    if queued:
+        schedule_delivery()
+    db.session.flush()
+
+
+def invite_completers(
+    master_class: MasterClass,
+    *,
+    region_id: int | None = None,
+    enrollment_id: int | None = None,
+    now: datetime | None = None,
+    page: int = PAGE,
+) -> int:
+    """Invite every qualifying completer not invited yet (optionally one region or learner);
+    returns how many. Queues one invitation email each; never invites twice. Memory and
+    statements per ``page`` of learners, whatever the number of completers. Flushes."""
+    now = now or utcnow()
+    count = 0
+    for ids in _invite_pages(
+        master_class, region_id=region_id, enrollment_id=enrollment_id, now=now, page=page
+    ):
+        count += len(ids)
+    if count:
+        log.info("master class %s: %s invitations", master_class.id, count)
+    return count
 
 
 def invite_qualifying(
@@ -65,39 +193,27 @@ def invite_qualifying(
     enrollment_id: int | None = None,
     now: datetime | None = None,
 ) -> list[MasterClassInvitation]:
-    """Invite every qualifying completer not invited yet (optionally one region or learner).
-
-    Creates invitation rows and queues one invitation email each; never invites twice.
-    """
+    """:func:`invite_completers`, returning the new invitations (in id order) for callers
+    that act on each (the demo, tests): a list as long as the learners invited."""
     now = now or utcnow()
-    if master_class.starts_at <= now:
-        return []
-    stmt = qualifying_enrollments(master_class, region_id=region_id)
-    if enrollment_id is not None:
-        stmt = stmt.where(Enrollment.id == enrollment_id)
-    rows = [(e_id, r_id) for e_id, r_id in db.session.execute(stmt)]
-    created: list[MasterClassInvitation] = []
-    for start in range(0, len(rows), 500):
-        ids = _insert_invitations(master_class, rows[start : start + 500], now)
-        if not ids:
-            continue
-        invitations = db.session.scalars(
-            select(MasterClassInvitation).where(MasterClassInvitation.id.in_(ids))
-        ).all()
-        for invitation in invitations:
-            emails.invitation_email(invitation)
-            record(
-                region_id=invitation.region_id,
-                action="masterclass.invited",
-                obj=invitation,
-                channel="system",
-                data={"master_class_id": master_class.id},
-            )
-        created.extend(invitations)
-    db.session.flush()
-    if created:
-        log.info("master class %s: %s invitations", master_class.id, len(created))
-    return created
+    ids = [
+        invitation_id
+        for page in _invite_pages(
+            master_class, region_id=region_id, enrollment_id=enrollment_id, now=now
+        )
+        for invitation_id in page
+    ]
+    if ids:
+        log.info("master class %s: %s invitations", master_class.id, len(ids))
+    return [
+        invitation
+        for start in range(0, len(ids), PAGE)
+        for invitation in db.session.scalars(
+            select(MasterClassInvitation)
+            .where(MasterClassInvitation.id.in_(ids[start : start + PAGE]))
+            .order_by(MasterClassInvitation.id)
+        )
+    ]
 
 
 def invite_on_completion(enrollment: Enrollment, *, now: datetime | None = None) -> int:
@@ -111,7 +227,7 @@ def invite_on_completion(enrollment: Enrollment, *, now: datetime | None = None)
         program_ids=[enrollment.rollout.program_id], region_id=enrollment.region_id, now=now
     )
     for master_class in classes:
-        count += len(invite_qualifying(master_class, enrollment_id=enrollment.id, now=now))
+        count += invite_completers(master_class, enrollment_id=enrollment.id, now=now)
     return count
 
 
@@ -126,6 +242,6 @@ def due_masterclass_invitations(*, region: Region, now: datetime | None = None) 
     ).all()
     count = 0
     for master_class in upcoming_classes(program_ids=program_ids, region_id=region.id, now=now):
-        count += len(invite_qualifying(master_class, region_id=region.id, now=now))
+        count += invite_completers(master_class, region_id=region.id, now=now)
         promote_waitlist(master_class_id=master_class.id, now=now)
     return count

@@ -13,7 +13,7 @@ from app.auth.models import Role
 from app.db import utcnow
 from app.language import _, ngettext
 from app.masterclasses import forms, permissions, queries
-from app.masterclasses.invitations import invite_qualifying
+from app.masterclasses.invitations import invite_completers
 from app.masterclasses.models import InvitationStatus, MasterClass, MasterClassInvitation
 from app.masterclasses.recognition import BADGES, leaderboard, opted_in_count
 from app.masterclasses.services import (
@@ -68,7 +68,7 @@ def new() -> Any:
                 "region_id": None if form.data["global"] else g.region.id,
             }
             master_class = save_master_class(master_class=None, values=values, actor=user)
-            invite_qualifying(master_class)
+            invite_completers(master_class)
             flash(_("Master class created; qualifying completers are being invited."), "success")
             return redirect(url_for("masterclasses.show", class_id=master_class.id))
     else:
@@ -144,9 +144,9 @@ def show(class_id: int) -> Any:
 @require_role(Role.LOCAL_LEAD)
 def invite_now(class_id: int) -> Any:
     master_class = _class_or_404(class_id)
-    created = invite_qualifying(master_class, region_id=g.region.id)
+    created = invite_completers(master_class, region_id=g.region.id)
     flash(
-        ngettext("%(num)s new invitation sent.", "%(num)s new invitations sent.", len(created)),
+        ngettext("%(num)s new invitation sent.", "%(num)s new invitations sent.", created),
         "success",
     )
     return redirect(url_for("masterclasses.show", class_id=master_class.id))
