@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
-from bench.common import Figure, make_parser, sized
+from bench.common import Figure, make_parser, peak_rss_mb, sized
 
 LEADERBOARD_SQL = """
 SELECT e.id, p.name, COALESCE(t.n, 0) AS on_pace, COALESCE(c.n, 0) AS calls
@@ -41,6 +41,12 @@ WHERE r.program_id = :program AND e.state = 'completed' AND e.region_id = :r
   AND NOT EXISTS (SELECT 1 FROM master_class_invitation i
                   WHERE i.master_class_id = :mc AND i.enrollment_id = e.id)
 """
+
+
+def _rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _timed(fn):  # type: ignore[no-untyped-def]
@@ -214,8 +220,10 @@ def main(learners: int = 20_000) -> None:
         ).emit()
 
         completers = len(range(0, learners, 10))  # every tenth learner, from the first
+        rss_before = _rss_mb()
         ours, created = _timed(lambda: invite_completers(mc))
         db.session.commit()
+        rss_after = _rss_mb()
         binds = {
             "mc": raw_mc.id,
             "now": now.replace(tzinfo=None),
@@ -228,6 +236,10 @@ def main(learners: int = 20_000) -> None:
             f"each), raw INSERT…SELECT {raw * 1000:.1f} ms (no email), ratio {ours / raw:.0f}"
         )
         assert created == completers
+        print(
+            f"resident memory around the invite: {rss_before:.0f} MB before, "
+            f"{rss_after:.0f} MB after (peak of the run so far {peak_rss_mb():.0f} MB)"
+        )
         Figure(
             "masterclasses",
             f"invite {completers:,} completers (with one rendered email each)",
