@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -50,29 +50,29 @@ def _dialect_insert() -> Any:
 
 
 def _insert_invitations(
-    master_class: MasterClass, rows: list[tuple[int, int]], now: datetime
+    master_class: MasterClass, enrollment_ids: list[int], now: datetime
 ) -> dict[int, int]:
-    """Insert the missing invitations; the unique (class, enrollment) key drops duplicates.
+    """Insert the missing invitations (``INSERT … SELECT`` of the page's enrollments: one
+    cached statement); the unique (class, enrollment) key drops duplicates.
 
     Returns {enrollment id: invitation id} of the rows actually inserted, so a concurrent
     sweep and completion handler invite (and email) each learner exactly once.
     """
-    if not rows:
+    if not enrollment_ids:
         return {}
     table = MasterClassInvitation.__table__
-    values = [
-        {
-            "master_class_id": master_class.id,
-            "enrollment_id": enrollment_id,
-            "region_id": region_id,
-            "status": InvitationStatus.INVITED,
-            "invited_at": now,
-        }
-        for enrollment_id, region_id in rows
-    ]
+    source = select(
+        literal(master_class.id),
+        Enrollment.id,
+        Enrollment.region_id,
+        literal(InvitationStatus.INVITED.value, table.c.status.type),
+        literal(now, table.c.invited_at.type),
+    ).where(Enrollment.id.in_(enrollment_ids))
     stmt = (
         _dialect_insert()(table)
-        .values(values)
+        .from_select(
+            ["master_class_id", "enrollment_id", "region_id", "status", "invited_at"], source
+        )
         .on_conflict_do_nothing(index_elements=["master_class_id", "enrollment_id"])
         .returning(table.c.enrollment_id, table.c.id)
     )
@@ -129,7 +129,7 @@ def _invite_pages(
         if not rows:
             break
         after = rows[-1][0]
-        created = _insert_invitations(master_class, [(r[0], r[1]) for r in rows], now)
+        created = _insert_invitations(master_class, [r[0] for r in rows], now)
         if created:
             invitees = [
                 emails.Invitee(created[r[0]], r[0], r[1], *r[2:]) for r in rows if r[0] in created
