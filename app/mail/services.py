@@ -13,6 +13,8 @@ from email.headerregistry import Address
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.db import utcnow
 from app.extensions import db
@@ -159,9 +161,28 @@ def queue_email(
     )
     db.session.add(email)
     db.session.flush()
-    _schedule_delivery()
+    schedule_delivery()
     log.info("queued email %s (%s) for %s", email.id, kind, person_id or "staff")
     return email
+
+
+def insert_outbox(rows: list[dict[str, Any]]) -> None:
+    """Add rendered emails to the outbox in one multi-row INSERT (bulk email): each row
+    holds :class:`OutboundEmail` columns, its address checked (:func:`checked_address`), its
+    names made safe (:func:`display_name`). A row whose ``idempotency_key`` is already in
+    the outbox is skipped, as :func:`queue_email` skips it. Delivery after commit. Flushes.
+    """
+    if not rows:
+        return
+    now = utcnow()
+    defaults = {"status": EmailStatus.PENDING.value, "attempts": 0}
+    values = [{**defaults, "created_at": now, "next_attempt_at": now, **row} for row in rows]
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(OutboundEmail).on_conflict_do_nothing(index_elements=["idempotency_key"]), values
+    )
+    schedule_delivery()
 
 
 def retry_failed(*, email_ids: Iterable[int]) -> int:
@@ -181,12 +202,13 @@ def retry_failed(*, email_ids: Iterable[int]) -> int:
     )
     db.session.flush()
     if result.rowcount:
-        _schedule_delivery()
+        schedule_delivery()
     return int(result.rowcount or 0)
 
 
-def _schedule_delivery() -> None:
-
+def schedule_delivery() -> None:
+    """Deliver the outbox after commit: one delivery job per transaction, however many
+    emails it queued."""
     pending = db.session.info.get(PENDING_KEY, [])
     if not any(job.func == DELIVERY_JOB for job in pending):
         enqueue_after_commit(
