@@ -10,7 +10,7 @@ from app.auth.directory import start_directory_import
 from app.auth.models import DirectoryImport, ImportStatus, Role
 from app.extensions import db
 from app.people.models import Person
-from app.people.signals import manager_changed
+from app.people.signals import managers_changed
 from tests.auth.conftest import fresh_csrf
 from tests.factories import PersonFactory, region, staff
 
@@ -75,15 +75,15 @@ def test_second_import_changes_only_what_changed(fake_entra: Any, run_jobs: Any)
     db.session.commit()
     changed: list[tuple[int, int | None, int]] = []
 
-    def on_change(person: Person, old_manager_id: int | None, new_manager_id: int) -> None:
-        changed.append((person.id, old_manager_id, new_manager_id))
+    def on_change(sender: Any, changes: list[tuple[int, int | None, int]]) -> None:
+        changed.extend(changes)
 
     fake_entra.directory = [
         _user(1, "DE"),
         _user(2, "FR", manager=3, displayName="Person Two"),
         _user(3, "DE", displayName="Not Erased Any More"),
     ]
-    with manager_changed.connected_to(on_change):
+    with managers_changed.connected_to(on_change):
         run = start_directory_import(settings=fake_entra_settings(), requested_by=None)
         db.session.commit()
         run_jobs()
