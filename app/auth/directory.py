@@ -96,6 +96,7 @@ def import_directory(
         params["$filter"] = settings.entra_directory_filter
     run.status = ImportStatus.RUNNING
     run.started_at = run.started_at or utcnow()
+    staged = 0  # manager links staged so far
     for page in client.iter_pages("/users", params):
         rows = _page_rows(
             page,
@@ -104,8 +105,8 @@ def import_directory(
             region_attr=region_attr,
             region_by_value=region_by_value,
         )
-        _upsert(rows, run)
-        _stage_managers(rows, run)
+        managers_now = _upsert(rows, run)
+        staged += _stage_managers(rows, run, managers_now, staged=staged)
         run.pages += 1
         db.session.flush()
         log.info("directory import %s: page %s, %s users so far", run.id, run.pages, run.seen)
@@ -172,9 +173,11 @@ def _page_rows(
     return list(rows.values())
 
 
-def _upsert(rows: list[_Row], run: DirectoryImport) -> None:
+def _upsert(rows: list[_Row], run: DirectoryImport) -> dict[str, int]:
+    """Insert the page's new people, update the known ones that changed; returns the
+    known people's current managers (``employee_id -> manager_id``, those with one)."""
     if not rows:
-        return
+        return {}
     by_key = {
         r.employee_id: r
         for r in db.session.execute(
@@ -185,6 +188,7 @@ def _upsert(rows: list[_Row], run: DirectoryImport) -> None:
                 Person.name,
                 Person.region_id,
                 Person.erased_at,
+                Person.manager_id,
             ).where(Person.employee_id.in_([row.key for row in rows]))
         )
     }
@@ -227,19 +231,44 @@ def _upsert(rows: list[_Row], run: DirectoryImport) -> None:
         db.session.execute(update(Person), updates)
     run.created += len(inserts)
     run.updated += len(updates)
+    return {key: r.manager_id for key, r in by_key.items() if r.manager_id is not None}
 
 
-def _stage_managers(rows: list[_Row], run: DirectoryImport) -> None:
+def _stage_managers(
+    rows: list[_Row], run: DirectoryImport, managers_now: dict[str, int], *, staged: int
+) -> int:
     """Keep the page's manager links for :func:`_set_managers` (a later page's link for
-    the same person replaces an earlier one)."""
+    the same person replaces an earlier one). A link that names the manager a known
+    person already has is not staged (a re-import of an unchanged directory stages
+    nothing); it drops one an earlier page staged for the same key. Returns how many
+    links it staged."""
+    table = DirectoryImportManager.__table__
+    wanted = [r for r in rows if r.manager_key and len(r.manager_key) <= 64]  # longer: no key
+    known = {r.manager_key for r in wanted if r.key in managers_now}
+    manager_ids: dict[str, int] = {}
+    if known:
+        manager_ids = {
+            employee_id: person_id
+            for employee_id, person_id in db.session.execute(
+                select(Person.employee_id, Person.id).where(Person.employee_id.in_(list(known)))
+            )
+        }
+    unchanged = {
+        r.key
+        for r in wanted
+        if r.key in managers_now and managers_now[r.key] == manager_ids.get(r.manager_key or "")
+    }
+    if unchanged and staged:
+        db.session.execute(
+            delete(table).where(table.c.run_id == run.id, table.c.employee_id.in_(list(unchanged)))
+        )
     links = [
         {"run_id": run.id, "employee_id": r.key, "manager_key": r.manager_key}
-        for r in rows
-        if r.manager_key and len(r.manager_key) <= 64  # longer: no person has that key
+        for r in wanted
+        if r.key not in unchanged
     ]
     if not links:
-        return
-    table = DirectoryImportManager.__table__
+        return 0
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table)
     db.session.execute(
@@ -249,6 +278,7 @@ def _stage_managers(rows: list[_Row], run: DirectoryImport) -> None:
         ),
         links,
     )
+    return len(links)
 
 
 def _changed() -> ColumnElement[bool]:
