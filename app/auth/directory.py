@@ -270,12 +270,13 @@ def _stage_managers(
     if not links:
         return 0
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(links)  # one statement (a page: 999 rows at most)
+    stmt = dialect.insert(table)
     db.session.execute(
         stmt.on_conflict_do_update(
             index_elements=[table.c.run_id, table.c.employee_id],
             set_={"manager_key": stmt.excluded.manager_key},
-        )
+        ),
+        links,  # executemany of one cached statement (a VALUES list compiles every row)
     )
     return len(links)
 
