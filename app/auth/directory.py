@@ -4,9 +4,9 @@ An alternative to the roster CSV. Streams ``/users`` page by page (``@odata.next
 upserts each page with two lookups and two bulk statements (no query per person) and
 stages its manager links in ``directory_import_manager``; once every page is in, the
 managers are resolved and set in one statement each, and ``managers_changed`` is sent a
-chunk of ids at a time. Nothing held in memory grows with the directory. The region comes from one
-directory attribute (ENTRA_DIRECTORY_REGION_ATTRIBUTE: country, officeLocation, ...)
-matched against each region's ``[entra] directory_values``.
+chunk of ids at a time. Nothing held in memory grows with the directory. The region
+comes from one directory attribute (ENTRA_DIRECTORY_REGION_ATTRIBUTE: country,
+officeLocation, ...) matched against each region's ``[entra] directory_values``.
 """
 
 from __future__ import annotations
