@@ -95,8 +95,9 @@ _MISSING = object()
 #: "every table": what a statement writes when its construct does not say
 EVERY_TABLE = "*"
 #: the tables the kept pages do not read: the mail outbox and the scheduler's run guard,
-#: the most frequent writers (a page reads everything else)
-PAGES_DO_NOT_READ = frozenset({"outbound_email", "scheduled_run"})
+#: the most frequent writers, and the directory import's staged manager links (a page
+#: reads everything else)
+PAGES_DO_NOT_READ = frozenset({"outbound_email", "scheduled_run", "directory_import_manager"})
 #: statements that change no row, when only the SQL text is known (``text()``)
 _READ_VERBS = ("SELECT", "SHOW", "EXPLAIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ", "BEGIN")
 

@@ -7,8 +7,10 @@ Both rollouts have the same learners' shape (time-approved, 6 modules). The conn
 a local Open edX (``tests/connectors/fake_openedx.py``: token endpoint and cursor-paged
 gradebook, 100 learners a page, over HTTP on 127.0.0.1) and applies it through the
 import's staging merge; the file import reads a Summit CSV of the same rows. Then the
-sync runs again with nothing changed. The figure includes the fake server's own time
-(it builds and serialises every page in Python, in this process's threads).
+sync runs again with nothing changed. The fake stands for a remote server, whose CPU is
+not Summit's: it serialises each enrollment's gradebook entry once, when the bench adds it,
+and a page joins those bytes; its HTTP serving still runs in this process's threads (the
+same GIL and cores as the sync's), so the figure still includes some of the fake's time.
 """
 
 from __future__ import annotations

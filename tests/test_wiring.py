@@ -12,7 +12,7 @@ from app.calls import handlers as calls
 from app.connectors import handlers as connectors
 from app.goals import handlers as goals
 from app.masterclasses import handlers as masterclasses
-from app.people.signals import manager_changed
+from app.people.signals import manager_changed, managers_changed
 from app.progress.signals import freshness_wanted
 from app.rollouts.signals import enrollment_committed, enrollment_completed, enrollment_left
 
@@ -21,6 +21,7 @@ def test_the_factory_connects_every_receiver(app):
     wired = {
         enrollment_committed: {approvals._request_time},
         manager_changed: {approvals._move_pending},
+        managers_changed: {approvals._move_pending_in_bulk},
         enrollment_left: {calls._withdraw_from_calls},
         enrollment_completed: {masterclasses.invite_completer, goals.survey_completer},
         freshness_wanted: {connectors._sync_freshness},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -80,6 +81,57 @@ def program_context(rollout: Rollout, locale: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Report:
+    """One report as a request email lists it (plain values: a run reads them in pages)."""
+
+    id: int
+    name: str
+    status: AllocationStatus
+    goal: str
+
+
+def report_of(allocation: TimeAllocation) -> Report:
+    enrollment = allocation.enrollment
+    return Report(allocation.id, enrollment.person.name, allocation.status, enrollment.goal or "")
+
+
+@dataclass(frozen=True)
+class RequestFrame:
+    """What every request email of one rollout shares in one language: the program (its
+    dates in that language), the ask's figures and deadline, the region's local leads."""
+
+    locale: str
+    program: dict[str, Any]
+    hours: float
+    weeks: int | None
+    deadline: date | None
+    leads: tuple[dict[str, str], ...]
+
+
+def request_frame(
+    rollout: Rollout, locale: str, *, leads: Iterable[dict[str, str]] | None = None
+) -> RequestFrame:
+    """The :class:`RequestFrame` of ``rollout`` in ``locale``; pass ``leads`` (of
+    :func:`lead_contacts`) to read the region's local leads once for many frames."""
+    program = rollout.program
+    today = region_today(rollout.region, utcnow())
+    deadline = decide_by(program, rollout.region)
+    return RequestFrame(
+        locale=locale,
+        program=program_context(rollout, locale),
+        hours=program.hours_per_week,
+        weeks=weeks_left(program, today),
+        deadline=deadline if deadline is not None and deadline >= today else None,
+        leads=tuple(leads if leads is not None else lead_contacts(rollout.region_id)),
+    )
+
+
+def lead_contacts(region_id: int) -> list[dict[str, str]]:
+    """The region's local leads as the request email's footer names them."""
+    return [{"name": u.name, "email": u.email} for u in local_leads(region_id)]
+
+
 def request_context(
     *,
     recipient: Person,
@@ -97,44 +149,58 @@ def request_context(
     decision deadline (a date; the day before the first term, none once it started), and
     the region's local leads for the footer.
     """
-    locale = locale_for(recipient, rollout.region)
+    return frame_context(
+        request_frame(rollout, locale_for(recipient, rollout.region)),
+        recipient_name=recipient.name,
+        reports=[report_of(a) for a in allocations],
+        new_ids=new_ids,
+        occasion=occasion,
+        follow_up=follow_up,
+        delegated_by=delegated_by.name if delegated_by is not None else "",
+        decision_url=decision_url(recipient_id=recipient.id, rollout_id=rollout.id),
+    )
+
+
+def frame_context(
+    frame: RequestFrame,
+    *,
+    recipient_name: str,
+    reports: Iterable[Report],
+    new_ids: Iterable[int] = (),
+    occasion: str,
+    follow_up: bool = False,
+    delegated_by: str = "",
+    decision_url: str,
+) -> dict[str, Any]:
+    """:func:`request_context` from a frame and plain values (no query)."""
     new = set(new_ids)
-    allocations = sorted(allocations, key=lambda a: a.enrollment.person.name)
-    program = rollout.program
-    pending = [a.enrollment.person.name for a in allocations if a.is_pending]
-    today = region_today(rollout.region, utcnow())
-    deadline = decide_by(program, rollout.region)
-    weeks = weeks_left(program, today)
-    hours = program.hours_per_week
+    reports = sorted(reports, key=lambda r: r.name)
+    pending = [r.name for r in reports if r.status is AllocationStatus.PENDING]
+    hours, weeks = frame.hours, frame.weeks
     return {
-        **program_context(rollout, locale),
+        **frame.program,
         "occasion": occasion,
         "follow_up": follow_up,
-        "manager_name": recipient.name,
-        "delegated_by": delegated_by.name if delegated_by is not None else "",
+        "manager_name": recipient_name,
+        "delegated_by": delegated_by,
         "reports": [
-            {
-                "name": a.enrollment.person.name,
-                "new": a.id in new,
-                "status": a.status.value,
-                "goal": a.enrollment.goal or "",
-            }
-            for a in allocations
+            {"name": r.name, "new": r.id in new, "status": r.status.value, "goal": r.goal}
+            for r in reports
         ],
         "ask": {
             "count": len(pending),
             # names while they fit in a sentence, else the count alone
-            "who": format_list(pending, locale=babel_locale(locale))
+            "who": format_list(pending, locale=babel_locale(frame.locale))
             if 0 < len(pending) <= MAX_NAMES
             else "",
             "hours": hours,
             "weeks": weeks,
             "per_person": hours * weeks if weeks else None,
             "team_per_week": hours * len(pending),
-            "deadline": deadline if deadline is not None and deadline >= today else None,
+            "deadline": frame.deadline,
         },
-        "leads": [{"name": u.name, "email": u.email} for u in local_leads(rollout.region_id)],
-        "decision_url": decision_url(recipient_id=recipient.id, rollout_id=rollout.id),
+        "leads": [dict(lead) for lead in frame.leads],
+        "decision_url": decision_url,
     }
 
 

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.approvals.models import AllocationStatus, TimeAllocation
-from app.approvals.services import create_allocation, move_pending_to_manager
+from app.approvals.services import create_allocation, move_pending_to_managers
 from app.extensions import db
-from app.people.signals import manager_changed
+from app.people.signals import manager_changed, managers_changed
 from app.rollouts.models import Enrollment
 from app.rollouts.signals import enrollment_committed, pairing_holds
 
@@ -18,6 +18,7 @@ def connect() -> None:
     """Connect the receivers below (the factory calls this)."""
     enrollment_committed.connect(_request_time)
     manager_changed.connect(_move_pending)
+    managers_changed.connect(_move_pending_in_bulk)
     pairing_holds.connect(_declined_time)
 
 
@@ -26,11 +27,13 @@ def _request_time(enrollment: Any, **extra: Any) -> None:
 
 
 def _move_pending(person: Any, **extra: Any) -> None:
-    move_pending_to_manager(
-        person=person,
-        old_manager_id=extra.get("old_manager_id"),
-        new_manager_id=extra.get("new_manager_id"),
+    move_pending_to_managers(
+        [(person.id, extra.get("old_manager_id"), extra.get("new_manager_id"))]
     )
+
+
+def _move_pending_in_bulk(sender: Any, **extra: Any) -> None:
+    move_pending_to_managers(extra.get("changes") or [])
 
 
 def _declined_time(rollout: Any, **extra: Any) -> set[int]:

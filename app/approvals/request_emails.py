@@ -6,22 +6,41 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from app.approvals.emails import locale_for, request_context
+from app.approvals.emails import (
+    DECIDE_PURPOSE,
+    Report,
+    RequestFrame,
+    frame_context,
+    lead_contacts,
+    locale_for,
+    request_context,
+    request_frame,
+)
 from app.approvals.models import AllocationStatus, ApprovalDigest, DigestKind, TimeAllocation
 from app.approvals.policy import decisions_open, region_today
 from app.audit.services import record
 from app.db import utcnow
 from app.extensions import db
-from app.mail.services import queue_email
+from app.language import babel_locale, reader_locale
+from app.links.services import token_maker, url_with_token
+from app.mail.rendering import render_email
+from app.mail.services import (
+    checked_address,
+    display_name,
+    insert_outbox,
+    message_id_for,
+    queue_email,
+)
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout
@@ -154,7 +173,11 @@ def update_allocations(rows: list[dict[str, Any]], objects: dict[int, TimeAlloca
                     set_committed_value(obj, key, value)
 
 
-def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
+#: deciders per page of the request run: each page costs a fixed number of statements
+PAGE = 500
+
+
+def send_due_requests(*, region: Region, now: datetime | None = None, page_size: int = PAGE) -> int:
     """Email each manager (or delegate) whose reports committed since their last request.
 
     One email per recipient and rollout listing all their pending reports (the new
@@ -162,15 +185,42 @@ def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
     tomorrow, so later commitments are batched into one follow-up a day. Marks the
     listed new allocations as requested. Returns the number of emails queued.
     Run it hourly per region (it sends at most one request per manager a day).
+
+    Set-based and streaming: the deciders with a report not yet asked about are read in
+    keyset pages of ``page_size``; a page costs a fixed number of statements (its
+    deciders, their pending reports, their earlier requests, the recipients, one INSERT of
+    digests, one of outbox rows, one UPDATE of the reports), whatever the number of
+    reports, and only one page is held in memory. Rollouts and the region's local leads
+    are read once a run, each email's language frame rendered once. Flushes.
     """
     now = now or utcnow()
     today = region_today(region, now)
     rollouts = rollouts_by_id(region)
     is_open = open_rollouts(rollouts.values(), now)
-    decider = func.coalesce(TimeAllocation.delegate_id, TimeAllocation.manager_id)
-    # only the deciders with a report not yet asked about: usually none, and cheap to tell
-    with_new = (
-        select(decider)
+    run = _RequestRun(region=region, rollouts=rollouts, today=today, now=now)
+    after: int | None = None
+    queued = 0
+    while True:
+        deciders = _deciders_with_new(region, is_open, after=after, limit=page_size)
+        if not deciders:
+            break
+        after = deciders[-1]
+        queued += run.page(deciders, is_open)
+        if len(deciders) < page_size:
+            break
+    log.info("approval requests for region %s: %s emails", region.code, queued)
+    return queued
+
+
+_decider = func.coalesce(TimeAllocation.delegate_id, TimeAllocation.manager_id)
+
+
+def _deciders_with_new(
+    region: Region, is_open: list[Any], *, after: int | None, limit: int
+) -> list[int]:
+    """The next page of deciders (by id) with a pending report not yet asked about."""
+    stmt = (
+        select(_decider)
         .join(TimeAllocation.enrollment)
         .where(
             TimeAllocation.region_id == region.id,
@@ -178,64 +228,180 @@ def send_due_requests(*, region: Region, now: datetime | None = None) -> int:
             TimeAllocation.digest_id.is_(None),
             Enrollment.state == EnrollmentState.COMMITTED,
             # no manager: the local lead decides on the approvals page, nobody is emailed
-            decider.is_not(None),
+            _decider.is_not(None),
             *is_open,
         )
         .distinct()
+        .order_by(_decider)
+        .limit(limit)
     )
-    deciders = list(db.session.scalars(with_new))
-    if not deciders:
-        return 0
-    pending = pending_allocations(region=region, extra=[*is_open, decider.in_(deciders)])
-    groups = {
-        key: items
-        for key, items in group_by_decider(pending).items()
-        if any(a.digest_id is None for a in items)
-    }
-    if not groups:
-        return 0
-    sent_today = digests_on(region, today, DigestKind.REQUEST)
-    asked_before = {
-        (m, r)
-        for m, r in db.session.execute(
-            select(ApprovalDigest.manager_id, ApprovalDigest.rollout_id)
+    if after is not None:
+        stmt = stmt.where(_decider > after)
+    return list(db.session.scalars(stmt))
+
+
+@dataclass
+class _RequestRun:
+    """What a request run reads once (rollouts, leads, each language's frame, the link
+    signer) and the work of one page of deciders."""
+
+    region: Region
+    rollouts: dict[int, Rollout]
+    today: Any
+    now: datetime
+    frames: dict[tuple[int, str], RequestFrame] = field(default_factory=dict)
+    #: read on the run's first email (none when nobody is due)
+    leads: list[dict[str, str]] | None = None
+    token: Callable[[int, int], str] | None = None
+    url: Callable[[str], str] | None = None
+
+    def decision_url(self, recipient_id: int, rollout_id: int) -> str:
+        """:func:`app.approvals.emails.decision_url`, its signer and URL built once a run."""
+        if self.token is None or self.url is None:
+            self.token = token_maker(DECIDE_PURPOSE)
+            self.url = url_with_token("approvals_public.decide")
+        return self.url(self.token(recipient_id, rollout_id))
+
+    def frame(self, rollout_id: int, locale: str) -> RequestFrame:
+        if self.leads is None:
+            self.leads = lead_contacts(self.region.id)
+        key = (rollout_id, locale)
+        if key not in self.frames:
+            self.frames[key] = request_frame(self.rollouts[rollout_id], locale, leads=self.leads)
+        return self.frames[key]
+
+    def page(self, deciders: list[int], is_open: list[Any]) -> int:
+        region, today = self.region, self.today
+        groups: dict[tuple[int, int], list[tuple[Report, bool]]] = defaultdict(list)
+        for row in db.session.execute(
+            select(
+                TimeAllocation.id,
+                _decider.label("decider"),
+                Enrollment.rollout_id,
+                TimeAllocation.status,
+                TimeAllocation.digest_id,
+                Person.name,
+                Enrollment.goal,
+            )
+            .join(TimeAllocation.enrollment)
+            .join(Person, Person.id == Enrollment.person_id)
+            .where(
+                TimeAllocation.region_id == region.id,
+                TimeAllocation.status == AllocationStatus.PENDING,
+                Enrollment.state == EnrollmentState.COMMITTED,
+                _decider.in_(deciders),
+                *is_open,
+            )
+            .order_by(TimeAllocation.id)
+        ):
+            groups[(row.decider, row.rollout_id)].append(
+                (Report(row.id, row.name, row.status, row.goal or ""), row.digest_id is None)
+            )
+        # the request digests these recipients ever had: today's (wait until tomorrow) and
+        # earlier ones (this is a follow-up)
+        sent_today: set[tuple[int, int]] = set()
+        asked_before: set[tuple[int, int]] = set()
+        for m, r, day in db.session.execute(
+            select(ApprovalDigest.manager_id, ApprovalDigest.rollout_id, ApprovalDigest.day)
             .where(
                 ApprovalDigest.region_id == region.id,
                 ApprovalDigest.kind == DigestKind.REQUEST,
+                ApprovalDigest.manager_id.in_(deciders),
             )
             .distinct()
+        ):
+            asked_before.add((m, r))
+            if day == today:
+                sent_today.add((m, r))
+        due = sorted(
+            key
+            for key, items in groups.items()
+            if key not in sent_today and any(new for _, new in items)
         )
-    }
-    people = people_by_id(m for m, _ in groups)
-    batch = [
-        DigestEmail(
-            recipient=people[recipient_id],
-            rollout=rollouts[rollout_id],
-            allocations=items,
-            new_ids=tuple(a.id for a in items if a.digest_id is None),
-            follow_up=(recipient_id, rollout_id) in asked_before,
-        )
-        for (recipient_id, rollout_id), items in sorted(groups.items())
-        if (recipient_id, rollout_id) not in sent_today
-    ]
-    if not batch:
-        return 0
-    # digests first (one flush: the unique key refuses a second run's), then the emails,
-    # then the reports they listed (one executemany)
-    queued = len(batch)
-    digests = queue_request_emails(region=region, kind=DigestKind.REQUEST, day=today, emails=batch)
-    by_id = {a.id: a for e in batch for a in e.allocations}
-    update_allocations(
-        [
-            {"id": allocation_id, "digest_id": digest.id, "request_sent_at": now}
-            for e, digest in zip(batch, digests, strict=True)
-            for allocation_id in e.new_ids
-        ],
-        by_id,
-    )
-    db.session.flush()
-    log.info("approval requests for region %s: %s emails", region.code, queued)
-    return queued
+        if not due:
+            return 0
+        people = {
+            p.id: p
+            for p in db.session.execute(
+                select(Person.id, Person.name, Person.email, Person.locale).where(
+                    Person.id.in_({m for m, _ in due})
+                )
+            )
+        }
+        # digests first (one multi-row INSERT: the unique key refuses a second run's), then
+        # the emails (one multi-row INSERT), then the reports they listed (one executemany)
+        digest_ids = {
+            (m, r): digest_id
+            for digest_id, m, r in db.session.execute(
+                insert(ApprovalDigest).returning(
+                    ApprovalDigest.id, ApprovalDigest.manager_id, ApprovalDigest.rollout_id
+                ),
+                [
+                    {
+                        "region_id": region.id,
+                        "rollout_id": r,
+                        "manager_id": m,
+                        "day": today,
+                        "kind": DigestKind.REQUEST,
+                        "follow_up": (m, r) in asked_before,
+                        "report_count": len(groups[(m, r)]),
+                    }
+                    for m, r in due
+                ],
+            )
+        }
+        outbox = []
+        for m, r in due:
+            person = people[m]
+            locale = reader_locale(person.locale, region.locale)
+            frame = self.frame(r, locale)
+            items = groups[(m, r)]
+            key = f"approvals/{DigestKind.REQUEST.value}:{m}:{r}:{today.isoformat()}"
+            rendered = render_email(
+                "approvals/request",
+                locale=locale,
+                time_zone=region.time_zone,
+                context=frame_context(
+                    frame,
+                    recipient_name=person.name,
+                    reports=[report for report, _ in items],
+                    new_ids=[report.id for report, new in items if new],
+                    occasion="request",
+                    follow_up=(m, r) in asked_before,
+                    decision_url=self.decision_url(m, r),
+                ),
+            )
+            outbox.append(
+                {
+                    "idempotency_key": key,
+                    "kind": "approvals/request",
+                    "region_id": region.id,
+                    "person_id": m,
+                    "to_address": checked_address(person.email),
+                    "to_name": display_name(person.name),
+                    "subject": display_name(rendered.subject),
+                    "text_body": rendered.text,
+                    "html_body": rendered.html,
+                    "message_id": message_id_for(key),
+                    "locale": babel_locale(locale),
+                }
+            )
+        # the same key twice queues nothing new (as queue_email: the existing row stays)
+        insert_outbox(outbox)
+        written = [
+            {"id": report.id, "digest_id": digest_ids[key], "request_sent_at": self.now}
+            for key in due
+            for report, new in groups[key]
+            if new
+        ]
+        db.session.execute(update(TimeAllocation), written)
+        # allocations the session already holds (a caller's) read what was written
+        for row in written:
+            obj = db.session.identity_map.get(identity_key(TimeAllocation, row["id"]))
+            if obj is not None:
+                set_committed_value(obj, "digest_id", row["digest_id"])
+                set_committed_value(obj, "request_sent_at", row["request_sent_at"])
+        return len(due)
 
 
 def resend_request(

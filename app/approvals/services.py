@@ -334,45 +334,69 @@ def move_pending_to_manager(
     request on the next :func:`send_due_requests` run. Decided allocations stay.
     Audits the move. Returns how many allocations moved.
     """
-    if new_manager_id is None or new_manager_id == old_manager_id:
+    return move_pending_to_managers([(person.id, old_manager_id, new_manager_id)])
+
+
+def move_pending_to_managers(changes: Iterable[tuple[int, int | None, int | None]]) -> int:
+    """:func:`move_pending_to_manager` for many people at once, by id: ``changes`` holds
+    ``(person_id, old_manager_id, new_manager_id)``. One query finds the pending
+    allocations of them all, one statement moves them. Returns how many moved."""
+    wanted = {
+        person_id: (old, new) for person_id, old, new in changes if new is not None and new != old
+    }
+    if not wanted:
         return 0
-    moved = db.session.scalars(
-        select(TimeAllocation.id)
+    moved = db.session.execute(
+        select(TimeAllocation.id, Enrollment.person_id, Person.region_id)
         .join(TimeAllocation.enrollment)
+        .join(Person, Person.id == Enrollment.person_id)
         .where(
-            Enrollment.person_id == person.id,
+            Enrollment.person_id.in_(list(wanted)),
             TimeAllocation.status == AllocationStatus.PENDING,
         )
+        .order_by(TimeAllocation.id)
     ).all()
     if not moved:
         return 0
     db.session.execute(
-        update(TimeAllocation)
-        .where(TimeAllocation.id.in_(moved))
-        .values(
-            manager_id=new_manager_id,
-            delegate_id=None,
-            delegated_by_id=None,
-            delegated_at=None,
-            digest_id=None,
-            request_sent_at=None,
-            reminders_sent=0,
-            last_reminded_at=None,
-            escalated_at=None,
-        )
-        .execution_options(synchronize_session="fetch")
+        update(TimeAllocation),
+        [
+            {
+                "id": allocation_id,
+                "manager_id": wanted[person_id][1],
+                "delegate_id": None,
+                "delegated_by_id": None,
+                "delegated_at": None,
+                "digest_id": None,
+                "request_sent_at": None,
+                "reminders_sent": 0,
+                "last_reminded_at": None,
+                "escalated_at": None,
+            }
+            for allocation_id, person_id, _region_id in moved
+        ],
     )
-    for allocation_id in moved:
+    # the bulk statement leaves loaded allocations as they were: reload them on next use
+    for allocation_id, _person_id, _region_id in moved:
+        loaded = db.session.identity_map.get(
+            db.session.identity_key(TimeAllocation, (allocation_id,))
+        )
+        if loaded is not None:
+            db.session.expire(loaded)
+    for allocation_id, person_id, region_id in moved:
+        old, new = wanted[person_id]
         record(
-            region_id=person.region_id,
+            region_id=region_id,
             action="approval.manager_changed",
             object_type="time_allocation",
             object_id=allocation_id,
             channel="job",
-            data={"old_manager_id": old_manager_id, "new_manager_id": new_manager_id},
+            data={"old_manager_id": old, "new_manager_id": new},
         )
     db.session.flush()
     log.info(
-        "moved %s pending allocations of %s to manager %s", len(moved), person.id, new_manager_id
+        "moved %s pending allocations of %s people to their new managers",
+        len(moved),
+        len({person_id for _a, person_id, _r in moved}),
     )
     return len(moved)

@@ -1,10 +1,12 @@
 """Directory import: people, their managers and regions from Entra ID through Graph.
 
 An alternative to the roster CSV. Streams ``/users`` page by page (``@odata.nextLink``),
-upserts each page with two lookups and two bulk statements (no query per person),
-then resolves managers in chunks once every page is in. The region comes from one
-directory attribute (ENTRA_DIRECTORY_REGION_ATTRIBUTE: country, officeLocation, ...)
-matched against each region's ``[entra] directory_values``.
+upserts each page with two lookups and two bulk statements (no query per person) and
+stages its manager links in ``directory_import_manager``; once every page is in, the
+managers are resolved and set in one statement each, and ``managers_changed`` is sent a
+chunk of ids at a time. Nothing held in memory grows with the directory. The region
+comes from one directory attribute (ENTRA_DIRECTORY_REGION_ATTRIBUTE: country,
+officeLocation, ...) matched against each region's ``[entra] directory_values``.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from app.auth.models import DirectoryImport, ImportStatus, StaffUser
+from app.auth.models import DirectoryImport, DirectoryImportManager, ImportStatus, StaffUser
 from app.auth.roles import directory_values
 from app.db import utcnow
 from app.extensions import db
 from app.microsoft.graph import GraphClient
 from app.people.models import Person, normalise_email
-from app.people.signals import manager_changed
+from app.people.signals import managers_changed
 from app.regions.models import Region
 from app.settings import Settings
 from app.tasks import enqueue_after_commit
@@ -73,9 +76,9 @@ def import_directory(
     Changes: inserts new Person rows, updates name/email/region of known ones
     (matched by ``employee_id`` = the key attribute; erased people are left alone),
     sets ``manager_id`` where the directory names a manager Summit knows, and
-    sends ``manager_changed`` for each person whose manager changed. Updates the
-    run's counters after every page and calls ``on_page`` (the job commits there,
-    so the progress is visible while it runs). Flushes; never commits itself.
+    sends ``managers_changed`` with the ids of each chunk of people whose manager
+    changed. Updates the run's counters after every page and calls ``on_page`` (the job
+    commits there, so the progress is visible while it runs). Flushes; never commits itself.
     """
     key_attr = settings.entra_directory_key_attribute
     region_attr = run.region_attribute or settings.entra_directory_region_attribute
@@ -93,7 +96,7 @@ def import_directory(
         params["$filter"] = settings.entra_directory_filter
     run.status = ImportStatus.RUNNING
     run.started_at = run.started_at or utcnow()
-    managers: dict[str, str] = {}
+    staged = 0  # manager links staged so far
     for page in client.iter_pages("/users", params):
         rows = _page_rows(
             page,
@@ -102,13 +105,13 @@ def import_directory(
             region_attr=region_attr,
             region_by_value=region_by_value,
         )
-        _upsert(rows, run)
-        managers.update({r.key: r.manager_key for r in rows if r.manager_key})
+        managers_now = _upsert(rows, run)
+        staged += _stage_managers(rows, run, managers_now, staged=staged)
         run.pages += 1
         db.session.flush()
         log.info("directory import %s: page %s, %s users so far", run.id, run.pages, run.seen)
         on_page()
-    run.managers_changed = _set_managers(managers)
+    run.managers_changed = _set_managers(run)
     run.status = ImportStatus.DONE
     run.finished_at = utcnow()
     db.session.flush()
@@ -170,9 +173,11 @@ def _page_rows(
     return list(rows.values())
 
 
-def _upsert(rows: list[_Row], run: DirectoryImport) -> None:
+def _upsert(rows: list[_Row], run: DirectoryImport) -> dict[str, int]:
+    """Insert the page's new people, update the known ones that changed; returns the
+    known people's current managers (``employee_id -> manager_id``, those with one)."""
     if not rows:
-        return
+        return {}
     by_key = {
         r.employee_id: r
         for r in db.session.execute(
@@ -183,6 +188,7 @@ def _upsert(rows: list[_Row], run: DirectoryImport) -> None:
                 Person.name,
                 Person.region_id,
                 Person.erased_at,
+                Person.manager_id,
             ).where(Person.employee_id.in_([row.key for row in rows]))
         )
     }
@@ -225,43 +231,116 @@ def _upsert(rows: list[_Row], run: DirectoryImport) -> None:
         db.session.execute(update(Person), updates)
     run.created += len(inserts)
     run.updated += len(updates)
+    return {key: r.manager_id for key, r in by_key.items() if r.manager_id is not None}
 
 
-def _set_managers(managers: dict[str, str]) -> int:
-    """Point each person at their directory manager, in chunks; returns how many changed."""
-
-    if not managers:
-        return 0
-    keys = list(set(managers) | set(managers.values()))
-    ids: dict[str, tuple[int, int | None]] = {}
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        for employee_id, person_id, manager_id in db.session.execute(
-            select(Person.employee_id, Person.id, Person.manager_id).where(
-                Person.employee_id.in_(chunk)
+def _stage_managers(
+    rows: list[_Row], run: DirectoryImport, managers_now: dict[str, int], *, staged: int
+) -> int:
+    """Keep the page's manager links for :func:`_set_managers` (a later page's link for
+    the same person replaces an earlier one). A link that names the manager a known
+    person already has is not staged (a re-import of an unchanged directory stages
+    nothing); it drops one an earlier page staged for the same key. Returns how many
+    links it staged."""
+    table = DirectoryImportManager.__table__
+    wanted = [r for r in rows if r.manager_key and len(r.manager_key) <= 64]  # longer: no key
+    known = {r.manager_key for r in wanted if r.key in managers_now}
+    manager_ids: dict[str, int] = {}
+    if known:
+        manager_ids = {
+            employee_id: person_id
+            for employee_id, person_id in db.session.execute(
+                select(Person.employee_id, Person.id).where(Person.employee_id.in_(list(known)))
             )
-        ):
-            ids[employee_id] = (person_id, manager_id)
-    changes: list[tuple[int, int | None, int]] = []
-    for key, manager_key in managers.items():
-        if key not in ids or manager_key not in ids:
-            continue  # a manager Summit does not know: keep what the roster said
-        person_id, old = ids[key]
-        new = ids[manager_key][0]
-        if new != old and new != person_id:
-            changes.append((person_id, old, new))
-    for start in range(0, len(changes), CHUNK):
-        chunk = changes[start : start + CHUNK]
+        }
+    unchanged = {
+        r.key
+        for r in wanted
+        if r.key in managers_now and managers_now[r.key] == manager_ids.get(r.manager_key or "")
+    }
+    if unchanged and staged:
         db.session.execute(
-            update(Person), [{"id": pid, "manager_id": new} for pid, _old, new in chunk]
+            delete(table).where(table.c.run_id == run.id, table.c.employee_id.in_(list(unchanged)))
         )
-        if manager_changed.receivers:
-            olds = {pid: (old, new) for pid, old, new in chunk}
-            for person in db.session.scalars(select(Person).where(Person.id.in_(list(olds)))):
-                old, new = olds[person.id]
-                manager_changed.send(person, old_manager_id=old, new_manager_id=new)
+    links = [
+        {"run_id": run.id, "employee_id": r.key, "manager_key": r.manager_key}
+        for r in wanted
+        if r.key not in unchanged
+    ]
+    if not links:
+        return 0
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table)
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.run_id, table.c.employee_id],
+            set_={"manager_key": stmt.excluded.manager_key},
+        ),
+        links,  # executemany of one cached statement (a VALUES list compiles every row)
+    )
+    return len(links)
+
+
+def _changed() -> ColumnElement[bool]:
+    """A staged link that moves a known person to a known manager other than their own."""
+    link = DirectoryImportManager.__table__.c
+    return and_(
+        link.person_id.is_not(None),
+        link.new_manager_id.is_not(None),
+        link.new_manager_id != link.person_id,
+        or_(link.old_manager_id.is_(None), link.old_manager_id != link.new_manager_id),
+    )
+
+
+def _set_managers(run: DirectoryImport) -> int:
+    """Point each person at their directory manager (a manager Summit does not know keeps
+    what the roster said); returns how many changed. Three statements whatever the
+    directory's size, then one query per chunk of changes while ``managers_changed`` has
+    receivers, and one to drop the staged links."""
+    table = DirectoryImportManager.__table__
+    link = table.c
+    person = Person.__table__
+    manager = person.alias("manager")
+    of_run = link.run_id == run.id
+    db.session.execute(
+        update(table)
+        .where(of_run)
+        .values(
+            person_id=select(person.c.id)
+            .where(person.c.employee_id == link.employee_id)
+            .scalar_subquery(),
+            old_manager_id=select(person.c.manager_id)
+            .where(person.c.employee_id == link.employee_id)
+            .scalar_subquery(),
+            new_manager_id=select(manager.c.id)
+            .where(manager.c.employee_id == link.manager_key)
+            .scalar_subquery(),
+        )
+    )
+    changed = db.session.execute(
+        update(person)
+        .where(person.c.id == link.person_id, of_run, _changed())
+        .values(manager_id=link.new_manager_id, updated_at=utcnow())
+    ).rowcount
+    if changed and managers_changed.receivers:
+        after = ""
+        while True:
+            chunk = db.session.execute(
+                select(link.employee_id, link.person_id, link.old_manager_id, link.new_manager_id)
+                .where(of_run, _changed(), link.employee_id > after)
+                .order_by(link.employee_id)
+                .limit(CHUNK)
+            ).all()
+            if not chunk:
+                break
+            after = chunk[-1].employee_id
+            managers_changed.send(
+                "directory",
+                changes=[(c.person_id, c.old_manager_id, c.new_manager_id) for c in chunk],
+            )
+    db.session.execute(delete(table).where(of_run))
     db.session.flush()
-    return len(changes)
+    return changed
 
 
 def mark_failed(*, run: DirectoryImport, error: str) -> None:
@@ -269,4 +348,7 @@ def mark_failed(*, run: DirectoryImport, error: str) -> None:
     run.status = ImportStatus.FAILED
     run.error = error[:1000]
     run.finished_at = utcnow()
+    db.session.execute(
+        delete(DirectoryImportManager).where(DirectoryImportManager.run_id == run.id)
+    )
     db.session.flush()

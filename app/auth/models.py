@@ -135,3 +135,25 @@ class DirectoryImport(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class DirectoryImportManager(Base):
+    """A directory import's staged manager links: who the directory says manages whom.
+
+    Written page by page while the people are upserted; once every page is in, the
+    managers are resolved from here in one statement and the rows are deleted.
+    """
+
+    __tablename__ = "directory_import_manager"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("directory_import.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: the person's key attribute (``Person.employee_id``)
+    employee_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: their manager's key attribute
+    manager_key: Mapped[str] = mapped_column(String(64))
+    #: filled when the managers are resolved: the person, their manager before and after
+    person_id: Mapped[int | None]
+    old_manager_id: Mapped[int | None]
+    new_manager_id: Mapped[int | None]

@@ -104,10 +104,11 @@ class OpenEdxSource:
 
     def _observations(self, entries: list[Any]) -> Iterator[Observation]:
         kind = LEARNER_FIELDS[self.learner_field]
+        field, now = self.learner_field, self.now
         for entry in entries:
             if not isinstance(entry, dict):
                 continue
-            learner = str(entry.get(self.learner_field) or "").strip()
+            learner = str(entry.get(field) or "").strip()
             breakdown = entry.get("section_breakdown") or []
             self.fetched += len(breakdown)
             if not learner:
@@ -119,16 +120,10 @@ class OpenEdxSource:
             for section in breakdown:
                 if not isinstance(section, dict) or not section.get("attempted"):
                     continue
-                earned = float(section.get("score_earned") or 0.0)
-                yield Observation(
-                    learner=learner,
-                    kind=kind,
-                    unit=str(section.get("subsection_name") or section.get("label") or ""),
-                    iri=None,
-                    percent=100.0 if earned > 0 else 0.0,
-                    completed=earned > 0,
-                    observed_at=self.now,
-                )
+                done = float(section.get("score_earned") or 0.0) > 0
+                unit = str(section.get("subsection_name") or section.get("label") or "")
+                # positional: a sync builds millions of these
+                yield Observation(learner, kind, unit, None, 100.0 if done else 0.0, done, now)
 
     def next_cursor(self) -> dict[str, Any]:
         return {"read_at": self.now.isoformat()}

@@ -13,6 +13,8 @@ from email.headerregistry import Address
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.db import utcnow
 from app.extensions import db
@@ -164,6 +166,25 @@ def queue_email(
     return email
 
 
+def insert_outbox(rows: list[dict[str, Any]]) -> None:
+    """Add rendered emails to the outbox in one multi-row INSERT (bulk email): each row
+    holds :class:`OutboundEmail` columns, its address checked (:func:`checked_address`), its
+    names made safe (:func:`display_name`). A row whose ``idempotency_key`` is already in
+    the outbox is skipped, as :func:`queue_email` skips it. Delivery after commit. Flushes.
+    """
+    if not rows:
+        return
+    now = utcnow()
+    defaults = {"status": EmailStatus.PENDING.value, "attempts": 0}
+    values = [{**defaults, "created_at": now, "next_attempt_at": now, **row} for row in rows]
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(OutboundEmail).on_conflict_do_nothing(index_elements=["idempotency_key"]), values
+    )
+    schedule_delivery()
+
+
 def retry_failed(*, email_ids: Iterable[int]) -> int:
     """Put failed outbox rows back to pending, due now; returns how many. Flushes."""
 
@@ -186,9 +207,8 @@ def retry_failed(*, email_ids: Iterable[int]) -> int:
 
 
 def schedule_delivery() -> None:
-    """One delivery job after this transaction commits, however many emails it queued
-    (bulk senders that write outbox rows themselves call this once)."""
-
+    """Deliver the outbox after commit: one delivery job per transaction, however many
+    emails it queued."""
     pending = db.session.info.get(PENDING_KEY, [])
     if not any(job.func == DELIVERY_JOB for job in pending):
         enqueue_after_commit(

@@ -5,9 +5,9 @@ Set-based, page by page (:data:`PAGE` learners): one keyset SELECT of the qualif
 learners with what their email needs, one ``INSERT … SELECT … ON CONFLICT DO NOTHING
 RETURNING`` of their invitations (only the rows this run inserted get an email, so a
 concurrent sweep and completion handler invite each learner once), one multi-row INSERT of
-the outbox rows (rendered once per language and zone) and one of the audit events. A fixed number of statements a page and no ORM
-objects: the memory of a page, whatever the number of completers. One delivery job after
-commit; the outbox's workers deliver.
+the outbox rows (rendered once per language and zone) and one of the audit events. A fixed
+number of statements a page and no ORM objects: the memory of a page, whatever the number of
+completers. One delivery job after commit; the outbox's workers deliver.
 """
 
 from __future__ import annotations

@@ -168,3 +168,49 @@ def test_the_scheduled_jobs_send_requests_and_reminders(smtp_sink, run_jobs):
     run_jobs()
     assert len(smtp_sink.to(boss.email)) == 1
     assert db.session.scalars(select(TimeAllocation)).one().request_sent_at is not None
+
+
+@time_machine.travel(datetime(2026, 6, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_the_request_run_costs_the_same_statements_however_many_reports(smtp_sink, run_jobs):
+    """A run reads and writes a page of managers in a fixed number of statements: one
+    manager with one report costs what seven managers with four reports each cost."""
+    from tests.statements import statements_during
+
+    small, large = rollout_in("de"), rollout_in("fr")
+    commit(report(small, manager("de")))
+    bosses = [manager("fr") for _ in range(7)]
+    for boss in bosses:
+        for _ in range(4):
+            commit(report(large, boss))
+    sent: dict[str, int] = {}
+    one = statements_during(lambda: sent.update(de=send_due_requests(region=region("de"))))
+    many = statements_during(lambda: sent.update(fr=send_due_requests(region=region("fr"))))
+    assert sent == {"de": 1, "fr": 7}
+    assert len(many) == len(one), "\n---\n".join(s[:90] for s in many)
+    run_jobs()
+    for boss in bosses:
+        (mail,) = smtp_sink.to(boss.email)
+        assert text_of(mail).count("(nouveau)") == 4 or text_of(mail).count("(new)") == 4
+
+
+@time_machine.travel(datetime(2026, 6, 2, 8, 0, tzinfo=UTC), tick=False)
+def test_the_request_run_reads_managers_in_pages(smtp_sink, run_jobs):
+    """Pages of two managers: every manager still gets one email listing all their
+    reports, every report is marked as asked, and a second run sends nothing."""
+    rollout = rollout_in()
+    bosses = [manager() for _ in range(5)]
+    for i, boss in enumerate(bosses):
+        for _ in range(i + 1):
+            commit(report(rollout, boss))
+    assert send_due_requests(region=region("de"), page_size=2) == 5
+    assert send_due_requests(region=region("de"), page_size=2) == 0
+    digests = db.session.scalars(select(ApprovalDigest).order_by(ApprovalDigest.manager_id)).all()
+    assert [(d.manager_id, d.report_count) for d in digests] == [
+        (boss.id, i + 1) for i, boss in enumerate(bosses)
+    ]
+    allocations = db.session.scalars(select(TimeAllocation)).all()
+    by_manager = {d.manager_id: d.id for d in digests}
+    assert all(a.digest_id == by_manager[a.manager_id] for a in allocations)
+    assert all(a.request_sent_at is not None for a in allocations)
+    run_jobs()
+    assert [len(smtp_sink.to(boss.email)) for boss in bosses] == [1] * 5

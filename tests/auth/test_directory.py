@@ -10,7 +10,7 @@ from app.auth.directory import start_directory_import
 from app.auth.models import DirectoryImport, ImportStatus, Role
 from app.extensions import db
 from app.people.models import Person
-from app.people.signals import manager_changed
+from app.people.signals import managers_changed
 from tests.auth.conftest import fresh_csrf
 from tests.factories import PersonFactory, region, staff
 
@@ -75,15 +75,15 @@ def test_second_import_changes_only_what_changed(fake_entra: Any, run_jobs: Any)
     db.session.commit()
     changed: list[tuple[int, int | None, int]] = []
 
-    def on_change(person: Person, old_manager_id: int | None, new_manager_id: int) -> None:
-        changed.append((person.id, old_manager_id, new_manager_id))
+    def on_change(sender: Any, changes: list[tuple[int, int | None, int]]) -> None:
+        changed.extend(changes)
 
     fake_entra.directory = [
         _user(1, "DE"),
         _user(2, "FR", manager=3, displayName="Person Two"),
         _user(3, "DE", displayName="Not Erased Any More"),
     ]
-    with manager_changed.connected_to(on_change):
+    with managers_changed.connected_to(on_change):
         run = start_directory_import(settings=fake_entra_settings(), requested_by=None)
         db.session.commit()
         run_jobs()
@@ -149,3 +149,85 @@ def test_cli_runs_the_import_and_prints_the_mapping(fake_entra: Any, runner: Any
     assert "done: 2 new, 0 updated, 1 managers changed" in result.output
     result = runner.invoke(args=["entra", "roles"])
     assert "Summit.LocalLead.DE" in result.output and "Germany" in result.output
+
+
+def _directory(first: int, count: int) -> list[dict[str, Any]]:
+    """``count`` users numbered from ``first``, a manager tree three wide, in four regions."""
+    countries = ["DE", "FR", "US", "Germany"]
+    return [
+        _user(n, countries[n % 4], manager=first + (n - first - 1) // 3 if n > first else None)
+        for n in range(first, first + count)
+    ]
+
+
+def test_the_statements_of_an_import_do_not_grow_with_the_directory(fake_entra: Any) -> None:
+    """Three pages of 4 users or three pages of 40 (a manager for nearly everyone, the
+    approvals receiver listening): the same statements, none per person."""
+    from app.auth.directory import import_directory
+    from app.microsoft.graph import GraphClient
+    from tests.statements import statements_during
+
+    settings = fake_entra_settings()
+    counts = []
+    for first, page_size in ((1000, 4), (2000, 40)):
+        fake_entra.directory = _directory(first, 3 * page_size)
+        fake_entra.page_size = page_size
+        run = DirectoryImport(region_attribute="country")
+        db.session.add(run)
+        db.session.commit()
+        client = GraphClient(settings)
+        try:
+            statements = statements_during(
+                lambda run=run, client=client: import_directory(
+                    run=run, settings=settings, client=client, on_page=db.session.commit
+                )
+            )
+        finally:
+            client.close()
+        db.session.commit()
+        assert run.pages == 3 and run.created == 3 * page_size
+        assert run.managers_changed == 3 * page_size - 1
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    people = _people()
+    assert people["E2040"].manager_id == people["E2013"].id
+    assert people["E2013"].manager_id == people["E2004"].id
+
+
+def test_a_manager_change_in_the_directory_moves_pending_requests(
+    fake_entra: Any, run_jobs: Any
+) -> None:
+    from app.approvals.models import AllocationStatus, TimeAllocation
+    from app.audit.models import AuditEvent
+    from tests.approvals.helpers import commit, manager, report, rollout_in
+
+    rollout = rollout_in()
+    old, new = manager(name="Olga Old"), manager(name="Nina New")
+    moving = commit(report(rollout, old))
+    staying = commit(report(rollout, old))
+    db.session.commit()
+    fake_entra.directory = [
+        _user(1, "DE", employeeId=new.employee_id, mail=new.email),
+        _user(2, "DE", employeeId=moving.person.employee_id, mail=moving.person.email),
+        _user(3, "DE", employeeId=staying.person.employee_id, mail=staying.person.email),
+    ]
+    fake_entra.directory[1]["manager"] = {"id": "oid-1", "employeeId": new.employee_id}
+    fake_entra.directory[2]["manager"] = {"id": "oid-x", "employeeId": old.employee_id}
+    run = start_directory_import(settings=fake_entra_settings(), requested_by=None)
+    db.session.commit()
+    run_jobs()
+    run = db.session.get(DirectoryImport, run.id)
+    assert run.managers_changed == 1
+    by_enrollment = {
+        a.enrollment_id: (a.manager_id, a.status)
+        for a in db.session.scalars(select(TimeAllocation))
+    }
+    assert by_enrollment == {
+        moving.id: (new.id, AllocationStatus.PENDING),
+        staying.id: (old.id, AllocationStatus.PENDING),
+    }
+    (event,) = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "approval.manager_changed")
+    )
+    assert event.region_id == moving.person.region_id
+    assert event.data == {"old_manager_id": old.id, "new_manager_id": new.id}

@@ -18,14 +18,20 @@ Sources (github.com/openedx/edx-platform):
   with ``WWW-Authenticate: JWT realm="api"``.
 - Throttling as DRF does it (``rest_framework/exceptions.py`` Throttled): 429,
   ``{"detail": "Request was throttled. Expected available in 1 second."}``, ``Retry-After``.
+
+The fake stands for a remote server, whose CPU is not Summit's: each enrollment's gradebook
+entry is serialised to JSON once, when it is added, and a page is those bytes joined inside
+the page's envelope (the same JSON ``json.dumps`` of the whole page would give). Building
+every page from Python objects on every request put the fake's own serialisation, in the
+bench's process and under its GIL, on the sync's clock (``bench/connector_sync.py``).
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 from tests.connectors.server import LocalServer, Request, Response
@@ -37,7 +43,8 @@ CLIENT_ID, CLIENT_SECRET = "summit-sync", "edx-client-secret"
 @dataclass
 class FakeOpenEdx:
     url: str = ""
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    #: each active enrollment's gradebook entry, serialised once (JSON bytes)
+    entries: list[bytes] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     token_requests: int = 0
     #: after this many gradebook pages, every token issued so far has expired
@@ -49,27 +56,26 @@ class FakeOpenEdx:
 
     def learner(self, user_id: int, username: str, scores: dict[str, float | None]) -> None:
         """One active enrollment: subsection name → score earned (None: not attempted)."""
-        self.entries.append(
-            {
-                "user_id": user_id,
-                "username": username,
-                "email": "",  # shown for the masters track only
-                "percent": 0.0,
-                "section_breakdown": [
-                    {
-                        "attempted": score is not None,
-                        "category": "Homework",
-                        "label": f"HW {i:02d}",
-                        "module_id": f"block-v1:SummitX+SEF+2026+type@sequential+block@s{i}",
-                        "percent": (score or 0.0) / 10.0,
-                        "score_earned": score or 0.0,
-                        "score_possible": 10.0,
-                        "subsection_name": name,
-                    }
-                    for i, (name, score) in enumerate(scores.items(), start=1)
-                ],
-            }
-        )
+        entry = {
+            "user_id": user_id,
+            "username": username,
+            "email": "",  # shown for the masters track only
+            "percent": 0.0,
+            "section_breakdown": [
+                {
+                    "attempted": score is not None,
+                    "category": "Homework",
+                    "label": f"HW {i:02d}",
+                    "module_id": f"block-v1:SummitX+SEF+2026+type@sequential+block@s{i}",
+                    "percent": (score or 0.0) / 10.0,
+                    "score_earned": score or 0.0,
+                    "score_possible": 10.0,
+                    "subsection_name": name,
+                }
+                for i, (name, score) in enumerate(scores.items(), start=1)
+            ],
+        }
+        self.entries.append(json.dumps(entry).encode())
 
     def __call__(self, request: Request) -> Response:
         self.requests.append(request)
@@ -127,16 +133,17 @@ class FakeOpenEdx:
         if self.expire_after_pages is not None and self.pages_served >= self.expire_after_pages:
             self.tokens.clear()
             self.expire_after_pages = None
-        return Response(
-            200,
+        envelope = json.dumps(
             {
                 "next": link(start + size) if start + size < len(self.entries) else None,
                 "previous": link(max(start - size, 0)) if start else None,
-                "results": page,
+                "results": [],
                 "total_users_count": len(self.entries),
                 "filtered_users_count": len(self.entries),
-            },
-        )
+            }
+        ).encode()
+        head, _, tail = envelope.partition(b'"results": []')
+        return Response(200, head + b'"results": [' + b", ".join(page) + b"]" + tail)
 
 
 def start(fake: FakeOpenEdx) -> LocalServer:

@@ -41,7 +41,9 @@ class LocalServer:
             def _serve(self) -> None:
                 response = outer.app(Request(self))
                 payload = b""
-                if response.body is not None:
+                if isinstance(response.body, bytes):  # JSON serialised by the fake
+                    payload = response.body
+                elif response.body is not None:
                     payload = json.dumps(response.body).encode()
                 self.send_response(response.status)
                 self.send_header("Content-Type", "application/json")
