@@ -51,8 +51,9 @@ NOT_PERSONAL: dict[str, set[str]] = {
     },
 }
 
-#: rows that only copy who the person is (for sending): deleted on erasure
-DELETED: set[str] = {"call_invitation"}
+#: rows that only copy who the person is (for sending; a directory import's staged manager
+#: links, which every run deletes at its end): deleted on erasure
+DELETED: set[str] = {"call_invitation", "directory_import_manager"}
 
 #: handled by the erasure service itself rather than column by column
 SPECIAL = {"person", "outbound_email", "audit_event", "report", "outbound_attachment"}
