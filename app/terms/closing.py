@@ -245,9 +245,9 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
             (done >= expected, Verdict.ON_TRACK.value), else_=Verdict.FREE_RIDER_CANDIDATE.value
         )
 
-    # 1. enrollments without a review of this term get their verdict directly, straight
-    # from the aggregate (one pass over the rollout's enrollments, not the aggregate joined
-    # back to enrollment for its region)
+    # 1. (run after 2) enrollments without a review of this term get their verdict
+    # directly, straight from the aggregate (one pass over the rollout's enrollments, not
+    # the aggregate joined back to enrollment for its region)
     source = (
         select(
             Enrollment.region_id,
@@ -277,35 +277,22 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
         # proves the enrollment and the term (migration f26b0c7e1d58)
         .order_by(Enrollment.id)
     )
-    inserted = db.session.execute(
-        dialect_insert()(TermReview)
-        .from_select(
-            [
-                "region_id",
-                "enrollment_id",
-                "term_id",
-                "modules_expected",
-                "modules_done",
-                "verdict",
-                "closed_at",
-                "verdict_changed_at",
-            ],
-            source,
-        )
-        # a review written since this statement's snapshot (a racing close, a nudge)
-        .on_conflict_do_nothing(index_elements=["enrollment_id", "term_id"])
-        # SQLAlchemy keeps an INSERT's row count only when asked
-        .execution_options(preserve_rowcount=True)
-    ).rowcount
     # 2. existing open reviews (nudged, buddy-asked, closed before) only where something
-    # moved; the rows step 1 just wrote carry this run's stamp and are left alone. Each
+    # moved, updated before step 1 inserts (which leaves every reviewed enrollment out), so
+    # the aggregate here covers only the enrollments that have a review of this term: a
+    # first close, with none, does not aggregate the rollout's progress a second time. Each
     # updated row says whether its verdict was set (1) or an earlier close's verdict
     # changed (2): no count over the term's reviews afterwards
     progress = (
         select(Enrollment.id.label("enrollment_id"), done_now.label("done"))
         .select_from(Enrollment)
         .outerjoin(ModuleProgress, completed)
-        .where(in_term)
+        .where(
+            in_term,
+            exists().where(
+                TermReview.enrollment_id == Enrollment.id, TermReview.term_id == ids.term_id
+            ),
+        )
         .group_by(Enrollment.id)
         .subquery("progress")
     )
@@ -318,7 +305,6 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
             TermReview.enrollment_id == progress.c.enrollment_id,
             TermReview.term_id == ids.term_id,
             TermReview.verdict.in_(OPEN_VERDICTS),
-            or_(TermReview.verdict_changed_at.is_(None), TermReview.verdict_changed_at != stamp),
             or_(
                 verdict_moves,
                 TermReview.modules_done != done,
@@ -347,6 +333,26 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> int:
         .execution_options(synchronize_session=False)
     ).scalars()
     moved = [mark for mark in updated if mark]
+    inserted = db.session.execute(
+        dialect_insert()(TermReview)
+        .from_select(
+            [
+                "region_id",
+                "enrollment_id",
+                "term_id",
+                "modules_expected",
+                "modules_done",
+                "verdict",
+                "closed_at",
+                "verdict_changed_at",
+            ],
+            source,
+        )
+        # a review written since this statement's snapshot (a racing close, a nudge)
+        .on_conflict_do_nothing(index_elements=["enrollment_id", "term_id"])
+        # SQLAlchemy keeps an INSERT's row count only when asked
+        .execution_options(preserve_rowcount=True)
+    ).rowcount
     changed = max(inserted or 0, 0) + len(moved)
     if 2 not in moved:
         return changed
