@@ -217,7 +217,10 @@ class ReadCache:
     def _bump(self, session: Session) -> None:
         """A commit that wrote a table something cached reads moves the epoch; a read-only
         one (a scheduler tick that found nothing to do) leaves every entry valid."""
-        if not session.in_transaction():
+        if not session.in_transaction() or session.in_nested_transaction():
+            # a savepoint released (SQLAlchemy tells it as a commit): its writes become
+            # visible with the transaction's, and are told then. Bumping here would lock the
+            # epoch rows for the rest of the transaction (two term closes racing deadlocked)
             return
         session.flush()  # the epoch rows are locked only from here to the commit
         info = session.connection().info
@@ -570,6 +573,8 @@ def _wrote_in_bulk(state: ORMExecuteState) -> Any:
 
 
 def _clean(session: Session, *args: Any) -> None:
+    if session.in_nested_transaction():  # a savepoint's end: the transaction still wrote
+        return
     session.info.pop(_DIRTY, None)
 
 

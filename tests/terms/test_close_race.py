@@ -13,8 +13,10 @@ from app.programs.models import Term
 from app.regions.models import Region
 from app.rollouts.models import Rollout, RolloutStatus
 from app.terms.closing import close_term
-from app.terms.models import TermClose
+from app.terms.models import TermClose, TermReview
 from tests.factories import RolloutFactory, region
+from tests.progress.helpers import make_course
+from tests.terms.helpers import complete
 
 CLOSE = datetime(2026, 10, 12, 5, tzinfo=UTC)
 
@@ -51,3 +53,48 @@ def test_concurrent_closes_of_an_empty_rollout_all_succeed(app) -> None:
         thread.join(60)
     assert errors == []
     assert db.session.scalar(select(func.count()).select_from(TermClose)) == 1
+
+
+def test_concurrent_closes_of_a_rollout_with_learners_give_one_verdict_each(app) -> None:
+    """The closes' plain INSERTs meet on the unique key (on PostgreSQL the later ones wait
+    for the first to commit, then fail on it): each of those takes the slow way through the
+    key and counts the verdicts afresh, so all succeed, each learner has one review and the
+    close row's counts are the verdicts there are."""
+    course = make_course()
+    complete(course, "ada", "m1", "m2")
+    db.session.commit()
+    rollout = course.rollout
+    ids = (rollout.region_id, rollout.id, course.program.terms[0].id)
+    start = threading.Barrier(6)
+    errors: list[BaseException] = []
+    results: list[tuple[int, int]] = []
+
+    def close() -> None:
+        with app.app_context():
+            try:
+                start.wait(10)
+                got = close_term(
+                    region=db.session.get(Region, ids[0]),
+                    rollout=db.session.get(Rollout, ids[1]),
+                    term=db.session.get(Term, ids[2]),
+                    now=CLOSE,
+                )
+                db.session.commit()
+                results.append((got.on_track, got.candidates))
+            except BaseException as exc:
+                errors.append(exc)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=close) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert results == [(1, 3)] * 6
+    reviews = select(TermReview.enrollment_id).where(TermReview.term_id == ids[2])
+    assert sorted(db.session.scalars(reviews)) == sorted(e.id for e in course.enrollments.values())
+    closing = db.session.scalars(select(TermClose)).one()
+    assert (closing.on_track, closing.candidates) == (1, 3)

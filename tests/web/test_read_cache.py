@@ -181,6 +181,24 @@ def test_only_a_commit_that_wrote_moves_the_epoch(rollout):
     assert _epoch() == before + 3
 
 
+def test_a_savepoint_moves_the_epoch_only_at_the_commit(rollout):
+    """SQLAlchemy tells a savepoint's release as a commit: the epoch rows are not locked
+    (nor moved) until the transaction itself commits, and it still counts as having
+    written."""
+    before = _epoch()
+    with db.session.begin_nested():
+        db.session.execute(
+            update(Enrollment)
+            .where(Enrollment.rollout_id == rollout.id)
+            .values(leaderboard_opt_in=True)
+            .execution_options(synchronize_session=False)
+        )
+    assert _epoch() == before  # another session reads the old epoch, without waiting
+    assert db.session.info.get(readcache._DIRTY)  # this session's pages are not kept
+    db.session.commit()
+    assert _epoch() == before + 1
+
+
 def test_a_read_only_commit_keeps_the_cached_figures(client, rollout):
     cold = _statements(lambda: _rate(client, rollout.slug))
     db.session.scalars(db.select(Enrollment)).all()
