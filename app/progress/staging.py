@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -18,6 +20,8 @@ from app.rollouts.models import Rollout
 
 #: unknown learners listed in an import's report
 SAMPLE = 20
+#: staged rows from which the unknown-learner count is planned without nested loops
+HASHED_FROM = 1_000
 
 _MERGE_SELECT = """
 INSERT INTO module_progress
@@ -89,6 +93,8 @@ class Staging:
     #: the execution options of its statements: they write in the rollout's region only
     #: (the read cache keeps the other regions' pages, app.readcache)
     in_region: dict[str, Any]
+    #: rows staged so far
+    staged: int = 0
 
     @classmethod
     def create(cls, *, default_observed: datetime, region_id: int) -> Staging:
@@ -117,6 +123,7 @@ class Staging:
         text), or on PostgreSQL lines of COPY text of those columns."""
         if not rows:
             return
+        self.staged += len(rows)
         conn = db.session.connection()
         if self.postgres:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -183,18 +190,41 @@ class Staging:
         return max(result.rowcount or 0, 0)
 
     def unknown_learners(self, *, rollout: Rollout) -> tuple[int, list[str]]:
-        """How many distinct learners of the file are not enrolled here, and the first few."""
-        rows = (
-            db.session.connection()
-            .execute(
-                text(_UNKNOWN.format(stg=self.name)),
-                {"rollout_id": rollout.id, "sample": SAMPLE},
-                # a read, but a WITH the cache cannot tell from a write: say where
-                execution_options=self.in_region,
+        """How many distinct learners of the file are not enrolled here, and the first few.
+
+        From :data:`HASHED_FROM` staged rows on, planned without nested loops (hash joins,
+        linear): the statistics of a rollout whose roster was just imported say it has
+        one enrollment until they are next analysed, and the planner then compares every
+        learner of the file with every enrolled one (25,000,000 rows for 5,000 learners).
+        """
+        with self.planned_hashed():
+            rows = (
+                db.session.connection()
+                .execute(
+                    text(_UNKNOWN.format(stg=self.name)),
+                    {"rollout_id": rollout.id, "sample": SAMPLE},
+                    # a read, but a WITH the cache cannot tell from a write: say where
+                    execution_options=self.in_region,
+                )
+                .all()
             )
-            .all()
-        )
         return (int(rows[0].total) if rows else 0), [r.learner for r in rows]
+
+    @contextmanager
+    def planned_hashed(self) -> Iterator[None]:
+        """PostgreSQL, from :data:`HASHED_FROM` staged rows: the statements inside are
+        planned without nested loops (the setting is set back after them; a failure rolls
+        it back with the transaction)."""
+        if not (self.postgres and self.staged >= HASHED_FROM):
+            yield
+            return
+        conn = db.session.connection()
+        previous = conn.exec_driver_sql("SELECT current_setting('enable_nestloop')").scalar()
+        conn.exec_driver_sql("SELECT set_config('enable_nestloop', 'off', true)")
+        yield
+        conn.execute(
+            text("SELECT set_config('enable_nestloop', :previous, true)"), {"previous": previous}
+        )
 
     def drop(self) -> None:
         db.session.connection().exec_driver_sql(
@@ -352,6 +382,7 @@ def copy_summit_csv(
         conn.exec_driver_sql(f"DROP TABLE {raw_name}", execution_options=mine)
         conn.exec_driver_sql(f"DROP TABLE {units_name}", execution_options=mine)
         savepoint.commit()
+        staging.staged += int(staged or 0)
         return rows_read, int(staged or 0)
     except (DBAPIError, psycopg.Error):
         savepoint.rollback()
