@@ -8,7 +8,7 @@ allocation of the region (a request run 4.7× the raw tool at a million learners
 SQLite database is small, and SQLAlchemy cannot read an expression index back from it).
 
 Revision ID: g26e7b1d4a29
-Revises: f26c3e9a1b47
+Revises: g26d5a8c3f71
 Create Date: 2026-12-04 22:30:00.000000
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "g26e7b1d4a29"
-down_revision = "f26c3e9a1b47"
+down_revision = "g26d5a8c3f71"
 branch_labels = None
 depends_on = None
 
