@@ -63,7 +63,10 @@ def display_name(value: str) -> str:
     Names come from HR rosters; refusing them would leave the person without
     mail, so they are neutralised here and checked again (refused) when built.
     """
-    cleaned = "".join(" " if (ch in "\r\n\t\x00" or ord(ch) < 32) else ch for ch in value)
+    if value.isprintable():  # most names: no control character to look for one by one
+        cleaned = value
+    else:
+        cleaned = "".join(" " if (ch in "\r\n\t\x00" or ord(ch) < 32) else ch for ch in value)
     cleaned = cleaned.replace("=?", "= ?")
     return " ".join(cleaned.split())
 
