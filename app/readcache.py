@@ -504,6 +504,13 @@ def _statement(
     _regions_of(conn, EVERY_TABLE).update(declared if declared is not None else (EVERY_REGION,))
 
 
+def note_write(conn: Connection, table: str, region_ids: Iterable[int | None]) -> None:
+    """A write the statement hooks cannot see (a COPY through the driver's cursor):
+    ``table``, in ``region_ids`` (None: a row without a region, i.e. every region)."""
+    conn.info.setdefault(_WROTE, {EVERY_TABLE}).add(table)
+    _regions_of(conn, table).update(EVERY_REGION if r is None else r for r in region_ids)
+
+
 def _regions_of(conn: Connection, table: str) -> set[int]:
     """The regions written so far in ``table`` by this connection's transaction."""
     by_table = conn.info.get(_REGIONS)

@@ -31,18 +31,15 @@ from app.journey.content import KIND
 from app.journey.models import EventKind, JourneyEvent, JourneyNote, JourneyPause, JourneySend
 from app.language import babel_locale
 from app.links.services import make_action_url, token_maker, url_with_token
-from app.mail.models import EmailStatus, OutboundEmail
 from app.mail.services import (
-    DELIVERY_JOB,
     checked_address,
     display_name,
+    insert_outbox,
     message_id_for,
-    new_delivery_job_id,
 )
 from app.people.models import Person
 from app.regions.models import Region
 from app.rollouts.models import Enrollment, EnrollmentState, Rollout, RolloutStatus
-from app.tasks import enqueue_after_commit
 from app.terms.common import dialect_insert
 from app.weeks import week_label, week_monday
 
@@ -205,23 +202,10 @@ def send_batch(
                 "text_body": rendered.text,
                 "html_body": html,
                 "message_id": message_id_for(key),
-                "status": EmailStatus.PENDING.value,
-                "attempts": 0,
                 "locale": babel_locale(learner.locale),
             }
         )
-    if outbox:
-        statement = dialect_insert()(OutboundEmail).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
-        )
-        now = utcnow()
-        for row in outbox:
-            row.update(created_at=now, next_attempt_at=now)
-        db.session.execute(statement, outbox)
-        db.session.flush()
-        enqueue_after_commit(
-            DELIVERY_JOB, queue="mail", job_id=new_delivery_job_id(), job_timeout=600
-        )
+    insert_outbox(outbox)
     return BatchResult(last_id=last_id, queued=len(outbox), selected=len(rows))
 
 

@@ -68,7 +68,15 @@ def _serializer_for(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
 
 
 def make_token(*, purpose: str, person_id: int, object_id: int) -> str:
-    return _serializer(purpose).dumps({"p": person_id, "o": object_id})
+    return token_maker(purpose)(person_id, object_id)
+
+
+def _payload(person_id: int, object_id: int) -> bytes:
+    """A token's payload as ``URLSafeTimedSerializer.dumps`` writes ``{"p": …, "o": …}``
+    (compact JSON, URL-safe base64), without its zlib attempt: that cost 13 µs of a token's
+    17 (two tokens a weekly email, a million emails a week) and won a byte or two only on
+    ids of repeated digits. ``loads`` reads both forms."""
+    return base64_encode(b'{"p":%d,"o":%d}' % (person_id, object_id))
 
 
 def make_action_url(
@@ -96,7 +104,7 @@ def token_maker(purpose: str) -> Callable[[int, int], str]:
     def make(person_id: int, object_id: int) -> str:
         value = b"".join(
             (
-                serializer.dump_payload({"p": person_id, "o": object_id}),
+                _payload(person_id, object_id),
                 sep,
                 base64_encode(int_to_bytes(signer.get_timestamp())),
             )
