@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -328,10 +329,6 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> tuple[int, Counter
         .execution_options(synchronize_session=False)
     ).scalars()
     moved = [mark for mark in updated if mark]
-    # the verdicts of the reviews there are (on a first close only the nudged and the
-    # buddy-asked ones, found by ``ix_term_review_term_verdict``), counted before the new
-    # ones join them: those are counted as they are written, not by a scan afterwards
-    counts = _verdict_counts(ids)
     columns = [
         "region_id",
         "enrollment_id",
@@ -346,7 +343,7 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> tuple[int, Counter
         # a plain INSERT: no speculative insertion through the unique key per row (ON
         # CONFLICT cost a quarter of a first close at 300,000 learners)
         with db.session.begin_nested():
-            added = _insert_counted(insert(TermReview).from_select(columns, source))
+            inserted, counts = _insert_counted(insert(TermReview).from_select(columns, source), ids)
     except IntegrityError:
         # a review written since this statement's snapshot (a racing close, a nudge): the
         # unique key skips it row by row, and the term's verdicts are counted afterwards
@@ -358,9 +355,6 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> tuple[int, Counter
             .execution_options(preserve_rowcount=True)
         ).rowcount
         counts = _verdict_counts(ids)
-    else:
-        inserted = sum(added.values())
-        counts.update(added)
     changed = max(inserted or 0, 0) + len(moved)
     if 2 not in moved:
         return changed, counts
@@ -420,18 +414,34 @@ def _verdict_counts(ids: _CloseIds) -> Counter[Any]:
     )
 
 
-def _insert_counted(stmt: Any) -> Counter[Any]:
-    """Run ``INSERT … SELECT`` into ``term_review``; the verdicts it wrote, counted. On
-    PostgreSQL in the statement (``WITH written AS (INSERT … RETURNING verdict) SELECT
-    verdict, count(*) …``: no row reaches Python); SQLite has no INSERT in a WITH, its
-    RETURNING rows are counted here."""
+def _insert_counted(stmt: Any, ids: _CloseIds) -> tuple[int, Counter[Any]]:
+    """Run ``INSERT … SELECT`` into ``term_review``: how many rows it wrote, and the term's
+    verdicts in the rollout counted, those it wrote with those there were.
+
+    On PostgreSQL one statement (``WITH written AS (INSERT … RETURNING verdict)``, the
+    reviews there were counted beside it through ``ix_term_review_term_verdict``): one
+    snapshot for both, so a close that committed meanwhile is either all in the count of
+    those there were or meets this INSERT on the unique key (the caller then counts
+    afresh); no row reaches Python. SQLite has no INSERT in a WITH, and one writer: the
+    reviews there were are counted first, the RETURNING rows here."""
     if db.session.get_bind().dialect.name == "postgresql":
         written = stmt.returning(TermReview.verdict).cte("written")
-        return Counter(
-            dict(
-                db.session.execute(
-                    select(written.c.verdict, func.count()).group_by(written.c.verdict)
-                ).all()
+        rows = db.session.execute(
+            union_all(
+                select(literal(True), written.c.verdict, func.count()).group_by(written.c.verdict),
+                select(literal(False), TermReview.verdict, func.count())
+                .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+                .where(TermReview.term_id == ids.term_id, Enrollment.rollout_id == ids.rollout_id)
+                .group_by(TermReview.verdict),
             )
-        )
-    return Counter(db.session.execute(stmt.returning(TermReview.verdict)).scalars())
+        ).all()
+        counts: Counter[Any] = Counter()
+        inserted = 0
+        for new, verdict, n in rows:
+            counts[Verdict(verdict)] += n
+            inserted += n if new else 0
+        return inserted, counts
+    counts = _verdict_counts(ids)
+    added = Counter(db.session.execute(stmt.returning(TermReview.verdict)).scalars())
+    counts.update(added)
+    return sum(added.values()), counts
