@@ -21,51 +21,11 @@ from tests.terms.helpers import complete
 CLOSE = datetime(2026, 10, 12, 5, tzinfo=UTC)
 
 
-def test_concurrent_closes_of_an_empty_rollout_all_succeed(app) -> None:
-    """Fails on the old close (read, then insert): one crashed with a UniqueViolation."""
-    rollout = RolloutFactory(region_id=region("de").id, status=RolloutStatus.LAUNCHED)
-    db.session.commit()
-    ids = (rollout.region_id, rollout.id, rollout.program.terms[0].id)
-    start = threading.Barrier(6)
-    errors: list[BaseException] = []
-
-    def close() -> None:
-        with app.app_context():
-            try:
-                start.wait(10)
-                close_term(
-                    region=db.session.get(Region, ids[0]),
-                    rollout=db.session.get(Rollout, ids[1]),
-                    term=db.session.get(Term, ids[2]),
-                    now=CLOSE,
-                )
-                db.session.commit()
-            except BaseException as exc:
-                errors.append(exc)
-                db.session.rollback()
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=close) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    assert db.session.scalar(select(func.count()).select_from(TermClose)) == 1
-
-
-def test_concurrent_closes_of_a_rollout_with_learners_give_one_verdict_each(app) -> None:
-    """The closes' plain INSERTs meet on the unique key (on PostgreSQL the later ones wait
-    for the first to commit, then fail on it): each of those takes the slow way through the
-    key and counts the verdicts afresh, so all succeed, each learner has one review and the
-    close row's counts are the verdicts there are."""
-    course = make_course()
-    complete(course, "ada", "m1", "m2")
-    db.session.commit()
-    rollout = course.rollout
-    ids = (rollout.region_id, rollout.id, course.program.terms[0].id)
-    start = threading.Barrier(6)
+def _closes_at_once(app, rollout: Rollout, term_id: int, times: int = 6) -> tuple[list, list]:
+    """``times`` closes of the term started together, each in its own app context and
+    session: the errors they raised and the (on track, candidates) of those that did not."""
+    ids = (rollout.region_id, rollout.id, term_id)
+    start = threading.Barrier(times)
     errors: list[BaseException] = []
     results: list[tuple[int, int]] = []
 
@@ -87,14 +47,36 @@ def test_concurrent_closes_of_a_rollout_with_learners_give_one_verdict_each(app)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=close) for _ in range(6)]
+    threads = [threading.Thread(target=close) for _ in range(times)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    return errors, results
+
+
+def test_concurrent_closes_of_an_empty_rollout_all_succeed(app) -> None:
+    """Fails on the old close (read, then insert): one crashed with a UniqueViolation."""
+    rollout = RolloutFactory(region_id=region("de").id, status=RolloutStatus.LAUNCHED)
+    db.session.commit()
+    errors, _ = _closes_at_once(app, rollout, rollout.program.terms[0].id)
+    assert errors == []
+    assert db.session.scalar(select(func.count()).select_from(TermClose)) == 1
+
+
+def test_concurrent_closes_of_a_rollout_with_learners_give_one_verdict_each(app) -> None:
+    """The closes' plain INSERTs meet on the unique key (on PostgreSQL the later ones wait
+    for the first to commit, then fail on it): each of those takes the slow way through the
+    key and counts the verdicts afresh, so all succeed, each learner has one review and the
+    close row's counts are the verdicts there are."""
+    course = make_course()
+    complete(course, "ada", "m1", "m2")
+    db.session.commit()
+    term_id = course.program.terms[0].id
+    errors, results = _closes_at_once(app, course.rollout, term_id)
     assert errors == []
     assert results == [(1, 3)] * 6
-    reviews = select(TermReview.enrollment_id).where(TermReview.term_id == ids[2])
+    reviews = select(TermReview.enrollment_id).where(TermReview.term_id == term_id)
     assert sorted(db.session.scalars(reviews)) == sorted(e.id for e in course.enrollments.values())
     closing = db.session.scalars(select(TermClose)).one()
     assert (closing.on_track, closing.candidates) == (1, 3)
