@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import signal
 import time
+from datetime import UTC, datetime
+from types import FrameType
 from typing import Any
 
 import click
@@ -36,10 +39,57 @@ def preload_jobs() -> None:
         importlib.import_module(f"jobs.{info.name}")
 
 
+class _StopRequest:
+    """SIGTERM or Ctrl-C, remembered for the whole ``summit worker`` process.
+
+    RQ handles the signals only while a worker is inside ``work()``, and its handler
+    belongs to that one worker object. Between two of them (Redis away, the next one
+    starting) a stale handler would act on a worker that is gone: the signal was lost,
+    or it broke off the new worker's start with its scheduler child already forked,
+    which the process then waited for at exit. So this handler is the one in place
+    whenever no worker is working, and every worker reads it when it installs its own.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def note(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+    def listen(self) -> None:
+        signal.signal(signal.SIGINT, self.note)
+        signal.signal(signal.SIGTERM, self.note)
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when asked to stop meanwhile."""
+
+        deadline = time.monotonic() + seconds
+        while not self.requested and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+STOP = _StopRequest()
+
+
 class _Reregistering:
     """A worker that registers itself again when its heartbeat finds it missing (Redis
     restarted empty): RQ reconnects by itself, but only registers at start, so the
-    worker would go on working unseen by ``/healthz``, the ops page and delivery kicks."""
+    worker would go on working unseen by ``/healthz``, the ops page and delivery kicks.
+
+    It also keeps a stop request that came while it was starting (before RQ's own
+    handlers were in place), and notes RQ's stop requests in :data:`STOP`, so that
+    ``summit worker`` stops even when Redis is away as the worker winds down.
+    """
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()  # type: ignore[misc]
+        if STOP.requested:  # asked while it was starting: stop before the first job
+            self._shutdown_requested_date = datetime.now(UTC)
+            self._stop_requested = True
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        STOP.requested = True
+        super().request_stop(signum, frame)  # type: ignore[misc]
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> Any:
         result = super().heartbeat(timeout, pipeline)  # type: ignore[misc]
@@ -102,6 +152,9 @@ def worker_command(burst: bool, simple: bool, name: str | None, only: tuple[str,
     db.engine.dispose()  # connections are opened per process, after the fork
     wait = 1.0
     while True:
+        STOP.listen()  # RQ's handlers belong to the worker that stopped
+        if STOP.requested:
+            return
         connection = get_redis()
         worker = None
         try:
@@ -111,15 +164,17 @@ def worker_command(burst: bool, simple: bool, name: str | None, only: tuple[str,
             worked = worker.work(burst=burst, with_scheduler=True)
             if time.monotonic() - started > 60:
                 wait = 1.0  # it had been working: the next pause starts short again
-            asked_to_stop = getattr(worker, "_shutdown_requested_date", None) is not None
-            if burst or asked_to_stop:  # done, or asked to stop (SIGTERM, Ctrl-C)
+            if burst or STOP.requested:  # done, or asked to stop (SIGTERM, Ctrl-C)
                 return
             # RQ logs "found an unhandled exception, quitting" (Redis gone) and returns
             log.warning("the worker stopped (worked: %s): working again in %.0f s", worked, wait)
         except (RedisError, OSError) as exc:
+            if STOP.requested:  # its teardown could not reach Redis: stop all the same
+                log.warning("stopping; Redis cannot be reached (%s)", exc)
+                return
             log.warning("Redis cannot be reached (%s): working again in %.0f s", exc, wait)
         _forget_worker(worker)
-        time.sleep(wait)
+        STOP.sleep(wait)
         wait = min(wait * 2, 30.0)
 
 

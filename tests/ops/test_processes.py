@@ -50,11 +50,7 @@ def test_the_runner_restarts_a_process_that_exits(tmp_path) -> None:
         assert runner.wait(20) == 0
 
 
-@pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
-def test_a_worker_outlives_redis_going_away(app_settings: dict[str, Any], tmp_path) -> None:
-    """Fails on the old worker: "found an unhandled exception, quitting" and it exited."""
-    server = RedisServer(tmp_path)
-    server.start()
+def _worker(app_settings: dict[str, Any], server: RedisServer, tmp_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "SUMMIT_ENV": "test",
@@ -62,13 +58,34 @@ def test_a_worker_outlives_redis_going_away(app_settings: dict[str, Any], tmp_pa
         "REDIS_URL": server.url,
         "MAIL_TRANSPORT": "dev",
     }
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [SUMMIT, "worker", "--name", "blip"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def _stopped(worker: subprocess.Popen, server: RedisServer) -> None:
+    """SIGTERM stops the worker, exit status 0, within 20 s; never leaves it running."""
+
+    worker.terminate()
+    try:
+        assert worker.wait(20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        server.stop()
+
+
+@pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
+def test_a_worker_outlives_redis_going_away(app_settings: dict[str, Any], tmp_path) -> None:
+    """Fails on the old worker: "found an unhandled exception, quitting" and it exited."""
+    server = RedisServer(tmp_path)
+    server.start()
+    worker = _worker(app_settings, server, tmp_path)
     try:
         connection = Redis.from_url(server.url)
         _until(lambda: len(Worker.all(connection=connection)) == 1)
@@ -80,13 +97,25 @@ def test_a_worker_outlives_redis_going_away(app_settings: dict[str, Any], tmp_pa
         _until(lambda: len(Worker.all(connection=connection)) == 1, timeout=45)
         connection.close()
     finally:
-        worker.terminate()
-        try:
-            assert worker.wait(20) == 0  # SIGTERM still stops it
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-            server.stop()
+        _stopped(worker, server)  # SIGTERM still stops it
+
+
+@pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
+def test_sigterm_stops_a_worker_while_redis_is_away(app_settings: dict[str, Any], tmp_path) -> None:
+    """Fails on the old worker: its teardown could not reach Redis, so it took the stop
+    for an outage and went on waiting for Redis (killed after 20 s)."""
+    server = RedisServer(tmp_path)
+    server.start()
+    worker = _worker(app_settings, server, tmp_path)
+    try:
+        connection = Redis.from_url(server.url)
+        _until(lambda: len(Worker.all(connection=connection)) == 1)
+        connection.close()
+        server.stop()
+        time.sleep(3)  # the worker is waiting for Redis, retrying
+        assert worker.poll() is None
+    finally:
+        _stopped(worker, server)
 
 
 def _until(check: Any, timeout: float = 20) -> None:
