@@ -77,8 +77,9 @@ class _Reregistering:
     worker would go on working unseen by ``/healthz``, the ops page and delivery kicks.
 
     It also keeps a stop request that came while it was starting (before RQ's own
-    handlers were in place), and notes RQ's stop requests in :data:`STOP`, so that
-    ``summit worker`` stops even when Redis is away as the worker winds down.
+    handlers were in place), notes RQ's stop requests in :data:`STOP`, so that
+    ``summit worker`` stops even when Redis is away as the worker winds down, and
+    does not wait a minute for its command thread when it stops.
     """
 
     def _install_signal_handlers(self) -> None:
@@ -90,6 +91,24 @@ class _Reregistering:
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         STOP.requested = True
         super().request_stop(signum, frame)  # type: ignore[misc]
+
+    def unsubscribe(self) -> None:
+        """RQ's, with the wait for the command thread bounded: redis-py 8's
+        ``PubSubWorkerThread.stop()`` waits for the thread, which may be waiting up to RQ's
+        60 s for a message, so a worker asked to stop took a minute (it lost that race
+        under load). The thread is a daemon: it ends with the process, or within 60 s."""
+        thread = self.pubsub_thread  # type: ignore[attr-defined]
+        if not thread:
+            return
+        try:
+            thread.stop(timeout=1)
+        except TypeError:  # redis-py before 8: stop() does not wait
+            thread.stop()
+        try:
+            self.pubsub.unsubscribe()  # type: ignore[attr-defined]
+            self.pubsub.close()  # type: ignore[attr-defined]
+        except (RedisError, OSError):
+            pass
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> Any:
         result = super().heartbeat(timeout, pipeline)  # type: ignore[misc]
