@@ -1,13 +1,13 @@
 """What one hit of a kept page costs in-process, next to the bare handler.
 
-    PYTHONPATH=<tree> .venv/bin/python -m bench.kept_hit --scale medium
+    PYTHONPATH=<tree> .venv/bin/python -m bench.kept_hit --scale medium [--page "person page"]
 
 Calls ``app.wsgi_app`` directly (no HTTP, no test client) with the bench's signed-in cookie,
-:data:`HITS` times for the first page of the data set (the region overview; the first hit
-keeps it), and prints CPU and wall milliseconds a hit for Summit and for
-``bench/bare_app.py``. CPU time is the figure to compare on a shared machine: wall time
-moves with the other processes (and includes the database's answer); run it for two trees
-in the same minute to compare them.
+:data:`HITS` times for one page of the data set (``--page``, a label of ``bench.web_load``'s
+pages; by default the first, the region overview; the first hit keeps it), and prints CPU
+and wall milliseconds a hit for Summit and for ``bench/bare_app.py``. CPU time is the
+figure to compare on a shared machine: wall time moves with the other processes (and
+includes the database's answer); run it for two trees in the same minute to compare them.
 """
 
 from __future__ import annotations
@@ -55,13 +55,19 @@ def main() -> None:
     from app import create_app
     from app.settings import Settings
     from bench.bare_app import app as bare
-    from bench.common import parse_args
+    from bench.common import make_parser
     from bench.dataset import prepare
 
-    args = parse_args(__doc__ or "")
+    parser = make_parser(__doc__ or "")
+    parser.add_argument("--page", default="", help="the label of the page (default: the first)")
+    args = parser.parse_args()
     data = prepare(args.scale, args.database_url)
     app = create_app(Settings.from_env(data.env))
-    label, path = data.pages[0]
+    pages = dict(data.pages)
+    if args.page and args.page not in pages:
+        parser.error(f"--page: one of {', '.join(pages)}")
+    label = args.page or data.pages[0][0]
+    path = pages[label]
     page, root = _environ(path, data.cookie), _environ("/", None)
     _hit(app, page)  # renders and keeps the page
     for _ in range(2):
