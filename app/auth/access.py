@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from blinker import Namespace
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import Select, bindparam, select, update
-from sqlalchemy.engine import Engine
 
 from app.auth.models import EDITOR_ROLES, Role, RoleAssignment, StaffUser
 from app.extensions import db
@@ -34,9 +33,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_USER_KEY = "staff_user_id"
 #: the staff member's ``session_version`` when this session began
 SESSION_VERSION_KEY = "staff_session_version"
-#: sent with the SQL of the sign-in statement each time it runs on a driver connection,
-#: outside SQLAlchemy's engine events (``tests/statements.py`` counts it with them)
-identity_statement_sent = Namespace().signal("identity-statement-sent")
+#: sent with the SQL of each statement :func:`autocommit_rows` runs on a driver connection,
+#: outside SQLAlchemy's engine events (``tests/statements.py`` counts them with them)
+direct_statement_sent = Namespace().signal("direct-statement-sent")
 
 
 @dataclass(frozen=True)
@@ -175,17 +174,25 @@ def _load_identity() -> Identity | None:
 
 
 def _identity_rows(user_id: int) -> list[tuple[Any, ...]]:
-    """Run :func:`_identity_statement` on a pooled driver connection in autocommit.
+    return autocommit_rows(_identity_statement(), user_id=user_id)
 
-    Every request of a signed-in staff member runs it, a kept page nothing else: through
-    the driver directly (compiled once per dialect) it skips the SQLAlchemy
-    ``Connection``'s execution path (events, result machinery), which cost a kept page
-    more than the round trip itself. The pool's checkout events (the idle ping) still
-    run; the read cache's statement listeners have nothing to see in a SELECT."""
+
+def autocommit_rows(statement: Select[Any], **params: Any) -> list[tuple[Any, ...]]:
+    """Run ``statement`` (built once, so compiled once per dialect) with ``params`` on a
+    pooled driver connection in autocommit: one round trip, outside the request's
+    transaction, and plain tuples back.
+
+    For the few reads asked on every request before a kept page is served (the sign-in,
+    what a page shows of a table the read epochs do not follow): through the driver it
+    skips the SQLAlchemy ``Connection``'s execution path (events, result machinery),
+    which cost a kept page more than the round trip itself. The pool's checkout events
+    (the idle ping) still run; the read cache's statement listeners have nothing to see
+    in a SELECT. Values come back as the driver gives them (no result processing): ask
+    for numbers and text, not for the app's own column types."""
     engine = db.engine
-    sql, names, positional, constants = _compiled_identity(engine.dialect)
-    values = {**constants, "user_id": user_id}
-    params: Any = [values[n] for n in names] if positional else values
+    sql, names, positional, constants = _compiled(statement, engine.dialect, tuple(sorted(params)))
+    values = {**constants, **params}
+    driver_params: Any = [values[n] for n in names] if positional else values
     pooled = engine.raw_connection()
     try:
         driver = pooled.driver_connection
@@ -193,8 +200,8 @@ def _identity_rows(user_id: int) -> list[tuple[Any, ...]]:
         try:
             cursor = pooled.cursor()
             try:
-                identity_statement_sent.send(sql)
-                cursor.execute(sql, params)
+                direct_statement_sent.send(sql)
+                cursor.execute(sql, driver_params)
                 return [tuple(row) for row in cursor.fetchall()]
             finally:
                 cursor.close()
@@ -216,12 +223,15 @@ def _autocommit(driver: Any, on: bool) -> bool:
 
 
 @cache
-def _compiled_identity(dialect: Any) -> tuple[str, tuple[str, ...], bool, dict[str, Any]]:
-    """The identity statement's SQL for ``dialect``, its parameter names in order, whether
-    they are positional, and its constants (the global epoch's row, "every region")."""
-    compiled = _identity_statement().compile(dialect=dialect)
-    constants = compiled.construct_params({"user_id": 0})
-    del constants["user_id"]
+def _compiled(
+    statement: Select[Any], dialect: Any, given: tuple[str, ...]
+) -> tuple[str, tuple[str, ...], bool, dict[str, Any]]:
+    """``statement``'s SQL for ``dialect``, its parameter names in order, whether they are
+    positional, and its constants (the parameters not ``given``: the epochs' fixed rows)."""
+    compiled = statement.compile(dialect=dialect)
+    constants = compiled.construct_params(dict.fromkeys(given))
+    for name in given:
+        del constants[name]
     names = tuple(compiled.positiontup or ()) if compiled.positional else ()
     return compiled.string, names, bool(compiled.positional), constants
 
@@ -248,16 +258,6 @@ def _identity_statement() -> Select[Any]:
         .outerjoin(RoleAssignment, RoleAssignment.user_id == StaffUser.id)
         .where(StaffUser.id == bindparam("user_id"))
     )
-
-
-def autocommit_engine(app: Flask) -> Engine:
-    """The app's engine in autocommit: one statement is one round trip (no BEGIN, no
-    ROLLBACK), for the few reads asked on every request before a kept page is served."""
-    engine = app.extensions.get("summit.autocommit_engine")
-    if engine is None:
-        engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        app.extensions["summit.autocommit_engine"] = engine
-    return engine
 
 
 def _before_request() -> Any:

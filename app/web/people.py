@@ -8,12 +8,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from flask import abort, current_app, render_template
+from flask import abort, render_template
 from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.approvals.models import TimeAllocation
-from app.auth.access import autocommit_engine, may_see_names
+from app.auth.access import autocommit_rows, may_see_names
 from app.calls.models import CallAttendance, CallSession
 from app.db import utcnow
 from app.extensions import db
@@ -154,12 +154,11 @@ def emails_in_brief(slug: str, enrollment_id: int) -> tuple[Any, ...]:
     the outbox): how many emails the enrollment's person has, the newest, how many left,
     how many tries and how many failed. Sending, failing or a new email each change it.
 
-    Asked on every request, in autocommit like the sign-in (one round trip, outside the
-    request's transaction): a kept page then opens no transaction. The view itself checks
-    the region and the rollout (404 for another's enrollment)."""
-    with autocommit_engine(current_app).connect() as connection:
-        found = connection.execute(_emails_in_brief_statement(), {"enrollment_id": enrollment_id})
-        return tuple(found.one())
+    Asked on every request, in autocommit like the sign-in and the same way (one round
+    trip on a driver connection, outside the request's transaction): a kept page then
+    opens no transaction. The view itself checks the region and the rollout (404 for
+    another's enrollment)."""
+    return autocommit_rows(_emails_in_brief_statement(), enrollment_id=enrollment_id)[0]
 
 
 @bp.get("/r/<region>/rollouts/<slug>/learners/<int:enrollment_id>")
