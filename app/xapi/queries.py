@@ -195,7 +195,8 @@ def statement_page(
     conditions, each on its own, when a statement it targets does, through any chain of
     targets (Communication §2.1.3, "Filter Conditions for StatementRefs"); since, until and
     the order apply to the targeting statement itself. Such a page is two keyset queries
-    (direct matches, and the few statements that target another) merged in one statement.
+    (direct matches, and the statements that reach a matching one through their targets,
+    found by walking back from the matching statements) merged in one statement.
 
     ``as_text``: rows of :data:`TEXT_COLUMNS` (the stored JSON as text, unparsed) instead of
     ORM objects.
@@ -274,22 +275,21 @@ def _page_statement(
     columns: tuple[Any, ...] = TEXT_COLUMNS if as_text else (XapiStatement,)
     if not conditions:
         return _ordered(select(*columns).where(*base), ascending)
-    chain = _target_chain()
     direct = _ordered(
         select(XapiStatement.id).where(*base, *(_match(XapiStatement, c) for c in conditions)),
         ascending,
     ).subquery("direct")
-    targeting = _ordered(
-        select(XapiStatement.id).where(
-            *base,
-            XapiStatement.statement_ref.is_not(None),
-            *(
-                or_(_match(XapiStatement, c), XapiStatement.id.in_(_origins_matching(chain, c)))
-                for c in conditions
-            ),
-        ),
-        ascending,
-    ).subquery("targeting")
+    reaching = {c: _reaching(c) for c in conditions}
+    through = [XapiStatement.id.in_(union(*(select(r.c.id) for r in reaching.values())))]
+    if len(conditions) > 1:
+        # each condition on its own: met by the statement itself or by a statement it targets
+        through += [
+            or_(_match(XapiStatement, c), XapiStatement.id.in_(select(reaching[c].c.id)))
+            for c in conditions
+        ]
+    targeting = _ordered(select(XapiStatement.id).where(*base, *through), ascending).subquery(
+        "targeting"
+    )
     ids = union(select(direct.c.id), select(targeting.c.id)).subquery("matched")
     return _ordered(select(*columns).where(XapiStatement.id.in_(select(ids.c.id))), ascending)
 
@@ -341,38 +341,32 @@ def _ordered(stmt: Select[Any], ascending: bool) -> Select[Any]:
     return stmt.limit(bindparam("limit", type_=Integer))
 
 
-def _target_chain() -> CTE:
-    """(origin, member): each statement of the rollout that targets another, with every
-    statement id along its chain of targets (UNION: a cycle ends)."""
-    start = aliased(XapiStatement)
-    chain = (
-        select(start.id.label("origin"), start.statement_ref.label("member"))
-        .where(start.rollout_id == bindparam("rollout_id"), start.statement_ref.is_not(None))
-        .cte("chain", recursive=True)
+def _reaching(condition: str) -> CTE:
+    """(id, statement_id) of each statement of the rollout, voided or not, whose chain of
+    StatementRef targets holds one meeting ``condition`` (voided or not: the void of a
+    completion is news to whoever asked for completions).
+
+    Walked backward from the matching statements over ``ix_xapi_statement_rollout_ref``:
+    first the statements whose target matches, then those targeting one already found, so
+    the cost follows the statements near the matching ones, not every StatementRef of the
+    rollout. The first step is a join the planner may start from either side (few matches
+    for an agent; few targeting statements for a broad verb). UNION: a cycle ends.
+    """
+    rollout = bindparam("rollout_id")
+    source, target = aliased(XapiStatement), aliased(XapiStatement)
+    found = (
+        select(source.id, source.statement_id)
+        .join(
+            target, (target.rollout_id == rollout) & (target.statement_id == source.statement_ref)
+        )
+        .where(source.rollout_id == rollout, _match(target, condition))
+        .cte(f"reaching_{condition}", recursive=True)
     )
     step = aliased(XapiStatement)
-    return chain.union(
-        select(chain.c.origin, step.statement_ref).join(
-            step,
-            (step.statement_id == chain.c.member)
-            & (step.rollout_id == bindparam("rollout_id"))
-            & step.statement_ref.is_not(None),
+    return found.union(
+        select(step.id, step.statement_id).join(
+            found, (step.rollout_id == rollout) & (step.statement_ref == found.c.statement_id)
         )
-    )
-
-
-def _origins_matching(chain: CTE, condition: str) -> Select[Any]:
-    """The statements whose chain of targets holds one that meets ``condition`` (voided or
-    not: the void of a completion is news to whoever asked for completions)."""
-    target = aliased(XapiStatement)
-    return (
-        select(chain.c.origin)
-        .join(
-            target,
-            (target.statement_id == chain.c.member)
-            & (target.rollout_id == bindparam("rollout_id")),
-        )
-        .where(_match(target, condition))
     )
 
 
