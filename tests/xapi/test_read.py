@@ -269,6 +269,99 @@ def test_a_cycle_of_statement_refs_ends(lrs):
     assert ids(get(lrs, agent=json.dumps(ADA))) == []
 
 
+def pages_of(lrs, **params):
+    """Every statement id of a list, following ``more``, page by page."""
+    pages = [get(lrs, **params)]
+    while pages[-1].json["more"]:
+        pages.append(lrs(method="get", query=pages[-1].json["more"][len("/xapi/statements") :]))
+    return [ids(page) for page in pages]
+
+
+def test_a_long_chain_of_refs_matches_through_voided_links_and_pages_once_each(lrs):
+    # A is Ada's; B, C, D each target the one before; B is then voided: hidden itself, it
+    # still links C to A, and its void (which targets B) reaches A through it
+    a, b, c, d, void = (str(uuid.uuid4()) for _ in range(5))
+    lrs(statement(sid=a))
+    lrs(targeting(a, sid=b))
+    lrs(targeting(b, sid=c, who=BEN))
+    lrs(targeting(c, sid=d, verb="http://activitystrea.ms/schema/1.0/like"))
+    lrs(targeting(b, verb=VOIDED, sid=void))
+    assert ids(get(lrs, agent=json.dumps(ADA))) == [void, d, c, a]
+    assert ids(get(lrs, verb=COMPLETED_VERB)) == [void, d, c, a]
+    assert ids(get(lrs, activity=IRI, ascending="true")) == [a, c, d, void]
+    # Ben's comment (C) is what D likes; the void of B targets nothing of Ben's
+    assert ids(get(lrs, agent=json.dumps(BEN))) == [d, c]
+    assert ids(get(lrs, agent=json.dumps(BEN), verb=COMPLETED_VERB)) == [d, c]
+    # one statement a page, either way: each exactly once, in order
+    assert pages_of(lrs, agent=json.dumps(ADA), limit=1) == [[void], [d], [c], [a]]
+    assert pages_of(lrs, verb=COMPLETED_VERB, limit=1, ascending="true") == [
+        [a],
+        [c],
+        [d],
+        [void],
+    ]
+
+
+def test_related_agents_and_registration_match_through_a_statement_ref(lrs):
+    registration = str(uuid.uuid4())
+    taught, comment = str(uuid.uuid4()), str(uuid.uuid4())
+    lrs({**statement(sid=taught), "context": {"registration": registration, "instructor": BEN}})
+    lrs(targeting(taught, sid=comment))
+    assert ids(get(lrs, agent=json.dumps(BEN))) == []
+    assert ids(get(lrs, agent=json.dumps(BEN), related_agents="true")) == [comment, taught]
+    assert ids(get(lrs, registration=registration)) == [comment, taught]
+
+
+def test_statement_refs_never_cross_rollouts(lrs, client):
+    # statement ids are unique per rollout only: another rollout (another region's, or a
+    # neighbour in the same region) may hold a statement of the same id as one here
+    mine, comment = str(uuid.uuid4()), str(uuid.uuid4())
+    lrs(statement(sid=mine))  # Ada's, here
+    lrs(targeting(mine, sid=comment))
+    others = [
+        xapi_sender(client, make_course("fr", slug="sef-fr-refs").rollout),
+        xapi_sender(
+            client, RolloutFactory(region_id=lrs.course.rollout.region_id, slug="sef-de-refs")
+        ),
+    ]
+    for other in others:
+        theirs, their_comment, dangling, like = (str(uuid.uuid4()) for _ in range(4))
+        assert other(statement(PROGRESSED, sid=mine, who=BEN)).status_code == 200  # same id
+        assert other(targeting(mine, sid=their_comment)).status_code == 200
+        # targets the id of this rollout's comment, which that rollout does not hold
+        assert other(targeting(comment, sid=dangling, who=BEN)).status_code == 200
+        assert other(statement(sid=theirs, who=BEN)).status_code == 200
+        assert other(targeting(theirs, sid=like)).status_code == 200
+        # there, their own statement of that id is Ben's; here it is Ada's
+        assert pages_of(other, agent=json.dumps(ADA)) == [[]]
+        assert ids(get(other, agent=json.dumps(BEN))) == [
+            like,
+            theirs,
+            dangling,
+            their_comment,
+            mine,
+        ]
+        assert ids(get(other, verb=PROGRESSED)) == [their_comment, mine]
+        assert ids(get(other, verb=COMPLETED_VERB)) == [like, theirs]
+    assert ids(get(lrs, agent=json.dumps(ADA))) == [comment, mine]
+    assert ids(get(lrs, agent=json.dumps(BEN))) == []
+    assert ids(get(lrs, verb=PROGRESSED)) == []
+
+
+def test_a_cycle_reached_from_outside_or_holding_the_match_ends(lrs):
+    # c1 → c2 → c3 → c1, Ben's is c2; a tail statement targets c1; one statement targets itself
+    c1, c2, c3, tail, itself = (str(uuid.uuid4()) for _ in range(5))
+    lrs(targeting(c2, sid=c1))
+    lrs(targeting(c3, sid=c2, who=BEN))
+    lrs(targeting(c1, sid=c3))
+    lrs(targeting(c1, sid=tail))
+    assert lrs(targeting(itself, sid=itself, who=ADA)).status_code == 200
+    assert ids(get(lrs, agent=json.dumps(BEN))) == [tail, c3, c2, c1]
+    assert ids(get(lrs, agent=json.dumps(BEN), limit=2)) == [tail, c3]
+    assert ids(get(lrs, agent=json.dumps(ADA))) == [itself]
+    assert ids(get(lrs, verb=COMPLETED_VERB)) == []
+
+
 def test_a_page_gives_each_statement_as_a_read_by_its_id_does(lrs):
     # a page splices the stored JSON text; a read by id parses it: the same statements,
     # whether the sender gave timestamp, version, an upper-case id, an authority, or none
