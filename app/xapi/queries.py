@@ -359,13 +359,21 @@ def _reaching(condition: str) -> CTE:
         .join(
             target, (target.rollout_id == rollout) & (target.statement_id == source.statement_ref)
         )
-        .where(source.rollout_id == rollout, _match(target, condition))
+        # IS NOT NULL, which the join implies, tells the planner how few statements target
+        .where(
+            source.rollout_id == rollout,
+            source.statement_ref.is_not(None),
+            _match(target, condition),
+        )
         .cte(f"reaching_{condition}", recursive=True)
     )
     step = aliased(XapiStatement)
     return found.union(
         select(step.id, step.statement_id).join(
-            found, (step.rollout_id == rollout) & (step.statement_ref == found.c.statement_id)
+            found,
+            (step.rollout_id == rollout)
+            & step.statement_ref.is_not(None)
+            & (step.statement_ref == found.c.statement_id),
         )
     )
 
