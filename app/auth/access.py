@@ -163,7 +163,7 @@ def _load_identity() -> Identity | None:
     # one statement in autocommit, outside the request's transaction: a page the read
     # cache serves whole then costs one round trip (no BEGIN, no ROLLBACK); the epoch is
     # read before the view's snapshot is taken, so nothing older is kept under it
-    rows = _identity_rows(int(user_id))
+    rows = autocommit_rows(_identity_statement(), user_id=int(user_id))
     if not rows or not rows[0][1] or rows[0][2] != session.get(SESSION_VERSION_KEY, 0):
         session.clear()
         return None
@@ -171,10 +171,6 @@ def _load_identity() -> Identity | None:
     note_epoch(rows[0][6], rows[0][7], {r[4]: r[8] for r in rows if r[4] is not None})
     roles = frozenset((r[4], Role(r[5])) for r in rows if r[5] is not None)
     return Identity(id=user_id, name=rows[0][0], roles=roles, locale=rows[0][3])
-
-
-def _identity_rows(user_id: int) -> list[tuple[Any, ...]]:
-    return autocommit_rows(_identity_statement(), user_id=user_id)
 
 
 def autocommit_rows(statement: Select[Any], **params: Any) -> list[tuple[Any, ...]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Select,
     String,
     case,
     cast,
@@ -402,15 +403,16 @@ def _close(ids: _CloseIds, *, now: datetime, channel: str) -> tuple[int, Counter
 
 def _verdict_counts(ids: _CloseIds) -> Counter[Any]:
     """The verdicts of the term's reviews in the rollout, counted."""
-    return Counter(
-        dict(
-            db.session.execute(
-                select(TermReview.verdict, func.count())
-                .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-                .where(TermReview.term_id == ids.term_id, Enrollment.rollout_id == ids.rollout_id)
-                .group_by(TermReview.verdict)
-            ).all()
-        )
+    return Counter(dict(db.session.execute(_verdicts_counted(ids)).all()))
+
+
+def _verdicts_counted(ids: _CloseIds, *first: Any) -> Select[Any]:
+    """(``first`` columns…, verdict, count) of the term's reviews in the rollout."""
+    return (
+        select(*first, TermReview.verdict, func.count())
+        .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
+        .where(TermReview.term_id == ids.term_id, Enrollment.rollout_id == ids.rollout_id)
+        .group_by(TermReview.verdict)
     )
 
 
@@ -429,10 +431,7 @@ def _insert_counted(stmt: Any, ids: _CloseIds) -> tuple[int, Counter[Any]]:
         rows = db.session.execute(
             union_all(
                 select(literal(True), written.c.verdict, func.count()).group_by(written.c.verdict),
-                select(literal(False), TermReview.verdict, func.count())
-                .join(Enrollment, Enrollment.id == TermReview.enrollment_id)
-                .where(TermReview.term_id == ids.term_id, Enrollment.rollout_id == ids.rollout_id)
-                .group_by(TermReview.verdict),
+                _verdicts_counted(ids, literal(False)),
             )
         ).all()
         counts: Counter[Any] = Counter()

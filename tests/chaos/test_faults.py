@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from typing import Any
 
@@ -215,36 +214,22 @@ def test_concurrent_term_closes(app) -> None:
     from app.terms.closing import close_term
     from app.terms.models import TermClose
     from tests.factories import RolloutFactory, region
+    from tests.threads import at_once
 
     rollout = RolloutFactory(region_id=region("de").id, status=RolloutStatus.LAUNCHED)
     db.session.commit()
     ids = (rollout.region_id, rollout.id, rollout.program.terms[0].id)
-    barrier = threading.Barrier(6)
-    errors: list[BaseException] = []
     started = time.monotonic()
 
     def close() -> None:
-        with app.app_context():
-            try:
-                barrier.wait(10)
-                close_term(
-                    region=db.session.get(Region, ids[0]),
-                    rollout=db.session.get(Rollout, ids[1]),
-                    term=db.session.get(Term, ids[2]),
-                    now=datetime(2026, 10, 12, 5, tzinfo=UTC),
-                )
-                db.session.commit()
-            except BaseException as exc:
-                errors.append(exc)
-                db.session.rollback()
-            finally:
-                db.session.remove()
+        close_term(
+            region=db.session.get(Region, ids[0]),
+            rollout=db.session.get(Rollout, ids[1]),
+            term=db.session.get(Term, ids[2]),
+            now=datetime(2026, 10, 12, 5, tzinfo=UTC),
+        )
 
-    threads = [threading.Thread(target=close) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    errors, _ = at_once(app, *[close] * 6)
     closes = db.session.scalar(select(func.count()).select_from(TermClose))
     print(
         f"CHAOS {'six concurrent term closes':<38} closes 6  failed {len(errors)}  "

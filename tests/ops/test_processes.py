@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,15 @@ def test_the_runner_restarts_a_process_that_exits(tmp_path) -> None:
         assert runner.wait(20) == 0
 
 
-def _worker(app_settings: dict[str, Any], server: RedisServer, tmp_path: Path) -> subprocess.Popen:
+@contextmanager
+def _registered_worker(
+    app_settings: dict[str, Any], tmp_path: Path
+) -> Iterator[tuple[RedisServer, subprocess.Popen]]:
+    """A ``summit worker`` on a Redis of the test's own, once it has registered; on the way
+    out SIGTERM stops it, exit status 0, within 20 s (never left running). Yields the Redis
+    server, to stop and start, and the worker."""
+    server = RedisServer(tmp_path)
+    server.start()
     env = {
         **os.environ,
         "SUMMIT_ENV": "test",
@@ -58,20 +68,17 @@ def _worker(app_settings: dict[str, Any], server: RedisServer, tmp_path: Path) -
         "REDIS_URL": server.url,
         "MAIL_TRANSPORT": "dev",
     }
-    return subprocess.Popen(
+    worker = subprocess.Popen(
         [SUMMIT, "worker", "--name", "blip"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def _stopped(worker: subprocess.Popen, server: RedisServer) -> None:
-    """SIGTERM stops the worker, exit status 0, within 20 s; never leaves it running."""
-
-    worker.terminate()
     try:
+        _until(lambda: _workers(server) == 1)
+        yield server, worker
+        worker.terminate()
         assert worker.wait(20) == 0
     finally:
         if worker.poll() is None:
@@ -80,42 +87,34 @@ def _stopped(worker: subprocess.Popen, server: RedisServer) -> None:
         server.stop()
 
 
+def _workers(server: RedisServer) -> int:
+    connection = Redis.from_url(server.url)
+    try:
+        return len(Worker.all(connection=connection))
+    finally:
+        connection.close()
+
+
 @pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
 def test_a_worker_outlives_redis_going_away(app_settings: dict[str, Any], tmp_path) -> None:
-    """Fails on the old worker: "found an unhandled exception, quitting" and it exited."""
-    server = RedisServer(tmp_path)
-    server.start()
-    worker = _worker(app_settings, server, tmp_path)
-    try:
-        connection = Redis.from_url(server.url)
-        _until(lambda: len(Worker.all(connection=connection)) == 1)
+    """Fails on the old worker: "found an unhandled exception, quitting" and it exited.
+    SIGTERM still stops it afterwards."""
+    with _registered_worker(app_settings, tmp_path) as (server, worker):
         server.stop()
         time.sleep(4)
         assert worker.poll() is None, "the worker exited while Redis was away"
         server.start()  # back, and empty
-        connection = Redis.from_url(server.url)
-        _until(lambda: len(Worker.all(connection=connection)) == 1, timeout=45)
-        connection.close()
-    finally:
-        _stopped(worker, server)  # SIGTERM still stops it
+        _until(lambda: _workers(server) == 1, timeout=45)
 
 
 @pytest.mark.skipif(not RedisServer.available(), reason="needs redis-server")
 def test_sigterm_stops_a_worker_while_redis_is_away(app_settings: dict[str, Any], tmp_path) -> None:
     """Fails on the old worker: its teardown could not reach Redis, so it took the stop
     for an outage and went on waiting for Redis (killed after 20 s)."""
-    server = RedisServer(tmp_path)
-    server.start()
-    worker = _worker(app_settings, server, tmp_path)
-    try:
-        connection = Redis.from_url(server.url)
-        _until(lambda: len(Worker.all(connection=connection)) == 1)
-        connection.close()
+    with _registered_worker(app_settings, tmp_path) as (server, worker):
         server.stop()
         time.sleep(3)  # the worker is waiting for Redis, retrying
         assert worker.poll() is None
-    finally:
-        _stopped(worker, server)
 
 
 def _until(check: Any, timeout: float = 20) -> None:

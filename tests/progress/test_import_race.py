@@ -21,6 +21,7 @@ from app.progress.models import ModuleProgress
 from app.regions.models import Region
 from app.rollouts.models import Rollout
 from tests.progress.helpers import FIXTURES, make_course
+from tests.threads import at_once
 
 
 def _import(ids: tuple[int, int], filename: str) -> int:
@@ -48,41 +49,22 @@ def test_an_import_racing_another_takes_the_unique_key_and_keeps_the_newer_row(a
     db.session.commit()
     ids = (course.rollout.region_id, course.rollout.id)
     first_written = threading.Event()
-    errors: list[BaseException] = []
     applied: dict[str, int] = {}
 
     def first() -> None:  # Ben at 60 % on 1 October, Ada's m1 done; commits late
-        with app.app_context():
-            try:
-                applied["first"] = _import(ids, "summit_progress.csv")
-                first_written.set()
-                deadline = time.monotonic() + 20
-                while not _waiting_for_a_lock() and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                db.session.commit()
-            except BaseException as exc:
-                errors.append(exc)
-                first_written.set()
-            finally:
-                db.session.remove()
+        try:
+            applied["first"] = _import(ids, "summit_progress.csv")
+        finally:
+            first_written.set()
+        deadline = time.monotonic() + 20
+        while not _waiting_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def second() -> None:  # Ben at 80 % on 3 October
-        with app.app_context():
-            try:
-                first_written.wait(20)
-                applied["second"] = _import(ids, "summit_progress_newer.csv")
-                db.session.commit()
-            except BaseException as exc:
-                errors.append(exc)
-                db.session.rollback()
-            finally:
-                db.session.remove()
+        first_written.wait(20)
+        applied["second"] = _import(ids, "summit_progress_newer.csv")
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    errors, _ = at_once(app, first, second)
     assert errors == []
     assert applied == {"first": 2, "second": 1}
     ben = course.enrollments["ben"].id

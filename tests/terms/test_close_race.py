@@ -3,7 +3,6 @@ leave one close row (the daily job, a lead's click and the CLI may meet)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from app.terms.models import TermClose, TermReview
 from tests.factories import RolloutFactory, region
 from tests.progress.helpers import make_course
 from tests.terms.helpers import complete
+from tests.threads import at_once
 
 CLOSE = datetime(2026, 10, 12, 5, tzinfo=UTC)
 
@@ -25,34 +25,17 @@ def _closes_at_once(app, rollout: Rollout, term_id: int, times: int = 6) -> tupl
     """``times`` closes of the term started together, each in its own app context and
     session: the errors they raised and the (on track, candidates) of those that did not."""
     ids = (rollout.region_id, rollout.id, term_id)
-    start = threading.Barrier(times)
-    errors: list[BaseException] = []
-    results: list[tuple[int, int]] = []
 
-    def close() -> None:
-        with app.app_context():
-            try:
-                start.wait(10)
-                got = close_term(
-                    region=db.session.get(Region, ids[0]),
-                    rollout=db.session.get(Rollout, ids[1]),
-                    term=db.session.get(Term, ids[2]),
-                    now=CLOSE,
-                )
-                db.session.commit()
-                results.append((got.on_track, got.candidates))
-            except BaseException as exc:
-                errors.append(exc)
-                db.session.rollback()
-            finally:
-                db.session.remove()
+    def close() -> tuple[int, int]:
+        got = close_term(
+            region=db.session.get(Region, ids[0]),
+            rollout=db.session.get(Rollout, ids[1]),
+            term=db.session.get(Term, ids[2]),
+            now=CLOSE,
+        )
+        return got.on_track, got.candidates
 
-    threads = [threading.Thread(target=close) for _ in range(times)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors, results
+    return at_once(app, *[close] * times)
 
 
 def test_concurrent_closes_of_an_empty_rollout_all_succeed(app) -> None:
