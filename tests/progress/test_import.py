@@ -13,7 +13,7 @@ from app.progress.models import ImportStatus, ModuleProgress, ProgressImport
 from app.rollouts.models import EnrollmentState
 from app.rollouts.signals import enrollment_completed
 from tests.factories import staff
-from tests.progress.helpers import FIXTURES, make_course
+from tests.progress.helpers import FIXTURES, LEARNERS, make_course
 
 
 def run(course, filename, fmt="auto", **options):
@@ -408,3 +408,45 @@ def test_an_impossible_date_falls_back_to_the_import_time():
     got = progress(course)
     assert got[("ada", "m1")][2] == datetime(2026, 10, 9, 12, tzinfo=UTC)
     assert got[("ben", "m2")] == (30.0, False, datetime(2026, 10, 1, 9, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_every_form_of_time_reads_the_same_on_both_paths(encoding):
+    """A Summit CSV in UTF-8 goes through the COPY fast path on PostgreSQL (each distinct time
+    cell read once, in SQL); the same file in Windows-1252 through the row-by-row reader. Both
+    read every form of time alike: offsets, local times in the region's zone (Berlin, CEST in
+    October), a date alone, fractions of a second, cells padded with spaces, the same time in
+    many rows, and an empty or unreadable cell (the import's time)."""
+    import io
+
+    course = make_course()
+    now = datetime(2026, 10, 9, 12, tzinfo=UTC)
+    nine = datetime(2026, 10, 2, 9, tzinfo=UTC)
+    cells = {
+        ("E1001", "m1"): ("2026-10-02T09:00:00Z", nine),
+        ("E1001", "m2"): (" 2026-10-02T09:00:00Z ", nine),
+        ("E1001", "m3"): ("2026-10-02T11:00:00+02:00", nine),
+        ("E1001", "m4"): ("2026-10-02T11:00+0200", nine),
+        ("E1001", "m5"): ("2026-10-02 11:00", nine),
+        ("E1001", "m6"): ("2026-10-02", datetime(2026, 10, 1, 22, tzinfo=UTC)),
+        ("E1002", "m1"): ("2026-10-02T09:00:00.250Z", nine.replace(microsecond=250_000)),
+        ("E1002", "m2"): ("2026-10-02T04:00:00-05", nine),
+        ("E1002", "m3"): ("", now),
+        ("E1002", "m4"): ("yesterday", now),
+        **{("E1003", f"m{m}"): ("2026-10-02T09:00:00Z", nine) for m in range(1, 7)},
+        **{("E1004", f"m{m}"): ("2026-10-02T09:00:00Z", nine) for m in range(1, 7)},
+    }
+    lines = ["employee_id,email,module,percent,completed,observed_at"]
+    lines += [f"{emp},,{unit},40,false,{cell}" for (emp, unit), (cell, _) in cells.items()]
+    lines.append(",zoé@example.com,m1,40,false,2026-10-02T09:00:00Z")  # not enrolled here
+    result = import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO("\n".join(lines).encode(encoding)),
+        now=now,
+    )
+    names = {emp: key for key, (emp, *_) in LEARNERS.items()}
+    assert progress(course) == {
+        (names[emp], unit): (40.0, False, expected) for (emp, unit), (_, expected) in cells.items()
+    }
+    assert (result.unknown_learners, result.unknown_sample) == (1, ["zoé@example.com"])
