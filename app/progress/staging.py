@@ -103,6 +103,9 @@ class Staging:
         postgres = conn.dialect.name == "postgresql"
         name = f"progress_staging_{uuid.uuid4().hex[:12]}"
         if postgres:
+            # for the rest of the transaction: the distinct time cells of a file (the fast
+            # path) hash, and the merge's DISTINCT ON sort of a million rows fits, in memory
+            conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
             conn.exec_driver_sql(
                 f"CREATE TEMP TABLE {name} (learner text, learner_kind char(1), module_id int, "
                 "percent float8, completed boolean, observed_at timestamp) ON COMMIT DROP",
@@ -167,8 +170,6 @@ class Staging:
             # a temporary table has no statistics until analysed: without them the planner
             # loops over it row by row
             conn.exec_driver_sql(f"ANALYZE {self.name}", execution_options=self.in_region)
-            # the DISTINCT ON sort of a million rows fits in memory instead of spilling to disk
-            conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
             sql = _MERGE_SELECT.format(
                 stg=stg,
                 distinct="DISTINCT ON (e.id, m.module_id)",
@@ -376,8 +377,6 @@ def copy_summit_csv(
             times = _SUMMIT_TIMES.format(observed=column("observed_at"), raw=raw_name)
             times_join = f"LEFT JOIN times ON times.cell = {column('observed_at')}"
             observed_time = "times.observed"
-        # the distinct time cells are hashed in memory (the merge sets the same, later)
-        conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")
         staged = conn.execute(
             text(
                 _SUMMIT_INSERT.format(
