@@ -23,10 +23,12 @@ from app.audit.models import AuditEvent
 from app.auth.models import Role, StaffUser
 from app.extensions import db
 from app.mail.models import OutboundEmail
+from app.progress.models import ModuleProgress
 from app.rollouts.models import Rollout, RolloutStatus
 from app.terms.models import TermReview, Verdict
 from tests.browser.conftest import axe_violations
 from tests.https.stack import Stack
+from tests.progress.helpers import FIXTURES, make_course
 from tests.terms.test_review import closed_course
 
 pytestmark = [pytest.mark.browser, pytest.mark.https]
@@ -250,3 +252,32 @@ def test_the_lead_finds_a_learner_on_a_small_screen(
     page.get_by_text("Move the month-end close to event-driven pipelines").wait_for()
     _fits(page)
     assert axe_violations(page) == []
+
+
+def test_the_lead_uploads_a_summit_csv_and_the_worker_imports_it(
+    stack: Stack, in_stack: Any, open_page: Any, lead: Any
+) -> None:
+    """A Summit CSV as the README documents it (tests/progress/fixtures/summit_progress.csv: an
+    offset, UTC, a 0 % row and an unknown learner) uploaded over HTTPS; the stack's own
+    ``summit worker`` imports it (on PostgreSQL through the COPY fast path, whose times are
+    read once per distinct cell), and the page says so by itself."""
+    with in_stack():
+        course = make_course()
+        ada, ben = course.enrollments["ada"].id, course.enrollments["ben"].id
+    page = open_page()
+    posts = _posts(page)
+    _sign_in(page, stack, f"{ROLLOUT}/progress")
+    page.locator("#file").set_input_files(str(FIXTURES / "summit_progress.csv"))
+    page.get_by_label("Format", exact=True).select_option("summit")
+    page.get_by_role("button", name="Upload and import").click()
+    page.get_by_text("Imported: 2 module results applied").wait_for(timeout=30_000)
+    assert _answered(posts, stack)
+    db.session.expire_all()
+    rows = {
+        r.enrollment_id: (r.percent, r.completed, r.observed_at)
+        for r in db.session.scalars(select(ModuleProgress))
+    }
+    assert rows == {
+        ada: (100.0, True, datetime(2026, 10, 1, 7, tzinfo=UTC)),
+        ben: (60.0, False, datetime(2026, 10, 1, 9, tzinfo=UTC)),
+    }
