@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import pkgutil
@@ -93,22 +94,25 @@ class _Reregistering:
         super().request_stop(signum, frame)  # type: ignore[misc]
 
     def unsubscribe(self) -> None:
-        """RQ's, with the wait for the command thread bounded: redis-py 8's
-        ``PubSubWorkerThread.stop()`` waits for the thread, which may be waiting up to RQ's
-        60 s for a message, so a worker asked to stop took a minute (it lost that race
-        under load). The thread is a daemon: it ends with the process, or within 60 s."""
+        """RQ's, without its race. RQ unsubscribes, then stops the command thread and, since
+        redis-py 8.2, waits for it: when the thread read the server's reply before the stop
+        flag was down, it waited RQ's 60 s for a subscription, and so did the worker (a
+        minute at every stop, more often under load). Here the flag goes down first; the
+        reply then wakes the thread, which sees it and ends. The thread is a daemon: if
+        Redis is away it ends with the process, or within 60 s."""
         thread = self.pubsub_thread  # type: ignore[attr-defined]
         if not thread:
             return
         try:
-            thread.stop(timeout=1)
-        except TypeError:  # redis-py before 8: stop() does not wait
+            thread.stop(timeout=0)  # redis-py 8.2 and later: the flag, no wait
+        except TypeError:  # before 8.2 stop() only puts the flag down
             thread.stop()
-        try:
+        with contextlib.suppress(RedisError, OSError):
             self.pubsub.unsubscribe()  # type: ignore[attr-defined]
-            self.pubsub.close()  # type: ignore[attr-defined]
-        except (RedisError, OSError):
-            pass
+        thread.join(timeout=1)
+        if not thread.is_alive():  # it closed its connection; and any unsubscribe reopened
+            with contextlib.suppress(RedisError, OSError):
+                self.pubsub.close()  # type: ignore[attr-defined]
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> Any:
         result = super().heartbeat(timeout, pipeline)  # type: ignore[misc]

@@ -80,13 +80,15 @@ _CACHE: dict[str, list[Delivered]] = {}
 def _run_jobs(app: Any) -> int:
     """Commit, then run every queued job with a real RQ worker (as the ``run_jobs`` fixture
     does, in this app: its links start with :data:`BASE_URL`)."""
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     from app.tasks import QUEUES, get_redis
+    from jobs.cli import worker_class
 
     db.session.commit()
     connection = get_redis(app)
-    worker = SimpleWorker([Queue(n, connection=connection) for n in QUEUES], connection=connection)
+    queues = [Queue(n, connection=connection) for n in QUEUES]
+    worker = worker_class(simple=True)(queues, connection=connection)
     worker.work(burst=True, with_scheduler=False)
     db.session.expire_all()
     return int(worker.successful_job_count)
