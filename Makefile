@@ -13,9 +13,13 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# the message catalogs are compiled here, never committed (translations/*/LC_MESSAGES/*.mo)
-install: $(STAMP)
-	$(BIN)/pybabel -q compile -d translations
+# the message catalogs are compiled here, never committed (translations/*/LC_MESSAGES/*.mo),
+# each only when its .po is newer (CI's two runs at once never rewrite one the other reads)
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+install: $(STAMP) $(CATALOGS)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel -q compile -d translations -l $*
 
 # extract every marked string into translations/messages.pot and merge it into each .po;
 # translators then work in translations/<locale>/LC_MESSAGES/messages.po
