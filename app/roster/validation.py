@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from app.roster.managers import resolve_managers
 from app.roster.staging import STAGING, analyze
@@ -15,6 +16,21 @@ from app.roster.staging import STAGING, analyze
 
 def _mark(conn: Connection, sql: str, **params: Any) -> int:
     return conn.execute(text(sql), params).rowcount
+
+
+def _index(conn: Connection, column: str, *, name: str) -> bool:
+    """Index the staging table's ``column``: unique when no value is in it twice (True;
+    NULLs never clash), else a plain index (False), after the unique one failed. The rows
+    the checks add later, managers found nowhere, carry an email no row has."""
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(text(f"CREATE UNIQUE INDEX ix_{STAGING}_{name} ON {STAGING} ({column})"))
+    except IntegrityError:
+        savepoint.rollback()
+        conn.execute(text(f"CREATE INDEX ix_{STAGING}_{name} ON {STAGING} ({column})"))
+        return False
+    savepoint.commit()
+    return True
 
 
 def validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
@@ -25,25 +41,27 @@ def validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
     300,000 rows is read a few times and written once (``person_id``).
     """
     s = STAGING
-    conn.execute(text(f"CREATE INDEX ix_{s}_emp ON {s} (employee_id)"))
-    conn.execute(text(f"CREATE INDEX ix_{s}_email ON {s} (email)"))
     ok = "error IS NULL"
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'dup_id|' || CAST(f.first AS VARCHAR(12)), "
-        f"error_column = 'employee_id' "
-        f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {s} WHERE {ok} "
-        f"GROUP BY employee_id HAVING COUNT(*) > 1) f "
-        f"WHERE {s}.employee_id = f.emp AND {s}.line > f.first AND {s}.{ok}",
-    )
-    _mark(
-        conn,
-        f"UPDATE {s} SET error = 'dup_email|' || CAST(f.first AS VARCHAR(12)), "
-        f"error_column = 'email' "
-        f"FROM (SELECT email AS em, MIN(line) AS first FROM {s} WHERE {ok} "
-        f"GROUP BY email HAVING COUNT(*) > 1) f "
-        f"WHERE {s}.email = f.em AND {s}.line > f.first AND {s}.{ok}",
-    )
+    # a file without a repeated id (or email) has no duplicate to mark: its unique index
+    # says so as it is built, and the grouping of every row is skipped
+    if not _index(conn, "employee_id", name="emp"):
+        _mark(
+            conn,
+            f"UPDATE {s} SET error = 'dup_id|' || CAST(f.first AS VARCHAR(12)), "
+            f"error_column = 'employee_id' "
+            f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {s} WHERE {ok} "
+            f"GROUP BY employee_id HAVING COUNT(*) > 1) f "
+            f"WHERE {s}.employee_id = f.emp AND {s}.line > f.first AND {s}.{ok}",
+        )
+    if not _index(conn, "email", name="email"):
+        _mark(
+            conn,
+            f"UPDATE {s} SET error = 'dup_email|' || CAST(f.first AS VARCHAR(12)), "
+            f"error_column = 'email' "
+            f"FROM (SELECT email AS em, MIN(line) AS first FROM {s} WHERE {ok} "
+            f"GROUP BY email HAVING COUNT(*) > 1) f "
+            f"WHERE {s}.email = f.em AND {s}.line > f.first AND {s}.{ok}",
+        )
     # people Summit already knows, by employee id (in any region)
     if _mark(
         conn,

@@ -106,6 +106,41 @@ def test_bad_rows_are_reported_and_good_rows_applied() -> None:
     assert enrolled == {"E-2", "E-3", "E-4", "E-5", "E-8"}  # a created manager is no learner
 
 
+@pytest.mark.parametrize("repeated", ["none", "email", "id", "both"])
+def test_a_repeated_email_or_id_is_reported_on_its_later_lines(
+    tmp_path: Path, repeated: str
+) -> None:
+    """Whether the file repeats an email, an id, both or neither: each later line of a
+    repeated value is reported against the first, once, and the rest is imported (a file
+    with no repeat skips the search for one). Line 4 repeats line 2; line 5 has no id of its
+    own (its error comes first), so its email, repeated, is nobody's duplicate."""
+    ids = {"id": ("E-1", "E-1"), "both": ("E-1", "E-1")}.get(repeated, ("E-1", "E-3"))
+    emails = {"email": ("a@example.com",) * 2, "both": ("a@example.com",) * 2}.get(
+        repeated, ("a@example.com", "c@example.com")
+    )
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        "Employee ID,Name,Email\n"
+        f"{ids[0]},Ada One,{emails[0]}\n"
+        "E-2,Bo Two,b@example.com\n"
+        f"{ids[1]},Cy Three,{emails[1]}\n"
+        ",Di Four,b@example.com\n"
+        "E-5,Ed Five,e@example.com\n",
+        encoding="utf-8",
+    )
+    rollout = RolloutFactory()
+    outcome = dry_run_roster_file(path, region=rollout.region, rollout=rollout)
+    import_roster_file(path, region=rollout.region, rollout=rollout)
+    db.session.commit()
+    expected = {5: ("Employee ID", "missing employee id")}
+    if repeated in ("id", "both"):
+        expected[4] = ("Employee ID", "duplicate employee id (first on line 2)")
+    elif repeated == "email":
+        expected[4] = ("Email", "duplicate email (first on line 2)")
+    assert {line: (column, reason) for line, column, reason in outcome.issues} == expected
+    assert set(_people()) == {"E-1", "E-2", "E-5"} | ({"E-3"} if repeated == "none" else set())
+
+
 def test_unreadable_files_are_refused_whole() -> None:
     rollout = RolloutFactory()
     with pytest.raises(UnreadableRoster, match="employee id column"):
