@@ -232,24 +232,10 @@ def login_as(client: Any) -> Callable[[Any], Any]:
 
 @pytest.fixture
 def run_jobs(app: Any) -> Callable[[], int]:
-    """Run every queued job with a real RQ worker on the real Redis, in this process: the
-    in-process worker ``summit worker --simple`` runs (RQ's own waits up to a minute for
-    its command thread as it stops, with redis-py 8.2)."""
-    from rq import Queue
+    """Run every queued job with a real RQ worker on the real Redis, in this process."""
+    from tests.queued import run_queued_jobs
 
-    from app.tasks import QUEUES, get_redis
-    from jobs.cli import worker_class
-
-    def _run() -> int:
-        db.session.commit()
-        connection = get_redis(app)
-        queues = [Queue(name, connection=connection) for name in QUEUES]
-        worker = worker_class(simple=True)(queues, connection=connection)
-        worker.work(burst=True, with_scheduler=False)
-        db.session.expire_all()
-        return worker.successful_job_count
-
-    return _run
+    return lambda: run_queued_jobs(app)
 
 
 @pytest.fixture

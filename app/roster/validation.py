@@ -18,16 +18,16 @@ def _mark(conn: Connection, sql: str, **params: Any) -> int:
     return conn.execute(text(sql), params).rowcount
 
 
-def _index(conn: Connection, column: str, *, name: str) -> bool:
+def _index(conn: Connection, column: str) -> bool:
     """Index the staging table's ``column``: unique when no value is in it twice (True;
     NULLs never clash), else a plain index (False), after the unique one failed. The rows
     the checks add later, managers found nowhere, carry an email no row has."""
     savepoint = conn.begin_nested()
     try:
-        conn.execute(text(f"CREATE UNIQUE INDEX ix_{STAGING}_{name} ON {STAGING} ({column})"))
+        conn.execute(text(f"CREATE UNIQUE INDEX ix_{STAGING}_{column} ON {STAGING} ({column})"))
     except IntegrityError:
         savepoint.rollback()
-        conn.execute(text(f"CREATE INDEX ix_{STAGING}_{name} ON {STAGING} ({column})"))
+        conn.execute(text(f"CREATE INDEX ix_{STAGING}_{column} ON {STAGING} ({column})"))
         return False
     savepoint.commit()
     return True
@@ -44,24 +44,16 @@ def validate(conn: Connection, *, region_id: int, present: set[str]) -> None:
     ok = "error IS NULL"
     # a file without a repeated id (or email) has no duplicate to mark: its unique index
     # says so as it is built, and the grouping of every row is skipped
-    if not _index(conn, "employee_id", name="emp"):
-        _mark(
-            conn,
-            f"UPDATE {s} SET error = 'dup_id|' || CAST(f.first AS VARCHAR(12)), "
-            f"error_column = 'employee_id' "
-            f"FROM (SELECT employee_id AS emp, MIN(line) AS first FROM {s} WHERE {ok} "
-            f"GROUP BY employee_id HAVING COUNT(*) > 1) f "
-            f"WHERE {s}.employee_id = f.emp AND {s}.line > f.first AND {s}.{ok}",
-        )
-    if not _index(conn, "email", name="email"):
-        _mark(
-            conn,
-            f"UPDATE {s} SET error = 'dup_email|' || CAST(f.first AS VARCHAR(12)), "
-            f"error_column = 'email' "
-            f"FROM (SELECT email AS em, MIN(line) AS first FROM {s} WHERE {ok} "
-            f"GROUP BY email HAVING COUNT(*) > 1) f "
-            f"WHERE {s}.email = f.em AND {s}.line > f.first AND {s}.{ok}",
-        )
+    for column, reason in (("employee_id", "dup_id"), ("email", "dup_email")):
+        if not _index(conn, column):
+            _mark(
+                conn,
+                f"UPDATE {s} SET error = '{reason}|' || CAST(f.first AS VARCHAR(12)), "
+                f"error_column = '{column}' "
+                f"FROM (SELECT {column} AS repeated, MIN(line) AS first FROM {s} WHERE {ok} "
+                f"GROUP BY {column} HAVING COUNT(*) > 1) f "
+                f"WHERE {s}.{column} = f.repeated AND {s}.line > f.first AND {s}.{ok}",
+            )
     # people Summit already knows, by employee id (in any region)
     if _mark(
         conn,

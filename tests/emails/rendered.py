@@ -24,6 +24,7 @@ from app.extensions import db
 from app.mail.mime import build_message
 from app.mail.models import OutboundEmail
 from tests.factories import staff
+from tests.queued import run_queued_jobs
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "email_templates"
 #: production's shape: every link Summit builds starts with this
@@ -77,23 +78,6 @@ class Delivered:
 _CACHE: dict[str, list[Delivered]] = {}
 
 
-def _run_jobs(app: Any) -> int:
-    """Commit, then run every queued job with a real RQ worker (as the ``run_jobs`` fixture
-    does, in this app: its links start with :data:`BASE_URL`)."""
-    from rq import Queue
-
-    from app.tasks import QUEUES, get_redis
-    from jobs.cli import worker_class
-
-    db.session.commit()
-    connection = get_redis(app)
-    queues = [Queue(n, connection=connection) for n in QUEUES]
-    worker = worker_class(simple=True)(queues, connection=connection)
-    worker.work(burst=True, with_scheduler=False)
-    db.session.expire_all()
-    return int(worker.successful_job_count)
-
-
 def delivered_emails(
     make_app: Callable[..., Any], build: Callable[[Callable[[], int]], Any]
 ) -> dict[str, list[Delivered]]:
@@ -102,8 +86,8 @@ def delivered_emails(
         return _CACHE
     app = make_app(base_url=BASE_URL)
     with app.app_context():
-        build(lambda: _run_jobs(app))
-        _run_jobs(app)
+        build(lambda: run_queued_jobs(app))
+        run_queued_jobs(app)
         admin = staff(Role.GLOBAL_ADMIN, None, name="Gil Admin", email="gil.admin@example.com")
         db.session.commit()
         client = app.test_client()
