@@ -67,6 +67,9 @@ class ImportResult:
     seconds: dict[str, float] = field(default_factory=dict)
     #: when the platform produced the file's data (its own time, else the upload's)
     as_of: datetime | None = None
+    #: how the file was read: "copy" (COPY and SQL, a Summit CSV on PostgreSQL) or "rows"
+    #: (row by row in Python), for the log and the tests
+    read_by: str = "rows"
 
 
 def text_stream(raw: IO[bytes]) -> io.TextIOWrapper:
@@ -195,6 +198,7 @@ def _import_text(
         result.rows_read = counted.count
         if fast is not None:
             result.rows_read, result.records = fast
+            result.read_by = "copy"
         result.unmapped_units = {k: v for k, v in resolver.unmapped.items() if v}
         mark = time.perf_counter()
         result.applied = staging.merge(rollout=rollout, source=_source(detected))
@@ -209,9 +213,11 @@ def _import_text(
     result.seconds["effects"] = time.perf_counter() - mark
     result.activated, result.completed = effects
     log.info(
-        "progress import into %s: %s rows, %s applied, %s unknown learners, %s unmapped units",
+        "progress import into %s: %s rows (read by %s), %s applied, %s unknown learners, "
+        "%s unmapped units",
         rollout.slug,
         result.rows_read,
+        result.read_by,
         result.applied,
         result.unknown_learners,
         len(result.unmapped_units),

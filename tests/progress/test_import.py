@@ -450,3 +450,66 @@ def test_every_form_of_time_reads_the_same_on_both_paths(encoding):
         (names[emp], unit): (40.0, False, expected) for (emp, unit), (_, expected) in cells.items()
     }
     assert (result.unknown_learners, result.unknown_sample) == (1, ["zoé@example.com"])
+    postgres = db.engine.dialect.name == "postgresql"
+    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+@pytest.mark.parametrize(
+    "columns",
+    [
+        "employee_id,module,completed",
+        "email;module;percent",
+        "module,employee_id,observed_at,completed",
+    ],
+)
+def test_a_summit_csv_of_fewer_columns_reads_the_same_on_both_paths(encoding, columns):
+    """A Summit CSV needs only a learner key and a module (formats.read_summit): without a
+    percentage a row is progress only when completed, without a time it happened at the
+    import. The same file goes through the COPY fast path (UTF-8, on PostgreSQL) and the
+    row-by-row reader (Windows-1252: its "é" is not UTF-8); both read it alike, whichever
+    columns it has and in whichever order."""
+    import io
+
+    course = make_course()
+    now = datetime(2026, 10, 9, 12, tzinfo=UTC)
+    delimiter = ";" if ";" in columns else ","
+    names = columns.split(delimiter)
+    cells = {  # three learners of the rollout, then one of nowhere
+        "employee_id": ("E1001", "E1002", "E1003", "É9999"),
+        "email": (
+            "ada.lovelace@example.com",
+            "BEN.OKAFOR@example.com ",
+            "chloe.dubois@example.com",
+            "zoé@example.com",
+        ),
+        "module": ("m1", " m2 ", "m3", "m1"),
+        "completed": ("yes", "no", "no", "yes"),
+        "percent": ("40 %", "12,5", "0", "100"),
+        "observed_at": ("2026-10-02T09:00:00Z", "2026-10-02", "2026-10-02T09:00:00Z", ""),
+    }
+    lines = [delimiter.join(names)]
+    lines += [delimiter.join(cells[name][row] for name in names) for row in range(4)]
+    result = import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO("\n".join(lines).encode(encoding)),
+        now=now,
+    )
+    nine = datetime(2026, 10, 2, 9, tzinfo=UTC)
+    expected = {
+        "employee_id,module,completed": ({("ada", "m1"): (100.0, True, now)}, ["É9999"]),
+        "email;module;percent": (
+            {("ada", "m1"): (40.0, False, now), ("ben", "m2"): (12.5, False, now)},
+            ["zoé@example.com"],
+        ),
+        "module,employee_id,observed_at,completed": (
+            {("ada", "m1"): (100.0, True, nine)},
+            ["É9999"],
+        ),
+    }[columns]
+    assert progress(course) == expected[0]
+    assert (result.unknown_learners, result.unknown_sample) == (1, expected[1])
+    assert result.rows_read == 4
+    postgres = db.engine.dialect.name == "postgresql"
+    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
