@@ -303,6 +303,10 @@ FROM (
            {pct} AS pct,
            {observed_time} AS observed
     FROM {raw} {joins}
+    -- computed once a row: without the fence the planner pulls the subquery up and every
+    -- use of a column repeats its expression (the yes words three times a row, the email
+    -- four); 11.3 s → 6.5 s at 5,000,000 rows
+    OFFSET 0
 ) r
 JOIN {units} u ON u.unit = r.unit
 WHERE (r.email <> '' OR r.employee_id <> '') AND (r.done OR r.pct > 0)
