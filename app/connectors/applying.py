@@ -82,12 +82,12 @@ def pull_and_apply(
                 # statistics of the staged rows: without them the planner loops over the
                 # temporary table row by row
                 db.session.connection().exec_driver_sql(f"ANALYZE {staging.name}")
-            unknown, unknown_sample = staging.unknown_learners(rollout=rollout)
             # a learner's rows of a module may be several: one row of them; rows that
             # would lower progress or change nothing are left out
             applied = staging.merge(
                 rollout=rollout, source=_source_name(source), collapse=True, never_lower=True
             )
+            unknown, unknown_sample = staging.unknown_learners(rollout=rollout)
     finally:
         staging.drop()
     activated = completed = 0

@@ -95,6 +95,8 @@ class Staging:
     in_region: dict[str, Any]
     #: rows staged so far
     staged: int = 0
+    #: rows the merge applied (None before it)
+    applied: int | None = None
 
     @classmethod
     def create(cls, *, default_observed: datetime, region_id: int) -> Staging:
@@ -188,7 +190,8 @@ class Staging:
             {"source": source, "rollout_id": rollout.id},
             execution_options=writes_in(rollout.region_id),
         )
-        return max(result.rowcount or 0, 0)
+        self.applied = max(result.rowcount or 0, 0)
+        return self.applied
 
     def unknown_learners(self, *, rollout: Rollout) -> tuple[int, list[str]]:
         """How many distinct learners of the file are not enrolled here, and the first few.
@@ -197,7 +200,13 @@ class Staging:
         linear): the statistics of a rollout whose roster was just imported say it has
         one enrollment until they are next analysed, and the planner then compares every
         learner of the file with every enrolled one (25,000,000 rows for 5,000 learners).
+
+        After a merge that applied every staged row, nobody: each row names one person by
+        a unique key, so no more rows can match an enrollment than were staged, and no
+        more can apply than matched (a file's first import, 3.5 s at 5,000,000 rows).
         """
+        if self.applied is not None and self.applied == self.staged:
+            return 0, []
         with self.planned_hashed():
             rows = (
                 db.session.connection()
