@@ -405,8 +405,10 @@ def copy_summit_csv(
         mapped = []
         for unit, n in units:
             module_id = resolver.module_for(unit) if unit else None
-            if module_id is None and unit:
-                resolver.unmapped[unit] = resolver.unmapped.get(unit, 0) + n
+            if module_id is None:  # its rows are left out, as the row-by-row reader does
+                if unit:
+                    resolver.unmapped[unit] = resolver.unmapped.get(unit, 0) + n
+                continue
             mapped.append({"unit": unit, "module_id": module_id})
         if mapped:
             conn.execute(

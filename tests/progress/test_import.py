@@ -513,3 +513,40 @@ def test_a_summit_csv_of_fewer_columns_reads_the_same_on_both_paths(encoding, co
     assert result.rows_read == 4
     postgres = db.engine.dialect.name == "postgresql"
     assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_a_unit_of_no_module_and_an_empty_unit_leave_the_rest_of_the_file_applied(encoding):
+    """A Summit CSV with a unit the program has no module for ("Bonus video") and a row
+    without a unit: their rows are left out, the unit is reported as unmapped, and every
+    other row applies, on both paths. (The COPY fast path staged such rows with no module,
+    and the merge's NOT NULL refused the whole file.)"""
+    import io
+
+    course = make_course()
+    now = datetime(2026, 10, 9, 12, tzinfo=UTC)
+    lines = [
+        "employee_id,email,module,percent,completed,observed_at",
+        "E1001,,m1,40,false,2026-10-02T09:00:00Z",
+        "E1001,,Bonus video,40,false,2026-10-02T09:00:00Z",
+        "E1002,,Bonus video,100,true,2026-10-02T09:00:00Z",
+        "E1002,,,40,false,2026-10-02T09:00:00Z",
+        "E1002,,m2,60,false,2026-10-02T09:00:00Z",
+        "É9999,,m1,50,false,2026-10-02T09:00:00Z",
+    ]
+    result = import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO("\n".join(lines).encode(encoding)),
+        now=now,
+    )
+    postgres = db.engine.dialect.name == "postgresql"
+    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
+    nine = datetime(2026, 10, 2, 9, tzinfo=UTC)
+    assert progress(course) == {
+        ("ada", "m1"): (40.0, False, nine),
+        ("ben", "m2"): (60.0, False, nine),
+    }
+    assert result.applied == 2
+    assert result.unmapped_units == {"Bonus video": 2}
+    assert (result.unknown_learners, result.unknown_sample) == (1, ["É9999"])
