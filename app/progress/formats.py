@@ -26,6 +26,7 @@ from app.progress.values import (
     month_table,
     parse_local_date,
     parse_percent,
+    summit_percent,
 )
 
 FORMATS = (
@@ -110,12 +111,9 @@ def read_summit(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
         if completed:
             percent = 100.0
         else:
-            raw = row[i_percent] if i_percent is not None else ""
-            try:
-                percent = max(0.0, min(100.0, float(raw)))
-            except ValueError:
-                percent = parse_percent(raw) or 0.0
-            if percent <= 0:
+            # the fast path's rule (values.summit_percent): "0,75" is 0.75 %, "nan" nothing
+            percent = summit_percent(row[i_percent]) if i_percent is not None else None
+            if not percent:
                 continue
         stamp = row[i_at] if i_at is not None else ""
         when = times.get(stamp)

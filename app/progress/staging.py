@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
-from app.progress.values import TRUE_WORDS
+from app.progress.values import SUMMIT_PERCENT_SQL, TRUE_WORDS
 from app.readcache import writes_in
 from app.rollouts.models import Rollout
 
@@ -324,7 +324,7 @@ WHERE (r.email <> '' OR r.employee_id <> '') AND (r.done OR r.pct > 0)
 
 #: what the SQL casts only after checking (a bad cell falls back to the row-by-row reader)
 _PATTERNS = {
-    "re_percent": r"^[0-9]+([.,][0-9]+)?\s*%?$",
+    "re_percent": SUMMIT_PERCENT_SQL,
     "re_with_offset": r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$",
     "re_local": r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$",
 }

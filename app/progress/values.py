@@ -33,6 +33,24 @@ def unit_key(name: str) -> str:
 # --- values -------------------------------------------------------------------------------
 
 
+#: a Summit CSV's percentage: digits, a decimal point or comma, an optional "%" (no sign,
+#: exponent, "nan" or "inf"). The COPY fast path checks the same pattern in SQL
+#: (:data:`SUMMIT_PERCENT_SQL`, in :mod:`app.progress.staging`); the row-by-row reader with
+#: :func:`summit_percent`, so both read every cell alike
+_SUMMIT_PERCENT = r"[0-9]+([.,][0-9]+)?\s*%?"
+SUMMIT_PERCENT_SQL = f"^{_SUMMIT_PERCENT}$"
+_SUMMIT_PERCENT_RE = re.compile(_SUMMIT_PERCENT)
+
+
+def summit_percent(value: str) -> float | None:
+    """A Summit CSV's percentage cell (``75``, ``12,5``, ``40 %``), at most 100; None when
+    it is not one. Spaces around it are trimmed, as PostgreSQL's ``trim`` does."""
+    text = value.strip(" ")
+    if _SUMMIT_PERCENT_RE.fullmatch(text) is None:
+        return None
+    return min(100.0, float(text.rstrip("% ").replace(",", ".")))
+
+
 def parse_percent(value: str) -> float | None:
     """``75``, ``75%``, ``75,5 %``, ``0.75`` (a fraction when ≤ 1 and written with a point)."""
     text = value.strip().replace("\u00a0", "").replace(" ", "")

@@ -550,3 +550,48 @@ def test_a_unit_of_no_module_and_an_empty_unit_leave_the_rest_of_the_file_applie
     assert result.applied == 2
     assert result.unmapped_units == {"Bonus video": 2}
     assert (result.unknown_learners, result.unknown_sample) == (1, ["É9999"])
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_every_form_of_percentage_reads_the_same_on_both_paths(encoding):
+    """A Summit CSV's percentage is a number from 0 to 100, with a point or a comma and an
+    optional "%" (README, "What counts as completed"). Both paths read each cell alike:
+    the fast path checked a pattern in SQL, while the row-by-row reader took whatever
+    Python's float() took, so "nan" and "inf" became 100 %, "1e1" 10 % and "0,75" 75 %."""
+    import io
+
+    course = make_course()
+    now = datetime(2026, 10, 9, 12, tzinfo=UTC)
+    cells = {
+        ("E1001", "m1"): ("75", 75.0),
+        ("E1001", "m2"): (" 12,5 ", 12.5),
+        ("E1001", "m3"): ("40 %", 40.0),
+        ("E1001", "m4"): ("0.75", 0.75),
+        ("E1001", "m5"): ("0,75", 0.75),
+        ("E1001", "m6"): ("250", 100.0),
+        ("E1002", "m1"): ("nan", None),
+        ("E1002", "m2"): ("inf", None),
+        ("E1002", "m3"): ("1e1", None),
+        ("E1002", "m4"): ("-5", None),
+        ("E1002", "m5"): ("0", None),
+        ("E1002", "m6"): ("", None),
+        ("E1003", "m1"): ("5_000", None),
+        ("E1003", "m2"): ("n/a", None),
+    }
+    lines = ["employee_id,email,module,percent,completed,observed_at"]
+    lines += [f'{emp},,{unit},"{cell}",false,' for (emp, unit), (cell, _) in cells.items()]
+    lines.append(",zoé@example.com,m1,40,false,")  # not enrolled here (and not UTF-8 in cp1252)
+    result = import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO("\n".join(lines).encode(encoding)),
+        now=now,
+    )
+    postgres = db.engine.dialect.name == "postgresql"
+    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
+    names = {emp: key for key, (emp, *_) in LEARNERS.items()}
+    assert progress(course) == {
+        (names[emp], unit): (expected, False, now)
+        for (emp, unit), (_, expected) in cells.items()
+        if expected is not None
+    }
