@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from app.calendar import parse_instant
@@ -42,9 +43,11 @@ SUMMIT_PERCENT_SQL = f"^{_SUMMIT_PERCENT}$"
 _SUMMIT_PERCENT_RE = re.compile(_SUMMIT_PERCENT)
 
 
+@lru_cache(maxsize=4096)
 def summit_percent(value: str) -> float | None:
     """A Summit CSV's percentage cell (``75``, ``12,5``, ``40 %``), at most 100; None when
-    it is not one. Spaces around it are trimmed, as PostgreSQL's ``trim`` does."""
+    it is not one. Spaces around it are trimmed, as PostgreSQL's ``trim`` does. (Cached:
+    a file's rows share a few percentages, and the reader runs per row.)"""
     text = value.strip(" ")
     if _SUMMIT_PERCENT_RE.fullmatch(text) is None:
         return None
