@@ -115,6 +115,7 @@ def read_summit(header: list[str], rows: Iterator[list[str]], ctx: ReadContext):
             percent = summit_percent(row[i_percent]) if i_percent is not None else None
             if not percent:
                 continue
+            completed = percent >= 100  # "completed true, or 100 %", as every format
         stamp = row[i_at] if i_at is not None else ""
         when = times.get(stamp)
         if when is None and stamp not in times:

@@ -302,7 +302,8 @@ SELECT CASE WHEN r.email <> '' THEN lower(r.email) ELSE r.employee_id END,
        CASE WHEN r.email <> '' THEN 'e' ELSE 'i' END,
        u.module_id,
        CASE WHEN r.done THEN 100.0 ELSE LEAST(100.0, GREATEST(0.0, r.pct)) END,
-       r.done,
+       -- completed: the word, or 100 % (as the row-by-row reader and every format)
+       r.done OR r.pct >= 100.0 IS TRUE,
        COALESCE(r.observed, :default_observed)
 FROM (
     SELECT trim(coalesce({email}, '')) AS email,

@@ -569,6 +569,8 @@ def test_every_form_of_percentage_reads_the_same_on_both_paths(encoding):
         ("E1001", "m4"): ("0.75", 0.75),
         ("E1001", "m5"): ("0,75", 0.75),
         ("E1001", "m6"): ("250", 100.0),
+        ("E1003", "m3"): ("100", 100.0),
+        ("E1003", "m4"): ("100,0 %", 100.0),
         ("E1002", "m1"): ("nan", None),
         ("E1002", "m2"): ("inf", None),
         ("E1002", "m3"): ("1e1", None),
@@ -590,8 +592,8 @@ def test_every_form_of_percentage_reads_the_same_on_both_paths(encoding):
     postgres = db.engine.dialect.name == "postgresql"
     assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
     names = {emp: key for key, (emp, *_) in LEARNERS.items()}
-    assert progress(course) == {
-        (names[emp], unit): (expected, False, now)
+    assert progress(course) == {  # 100 % is completed ("completed true, or 100 %")
+        (names[emp], unit): (expected, expected == 100.0, now)
         for (emp, unit), (_, expected) in cells.items()
         if expected is not None
     }
