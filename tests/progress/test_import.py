@@ -30,6 +30,22 @@ def run(course, filename, fmt="auto", **options):
     return result
 
 
+def import_lines(course, lines, encoding, now):
+    """Import a Summit CSV's lines, encoded; UTF-8 goes through the COPY fast path on
+    PostgreSQL, anything else through the row-by-row reader (``read_by`` says which)."""
+    import io
+
+    result = import_stream(
+        region=course.rollout.region,
+        rollout=course.rollout,
+        raw=io.BytesIO("\n".join(lines).encode(encoding)),
+        now=now,
+    )
+    postgres = db.engine.dialect.name == "postgresql"
+    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
+    return result
+
+
 def progress(course):
     rows = db.session.scalars(select(ModuleProgress)).all()
     by_id = {e.id: k for k, e in course.enrollments.items()}
@@ -417,7 +433,6 @@ def test_every_form_of_time_reads_the_same_on_both_paths(encoding):
     read every form of time alike: offsets, local times in the region's zone (Berlin, CEST in
     October), a date alone, fractions of a second, cells padded with spaces, the same time in
     many rows, and an empty or unreadable cell (the import's time)."""
-    import io
 
     course = make_course()
     now = datetime(2026, 10, 9, 12, tzinfo=UTC)
@@ -439,19 +454,12 @@ def test_every_form_of_time_reads_the_same_on_both_paths(encoding):
     lines = ["employee_id,email,module,percent,completed,observed_at"]
     lines += [f"{emp},,{unit},40,false,{cell}" for (emp, unit), (cell, _) in cells.items()]
     lines.append(",zoé@example.com,m1,40,false,2026-10-02T09:00:00Z")  # not enrolled here
-    result = import_stream(
-        region=course.rollout.region,
-        rollout=course.rollout,
-        raw=io.BytesIO("\n".join(lines).encode(encoding)),
-        now=now,
-    )
+    result = import_lines(course, lines, encoding, now)
     names = {emp: key for key, (emp, *_) in LEARNERS.items()}
     assert progress(course) == {
         (names[emp], unit): (40.0, False, expected) for (emp, unit), (_, expected) in cells.items()
     }
     assert (result.unknown_learners, result.unknown_sample) == (1, ["zoé@example.com"])
-    postgres = db.engine.dialect.name == "postgresql"
-    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
@@ -469,7 +477,6 @@ def test_a_summit_csv_of_fewer_columns_reads_the_same_on_both_paths(encoding, co
     import. The same file goes through the COPY fast path (UTF-8, on PostgreSQL) and the
     row-by-row reader (Windows-1252: its "é" is not UTF-8); both read it alike, whichever
     columns it has and in whichever order."""
-    import io
 
     course = make_course()
     now = datetime(2026, 10, 9, 12, tzinfo=UTC)
@@ -490,12 +497,7 @@ def test_a_summit_csv_of_fewer_columns_reads_the_same_on_both_paths(encoding, co
     }
     lines = [delimiter.join(names)]
     lines += [delimiter.join(cells[name][row] for name in names) for row in range(4)]
-    result = import_stream(
-        region=course.rollout.region,
-        rollout=course.rollout,
-        raw=io.BytesIO("\n".join(lines).encode(encoding)),
-        now=now,
-    )
+    result = import_lines(course, lines, encoding, now)
     nine = datetime(2026, 10, 2, 9, tzinfo=UTC)
     expected = {
         "employee_id,module,completed": ({("ada", "m1"): (100.0, True, now)}, ["É9999"]),
@@ -511,8 +513,6 @@ def test_a_summit_csv_of_fewer_columns_reads_the_same_on_both_paths(encoding, co
     assert progress(course) == expected[0]
     assert (result.unknown_learners, result.unknown_sample) == (1, expected[1])
     assert result.rows_read == 4
-    postgres = db.engine.dialect.name == "postgresql"
-    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
@@ -521,7 +521,6 @@ def test_a_unit_of_no_module_and_an_empty_unit_leave_the_rest_of_the_file_applie
     without a unit: their rows are left out, the unit is reported as unmapped, and every
     other row applies, on both paths. (The COPY fast path staged such rows with no module,
     and the merge's NOT NULL refused the whole file.)"""
-    import io
 
     course = make_course()
     now = datetime(2026, 10, 9, 12, tzinfo=UTC)
@@ -534,14 +533,7 @@ def test_a_unit_of_no_module_and_an_empty_unit_leave_the_rest_of_the_file_applie
         "E1002,,m2,60,false,2026-10-02T09:00:00Z",
         "É9999,,m1,50,false,2026-10-02T09:00:00Z",
     ]
-    result = import_stream(
-        region=course.rollout.region,
-        rollout=course.rollout,
-        raw=io.BytesIO("\n".join(lines).encode(encoding)),
-        now=now,
-    )
-    postgres = db.engine.dialect.name == "postgresql"
-    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
+    result = import_lines(course, lines, encoding, now)
     nine = datetime(2026, 10, 2, 9, tzinfo=UTC)
     assert progress(course) == {
         ("ada", "m1"): (40.0, False, nine),
@@ -558,7 +550,6 @@ def test_every_form_of_percentage_reads_the_same_on_both_paths(encoding):
     optional "%" (README, "What counts as completed"). Both paths read each cell alike:
     the fast path checked a pattern in SQL, while the row-by-row reader took whatever
     Python's float() took, so "nan" and "inf" became 100 %, "1e1" 10 % and "0,75" 75 %."""
-    import io
 
     course = make_course()
     now = datetime(2026, 10, 9, 12, tzinfo=UTC)
@@ -583,14 +574,7 @@ def test_every_form_of_percentage_reads_the_same_on_both_paths(encoding):
     lines = ["employee_id,email,module,percent,completed,observed_at"]
     lines += [f'{emp},,{unit},"{cell}",false,' for (emp, unit), (cell, _) in cells.items()]
     lines.append(",zoé@example.com,m1,40,false,")  # not enrolled here (and not UTF-8 in cp1252)
-    result = import_stream(
-        region=course.rollout.region,
-        rollout=course.rollout,
-        raw=io.BytesIO("\n".join(lines).encode(encoding)),
-        now=now,
-    )
-    postgres = db.engine.dialect.name == "postgresql"
-    assert result.read_by == ("copy" if postgres and encoding == "utf-8-sig" else "rows")
+    import_lines(course, lines, encoding, now)
     names = {emp: key for key, (emp, *_) in LEARNERS.items()}
     assert progress(course) == {  # 100 % is completed ("completed true, or 100 %")
         (names[emp], unit): (expected, expected == 100.0, now)
