@@ -24,7 +24,7 @@ from app.programs.models import Program
 from app.progress.queries import progress_freshness
 from app.regions.models import Region
 from app.reports import content
-from app.reports.chart import trend_alt, trend_png
+from app.reports.chart import ChartWords, chart_words, drawn_aside, trend_alt
 from app.reports.models import GlobalReportOptOut, Report, ReportScope
 from app.reports.sending import (
     GLOBAL_KIND,
@@ -115,43 +115,54 @@ def build_week(
     """
     regions = {r.id: r for r in reporting_regions()}
     cutoffs = week_cutoffs(week, list(regions.values()))
-    snapshot = compute(cutoffs)
     existing = {
         (r.scope, r.region_id): r
         for r in db.session.scalars(select(Report).where(Report.week == week))
     }
     wanted = [rid for rid in regions if region_ids is None or rid in region_ids]
-    previous_week = shift_week(week, -1)
-    previous = _previous_figures(previous_week, regions, snapshot)
+    to_build = [
+        rid
+        for rid in wanted
+        if (report := existing.get((ReportScope.REGION.value, rid))) is None
+        or report.sent_at is None
+    ]
     trend_weeks = [shift_week(week, -k) for k in range(TREND_WEEKS - 1, -1, -1)]
     trend = completion_trend(
         {w: {rid: week_end(w, r.time_zone) for rid, r in regions.items()} for w in trend_weeks}
     )
-    coming = upcoming(cutoffs)
-    progress = _progress_as_of(wanted)
-    result = WeekBuild(week=week, reports=[], sent=[], kept=[])
-    for rid in wanted:
-        region = regions[rid]
-        report = existing.get((ReportScope.REGION.value, rid))
-        if report is not None and report.sent_at is not None:
-            result.kept.append(report)
+    lines = {rid: _trend_lines(regions[rid], trend_weeks, trend) for rid in to_build}
+    # the charts are drawn in a thread while the figures are counted in the database
+    with drawn_aside(
+        {rid: (line.region, line.overall, line.words) for rid, line in lines.items()}
+    ) as charts:
+        snapshot = compute(cutoffs)
+        previous = _previous_figures(shift_week(week, -1), regions, snapshot)
+        coming = upcoming(cutoffs)
+        progress = _progress_as_of(wanted)
+        result = WeekBuild(week=week, reports=[], sent=[], kept=[])
+        for rid in wanted:
+            region = regions[rid]
+            report = existing.get((ReportScope.REGION.value, rid))
+            if report is not None and report.sent_at is not None:
+                result.kept.append(report)
+                result.reports.append(report)
+                continue
+            report = report or Report(scope=ReportScope.REGION.value, region_id=rid, week=week)
+            _fill_regional(
+                report,
+                region=region,
+                figures=snapshot.regions[rid],
+                previous=previous["regions"].get(region.code),
+                overall=snapshot.overall,
+                lines=lines[rid],
+                chart_png=charts[rid].result(),
+                coming=coming.get(rid, {"calls": [], "master_classes": []}),
+                progress=progress.get(rid, []),
+                rank=rank_of(region.code, snapshot.regions),
+                region_count=len(regions),
+            )
+            db.session.add(report)
             result.reports.append(report)
-            continue
-        report = report or Report(scope=ReportScope.REGION.value, region_id=rid, week=week)
-        _fill_regional(
-            report,
-            region=region,
-            figures=snapshot.regions[rid],
-            previous=previous["regions"].get(region.code),
-            overall=snapshot.overall,
-            trend=[(w, trend[w].get(rid), trend[w]["all"]) for w in trend_weeks],
-            coming=coming.get(rid, {"calls": [], "master_classes": []}),
-            progress=progress.get(rid, []),
-            rank=rank_of(region.code, snapshot.regions),
-            region_count=len(regions),
-        )
-        db.session.add(report)
-        result.reports.append(report)
     if include_global and regions:
         report = existing.get((ReportScope.GLOBAL.value, None))
         if report is not None and report.sent_at is not None:
@@ -231,6 +242,35 @@ def _progress_as_of(region_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
+@dataclass(frozen=True)
+class _TrendLines:
+    """A region's trend: its weeks, its completion rate and everyone's, and the chart's words."""
+
+    weeks: list[str]
+    region: list[float | None]
+    overall: list[float | None]
+    words: ChartWords
+    #: the chart in words, for screen readers and blocked images
+    alt: str
+
+
+def _trend_lines(
+    region: Region, weeks: list[str], trend: dict[str, dict[Any, float | None]]
+) -> _TrendLines:
+    series = [trend[w].get(region.id) for w in weeks]
+    everyone = [trend[w]["all"] for w in weeks]
+    # the chart's words in the region's language (issue 23)
+    with force_reader(region.locale, region.time_zone):
+        labels = {"region_label": region.name, "overall_label": _("All regions")}
+        return _TrendLines(
+            weeks=weeks,
+            region=series,
+            overall=everyone,
+            words=chart_words(weeks, series, everyone, **labels),
+            alt=trend_alt(weeks, series, everyone, **labels),
+        )
+
+
 def _fill_regional(
     report: Report,
     *,
@@ -238,30 +278,26 @@ def _fill_regional(
     figures: dict[str, Any],
     previous: dict[str, Any] | None,
     overall: dict[str, Any],
-    trend: list[tuple[str, float | None, float | None]],
+    lines: _TrendLines,
+    chart_png: bytes,
     coming: dict[str, list[dict[str, Any]]],
     progress: list[dict[str, Any]] | None = None,
     rank: int | None = None,
     region_count: int = 1,
 ) -> None:
-    weeks = [w for w, _, _ in trend]
     # "coming up" is what is still ahead when the sponsor reads it: from the send time on
     since = max(send_time(report.week, region.time_zone), utcnow())
-    series = [v for _, v, _ in trend]
-    everyone = [v for _, _, v in trend]
     web_url = absolute_url("reports.show", region=region.code, week=report.week)
-    # the chart, its words and the figures in the region's language (issue 23)
+    report.chart_png = chart_png
+    # the figures in the region's language (issue 23)
     with force_reader(region.locale, region.time_zone):
-        labels = {"region_label": region.name, "overall_label": _("All regions")}
-        report.chart_png = trend_png(weeks, series, everyone, **labels)
-        alt = trend_alt(weeks, series, everyone, **labels)
         context = content.regional_context(
             week=report.week,
             region=region,
             figures=figures,
             previous=previous,
             upcoming=coming,
-            chart_alt=alt,
+            chart_alt=lines.alt,
             web_url=web_url,
             progress=progress or [],
             rank=rank,
@@ -280,7 +316,10 @@ def _fill_regional(
         "region": figures,
         "previous": previous,
         "overall": overall,
-        "trend": [{"week": w, "region": v, "all": a} for w, v, a in trend],
+        "trend": [
+            {"week": w, "region": v, "all": a}
+            for w, v, a in zip(lines.weeks, lines.region, lines.overall, strict=True)
+        ],
         "upcoming": coming,
     }
     report.built_at = utcnow()
