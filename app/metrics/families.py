@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, null, or_, select
+from sqlalchemy import and_, case, func, literal, null, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
@@ -249,29 +249,40 @@ def add_approvals(
     cut = table("cutoff_median")
     t = cut.c.t
     hours = hours_between(ta.requested_at, ta.decided_at)
-    durations = (
-        select(
-            ta.region_id.label("region_id"),
-            hours.label("h"),
-            func.row_number().over(partition_by=ta.region_id, order_by=hours).label("rn"),
-            func.count().over(partition_by=ta.region_id).label("n"),
-            func.row_number().over(order_by=hours).label("grn"),
-            func.count().over().label("gn"),
+    decided = and_(ta.status == AllocationStatus.APPROVED, ta.decided_at <= t, ta.requested_at <= t)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # an ordered-set aggregate over grouping sets: one sort gives each region's median and
+        # everyone's (region NULL); the windows below sort every row twice and scan twice
+        rows = db.session.execute(
+            select(ta.region_id, func.percentile_cont(0.5).within_group(hours))
+            .join(cut, cut.c.region_id == ta.region_id)
+            .where(decided)
+            .group_by(func.grouping_sets(ta.region_id, tuple_()))
         )
-        .join(cut, cut.c.region_id == ta.region_id)
-        .where(ta.status == AllocationStatus.APPROVED, ta.decided_at <= t, ta.requested_at <= t)
-        .subquery()
-    )
-    d = durations.c
-    middle = or_(d.rn == (d.n + 1) // 2, d.rn == (d.n + 2) // 2)
-    global_middle = or_(d.grn == (d.gn + 1) // 2, d.grn == (d.gn + 2) // 2)
-    # one statement: per-region medians, and the global one as region NULL
-    rows = db.session.execute(
-        select(d.region_id, func.avg(d.h))
-        .where(middle)
-        .group_by(d.region_id)
-        .union_all(select(null(), func.avg(d.h)).where(global_middle))
-    )
+    else:  # SQLite has no percentile_cont: the middle rows by their numbers
+        durations = (
+            select(
+                ta.region_id.label("region_id"),
+                hours.label("h"),
+                func.row_number().over(partition_by=ta.region_id, order_by=hours).label("rn"),
+                func.count().over(partition_by=ta.region_id).label("n"),
+                func.row_number().over(order_by=hours).label("grn"),
+                func.count().over().label("gn"),
+            )
+            .join(cut, cut.c.region_id == ta.region_id)
+            .where(decided)
+            .subquery()
+        )
+        d = durations.c
+        middle = or_(d.rn == (d.n + 1) // 2, d.rn == (d.n + 2) // 2)
+        global_middle = or_(d.grn == (d.gn + 1) // 2, d.grn == (d.gn + 2) // 2)
+        # one statement: per-region medians, and the global one as region NULL
+        rows = db.session.execute(
+            select(d.region_id, func.avg(d.h))
+            .where(middle)
+            .group_by(d.region_id)
+            .union_all(select(null(), func.avg(d.h)).where(global_middle))
+        )
     overall = None
     for rid, median in rows:
         value = None if median is None else round(float(median), 1)

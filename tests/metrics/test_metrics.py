@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import event
 
@@ -206,3 +206,43 @@ def test_the_trend_and_the_funnel_alone_agree_with_compute() -> None:
         assert trend[w]["all"] == pool(list(snap.regions.values()))["completion_rate"]
         assert funnel_at(cutoffs[w]) == {rid: f["funnel"] for rid, f in snap.regions.items()}
     assert any(trend[w][de.id] for w in weeks)  # the crafted weeks do complete learners
+
+
+def test_medians_of_an_even_and_an_odd_count_per_region_and_for_everyone() -> None:
+    """The median of an even count is the mean of its two middle values, per region and over
+    every region at once; what was decided after a region's own week end is left out."""
+    from app.approvals.models import AllocationStatus, TimeAllocation
+    from tests.factories import PersonFactory
+
+    data = dataset.build()
+    india = region("in")
+    manager = PersonFactory(region_id=india.id, name="Mira Manager")
+
+    def approved(key: str, hours: float, *, requested: datetime = dataset.at(11, 2)) -> None:
+        enrollment = dataset._enroll(data.in_rollout, key, [])
+        db.session.add(
+            TimeAllocation(
+                region_id=india.id,
+                enrollment_id=enrollment.id,
+                manager_id=manager.id,
+                status=AllocationStatus.APPROVED,
+                hours_requested=2.0,
+                requested_at=requested,
+                decided_at=requested + timedelta(hours=hours),
+            )
+        )
+        db.session.flush()
+
+    for key, hours in (("I1", 7), ("I2", 10), ("I3", 41), ("I4", 45)):
+        approved(key, hours)
+    # decided 29 Nov 20:00 UTC: after India's week end (18:30 UTC), before Germany's
+    approved("I5", 2, requested=datetime(2026, 11, 29, 18, tzinfo=UTC))
+    snap = _week_figures()
+    assert snap.regions[india.id]["median_hours_to_approval"] == 25.5  # of 7, 10, 41, 45
+    assert snap.regions[region("de").id]["median_hours_to_approval"] == 30.0
+    # everyone: 7, 10, 12, 24, 30, 41, 45, 48, 96
+    assert snap.overall["median_hours_to_approval"] == 30.0
+    approved("I6", 100)
+    snap = _week_figures()
+    assert snap.regions[india.id]["median_hours_to_approval"] == 41.0
+    assert snap.overall["median_hours_to_approval"] == 35.5  # (30 + 41) / 2
