@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, literal, null, or_, select, tuple_
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.approvals.models import AllocationStatus, TimeAllocation
@@ -59,7 +59,7 @@ def in_program_at(t: Any) -> ColumnElement[bool]:
     return and_(Enrollment.invited_at <= t, ~left_by(t))
 
 
-def add_enrollments(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
+def add_enrollments(figures: dict[int, dict[str, Any]], cut: FromClause) -> None:
     """Counts per region, and per rollout in ``figures[rid]["programs"]`` (rollout id → counts):
     the same statement, grouped by rollout, summed per region."""
     t = cut.c.t
@@ -150,7 +150,7 @@ def add_on_pace(
     figures: dict[int, dict[str, Any]],
     cutoffs: dict[int, datetime],
     days: dict[int, date],
-    table: Callable[[str], Subquery],
+    table: Callable[[str], FromClause],
 ) -> None:
     rollouts = db.session.execute(
         select(Rollout.id, Rollout.region_id, Rollout.program_id).where(
@@ -200,7 +200,7 @@ def add_on_pace(
             figures[rid]["programs"][rollout_id]["on_pace"] = n
 
 
-def add_active(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
+def add_active(figures: dict[int, dict[str, Any]], cut: FromClause) -> None:
     rows = db.session.execute(
         select(Enrollment.region_id, func.count(func.distinct(Enrollment.id)))
         .join(cut, cut.c.region_id == Enrollment.region_id)
@@ -217,7 +217,7 @@ def add_active(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
 
 
 def add_approvals(
-    figures: dict[int, dict[str, Any]], table: Callable[[str], Subquery]
+    figures: dict[int, dict[str, Any]], table: Callable[[str], FromClause]
 ) -> float | None:
     """Counts per region and the medians; returns the median over every region."""
     ta = TimeAllocation
@@ -293,7 +293,7 @@ def add_approvals(
     return overall
 
 
-def add_calls(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
+def add_calls(figures: dict[int, dict[str, Any]], cut: FromClause) -> None:
     held = and_(
         CallSession.status == CallStatus.SCHEDULED,
         CallSession.starts_at > cut.c.since_28d,
@@ -319,7 +319,7 @@ def add_calls(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
 
 def add_free_riders(
     figures: dict[int, dict[str, Any]],
-    table: Callable[[str], Subquery],
+    table: Callable[[str], FromClause],
     regions: dict[int, Region],
     *,
     with_names: bool,
@@ -366,7 +366,7 @@ def add_free_riders(
         )
 
 
-def add_master_classes(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
+def add_master_classes(figures: dict[int, dict[str, Any]], cut: FromClause) -> None:
     inv = MasterClassInvitation
     yes = and_(
         inv.status.in_(RSVP_YES), or_(inv.responded_at.is_(None), inv.responded_at <= cut.c.t)
@@ -381,7 +381,7 @@ def add_master_classes(figures: dict[int, dict[str, Any]], cut: Subquery) -> Non
         figures[rid].update(masterclass_invited=invited, masterclass_rsvps=rsvps)
 
 
-def add_buddies(figures: dict[int, dict[str, Any]], cut: Subquery) -> None:
+def add_buddies(figures: dict[int, dict[str, Any]], cut: FromClause) -> None:
     tr = TermReview
     rows = db.session.execute(
         select(tr.region_id, func.count(), count_if(tr.buddy_confirmed_at <= cut.c.t))

@@ -42,7 +42,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import FromClause
 
 from app.calls.models import CallSession, CallStatus
 from app.extensions import db
@@ -158,7 +158,7 @@ def compute(cutoffs: dict[int, datetime], *, with_names: bool = True) -> Snapsho
         for rid in cutoffs
     }
 
-    def table(name: str = "cutoff") -> Subquery:
+    def table(name: str = "cutoff") -> FromClause:
         return cutoff_table(cutoffs, days, windows=WINDOWS, name=name)
 
     add_enrollments(figures, table())

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Float, Integer, literal, select, union_all
+from sqlalchemy import Date, Float, Integer
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.db import UTCDateTime
+from app.db import UTCDateTime, constant_rows
+from app.extensions import db
 
 
 class hours_between(FunctionElement[float]):
@@ -45,34 +46,32 @@ def cutoff_table(
     *,
     windows: dict[str, timedelta] | None = None,
     name: str = "cutoff",
-) -> Subquery:
+) -> FromClause:
     """A derived table (region_id, t, day, <window>...) joined by each metric query.
 
     Each region is counted up to its own instant ``t`` (its week end in its own
     zone); ``day`` is the last local day counted; each window adds ``t ± delta``.
-    A UNION ALL of literal rows: portable, and a hash join of 50 rows for the planner.
+    Rows of constants (``app.db.constant_rows``): a hash join for the planner.
     """
     windows = windows or {}
-    rows = []
-    for rid, at in cutoffs.items():
-        columns = [
-            literal(rid, Integer()).label("region_id"),
-            literal(at, UTCDateTime()).label("t"),
-            literal((days or {}).get(rid, at.date()), Date()).label("day"),
-            *(literal(at + delta, UTCDateTime()).label(key) for key, delta in windows.items()),
-        ]
-        rows.append(select(*columns))
-    if len(rows) == 1:
-        return rows[0].subquery(name)
-    return union_all(*rows).subquery(name)
-
-
-def key_table(values: dict[int, int], *, name: str) -> Subquery:
-    """A derived table (key, value) of integers, e.g. modules required per rollout."""
+    columns = [
+        ("region_id", Integer()),
+        ("t", UTCDateTime()),
+        ("day", Date()),
+        *((key, UTCDateTime()) for key in windows),
+    ]
     rows = [
-        select(literal(k, Integer()).label("key"), literal(v, Integer()).label("value"))
-        for k, v in values.items()
-    ] or [select(literal(0, Integer()).label("key"), literal(0, Integer()).label("value"))]
-    if len(rows) == 1:
-        return rows[0].subquery(name)
-    return union_all(*rows).subquery(name)
+        (rid, at, (days or {}).get(rid, at.date()), *(at + delta for delta in windows.values()))
+        for rid, at in cutoffs.items()
+    ]
+    return constant_rows(name, columns, rows, dialect=db.session.get_bind().dialect.name)
+
+
+def key_table(values: dict[int, int], *, name: str) -> FromClause:
+    """A derived table (key, value) of integers, e.g. modules required per rollout."""
+    return constant_rows(
+        name,
+        [("key", Integer()), ("value", Integer())],
+        list(values.items()) or [(0, 0)],
+        dialect=db.session.get_bind().dialect.name,
+    )

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, and_, case, false, func, literal, select, union_all
+from sqlalchemy import Integer, Row, and_, case, false, func, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth import queries as auth_queries
 from app.auth.queries import StaffName
-from app.db import UTCDateTime
+from app.db import UTCDateTime, constant_rows
 from app.extensions import db
 from app.people.models import Person
 from app.programs.models import Program
@@ -141,17 +141,12 @@ def completion_trend(
     #: (region, invited, withdrew, completed) week index → learners; n means "not by the last"
     groups: list[tuple[int, int, int, int, int]] = []
     if region_ids:
-        ends = [
-            select(
-                literal(rid, Integer()).label("region_id"),
-                *(
-                    literal(cutoffs_by_week[w].get(rid), UTCDateTime()).label(f"t{i}")
-                    for i, w in enumerate(weeks)
-                ),
-            )
-            for rid in region_ids
-        ]
-        cut = (ends[0] if len(ends) == 1 else union_all(*ends)).subquery("cutoff")
+        cut = constant_rows(
+            "cutoff",
+            [("region_id", Integer()), *((f"t{i}", UTCDateTime()) for i in range(n))],
+            [(rid, *(cutoffs_by_week[w].get(rid) for w in weeks)) for rid in region_ids],
+            dialect=db.session.get_bind().dialect.name,
+        )
 
         def week_of(condition: Callable[[Any], ColumnElement[bool]]) -> Any:
             return case(*((condition(cut.c[f"t{i}"]), i) for i in range(n)), else_=n)

@@ -218,7 +218,8 @@ def test_medians_of_an_even_and_an_odd_count_per_region_and_for_everyone() -> No
     india = region("in")
     manager = PersonFactory(region_id=india.id, name="Mira Manager")
 
-    def approved(key: str, hours: float, *, requested: datetime = dataset.at(11, 2)) -> None:
+    def approved(key: str, hours: float, *, requested: datetime | None = None) -> None:
+        requested = requested or dataset.at(11, 2)
         enrollment = dataset._enroll(data.in_rollout, key, [])
         db.session.add(
             TimeAllocation(
