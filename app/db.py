@@ -121,17 +121,14 @@ def constant_rows(
     own: over 100 regions, each page of the table read once per region (3–4× slower).
     SQLite's ``VALUES`` cannot name its columns: a ``UNION ALL`` there. One row is a plain
     ``SELECT`` everywhere (its constants are the index scan one region wants)."""
-    selects = [
-        select(
-            *(
-                literal(value, kind).label(key)
-                for (key, kind), value in zip(columns, row, strict=True)
-            )
+
+    def one(row: Sequence[Any]) -> Any:
+        return select(
+            *(literal(v, kind).label(key) for (key, kind), v in zip(columns, row, strict=True))
         )
-        for row in rows
-    ]
-    if len(selects) == 1:
-        return selects[0].subquery(name)
+
+    if len(rows) == 1:
+        return one(rows[0]).subquery(name)
     if dialect == "postgresql":
         # a NULL is typed: a column of NULLs alone would be text to PostgreSQL
         typed = [
@@ -142,4 +139,4 @@ def constant_rows(
             for row in rows
         ]
         return values(*(column(key, kind) for key, kind in columns), name=name).data(typed)
-    return union_all(*selects).subquery(name)
+    return union_all(*(one(row) for row in rows)).subquery(name)

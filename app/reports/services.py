@@ -142,12 +142,14 @@ def build_week(
         result = WeekBuild(week=week, reports=[], sent=[], kept=[])
         for rid in wanted:
             region = regions[rid]
-            report = existing.get((ReportScope.REGION.value, rid))
-            if report is not None and report.sent_at is not None:
-                result.kept.append(report)
-                result.reports.append(report)
+            if rid not in lines:  # sent: kept exactly as sent
+                sent = existing[(ReportScope.REGION.value, rid)]
+                result.kept.append(sent)
+                result.reports.append(sent)
                 continue
-            report = report or Report(scope=ReportScope.REGION.value, region_id=rid, week=week)
+            report = existing.get((ReportScope.REGION.value, rid)) or Report(
+                scope=ReportScope.REGION.value, region_id=rid, week=week
+            )
             _fill_regional(
                 report,
                 region=region,

@@ -6,13 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import event
 
+from app.approvals.models import AllocationStatus, TimeAllocation
 from app.extensions import db
 from app.metrics.families import required_modules
 from app.metrics.presentation import format_change, format_value, rows
 from app.metrics.queries import compute
 from app.tabular import neutralise
 from app.weeks import send_time, week_end
-from tests.factories import ProgramFactory, region
+from tests.factories import PersonFactory, ProgramFactory, region
 from tests.metrics import dataset
 
 
@@ -211,9 +212,6 @@ def test_the_trend_and_the_funnel_alone_agree_with_compute() -> None:
 def test_medians_of_an_even_and_an_odd_count_per_region_and_for_everyone() -> None:
     """The median of an even count is the mean of its two middle values, per region and over
     every region at once; what was decided after a region's own week end is left out."""
-    from app.approvals.models import AllocationStatus, TimeAllocation
-    from tests.factories import PersonFactory
-
     data = dataset.build()
     india = region("in")
     manager = PersonFactory(region_id=india.id, name="Mira Manager")
