@@ -75,6 +75,32 @@ def page(browser_instance: Any, live_server: str, request: pytest.FixtureRequest
     context.close()
 
 
+def keep_screenshot(page: Any, path: Path, *, element: Any | None = None) -> Path:
+    """Save a screenshot of the page as a test artefact: the one way the browser tests
+    take one. Chromium may refuse a capture it cannot finish: a page that reloads itself
+    while it is taken (the roster import reloads when its job is done) never finishes,
+    and on a loaded machine a capture right after a resize or a navigation can come back
+    empty ("Unable to capture screenshot", seen in CI on a 375 px email preview). Wait a
+    moment and for the page to load, and take it again, up to three times; the test's
+    own assertions are made on the page, never on the picture. ``element`` (a locator)
+    takes only that element; without it, the whole page."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            if element is None:
+                page.screenshot(path=str(path), full_page=True, timeout=5_000)
+            else:
+                element.screenshot(path=str(path), timeout=5_000)
+            return path
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(250 * (attempt + 1))
+    return path
+
+
 class Steps:
     """Screenshots of each step of a journey, kept as test artefacts."""
 
@@ -85,22 +111,9 @@ class Steps:
         self.count = 0
 
     def shot(self, label: str) -> Path:
-        """Save a screenshot of the page. A page may reload itself while it is taken (the
-        roster import reloads when its job is done), and Chromium then never finishes
-        that capture: wait for the new page to load and take it again."""
-        from playwright.sync_api import Error as PlaywrightError
-
+        """Save a screenshot of this step (``keep_screenshot``)."""
         self.count += 1
-        path = self.folder / f"{self.count:02d}-{label}.png"
-        for attempt in range(3):
-            self.page.wait_for_load_state("load")
-            try:
-                self.page.screenshot(path=str(path), full_page=True, timeout=5_000)
-                return path
-            except PlaywrightError:
-                if attempt == 2:
-                    raise
-        return path
+        return keep_screenshot(self.page, self.folder / f"{self.count:02d}-{label}.png")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.conftest import keep_screenshot
 from tests.emails.rendered import delivered_emails, email_kinds
 from tests.emails.world import build_world
 
@@ -51,8 +52,7 @@ def test_each_kind_fits_a_phone_and_shows_its_images(kind, screen, make_app):
     for width in (PHONE, DESKTOP):
         screen.set_viewport_size({"width": width, "height": 800})
         screen.goto(PREVIEW_URL)
-        screen.wait_for_load_state("load")
-        screen.screenshot(path=str(folder / f"{email.locale}-{width}.png"), full_page=True)
+        keep_screenshot(screen, folder / f"{email.locale}-{width}.png")
         broken = screen.evaluate(
             "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
             ".map(i => i.alt || i.src.slice(0, 40))"

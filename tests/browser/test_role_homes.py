@@ -11,7 +11,7 @@ import pytest
 from app.auth.models import Role
 from app.demo.services import seed_demo
 from app.extensions import db
-from tests.browser.conftest import ARTIFACTS, axe_violations, sign_in
+from tests.browser.conftest import ARTIFACTS, axe_violations, keep_screenshot, sign_in
 from tests.factories import staff
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def _land(page: Any, name: str, shot: str) -> list[str]:
     assert response is not None and response.status == 200
     assert axe_violations(page, impact=("minor", "moderate", "serious", "critical")) == []
     FOLDER.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(FOLDER / f"{shot}.png"), full_page=True)
+    keep_screenshot(page, FOLDER / f"{shot}.png")
     return _kinds(page)
 
 

@@ -15,7 +15,7 @@ from app.auth.models import Role
 from app.extensions import db
 from app.mail.models import OutboundEmail
 from app.reports.services import build_week
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, keep_screenshot, sign_in
 from tests.factories import staff
 from tests.metrics import dataset
 
@@ -59,5 +59,7 @@ def test_the_sponsor_reads_the_headline_and_sees_the_chart(page: Any, run_jobs, 
     assert loaded > 0, "the chart did not load in the dev mailbox preview"
     folder = ARTIFACTS / "sponsor-report"
     folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / "dev-mailbox-375.png"), full_page=True)
-    page.locator("iframe.email-frame").screenshot(path=str(folder / "preview-frame-375.png"))
+    keep_screenshot(page, folder / "dev-mailbox-375.png")
+    keep_screenshot(
+        page, folder / "preview-frame-375.png", element=page.locator("iframe.email-frame")
+    )
