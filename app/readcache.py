@@ -388,7 +388,8 @@ class ReadCache:
         (:data:`PAGES_DO_NOT_READ`: the outbox moves with every email sent): ``also``,
         called with the view's arguments on every request, returns what the page shows of
         it in brief (a count and the newest change, say: one cheap statement), and the
-        kept copy is served only while that answer is the same."""
+        kept copy is served only while that answer is the same. The page's view carries
+        it as ``summit_page_also``: the sign-in may fetch it in its own round trip."""
 
         def decorate(view: F) -> F:
             return self._kept(view, also)
@@ -437,6 +438,8 @@ class ReadCache:
                         self._page_bytes -= len(dropped)
             return response
 
+        # the auth layer may fetch a prepared ``also`` in the sign-in's round trip
+        wrapper.summit_page_also = also  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import event
 
-from app.auth.access import direct_statement_sent
+from app.auth.access import direct_round_trip, direct_statement_sent
 from app.extensions import db
 
 
@@ -29,4 +29,26 @@ def statements_during(run: Callable[[], object]) -> list[str]:
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
         direct_statement_sent.disconnect(count_direct)
+    return seen
+
+
+def round_trips_during(run: Callable[[], object]) -> list[tuple[str, ...]]:
+    """The round trips to the database while ``run()`` runs, each as the SQL of its
+    statements: one per statement through SQLAlchemy, one per pipeline of statements run
+    on a pooled driver connection (the sign-in and a read sent with it)."""
+    seen: list[tuple[str, ...]] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append((statement,))
+
+    def count_direct(statements: tuple[str, ...]) -> None:
+        seen.append(statements)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    direct_round_trip.connect(count_direct)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+        direct_round_trip.disconnect(count_direct)
     return seen

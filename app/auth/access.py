@@ -8,7 +8,8 @@ until a signed link or a credential grants one region (:func:`grant_region`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache, wraps
 from typing import Any, TypeVar
@@ -33,9 +34,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_USER_KEY = "staff_user_id"
 #: the staff member's ``session_version`` when this session began
 SESSION_VERSION_KEY = "staff_session_version"
+_signals = Namespace()
 #: sent with the SQL of each statement :func:`autocommit_rows` runs on a driver connection,
 #: outside SQLAlchemy's engine events (``tests/statements.py`` counts them with them)
-direct_statement_sent = Namespace().signal("direct-statement-sent")
+direct_statement_sent = _signals.signal("direct-statement-sent")
+#: sent once per round trip of :func:`autocommit_reads`, with the SQL of its statements
+direct_round_trip = _signals.signal("direct-round-trip")
 
 
 @dataclass(frozen=True)
@@ -155,15 +159,26 @@ def grant_region(region_id: int) -> None:
     set_region_scope(db.session, [region_id])
 
 
-def _load_identity() -> Identity | None:
+def _load_identity(view: Callable[..., Any] | None) -> Identity | None:
     user_id = session.get(SESSION_USER_KEY)
     if user_id is None:
         return None
 
     # one statement in autocommit, outside the request's transaction: a page the read
     # cache serves whole then costs one round trip (no BEGIN, no ROLLBACK); the epoch is
-    # read before the view's snapshot is taken, so nothing older is kept under it
-    rows = autocommit_rows(_identity_statement(), user_id=int(user_id))
+    # read before the view's snapshot is taken, so nothing older is kept under it. A read
+    # the view asks on every request (:class:`ReadWithSignIn`) goes in the same round trip.
+    reads: list[tuple[Select[Any], dict[str, Any]]] = [
+        (_identity_statement(), {"user_id": int(user_id)})
+    ]
+    also = getattr(view, "summit_page_also", None)
+    also_params: dict[str, Any] | None = None
+    if isinstance(also, ReadWithSignIn) and request.method in ("GET", "HEAD"):
+        also_params = also.params(**(request.view_args or {}))
+        reads.append((also.statement(), also_params))
+    rows, *also_rows = autocommit_reads(reads)
+    if also_rows:
+        g.summit_read_with_sign_in = (also, also_params, also_rows[0])
     if not rows or not rows[0][1] or rows[0][2] != session.get(SESSION_VERSION_KEY, 0):
         session.clear()
         return None
@@ -171,6 +186,42 @@ def _load_identity() -> Identity | None:
     note_epoch(rows[0][6], rows[0][7], {r[4]: r[8] for r in rows if r[4] is not None})
     roles = frozenset((r[4], Role(r[5])) for r in rows if r[5] is not None)
     return Identity(id=user_id, name=rows[0][0], roles=roles, locale=rows[0][3])
+
+
+class ReadWithSignIn:
+    """A read a page asks on every request before its kept copy is served (what it shows of
+    a table the read epochs do not follow), sent in the sign-in's round trip: the two
+    statements go to PostgreSQL together (a pipeline), so the kept page still costs one.
+
+    Built from a statement (built once) and a function of the view's arguments that gives
+    its parameters; called with the view's arguments (as ``ReadCache.page_also_keyed``
+    calls it), it answers the statement's first row: the one the sign-in fetched for this
+    request, else (another request, other arguments) fetched now."""
+
+    def __init__(
+        self, statement: Callable[[], Select[Any]], params: Callable[..., dict[str, Any]]
+    ) -> None:
+        self.statement, self.params = statement, params
+        wraps(params)(self)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        params = self.params(*args, **kwargs)
+        fetched = g.pop("summit_read_with_sign_in", None)
+        if fetched is not None and fetched[0] is self and fetched[1] == params:
+            return fetched[2][0]
+        return autocommit_rows(self.statement(), **params)[0]
+
+
+def read_with_sign_in(
+    statement: Callable[[], Select[Any]],
+) -> Callable[[Callable[..., dict[str, Any]]], ReadWithSignIn]:
+    """Decorate the function that gives ``statement``'s parameters from a view's arguments:
+    a :class:`ReadWithSignIn`, for ``read_cache.page_also_keyed``."""
+
+    def decorate(params: Callable[..., dict[str, Any]]) -> ReadWithSignIn:
+        return ReadWithSignIn(statement, params)
+
+    return decorate
 
 
 def autocommit_rows(statement: Select[Any], **params: Any) -> list[tuple[Any, ...]]:
@@ -185,22 +236,40 @@ def autocommit_rows(statement: Select[Any], **params: Any) -> list[tuple[Any, ..
     (the idle ping) still run; the read cache's statement listeners have nothing to see
     in a SELECT. Values come back as the driver gives them (no result processing): ask
     for numbers and text, not for the app's own column types."""
+    return autocommit_reads([(statement, params)])[0]
+
+
+def autocommit_reads(
+    reads: Sequence[tuple[Select[Any], dict[str, Any]]],
+) -> list[list[tuple[Any, ...]]]:
+    """:func:`autocommit_rows` for several statements in one round trip: on PostgreSQL a
+    pipeline (each statement still its own snapshot, taken in order); SQLite is
+    in-process and runs them in turn. The rows of each, in order."""
     engine = db.engine
-    sql, names, positional, constants = _compiled(statement, engine.dialect, tuple(sorted(params)))
-    values = {**constants, **params}
-    driver_params: Any = [values[n] for n in names] if positional else values
+    sent = []
+    for statement, params in reads:
+        sql, names, positional, constants = _compiled(
+            statement, engine.dialect, tuple(sorted(params))
+        )
+        values = {**constants, **params}
+        sent.append((sql, [values[n] for n in names] if positional else values))
     pooled = engine.raw_connection()
     try:
         driver = pooled.driver_connection
         was = _autocommit(driver, True)
         try:
-            cursor = pooled.cursor()
+            cursors = [pooled.cursor() for _ in sent]
             try:
-                direct_statement_sent.send(sql)
-                cursor.execute(sql, driver_params)
-                return [tuple(row) for row in cursor.fetchall()]
+                direct_round_trip.send(tuple(sql for sql, _ in sent))
+                pipeline = getattr(driver, "pipeline", None)
+                with pipeline() if pipeline is not None and len(sent) > 1 else nullcontext():
+                    for cursor, (sql, driver_params) in zip(cursors, sent, strict=True):
+                        direct_statement_sent.send(sql)
+                        cursor.execute(sql, driver_params)
+                return [[tuple(row) for row in cursor.fetchall()] for cursor in cursors]
             finally:
-                cursor.close()
+                for cursor in cursors:
+                    cursor.close()
         finally:
             _autocommit(driver, was)
     finally:
@@ -257,12 +326,12 @@ def _identity_statement() -> Select[Any]:
 
 
 def _before_request() -> Any:
-    g.identity = user = _load_identity()
+    view = _view_function()
+    g.identity = user = _load_identity(view)
     if user is None:
         set_region_scope(db.session, [])
     else:
         set_region_scope(db.session, None if user.is_global_admin else user.region_ids())
-    view = _view_function()
     is_public = (
         view is None or getattr(view, "summit_public", False) or request.endpoint == "static"
     )

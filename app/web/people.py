@@ -13,7 +13,7 @@ from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.approvals.models import TimeAllocation
-from app.auth.access import autocommit_rows, may_see_names
+from app.auth.access import may_see_names, read_with_sign_in
 from app.calls.models import CallAttendance, CallSession
 from app.db import utcnow
 from app.extensions import db
@@ -149,16 +149,17 @@ def _emails_in_brief_statement() -> Select[Any]:
     ).where(email.person_id == person_id.scalar_subquery())
 
 
-def emails_in_brief(slug: str, enrollment_id: int) -> tuple[Any, ...]:
+@read_with_sign_in(_emails_in_brief_statement)
+def emails_in_brief(slug: str, enrollment_id: int) -> dict[str, Any]:
     """What the person page shows of the outbox, in brief (the read epochs do not follow
     the outbox): how many emails the enrollment's person has, the newest, how many left,
     how many tries and how many failed. Sending, failing or a new email each change it.
 
-    Asked on every request, in autocommit like the sign-in and the same way (one round
-    trip on a driver connection, outside the request's transaction): a kept page then
-    opens no transaction. The view itself checks the region and the rollout (404 for
-    another's enrollment)."""
-    return autocommit_rows(_emails_in_brief_statement(), enrollment_id=enrollment_id)[0]
+    Asked on every request, in autocommit in the sign-in's round trip (a pipeline with
+    it, on a driver connection outside the request's transaction): a kept page then opens
+    no transaction and waits for the database once. The view itself checks the region and
+    the rollout (404 for another's enrollment)."""
+    return {"enrollment_id": enrollment_id}
 
 
 @bp.get("/r/<region>/rollouts/<slug>/learners/<int:enrollment_id>")

@@ -16,7 +16,7 @@ from app.mail.models import OutboundEmail
 from app.people.models import Person
 from app.rollouts.models import Enrollment, EnrollmentState, RolloutStatus
 from tests.factories import EnrollmentFactory, PersonFactory, RolloutFactory, region, staff
-from tests.statements import statements_during
+from tests.statements import round_trips_during, statements_during
 
 SENT = datetime(2026, 9, 1, 8, tzinfo=UTC)
 
@@ -264,6 +264,9 @@ def test_the_person_page_shows_each_new_email_and_its_sending(client, login_as) 
     client.get(url)
     assert "No email yet." in client.get(url).get_data(as_text=True)
     assert len(_statements(client, url)) == 2  # sign-in and the outbox in brief: kept
+    # ... sent together: a kept person page waits for the database once
+    trips = round_trips_during(lambda: client.get(url))
+    assert len(trips) == 1 and len(trips[0]) == 2 and "outbound_email" in trips[0][1]
 
     # the outbox is not followed by the read epochs (every send would move them): the page
     # asks it in brief on every request
