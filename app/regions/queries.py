@@ -25,9 +25,20 @@ def region_by_code(session: Session, code: str) -> Any:
     columns = _region_columns(code)
     if columns is None:
         return None
-    snapshot = Region(**thaw(columns))  # its own copy: the JSON settings included
-    make_transient_to_detached(snapshot)  # as if loaded: clean, with its identity
-    return session.merge(snapshot, load=False)
+    mapper = Region.__mapper__
+    if mapper.identity_key_from_primary_key((columns["id"],)) in session.identity_map:
+        # this session holds the row already (a test's, or a job's): merged onto it
+        snapshot = Region(**thaw(columns))
+        make_transient_to_detached(snapshot)
+        return session.merge(snapshot, load=False)
+    # a request's first look: the row built as a load builds it (its columns straight into
+    # the instance's dict, no attribute events; its own copy, the JSON settings included),
+    # made clean with its identity and attached: no second object, no copy, no query
+    snapshot = mapper.class_manager.new_instance()
+    snapshot.__dict__.update(thaw(columns))
+    make_transient_to_detached(snapshot)
+    session.add(snapshot)
+    return snapshot
 
 
 @read_cache.cached(reads=("region",))

@@ -224,3 +224,39 @@ def test_mail_delivery_alone_keeps_the_epoch(rollout):
     db.session.execute(update(Enrollment).where(false()).values(leaderboard_opt_in=True))
     db.session.commit()
     assert _epoch() == before + 1
+
+
+def test_a_requests_region_is_a_clean_copy_of_its_own(app):
+    """A request's first look at its region (a server's fresh session) builds the kept
+    columns into a clean, persistent Region of the request's session, without a query;
+    its JSON settings are its own, and a change to it is written at the commit."""
+    from sqlalchemy import inspect, select
+
+    from app.regions.models import Region
+    from app.regions.queries import region_by_code
+
+    name = region("us").name
+    with app.test_request_context("/r/us/"):
+        assert read_cache.active()
+        region_by_code(db.session, "us")  # the columns kept
+        db.session.expunge_all()
+        seen: list[Region] = []
+        assert _statements(lambda: seen.append(region_by_code(db.session, "us"))) == 0
+        us = seen[0]
+        state = inspect(us)
+        assert state.persistent and not state.modified and us in db.session
+        assert (us.code, us.name) == ("us", name)
+        us.settings["changed"] = True  # in place, as a careless view might
+        db.session.expunge_all()
+        again = region_by_code(db.session, "us")
+        assert again is not us and "changed" not in again.settings
+        try:
+            again.name = "Renamed Region"
+            db.session.commit()
+            db.session.expunge_all()
+            assert db.session.scalar(select(Region.name).where(Region.code == "us")) == (
+                "Renamed Region"
+            )
+        finally:
+            region("us").name = name
+            db.session.commit()
