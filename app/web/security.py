@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 #: seconds a session cookie is sent back unchanged before it is signed afresh (its 8 hours
 #: of inactivity start again): not on every request, where signing and sending it cost a
@@ -45,7 +46,21 @@ class SessionCookies(SecureCookieSessionInterface):
     An unchanged permanent session's cookie is signed and sent again only once it is
     :data:`SESSION_REFRESH_AFTER` seconds old (Flask: on every response). The lifetime
     still slides with use, within those few minutes; a changed session (sign-in, sign-out,
-    a flash, a new CSRF token) is sent at once, as before."""
+    a flash, a new CSRF token) is sent at once, as before.
+
+    The signing serializer is built once per set of keys (Flask builds one per request,
+    and building it signs a test value); a new ``SECRET_KEY`` or fallback list gets its own.
+    """
+
+    def __init__(self) -> None:
+        self._serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        built = self._serializer
+        if built is None or built[0] != keys:
+            built = self._serializer = (keys, super().get_signing_serializer(app))
+        return built[1]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         serializer = self.get_signing_serializer(app)

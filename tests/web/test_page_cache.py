@@ -223,3 +223,22 @@ def test_an_unchanged_session_cookie_is_sent_again_only_after_some_minutes(clien
         expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
         assert expires == (later + timedelta(hours=8)).replace(microsecond=0)
         assert not _sets_session_cookie(client.get(url))
+
+
+def test_a_new_secret_key_counts_from_the_next_request(app, client, rollout):
+    """The session's signing serializer is built once per set of keys: a rotated
+    ``SECRET_KEY`` keeps the sessions signed with a key still among the fallbacks, and
+    ends them once it is not."""
+    url = f"/r/us/rollouts/{rollout.slug}"
+    assert client.get(url).status_code == 200
+    old = app.secret_key
+    try:
+        app.secret_key = "a rotated secret key, long enough for production"
+        app.config["SECRET_KEY_FALLBACKS"] = [old]
+        assert client.get(url).status_code == 200
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert client.get(url).status_code != 200  # signed out: to the sign-in page
+    finally:
+        app.secret_key = old
+        app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get(url).status_code == 200
