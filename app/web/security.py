@@ -39,6 +39,13 @@ def content_security_policy(entra_authority: str | None) -> str:
     return CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
 
 
+#: session cookies a process keeps as verified (with their signing time and contents)
+VERIFIED_COOKIES = 4096
+#: the values a verified cookie's contents may hold to be kept: immutable, so each
+#: request's session can be a plain copy
+_KEPT_VALUES = (str, int, float, bool, type(None))
+
+
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, marked ``Secure`` whenever the request came over
     HTTPS (as the proxy says, once trusted), not only when the base URL is https.
@@ -49,33 +56,60 @@ class SessionCookies(SecureCookieSessionInterface):
     a flash, a new CSRF token) is sent at once, as before.
 
     The signing serializer is built once per set of keys (Flask builds one per request,
-    and building it signs a test value); a new ``SECRET_KEY`` or fallback list gets its own.
+    and building it signs a test value); a new ``SECRET_KEY`` or fallback list gets its
+    own. A cookie it verified is kept with its signing time and contents (at most
+    :data:`VERIFIED_COOKIES`, only when they are plain values) with that serializer: the
+    same cookie again, on each request of the session until it is signed afresh, is
+    looked up rather than verified, decompressed and parsed again. Its age is checked on
+    every request as itsdangerous checks it; a new set of keys starts with none kept.
     """
 
     def __init__(self) -> None:
-        self._serializer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+        self._signing: _Signing | None = None
+
+    def _current(self, app: Flask) -> _Signing | None:
+        if not app.secret_key:
+            return None
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signing = self._signing
+        if signing is None or signing.keys != keys:
+            serializer = super().get_signing_serializer(app)
+            assert serializer is not None
+            signing = self._signing = _Signing(keys, serializer)
+        return signing
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        built = self._serializer
-        if built is None or built[0] != keys:
-            built = self._serializer = (keys, super().get_signing_serializer(app))
-        return built[1]
+        signing = self._current(app)
+        return None if signing is None else signing.serializer
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
+        signing = self._current(app)
+        if signing is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        try:
-            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
-        except BadSignature:
-            return self.session_class()
-        found = self.session_class(data)
-        found.summit_signed_at = signed_at.timestamp()  # type: ignore[attr-defined]
+        verified = signing.verified.get(value)
+        if verified is not None:
+            signed_at, data = verified
+            age = int(time.time()) - signed_at
+            if age > max_age or age < 0:  # as itsdangerous: expired, or from the future
+                return self.session_class()
+        else:
+            try:
+                data, signed = signing.serializer.loads(
+                    value, max_age=max_age, return_timestamp=True
+                )
+            except BadSignature:
+                return self.session_class()
+            signed_at = int(signed.timestamp())
+            if isinstance(data, dict) and all(isinstance(v, _KEPT_VALUES) for v in data.values()):
+                if len(signing.verified) >= VERIFIED_COOKIES:
+                    signing.verified.clear()
+                signing.verified[value] = (signed_at, data)
+        found = self.session_class(data)  # a copy: the kept contents never change
+        found.summit_signed_at = float(signed_at)  # type: ignore[attr-defined]
         return found
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
@@ -90,6 +124,16 @@ class SessionCookies(SecureCookieSessionInterface):
         if has_request_context() and request.is_secure:
             return True
         return super().get_cookie_secure(app)
+
+
+class _Signing:
+    """The serializer of one set of keys, and the cookies verified with it."""
+
+    __slots__ = ("keys", "serializer", "verified")
+
+    def __init__(self, keys: tuple[Any, ...], serializer: URLSafeTimedSerializer) -> None:
+        self.keys, self.serializer = keys, serializer
+        self.verified: dict[str, tuple[int, dict[str, Any]]] = {}
 
 
 def init_app(app: Flask) -> None:

@@ -242,3 +242,18 @@ def test_a_new_secret_key_counts_from_the_next_request(app, client, rollout):
         app.secret_key = old
         app.config["SECRET_KEY_FALLBACKS"] = []
     assert client.get(url).status_code == 200
+
+
+def test_a_session_past_its_lifetime_ends_although_its_cookie_was_verified(client, rollout):
+    """A cookie this process verified once is kept as verified; its age still counts on
+    every request: 8 hours after it was signed, the session is over."""
+    url = f"/r/us/rollouts/{rollout.slug}"
+    with client.session_transaction() as session:
+        session.permanent = True
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=False):
+        client.get(url)  # signed afresh: a new CSRF token
+        assert client.get(url).status_code == 200  # that cookie verified, and kept
+        assert client.get(url).status_code == 200  # ... and taken as verified
+    with time_machine.travel(start + timedelta(hours=8, minutes=1), tick=False):
+        assert client.get(url).status_code != 200  # to the sign-in page
