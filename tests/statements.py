@@ -7,29 +7,8 @@ from collections.abc import Callable
 
 from sqlalchemy import event
 
-from app.auth.access import direct_round_trip, direct_statement_sent
+from app.auth.access import direct_round_trip
 from app.extensions import db
-
-
-def statements_during(run: Callable[[], object]) -> list[str]:
-    """The SQL text of each statement sent on the app's engine while ``run()`` runs: through
-    SQLAlchemy, and those run on a pooled driver connection (the sign-in's, for one)."""
-    seen: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    def count_direct(statement: str) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    direct_statement_sent.connect(count_direct)
-    try:
-        run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-        direct_statement_sent.disconnect(count_direct)
-    return seen
 
 
 def round_trips_during(run: Callable[[], object]) -> list[tuple[str, ...]]:
@@ -52,3 +31,9 @@ def round_trips_during(run: Callable[[], object]) -> list[tuple[str, ...]]:
         event.remove(db.engine, "before_cursor_execute", count)
         direct_round_trip.disconnect(count_direct)
     return seen
+
+
+def statements_during(run: Callable[[], object]) -> list[str]:
+    """The SQL text of each statement sent on the app's engine while ``run()`` runs: through
+    SQLAlchemy, and those run on a pooled driver connection (the sign-in's, for one)."""
+    return [statement for trip in round_trips_during(run) for statement in trip]

@@ -34,12 +34,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_USER_KEY = "staff_user_id"
 #: the staff member's ``session_version`` when this session began
 SESSION_VERSION_KEY = "staff_session_version"
-_signals = Namespace()
-#: sent with the SQL of each statement :func:`autocommit_rows` runs on a driver connection,
-#: outside SQLAlchemy's engine events (``tests/statements.py`` counts them with them)
-direct_statement_sent = _signals.signal("direct-statement-sent")
-#: sent once per round trip of :func:`autocommit_reads`, with the SQL of its statements
-direct_round_trip = _signals.signal("direct-round-trip")
+#: sent once per round trip of :func:`autocommit_reads` on a driver connection, outside
+#: SQLAlchemy's engine events, with the SQL of its statements (``tests/statements.py``
+#: counts them with the engine's)
+direct_round_trip = Namespace().signal("direct-round-trip")
 
 
 @dataclass(frozen=True)
@@ -264,7 +262,6 @@ def autocommit_reads(
                 pipeline = getattr(driver, "pipeline", None)
                 with pipeline() if pipeline is not None and len(sent) > 1 else nullcontext():
                     for cursor, (sql, driver_params) in zip(cursors, sent, strict=True):
-                        direct_statement_sent.send(sql)
                         cursor.execute(sql, driver_params)
                 return [[tuple(row) for row in cursor.fetchall()] for cursor in cursors]
             finally:
