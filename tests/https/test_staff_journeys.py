@@ -23,8 +23,9 @@ from app.audit.models import AuditEvent
 from app.auth.models import Role, StaffUser
 from app.extensions import db
 from app.mail.models import OutboundEmail
+from app.mail.services import queue_email
 from app.progress.models import ModuleProgress
-from app.rollouts.models import Rollout, RolloutStatus
+from app.rollouts.models import Enrollment, Rollout, RolloutStatus
 from app.terms.models import TermReview, Verdict
 from tests.browser.conftest import axe_violations
 from tests.https.stack import Stack
@@ -252,6 +253,25 @@ def test_the_lead_finds_a_learner_on_a_small_screen(
     page.get_by_text("Move the month-end close to event-driven pipelines").wait_for()
     _fits(page)
     assert axe_violations(page) == []
+
+    # the page is kept (by each gunicorn worker the reloads reach); an email queued for her
+    # since shows on the next load (the outbox in brief goes with the sign-in's round trip)
+    for _ in range(4):
+        page.reload()
+    assert page.get_by_text(f"{device} check").count() == 0
+    with in_stack():
+        person = db.session.get(Enrollment, chloe_id).person
+        queued = queue_email(
+            kind="mail/test",
+            to_address=person.email,
+            idempotency_key=f"journey-{device}",
+            context={"name": f"{device} check", "sent_at": datetime.now(UTC), "url": ROLLOUT},
+            region_id=person.region_id,
+            person_id=person.id,
+        ).subject  # in her language
+        db.session.commit()
+    page.reload()
+    page.get_by_text(queued).first.wait_for()
 
 
 def test_the_lead_uploads_a_summit_csv_and_the_worker_imports_it(
