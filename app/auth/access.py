@@ -246,10 +246,12 @@ def autocommit_reads(
     engine = db.engine
     sent = []
     for statement, params in reads:
-        sql, names, positional, constants = _compiled(
+        sql, names, positional, constants, processors = _compiled(
             statement, engine.dialect, tuple(sorted(params))
         )
         values = {**constants, **params}
+        for name, process in processors:
+            values[name] = process(values[name])
         sent.append((sql, [values[n] for n in names] if positional else values))
     pooled = engine.raw_connection()
     try:
@@ -287,15 +289,35 @@ def _autocommit(driver: Any, on: bool) -> bool:
 @cache
 def _compiled(
     statement: Select[Any], dialect: Any, given: tuple[str, ...]
-) -> tuple[str, tuple[str, ...], bool, dict[str, Any]]:
+) -> tuple[
+    str, tuple[str, ...], bool, dict[str, Any], tuple[tuple[str, Callable[[Any], Any]], ...]
+]:
     """``statement``'s SQL for ``dialect``, its parameter names in order, whether they are
-    positional, and its constants (the parameters not ``given``: the epochs' fixed rows)."""
+    positional, its constants (the parameters not ``given``: the epochs' fixed rows), and
+    the bind processors of the given parameters that have one (a time as the column stores
+    it: naive UTC, on SQLite a text of fixed form), as SQLAlchemy would apply them; the
+    constants come processed."""
     compiled = statement.compile(dialect=dialect)
     constants = compiled.construct_params(dict.fromkeys(given))
     for name in given:
         del constants[name]
     names = tuple(compiled.positiontup or ()) if compiled.positional else ()
-    return compiled.string, names, bool(compiled.positional), constants
+    processors = {
+        name: process
+        for name, bind in compiled.binds.items()
+        if (process := _bind_processor(bind.type, dialect)) is not None
+    }
+    for name, value in constants.items():
+        if name in processors:  # a JSON path on SQLite, say: processed once
+            constants[name] = processors[name](value)
+    given_processors = tuple((name, processors[name]) for name in given if name in processors)
+    return compiled.string, names, bool(compiled.positional), constants, given_processors
+
+
+def _bind_processor(type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy applies to a parameter of ``type_`` on ``dialect`` (the dialect's
+    own type: SQLite's DATETIME writes the text it stores)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
 @cache

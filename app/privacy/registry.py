@@ -25,7 +25,8 @@ PERSONAL: dict[str, set[str]] = {
     "term_review": {"excuse_reason", "excuse_note", "at_risk_reason", "buddy_note"},
     #: the statement as the course sent it names the learner (mbox, name); actor_key is a hash
     #: of the learner's mailbox or account, which a list of addresses would reverse
-    "xapi_statement": {"payload", "ignored_reason", "actor_key"},
+    #: exact_form is not personal but says what the payload holds: reset (NULL) with it
+    "xapi_statement": {"payload", "ignored_reason", "actor_key", "exact_form"},
 }
 
 #: kept: states, sources and keys that say nothing about the person once their name is gone

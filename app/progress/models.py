@@ -6,7 +6,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, RegionScoped, str_enum, utcnow
@@ -197,3 +206,8 @@ class XapiStatement(RegionScoped, Base):
     statement_ref: Mapped[str | None] = mapped_column(String(36))
     #: context.registration (the ``registration`` filter)
     registration: Mapped[str | None] = mapped_column(String(36))
+    #: how a page read builds the statement's exact form from the stored text, known when the
+    #: statement was parsed (bits of ``app.xapi.statements.ExactForm``: it gives its own
+    #: timestamp, its own version; it must be parsed to be read). NULL for a statement stored
+    #: before this column or blanked by an erasure: the read asks the JSON itself.
+    exact_form: Mapped[int | None] = mapped_column(SmallInteger)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import (
@@ -24,7 +24,9 @@ from sqlalchemy import (
     Select,
     Text,
     bindparam,
+    case,
     cast,
+    func,
     or_,
     select,
     tuple_,
@@ -32,12 +34,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from app.auth.access import autocommit_rows
 from app.calendar import parse_instant
 from app.extensions import db
 from app.progress.models import XapiStatement
 from app.xapi.errors import XapiError
 from app.xapi.index import activity_key, ifi_key
 from app.xapi.models import XapiRelated
+from app.xapi.statements import ExactForm
 from app.xapi.validate import agent as check_agent
 from app.xapi.values import is_iri, is_uuid
 
@@ -227,7 +231,17 @@ def statement_page(
         after=after is not None,
         as_text=as_text,
     )
-    rows = list(db.session.execute(stmt, params) if as_text else db.session.scalars(stmt, params))
+    rows: list[Any]
+    if as_text:
+        # one round trip in autocommit through the driver, the statement compiled once: a
+        # page is the request's only statement (no transaction to begin and end)
+        to_time = XapiStatement.__table__.c.stored_at.type.process_result_value
+        rows = [
+            TextRow(pk, to_time(at, None), sid, text, form)
+            for pk, at, sid, text, form in autocommit_rows(stmt, **params)
+        ]
+    else:
+        rows = list(db.session.scalars(stmt, params))
     if len(rows) <= query.limit:
         return rows, None
     rows = rows[: query.limit]
@@ -243,20 +257,48 @@ _MATCH_COLUMNS = {
 }
 
 
+def _form_from_json() -> ColumnElement[int]:
+    """The :class:`ExactForm` of a row stored without one, read from its JSON (each member
+    asked parses the whole text: five times a row)."""
+
+    def given(name: str) -> ColumnElement[bool]:
+        # a statement holds no JSON null: NULL is "absent"
+        return XapiStatement.payload[name].as_string().is_not(None)
+
+    stored_id = func.coalesce(XapiStatement.payload["id"].as_string(), "")
+    return (
+        case((given("timestamp"), int(ExactForm.TIMESTAMP)), else_=0)
+        + case((given("version"), int(ExactForm.VERSION)), else_=0)
+        + case(
+            (
+                or_(given("stored"), given("authority"), stored_id != XapiStatement.statement_id),
+                int(ExactForm.PARSE),
+            ),
+            else_=0,
+        )
+    )
+
+
 #: what a page read as text gives of each statement: its row's key, its id, the stored JSON
-#: as text, and the top-level members :func:`as_xapi_text` must know of (NULL when absent;
-#: a statement holds no JSON null)
+#: as text, and its :class:`ExactForm` (written with the statement; read from the JSON only
+#: for a row stored without it: COALESCE evaluates its second argument only then)
 TEXT_COLUMNS = (
     XapiStatement.id,
     XapiStatement.stored_at,
     XapiStatement.statement_id,
     cast(XapiStatement.payload, Text).label("payload_text"),
-    XapiStatement.payload["id"].as_string().label("payload_id"),
-    XapiStatement.payload["timestamp"].as_string().label("timestamp"),
-    XapiStatement.payload["version"].as_string().label("version"),
-    XapiStatement.payload["stored"].as_string().label("stored"),
-    XapiStatement.payload["authority"].as_string().label("authority"),
+    func.coalesce(XapiStatement.exact_form, _form_from_json()).label("exact_form"),
 )
+
+
+class TextRow(NamedTuple):
+    """A statement of a page read as text (:data:`TEXT_COLUMNS`)."""
+
+    id: int
+    stored_at: datetime
+    statement_id: str
+    payload_text: str
+    exact_form: int
 
 
 @functools.lru_cache(maxsize=64)
@@ -433,19 +475,15 @@ def as_xapi(statement: XapiStatement, *, authority: dict[str, Any]) -> dict[str,
     return body
 
 
-def as_xapi_text(row: Any, *, authority_json: str) -> str:
-    """:func:`as_xapi` of a :data:`TEXT_COLUMNS` row as JSON text, the stored text spliced
-    and never parsed when the statement holds no ``stored`` or ``authority`` of its own and
-    its ``id`` is the one stored (as the LRS stores it: always but for old or odd rows, which
-    are parsed and serialised again)."""
+def as_xapi_text(row: TextRow, *, authority_json: str) -> str:
+    """:func:`as_xapi` of a :class:`TextRow` as JSON text, the stored text spliced and never
+    parsed when the statement holds no ``stored`` or ``authority`` of its own and its ``id``
+    is the one stored (as the LRS stores it: always but for odd rows, which are parsed and
+    serialised again)."""
     text = row.payload_text.lstrip()
     stored = xapi_time(row.stored_at)
-    if (
-        row.stored is not None
-        or row.authority is not None
-        or row.payload_id != row.statement_id
-        or not text.startswith("{")
-    ):
+    form = row.exact_form
+    if form & ExactForm.PARSE or not text.startswith("{"):
         body = json.loads(text)
         body["id"] = row.statement_id
         body["stored"] = stored
@@ -454,8 +492,8 @@ def as_xapi_text(row: Any, *, authority_json: str) -> str:
         body.setdefault("version", "1.0.0")
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     head = f'{{"authority":{authority_json},"stored":"{stored}",'
-    if row.timestamp is None:
+    if not form & ExactForm.TIMESTAMP:
         head += f'"timestamp":"{stored}",'
-    if row.version is None:
+    if not form & ExactForm.VERSION:
         head += '"version":"1.0.0",'
     return head + text[1:]

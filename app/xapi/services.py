@@ -170,6 +170,7 @@ def _store(
                 "voided_by": voided_by,
                 "voided_at": now if voided_by else None,
                 "registration": s.registration,
+                "exact_form": s.exact_form,
             }
         )
         if voided_by is not None:
@@ -336,6 +337,7 @@ STATEMENT_COLUMNS = (
     "voided_by",
     "voided_at",
     "registration",
+    "exact_form",
 )
 
 

@@ -11,6 +11,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import IntFlag
 from typing import Any
 
 from app.calendar import parse_instant
@@ -28,6 +29,31 @@ VERBS = {
     "http://adlnet.gov/expapi/verbs/progressed": "progressed",
     "http://adlnet.gov/expapi/verbs/experienced": "experienced",
 }
+
+
+class ExactForm(IntFlag):
+    """What a page read must know of a stored statement to give its exact form without
+    parsing it (``xapi_statement.exact_form``), known when the statement is parsed."""
+
+    #: the statement gives its own timestamp (else the read adds ``stored``'s)
+    TIMESTAMP = 1
+    #: the statement gives its own version (else the read adds 1.0.0)
+    VERSION = 2
+    #: the stored text cannot be spliced: it holds its own ``stored`` or ``authority`` (the
+    #: LRS's replace them), or its id spelt otherwise than the stored one (upper case)
+    PARSE = 4
+
+
+def exact_form_of(statement: dict[str, Any], statement_id: str) -> ExactForm:
+    """The :class:`ExactForm` of a statement as stored under ``statement_id``."""
+    form = ExactForm(0)
+    if "timestamp" in statement:
+        form |= ExactForm.TIMESTAMP
+    if "version" in statement:
+        form |= ExactForm.VERSION
+    if "stored" in statement or "authority" in statement or statement.get("id") != statement_id:
+        form |= ExactForm.PARSE
+    return form
 
 
 @dataclass
@@ -54,6 +80,8 @@ class ParsedStatement:
     related: frozenset[tuple[str, str]] = frozenset()
     #: activity id → definition, for the Activities resource
     definitions: dict[str, dict[str, Any]] | None = None
+    #: what a page read must know of the stored text (``xapi_statement.exact_form``)
+    exact_form: int = ExactForm.PARSE
 
     @property
     def voids(self) -> str | None:
@@ -193,4 +221,5 @@ def parse_statement(statement: Any, *, index: int = 0) -> ParsedStatement:
             related_of(statement, actor_key=ifi_key(actor), activity_iri=activity_id)
         ),
         definitions=definitions_of(statement),
+        exact_form=int(exact_form_of(statement, sid)),
     )

@@ -85,3 +85,9 @@ def test_erasure_deletes_the_learners_xapi_documents_index_and_attachments(clien
     assert db.session.scalar(select(func.count()).select_from(XapiStatement)) == 4
     assert _get_state(api, BEN).get_json() == {"bookmark": "ben-page-3"}
     assert _get_state(api, ADA_MBOX).status_code == 404
+    # the LRS still lists Ada's blanked statements, by id and the LRS's own members only
+    page = api("get", "statements")
+    assert page.status_code == 200
+    listed = {s["id"]: s for s in page.get_json()["statements"]}
+    assert len(listed) == 4
+    assert set(listed[with_file["id"]]) == {"id", "stored", "authority", "timestamp", "version"}

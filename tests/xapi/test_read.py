@@ -6,13 +6,15 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.progress.models import XapiStatement
+from app.xapi.statements import ExactForm
 from tests.factories import RolloutFactory
 from tests.progress.helpers import COMPLETED as COMPLETED_VERB
 from tests.progress.helpers import IRI, PROGRESSED, make_course, statement, xapi_sender
+from tests.statements import statements_during
 
 ADA = {"objectType": "Agent", "mbox": "mailto:Ada.Lovelace@example.com"}
 BEN = {"account": {"homePage": "https://hr.example.com", "name": "E1002"}}
@@ -136,21 +138,18 @@ def test_250_statements_page_through_more_without_duplicates_or_misses(lrs, app)
     lrs([statement(PROGRESSED, sid=sid) for sid in sent])
     later = [str(uuid.uuid4()) for _ in range(50)]
     lrs([statement(PROGRESSED, sid=sid) for sid in later])
-    statement_queries = []
+    pages = []
 
-    def count(conn, cursor, sql, *args):
-        if "FROM xapi_statement" in sql:
-            statement_queries.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        pages = [get(lrs, limit=100)]
+    def read_every_page():
+        pages.append(get(lrs, limit=100))
         while pages[-1].json["more"]:
             more = pages[-1].json["more"]
             assert more.startswith("/xapi/statements?more=")
             pages.append(lrs(method="get", query=more[len("/xapi/statements") :]))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+
+    statement_queries = [
+        sql for sql in statements_during(read_every_page) if "FROM xapi_statement" in sql
+    ]
     assert [len(p.json["statements"]) for p in pages] == [100, 100, 50]
     seen = [sid for page in pages for sid in ids(page)]
     assert len(seen) == len(set(seen)) == 250
@@ -362,9 +361,11 @@ def test_a_cycle_reached_from_outside_or_holding_the_match_ends(lrs):
     assert ids(get(lrs, verb=COMPLETED_VERB)) == []
 
 
-def test_a_page_gives_each_statement_as_a_read_by_its_id_does(lrs):
+@pytest.mark.parametrize("stored_before_exact_form", [False, True])
+def test_a_page_gives_each_statement_as_a_read_by_its_id_does(lrs, stored_before_exact_form):
     # a page splices the stored JSON text; a read by id parses it: the same statements,
-    # whether the sender gave timestamp, version, an upper-case id, an authority, or none
+    # whether the sender gave timestamp, version, an upper-case id, an authority, or none;
+    # and for rows stored before xapi_statement.exact_form (NULL: read from the JSON)
     upper = str(uuid.uuid4()).upper()
     sent = [
         statement(sid=str(uuid.uuid4())),
@@ -381,6 +382,21 @@ def test_a_page_gives_each_statement_as_a_read_by_its_id_does(lrs):
         },
     ]
     assert lrs(sent).status_code == 200
+    forms = dict(
+        db.session.execute(select(XapiStatement.statement_id, XapiStatement.exact_form)).all()
+    )
+    # only the statement's own members count, not an extension's of the same name
+    assert forms == {
+        sent[0]["id"]: 0,
+        sent[1]["id"]: ExactForm.TIMESTAMP,
+        sent[2]["id"]: ExactForm.VERSION,
+        upper.lower(): ExactForm.PARSE,
+        sent[4]["id"]: ExactForm.PARSE,
+        sent[5]["id"]: 0,
+    }
+    if stored_before_exact_form:
+        db.session.execute(update(XapiStatement).values(exact_form=None))
+        db.session.commit()
     page = get(lrs)
     assert page.status_code == 200 and page.json["more"] == ""
     listed = page.json["statements"]
