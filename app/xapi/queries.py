@@ -185,26 +185,10 @@ def find_statement(*, rollout_id: int, statement_id: str, voided: bool) -> XapiS
     ).one_or_none()
 
 
-def statement_page(
-    *,
-    rollout_id: int,
-    query: StatementQuery,
-    after: tuple[datetime, int] | None = None,
-    as_text: bool = False,
-) -> tuple[list[Any], tuple[datetime, int] | None]:
-    """One page of the rollout's non-voided statements matching ``query``, after the keyset
-    ``after``; returns the rows and the key to continue from (None on the last page).
-
-    A statement whose object is a StatementRef also meets the agent, verb and activity
-    conditions, each on its own, when a statement it targets does, through any chain of
-    targets (Communication §2.1.3, "Filter Conditions for StatementRefs"); since, until and
-    the order apply to the targeting statement itself. Such a page is two keyset queries
-    (direct matches, and the statements that reach a matching one through their targets,
-    found by walking back from the matching statements) merged in one statement.
-
-    ``as_text``: rows of :data:`TEXT_COLUMNS` (the stored JSON as text, unparsed) instead of
-    ORM objects.
-    """
+def _page_request(
+    *, rollout_id: int, query: StatementQuery, after: tuple[datetime, int] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The shape of the page query (:func:`_page_statement`'s arguments) and its values."""
     values = {
         "related_agent" if query.related_agents else "agent": query.agent_key,
         "verb": query.verb[:200] if query.verb is not None else None,
@@ -223,29 +207,74 @@ def statement_page(
         params["until"] = query.until
     if after is not None:
         params["after_at"], params["after_id"] = after
-    stmt = _page_statement(
-        tuple(name for name, value in values.items() if value is not None),
-        ascending=query.ascending,
-        since=query.since is not None,
-        until=query.until is not None,
-        after=after is not None,
-        as_text=as_text,
-    )
-    rows: list[Any]
-    if as_text:
-        # one round trip in autocommit through the driver, the statement compiled once: a
-        # page is the request's only statement (no transaction to begin and end)
-        to_time = XapiStatement.__table__.c.stored_at.type.process_result_value
-        rows = [
-            TextRow(pk, to_time(at, None), sid, text, form)
-            for pk, at, sid, text, form in autocommit_rows(stmt, **params)
-        ]
-    else:
-        rows = list(db.session.scalars(stmt, params))
+    shape = {
+        "conditions": tuple(name for name, value in values.items() if value is not None),
+        "ascending": query.ascending,
+        "since": query.since is not None,
+        "until": query.until is not None,
+        "after": after is not None,
+    }
+    return shape, params
+
+
+def statement_page(
+    *,
+    rollout_id: int,
+    query: StatementQuery,
+    after: tuple[datetime, int] | None = None,
+) -> tuple[list[XapiStatement], tuple[datetime, int] | None]:
+    """One page of the rollout's non-voided statements matching ``query``, after the keyset
+    ``after``; returns the rows and the key to continue from (None on the last page).
+
+    A statement whose object is a StatementRef also meets the agent, verb and activity
+    conditions, each on its own, when a statement it targets does, through any chain of
+    targets (Communication §2.1.3, "Filter Conditions for StatementRefs"); since, until and
+    the order apply to the targeting statement itself. Such a page is two keyset queries
+    (direct matches, and the statements that reach a matching one through their targets,
+    found by walking back from the matching statements) merged in one statement.
+    """
+    shape, params = _page_request(rollout_id=rollout_id, query=query, after=after)
+    rows = list(db.session.scalars(_page_statement(**shape), params))
     if len(rows) <= query.limit:
         return rows, None
     rows = rows[: query.limit]
     return rows, (rows[-1].stored_at, rows[-1].id)
+
+
+class TextPage(NamedTuple):
+    """A page of statements in their exact form, as JSON text."""
+
+    #: the statements, comma-separated: the inside of the response's array
+    statements: str
+    #: the newest statement's stored time (the response's Last-Modified), None when empty
+    newest: datetime | None
+    #: the key to continue from (None on the last page)
+    next_key: tuple[datetime, int] | None
+
+
+def text_page(
+    *,
+    rollout_id: int,
+    query: StatementQuery,
+    authority_json: str,
+    after: tuple[datetime, int] | None = None,
+) -> TextPage:
+    """:func:`statement_page` in the exact format, as JSON text (:func:`as_xapi_text` of each
+    statement, ``authority_json`` the LRS's authority).
+
+    One round trip in autocommit through the driver, the statement compiled once: a page is
+    the request's only statement (no transaction to begin and end). Each row stays as the
+    driver gives it; only the rows that give the page's keys become aware times."""
+    shape, params = _page_request(rollout_id=rollout_id, query=query, after=after)
+    rows = autocommit_rows(_page_statement(**shape, as_text=True), **params)
+    if not rows:
+        return TextPage("", None, None)
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    text = ",".join([as_xapi_text(*row, authority_json=authority_json) for row in rows])
+    newest = _STORED.process_result_value(rows[-1 if query.ascending else 0][1], None)
+    next_key = (_STORED.process_result_value(rows[-1][1], None), rows[-1][0]) if more else None
+    return TextPage(text, newest, next_key)
 
 
 #: the column each filter compares (on the statement, or on a statement it targets)
@@ -291,14 +320,9 @@ TEXT_COLUMNS = (
 )
 
 
-class TextRow(NamedTuple):
-    """A statement of a page read as text (:data:`TEXT_COLUMNS`)."""
-
-    id: int
-    stored_at: datetime
-    statement_id: str
-    payload_text: str
-    exact_form: int
+#: the stored time's column type: reads the driver's value of a stored time (naive UTC;
+#: SQLite's text) as an aware UTC datetime
+_STORED = XapiStatement.__table__.c.stored_at.type
 
 
 @functools.lru_cache(maxsize=64)
@@ -423,7 +447,9 @@ def _reaching(condition: str) -> CTE:
 # --- the "more" link ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4)
 def _serializer(secret_key: str) -> URLSafeSerializer:
+    """Built once per key (a process sees one, and one more after a rotation)."""
     return URLSafeSerializer(secret_key, salt=_MORE_SALT)
 
 
@@ -475,25 +501,43 @@ def as_xapi(statement: XapiStatement, *, authority: dict[str, Any]) -> dict[str,
     return body
 
 
-def as_xapi_text(row: TextRow, *, authority_json: str) -> str:
-    """:func:`as_xapi` of a :class:`TextRow` as JSON text, the stored text spliced and never
-    parsed when the statement holds no ``stored`` or ``authority`` of its own and its ``id``
-    is the one stored (as the LRS stores it: always but for odd rows, which are parsed and
-    serialised again)."""
-    text = row.payload_text.lstrip()
-    stored = xapi_time(row.stored_at)
-    form = row.exact_form
-    if form & ExactForm.PARSE or not text.startswith("{"):
+#: :class:`ExactForm`'s bits as plain integers (an IntFlag's ``&`` costs a call a row)
+_GIVES_TIMESTAMP, _GIVES_VERSION, _MUST_PARSE = (
+    int(ExactForm.TIMESTAMP),
+    int(ExactForm.VERSION),
+    int(ExactForm.PARSE),
+)
+
+
+def as_xapi_text(
+    pk: int,
+    stored_at: datetime | str,
+    statement_id: str,
+    text: str,
+    form: int,
+    *,
+    authority_json: str,
+) -> str:
+    """:func:`as_xapi` of a :data:`TEXT_COLUMNS` row, as the driver gives it, as JSON text:
+    the stored text spliced and never parsed when the statement holds no ``stored`` or
+    ``authority`` of its own and its ``id`` is the one stored (as the LRS stores it: always
+    but for odd rows, which are parsed and serialised again). ``stored_at`` is naive UTC, or
+    SQLite's text of it."""
+    if isinstance(stored_at, str):  # SQLite
+        stored_at = datetime.fromisoformat(stored_at)
+    # xapi_time of the aware time: the naive one's ISO form and a Z
+    stored = stored_at.isoformat() + "Z" if stored_at.tzinfo is None else xapi_time(stored_at)
+    if form & _MUST_PARSE or not text.startswith("{"):
         body = json.loads(text)
-        body["id"] = row.statement_id
+        body["id"] = statement_id
         body["stored"] = stored
         body["authority"] = json.loads(authority_json)
         body.setdefault("timestamp", stored)
         body.setdefault("version", "1.0.0")
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    head = f'{{"authority":{authority_json},"stored":"{stored}",'
-    if not form & ExactForm.TIMESTAMP:
-        head += f'"timestamp":"{stored}",'
-    if not form & ExactForm.VERSION:
+    head = '{"authority":' + authority_json + ',"stored":"' + stored + '",'
+    if not form & _GIVES_TIMESTAMP:
+        head += '"timestamp":"' + stored + '",'
+    if not form & _GIVES_VERSION:
         head += '"version":"1.0.0",'
     return head + text[1:]

@@ -4,6 +4,7 @@ attachments' contents as multipart/mixed when ``attachments=true`` (Communicatio
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, url_for
@@ -14,15 +15,16 @@ from app.xapi.errors import XapiError
 from app.xapi.formats import formatted
 from app.xapi.http import XapiRequest, multipart_body, xapi_response
 from app.xapi.queries import (
+    StatementQuery,
     _boolean,
     as_xapi,
-    as_xapi_text,
     check_single_params,
     find_statement,
     more_token,
     parse_query,
     read_more_token,
     statement_page,
+    text_page,
 )
 
 
@@ -99,26 +101,38 @@ def get_statements(rollout_id: int, *, key: str, xreq: XapiRequest) -> Response:
     else:
         query = parse_query(args)
     fmt, with_files = query.format, query.attachments
-    # as stored and without attachments (what a reader mostly asks for): the stored JSON
-    # text goes into the response as it is, never parsed and serialised again
-    as_text = fmt == "exact" and not with_files
-    rows, next_key = statement_page(
-        rollout_id=rollout_id, query=query, after=after, as_text=as_text
-    )
-    more = ""
-    if next_key is not None:
-        token = more_token(secret_key=secret, rollout_id=rollout_id, query=query, after=next_key)
-        more = url_for("xapi.xapi_statements", more=token)
-    if as_text:
-        authority_json = json.dumps(authority, ensure_ascii=False, separators=(",", ":"))
-        text = ",".join(as_xapi_text(row, authority_json=authority_json) for row in rows)
-        response = Response(
-            f'{{"more":{json.dumps(more)},"statements":[{text}]}}', mimetype="application/json"
+    if fmt == "exact" and not with_files:
+        # as stored and without attachments (what a reader mostly asks for): the stored JSON
+        # text goes into the response as it is, never parsed and serialised again
+        page = text_page(
+            rollout_id=rollout_id,
+            query=query,
+            after=after,
+            authority_json=json.dumps(authority, ensure_ascii=False, separators=(",", ":")),
         )
+        more = _more_link(secret, rollout_id, query, page.next_key)
+        response = Response(
+            f'{{"more":{json.dumps(more)},"statements":[{page.statements}]}}',
+            mimetype="application/json",
+        )
+        newest = page.newest
     else:
+        rows, next_key = statement_page(rollout_id=rollout_id, query=query, after=after)
+        more = _more_link(secret, rollout_id, query, next_key)
         statements = [formatted(as_xapi(row, authority=authority), fmt, languages) for row in rows]
         body = {"statements": statements, "more": more}
         response = _respond(body, statements, rollout_id=rollout_id, with_files=with_files)
-    if rows:
-        response.headers["Last-Modified"] = http_date(max(row.stored_at for row in rows))
+        newest = max((row.stored_at for row in rows), default=None)
+    if newest is not None:
+        response.headers["Last-Modified"] = http_date(newest)
     return response
+
+
+def _more_link(
+    secret: str, rollout_id: int, query: StatementQuery, next_key: tuple[datetime, int] | None
+) -> str:
+    """The ``more`` link of a page ("" on the last one)."""
+    if next_key is None:
+        return ""
+    token = more_token(secret_key=secret, rollout_id=rollout_id, query=query, after=next_key)
+    return url_for("xapi.xapi_statements", more=token)

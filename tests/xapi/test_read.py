@@ -397,6 +397,9 @@ def test_a_page_gives_each_statement_as_a_read_by_its_id_does(lrs, stored_before
     if stored_before_exact_form:
         db.session.execute(update(XapiStatement).values(exact_form=None))
         db.session.commit()
+    # a stored time on the second (no fraction) and one with
+    backdate(sent[0]["id"], datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+    backdate(sent[2]["id"], datetime(2026, 11, 21, 9, 0, 0, 1000, tzinfo=UTC))
     page = get(lrs)
     assert page.status_code == 200 and page.json["more"] == ""
     listed = page.json["statements"]
@@ -407,3 +410,6 @@ def test_a_page_gives_each_statement_as_a_read_by_its_id_does(lrs, stored_before
         assert item == alone.json
         assert item["version"] in ("1.0.0", "1.0.3") and item["timestamp"]
         assert item["authority"]["account"]["name"] == lrs.key
+    stored = {s["id"]: s["stored"] for s in listed}
+    assert stored[sent[0]["id"]] == "2026-11-20T09:00:00Z"
+    assert stored[sent[2]["id"]] == "2026-11-21T09:00:00.001000Z"
