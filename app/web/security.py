@@ -142,13 +142,34 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         settings = current_app.extensions["summit.settings"]
-        authority = settings.entra_authority_url if settings.entra_configured else None
-        response.headers.setdefault("Content-Security-Policy", content_security_policy(authority))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if settings.base_url.startswith("https://"):
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if request.endpoint and request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
+        defaults = security_headers(
+            settings.entra_authority_url if settings.entra_configured else None,
+            https=settings.base_url.startswith("https://"),
+            no_store=bool(request.endpoint and request.endpoint != "static"),
+        )
+        # each one the view did not set (one pass over the response's few headers, not a
+        # scan of them per default)
+        have = {name.lower() for name, _ in response.headers}
+        for lowered, name, value in defaults:
+            if lowered not in have:
+                response.headers.add(name, value)
         return response
+
+
+@lru_cache(maxsize=16)
+def security_headers(
+    entra_authority: str | None, *, https: bool, no_store: bool
+) -> tuple[tuple[str, str, str], ...]:
+    """The headers every response gets unless its view set them: (lower-case name, name,
+    value). HSTS over https; ``Cache-Control: no-store`` on every page but static files."""
+    headers = [
+        ("Content-Security-Policy", content_security_policy(entra_authority)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+    if https:
+        headers.append(("Strict-Transport-Security", HSTS))
+    if no_store:
+        headers.append(("Cache-Control", "no-store"))
+    return tuple((name.lower(), name, value) for name, value in headers)

@@ -68,7 +68,8 @@ def read_request(
     """The request, unwrapped from the alternate syntax when ``?method=`` is given; 400 for an
     alternate request that is not a form POST or carries anything but ``method`` in its URL."""
     if "method" not in args:
-        return XapiRequest(method=method, args=dict(args), headers=Headers(headers), body=body)
+        # the request's own headers, read only (the alternate syntax below copies them)
+        return XapiRequest(method=method, args=dict(args), headers=headers, body=body)
     wanted = args["method"].upper()
     if method != "POST":
         raise XapiError(400, "the alternate request syntax is a POST")

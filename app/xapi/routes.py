@@ -72,7 +72,10 @@ def _xapi_headers(response: Response) -> Response:
     """The version on every response; Consistent-Through on statement responses (every
     statement committed before this instant is readable); CORS for the allowed origins
     (Basic auth in a header, never cookies: no Allow-Credentials)."""
-    response.vary.add("Origin")
+    if "Vary" in response.headers:
+        response.vary.add("Origin")
+    else:  # most responses: no Vary to parse and write back
+        response.headers["Vary"] = "Origin"
     if request.method != "OPTIONS":
         response.headers["X-Experience-API-Version"] = XAPI_VERSION
     if request.endpoint == "xapi.xapi_statements" and request.method != "OPTIONS":
