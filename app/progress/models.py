@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -169,6 +170,16 @@ class XapiStatement(RegionScoped, Base):
         Index("ix_xapi_statement_rollout_actor", "rollout_id", "actor_key"),
         # statements that target another (voids waiting for their target, filter matches)
         Index("ix_xapi_statement_rollout_ref", "rollout_id", "statement_ref"),
+        # the statements that target another, in stored order (a filtered page's window of
+        # them): a few in a hundred, so a small index
+        Index(
+            "ix_xapi_statement_rollout_ref_stored",
+            "rollout_id",
+            "stored_at",
+            "id",
+            postgresql_where=text("statement_ref IS NOT NULL"),
+            sqlite_where=text("statement_ref IS NOT NULL"),
+        ),
         # a statement id is the sender's: unique within the rollout, unseen by any other
         UniqueConstraint("rollout_id", "statement_id"),
         Index("ix_xapi_statement_rollout_registration", "rollout_id", "registration"),

@@ -336,28 +336,97 @@ def _page_statement(
     as_text: bool = False,
 ) -> Select[Any]:
     """The page query for one shape of request, values as bound parameters: built once per
-    process and shape (building the StatementRef form costs more than running it)."""
+    process and shape (building the StatementRef form costs more than running it).
+
+    With conditions, the page merges the direct matches (a keyset query) with the
+    statements that reach a matching one through their StatementRef targets, found one of
+    two ways, whichever the direct matches call for (both give the same page):
+
+    - the direct matches fill the page (a broad filter, a verb): only a targeting statement
+      between the keyset and the last direct match can be on it, so the targeting statements
+      of that window (``ix_xapi_statement_rollout_ref_stored``) are walked forward through
+      their targets (:func:`_onward`);
+    - they do not (a narrow filter, an agent): walked backward from the matching statements
+      (:func:`_reaching`).
+
+    The other way is behind a condition on the direct matches' count that the database
+    evaluates once, before it (PostgreSQL: a one-time filter), so only one is run.
+    """
     base = _base(since=since, until=until, after=after, ascending=ascending)
     columns: tuple[Any, ...] = TEXT_COLUMNS if as_text else (XapiStatement,)
     if not conditions:
         return _ordered(select(*columns).where(*base), ascending)
     direct = _ordered(
-        select(XapiStatement.id).where(*base, *(_match(XapiStatement, c) for c in conditions)),
+        select(XapiStatement.id, XapiStatement.stored_at).where(
+            *base, *(_match(XapiStatement, c) for c in conditions)
+        ),
         ascending,
-    ).subquery("direct")
-    reaching = {c: _reaching(c) for c in conditions}
-    through = [XapiStatement.id.in_(union(*(select(r.c.id) for r in reaching.values())))]
-    if len(conditions) > 1:
-        # each condition on its own: met by the statement itself or by a statement it targets
-        through += [
-            or_(_match(XapiStatement, c), XapiStatement.id.in_(select(reaching[c].c.id)))
-            for c in conditions
-        ]
-    targeting = _ordered(select(XapiStatement.id).where(*base, *through), ascending).subquery(
-        "targeting"
+    ).cte("direct")
+    full = select(func.count()).select_from(direct).scalar_subquery() == bindparam(
+        "limit", type_=Integer
     )
-    ids = union(select(direct.c.id), select(targeting.c.id)).subquery("matched")
+    # the last direct match's key: no targeting statement past it can be on the page
+    last = _ordered_by(select(direct.c.stored_at, direct.c.id), direct.c, not ascending).limit(1)
+    last_key = tuple_(
+        last.with_only_columns(direct.c.stored_at).scalar_subquery(),
+        last.with_only_columns(direct.c.id).scalar_subquery(),
+    )
+    key = tuple_(XapiStatement.stored_at, XapiStatement.id)
+    window = [full, key <= last_key if ascending else key >= last_key]
+    onward = _onward(conditions, [*base, *window])
+    backward = {c: select(_reaching(c).c.id) for c in conditions}
+    targeting = [
+        _targeting(base + window, conditions, onward, ascending),
+        _targeting([*base, ~full], conditions, backward, ascending),
+    ]
+    ids = union(select(direct.c.id), *(select(t.c.id) for t in targeting)).subquery("matched")
     return _ordered(select(*columns).where(XapiStatement.id.in_(select(ids.c.id))), ascending)
+
+
+def _targeting(
+    where: list[ColumnElement[bool]],
+    conditions: tuple[str, ...],
+    reaching: dict[str, Select[Any]],
+    ascending: bool,
+) -> Any:
+    """The page's statements (``where``) that reach a statement meeting a condition through
+    their targets (``reaching``: the ids that reach each), each condition met by the
+    statement itself or through its targets."""
+    through = [XapiStatement.id.in_(union(*reaching.values()))]
+    if len(conditions) > 1:
+        through += [
+            or_(_match(XapiStatement, c), XapiStatement.id.in_(reaching[c])) for c in conditions
+        ]
+    return _ordered(select(XapiStatement.id).where(*where, *through), ascending).subquery()
+
+
+def _onward(
+    conditions: tuple[str, ...], window: list[ColumnElement[bool]]
+) -> dict[str, Select[Any]]:
+    """For each condition, the ids of the statements of ``window`` that target another
+    whose chain of StatementRef targets (voided or not) holds one meeting it: walked forward
+    from each, target by target (UNION: a cycle ends)."""
+    rollout = bindparam("rollout_id")
+    walk = (
+        select(XapiStatement.id.label("origin"), XapiStatement.statement_ref.label("target"))
+        .where(*window, XapiStatement.statement_ref.is_not(None))
+        .cte("onward", recursive=True)
+    )
+    step = aliased(XapiStatement)
+    walk = walk.union(
+        select(walk.c.origin, step.statement_ref)
+        .join(step, (step.rollout_id == rollout) & (step.statement_id == walk.c.target))
+        .where(step.statement_ref.is_not(None))
+    )
+    found = {}
+    for condition in conditions:
+        target = aliased(XapiStatement)
+        found[condition] = (
+            select(walk.c.origin)
+            .join(target, (target.rollout_id == rollout) & (target.statement_id == walk.c.target))
+            .where(_match(target, condition))
+        )
+    return found
 
 
 def _match(entity: Any, condition: str) -> ColumnElement[bool]:
@@ -400,11 +469,14 @@ def _base(*, since: bool, until: bool, after: bool, ascending: bool) -> list[Col
 
 
 def _ordered(stmt: Select[Any], ascending: bool) -> Select[Any]:
+    return _ordered_by(stmt, XapiStatement, ascending).limit(bindparam("limit", type_=Integer))
+
+
+def _ordered_by(stmt: Select[Any], columns: Any, ascending: bool) -> Select[Any]:
+    """In stored order (``columns``' stored_at, then id), newest first unless ``ascending``."""
     if ascending:
-        stmt = stmt.order_by(XapiStatement.stored_at, XapiStatement.id)
-    else:
-        stmt = stmt.order_by(XapiStatement.stored_at.desc(), XapiStatement.id.desc())
-    return stmt.limit(bindparam("limit", type_=Integer))
+        return stmt.order_by(columns.stored_at, columns.id)
+    return stmt.order_by(columns.stored_at.desc(), columns.id.desc())
 
 
 def _reaching(condition: str) -> CTE:
