@@ -35,15 +35,24 @@ def _name_connection(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str,
 def _timeouts(web_seconds: int, jobs_seconds: int) -> Any:
     """A ``do_connect`` listener: each new PostgreSQL connection gets the
     ``statement_timeout`` of this process's kind (the web's, or the jobs' for workers,
-    the scheduler and the CLI), unless DATABASE_URL's ``options`` set one."""
+    the scheduler and the CLI), unless DATABASE_URL's ``options`` set one; and the web's
+    connections ``jit = off``, unless the options set it.
+
+    JIT compiles a query whose estimated cost passes ``jit_above_cost`` (100,000): at a
+    million learners the estimate of a filtered xAPI page (its parts that a one-time filter
+    skips included) passed it, and compiling took 40 ms of a page that runs in under one.
+    A web request's queries are short by design; the jobs' long aggregates keep it."""
 
     def set_timeout(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
-        options = cparams.get("options") or ""
-        if "statement_timeout" in options:
-            return
-        seconds = web_seconds if _process_name[0] == "summit-web" else jobs_seconds
-        option = f"-c statement_timeout={seconds * 1000}"
-        cparams["options"] = f"{options} {option}".strip()
+        given = cparams.get("options") or ""
+        options = [given] if given else []
+        web = _process_name[0] == "summit-web"
+        if "statement_timeout" not in given:
+            seconds = web_seconds if web else jobs_seconds
+            options.append(f"-c statement_timeout={seconds * 1000}")
+        if web and "jit" not in given:
+            options.append("-c jit=off")
+        cparams["options"] = " ".join(options)
 
     return set_timeout
 

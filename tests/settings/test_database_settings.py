@@ -4,7 +4,7 @@ timeout for the web process shorter than the one of the workers, scheduler and C
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from app.dbsetup import name_process
 from app.extensions import db
@@ -67,6 +67,32 @@ def test_each_process_kind_gets_its_statement_timeout(make_app):
     finally:
         name_process("summit-web")
     assert _timeout(app) == "7s"
+
+
+def _jit(app) -> str:
+    with app.app_context():
+        db.engine.dispose()
+        with db.engine.connect() as conn:
+            return conn.execute(text("SHOW jit")).scalar()
+
+
+def test_web_connections_compile_no_query_and_jobs_keep_the_servers_choice(make_app):
+    # JIT compiled a filtered xAPI page for 40 ms that then ran in under one
+    app = make_app()
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only")
+        plain = create_engine(db.engine.url)  # the server's own setting: no options given
+        with plain.connect() as conn:
+            server_jit = conn.execute(text("SHOW jit")).scalar()
+        plain.dispose()
+    assert _jit(app) == "off"
+    name_process("summit-worker")
+    try:
+        assert _jit(app) == server_jit
+    finally:
+        name_process("summit-web")
+    assert _jit(app) == "off"
 
 
 def test_the_pool_size_is_the_settings(make_app):
