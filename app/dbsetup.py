@@ -32,7 +32,7 @@ def _name_connection(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str,
     cparams.setdefault("application_name", _process_name[0])
 
 
-def _timeouts(web_seconds: int, jobs_seconds: int) -> Any:
+def _connection_settings(web_seconds: int, jobs_seconds: int) -> Any:
     """A ``do_connect`` listener: each new PostgreSQL connection gets the
     ``statement_timeout`` of this process's kind (the web's, or the jobs' for workers,
     the scheduler and the CLI), unless DATABASE_URL's ``options`` set one; and the web's
@@ -43,7 +43,7 @@ def _timeouts(web_seconds: int, jobs_seconds: int) -> Any:
     skips included) passed it, and compiling took 40 ms of a page that runs in under one.
     A web request's queries are short by design; the jobs' long aggregates keep it."""
 
-    def set_timeout(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+    def set_options(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
         given = cparams.get("options") or ""
         options = [given] if given else []
         web = _process_name[0] == "summit-web"
@@ -54,7 +54,7 @@ def _timeouts(web_seconds: int, jobs_seconds: int) -> Any:
             options.append("-c jit=off")
         cparams["options"] = " ".join(options)
 
-    return set_timeout
+    return set_options
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -80,7 +80,7 @@ def init_app(app: Flask) -> None:
             event.listen(
                 engine,
                 "do_connect",
-                _timeouts(
+                _connection_settings(
                     settings.database_statement_timeout_web,
                     settings.database_statement_timeout_jobs,
                 ),

@@ -81,7 +81,10 @@ class StatementQuery:
 
 
 def xapi_time(value: datetime) -> str:
-    """ISO 8601 in UTC with a Z, to the microsecond stored."""
+    """ISO 8601 in UTC with a Z, to the microsecond stored. A naive value is UTC, as the
+    columns store it (a page's rows as the driver gives them)."""
+    if value.tzinfo is None:
+        return value.isoformat() + "Z"
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -271,7 +274,7 @@ def text_page(
         return TextPage("", None, None)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    text = ",".join([as_xapi_text(*row, authority_json=authority_json) for row in rows])
+    text = ",".join([as_xapi_text(*columns, authority_json=authority_json) for _, *columns in rows])
     newest = _STORED.process_result_value(rows[-1 if query.ascending else 0][1], None)
     next_key = (_STORED.process_result_value(rows[-1][1], None), rows[-1][0]) if more else None
     return TextPage(text, newest, next_key)
@@ -563,9 +566,20 @@ def read_more_token(
 def as_xapi(statement: XapiStatement, *, authority: dict[str, Any]) -> dict[str, Any]:
     """The statement as stored, with the LRS's ``id``, ``stored``, ``authority`` and the
     ``timestamp`` and ``version`` defaults the spec asks for."""
-    stored = xapi_time(statement.stored_at)
-    body = dict(statement.payload)
-    body["id"] = statement.statement_id
+    return _with_lrs_members(
+        dict(statement.payload),
+        statement_id=statement.statement_id,
+        stored=xapi_time(statement.stored_at),
+        authority=authority,
+    )
+
+
+def _with_lrs_members(
+    body: dict[str, Any], *, statement_id: str, stored: str, authority: dict[str, Any]
+) -> dict[str, Any]:
+    """``body`` (a copy of the stored statement) with the LRS's ``id``, ``stored`` and
+    ``authority`` and the ``timestamp`` and ``version`` defaults."""
+    body["id"] = statement_id
     body["stored"] = stored
     body["authority"] = authority
     body.setdefault("timestamp", stored)
@@ -582,7 +596,6 @@ _GIVES_TIMESTAMP, _GIVES_VERSION, _MUST_PARSE = (
 
 
 def as_xapi_text(
-    pk: int,
     stored_at: datetime | str,
     statement_id: str,
     text: str,
@@ -590,22 +603,21 @@ def as_xapi_text(
     *,
     authority_json: str,
 ) -> str:
-    """:func:`as_xapi` of a :data:`TEXT_COLUMNS` row, as the driver gives it, as JSON text:
-    the stored text spliced and never parsed when the statement holds no ``stored`` or
-    ``authority`` of its own and its ``id`` is the one stored (as the LRS stores it: always
-    but for odd rows, which are parsed and serialised again). ``stored_at`` is naive UTC, or
-    SQLite's text of it."""
+    """:func:`as_xapi` of a :data:`TEXT_COLUMNS` row (after its id), as the driver gives it,
+    as JSON text: the stored text spliced and never parsed when the statement holds no
+    ``stored`` or ``authority`` of its own and its ``id`` is the one stored (as the LRS
+    stores it: always but for odd rows, which are parsed and serialised again).
+    ``stored_at`` is naive UTC, or SQLite's text of it."""
     if isinstance(stored_at, str):  # SQLite
-        stored_at = datetime.fromisoformat(stored_at)
-    # xapi_time of the aware time: the naive one's ISO form and a Z
-    stored = stored_at.isoformat() + "Z" if stored_at.tzinfo is None else xapi_time(stored_at)
+        stored_at = _STORED.process_result_value(stored_at, None)
+    stored = xapi_time(stored_at)
     if form & _MUST_PARSE or not text.startswith("{"):
-        body = json.loads(text)
-        body["id"] = statement_id
-        body["stored"] = stored
-        body["authority"] = json.loads(authority_json)
-        body.setdefault("timestamp", stored)
-        body.setdefault("version", "1.0.0")
+        body = _with_lrs_members(
+            json.loads(text),
+            statement_id=statement_id,
+            stored=stored,
+            authority=json.loads(authority_json),
+        )
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     head = '{"authority":' + authority_json + ',"stored":"' + stored + '",'
     if not form & _GIVES_TIMESTAMP:

@@ -72,10 +72,7 @@ def _xapi_headers(response: Response) -> Response:
     """The version on every response; Consistent-Through on statement responses (every
     statement committed before this instant is readable); CORS for the allowed origins
     (Basic auth in a header, never cookies: no Allow-Credentials)."""
-    if "Vary" in response.headers:
-        response.vary.add("Origin")
-    else:  # most responses: no Vary to parse and write back
-        response.headers["Vary"] = "Origin"
+    response.vary.add("Origin")
     if request.method != "OPTIONS":
         response.headers["X-Experience-API-Version"] = XAPI_VERSION
     if request.endpoint == "xapi.xapi_statements" and request.method != "OPTIONS":
